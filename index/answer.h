@@ -1,0 +1,59 @@
+/* answer -- the one function that answers a DNS question from a snapshot */
+#ifndef DDI_INDEX_ANSWER_H
+#define DDI_INDEX_ANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/wire.h"
+#include "index/index.h"
+
+enum answer_transport { ANSWER_UDP = 0, ANSWER_TCP = 1 };
+
+/* Every way a question can end, each counted by the callers. */
+enum answer_outcome {
+	ANS_ANSWER = 0,    /* NOERROR with data (incl. CNAME chains, wildcards) */
+	ANS_NODATA,        /* NOERROR, empty answer, SOA in authority (RFC 2308 2.2) */
+	ANS_NXDOMAIN,      /* RFC 2308 2.1 */
+	ANS_REFERRAL,      /* delegation: NS in authority, glue in additional */
+	ANS_REFUSED,       /* not in any zone we serve, or a class we do not serve */
+	ANS_NOTIMP,        /* opcode other than QUERY */
+	ANS_FORMERR,
+	ANS_BADVERS,
+	ANS_SERVFAIL,
+	ANS_DROP,          /* nothing sent (RFC 1035 4.1.1: QR set, or no header) */
+	ANS__COUNT
+};
+
+struct answer_conf {
+	const uint8_t *nsid;     /* RFC 5001 NSID, NULL for none */
+	uint16_t nsid_len;
+	uint16_t udp_max;        /* our EDNS UDP size, default DNS_EDNS_DEFAULT */
+};
+
+struct answer_info {
+	enum answer_outcome outcome;
+	uint8_t rcode;
+	bool truncated;          /* TC was set */
+	uint16_t qtype;
+};
+
+/*
+ * Answer the parsed query `q` from version `v` into `out` (capacity `cap`
+ * bytes; `out` may be q->wire: header and question stay in place, the rest
+ * is overwritten). For UDP the response is limited to the client's size;
+ * what does not fit is dropped whole RRsets at a time and TC set (RFC 2181
+ * 9). Returns the response length, or 0 when nothing must be sent.
+ * `parse` is the result of dns_query_parse on q.
+ */
+size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
+                    enum answer_transport tr, const struct dns_query *q,
+                    enum dns_parse_result parse, uint8_t *out, size_t cap,
+                    struct answer_info *info);
+
+/* Parse `wire` and answer it: the convenience entry for tests and TCP. */
+size_t answer_message(const struct idx_version *v, const struct answer_conf *conf,
+                      enum answer_transport tr, const uint8_t *wire, size_t len,
+                      uint8_t *out, size_t cap, struct answer_info *info);
+
+#endif

@@ -1,0 +1,120 @@
+/* index -- the in-memory snapshot of names and addresses that answers are made from */
+#ifndef DDI_INDEX_INDEX_H
+#define DDI_INDEX_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/name.h"
+
+/*
+ * ---------------------------------------------------------------------------
+ * The snapshot protocol (read this before touching anything in index/)
+ * ---------------------------------------------------------------------------
+ * A version (struct idx_version) is one immutable root: the name trie, the
+ * IPv4 and IPv6 address radix trees, a generation and the journal sequence
+ * it reflects. Readers are liburcu QSBR reader threads; there is one writer,
+ * the control thread. The full protocol, with who frees what, is written
+ * down in index/snapshot.h next to the functions it governs.
+ * ---------------------------------------------------------------------------
+ */
+
+/* --- Nodes: one owner name and its RRsets, immutable once published ---- */
+
+enum idx_node_flag {
+	IDX_NODE_APEX = 1 << 0,   /* zone apex: holds the SOA (and NS) of a zone we serve */
+	IDX_NODE_DELEG = 1 << 1,  /* NS RRset below an apex: a zone cut (RFC 1034 4.2.1) */
+	IDX_NODE_ENT = 1 << 2,    /* empty non-terminal: no RRsets, exists for its descendants */
+};
+
+/*
+ * One RRset of a node. The RRs are stored ready to be copied into a
+ * response: each starts with the compression pointer 0xC00C (the question
+ * name at offset 12), so an answer whose owner is the question name (the
+ * common case, also for wildcards) is one memcpy of the blob.
+ */
+struct idx_rrset {
+	uint16_t type;
+	uint16_t count;     /* number of RRs */
+	uint32_t ttl;
+	uint32_t off;       /* offset of the RR blob from the start of the node */
+	uint32_t len;       /* blob bytes: count x [C0 0C, type(2) class(2) ttl(4) rdlen(2) rdata] */
+};
+
+struct idx_node {
+	uint16_t flags;      /* enum idx_node_flag */
+	uint16_t nrrsets;
+	uint16_t owner_off;  /* offset of the owner's wire name (original case) from the node */
+	uint16_t reserved;
+	struct idx_rrset rrsets[];  /* sorted by type; blobs and owner follow */
+};
+
+static inline const uint8_t *idx_node_owner(const struct idx_node *n)
+{
+	return (const uint8_t *)n + n->owner_off;
+}
+
+static inline const uint8_t *idx_rrset_blob(const struct idx_node *n, const struct idx_rrset *rs)
+{
+	return (const uint8_t *)n + rs->off;
+}
+
+/* The RRset of `type` or NULL. */
+const struct idx_rrset *idx_node_rrset(const struct idx_node *n, uint16_t type);
+
+/*
+ * Iterate the RRs of an RRset: `*pos` starts at 0; each call returns a
+ * pointer to one RR without its 2-byte owner pointer (type .. rdata) and
+ * that length, NULL at the end.
+ */
+const uint8_t *idx_rrset_next(const struct idx_node *n, const struct idx_rrset *rs, uint32_t *pos,
+                              uint16_t *rrlen);
+
+/* --- Addresses: the radix trees' leaves ---------------------------------- */
+
+/* Everything known about one address: the names whose A/AAAA hold it. */
+struct idx_addr {
+	uint8_t family;     /* 4 or 6 */
+	uint8_t addr[16];   /* network order; IPv4 uses the first 4 bytes */
+	uint16_t nowners;
+	uint32_t ttl;       /* PTR TTL: the smallest TTL of the owners' A/AAAA RRsets */
+	uint32_t owners_len;
+	uint8_t owners[];   /* nowners wire names, concatenated, original case */
+};
+
+/* --- Versions ------------------------------------------------------------ */
+
+struct idx_version;   /* opaque, see snapshot.h */
+struct idx;           /* the published pointer and the writer's state */
+
+/* Exact lookup by lookup key (dns_name_to_key). NULL when absent. */
+const struct idx_node *idx_find(const struct idx_version *v, const uint8_t *key, size_t keylen);
+
+/* Exact lookup of an address (4 or 16 bytes, network order). NULL when absent. */
+const struct idx_addr *idx_addr_find(const struct idx_version *v, int family, const uint8_t *addr);
+
+/*
+ * Counts kept in the radix tree, O(prefix length):
+ * idx_addr_count: addresses in prefix/plen that have an owner.
+ * idx_addr_next_free: the lowest address in prefix/plen with no owner,
+ * skipping the first `skip_low` and last `skip_high` addresses (IPv4
+ * network and broadcast). Returns DDI_EOK or DDI_EFULL.
+ */
+uint64_t idx_addr_count(const struct idx_version *v, int family, const uint8_t *prefix, int plen);
+int idx_addr_next_free(const struct idx_version *v, int family, const uint8_t *prefix, int plen,
+                       uint64_t skip_low, uint64_t skip_high, uint8_t out[16]);
+
+uint64_t idx_version_generation(const struct idx_version *v);
+uint64_t idx_version_seq(const struct idx_version *v);     /* last journal sequence applied */
+size_t idx_version_nodes(const struct idx_version *v);     /* names, ENTs included */
+
+/*
+ * In-order walk of every node at or below `key` (a lookup key; keylen 0 is
+ * everything), in DNS canonical order. Stops when cb returns non-zero and
+ * returns that value.
+ */
+int idx_walk(const struct idx_version *v, const uint8_t *key, size_t keylen,
+             int (*cb)(void *ctx, const struct idx_node *n), void *ctx);
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# deps.sh -- install the Debian packages ddiplane builds, tests and benchmarks with (only what is missing)
+set -euo pipefail
+
+pkgs=(
+  # build
+  gcc g++ meson ninja-build pkg-config
+  libdpdk-dev liburcu-dev liblmdb-dev libssl-dev libjansson-dev libmicrohttpd-dev
+  libcmocka-dev libbenchmark-dev
+  # tools the tests and benchmarks drive
+  lmdb-utils iproute2 procps psmisc bind9-dnsutils knot-dnsutils dnsperf knot nsd
+  valgrind python3
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps.sh: missing packages: ${missing[*]}; run as root to install them" >&2
+  exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The packaged servers are only used by tests and benchmarks, each with its
+# own configuration; the system instances stay off.
+for svc in knot nsd; do
+  systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  pkill -x "${svc}d" >/dev/null 2>&1 || pkill -x "$svc" >/dev/null 2>&1 || true
+done
