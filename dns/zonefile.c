@@ -555,9 +555,11 @@ static int do_record(struct zf_reader *rd, struct zf_src *src)
 		if (i >= rd->ntok)
 			return fail(rd, src->name, rd->rec_line, DDI_ESYNTAX, "expected %s, got nothing",
 			            expect[have_ttl][have_class]);
+		if (rd->toks[i].quoted)
+			return fail(rd, src->name, rd->rec_line, DDI_ESYNTAX,
+			            "expected %s, got a quoted string", expect[have_ttl][have_class]);
 		return fail(rd, src->name, rd->rec_line, DDI_ESYNTAX, "expected %s, got '%s'",
-		            expect[have_ttl][have_class],
-		            rd->toks[i].quoted ? "a quoted string" : shown(b, tok(rd, i)));
+		            expect[have_ttl][have_class], shown(b, tok(rd, i)));
 	}
 	if (dns_type_is_meta(type))
 		return fail(rd, src->name, rd->rec_line, DDI_ESYNTAX,
