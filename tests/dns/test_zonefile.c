@@ -467,6 +467,10 @@ static void test_hostile(void **state)
 	int r;
 	(void)state;
 
+	if (t == NULL) {
+		fail_msg("out of memory");
+		return;
+	}
 	r = read_str(nul, sizeof(nul) - 1, &opt, &c, &err);
 	assert_int_equal(r, DDI_ESYNTAX);
 	assert_int_equal(err.line, 2);
