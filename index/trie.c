@@ -1,0 +1,540 @@
+/* trie -- copy-on-write qp-trie from byte-string keys to values (Finch's design, 4-bit nibbles) */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/errcode.h"
+#include "index/trie.h"
+
+/*
+ * The index word of a twig. A leaf's word is its key pointer (trie_key is
+ * 2-byte aligned, so bit 0 is clear; 0 is the empty tree). A branch's word:
+ *
+ *   bit 0        1 (branch)
+ *   bits 1..17   bitmap: bit 1 = key ends here, bit 2+n = nibble value n
+ *   bits 18..27  nibble index where the children differ (< 2 * 512)
+ *   bits 28..63  stamp of the transaction that allocated the twig array
+ */
+#define BR_FLAG 1ULL
+#define BMP_SHIFT 1
+#define BMP_MASK (0x1ffffULL << BMP_SHIFT)
+#define NIX_SHIFT 18
+#define NIX_BITS 10
+#define NIX_MASK (((1ULL << NIX_BITS) - 1) << NIX_SHIFT)
+#define STAMP_SHIFT 28
+#define STAMP_MASK (TRIE_STAMP_MAX << STAMP_SHIFT)
+
+_Static_assert(STAMP_SHIFT == NIX_SHIFT + NIX_BITS, "index word layout");
+_Static_assert(STAMP_SHIFT + 36 == 64, "stamp fills the word");
+_Static_assert((1U << NIX_BITS) >= 2 * TRIE_KEY_MAXLEN, "nibble index fits");
+_Static_assert(sizeof(uintptr_t) == 8, "64-bit twigs");
+_Static_assert(sizeof(trie_node_t) == 16, "twig is two words");
+
+typedef trie_node_t node_t;
+
+static inline bool isbranch(const node_t *n)
+{
+	return n->i & BR_FLAG;
+}
+
+static inline unsigned nindex(const node_t *n)
+{
+	return (unsigned)((n->i & NIX_MASK) >> NIX_SHIFT);
+}
+
+static inline uint64_t nstamp(const node_t *n)
+{
+	return (n->i & STAMP_MASK) >> STAMP_SHIFT;
+}
+
+static inline node_t *twigs(const node_t *n)
+{
+	return n->p;
+}
+
+static inline unsigned twig_count(const node_t *n)
+{
+	return (unsigned)__builtin_popcountll(n->i & BMP_MASK);
+}
+
+/* Position of the twig for `bit` among the children (bit need not be set). */
+static inline unsigned twig_off(const node_t *n, uint64_t bit)
+{
+	return (unsigned)__builtin_popcountll(n->i & BMP_MASK & (bit - 1));
+}
+
+static inline const struct trie_key *leaf_key(const node_t *n)
+{
+	return (const struct trie_key *)n->i;
+}
+
+/* The bitmap bit of `key` at nibble index `ix`: "ends here" or its nibble. */
+static inline uint64_t nibbit(unsigned ix, const uint8_t *key, size_t len)
+{
+	size_t byte = ix >> 1;
+
+	if (byte >= len)
+		return 1ULL << BMP_SHIFT;
+	unsigned nib = (ix & 1) ? key[byte] & 0xf : key[byte] >> 4;
+	return 1ULL << (BMP_SHIFT + 1 + nib);
+}
+
+static inline uint64_t twigbit(const node_t *n, const uint8_t *key, size_t len)
+{
+	return nibbit(nindex(n), key, len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Garbage lists                                                            */
+/* ------------------------------------------------------------------------ */
+
+int idx_gc_push(struct idx_gc *g, void *p)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		void **v = realloc(g->v, cap * sizeof(*v));
+		if (v == NULL)
+			return DDI_ENOMEM;
+		g->v = v;
+		g->cap = cap;
+	}
+	g->v[g->n++] = p;
+	return DDI_EOK;
+}
+
+void idx_gc_free_all(struct idx_gc *g)
+{
+	for (size_t k = 0; k < g->n; k++)
+		free(g->v[k]);
+	idx_gc_clear(g);
+}
+
+void idx_gc_clear(struct idx_gc *g)
+{
+	free(g->v);
+	g->v = NULL;
+	g->n = g->cap = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Readers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static bool key_eq(const struct trie_key *k, const uint8_t *key, size_t len)
+{
+	return k->len == len && memcmp(k->data, key, len) == 0;
+}
+
+void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len)
+{
+	const node_t *n = root;
+
+	if (n->i == 0)
+		return NULL;
+	while (isbranch(n)) {
+		uint64_t b = twigbit(n, key, len);
+		if (!(n->i & b))
+			return NULL;
+		n = twigs(n) + twig_off(n, b);
+	}
+	return key_eq(leaf_key(n), key, len) ? n->p : NULL;
+}
+
+static int walk_rec(const node_t *n, trie_walk_cb cb, void *ctx)
+{
+	if (!isbranch(n))
+		return cb(ctx, leaf_key(n), n->p);
+	unsigned cnt = twig_count(n);
+	const node_t *t = twigs(n);
+	for (unsigned k = 0; k < cnt; k++) {
+		int r = walk_rec(&t[k], cb, ctx);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The subtree whose keys are exactly those starting with prefix, or NULL. */
+static const node_t *prefix_subtree(const node_t *root, const uint8_t *prefix, size_t plen)
+{
+	const node_t *n = root;
+
+	if (n->i == 0)
+		return NULL;
+	while (isbranch(n) && nindex(n) < 2 * plen) {
+		uint64_t b = twigbit(n, prefix, plen);
+		if (!(n->i & b))
+			return NULL;
+		n = twigs(n) + twig_off(n, b);
+	}
+	/* Every key below n agrees on the first nindex(n) >= 2*plen nibbles
+	 * (or n is one leaf): one of them tells whether all match. */
+	const node_t *l = n;
+	while (isbranch(l))
+		l = twigs(l);
+	const struct trie_key *k = leaf_key(l);
+	if (k->len < plen || memcmp(k->data, prefix, plen) != 0)
+		return NULL;
+	return n;
+}
+
+int trie_walk(const trie_node_t *root, const uint8_t *prefix, size_t plen, trie_walk_cb cb,
+              void *ctx)
+{
+	const node_t *n = prefix_subtree(root, prefix, plen);
+	return n ? walk_rec(n, cb, ctx) : 0;
+}
+
+bool trie_has_below(const trie_node_t *root, const uint8_t *key, size_t len)
+{
+	const node_t *n = prefix_subtree(root, key, len);
+
+	if (n == NULL)
+		return false;
+	/* A branch holds at least two distinct keys with the prefix, so one
+	 * of them is longer; a single leaf is below only if longer. */
+	return isbranch(n) || leaf_key(n)->len > len;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Iterator                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void it_leftmost(struct trie_it *it)
+{
+	const node_t *n = it->stack[it->depth - 1];
+	while (isbranch(n)) {
+		n = twigs(n);
+		it->stack[it->depth++] = n;
+	}
+}
+
+void trie_it_first(struct trie_it *it, const trie_node_t *root)
+{
+	it->depth = 0;
+	if (root->i == 0)
+		return;
+	it->stack[it->depth++] = root;
+	it_leftmost(it);
+}
+
+/* Move past the whole subtree on top of the stack. */
+static void it_skip(struct trie_it *it)
+{
+	while (it->depth >= 2) {
+		const node_t *cur = it->stack[it->depth - 1];
+		const node_t *par = it->stack[it->depth - 2];
+		unsigned pos = (unsigned)(cur - twigs(par));
+		if (pos + 1 < twig_count(par)) {
+			it->stack[it->depth - 1] = cur + 1;
+			it_leftmost(it);
+			return;
+		}
+		it->depth--;
+	}
+	it->depth = 0;
+}
+
+void trie_it_next(struct trie_it *it)
+{
+	if (it->depth > 0)
+		it_skip(it);
+}
+
+/* Nibble index where key and k first differ; -1 when equal. */
+static long first_diff(const uint8_t *key, size_t len, const struct trie_key *k)
+{
+	size_t min = len < k->len ? len : k->len;
+	size_t i = 0;
+
+	while (i < min && key[i] == k->data[i])
+		i++;
+	if (i == min)
+		return len == k->len ? -1 : (long)(2 * i);
+	return (long)(2 * i + (((key[i] ^ k->data[i]) & 0xf0) ? 0 : 1));
+}
+
+/* Some leaf that agrees with key wherever the tree branches on key's nibbles. */
+static const node_t *closest_leaf(const node_t *n, const uint8_t *key, size_t len)
+{
+	while (isbranch(n)) {
+		uint64_t b = twigbit(n, key, len);
+		n = twigs(n) + ((n->i & b) ? twig_off(n, b) : 0);
+	}
+	return n;
+}
+
+void trie_it_seek(struct trie_it *it, const trie_node_t *root, const uint8_t *key, size_t len)
+{
+	it->depth = 0;
+	if (root->i == 0)
+		return;
+	const node_t *l = closest_leaf(root, key, len);
+	long d = first_diff(key, len, leaf_key(l));
+	unsigned newi = d < 0 ? 2 * TRIE_KEY_MAXLEN + 1 : (unsigned)d;
+
+	/* Go down while the branches test nibbles before the difference: on
+	 * that path key agrees with l, so its bits are present. */
+	const node_t *n = root;
+	it->stack[it->depth++] = n;
+	while (isbranch(n) && nindex(n) < newi) {
+		n = twigs(n) + twig_off(n, twigbit(n, key, len));
+		it->stack[it->depth++] = n;
+	}
+	if (d < 0)
+		return;   /* n is the leaf l itself */
+	uint64_t newbit = nibbit(newi, key, len);
+	if (isbranch(n) && nindex(n) == newi) {
+		/* newbit is absent here: the first child with a greater bit. */
+		uint64_t bmp = n->i & BMP_MASK;
+		if (bmp & ~(newbit | (newbit - 1))) {
+			it->stack[it->depth++] = twigs(n) + twig_off(n, newbit);
+			it_leftmost(it);
+		} else {
+			it_skip(it);
+		}
+		return;
+	}
+	/* All keys below n share l's nibble at newi. */
+	if (newbit < nibbit(newi, leaf_key(l)->data, leaf_key(l)->len))
+		it_leftmost(it);
+	else
+		it_skip(it);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writer                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static inline uint64_t stamp_word(uint64_t stamp)
+{
+	return stamp << STAMP_SHIFT;
+}
+
+/* Make n's twig array belong to this transaction (n itself must be fresh). */
+static int cow_branch(struct trie_cow *c, node_t *n)
+{
+	if (nstamp(n) == c->stamp)
+		return DDI_EOK;
+	unsigned cnt = twig_count(n);
+	node_t *nt = malloc(cnt * sizeof(*nt));
+	if (nt == NULL)
+		return DDI_ENOMEM;
+	if (idx_gc_push(c->garbage, n->p) != DDI_EOK) {
+		free(nt);
+		return DDI_ENOMEM;
+	}
+	memcpy(nt, n->p, cnt * sizeof(*nt));
+	n->p = nt;
+	n->i = (n->i & ~STAMP_MASK) | stamp_word(c->stamp);
+	return DDI_EOK;
+}
+
+int trie_set(struct trie_cow *c, trie_node_t *root, const struct trie_key *key, void *val,
+             const struct trie_key **oldkey, void **oldval)
+{
+	const uint8_t *k = key->data;
+	size_t len = key->len;
+	int ret;
+
+	*oldkey = NULL;
+	*oldval = NULL;
+	if (len > TRIE_KEY_MAXLEN || ((uintptr_t)key & BR_FLAG) || c->stamp == 0 ||
+	    c->stamp > TRIE_STAMP_MAX)
+		return DDI_EINVAL;
+	if (root->i == 0) {
+		root->i = (uintptr_t)key;
+		root->p = val;
+		return DDI_EOK;
+	}
+	const node_t *l = closest_leaf(root, k, len);
+	const struct trie_key *lk = leaf_key(l);
+	long d = first_diff(k, len, lk);
+	unsigned newi = d < 0 ? 2 * TRIE_KEY_MAXLEN + 1 : (unsigned)d;
+
+	/* Copy the path down to where the key goes. */
+	node_t *n = root;
+	while (isbranch(n) && nindex(n) < newi) {
+		if ((ret = cow_branch(c, n)) != DDI_EOK)
+			return ret;
+		n = twigs(n) + twig_off(n, twigbit(n, k, len));
+	}
+	if (d < 0) {   /* replace the leaf */
+		*oldkey = leaf_key(n);
+		*oldval = n->p;
+		n->i = (uintptr_t)key;
+		n->p = val;
+		return DDI_EOK;
+	}
+	uint64_t newbit = nibbit(newi, k, len);
+	node_t leaf = { (uintptr_t)key, val };
+
+	if (isbranch(n) && nindex(n) == newi) {
+		/* One more child for an existing branch. */
+		unsigned cnt = twig_count(n), off = twig_off(n, newbit);
+		node_t *nt;
+		if (nstamp(n) == c->stamp) {
+			nt = realloc(n->p, (cnt + 1) * sizeof(*nt));
+			if (nt == NULL)
+				return DDI_ENOMEM;
+			memmove(nt + off + 1, nt + off, (cnt - off) * sizeof(*nt));
+		} else {
+			nt = malloc((cnt + 1) * sizeof(*nt));
+			if (nt == NULL)
+				return DDI_ENOMEM;
+			if (idx_gc_push(c->garbage, n->p) != DDI_EOK) {
+				free(nt);
+				return DDI_ENOMEM;
+			}
+			memcpy(nt, twigs(n), off * sizeof(*nt));
+			memcpy(nt + off + 1, twigs(n) + off, (cnt - off) * sizeof(*nt));
+		}
+		nt[off] = leaf;
+		n->p = nt;
+		n->i = (n->i & ~STAMP_MASK) | newbit | stamp_word(c->stamp);
+		return DDI_EOK;
+	}
+
+	/* A new branch at newi above n: n's keys all share l's nibble there. */
+	uint64_t oldbit = nibbit(newi, lk->data, lk->len);
+	node_t *nt = malloc(2 * sizeof(*nt));
+	if (nt == NULL)
+		return DDI_ENOMEM;
+	if (newbit < oldbit) {
+		nt[0] = leaf;
+		nt[1] = *n;
+	} else {
+		nt[0] = *n;
+		nt[1] = leaf;
+	}
+	n->p = nt;
+	n->i = BR_FLAG | newbit | oldbit | ((uint64_t)newi << NIX_SHIFT) | stamp_word(c->stamp);
+	return DDI_EOK;
+}
+
+int trie_del(struct trie_cow *c, trie_node_t *root, const uint8_t *key, size_t len,
+             const struct trie_key **oldkey, void **oldval)
+{
+	int ret;
+
+	*oldkey = NULL;
+	*oldval = NULL;
+	if (c->stamp == 0 || c->stamp > TRIE_STAMP_MAX)
+		return DDI_EINVAL;
+	if (trie_get(root, key, len) == NULL)
+		return DDI_ENOENT;
+	if (!isbranch(root)) {
+		*oldkey = leaf_key(root);
+		*oldval = root->p;
+		trie_init(root);
+		return DDI_EOK;
+	}
+	/* Copy the path down to the leaf's parent branch. */
+	node_t *n = root;
+	for (;;) {
+		const node_t *child = twigs(n) + twig_off(n, twigbit(n, key, len));
+		if (!isbranch(child))
+			break;
+		if ((ret = cow_branch(c, n)) != DDI_EOK)
+			return ret;
+		n = twigs(n) + twig_off(n, twigbit(n, key, len));
+	}
+	uint64_t b = twigbit(n, key, len);
+	unsigned cnt = twig_count(n), off = twig_off(n, b);
+	bool fresh = nstamp(n) == c->stamp;
+	node_t *old = twigs(n);
+
+	if (cnt == 2) {
+		/* The branch goes away; its other child takes its place. */
+		if (!fresh && idx_gc_push(c->garbage, old) != DDI_EOK)
+			return DDI_ENOMEM;
+		*oldkey = leaf_key(&old[off]);
+		*oldval = old[off].p;
+		*n = old[1 - off];
+		if (fresh)
+			free(old);
+		return DDI_EOK;
+	}
+	*oldkey = leaf_key(&old[off]);
+	*oldval = old[off].p;
+	node_t *nt;
+	if (fresh) {
+		memmove(old + off, old + off + 1, (cnt - off - 1) * sizeof(*old));
+		nt = realloc(old, (cnt - 1) * sizeof(*nt));
+		if (nt == NULL)
+			nt = old;   /* shrinking failed: keep the larger block */
+	} else {
+		nt = malloc((cnt - 1) * sizeof(*nt));
+		if (nt == NULL)
+			return DDI_ENOMEM;
+		if (idx_gc_push(c->garbage, old) != DDI_EOK) {
+			free(nt);
+			return DDI_ENOMEM;
+		}
+		memcpy(nt, old, off * sizeof(*nt));
+		memcpy(nt + off, old + off + 1, (cnt - off - 1) * sizeof(*nt));
+	}
+	n->p = nt;
+	n->i = (n->i & ~(STAMP_MASK | b)) | stamp_word(c->stamp);
+	return DDI_EOK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Freeing                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void free_fresh_rec(node_t *n, uint64_t stamp)
+{
+	/* A branch of an older version has no fresh descendants: changing one
+	 * would have copied the branch first. */
+	if (!isbranch(n) || nstamp(n) != stamp)
+		return;
+	unsigned cnt = twig_count(n);
+	for (unsigned k = 0; k < cnt; k++)
+		free_fresh_rec(twigs(n) + k, stamp);
+	free(n->p);
+}
+
+void trie_free_fresh(trie_node_t *root, uint64_t stamp)
+{
+	if (root->i != 0)
+		free_fresh_rec(root, stamp);
+}
+
+static void free_rec(node_t *n, void (*leaf)(void *, const struct trie_key *, void *), void *ctx)
+{
+	if (!isbranch(n)) {
+		if (leaf)
+			leaf(ctx, leaf_key(n), n->p);
+		return;
+	}
+	unsigned cnt = twig_count(n);
+	for (unsigned k = 0; k < cnt; k++)
+		free_rec(twigs(n) + k, leaf, ctx);
+	free(n->p);
+}
+
+void trie_free(trie_node_t *root, void (*leaf)(void *ctx, const struct trie_key *key, void *val),
+               void *ctx)
+{
+	if (root->i != 0)
+		free_rec(root, leaf, ctx);
+	trie_init(root);
+}
+
+static void reset_rec(node_t *n)
+{
+	if (!isbranch(n))
+		return;
+	if (n->i & STAMP_MASK)
+		__atomic_store_n(&n->i, n->i & ~STAMP_MASK, __ATOMIC_RELAXED);
+	unsigned cnt = twig_count(n);
+	for (unsigned k = 0; k < cnt; k++)
+		reset_rec(twigs(n) + k);
+}
+
+void trie_stamp_reset(trie_node_t *root)
+{
+	if (root->i != 0)
+		reset_rec(root);
+}

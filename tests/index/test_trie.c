@@ -1,0 +1,478 @@
+/* test_trie -- the copy-on-write qp-trie against a sorted-array oracle */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "dns/errcode.h"
+#include "index/trie.h"
+
+/* xorshift64*: reproducible random operations. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static struct trie_key *key_new(const uint8_t *data, size_t len)
+{
+	struct trie_key *k = malloc(sizeof(*k) + len + 1);
+	assert_non_null(k);
+	k->len = (uint16_t)len;
+	memcpy(k->data, data, len);
+	return k;
+}
+
+static int kcmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t min = alen < blen ? alen : blen;
+	int r = memcmp(a, b, min);
+	if (r != 0)
+		return r;
+	return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+/* A random key over a small alphabet, so that prefixes and shared nibbles abound. */
+static size_t rnd_key(uint8_t *buf)
+{
+	static const uint8_t alpha[] = { 0x00, 0x01, 0x02, 0x10, 0x11, 0x1f, 0x61, 0x62, 0xf1, 0xff };
+	size_t len = rnd() % 7;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = alpha[rnd() % sizeof(alpha)];
+	return len;
+}
+
+/* The oracle: a sorted array of keys. */
+struct oracle {
+	struct trie_key **k;
+	size_t n, cap;
+};
+
+static long oracle_find(const struct oracle *o, const uint8_t *key, size_t len, size_t *ins)
+{
+	size_t lo = 0, hi = o->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = kcmp(o->k[mid]->data, o->k[mid]->len, key, len);
+		if (r == 0)
+			return (long)mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*ins = lo;
+	return -1;
+}
+
+static void oracle_set(struct oracle *o, struct trie_key *k)
+{
+	size_t ins = 0;
+	long at = oracle_find(o, k->data, k->len, &ins);
+	if (at >= 0) {
+		o->k[at] = k;
+		return;
+	}
+	if (o->n == o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 64;
+		o->k = realloc(o->k, o->cap * sizeof(*o->k));
+		assert_non_null(o->k);
+	}
+	memmove(o->k + ins + 1, o->k + ins, (o->n - ins) * sizeof(*o->k));
+	o->k[ins] = k;
+	o->n++;
+}
+
+static void oracle_del(struct oracle *o, long at)
+{
+	memmove(o->k + at, o->k + at + 1, (o->n - (size_t)at - 1) * sizeof(*o->k));
+	o->n--;
+}
+
+static struct oracle oracle_copy(const struct oracle *o)
+{
+	struct oracle c = { NULL, o->n, o->n };
+	c.k = malloc((o->n + 1) * sizeof(*c.k));
+	assert_non_null(c.k);
+	memcpy(c.k, o->k, o->n * sizeof(*c.k));
+	return c;
+}
+
+struct walk_ctx {
+	const struct oracle *o;
+	size_t pos;
+	size_t stop_after;
+};
+
+static int walk_check(void *ctx, const struct trie_key *key, void *val)
+{
+	struct walk_ctx *w = ctx;
+	assert_true(w->pos < w->o->n);
+	assert_ptr_equal(key, w->o->k[w->pos]);
+	assert_ptr_equal(val, key);
+	w->pos++;
+	return w->pos == w->stop_after ? 7 : 0;
+}
+
+struct prefix_ctx {
+	const struct oracle *o;
+	const uint8_t *prefix;
+	size_t plen;
+	size_t pos;    /* next oracle index to compare */
+	size_t seen;
+};
+
+static bool has_prefix(const struct trie_key *k, const uint8_t *p, size_t plen)
+{
+	return k->len >= plen && memcmp(k->data, p, plen) == 0;
+}
+
+static int prefix_check(void *ctx, const struct trie_key *key, void *val)
+{
+	struct prefix_ctx *w = ctx;
+	(void)val;
+	while (w->pos < w->o->n && !has_prefix(w->o->k[w->pos], w->prefix, w->plen))
+		w->pos++;
+	assert_true(w->pos < w->o->n);
+	assert_ptr_equal(key, w->o->k[w->pos]);
+	w->pos++;
+	w->seen++;
+	return 0;
+}
+
+/* Everything a reader can ask, checked against the oracle. */
+static void check_all(const trie_node_t *root, const struct oracle *o)
+{
+	for (size_t k = 0; k < o->n; k++)
+		assert_ptr_equal(trie_get(root, o->k[k]->data, o->k[k]->len), o->k[k]);
+
+	struct walk_ctx w = { o, 0, SIZE_MAX };
+	assert_int_equal(trie_walk(root, NULL, 0, walk_check, &w), 0);
+	assert_int_equal(w.pos, o->n);
+	if (o->n > 2) {
+		struct walk_ctx ws = { o, 0, 2 };
+		assert_int_equal(trie_walk(root, NULL, 0, walk_check, &ws), 7);
+	}
+
+	struct trie_it it;
+	size_t pos = 0;
+	for (trie_it_first(&it, root); trie_it_valid(&it); trie_it_next(&it)) {
+		assert_true(pos < o->n);
+		assert_ptr_equal(trie_it_key(&it), o->k[pos]);
+		assert_ptr_equal(trie_it_val(&it), o->k[pos]);
+		pos++;
+	}
+	assert_int_equal(pos, o->n);
+
+	/* Random probes: get of absent keys, seek, prefix walks, has_below. */
+	for (int r = 0; r < 40; r++) {
+		uint8_t q[16];
+		size_t qlen = rnd_key(q);
+		size_t ins = 0;
+		long at = oracle_find(o, q, qlen, &ins);
+		void *got = trie_get(root, q, qlen);
+		if (at < 0)
+			assert_null(got);
+		else
+			assert_ptr_equal(got, o->k[at]);
+
+		size_t lb = at >= 0 ? (size_t)at : ins;
+		trie_it_seek(&it, root, q, qlen);
+		if (lb == o->n) {
+			assert_false(trie_it_valid(&it));
+		} else {
+			assert_true(trie_it_valid(&it));
+			assert_ptr_equal(trie_it_key(&it), o->k[lb]);
+			trie_it_next(&it);
+			if (lb + 1 == o->n)
+				assert_false(trie_it_valid(&it));
+			else
+				assert_ptr_equal(trie_it_key(&it), o->k[lb + 1]);
+		}
+
+		struct prefix_ctx pc = { o, q, qlen, 0, 0 };
+		assert_int_equal(trie_walk(root, q, qlen, prefix_check, &pc), 0);
+		size_t expect = 0;
+		bool below = false;
+		for (size_t k = 0; k < o->n; k++) {
+			if (has_prefix(o->k[k], q, qlen)) {
+				expect++;
+				if (o->k[k]->len > qlen)
+					below = true;
+			}
+		}
+		assert_int_equal(pc.seen, expect);
+		assert_int_equal(trie_has_below(root, q, qlen), below);
+	}
+}
+
+struct old_version {
+	trie_node_t root;
+	struct oracle o;
+};
+
+#define KEEP_OLD 6
+
+/*
+ * Many transactions of random sets and deletes, committed or aborted. After
+ * each commit the new root and the last KEEP_OLD committed roots are
+ * checked: nothing reachable from an older root may have changed.
+ */
+static void test_oracle(void **state)
+{
+	(void)state;
+	trie_node_t pub;
+	struct oracle o = { 0 };
+	struct idx_gc deferred = { 0 };   /* garbage of committed txns, freed at the end */
+	struct old_version old[KEEP_OLD];
+	size_t nold = 0;
+	int commits = 0, aborts = 0;
+
+	trie_init(&pub);
+	for (uint64_t stamp = 1; stamp <= 400; stamp++) {
+		trie_node_t root = pub;
+		struct idx_gc garbage = { 0 }, created = { 0 };
+		struct trie_cow c = { stamp, &garbage };
+		struct oracle to = oracle_copy(&o);
+		int nops = 1 + (int)(rnd() % 40);
+		bool abort_it = rnd() % 4 == 0;
+
+		for (int op = 0; op < nops; op++) {
+			uint8_t kb[16];
+			size_t klen = rnd_key(kb);
+			size_t ins;
+			long at = oracle_find(&to, kb, klen, &ins);
+			const struct trie_key *ok;
+			void *ov;
+			if (rnd() % 3 == 0) {
+				int r = trie_del(&c, &root, kb, klen, &ok, &ov);
+				if (at < 0) {
+					assert_int_equal(r, DDI_ENOENT);
+				} else {
+					assert_int_equal(r, DDI_EOK);
+					assert_ptr_equal(ok, to.k[at]);
+					assert_ptr_equal(ov, ok);
+					assert_int_equal(idx_gc_push(&garbage, (void *)ok), 0);
+					oracle_del(&to, at);
+				}
+			} else {
+				struct trie_key *k = key_new(kb, klen);
+				assert_int_equal(idx_gc_push(&created, k), 0);
+				assert_int_equal(trie_set(&c, &root, k, k, &ok, &ov), DDI_EOK);
+				if (at < 0) {
+					assert_null(ok);
+				} else {
+					assert_ptr_equal(ok, to.k[at]);
+					assert_int_equal(idx_gc_push(&garbage, (void *)ok), 0);
+				}
+				oracle_set(&to, k);
+			}
+			/* The published version does not move while we write. */
+			if (op % 8 == 0)
+				check_all(&pub, &o);
+		}
+		check_all(&root, &to);
+		if (abort_it) {
+			trie_free_fresh(&root, stamp);
+			idx_gc_free_all(&created);
+			idx_gc_clear(&garbage);
+			free(to.k);
+			check_all(&pub, &o);
+			aborts++;
+			continue;
+		}
+		/* Commit: keep the previous version for later checks. */
+		if (nold == KEEP_OLD) {
+			free(old[0].o.k);
+			memmove(old, old + 1, (KEEP_OLD - 1) * sizeof(*old));
+			nold--;
+		}
+		old[nold].root = pub;
+		old[nold].o = o;
+		nold++;
+		pub = root;
+		o = to;
+		for (size_t k = 0; k < garbage.n; k++)
+			assert_int_equal(idx_gc_push(&deferred, garbage.v[k]), 0);
+		idx_gc_clear(&garbage);
+		idx_gc_clear(&created);
+		commits++;
+		check_all(&pub, &o);
+		for (size_t k = 0; k < nold; k++)
+			check_all(&old[k].root, &old[k].o);
+	}
+	assert_true(commits > 100);
+	assert_true(aborts > 30);
+	assert_true(o.n > 50);
+	trie_free(&pub, NULL, NULL);
+	for (size_t k = 0; k < o.n; k++)
+		free(o.k[k]);
+	free(o.k);
+	for (size_t k = 0; k < nold; k++)
+		free(old[k].o.k);
+	idx_gc_free_all(&deferred);
+}
+
+static void free_leaf(void *ctx, const struct trie_key *key, void *val)
+{
+	(void)ctx;
+	(void)val;
+	free((void *)key);
+}
+
+/* Stamps wrap: after trie_stamp_reset an old stamp may be reused safely. */
+static void test_stamp_reset(void **state)
+{
+	(void)state;
+	trie_node_t pub, root;
+	struct idx_gc garbage = { 0 }, deferred = { 0 };
+	struct trie_cow c = { TRIE_STAMP_MAX, &garbage };
+	const struct trie_key *ok;
+	void *ov;
+	uint8_t kb[4];
+
+	trie_init(&pub);
+	root = pub;
+	for (int k = 0; k < 200; k++) {
+		kb[0] = (uint8_t)k;
+		kb[1] = (uint8_t)(k * 7);
+		struct trie_key *key = key_new(kb, 2);
+		assert_int_equal(trie_set(&c, &root, key, key, &ok, &ov), 0);
+		if (ok)
+			free((void *)ok);
+	}
+	assert_int_equal(c.stamp, TRIE_STAMP_MAX);
+	pub = root;
+	assert_int_equal(garbage.n, 0);
+
+	/* Reset, then write with stamp 1 and with the old maximum again. */
+	trie_stamp_reset(&pub);
+	root = pub;
+	c.stamp = TRIE_STAMP_MAX;
+	kb[0] = 3;
+	kb[1] = 21;
+	assert_int_equal(trie_del(&c, &root, kb, 2, &ok, &ov), 0);
+	assert_non_null(ok);
+	assert_true(garbage.n > 0);   /* the path was copied, not changed in place */
+	assert_ptr_equal(trie_get(&pub, kb, 2), ok);
+	assert_null(trie_get(&root, kb, 2));
+	assert_int_equal(idx_gc_push(&deferred, (void *)ok), 0);
+	for (size_t k = 0; k < garbage.n; k++)
+		assert_int_equal(idx_gc_push(&deferred, garbage.v[k]), 0);
+	idx_gc_clear(&garbage);
+	trie_free(&root, free_leaf, NULL);
+	idx_gc_free_all(&deferred);
+}
+
+static void test_edges(void **state)
+{
+	(void)state;
+	trie_node_t root;
+	struct idx_gc garbage = { 0 };
+	struct trie_cow c = { 1, &garbage };
+	const struct trie_key *ok;
+	void *ov;
+	uint8_t big[TRIE_KEY_MAXLEN + 1];
+	struct trie_it it;
+
+	memset(big, 0x61, sizeof(big));
+	trie_init(&root);
+	assert_null(trie_get(&root, NULL, 0));
+	trie_it_first(&it, &root);
+	assert_false(trie_it_valid(&it));
+	trie_it_seek(&it, &root, big, 3);
+	assert_false(trie_it_valid(&it));
+	assert_int_equal(trie_del(&c, &root, big, 2, &ok, &ov), DDI_ENOENT);
+
+	struct trie_key *toolong = key_new(big, sizeof(big));
+	assert_int_equal(trie_set(&c, &root, toolong, NULL, &ok, &ov), DDI_EINVAL);
+	free(toolong);
+
+	/* The empty key and the longest key live side by side. */
+	struct trie_key *e = key_new(big, 0), *l = key_new(big, TRIE_KEY_MAXLEN);
+	struct trie_key *l2 = key_new(big, TRIE_KEY_MAXLEN - 1);
+	assert_int_equal(trie_set(&c, &root, e, e, &ok, &ov), 0);
+	assert_int_equal(trie_set(&c, &root, l, l, &ok, &ov), 0);
+	assert_int_equal(trie_set(&c, &root, l2, l2, &ok, &ov), 0);
+	assert_ptr_equal(trie_get(&root, big, 0), e);
+	assert_ptr_equal(trie_get(&root, big, TRIE_KEY_MAXLEN), l);
+	assert_ptr_equal(trie_get(&root, big, TRIE_KEY_MAXLEN - 1), l2);
+	assert_true(trie_has_below(&root, big, 0));
+	assert_true(trie_has_below(&root, big, TRIE_KEY_MAXLEN - 1));
+	assert_false(trie_has_below(&root, big, TRIE_KEY_MAXLEN));
+	trie_it_first(&it, &root);
+	assert_ptr_equal(trie_it_key(&it), e);
+	trie_it_next(&it);
+	assert_ptr_equal(trie_it_key(&it), l2);
+	trie_it_next(&it);
+	assert_ptr_equal(trie_it_key(&it), l);
+	trie_it_next(&it);
+	assert_false(trie_it_valid(&it));
+	assert_int_equal(garbage.n, 0);   /* one transaction: all in place */
+	trie_free(&root, free_leaf, NULL);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One transaction, many keys: shaped like names of one zone. Prints time. */
+static void test_bulk(void **state)
+{
+	(void)state;
+	enum { N = 300000 };
+	trie_node_t root;
+	struct idx_gc garbage = { 0 };
+	struct trie_cow c = { 5, &garbage };
+	const struct trie_key *ok;
+	void *ov;
+	struct trie_key **keys = malloc(N * sizeof(*keys));
+
+	assert_non_null(keys);
+	trie_init(&root);
+	for (int k = 0; k < N; k++) {
+		char buf[64];
+		int n = snprintf(buf, sizeof(buf), "com%cexample%chost%u%c", 0, 0,
+		                 (unsigned)(rnd() % 100000000), 0);
+		keys[k] = key_new((const uint8_t *)buf, (size_t)n);
+	}
+	double t0 = now();
+	for (int k = 0; k < N; k++) {
+		assert_int_equal(trie_set(&c, &root, keys[k], keys[k], &ok, &ov), 0);
+		if (ok)
+			idx_gc_push(&garbage, (void *)ok);
+	}
+	double t1 = now();
+	for (int k = 0; k < N; k++)
+		assert_non_null(trie_get(&root, keys[k]->data, keys[k]->len));
+	double t2 = now();
+	print_message("bulk: %d inserts %.0f ns each, %d gets %.0f ns each, %zu duplicates\n", N,
+	              (t1 - t0) / N * 1e9, N, (t2 - t1) / N * 1e9, garbage.n);
+	trie_free(&root, free_leaf, NULL);
+	idx_gc_free_all(&garbage);
+	free(keys);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_oracle),
+		cmocka_unit_test(test_stamp_reset),
+		cmocka_unit_test(test_bulk),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
