@@ -1,0 +1,641 @@
+/* answer -- authoritative answer for one DNS question from an index snapshot (RFC 1034 4.3.2) */
+
+/*
+ * The fast path of ddiplane: the DPDK workers and the TCP server call
+ * answer_query() for every query. It allocates nothing, takes no lock and
+ * makes no system call; everything it needs lives on the stack (about 2 KiB).
+ *
+ * How a question is answered (RFC 1034 4.3.2, RFC 2308, RFC 4592):
+ *  1. Every ancestor of the question name is looked up in the trie, root
+ *     first (the lookup key of an ancestor is a prefix of the name's key
+ *     ending at a label boundary, see dns/name.h). The deepest ancestor
+ *     that is a zone apex picks the zone; no apex: REFUSED.
+ *  2. Below the apex, the first node with a zone cut (IDX_NODE_DELEG) turns
+ *     the answer into a referral; the first missing ancestor ends the walk:
+ *     the node before it is the closest encloser (empty non-terminals are
+ *     nodes of their own in the index, so a missing node has no descendants).
+ *  3. An exact match answers from its RRsets (CNAME chains followed inside
+ *     the zone); no match: the synthesized reverse answer from the address
+ *     index, then the wildcard at the closest encloser, else NXDOMAIN.
+ *
+ * Names already in the message (the question and every name inside the
+ * rdata of records written so far) are reused through compression pointers,
+ * so an RRset is written as its stored blob with the owner pointer rewritten:
+ * one memcpy per RRset, no name compression work on the fast path.
+ *
+ * Where Knot DNS 3.2 behaves in a particular way and RFCs allow several,
+ * this file does what Knot does (tests/integration/differential.sh checks
+ * it): minimal ANY (the RRset of the lowest type, RFC 8482), TC keeps the
+ * answer RRsets that fitted, qtype OPT/TSIG/TKEY answered as NODATA, AXFR
+ * over UDP NOTIMP, IXFR over UDP answered with the SOA (RFC 1995 2).
+ */
+
+#include <string.h>
+
+#include "dns/errcode.h"
+#include "dns/rdata.h"
+#include "index/answer.h"
+
+#define CNAME_MAX_HOPS 8      /* bounds the chain walk, and with it loops */
+#define ADDITIONAL_MAX 16     /* names given additional A/AAAA per response */
+#define PTR_OFF_MAX 0x3fff    /* largest offset a compression pointer reaches */
+#define DNS_T_DS 43
+
+/* The ancestors of one name, as found in the trie. */
+struct walk {
+	const uint8_t *name;                 /* wire name being resolved */
+	uint16_t name_off;                   /* its offset in the response, 0 if unusable */
+	int nlabels;
+	uint8_t loff[DNS_NAME_MAXLABELS + 1]; /* offset of label i in name; loff[nlabels] = root */
+	uint16_t kend[DNS_NAME_MAXLABELS + 1]; /* key length of the ancestor with k labels */
+	const struct idx_node *node[DNS_NAME_MAXLABELS + 1]; /* by number of labels */
+	uint8_t key[DNS_KEY_MAXLEN + 2];     /* room for the "*" label of a wildcard */
+	int apex_k;                          /* labels of the deepest apex, -1 for none */
+	int cut_k;                           /* labels of the zone cut, -1 for none */
+	int encloser_k;                      /* labels of the deepest existing ancestor */
+};
+
+struct ctx {
+	const struct idx_version *v;
+	const struct dns_query *q;
+	struct dns_writer w;
+	enum answer_transport tr;
+	const struct idx_node *apex;         /* the zone's apex node */
+	uint16_t apex_off;                   /* the apex name's offset in the question */
+	const uint8_t *apex_name;
+	bool truncated;
+	uint8_t nadd;
+	const struct idx_node *added[ADDITIONAL_MAX];
+};
+
+/* ------------------------------------------------------------------------ */
+/* Names and the walk                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* The offset of the suffix of w->name with k labels, as a pointer target (0 if none). */
+static uint16_t suffix_off(const struct walk *wk, int k)
+{
+	if (wk->name_off == 0)
+		return 0;
+	unsigned off = wk->name_off + wk->loff[wk->nlabels - k];
+	return off <= PTR_OFF_MAX ? (uint16_t)off : 0;
+}
+
+static const uint8_t *suffix_name(const struct walk *wk, int k)
+{
+	return wk->name + wk->loff[wk->nlabels - k];
+}
+
+/*
+ * Look up every ancestor of `name` (root first) and find the apex, the cut
+ * and the closest encloser. All levels are looked up even past a missing
+ * one, so that a zone nested below a gap is still found.
+ */
+static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
+                     uint16_t name_off)
+{
+	wk->name = name;
+	wk->name_off = name_off <= PTR_OFF_MAX ? name_off : 0;
+
+	int n = 0;
+	size_t pos = 0;
+	while (name[pos] != 0) {
+		wk->loff[n++] = (uint8_t)pos;
+		pos += (size_t)name[pos] + 1;
+	}
+	wk->loff[n] = (uint8_t)pos;
+	wk->nlabels = n;
+
+	int klen = dns_name_to_key(wk->key, name);
+	if (klen < 0)
+		return klen;
+	int k = 0;
+	wk->kend[0] = 0;
+	for (int i = 0; i < klen && k < n; i++)
+		if (wk->key[i] == 0)
+			wk->kend[++k] = (uint16_t)(i + 1);
+	if (k != n)
+		return DDI_EMALF;
+
+	wk->apex_k = -1;
+	for (k = 0; k <= n; k++) {
+		const struct idx_node *nd = idx_find(v, wk->key, wk->kend[k]);
+		wk->node[k] = nd;
+		if (nd != NULL && (nd->flags & IDX_NODE_APEX))
+			wk->apex_k = k;
+	}
+
+	wk->cut_k = -1;
+	wk->encloser_k = wk->apex_k;
+	if (wk->apex_k < 0)
+		return DDI_EOK;
+	for (k = wk->apex_k + 1; k <= n; k++) {
+		const struct idx_node *nd = wk->node[k];
+		if (nd == NULL)
+			break;
+		wk->encloser_k = k;
+		if (nd->flags & IDX_NODE_DELEG) {
+			wk->cut_k = k;
+			break;
+		}
+	}
+	return DDI_EOK;
+}
+
+/* "*" below the closest encloser (RFC 4592 3.3.1), or NULL. */
+static const struct idx_node *find_wildcard(const struct idx_version *v, struct walk *wk)
+{
+	size_t kl = wk->kend[wk->encloser_k];
+	wk->key[kl] = '*';
+	wk->key[kl + 1] = 0;
+	return idx_find(v, wk->key, kl + 2);
+}
+
+/* Skip one (possibly compressed) name written by us in the response. */
+static size_t skip_name(const uint8_t *buf, size_t pos)
+{
+	while (buf[pos] != 0) {
+		if (buf[pos] >= 0xc0)
+			return pos + 2;
+		pos += (size_t)buf[pos] + 1;
+	}
+	return pos + 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing RRsets                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* An RRset of node `n` with the owner given as a name in the message (or written). */
+static int put_rrset(struct ctx *c, const struct idx_node *n, const struct idx_rrset *rs,
+                     const uint8_t *owner, uint16_t owner_off)
+{
+	return dns_writer_put_rrset(&c->w, owner, owner_off, idx_rrset_blob(n, rs), rs->len,
+	                            rs->count);
+}
+
+/* The SOA of the zone in authority, TTL = min(SOA TTL, MINIMUM) (RFC 2308 3, 5). */
+static int put_negative_soa(struct ctx *c)
+{
+	const struct idx_rrset *rs = idx_node_rrset(c->apex, DNS_T_SOA);
+	if (rs == NULL)
+		return DDI_EOK;
+	uint32_t pos = 0;
+	uint16_t rrlen = 0;
+	const uint8_t *rr = idx_rrset_next(c->apex, rs, &pos, &rrlen);
+	if (rr == NULL || rrlen < 10 + 22 || rrlen > 10 + 2 * DNS_NAME_MAXLEN + 20)
+		return DDI_EOK;
+	uint8_t buf[10 + 2 * DNS_NAME_MAXLEN + 20];
+	memcpy(buf, rr, rrlen);
+	uint32_t ttl = dns_get32(rr + 4);
+	uint32_t min = dns_soa_minimum(rr + 10, (uint16_t)(rrlen - 10));
+	dns_put32(buf + 4, ttl < min ? ttl : min);
+	dns_writer_section(&c->w, DNS_SEC_AUTHORITY);
+	if (c->apex_off != 0)
+		return dns_writer_put_rr_at(&c->w, c->apex_off, buf, rrlen);
+	return dns_writer_put_rr(&c->w, c->apex_name, buf, rrlen);
+}
+
+/*
+ * A/AAAA for the names in the rdata of the `count` records written from
+ * offset `from` (NS, MX, SRV), when the name is at or below `within`.
+ * Required glue (RFC 9471) that does not fit sets TC; other additional data
+ * is dropped silently (RFC 2181 9).
+ */
+static void put_additional(struct ctx *c, size_t from, uint16_t count, const uint8_t *within,
+                           bool required)
+{
+	dns_writer_section(&c->w, DNS_SEC_ADDITIONAL);
+	size_t pos = from;
+	for (uint16_t i = 0; i < count; i++) {
+		pos = skip_name(c->w.buf, pos);
+		uint16_t type = dns_get16(c->w.buf + pos);
+		uint16_t rdlen = dns_get16(c->w.buf + pos + 8);
+		const uint8_t *rdata = c->w.buf + pos + 10;
+		pos += 10 + (size_t)rdlen;
+
+		const uint8_t *target = dns_rdata_target(type, rdata, rdlen);
+		if (target == NULL || !dns_name_is_sub(target, within))
+			continue;
+		uint8_t key[DNS_KEY_MAXLEN];
+		int klen = dns_name_to_key(key, target);
+		if (klen < 0)
+			continue;
+		const struct idx_node *n = idx_find(c->v, key, (size_t)klen);
+		if (n == NULL)
+			continue;
+		bool seen = false;
+		for (unsigned j = 0; j < c->nadd; j++)
+			seen |= c->added[j] == n;
+		if (seen || c->nadd == ADDITIONAL_MAX)
+			continue;
+		c->added[c->nadd++] = n;
+
+		size_t toff = (size_t)(target - c->w.buf);
+		uint16_t off = toff <= PTR_OFF_MAX ? (uint16_t)toff : 0;
+		static const uint16_t types[2] = { DNS_T_A, DNS_T_AAAA };
+		for (int t = 0; t < 2; t++) {
+			const struct idx_rrset *rs = idx_node_rrset(n, types[t]);
+			if (rs == NULL)
+				continue;
+			if (put_rrset(c, n, rs, target, off) != DDI_EOK) {
+				if (required)
+					c->truncated = true;
+				return;
+			}
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reverse names answered from the address index                             */
+/* ------------------------------------------------------------------------ */
+
+static bool label_is(const uint8_t *label, const char *s)
+{
+	size_t len = strlen(s);
+	if (label[0] != len)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t ch = label[1 + i];
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (uint8_t)(ch + 32);
+		if (ch != (uint8_t)s[i])
+			return false;
+	}
+	return true;
+}
+
+static int hex_digit(uint8_t ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * d.c.b.a.in-addr.arpa (four decimal labels 0-255, no leading zeros) or
+ * 32 nibble labels + ip6.arpa -> family and address; 0 for anything else.
+ */
+static int reverse_addr(const struct walk *wk, uint8_t addr[16])
+{
+	const uint8_t *name = wk->name;
+	if (wk->nlabels == 6 && label_is(name + wk->loff[4], "in-addr") &&
+	    label_is(name + wk->loff[5], "arpa")) {
+		for (int i = 0; i < 4; i++) {
+			const uint8_t *l = name + wk->loff[i];
+			if (l[0] < 1 || l[0] > 3 || (l[0] > 1 && l[1] == '0'))
+				return 0;
+			unsigned val = 0;
+			for (int j = 1; j <= l[0]; j++) {
+				if (l[j] < '0' || l[j] > '9')
+					return 0;
+				val = val * 10 + (unsigned)(l[j] - '0');
+			}
+			if (val > 255)
+				return 0;
+			addr[3 - i] = (uint8_t)val;
+		}
+		return 4;
+	}
+	if (wk->nlabels == 34 && label_is(name + wk->loff[32], "ip6") &&
+	    label_is(name + wk->loff[33], "arpa")) {
+		memset(addr, 0, 16);
+		for (int i = 0; i < 32; i++) {
+			const uint8_t *l = name + wk->loff[i];
+			int d = l[0] == 1 ? hex_digit(l[1]) : -1;
+			if (d < 0)
+				return 0;
+			/* label 0 is the last nibble of the address */
+			int nib = 31 - i;
+			addr[nib / 2] |= (uint8_t)(nib % 2 == 0 ? d << 4 : d);
+		}
+		return 6;
+	}
+	return 0;
+}
+
+/* The owners of the address a reverse name spells, or NULL. */
+static const struct idx_addr *reverse_owners(const struct ctx *c, const struct walk *wk)
+{
+	uint8_t addr[16];
+	int family = reverse_addr(wk, addr);
+	if (family == 0)
+		return NULL;
+	const struct idx_addr *a = idx_addr_find(c->v, family, addr);
+	return a != NULL && a->nowners > 0 ? a : NULL;
+}
+
+/* One PTR per owner of the address, owner = the name being answered. All or nothing. */
+static int put_synth_ptr(struct ctx *c, const struct walk *wk, const struct idx_addr *a)
+{
+	struct dns_writer saved = c->w;
+	uint8_t rr[10 + DNS_NAME_MAXLEN];
+	size_t pos = 0;
+	for (uint16_t i = 0; i < a->nowners; i++) {
+		if (pos >= a->owners_len)
+			break;
+		const uint8_t *owner = a->owners + pos;
+		size_t olen = dns_name_len(owner);
+		pos += olen;
+		dns_put16(rr, DNS_T_PTR);
+		dns_put16(rr + 2, DNS_CLASS_IN);
+		dns_put32(rr + 4, a->ttl);
+		dns_put16(rr + 8, (uint16_t)olen);
+		memcpy(rr + 10, owner, olen);
+		int ret = wk->name_off != 0
+		        ? dns_writer_put_rr_at(&c->w, wk->name_off, rr, 10 + olen)
+		        : dns_writer_put_rr(&c->w, wk->name, rr, 10 + olen);
+		if (ret != DDI_EOK) {
+			c->w = saved;
+			return ret;
+		}
+	}
+	return DDI_EOK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The lookup                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* The answer section did not fit: keep the RRsets that did, set TC (as Knot DNS). */
+static enum answer_outcome truncate_answer(struct ctx *c, enum answer_outcome o)
+{
+	c->truncated = true;
+	return o;
+}
+
+/*
+ * NS in authority and glue below the cut in additional (RFC 1034 4.3.2 3b).
+ * Not authoritative: AA stays clear.
+ */
+static enum answer_outcome referral(struct ctx *c, const struct walk *wk)
+{
+	const struct idx_node *cut = wk->node[wk->cut_k];
+	const struct idx_rrset *ns = idx_node_rrset(cut, DNS_T_NS);
+	if (ns == NULL)
+		return ANS_REFERRAL;
+	dns_writer_section(&c->w, DNS_SEC_AUTHORITY);
+	size_t from = c->w.len;
+	const uint8_t *cut_name = suffix_name(wk, wk->cut_k);
+	if (put_rrset(c, cut, ns, cut_name, suffix_off(wk, wk->cut_k)) != DDI_EOK) {
+		c->truncated = true;
+		return ANS_REFERRAL;
+	}
+	put_additional(c, from, ns->count, cut_name, true);
+	return ANS_REFERRAL;
+}
+
+/*
+ * Answer from one node (an exact match or the wildcard that stands for the
+ * name, RFC 4592 3.3.1) for the name of `wk`. Sets *next to a CNAME target
+ * to follow, with its offset in the message.
+ */
+static enum answer_outcome answer_node(struct ctx *c, const struct walk *wk,
+                                       const struct idx_node *n, uint16_t qtype,
+                                       const uint8_t **next, uint16_t *next_off)
+{
+	const uint8_t *owner = wk->name;
+	uint16_t owner_off = wk->name_off;
+
+	if (qtype == DNS_T_ANY) {
+		/* RFC 8482 4.1: one RRset; the lowest type, as Knot DNS does. */
+		if (n->nrrsets == 0) {
+			const struct idx_addr *a = reverse_owners(c, wk);
+			if (a != NULL)
+				return put_synth_ptr(c, wk, a) == DDI_EOK
+				       ? ANS_ANSWER : truncate_answer(c, ANS_ANSWER);
+			return ANS_NODATA;
+		}
+		if (put_rrset(c, n, &n->rrsets[0], owner, owner_off) != DDI_EOK)
+			return truncate_answer(c, ANS_ANSWER);
+		return ANS_ANSWER;
+	}
+
+	const struct idx_rrset *rs = idx_node_rrset(n, qtype);
+	if (rs == NULL && qtype != DNS_T_CNAME) {
+		const struct idx_rrset *cn = idx_node_rrset(n, DNS_T_CNAME);
+		if (cn != NULL) {
+			size_t at = c->w.len;
+			if (put_rrset(c, n, cn, owner, owner_off) != DDI_EOK)
+				return truncate_answer(c, ANS_ANSWER);
+			/* the target, uncompressed in the rdata just written */
+			size_t rd = skip_name(c->w.buf, at) + 10;
+			*next = c->w.buf + rd;
+			*next_off = rd <= PTR_OFF_MAX ? (uint16_t)rd : 0;
+			return ANS_ANSWER;
+		}
+	}
+	if (rs == NULL) {
+		if (qtype == DNS_T_PTR) {
+			const struct idx_addr *a = reverse_owners(c, wk);
+			if (a != NULL)
+				return put_synth_ptr(c, wk, a) == DDI_EOK
+				       ? ANS_ANSWER : truncate_answer(c, ANS_ANSWER);
+		}
+		return ANS_NODATA;
+	}
+	size_t from = c->w.len;
+	if (put_rrset(c, n, rs, owner, owner_off) != DDI_EOK)
+		return truncate_answer(c, ANS_ANSWER);
+	if (qtype == DNS_T_MX || qtype == DNS_T_SRV || qtype == DNS_T_NS)
+		put_additional(c, from, rs->count, c->apex_name, false);
+	return ANS_ANSWER;
+}
+
+/*
+ * Resolve the question: the walk, then the exact match, the synthesized
+ * reverse answer, the wildcard or NXDOMAIN; CNAMEs are followed inside the
+ * zone of the question.
+ */
+static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtype)
+{
+	const uint8_t *name = c->q->qname;
+	uint16_t name_off = DNS_HDR_LEN;
+	const struct idx_node *visited[CNAME_MAX_HOPS];
+	enum answer_outcome o = ANS_ANSWER;
+
+	for (int hop = 0; hop < CNAME_MAX_HOPS; hop++) {
+		if (hop > 0 && !dns_name_is_sub(name, c->apex_name))
+			return ANS_ANSWER;  /* leaves the zone: the CNAMEs are the answer */
+		if (walk_name(c->v, wk, name, name_off) != DDI_EOK)
+			return hop == 0 ? ANS_FORMERR : ANS_ANSWER;
+		if (hop == 0) {
+			if (wk->apex_k < 0)
+				return ANS_REFUSED;
+			c->apex = wk->node[wk->apex_k];
+			c->apex_off = suffix_off(wk, wk->apex_k);
+			c->apex_name = suffix_name(wk, wk->apex_k);
+		} else if (wk->node[wk->apex_k] != c->apex) {
+			return ANS_ANSWER;  /* into another zone we serve: not followed, as Knot */
+		}
+
+		if (wk->cut_k >= 0 && !(qtype == DNS_T_DS && wk->cut_k == wk->nlabels)) {
+			if (hop > 0)
+				return ANS_ANSWER;  /* CNAME into a delegation: the chain is the answer */
+			return referral(c, wk);  /* RFC 1034 4.3.2 3b */
+		}
+
+		const struct idx_node *n = wk->node[wk->nlabels];
+		if (n == NULL) {
+			const struct idx_addr *a = reverse_owners(c, wk);
+			if (a != NULL) {
+				/* the address exists in IPAM: the name exists */
+				if (qtype != DNS_T_PTR && qtype != DNS_T_ANY)
+					return ANS_NODATA;
+				return put_synth_ptr(c, wk, a) == DDI_EOK
+				       ? ANS_ANSWER : truncate_answer(c, ANS_ANSWER);
+			}
+			n = find_wildcard(c->v, wk);
+			if (n == NULL)
+				return ANS_NXDOMAIN;
+		}
+
+		for (int i = 0; i < hop; i++)
+			if (visited[i] == n)
+				return ANS_ANSWER;  /* CNAME loop: what was written is the answer */
+		visited[hop] = n;
+
+		const uint8_t *next = NULL;
+		uint16_t next_off = 0;
+		o = answer_node(c, wk, n, qtype, &next, &next_off);
+		if (next == NULL || c->truncated)
+			return o;
+		name = next;
+		name_off = next_off;
+	}
+	return o;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry points                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* OPT for an EDNS query; the room for it was reserved from the limit. */
+static void finish_opt(struct ctx *c, const struct answer_conf *conf, uint16_t rcode, size_t cap)
+{
+	if (!c->q->has_edns)
+		return;
+	bool nsid = c->q->edns_nsid && conf->nsid != NULL;
+	uint16_t udp = conf->udp_max != 0 ? conf->udp_max : DNS_EDNS_DEFAULT;
+	dns_writer_section(&c->w, DNS_SEC_ADDITIONAL);
+	/* the OPT carries the upper 8 bits of the 12-bit rcode (RFC 6891 6.1.3) */
+	(void)dns_writer_put_opt(&c->w, udp, (uint16_t)(rcode >> 4), c->q->edns_do,
+	                         nsid ? conf->nsid : NULL, nsid ? conf->nsid_len : 0, cap);
+}
+
+size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
+                    enum answer_transport tr, const struct dns_query *q,
+                    enum dns_parse_result parse, uint8_t *out, size_t cap,
+                    struct answer_info *info)
+{
+	static const struct answer_conf defaults = { .udp_max = DNS_EDNS_DEFAULT };
+	if (conf == NULL)
+		conf = &defaults;
+	info->outcome = ANS_DROP;
+	info->rcode = 0;
+	info->truncated = false;
+	info->qtype = q->qtype;
+	if (parse == DNS_PARSE_DROP)
+		return 0;
+
+	size_t max = tr == ANSWER_UDP ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max
+	                                                                  : DNS_EDNS_DEFAULT)
+	                              : DNS_MSG_MAX;
+	if (max > cap)
+		max = cap;
+	if (q->has_edns) {
+		size_t opt = dns_opt_size(q->edns_nsid && conf->nsid ? conf->nsid_len : 0);
+		max = max > opt ? max - opt : 0;
+	}
+
+	struct ctx c = { .v = v, .q = q, .tr = tr };
+	bool question = q->question_end != 0 && q->qdcount == 1;
+	uint16_t rcode = DNS_RCODE_NOERROR;
+	enum answer_outcome o;
+
+	if (parse == DNS_PARSE_FORMERR) {
+		o = ANS_FORMERR;
+		rcode = DNS_RCODE_FORMERR;
+	} else if (parse == DNS_PARSE_BADVERS) {
+		o = ANS_BADVERS;   /* RFC 6891 6.1.3 */
+		rcode = DNS_RCODE_BADVERS;
+	} else if (q->opcode != DNS_OP_QUERY) {
+		o = ANS_NOTIMP;
+		rcode = DNS_RCODE_NOTIMP;
+	} else if (q->qclass != DNS_CLASS_IN && q->qclass != DNS_CLASS_ANY) {
+		o = ANS_REFUSED;
+		rcode = DNS_RCODE_REFUSED;
+	} else if (q->qtype == DNS_T_AXFR || (q->qtype == DNS_T_IXFR && tr == ANSWER_TCP)) {
+		/* transfers are served by the control thread; AXFR never over UDP (RFC 5936 4.2) */
+		o = ANS_NOTIMP;
+		rcode = DNS_RCODE_NOTIMP;
+	} else {
+		o = ANS_ANSWER;
+	}
+
+	if (o == ANS_ANSWER && !question) {
+		o = ANS_FORMERR;   /* a QUERY without its one question */
+		rcode = DNS_RCODE_FORMERR;
+	}
+	if (dns_writer_init(&c.w, q, out, max, question) != DDI_EOK)
+		return 0;
+
+	if (o == ANS_ANSWER) {
+		struct walk wk;
+		/* RFC 1995 2: IXFR over UDP that cannot be served: the SOA alone says "use TCP" */
+		uint16_t qtype = q->qtype == DNS_T_IXFR ? DNS_T_SOA : q->qtype;
+		o = resolve(&c, &wk, qtype);
+		if (q->qtype == DNS_T_IXFR && o != ANS_ANSWER && o != ANS_REFUSED) {
+			/* IXFR is asked of an apex only; anything else is not ours to transfer */
+			(void)dns_writer_init(&c.w, q, out, max, true);
+			c.truncated = false;
+			o = ANS_REFUSED;
+		}
+		switch (o) {
+		case ANS_NXDOMAIN:
+			rcode = DNS_RCODE_NXDOMAIN;
+			/* fall through */
+		case ANS_NODATA:
+			if (!c.truncated && put_negative_soa(&c) != DDI_EOK)
+				c.truncated = true;  /* RFC 2181 9: the SOA must fit */
+			break;
+		case ANS_REFUSED:
+			rcode = DNS_RCODE_REFUSED;
+			break;
+		case ANS_FORMERR:
+			rcode = DNS_RCODE_FORMERR;
+			break;
+		default:
+			break;
+		}
+		/* authoritative data, also when negative (RFC 2308); a referral is not */
+		if (o == ANS_ANSWER || o == ANS_NODATA || o == ANS_NXDOMAIN)
+			dns_writer_set_flags(&c.w, DNS_AA);
+	}
+
+	if (c.truncated)
+		dns_writer_set_flags(&c.w, DNS_TC);
+	dns_writer_set_rcode(&c.w, (uint8_t)(rcode & 0xf));
+	finish_opt(&c, conf, rcode, cap);
+	size_t len = dns_writer_finish(&c.w);
+
+	info->outcome = o;
+	info->rcode = (uint8_t)rcode;
+	info->truncated = c.truncated;
+	return len;
+}
+
+size_t answer_message(const struct idx_version *v, const struct answer_conf *conf,
+                      enum answer_transport tr, const uint8_t *wire, size_t len,
+                      uint8_t *out, size_t cap, struct answer_info *info)
+{
+	struct dns_query q;
+	memset(&q, 0, sizeof(q));
+	enum dns_parse_result r = dns_query_parse(&q, wire, len);
+	return answer_query(v, conf, tr, &q, r, out, cap, info);
+}
