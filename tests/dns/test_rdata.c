@@ -563,6 +563,109 @@ static void test_target(void **state)
 	assert_null(dns_rdata_target(DNS_T_MX, w, 2));
 }
 
+/* ------------------------------------------------------------------------ */
+/* Randomized: every valid wire rdata prints and reads back to itself       */
+/* ------------------------------------------------------------------------ */
+
+static unsigned rnd_state = 2024;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 8) % n;
+}
+
+static size_t rnd_bytes(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)rnd(256);
+	return n;
+}
+
+/* A random name whose labels hold any octet, specials included. */
+static size_t rnd_name(uint8_t *p)
+{
+	static const char special[] = ".\\\"();@$ *";
+	unsigned labels = rnd(4);
+	size_t n = 0;
+
+	for (unsigned l = 0; l < labels; l++) {
+		unsigned len = 1 + rnd(6);
+
+		p[n++] = (uint8_t)len;
+		for (unsigned k = 0; k < len; k++)
+			p[n++] = rnd(3) == 0 ? (uint8_t)special[rnd(sizeof(special) - 1)] : (uint8_t)rnd(256);
+	}
+	p[n++] = 0;
+	return n;
+}
+
+static void test_random_roundtrip(void **state)
+{
+	static const uint16_t types[] = { DNS_T_A, DNS_T_AAAA, DNS_T_NS, DNS_T_CNAME, DNS_T_PTR,
+	                                  DNS_T_SOA, DNS_T_MX, DNS_T_SRV, DNS_T_TXT, DNS_T_CAA,
+	                                  DNS_T_DHCID, 65280, 99 };
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static uint8_t w[DNS_RDATA_MAXLEN], back[DNS_RDATA_MAXLEN];
+	static struct fields fs;
+	char text[4096], err[256];
+	(void)state;
+
+	for (int it = 0; it < 20000; it++) {
+		uint16_t type = types[rnd(sizeof(types) / sizeof(types[0]))];
+		size_t n = 0;
+		int t, r;
+
+		switch (type) {
+		case DNS_T_A: n = rnd_bytes(w, 4); break;
+		case DNS_T_AAAA: n = rnd_bytes(w, 16); break;
+		case DNS_T_NS:
+		case DNS_T_CNAME:
+		case DNS_T_PTR: n = rnd_name(w); break;
+		case DNS_T_SOA:
+			n = rnd_name(w);
+			n += rnd_name(w + n);
+			n += rnd_bytes(w + n, 20);
+			break;
+		case DNS_T_MX:
+			n = rnd_bytes(w, 2);
+			n += rnd_name(w + n);
+			break;
+		case DNS_T_SRV:
+			n = rnd_bytes(w, 6);
+			n += rnd_name(w + n);
+			break;
+		case DNS_T_TXT:
+			for (unsigned k = 0, ns = 1 + rnd(3); k < ns; k++) {
+				unsigned len = rnd(12);
+
+				w[n++] = (uint8_t)len;
+				n += rnd_bytes(w + n, len);
+			}
+			break;
+		case DNS_T_CAA: {
+			unsigned tl = 1 + rnd(15);
+
+			w[n++] = (uint8_t)rnd(256);
+			w[n++] = (uint8_t)tl;
+			for (unsigned k = 0; k < tl; k++)
+				w[n++] = (uint8_t)alnum[rnd(sizeof(alnum) - 1)];
+			n += rnd_bytes(w + n, rnd(12));
+			break;
+		}
+		case DNS_T_DHCID: n = rnd_bytes(w, 3 + rnd(20)); break;
+		default: n = rnd_bytes(w, rnd(20)); break;
+		}
+		assert_int_equal(dns_rdata_check(type, w, (uint16_t)n), DDI_EOK);
+		t = dns_rdata_to_str(text, sizeof(text), type, w, (uint16_t)n);
+		assert_true(t >= 0);
+		split(&fs, text);
+		r = dns_rdata_from_str(back, sizeof(back), type, fs.f, fs.q, fs.n, origin, err, sizeof(err));
+		if (r != (int)n || memcmp(back, w, n) != 0)
+			fail_msg("%s '%s' read back as %d (%s)", dns_type_name(type), text, r, r < 0 ? err : "");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -575,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_random_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
