@@ -1,0 +1,79 @@
+/* counters -- every outcome of a packet on the fast path, counted per lcore */
+#ifndef DDI_DATAPLANE_COUNTERS_H
+#define DDI_DATAPLANE_COUNTERS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * Each packet a worker receives ends in exactly one of these outcomes
+ * (DP_OUT_TRUNCATED and the DP_OUT_RX/TX totals are counted besides it).
+ * The order is the order of the printed table.
+ */
+enum dp_outcome {
+	/* Answered by the worker (or the control lcore for DP_OUT_NOTIMP). */
+	DP_OUT_NOERROR = 0,     /* NOERROR with data */
+	DP_OUT_NODATA,          /* NOERROR, empty answer (RFC 2308 2.2) */
+	DP_OUT_REFERRAL,        /* delegation */
+	DP_OUT_NXDOMAIN,
+	DP_OUT_REFUSED,
+	DP_OUT_FORMERR,
+	DP_OUT_NOTIMP,
+	DP_OUT_SERVFAIL,
+	DP_OUT_BADVERS,
+	DP_OUT_TRUNCATED,       /* also counted under its rcode: TC was set */
+	DP_OUT_NO_ANSWER,       /* answer_query said send nothing (QR set, ...) */
+	/* Not for the fast path: handed to the kernel through the tap. */
+	DP_OUT_NOT_FOR_US,      /* UDP to an address that is not a service address */
+	DP_OUT_EXC_ARP,
+	DP_OUT_EXC_ICMP,        /* ICMP and ICMPv6 (ND included) */
+	DP_OUT_EXC_TCP,
+	DP_OUT_EXC_FRAGMENT,    /* IPv4 fragment or IPv6 fragment header */
+	DP_OUT_EXC_IPV6_EXT,    /* IPv6 extension header before the transport */
+	DP_OUT_EXC_OTHER,       /* UDP to another port, other protocols, other ethertypes */
+	/* Dropped. */
+	DP_OUT_MALF_LENGTH,     /* Ethernet/IP/UDP lengths that do not add up */
+	DP_OUT_MALF_CHECKSUM,   /* bad IPv4 header or UDP checksum, or IPv6 UDP checksum 0 */
+	DP_OUT_MALF_DNS_HDR,    /* UDP payload shorter than a DNS header */
+	DP_OUT_MALF_PORT,       /* UDP source port 0: nowhere to answer */
+	/* Hand-offs and queues. */
+	DP_OUT_TO_CONTROL,      /* opcode other than QUERY, queued to the control lcore */
+	DP_OUT_RING_FULL,       /* control ring full: dropped */
+	DP_OUT_TX_DROP,         /* the port's TX queue did not take the answer */
+	DP_OUT_EXC_DROP,        /* the tap did not take an exception packet */
+	/* Totals. */
+	DP_OUT_RX,              /* packets received from the port */
+	DP_OUT_TX,              /* packets sent out of the port by this lcore */
+	DP_OUT__COUNT
+};
+
+/* Short names for tables and, later, metrics labels ("noerror", "exc_arp", ...). */
+extern const char *const dp_outcome_names[DP_OUT__COUNT];
+
+/*
+ * One lcore's counters. Only that lcore writes them (plain increments, no
+ * atomics); others read them with relaxed loads, a torn read of a 64-bit
+ * aligned counter cannot happen on the 64-bit targets DPDK supports.
+ * Cache-aligned so that no two lcores share a line.
+ */
+struct dp_counters {
+	uint64_t v[DP_OUT__COUNT];
+} __attribute__((aligned(64)));
+
+#define DP_MAX_LCORES 128
+
+/* The counters of every lcore, indexed by lcore id: what the control plane exports. */
+extern struct dp_counters dp_counters[DP_MAX_LCORES];
+
+static inline void dp_count(struct dp_counters *c, enum dp_outcome o)
+{
+	c->v[o]++;
+}
+
+/* Sum of every lcore's counters into `out`. */
+void dp_counters_sum(struct dp_counters *out);
+
+/* Print a table: one row per non-zero outcome, one column per lcore that counted, and the total. */
+void dp_counters_print(FILE *f);
+
+#endif

@@ -1,0 +1,413 @@
+/* main -- ddiplane: EAL, store, index, ports, taps, TCP server, lcores, clean shutdown */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "control/store.h"
+#include "control/tcp.h"
+#include "dataplane/options.h"
+#include "dataplane/tapif.h"
+#include "dataplane/worker.h"
+#include "dns/errcode.h"
+#include "index/snapshot.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+#define TAP_DESC 512
+#define CTL_RING_SIZE 1024
+#define MBUF_CACHE 256
+
+static struct dp_shared sh;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	sh.quit = true;
+}
+
+static bool want_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+static bool has_arg(int argc, char **argv, const char *a)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], a) == 0)
+			return true;
+	return false;
+}
+
+static unsigned free_hugepages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	unsigned n = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %u", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* Configure and start one port: worker queues, the control TX queue, offloads. */
+static int port_setup(struct dp_port *p, uint16_t port_id, unsigned nworkers,
+                      struct rte_mempool *mp, const struct dp_pctx *base)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
+	if ((ret = rte_eth_dev_info_get(port_id, &info)) != 0) {
+		fprintf(stderr, "ddiplane: port %u: no device info: %s\n", port_id, rte_strerror(-ret));
+		return -1;
+	}
+	uint16_t nrx = (uint16_t)nworkers, ntx = (uint16_t)(nworkers + 1);
+	if (info.max_rx_queues < nrx || info.max_tx_queues < ntx) {
+		fprintf(stderr,
+		        "ddiplane: port %u (%s) has %u RX / %u TX queues; %u workers need %u / %u "
+		        "(one per worker, plus a TX queue for the control lcore). Use fewer lcores "
+		        "(-l) or, for net_af_packet, add qpairs=%u to --vdev.\n",
+		        port_id, info.driver_name, info.max_rx_queues, info.max_tx_queues, nworkers, nrx,
+		        ntx, ntx);
+		return -1;
+	}
+	if (nrx > 1) {
+		uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+		if (hf) {
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf.rx_adv_conf.rss_conf.rss_hf = hf;
+		} else {
+			fprintf(stderr, "ddiplane: warning: port %u (%s) has no RSS: the driver alone "
+			        "spreads packets over the %u RX queues\n", port_id, info.driver_name, nrx);
+		}
+	}
+	p->pctx = *base;
+	uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
+		p->pctx.tx_ip4_cksum_offload = true;
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
+		p->pctx.tx_udp_cksum_offload = true;
+	conf.txmode.offloads = info.tx_offload_capa & csum;
+	p->pctx_ctl = p->pctx;
+	p->pctx_ctl.answer_all_opcodes = true;
+
+	if ((ret = rte_eth_dev_configure(port_id, nrx, ntx, &conf)) != 0) {
+		fprintf(stderr, "ddiplane: port %u: configure: %s\n", port_id, rte_strerror(-ret));
+		return -1;
+	}
+	uint16_t nb_rxd = RX_DESC, nb_txd = TX_DESC;
+	rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
+	int socket = rte_eth_dev_socket_id(port_id);
+	for (uint16_t q = 0; q < nrx; q++)
+		if ((ret = rte_eth_rx_queue_setup(port_id, q, nb_rxd, socket, NULL, mp)) != 0)
+			goto qfail;
+	struct rte_eth_txconf txc = info.default_txconf;
+	txc.offloads = conf.txmode.offloads;
+	for (uint16_t q = 0; q < ntx; q++)
+		if ((ret = rte_eth_tx_queue_setup(port_id, q, nb_txd, socket, &txc)) != 0)
+			goto qfail;
+	if ((ret = rte_eth_dev_start(port_id)) != 0) {
+		fprintf(stderr, "ddiplane: port %u: start: %s\n", port_id, rte_strerror(-ret));
+		return -1;
+	}
+	p->port_id = port_id;
+	p->ctl_txq = (uint16_t)nworkers;
+	return 0;
+qfail:
+	fprintf(stderr, "ddiplane: port %u: queue setup: %s\n", port_id, rte_strerror(-ret));
+	return -1;
+}
+
+/* Create the tap of port index `i` with the port's MAC and the service addresses. */
+static int tap_setup(struct dp_port *p, unsigned i, const struct dp_options *o, unsigned nworkers,
+                     struct rte_mempool *mp)
+{
+	struct rte_ether_addr mac;
+	char name[32], args[128], macs[RTE_ETHER_ADDR_FMT_SIZE];
+	int ret;
+
+	rte_eth_macaddr_get(p->port_id, &mac);
+	rte_ether_format_addr(macs, sizeof(macs), &mac);
+	if (i == 0)
+		snprintf(p->tap_name, sizeof(p->tap_name), "%s", o->tap_name);
+	else
+		snprintf(p->tap_name, sizeof(p->tap_name), "%s%u", o->tap_name, i);
+	snprintf(name, sizeof(name), "net_tap_ddi%u", i);
+	snprintf(args, sizeof(args), "iface=%s,mac=%s", p->tap_name, macs);
+	if ((ret = rte_vdev_init(name, args)) != 0) {
+		fprintf(stderr, "ddiplane: cannot create the tap %s (%s): %s. Is /dev/net/tun there "
+		        "and are we root (CAP_NET_ADMIN)? Is an interface of that name left over "
+		        "(ip link del %s)?\n", p->tap_name, args, rte_strerror(-ret), p->tap_name);
+		return -1;
+	}
+	uint16_t tap;
+	if (rte_eth_dev_get_port_by_name(name, &tap) != 0) {
+		fprintf(stderr, "ddiplane: tap %s: no port\n", name);
+		return -1;
+	}
+	p->tap_id = tap;
+	p->tap_nq = (uint16_t)nworkers;
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	if ((ret = rte_eth_dev_configure(tap, p->tap_nq, p->tap_nq, &conf)) != 0) {
+		fprintf(stderr, "ddiplane: tap %s: configure: %s\n", p->tap_name, rte_strerror(-ret));
+		return -1;
+	}
+	int socket = rte_eth_dev_socket_id(tap);
+	for (uint16_t q = 0; q < p->tap_nq; q++) {
+		if ((ret = rte_eth_rx_queue_setup(tap, q, TAP_DESC, socket, NULL, mp)) != 0 ||
+		    (ret = rte_eth_tx_queue_setup(tap, q, TAP_DESC, socket, NULL)) != 0) {
+			fprintf(stderr, "ddiplane: tap %s: queue setup: %s\n", p->tap_name,
+			        rte_strerror(-ret));
+			return -1;
+		}
+	}
+	if ((ret = rte_eth_dev_start(tap)) != 0) {
+		fprintf(stderr, "ddiplane: tap %s: start: %s\n", p->tap_name, rte_strerror(-ret));
+		return -1;
+	}
+	if ((ret = tapif_up(p->tap_name)) < 0) {
+		fprintf(stderr, "ddiplane: tap %s: up: %s\n", p->tap_name, ddi_strerror(ret));
+		return -1;
+	}
+	for (unsigned a = 0; a < o->svc.n4 + o->svc.n6; a++) {
+		bool v6 = a >= o->svc.n4;
+		const uint8_t *addr = v6 ? o->svc.v6[a - o->svc.n4] : o->svc.v4[a];
+		int plen = v6 ? o->plen6[a - o->svc.n4] : o->plen4[a];
+		if ((ret = tapif_addr_add(p->tap_name, v6 ? 6 : 4, addr, plen)) < 0) {
+			char s[INET6_ADDRSTRLEN];
+			inet_ntop(v6 ? AF_INET6 : AF_INET, addr, s, sizeof(s));
+			fprintf(stderr, "ddiplane: tap %s: cannot add %s/%d: %s\n", p->tap_name, s, plen,
+			        ddi_strerror(ret));
+			return -1;
+		}
+	}
+	printf("ddiplane: port %u %s, exception path tap %s\n", p->port_id, macs, p->tap_name);
+	return 0;
+}
+
+static int open_store(const struct dp_options *o, struct store **st, struct idx *ix)
+{
+	struct store_error err;
+	uint64_t seq = 0;
+	int ret = store_open(st, o->db, NULL, &err);
+	if (ret == DDI_ENOENT) {
+		fprintf(stderr,
+		        "ddiplane: no database in '%s': %s\n"
+		        "  create one with: build/ddictl --db %s zone import ORIGIN ZONEFILE\n"
+		        "  (scripts/run.sh creates the default one from share/)\n",
+		        o->db, err.msg[0] ? err.msg : ddi_strerror(ret), o->db);
+		return -1;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "ddiplane: cannot open the database '%s': %s\n", o->db,
+		        err.msg[0] ? err.msg : ddi_strerror(ret));
+		return -1;
+	}
+	ret = store_load_index(*st, ix, &seq, &err);
+	if (ret < 0) {
+		fprintf(stderr, "ddiplane: cannot load the database '%s': %s\n", o->db,
+		        err.msg[0] ? err.msg : ddi_strerror(ret));
+		return -1;
+	}
+	printf("ddiplane: database %s loaded at journal seq %llu\n", o->db, (unsigned long long)seq);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct dp_options o;
+	struct store *st = NULL;
+	struct tcp_server *tcp = NULL;
+	struct dp_worker workers[RTE_MAX_LCORE];
+	int status = 1;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (want_help(argc, argv)) {
+		dp_options_usage(stdout, "ddiplane");
+		return 0;
+	}
+
+	int n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "ddiplane: DPDK EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		if (!has_arg(argc, argv, "--no-huge") && free_hugepages() == 0)
+			fprintf(stderr,
+			        "  no free hugepages: reserve some (echo 512 > "
+			        "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) or run without "
+			        "them: --no-huge -m 512 --in-memory\n");
+		return 1;
+	}
+	argc -= n;
+	argv += n;
+	if (dp_options_parse(&o, argc, argv, stderr) < 0) {
+		rte_eal_cleanup();
+		return 2;
+	}
+
+	unsigned nworkers = rte_lcore_count() - 1;
+	if (nworkers == 0) {
+		fprintf(stderr, "ddiplane: no worker lcore: give at least two lcores, e.g. -l 0,1 "
+		        "(the main lcore is the control lcore)\n");
+		goto out_eal;
+	}
+
+	struct idx *ix = idx_new();
+	if (!ix) {
+		fprintf(stderr, "ddiplane: out of memory for the index\n");
+		goto out_eal;
+	}
+	sh.idx = ix;
+	if (open_store(&o, &st, ix) < 0)
+		goto out_idx;
+
+	uint16_t pid;
+	RTE_ETH_FOREACH_DEV(pid) {
+		if (sh.nports == DP_MAX_PORTS) {
+			fprintf(stderr, "ddiplane: more than %d ports; using the first %d\n", DP_MAX_PORTS,
+			        DP_MAX_PORTS);
+			break;
+		}
+		sh.ports[sh.nports++].port_id = pid;
+	}
+	if (sh.nports == 0) {
+		fprintf(stderr, "ddiplane: no DPDK port: give -a PCI or --vdev net_af_packet0,iface=IF\n");
+		goto out_store;
+	}
+
+	unsigned nmbufs = sh.nports * (nworkers * (RX_DESC + TX_DESC + 2 * TAP_DESC) + TX_DESC +
+	                               2 * TAP_DESC) + CTL_RING_SIZE + 2 * MBUF_CACHE * (nworkers + 1);
+	struct rte_mempool *mp = rte_pktmbuf_pool_create("ddi_mbufs", nmbufs, MBUF_CACHE, 0,
+	                                                 RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (!mp) {
+		fprintf(stderr, "ddiplane: cannot allocate %u mbufs: %s (give more memory with -m)\n",
+		        nmbufs, rte_strerror(rte_errno));
+		goto out_store;
+	}
+
+	/* Answers are never fragmented: the UDP size fits the smallest port MTU. */
+	uint16_t udp_max = o.udp_size;
+	for (unsigned i = 0; i < sh.nports; i++) {
+		uint16_t mtu = 1500;
+		rte_eth_dev_get_mtu(sh.ports[i].port_id, &mtu);
+		unsigned room = RTE_MBUF_DEFAULT_DATAROOM - 2 * 4 - 14 - 40 - 8;
+		unsigned lim = mtu > 48 ? mtu - 48u : DNS_UDP_MIN;
+		if (lim > room)
+			lim = room;
+		if (udp_max > lim) {
+			fprintf(stderr, "ddiplane: warning: --udp-size %u capped to %u (port %u MTU %u)\n",
+			        udp_max, lim, sh.ports[i].port_id, mtu);
+			udp_max = (uint16_t)(lim < DNS_UDP_MIN ? DNS_UDP_MIN : lim);
+		}
+	}
+	static struct answer_conf aconf;
+	aconf.udp_max = udp_max;
+	if (o.nsid) {
+		aconf.nsid = (const uint8_t *)o.nsid;
+		aconf.nsid_len = (uint16_t)strlen(o.nsid);
+	}
+	struct dp_pctx base = { .svc = &o.svc, .conf = &aconf };
+
+	unsigned nready = 0;
+	for (unsigned i = 0; i < sh.nports; i++, nready++) {
+		if (port_setup(&sh.ports[i], sh.ports[i].port_id, nworkers, mp, &base) < 0 ||
+		    tap_setup(&sh.ports[i], i, &o, nworkers, mp) < 0)
+			goto out_ports;
+	}
+
+	sh.ctl_ring = rte_ring_create("ddi_ctl", CTL_RING_SIZE, rte_socket_id(), RING_F_SC_DEQ);
+	if (!sh.ctl_ring) {
+		fprintf(stderr, "ddiplane: control ring: %s\n", rte_strerror(rte_errno));
+		goto out_ports;
+	}
+	sh.idle_sleep_us = o.idle_sleep_us;
+
+	struct tcp_conf tc = { .idx = ix, .answer = &aconf };
+	for (unsigned a = 0; a < o.svc.n4; a++) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&tc.listen[tc.nlisten++];
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(DP_DNS_PORT);
+		memcpy(&s4->sin_addr, o.svc.v4[a], 4);
+	}
+	for (unsigned a = 0; a < o.svc.n6; a++) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&tc.listen[tc.nlisten++];
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(DP_DNS_PORT);
+		memcpy(&s6->sin6_addr, o.svc.v6[a], 16);
+	}
+	char err[256];
+	if (tcp_server_start(&tcp, &tc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ddiplane: %s\n", err);
+		goto out_ring;
+	}
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	unsigned lcore, w = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		workers[w].sh = &sh;
+		workers[w].queue = (uint16_t)w;
+		rte_eal_remote_launch(dp_worker_main, &workers[w], lcore);
+		w++;
+	}
+	printf("ddiplane: ready: %u worker(s), %u port(s), UDP size %u, control socket %s "
+	       "(not served yet)\n", nworkers, sh.nports, udp_max, o.control);
+
+	dp_control_loop(&sh);
+
+	printf("ddiplane: stopping\n");
+	rte_eal_mp_wait_lcore();
+	status = 0;
+
+	struct tcp_stats ts;
+	tcp_server_stats(tcp, &ts);
+	tcp_server_stop(tcp);
+	printf("TCP: %llu connections (%llu refused: full), %llu answers, %llu closed idle\n",
+	       (unsigned long long)ts.accepted, (unsigned long long)ts.refused_full,
+	       (unsigned long long)ts.queries, (unsigned long long)ts.closed_idle);
+out_ring:
+	rte_ring_free(sh.ctl_ring);
+out_ports:
+	for (unsigned i = 0; i < nready; i++) {
+		struct dp_port *p = &sh.ports[i];
+		rte_eth_dev_stop(p->port_id);
+		rte_eth_dev_close(p->port_id);
+		if (p->tap_name[0]) {
+			char name[32];
+			snprintf(name, sizeof(name), "net_tap_ddi%u", i);
+			rte_eth_dev_stop(p->tap_id);
+			rte_eth_dev_close(p->tap_id);
+			rte_vdev_uninit(name);
+		}
+	}
+	dp_counters_print(stdout);
+out_store:
+	store_close(st);
+out_idx:
+	idx_free(ix);
+out_eal:
+	rte_eal_cleanup();
+	return status;
+}

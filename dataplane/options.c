@@ -1,0 +1,228 @@
+/* options -- ddiplane's command line, with getopt_long, and its --help */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/options.h"
+#include "dns/wire.h"
+
+void dp_options_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+"NAME\n"
+"    ddiplane - authoritative DNS server with a DPDK fast path\n"
+"\n"
+"SYNOPSIS\n"
+"    %s [EAL options] -- --address IP[/PLEN] [--address IP[/PLEN] ...]\n"
+"             [--db DIR] [--control PATH] [--nsid STR] [--idle-sleep-us N]\n"
+"             [--tap-name NAME] [--udp-size N] [--help]\n"
+"\n"
+"DESCRIPTION\n"
+"    ddiplane answers DNS queries over UDP on DPDK ports from an in-memory\n"
+"    index built from the LMDB store in --db. The main lcore is the control\n"
+"    lcore; every other lcore of the EAL core list (-l) is a worker that\n"
+"    owns one RX and one TX queue on every port. What the workers do not\n"
+"    answer themselves (ARP, ND, ICMP, TCP, fragments, IPv6 extension\n"
+"    headers, UDP to other ports or addresses) goes to a tap interface that\n"
+"    carries the service addresses and the port's MAC address in the\n"
+"    kernel, and what the kernel sends there goes out of the port: ping,\n"
+"    ARP/ND and DNS over TCP (served by ddiplane on the kernel side) work.\n"
+"    Queries with an opcode other than QUERY (UPDATE, NOTIFY) are handed\n"
+"    to the control lcore, which answers NOTIMP for now.\n"
+"\n"
+"EAL OPTIONS (before \"--\"; see the DPDK documentation)\n"
+"    -l 0,1           main lcore 0 (control), worker on lcore 1\n"
+"    -a PCI           use this PCI device (a port)\n"
+"    --vdev net_af_packet0,iface=IF\n"
+"                     use the kernel interface IF as a port (no NIC needed)\n"
+"    --no-huge -m 512 --in-memory\n"
+"                     run without hugepages (tests, demos)\n"
+"    --file-prefix P  run beside another DPDK process\n"
+"\n"
+"OPTIONS (after \"--\")\n"
+"    --address IP[/PLEN]\n"
+"        A service address, IPv4 or IPv6; repeat for more (at most %d per\n"
+"        family). UDP to port 53 of a service address is answered by the\n"
+"        workers. The address is also configured on the tap in the kernel,\n"
+"        with PLEN (default 32 or 128) giving the connected route: use the\n"
+"        prefix of the attached network (e.g. 198.18.0.1/24) so that the\n"
+"        kernel can answer ping and TCP without a route of its own. Other\n"
+"        routes (a default gateway) are added on the tap by the operator.\n"
+"        Required.\n"
+"    --db DIR\n"
+"        The LMDB store (default: %s, relative to the working\n"
+"        directory: the embedded default database that scripts/run.sh\n"
+"        creates from share/). Create or fill one with\n"
+"        \"ddictl --db DIR zone import ORIGIN FILE\".\n"
+"    --control PATH\n"
+"        The control socket for ddictl (default: %s). Accepted;\n"
+"        the socket itself is not served yet.\n"
+"    --nsid STR\n"
+"        Answer EDNS NSID requests (RFC 5001) with STR (at most %d bytes).\n"
+"    --idle-sleep-us N\n"
+"        After a run of empty polls a worker goes RCU-offline and sleeps N\n"
+"        microseconds (default %d). 0: never sleep (benchmarks; the\n"
+"        worker then keeps its core at 100%%).\n"
+"    --tap-name NAME\n"
+"        Kernel name of the exception-path tap of the first port (default\n"
+"        %s); the tap of port i > 0 is NAME followed by i.\n"
+"    --udp-size N\n"
+"        Our EDNS UDP payload size, 512..%d (default %d): the largest UDP\n"
+"        answer, whatever the client advertises. Larger answers are\n"
+"        truncated (TC) and the client retries over TCP. Capped to what the\n"
+"        port's MTU carries, as ddiplane never fragments.\n"
+"    --help\n"
+"        Print this text and exit.\n"
+"\n"
+"SIGNALS\n"
+"    SIGINT, SIGTERM: stop the workers, stop and close the ports, remove\n"
+"    the tap, close the store, print the packet counters, exit 0.\n"
+"\n"
+"EXIT STATUS\n"
+"    0 after a signal or --help, 1 on a start error (the message says why\n"
+"    and what to do), 2 on a usage error.\n"
+"\n"
+"EXAMPLES\n"
+"    build/ddictl --db var/db zone import ddi.test. share/ddi.test.zone\n"
+"    ip netns exec ddi-srv build/ddiplane -l 0,1 --no-huge -m 512 --in-memory \\\n"
+"        --vdev net_af_packet0,iface=ddi-s -- --db var/db \\\n"
+"        --address 198.18.0.1/24 --address 2001:2::1/64\n"
+"    ip netns exec ddi-cli dig @198.18.0.1 www.ddi.test A\n",
+	        prog, DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL, DP_NSID_MAX,
+	        DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT);
+}
+
+int dp_options_add_address(struct dp_options *o, const char *s)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	long plen = -1;
+	char *slash = strchr(buf, '/');
+	if (slash) {
+		char *end;
+		*slash = '\0';
+		errno = 0;
+		plen = strtol(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end != '\0' || plen < 0)
+			return -1;
+	}
+	uint8_t a[16];
+	if (inet_pton(AF_INET, buf, a) == 1) {
+		if (plen > 32 || o->svc.n4 >= DP_MAX_ADDRS)
+			return -1;
+		memcpy(o->svc.v4[o->svc.n4], a, 4);
+		o->plen4[o->svc.n4++] = (uint8_t)(plen < 0 ? 32 : plen);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, a) == 1) {
+		if (plen > 128 || o->svc.n6 >= DP_MAX_ADDRS || a[0] == 0xff)
+			return -1;
+		memcpy(o->svc.v6[o->svc.n6], a, 16);
+		o->plen6[o->svc.n6++] = (uint8_t)(plen < 0 ? 128 : plen);
+		return 0;
+	}
+	return -1;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end != '\0' || s[0] == '-' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_UDP, OPT_HELP };
+
+int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "address", required_argument, NULL, OPT_ADDRESS },
+		{ "nsid", required_argument, NULL, OPT_NSID },
+		{ "idle-sleep-us", required_argument, NULL, OPT_IDLE },
+		{ "tap-name", required_argument, NULL, OPT_TAP },
+		{ "udp-size", required_argument, NULL, OPT_UDP },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(o, 0, sizeof(*o));
+	o->db = DP_DEFAULT_DB;
+	o->control = DP_DEFAULT_CONTROL;
+	o->idle_sleep_us = DP_DEFAULT_IDLE_SLEEP_US;
+	o->tap_name = DP_DEFAULT_TAP;
+	o->udp_size = DNS_EDNS_DEFAULT;
+
+	optind = 1;
+	opterr = 0;
+	int c;
+	unsigned long v;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB: o->db = optarg; break;
+		case OPT_CONTROL: o->control = optarg; break;
+		case OPT_ADDRESS:
+			if (dp_options_add_address(o, optarg) < 0) {
+				fprintf(err, "ddiplane: bad --address '%s': give an IPv4 or IPv6 unicast "
+				        "address, optionally with /PLEN (at most %d per family)\n",
+				        optarg, DP_MAX_ADDRS);
+				return -1;
+			}
+			break;
+		case OPT_NSID:
+			if (strlen(optarg) == 0 || strlen(optarg) > DP_NSID_MAX) {
+				fprintf(err, "ddiplane: --nsid must be 1..%d bytes\n", DP_NSID_MAX);
+				return -1;
+			}
+			o->nsid = optarg;
+			break;
+		case OPT_IDLE:
+			if (parse_uint(optarg, 1000000, &v) < 0) {
+				fprintf(err, "ddiplane: --idle-sleep-us must be 0..1000000\n");
+				return -1;
+			}
+			o->idle_sleep_us = (unsigned)v;
+			break;
+		case OPT_TAP:
+			if (strlen(optarg) == 0 || strlen(optarg) > 12 || strchr(optarg, '/') ||
+			    strchr(optarg, ',')) {
+				fprintf(err, "ddiplane: --tap-name must be 1..12 characters, no '/' or ','\n");
+				return -1;
+			}
+			o->tap_name = optarg;
+			break;
+		case OPT_UDP:
+			if (parse_uint(optarg, DNS_MSG_MAX - 48, &v) < 0 || v < DNS_UDP_MIN) {
+				fprintf(err, "ddiplane: --udp-size must be %d..%d\n", DNS_UDP_MIN,
+				        DNS_MSG_MAX - 48);
+				return -1;
+			}
+			o->udp_size = (uint16_t)v;
+			break;
+		case 'h':
+		case OPT_HELP: o->help = true; return 0;
+		default:
+			fprintf(err, "ddiplane: unknown or incomplete option '%s' (see --help)\n",
+			        argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(err, "ddiplane: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -1;
+	}
+	if (o->svc.n4 + o->svc.n6 == 0) {
+		fprintf(err, "ddiplane: no service address: give at least one --address IP[/PLEN]\n");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,354 @@
+/* packet -- parse Ethernet/VLAN/IPv4/IPv6/UDP, answer DNS in place, rewrite the headers */
+#include <string.h>
+
+#include "dataplane/packet.h"
+#include "dns/wire.h"
+
+#define ETH_HLEN 14
+#define ETH_ALEN 6
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_VLAN 0x8100  /* IEEE 802.1Q */
+#define ETHERTYPE_QINQ 0x88a8  /* IEEE 802.1ad */
+#define ETHERTYPE_IPV6 0x86dd
+#define VLAN_HLEN 4
+#define VLAN_MAX_TAGS 2        /* one 802.1ad outer tag and one 802.1Q tag */
+
+#define IPV4_HLEN 20
+#define IPV4_MF 0x2000
+#define IPV4_DF 0x4000
+#define IPV4_OFFMASK 0x1fff
+#define IPV6_HLEN 40
+#define UDP_HLEN 8
+#define REPLY_TTL 64
+
+#define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define IPPROTO_ROUTING_ 43
+#define IPPROTO_FRAGMENT_ 44
+#define IPPROTO_ESP_ 50
+#define IPPROTO_AH_ 51
+#define IPPROTO_ICMPV6_ 58
+#define IPPROTO_DSTOPTS_ 60
+#define IPPROTO_MH_ 135
+#define IPPROTO_HIP_ 139
+#define IPPROTO_SHIM6_ 140
+
+/* ------------------------------------------------------------------------ */
+/* Checksums                                                                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Sum of big-endian 16-bit words, an odd last byte padded with zero
+ * (RFC 1071). A uint32_t cannot overflow for the < 64 KiB a frame holds.
+ */
+uint32_t dp_csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	while (n >= 2) {
+		sum += (uint32_t)p[0] << 8 | p[1];
+		p += 2;
+		n -= 2;
+	}
+	if (n)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+uint16_t dp_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Pseudo-header sum (RFC 768, RFC 8200 8.1) of a UDP datagram of `ulen` bytes. */
+static uint32_t pseudo_sum(bool v6, const uint8_t *ip, uint16_t ulen)
+{
+	uint32_t s = v6 ? dp_csum_add(0, ip + 8, 32) : dp_csum_add(0, ip + 12, 8);
+	return s + IPPROTO_UDP_ + ulen;
+}
+
+static bool is_service4(const struct dp_service *svc, const uint8_t *a)
+{
+	for (unsigned i = 0; i < svc->n4; i++)
+		if (memcmp(svc->v4[i], a, 4) == 0)
+			return true;
+	return false;
+}
+
+static bool is_service6(const struct dp_service *svc, const uint8_t *a)
+{
+	for (unsigned i = 0; i < svc->n6; i++)
+		if (memcmp(svc->v6[i], a, 16) == 0)
+			return true;
+	return false;
+}
+
+static enum dp_outcome outcome_of(const struct answer_info *info)
+{
+	switch (info->outcome) {
+	case ANS_ANSWER: return DP_OUT_NOERROR;
+	case ANS_NODATA: return DP_OUT_NODATA;
+	case ANS_NXDOMAIN: return DP_OUT_NXDOMAIN;
+	case ANS_REFERRAL: return DP_OUT_REFERRAL;
+	case ANS_REFUSED: return DP_OUT_REFUSED;
+	case ANS_NOTIMP: return DP_OUT_NOTIMP;
+	case ANS_FORMERR: return DP_OUT_FORMERR;
+	case ANS_BADVERS: return DP_OUT_BADVERS;
+	case ANS_SERVFAIL: return DP_OUT_SERVFAIL;
+	case ANS_DROP:
+	case ANS__COUNT:
+		break;
+	}
+	return DP_OUT_NO_ANSWER;
+}
+
+static void set_outcome(struct dp_result *r, enum dp_action a, enum dp_outcome o)
+{
+	r->action = a;
+	r->outcome = o;
+}
+
+/* IPv6 next-header values that are extension headers (RFC 8200 4, RFC 7045). */
+static bool is_ipv6_ext(uint8_t nh)
+{
+	switch (nh) {
+	case IPPROTO_HOPOPTS_: case IPPROTO_ROUTING_: case IPPROTO_DSTOPTS_:
+	case IPPROTO_AH_: case IPPROTO_ESP_: case IPPROTO_MH_:
+	case IPPROTO_HIP_: case IPPROTO_SHIM6_: case 253: case 254:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static enum dp_outcome other_proto(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_ICMP_:
+	case IPPROTO_ICMPV6_: return DP_OUT_EXC_ICMP;
+	case IPPROTO_TCP_: return DP_OUT_EXC_TCP;
+	default: return DP_OUT_EXC_OTHER;
+	}
+}
+
+void dp_packet_process(const struct dp_pctx *ctx, const struct idx_version *v,
+                       uint8_t *frame, size_t len, size_t cap, struct dp_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
+
+	/* --- Ethernet and up to two VLAN tags ------------------------------ */
+	if (len < ETH_HLEN) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+		return;
+	}
+	size_t off = 2 * ETH_ALEN;
+	uint16_t etype = dns_get16(frame + off);
+	for (int tags = 0; (etype == ETHERTYPE_VLAN || etype == ETHERTYPE_QINQ) && tags < VLAN_MAX_TAGS;
+	     tags++) {
+		off += VLAN_HLEN;
+		if (off + 2 > len) {
+			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+			return;
+		}
+		etype = dns_get16(frame + off);
+	}
+	off += 2;
+	r->l2_len = (uint16_t)off;
+
+	uint8_t *ip = frame + off;
+	size_t avail = len - off;    /* may include Ethernet padding past the IP datagram */
+	uint8_t *udp;
+	size_t ulen_ip;              /* UDP bytes as the IP header announces them */
+	bool v6;
+
+	/* --- IPv4 (RFC 791) ------------------------------------------------ */
+	if (etype == ETHERTYPE_IPV4) {
+		if (avail < IPV4_HLEN || ip[0] >> 4 != 4) {
+			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+			return;
+		}
+		size_t ihl = (size_t)(ip[0] & 0xf) * 4;
+		size_t tot = dns_get16(ip + 2);
+		if (ihl < IPV4_HLEN || ihl > avail || tot < ihl || tot > avail) {
+			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+			return;
+		}
+		if (dp_csum_fold(dp_csum_add(0, ip, ihl)) != 0xffff) {
+			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_CHECKSUM);
+			return;
+		}
+		uint16_t frag = dns_get16(ip + 6);
+		if (frag & (IPV4_MF | IPV4_OFFMASK)) {
+			set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_FRAGMENT);
+			return;
+		}
+		if (ip[9] != IPPROTO_UDP_) {
+			set_outcome(r, DP_ACT_EXCEPTION, other_proto(ip[9]));
+			return;
+		}
+		if (!is_service4(ctx->svc, ip + 16)) {
+			set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_NOT_FOR_US);
+			return;
+		}
+		udp = ip + ihl;
+		ulen_ip = tot - ihl;
+		v6 = false;
+		r->l3_len = (uint16_t)ihl;
+
+	/* --- IPv6 (RFC 8200) ----------------------------------------------- */
+	} else if (etype == ETHERTYPE_IPV6) {
+		if (avail < IPV6_HLEN || ip[0] >> 4 != 6) {
+			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+			return;
+		}
+		size_t plen = dns_get16(ip + 4);
+		if (plen > avail - IPV6_HLEN) {
+			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+			return;
+		}
+		uint8_t nh = ip[6];
+		if (nh == IPPROTO_FRAGMENT_) {
+			set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_FRAGMENT);
+			return;
+		}
+		if (is_ipv6_ext(nh)) {
+			set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_IPV6_EXT);
+			return;
+		}
+		if (nh != IPPROTO_UDP_) {
+			set_outcome(r, DP_ACT_EXCEPTION, other_proto(nh));
+			return;
+		}
+		if (!is_service6(ctx->svc, ip + 24)) {
+			set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_NOT_FOR_US);
+			return;
+		}
+		udp = ip + IPV6_HLEN;
+		ulen_ip = plen;
+		v6 = true;
+		r->l3_len = IPV6_HLEN;
+		r->ipv6 = true;
+	} else if (etype == ETHERTYPE_ARP) {
+		set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_ARP);
+		return;
+	} else {
+		set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_OTHER);
+		return;
+	}
+
+	/* --- UDP (RFC 768) ------------------------------------------------- */
+	if (ulen_ip < UDP_HLEN) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+		return;
+	}
+	if (dns_get16(udp + 2) != DP_DNS_PORT) {
+		set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_OTHER);
+		return;
+	}
+	/* The UDP length must be exactly what the IP header leaves for it. */
+	uint16_t ulen = dns_get16(udp + 4);
+	if (ulen != ulen_ip) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+		return;
+	}
+	uint16_t csum = dns_get16(udp + 6);
+	/* IPv4: 0 means "no checksum"; IPv6: 0 is invalid (RFC 8200 8.1). */
+	if (csum != 0 || v6) {
+		if (csum == 0 ||
+		    dp_csum_fold(dp_csum_add(pseudo_sum(v6, ip, ulen), udp, ulen)) != 0xffff) {
+			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_CHECKSUM);
+			return;
+		}
+	}
+	if (dns_get16(udp) == 0) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_PORT);
+		return;
+	}
+	if (ulen < UDP_HLEN + DNS_HDR_LEN) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_DNS_HDR);
+		return;
+	}
+
+	/*
+	 * IPv4 options are not echoed in the response: move the datagram down
+	 * to a plain 20-byte header now, so that a hand-off to the control lcore
+	 * carries a frame that parses the same way again. Rare: no fast path.
+	 */
+	if (!v6 && r->l3_len > IPV4_HLEN) {
+		memmove(ip + IPV4_HLEN, udp, ulen);
+		udp = ip + IPV4_HLEN;
+		ip[0] = 0x45;
+		dns_put16(ip + 2, (uint16_t)(IPV4_HLEN + ulen));
+		dns_put16(ip + 10, 0);
+		dns_put16(ip + 10, (uint16_t)~dp_csum_fold(dp_csum_add(0, ip, IPV4_HLEN)));
+		r->l3_len = IPV4_HLEN;
+	}
+	size_t l4_off = off + r->l3_len;
+	r->len = (uint16_t)(l4_off + ulen);
+
+	/* --- DNS ----------------------------------------------------------- */
+	uint8_t *dns = udp + UDP_HLEN;
+	size_t dlen = ulen - UDP_HLEN;
+	struct dns_query q;
+	enum dns_parse_result pr = dns_query_parse(&q, dns, dlen);
+	if (!ctx->answer_all_opcodes && DNS_OPCODE(dns_get16(dns + 2)) != DNS_OP_QUERY &&
+	    !(dns_get16(dns + 2) & DNS_QR)) {
+		set_outcome(r, DP_ACT_CONTROL, DP_OUT_TO_CONTROL);
+		return;
+	}
+
+	struct answer_info info = { 0 };
+	size_t dns_off = l4_off + UDP_HLEN;
+	size_t n = cap > dns_off ? answer_query(v, ctx->conf, ANSWER_UDP, &q, pr, dns, cap - dns_off, &info)
+	                         : 0;
+	if (n == 0 || n > UINT16_MAX - UDP_HLEN - IPV6_HLEN) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_NO_ANSWER);
+		return;
+	}
+	set_outcome(r, DP_ACT_TX, outcome_of(&info));
+	r->truncated = info.truncated;
+
+	/* --- Rewrite the headers into the response ------------------------- */
+	uint8_t tmp[16];
+	memcpy(tmp, frame, ETH_ALEN);
+	memcpy(frame, frame + ETH_ALEN, ETH_ALEN);
+	memcpy(frame + ETH_ALEN, tmp, ETH_ALEN);
+
+	uint16_t rulen = (uint16_t)(UDP_HLEN + n);
+	if (v6) {
+		memcpy(tmp, ip + 8, 16);
+		memcpy(ip + 8, ip + 24, 16);
+		memcpy(ip + 24, tmp, 16);
+		dns_put16(ip + 4, rulen);
+		ip[7] = REPLY_TTL;
+	} else {
+		memcpy(tmp, ip + 12, 4);
+		memcpy(ip + 12, ip + 16, 4);
+		memcpy(ip + 16, tmp, 4);
+		ip[1] = 0;                              /* TOS */
+		dns_put16(ip + 2, (uint16_t)(IPV4_HLEN + rulen));
+		dns_put16(ip + 4, 0);                   /* ID: atomic datagram (RFC 6864 4.1) */
+		dns_put16(ip + 6, IPV4_DF);
+		ip[8] = REPLY_TTL;
+		dns_put16(ip + 10, 0);
+		if (!ctx->tx_ip4_cksum_offload)
+			dns_put16(ip + 10, (uint16_t)~dp_csum_fold(dp_csum_add(0, ip, IPV4_HLEN)));
+	}
+	uint16_t sport = dns_get16(udp);
+	dns_put16(udp, DP_DNS_PORT);
+	dns_put16(udp + 2, sport);
+	dns_put16(udp + 4, rulen);
+	dns_put16(udp + 6, 0);
+	uint32_t ps = pseudo_sum(v6, ip, rulen);
+	if (ctx->tx_udp_cksum_offload) {
+		dns_put16(udp + 6, dp_csum_fold(ps));
+	} else {
+		uint16_t c = (uint16_t)~dp_csum_fold(dp_csum_add(ps, udp, rulen));
+		dns_put16(udp + 6, c == 0 ? 0xffff : c);  /* 0 would mean "none" (RFC 768) */
+	}
+	r->len = (uint16_t)(l4_off + rulen);
+}

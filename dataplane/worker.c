@@ -1,0 +1,216 @@
+/* worker -- l2fwd-shaped lcore loops around dp_packet_process() */
+#include <unistd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <urcu-qsbr.h>
+
+#include "dataplane/worker.h"
+#include "index/snapshot.h"
+
+/*
+ * A frame whose VLAN tag the PMD took out into mbuf metadata gets it back
+ * in the data, so that the response (built by swapping fields in place)
+ * carries the same tag and the tap sees what was on the wire. Rare: most
+ * PMDs leave the tag in the data unless asked to strip it.
+ */
+static inline void restore_vlan(struct rte_mbuf *m)
+{
+	if (unlikely(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) {
+		if (rte_vlan_insert(&m) == 0)
+			m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_VLAN);
+	}
+}
+
+/* Run one mbuf through the core; fill in the mbuf side of a response. */
+static inline void process_mbuf(const struct dp_pctx *pc, const struct idx_version *v,
+                                struct rte_mbuf *m, struct dp_result *r)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	size_t cap = rte_pktmbuf_data_len(m) + rte_pktmbuf_tailroom(m);
+
+	/* Multi-segment frames are not for the fast path (jumbo queries do not exist). */
+	if (unlikely(m->nb_segs != 1)) {
+		r->action = DP_ACT_EXCEPTION;
+		r->outcome = DP_OUT_EXC_OTHER;
+		return;
+	}
+	dp_packet_process(pc, v, frame, rte_pktmbuf_data_len(m), cap, r);
+	if (r->action == DP_ACT_TX || r->action == DP_ACT_CONTROL) {
+		m->data_len = r->len;
+		m->pkt_len = r->len;
+	}
+	if (r->action == DP_ACT_TX) {
+		uint64_t fl = 0;
+		if (pc->tx_ip4_cksum_offload && !r->ipv6)
+			fl |= RTE_MBUF_F_TX_IP_CKSUM;
+		if (pc->tx_udp_cksum_offload)
+			fl |= RTE_MBUF_F_TX_UDP_CKSUM;
+		if (fl) {
+			fl |= r->ipv6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4;
+			m->l2_len = r->l2_len;
+			m->l3_len = r->l3_len;
+		}
+		m->ol_flags = fl;
+	}
+}
+
+static inline void count_result(struct dp_counters *c, const struct dp_result *r)
+{
+	dp_count(c, r->outcome);
+	if (r->truncated)
+		dp_count(c, DP_OUT_TRUNCATED);
+}
+
+/* Send what tx_burst took; free and count the rest. */
+static inline void send_burst(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
+                              struct dp_counters *c, enum dp_outcome drop, bool count_tx)
+{
+	if (n == 0)
+		return;
+	uint16_t sent = rte_eth_tx_burst(port, q, pkts, n);
+	if (count_tx)
+		c->v[DP_OUT_TX] += sent;
+	if (unlikely(sent < n)) {
+		c->v[drop] += n - sent;
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+	}
+}
+
+int dp_worker_main(void *arg)
+{
+	const struct dp_worker *w = arg;
+	struct dp_shared *sh = w->sh;
+	const uint16_t q = w->queue;
+	struct dp_counters *c = &dp_counters[rte_lcore_id()];
+	struct rte_mbuf *rx[DP_BURST], *tx[DP_BURST], *exc[DP_BURST];
+	unsigned idle = 0;
+
+	rcu_register_thread();
+	while (!sh->quit) {
+		/* One quiescent state per loop: no snapshot is held past this point. */
+		rcu_quiescent_state();
+		unsigned got = 0;
+
+		for (unsigned p = 0; p < sh->nports; p++) {
+			const struct dp_port *port = &sh->ports[p];
+			uint16_t n = rte_eth_rx_burst(port->port_id, q, rx, DP_BURST);
+			if (n == 0)
+				continue;
+			got += n;
+			c->v[DP_OUT_RX] += n;
+
+			/* The snapshot is read once per burst (index/snapshot.h R2). */
+			const struct idx_version *v = idx_acquire(sh->idx);
+			uint16_t ntx = 0, nexc = 0;
+			for (uint16_t i = 0; i < n; i++) {
+				struct rte_mbuf *m = rx[i];
+				struct dp_result r;
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
+				restore_vlan(m);
+				process_mbuf(&port->pctx, v, m, &r);
+				count_result(c, &r);
+				switch (r.action) {
+				case DP_ACT_TX:
+					tx[ntx++] = m;
+					break;
+				case DP_ACT_EXCEPTION:
+					exc[nexc++] = m;
+					break;
+				case DP_ACT_CONTROL:
+					if (rte_ring_mp_enqueue(sh->ctl_ring, m) != 0) {
+						dp_count(c, DP_OUT_RING_FULL);
+						rte_pktmbuf_free(m);
+					}
+					break;
+				case DP_ACT_DROP:
+					rte_pktmbuf_free(m);
+					break;
+				}
+			}
+			send_burst(port->port_id, q, tx, ntx, c, DP_OUT_TX_DROP, true);
+			send_burst(port->tap_id, q, exc, nexc, c, DP_OUT_EXC_DROP, false);
+		}
+
+		if (got) {
+			idle = 0;
+		} else if (++idle >= DP_IDLE_LOOPS && sh->idle_sleep_us) {
+			/* Sleeping online would stall every grace period (R3). */
+			rcu_thread_offline();
+			usleep(sh->idle_sleep_us);
+			rcu_thread_online();
+		}
+	}
+	rcu_unregister_thread();
+	return 0;
+}
+
+void dp_control_loop(struct dp_shared *sh)
+{
+	struct dp_counters *c = &dp_counters[rte_lcore_id()];
+	struct rte_mbuf *pkts[DP_BURST], *tx[DP_BURST];
+	unsigned idle = 0;
+
+	rcu_register_thread();
+	while (!sh->quit) {
+		rcu_quiescent_state();
+		unsigned got = 0;
+
+		/* Kernel -> wire: whatever the kernel sends through a tap goes out of its port. */
+		for (unsigned p = 0; p < sh->nports; p++) {
+			const struct dp_port *port = &sh->ports[p];
+			for (uint16_t tq = 0; tq < port->tap_nq; tq++) {
+				uint16_t n = rte_eth_rx_burst(port->tap_id, tq, pkts, DP_BURST);
+				got += n;
+				send_burst(port->port_id, port->ctl_txq, pkts, n, c, DP_OUT_TX_DROP, true);
+			}
+		}
+
+		/* Messages the workers handed over: answer and send them ourselves. */
+		unsigned n = rte_ring_sc_dequeue_burst(sh->ctl_ring, (void **)pkts, DP_BURST, NULL);
+		got += n;
+		if (n) {
+			const struct idx_version *v = idx_acquire(sh->idx);
+			for (unsigned p = 0; p < sh->nports; p++) {
+				const struct dp_port *port = &sh->ports[p];
+				uint16_t ntx = 0;
+				for (unsigned i = 0; i < n; i++) {
+					struct rte_mbuf *m = pkts[i];
+					if (m == NULL || m->port != port->port_id)
+						continue;
+					struct dp_result r;
+					process_mbuf(&port->pctx_ctl, v, m, &r);
+					count_result(c, &r);
+					if (r.action == DP_ACT_TX)
+						tx[ntx++] = m;
+					else
+						rte_pktmbuf_free(m);
+					pkts[i] = NULL;
+				}
+				send_burst(port->port_id, port->ctl_txq, tx, ntx, c, DP_OUT_TX_DROP, true);
+			}
+			for (unsigned i = 0; i < n; i++)   /* from a port we do not know: cannot happen */
+				if (pkts[i])
+					rte_pktmbuf_free(pkts[i]);
+		}
+
+		/*
+		 * The control lcore is not the benchmark path: it sleeps as soon as a
+		 * few polls find nothing (at most idle_sleep_us of extra latency for
+		 * ARP, ping and TCP), but never longer than 100 us.
+		 */
+		if (got) {
+			idle = 0;
+		} else if (++idle >= 16 && sh->idle_sleep_us) {
+			rcu_thread_offline();
+			usleep(sh->idle_sleep_us < 100 ? sh->idle_sleep_us : 100);
+			rcu_thread_online();
+		}
+	}
+	rcu_unregister_thread();
+}

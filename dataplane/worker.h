@@ -1,0 +1,63 @@
+/* worker -- the lcore loops: workers (RX, answer, TX) and the control lcore (tap, control ring) */
+#ifndef DDI_DATAPLANE_WORKER_H
+#define DDI_DATAPLANE_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dataplane/packet.h"
+
+#define DP_MAX_PORTS 8
+#define DP_BURST 32
+#define DP_IDLE_LOOPS 256        /* empty polls before a worker sleeps */
+
+struct rte_ring;
+struct idx;
+
+/* One DPDK port and its tap. Read-only once the workers run. */
+struct dp_port {
+	uint16_t port_id;
+	uint16_t tap_id;
+	uint16_t ctl_txq;            /* the port's TX queue reserved for the control lcore */
+	uint16_t tap_nq;             /* tap RX/TX queues (one per worker) */
+	struct dp_pctx pctx;         /* worker context: offloads of this port */
+	struct dp_pctx pctx_ctl;     /* control lcore context: answers every opcode */
+	char tap_name[16];
+};
+
+/*
+ * Everything the lcores share, read-only while they run except `quit`.
+ *
+ * Queues: worker w owns RX queue w and TX queue w of every port and TX
+ * queue w of every tap. The control lcore owns TX queue `ctl_txq` (= the
+ * number of workers) of every port and every RX queue of the taps. So no
+ * queue is used by two lcores and no lock is taken.
+ *
+ * Hand-off: a worker puts a DNS message with an opcode other than QUERY on
+ * `ctl_ring` (multi-producer, single-consumer). The control lcore answers
+ * it (answer_query gives NOTIMP for now) and transmits it itself through
+ * its own TX queue: a second ring back to the worker would add a hop and a
+ * queue to size for no gain, since the control lcore already owns a TX
+ * queue for the tap traffic.
+ */
+struct dp_shared {
+	struct dp_port ports[DP_MAX_PORTS];
+	unsigned nports;
+	struct idx *idx;
+	struct rte_ring *ctl_ring;
+	unsigned idle_sleep_us;
+	volatile bool quit;
+};
+
+struct dp_worker {
+	struct dp_shared *sh;
+	uint16_t queue;
+};
+
+/* lcore entry of a worker (rte_eal_remote_launch); arg is a struct dp_worker. */
+int dp_worker_main(void *arg);
+
+/* The control lcore's loop, on the main lcore; returns when sh->quit is set. */
+void dp_control_loop(struct dp_shared *sh);
+
+#endif
