@@ -370,8 +370,10 @@ static uint32_t rnd(void)
 }
 
 /* Octets that stress the encoding and case folding: 0x00, 0x01 (escaped),
- * 0x02, letters of both cases, '[' and '_' (between 'Z' and 'a'), 0xff. */
-static const uint8_t alphabet[] = { 0x00, 0x01, 0x02, 'a', 'A', 'b', 'B', 'z', 'Z', '[', '_', 0xff, '-', '0' };
+ * 0x02, letters of both cases, '[' and '_' (between 'Z' and 'a'), 0xff, and
+ * the octets that presentation form must escape. */
+static const uint8_t alphabet[] = { 0x00, 0x01, 0x02, 'a', 'A', 'b', 'B', 'z', 'Z', '[', '_', 0xff, '-', '0',
+                                    '.', '\\', ' ', '@', '$', '"', ';', '(', 0x7f, '9' };
 
 /* A random valid name; small label counts and lengths so that names share
  * suffixes and prefixes often. */

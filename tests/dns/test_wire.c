@@ -376,6 +376,15 @@ static void test_parse_bad_pointers(void **state)
 	dns_put16(m.b + o1 + 2, (uint16_t)(0xc000 | o2));
 	assert_int_equal(parse_once(&m), DNS_PARSE_FORMERR);
 
+	/* Pointer back to the start of its own name: a loop through one label. */
+	base(&m, 1, 0, 0);
+	dns_put16(m.b + m.len + 2, (uint16_t)(0xc000 | m.len));
+	m.b[m.len] = 1;
+	m.b[m.len + 1] = 'x';
+	m.len += 4;
+	rr(&m, T_A, 1, 60, addr, 4);
+	assert_int_equal(parse_once(&m), DNS_PARSE_FORMERR);
+
 	/* Out of bounds. */
 	base(&m, 1, 0, 0);
 	put(&m, "\377\377", 2);
