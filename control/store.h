@@ -1,0 +1,332 @@
+/* store -- the LMDB store: ddiplane's only durable state (zones, RRsets, addresses, journal) */
+#ifndef DDI_CONTROL_STORE_H
+#define DDI_CONTROL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dns/name.h"
+
+/*
+ * ---------------------------------------------------------------------------
+ * Layout
+ * ---------------------------------------------------------------------------
+ * One LMDB environment (a directory holding data.mdb and lock.mdb) with five
+ * named databases. All integers are big-endian. "K(name)" is the lookup key
+ * of dns/name.h: labels root first, lower-cased, each ending in 0x00, with
+ * 0x00 and 0x01 inside a label escaped as 0x01 0x01 / 0x01 0x02. So 0x00
+ * occurs in K(name) only as a label terminator and never twice in a row.
+ *
+ *   meta      "schema_version" -> u32 (STORE_SCHEMA_VERSION)
+ *             "created"        -> u64 unix ns
+ *             "next_seq"       -> u64, the sequence the next journal entry gets
+ *   zones     K(apex) 0x00 -> version(1)=1 flags(4) created_ns(8) apex wire name
+ *   rrsets    K(owner) 0x00 type(2) -> ttl(4) count(2) count x [rdlen(2) rdata]
+ *   addresses family(1: 4|6) address(4|16) -> owner wire names, lower-case
+ *             (MDB_DUPSORT: one duplicate per owner whose A/AAAA holds it)
+ *   journal   seq(8) -> JSON text, see "Journal" below
+ *
+ * Why the 0x00 after K(owner): an ancestor's key is a proper prefix of its
+ * descendants' keys, followed there by a label byte (never 0x00). Appending
+ * 0x00 to the owner's key therefore sorts an owner's RRsets before all of
+ * its descendants, keeps each owner's RRsets contiguous (ordered by type),
+ * and makes memcmp order of RRset keys DNS canonical order of owners
+ * (RFC 4034 6.1). The key is unambiguous: the type is the last two bytes,
+ * the byte before them is the 0x00 separator, the rest is K(owner).
+ * Every key that starts with K(apex) belongs to an owner at or below apex
+ * (a shorter K(x) 0x00 cannot be a prefix of K(apex), which never holds
+ * 0x00 0x00), so a prefix range scan over K(apex) yields exactly the names
+ * at or below the apex. The zones database uses the same "K 0x00" form, so
+ * the zones below an apex are a prefix scan too, and the root zone gets a
+ * non-empty key (LMDB refuses empty keys).
+ *
+ * A name belongs to the deepest zone whose apex is at or above it. Owner
+ * names are kept in their lower-case form (the key): exports print them
+ * lower-cased; names inside rdata keep their case.
+ *
+ * ---------------------------------------------------------------------------
+ * Threads and processes
+ * ---------------------------------------------------------------------------
+ * The environment is opened with MDB_NOTLS: one struct store may be used by
+ * several threads at once (every call opens and ends its own transaction;
+ * none keeps one open across calls). Other processes (another ddictl --db,
+ * a server) may read and write the same directory at the same time: LMDB's
+ * lock file serializes writers and readers never block. store_close() must
+ * not race with any other call. After fork() the child must not use the
+ * parent's struct store (LMDB's rule); it opens its own.
+ *
+ * ---------------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------------
+ * Every function returns DDI_EOK or a negative code of dns/errcode.h and,
+ * when given a struct store_error, fills it with the code, the index of the
+ * op that failed (commits) and a sentence naming the record, key or file.
+ * LMDB's own codes map to: MDB_MAP_FULL -> DDI_ENOSPC (raise map_size),
+ * MDB_CORRUPTED/MDB_PAGE_NOTFOUND/MDB_INVALID -> DDI_ECORRUPT,
+ * MDB_VERSION_MISMATCH -> DDI_ESCHEMA, MDB_READERS_FULL/MDB_TXN_FULL ->
+ * DDI_ELIMIT, errno values -> -errno, anything else -> DDI_EIO.
+ */
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_MAP_SIZE_DEFAULT ((size_t)8 << 30)   /* 8 GiB, sparse */
+#define STORE_MAX_RRSETS_DEFAULT 64                /* RRsets per owner name */
+#define STORE_MAX_RRS_DEFAULT 4096                 /* RRs per RRset */
+#define STORE_TTL_MAX 0x7fffffffu                  /* RFC 2181 8 */
+
+struct store;
+
+struct store_error {
+	int code;        /* the value the function returned */
+	long op;         /* index of the failing op in a commit, -1 when not about one op */
+	char msg[640];   /* one line, no trailing newline; "" on success */
+};
+
+struct store_options {
+	size_t map_size;             /* 0: STORE_MAP_SIZE_DEFAULT */
+	bool create;                 /* create the directory and databases if missing */
+	unsigned max_rrsets;         /* per owner name; 0: STORE_MAX_RRSETS_DEFAULT */
+	unsigned max_rrs;            /* per RRset; 0: STORE_MAX_RRS_DEFAULT (at most 65535) */
+};
+
+/*
+ * Open the store in directory `dir`. `opt` may be NULL (defaults, no
+ * create). On success *out is set; close it with store_close().
+ * Errors: DDI_ENOENT (no directory or no store in it and !create),
+ * DDI_ESCHEMA (schema_version newer than this build knows, or the LMDB
+ * file format differs), DDI_ECORRUPT (meta unreadable), -errno (directory
+ * or file access), DDI_ENOMEM.
+ */
+int store_open(struct store **out, const char *dir, const struct store_options *opt,
+               struct store_error *err);
+
+/* Close the store. No other call on `s` may be running. NULL is ignored. */
+void store_close(struct store *s);
+
+/* Last committed journal sequence (0 when nothing was ever committed). */
+int store_last_seq(struct store *s, uint64_t *seq, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Writing: one function, one LMDB write transaction                         */
+/* ------------------------------------------------------------------------ */
+
+enum store_op_kind {
+	STORE_OP_ZONE_ADD = 1,     /* zone: create an empty zone; give its SOA (and NS) as
+	                              rrset ops in the same commit */
+	STORE_OP_ZONE_REMOVE,      /* zone: delete the zone and every name of it (not the
+	                              names of deeper zones) */
+	STORE_OP_RRSET_REPLACE,    /* owner, type, ttl, count, rdatas: replace the RRset;
+	                              count 0 deletes it */
+	STORE_OP_RRSET_DELETE,     /* owner, type: delete the RRset; type 0 or ANY: every
+	                              RRset of the owner */
+	STORE_OP_RR_ADD,           /* owner, type, ttl, count, rdatas: add RRs (present ones
+	                              are kept once); the RRset takes `ttl`. SOA: replaces */
+	STORE_OP_RR_DELETE,        /* owner, type, count, rdatas: delete these RRs */
+	STORE_OP_ZONE_REPLACE,     /* zone, rrs, nrrs: the zone's whole new content (creates
+	                              the zone if needed); see store_zone_import */
+};
+
+/* Op flags. */
+#define STORE_OPF_MISSING_OK 0x1   /* deleting what does not exist is not an error */
+
+/* One record for STORE_OP_ZONE_REPLACE (the caller owns the memory). */
+struct store_rr {
+	const uint8_t *owner;      /* wire name */
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t rdlen;
+	const uint8_t *rdata;      /* uncompressed wire rdata */
+};
+
+/* Zone flags (zones database, serial policy). */
+#define STORE_ZONE_SERIAL_UNIXTIME 0x1   /* advance to max(serial + 1, now in unix seconds) */
+
+/*
+ * One change. The memory it points to is the caller's and is only read
+ * during store_commit().
+ * `zone`: the apex (wire). Required for ZONE_* ops; for the others NULL
+ * means "the deepest zone that holds owner", and when given it must be
+ * that zone.
+ * `rdatas`: count items of [rdlen(2, big-endian) rdata], rdatas_len bytes
+ * in all (the form idx_txn_rrset_set takes).
+ */
+struct store_op {
+	enum store_op_kind kind;
+	uint32_t flags;            /* STORE_OPF_* */
+	const uint8_t *zone;
+	const uint8_t *owner;
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t count;
+	const uint8_t *rdatas;
+	size_t rdatas_len;
+	const struct store_rr *rrs;    /* ZONE_REPLACE */
+	size_t nrrs;
+	uint32_t zone_flags;       /* ZONE_ADD (and ZONE_REPLACE that creates): STORE_ZONE_* */
+};
+
+/*
+ * Apply `ops` in order in ONE write transaction, together with one journal
+ * entry (time, `actor`, what each op changed) and the SOA serial advance of
+ * every zone touched. Commit or nothing: on any error no byte of the store
+ * changes.
+ *
+ * Checked (codes): owner names valid and inside an existing zone
+ * (DDI_EOUTZONE; ZONE_* ops on a missing zone: DDI_ENOZONE, ZONE_ADD of an
+ * existing zone or of an apex that already holds data of its parent zone:
+ * DDI_EEXIST), type storable (DDI_ERDATA for 0 and meta types), TTL <=
+ * 2^31-1 (DDI_ETTL), rdata valid for its type (DDI_ERDATA, dns_rdata_check),
+ * rdatas well formed (DDI_EINVAL), a CNAME alone at its name and single
+ * (DDI_ECNAME), exactly one SOA per zone and only at the apex (DDI_ESOA),
+ * RRsets per name and RRs per RRset within the limits (DDI_ELIMIT),
+ * deleting what does not exist without STORE_OPF_MISSING_OK (DDI_ENOENT).
+ * Name-level checks (CNAME, limits, SOA presence) are made on the state
+ * after the last op, so the order of ops inside one commit does not matter
+ * for them; the error names the last op that touched the name or zone.
+ *
+ * Serial: each zone touched gets serial + 1 (RFC 1982 arithmetic, mod 2^32;
+ * STORE_ZONE_SERIAL_UNIXTIME zones: max(serial + 1, now)) unless an op of
+ * the commit set its SOA (RRSET_REPLACE/RR_ADD of the SOA, ZONE_ADD with its
+ * SOA). ZONE_REPLACE keeps the serial of the new content when it is newer
+ * than the stored one, else stored + 1, so that secondaries see the change.
+ *
+ * `actor` (e.g. "unix:alice", "tsig:dhcp-key") is stored verbatim (at most
+ * 255 bytes). On success *seq (may be NULL) is the journal entry's seq.
+ * Errors also: DDI_ENOSPC (map full), DDI_ENOMEM, DDI_EINVAL (bad op).
+ */
+int store_commit(struct store *s, const char *actor, const struct store_op *ops, size_t nops,
+                 uint64_t *seq, struct store_error *err);
+
+/*
+ * Read the master file `path` (zf_read_file: $INCLUDE refused, every record
+ * inside `origin`) and replace the zone's whole content with it in one
+ * commit (STORE_OP_ZONE_REPLACE), creating the zone if it does not exist.
+ * Any error (syntax: err->msg is "file:line: reason"; validation: names the
+ * record) changes nothing. The file must hold exactly one SOA, at origin.
+ */
+int store_zone_import(struct store *s, const char *actor, const uint8_t *origin, const char *path,
+                      uint64_t *seq, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Reading                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * One RRset as read from the store. All pointers are valid only during the
+ * callback (they point into LMDB's map or a stack buffer). Returning
+ * non-zero from a callback stops the walk; the walk returns that value.
+ */
+typedef int (*store_rrset_cb)(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                              uint16_t count, const uint8_t *rdatas, size_t rdatas_len);
+
+/*
+ * Every RRset of the zone `apex` in DNS canonical order (owner, then type),
+ * names of deeper zones left out. Values are validated: DDI_ECORRUPT names
+ * the key. DDI_ENOZONE when the zone does not exist.
+ */
+int store_zone_walk(struct store *s, const uint8_t *apex, store_rrset_cb cb, void *ctx,
+                    struct store_error *err);
+
+/* The RRsets of `owner`: only `type`, or all when type is 0 or ANY. None: DDI_ENOENT. */
+int store_rrset_get(struct store *s, const uint8_t *owner, uint16_t type, store_rrset_cb cb,
+                    void *ctx, struct store_error *err);
+
+/* The zone as a master file on `out` (zf_write_rr): the SOA first, then canonical order. */
+int store_zone_export(struct store *s, const uint8_t *origin, FILE *out, struct store_error *err);
+
+struct store_zone_info {
+	uint8_t apex[DNS_NAME_MAXLEN];
+	uint32_t flags;            /* STORE_ZONE_* */
+	int64_t created_ns;
+	bool has_soa;
+	uint32_t serial;           /* when has_soa */
+	uint64_t nrrsets, nrrs;    /* only counted when asked (walks the zone) */
+};
+
+/* Every zone in canonical order of apexes. With `count`, nrrsets and nrrs are filled. */
+int store_zone_list(struct store *s, bool count,
+                    int (*cb)(void *ctx, const struct store_zone_info *z), void *ctx,
+                    struct store_error *err);
+
+/* One zone. DDI_ENOZONE when absent. */
+int store_zone_get(struct store *s, const uint8_t *apex, bool count, struct store_zone_info *z,
+                   struct store_error *err);
+
+/*
+ * The owners whose A (family 4, 4 bytes) or AAAA (family 6, 16 bytes) hold
+ * `addr`, lower-case wire names in canonical-ish (memcmp of wire) order.
+ */
+int store_addr_owners(struct store *s, int family, const uint8_t *addr,
+                      int (*cb)(void *ctx, const uint8_t *owner), void *ctx,
+                      struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Index                                                                    */
+/* ------------------------------------------------------------------------ */
+
+struct idx;
+
+/*
+ * Build the index from the store: one read transaction, one pass over
+ * zones and rrsets into one idx_txn (idx_txn_zone_add per zone,
+ * idx_txn_rrset_set per RRset), committed with the last journal seq, which
+ * is also returned in *seq (may be NULL). Everything read is validated as
+ * hostile input: a value or key that does not validate gives DDI_ECORRUPT
+ * naming it, and the index is left as it was (the txn is aborted).
+ * Caller: the index's single writer (see index/snapshot.h).
+ */
+int store_load_index(struct store *s, struct idx *ix, uint64_t *seq, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Journal                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Each commit writes one entry, a JSON object (compact, UTF-8):
+ *   {"v":1,"seq":N,"time":unix_ns,"actor":"unix:alice",
+ *    "ops":[{"op":"rrset-replace","zone":"example.com.","owner":"www.example.com.",
+ *            "type":"A","old":1,"new":2}, ...]}
+ * "old"/"new" are the RR counts of the RRset before and after; for
+ * "zone-add", "zone-remove" and "zone-replace" they are the zone's RRset
+ * counts (owner is the apex, no type); for "serial" (the automatic SOA
+ * advance) they are the old and new serial. The journal holds what
+ * changed, not the data: a follower re-reads the named RRsets (or the whole
+ * zone for zone-* ops) from the store, which is at least as new.
+ */
+enum store_jop {
+	STORE_J_ZONE_ADD = 1, STORE_J_ZONE_REMOVE, STORE_J_ZONE_REPLACE, STORE_J_RRSET_REPLACE,
+	STORE_J_RRSET_DELETE, STORE_J_RR_ADD, STORE_J_RR_DELETE, STORE_J_SERIAL,
+};
+
+/* "zone-add", ..., "serial"; "?" for anything else. */
+const char *store_jop_name(enum store_jop op);
+
+struct store_journal_op {
+	enum store_jop op;
+	uint8_t zone[DNS_NAME_MAXLEN];
+	uint8_t owner[DNS_NAME_MAXLEN];
+	uint16_t type;             /* 0 for zone-level ops */
+	uint64_t old_count, new_count;
+};
+
+/* One entry; every pointer is valid only during the callback. */
+struct store_journal_entry {
+	uint64_t seq;
+	int64_t time_ns;
+	const char *actor;
+	size_t nops;
+	const struct store_journal_op *ops;
+	const char *json;          /* the stored text, NUL-terminated */
+};
+
+/*
+ * Call cb for every entry with seq >= from_seq, in order, at most `max`
+ * entries (0: no limit), from one read transaction. An entry that does not
+ * parse gives DDI_ECORRUPT naming its seq. cb returning non-zero stops.
+ */
+int store_journal_read(struct store *s, uint64_t from_seq, size_t max,
+                       int (*cb)(void *ctx, const struct store_journal_entry *e), void *ctx,
+                       struct store_error *err);
+
+#endif
