@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <rte_bus_vdev.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -80,14 +80,14 @@ static int port_setup(struct dp_port *p, uint16_t port_id, unsigned nworkers,
 		fprintf(stderr, "ddiplane: port %u: no device info: %s\n", port_id, rte_strerror(-ret));
 		return -1;
 	}
-	uint16_t nrx = (uint16_t)nworkers, ntx = (uint16_t)(nworkers + 1);
+	uint16_t nrx = (uint16_t)nworkers, ntx = (uint16_t)nworkers;
 	if (info.max_rx_queues < nrx || info.max_tx_queues < ntx) {
 		fprintf(stderr,
 		        "ddiplane: port %u (%s) has %u RX / %u TX queues; %u workers need %u / %u "
-		        "(one per worker, plus a TX queue for the control lcore). Use fewer lcores "
-		        "(-l) or, for net_af_packet, add qpairs=%u to --vdev.\n",
+		        "(one pair per worker). Use fewer lcores (-l) or, for net_af_packet, add "
+		        "qpairs=%u to --vdev.\n",
 		        port_id, info.driver_name, info.max_rx_queues, info.max_tx_queues, nworkers, nrx,
-		        ntx, ntx);
+		        ntx, nrx);
 		return -1;
 	}
 	if (nrx > 1) {
@@ -130,7 +130,6 @@ static int port_setup(struct dp_port *p, uint16_t port_id, unsigned nworkers,
 		return -1;
 	}
 	p->port_id = port_id;
-	p->ctl_txq = (uint16_t)nworkers;
 	return 0;
 qfail:
 	fprintf(stderr, "ddiplane: port %u: queue setup: %s\n", port_id, rte_strerror(-ret));
@@ -153,7 +152,8 @@ static int tap_setup(struct dp_port *p, unsigned i, const struct dp_options *o, 
 		snprintf(p->tap_name, sizeof(p->tap_name), "%s%u", o->tap_name, i);
 	snprintf(name, sizeof(name), "net_tap_ddi%u", i);
 	snprintf(args, sizeof(args), "iface=%s,mac=%s", p->tap_name, macs);
-	if ((ret = rte_vdev_init(name, args)) != 0) {
+	/* Hotplug (EAL) rather than rte_vdev_init: the vdev bus library is not in libdpdk.pc. */
+	if ((ret = rte_eal_hotplug_add("vdev", name, args)) != 0) {
 		fprintf(stderr, "ddiplane: cannot create the tap %s (%s): %s. Is /dev/net/tun there "
 		        "and are we root (CAP_NET_ADMIN)? Is an interface of that name left over "
 		        "(ip link del %s)?\n", p->tap_name, args, rte_strerror(-ret), p->tap_name);
@@ -265,6 +265,10 @@ int main(int argc, char **argv)
 	}
 
 	unsigned nworkers = rte_lcore_count() - 1;
+	if (nworkers > RTE_MAX_LCORE_DP) {
+		fprintf(stderr, "ddiplane: at most %d workers\n", RTE_MAX_LCORE_DP);
+		goto out_eal;
+	}
 	if (nworkers == 0) {
 		fprintf(stderr, "ddiplane: no worker lcore: give at least two lcores, e.g. -l 0,1 "
 		        "(the main lcore is the control lcore)\n");
@@ -295,7 +299,7 @@ int main(int argc, char **argv)
 	}
 
 	unsigned nmbufs = sh.nports * (nworkers * (RX_DESC + TX_DESC + 2 * TAP_DESC) + TX_DESC +
-	                               2 * TAP_DESC) + CTL_RING_SIZE + 2 * MBUF_CACHE * (nworkers + 1);
+	                               2 * TAP_DESC) + (nworkers + 1) * CTL_RING_SIZE + 2 * MBUF_CACHE * (nworkers + 1);
 	struct rte_mempool *mp = rte_pktmbuf_pool_create("ddi_mbufs", nmbufs, MBUF_CACHE, 0,
 	                                                 RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (!mp) {
@@ -340,6 +344,17 @@ int main(int argc, char **argv)
 		goto out_ports;
 	}
 	sh.idle_sleep_us = o.idle_sleep_us;
+	sh.nworkers = nworkers;
+	for (unsigned w = 0; w < nworkers; w++) {
+		char rname[32];
+		snprintf(rname, sizeof(rname), "ddi_tx%u", w);
+		sh.to_worker[w] = rte_ring_create(rname, CTL_RING_SIZE, rte_socket_id(),
+		                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!sh.to_worker[w]) {
+			fprintf(stderr, "ddiplane: worker ring: %s\n", rte_strerror(rte_errno));
+			goto out_ring;
+		}
+	}
 
 	struct tcp_conf tc = { .idx = ix, .answer = &aconf };
 	for (unsigned a = 0; a < o.svc.n4; a++) {
@@ -389,6 +404,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)ts.queries, (unsigned long long)ts.closed_idle);
 out_ring:
 	rte_ring_free(sh.ctl_ring);
+	for (unsigned w = 0; w < nworkers; w++)
+		rte_ring_free(sh.to_worker[w]);
 out_ports:
 	for (unsigned i = 0; i < nready; i++) {
 		struct dp_port *p = &sh.ports[i];
@@ -399,7 +416,7 @@ out_ports:
 			snprintf(name, sizeof(name), "net_tap_ddi%u", i);
 			rte_eth_dev_stop(p->tap_id);
 			rte_eth_dev_close(p->tap_id);
-			rte_vdev_uninit(name);
+			rte_eal_hotplug_remove("vdev", name);
 		}
 	}
 	dp_counters_print(stdout);

@@ -1,5 +1,6 @@
 /* tapif -- configure the tap's kernel interface through rtnetlink and ioctl */
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -12,13 +13,18 @@
 #include "dataplane/tapif.h"
 #include "dns/errcode.h"
 
-static void put_attr(struct nlmsghdr *nh, unsigned short type, const void *data, size_t len)
+/* Append one attribute to the message in `buf` (of `cap` bytes); false when it does not fit. */
+static bool put_attr(uint8_t *buf, size_t cap, unsigned short type, const void *data, size_t len)
 {
-	struct rtattr *a = (struct rtattr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
-	a->rta_type = type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(a), data, len);
-	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(a->rta_len);
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	size_t off = NLMSG_ALIGN(nh->nlmsg_len);
+	struct rtattr a = { .rta_len = (unsigned short)RTA_LENGTH(len), .rta_type = type };
+	if (off + RTA_ALIGN(a.rta_len) > cap)
+		return false;
+	memcpy(buf + off, &a, sizeof(a));
+	memcpy(buf + off + RTA_LENGTH(0), data, len);
+	nh->nlmsg_len = (uint32_t)(off + RTA_ALIGN(a.rta_len));
+	return true;
 }
 
 int tapif_addr_add(const char *ifname, int family, const uint8_t *addr, int plen)
@@ -27,33 +33,37 @@ int tapif_addr_add(const char *ifname, int family, const uint8_t *addr, int plen
 	if (idx == 0)
 		return -errno;
 
-	struct {
-		struct nlmsghdr nh;
-		struct ifaddrmsg ifa;
-		char attrs[128];
-	} req;
-	memset(&req, 0, sizeof(req));
+	uint8_t req[256] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlmsghdr nh = {
+		.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)),
+		.nlmsg_type = RTM_NEWADDR,
+		.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+		.nlmsg_seq = 1,
+	};
+	struct ifaddrmsg ifa = {
+		.ifa_family = family == 6 ? AF_INET6 : AF_INET,
+		.ifa_prefixlen = (unsigned char)plen,
+		.ifa_flags = family == 6 ? IFA_F_NODAD : 0,
+		.ifa_scope = RT_SCOPE_UNIVERSE,
+		.ifa_index = idx,
+	};
+	memset(req, 0, sizeof(req));
+	memcpy(req, &nh, sizeof(nh));
+	memcpy(req + NLMSG_LENGTH(0), &ifa, sizeof(ifa));
 	size_t alen = family == 6 ? 16 : 4;
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
-	req.nh.nlmsg_type = RTM_NEWADDR;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
-	req.nh.nlmsg_seq = 1;
-	req.ifa.ifa_family = family == 6 ? AF_INET6 : AF_INET;
-	req.ifa.ifa_prefixlen = (unsigned char)plen;
-	req.ifa.ifa_flags = family == 6 ? IFA_F_NODAD : 0;
-	req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
-	req.ifa.ifa_index = idx;
-	put_attr(&req.nh, IFA_LOCAL, addr, alen);
-	put_attr(&req.nh, IFA_ADDRESS, addr, alen);
-	uint32_t flags = req.ifa.ifa_flags;
-	put_attr(&req.nh, IFA_FLAGS, &flags, sizeof(flags));
+	uint32_t flags = ifa.ifa_flags;
+	if (!put_attr(req, sizeof(req), IFA_LOCAL, addr, alen) ||
+	    !put_attr(req, sizeof(req), IFA_ADDRESS, addr, alen) ||
+	    !put_attr(req, sizeof(req), IFA_FLAGS, &flags, sizeof(flags)))
+		return DDI_EINVAL;
+	uint32_t reqlen = ((struct nlmsghdr *)req)->nlmsg_len;
 
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	int ret = DDI_EOK;
-	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (sendto(fd, req, reqlen, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = -errno;
 		goto out;
 	}

@@ -96,6 +96,20 @@ int dp_worker_main(void *arg)
 		rcu_quiescent_state();
 		unsigned got = 0;
 
+		/* What the control lcore sends out of a port leaves through our TX queue. */
+		uint16_t nb = (uint16_t)rte_ring_sc_dequeue_burst(sh->to_worker[q], (void **)rx,
+		                                                  DP_BURST, NULL);
+		if (nb) {
+			got += nb;
+			for (unsigned p = 0; p < sh->nports; p++) {
+				uint16_t ntx = 0;
+				for (uint16_t i = 0; i < nb; i++)
+					if (rx[i]->port == sh->ports[p].port_id)
+						tx[ntx++] = rx[i];
+				send_burst(sh->ports[p].port_id, q, tx, ntx, c, DP_OUT_TX_DROP, true);
+			}
+		}
+
 		for (unsigned p = 0; p < sh->nports; p++) {
 			const struct dp_port *port = &sh->ports[p];
 			uint16_t n = rte_eth_rx_burst(port->port_id, q, rx, DP_BURST);
@@ -150,11 +164,25 @@ int dp_worker_main(void *arg)
 	return 0;
 }
 
+/* Hand mbufs (m->port = the port to leave by) to a worker; count what its ring refuses. */
+static void to_worker(struct dp_shared *sh, unsigned *rr, struct rte_mbuf **pkts, unsigned n,
+                      struct dp_counters *c)
+{
+	if (n == 0)
+		return;
+	unsigned w = (*rr)++ % sh->nworkers;
+	unsigned done = rte_ring_sp_enqueue_burst(sh->to_worker[w], (void **)pkts, n, NULL);
+	if (done < n) {
+		c->v[DP_OUT_RING_FULL] += n - done;
+		rte_pktmbuf_free_bulk(pkts + done, n - done);
+	}
+}
+
 void dp_control_loop(struct dp_shared *sh)
 {
 	struct dp_counters *c = &dp_counters[rte_lcore_id()];
 	struct rte_mbuf *pkts[DP_BURST], *tx[DP_BURST];
-	unsigned idle = 0;
+	unsigned idle = 0, rr = 0;
 
 	rcu_register_thread();
 	while (!sh->quit) {
@@ -166,43 +194,42 @@ void dp_control_loop(struct dp_shared *sh)
 			const struct dp_port *port = &sh->ports[p];
 			for (uint16_t tq = 0; tq < port->tap_nq; tq++) {
 				uint16_t n = rte_eth_rx_burst(port->tap_id, tq, pkts, DP_BURST);
+				for (uint16_t i = 0; i < n; i++)
+					pkts[i]->port = port->port_id;
 				got += n;
-				send_burst(port->port_id, port->ctl_txq, pkts, n, c, DP_OUT_TX_DROP, true);
+				to_worker(sh, &rr, pkts, n, c);
 			}
 		}
 
-		/* Messages the workers handed over: answer and send them ourselves. */
+		/* Messages the workers handed over: answer them, send them through a worker. */
 		unsigned n = rte_ring_sc_dequeue_burst(sh->ctl_ring, (void **)pkts, DP_BURST, NULL);
 		got += n;
 		if (n) {
 			const struct idx_version *v = idx_acquire(sh->idx);
-			for (unsigned p = 0; p < sh->nports; p++) {
-				const struct dp_port *port = &sh->ports[p];
-				uint16_t ntx = 0;
-				for (unsigned i = 0; i < n; i++) {
-					struct rte_mbuf *m = pkts[i];
-					if (m == NULL || m->port != port->port_id)
-						continue;
-					struct dp_result r;
+			unsigned ntx = 0;
+			for (unsigned i = 0; i < n; i++) {
+				struct rte_mbuf *m = pkts[i];
+				const struct dp_port *port = NULL;
+				for (unsigned p = 0; p < sh->nports; p++)
+					if (sh->ports[p].port_id == m->port)
+						port = &sh->ports[p];
+				struct dp_result r = { .action = DP_ACT_DROP };
+				if (port) {
 					process_mbuf(&port->pctx_ctl, v, m, &r);
 					count_result(c, &r);
-					if (r.action == DP_ACT_TX)
-						tx[ntx++] = m;
-					else
-						rte_pktmbuf_free(m);
-					pkts[i] = NULL;
 				}
-				send_burst(port->port_id, port->ctl_txq, tx, ntx, c, DP_OUT_TX_DROP, true);
+				if (r.action == DP_ACT_TX)
+					tx[ntx++] = m;
+				else
+					rte_pktmbuf_free(m);
 			}
-			for (unsigned i = 0; i < n; i++)   /* from a port we do not know: cannot happen */
-				if (pkts[i])
-					rte_pktmbuf_free(pkts[i]);
+			to_worker(sh, &rr, tx, ntx, c);
 		}
 
 		/*
 		 * The control lcore is not the benchmark path: it sleeps as soon as a
-		 * few polls find nothing (at most idle_sleep_us of extra latency for
-		 * ARP, ping and TCP), but never longer than 100 us.
+		 * few polls find nothing (at most 100 us of extra latency for ARP,
+		 * ping and TCP).
 		 */
 		if (got) {
 			idle = 0;

@@ -10,6 +10,7 @@
 #define DP_MAX_PORTS 8
 #define DP_BURST 32
 #define DP_IDLE_LOOPS 256        /* empty polls before a worker sleeps */
+#define RTE_MAX_LCORE_DP 128     /* workers at most */
 
 struct rte_ring;
 struct idx;
@@ -18,7 +19,6 @@ struct idx;
 struct dp_port {
 	uint16_t port_id;
 	uint16_t tap_id;
-	uint16_t ctl_txq;            /* the port's TX queue reserved for the control lcore */
 	uint16_t tap_nq;             /* tap RX/TX queues (one per worker) */
 	struct dp_pctx pctx;         /* worker context: offloads of this port */
 	struct dp_pctx pctx_ctl;     /* control lcore context: answers every opcode */
@@ -29,22 +29,27 @@ struct dp_port {
  * Everything the lcores share, read-only while they run except `quit`.
  *
  * Queues: worker w owns RX queue w and TX queue w of every port and TX
- * queue w of every tap. The control lcore owns TX queue `ctl_txq` (= the
- * number of workers) of every port and every RX queue of the taps. So no
- * queue is used by two lcores and no lock is taken.
+ * queue w of every tap; the control lcore polls every RX queue of the
+ * taps. No queue is used by two lcores, so no lock is taken.
  *
  * Hand-off: a worker puts a DNS message with an opcode other than QUERY on
  * `ctl_ring` (multi-producer, single-consumer). The control lcore answers
- * it (answer_query gives NOTIMP for now) and transmits it itself through
- * its own TX queue: a second ring back to the worker would add a hop and a
- * queue to size for no gain, since the control lcore already owns a TX
- * queue for the tap traffic.
+ * it (answer_query gives NOTIMP for now). What the control lcore sends out
+ * of a port (those answers, and what the kernel sends through a tap) goes
+ * back to a worker through that worker's `to_worker` ring (single-producer,
+ * single-consumer; mbuf->port names the port) and leaves through the
+ * worker's own TX queue. Why not a TX queue of its own: a port then needs
+ * exactly one queue pair per worker, which is what net_af_packet (qpairs=N,
+ * whose extra RX queues would receive packets nobody polls), VFs and
+ * small NICs offer.
  */
 struct dp_shared {
 	struct dp_port ports[DP_MAX_PORTS];
 	unsigned nports;
 	struct idx *idx;
 	struct rte_ring *ctl_ring;
+	struct rte_ring *to_worker[RTE_MAX_LCORE_DP];
+	unsigned nworkers;
 	unsigned idle_sleep_us;
 	volatile bool quit;
 };
