@@ -345,12 +345,12 @@ int main(int argc, char **argv)
 	}
 	sh.idle_sleep_us = o.idle_sleep_us;
 	sh.nworkers = nworkers;
-	for (unsigned w = 0; w < nworkers; w++) {
+	for (unsigned k = 0; k < nworkers; k++) {
 		char rname[32];
-		snprintf(rname, sizeof(rname), "ddi_tx%u", w);
-		sh.to_worker[w] = rte_ring_create(rname, CTL_RING_SIZE, rte_socket_id(),
+		snprintf(rname, sizeof(rname), "ddi_tx%u", k);
+		sh.to_worker[k] = rte_ring_create(rname, CTL_RING_SIZE, rte_socket_id(),
 		                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (!sh.to_worker[w]) {
+		if (!sh.to_worker[k]) {
 			fprintf(stderr, "ddiplane: worker ring: %s\n", rte_strerror(rte_errno));
 			goto out_ring;
 		}
@@ -404,8 +404,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)ts.queries, (unsigned long long)ts.closed_idle);
 out_ring:
 	rte_ring_free(sh.ctl_ring);
-	for (unsigned w = 0; w < nworkers; w++)
-		rte_ring_free(sh.to_worker[w]);
+	for (unsigned k = 0; k < nworkers; k++)
+		rte_ring_free(sh.to_worker[k]);
 out_ports:
 	for (unsigned i = 0; i < nready; i++) {
 		struct dp_port *p = &sh.ports[i];
