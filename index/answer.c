@@ -475,8 +475,11 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 		}
 
 		if (wk->cut_k >= 0 && !(qtype == DNS_T_DS && wk->cut_k == wk->nlabels)) {
-			if (hop > 0)
-				return ANS_ANSWER;  /* CNAME into a delegation: the chain is the answer */
+			if (hop > 0) {
+				/* CNAME into a delegation: the chain, and the cut's NS as Knot DNS does */
+				referral(c, wk);
+				return ANS_ANSWER;
+			}
 			return referral(c, wk);  /* RFC 1034 4.3.2 3b */
 		}
 
