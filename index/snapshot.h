@@ -5,25 +5,48 @@
 #include "index/index.h"
 
 /*
- * The protocol, step by step. (Filled in by the implementation: who calls
- * what, in which thread, and who frees what.)
+ * The protocol, step by step: who calls what, in which thread, who frees what.
  *
  * Readers (worker lcores, TCP server):
  *   R1. rcu_register_thread() once; afterwards the thread is online.
  *   R2. v = idx_acquire(ix) once per burst; use v and anything reached from
- *       it only until the next quiescent state.
+ *       it (nodes, RRsets, address leaves) only until the next quiescent
+ *       state. Reads never block, never allocate, never write shared memory.
  *   R3. rcu_quiescent_state() once per loop iteration; rcu_thread_offline()
  *       before sleeping, rcu_thread_online() after.
  *   R4. Never keep v or a node pointer in a structure that outlives the burst.
  *
- * Writer (the control thread, only one):
- *   W1. t = idx_txn_begin(ix): starts version N+1 from the published N.
- *   W2. idx_txn_* changes: every trie/radix path touched is copied once
- *       (copy-on-write); nodes created in this transaction are changed in
- *       place; each replaced node of version N is put on t's garbage list.
- *   W3. idx_txn_commit(t, seq): rcu_assign_pointer() of the new root; the
- *       garbage list goes to call_rcu(), freed after every reader passed a
- *       quiescent state. Or idx_txn_abort(t): frees what t created, N stays.
+ * Writer (the control thread, only one, and one transaction at a time):
+ *   W0. The writer is a registered QSBR thread (rcu_register_thread) that
+ *       stays OFFLINE except while it reads a published version through
+ *       idx_acquire. idx_txn_commit goes online just for call_rcu() and
+ *       offline again; synchronize_rcu()/rcu_barrier() run offline. The
+ *       call_rcu worker thread is created by liburcu on first use.
+ *   W1. t = idx_txn_begin(ix): allocates version N+1 as a copy of the root
+ *       of the published N (same trees, shared). NULL while another txn is
+ *       open.
+ *   W2. idx_txn_zone_add/zone_del/rrset_set: each change copies the trie
+ *       and radix paths it touches once (copy-on-write); twig arrays and
+ *       radix nodes made by this txn carry its stamp and are changed in
+ *       place afterwards, so a bulk load of an empty index copies nothing.
+ *       Every node block or address leaf that N+1 no longer holds goes on
+ *       t's garbage list; every one allocated goes on t's created list
+ *       (an object made and replaced within t is on both). Pointers read
+ *       from idx_txn_version(t) are valid until the end of t.
+ *       A change that fails validation (DDI_EINVAL, DDI_ERDATA, DDI_ETTL,
+ *       DDI_EOUTZONE, DDI_ENOZONE, DDI_EEXIST) changed nothing; after
+ *       DDI_ENOMEM or DDI_ELIMIT the version may be half-changed: abort.
+ *   W3. idx_txn_commit(t, seq): rcu_assign_pointer() of N+1 (the only store
+ *       readers see; everything below it was fully built before). The
+ *       garbage list plus the root of N go to ONE call_rcu() in a batch
+ *       and are free()d by the call_rcu thread after every reader passed a
+ *       quiescent state. Nothing of N+1 is freed.
+ *   W3'. Or idx_txn_abort(t): frees the created list, the twig arrays and
+ *       radix nodes stamped by t and the root of N+1; forgets the garbage
+ *       list (N still uses it). N stays published, untouched.
+ *   W4. idx_free(ix): aborts an open txn, waits in rcu_barrier() for every
+ *       pending batch, then frees the published version. No reader may use
+ *       ix any more.
  */
 
 /* Create an empty index (version 0 published, no names). */

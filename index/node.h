@@ -1,0 +1,37 @@
+/* node -- building index nodes: key, header, RRsets, owner and RR blobs in one allocation */
+#ifndef DDI_INDEX_NODE_H
+#define DDI_INDEX_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index/index.h"
+#include "index/trie.h"
+
+/*
+ * A node block is one malloc():
+ *
+ *   struct trie_key (2) + key bytes | pad to 8 | struct idx_node (8)
+ *   | rrsets[nrrsets] (16 each) | owner wire name | RR blobs
+ *
+ * The trie leaf points at the key (the block's start) and at the node, so
+ * free(key) frees the whole node. The owner sits before the blobs so that
+ * its 16-bit offset always fits.
+ */
+
+#define NODE_MAX_RRSETS 1024   /* keeps owner_off in 16 bits */
+
+/*
+ * Build a node for `owner` (wire, original case) with lookup key `key`:
+ * the RRsets of `old` (may be NULL) with the RRset of `type` replaced by
+ * `count` RRs of class IN from `rdatas` ([rdlen(2) rdata] items, already
+ * checked to be exactly rdatas_len bytes); count 0 removes it; type 0
+ * keeps old's RRsets unchanged. Flags are set to `flags`.
+ * Returns DDI_EOK and the node and its key, or DDI_ENOMEM, DDI_ELIMIT.
+ */
+int node_build(struct idx_node **out, const struct trie_key **keyout, const uint8_t *key,
+               size_t keylen, const uint8_t *owner, size_t ownerlen, uint16_t flags,
+               const struct idx_node *old, uint16_t type, uint32_t ttl, uint16_t count,
+               const uint8_t *rdatas, size_t rdatas_len);
+
+#endif

@@ -1,0 +1,785 @@
+/* snapshot -- index versions: readers' lookups, the writer's copy-on-write transactions, publication under QSBR */
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu-qsbr.h>
+
+#include "dns/errcode.h"
+#include "index/node.h"
+#include "index/radix.h"
+#include "index/snapshot.h"
+#include "index/trie.h"
+
+#define TYPE_A 1
+#define TYPE_NS 2
+#define TYPE_AAAA 28
+#define TYPE_OPT 41
+
+struct idx_version {
+	trie_node_t names;    /* lookup key -> struct idx_node */
+	void *v4, *v6;        /* radix roots, leaves struct idx_addr */
+	uint64_t generation;  /* 0 for the empty version of idx_new, +1 per commit */
+	uint64_t seq;
+	size_t nodes;
+};
+
+struct idx {
+	struct idx_version *cur;   /* published; stored only by the writer */
+	struct idx_txn *txn;       /* the open transaction, if any */
+	uint64_t trie_stamp;       /* stamp of the latest transaction */
+};
+
+struct idx_txn {
+	struct idx *ix;
+	struct idx_version *v;     /* version N+1, private until commit */
+	struct idx_gc garbage;     /* reachable from N (or an earlier txn state), not from N+1 */
+	struct idx_gc created;     /* node blocks and address leaves allocated by this txn */
+	struct trie_cow tc;
+	struct radix_cow rc;
+};
+
+/* What one commit hands to call_rcu. */
+struct gc_batch {
+	struct rcu_head head;
+	struct idx_gc list;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Readers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+const struct idx_version *idx_acquire(struct idx *ix)
+{
+	return rcu_dereference(ix->cur);
+}
+
+const struct idx_node *idx_find(const struct idx_version *v, const uint8_t *key, size_t keylen)
+{
+	return trie_get(&v->names, key, keylen);
+}
+
+static void *addr_root(const struct idx_version *v, int family)
+{
+	return family == 4 ? v->v4 : family == 6 ? v->v6 : NULL;
+}
+
+const struct idx_addr *idx_addr_find(const struct idx_version *v, int family, const uint8_t *addr)
+{
+	return radix_find(addr_root(v, family), family, addr);
+}
+
+uint64_t idx_addr_count(const struct idx_version *v, int family, const uint8_t *prefix, int plen)
+{
+	return radix_count(addr_root(v, family), family, prefix, plen);
+}
+
+int idx_addr_next_free(const struct idx_version *v, int family, const uint8_t *prefix, int plen,
+                       uint64_t skip_low, uint64_t skip_high, uint8_t out[16])
+{
+	return radix_next_free(addr_root(v, family), family, prefix, plen, skip_low, skip_high, out);
+}
+
+uint64_t idx_version_generation(const struct idx_version *v)
+{
+	return v->generation;
+}
+
+uint64_t idx_version_seq(const struct idx_version *v)
+{
+	return v->seq;
+}
+
+size_t idx_version_nodes(const struct idx_version *v)
+{
+	return v->nodes;
+}
+
+struct walk_adapter {
+	int (*cb)(void *ctx, const struct idx_node *n);
+	void *ctx;
+};
+
+static int walk_adapt(void *ctx, const struct trie_key *key, void *val)
+{
+	struct walk_adapter *w = ctx;
+	(void)key;
+	return w->cb(w->ctx, val);
+}
+
+int idx_walk(const struct idx_version *v, const uint8_t *key, size_t keylen,
+             int (*cb)(void *ctx, const struct idx_node *n), void *ctx)
+{
+	struct walk_adapter w = { cb, ctx };
+	return trie_walk(&v->names, key, keylen, walk_adapt, &w);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lifetime                                                                 */
+/* ------------------------------------------------------------------------ */
+
+struct idx *idx_new(void)
+{
+	struct idx *ix = calloc(1, sizeof(*ix));
+	struct idx_version *v = calloc(1, sizeof(*v));
+
+	if (ix == NULL || v == NULL) {
+		free(ix);
+		free(v);
+		return NULL;
+	}
+	trie_init(&v->names);
+	ix->cur = v;
+	return ix;
+}
+
+static void free_node_leaf(void *ctx, const struct trie_key *key, void *val)
+{
+	(void)ctx;
+	(void)val;
+	free((void *)key);   /* the node block starts with its key */
+}
+
+static void free_addr_leaf(void *ctx, struct idx_addr *a)
+{
+	(void)ctx;
+	free(a);
+}
+
+static void version_free_all(struct idx_version *v)
+{
+	trie_free(&v->names, free_node_leaf, NULL);
+	radix_free(v->v4, free_addr_leaf, NULL);
+	radix_free(v->v6, free_addr_leaf, NULL);
+	free(v);
+}
+
+/*
+ * QSBR: a thread that waits for a grace period (synchronize_rcu,
+ * rcu_barrier) must not be online, or it waits for itself; call_rcu wants
+ * an online caller. These keep the caller's state as they found it.
+ */
+static bool go_offline(void)
+{
+	bool online = rcu_read_ongoing();
+	if (online)
+		rcu_thread_offline();
+	return online;
+}
+
+void idx_free(struct idx *ix)
+{
+	if (ix == NULL)
+		return;
+	if (ix->txn != NULL)
+		idx_txn_abort(ix->txn);
+	bool online = go_offline();
+	rcu_barrier();   /* every batch of earlier commits is freed */
+	if (online)
+		rcu_thread_online();
+	version_free_all(ix->cur);
+	free(ix);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Transactions                                                             */
+/* ------------------------------------------------------------------------ */
+
+struct idx_txn *idx_txn_begin(struct idx *ix)
+{
+	if (ix == NULL || ix->txn != NULL)
+		return NULL;
+	struct idx_txn *t = calloc(1, sizeof(*t));
+	struct idx_version *v = malloc(sizeof(*v));
+	if (t == NULL || v == NULL) {
+		free(t);
+		free(v);
+		return NULL;
+	}
+	*v = *ix->cur;
+	v->generation++;
+	if (ix->trie_stamp == TRIE_STAMP_MAX) {
+		/* Stamps are about to repeat: clear the ones still in the tree,
+		 * so that no published branch looks fresh. Once per 2^36 txns. */
+		trie_stamp_reset(&v->names);
+		ix->trie_stamp = 0;
+	}
+	t->ix = ix;
+	t->v = v;
+	t->tc.stamp = ix->trie_stamp + 1;
+	t->tc.garbage = &t->garbage;
+	t->rc.gen = v->generation;
+	t->rc.garbage = &t->garbage;
+	ix->txn = t;
+	return t;
+}
+
+const struct idx_version *idx_txn_version(struct idx_txn *t)
+{
+	return t->v;
+}
+
+static void batch_free(struct rcu_head *head)
+{
+	struct gc_batch *b = caa_container_of(head, struct gc_batch, head);
+	idx_gc_free_all(&b->list);
+	free(b);
+}
+
+int idx_txn_commit(struct idx_txn *t, uint64_t seq)
+{
+	if (t == NULL)
+		return DDI_EINVAL;
+	struct idx *ix = t->ix;
+	struct idx_version *old = ix->cur;
+	struct gc_batch *b = malloc(sizeof(*b));
+	bool queued = b != NULL && idx_gc_push(&t->garbage, old) == DDI_EOK;
+
+	t->v->seq = seq;
+	rcu_assign_pointer(ix->cur, t->v);
+	ix->trie_stamp = t->tc.stamp;
+	if (queued) {
+		b->list = t->garbage;
+		bool online = rcu_read_ongoing();
+		if (!online)
+			rcu_thread_online();
+		call_rcu(&b->head, batch_free);
+		if (!online)
+			rcu_thread_offline();
+	} else {
+		/* No memory for the batch: wait for the readers here instead. */
+		free(b);
+		bool online = go_offline();
+		synchronize_rcu();
+		if (online)
+			rcu_thread_online();
+		idx_gc_free_all(&t->garbage);
+		free(old);   /* not on the list when the push failed; else already freed */
+	}
+	idx_gc_clear(&t->created);
+	ix->txn = NULL;
+	free(t);
+	return DDI_EOK;
+}
+
+void idx_txn_abort(struct idx_txn *t)
+{
+	if (t == NULL)
+		return;
+	/* Objects made and then replaced in this txn sit on both lists:
+	 * freed here through `created`, the garbage list is only forgotten. */
+	trie_free_fresh(&t->v->names, t->tc.stamp);
+	radix_free_fresh(t->v->v4, t->rc.gen);
+	radix_free_fresh(t->v->v6, t->rc.gen);
+	idx_gc_free_all(&t->created);
+	idx_gc_clear(&t->garbage);
+	t->ix->txn = NULL;
+	free(t->v);
+	free(t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writer helpers                                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A name seen two ways: its wire form (offs[i] = offset of label i, label 0
+ * first, offs[nlabels] = the root label) and its lookup key (ends[j] =
+ * length of the key prefix that is the ancestor with j labels).
+ */
+struct name_ref {
+	const uint8_t *wire;
+	size_t wirelen;
+	uint8_t key[DNS_KEY_MAXLEN];
+	size_t keylen;
+	int nlabels;
+	uint16_t ends[DNS_NAME_MAXLABELS + 1];
+	uint8_t offs[DNS_NAME_MAXLABELS + 1];
+};
+
+static int name_ref(struct name_ref *r, const uint8_t *wire)
+{
+	if (wire == NULL)
+		return DDI_EINVAL;
+	int len = dns_name_check(wire, DNS_NAME_MAXLEN);
+	if (len < 0)
+		return len;
+	int klen = dns_name_to_key(r->key, wire);
+	if (klen < 0)
+		return klen;
+	r->wire = wire;
+	r->wirelen = (size_t)len;
+	r->keylen = (size_t)klen;
+	r->nlabels = 0;
+	for (size_t p = 0; wire[p] != 0; p += wire[p] + 1u)
+		r->offs[r->nlabels++] = (uint8_t)p;
+	r->offs[r->nlabels] = (uint8_t)(len - 1);
+	int j = 0;
+	r->ends[j++] = 0;
+	for (size_t k = 0; k < r->keylen; k++)
+		if (r->key[k] == 0)   /* 0x00 inside a label is escaped: only ends are 0 */
+			r->ends[j++] = (uint16_t)(k + 1);
+	return j - 1 == r->nlabels ? DDI_EOK : DDI_EINVAL;
+}
+
+/* The ancestor of r with j labels, as a wire name and length. */
+static const uint8_t *ancestor_wire(const struct name_ref *r, int j, size_t *len)
+{
+	size_t off = r->offs[r->nlabels - j];
+	*len = r->wirelen - off;
+	return r->wire + off;
+}
+
+/* Labels of the deepest zone apex at or above r's ancestor with `maxj` labels; -1 if none. */
+static int find_apex(const struct idx_version *v, const struct name_ref *r, int maxj)
+{
+	for (int j = maxj; j >= 0; j--) {
+		const struct idx_node *n = trie_get(&v->names, r->key, r->ends[j]);
+		if (n != NULL && (n->flags & IDX_NODE_APEX))
+			return j;
+	}
+	return -1;
+}
+
+/* Link a freshly built node in place of whatever the key had. */
+static int put_node(struct idx_txn *t, struct idx_node *n, const struct trie_key *tk)
+{
+	const struct trie_key *ok;
+	void *ov;
+
+	if (idx_gc_push(&t->created, (void *)tk) != DDI_EOK) {
+		free((void *)tk);
+		return DDI_ENOMEM;
+	}
+	int ret = trie_set(&t->tc, &t->v->names, tk, n, &ok, &ov);
+	if (ret != DDI_EOK)
+		return ret;
+	if (ok == NULL)
+		t->v->nodes++;
+	else if (idx_gc_push(&t->garbage, (void *)ok) != DDI_EOK)
+		return DDI_ENOMEM;
+	return DDI_EOK;
+}
+
+static int del_node(struct idx_txn *t, const uint8_t *key, size_t keylen)
+{
+	const struct trie_key *ok;
+	void *ov;
+
+	int ret = trie_del(&t->tc, &t->v->names, key, keylen, &ok, &ov);
+	if (ret != DDI_EOK)
+		return ret;
+	t->v->nodes--;
+	return idx_gc_push(&t->garbage, (void *)ok);
+}
+
+/* An ENT node for every missing ancestor of r with more than `from` labels. */
+static int fill_ents(struct idx_txn *t, const struct name_ref *r, int from)
+{
+	for (int j = from + 1; j < r->nlabels; j++) {
+		if (trie_get(&t->v->names, r->key, r->ends[j]) != NULL)
+			continue;
+		size_t wlen;
+		const uint8_t *w = ancestor_wire(r, j, &wlen);
+		struct idx_node *n;
+		const struct trie_key *tk;
+		int ret = node_build(&n, &tk, r->key, r->ends[j], w, wlen, IDX_NODE_ENT, NULL, 0, 0,
+		                     0, NULL, 0);
+		if (ret == DDI_EOK)
+			ret = put_node(t, n, tk);
+		if (ret != DDI_EOK)
+			return ret;
+	}
+	return DDI_EOK;
+}
+
+/* Remove ENT ancestors of r (more than `stop` labels) left without descendants. */
+static int prune_ents(struct idx_txn *t, const struct name_ref *r, int stop)
+{
+	for (int j = r->nlabels - 1; j > stop; j--) {
+		const struct idx_node *n = trie_get(&t->v->names, r->key, r->ends[j]);
+		if (n == NULL || !(n->flags & IDX_NODE_ENT) ||
+		    trie_has_below(&t->v->names, r->key, r->ends[j]))
+			break;
+		int ret = del_node(t, r->key, r->ends[j]);
+		if (ret != DDI_EOK)
+			return ret;
+	}
+	return DDI_EOK;
+}
+
+/* The TTL of owner's A or AAAA RRset in the txn's version; UINT32_MAX if none. */
+static uint32_t owner_ttl(const struct idx_txn *t, const uint8_t *owner, int family)
+{
+	uint8_t key[DNS_KEY_MAXLEN];
+	int klen = dns_name_to_key(key, owner);
+	if (klen < 0)
+		return UINT32_MAX;
+	const struct idx_node *n = trie_get(&t->v->names, key, (size_t)klen);
+	const struct idx_rrset *rs = n ? idx_node_rrset(n, family == 4 ? TYPE_A : TYPE_AAAA) : NULL;
+	return rs ? rs->ttl : UINT32_MAX;
+}
+
+/*
+ * Bring the address leaf of addr up to date for one owner: listed when
+ * `present`, not listed otherwise; the TTL is recomputed from the owners'
+ * RRsets, which must already be in the txn's trie.
+ */
+static int addr_refresh(struct idx_txn *t, int family, const uint8_t *addr, const uint8_t *owner,
+                        size_t ownerlen, bool present)
+{
+	void **root = family == 4 ? &t->v->v4 : &t->v->v6;
+	const struct idx_addr *old = radix_find(*root, family, addr);
+	size_t len = 0, n = 0;
+	bool had = false;
+	uint32_t ttl = UINT32_MAX;
+
+	if (old != NULL) {
+		const uint8_t *o = old->owners;
+		for (uint16_t k = 0; k < old->nowners; k++) {
+			size_t olen = dns_name_len(o);
+			if (dns_name_equal(o, owner)) {
+				had = true;
+			} else {
+				len += olen;
+				n++;
+				uint32_t ot = owner_ttl(t, o, family);
+				ttl = ot < ttl ? ot : ttl;
+			}
+			o += olen;
+		}
+	}
+	if (present) {
+		len += ownerlen;
+		n++;
+		uint32_t ot = owner_ttl(t, owner, family);
+		ttl = ot < ttl ? ot : ttl;
+	}
+	struct idx_addr *ol;
+	if (n == 0) {
+		if (old == NULL)
+			return DDI_EOK;
+		int ret = radix_del(&t->rc, root, family, addr, &ol);
+		if (ret == DDI_EOK)
+			ret = idx_gc_push(&t->garbage, ol);
+		return ret;
+	}
+	if (n > UINT16_MAX || len > UINT32_MAX)
+		return DDI_ELIMIT;
+	if (old != NULL && had == present && old->ttl == ttl) {
+		/* Same owners and TTL; only the owner's spelling may differ. */
+		const uint8_t *o = old->owners;
+		bool same = true;
+		for (uint16_t k = 0; k < old->nowners; k++) {
+			size_t olen = dns_name_len(o);
+			if (dns_name_equal(o, owner))
+				same = memcmp(o, owner, ownerlen) == 0;
+			o += olen;
+		}
+		if (same)
+			return DDI_EOK;
+	}
+	struct idx_addr *a = malloc(sizeof(*a) + len);
+	if (a == NULL)
+		return DDI_ENOMEM;
+	if (idx_gc_push(&t->created, a) != DDI_EOK) {
+		free(a);
+		return DDI_ENOMEM;
+	}
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)family;
+	memcpy(a->addr, addr, family == 4 ? 4 : 16);
+	a->nowners = (uint16_t)n;
+	a->ttl = ttl;
+	a->owners_len = (uint32_t)len;
+	/* Keep the owners' order; the changed owner keeps its place or comes last. */
+	uint8_t *w = a->owners;
+	if (old != NULL) {
+		const uint8_t *o = old->owners;
+		for (uint16_t k = 0; k < old->nowners; k++) {
+			size_t olen = dns_name_len(o);
+			if (!dns_name_equal(o, owner)) {
+				memcpy(w, o, olen);
+				w += olen;
+			} else if (present) {
+				memcpy(w, owner, ownerlen);
+				w += ownerlen;
+			}
+			o += olen;
+		}
+	}
+	if (present && !had)
+		memcpy(w, owner, ownerlen);
+	int ret = radix_set(&t->rc, root, a, &ol);
+	if (ret == DDI_EOK && ol != NULL)
+		ret = idx_gc_push(&t->garbage, ol);
+	return ret;
+}
+
+/* Is `addr` among the rdata items of an RR blob or an rdatas buffer? */
+static bool rdatas_have(const uint8_t *rdatas, uint16_t count, const uint8_t *addr, size_t alen)
+{
+	const uint8_t *p = rdatas;
+	for (uint16_t k = 0; k < count; k++) {
+		size_t rdlen = (size_t)(p[0] << 8 | p[1]);
+		if (rdlen == alen && memcmp(p + 2, addr, alen) == 0)
+			return true;
+		p += 2 + rdlen;
+	}
+	return false;
+}
+
+/*
+ * After the owner's A or AAAA RRset went from `oldrs` (in node `old`) to
+ * the `count` rdatas given: update every address leaf either touches.
+ */
+static int addrs_update(struct idx_txn *t, const struct name_ref *r, uint16_t type,
+                        const struct idx_node *old, const struct idx_rrset *oldrs, uint16_t count,
+                        const uint8_t *rdatas)
+{
+	int family = type == TYPE_A ? 4 : 6;
+	size_t alen = family == 4 ? 4 : 16;
+	int ret;
+
+	if (oldrs != NULL) {
+		uint32_t pos = 0;
+		uint16_t rrlen;
+		const uint8_t *rr;
+		while ((rr = idx_rrset_next(old, oldrs, &pos, &rrlen)) != NULL) {
+			/* rr: type class ttl rdlen rdata */
+			if (rrlen != 10 + alen)
+				continue;
+			bool keep = rdatas_have(rdatas, count, rr + 10, alen);
+			if ((ret = addr_refresh(t, family, rr + 10, r->wire, r->wirelen, keep)) != DDI_EOK)
+				return ret;
+		}
+	}
+	const uint8_t *p = rdatas;
+	for (uint16_t k = 0; k < count; k++) {
+		if ((ret = addr_refresh(t, family, p + 2, r->wire, r->wirelen, true)) != DDI_EOK)
+			return ret;
+		p += 2 + alen;
+	}
+	return DDI_EOK;
+}
+
+/* Drop every A/AAAA address of a node that is going away. */
+static int addrs_drop(struct idx_txn *t, const struct name_ref *r, const struct idx_node *n)
+{
+	static const uint16_t types[] = { TYPE_A, TYPE_AAAA };
+	for (size_t k = 0; k < 2; k++) {
+		const struct idx_rrset *rs = idx_node_rrset(n, types[k]);
+		if (rs == NULL)
+			continue;
+		int ret = addrs_update(t, r, types[k], n, rs, 0, NULL);
+		if (ret != DDI_EOK)
+			return ret;
+	}
+	return DDI_EOK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Changes                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Types that are never data: 0, OPT, and the QTYPE/meta range (RFC 6895 3.1). */
+static bool type_storable(uint16_t type)
+{
+	return type != 0 && type != TYPE_OPT && !(type >= 128 && type <= 255);
+}
+
+int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                      uint16_t count, const uint8_t *rdatas, size_t rdatas_len)
+{
+	struct name_ref r;
+	int ret;
+
+	if (t == NULL || (count > 0 && rdatas == NULL) || (count == 0 && rdatas_len != 0))
+		return DDI_EINVAL;
+	if (!type_storable(type))
+		return DDI_ERDATA;
+	if (ttl > 0x7fffffffU)   /* RFC 2181 8 */
+		return DDI_ETTL;
+	/* Every item inside the buffer, the buffer exactly used up. */
+	size_t pos = 0;
+	for (uint16_t k = 0; k < count; k++) {
+		if (rdatas_len - pos < 2)
+			return DDI_ERDATA;
+		size_t rdlen = (size_t)(rdatas[pos] << 8 | rdatas[pos + 1]);
+		if (rdatas_len - pos - 2 < rdlen)
+			return DDI_ERDATA;
+		if ((type == TYPE_A && rdlen != 4) || (type == TYPE_AAAA && rdlen != 16))
+			return DDI_ERDATA;
+		pos += 2 + rdlen;
+	}
+	if (pos != rdatas_len)
+		return DDI_ERDATA;
+	if ((ret = name_ref(&r, owner)) != DDI_EOK)
+		return ret;
+	int apex = find_apex(t->v, &r, r.nlabels);
+	if (apex < 0)
+		return DDI_EOUTZONE;
+
+	const struct idx_node *old = trie_get(&t->v->names, r.key, r.keylen);
+	const struct idx_rrset *oldrs = old ? idx_node_rrset(old, type) : NULL;
+	if (old != NULL)
+		r.wire = idx_node_owner(old);   /* the first spelling stays: same labels, same offsets */
+	if (count == 0 && oldrs == NULL)
+		return DDI_EOK;
+	size_t nrr = (old ? old->nrrsets : 0) - (oldrs ? 1 : 0) + (count ? 1 : 0);
+	uint16_t isapex = old ? (old->flags & IDX_NODE_APEX) : 0;
+
+	if (nrr == 0 && !isapex && !trie_has_below(&t->v->names, r.key, r.keylen)) {
+		if ((ret = del_node(t, r.key, r.keylen)) != DDI_EOK)
+			return ret;
+		if ((ret = prune_ents(t, &r, apex)) != DDI_EOK)
+			return ret;
+	} else {
+		uint16_t flags = isapex;
+		if (nrr == 0 && !isapex)
+			flags |= IDX_NODE_ENT;
+		bool has_ns = type == TYPE_NS ? count > 0 : (old && idx_node_rrset(old, TYPE_NS));
+		if (has_ns && !isapex)
+			flags |= IDX_NODE_DELEG;
+		struct idx_node *n;
+		const struct trie_key *tk;
+		ret = node_build(&n, &tk, r.key, r.keylen, r.wire, r.wirelen, flags, old, type, ttl,
+		                 count, rdatas, rdatas_len);
+		if (ret == DDI_EOK)
+			ret = put_node(t, n, tk);
+		if (ret == DDI_EOK && old == NULL)
+			ret = fill_ents(t, &r, apex);
+		if (ret != DDI_EOK)
+			return ret;
+	}
+	/* `old` stays readable: it is on the garbage list, freed after commit. */
+	if (type == TYPE_A || type == TYPE_AAAA)
+		return addrs_update(t, &r, type, old, oldrs, count, rdatas);
+	return DDI_EOK;
+}
+
+struct collect {
+	const uint8_t *apex;
+	size_t apexlen;
+	const struct trie_key *skip;   /* a deeper zone's apex: its subtree is not ours */
+	struct idx_gc keys;
+	struct idx_gc nodes;
+};
+
+static int collect_cb(void *ctx, const struct trie_key *key, void *val)
+{
+	struct collect *c = ctx;
+	const struct idx_node *n = val;
+
+	if (key->len == c->apexlen)
+		return 0;   /* the apex itself, handled apart */
+	if (c->skip && key->len >= c->skip->len && memcmp(key->data, c->skip->data, c->skip->len) == 0)
+		return 0;
+	if (n->flags & IDX_NODE_APEX) {
+		c->skip = key;
+		return 0;
+	}
+	if (idx_gc_push(&c->keys, (void *)key) != DDI_EOK ||
+	    idx_gc_push(&c->nodes, (void *)n) != DDI_EOK)
+		return DDI_ENOMEM;
+	return 0;
+}
+
+static int apexes_cb(void *ctx, const struct trie_key *key, void *val)
+{
+	struct collect *c = ctx;
+	const struct idx_node *n = val;
+
+	if (key->len > c->apexlen && (n->flags & IDX_NODE_APEX) &&
+	    idx_gc_push(&c->nodes, (void *)n) != DDI_EOK)
+		return DDI_ENOMEM;
+	return 0;
+}
+
+int idx_txn_zone_add(struct idx_txn *t, const uint8_t *apex)
+{
+	struct name_ref r;
+	int ret;
+
+	if (t == NULL)
+		return DDI_EINVAL;
+	if ((ret = name_ref(&r, apex)) != DDI_EOK)
+		return ret;
+	const struct idx_node *old = trie_get(&t->v->names, r.key, r.keylen);
+	if (old != NULL && (old->flags & IDX_NODE_APEX))
+		return DDI_EEXIST;
+	int outer = find_apex(t->v, &r, r.nlabels - 1);
+
+	/* Deeper zones already served become descendants: note them first. */
+	struct collect c = { .apex = r.key, .apexlen = r.keylen };
+	ret = trie_walk(&t->v->names, r.key, r.keylen, apexes_cb, &c);
+
+	struct idx_node *n;
+	const struct trie_key *tk;
+	if (ret == DDI_EOK)
+		ret = node_build(&n, &tk, r.key, r.keylen, r.wire, r.wirelen, IDX_NODE_APEX, old, 0, 0,
+		                 0, NULL, 0);
+	if (ret == DDI_EOK)
+		ret = put_node(t, n, tk);
+	if (ret == DDI_EOK && old == NULL && outer >= 0)
+		ret = fill_ents(t, &r, outer);
+	/* Names between this apex and a deeper one are now ours: ENTs. */
+	for (size_t k = 0; ret == DDI_EOK && k < c.nodes.n; k++) {
+		struct name_ref d;
+		ret = name_ref(&d, idx_node_owner(c.nodes.v[k]));
+		if (ret == DDI_EOK)
+			ret = fill_ents(t, &d, r.nlabels);
+	}
+	idx_gc_clear(&c.nodes);
+	return ret;
+}
+
+int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
+{
+	struct name_ref r;
+	int ret;
+
+	if (t == NULL)
+		return DDI_EINVAL;
+	if ((ret = name_ref(&r, apex)) != DDI_EOK)
+		return ret;
+	const struct idx_node *top = trie_get(&t->v->names, r.key, r.keylen);
+	if (top == NULL || !(top->flags & IDX_NODE_APEX))
+		return DDI_ENOZONE;
+
+	/* Keys and nodes stay valid while we delete: replaced blocks are only
+	 * put on the garbage list, freed after the commit. */
+	struct collect c = { .apex = r.key, .apexlen = r.keylen };
+	ret = trie_walk(&t->v->names, r.key, r.keylen, collect_cb, &c);
+	for (size_t k = 0; ret == DDI_EOK && k < c.keys.n; k++) {
+		const struct trie_key *key = c.keys.v[k];
+		const struct idx_node *n = c.nodes.v[k];
+		struct name_ref d;
+		ret = del_node(t, key->data, key->len);
+		if (ret == DDI_EOK)
+			ret = name_ref(&d, idx_node_owner(n));
+		if (ret == DDI_EOK)
+			ret = addrs_drop(t, &d, n);
+	}
+	idx_gc_clear(&c.keys);
+	idx_gc_clear(&c.nodes);
+	if (ret != DDI_EOK)
+		return ret;
+
+	/* The apex: an ENT of the enclosing zone if deeper zones remain below. */
+	int outer = find_apex(t->v, &r, r.nlabels - 1);
+	if (outer >= 0 && trie_has_below(&t->v->names, r.key, r.keylen)) {
+		struct idx_node *n;
+		const struct trie_key *tk;
+		ret = node_build(&n, &tk, r.key, r.keylen, r.wire, r.wirelen, IDX_NODE_ENT, NULL, 0, 0, 0,
+		                 NULL, 0);
+		if (ret == DDI_EOK)
+			ret = put_node(t, n, tk);
+	} else {
+		ret = del_node(t, r.key, r.keylen);
+		if (ret == DDI_EOK && outer >= 0)
+			ret = prune_ents(t, &r, outer);
+	}
+	if (ret == DDI_EOK)
+		ret = addrs_drop(t, &r, top);
+	return ret;
+}

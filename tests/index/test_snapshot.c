@@ -1,0 +1,632 @@
+/* test_snapshot -- index versions: ENTs, delegations, apexes, address leaves, copy-on-write, QSBR readers */
+#include <malloc.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <urcu-qsbr.h>
+
+#include "dns/errcode.h"
+#include "dns/name.h"
+#include "index/snapshot.h"
+
+#define T_A 1
+#define T_NS 2
+#define T_TXT 16
+#define T_AAAA 28
+
+/* Wire form of a presentation name (static buffers, a few in rotation). */
+static const uint8_t *W(const char *s)
+{
+	static __thread uint8_t buf[8][DNS_NAME_MAXLEN];
+	static __thread int next;
+	uint8_t *b = buf[next++ % 8];
+	assert_true(dns_name_from_str(b, s, strlen(s), NULL) > 0);
+	return b;
+}
+
+static const struct idx_node *find(const struct idx_version *v, const char *name)
+{
+	uint8_t key[DNS_KEY_MAXLEN];
+	int klen = dns_name_to_key(key, W(name));
+	assert_true(klen >= 0);
+	return idx_find(v, key, (size_t)klen);
+}
+
+/* One A or AAAA RR set from addresses. */
+static int set_addrs(struct idx_txn *t, const char *owner, uint16_t type, uint32_t ttl, int n,
+                     const uint8_t (*addrs)[16])
+{
+	uint8_t buf[64 * 18];
+	size_t alen = type == T_A ? 4 : 16, len = 0;
+	for (int k = 0; k < n; k++) {
+		buf[len++] = 0;
+		buf[len++] = (uint8_t)alen;
+		memcpy(buf + len, addrs[k], alen);
+		len += alen;
+	}
+	return idx_txn_rrset_set(t, W(owner), type, ttl, (uint16_t)n, n ? buf : NULL, len);
+}
+
+static int set_a(struct idx_txn *t, const char *owner, uint32_t ttl, uint32_t addr)
+{
+	uint8_t a[1][16] = { { (uint8_t)(addr >> 24), (uint8_t)(addr >> 16), (uint8_t)(addr >> 8),
+	                       (uint8_t)addr } };
+	return set_addrs(t, owner, T_A, ttl, 1, a);
+}
+
+static int set_txt(struct idx_txn *t, const char *owner, const char *text)
+{
+	uint8_t buf[300];
+	size_t n = strlen(text);
+	buf[0] = 0;
+	buf[1] = (uint8_t)(n + 1);
+	buf[2] = (uint8_t)n;
+	memcpy(buf + 3, text, n);
+	return idx_txn_rrset_set(t, W(owner), T_TXT, 300, 1, buf, n + 3);
+}
+
+static int set_ns(struct idx_txn *t, const char *owner, const char *target)
+{
+	uint8_t buf[300];
+	const uint8_t *w = W(target);
+	size_t n = dns_name_len(w);
+	buf[0] = (uint8_t)(n >> 8);
+	buf[1] = (uint8_t)n;
+	memcpy(buf + 2, w, n);
+	return idx_txn_rrset_set(t, W(owner), T_NS, 3600, 1, buf, n + 2);
+}
+
+static int del_rrset(struct idx_txn *t, const char *owner, uint16_t type)
+{
+	return idx_txn_rrset_set(t, W(owner), type, 0, 0, NULL, 0);
+}
+
+/* The test thread is registered once (main) and offline between tests,
+ * also after a failed test left it online. */
+static void setup_thread(void)
+{
+	if (rcu_read_ongoing())
+		rcu_thread_offline();
+}
+
+static void teardown_thread(void)
+{
+	if (rcu_read_ongoing())
+		rcu_thread_offline();
+}
+
+/* The node layout readers rely on: sorted RRsets, RR blobs, owner. */
+static void test_node_layout(void **state)
+{
+	(void)state;
+	setup_thread();
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	assert_non_null(t);
+	assert_null(idx_txn_begin(ix));   /* one transaction at a time */
+	assert_int_equal(idx_txn_zone_add(t, W("Example.COM")), 0);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), DDI_EEXIST);
+	assert_int_equal(set_txt(t, "Host.Example.com", "hi"), 0);
+	uint8_t two[2][16] = { { 198, 18, 0, 1 }, { 198, 18, 0, 2 } };
+	assert_int_equal(set_addrs(t, "host.example.com", T_A, 600, 2, two), 0);
+	assert_int_equal(idx_txn_commit(t, 42), 0);
+
+	rcu_thread_online();
+	const struct idx_version *v = idx_acquire(ix);
+	assert_int_equal(idx_version_seq(v), 42);
+	assert_int_equal(idx_version_generation(v), 1);
+	assert_int_equal(idx_version_nodes(v), 2);
+	const struct idx_node *n = find(v, "HOST.example.com");
+	assert_non_null(n);
+	assert_int_equal(n->flags, 0);
+	assert_int_equal(n->nrrsets, 2);
+	/* The owner keeps the spelling of its first write. */
+	assert_memory_equal(idx_node_owner(n), W("Host.Example.com"), 18);
+	assert_int_equal(n->rrsets[0].type, T_A);
+	assert_int_equal(n->rrsets[1].type, T_TXT);
+	const struct idx_rrset *rs = idx_node_rrset(n, T_A);
+	assert_ptr_equal(rs, &n->rrsets[0]);
+	assert_null(idx_node_rrset(n, T_AAAA));
+	assert_int_equal(rs->count, 2);
+	assert_int_equal(rs->ttl, 600);
+	assert_int_equal(rs->len, 2 * 16);
+	static const uint8_t blob[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x02, 0x58, 0, 4, 198, 18, 0, 1,
+	                                0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x02, 0x58, 0, 4, 198, 18, 0, 2 };
+	assert_memory_equal(idx_rrset_blob(n, rs), blob, sizeof(blob));
+	uint32_t pos = 0;
+	uint16_t rrlen;
+	const uint8_t *rr = idx_rrset_next(n, rs, &pos, &rrlen);
+	assert_ptr_equal(rr, idx_rrset_blob(n, rs) + 2);
+	assert_int_equal(rrlen, 14);
+	rr = idx_rrset_next(n, rs, &pos, &rrlen);
+	assert_non_null(rr);
+	assert_int_equal(rr[13], 2);
+	assert_null(idx_rrset_next(n, rs, &pos, &rrlen));
+	const struct idx_node *apex = find(v, "example.com");
+	assert_non_null(apex);
+	assert_int_equal(apex->flags, IDX_NODE_APEX);
+	assert_int_equal(apex->nrrsets, 0);
+	rcu_thread_offline();
+	idx_free(ix);
+	teardown_thread();
+}
+
+static int count_cb(void *ctx, const struct idx_node *n)
+{
+	(void)n;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_ent_deleg_outzone(void **state)
+{
+	(void)state;
+	setup_thread();
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	const struct idx_version *v = idx_txn_version(t);
+
+	assert_int_equal(set_a(t, "a.example.com", 60, 0xc6120001), DDI_EOUTZONE);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), 0);
+	assert_int_equal(set_a(t, "a.example.org", 60, 0xc6120001), DDI_EOUTZONE);
+	assert_int_equal(set_a(t, "example.com.zz", 60, 0xc6120001), DDI_EOUTZONE);
+	assert_int_equal(set_a(t, "x.example.com", 0x80000000U, 0xc6120001), DDI_ETTL);
+	uint8_t bad[] = { 0, 5, 1, 2, 3, 4, 5 };
+	assert_int_equal(idx_txn_rrset_set(t, W("x.example.com"), T_A, 60, 1, bad, sizeof(bad)),
+	                 DDI_ERDATA);
+	assert_int_equal(idx_txn_rrset_set(t, W("x.example.com"), T_TXT, 60, 1, bad, 6), DDI_ERDATA);
+	assert_int_equal(idx_txn_rrset_set(t, W("x.example.com"), T_TXT, 60, 2, bad, 7), DDI_ERDATA);
+	assert_int_equal(idx_txn_rrset_set(t, W("x.example.com"), 255, 60, 1, bad, 7), DDI_ERDATA);
+	assert_int_equal(idx_txn_rrset_set(t, W("x.example.com"), 0, 60, 1, bad, 7), DDI_ERDATA);
+	uint8_t badname[] = { 3, 'a', 'b' };
+	assert_true(idx_txn_rrset_set(t, badname, T_TXT, 60, 1, bad, 7) < 0);
+	assert_int_equal(idx_version_nodes(v), 1);
+
+	/* Deep name: every ancestor below the apex becomes an ENT. */
+	assert_int_equal(set_txt(t, "a.b.c.example.com", "deep"), 0);
+	assert_int_equal(idx_version_nodes(v), 4);
+	assert_int_equal(find(v, "c.example.com")->flags, IDX_NODE_ENT);
+	assert_int_equal(find(v, "b.c.example.com")->flags, IDX_NODE_ENT);
+	assert_int_equal(find(v, "b.c.example.com")->nrrsets, 0);
+	assert_memory_equal(idx_node_owner(find(v, "b.c.example.com")), W("b.c.example.com"), 17);
+	assert_int_equal(find(v, "a.b.c.example.com")->flags, 0);
+	/* Data at an ENT turns it into a normal node; removing it back to ENT. */
+	assert_int_equal(set_txt(t, "c.example.com", "c"), 0);
+	assert_int_equal(find(v, "c.example.com")->flags, 0);
+	assert_int_equal(set_txt(t, "x.b.c.example.com", "x"), 0);
+	assert_int_equal(idx_version_nodes(v), 5);
+	assert_int_equal(del_rrset(t, "a.b.c.example.com", T_TXT), 0);
+	assert_null(find(v, "a.b.c.example.com"));
+	assert_int_equal(find(v, "b.c.example.com")->flags, IDX_NODE_ENT);   /* x still below */
+	assert_int_equal(del_rrset(t, "c.example.com", T_TXT), 0);
+	assert_int_equal(find(v, "c.example.com")->flags, IDX_NODE_ENT);
+	assert_int_equal(del_rrset(t, "x.b.c.example.com", T_TXT), 0);
+	assert_null(find(v, "x.b.c.example.com"));
+	assert_null(find(v, "b.c.example.com"));
+	assert_null(find(v, "c.example.com"));
+	assert_int_equal(idx_version_nodes(v), 1);
+	assert_int_equal(del_rrset(t, "nothing.example.com", T_TXT), 0);   /* no-op */
+
+	/* Delegation: NS below the apex; not at the apex. */
+	assert_int_equal(set_ns(t, "example.com", "ns1.example.com"), 0);
+	assert_int_equal(find(v, "example.com")->flags, IDX_NODE_APEX);
+	assert_int_equal(set_ns(t, "sub.example.com", "ns.sub.example.com"), 0);
+	assert_int_equal(set_a(t, "ns.sub.example.com", 60, 0xc6120035), 0);
+	assert_int_equal(find(v, "sub.example.com")->flags, IDX_NODE_DELEG);
+	assert_int_equal(set_txt(t, "sub.example.com", "t"), 0);
+	assert_int_equal(find(v, "sub.example.com")->flags, IDX_NODE_DELEG);
+	assert_int_equal(del_rrset(t, "sub.example.com", T_NS), 0);
+	assert_int_equal(find(v, "sub.example.com")->flags, 0);
+	assert_int_equal(del_rrset(t, "sub.example.com", T_TXT), 0);
+	assert_int_equal(find(v, "sub.example.com")->flags, IDX_NODE_ENT);
+	/* The apex keeps existing with no data. */
+	assert_int_equal(del_rrset(t, "example.com", T_NS), 0);
+	assert_int_equal(find(v, "example.com")->flags, IDX_NODE_APEX);
+
+	int all = 0, below = 0;
+	assert_int_equal(idx_walk(v, NULL, 0, count_cb, &all), 0);
+	assert_int_equal(all, 3);
+	uint8_t key[DNS_KEY_MAXLEN];
+	int klen = dns_name_to_key(key, W("sub.example.com"));
+	assert_int_equal(idx_walk(v, key, (size_t)klen, count_cb, &below), 0);
+	assert_int_equal(below, 2);
+	assert_int_equal(idx_txn_commit(t, 1), 0);
+	idx_free(ix);
+	teardown_thread();
+}
+
+static void test_nested_zones(void **state)
+{
+	(void)state;
+	setup_thread();
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	const struct idx_version *v = idx_txn_version(t);
+
+	/* The inner zone first, the outer after: the names between become ENTs. */
+	assert_int_equal(idx_txn_zone_add(t, W("a.b.example.com")), 0);
+	assert_int_equal(set_a(t, "h.a.b.example.com", 60, 0xc6120009), 0);
+	assert_null(find(v, "b.example.com"));
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), 0);
+	assert_int_equal(find(v, "b.example.com")->flags, IDX_NODE_ENT);
+	assert_int_equal(set_a(t, "www.example.com", 60, 0xc612000a), 0);
+	assert_int_equal(idx_version_nodes(v), 5);
+	/* A zone under a served one, over an existing name. */
+	assert_int_equal(idx_txn_zone_add(t, W("www.example.com")), 0);
+	assert_int_equal(find(v, "www.example.com")->flags, IDX_NODE_APEX);
+	assert_int_equal(find(v, "www.example.com")->nrrsets, 1);
+
+	/* Deleting the inner zone drops its names, its address and the ENT. */
+	assert_int_equal(idx_txn_zone_del(t, W("a.b.example.com")), 0);
+	assert_null(find(v, "a.b.example.com"));
+	assert_null(find(v, "h.a.b.example.com"));
+	assert_null(find(v, "b.example.com"));
+	uint8_t a9[4] = { 198, 18, 0, 9 };
+	assert_null(idx_addr_find(v, 4, a9));
+	assert_int_equal(idx_txn_zone_del(t, W("a.b.example.com")), DDI_ENOZONE);
+	assert_int_equal(idx_txn_zone_del(t, W("b.example.com")), DDI_ENOZONE);
+	assert_int_equal(idx_version_nodes(v), 2);
+
+	/* Deleting the outer zone keeps the inner one. */
+	assert_int_equal(idx_txn_zone_add(t, W("a.b.example.com")), 0);
+	assert_int_equal(set_txt(t, "t.example.com", "t"), 0);
+	assert_int_equal(idx_txn_zone_del(t, W("example.com")), 0);
+	assert_null(find(v, "example.com"));
+	assert_null(find(v, "t.example.com"));
+	assert_null(find(v, "b.example.com"));
+	assert_non_null(find(v, "a.b.example.com"));
+	assert_non_null(find(v, "www.example.com"));
+	uint8_t a10[4] = { 198, 18, 0, 10 };
+	assert_non_null(idx_addr_find(v, 4, a10));
+	assert_int_equal(set_txt(t, "t.example.com", "t"), DDI_EOUTZONE);
+	assert_int_equal(idx_version_nodes(v), 2);
+	idx_txn_abort(t);
+	assert_int_equal(idx_version_nodes(idx_txn_version(t = idx_txn_begin(ix))), 0);
+	idx_txn_abort(t);
+	idx_free(ix);
+	teardown_thread();
+}
+
+static void check_owners(const struct idx_addr *a, uint32_t ttl, int n, const char **owners)
+{
+	assert_non_null(a);
+	assert_int_equal(a->nowners, n);
+	assert_int_equal(a->ttl, ttl);
+	const uint8_t *o = a->owners;
+	size_t total = 0;
+	for (int k = 0; k < n; k++) {
+		const uint8_t *w = W(owners[k]);
+		size_t len = dns_name_len(w);
+		assert_memory_equal(o, w, len);
+		o += len;
+		total += len;
+	}
+	assert_int_equal(a->owners_len, total);
+}
+
+static void test_addresses(void **state)
+{
+	(void)state;
+	setup_thread();
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	const struct idx_version *v = idx_txn_version(t);
+	uint8_t a1[4] = { 198, 18, 1, 1 }, a2[4] = { 198, 18, 1, 2 }, out[16];
+	uint8_t six[2][16] = { { 0x20, 0x01, 0, 2, [15] = 1 }, { 0x20, 0x01, 0, 2, [15] = 2 } };
+
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), 0);
+	assert_int_equal(set_a(t, "a.example.com", 300, 0xc6120101), 0);
+	check_owners(idx_addr_find(v, 4, a1), 300, 1, (const char *[]){ "a.example.com" });
+	assert_int_equal(set_a(t, "B.example.com", 100, 0xc6120101), 0);
+	check_owners(idx_addr_find(v, 4, a1), 100, 2,
+	             (const char *[]){ "a.example.com", "B.example.com" });
+	assert_int_equal(idx_addr_count(v, 4, a1, 24), 1);
+	assert_int_equal(idx_addr_next_free(v, 4, a1, 24, 1, 1, out), 0);
+	assert_memory_equal(out, a2, 4);
+	/* b's TTL goes up: the leaf's TTL is a's again. */
+	assert_int_equal(set_a(t, "b.example.com", 900, 0xc6120101), 0);
+	check_owners(idx_addr_find(v, 4, a1), 300, 2,
+	             (const char *[]){ "a.example.com", "B.example.com" });
+	/* a moves to .2 */
+	assert_int_equal(set_a(t, "a.example.com", 300, 0xc6120102), 0);
+	check_owners(idx_addr_find(v, 4, a1), 900, 1, (const char *[]){ "B.example.com" });
+	check_owners(idx_addr_find(v, 4, a2), 300, 1, (const char *[]){ "a.example.com" });
+	assert_int_equal(idx_addr_count(v, 4, a1, 24), 2);
+	assert_int_equal(idx_addr_next_free(v, 4, a1, 32, 0, 0, out), DDI_EFULL);
+	assert_int_equal(idx_addr_next_free(v, 4, a1, 30, 1, 1, out), DDI_EFULL);
+	assert_int_equal(idx_addr_next_free(v, 4, a1, 30, 0, 0, out), DDI_EOK);
+	assert_int_equal(out[3], 0);
+	/* The name goes away with its node. */
+	assert_int_equal(del_rrset(t, "b.example.com", T_A), 0);
+	assert_null(idx_addr_find(v, 4, a1));
+	assert_null(find(v, "b.example.com"));
+	/* AAAA, two addresses; a TXT beside it does not touch the leaves. */
+	assert_int_equal(set_addrs(t, "a.example.com", T_AAAA, 120, 2, six), 0);
+	assert_int_equal(set_txt(t, "a.example.com", "x"), 0);
+	check_owners(idx_addr_find(v, 6, six[0]), 120, 1, (const char *[]){ "a.example.com" });
+	check_owners(idx_addr_find(v, 6, six[1]), 120, 1, (const char *[]){ "a.example.com" });
+	assert_int_equal(idx_addr_count(v, 6, six[0], 64), 2);
+	assert_int_equal(idx_addr_count(v, 4, a1, 0), 1);
+	assert_int_equal(set_addrs(t, "a.example.com", T_AAAA, 120, 1, six + 1), 0);
+	assert_null(idx_addr_find(v, 6, six[0]));
+	assert_int_equal(idx_addr_count(v, 6, six[0], 0), 1);
+	assert_int_equal(idx_txn_commit(t, 7), 0);
+
+	/* Zone removal empties the trees. */
+	t = idx_txn_begin(ix);
+	v = idx_txn_version(t);
+	assert_int_equal(idx_txn_zone_del(t, W("example.com")), 0);
+	assert_int_equal(idx_addr_count(v, 6, six[0], 0), 0);
+	assert_int_equal(idx_addr_count(v, 4, a1, 0), 0);
+	assert_int_equal(idx_version_nodes(v), 0);
+	assert_int_equal(idx_txn_commit(t, 8), 0);
+	idx_free(ix);
+	teardown_thread();
+}
+
+/* Old versions read exactly as at their commit; abort leaves the published one. */
+static void test_cow_versions(void **state)
+{
+	(void)state;
+	setup_thread();
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	uint8_t a[4] = { 198, 18, 2, 0 };
+
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), 0);
+	for (int k = 0; k < 200; k++) {
+		char name[64];
+		snprintf(name, sizeof(name), "h%d.example.com", k);
+		assert_int_equal(set_a(t, name, 60, 0xc6120200 + (uint32_t)k), 0);
+	}
+	assert_int_equal(idx_txn_commit(t, 1), 0);
+
+	/* Online: the call_rcu thread cannot free what we hold. */
+	rcu_thread_online();
+	const struct idx_version *v1 = idx_acquire(ix);
+	for (int round = 0; round < 20; round++) {
+		t = idx_txn_begin(ix);
+		for (int k = round * 10; k < round * 10 + 10; k++) {
+			char name[64];
+			snprintf(name, sizeof(name), "h%d.example.com", k);
+			assert_int_equal(del_rrset(t, name, T_A), 0);
+		}
+		assert_int_equal(set_txt(t, "h5.example.com", "new"), 0);
+		if (round % 3 == 2)
+			idx_txn_abort(t);
+		else
+			assert_int_equal(idx_txn_commit(t, 2 + (uint64_t)round), 0);
+	}
+	for (int k = 0; k < 200; k++) {
+		char name[64];
+		snprintf(name, sizeof(name), "h%d.example.com", k);
+		const struct idx_node *n = find(v1, name);
+		assert_non_null(n);
+		assert_int_equal(n->nrrsets, 1);
+		a[3] = (uint8_t)k;
+		check_owners(idx_addr_find(v1, 4, a), 60, 1, (const char *[]){ name });
+	}
+	assert_int_equal(idx_version_nodes(v1), 201);
+	assert_int_equal(idx_addr_count(v1, 4, a, 24), 200);
+	const struct idx_version *v2 = idx_acquire(ix);
+	/* 20 rounds, every third aborted: 14 committed, 140 deleted. */
+	assert_int_equal(idx_version_generation(v2), 15);
+	assert_int_equal(idx_addr_count(v2, 4, a, 24), 200 - 140);
+	assert_int_equal(idx_version_nodes(v2), 61 + 1);   /* h5 kept alive by its TXT */
+	rcu_thread_offline();
+	idx_free(ix);
+	teardown_thread();
+}
+
+/* ------------------------------------------------------------------------ */
+/* A reader thread against thousands of commits                             */
+/* ------------------------------------------------------------------------ */
+
+#define WINDOW 50
+
+struct stress {
+	struct idx *ix;
+	volatile int stop;
+	uint64_t reads;
+	uint64_t bad;
+	uint64_t max_gen;
+};
+
+static void name_of(char *buf, size_t len, uint64_t g)
+{
+	snprintf(buf, len, "h%llu.example.com", (unsigned long long)g);
+}
+
+/*
+ * Version g (committed by round g) holds h(g-WINDOW+1) .. h(g), each with
+ * A = g's number, and cnt.example.com with A = g. Any read must see
+ * exactly one version's state.
+ */
+static void *reader(void *arg)
+{
+	struct stress *s = arg;
+	rcu_register_thread();
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		const struct idx_version *v = idx_acquire(s->ix);
+		uint64_t g = idx_version_generation(v);
+		if (g >= 2) {
+			uint64_t rg = g - 1;   /* generation 1 is the zone */
+			const struct idx_node *cnt = find(v, "cnt.example.com");
+			const struct idx_rrset *rs = cnt ? idx_node_rrset(cnt, T_A) : NULL;
+			uint32_t pos = 0;
+			uint16_t rrlen;
+			const uint8_t *rr = rs ? idx_rrset_next(cnt, rs, &pos, &rrlen) : NULL;
+			uint32_t val = rr ? (uint32_t)rr[10] << 24 | rr[11] << 16 | rr[12] << 8 | rr[13] : 0;
+			char name[64];
+			name_of(name, sizeof(name), rg);
+			bool ok = rr && val == (uint32_t)rg && find(v, name) != NULL;
+			if (rg > WINDOW) {
+				name_of(name, sizeof(name), rg - WINDOW);
+				ok = ok && find(v, name) == NULL;
+			}
+			uint8_t addr[4] = { (uint8_t)(rg >> 24), (uint8_t)(rg >> 16), (uint8_t)(rg >> 8),
+			                    (uint8_t)rg };
+			const struct idx_addr *a = idx_addr_find(v, 4, addr);
+			ok = ok && a && a->nowners >= 1;
+			uint64_t expect = 1 + 1 + (rg < WINDOW ? rg : WINDOW);
+			ok = ok && idx_version_nodes(v) == expect;
+			if (!ok)
+				s->bad++;
+			if (g > s->max_gen)
+				s->max_gen = g;
+		}
+		s->reads++;
+		rcu_quiescent_state();
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static void test_reader_stress(void **state)
+{
+	(void)state;
+	enum { ROUNDS = 3000 };
+	setup_thread();
+	struct stress s = { .ix = idx_new() };
+	pthread_t th;
+	struct idx_txn *t = idx_txn_begin(s.ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), 0);
+	assert_int_equal(idx_txn_commit(t, 1), 0);
+	assert_int_equal(pthread_create(&th, NULL, reader, &s), 0);
+	for (uint64_t g = 1; g <= ROUNDS; g++) {
+		char name[64];
+		t = idx_txn_begin(s.ix);
+		assert_non_null(t);
+		name_of(name, sizeof(name), g);
+		assert_int_equal(set_a(t, name, 60, (uint32_t)g), 0);
+		assert_int_equal(set_a(t, "cnt.example.com", 60, (uint32_t)g), 0);
+		if (g > WINDOW) {
+			name_of(name, sizeof(name), g - WINDOW);
+			assert_int_equal(del_rrset(t, name, T_A), 0);
+		}
+		if (g % 97 == 0) {   /* an aborted change in between */
+			idx_txn_abort(t);
+			t = idx_txn_begin(s.ix);
+			name_of(name, sizeof(name), g);
+			assert_int_equal(set_a(t, name, 60, (uint32_t)g), 0);
+			assert_int_equal(set_a(t, "cnt.example.com", 60, (uint32_t)g), 0);
+			if (g > WINDOW) {
+				name_of(name, sizeof(name), g - WINDOW);
+				assert_int_equal(del_rrset(t, name, T_A), 0);
+			}
+		}
+		assert_int_equal(idx_txn_commit(t, g + 1), 0);
+	}
+	__atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	print_message("reader: %llu reads of up to generation %llu, %llu inconsistent\n",
+	              (unsigned long long)s.reads, (unsigned long long)s.max_gen,
+	              (unsigned long long)s.bad);
+	assert_int_equal(s.bad, 0);
+	assert_true(s.reads > 0);
+	idx_free(s.ix);
+	teardown_thread();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bulk build: time and memory per name (printed, not asserted)             */
+/* ------------------------------------------------------------------------ */
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_bulk(void **state)
+{
+	(void)state;
+#if defined(__SANITIZE_ADDRESS__)
+	enum { N = 100000 };
+#else
+	enum { N = 1000000 };
+#endif
+	setup_thread();
+	size_t before = mallinfo2().uordblks;
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	uint8_t owner[DNS_NAME_MAXLEN], rd[6] = { 0, 4 };
+
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), 0);
+	/* host<n>.example.com, in an order that is not the key order. */
+	memcpy(owner, "\x0chost00000000\x07" "example\x03" "com", 26);
+	double t0 = now();
+	for (uint32_t k = 0; k < N; k++) {
+		uint32_t x = (uint32_t)((uint64_t)k * 12345677U % 100000000U);
+		for (int d = 12; d >= 5; d--) {
+			owner[d] = (uint8_t)('0' + x % 10);
+			x /= 10;
+		}
+		uint32_t addr = 0x0a000000U + k;
+		rd[2] = (uint8_t)(addr >> 24);
+		rd[3] = (uint8_t)(addr >> 16);
+		rd[4] = (uint8_t)(addr >> 8);
+		rd[5] = (uint8_t)addr;
+		int r = idx_txn_rrset_set(t, owner, T_A, 300, 1, rd, sizeof(rd));
+		if (r != 0)
+			fail_msg("insert %u: %d", k, r);
+	}
+	double t1 = now();
+	assert_int_equal(idx_txn_commit(t, 1), 0);
+	double t2 = now();
+	rcu_thread_online();
+	const struct idx_version *v = idx_acquire(ix);
+	assert_int_equal(idx_version_nodes(v), (size_t)N + 1);
+	uint8_t key[DNS_KEY_MAXLEN];
+	uint32_t hits = 0;
+	for (uint32_t k = 0; k < N; k++) {
+		uint32_t x = (uint32_t)((uint64_t)k * 12345677U % 100000000U);
+		for (int d = 12; d >= 5; d--) {
+			owner[d] = (uint8_t)('0' + x % 10);
+			x /= 10;
+		}
+		int klen = dns_name_to_key(key, owner);
+		hits += idx_find(v, key, (size_t)klen) != NULL;
+	}
+	double t3 = now();
+	assert_int_equal(hits, N);
+	uint8_t p[4] = { 10, 0, 0, 0 };
+	assert_int_equal(idx_addr_count(v, 4, p, 8), N);
+	rcu_thread_offline();
+	size_t after = mallinfo2().uordblks;
+	print_message("bulk: %d single-A names in one txn: %.3f s (%.0f ns/name), commit %.3f s, "
+	              "lookup %.0f ns (key + find); heap %.1f bytes/name all-in "
+	              "(node, key, trie, address leaf and radix)\n",
+	              N, t1 - t0, (t1 - t0) / N * 1e9, t2 - t1, (t3 - t2) / N * 1e9,
+	              (double)(after - before) / N);
+	idx_free(ix);
+	teardown_thread();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_node_layout),
+		cmocka_unit_test(test_ent_deleg_outzone),
+		cmocka_unit_test(test_nested_zones),
+		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_cow_versions),
+		cmocka_unit_test(test_reader_stress),
+		cmocka_unit_test(test_bulk),
+	};
+	rcu_register_thread();
+	rcu_thread_offline();
+	int ret = cmocka_run_group_tests(tests, NULL, NULL);
+	rcu_thread_online();
+	rcu_unregister_thread();
+	return ret;
+}
