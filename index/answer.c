@@ -6,14 +6,14 @@
  * makes no system call; everything it needs lives on the stack (about 2 KiB).
  *
  * How a question is answered (RFC 1034 4.3.2, RFC 2308, RFC 4592):
- *  1. Every ancestor of the question name is looked up in the trie, root
- *     first (the lookup key of an ancestor is a prefix of the name's key
- *     ending at a label boundary, see dns/name.h). The deepest ancestor
- *     that is a zone apex picks the zone; no apex: REFUSED.
- *  2. Below the apex, the first node with a zone cut (IDX_NODE_DELEG) turns
- *     the answer into a referral; the first missing ancestor ends the walk:
- *     the node before it is the closest encloser (empty non-terminals are
- *     nodes of their own in the index, so a missing node has no descendants).
+ *  1. The question name and its ancestors are looked up in the trie, the
+ *     name first (the lookup key of an ancestor is a prefix of the name's
+ *     key ending at a label boundary, see dns/name.h), up to the first zone
+ *     apex: the deepest apex picks the zone; none: REFUSED.
+ *  2. Below the apex, the highest node with a zone cut (IDX_NODE_DELEG)
+ *     turns the answer into a referral; the deepest existing node is the
+ *     closest encloser (empty non-terminals are nodes of their own in the
+ *     index, so a missing node has no descendants).
  *  3. An exact match answers from its RRsets (CNAME chains followed inside
  *     the zone); no match: the synthesized reverse answer from the address
  *     index, then the wildcard at the closest encloser, else NXDOMAIN.
@@ -87,9 +87,9 @@ static const uint8_t *suffix_name(const struct walk *wk, int k)
 }
 
 /*
- * Look up every ancestor of `name` (root first) and find the apex, the cut
- * and the closest encloser. All levels are looked up even past a missing
- * one, so that a zone nested below a gap is still found.
+ * Look up the ancestors of `name` from the name itself up to the deepest
+ * zone apex, and find the cut and the closest encloser on the way. Levels
+ * above the apex are not looked up (wk->node[] is only set from apex_k on).
  */
 static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
                      uint16_t name_off)
@@ -117,27 +117,27 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 	if (k != n)
 		return DDI_EMALF;
 
+	/*
+	 * Deepest first: the exact match (the common case) is needed anyway,
+	 * and the walk ends at the first apex, so a name right below its apex
+	 * costs two lookups, whatever lies above the zone.
+	 */
 	wk->apex_k = -1;
-	for (k = 0; k <= n; k++) {
+	wk->cut_k = -1;
+	wk->encloser_k = -1;
+	for (k = n; k >= 0; k--) {
 		const struct idx_node *nd = idx_find(v, wk->key, wk->kend[k]);
 		wk->node[k] = nd;
-		if (nd != NULL && (nd->flags & IDX_NODE_APEX))
-			wk->apex_k = k;
-	}
-
-	wk->cut_k = -1;
-	wk->encloser_k = wk->apex_k;
-	if (wk->apex_k < 0)
-		return DDI_EOK;
-	for (k = wk->apex_k + 1; k <= n; k++) {
-		const struct idx_node *nd = wk->node[k];
 		if (nd == NULL)
-			break;
-		wk->encloser_k = k;
-		if (nd->flags & IDX_NODE_DELEG) {
-			wk->cut_k = k;
+			continue;
+		if (wk->encloser_k < 0)
+			wk->encloser_k = k;
+		if (nd->flags & IDX_NODE_APEX) {
+			wk->apex_k = k;
 			break;
 		}
+		if (nd->flags & IDX_NODE_DELEG)
+			wk->cut_k = k;   /* the highest cut below the apex wins */
 	}
 	return DDI_EOK;
 }
@@ -470,7 +470,7 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 			c->apex = wk->node[wk->apex_k];
 			c->apex_off = suffix_off(wk, wk->apex_k);
 			c->apex_name = suffix_name(wk, wk->apex_k);
-		} else if (wk->node[wk->apex_k] != c->apex) {
+		} else if (wk->apex_k < 0 || wk->node[wk->apex_k] != c->apex) {
 			return ANS_ANSWER;  /* into another zone we serve: not followed, as Knot */
 		}
 

@@ -402,7 +402,8 @@ int main(int argc, char **argv)
 
 	/* Names: every node, a child and a grandchild of each, names outside. */
 	static struct names ns;
-	idx_walk(r.v, NULL, 0, collect_owner, &ns);
+	static const uint8_t root_key[1];
+	idx_walk(r.v, root_key, 0, collect_owner, &ns);
 	int owners = ns.n;
 	for (int i = 0; i < owners; i++) {
 		char buf[DNS_NAME_STRLEN + 16];
