@@ -59,7 +59,6 @@ struct ctx {
 	const struct idx_version *v;
 	const struct dns_query *q;
 	struct dns_writer w;
-	enum answer_transport tr;
 	const struct idx_node *apex;         /* the zone's apex node */
 	uint16_t apex_off;                   /* the apex name's offset in the question */
 	const uint8_t *apex_name;
@@ -556,7 +555,7 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 		max = max > opt ? max - opt : 0;
 	}
 
-	struct ctx c = { .v = v, .q = q, .tr = tr };
+	struct ctx c = { .v = v, .q = q };
 	bool question = q->question_end != 0 && q->qdcount == 1;
 	uint16_t rcode = DNS_RCODE_NOERROR;
 	enum answer_outcome o;

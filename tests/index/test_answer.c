@@ -122,6 +122,18 @@ static int setup(void **state)
 			fprintf(stderr, "%s: line %u: %s\n", z[i].origin, err.line, err.msg);
 		assert_int_equal(ret, DDI_EOK);
 	}
+	/* big.test.: an MX RRset of ~20 KB whose in-zone targets lie past 16 KB */
+	static char bigz[64 * 1024];
+	size_t bl = (size_t)snprintf(bigz, sizeof(bigz),
+	                             "@ 3600 IN SOA ns.big.test. h.big.test. 1 2 3 4 5\n"
+	                             "@ 3600 IN NS ns.example.net.\n"
+	                             "zz-mail 3600 IN A 198.18.0.25\n");
+	for (int i = 0; i < 400; i++)
+		bl += (size_t)snprintf(bigz + bl, sizeof(bigz) - bl,
+		                       "@ 3600 IN MX %d mail-exchanger-number-%03d.example.net.\n", i, i);
+	bl += (size_t)snprintf(bigz + bl, sizeof(bigz) - bl, "@ 3600 IN MX 999 zz-mail\n");
+	assert_true(bl < sizeof(bigz));
+	assert_int_equal(td_load_string(t, "big.test.", bigz, &err), DDI_EOK);
 	assert_int_equal(idx_txn_commit(t, 1), DDI_EOK);
 	ver = idx_acquire(ix);
 	return 0;
@@ -576,6 +588,24 @@ static void test_reverse(void **state)
 	expect(DNS_RCODE_NXDOMAIN, true, false, 0, 1, 0);
 }
 
+static void test_large_tcp(void **state)
+{
+	(void)state;
+	/* over UDP the 1232-byte limit truncates */
+	ask_edns("big.test.", DNS_T_MX, 4096);
+	expect(DNS_RCODE_NOERROR, true, true, 0, 0, 0);
+	/* over TCP all of it; the target past 16 KB cannot be pointed to and is written */
+	size_t len = ask_full("big.test.", DNS_T_MX, DNS_OP_QUERY, 0, 0, false, ANSWER_TCP);
+	assert_true(len > 0x4000);
+	assert_int_equal(m.count[0], 401);
+	assert_int_equal(m.nrr[2], 1);
+	expect_rr(2, "zz-mail.big.test. 3600 IN A 198.18.0.25");
+	/* the caller's buffer bounds the response too */
+	len = answer_message(ver, &conf, ANSWER_TCP, qbuf, (size_t)qlen, out, 2000, &info);
+	assert_true(len > 0 && len <= 2000);
+	assert_true(info.truncated);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_formerr),
 		cmocka_unit_test(test_badvers_nsid),
 		cmocka_unit_test(test_reverse),
+		cmocka_unit_test(test_large_tcp),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

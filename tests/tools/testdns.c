@@ -187,8 +187,12 @@ int td_parse(struct td_msg *m, const uint8_t *wire, size_t len)
 				pos += 10 + (size_t)rdlen;
 				continue;
 			}
-			if (m->nrr[s] == TD_MAX_RR)
-				return DDI_ELIMIT;
+			if (m->nrr[s] == TD_MAX_RR) {
+				/* counted in the header, walked, not kept */
+				m->overflow = true;
+				pos += 10 + (size_t)rdlen;
+				continue;
+			}
 			struct td_rr *rr = &m->rr[s][m->nrr[s]++];
 			memcpy(rr->owner, owner, (size_t)r);
 			rr->type = type;

@@ -42,6 +42,7 @@ struct td_msg {
 	uint16_t nsid_len;
 	uint8_t nsid[64];
 	int nrr[3];                        /* records kept per section (OPT not counted) */
+	bool overflow;                     /* more than TD_MAX_RR in a section: not all kept */
 	struct td_rr rr[3][TD_MAX_RR];
 };
 

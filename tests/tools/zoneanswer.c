@@ -190,6 +190,8 @@ static const char *compare(const struct td_msg *ref, const struct td_msg *our, b
 	if (ref->qdcount && (ref->qtype != our->qtype || ref->qclass != our->qclass ||
 	                     memcmp(ref->qname, our->qname, dns_name_len(ref->qname)) != 0))
 		return "question";
+	if (ref->overflow || our->overflow)
+		return "section size (more records than the tool keeps)";
 	if (ref->has_opt != our->has_opt && !ignore_opt)
 		return "OPT presence";
 	for (int s = 0; s < 2; s++) {
