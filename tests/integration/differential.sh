@@ -63,6 +63,7 @@ dangling IN CNAME nothere
 outside IN CNAME www.example.org.
 towild  IN CNAME foo.wild
 tonodata IN CNAME ns1
+toreverse IN CNAME 80.2.0.192.in-addr.arpa.
 *.wild  IN A   192.0.2.100
 *.wild  IN TXT "wildcard"
 exists.wild IN A 192.0.2.101
@@ -167,4 +168,10 @@ args=()
 for z in "${zones[@]}"; do
 	args+=(-z "$z=$tmp/$z""zone")
 done
+# Reverse names of addresses that A/AAAA records hold but no PTR names:
+# ddiplane synthesizes them and the tool skips them (counted as skipped).
+args+=(-n 1.2.0.192.in-addr.arpa. -n 25.2.0.192.in-addr.arpa.)
+args+=(-n 5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.)
+# and addresses nobody holds, answered alike
+args+=(-n 99.2.0.192.in-addr.arpa. -n 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.)
 "$tool" -s 127.0.0.1 -p "$port" "${args[@]}" ${DIFFERENTIAL_VERBOSE:+-v}

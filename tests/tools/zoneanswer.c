@@ -1,7 +1,7 @@
 /* zoneanswer -- differential tester: ddiplane's answer_message() against a reference server */
 
 /*
- * zoneanswer -s ADDR -p PORT -z ORIGIN=FILE [-z ...] [-v]
+ * zoneanswer -s ADDR -p PORT -z ORIGIN=FILE [-z ...] [-n NAME ...] [-v]
  *
  * Loads each master file into an index (the same one the server reads),
  * generates questions from the names of the index (every owner and empty
@@ -343,7 +343,7 @@ static void ask_odd(struct run *r, const char *apex)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: zoneanswer -s ADDR -p PORT -z ORIGIN=FILE [-z ...] [-v]\n");
+	fprintf(stderr, "usage: zoneanswer -s ADDR -p PORT -z ORIGIN=FILE [-z ...] [-n NAME ...] [-v]\n");
 	exit(2);
 }
 
@@ -353,14 +353,17 @@ int main(int argc, char **argv)
 	int port = 0;
 	char *zones[64];
 	int nzones = 0;
+	const char *extra[64];
+	int nextra = 0;
 	struct run r = { .conf = { .udp_max = DNS_EDNS_DEFAULT,
 	                           .nsid = (const uint8_t *)"ddiplane", .nsid_len = 8 } };
 	int opt;
-	while ((opt = getopt(argc, argv, "s:p:z:v")) != -1) {
+	while ((opt = getopt(argc, argv, "s:p:z:n:v")) != -1) {
 		switch (opt) {
 		case 's': server = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 'z': if (nzones < 64) zones[nzones++] = optarg; break;
+		case 'n': if (nextra < 64) extra[nextra++] = optarg; break;
 		case 'v': r.verbose = true; break;
 		default: usage();
 		}
@@ -419,6 +422,8 @@ int main(int argc, char **argv)
 	add_name(&ns, "example.");
 	add_name(&ns, "www.example.org.");
 	add_name(&ns, "in-addr.arpa.");
+	for (int i = 0; i < nextra; i++)
+		add_name(&ns, extra[i]);
 
 	static const uint16_t types[] = {
 		DNS_T_A, DNS_T_NS, DNS_T_CNAME, DNS_T_SOA, DNS_T_PTR, DNS_T_MX, DNS_T_TXT,
