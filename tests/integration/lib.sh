@@ -32,6 +32,13 @@ _DDI_NS=()
 
 ddi_log() { printf '%s\n' "== $*" >&2; }
 
+# True while process $1 runs (a zombie, exited but not yet reaped, does not count).
+ddi_alive() {
+  local st
+  st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+
 ddi_need_root() {
   if [ "$(id -u)" -ne 0 ]; then
     echo "SKIP: needs root (network namespaces, DPDK)" >&2
@@ -105,7 +112,7 @@ ddi_start() {
 ddi_wait_answer() {
   local addr=$1 zone=$2 secs=${3:-30} i
   for ((i = 0; i < secs * 2; i++)); do
-    if ! kill -0 "$DDI_PID" 2>/dev/null; then
+    if ! ddi_alive "$DDI_PID"; then
       echo "ddiplane exited early; its log:" >&2
       cat "$DDI_LOG" >&2
       return 1
@@ -120,17 +127,23 @@ ddi_wait_answer() {
   return 1
 }
 
-# Stop ddiplane (SIGTERM, bounded wait, then SIGKILL); its log stays in $DDI_LOG.
+# Stop ddiplane (SIGTERM, at most 10 s, then SIGKILL); its exit status is
+# left in DDI_EXIT, its log stays in $DDI_LOG.
+DDI_EXIT=
 ddi_stop() {
   local pid=${1:-$DDI_PID} i
   [ -n "$pid" ] || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
   for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
+    ddi_alive "$pid" || break
     sleep 0.1
   done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  if ddi_alive "$pid"; then
+    echo "ddiplane (pid $pid) did not stop within 10 s: SIGKILL" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  DDI_EXIT=0
+  wait "$pid" 2>/dev/null || DDI_EXIT=$?
 }
 
 ddi_cleanup() {
