@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 			        "  no free hugepages: reserve some (echo 512 > "
 			        "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) or run without "
-			        "them: --no-huge -m 512 --in-memory\n");
+			        "them: --no-huge -m 512 --no-shconf (--in-memory is refused with --no-huge in DPDK 22.11)\n");
 		return 1;
 	}
 	argc -= n;

@@ -73,6 +73,8 @@ ddi_expect "AAAA over TCP/IPv6" "2001:2::10" "$(short +tcp @$S6 www.ddi.test AAA
 ddi_expect "kdig UDP" "198.18.0.10" "$(ddi_cli kdig +short @$S4 www.ddi.test A 2>&1)"
 ddi_expect "kdig TCP, two queries on one connection" "198.18.0.10
 2001:2::20" "$(ddi_cli kdig +tcp +keepopen +short @$S4 www.ddi.test A mail.ddi.test AAAA 2>&1)"
+ddi_expect_match "TCP: pipelined answers in order, idle connection closed after ~10 s" \
+  '^ids=1,2,3 idle_close=(9|10|11)$' "$(ddi_cli python3 "$PKT" tcp $S6)"
 ddi_expect_match "NOTIFY -> NOTIMP (control lcore)" 'opcode: NOTIFY, status: NOTIMP' \
   "$(D +opcode=notify @$S4 ddi.test SOA)"
 

@@ -8,7 +8,11 @@
   vlanq IFACE DSTMAC VID      send a www.ddi.test A query tagged VID from 198.18.VID.2 to
                               198.18.VID.1 and print 'vlan=N a=ADDR' for its answer
                               (for kernels without 802.1Q support: no VLAN interface needed)
-Only 198.18.0.0/15 addresses are used; every loop is bounded.
+  tcp ADDR                    over one TCP connection to ADDR:53 send three queries in
+                              one write (pipelined), read the answers, then wait (at
+                              most 20 s) for the server to close the idle connection;
+                              prints 'ids=1,2,3 idle_close=S' (S in whole seconds)
+Only 198.18.0.0/15 and 2001:2::/48 addresses are used; every loop is bounded.
 """
 import socket
 import struct
@@ -104,11 +108,41 @@ def vlan(iface, vid, seconds, sendframe=None):
     print("vlan=timeout", flush=True)
 
 
+def tcp(addr):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect((addr, 53))
+    msgs = b"".join(struct.pack("!H", len(query(i))) + query(i) for i in (1, 2, 3))
+    s.sendall(msgs)
+    buf, ids = b"", []
+    while len(ids) < 3:
+        chunk = s.recv(65535)
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+            n = struct.unpack("!H", buf[:2])[0]
+            ids.append(struct.unpack("!H", buf[2:4])[0])
+            buf = buf[2 + n:]
+    start = time.time()
+    s.settimeout(20)
+    try:
+        while s.recv(4096):
+            pass
+        closed = "%d" % int(time.time() - start)
+    except socket.timeout:
+        closed = "never"
+    print("ids=%s idle_close=%s" % (",".join(map(str, ids)), closed), flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "send":
         send(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif sys.argv[1] == "vlan":
         vlan(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1] == "tcp":
+        tcp(sys.argv[2])
     elif sys.argv[1] == "vlanq":
         vid = int(sys.argv[4])
         SRC = bytes([198, 18, vid, 2])
