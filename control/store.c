@@ -1019,6 +1019,7 @@ static int op_rrset(struct cctx *c, const struct store_op *op)
 	if (rc && rc != DDI_ENOENT)
 		return rc;
 	bool exists = rc == DDI_EOK;
+	rc = DDI_EOK;
 	size_t len = 0;
 	uint32_t count = 0, ttl = op->ttl;
 	enum store_jop jop;
@@ -1633,6 +1634,18 @@ static int owner_check(struct cctx *c, const struct towner *t)
 	return DDI_EOK;
 }
 
+/* By key, then the latest op first. */
+static int towner_cmp(const void *a, const void *b)
+{
+	const struct towner *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	int r = memcmp(x->key, y->key, x->len);
+	if (r)
+		return r;
+	return x->op > y->op ? -1 : x->op < y->op;
+}
+
 /* After all ops: each zone still there has one SOA; advance serials. */
 static int zone_finish(struct cctx *c, struct tzone *tz)
 {
@@ -1743,8 +1756,13 @@ int store_commit(struct store *s, const char *actor, const struct store_op *ops,
 			rc = seterr(c.err, DDI_EINVAL, c.op, "op %zu: unknown kind %d", i, ops[i].kind);
 		}
 	}
+	/* each name once, blamed on the last op that touched it */
+	if (c.nowners > 1)
+		qsort(c.owners, c.nowners, sizeof(*c.owners), towner_cmp);
 	for (size_t i = 0; i < c.nowners && rc == 0; i++)
-		rc = owner_check(&c, &c.owners[i]);
+		if (i == 0 || c.owners[i - 1].len != c.owners[i].len ||
+		    memcmp(c.owners[i - 1].key, c.owners[i].key, c.owners[i].len) != 0)
+			rc = owner_check(&c, &c.owners[i]);
 	for (size_t i = 0; i < c.nzones && rc == 0; i++)
 		if (!c.zones[i].removed)
 			rc = zone_finish(&c, &c.zones[i]);
