@@ -502,15 +502,18 @@ static int cmd_zone_import(struct ctl *c, int argc, char **argv)
 		return usage("zone import takes ORIGIN FILE");
 	if (!parse_name(origin, argv[0]))
 		return usage("not a valid zone name: '%s'", argv[0]);
+	uint64_t before = 0;
 	int rc = open_store(c, true);
 	if (rc)
 		return rc;
-	if ((rc = store_zone_import(c->s, c->actor, origin, argv[1], &seq, &e)) != 0)
+	if ((rc = store_last_seq(c->s, &before, &e)) != 0 ||
+	    (rc = store_zone_import(c->s, c->actor, origin, argv[1], &seq, &e)) != 0)
 		return store_fail(c, &e, rc);
 	if ((rc = store_zone_get(c->s, origin, true, &zi, &e)) != 0)
 		return store_fail(c, &e, rc);
 	return done(c, seq, "zone %s imported from %s: serial %u, %" PRIu64 " RRsets, %" PRIu64
-	            " records", name_str(nb, origin), argv[1], zi.serial, zi.nrrsets, zi.nrrs);
+	            " records%s", name_str(nb, origin), argv[1], zi.serial, zi.nrrsets, zi.nrrs,
+	            seq == before ? ", no change" : "");
 }
 
 struct print_ctx {
@@ -800,9 +803,12 @@ static int cmd_record_add(struct ctl *c, int argc, char **argv)
 		return EXIT_OK;
 	if (positional(&argc, &argv) < 4)
 		return usage("record add takes NAME TTL TYPE RDATA...");
+	uint64_t before = 0;
 	int rc = parse_record(c, argv[0], argv[1], argv[2], argv + 3, argc - 3, &r);
 	if (rc == 0)
 		rc = open_store(c, false);
+	if (rc == 0 && (rc = store_last_seq(c->s, &before, &e)) != 0)
+		rc = store_fail(c, &e, rc);
 	if (rc == 0) {
 		uint16_t count;
 		size_t len;
@@ -815,8 +821,8 @@ static int cmd_record_add(struct ctl *c, int argc, char **argv)
 		else if ((rc = store_commit(c->s, c->actor, &op, 1, &seq, &e)) != 0)
 			rc = store_fail(c, &e, rc);
 		else
-			rc = done(c, seq, "added %s %s", name_str(nb, r.v[0].owner),
-			          dns_type_name(r.v[0].type));
+			rc = done(c, seq, "%s %s %s", seq == before ? "already there, no change:" : "added",
+			          name_str(nb, r.v[0].owner), dns_type_name(r.v[0].type));
 		free(rd);
 	}
 	recs_free(&r);

@@ -653,6 +653,7 @@ struct tzone {               /* a zone touched by the commit */
 	struct zrec z;
 	long op;                 /* last op that touched it */
 	bool removed, added, soa_explicit;
+	bool changed;            /* some RRset of it was written */
 };
 
 struct towner {              /* a name touched by rrset-level ops: checked at the end */
@@ -821,23 +822,35 @@ static int rrset_read(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_
 /*
  * Write (count > 0) or delete (count 0) the RRset, keeping the addresses
  * database in step. rdatas must not point into the map. *oldcount gets the
- * previous RR count (0 when there was none).
+ * previous RR count (0 when there was none); *changed (may be NULL) tells
+ * whether anything was written: writing what is already there is a no-op,
+ * so that a repeated registration neither advances the serial nor fills
+ * the journal.
  */
 static int rrset_write(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type,
                        uint32_t ttl, uint16_t count, const uint8_t *rdatas, size_t len,
-                       uint16_t *oldcount)
+                       uint16_t *oldcount, bool *changed)
 {
 	uint8_t rk[RKEY_MAX], owner[DNS_NAME_MAXLEN];
 	struct rrval old;
 	bool isaddr = type == DNS_T_A || type == DNS_T_AAAA;
 	int rc = rrset_read(c, okey, oklen, type, &old);
 	*oldcount = 0;
+	if (changed)
+		*changed = false;
 	if (rc && rc != DDI_ENOENT)
 		return rc;
+	if (rc == DDI_EOK)
+		*oldcount = old.count;
+	if (rc == DDI_ENOENT ? count == 0
+	                     : (count && old.ttl == ttl && old.count == count && old.len == len &&
+	                        memcmp(old.rdatas, rdatas, len) == 0))
+		return DDI_EOK;
+	if (changed)
+		*changed = true;
 	if (isaddr && dns_key_to_name(owner, okey, oklen) < 0)
 		return seterr(c->err, DDI_EINVAL, c->op, "bad owner key");
 	if (rc == DDI_EOK) {
-		*oldcount = old.count;
 		if (isaddr) {
 			/* copy out of the map before writing anything */
 			uint8_t *cp = malloc(old.len ? old.len : 1);
@@ -1006,8 +1019,9 @@ static int op_rrset(struct cctx *c, const struct store_op *op)
 			return seterr(c->err, DDI_ENOENT, c->op, "%s has no records",
 			              nstr(nb, op->owner));
 		for (size_t i = 0; i < nt; i++) {
-			if ((rc = rrset_write(c, okey, oklen, types[i], 0, 0, NULL, 0, &oldcount)) != 0)
+			if ((rc = rrset_write(c, okey, oklen, types[i], 0, 0, NULL, 0, &oldcount, NULL)) != 0)
 				return rc;
+			tz->changed = true;
 			if ((rc = journal_op(c, STORE_J_RRSET_DELETE, z.apex, op->owner, types[i],
 			                     oldcount, 0)) != 0)
 				return rc;
@@ -1069,16 +1083,17 @@ static int op_rrset(struct cctx *c, const struct store_op *op)
 	if (count > c->s->max_rrs)
 		return seterr(c->err, DDI_ELIMIT, c->op, "%s %s: %u records, the limit is %u",
 		              nstr(nb, op->owner), dns_type_name(op->type), count, c->s->max_rrs);
-	if (op->type == DNS_T_SOA) {
-		if (count > 1)
-			return seterr(c->err, DDI_ESOA, c->op, "%s: more than one SOA",
-			              nstr(nb, op->owner));
-		if (count == 1)
-			tz->soa_explicit = true;
-	}
+	if (op->type == DNS_T_SOA && count > 1)
+		return seterr(c->err, DDI_ESOA, c->op, "%s: more than one SOA", nstr(nb, op->owner));
+	bool changed;
 	if ((rc = rrset_write(c, okey, oklen, op->type, ttl, (uint16_t)count, c->buf, len,
-	                      &oldcount)) != 0)
+	                      &oldcount, &changed)) != 0)
 		return rc;
+	if (!changed)
+		return DDI_EOK;
+	tz->changed = true;
+	if (op->type == DNS_T_SOA && count == 1)
+		tz->soa_explicit = true;
 	return journal_op(c, jop, z.apex, op->owner, op->type, oldcount, count);
 }
 
@@ -1195,7 +1210,8 @@ static int zone_keys(struct cctx *c, const struct zrec *z, struct keylist *kl)
 static int rrset_delete_key(struct cctx *c, const uint8_t *rk, size_t rklen)
 {
 	uint16_t oldcount;
-	return rrset_write(c, rk, rklen - 3, dns_get16(rk + rklen - 2), 0, 0, NULL, 0, &oldcount);
+	return rrset_write(c, rk, rklen - 3, dns_get16(rk + rklen - 2), 0, 0, NULL, 0, &oldcount,
+	                   NULL);
 }
 
 /* No data of the enclosing zone may sit at or below a new apex. */
@@ -1314,13 +1330,12 @@ struct rent {
 	uint16_t klen;
 };
 
-static const uint8_t *g_sort_arena;   /* qsort has no context argument */
-
-static int rent_cmp(const void *a, const void *b)
+static int rent_cmp(const void *a, const void *b, void *arena)
 {
 	const struct rent *x = a, *y = b;
+	const uint8_t *ar = arena;
 	size_t l = x->klen < y->klen ? x->klen : y->klen;
-	int r = memcmp(g_sort_arena + x->koff, g_sort_arena + y->koff, l);
+	int r = memcmp(ar + x->koff, ar + y->koff, l);
 	if (r)
 		return r;
 	if (x->klen != y->klen)
@@ -1339,7 +1354,11 @@ static int op_zone_replace(struct cctx *c, const struct store_op *op)
 	bool existed;
 	uint32_t old_serial = 0;
 	bool had_soa = false;
-	uint64_t nnew = 0;
+	uint64_t nnew = 0, nchanged = 0;
+	uint8_t soabuf[2 + 2 * DNS_NAME_MAXLEN + 20];   /* one [rdlen rdata] SOA item */
+	size_t soalen = 0;
+	uint32_t soattl = 0;
+	bool soa_stale = false;   /* the new SOA's serial is not newer than the stored one */
 	int rc;
 
 	if (!op->zone || dns_name_check(op->zone, DNS_NAME_MAXLEN) <= 0)
@@ -1432,9 +1451,7 @@ static int op_zone_replace(struct cctx *c, const struct store_op *op)
 	}
 
 	/* 2. group into RRsets and names; check names as wholes */
-	g_sort_arena = arena;
-	qsort(ents, op->nrrs, sizeof(*ents), rent_cmp);
-	g_sort_arena = NULL;
+	qsort_r(ents, op->nrrs, sizeof(*ents), rent_cmp, arena);
 	bool soa_seen = false;
 	for (size_t i = 0; i < op->nrrs;) {
 		/* one owner: [i, j) */
@@ -1519,6 +1536,7 @@ static int op_zone_replace(struct cctx *c, const struct store_op *op)
 				break;
 			if ((rc = rrset_delete_key(c, ok, okl)) != 0)
 				goto out;
+			nchanged++;
 		}
 		if (oi < old.n && old.off[oi + 1] - old.off[oi] == rkl &&
 		    memcmp(old.arena + old.off[oi], rk, rkl) == 0)
@@ -1550,29 +1568,49 @@ static int op_zone_replace(struct cctx *c, const struct store_op *op)
 			len += 2 + (size_t)rr->rdlen;
 			count++;
 		}
-		if (first->type == DNS_T_SOA && had_soa) {
-			uint8_t *soa = c->buf + 2;
+		if (first->type == DNS_T_SOA && len <= sizeof(soabuf)) {
+			/*
+			 * A serial that is not newer than the stored one is taken as
+			 * the stored one, so that importing the same content again
+			 * is no change; if anything did change, the serial advances
+			 * below, once all changes are known.
+			 */
 			uint16_t sl = dns_get16(c->buf);
-			uint32_t ns = dns_soa_serial(soa, sl);
-			if (!serial_gt(ns, old_serial)) {
-				/* content changed under a serial secondaries already have */
-				dns_soa_set_serial(soa, sl, old_serial + 1);
-				if ((rc = journal_op(c, STORE_J_SERIAL, z.apex, z.apex, DNS_T_SOA, old_serial,
-				                     (uint32_t)(old_serial + 1))) != 0)
-					goto out;
+			if (had_soa && !serial_gt(dns_soa_serial(c->buf + 2, sl), old_serial)) {
+				dns_soa_set_serial(c->buf + 2, sl, old_serial);
+				soa_stale = true;
 			}
+			soalen = len;
+			soattl = first->ttl;
+			memcpy(soabuf, c->buf, len);
 		}
 		uint16_t oldcount;
+		bool changed;
 		/* the TTL of an RRset is its first record's in file order (RFC 2181 5.2) */
 		if ((rc = rrset_write(c, rk, rkl - 3, first->type, first->ttl, (uint16_t)count, c->buf,
-		                      len, &oldcount)) != 0)
+		                      len, &oldcount, &changed)) != 0)
 			goto out;
+		nchanged += changed;
 		nnew++;
 		i = j;
 	}
-	for (; oi < old.n; oi++)
+	for (; oi < old.n; oi++, nchanged++)
 		if ((rc = rrset_delete_key(c, old.arena + old.off[oi], old.off[oi + 1] - old.off[oi])) != 0)
 			goto out;
+	if (nchanged && soa_stale) {
+		uint8_t *soa = soabuf + 2;
+		uint16_t sl = dns_get16(soabuf);
+		{
+			/* content changed under a serial secondaries already have */
+			uint16_t oldcount;
+			dns_soa_set_serial(soa, sl, old_serial + 1);
+			if ((rc = rrset_write(c, z.key, z.klen - 1, DNS_T_SOA, soattl, 1, soabuf, soalen,
+			                      &oldcount, NULL)) != 0 ||
+			    (rc = journal_op(c, STORE_J_SERIAL, z.apex, z.apex, DNS_T_SOA, old_serial,
+			                     (uint32_t)(old_serial + 1))) != 0)
+				goto out;
+		}
+	}
 
 	struct tzone *tz = touch_zone(c, &z);
 	if (!tz) {
@@ -1581,7 +1619,10 @@ static int op_zone_replace(struct cctx *c, const struct store_op *op)
 	}
 	tz->soa_explicit = true;
 	tz->removed = false;
-	rc = journal_op(c, STORE_J_ZONE_REPLACE, z.apex, z.apex, 0, old.n, nnew);
+	if (nchanged) {
+		tz->changed = true;
+		rc = journal_op(c, STORE_J_ZONE_REPLACE, z.apex, z.apex, 0, old.n, nnew);
+	}
 out:
 	keylist_free(&old);
 	subzones_free(&sz);
@@ -1663,7 +1704,7 @@ static int zone_finish(struct cctx *c, struct tzone *tz)
 	if (soa.count != 1)
 		return seterr(c->err, DDI_ESOA, tz->op, "zone %s has %u SOA records",
 		              nstr(zb, tz->z.apex), soa.count);
-	if (tz->soa_explicit || tz->added)
+	if (tz->soa_explicit || tz->added || !tz->changed)
 		return DDI_EOK;
 	if ((rc = buf_need(c, soa.len)) != 0)
 		return rc;
@@ -1678,7 +1719,7 @@ static int zone_finish(struct cctx *c, struct tzone *tz)
 	dns_soa_set_serial(c->buf + 2, sl, nw);
 	c->op = tz->op;
 	if ((rc = rrset_write(c, tz->z.key, tz->z.klen - 1, DNS_T_SOA, soa.ttl, 1, c->buf, soa.len,
-	                      &oldcount)) != 0)
+	                      &oldcount, NULL)) != 0)
 		return rc;
 	return journal_op(c, STORE_J_SERIAL, tz->z.apex, tz->z.apex, DNS_T_SOA, old, nw);
 }
@@ -1692,6 +1733,12 @@ static int journal_write(struct cctx *c, const char *actor, uint64_t *seqp)
 	if (seq == 0 || seq == UINT64_MAX)
 		return seterr(c->err, DDI_ECORRUPT, -1, "meta next_seq is %llu",
 		              (unsigned long long)seq);
+	if (json_array_size(c->jops) == 0) {
+		/* nothing changed: no entry; the caller sees the last seq */
+		if (seqp)
+			*seqp = seq - 1;
+		return DDI_EOK;
+	}
 	json_t *e = json_pack("{s:i, s:I, s:I, s:s, s:O}", "v", JOURNAL_VERSION, "seq",
 	                      (json_int_t)seq, "time", (json_int_t)now_ns(), "actor", actor, "ops",
 	                      c->jops);
@@ -2227,9 +2274,72 @@ int store_addr_owners(struct store *s, int family, const uint8_t *addr,
 /* Index load                                                               */
 /* ------------------------------------------------------------------------ */
 
+/* memcmp order, then length (LMDB's default key order). */
+static int memn_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int r = memcmp(a, b, al < bl ? al : bl);
+	return r ? r : (al > bl) - (al < bl);
+}
+
+/*
+ * True when some zone (keys: K(apex) in order) is at or above the owner
+ * key. *last caches the zone found last: consecutive owners share it.
+ */
+static bool zones_hold(const struct keylist *zk, size_t *last, const uint8_t *ok, size_t oklen)
+{
+	if (*last < zk->n) {
+		size_t l = zk->off[*last + 1] - zk->off[*last];
+		if (l <= oklen && memcmp(zk->arena + zk->off[*last], ok, l) == 0)
+			return true;
+	}
+	for (size_t l = oklen + 1; l-- > 0;) {
+		if (l > 0 && ok[l - 1] != 0)
+			continue;   /* not a label boundary */
+		size_t lo = 0, hi = zk->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int r = memn_cmp(zk->arena + zk->off[mid], zk->off[mid + 1] - zk->off[mid], ok, l);
+			if (r == 0) {
+				*last = mid;
+				return true;
+			}
+			if (r < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	return false;
+}
+
+/* The apexes of the zones an index holds (to empty it before a reload). */
+struct apexes {
+	size_t n, cap;
+	uint8_t (*v)[DNS_NAME_MAXLEN];
+};
+
+static int apex_cb(void *ctx, const struct idx_node *n)
+{
+	struct apexes *a = ctx;
+	if (!(n->flags & IDX_NODE_APEX))
+		return 0;
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 16;
+		void *nv = realloc(a->v, nc * sizeof(*a->v));
+		if (!nv)
+			return DDI_ENOMEM;
+		a->v = nv;
+		a->cap = nc;
+	}
+	memcpy(a->v[a->n++], idx_node_owner(n), dns_name_len(idx_node_owner(n)));
+	return 0;
+}
+
 int store_load_index(struct store *s, struct idx *ix, uint64_t *seqp, struct store_error *err)
 {
 	char hb[128];
+	struct keylist zk = { 0 };
+	size_t zlast = SIZE_MAX;
 	MDB_txn *txn;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
@@ -2256,6 +2366,19 @@ int store_load_index(struct store *s, struct idx *ix, uint64_t *seqp, struct sto
 	}
 	r->oklen = SIZE_MAX;
 
+	/* a reload replaces everything: the zones the index holds go first (deepest first) */
+	{
+		struct apexes ap = { 0 };
+		rc = idx_walk(idx_txn_version(t), NULL, 0, apex_cb, &ap);
+		for (size_t i = ap.n; rc == 0 && i-- > 0;)
+			rc = idx_txn_zone_del(t, ap.v[i]);
+		free(ap.v);
+		if (rc) {
+			rc = seterr(err, rc, -1, "emptying the index: %s", ddi_strerror(rc));
+			goto out;
+		}
+	}
+
 	if ((rc = mdb_cursor_open(txn, s->zones, &cur)) != 0) {
 		rc = mdb_fail(err, rc, "zones");
 		goto out;
@@ -2267,9 +2390,14 @@ int store_load_index(struct store *s, struct idx *ix, uint64_t *seqp, struct sto
 			            khex(hb, k.mv_data, k.mv_size));
 			goto out;
 		}
+		if (keylist_add(&zk, k.mv_data, k.mv_size - 1) != 0) {
+			rc = seterr(err, DDI_ENOMEM, -1, "out of memory");
+			goto out;
+		}
 		if ((rc = idx_txn_zone_add(t, z.apex)) != 0) {
 			char nb[DNS_NAME_STRLEN];
-			rc = seterr(err, rc, -1, "index: zone %s: %s", nstr(nb, z.apex), ddi_strerror(rc));
+			rc = seterr(err, rc == DDI_ENOMEM ? rc : DDI_ECORRUPT, -1,
+			            "the index refuses zone %s: %s", nstr(nb, z.apex), ddi_strerror(rc));
 			goto out;
 		}
 	}
@@ -2288,11 +2416,19 @@ int store_load_index(struct store *s, struct idx *ix, uint64_t *seqp, struct sto
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if ((rc = rread_entry(r, &k, &v, err)) != 0)
 			goto out;
+		if (!zones_hold(&zk, &zlast, r->okey, r->oklen)) {
+			rc = seterr(err, DDI_ECORRUPT, -1, "rrsets key %s is in no zone",
+			            khex(hb, k.mv_data, k.mv_size));
+			goto out;
+		}
 		rc = idx_txn_rrset_set(t, r->owner, r->type, r->val.ttl, r->val.count, r->val.rdatas,
 		                       r->val.len);
 		if (rc) {
+			/* what the store holds must never be refused: it was checked on the way in */
 			char nb[DNS_NAME_STRLEN];
-			rc = seterr(err, rc, -1, "index: %s %s: %s", nstr(nb, r->owner),
+			rc = seterr(err, rc == DDI_ENOMEM ? rc : DDI_ECORRUPT, -1,
+			            "the index refuses rrsets key %s (%s %s): %s",
+			            khex(hb, k.mv_data, k.mv_size), nstr(nb, r->owner),
 			            dns_type_name(r->type), ddi_strerror(rc));
 			goto out;
 		}
@@ -2315,6 +2451,7 @@ out:
 	if (t)
 		idx_txn_abort(t);
 	mdb_txn_abort(txn);
+	keylist_free(&zk);
 	free(r);
 	return rc;
 }

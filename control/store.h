@@ -274,6 +274,9 @@ struct idx;
  * is also returned in *seq (may be NULL). Everything read is validated as
  * hostile input: a value or key that does not validate gives DDI_ECORRUPT
  * naming it, and the index is left as it was (the txn is aborted).
+ * An index that already holds zones is replaced whole: its zones are
+ * removed in the same idx_txn, so readers switch from the old content to
+ * the new at the commit (a full reload).
  * Caller: the index's single writer (see index/snapshot.h).
  */
 int store_load_index(struct store *s, struct idx *ix, uint64_t *seq, struct store_error *err);

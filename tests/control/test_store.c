@@ -569,6 +569,20 @@ static void test_serial(void **state)
 	assert_int_equal(store_commit(f->s, "t", two, 2, NULL, &e), DDI_EOK);
 	assert_int_equal(serial_of(f->s, "example.com."), 501);
 
+	/* writing what is there changes nothing: no serial, no journal entry */
+	uint64_t seq_before = last_seq(f->s), seq = 0;
+	two[0].owner = N("s.example.com.");
+	two[1].owner = N("s2.example.com.");
+	assert_int_equal(store_commit(f->s, "t", two, 2, &seq, &e), DDI_EOK);
+	assert_int_equal(seq, seq_before);
+	assert_int_equal(last_seq(f->s), seq_before);
+	assert_int_equal(serial_of(f->s, "example.com."), 501);
+	struct store_op gone = { .kind = STORE_OP_RRSET_DELETE, .owner = N("zz.example.com."),
+	                         .type = DNS_T_A, .flags = STORE_OPF_MISSING_OK };
+	assert_int_equal(store_commit(f->s, "t", &gone, 1, &seq, &e), DDI_EOK);
+	assert_int_equal(last_seq(f->s), seq_before);
+	assert_int_equal(serial_of(f->s, "example.com."), 501);
+
 	/* an import with an older serial gets stored + 1; a newer one is kept */
 	char path[128];
 	snprintf(path, sizeof(path), "%s/z.zone", f->dir);
@@ -578,6 +592,16 @@ static void test_serial(void **state)
 	write_file(path, "@ 3600 IN SOA ns1 hostmaster 9000 1 1 1 1\n@ 3600 IN NS ns1\n");
 	assert_int_equal(store_zone_import(f->s, "t", N("example.com."), path, NULL, &e), DDI_EOK);
 	assert_int_equal(serial_of(f->s, "example.com."), 9000);
+	/* the same file again: nothing changed, nothing advances */
+	seq_before = last_seq(f->s);
+	assert_int_equal(store_zone_import(f->s, "t", N("example.com."), path, &seq, &e), DDI_EOK);
+	assert_int_equal(seq, seq_before);
+	assert_int_equal(serial_of(f->s, "example.com."), 9000);
+	/* other content under the same serial: stored + 1 */
+	write_file(path, "@ 3600 IN SOA ns1 hostmaster 9000 1 1 1 1\n@ 3600 IN NS ns2\n");
+	assert_int_equal(store_zone_import(f->s, "t", N("example.com."), path, &seq, &e), DDI_EOK);
+	assert_int_equal(seq, seq_before + 1);
+	assert_int_equal(serial_of(f->s, "example.com."), 9001);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -817,6 +841,22 @@ static void test_load_index(void **state)
 	assert_int_equal(ad->nowners, 1);
 	rcu_quiescent_state();
 	rcu_unregister_thread();
+
+	/* a reload into the same index replaces it whole: a removed zone is gone */
+	struct store_op rm = { .kind = STORE_OP_ZONE_REMOVE, .zone = N("example.org.") };
+	assert_int_equal(store_commit(f->s, "u", &rm, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_load_index(f->s, ix, &seq, &e), DDI_EOK);
+	assert_int_equal(seq, 3);
+	rcu_register_thread();
+	v = idx_acquire(ix);
+	kl = dns_name_to_key(key, N("a.example.org."));
+	assert_null(idx_find(v, key, (size_t)kl));
+	c.v = v;
+	c.rrsets = 0;
+	assert_int_equal(store_zone_walk(f->s, N("example.com."), cmp_rrset, &c, &e), DDI_EOK);
+	assert_int_equal(c.rrsets, 13);
+	rcu_quiescent_state();
+	rcu_unregister_thread();
 	idx_free(ix);
 }
 
@@ -873,6 +913,168 @@ static void test_corrupt(void **state)
 	assert_int_equal(idx_version_nodes(idx_acquire(ix)), 0);
 	rcu_quiescent_state();
 	rcu_unregister_thread();
+	idx_free(ix);
+}
+
+/*
+ * Randomized: a key or value of rrsets or zones replaced by garbage or by a
+ * mutation of a valid one; every reader must answer OK or an error (mostly
+ * DDI_ECORRUPT), never crash (ASan watches), and the index stays usable.
+ */
+struct kv {
+	size_t kl, vl;
+	uint8_t k[512], v[600];
+	bool zones;
+};
+
+static size_t raw_all(const char *dir, struct kv *out, size_t max)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t n = 0;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS | MDB_RDONLY, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	for (int d = 0; d < 2; d++) {
+		assert_int_equal(mdb_dbi_open(txn, d ? "zones" : "rrsets", 0, &dbi), 0);
+		assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+		for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < max;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			if (v.mv_size > sizeof(out[n].v))
+				continue;
+			out[n].kl = k.mv_size;
+			out[n].vl = v.mv_size;
+			out[n].zones = d == 1;
+			memcpy(out[n].k, k.mv_data, k.mv_size);
+			memcpy(out[n].v, v.mv_data, v.mv_size);
+			n++;
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return n;
+}
+
+static void raw_del(const char *dir, const char *db, const void *k, size_t kl)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, 256u << 20), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	MDB_val key = { kl, (void *)k };
+	int rc = mdb_del(txn, dbi, &key, NULL);
+	assert_true(rc == 0 || rc == MDB_NOTFOUND);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static int ignore_rrset(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                        uint16_t count, const uint8_t *rdatas, size_t len)
+{
+	(void)ctx, (void)owner, (void)type, (void)ttl, (void)count, (void)rdatas, (void)len;
+	return 0;
+}
+
+static int ignore_zone(void *ctx, const struct store_zone_info *z)
+{
+	(void)ctx, (void)z;
+	return 0;
+}
+
+static bool fine(int rc)
+{
+	return rc == DDI_EOK || rc == DDI_ECORRUPT || rc == DDI_ENOENT || rc == DDI_ENOZONE;
+}
+
+static void test_corrupt_random(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	char path[128];
+	static struct kv kvs[64];
+	snprintf(path, sizeof(path), "%s/example.zone", f->dir);
+	write_file(path, zone_text);
+	assert_int_equal(store_zone_import(f->s, "u", N("example.com."), path, NULL, &e), DDI_EOK);
+	store_close(f->s);
+	f->s = NULL;
+	size_t n = raw_all(f->dir, kvs, 64);
+	assert_true(n >= 14);
+	srandom(20261122);
+	struct idx *ix = idx_new();
+	assert_non_null(ix);
+	size_t corrupt = 0;
+	for (int it = 0; it < 300; it++) {
+		const struct kv *base = &kvs[(size_t)random() % n];
+		uint8_t k[512], v[600];
+		size_t kl = base->kl, vl = base->vl;
+		memcpy(k, base->k, kl);
+		memcpy(v, base->v, vl);
+		switch (random() % 5) {
+		case 0:   /* flip bytes of the value */
+			for (int m = 0; m < 1 + random() % 3 && vl; m++)
+				v[(size_t)random() % vl] ^= (uint8_t)(1 + random() % 255);
+			break;
+		case 1:   /* cut the value */
+			vl = vl ? (size_t)random() % vl : 0;
+			break;
+		case 2:   /* random value */
+			vl = (size_t)random() % 40;
+			for (size_t m = 0; m < vl; m++)
+				v[m] = (uint8_t)random();
+			break;
+		case 3:   /* flip bytes of the key (a new key beside the valid one) */
+			for (int m = 0; m < 1 + random() % 2; m++)
+				k[(size_t)random() % kl] ^= (uint8_t)(1 + random() % 255);
+			break;
+		default:  /* random key */
+			kl = 1 + (size_t)random() % 40;
+			for (size_t m = 0; m < kl; m++)
+				k[m] = (uint8_t)(random() % 4 ? 'a' + random() % 4 : random() % 3);
+			break;
+		}
+		const char *db = base->zones ? "zones" : "rrsets";
+		raw_put(f->dir, db, k, kl, v, vl);
+		assert_int_equal(store_open(&f->s, f->dir, NULL, &e), DDI_EOK);
+		int rc = store_load_index(f->s, ix, NULL, &e);
+		if (!fine(rc))
+			fprintf(stderr, "load_index: %d %s\n", rc, e.msg);
+		assert_true(fine(rc));
+		corrupt += rc == DDI_ECORRUPT;
+		char *out = export(f->s, "example.com.", &rc);
+		free(out);
+		assert_true(fine(rc));
+		assert_true(fine(store_zone_list(f->s, true, ignore_zone, NULL, &e)));
+		assert_true(fine(store_rrset_get(f->s, N("www.example.com."), 0, ignore_rrset, NULL, &e)));
+		assert_true(fine(store_zone_walk(f->s, N("example.com."), ignore_rrset, NULL, &e)));
+		store_close(f->s);
+		f->s = NULL;
+		/* put things back: the key written may be any valid one */
+		const struct kv *orig = NULL;
+		for (size_t m = 0; m < n && !orig; m++)
+			if (kvs[m].zones == base->zones && kvs[m].kl == kl && memcmp(kvs[m].k, k, kl) == 0)
+				orig = &kvs[m];
+		if (orig)
+			raw_put(f->dir, db, orig->k, orig->kl, orig->v, orig->vl);
+		else
+			raw_del(f->dir, db, k, kl);
+	}
+	assert_true(corrupt > 100);
+	/* after all that, the restored store loads */
+	assert_int_equal(store_open(&f->s, f->dir, NULL, &e), DDI_EOK);
+	int rc = store_load_index(f->s, ix, NULL, &e);
+	if (rc)
+		fprintf(stderr, "load_index: %s\n", e.msg);
+	assert_int_equal(rc, DDI_EOK);
 	idx_free(ix);
 }
 
@@ -1034,6 +1236,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subzones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big, setup, teardown),
 	};
