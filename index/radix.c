@@ -13,12 +13,20 @@
 typedef unsigned __int128 u128;
 
 struct radix_node {
-	u128 key;        /* the first `bit` bits are the leaves' common prefix, the rest 0 */
+	/* The first `bit` bits are the leaves' common prefix, the rest 0. Two
+	 * words, not a u128: 8-byte alignment keeps the node in a 64-byte
+	 * malloc chunk instead of 80. */
+	uint64_t key_hi, key_lo;
 	uint64_t gen;    /* transaction that allocated this node */
 	uint64_t count;  /* leaves below */
 	void *child[2];  /* tagged: bit 0 set = struct idx_addr * */
 	uint8_t bit;     /* the bit the children differ in: child[bit of address] */
 };
+
+static inline u128 node_key(const struct radix_node *n)
+{
+	return (u128)n->key_hi << 64 | n->key_lo;
+}
 
 static inline bool is_leaf(const void *p)
 {
@@ -142,7 +150,7 @@ uint64_t radix_count(const void *root, int family, const uint8_t *prefix, int pl
 		/* Below n every leaf shares n->bit bits: if that covers the
 		 * prefix, the whole subtree is in or out. */
 		if (n->bit >= plen)
-			return (n->key & m) == a ? n->count : 0;
+			return (node_key(n) & m) == a ? n->count : 0;
 		p = n->child[bit_at(a, w, n->bit)];
 	}
 	return 0;
@@ -185,7 +193,7 @@ static bool next_free(const void *p, int w, u128 base, int d, u128 lo, u128 hi, 
 	const void *c0, *c1;
 	if (n->bit > d) {
 		/* The /d+1 holding n's prefix has all of it; the other none. */
-		bool right = bit_at(n->key, w, d);
+		bool right = bit_at(node_key(n), w, d);
 		c0 = right ? NULL : p;
 		c1 = right ? p : NULL;
 	} else {
@@ -262,7 +270,9 @@ static struct radix_node *split(struct radix_cow *c, int w, u128 a, int d, void 
 	if (m == NULL)
 		return NULL;
 	memset(m, 0, sizeof(*m));
-	m->key = a & hi_mask(w, d);
+	u128 k = a & hi_mask(w, d);
+	m->key_hi = (uint64_t)(k >> 64);
+	m->key_lo = (uint64_t)k;
 	m->gen = c->gen;
 	m->bit = (uint8_t)d;
 	m->count = 1 + subtree_count(other);
@@ -303,11 +313,11 @@ int radix_set(struct radix_cow *c, void **root, struct idx_addr *leaf, struct id
 			return DDI_EOK;
 		}
 		struct radix_node *n = p;
-		u128 diff = (a ^ n->key) & hi_mask(w, n->bit);
+		u128 diff = (a ^ node_key(n)) & hi_mask(w, n->bit);
 		if (diff != 0) {
 			/* a leaves n's prefix above n: a new node goes in between;
 			 * n itself is untouched and can stay shared. */
-			struct radix_node *m = split(c, w, a, first_diff(a, n->key, w), tag_leaf(leaf), p);
+			struct radix_node *m = split(c, w, a, first_diff(a, node_key(n), w), tag_leaf(leaf), p);
 			if (m == NULL)
 				return DDI_ENOMEM;
 			*slot = m;

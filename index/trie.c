@@ -138,7 +138,7 @@ void idx_gc_clear(struct idx_gc *g)
 
 static bool key_eq(const struct trie_key *k, const uint8_t *key, size_t len)
 {
-	return k->len == len && memcmp(k->data, key, len) == 0;
+	return k->len == len && (len == 0 || memcmp(k->data, key, len) == 0);
 }
 
 void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len)
@@ -189,7 +189,7 @@ static const node_t *prefix_subtree(const node_t *root, const uint8_t *prefix, s
 	while (isbranch(l))
 		l = twigs(l);
 	const struct trie_key *k = leaf_key(l);
-	if (k->len < plen || memcmp(k->data, prefix, plen) != 0)
+	if (k->len < plen || (plen > 0 && memcmp(k->data, prefix, plen) != 0))
 		return NULL;
 	return n;
 }
@@ -388,23 +388,21 @@ int trie_set(struct trie_cow *c, trie_node_t *root, const struct trie_key *key, 
 	if (isbranch(n) && nindex(n) == newi) {
 		/* One more child for an existing branch. */
 		unsigned cnt = twig_count(n), off = twig_off(n, newbit);
-		node_t *nt;
-		if (nstamp(n) == c->stamp) {
-			nt = realloc(n->p, (cnt + 1) * sizeof(*nt));
-			if (nt == NULL)
-				return DDI_ENOMEM;
-			memmove(nt + off + 1, nt + off, (cnt - off) * sizeof(*nt));
-		} else {
-			nt = malloc((cnt + 1) * sizeof(*nt));
-			if (nt == NULL)
-				return DDI_ENOMEM;
-			if (idx_gc_push(c->garbage, n->p) != DDI_EOK) {
-				free(nt);
-				return DDI_ENOMEM;
-			}
-			memcpy(nt, twigs(n), off * sizeof(*nt));
-			memcpy(nt + off + 1, twigs(n) + off, (cnt - off) * sizeof(*nt));
+		bool fresh = nstamp(n) == c->stamp;
+		/* malloc + copy rather than realloc: glibc's in-place growth
+		 * into a large free neighbour frees (and with MALLOC_PERTURB_
+		 * memsets) the whole remainder on every call. */
+		node_t *nt = malloc((cnt + 1) * sizeof(*nt));
+		if (nt == NULL)
+			return DDI_ENOMEM;
+		if (!fresh && idx_gc_push(c->garbage, n->p) != DDI_EOK) {
+			free(nt);
+			return DDI_ENOMEM;
 		}
+		memcpy(nt, twigs(n), off * sizeof(*nt));
+		memcpy(nt + off + 1, twigs(n) + off, (cnt - off) * sizeof(*nt));
+		if (fresh)
+			free(n->p);
 		nt[off] = leaf;
 		n->p = nt;
 		n->i = (n->i & ~STAMP_MASK) | newbit | stamp_word(c->stamp);
@@ -475,10 +473,9 @@ int trie_del(struct trie_cow *c, trie_node_t *root, const uint8_t *key, size_t l
 	*oldval = old[off].p;
 	node_t *nt;
 	if (fresh) {
+		/* Shrinking in place is enough: the block is ours alone. */
 		memmove(old + off, old + off + 1, (cnt - off - 1) * sizeof(*old));
-		nt = realloc(old, (cnt - 1) * sizeof(*nt));
-		if (nt == NULL)
-			nt = old;   /* shrinking failed: keep the larger block */
+		nt = old;
 	} else {
 		nt = malloc((cnt - 1) * sizeof(*nt));
 		if (nt == NULL)
