@@ -1079,6 +1079,10 @@ int main(int argc, char **argv)
 		else if (argc >= 2 && strcmp(argv[1], cmds[i].name) == 0)
 			cmd = &cmds[i];
 	}
+	if (!cmd && argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(help_main, stdout);
+		return EXIT_OK;
+	}
 	if (!cmd) {
 		if (argc >= 1 && (strcmp(argv[0], "zone") == 0 || strcmp(argv[0], "record") == 0))
 		{

@@ -521,7 +521,12 @@ static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn)
 {
 	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
 	if (rc == MDB_MAP_RESIZED) {
-		/* another process grew the map: adopt its size and retry once */
+		/*
+		 * Another process grew the map: adopt its size and retry once.
+		 * LMDB allows this only while this process has no transaction
+		 * open; a server that shares the store between threads opens it
+		 * with a map_size at least as large as any writer's.
+		 */
 		rc = mdb_env_set_mapsize(s->env, 0);
 		if (rc == 0)
 			rc = mdb_txn_begin(s->env, NULL, flags, txn);
@@ -2074,8 +2079,8 @@ int store_rrset_get(struct store *s, const uint8_t *owner, uint16_t type, store_
 		return cbrc;
 	if (rc == MDB_NOTFOUND || rc == 0) {
 		if (n == 0)
-			return seterr(err, DDI_ENOENT, -1, "%s has no %s records", nstr(nb, owner),
-			              all ? "" : dns_type_name(type));
+			return seterr(err, DDI_ENOENT, -1, "%s has no %s%srecords", nstr(nb, owner),
+			              all ? "" : dns_type_name(type), all ? "" : " ");
 		return DDI_EOK;
 	}
 	if (rc > 0)

@@ -191,8 +191,14 @@ struct store_op {
  * SOA). ZONE_REPLACE keeps the serial of the new content when it is newer
  * than the stored one, else stored + 1, so that secondaries see the change.
  *
+ * Writing what is already there is no change: an RRset written with the
+ * same TTL and rdata, a missing one deleted with STORE_OPF_MISSING_OK, a
+ * zone imported again with the same content. No change means no serial
+ * advance and no journal entry (a zone's serial moves only when it did).
+ *
  * `actor` (e.g. "unix:alice", "tsig:dhcp-key") is stored verbatim (at most
- * 255 bytes). On success *seq (may be NULL) is the journal entry's seq.
+ * 255 bytes). On success *seq (may be NULL) is the journal entry's seq, or
+ * the last seq of the store when nothing changed.
  * Errors also: DDI_ENOSPC (map full), DDI_ENOMEM, DDI_EINVAL (bad op).
  */
 int store_commit(struct store *s, const char *actor, const struct store_op *ops, size_t nops,
