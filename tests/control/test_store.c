@@ -605,6 +605,106 @@ static void test_serial(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Addresses and serial policy                                              */
+/* ------------------------------------------------------------------------ */
+
+struct owners {
+	size_t n;
+	uint8_t v[8][DNS_NAME_MAXLEN];
+};
+
+static int owners_cb(void *ctx, const uint8_t *owner)
+{
+	struct owners *o = ctx;
+	assert_true(o->n < 8);
+	memcpy(o->v[o->n++], owner, dns_name_len(owner));
+	return 0;
+}
+
+static void test_addresses(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	uint8_t a[8], six[32];
+	static const uint8_t v6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 };
+	size_t al = rd_a(a, 198, 18, 0, 1);   /* www already holds it (make_zone) */
+	dns_put16(six, 16);
+	memcpy(six + 2, v6, 16);
+	make_zone(f->s, SOA_EX);
+	struct store_op ops[] = {
+		op_replace("Host.Example.COM.", DNS_T_A, 60, a, al, 1),
+		op_replace("host.example.com.", DNS_T_AAAA, 60, six, 18, 1),
+		op_replace("v6.example.com.", DNS_T_AAAA, 60, six, 18, 1),
+	};
+	assert_int_equal(store_commit(f->s, "u", ops, 3, NULL, &e), DDI_EOK);
+	struct owners o = { 0 };
+	assert_int_equal(store_addr_owners(f->s, 4, a + 2, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(o.n, 2);
+	/* lower-cased wire names, in memcmp order of the wire form */
+	assert_memory_equal(o.v[0], "\3www\7example\3com", 17);
+	assert_memory_equal(o.v[1], "\4host\7example\3com", 18);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_addr_owners(f->s, 6, v6, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(o.n, 2);
+	/* replacing an RRset moves the address; deleting a name drops it */
+	uint8_t b[8];
+	size_t bl = rd_a(b, 198, 18, 0, 2);
+	struct store_op mv[] = {
+		op_replace("www.example.com.", DNS_T_A, 60, b, bl, 1),
+		{ .kind = STORE_OP_RRSET_DELETE, .owner = N("v6.example.com."), .type = 0 },
+	};
+	assert_int_equal(store_commit(f->s, "u", mv, 2, NULL, &e), DDI_EOK);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_addr_owners(f->s, 4, a + 2, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(o.n, 1);
+	assert_true(dns_name_equal(o.v[0], N("host.example.com.")));
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_addr_owners(f->s, 4, b + 2, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(o.n, 1);
+	assert_true(dns_name_equal(o.v[0], N("www.example.com.")));
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_addr_owners(f->s, 6, v6, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(o.n, 1);
+	/* removing the zone leaves no address behind */
+	struct store_op rm = { .kind = STORE_OP_ZONE_REMOVE, .zone = N("example.com.") };
+	assert_int_equal(store_commit(f->s, "u", &rm, 1, NULL, &e), DDI_EOK);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_addr_owners(f->s, 4, a + 2, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, 4, b + 2, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, 6, v6, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(o.n, 0);
+	assert_int_equal(store_addr_owners(f->s, 5, v6, owners_cb, &o, &e), DDI_EINVAL);
+}
+
+static void test_serial_unixtime(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	uint8_t soard[512], a[8];
+	size_t sl = rd_str(soard, DNS_T_SOA, "ns1.example.com. h.example.com. 1 1 1 1 1");
+	size_t al = rd_a(a, 198, 18, 0, 1);
+	struct store_op ops[] = {
+		{ .kind = STORE_OP_ZONE_ADD, .zone = N("example.com."),
+		  .zone_flags = STORE_ZONE_SERIAL_UNIXTIME },
+		op_replace("example.com.", DNS_T_SOA, 60, soard, sl, 1),
+	};
+	assert_int_equal(store_commit(f->s, "u", ops, 2, NULL, &e), DDI_EOK);
+	assert_int_equal(serial_of(f->s, "example.com."), 1);
+	uint32_t now = (uint32_t)time(NULL);
+	struct store_op add = op_replace("a.example.com.", DNS_T_A, 60, a, al, 1);
+	assert_int_equal(store_commit(f->s, "u", &add, 1, NULL, &e), DDI_EOK);
+	uint32_t s1 = serial_of(f->s, "example.com.");
+	assert_true(s1 >= now && s1 <= now + 5);
+	/* two changes in the same second still advance */
+	add.ttl = 61;
+	assert_int_equal(store_commit(f->s, "u", &add, 1, NULL, &e), DDI_EOK);
+	assert_true(serial_of(f->s, "example.com.") >= s1 + 1);
+	struct store_zone_info zi;
+	assert_int_equal(store_zone_get(f->s, N("example.com."), false, &zi, &e), DDI_EOK);
+	assert_int_equal(zi.flags, STORE_ZONE_SERIAL_UNIXTIME);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Import and export                                                        */
 /* ------------------------------------------------------------------------ */
 
@@ -1232,6 +1332,8 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_serial_unixtime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subzones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_index, setup, teardown),

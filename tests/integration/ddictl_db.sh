@@ -86,6 +86,9 @@ sort "$T/export1" >"$T/export1.sorted"
 check "export equals the input records" cmp -s "$T/export1.sorted" "$T/expected"
 check "export starts with the SOA" bash -c "head -1 '$T/export1' | grep -q ' IN SOA '"
 
+run "$CTL" --db "$DB" --json zone export example.com.
+check "zone export --json: SOA first, every record" bash -c "[ \$(grep -c '\"rdata\"' '$T/out') -eq 14 ] && grep -m1 '\"type\"' '$T/out' | grep -q SOA"
+
 # The export is a master file: it imports into a fresh store and exports the same.
 run "$CTL" --db "$T/db2" zone import example.com. "$T/export1"
 check "the export imports again" [ "$rc" -eq 0 ]
