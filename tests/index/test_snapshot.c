@@ -427,6 +427,241 @@ static void test_cow_versions(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Random changes against a model                                           */
+/* ------------------------------------------------------------------------ */
+
+#define MNAMES 39   /* {a,b,c}, {a,b,c}^2, {a,b,c}^3 below example.com */
+#define MADDRS 8    /* 198.18.5.0 .. 198.18.5.7 */
+
+struct model_name {
+	uint8_t amask;     /* which pool addresses the A RRset holds; 0 = none */
+	uint32_t attl;
+	bool txt, ns;
+};
+
+struct model {
+	struct model_name n[MNAMES];
+};
+
+static char mnames[MNAMES][32];
+
+static void mnames_init(void)
+{
+	static const char l[] = "abc";
+	int k = 0;
+	for (int a = 0; a < 3; a++)
+		snprintf(mnames[k++], 32, "%c.example.com", l[a]);
+	for (int a = 0; a < 3; a++)
+		for (int b = 0; b < 3; b++)
+			snprintf(mnames[k++], 32, "%c.%c.example.com", l[b], l[a]);
+	for (int a = 0; a < 3; a++)
+		for (int b = 0; b < 3; b++)
+			for (int c = 0; c < 3; c++)
+				snprintf(mnames[k++], 32, "%c.%c.%c.example.com", l[c], l[b], l[a]);
+}
+
+static bool m_data(const struct model_name *m)
+{
+	return m->amask || m->txt || m->ns;
+}
+
+/* Is name j strictly below name i? */
+static bool m_below(int j, int i)
+{
+	size_t li = strlen(mnames[i]), lj = strlen(mnames[j]);
+	return lj > li && mnames[j][lj - li - 1] == '.' && strcmp(mnames[j] + lj - li, mnames[i]) == 0;
+}
+
+static int order_cb(void *ctx, const struct idx_node *n)
+{
+	const uint8_t **prev = ctx;
+	if (*prev != NULL && dns_name_cmp(*prev, idx_node_owner(n)) >= 0)
+		return 1;
+	*prev = idx_node_owner(n);
+	return 0;
+}
+
+static void model_check(const struct idx_version *v, const struct model *m)
+{
+	size_t nodes = 1;
+	const struct idx_node *apex = find(v, "example.com");
+	assert_non_null(apex);
+	assert_int_equal(apex->flags, IDX_NODE_APEX);
+	for (int i = 0; i < MNAMES; i++) {
+		const struct model_name *mn = &m->n[i];
+		bool desc = false;
+		for (int j = 0; j < MNAMES; j++)
+			desc = desc || (m_below(j, i) && m_data(&m->n[j]));
+		const struct idx_node *n = find(v, mnames[i]);
+		if (!m_data(mn) && !desc) {
+			assert_null(n);
+			continue;
+		}
+		nodes++;
+		assert_non_null(n);
+		assert_int_equal(n->flags, !m_data(mn) ? IDX_NODE_ENT : mn->ns ? IDX_NODE_DELEG : 0);
+		assert_int_equal(n->nrrsets, (mn->amask != 0) + mn->txt + mn->ns);
+		const struct idx_rrset *rs = idx_node_rrset(n, T_A);
+		if (mn->amask == 0) {
+			assert_null(rs);
+		} else {
+			assert_non_null(rs);
+			assert_int_equal(rs->ttl, mn->attl);
+			assert_int_equal(rs->count, __builtin_popcount(mn->amask));
+			uint32_t pos = 0;
+			uint16_t rrlen;
+			const uint8_t *rr;
+			uint8_t seen = 0;
+			while ((rr = idx_rrset_next(n, rs, &pos, &rrlen)) != NULL) {
+				assert_int_equal(rrlen, 14);
+				seen |= (uint8_t)(1u << rr[13]);
+			}
+			assert_int_equal(seen, mn->amask);
+		}
+		assert_int_equal(idx_node_rrset(n, T_TXT) != NULL, mn->txt);
+		assert_int_equal(idx_node_rrset(n, T_NS) != NULL, mn->ns);
+	}
+	assert_int_equal(idx_version_nodes(v), nodes);
+	const uint8_t *prev = NULL;
+	assert_int_equal(idx_walk(v, NULL, 0, order_cb, &prev), 0);
+
+	for (int k = 0; k < MADDRS; k++) {
+		uint8_t addr[4] = { 198, 18, 5, (uint8_t)k };
+		const struct idx_addr *a = idx_addr_find(v, 4, addr);
+		int owners = 0;
+		uint32_t ttl = UINT32_MAX;
+		for (int i = 0; i < MNAMES; i++) {
+			if (!(m->n[i].amask & (1u << k)))
+				continue;
+			owners++;
+			ttl = m->n[i].attl < ttl ? m->n[i].attl : ttl;
+			assert_non_null(a);
+			bool listed = false;
+			const uint8_t *o = a->owners;
+			for (uint16_t x = 0; x < a->nowners; x++) {
+				listed = listed || dns_name_equal(o, W(mnames[i]));
+				o += dns_name_len(o);
+			}
+			assert_true(listed);
+		}
+		if (owners == 0) {
+			assert_null(a);
+		} else {
+			assert_int_equal(a->nowners, owners);
+			assert_int_equal(a->ttl, ttl);
+		}
+	}
+	uint8_t p24[4] = { 198, 18, 5, 0 };
+	uint64_t used = 0;
+	for (int k = 0; k < MADDRS; k++)
+		for (int i = 0; i < MNAMES; i++)
+			if (m->n[i].amask & (1u << k)) {
+				used++;
+				break;
+			}
+	assert_int_equal(idx_addr_count(v, 4, p24, 24), used);
+}
+
+static void test_model(void **state)
+{
+	(void)state;
+	enum { TXNS = 400, KEEP = 3 };
+	uint64_t rng = 0x1234567;
+	struct model pub = { 0 }, old_m[KEEP];
+	const struct idx_version *old_v[KEEP];
+	int nold = 0, commits = 0;
+
+	setup_thread();
+	mnames_init();
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), 0);
+	assert_int_equal(idx_txn_commit(t, 0), 0);
+	/* Online throughout: versions held below stay allocated. */
+	rcu_thread_online();
+	for (int x = 0; x < TXNS; x++) {
+		struct model m = pub;
+		t = idx_txn_begin(ix);
+		int nops = 1 + (int)((rng = rng * 6364136223846793005ULL + 1442695040888963407ULL) >> 60);
+		for (int op = 0; op < nops; op++) {
+			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			int i = (int)((rng >> 33) % MNAMES);
+			struct model_name *mn = &m.n[i];
+			switch ((rng >> 20) % 6) {
+			case 0:
+			case 1: {
+				uint8_t mask = (uint8_t)(1u << ((rng >> 40) % MADDRS));
+				if ((rng >> 50) & 1)
+					mask |= (uint8_t)(1u << ((rng >> 45) % MADDRS));
+				uint8_t addrs[MADDRS][16];
+				int n = 0;
+				for (int k = 0; k < MADDRS; k++)
+					if (mask & (1u << k)) {
+						uint8_t a4[16] = { 198, 18, 5, (uint8_t)k };
+						memcpy(addrs[n++], a4, 16);
+					}
+				uint32_t ttl = 60 + (uint32_t)((rng >> 52) % 4) * 60;
+				assert_int_equal(set_addrs(t, mnames[i], T_A, ttl, n, addrs), 0);
+				mn->amask = mask;
+				mn->attl = ttl;
+				break;
+			}
+			case 2:
+				assert_int_equal(del_rrset(t, mnames[i], T_A), 0);
+				mn->amask = 0;
+				break;
+			case 3:
+				assert_int_equal(set_txt(t, mnames[i], "t"), 0);
+				mn->txt = true;
+				break;
+			case 4:
+				assert_int_equal(del_rrset(t, mnames[i], T_TXT), 0);
+				mn->txt = false;
+				break;
+			default:
+				if ((rng >> 58) & 1) {
+					assert_int_equal(set_ns(t, mnames[i], "ns.example.net"), 0);
+					mn->ns = true;
+				} else {
+					assert_int_equal(del_rrset(t, mnames[i], T_NS), 0);
+					mn->ns = false;
+				}
+				break;
+			}
+		}
+		model_check(idx_txn_version(t), &m);
+		if ((rng >> 61) == 0) {
+			idx_txn_abort(t);
+			model_check(idx_acquire(ix), &pub);
+			continue;
+		}
+		if (nold == KEEP) {
+			memmove(old_v, old_v + 1, (KEEP - 1) * sizeof(*old_v));
+			memmove(old_m, old_m + 1, (KEEP - 1) * sizeof(*old_m));
+			nold--;
+		}
+		old_v[nold] = idx_acquire(ix);
+		old_m[nold] = pub;
+		nold++;
+		assert_int_equal(idx_txn_commit(t, (uint64_t)x + 1), 0);
+		commits++;
+		pub = m;
+		model_check(idx_acquire(ix), &pub);
+		for (int k = 0; k < nold; k++)
+			model_check(old_v[k], &old_m[k]);
+		if (x % 50 == 49) {
+			/* Let the call_rcu thread free what no one holds any more. */
+			nold = 0;
+			rcu_quiescent_state();
+		}
+	}
+	assert_true(commits > 300);
+	rcu_thread_offline();
+	idx_free(ix);
+	teardown_thread();
+}
+
+/* ------------------------------------------------------------------------ */
 /* A reader thread against thousands of commits                             */
 /* ------------------------------------------------------------------------ */
 
@@ -636,6 +871,7 @@ int main(void)
 		cmocka_unit_test(test_nested_zones),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_cow_versions),
+		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_reader_stress),
 		cmocka_unit_test(test_bulk),
 	};
