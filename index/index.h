@@ -22,6 +22,11 @@
 
 /* --- Nodes: one owner name and its RRsets, immutable once published ---- */
 
+/*
+ * Flags: APEX is set by idx_txn_zone_add, also on a node with no RRsets yet
+ * (a zone added before its SOA); DELEG only without APEX; ENT only on a
+ * node with no RRsets, never together with the others.
+ */
 enum idx_node_flag {
 	IDX_NODE_APEX = 1 << 0,   /* zone apex: holds the SOA (and NS) of a zone we serve */
 	IDX_NODE_DELEG = 1 << 1,  /* NS RRset below an apex: a zone cut (RFC 1034 4.2.1) */
@@ -73,7 +78,10 @@ const uint8_t *idx_rrset_next(const struct idx_node *n, const struct idx_rrset *
 
 /* --- Addresses: the radix trees' leaves ---------------------------------- */
 
-/* Everything known about one address: the names whose A/AAAA hold it. */
+/*
+ * Everything known about one address: the names whose A/AAAA hold it, each
+ * spelled as its node's owner, in the order they were added.
+ */
 struct idx_addr {
 	uint8_t family;     /* 4 or 6 */
 	uint8_t addr[16];   /* network order; IPv4 uses the first 4 bytes */
@@ -88,7 +96,11 @@ struct idx_addr {
 struct idx_version;   /* opaque, see snapshot.h */
 struct idx;           /* the published pointer and the writer's state */
 
-/* Exact lookup by lookup key (dns_name_to_key). NULL when absent. */
+/*
+ * Exact lookup by lookup key (dns_name_to_key). NULL when absent. What a
+ * lookup returns lives as long as the version: for a reader until its next
+ * quiescent state, for the writer until the end of its transaction.
+ */
 const struct idx_node *idx_find(const struct idx_version *v, const uint8_t *key, size_t keylen);
 
 /* Exact lookup of an address (4 or 16 bytes, network order). NULL when absent. */
@@ -111,7 +123,7 @@ size_t idx_version_nodes(const struct idx_version *v);     /* names, ENTs includ
 
 /*
  * In-order walk of every node at or below `key` (a lookup key; keylen 0 is
- * everything), in DNS canonical order. Stops when cb returns non-zero and
+ * everything, and key may then be NULL), in DNS canonical order. Stops when cb returns non-zero and
  * returns that value.
  */
 int idx_walk(const struct idx_version *v, const uint8_t *key, size_t keylen,
