@@ -421,11 +421,11 @@ static uint32_t owner_ttl(const struct idx_txn *t, const uint8_t *owner, int fam
 
 /*
  * Bring the address leaf of addr up to date for one owner: listed when
- * `present`, not listed otherwise; the TTL is recomputed from the owners'
- * RRsets, which must already be in the txn's trie.
+ * `present` (its RRset's TTL is `ttl`), not listed otherwise; the TTL of
+ * the leaf is recomputed from the other owners' RRsets in the txn's trie.
  */
 static int addr_refresh(struct idx_txn *t, int family, const uint8_t *addr, const uint8_t *owner,
-                        size_t ownerlen, bool present)
+                        size_t ownerlen, bool present, uint32_t owner_ttl_now)
 {
 	void **root = family == 4 ? &t->v->v4 : &t->v->v6;
 	const struct idx_addr *old = radix_find(*root, family, addr);
@@ -451,8 +451,7 @@ static int addr_refresh(struct idx_txn *t, int family, const uint8_t *addr, cons
 	if (present) {
 		len += ownerlen;
 		n++;
-		uint32_t ot = owner_ttl(t, owner, family);
-		ttl = ot < ttl ? ot : ttl;
+		ttl = owner_ttl_now < ttl ? owner_ttl_now : ttl;
 	}
 	struct idx_addr *ol;
 	if (n == 0) {
@@ -533,8 +532,8 @@ static bool rdatas_have(const uint8_t *rdatas, uint16_t count, const uint8_t *ad
  * the `count` rdatas given: update every address leaf either touches.
  */
 static int addrs_update(struct idx_txn *t, const struct name_ref *r, uint16_t type,
-                        const struct idx_node *old, const struct idx_rrset *oldrs, uint16_t count,
-                        const uint8_t *rdatas)
+                        const struct idx_node *old, const struct idx_rrset *oldrs, uint32_t ttl,
+                        uint16_t count, const uint8_t *rdatas)
 {
 	int family = type == TYPE_A ? 4 : 6;
 	size_t alen = family == 4 ? 4 : 16;
@@ -549,13 +548,14 @@ static int addrs_update(struct idx_txn *t, const struct name_ref *r, uint16_t ty
 			if (rrlen != 10 + alen)
 				continue;
 			bool keep = rdatas_have(rdatas, count, rr + 10, alen);
-			if ((ret = addr_refresh(t, family, rr + 10, r->wire, r->wirelen, keep)) != DDI_EOK)
+			ret = addr_refresh(t, family, rr + 10, r->wire, r->wirelen, keep, ttl);
+			if (ret != DDI_EOK)
 				return ret;
 		}
 	}
 	const uint8_t *p = rdatas;
 	for (uint16_t k = 0; k < count; k++) {
-		if ((ret = addr_refresh(t, family, p + 2, r->wire, r->wirelen, true)) != DDI_EOK)
+		if ((ret = addr_refresh(t, family, p + 2, r->wire, r->wirelen, true, ttl)) != DDI_EOK)
 			return ret;
 		p += 2 + alen;
 	}
@@ -570,7 +570,7 @@ static int addrs_drop(struct idx_txn *t, const struct name_ref *r, const struct 
 		const struct idx_rrset *rs = idx_node_rrset(n, types[k]);
 		if (rs == NULL)
 			continue;
-		int ret = addrs_update(t, r, types[k], n, rs, 0, NULL);
+		int ret = addrs_update(t, r, types[k], n, rs, 0, 0, NULL);
 		if (ret != DDI_EOK)
 			return ret;
 	}
@@ -615,11 +615,10 @@ int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, ui
 		return DDI_ERDATA;
 	if ((ret = name_ref(&r, owner)) != DDI_EOK)
 		return ret;
-	int apex = find_apex(t->v, &r, r.nlabels);
+	const struct idx_node *old = trie_get(&t->v->names, r.key, r.keylen);
+	int apex = old && (old->flags & IDX_NODE_APEX) ? r.nlabels : find_apex(t->v, &r, r.nlabels - 1);
 	if (apex < 0)
 		return DDI_EOUTZONE;
-
-	const struct idx_node *old = trie_get(&t->v->names, r.key, r.keylen);
 	const struct idx_rrset *oldrs = old ? idx_node_rrset(old, type) : NULL;
 	if (old != NULL)
 		r.wire = idx_node_owner(old);   /* the first spelling stays: same labels, same offsets */
@@ -653,7 +652,7 @@ int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, ui
 	}
 	/* `old` stays readable: it is on the garbage list, freed after commit. */
 	if (type == TYPE_A || type == TYPE_AAAA)
-		return addrs_update(t, &r, type, old, oldrs, count, rdatas);
+		return addrs_update(t, &r, type, old, oldrs, ttl, count, rdatas);
 	return DDI_EOK;
 }
 
