@@ -1001,36 +1001,37 @@ static int op_rrset(struct cctx *c, const struct store_op *op)
 		return rc;
 
 	if (op->kind == STORE_OP_RRSET_DELETE && (op->type == 0 || op->type == DNS_T_ANY)) {
-		/* every RRset of the owner: collect the types first, then delete */
-		uint16_t types[256];
-		size_t nt = 0;
+		/*
+		 * Every RRset of the owner, one at a time: find the first left,
+		 * delete it, look again (a cursor does not outlive the write).
+		 */
 		uint8_t pk[DNS_KEY_MAXLEN + 1];
-		MDB_cursor *cur;
-		MDB_val k, v;
+		size_t nt = 0;
 		memcpy(pk, okey, oklen);
 		pk[oklen] = 0;
-		if ((rc = mdb_cursor_open(c->txn, c->s->rrsets, &cur)) != 0)
-			return c_mdb(c, rc, "rrsets");
-		k.mv_size = oklen + 1;
-		k.mv_data = pk;
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		     rc == 0 && k.mv_size == oklen + 3 && has_prefix(&k, pk, oklen + 1) && nt < 256;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-			types[nt++] = dns_get16((uint8_t *)k.mv_data + oklen + 1);
-		mdb_cursor_close(cur);
-		if (rc && rc != MDB_NOTFOUND && nt < 256)
-			return c_mdb(c, rc, "rrsets");
-		if (nt == 0 && !(op->flags & STORE_OPF_MISSING_OK))
-			return seterr(c->err, DDI_ENOENT, c->op, "%s has no records",
-			              nstr(nb, op->owner));
-		for (size_t i = 0; i < nt; i++) {
-			if ((rc = rrset_write(c, okey, oklen, types[i], 0, 0, NULL, 0, &oldcount, NULL)) != 0)
+		for (;;) {
+			MDB_cursor *cur;
+			MDB_val k = { oklen + 1, pk }, v;
+			if ((rc = mdb_cursor_open(c->txn, c->s->rrsets, &cur)) != 0)
+				return c_mdb(c, rc, "rrsets");
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			bool found = rc == 0 && k.mv_size == oklen + 3 && has_prefix(&k, pk, oklen + 1);
+			uint16_t type = found ? dns_get16((uint8_t *)k.mv_data + oklen + 1) : 0;
+			mdb_cursor_close(cur);
+			if (rc && rc != MDB_NOTFOUND)
+				return c_mdb(c, rc, "rrsets");
+			if (!found)
+				break;
+			if ((rc = rrset_write(c, okey, oklen, type, 0, 0, NULL, 0, &oldcount, NULL)) != 0)
 				return rc;
 			tz->changed = true;
-			if ((rc = journal_op(c, STORE_J_RRSET_DELETE, z.apex, op->owner, types[i],
-			                     oldcount, 0)) != 0)
+			nt++;
+			if ((rc = journal_op(c, STORE_J_RRSET_DELETE, z.apex, op->owner, type, oldcount,
+			                     0)) != 0)
 				return rc;
 		}
+		if (nt == 0 && !(op->flags & STORE_OPF_MISSING_OK))
+			return seterr(c->err, DDI_ENOENT, c->op, "%s has no records", nstr(nb, op->owner));
 		return DDI_EOK;
 	}
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,9 +66,9 @@ static int teardown(void **state)
 
 static const uint8_t *N(const char *s)
 {
-	/* a small ring of static buffers so that a call can take several names */
-	static uint8_t bufs[256][DNS_NAME_MAXLEN];
-	static unsigned i;
+	/* a ring of buffers (per thread) so that a call can take several names */
+	static __thread uint8_t bufs[256][DNS_NAME_MAXLEN];
+	static __thread unsigned i;
 	uint8_t *b = bufs[i++ & 255];
 	int rc = dns_name_from_str(b, s, strlen(s), NULL);
 	assert_true(rc > 0);
@@ -1244,6 +1245,44 @@ static void test_concurrent(void **state)
 	assert_int_equal(entries, 2 * n);
 }
 
+/* Threads of one process share one struct store (MDB_NOTLS). */
+struct thr {
+	struct store *s;
+	uint8_t third;
+	int rc;
+};
+
+static void *thr_main(void *arg)
+{
+	struct thr *t = arg;
+	char actor[32];
+	snprintf(actor, sizeof(actor), "thread-%u", t->third);
+	t->rc = commit_hosts(t->s, actor, t->third, 50);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	pthread_t th[3];
+	struct thr t[3];
+	make_zone(f->s, SOA_EX);
+	for (int i = 0; i < 3; i++) {
+		t[i] = (struct thr){ .s = f->s, .third = (uint8_t)(10 + i) };
+		assert_int_equal(pthread_create(&th[i], NULL, thr_main, &t[i]), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(t[i].rc, 0);
+	}
+	struct store_zone_info zi;
+	assert_int_equal(store_zone_get(f->s, N("example.com."), true, &zi, &e), DDI_EOK);
+	assert_int_equal(zi.nrrsets, 3 + 150);
+	assert_int_equal(zi.serial, 100 + 150);
+	assert_int_equal(last_seq(f->s), 151);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Scale: 1M records in, index built (timed; DDI_STORE_BIG=N to change N)   */
 /* ------------------------------------------------------------------------ */
@@ -1340,6 +1379,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
