@@ -9,7 +9,7 @@ CTL="$BUILD/ddictl"
 T=$(mktemp -d /tmp/ddictl-db.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 DB="$T/db"
-ME="unix:$(id -un)"
+ME="unix:$(id -un 2>/dev/null || echo "uid=$(id -u)")"
 
 passed=0
 failed=0
