@@ -17,6 +17,12 @@
 #include "dns/name.h"
 #include "index/snapshot.h"
 
+/*
+ * White-box: the test is built with snapshot.c itself (the library's copy
+ * is then not linked), to reach the writer's stamp and test its wrap.
+ */
+#include "index/snapshot.c"
+
 #define T_A 1
 #define T_NS 2
 #define T_TXT 16
@@ -562,9 +568,8 @@ static void model_check(const struct idx_version *v, const struct model *m)
 	assert_int_equal(idx_addr_count(v, 4, p24, 24), used);
 }
 
-static void test_model(void **state)
+static void model_run(bool wrap)
 {
-	(void)state;
 	enum { TXNS = 400, KEEP = 3 };
 	uint64_t rng = 0x1234567;
 	struct model pub = { 0 }, old_m[KEEP];
@@ -581,6 +586,8 @@ static void test_model(void **state)
 	rcu_thread_online();
 	for (int x = 0; x < TXNS; x++) {
 		struct model m = pub;
+		if (wrap && x == TXNS / 2)
+			ix->trie_stamp = TRIE_STAMP_MAX - 3;   /* branches stamped 1..200 live on */
 		t = idx_txn_begin(ix);
 		int nops = 1 + (int)((rng = rng * 6364136223846793005ULL + 1442695040888963407ULL) >> 60);
 		for (int op = 0; op < nops; op++) {
@@ -656,9 +663,63 @@ static void test_model(void **state)
 		}
 	}
 	assert_true(commits > 300);
+	if (wrap)
+		assert_true(ix->trie_stamp < (uint64_t)TXNS);   /* it wrapped */
 	rcu_thread_offline();
 	idx_free(ix);
 	teardown_thread();
+}
+
+static void test_model(void **state)
+{
+	(void)state;
+	model_run(false);
+}
+
+/*
+ * Trie stamps wrap after 2^36 transactions. Version 1's branches carry
+ * stamp 1; after the wrap the next txn has stamp 1 again and must still
+ * copy them (trie_stamp_reset), or version 1 would change under a reader.
+ */
+static void test_stamp_wrap(void **state)
+{
+	(void)state;
+	setup_thread();
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	char name[64];
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), 0);
+	for (int k = 0; k < 50; k++) {
+		snprintf(name, sizeof(name), "h%d.example.com", k);
+		assert_int_equal(set_txt(t, name, "x"), 0);
+	}
+	assert_int_equal(idx_txn_commit(t, 1), 0);
+	assert_int_equal(ix->trie_stamp, 1);
+	ix->trie_stamp = TRIE_STAMP_MAX;
+	rcu_thread_online();
+	const struct idx_version *v1 = idx_acquire(ix);
+	t = idx_txn_begin(ix);
+	assert_int_equal(t->tc.stamp, 1);
+	for (int k = 0; k < 50; k += 2) {
+		snprintf(name, sizeof(name), "h%d.example.com", k);
+		assert_int_equal(del_rrset(t, name, T_TXT), 0);
+	}
+	assert_int_equal(idx_txn_commit(t, 2), 0);
+	for (int k = 0; k < 50; k++) {
+		snprintf(name, sizeof(name), "h%d.example.com", k);
+		assert_non_null(find(v1, name));
+		assert_int_equal(find(idx_acquire(ix), name) != NULL, k % 2 == 1);
+	}
+	rcu_thread_offline();
+	idx_free(ix);
+	teardown_thread();
+}
+
+/* Trie stamps wrap after 2^36 transactions: jump to just before, halfway. */
+static void test_model_stamp_wrap(void **state)
+{
+	(void)state;
+	model_run(true);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -872,6 +933,8 @@ int main(void)
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_cow_versions),
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_model_stamp_wrap),
+		cmocka_unit_test(test_stamp_wrap),
 		cmocka_unit_test(test_reader_stress),
 		cmocka_unit_test(test_bulk),
 	};
