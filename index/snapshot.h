@@ -49,7 +49,7 @@
  *       ix any more.
  */
 
-/* Create an empty index (version 0 published, no names). */
+/* Create an empty index (version 0 published, no names). NULL: no memory. */
 struct idx *idx_new(void);
 
 /* Free the index and its current version. No reader may use it any more. */
@@ -60,26 +60,50 @@ const struct idx_version *idx_acquire(struct idx *ix);
 
 struct idx_txn;
 
+/* Start version N+1 (W1). NULL when a transaction is open or no memory. */
 struct idx_txn *idx_txn_begin(struct idx *ix);
 
-/* Mark `apex` (wire name) as the apex of a zone we serve. */
+/*
+ * Mark `apex` (wire name) as the apex of a zone we serve: an existing node
+ * gets the APEX flag (DELEG/ENT dropped), else an APEX node with no RRsets
+ * is made. Names between an enclosing zone's apex and this one, and
+ * between this apex and deeper zones already served, become ENTs.
+ * DDI_EEXIST if it is an apex already; name errors of dns_name_check.
+ */
 int idx_txn_zone_add(struct idx_txn *t, const uint8_t *apex);
 
-/* Remove a zone: every name at or below apex that is not inside a deeper zone. */
+/*
+ * Remove a zone: every name at or below apex that is not inside a deeper
+ * zone, with its addresses; the apex stays as an ENT only if an enclosing
+ * zone is served and deeper zones remain below it. DDI_ENOZONE if apex is
+ * not a zone apex.
+ */
 int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex);
 
 /*
  * Replace the RRset (owner, type) with `count` RRs whose rdata are given as
  * a flat buffer of [rdlen(2, network order) rdata] items; count 0 deletes
  * the RRset. Keeps empty non-terminals, the DELEG flag and the address
- * trees (A/AAAA rdata) consistent. Rdata must already be validated.
+ * trees (A/AAAA rdata) consistent. Rdata must already be validated
+ * (dns/rdata.h); the index checks only the framing. The RRs are class IN.
+ * A node keeps the spelling of the owner it was created with.
+ * Errors: DDI_EOUTZONE (owner under no zone of idx_txn_zone_add),
+ * DDI_ERDATA (items do not fill rdatas_len exactly, A not 4 bytes, AAAA not
+ * 16, type 0, OPT or a meta type 128-255), DDI_ETTL (> 2^31-1, RFC 2181 8),
+ * DDI_EINVAL, name errors of dns_name_check; DDI_ELIMIT (over 1024 RRsets
+ * at a name, over 65535 owners of an address), DDI_ENOMEM: abort then.
  */
 int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, uint32_t ttl,
                       uint16_t count, const uint8_t *rdatas, size_t rdatas_len);
 
-/* Publish; `seq` is the journal sequence the new version reflects. */
+/*
+ * Publish (W3); `seq` is the journal sequence the new version reflects.
+ * Always DDI_EOK; t is freed. Without memory for the garbage batch it waits
+ * for a grace period (synchronize_rcu) and frees the garbage itself.
+ */
 int idx_txn_commit(struct idx_txn *t, uint64_t seq);
 
+/* Drop version N+1 (W3'); t is freed. */
 void idx_txn_abort(struct idx_txn *t);
 
 /* The version the transaction is building (for reads inside the writer). */
