@@ -706,6 +706,8 @@ int idx_txn_zone_add(struct idx_txn *t, const uint8_t *apex)
 	const struct idx_node *old = trie_get(&t->v->names, r.key, r.keylen);
 	if (old != NULL && (old->flags & IDX_NODE_APEX))
 		return DDI_EEXIST;
+	if (old != NULL)
+		r.wire = idx_node_owner(old);
 	int outer = find_apex(t->v, &r, r.nlabels - 1);
 
 	/* Deeper zones already served become descendants: note them first. */
@@ -744,6 +746,7 @@ int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
 	const struct idx_node *top = trie_get(&t->v->names, r.key, r.keylen);
 	if (top == NULL || !(top->flags & IDX_NODE_APEX))
 		return DDI_ENOZONE;
+	r.wire = idx_node_owner(top);
 
 	/* Keys and nodes stay valid while we delete: replaced blocks are only
 	 * put on the garbage list, freed after the commit. */

@@ -160,6 +160,7 @@ static void test_node_layout(void **state)
 	assert_non_null(apex);
 	assert_int_equal(apex->flags, IDX_NODE_APEX);
 	assert_int_equal(apex->nrrsets, 0);
+	assert_memory_equal(idx_node_owner(apex), W("Example.COM"), 13);
 	rcu_thread_offline();
 	idx_free(ix);
 	teardown_thread();
