@@ -9,6 +9,7 @@
 
 _Static_assert(sizeof(struct idx_node) == 8, "node header");
 _Static_assert(sizeof(struct idx_rrset) == 16, "rrset entry");
+_Static_assert(_Alignof(struct idx_node) == 4, "node alignment");
 
 static inline void put16(uint8_t *p, uint16_t v)
 {
@@ -79,7 +80,9 @@ int node_build(struct idx_node **out, const struct trie_key **keyout, const uint
 	if (nrr > NODE_MAX_RRSETS || keylen > TRIE_KEY_MAXLEN || newlen > UINT32_MAX)
 		return DDI_ELIMIT;
 
-	size_t keyblk = (sizeof(struct trie_key) + keylen + 7) & ~(size_t)7;
+	/* The node needs only its own alignment (4): every byte counts here. */
+	const size_t al = _Alignof(struct idx_node);
+	size_t keyblk = (sizeof(struct trie_key) + keylen + al - 1) & ~(al - 1);
 	size_t owner_off = sizeof(struct idx_node) + nrr * sizeof(struct idx_rrset);
 	size_t nodelen = owner_off + ownerlen + blobs;
 	if (nodelen > UINT32_MAX)

@@ -11,7 +11,7 @@
 /*
  * A node block is one malloc():
  *
- *   struct trie_key (2) + key bytes | pad to 8 | struct idx_node (8)
+ *   struct trie_key (2) + key bytes | pad to 4 | struct idx_node (8)
  *   | rrsets[nrrsets] (16 each) | owner wire name | RR blobs
  *
  * The trie leaf points at the key (the block's start) and at the node, so
