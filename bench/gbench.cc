@@ -31,6 +31,15 @@ void gb_register(const char *name, gb_fn fn, void *arg, int64_t range)
 	benchmark::RegisterBenchmark(name, trampoline, entry{fn, arg, range});
 }
 
+void gb_register_unit(const char *name, gb_fn fn, void *arg, int64_t range, char unit)
+{
+	benchmark::TimeUnit u = unit == 'u' ? benchmark::kMicrosecond
+	                        : unit == 'm' ? benchmark::kMillisecond
+	                        : unit == 's' ? benchmark::kSecond
+	                                      : benchmark::kNanosecond;
+	benchmark::RegisterBenchmark(name, trampoline, entry{fn, arg, range})->Unit(u);
+}
+
 bool gb_next(struct gb_state *st)
 {
 	return st->st->KeepRunning();
@@ -39,6 +48,11 @@ bool gb_next(struct gb_state *st)
 int64_t gb_range(const struct gb_state *st)
 {
 	return st->range;
+}
+
+int64_t gb_iterations(const struct gb_state *st)
+{
+	return static_cast<int64_t>(st->st->iterations());
 }
 
 void gb_pause(struct gb_state *st)

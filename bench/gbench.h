@@ -20,11 +20,17 @@ typedef void (*gb_fn)(struct gb_state *st, void *arg);
  */
 void gb_register(const char *name, gb_fn fn, void *arg, int64_t range);
 
+/* The same, reported in another time unit: 'n' (default), 'u', 'm' or 's'. */
+void gb_register_unit(const char *name, gb_fn fn, void *arg, int64_t range, char unit);
+
 /* The inner loop: `while (gb_next(st)) { ... }`. */
 bool gb_next(struct gb_state *st);
 
 /* The argument given at registration. */
 int64_t gb_range(const struct gb_state *st);
+
+/* Iterations run so far (all of them once the loop has ended). */
+int64_t gb_iterations(const struct gb_state *st);
 
 /* Exclude setup work inside the loop from the timing. */
 void gb_pause(struct gb_state *st);
