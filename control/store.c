@@ -2526,11 +2526,11 @@ static bool journal_parse(json_t *e, uint64_t seq, struct store_journal_entry *o
 	return true;
 }
 
-int store_journal_read(struct store *s, uint64_t from_seq, size_t max,
-                       int (*cb)(void *ctx, const struct store_journal_entry *e), void *ctx,
-                       struct store_error *err)
+/* The journal read of store_journal_read, inside the caller's read transaction. */
+static int journal_read_txn(struct store *s, MDB_txn *txn, uint64_t from_seq, size_t max,
+                            int (*cb)(void *ctx, const struct store_journal_entry *e), void *ctx,
+                            struct store_error *err)
 {
-	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	uint8_t kb[8];
@@ -2539,14 +2539,9 @@ int store_journal_read(struct store *s, uint64_t from_seq, size_t max,
 	int cbrc = 0;
 	char *text = NULL;
 	size_t textcap = 0;
-	clearerr_(err);
-	int rc = txn_begin(s, MDB_RDONLY, &txn);
-	if (rc)
-		return mdb_fail(err, rc, "read transaction");
-	if ((rc = mdb_cursor_open(txn, s->journal, &cur)) != 0) {
-		mdb_txn_abort(txn);
+	int rc;
+	if ((rc = mdb_cursor_open(txn, s->journal, &cur)) != 0)
 		return mdb_fail(err, rc, "journal");
-	}
 	put64(kb, from_seq);
 	k.mv_size = 8;
 	k.mv_data = kb;
@@ -2587,7 +2582,6 @@ int store_journal_read(struct store *s, uint64_t from_seq, size_t max,
 			break;
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
 	free(ops);
 	free(text);
 	if (cbrc)
@@ -2597,4 +2591,127 @@ int store_journal_read(struct store *s, uint64_t from_seq, size_t max,
 	if (rc > 0)
 		return mdb_fail(err, rc, "journal");
 	return rc;
+}
+
+int store_journal_read(struct store *s, uint64_t from_seq, size_t max,
+                       int (*cb)(void *ctx, const struct store_journal_entry *e), void *ctx,
+                       struct store_error *err)
+{
+	MDB_txn *txn;
+	clearerr_(err);
+	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	if (rc)
+		return mdb_fail(err, rc, "read transaction");
+	rc = journal_read_txn(s, txn, from_seq, max, cb, ctx, err);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Following the journal                                                    */
+/* ------------------------------------------------------------------------ */
+
+struct follow {
+	struct store *s;
+	MDB_txn *txn;
+	const struct store_follow_ops *ops;
+	void *ctx;
+	struct store_error *err;
+	struct rread r;
+	uint64_t last;
+};
+
+/* One RRset as it is in the follower's transaction; count 0 when absent. */
+static int follow_rrset(struct follow *f, const uint8_t *owner, uint16_t type)
+{
+	uint8_t okey[DNS_KEY_MAXLEN], rk[RKEY_MAX];
+	int oklen = dns_name_to_key(okey, owner);
+	if (oklen <= 0)
+		return seterr(f->err, DDI_ECORRUPT, -1, "journal names an invalid owner");
+	MDB_val k = { rkey_make(rk, okey, (size_t)oklen, type), rk }, v;
+	int rc = mdb_get(f->txn, f->s->rrsets, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return f->ops->rrset(f->ctx, owner, type, 0, 0, NULL, 0);
+	if (rc)
+		return mdb_fail(f->err, rc, "rrsets");
+	if ((rc = rread_entry(&f->r, &k, &v, f->err)) != 0)
+		return rc;
+	return f->ops->rrset(f->ctx, f->r.owner, type, f->r.val.ttl, f->r.val.count,
+	                     f->r.val.rdatas, f->r.val.len);
+}
+
+static int follow_entry(void *ctx, const struct store_journal_entry *e)
+{
+	struct follow *f = ctx;
+	int rc = 0;
+	for (size_t i = 0; i < e->nops && rc == 0; i++) {
+		const struct store_journal_op *o = &e->ops[i];
+		switch (o->op) {
+		case STORE_J_ZONE_ADD:
+		case STORE_J_ZONE_REMOVE:
+		case STORE_J_ZONE_REPLACE: {
+			struct zrec z;
+			uint8_t zk[ZKEY_MAX];
+			size_t zklen = zkey_make(zk, o->zone);
+			rc = zone_read(f->s, f->txn, zk, zklen, &z, f->err);
+			if (rc != 0 && rc != DDI_ENOENT)
+				break;
+			bool exists = rc == 0;
+			if ((rc = f->ops->zone(f->ctx, o->zone, exists)) == 0 && exists)
+				rc = zone_walk_txn(f->s, f->txn, &z, f->ops->rrset, f->ctx, f->err);
+			break;
+		}
+		case STORE_J_SERIAL:
+			rc = follow_rrset(f, o->owner, DNS_T_SOA);
+			break;
+		case STORE_J_RRSET_REPLACE:
+		case STORE_J_RRSET_DELETE:
+		case STORE_J_RR_ADD:
+		case STORE_J_RR_DELETE:
+			rc = o->type ? follow_rrset(f, o->owner, o->type) : 0;
+			break;
+		}
+	}
+	if (rc == 0 && f->ops->entry)
+		rc = f->ops->entry(f->ctx, e);
+	f->last = e->seq;
+	return rc;
+}
+
+int store_follow(struct store *s, uint64_t from_seq, const struct store_follow_ops *ops, void *ctx,
+                 uint64_t *last_seq, struct store_error *err)
+{
+	struct follow f = { .s = s, .ops = ops, .ctx = ctx, .err = err,
+	                    .last = from_seq ? from_seq - 1 : 0 };
+	clearerr_(err);
+	f.r.oklen = SIZE_MAX;
+	int rc = txn_begin(s, MDB_RDONLY, &f.txn);
+	if (rc)
+		return mdb_fail(err, rc, "read transaction");
+	rc = journal_read_txn(s, f.txn, from_seq, 0, follow_entry, &f, err);
+	mdb_txn_abort(f.txn);
+	if (rc < 0 && err && err->code == DDI_EOK)
+		seterr(err, rc, -1, "following the journal: %s", ddi_strerror(rc));
+	if (rc == 0)
+		*last_seq = f.last;
+	return rc;
+}
+
+int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_error *err)
+{
+	clearerr_(err);
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return seterr(err, -errno, -1, "backup directory %s: %s", dir, strerror(errno));
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &st) == 0)
+		return seterr(err, DDI_EEXIST, -1, "backup directory %s already holds a store", dir);
+	/* The copy is one read transaction: its journal seq is the one the copy holds. */
+	if (seq && store_last_seq(s, seq, err) != 0)
+		return err ? err->code : DDI_EIO;
+	int rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
+	if (rc)
+		return mdb_fail(err, rc, "backup (mdb_env_copy2)");
+	return DDI_EOK;
 }

@@ -338,4 +338,44 @@ int store_journal_read(struct store *s, uint64_t from_seq, size_t max,
                        int (*cb)(void *ctx, const struct store_journal_entry *e), void *ctx,
                        struct store_error *err);
 
+/* ------------------------------------------------------------------------ */
+/* Following (the control thread)                                           */
+/* ------------------------------------------------------------------------ */
+
+struct store_follow_ops {
+	/*
+	 * A zone-level entry (zone-add, zone-remove, zone-replace): the zone's
+	 * whole content is replaced. `exists` tells whether the zone is in the
+	 * store in the transaction read; when it is, every RRset of it follows
+	 * through rrset().
+	 */
+	int (*zone)(void *ctx, const uint8_t *apex, bool exists);
+	/* An RRset named by an entry as it is in the transaction read; count 0 when absent. */
+	store_rrset_cb rrset;
+	/* After each entry's RRsets (may be NULL). */
+	int (*entry)(void *ctx, const struct store_journal_entry *e);
+};
+
+/*
+ * In ONE read transaction: every journal entry with seq >= from_seq, in
+ * order, and for each of its ops the data it names as it is in that same
+ * transaction (the RRset, or the whole zone for zone-level ops; "serial"
+ * ops give the apex SOA). So what the callbacks see, applied in order,
+ * is exactly the store's state at the last entry: a committed state, never
+ * half of a commit, even while other processes write. *last_seq is the
+ * last entry's seq (from_seq - 1 when there was none). A callback
+ * returning non-zero stops and is returned. Errors: as store_journal_read.
+ */
+int store_follow(struct store *s, uint64_t from_seq, const struct store_follow_ops *ops, void *ctx,
+                 uint64_t *last_seq, struct store_error *err);
+
+/*
+ * A consistent, compacted copy of the environment into directory `dir`
+ * (created if missing; it must not hold a store yet): mdb_env_copy2 with
+ * MDB_CP_COMPACT, one read transaction, writers are not blocked. *seq (may
+ * be NULL) is the journal seq just before the copy: the copy holds at least
+ * that. Errors: DDI_EEXIST, -errno, LMDB codes as above.
+ */
+int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_error *err);
+
 #endif

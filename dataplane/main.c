@@ -1,11 +1,14 @@
-/* main -- ddiplane: EAL, store, index, ports, taps, TCP server, lcores, clean shutdown */
+/* main -- ddiplane: EAL, store, index, control thread and socket, metrics, ports, taps, TCP, lcores */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include <rte_dev.h>
 #include <rte_eal.h>
@@ -15,8 +18,13 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "control/commands.h"
+#include "control/ctl.h"
+#include "control/ctlsock.h"
+#include "control/metrics.h"
 #include "control/store.h"
 #include "control/tcp.h"
+#include "dataplane/counters.h"
 #include "dataplane/options.h"
 #include "dataplane/tapif.h"
 #include "dataplane/worker.h"
@@ -30,6 +38,148 @@
 #define MBUF_CACHE 256
 
 static struct dp_shared sh;
+
+/* What the control socket and /metrics read about the running daemon. */
+static struct {
+	struct ctl *ctl;
+	struct tcp_server *tcp;
+	const char *db;
+	unsigned nworkers;
+	time_t started;
+} run;
+
+static json_t *counters_json(const struct dp_counters *c)
+{
+	json_t *o = json_object();
+	for (unsigned k = 0; o && k < DP_OUT__COUNT; k++)
+		json_object_set_new(o, dp_outcome_names[k],
+		                    json_integer((json_int_t)__atomic_load_n(&c->v[k], __ATOMIC_RELAXED)));
+	return o;
+}
+
+static bool lcore_used(unsigned l)
+{
+	return l < RTE_MAX_LCORE && rte_lcore_is_enabled(l);
+}
+
+static json_t *hook_status(void *ctx)
+{
+	(void)ctx;
+	struct ctl_stats cs;
+	ctl_get_stats(run.ctl, &cs);
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "version", DDI_VERSION,
+	                 "pid", (json_int_t)getpid(), "uptime", (json_int_t)(time(NULL) - run.started),
+	                 "workers", (json_int_t)run.nworkers, "ports", (json_int_t)sh.nports,
+	                 "generation", (json_int_t)cs.generation, "seq", (json_int_t)cs.published_seq,
+	                 "publishes", (json_int_t)cs.publishes, "db", run.db);
+}
+
+static json_t *hook_stats(void *ctx)
+{
+	(void)ctx;
+	json_t *lc = json_array(), *a;
+	struct dp_counters total;
+	struct tcp_stats ts;
+	struct ctl_stats cs;
+	for (unsigned l = 0; lc && l < DP_MAX_LCORES; l++) {
+		if (!lcore_used(l))
+			continue;
+		json_t *o = counters_json(&dp_counters[l]);
+		if (o) {
+			json_object_set_new(o, "lcore", json_integer(l));
+			json_object_set_new(o, "role", json_string(l == rte_get_main_lcore() ? "control"
+			                                                                      : "worker"));
+		}
+		json_array_append_new(lc, o);
+	}
+	dp_counters_sum(&total);
+	tcp_server_stats(run.tcp, &ts);
+	ctl_get_stats(run.ctl, &cs);
+	a = json_pack("{s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+	              "lcores", lc, "total", counters_json(&total),
+	              "tcp", "accepted", (json_int_t)ts.accepted, "queries", (json_int_t)ts.queries,
+	              "refused_full", (json_int_t)ts.refused_full, "closed_idle",
+	              (json_int_t)ts.closed_idle,
+	              "control", "generation", (json_int_t)cs.generation, "published_seq",
+	              (json_int_t)cs.published_seq, "store_seq", (json_int_t)cs.store_seq,
+	              "publishes", (json_int_t)cs.publishes, "entries", (json_int_t)cs.entries,
+	              "max_batch", (json_int_t)cs.max_batch);
+	return a;
+}
+
+static void hook_shutdown(void *ctx)
+{
+	(void)ctx;
+	sh.quit = true;
+}
+
+/* The dataplane's series for /metrics: one label set per lcore. */
+static void metrics_dataplane(void *ctx, FILE *f)
+{
+	static const struct { enum dp_outcome o; const char *rcode; } rc[] = {
+		{ DP_OUT_NOERROR, "NOERROR" }, { DP_OUT_NODATA, "NOERROR" },
+		{ DP_OUT_REFERRAL, "NOERROR" }, { DP_OUT_NXDOMAIN, "NXDOMAIN" },
+		{ DP_OUT_REFUSED, "REFUSED" }, { DP_OUT_FORMERR, "FORMERR" },
+		{ DP_OUT_NOTIMP, "NOTIMP" }, { DP_OUT_SERVFAIL, "SERVFAIL" },
+		{ DP_OUT_BADVERS, "BADVERS" },
+	};
+	static const enum dp_outcome drops[] = {
+		DP_OUT_NO_ANSWER, DP_OUT_MALF_LENGTH, DP_OUT_MALF_CHECKSUM, DP_OUT_MALF_DNS_HDR,
+		DP_OUT_MALF_PORT, DP_OUT_RING_FULL, DP_OUT_TX_DROP, DP_OUT_EXC_DROP,
+	};
+	(void)ctx;
+	fprintf(f, "# HELP ddiplane_up 1 while ddiplane serves.\n# TYPE ddiplane_up gauge\n"
+	        "ddiplane_up 1\n"
+	        "# HELP ddiplane_uptime_seconds Seconds since ddiplane started.\n"
+	        "# TYPE ddiplane_uptime_seconds gauge\nddiplane_uptime_seconds %lld\n",
+	        (long long)(time(NULL) - run.started));
+	fprintf(f, "# HELP ddiplane_packets_total Packets by lcore and outcome (every outcome of "
+	        "dataplane/counters.h).\n# TYPE ddiplane_packets_total counter\n");
+	for (unsigned l = 0; l < DP_MAX_LCORES; l++)
+		for (unsigned k = 0; lcore_used(l) && k < DP_OUT__COUNT; k++)
+			fprintf(f, "ddiplane_packets_total{lcore=\"%u\",outcome=\"%s\"} %llu\n", l,
+			        dp_outcome_names[k],
+			        (unsigned long long)__atomic_load_n(&dp_counters[l].v[k], __ATOMIC_RELAXED));
+	fprintf(f, "# HELP ddiplane_responses_total UDP responses by lcore and rcode.\n"
+	        "# TYPE ddiplane_responses_total counter\n");
+	static const char *const rcodes[] = { "NOERROR", "NXDOMAIN", "REFUSED", "FORMERR", "NOTIMP",
+	                                      "SERVFAIL", "BADVERS" };
+	for (unsigned l = 0; l < DP_MAX_LCORES; l++) {
+		for (unsigned r = 0; lcore_used(l) && r < sizeof(rcodes) / sizeof(rcodes[0]); r++) {
+			unsigned long long n = 0;
+			for (unsigned k = 0; k < sizeof(rc) / sizeof(rc[0]); k++)
+				if (strcmp(rc[k].rcode, rcodes[r]) == 0)
+					n += __atomic_load_n(&dp_counters[l].v[rc[k].o], __ATOMIC_RELAXED);
+			fprintf(f, "ddiplane_responses_total{lcore=\"%u\",rcode=\"%s\"} %llu\n", l,
+			        rcodes[r], n);
+		}
+	}
+	fprintf(f, "# HELP ddiplane_queries_total DNS queries answered or refused by lcore "
+	        "(every rcode, TC included).\n# TYPE ddiplane_queries_total counter\n");
+	for (unsigned l = 0; l < DP_MAX_LCORES; l++) {
+		if (!lcore_used(l))
+			continue;
+		unsigned long long n = 0;
+		for (unsigned k = 0; k < sizeof(rc) / sizeof(rc[0]); k++)
+			n += __atomic_load_n(&dp_counters[l].v[rc[k].o], __ATOMIC_RELAXED);
+		fprintf(f, "ddiplane_queries_total{lcore=\"%u\"} %llu\n", l, n);
+	}
+	fprintf(f, "# HELP ddiplane_drops_total Packets dropped by lcore and reason.\n"
+	        "# TYPE ddiplane_drops_total counter\n");
+	for (unsigned l = 0; l < DP_MAX_LCORES; l++)
+		for (unsigned k = 0; lcore_used(l) && k < sizeof(drops) / sizeof(drops[0]); k++)
+			fprintf(f, "ddiplane_drops_total{lcore=\"%u\",reason=\"%s\"} %llu\n", l,
+			        dp_outcome_names[drops[k]],
+			        (unsigned long long)__atomic_load_n(&dp_counters[l].v[drops[k]],
+			                                            __ATOMIC_RELAXED));
+	struct tcp_stats ts;
+	tcp_server_stats(run.tcp, &ts);
+	fprintf(f, "# HELP ddiplane_tcp_queries_total DNS messages answered over TCP.\n"
+	        "# TYPE ddiplane_tcp_queries_total counter\nddiplane_tcp_queries_total %llu\n"
+	        "# HELP ddiplane_tcp_connections_total TCP connections accepted.\n"
+	        "# TYPE ddiplane_tcp_connections_total counter\nddiplane_tcp_connections_total %llu\n",
+	        (unsigned long long)ts.queries, (unsigned long long)ts.accepted);
+}
 
 static void on_signal(int sig)
 {
@@ -375,6 +525,48 @@ int main(int argc, char **argv)
 		goto out_ring;
 	}
 
+	/* The control thread (single index writer), the control socket, /metrics. */
+	struct ctl_conf cc = { .store = st, .idx = ix, .poll_us = o.poll_us };
+	struct ctl *ctl = NULL;
+	struct ctl_access *access = NULL;
+	struct ctlsock *csock = NULL;
+	struct metrics *mx = NULL;
+	int crc;
+	if ((crc = ctl_start(&ctl, &cc)) < 0) {
+		fprintf(stderr, "ddiplane: cannot start the control thread: %s\n", ddi_strerror(crc));
+		goto out_tcp;
+	}
+	run.ctl = ctl;
+	run.tcp = tcp;
+	run.db = o.db;
+	run.nworkers = nworkers;
+	run.started = time(NULL);
+	if (ctl_access_load(&access, o.access, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ddiplane: %s\n", err);
+		goto out_ctl;
+	}
+	static const struct cmd_hooks hooks = {
+		.status = hook_status, .stats = hook_stats, .shutdown = hook_shutdown,
+	};
+	struct ctlsock_conf sc = { .path = o.control, .store = st, .ctl = ctl, .hooks = &hooks,
+	                           .access = access };
+	if (ctlsock_start(&csock, &sc, err, sizeof(err)) < 0) {
+		if (o.control_given) {
+			fprintf(stderr, "ddiplane: %s\n", err);
+			goto out_ctl;
+		}
+		fprintf(stderr, "ddiplane: warning: %s: running without a control socket (give "
+		        "--control PATH)\n", err);
+		csock = NULL;
+	}
+	if (o.metrics) {
+		struct metrics_conf mc = { .listen = o.metrics, .write = metrics_dataplane, .ctl = ctl };
+		if (metrics_start(&mx, &mc, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ddiplane: %s\n", err);
+			goto out_ctl;
+		}
+	}
+
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -387,8 +579,9 @@ int main(int argc, char **argv)
 		rte_eal_remote_launch(dp_worker_main, &workers[w], lcore);
 		w++;
 	}
-	printf("ddiplane: ready: %u worker(s), %u port(s), UDP size %u, control socket %s "
-	       "(not served yet)\n", nworkers, sh.nports, udp_max, o.control);
+	printf("ddiplane: ready: %u worker(s), %u port(s), UDP size %u, control socket %s%s%s\n",
+	       nworkers, sh.nports, udp_max, csock ? o.control : "(none)",
+	       mx ? ", metrics http://" : "", mx ? o.metrics : "");
 
 	dp_control_loop(&sh);
 
@@ -396,6 +589,12 @@ int main(int argc, char **argv)
 	rte_eal_mp_wait_lcore();
 	status = 0;
 
+out_ctl:
+	metrics_stop(mx);
+	ctlsock_stop(csock);
+	ctl_stop(ctl);
+	ctl_access_free(access);
+out_tcp:;
 	struct tcp_stats ts;
 	tcp_server_stats(tcp, &ts);
 	tcp_server_stop(tcp);

@@ -17,7 +17,8 @@ void dp_options_usage(FILE *f, const char *prog)
 "\n"
 "SYNOPSIS\n"
 "    %s [EAL options] -- --address IP[/PLEN] [--address IP[/PLEN] ...]\n"
-"             [--db DIR] [--control PATH] [--nsid STR] [--idle-sleep-us N]\n"
+"             [--db DIR] [--control PATH] [--access FILE] [--metrics IP:PORT]\n"
+"             [--journal-poll-us N] [--nsid STR] [--idle-sleep-us N]\n"
 "             [--tap-name NAME] [--udp-size N] [--help]\n"
 "\n"
 "DESCRIPTION\n"
@@ -59,8 +60,26 @@ void dp_options_usage(FILE *f, const char *prog)
 "        creates from share/). Create or fill one with\n"
 "        \"ddictl --db DIR zone import ORIGIN FILE\".\n"
 "    --control PATH\n"
-"        The control socket for ddictl (default: %s). Accepted;\n"
-"        the socket itself is not served yet.\n"
+"        The control socket for ddictl (default: %s), a Unix\n"
+"        stream socket of mode 0660 speaking JSON in the shape of ISC Kea's\n"
+"        control channel (see ddictl --help). When the default cannot be\n"
+"        created ddiplane warns and runs without one; an explicit PATH that\n"
+"        cannot be created is a start error.\n"
+"    --access FILE\n"
+"        Roles of control socket peers, identified by SO_PEERCRED; one rule\n"
+"        per line, first match wins: \"uid:N ROLE\", \"user:NAME ROLE\",\n"
+"        \"gid:N ROLE\", \"group:NAME ROLE\" or \"* ROLE\", ROLE being admin,\n"
+"        read-only or none. Without a rule that matches: uid 0 and\n"
+"        ddiplane's own uid are admin, every other peer read-only.\n"
+"    --metrics IP:PORT\n"
+"        Serve Prometheus metrics at http://IP:PORT/metrics (e.g.\n"
+"        127.0.0.1:9153): packets per lcore and outcome, responses by\n"
+"        rcode, drops by reason, snapshot generation, journal sequence and\n"
+"        lag, publish latency. Off by default.\n"
+"    --journal-poll-us N\n"
+"        How often the control thread looks for commits made by other\n"
+"        processes (ddictl --db) in the store, 100..1000000 us (default\n"
+"        1000). Changes made through the control socket wake it at once.\n"
 "    --nsid STR\n"
 "        Answer EDNS NSID requests (RFC 5001) with STR (at most %d bytes).\n"
 "    --idle-sleep-us N\n"
@@ -141,7 +160,8 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_UDP, OPT_HELP };
+enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_UDP, OPT_HELP,
+       OPT_METRICS, OPT_ACCESS, OPT_POLL };
 
 int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 {
@@ -154,6 +174,9 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 		{ "tap-name", required_argument, NULL, OPT_TAP },
 		{ "udp-size", required_argument, NULL, OPT_UDP },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "access", required_argument, NULL, OPT_ACCESS },
+		{ "journal-poll-us", required_argument, NULL, OPT_POLL },
 		{ NULL, 0, NULL, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -170,7 +193,16 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DB: o->db = optarg; break;
-		case OPT_CONTROL: o->control = optarg; break;
+		case OPT_CONTROL: o->control = optarg; o->control_given = true; break;
+		case OPT_METRICS: o->metrics = optarg; break;
+		case OPT_ACCESS: o->access = optarg; break;
+		case OPT_POLL:
+			if (parse_uint(optarg, 1000000, &v) < 0 || v < 100) {
+				fprintf(err, "ddiplane: --journal-poll-us must be 100..1000000\n");
+				return -1;
+			}
+			o->poll_us = (unsigned)v;
+			break;
 		case OPT_ADDRESS:
 			if (dp_options_add_address(o, optarg) < 0) {
 				fprintf(err, "ddiplane: bad --address '%s': give an IPv4 or IPv6 unicast "

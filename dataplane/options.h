@@ -16,7 +16,11 @@
 
 struct dp_options {
 	const char *db;            /* LMDB environment directory */
-	const char *control;       /* control socket path (not opened yet) */
+	const char *control;       /* control socket path */
+	bool control_given;        /* --control given: failing to open it is fatal */
+	const char *metrics;       /* --metrics IP:PORT, NULL: no HTTP /metrics */
+	const char *access;        /* --access FILE: control socket roles, NULL: defaults */
+	unsigned poll_us;          /* --journal-poll-us: how often LMDB is polled for commits */
 	struct dp_service svc;     /* service addresses */
 	uint8_t plen4[DP_MAX_ADDRS], plen6[DP_MAX_ADDRS];  /* prefix lengths for the tap */
 	const char *nsid;          /* RFC 5001 NSID, NULL for none */

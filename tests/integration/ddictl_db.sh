@@ -169,7 +169,7 @@ check "missing argument exits 2" [ "$rc" -eq 2 ]
 run "$CTL" zone list
 check "no --db exits 2" [ "$rc" -eq 2 ]
 run "$CTL" -s "$T/ctl.sock" zone list
-check "-s says use --db" bash -c "[ $rc -eq 1 ] && grep -q 'control socket not supported yet, use --db' '$T/err'"
+check "-s without a server exits 1 naming the socket" bash -c "[ $rc -eq 1 ] && grep -q 'cannot connect to $T/ctl.sock' '$T/err'"
 run "$CTL" --db "$T/nothing" zone list
 check "missing store exits 1" [ "$rc" -eq 1 ]
 run "$CTL" zone import --help

@@ -1,0 +1,82 @@
+/* commands -- the control commands (JSON in, JSON out), shared by the control socket and ddictl --db */
+#ifndef DDI_CONTROL_COMMANDS_H
+#define DDI_CONTROL_COMMANDS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+/*
+ * A request is {"command": "record-add", "arguments": {...}} and its reply
+ * {"result": R, "text": "...", "arguments": {...}}, the shape of ISC Kea's
+ * control channel. R is one of enum cmd_result. Every change is one
+ * store_commit (one LMDB write transaction with its journal entry); the
+ * reply of a change carries "seq", its journal sequence, and is made only
+ * after the commit returned.
+ *
+ * Commands (arguments in brackets are optional):
+ *   list-commands                         every command and the role it needs
+ *   status                                version, uptime, workers, generation, seq (server)
+ *   stats                                 per-lcore and total counters (server)
+ *   zone-list                             zones with serial and sizes
+ *   zone-add      zone [soa] [ns[]] [ttl] create a zone with SOA (and NS)
+ *   zone-remove   zone                    delete a zone and its names
+ *   zone-import   zone text [filename]    replace the zone with a master file's text
+ *   zone-export   zone                    the zone as records and as master-file text
+ *   record-add    name ttl type rdata     add one record (rdata: text or array of tokens)
+ *   record-delete name [type [rdata]]     delete a name, an RRset or one record
+ *   record-replace name ttl type rdata|rdatas[]   replace an RRset
+ *   record-get    name [type]             the records of a name
+ *   record-list   zone [type] [name]      the zone's records; name: only owners ending so
+ *   changes       changes[]               several add/delete/replace in ONE commit
+ *   journal       [since] [limit] [actor] [zone] [name]
+ *   backup        dir                     consistent compacted copy of the store
+ *   shutdown                              stop the server (server)
+ */
+
+enum cmd_result {
+	CMD_OK = 0,            /* done */
+	CMD_ERROR = 1,         /* failed: "text" says why; nothing was changed */
+	CMD_UNSUPPORTED = 2,   /* unknown command, or not available here */
+	CMD_EMPTY = 3,         /* done, nothing found */
+};
+
+enum cmd_role {
+	CMD_ROLE_NONE = 0,     /* may do nothing */
+	CMD_ROLE_READ = 1,     /* read-only: status, stats, lists, exports, journal */
+	CMD_ROLE_ADMIN = 2,    /* everything */
+};
+
+struct store;
+
+/* What only a running server knows; NULL members answer CMD_UNSUPPORTED. */
+struct cmd_hooks {
+	void *ctx;
+	json_t *(*status)(void *ctx);          /* new reference: the "arguments" of status */
+	json_t *(*stats)(void *ctx);           /* new reference: the "arguments" of stats */
+	void (*shutdown)(void *ctx);
+};
+
+struct cmd_ctx {
+	struct store *store;
+	const char *actor;           /* journal actor: "unix:alice", "uid:1000" */
+	enum cmd_role role;
+	const struct cmd_hooks *hooks;   /* NULL: ddictl --db */
+};
+
+/*
+ * Execute `request` (any JSON value: what is not a well-formed request
+ * gets CMD_ERROR with the reason). Returns a new reply object (NULL only
+ * when out of memory). *seq (may be NULL) is the journal seq of the commit
+ * made, 0 when none.
+ */
+json_t *cmd_exec(const struct cmd_ctx *ctx, const json_t *request, uint64_t *seq);
+
+/* A reply object {"result": r, "text": text} with optional arguments (stolen). */
+json_t *cmd_reply(enum cmd_result r, json_t *arguments, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The role a command needs; CMD_ROLE_NONE for an unknown command. */
+enum cmd_role cmd_role_needed(const char *command);
+
+#endif
