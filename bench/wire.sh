@@ -70,7 +70,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ "$QUICK" = 1 ]; then
-	NAMES=100000; DURATION=3; LOADS="20000 100000 max"
+	NAMES=50000; DURATION=2; LOADS="20000 100000 max"
 fi
 case "$NAMES$DURATION" in *[!0-9]*) echo "wire.sh: --names and --duration take integers" >&2; exit 2 ;; esac
 for l in $LOADS; do
@@ -142,10 +142,11 @@ setup_net() {
 	ip netns exec $NS_C ethtool -K $IF_C tx off >/dev/null || return 1
 	# A veth hands a frame to its peer on the CPU that sent it. RPS puts each
 	# side's receive processing on its own side's core: replies on the
-	# generator's, queries on the server's (for kernel servers; XDP and packet
-	# sockets see frames before RPS). Without it a busy-polling server's core
-	# also carries the client's receive work, through ksoftirqd, and every
-	# reply waits for a scheduler tick.
+	# generator's, queries on the server's, where the kernel delivers them to
+	# a UDP socket, a packet socket (net_af_packet) or generic XDP. Native
+	# veth XDP (knotd XDP, net_af_xdp when it attaches natively) runs before
+	# RPS, on the sender's core. Without RPS a busy-polling server's core also
+	# carries the client's receive work, through ksoftirqd.
 	ip netns exec $NS_C sh -c "echo $(printf %x $((1 << GEN_CPU))) > /sys/class/net/$IF_C/queues/rx-0/rps_cpus" || return 1
 	ip netns exec $NS_S sh -c "echo $(printf %x $((1 << SRV_CPU))) > /sys/class/net/$IF_S/queues/rx-0/rps_cpus" || return 1
 	ip -n $NS_S link set $IF_S up && ip -n $NS_C link set $IF_C up || return 1
@@ -236,7 +237,7 @@ start_ddiplane() { # DATADIR TAG VDEV
 	du -sk "$db" | awk '{print $1}' > "$WORK/$tag.db_kb"
 	srv_addr off
 	T_START=$(date +%s%N)
-	ip netns exec $NS_S nice -n "$NICE" "$DDIPLANE" -l $GEN_CPU,$SRV_CPU --no-huge -m 1024 --no-shconf --no-pci \
+	ip netns exec $NS_S "$DDIPLANE" -l $GEN_CPU,$SRV_CPU --no-huge -m 1024 --no-shconf --no-pci \
 		--file-prefix "ddiwire$$" --vdev "$vdev" -- \
 		--db "$db" --control "$WORK/$tag.sock" --address $SRV4/24 --address $SRV6/64 \
 		--idle-sleep-us "$DDI_IDLE_SLEEP_US" > "$WORK/$tag.log" 2>&1 &
@@ -279,7 +280,7 @@ start_knot() { # DATADIR TAG xdp|udp
 	} > "$d/knot.conf"
 	srv_addr on
 	T_START=$(date +%s%N)
-	ip netns exec $NS_S nice -n "$NICE" taskset -c $SRV_CPU knotd -c "$d/knot.conf" > "$WORK/$tag.log" 2>&1 &
+	ip netns exec $NS_S taskset -c $SRV_CPU knotd -c "$d/knot.conf" > "$WORK/$tag.log" 2>&1 &
 	SPID=$!
 	PIDS+=("$SPID")
 }
@@ -303,6 +304,12 @@ start_nsd() { # DATADIR TAG
 		echo "    zonelistfile: \"$d/zone.list\""
 		echo "    logfile: \"$d/nsd.log\""
 		echo "    verbosity: 1"
+		# Debian's NSD limits responses per source /24 (RRL, 200 q/s):
+		# off, as Knot and ddiplane have none by default. Minimal
+		# responses (no NS in authority on positive answers) as the others.
+		echo "    rrl-ratelimit: 0"
+		echo "    rrl-whitelist-ratelimit: 0"
+		echo "    minimal-responses: yes"
 		echo "remote-control:"
 		echo "    control-enable: no"
 		while read -r o f; do
@@ -313,7 +320,7 @@ start_nsd() { # DATADIR TAG
 	} > "$d/nsd.conf"
 	srv_addr on
 	T_START=$(date +%s%N)
-	ip netns exec $NS_S nice -n "$NICE" taskset -c $SRV_CPU nsd -d -c "$d/nsd.conf" > "$WORK/$tag.log" 2>&1 &
+	ip netns exec $NS_S taskset -c $SRV_CPU nsd -d -c "$d/nsd.conf" > "$WORK/$tag.log" 2>&1 &
 	SPID=$!
 	PIDS+=("$SPID")
 }
@@ -363,13 +370,34 @@ mem_kb() {
 	echo "$total"
 }
 
+# bench_mode NAME: once the server answers (start-up measured at the default
+# priority, as an operator starts it), give every thread of it niceness
+# $NICE so that other work on the machine does not take its core, and pin
+# the client's neighbour entry so ARP is not part of any run.
+# ddiplane's main lcore (the control lcore, thread id = pid) shares the
+# generator's core and, with --idle-sleep-us 0, polls without sleeping: it
+# goes to SCHED_IDLE instead, leaving that core to the generator.
+bench_mode() {
+	local p t mac
+	for p in $SPID $(pgrep -P "$SPID"); do
+		for t in /proc/"$p"/task/*; do
+			renice -n "$NICE" -p "${t##*/}" >/dev/null 2>&1
+		done
+	done
+	case "$1" in ddiplane-*)
+		chrt -i -p 0 "$SPID" >/dev/null 2>&1 || log "$1: chrt -i on the control lcore failed" ;;
+	esac
+	mac=$(ip -n $NS_C neigh show $SRV4 dev $IF_C | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}')
+	[ -n "$mac" ] && ip -n $NS_C neigh replace $SRV4 lladdr "$mac" dev $IF_C nud permanent
+}
+
 stop_server() {
 	stop_pid "$SPID"
 	xdp_off
 }
 
 # ---- generators -----------------------------------------------------------
-# Each prints one line: "sent_per_s replies_per_s loss_pct avg_ms sd_ms p99_ms".
+# Each prints one line: "sent/s replies/s loss% avg_ms sd_ms p99_ms reply_bytes".
 
 run_dnsperf() { # LOAD OUTFILE
 	local q=() v=() load=$1 out=$2
@@ -386,16 +414,17 @@ run_dnsperf() { # LOAD OUTFILE
 		/Run time \(s\):/ { rt = $4 }
 		/Average Latency \(s\):/ { savg = $4 }
 		/Latency StdDev \(s\):/ { ssd = $4 }
+		/Average packet size:/ { rsz = $NF }
 		END {
-			if (sent == "" || rt == "" || rt == 0) { print "- - - - - -"; exit }
+			if (sent == "" || rt == "" || rt == 0) { print "- - - - - - -"; exit }
 			m = 0
 			printf "%.0f %.0f %.2f %.3f %.3f ", sent / rt, done / rt, sent ? 100 * lost / sent : 0, 1000 * savg, 1000 * ssd
-			if (n == 0) { print "-"; exit }
+			if (n == 0) { print "- " rsz; exit }
 			# p99 by sorting (asort is gawk-only): counting on a 1 us grid.
 			for (i = 0; i < n; i++) { b = int(lat[i] * 1e6); c[b]++; if (b > m) m = b }
 			want = 0.99 * n; acc = 0
 			for (b = 0; b <= m; b++) { acc += c[b]; if (acc >= want) break }
-			printf "%.3f\n", b / 1000
+			printf "%.3f %s\n", b / 1000, rsz
 		}' "$out"
 }
 
@@ -414,10 +443,11 @@ run_kxdpgun() { # LOAD OUTFILE
 		/^total queries:/ { q = $3; qp = $4 }
 		/^total replies:/ { r = $3; rp = $4 }
 		/^duration:/ { d = $2 }
+		/^average DNS reply size:/ { rsz = $5 }
 		END {
 			gsub(/\(/, "", qp); gsub(/\(/, "", rp)
-			if (q == "" || d == "" || d == 0) { print "- - - - - -"; exit }
-			printf "%.0f %.0f %.2f - - -\n", q / d, r / d, q ? 100 * (q - r) / q : 0
+			if (q == "" || d == "" || d == 0) { print "- - - - - - -"; exit }
+			printf "%.0f %.0f %.2f - - - %s\n", q / d, r / d, q ? 100 * (q - r) / q : 0, rsz == "" ? "-" : rsz
 		}' "$out"
 }
 
@@ -426,13 +456,14 @@ run_kxdpgun() { # LOAD OUTFILE
 TABLE=$WORK/table.md
 MEMTAB=$WORK/mem.md
 T_BEGIN=$(date +%s)
+LOAD_BEGIN=$(cut -d' ' -f1-3 /proc/loadavg)
 
 setup_net || { echo "wire.sh: could not set up namespaces" >&2; exit 1; }
 gen_data || { echo "wire.sh: zone generation failed" >&2; exit 1; }
 
 {
-	echo "| server | generator | offered q/s | sent q/s | replies/s | loss % | latency avg ms | latency sd ms | latency p99 ms |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| server | generator | offered q/s | sent q/s | replies/s | loss % | latency avg ms | latency sd ms | latency p99 ms | reply B |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 } > "$TABLE"
 {
 	echo "| server | records | PSS empty zone MiB | PSS loaded MiB | bytes/record | start to first answer ms | notes |"
@@ -459,20 +490,13 @@ for srv in $SERVERS; do
 		log "$srv: not available: $why"
 		stop_server
 		for g in $GENS; do
-			echo "| $srv | $g | not available: $why | | | | | | |" >> "$TABLE"
+			echo "| $srv | $g | not available: $why | | | | | | | |" >> "$TABLE"
 		done
 		echo "| $srv | $RECORDS | | | | | not available: $why |" >> "$MEMTAB"
 		continue
 	fi
-	case "$srv" in ddiplane-*)
-		# ddiplane's main lcore (the control lcore, thread id = pid) shares
-		# the generator's core and, with --idle-sleep-us 0, polls without
-		# sleeping: SCHED_IDLE leaves that core to the generator. Done once
-		# the server answers, so the worker lcores (created by EAL init)
-		# keep their policy.
-		chrt -i -p 0 "$SPID" >/dev/null 2>&1 || log "$srv: chrt -i on the control lcore failed"
-		note="control lcore on CPU $GEN_CPU at SCHED_IDLE; "
-	esac
+	bench_mode "$srv"
+	case "$srv" in ddiplane-*) note="control lcore on CPU $GEN_CPU at SCHED_IDLE; " ;; esac
 	sleep 1
 	full_kb=$(mem_kb "$SPID")
 	if [ -s "$WORK/$srv.import_ms" ]; then
@@ -488,7 +512,7 @@ for srv in $SERVERS; do
 	for g in $GENS; do
 		for load in $LOADS; do
 			if ! kill -0 "$SPID" 2>/dev/null; then
-				echo "| $srv | $g | $load | server died | | | | | |" >> "$TABLE"
+				echo "| $srv | $g | $load | server died | | | | | | |" >> "$TABLE"
 				continue
 			fi
 			out=$WORK/$srv.$g.$load.out
@@ -497,12 +521,12 @@ for srv in $SERVERS; do
 			kxdpgun) r=$(run_kxdpgun "$load" "$out") ;;
 			*) log "unknown generator $g"; continue ;;
 			esac
-			read -r sent rep loss avg sd p99 <<< "$r"
+			read -r sent rep loss avg sd p99 rsz <<< "$r"
 			if [ "$sent" = - ]; then
 				why=$(grep -iE 'error|fail|cannot|unable' "$out" | head -n 1)
-				echo "| $srv | $g | $load | failed: ${why:-no statistics} | | | | | |" >> "$TABLE"
+				echo "| $srv | $g | $load | failed: ${why:-no statistics} | | | | | | |" >> "$TABLE"
 			else
-				echo "| $srv | $g | $load | $sent | $rep | $loss | $avg | $sd | $p99 |" >> "$TABLE"
+				echo "| $srv | $g | $load | $sent | $rep | $loss | $avg | $sd | $p99 | $rsz |" >> "$TABLE"
 			fi
 			log "$srv $g $load: sent/s $sent replies/s $rep loss% $loss avg $avg sd $sd p99 $p99"
 		done
@@ -512,7 +536,9 @@ done
 
 T_END=$(date +%s)
 {
-	echo "Names: $NAMES ($RECORDS records in 4 zones), $DURATION s per run, server worker on CPU $SRV_CPU, generator on CPU $GEN_CPU, $(( T_END - T_BEGIN )) s in all."
+	echo "Names: $NAMES ($RECORDS records in 4 zones), $DURATION s per run, server worker on CPU $SRV_CPU, generator on CPU $GEN_CPU, nice $NICE, $(( T_END - T_BEGIN )) s in all."
+	echo "Load average (1, 5, 15 min) at start: $LOAD_BEGIN; at end: $(cut -d' ' -f1-3 /proc/loadavg)."
+	[ -n "${DDIPLANE:-}" ] && echo "ddiplane: $DDIPLANE, ddictl: $DDICTL (tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null))."
 	echo
 	cat "$TABLE"
 	echo
