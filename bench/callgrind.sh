@@ -51,5 +51,5 @@ echo
 echo '```'
 callgrind_annotate --threshold=95 "$out" 2>/dev/null |
 	awk '/^-+$/ { n++ ; next } n >= 3 && NF { print }' | grep -v '^ *Ir' |
-	sed -e 's# [^ ]*/\.\./# #' -e 's# \[[^]]*\]$##' | head -14
+	sed -e 's# [^ ]*/\.\./# #' -e 's# \[[^]]*\]$##' | awk 'NR <= 14'
 echo '```'

@@ -1,5 +1,6 @@
 /* dp_ring -- one worker core's packet rate with no kernel in the way: generator lcore -> ring port -> dp_worker_main -> ring port */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -148,8 +149,56 @@ static struct rte_ring *ring(const char *name)
 	return r;
 }
 
+/*
+ * CPU time the worker thread was given, in ns (/proc/self/task/TID/schedstat,
+ * first field), or -1. On a machine where other work competes for the
+ * cores, answers per second of the worker's CPU time is the worker's own
+ * rate; on an idle machine it equals the wall-clock rate.
+ */
+static int worker_tid = -1;
+
+static void find_worker_tid(unsigned lcore)
+{
+	char want[32], path[64], comm[32];
+	snprintf(want, sizeof(want), "rte-worker-%u", lcore);
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.16s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && strncmp(comm, want, strlen(want)) == 0 &&
+		    (comm[strlen(want)] == '\n' || comm[strlen(want)] == 0))
+			worker_tid = atoi(e->d_name);
+		fclose(f);
+	}
+	closedir(d);
+}
+
+static double worker_cpu_ns(void)
+{
+	char path[64];
+	unsigned long long ns = 0;
+	if (worker_tid < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", worker_tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int ok = fscanf(f, "%llu", &ns);
+	fclose(f);
+	return ok == 1 ? (double)ns : -1;
+}
+
 struct run {
 	double mpps;
+	double mpps_cpu;          /* answers per second of the worker's CPU time */
+	double worker_share;      /* worker CPU time / wall time */
 	double rx_ring_empty;     /* share of generator polls that found the RX ring short */
 	uint64_t answers, bad, exceptions;
 	uint64_t rcode[16];
@@ -168,6 +217,7 @@ static void gen_run(struct gen *g, double seconds, struct run *out, bool count)
 	struct rte_mbuf *pkts[GEN_BURST * 2];
 	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc(), end = t0 + (uint64_t)(seconds * (double)hz);
 	uint64_t polls = 0, short_polls = 0, answers = 0, bad = 0;
+	double cpu0 = worker_cpu_ns();
 	while (rte_rdtsc() < end) {
 		for (int round = 0; round < 4; round++) {
 			unsigned n = rte_ring_sc_dequeue_burst(g->txr, (void **)pkts, GEN_BURST * 2, NULL);
@@ -209,7 +259,10 @@ static void gen_run(struct gen *g, double seconds, struct run *out, bool count)
 		}
 	}
 	double el = (double)(rte_rdtsc() - t0) / (double)hz;
+	double cpu = worker_cpu_ns() - cpu0;
 	if (count) {
+		out->mpps_cpu = cpu0 >= 0 && cpu > 0 ? (double)answers / (cpu / 1e9) / 1e6 : 0;
+		out->worker_share = cpu0 >= 0 ? cpu / 1e9 / el : 0;
 		out->answers = answers;
 		out->bad = bad;
 		out->mpps = (double)answers / el / 1e6;
@@ -333,21 +386,24 @@ int main(int argc, char **argv)
 	       "%u/%u/%u/%u %%, worker lcore %u, generator lcore %u, %d runs of %.1f s\n",
 	       names, build_s, (double)bytes / (double)names, mix[0], mix[1], mix[2], mix[3], wl,
 	       rte_lcore_id(), runs, seconds);
+	find_worker_tid(wl);
 	struct gen g = { rxr, txr, tap_txr, mp, &t, 0 };
 	struct run warm;
 	memset(&warm, 0, sizeof(warm));
 	gen_run(&g, 0.5, &warm, false);
-	double mpps[100];
+	double mpps[100], mpps_cpu[100];
 	int ret = 0;
 	for (int r = 0; r < runs; r++) {
 		struct run one;
 		memset(&one, 0, sizeof(one));
 		gen_run(&g, seconds, &one, true);
 		mpps[r] = one.mpps;
-		printf("run %d: %.3f Mpps (%.0f ns/packet), %" PRIu64 " answers, rx ring short %.1f %% "
+		mpps_cpu[r] = one.mpps_cpu;
+		printf("run %d: %.3f Mpps (%.0f ns/packet), per worker CPU second %.3f Mpps (worker had "
+		       "%.0f %% of a core), %" PRIu64 " answers, rx ring short %.1f %% "
 		       "of polls, noerror %" PRIu64 " nxdomain %" PRIu64 " other %" PRIu64
 		       ", bad %" PRIu64 ", exceptions %" PRIu64 "\n",
-		       r + 1, one.mpps, 1e3 / one.mpps, one.answers, 100 * one.rx_ring_empty,
+		       r + 1, one.mpps, 1e3 / one.mpps, one.mpps_cpu, 100 * one.worker_share, one.answers, 100 * one.rx_ring_empty,
 		       one.rcode[0], one.rcode[3], one.answers - one.rcode[0] - one.rcode[3] - one.bad,
 		       one.bad, one.exceptions);
 		if (one.bad || one.exceptions || one.answers == 0)
@@ -364,6 +420,11 @@ int main(int argc, char **argv)
 	double med = runs % 2 ? mpps[runs / 2] : (mpps[runs / 2 - 1] + mpps[runs / 2]) / 2;
 	printf("median: %.3f Mpps per worker core (%.0f ns/packet), min %.3f, max %.3f\n", med,
 	       1e3 / med, mpps[0], mpps[runs - 1]);
+	qsort(mpps_cpu, (size_t)runs, sizeof(double), cmp_double);
+	med = runs % 2 ? mpps_cpu[runs / 2] : (mpps_cpu[runs / 2 - 1] + mpps_cpu[runs / 2]) / 2;
+	if (med > 0)
+		printf("median per worker CPU second: %.3f Mpps (%.0f ns of worker CPU per packet), "
+		       "min %.3f, max %.3f\n", med, 1e3 / med, mpps_cpu[0], mpps_cpu[runs - 1]);
 
 	sh.quit = true;
 	rte_eal_mp_wait_lcore();
