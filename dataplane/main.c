@@ -1,6 +1,8 @@
 /* main -- ddiplane: EAL, store, index, control thread and socket, metrics, ports, taps, TCP, lcores */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -532,6 +534,28 @@ int main(int argc, char **argv)
 	struct ctlsock *csock = NULL;
 	struct metrics *mx = NULL;
 	int crc;
+	/*
+	 * The control threads (and liburcu's call_rcu thread) inherit this
+	 * thread's affinity: the main lcore's CPU only. Let them use every CPU
+	 * no worker lcore polls, so that they never steal a worker's core and
+	 * are not confined to one CPU when there are spare ones.
+	 */
+	cpu_set_t main_set, ctl_set;
+	pthread_getaffinity_np(pthread_self(), sizeof(main_set), &main_set);
+	CPU_ZERO(&ctl_set);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	for (long cpu = 0; cpu < ncpu && cpu < CPU_SETSIZE; cpu++)
+		CPU_SET((int)cpu, &ctl_set);
+	unsigned wl;
+	RTE_LCORE_FOREACH_WORKER(wl) {
+		rte_cpuset_t ws = rte_lcore_cpuset(wl);
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			if (CPU_ISSET(cpu, &ws))
+				CPU_CLR(cpu, &ctl_set);
+	}
+	if (CPU_COUNT(&ctl_set) == 0 ||
+	    pthread_setaffinity_np(pthread_self(), sizeof(ctl_set), &ctl_set) != 0)
+		ctl_set = main_set;   /* no spare CPU (or a cpuset forbids it): share the main lcore's */
 	if ((crc = ctl_start(&ctl, &cc)) < 0) {
 		fprintf(stderr, "ddiplane: cannot start the control thread: %s\n", ddi_strerror(crc));
 		goto out_tcp;
@@ -566,6 +590,8 @@ int main(int argc, char **argv)
 			goto out_ctl;
 		}
 	}
+
+	pthread_setaffinity_np(pthread_self(), sizeof(main_set), &main_set);
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);

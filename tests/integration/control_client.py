@@ -11,8 +11,12 @@
                                  acknowledged name is appended to OUT after its reply
   check SERVER NAME SECS         query NAME TXT over UDP for SECS seconds; every answer must
                                  hold two TXT of one generation; prints answers/mixed/lost
-  latency SOCK SERVER N          N times: record-replace v.<zone> A, then poll UDP until the
-                                 new address is answered; prints p50/p99 of ack->answer (ms)
+  paced SOCK ZONE RATE BATCH SECS  RATE record changes per second for SECS seconds, BATCH per
+                                 commit ("changes"), names h-0..h-9999.ZONE; prints the rate reached
+  latency SOCK SERVER N [NAME [PERIOD]]
+                                 N times (at most one per PERIOD seconds): record-replace NAME A,
+                                 then query UDP until the new address is answered; prints p50/p99
+                                 of ack->answer and request->answer (ms)
 """
 import json
 import socket
@@ -187,6 +191,31 @@ def main():
                 gens.add(g.pop())
             answers += 1
         print("answers=%d mixed=%d lost=%d generations=%d" % (answers, mixed, lost, len(gens)))
+    elif cmd == "paced":
+        s = connect(sys.argv[2])
+        zone, rate, batch, secs = sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+        period = batch / rate
+        t0 = time.time()
+        nxt = t0
+        done = 0
+        i = 0
+        while time.time() - t0 < secs:
+            now = time.time()
+            if now < nxt:
+                time.sleep(nxt - now)
+            nxt += period
+            ch = []
+            for _ in range(batch):
+                i += 1
+                ch.append({"op": "replace", "name": "h-%d.%s" % (i % 10000, zone), "ttl": 60,
+                           "type": "A", "rdata": "198.19.%d.%d" % ((i >> 8) & 255, i & 255)})
+            r = call(s, "changes", {"changes": ch})
+            if not r or r["result"] != 0:
+                print("FAIL", r)
+                sys.exit(1)
+            done += batch
+        dt = time.time() - t0
+        print("changes=%d seconds=%.2f rate=%.0f" % (done, dt, done / dt))
     elif cmd == "latency":
         s = connect(sys.argv[2])
         server, n = sys.argv[3], int(sys.argv[4])
@@ -194,10 +223,19 @@ def main():
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         u.settimeout(0.2)
         lat = []
+        full = []
+        pace = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
         qid = 0
+        nxt = time.perf_counter()
         for i in range(n):
+            if pace:   # one change per period at most (the rate of the latency target)
+                now = time.perf_counter()
+                if now < nxt:
+                    time.sleep(nxt - now)
+                nxt = max(nxt + pace, time.perf_counter())
             addr = "198.18.2.%d" % (i % 250 + 1)
             want = socket.inet_aton(addr)
+            ts = time.perf_counter()
             r = call(s, "record-replace", {"name": name, "ttl": 60, "type": "A", "rdata": addr})
             t0 = time.perf_counter()
             if not r or r["result"] != 0:
@@ -216,10 +254,13 @@ def main():
                 if time.perf_counter() - t0 > 2:
                     print("FAIL: %s not visible after 2 s" % addr)
                     sys.exit(1)
-            lat.append((time.perf_counter() - t0) * 1000)
-        lat.sort()
-        print("n=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f" % (
-            n, lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], lat[-1]))
+            t1 = time.perf_counter()
+            lat.append((t1 - t0) * 1000)
+            full.append((t1 - ts) * 1000)
+        for what, v in (("ack->answer", lat), ("request->answer", full)):
+            v.sort()
+            print("%s n=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f" % (
+                what, n, v[len(v) // 2], v[min(len(v) - 1, int(len(v) * 0.99))], v[-1]))
     else:
         print(__doc__)
         sys.exit(2)
