@@ -75,8 +75,10 @@ static struct oracle oracle_copy(const struct oracle *o)
 	c.a = malloc((o->n + 1) * sizeof(*c.a));
 	c.l = malloc((o->n + 1) * sizeof(*c.l));
 	assert_true(c.a && c.l);
-	memcpy(c.a, o->a, o->n * sizeof(*c.a));
-	memcpy(c.l, o->l, o->n * sizeof(*c.l));
+	if (o->n) {
+		memcpy(c.a, o->a, o->n * sizeof(*c.a));
+		memcpy(c.l, o->l, o->n * sizeof(*c.l));
+	}
 	return c;
 }
 

@@ -45,7 +45,8 @@ static int kcmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 /* A random key over a small alphabet, so that prefixes and shared nibbles abound. */
 static size_t rnd_key(uint8_t *buf)
 {
-	static const uint8_t alpha[] = { 0x00, 0x01, 0x02, 0x10, 0x11, 0x1f, 0x61, 0x62, 0xf1, 0xff };
+	static const uint8_t alpha[] = { 0x00, 0x01, 0x02, 0x10, 0x11, 0x1f, 0x21, 0x22, 0x2d,
+	                                 0x30, 0x39, 0x61, 0x62, 0x7b, 0x9a, 0xf1, 0xfb, 0xff };
 	size_t len = rnd() % 7;
 	for (size_t i = 0; i < len; i++)
 		buf[i] = alpha[rnd() % sizeof(alpha)];
@@ -104,7 +105,8 @@ static struct oracle oracle_copy(const struct oracle *o)
 	struct oracle c = { NULL, o->n, o->n };
 	c.k = malloc((o->n + 1) * sizeof(*c.k));
 	assert_non_null(c.k);
-	memcpy(c.k, o->k, o->n * sizeof(*c.k));
+	if (o->n)
+		memcpy(c.k, o->k, o->n * sizeof(*c.k));
 	return c;
 }
 
