@@ -1,0 +1,2 @@
+/* test_ipam_csv -- placeholder */
+int main(void) { return 0; }

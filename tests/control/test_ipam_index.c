@@ -1,0 +1,2 @@
+/* test_ipam_index -- placeholder */
+int main(void) { return 0; }
