@@ -1,4 +1,4 @@
-/* trie -- copy-on-write qp-trie from byte-string keys to values (Finch's design, 4-bit nibbles) */
+/* trie -- copy-on-write qp-trie from byte-string keys to values (Finch's design, one level per common byte) */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,28 +7,56 @@
 #include "index/trie.h"
 
 /*
+ * Branching. A nibble trie spends two levels (two dependent cache misses)
+ * on every key byte; host names are made of a few dozen byte values, so,
+ * as BIND 9.20's qp-trie does, a branch here tests a whole byte mapped to
+ * one of 52 positions: every byte common in lookup keys (label end, escape,
+ * '-', '.', '/', digits, '_', '`', lower-case letters) has a position of its
+ * own, the rare ones share a position with a run of up to 32 neighbours.
+ * Keys that differ inside such a group are told apart by a second branch
+ * at the same byte on the offset within the group. A branch's index is
+ * 2 * byte + phase (phase 0: position, 1: offset in the group); positions
+ * and offsets grow with the byte value and "the key ends here" sorts before
+ * both, so the children in bitmap order are still in memcmp() order of the
+ * keys, shorter first.
+ *
  * The index word of a twig. A leaf's word is its key pointer (trie_key is
  * 2-byte aligned, so bit 0 is clear; 0 is the empty tree). A branch's word:
  *
  *   bit 0        1 (branch)
- *   bits 1..17   bitmap: bit 1 = key ends here, bit 2+n = nibble value n
- *   bits 18..27  nibble index where the children differ (< 2 * 512)
- *   bits 28..63  stamp of the transaction that allocated the twig array
+ *   bits 1..53   bitmap: bit 1 = key ends here, bit 2 + k = position k
+ *                (phase 0) or offset k in the group (phase 1)
+ *   bits 54..63  branch index (2 * byte + phase, < 2 * 512)
+ *
+ * The stamp of the transaction that allocated a twig array is in the 8
+ * bytes before the array (in the same malloc chunk size class as without
+ * it); only the writer reads it.
  */
 #define BR_FLAG 1ULL
 #define BMP_SHIFT 1
-#define BMP_MASK (0x1ffffULL << BMP_SHIFT)
-#define NIX_SHIFT 18
+#define BMP_BITS 53
+#define BMP_MASK (((1ULL << BMP_BITS) - 1) << BMP_SHIFT)
+#define NIX_SHIFT (BMP_SHIFT + BMP_BITS)
 #define NIX_BITS 10
 #define NIX_MASK (((1ULL << NIX_BITS) - 1) << NIX_SHIFT)
-#define STAMP_SHIFT 28
-#define STAMP_MASK (TRIE_STAMP_MAX << STAMP_SHIFT)
+#define NPOS 52            /* phase-0 positions */
+#define GROUP_MAX 32       /* bytes sharing one position at most */
 
-_Static_assert(STAMP_SHIFT == NIX_SHIFT + NIX_BITS, "index word layout");
-_Static_assert(STAMP_SHIFT + 36 == 64, "stamp fills the word");
-_Static_assert((1U << NIX_BITS) >= 2 * TRIE_KEY_MAXLEN, "nibble index fits");
+_Static_assert(NIX_SHIFT + NIX_BITS == 64, "index word layout");
+_Static_assert(1 + NPOS <= BMP_BITS && 1 + GROUP_MAX <= BMP_BITS, "bitmap holds the positions");
+_Static_assert((1U << NIX_BITS) >= 2 * TRIE_KEY_MAXLEN, "branch index fits");
 _Static_assert(sizeof(uintptr_t) == 8, "64-bit twigs");
 _Static_assert(sizeof(trie_node_t) == 16, "twig is two words");
+
+/*
+ * The byte map: the first byte of each group and whether it stands alone.
+ * Bytes 0x41-0x5a (upper case) never occur in lookup keys (dns_name_to_key
+ * lower-cases), so they share a group with their rare neighbours.
+ */
+struct bytemap {
+	uint8_t pos[256];   /* phase-0 position, 0..NPOS-1 */
+	uint8_t sub[256];   /* offset of the byte in its group, 0..GROUP_MAX-1 */
+};
 
 typedef trie_node_t node_t;
 
@@ -42,9 +70,31 @@ static inline unsigned nindex(const node_t *n)
 	return (unsigned)((n->i & NIX_MASK) >> NIX_SHIFT);
 }
 
+/* The stamp word in front of a branch's twig array. */
+static inline uint64_t *stamp_of(const node_t *n)
+{
+	return (uint64_t *)n->p - 1;
+}
+
 static inline uint64_t nstamp(const node_t *n)
 {
-	return (n->i & STAMP_MASK) >> STAMP_SHIFT;
+	return *stamp_of(n);
+}
+
+/* A twig array of cnt twigs stamped `stamp` (uninitialised twigs). */
+static node_t *tw_alloc(unsigned cnt, uint64_t stamp)
+{
+	uint64_t *b = malloc(sizeof(uint64_t) + cnt * sizeof(node_t));
+	if (b == NULL)
+		return NULL;
+	b[0] = stamp;
+	return (node_t *)(b + 1);
+}
+
+/* What malloc() returned for a twig array: for free() and the garbage list. */
+static inline void *tw_block(node_t *t)
+{
+	return (uint64_t *)t - 1;
 }
 
 static inline node_t *twigs(const node_t *n)
@@ -84,15 +134,66 @@ static inline const struct trie_key *leaf_key(const node_t *n)
 	return (const struct trie_key *)n->i;
 }
 
-/* The bitmap bit of `key` at nibble index `ix`: "ends here" or its nibble. */
+/*
+ * The groups, in byte order (position: bytes): 0: 00, 1: 01, 2: 02-21,
+ * 3: 22-2c, 4: '-', 5: '.', 6: '/', 7-16: '0'-'9', 17: 3a-59, 18: 5a-5e,
+ * 19: '_', 20: '`', 21-46: 'a'-'z', 47: 7b-9a, 48: 9b-ba, 49: bb-da,
+ * 50: db-fa, 51: fb-ff. Constant tables: readers need no initialisation.
+ */
+static const struct bytemap the_bytemap = {
+	.pos = {
+		 0,  1,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,   /* 0x00 */
+		 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,   /* 0x10 */
+		 2,  2,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  4,  5,  6,   /* 0x20 */
+		 7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 17, 17, 17, 17, 17,   /* 0x30 */
+		17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17,   /* 0x40 */
+		17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 18, 18, 18, 18, 18, 19,   /* 0x50 */
+		20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,   /* 0x60 */
+		36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 47, 47, 47, 47,   /* 0x70 */
+		47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47,   /* 0x80 */
+		47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 48, 48, 48, 48, 48,   /* 0x90 */
+		48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48,   /* 0xa0 */
+		48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 49, 49, 49, 49, 49,   /* 0xb0 */
+		49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49,   /* 0xc0 */
+		49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 50, 50, 50, 50, 50,   /* 0xd0 */
+		50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50,   /* 0xe0 */
+		50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 51, 51, 51, 51, 51,   /* 0xf0 */
+	},
+	.sub = {
+		 0,  0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13,   /* 0x00 */
+		14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,   /* 0x10 */
+		30, 31,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10,  0,  0,  0,   /* 0x20 */
+		 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  1,  2,  3,  4,  5,   /* 0x30 */
+		 6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,   /* 0x40 */
+		22, 23, 24, 25, 26, 27, 28, 29, 30, 31,  0,  1,  2,  3,  4,  0,   /* 0x50 */
+		 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,   /* 0x60 */
+		 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  1,  2,  3,  4,   /* 0x70 */
+		 5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,   /* 0x80 */
+		21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,  0,  1,  2,  3,  4,   /* 0x90 */
+		 5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,   /* 0xa0 */
+		21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,  0,  1,  2,  3,  4,   /* 0xb0 */
+		 5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,   /* 0xc0 */
+		21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,  0,  1,  2,  3,  4,   /* 0xd0 */
+		 5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,   /* 0xe0 */
+		21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,  0,  1,  2,  3,  4,   /* 0xf0 */
+	},
+};
+
+static inline const struct bytemap *bytemap(void)
+{
+	return &the_bytemap;
+}
+
+/* The bitmap bit of `key` at branch index `ix`: "ends here", position or offset. */
 static inline uint64_t nibbit(unsigned ix, const uint8_t *key, size_t len)
 {
 	size_t byte = ix >> 1;
 
 	if (byte >= len)
 		return 1ULL << BMP_SHIFT;
-	unsigned nib = (ix & 1) ? key[byte] & 0xf : key[byte] >> 4;
-	return 1ULL << (BMP_SHIFT + 1 + nib);
+	const struct bytemap *m = bytemap();
+	unsigned k = (ix & 1) ? m->sub[key[byte]] : m->pos[key[byte]];
+	return 1ULL << (BMP_SHIFT + 1 + k);
 }
 
 static inline uint64_t twigbit(const node_t *n, const uint8_t *key, size_t len)
@@ -257,7 +358,7 @@ void trie_it_next(struct trie_it *it)
 		it_skip(it);
 }
 
-/* Nibble index where key and k first differ; -1 when equal. */
+/* Branch index where key and k first differ; -1 when equal. */
 static long first_diff(const uint8_t *key, size_t len, const struct trie_key *k)
 {
 	size_t min = len < k->len ? len : k->len;
@@ -267,7 +368,8 @@ static long first_diff(const uint8_t *key, size_t len, const struct trie_key *k)
 		i++;
 	if (i == min)
 		return len == k->len ? -1 : (long)(2 * i);
-	return (long)(2 * i + (((key[i] ^ k->data[i]) & 0xf0) ? 0 : 1));
+	const struct bytemap *m = bytemap();
+	return (long)(2 * i + (m->pos[key[i]] != m->pos[k->data[i]] ? 0 : 1));
 }
 
 /* Some leaf that agrees with key wherever the tree branches on key's nibbles. */
@@ -322,27 +424,21 @@ void trie_it_seek(struct trie_it *it, const trie_node_t *root, const uint8_t *ke
 /* Writer                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static inline uint64_t stamp_word(uint64_t stamp)
-{
-	return stamp << STAMP_SHIFT;
-}
-
 /* Make n's twig array belong to this transaction (n itself must be fresh). */
 static int cow_branch(struct trie_cow *c, node_t *n)
 {
 	if (nstamp(n) == c->stamp)
 		return DDI_EOK;
 	unsigned cnt = twig_count(n);
-	node_t *nt = malloc(cnt * sizeof(*nt));
+	node_t *nt = tw_alloc(cnt, c->stamp);
 	if (nt == NULL)
 		return DDI_ENOMEM;
-	if (idx_gc_push(c->garbage, n->p) != DDI_EOK) {
-		free(nt);
+	if (idx_gc_push(c->garbage, tw_block(n->p)) != DDI_EOK) {
+		free(tw_block(nt));
 		return DDI_ENOMEM;
 	}
 	memcpy(nt, n->p, cnt * sizeof(*nt));
 	n->p = nt;
-	n->i = (n->i & ~STAMP_MASK) | stamp_word(c->stamp);
 	return DDI_EOK;
 }
 
@@ -392,26 +488,26 @@ int trie_set(struct trie_cow *c, trie_node_t *root, const struct trie_key *key, 
 		/* malloc + copy rather than realloc: glibc's in-place growth
 		 * into a large free neighbour frees (and with MALLOC_PERTURB_
 		 * memsets) the whole remainder on every call. */
-		node_t *nt = malloc((cnt + 1) * sizeof(*nt));
+		node_t *nt = tw_alloc(cnt + 1, c->stamp);
 		if (nt == NULL)
 			return DDI_ENOMEM;
-		if (!fresh && idx_gc_push(c->garbage, n->p) != DDI_EOK) {
-			free(nt);
+		if (!fresh && idx_gc_push(c->garbage, tw_block(n->p)) != DDI_EOK) {
+			free(tw_block(nt));
 			return DDI_ENOMEM;
 		}
 		memcpy(nt, twigs(n), off * sizeof(*nt));
 		memcpy(nt + off + 1, twigs(n) + off, (cnt - off) * sizeof(*nt));
 		if (fresh)
-			free(n->p);
+			free(tw_block(n->p));
 		nt[off] = leaf;
 		n->p = nt;
-		n->i = (n->i & ~STAMP_MASK) | newbit | stamp_word(c->stamp);
+		n->i |= newbit;
 		return DDI_EOK;
 	}
 
 	/* A new branch at newi above n: n's keys all share l's nibble there. */
 	uint64_t oldbit = nibbit(newi, lk->data, lk->len);
-	node_t *nt = malloc(2 * sizeof(*nt));
+	node_t *nt = tw_alloc(2, c->stamp);
 	if (nt == NULL)
 		return DDI_ENOMEM;
 	if (newbit < oldbit) {
@@ -422,7 +518,7 @@ int trie_set(struct trie_cow *c, trie_node_t *root, const struct trie_key *key, 
 		nt[1] = leaf;
 	}
 	n->p = nt;
-	n->i = BR_FLAG | newbit | oldbit | ((uint64_t)newi << NIX_SHIFT) | stamp_word(c->stamp);
+	n->i = BR_FLAG | newbit | oldbit | ((uint64_t)newi << NIX_SHIFT);
 	return DDI_EOK;
 }
 
@@ -460,13 +556,13 @@ int trie_del(struct trie_cow *c, trie_node_t *root, const uint8_t *key, size_t l
 
 	if (cnt == 2) {
 		/* The branch goes away; its other child takes its place. */
-		if (!fresh && idx_gc_push(c->garbage, old) != DDI_EOK)
+		if (!fresh && idx_gc_push(c->garbage, tw_block(old)) != DDI_EOK)
 			return DDI_ENOMEM;
 		*oldkey = leaf_key(&old[off]);
 		*oldval = old[off].p;
 		*n = old[1 - off];
 		if (fresh)
-			free(old);
+			free(tw_block(old));
 		return DDI_EOK;
 	}
 	*oldkey = leaf_key(&old[off]);
@@ -477,18 +573,18 @@ int trie_del(struct trie_cow *c, trie_node_t *root, const uint8_t *key, size_t l
 		memmove(old + off, old + off + 1, (cnt - off - 1) * sizeof(*old));
 		nt = old;
 	} else {
-		nt = malloc((cnt - 1) * sizeof(*nt));
+		nt = tw_alloc(cnt - 1, c->stamp);
 		if (nt == NULL)
 			return DDI_ENOMEM;
-		if (idx_gc_push(c->garbage, old) != DDI_EOK) {
-			free(nt);
+		if (idx_gc_push(c->garbage, tw_block(old)) != DDI_EOK) {
+			free(tw_block(nt));
 			return DDI_ENOMEM;
 		}
 		memcpy(nt, old, off * sizeof(*nt));
 		memcpy(nt + off, old + off + 1, (cnt - off - 1) * sizeof(*nt));
 	}
 	n->p = nt;
-	n->i = (n->i & ~(STAMP_MASK | b)) | stamp_word(c->stamp);
+	n->i &= ~b;
 	return DDI_EOK;
 }
 
@@ -505,7 +601,7 @@ static void free_fresh_rec(node_t *n, uint64_t stamp)
 	unsigned cnt = twig_count(n);
 	for (unsigned k = 0; k < cnt; k++)
 		free_fresh_rec(twigs(n) + k, stamp);
-	free(n->p);
+	free(tw_block(n->p));
 }
 
 void trie_free_fresh(trie_node_t *root, uint64_t stamp)
@@ -524,7 +620,7 @@ static void free_rec(node_t *n, void (*leaf)(void *, const struct trie_key *, vo
 	unsigned cnt = twig_count(n);
 	for (unsigned k = 0; k < cnt; k++)
 		free_rec(twigs(n) + k, leaf, ctx);
-	free(n->p);
+	free(tw_block(n->p));
 }
 
 void trie_free(trie_node_t *root, void (*leaf)(void *ctx, const struct trie_key *key, void *val),
@@ -539,8 +635,8 @@ static void reset_rec(node_t *n)
 {
 	if (!isbranch(n))
 		return;
-	if (n->i & STAMP_MASK)
-		__atomic_store_n(&n->i, n->i & ~STAMP_MASK, __ATOMIC_RELAXED);
+	if (nstamp(n) != 0)
+		__atomic_store_n(stamp_of(n), 0, __ATOMIC_RELAXED);
 	unsigned cnt = twig_count(n);
 	for (unsigned k = 0; k < cnt; k++)
 		reset_rec(twigs(n) + k);
