@@ -99,22 +99,35 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 	int n = 0;
 	size_t pos = 0;
 	while (name[pos] != 0) {
+		if (n == DNS_NAME_MAXLABELS || pos + name[pos] + 1 >= DNS_NAME_MAXLEN)
+			return DDI_EMALF;
 		wk->loff[n++] = (uint8_t)pos;
 		pos += (size_t)name[pos] + 1;
 	}
 	wk->loff[n] = (uint8_t)pos;
 	wk->nlabels = n;
 
-	int klen = dns_name_to_key(wk->key, name);
-	if (klen < 0)
-		return klen;
-	int k = 0;
+	/*
+	 * The lookup key (dns_name_to_key: labels root first, lower-cased,
+	 * 0x00/0x01 escaped, each ended by 0) and the key length of every
+	 * ancestor, in one pass: no second scan of the key for label ends.
+	 */
+	size_t k = 0;
 	wk->kend[0] = 0;
-	for (int i = 0; i < klen && k < n; i++)
-		if (wk->key[i] == 0)
-			wk->kend[++k] = (uint16_t)(i + 1);
-	if (k != n)
-		return DDI_EMALF;
+	for (int i = n - 1; i >= 0; i--) {
+		const uint8_t *l = name + wk->loff[i];
+		for (unsigned j = 1; j <= l[0]; j++) {
+			uint8_t ch = l[j];
+			if (ch <= 1) {
+				wk->key[k++] = 1;
+				wk->key[k++] = (uint8_t)(ch + 1);
+			} else {
+				wk->key[k++] = (uint8_t)((unsigned)(ch - 'A') < 26u ? ch + ('a' - 'A') : ch);
+			}
+		}
+		wk->key[k++] = 0;
+		wk->kend[n - i] = (uint16_t)k;
+	}
 
 	/*
 	 * Deepest first: the exact match (the common case) is needed anyway,
@@ -124,19 +137,19 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 	wk->apex_k = -1;
 	wk->cut_k = -1;
 	wk->encloser_k = -1;
-	for (k = n; k >= 0; k--) {
-		const struct idx_node *nd = idx_find(v, wk->key, wk->kend[k]);
-		wk->node[k] = nd;
+	for (int d = n; d >= 0; d--) {
+		const struct idx_node *nd = idx_find(v, wk->key, wk->kend[d]);
+		wk->node[d] = nd;
 		if (nd == NULL)
 			continue;
 		if (wk->encloser_k < 0)
-			wk->encloser_k = k;
+			wk->encloser_k = d;
 		if (nd->flags & IDX_NODE_APEX) {
-			wk->apex_k = k;
+			wk->apex_k = d;
 			break;
 		}
 		if (nd->flags & IDX_NODE_DELEG)
-			wk->cut_k = k;   /* the highest cut below the apex wins */
+			wk->cut_k = d;   /* the highest cut below the apex wins */
 	}
 	return DDI_EOK;
 }
