@@ -174,9 +174,12 @@ static int split_parse(const char *s, struct ipam_cidr *out, bool *has_len, stru
 		return fail(err, DDI_ESYNTAX, "'%s' is not an IP prefix", shown(s, shownbuf));
 	memcpy(a, s, alen);
 	a[alen] = '\0';
-	if (ipam_addr_parse(a, &family, out->addr, NULL) != DDI_EOK)
-		return fail(err, DDI_ESYNTAX, "'%s' is not an IP %s: '%s' is not an IP address",
-		            shown(s, shownbuf), slash ? "prefix" : "address", a);
+	if (ipam_addr_parse(a, &family, out->addr, NULL) != DDI_EOK) {
+		if (!slash)
+			return fail(err, DDI_ESYNTAX, "'%s' is not an IP address", shown(s, shownbuf));
+		return fail(err, DDI_ESYNTAX, "'%s' is not an IP prefix: '%s' is not an IP address",
+		            shown(s, shownbuf), a);
+	}
 	out->family = (uint8_t)family;
 	int w = ipam_width(family);
 	if (!slash) {

@@ -132,7 +132,7 @@ static void test_cidr_parse(void **state)
 		{"198.18.0.0/24/1", "'198.18.0.0/24/1' is not an IP prefix: '24/1' is not a prefix length"},
 		{"198.18.0.300/24",
 		 "'198.18.0.300/24' is not an IP prefix: '198.18.0.300' is not an IP address"},
-		{"", "'' is not an IP address: '' is not an IP address"},
+		{"", "'' is not an IP address"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		e.msg[0] = 0;
