@@ -171,6 +171,17 @@ int main(int argc, char **argv)
 	       "max %.3f ms\n", nlat, rate, lat[nlat / 2], lat[(size_t)(nlat * 0.99)], lat[nlat - 1]);
 	free(lat);
 
+	/* The follower's own share: journal read .. pointer published, per version. */
+	ctl_get_stats(ctl, &st1);
+	printf("publish latency (read txn .. published), %" PRIu64 " versions, mean %.3f ms:",
+	       st1.lat_count, st1.lat_count ? st1.lat_sum_us / 1e3 / (double)st1.lat_count : 0.0);
+	for (unsigned b = 0; b < CTL_LAT_BUCKETS; b++) {
+		if (b < CTL_LAT_BUCKETS - 1)
+			printf(" <=%gus:%" PRIu64, ctl_lat_bounds_us[b], st1.lat_buckets[b]);
+		else
+			printf(" more:%" PRIu64 "\n", st1.lat_buckets[b]);
+	}
+
 	ctl_stop(ctl);
 	idx_free(ix);
 	store_close(s);
