@@ -370,7 +370,8 @@ static int mac_compute(const struct tsig_key *k, const struct mac_input *in,
 	vl += 12;
 	if (in->other_len > 6)
 		return DDI_EINVAL;
-	memcpy(vars + vl, in->other, in->other_len);
+	if (in->other_len > 0)
+		memcpy(vars + vl, in->other, in->other_len);
 	vl += in->other_len;
 
 	OSSL_PARAM params[] = {
@@ -520,13 +521,15 @@ static int put_tsig_rr(uint8_t *msg, size_t *len, size_t cap, const uint8_t *key
 	dns_put16(p + 6, fudge);
 	dns_put16(p + 8, mac_len);
 	p += 10;
-	memcpy(p, mac, mac_len);
+	if (mac_len > 0)
+		memcpy(p, mac, mac_len);
 	p += mac_len;
 	dns_put16(p, orig_id);
 	dns_put16(p + 2, error);
 	dns_put16(p + 4, other_len);
 	p += 6;
-	memcpy(p, other, other_len);
+	if (other_len > 0)
+		memcpy(p, other, other_len);
 	*len += need;
 	dns_put16(msg + 10, (uint16_t)(ar + 1));
 	return DDI_EOK;
