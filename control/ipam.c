@@ -1256,6 +1256,42 @@ static int block_bits(int w, ipam_u128 a, ipam_u128 b)
 	return k;
 }
 
+/*
+ * The lowest free address in [cur, end]. One call when the piece, as a
+ * window of its smallest enclosing prefix, has skips that fit the oracle's
+ * 64-bit arguments (always for IPv4); else the piece's aligned blocks in
+ * order, at most 2W calls.
+ */
+static int piece_next_free(const struct ipam_space_ops *ops, void *ctx, int family, int w,
+                           ipam_u128 cur, ipam_u128 end, uint8_t out[16])
+{
+	ipam_u128 diff = cur ^ end;
+	int plen = w;
+	while (diff != 0) {
+		diff >>= 1;
+		plen--;
+	}
+	ipam_u128 pfirst = cur & ~host_mask(w, plen), plast = pfirst | host_mask(w, plen);
+	if (cur - pfirst <= UINT64_MAX && plast - end <= UINT64_MAX) {
+		uint8_t base[16];
+		ipam_addr_from_u128(family, pfirst, base);
+		return ops->next_free(ctx, family, base, plen, (uint64_t)(cur - pfirst),
+		                      (uint64_t)(plast - end), out);
+	}
+	for (;;) {
+		int k = block_bits(w, cur, end);
+		uint8_t base[16];
+		ipam_addr_from_u128(family, cur, base);
+		int r = ops->next_free(ctx, family, base, w - k, 0, 0, out);
+		if (r != DDI_EFULL)
+			return r;
+		ipam_u128 bend = k == 128 ? U128_MAX : cur + (((ipam_u128)1 << k) - 1);
+		if (bend >= end)
+			return DDI_EFULL;
+		cur = bend + 1;
+	}
+}
+
 int ipam_next_free_span(const struct ipam_space_ops *ops, void *ctx, int family,
                         ipam_u128 first, ipam_u128 last, const struct ipam_span *excl,
                         size_t nexcl, uint8_t out[16])
@@ -1281,21 +1317,9 @@ int ipam_next_free_span(const struct ipam_space_ops *ops, void *ctx, int family,
 		ipam_u128 end = last;
 		if (e < nexcl && excl[e].first <= end)
 			end = excl[e].first - 1;
-		/* Its aligned blocks, in order; the first that has a free address wins. */
-		for (;;) {
-			int k = block_bits(w, cur, end);
-			uint8_t base[16];
-			ipam_addr_from_u128(family, cur, base);
-			int r = ops->next_free(ctx, family, base, w - k, 0, 0, out);
-			if (r == DDI_EOK)
-				return DDI_EOK;
-			if (r != DDI_EFULL)
-				return r;
-			ipam_u128 bend = k == 128 ? U128_MAX : cur + (((ipam_u128)1 << k) - 1);
-			if (bend >= end)
-				break;
-			cur = bend + 1;
-		}
+		int r = piece_next_free(ops, ctx, family, w, cur, end, out);
+		if (r != DDI_EFULL)
+			return r;
 		if (end == last)
 			return DDI_EFULL;
 		cur = end + 1;   /* the exclusion's first address; the top of the loop steps over it */

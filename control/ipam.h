@@ -333,9 +333,10 @@ size_t ipam_spans_normalize(struct ipam_span *s, size_t n);
 /*
  * The lowest address in [first, last] that the oracle calls free and that
  * lies in none of `excl` (normalized). The interval is cut at the
- * exclusions and each piece decomposed into at most 2W aligned blocks, one
- * next_free call per block until one answers: O((nexcl + 1) * W) calls at
- * worst, one when nothing is excluded and [first, last] is one block.
+ * exclusions; each piece is one next_free call on its smallest enclosing
+ * prefix with skip_low/skip_high (always for IPv4; for IPv6 when the skips
+ * fit 64 bits), else its at most 2W aligned blocks, one call each until
+ * one answers. So O(nexcl + 1) calls for IPv4, O((nexcl + 1) * W) at worst.
  * DDI_EOK, DDI_EFULL ("prefix full"), DDI_EINVAL (bad family, first > last).
  */
 int ipam_next_free_span(const struct ipam_space_ops *ops, void *ctx, int family,

@@ -823,7 +823,22 @@ static void test_next_free_edges(void **state)
 	assert_int_equal(ipam_next_free_span(&oracle_ops, &o, 4, A("10.0.0.1"), A("10.255.255.254"), NULL,
 	                                     0, out), DDI_EOK);
 	assert_true(ipam_addr_to_u128(4, out) == A("10.0.0.101"));
-	assert_true(o.calls <= 64);
+	assert_int_equal(o.calls, 1);   /* one window of the enclosing /8 */
+	/* An IPv6 piece whose skips do not fit 64 bits: aligned blocks, more calls, same answer. */
+	ipam_u128 lo6 = ((ipam_u128)1 << 100) + 5, hi6 = ((ipam_u128)1 << 127) - 7;
+	o.n = 0;
+	o.calls = 0;
+	for (int i = 0; i < 11; i++)
+		o_add(&o, lo6 + (ipam_u128)i);
+	assert_int_equal(ipam_next_free_span(&oracle_ops, &o, 6, lo6, hi6, NULL, 0, out), DDI_EOK);
+	assert_true(ipam_addr_to_u128(6, out) == lo6 + 11);
+	assert_true(o.calls > 1);
+	/* The whole piece used: full after walking its blocks. */
+	o.n = 0;
+	o.calls = 0;
+	for (int i = 0; i < 4; i++)
+		o_add(&o, hi6 - 3 + (ipam_u128)i);
+	assert_int_equal(ipam_next_free_span(&oracle_ops, &o, 6, hi6 - 3, hi6, NULL, 0, out), DDI_EFULL);
 	free(o.v);
 }
 
