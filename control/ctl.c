@@ -28,6 +28,7 @@ struct ctl {
 	int pub_fd;                /* eventfd: written after each publish */
 	volatile bool quit;
 	bool started;
+	uint64_t last_log_ns;      /* rate limit of repeated follow errors */
 
 	pthread_mutex_t lock;      /* stats and the published seq for waiters */
 	pthread_cond_t cond;
@@ -139,9 +140,13 @@ static int follow_once(struct ctl *c, uint64_t store_seq)
 		rc = a.fatal;
 	if (rc != 0 || last < from) {
 		idx_txn_abort(a.t);
-		if (rc != 0 && !c->conf.quiet)
-			fprintf(stderr, "ddiplane: control: following the journal from %llu: %s\n",
-			        (unsigned long long)from, err.msg[0] ? err.msg : ddi_strerror(rc));
+		/* A lasting store error repeats every retry: say it once per minute. */
+		if (rc != 0 && !c->conf.quiet && t0 - c->last_log_ns > 60000000000ull) {
+			c->last_log_ns = t0;
+			fprintf(stderr, "ddiplane: control: following the journal from %llu: %s "
+			        "(retrying)\n", (unsigned long long)from,
+			        err.msg[0] ? err.msg : ddi_strerror(rc));
+		}
 		return rc;
 	}
 	rc = idx_txn_commit(a.t, last);

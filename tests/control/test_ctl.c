@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -18,6 +20,7 @@
 #include "control/commands.h"
 #include "control/ctl.h"
 #include "control/ctlsock.h"
+#include "control/metrics.h"
 #include "control/store.h"
 #include "dns/errcode.h"
 #include "dns/name.h"
@@ -410,6 +413,68 @@ static void test_socket(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+static void extra_series(void *ctx, FILE *out)
+{
+	fprintf(out, "ddiplane_test_series %d\n", *(int *)ctx);
+}
+
+static size_t http_get(unsigned port, const char *path, char *buf, size_t cap)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	char req[256];
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
+	assert_int_equal(send(fd, req, (size_t)n, 0), n);
+	size_t len = 0;
+	ssize_t r;
+	while (len < cap - 1 && (r = recv(fd, buf + len, cap - 1 - len, 0)) > 0)
+		len += (size_t)r;
+	buf[len] = '\0';
+	close(fd);
+	return len;
+}
+
+static void test_metrics(void **state)
+{
+	struct fx *f = *state;
+	struct sockaddr_storage ss;
+	assert_int_equal(metrics_parse_addr("127.0.0.1:9153", &ss), 0);
+	assert_int_equal(metrics_parse_addr("[::1]:9153", &ss), 0);
+	assert_int_equal(metrics_parse_addr("127.0.0.1", &ss), -1);
+	assert_int_equal(metrics_parse_addr("127.0.0.1:0", &ss), -1);
+	assert_int_equal(metrics_parse_addr("host:80", &ss), -1);
+	change(f, "{\"command\": \"record-add\", \"arguments\": {\"name\": \"m.ex.test.\", "
+	          "\"ttl\": 60, \"type\": \"A\", \"rdata\": \"198.18.0.20\"}}");
+	int val = 42;
+	char err[256], listen[64];
+	struct metrics *m = NULL;
+	unsigned port = 0;
+	for (unsigned p = 19153; p < 19173 && !m; p++) {
+		snprintf(listen, sizeof(listen), "127.0.0.1:%u", p);
+		struct metrics_conf mc = { .listen = listen, .write = extra_series, .ctx = &val,
+		                           .ctl = f->ctl };
+		if (metrics_start(&m, &mc, err, sizeof(err)) == 0)
+			port = p;
+	}
+	assert_non_null(m);
+	static char buf[65536];
+	http_get(port, "/metrics", buf, sizeof(buf));
+	assert_true(strncmp(buf, "HTTP/1.", 7) == 0 && strstr(buf, " 200 OK") != NULL);
+	assert_non_null(strstr(buf, "text/plain; version=0.0.4"));
+	assert_non_null(strstr(buf, "\nddiplane_test_series 42\n"));
+	assert_non_null(strstr(buf, "\nddiplane_journal_lag 0\n"));
+	assert_non_null(strstr(buf, "\nddiplane_publish_latency_seconds_bucket{le=\"+Inf\"} "));
+	char want[64];
+	snprintf(want, sizeof(want), "\nddiplane_journal_published_seq %llu\n",
+	         (unsigned long long)ctl_published_seq(f->ctl));
+	assert_non_null(strstr(buf, want));
+	http_get(port, "/other", buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 404 "));
+	metrics_stop(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +485,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commands_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
