@@ -500,6 +500,21 @@ static bool source_matches(const struct pol_rule *r, bool is_unsigned, uint8_t f
 	return addr != NULL && in_any(r->sources, r->nsources, fam, addr);
 }
 
+bool pol_may_update(const struct pol_set *s, const uint8_t *key, uint8_t src_family,
+                    const uint8_t *src_addr)
+{
+	const uint8_t *rkey = key != NULL ? key : root_name;
+
+	for (size_t j = 0; s != NULL && j < s->n; j++)
+		if (dns_name_equal(s->rules[j].key, rkey) &&
+		    (s->rules[j].nsources == 0 ? key != NULL
+		                               : src_addr != NULL && in_any(s->rules[j].sources,
+		                                                            s->rules[j].nsources,
+		                                                            src_family, src_addr)))
+			return true;
+	return false;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Checking                                                                 */
 /* ------------------------------------------------------------------------ */

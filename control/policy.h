@@ -162,6 +162,15 @@ int pol_check(const struct pol_set *s, const uint8_t *key, uint8_t src_family,
               const uint8_t *src_addr, const struct upd_msg *m, const struct pol_view *view,
               struct pol_verdict *v);
 
+/*
+ * May this requester update anything at all: does `key` (NULL: unsigned)
+ * have a rule, and for an unsigned request, a rule whose sources hold
+ * `src_addr`? The gate before the prerequisites (RFC 2136 3.3 comes after
+ * 3.2, but a requester with no rights learns nothing about the zone).
+ */
+bool pol_may_update(const struct pol_set *s, const uint8_t *key, uint8_t src_family,
+                    const uint8_t *src_addr);
+
 /* Does the rule's name part match `owner` for `key` (exposed for tests and `policy list`)? */
 bool pol_name_matches(const struct pol_rule *r, const uint8_t *key, const uint8_t *owner);
 

@@ -1,7 +1,10 @@
 /* update -- RFC 2136 dynamic update: message parse, prerequisite and update evaluation, responses; RFC 1996 NOTIFY answers */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/policy.h"
 #include "control/update.h"
 #include "dns/errcode.h"
 #include "dns/name.h"
@@ -884,4 +887,221 @@ int upd_zone_name(const uint8_t *req, size_t len, uint8_t name[DNS_NAME_MAXLEN])
 		return DDI_EMALF;
 	dns_name_lower(name);
 	return DDI_EOK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Serving                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static const char *rcode_name(uint8_t rc)
+{
+	static const char *const names[] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+	};
+	return rc < sizeof(names) / sizeof(names[0]) ? names[rc] : "RCODE?";
+}
+
+struct serve_txn {
+	const struct upd_server *s;
+	const struct upd_msg *m;
+	const uint8_t *key;            /* NULL when unsigned */
+	uint8_t fam;
+	const uint8_t *addr;
+	struct upd_plan plan;
+	uint8_t rcode;
+	char reason[256];
+};
+
+/* Inside the backend's write transaction: prerequisites, then permissions (RFC 2136 3.2, 3.3). */
+static int serve_fn(void *arg, const struct upd_view *v, const struct pol_view *pv,
+                    const struct store_op **ops, size_t *nops)
+{
+	struct serve_txn *t = arg;
+	struct pol_verdict verdict;
+	int r;
+
+	*ops = NULL;
+	*nops = 0;
+	upd_plan_free(&t->plan);   /* a backend may retry the transaction */
+	if ((r = upd_evaluate(t->m, v, &t->plan)) != DDI_EOK)
+		return r;
+	t->rcode = t->plan.rcode;
+	if (t->rcode != DNS_RCODE_NOERROR) {
+		snprintf(t->reason, sizeof(t->reason), "%s", t->rcode == DNS_RCODE_NOTAUTH ?
+		         "not a zone of this server" : t->rcode == DNS_RCODE_NOTZONE ?
+		         "a name outside the zone" : "a prerequisite does not hold");
+		return DDI_EOK;
+	}
+	if ((r = pol_check(t->s->policy, t->key, t->fam, t->addr, t->m, pv, &verdict)) != DDI_EOK)
+		return r;
+	if (!verdict.allowed) {
+		t->rcode = DNS_RCODE_REFUSED;
+		snprintf(t->reason, sizeof(t->reason), "%s", verdict.reason);
+		return DDI_EOK;
+	}
+	*ops = t->plan.ops;
+	*nops = t->plan.nops;
+	return DDI_EOK;
+}
+
+static void make_actor(char *buf, size_t len, const uint8_t *key, uint8_t fam, const uint8_t *addr)
+{
+	char k[DNS_NAME_STRLEN], a[INET6_ADDRSTRLEN] = "?";
+	int kl;
+
+	if (addr == NULL || inet_ntop(fam == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "?");
+	if (key == NULL) {
+		snprintf(buf, len, "unsigned@%s", a);
+		return;
+	}
+	kl = dns_name_to_str(k, sizeof(k), key);
+	if (kl > 1)
+		k[kl - 1] = '\0';   /* "tsig:dhcp-key", as store.h spells actors */
+	else if (kl < 0)
+		snprintf(k, sizeof(k), "?");
+	snprintf(buf, len, "tsig:%.200s@%s", k, a);
+}
+
+/* A store refusal of the changes is the requester's doing; anything else is ours. */
+static uint8_t store_rcode(int err)
+{
+	switch (err) {
+	case DDI_ECNAME: case DDI_ESOA: case DDI_ELIMIT: case DDI_ERDATA: case DDI_ETTL:
+	case DDI_EOUTZONE: case DDI_ECONFLICT: case DDI_EPOLICY:
+		return DNS_RCODE_REFUSED;
+	case DDI_ENOZONE:
+		return DNS_RCODE_NOTAUTH;
+	default:
+		return DNS_RCODE_SERVFAIL;
+	}
+}
+
+static void journal(const struct upd_server *s, const struct upd_outcome *o, const uint8_t *zone)
+{
+	char z[DNS_NAME_STRLEN] = "?", text[768];
+
+	if (s->journal == NULL)
+		return;
+	if (zone != NULL && dns_name_to_str(z, sizeof(z), zone) < 0)
+		snprintf(z, sizeof(z), "?");
+	snprintf(text, sizeof(text), "update %.300s %s%s%.300s", z, rcode_name(o->rcode),
+	         o->reason[0] ? ": " : "", o->reason);
+	s->journal(s->ctx, o->actor, text);
+}
+
+int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_t src_family,
+              const uint8_t *src_addr, uint64_t now, uint8_t *resp, size_t cap,
+              struct upd_outcome *out)
+{
+	struct upd_outcome local;
+	struct dns_query q;
+	struct tsig_ctx tc;
+	struct upd_msg m;
+	uint8_t zone[DNS_NAME_MAXLEN], rc;
+	const uint8_t *key = NULL;
+	size_t rlen;
+	int n, r;
+
+	if (out == NULL)
+		out = &local;
+	memset(out, 0, sizeof(*out));
+	out->tsig = TSIG_OK;
+	memset(&q, 0, sizeof(q));
+	memset(&tc, 0, sizeof(tc));
+	enum dns_parse_result pr = dns_query_parse(&q, req, len);
+	if (pr == DNS_PARSE_DROP)
+		return 0;
+	out->opcode = (uint8_t)DNS_OPCODE(dns_get16(req + 2));
+	make_actor(out->actor, sizeof(out->actor), NULL, src_family, src_addr);
+	if (pr != DNS_PARSE_OK) {
+		/* Malformed framing (or EDNS version > 0, answered as FORMERR here): unsigned. */
+		out->rcode = DNS_RCODE_FORMERR;
+		n = upd_response(req, len, out->rcode, resp, cap);
+		return n < 0 ? (n == DDI_EMALF ? 0 : n) : n;
+	}
+	if (q.opcode != DNS_OP_UPDATE && q.opcode != DNS_OP_NOTIFY) {
+		out->rcode = DNS_RCODE_NOTIMP;
+		n = upd_response(req, len, out->rcode, resp, cap);
+		return n < 0 ? 0 : n;
+	}
+
+	/* TSIG first: nothing else is looked at for a request that fails it (RFC 8945 5.2). */
+	if (q.has_tsig) {
+		out->is_signed = true;
+		out->tsig = tsig_verify(&tc, req, len, q.tsig_pos, now, s->key_lookup, s->ctx);
+		key = tc.req.key_name;
+		make_actor(out->actor, sizeof(out->actor), key, src_family, src_addr);
+		if (out->tsig != TSIG_OK) {
+			out->rcode = tsig_result_rcode(out->tsig);
+			snprintf(out->reason, sizeof(out->reason), "TSIG %s",
+			         out->tsig == TSIG_BADKEY ? "BADKEY" : out->tsig == TSIG_BADSIG ? "BADSIG" :
+			         out->tsig == TSIG_BADTIME ? "BADTIME" : "malformed");
+			if (upd_zone_name(req, len, zone) == DDI_EOK)
+				journal(s, out, zone);
+			else
+				journal(s, out, NULL);
+			n = upd_response(req, len, out->rcode, resp, cap);
+			if (n < 0)
+				return n;
+			rlen = (size_t)n;
+			if (out->tsig != TSIG_FORMERR &&
+			    (r = tsig_sign_response(&tc, resp, &rlen, cap, now)) != DDI_EOK)
+				return r;
+			return (int)rlen;
+		}
+	}
+
+	if (q.opcode == DNS_OP_NOTIFY) {
+		bool known = upd_zone_name(req, len, zone) == DDI_EOK && s->zone_known != NULL &&
+		             s->zone_known(s->ctx, zone);
+		n = upd_notify_response(req, len, known, resp, cap);
+		if (n < 0)
+			return n;
+		out->rcode = (uint8_t)(dns_get16(resp + 2) & 0xf);
+		rlen = (size_t)n;
+		if (q.has_tsig && (r = tsig_sign_response(&tc, resp, &rlen, cap, now)) != DDI_EOK)
+			return r;
+		return (int)rlen;
+	}
+
+	/* UPDATE. */
+	if ((r = upd_parse(&m, req, len, &rc)) != DDI_EOK || rc != DNS_RCODE_NOERROR) {
+		out->rcode = r != DDI_EOK ? DNS_RCODE_SERVFAIL : rc;
+		snprintf(out->reason, sizeof(out->reason), "%s", rc == DNS_RCODE_NOTZONE ?
+		         "a name outside the zone" : "malformed update");
+	} else if (!pol_may_update(s->policy, key, src_family, src_addr)) {
+		out->rcode = DNS_RCODE_REFUSED;
+		snprintf(out->reason, sizeof(out->reason), "%s",
+		         key ? "the key has no update policy" : "unsigned updates are not allowed from here");
+	} else {
+		struct serve_txn t = { .s = s, .m = &m, .key = key, .fam = src_family, .addr = src_addr,
+		                       .rcode = DNS_RCODE_SERVFAIL };
+		r = s->transact(s->ctx, out->actor, serve_fn, &t);
+		if (r != DDI_EOK) {
+			out->rcode = store_rcode(r);
+			snprintf(out->reason, sizeof(out->reason), "%s", ddi_strerror(r));
+		} else {
+			out->rcode = t.rcode;
+			out->nops = t.rcode == DNS_RCODE_NOERROR ? t.plan.nops : 0;
+			snprintf(out->reason, sizeof(out->reason), "%s", t.reason);
+		}
+		upd_plan_free(&t.plan);
+	}
+	/* Changes are journaled by the commit; everything else here. */
+	if (out->rcode != DNS_RCODE_NOERROR || out->nops == 0) {
+		if (out->rcode == DNS_RCODE_NOERROR)
+			snprintf(out->reason, sizeof(out->reason), "no change");
+		journal(s, out, m.zone);   /* the root when the zone section did not parse */
+	}
+	upd_msg_free(&m);
+
+	n = upd_response(req, len, out->rcode, resp, cap);
+	if (n < 0)
+		return n;
+	rlen = (size_t)n;
+	if (q.has_tsig && (r = tsig_sign_response(&tc, resp, &rlen, cap, now)) != DDI_EOK)
+		return r;
+	return (int)rlen;
 }

@@ -7,7 +7,11 @@
 #include <stdint.h>
 
 #include "control/store.h"
+#include "control/tsig.h"
 #include "dns/name.h"
+
+struct pol_set;    /* control/policy.h */
+struct pol_view;
 
 /*
  * How an UPDATE is served (the caller's steps, in order):
@@ -201,5 +205,67 @@ int upd_notify_response(const uint8_t *req, size_t len, bool known, uint8_t *buf
 
 /* The question (zone) name of a NOTIFY or UPDATE, lower-cased, for the `known` lookup. */
 int upd_zone_name(const uint8_t *req, size_t len, uint8_t name[DNS_NAME_MAXLEN]);
+
+/* ------------------------------------------------------------------------ */
+/* Serving one message: the steps above, transport-independent               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Called by the backend inside its write transaction with views reading
+ * that transaction. It runs the permission check and upd_evaluate() and
+ * hands back the ops to apply (valid until the transaction function
+ * returns). Returns DDI_EOK (nops may be 0: nothing to write) or an error
+ * (nothing is to be written; the backend aborts).
+ */
+typedef int (*upd_txn_fn)(void *arg, const struct upd_view *v, const struct pol_view *pv,
+                          const struct store_op **ops, size_t *nops);
+
+/* What upd_serve() needs from the server. Every callback runs on the caller's thread. */
+struct upd_server {
+	void *ctx;
+	tsig_lookup_fn key_lookup;          /* TSIG keys */
+	const struct pol_set *policy;       /* update policy (NULL: refuse every update) */
+	/*
+	 * Open one write transaction, build the views on it, call fn; when fn
+	 * returns DDI_EOK with nops > 0, apply the ops exactly as store_commit
+	 * does (data + journal entry with `actor` + serial) in that same
+	 * transaction and commit; otherwise abort. Return fn's error, or the
+	 * store's error for the ops (then nothing changed).
+	 */
+	int (*transact)(void *ctx, const char *actor, upd_txn_fn fn, void *arg);
+	/* Record an update that changed nothing (refused, or no change) in the journal. May be NULL. */
+	void (*journal)(void *ctx, const char *actor, const char *text);
+	/* Is `apex` a zone we serve (NOTIFY)? NULL: no. */
+	bool (*zone_known)(void *ctx, const uint8_t *apex);
+};
+
+/* What upd_serve() did, for logs and counters. */
+struct upd_outcome {
+	uint8_t opcode;                /* of the request */
+	uint8_t rcode;                 /* answered */
+	enum tsig_result tsig;         /* TSIG_OK also when unsigned */
+	bool is_signed;
+	size_t nops;                   /* RRsets changed */
+	char actor[256];               /* "tsig:KEY@ADDR" or "unsigned@ADDR" */
+	char reason[256];              /* why it was refused, "" otherwise */
+};
+
+/*
+ * Answer one UPDATE or NOTIFY received over UDP or TCP (without the TCP
+ * length prefix) from `src_addr` (family 4 or 6) at unix time `now`:
+ * parse (FORMERR, NOTIMP for other opcodes), TSIG (RFC 8945: NOTAUTH with
+ * BADKEY/BADSIG unsigned, BADTIME signed), NOTIFY (NOERROR/NOTAUTH),
+ * UPDATE parse (FORMERR, NOTZONE), then in one transaction the policy
+ * (REFUSED; an unsigned request only through a rule with sources), the
+ * zone and prerequisites (NOTAUTH, NOTZONE, YXDOMAIN, NXDOMAIN, YXRRSET,
+ * NXRRSET) and the changes; a store refusal of the result (CNAME, limits)
+ * answers REFUSED, any other failure SERVFAIL. Responses to signed
+ * requests are signed. Refusals and no-change updates go to s->journal.
+ * Returns the response length, 0 when nothing is to be sent (a response
+ * or a message shorter than a header), or DDI_ESPACE.
+ */
+int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_t src_family,
+              const uint8_t *src_addr, uint64_t now, uint8_t *resp, size_t cap,
+              struct upd_outcome *out);
 
 #endif

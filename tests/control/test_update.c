@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "control/policy.h"
+#include "control/tsig.h"
 #include "control/update.h"
 #include "dns/errcode.h"
 #include "dns/name.h"
@@ -1025,6 +1027,362 @@ static void test_notify(void **state)
 	assert_int_equal(upd_notify_response(req, sizeof(req), true, out, 20), DDI_ESPACE);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* upd_serve: the whole path with TSIG, policy and a fake store             */
+/* ------------------------------------------------------------------------ */
+
+struct fake_server {
+	struct model *mo;
+	struct tsig_key keys[2];
+	int nkeys;
+	struct pol_set pol;
+	int fail_commit;             /* error the "store" returns when applying */
+	int commits, journals;
+	char last_actor[256], last_journal[1024];
+};
+
+static int fs_lookup(void *ctx, const uint8_t *name, struct tsig_key *out)
+{
+	struct fake_server *f = ctx;
+	for (int i = 0; i < f->nkeys; i++)
+		if (dns_name_equal(f->keys[i].name, name)) {
+			*out = f->keys[i];
+			return DDI_EOK;
+		}
+	return DDI_ENOENT;
+}
+
+struct addr_walk {
+	int (*cb)(void *, const uint8_t *);
+	void *cbctx;
+};
+
+static int fs_addresses(void *ctx, const uint8_t *owner, uint8_t family,
+                        int (*cb)(void *cbctx, const uint8_t *addr), void *cbctx)
+{
+	struct model *m = ctx;
+	uint16_t t = family == 4 ? DNS_T_A : DNS_T_AAAA;
+	for (int i = 0; i < m->n; i++)
+		if (m->rr[i].type == t && dns_name_equal(m->rr[i].owner, owner) && cb(cbctx, m->rr[i].rdata))
+			return DDI_EOK;
+	return DDI_EOK;
+}
+
+static int fs_owners(void *ctx, uint8_t family, const uint8_t *addr,
+                     int (*cb)(void *cbctx, const uint8_t *owner), void *cbctx)
+{
+	struct model *m = ctx;
+	uint16_t t = family == 4 ? DNS_T_A : DNS_T_AAAA;
+	for (int i = 0; i < m->n; i++)
+		if (m->rr[i].type == t && memcmp(m->rr[i].rdata, addr, m->rr[i].rdlen) == 0 &&
+		    cb(cbctx, m->rr[i].owner))
+			return DDI_EOK;
+	return DDI_EOK;
+}
+
+static int fs_transact(void *ctx, const char *actor, upd_txn_fn fn, void *arg)
+{
+	struct fake_server *f = ctx;
+	struct upd_view v = { f->mo, view_rrsets, view_zone_of };
+	struct pol_view pv = { f->mo, fs_addresses, fs_owners };
+	const struct store_op *ops;
+	size_t nops;
+	int r = fn(arg, &v, &pv, &ops, &nops);
+	if (r != DDI_EOK || nops == 0)
+		return r;
+	if (f->fail_commit)
+		return f->fail_commit;
+	struct upd_plan p = { .nops = nops, .ops = (struct store_op *)ops };
+	model_apply(f->mo, &p);
+	f->commits++;
+	snprintf(f->last_actor, sizeof(f->last_actor), "%s", actor);
+	return DDI_EOK;
+}
+
+static void fs_journal(void *ctx, const char *actor, const char *text)
+{
+	struct fake_server *f = ctx;
+	f->journals++;
+	snprintf(f->last_actor, sizeof(f->last_actor), "%s", actor);
+	snprintf(f->last_journal, sizeof(f->last_journal), "%s", text);
+}
+
+static bool fs_zone_known(void *ctx, const uint8_t *apex)
+{
+	struct fake_server *f = ctx;
+	for (int i = 0; i < f->mo->nzones; i++)
+		if (dns_name_equal(f->mo->zones[i], apex))
+			return true;
+	return false;
+}
+
+static struct pol_rule prule(const char *key, const char *text)
+{
+	struct pol_rule r;
+	char copy[512], *argv[32], err[256], *save = NULL;
+	int argc = 0;
+	snprintf(copy, sizeof(copy), "%s", text);
+	for (char *t = strtok_r(copy, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	if (pol_rule_from_argv(&r, key, argc, argv, err, sizeof(err)) != DDI_EOK)
+		fail_msg("rule '%s': %s", text, err);
+	return r;
+}
+
+#define NOW 1800000000u
+static const uint8_t client4[4] = { 198, 18, 0, 100 };
+
+static struct fake_server *fs_new(void)
+{
+	struct fake_server *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->mo = model_new();
+	assert_int_equal(tsig_key_parse(&f->keys[0],
+		"hmac-sha256:dhcp-key:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg=="), DDI_EOK);
+	assert_int_equal(tsig_key_parse(&f->keys[1], "hmac-sha512:host1.example.com:Zm9vYmFyYmF6"), DDI_EOK);
+	f->nkeys = 2;
+	struct pol_rule r = prule("dhcp-key", "grant subdomain dyn.example.com. A AAAA DHCID TXT ANY --prefix 198.18.0.0/24 2001:2::/64");
+	assert_int_equal(pol_set_add(&f->pol, &r), DDI_EOK);
+	r = prule("host1.example.com", "grant self . A");
+	assert_int_equal(pol_set_add(&f->pol, &r), DDI_EOK);
+	r = prule(".", "grant name open.example.com. A --source 198.18.0.0/25");
+	assert_int_equal(pol_set_add(&f->pol, &r), DDI_EOK);
+	return f;
+}
+
+static void fs_free(struct fake_server *f)
+{
+	pol_set_free(&f->pol);
+	free(f->mo);
+	free(f);
+}
+
+/* Serve `b` (signed with key k at time `signed_at` when k != NULL); returns the rcode and checks framing. */
+static uint8_t serve(struct fake_server *f, struct mb *b, const struct tsig_key *k, uint64_t signed_at,
+                     const uint8_t *src, struct upd_outcome *o, uint8_t *resp, size_t *rlen,
+                     uint8_t mac[TSIG_MAC_MAX], int *maclen)
+{
+	struct upd_server s = { f, fs_lookup, &f->pol, fs_transact, fs_journal, fs_zone_known };
+	if (k != NULL) {
+		int ml = tsig_sign(k, NULL, 0, b->buf, &b->len, sizeof(b->buf), signed_at, 300, mac);
+		assert_true(ml > 0);
+		*maclen = ml;
+	}
+	int n = upd_serve(&s, b->buf, b->len, 4, src, NOW, resp, 4096, o);
+	assert_true(n >= 12);
+	*rlen = (size_t)n;
+	assert_int_equal(dns_get16(resp), dns_get16(b->buf));
+	assert_true(dns_get16(resp + 2) & DNS_QR);
+	return (uint8_t)(dns_get16(resp + 2) & 0xf);
+}
+
+static void test_serve_signed(void **state)
+{
+	struct fake_server *f = fs_new();
+	struct mb b;
+	struct upd_outcome o;
+	struct tsig_rr rr;
+	uint8_t resp[4096], mac[TSIG_MAC_MAX];
+	size_t rlen;
+	int ml;
+	(void)state;
+
+	/* Accepted: applied once, signed answer, journaled by the commit with key and source. */
+	mb_init(&b, "example.com.");
+	mb_empty(&b, SEC_PRE, DNS_CLASS_NONE, "h.dyn.example.com.", DNS_T_ANY);
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.dyn 300 A 198.18.0.5");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.dyn 300 DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=");
+	assert_int_equal(serve(f, &b, &f->keys[0], NOW - 10, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_NOERROR);
+	assert_int_equal(o.nops, 2);
+	assert_int_equal(f->commits, 1);
+	assert_int_equal(f->journals, 0);
+	assert_string_equal(f->last_actor, "tsig:dhcp-key@198.18.0.100");
+	assert_int_equal(model_has(f->mo, "h.dyn.example.com.", DNS_T_A, "198.18.0.5"), 1);
+	assert_int_equal(model_has(f->mo, "h.dyn.example.com.", DNS_T_DHCID, NULL), 1);
+	assert_int_equal(dns_get16(resp + 4), 1);          /* zone echoed */
+	assert_int_equal(dns_get16(resp + 10), 1);         /* the TSIG */
+	assert_int_equal(tsig_verify_response(&rr, &f->keys[0], mac, (uint16_t)ml, resp, rlen, NOW),
+	                 TSIG_OK);
+
+	/* The same again: the prerequisite fails, nothing changes, the refusal is journaled. */
+	int before = f->mo->n;
+	mb_init(&b, "example.com.");
+	mb_empty(&b, SEC_PRE, DNS_CLASS_NONE, "h.dyn.example.com.", DNS_T_ANY);
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.dyn 300 A 198.18.0.6");
+	assert_int_equal(serve(f, &b, &f->keys[0], NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_YXDOMAIN);
+	assert_int_equal(f->mo->n, before);
+	assert_int_equal(f->journals, 1);
+	assert_string_equal(f->last_journal, "update example.com. YXDOMAIN: a prerequisite does not hold");
+	assert_int_equal(tsig_verify_response(&rr, &f->keys[0], mac, (uint16_t)ml, resp, rlen, NOW),
+	                 TSIG_OK);
+
+	/* Outside the key's names: REFUSED, signed, journaled, nothing changed. */
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "www 300 A 198.18.0.7");
+	assert_int_equal(serve(f, &b, &f->keys[0], NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_REFUSED);
+	assert_int_equal(f->mo->n, before);
+	assert_string_equal(f->last_journal, "update example.com. REFUSED: www.example.com.: no rule grants dhcp-key. A");
+	assert_string_equal(f->last_actor, "tsig:dhcp-key@198.18.0.100");
+	assert_int_equal(tsig_verify_response(&rr, &f->keys[0], mac, (uint16_t)ml, resp, rlen, NOW),
+	                 TSIG_OK);
+	/* A foreign subnet. */
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "g.dyn 300 A 198.18.9.7");
+	assert_int_equal(serve(f, &b, &f->keys[0], NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_REFUSED);
+	assert_int_equal(f->mo->n, before);
+	/* An address another name holds (ns1's). */
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "g.dyn 300 A 198.18.0.1");
+	assert_int_equal(serve(f, &b, &f->keys[0], NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_REFUSED);
+	assert_string_equal(o.reason, "g.dyn.example.com.: address 198.18.0.1 is registered to ns1.example.com.");
+	/* The self key: its own name only. */
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "host1 60 A 198.18.0.50");
+	assert_int_equal(serve(f, &b, &f->keys[1], NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_NOERROR);
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "host2 60 A 198.18.0.51");
+	assert_int_equal(serve(f, &b, &f->keys[1], NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_REFUSED);
+	/* Zone not ours: NOTAUTH (the zone check comes before permissions). */
+	mb_init(&b, "example.org.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.example.org. 60 A 198.18.0.51");
+	assert_int_equal(serve(f, &b, &f->keys[0], NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_NOTAUTH);
+	/* The store refuses the result: REFUSED; the store fails: SERVFAIL. */
+	f->fail_commit = DDI_ELIMIT;
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "z.dyn 60 A 198.18.0.52");
+	assert_int_equal(serve(f, &b, &f->keys[0], NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_REFUSED);
+	f->fail_commit = DDI_EIO;
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "z.dyn 60 A 198.18.0.52");
+	assert_int_equal(serve(f, &b, &f->keys[0], NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_SERVFAIL);
+	assert_int_equal(model_has(f->mo, "z.dyn.example.com.", DNS_T_A, NULL), 0);
+	fs_free(f);
+}
+
+static void test_serve_tsig_failures(void **state)
+{
+	struct fake_server *f = fs_new();
+	struct mb b;
+	struct upd_outcome o;
+	struct tsig_rr rr;
+	uint8_t resp[4096], mac[TSIG_MAC_MAX];
+	size_t rlen;
+	int ml, before = f->mo->n;
+	(void)state;
+
+	/* Unknown key: NOTAUTH, TSIG error BADKEY, unsigned. */
+	struct tsig_key stranger;
+	assert_int_equal(tsig_key_parse(&stranger, "hmac-sha256:stranger:Zm9vYmFy"), DDI_EOK);
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.dyn 300 A 198.18.0.5");
+	assert_int_equal(serve(f, &b, &stranger, NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_NOTAUTH);
+	assert_int_equal(o.tsig, TSIG_BADKEY);
+	assert_int_equal(tsig_verify_response(&rr, &stranger, mac, (uint16_t)ml, resp, rlen, NOW),
+	                 TSIG_BADKEY);
+	assert_int_equal(rr.mac_len, 0);
+	assert_string_equal(f->last_journal, "update example.com. NOTAUTH: TSIG BADKEY");
+	assert_string_equal(f->last_actor, "tsig:stranger@198.18.0.100");
+	/* Right name, wrong secret: BADSIG. */
+	struct tsig_key forged = f->keys[0];
+	forged.secret[0] ^= 1;
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.dyn 300 A 198.18.0.5");
+	assert_int_equal(serve(f, &b, &forged, NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_NOTAUTH);
+	assert_int_equal(o.tsig, TSIG_BADSIG);
+	assert_int_equal(tsig_verify_response(&rr, &f->keys[0], mac, (uint16_t)ml, resp, rlen, NOW),
+	                 TSIG_BADSIG);
+	/* Stale: BADTIME, signed, our time in Other Data. */
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.dyn 300 A 198.18.0.5");
+	assert_int_equal(serve(f, &b, &f->keys[0], NOW - 1000, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_NOTAUTH);
+	assert_int_equal(o.tsig, TSIG_BADTIME);
+	assert_int_equal(tsig_verify_response(&rr, &f->keys[0], mac, (uint16_t)ml, resp, rlen, NOW - 1000),
+	                 TSIG_BADTIME);
+	assert_int_equal(dns_get32(rr.other + 2), NOW);
+	assert_int_equal(f->mo->n, before);
+	assert_int_equal(f->commits, 0);
+	assert_int_equal(f->journals, 3);
+	fs_free(f);
+}
+
+static void test_serve_unsigned_and_misc(void **state)
+{
+	struct fake_server *f = fs_new();
+	struct upd_server s = { f, fs_lookup, &f->pol, fs_transact, fs_journal, fs_zone_known };
+	struct mb b;
+	struct upd_outcome o;
+	uint8_t resp[4096];
+	size_t rlen;
+	uint8_t far[4] = { 198, 18, 0, 200 };
+	(void)state;
+
+	/* Unsigned from the allowed source: only the granted name. */
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "open 60 A 198.18.0.60");
+	assert_int_equal(serve(f, &b, NULL, 0, client4, &o, resp, &rlen, NULL, NULL), DNS_RCODE_NOERROR);
+	assert_false(o.is_signed);
+	assert_int_equal(dns_get16(resp + 10), 0);
+	assert_string_equal(f->last_actor, "unsigned@198.18.0.100");
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "open 60 A 198.18.0.61");
+	assert_int_equal(serve(f, &b, NULL, 0, far, &o, resp, &rlen, NULL, NULL), DNS_RCODE_REFUSED);
+	assert_string_equal(o.reason, "unsigned updates are not allowed from here");
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "closed 60 A 198.18.0.61");
+	assert_int_equal(serve(f, &b, NULL, 0, client4, &o, resp, &rlen, NULL, NULL), DNS_RCODE_REFUSED);
+	/* Without any policy nothing is allowed. */
+	s.policy = NULL;
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "open 60 A 198.18.0.62");
+	int n = upd_serve(&s, b.buf, b.len, 4, client4, NOW, resp, sizeof(resp), &o);
+	assert_true(n > 0);
+	assert_int_equal(o.rcode, DNS_RCODE_REFUSED);
+	s.policy = &f->pol;
+	/* FORMERR and NOTZONE from the parse. */
+	mb_init(&b, "example.com.");
+	mb_put(&b, SEC_UPD, wname("a.example.com."), DNS_T_A, DNS_CLASS_CH, 5, NULL, 0);
+	assert_int_equal(serve(f, &b, NULL, 0, client4, &o, resp, &rlen, NULL, NULL), DNS_RCODE_FORMERR);
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "x.example.net. 60 A 198.18.0.1");
+	assert_int_equal(serve(f, &b, NULL, 0, client4, &o, resp, &rlen, NULL, NULL), DNS_RCODE_NOTZONE);
+	/* A QUERY is not ours: NOTIMP. A response gets no answer. */
+	mb_init(&b, "example.com.");
+	dns_put16(b.buf + 2, 0);
+	assert_int_equal(serve(f, &b, NULL, 0, client4, &o, resp, &rlen, NULL, NULL), DNS_RCODE_NOTIMP);
+	dns_put16(b.buf + 2, DNS_QR | DNS_OP_UPDATE << 11);
+	assert_int_equal(upd_serve(&s, b.buf, b.len, 4, client4, NOW, resp, sizeof(resp), &o), 0);
+	assert_int_equal(upd_serve(&s, b.buf, 5, 4, client4, NOW, resp, sizeof(resp), &o), 0);
+
+	/* NOTIFY, signed: answered NOERROR with AA, signed. */
+	uint8_t mac[TSIG_MAC_MAX];
+	int ml;
+	struct tsig_rr rr;
+	mb_init(&b, "example.com.");
+	dns_put16(b.buf + 2, DNS_OP_NOTIFY << 11 | DNS_AA);
+	assert_int_equal(serve(f, &b, &f->keys[0], NOW, client4, &o, resp, &rlen, mac, &ml), DNS_RCODE_NOERROR);
+	assert_true(dns_get16(resp + 2) & DNS_AA);
+	assert_int_equal(DNS_OPCODE(dns_get16(resp + 2)), DNS_OP_NOTIFY);
+	assert_int_equal(tsig_verify_response(&rr, &f->keys[0], mac, (uint16_t)ml, resp, rlen, NOW), TSIG_OK);
+	mb_init(&b, "example.org.");
+	dns_put16(b.buf + 2, DNS_OP_NOTIFY << 11);
+	assert_int_equal(serve(f, &b, NULL, 0, client4, &o, resp, &rlen, NULL, NULL), DNS_RCODE_NOTAUTH);
+	fs_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1042,6 +1400,9 @@ int main(void)
 		cmocka_unit_test(test_plan_ops),
 		cmocka_unit_test(test_response),
 		cmocka_unit_test(test_notify),
+		cmocka_unit_test(test_serve_signed),
+		cmocka_unit_test(test_serve_tsig_failures),
+		cmocka_unit_test(test_serve_unsigned_and_misc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
