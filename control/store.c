@@ -2611,6 +2611,65 @@ int store_journal_read(struct store *s, uint64_t from_seq, size_t max,
 /* Following the journal                                                    */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * RRsets already given in this transaction, by rrsets key: all reads see
+ * the same state, so one RRset changed by many entries of a batch (a storm
+ * on a few names) is read and given once. Forgotten at each zone-level op,
+ * whose whole-zone walk comes after (and may replace) what was given.
+ */
+struct seen {
+	size_t n, cap;             /* cap: a power of two, 0 before the first insert */
+	struct seen_key {
+		uint16_t len;
+		uint8_t k[RKEY_MAX];
+	} *v;                      /* open addressing, len 0 = empty */
+};
+
+static uint64_t seen_hash(const uint8_t *k, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ k[i]) * 1099511628211ull;
+	return h;
+}
+
+/* true if k was there already; false after inserting it (or when out of memory). */
+static bool seen_test_set(struct seen *sn, const uint8_t *k, size_t len)
+{
+	if (sn->n * 2 >= sn->cap) {
+		size_t nc = sn->cap ? sn->cap * 2 : 256;
+		struct seen_key *nv = calloc(nc, sizeof(*nv));
+		if (!nv)
+			return false;   /* then simply not deduplicated */
+		for (size_t i = 0; i < sn->cap; i++) {
+			if (!sn->v[i].len)
+				continue;
+			size_t j = seen_hash(sn->v[i].k, sn->v[i].len) & (nc - 1);
+			while (nv[j].len)
+				j = (j + 1) & (nc - 1);
+			nv[j] = sn->v[i];
+		}
+		free(sn->v);
+		sn->v = nv;
+		sn->cap = nc;
+	}
+	size_t j = seen_hash(k, len) & (sn->cap - 1);
+	for (; sn->v[j].len; j = (j + 1) & (sn->cap - 1))
+		if (sn->v[j].len == len && memcmp(sn->v[j].k, k, len) == 0)
+			return true;
+	sn->v[j].len = (uint16_t)len;
+	memcpy(sn->v[j].k, k, len);
+	sn->n++;
+	return false;
+}
+
+static void seen_clear(struct seen *sn)
+{
+	if (sn->n)
+		memset(sn->v, 0, sn->cap * sizeof(*sn->v));
+	sn->n = 0;
+}
+
 struct follow {
 	struct store *s;
 	MDB_txn *txn;
@@ -2618,6 +2677,7 @@ struct follow {
 	void *ctx;
 	struct store_error *err;
 	struct rread r;
+	struct seen seen;
 	uint64_t last;
 };
 
@@ -2629,6 +2689,8 @@ static int follow_rrset(struct follow *f, const uint8_t *owner, uint16_t type)
 	if (oklen <= 0)
 		return seterr(f->err, DDI_ECORRUPT, -1, "journal names an invalid owner");
 	MDB_val k = { rkey_make(rk, okey, (size_t)oklen, type), rk }, v;
+	if (seen_test_set(&f->seen, rk, k.mv_size))
+		return 0;
 	int rc = mdb_get(f->txn, f->s->rrsets, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return f->ops->rrset(f->ctx, owner, type, 0, 0, NULL, 0);
@@ -2657,6 +2719,7 @@ static int follow_entry(void *ctx, const struct store_journal_entry *e)
 			if (rc != 0 && rc != DDI_ENOENT)
 				break;
 			bool exists = rc == 0;
+			seen_clear(&f->seen);
 			if ((rc = f->ops->zone(f->ctx, o->zone, exists)) == 0 && exists)
 				rc = zone_walk_txn(f->s, f->txn, &z, f->ops->rrset, f->ctx, f->err);
 			break;
@@ -2690,6 +2753,7 @@ int store_follow(struct store *s, uint64_t from_seq, const struct store_follow_o
 		return mdb_fail(err, rc, "read transaction");
 	rc = journal_read_txn(s, f.txn, from_seq, 0, follow_entry, &f, err);
 	mdb_txn_abort(f.txn);
+	free(f.seen.v);
 	if (rc < 0 && err && err->code == DDI_EOK)
 		seterr(err, rc, -1, "following the journal: %s", ddi_strerror(rc));
 	if (rc == 0)

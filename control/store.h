@@ -362,7 +362,9 @@ struct store_follow_ops {
  * transaction (the RRset, or the whole zone for zone-level ops; "serial"
  * ops give the apex SOA). So what the callbacks see, applied in order,
  * is exactly the store's state at the last entry: a committed state, never
- * half of a commit, even while other processes write. *last_seq is the
+ * half of a commit, even while other processes write. An RRset named by
+ * many entries is given once (until the next zone-level op, after which
+ * it may be given again): all reads see the same state. *last_seq is the
  * last entry's seq (from_seq - 1 when there was none). A callback
  * returning non-zero stops and is returned. Errors: as store_journal_read.
  */

@@ -202,6 +202,42 @@ static void test_batching(void **state)
 	}
 }
 
+/* One name changed by many commits of one batch: the version holds the last value. */
+static void test_batch_same_name(void **state)
+{
+	struct fx *f = *state;
+	uint64_t seq = 0;
+	for (int i = 1; i <= 200; i++) {
+		char req[256];
+		snprintf(req, sizeof(req), "{\"command\": \"record-replace\", \"arguments\": "
+		         "{\"name\": \"www.ex.test.\", \"ttl\": 60, \"type\": \"A\", \"rdata\": "
+		         "\"198.18.3.%d\"}}", i);
+		json_t *r = exec(f, "unix:test", CMD_ROLE_ADMIN, req, &seq);
+		assert_int_equal(result(r), 0);
+		json_decref(r);
+	}
+	ctl_wake(f->ctl);
+	assert_int_equal(ctl_wait_seq(f->ctl, seq, 5000), 0);
+	uint8_t w[DNS_NAME_MAXLEN], key[DNS_KEY_MAXLEN];
+	assert_true(dns_name_from_str(w, "www.ex.test.", 12, NULL) > 0);
+	int klen = dns_name_to_key(key, w);
+	rcu_thread_online();
+	const struct idx_node *n = idx_find(idx_acquire(f->ix), key, (size_t)klen);
+	assert_non_null(n);
+	const struct idx_rrset *rs = idx_node_rrset(n, DNS_T_A);
+	assert_non_null(rs);
+	assert_int_equal(rs->count, 1);
+	uint32_t pos = 0;
+	uint16_t rrlen;
+	const uint8_t *rr = idx_rrset_next(n, rs, &pos, &rrlen);
+	assert_non_null(rr);
+	/* type(2) class(2) ttl(4) rdlen(2) rdata */
+	assert_int_equal(rrlen, 14);
+	static const uint8_t want[4] = { 198, 18, 3, 200 };
+	assert_memory_equal(rr + 10, want, 4);
+	rcu_thread_offline();
+}
+
 /* Another process writes the store: the thread sees it by polling. */
 static void test_other_process(void **state)
 {
@@ -481,6 +517,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_follow_rrsets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zone_replace_drops_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batching, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_same_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commands_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_rules, setup, teardown),
