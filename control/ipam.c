@@ -557,6 +557,8 @@ int ipam_prefix_check(const struct ipam_prefix *p, struct ipam_error *err)
 		return fail(err, DDI_EINVAL, "status %u is unknown", p->status);
 	if (ipam_policy_name(p->policy) == NULL)
 		return fail(err, DDI_EINVAL, "DNS policy %u is unknown", p->policy);
+	if (p->created > INT64_MAX || p->updated > INT64_MAX)
+		return fail(err, DDI_EINVAL, "a time beyond 2^63 seconds");
 	int r = check_zone(p->zone, p->zone_len, "the zone", err);
 	if (r != DDI_EOK)
 		return r;
@@ -572,6 +574,8 @@ int ipam_range_check(const struct ipam_range *r, struct ipam_error *err)
 			return fail(err, DDI_EINVAL, "IPv4 range with bytes beyond the address");
 	if (ipam_addr_to_u128(r->family, r->first) > ipam_addr_to_u128(r->family, r->last))
 		return fail(err, DDI_EINVAL, "the range's first address is after its last");
+	if (r->created > INT64_MAX || r->updated > INT64_MAX)
+		return fail(err, DDI_EINVAL, "a time beyond 2^63 seconds");
 	return check_text(r->description, IPAM_DESC_MAX, "the description", err);
 }
 
@@ -588,6 +592,9 @@ int ipam_alloc_check(const struct ipam_alloc *a, struct ipam_error *err)
 		return fail(err, DDI_EINVAL, "a static allocation needs a name");
 	if (a->state != IPAM_STATE_DYNAMIC && a->expires != 0)
 		return fail(err, DDI_EINVAL, "only a dynamic allocation has a lease expiry");
+	/* JSON integers are signed 64-bit: keep every time representable there. */
+	if (a->created > INT64_MAX || a->updated > INT64_MAX || a->expires > INT64_MAX)
+		return fail(err, DDI_EINVAL, "a time beyond 2^63 seconds");
 	int r = check_zone(a->name, a->name_len, "the name", err);
 	if (r != DDI_EOK)
 		return r;
@@ -1192,6 +1199,114 @@ int ipam_alloc_from_json(const json_t *j, struct ipam_alloc *a, struct ipam_erro
 			return r;
 	}
 	return ipam_alloc_check(a, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ranges, names and the DNS policy                                         */
+/* ------------------------------------------------------------------------ */
+
+struct ipam_span ipam_range_span(const struct ipam_range *r)
+{
+	struct ipam_span sp = {ipam_addr_to_u128(r->family, r->first),
+	                       ipam_addr_to_u128(r->family, r->last)};
+	return sp;
+}
+
+bool ipam_range_overlap(const struct ipam_range *a, const struct ipam_range *b)
+{
+	struct ipam_span x = ipam_range_span(a), y = ipam_range_span(b);
+	return a->family == b->family && x.first <= y.last && y.first <= x.last;
+}
+
+bool ipam_range_within(const struct ipam_cidr *c, const struct ipam_range *r)
+{
+	struct ipam_span x = ipam_range_span(r);
+	return c->family == r->family && x.first >= ipam_cidr_first(c) && x.last <= ipam_cidr_last(c);
+}
+
+static int block_bits(int w, ipam_u128 a, ipam_u128 b);
+
+int ipam_span_to_cidrs(int family, ipam_u128 first, ipam_u128 last, struct ipam_cidr *out,
+                       size_t max)
+{
+	int w = ipam_width(family);
+	if (w == 0 || first > last || (w < 128 && last >> w != 0))
+		return DDI_EINVAL;
+	size_t n = 0;
+	ipam_u128 cur = first;
+	for (;;) {
+		int k = block_bits(w, cur, last);
+		if (n == max)
+			return DDI_ESPACE;
+		out[n].family = (uint8_t)family;
+		out[n].plen = (uint8_t)(w - k);
+		ipam_addr_from_u128(family, cur, out[n].addr);
+		n++;
+		ipam_u128 bend = k == 128 ? U128_MAX : cur + (((ipam_u128)1 << k) - 1);
+		if (bend >= last)
+			return (int)n;
+		cur = bend + 1;
+	}
+}
+
+bool ipam_addr_usable(const struct ipam_cidr *c, int family, const uint8_t addr[16])
+{
+	ipam_u128 first, last, v = ipam_addr_to_u128(family, addr);
+	if (!ipam_cidr_contains_addr(c, family, addr))
+		return false;
+	ipam_cidr_usable(c, &first, &last);
+	return v >= first && v <= last;
+}
+
+int ipam_host_name(const struct ipam_prefix *p, const char *name, uint8_t out[DNS_NAME_MAXLEN],
+                   struct ipam_error *err)
+{
+	char sb[80], pb[IPAM_CIDR_STRLEN];
+	size_t n = name ? strlen(name) : 0;
+	bool absolute = n > 0 && name[n - 1] == '.' && (n < 2 || name[n - 2] != '\\');
+	if (n == 0)
+		return fail(err, DDI_ESYNTAX, "the host name is empty");
+	if (!absolute && (p == NULL || p->zone_len == 0)) {
+		if (p != NULL)
+			ipam_cidr_format(&p->cidr, pb, sizeof(pb));
+		return fail(err, DDI_ENOZONE,
+		            "'%s' is relative and %s has no zone; give a full name ending in '.'",
+		            shown(name, sb), p ? pb : "the prefix");
+	}
+	int r = dns_name_from_str(out, name, n, absolute ? NULL : p->zone);
+	if (r < 0)
+		return fail(err, DDI_ESYNTAX, "'%s' is not a host name (%s)", shown(name, sb),
+		            ddi_strerror(r));
+	return r;
+}
+
+int ipam_record_verdict(const struct ipam_prefix *p, const struct ipam_alloc *a,
+                        const uint8_t *owner, int family, const uint8_t addr[16],
+                        struct ipam_error *err)
+{
+	char ab[IPAM_ADDR_STRLEN], pb[IPAM_CIDR_STRLEN], nb[DNS_NAME_STRLEN];
+	if (p == NULL || p->policy == IPAM_POLICY_OFF)
+		return IPAM_VERDICT_ALLOW;
+	if (a != NULL && a->name_len != 0 && dns_name_equal(a->name, owner))
+		return IPAM_VERDICT_ALLOW;
+	ipam_addr_format(family, addr, ab, sizeof(ab));
+	ipam_cidr_format(&p->cidr, pb, sizeof(pb));
+	const char *pol = ipam_policy_name(p->policy);
+	if (a != NULL) {
+		if (a->name_len == 0)
+			return fail(err, DDI_ECONFLICT, "%s is %s without a name (%s has DNS policy %s)", ab,
+			            a->state == IPAM_STATE_RESERVED ? "reserved" : "allocated", pb, pol);
+		if (dns_name_to_str(nb, sizeof(nb), a->name) < 0)
+			nb[0] = '\0';
+		return fail(err, DDI_ECONFLICT, "%s is allocated to %s (%s has DNS policy %s)", ab, nb,
+		            pb, pol);
+	}
+	if (p->policy == IPAM_POLICY_STRICT)
+		return fail(err, DDI_EPOLICY, "%s is not allocated (%s has DNS policy strict)", ab, pb);
+	if (!ipam_addr_usable(&p->cidr, family, addr))
+		return fail(err, DDI_EPOLICY, "%s cannot be allocated in %s (network, broadcast or "
+		            "subnet-router anycast address)", ab, pb);
+	return IPAM_VERDICT_ALLOCATE;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -300,6 +300,65 @@ int ipam_prefix_from_json(const json_t *j, struct ipam_prefix *p, struct ipam_er
 int ipam_range_from_json(const json_t *j, struct ipam_range *r, struct ipam_error *err);
 int ipam_alloc_from_json(const json_t *j, struct ipam_alloc *a, struct ipam_error *err);
 
+/* --- Ranges, names and the DNS policy ----------------------------------- */
+
+/* A range as a span of integers; two ranges overlap (same family, shared address). */
+struct ipam_span ipam_range_span(const struct ipam_range *r);
+bool ipam_range_overlap(const struct ipam_range *a, const struct ipam_range *b);
+/* The range lies inside the prefix. */
+bool ipam_range_within(const struct ipam_cidr *c, const struct ipam_range *r);
+
+/*
+ * The CIDR blocks that make up [first, last] exactly, in order: at most
+ * 2W of them (62 for IPv4, 254 for IPv6). Returns the count, DDI_ESPACE if
+ * max is too small, DDI_EINVAL for a bad family or first > last.
+ */
+int ipam_span_to_cidrs(int family, ipam_u128 first, ipam_u128 last, struct ipam_cidr *out,
+                       size_t max);
+
+/*
+ * The address can be handed out in the prefix (ipam_cidr_usable): not the
+ * IPv4 network or broadcast address of a prefix shorter than /31, not the
+ * IPv6 Subnet-Router anycast address of one shorter than /127.
+ */
+bool ipam_addr_usable(const struct ipam_cidr *c, int family, const uint8_t addr[16]);
+
+/*
+ * The host name given to `alloc next PREFIX NAME`: "web1.example.com." is
+ * absolute; "web1" (no final dot) is relative to the prefix's zone, and
+ * is refused when the prefix has none. Wire form to out; returns the
+ * length or DDI_ESYNTAX / DDI_ENOZONE with the reason.
+ */
+int ipam_host_name(const struct ipam_prefix *p, const char *name, uint8_t out[DNS_NAME_MAXLEN],
+                   struct ipam_error *err);
+
+/*
+ * What the DNS policy of the prefix that holds `addr` says about an A/AAAA
+ * record at `owner` for it. `p` is the deepest prefix holding the address
+ * (NULL: none), `a` the address's allocation (NULL: none).
+ *   IPAM_VERDICT_ALLOW     keep the record as it is (policy off, no prefix,
+ *                          or the address is allocated to this very name)
+ *   IPAM_VERDICT_ALLOCATE  policy auto and the address is free: the caller
+ *                          records a static allocation for owner in the
+ *                          same transaction
+ *   DDI_EPOLICY            strict and the address is not allocated, or
+ *                          auto and the address cannot be handed out
+ *                          (network, broadcast, anycast)
+ *   DDI_ECONFLICT          the address is allocated to another name, or
+ *                          reserved (policy strict or auto)
+ * err->msg names the address, the prefix and the policy, for example
+ * "198.18.0.7 is not allocated (198.18.0.0/24 has DNS policy strict)".
+ * The conflicts report classifies existing records with the same rules.
+ */
+enum ipam_verdict {
+	IPAM_VERDICT_ALLOW = 0,
+	IPAM_VERDICT_ALLOCATE = 1,
+};
+
+int ipam_record_verdict(const struct ipam_prefix *p, const struct ipam_alloc *a,
+                        const uint8_t *owner, int family, const uint8_t addr[16],
+                        struct ipam_error *err);
+
 /* --- Searches over an abstract "used" oracle ---------------------------- */
 
 /*

@@ -226,6 +226,7 @@ static const struct {
 } col_names[] = {
 	{"prefix", COL_PREFIX},
 	{"address", COL_ADDRESS},
+	{"ip_address", COL_ADDRESS},   /* NetBox's table export: "IP Address" */
 	{"status", COL_STATUS},
 	{"description", COL_DESC},
 	{"dns_zone", COL_ZONE},
@@ -378,7 +379,8 @@ static int parse_time(const char *v, uint64_t *out, struct ipam_error *err)
 		digits = v[i] >= '0' && v[i] <= '9';
 	if (digits) {
 		*out = strtoull(v, NULL, 10);
-		return DDI_EOK;
+		if (*out <= INT64_MAX)
+			return DDI_EOK;
 	}
 	/* Every position checked by hand: sscanf would take signs and spaces. */
 	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";

@@ -30,7 +30,7 @@
  *              reserved, deprecated; NetBox's "container" reads as
  *              active), description, dns_zone (or zone), dns_policy
  *              (strict, auto, off)
- *   addresses: address (required; "ADDR/LEN" as NetBox writes it, LEN being
+ *   addresses: address or ip_address (required; "ADDR/LEN" as NetBox writes it, LEN being
  *              the mask of the enclosing network, or "ADDR"), status
  *              (NetBox's active -> static, dhcp and slaac -> dynamic,
  *              reserved -> reserved; ddiplane's static/dynamic also read;

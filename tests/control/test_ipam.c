@@ -1056,6 +1056,143 @@ static void test_utilization(void **state)
 	free(o.v);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Ranges, names and the DNS policy                                         */
+/* ------------------------------------------------------------------------ */
+
+static void test_spans_and_ranges(void **state)
+{
+	(void)state;
+	struct ipam_cidr out[256];
+	int n = ipam_span_to_cidrs(4, A("198.18.0.1"), A("198.18.0.254"), out, 256);
+	assert_int_equal(n, 14);   /* /32 /31 /30 /29 /28 /27 /26 /26 /27 /28 /29 /30 /31 /32 */
+	assert_string_equal(cidr_str(&out[0]), "198.18.0.1/32");
+	assert_string_equal(cidr_str(&out[6]), "198.18.0.64/26");
+	assert_string_equal(cidr_str(&out[13]), "198.18.0.254/32");
+	assert_int_equal(ipam_span_to_cidrs(4, 0, 0xffffffffu, out, 256), 1);
+	assert_string_equal(cidr_str(&out[0]), "0.0.0.0/0");
+	assert_int_equal(ipam_span_to_cidrs(4, 1, 0xfffffffeu, out, 256), 62);   /* 2W - 2 */
+	assert_int_equal(ipam_span_to_cidrs(6, 1, ~(ipam_u128)0 - 1, out, 256), 254);
+	assert_int_equal(ipam_span_to_cidrs(6, 0, ~(ipam_u128)0, out, 256), 1);
+	assert_string_equal(cidr_str(&out[0]), "::/0");
+	assert_int_equal(ipam_span_to_cidrs(4, 1, 0xfffffffeu, out, 61), DDI_ESPACE);
+	assert_int_equal(ipam_span_to_cidrs(4, 5, 4, out, 256), DDI_EINVAL);
+	assert_int_equal(ipam_span_to_cidrs(4, 0, (ipam_u128)1 << 32, out, 256), DDI_EINVAL);
+	/* Random spans: the blocks are aligned, contiguous and cover the span exactly. */
+	for (int i = 0; i < 2000; i++) {
+		ipam_u128 a = rnd() % (1u << 20), b = a + rnd() % (1u << (rnd() % 20));
+		n = ipam_span_to_cidrs(4, a, b, out, 256);
+		assert_true(n >= 1 && n <= 62);
+		ipam_u128 cur = a;
+		for (int k = 0; k < n; k++) {
+			assert_true(ipam_cidr_valid(&out[k]));
+			assert_true(ipam_cidr_first(&out[k]) == cur);
+			cur = ipam_cidr_last(&out[k]) + 1;
+		}
+		assert_true(cur == b + 1);
+	}
+
+	struct ipam_range r1, r2;
+	ipam_range_init(&r1);
+	ipam_range_init(&r2);
+	int f;
+	r1.family = r2.family = 4;
+	ipam_addr_parse("198.18.0.100", &f, r1.first, NULL);
+	ipam_addr_parse("198.18.0.199", &f, r1.last, NULL);
+	ipam_addr_parse("198.18.0.199", &f, r2.first, NULL);
+	ipam_addr_parse("198.18.0.250", &f, r2.last, NULL);
+	assert_true(ipam_range_overlap(&r1, &r2));
+	r2.first[3] = 200;
+	assert_false(ipam_range_overlap(&r1, &r2));
+	struct ipam_cidr c24 = P("198.18.0.0/24"), c25 = P("198.18.0.0/25");
+	assert_true(ipam_range_within(&c24, &r1));
+	assert_false(ipam_range_within(&c25, &r1));
+	struct ipam_span sp = ipam_range_span(&r1);
+	assert_true(sp.first == A("198.18.0.100") && sp.last == A("198.18.0.199"));
+
+	uint8_t a[16];
+	ipam_addr_parse("198.18.0.0", &f, a, NULL);
+	assert_false(ipam_addr_usable(&c24, 4, a));
+	a[3] = 255;
+	assert_false(ipam_addr_usable(&c24, 4, a));
+	a[3] = 1;
+	assert_true(ipam_addr_usable(&c24, 4, a));
+	struct ipam_cidr c31 = P("198.18.0.0/31"), v6 = P("2001:2::/64"), v127 = P("2001:2::/127");
+	a[3] = 0;
+	assert_true(ipam_addr_usable(&c31, 4, a));
+	ipam_addr_parse("2001:2::", &f, a, NULL);
+	assert_false(ipam_addr_usable(&v6, 6, a));
+	assert_true(ipam_addr_usable(&v127, 6, a));
+	assert_false(ipam_addr_usable(&c24, 6, a));
+}
+
+static void test_host_name(void **state)
+{
+	(void)state;
+	struct ipam_prefix p;
+	struct ipam_error e;
+	uint8_t out[DNS_NAME_MAXLEN];
+	ipam_prefix_init(&p);
+	p.cidr = P("198.18.0.0/24");
+	assert_int_equal(ipam_host_name(&p, "web1", out, &e), DDI_ENOZONE);
+	assert_string_equal(e.msg, "'web1' is relative and 198.18.0.0/24 has no zone; give a full name "
+	                           "ending in '.'");
+	assert_true(ipam_host_name(&p, "web1.example.com.", out, &e) > 0);
+	assert_string_equal(name_str(out), "web1.example.com.");
+	p.zone_len = (uint8_t)dns_name_from_str(p.zone, "dc1.example.com.", 16, NULL);
+	assert_int_equal(ipam_host_name(&p, "web1", out, &e), 22);
+	assert_string_equal(name_str(out), "web1.dc1.example.com.");
+	assert_true(ipam_host_name(&p, "web1.example.net.", out, &e) > 0);
+	assert_string_equal(name_str(out), "web1.example.net.");
+	assert_int_equal(ipam_host_name(&p, "a..b", out, &e), DDI_ESYNTAX);
+	assert_string_equal(e.msg, "'a..b' is not a host name (syntax error)");
+	assert_int_equal(ipam_host_name(&p, "", out, &e), DDI_ESYNTAX);
+	assert_string_equal(e.msg, "the host name is empty");
+	/* An escaped final dot is part of the label: relative. */
+	assert_true(ipam_host_name(&p, "odd\\.", out, &e) > 0);
+	assert_string_equal(name_str(out), "odd\\..dc1.example.com.");
+}
+
+static void test_verdict(void **state)
+{
+	(void)state;
+	struct ipam_prefix p;
+	struct ipam_alloc a;
+	struct ipam_error e;
+	uint8_t web1[DNS_NAME_MAXLEN], web2[DNS_NAME_MAXLEN], addr[16];
+	int f;
+	dns_name_from_str(web1, "web1.example.com.", 17, NULL);
+	dns_name_from_str(web2, "WEB2.example.com.", 17, NULL);
+	ipam_addr_parse("198.18.0.7", &f, addr, NULL);
+	ipam_prefix_init(&p);
+	p.cidr = P("198.18.0.0/24");
+	ipam_alloc_init(&a);
+	a.family = 4;
+	memcpy(a.addr, addr, 16);
+	a.name_len = (uint8_t)dns_name_from_str(a.name, "Web1.Example.com.", 17, NULL);
+
+	assert_int_equal(ipam_record_verdict(NULL, NULL, web1, 4, addr, &e), IPAM_VERDICT_ALLOW);
+	assert_int_equal(ipam_record_verdict(&p, NULL, web1, 4, addr, &e), IPAM_VERDICT_ALLOW);   /* off */
+	p.policy = IPAM_POLICY_STRICT;
+	assert_int_equal(ipam_record_verdict(&p, NULL, web1, 4, addr, &e), DDI_EPOLICY);
+	assert_string_equal(e.msg, "198.18.0.7 is not allocated (198.18.0.0/24 has DNS policy strict)");
+	assert_int_equal(ipam_record_verdict(&p, &a, web1, 4, addr, &e), IPAM_VERDICT_ALLOW);   /* case */
+	assert_int_equal(ipam_record_verdict(&p, &a, web2, 4, addr, &e), DDI_ECONFLICT);
+	assert_string_equal(e.msg, "198.18.0.7 is allocated to Web1.Example.com. (198.18.0.0/24 has DNS "
+	                           "policy strict)");
+	p.policy = IPAM_POLICY_AUTO;
+	assert_int_equal(ipam_record_verdict(&p, NULL, web2, 4, addr, &e), IPAM_VERDICT_ALLOCATE);
+	assert_int_equal(ipam_record_verdict(&p, &a, web2, 4, addr, &e), DDI_ECONFLICT);
+	a.state = IPAM_STATE_RESERVED;
+	a.name_len = 0;
+	assert_int_equal(ipam_record_verdict(&p, &a, web2, 4, addr, &e), DDI_ECONFLICT);
+	assert_string_equal(e.msg, "198.18.0.7 is reserved without a name (198.18.0.0/24 has DNS policy auto)");
+	addr[3] = 255;
+	assert_int_equal(ipam_record_verdict(&p, NULL, web2, 4, addr, &e), DDI_EPOLICY);
+	assert_string_equal(e.msg, "198.18.0.255 cannot be allocated in 198.18.0.0/24 (network, "
+	                           "broadcast or subnet-router anycast address)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1073,6 +1210,9 @@ int main(void)
 		cmocka_unit_test(test_next_child),
 		cmocka_unit_test(test_next_child_random),
 		cmocka_unit_test(test_utilization),
+		cmocka_unit_test(test_spans_and_ranges),
+		cmocka_unit_test(test_host_name),
+		cmocka_unit_test(test_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -299,6 +299,12 @@ static void test_errors(void **state)
 		{"prefix\n198.18.0.0/24\n\n198.18.1.0/24\n", DDI_ESYNTAX, 1,
 		 "ipam.csv:4: unknown column '198.18.1.0/24'"},
 		{"\xef\xbb\x01prefix\n", DDI_ESYNTAX, 0, "ipam.csv:1: a broken byte order mark"},
+		{"IP Address,DNS Name\n198.18.0.1/24,a.example\n198.18.0.2/24,b.example\n"
+		 "198.18.0.3/24,c..example\n", DDI_ESYNTAX, 2,
+		 "ipam.csv:4: column 'DNS Name': 'c..example' is not a domain name (syntax error)"},
+		{"address,status,lease_expires\n198.18.0.1,dhcp,9223372036854775808\n", DDI_ESYNTAX, 0,
+		 "ipam.csv:2: column 'lease_expires': '9223372036854775808' is not a time "
+		 "(YYYY-MM-DDTHH:MM:SSZ or unix seconds)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct got g = {0};
