@@ -22,7 +22,7 @@ ddi_db_default "$DB"
 ddi_ns_setup
 chmod 755 "$DDI_TMP"
 start() {
-  ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --metrics 127.0.0.1:9153 --idle-sleep-us 20
+  ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --metrics 127.0.0.1:9153 --idle-sleep-us 20 "$@"
   ddi_wait_answer $S4 ddi.test 60
 }
 start
@@ -166,7 +166,9 @@ wait "$DDI_PID" 2>/dev/null || true
 nacked=$(wc -l <"$DDI_TMP/acked")
 ddi_expect_match "changes were acknowledged before the kill" '^[1-9][0-9]*$' "$nacked"
 ip -n "$DDI_NS_SRV" link del ddi0 2>/dev/null || true
-start
+# restarted with an access file that makes nobody an admin
+printf '# test roles\nuser:nobody admin\n* read-only\n' >"$DDI_TMP/access"
+start --access "$DDI_TMP/access"
 missing=0
 while read -r n; do
   "$CTL" --db "$DB" record get "$n" A >/dev/null 2>&1 || missing=$((missing + 1))
@@ -175,10 +177,19 @@ ddi_expect "every acknowledged change is in the store after kill -9 ($nacked)" "
 last=$(tail -n 1 "$DDI_TMP/acked")
 ddi_expect_match "the last acknowledged change is answered after restart" '^198\.18\.1\.' "$(short @$S4 "$last" A)"
 
+ddi_log "--access: a mapped peer gets its role"
+chmod 0666 "$SOCK"
+out=$(ro record add ro.ddi.test. 60 A 198.18.0.9 2>&1)
+ddi_expect_match "nobody is admin by the access file" '^added ro\.ddi\.test\. A' "$out"
+ddi_expect "and the change is answered" "198.18.0.9" "$(short @$S4 ro.ddi.test A)"
+ddi_expect_match "journal records the actor unix:nobody" 'unix:nobody' "$(c journal --name ro.ddi.test.)"
+out=$(c record add ro2.ddi.test. 60 A 198.18.0.9 2>&1) && ddi_fail "root is read-only by '* read-only'" "$out" || \
+  ddi_expect_match "root is read-only by '* read-only'" 'access denied' "$out"
+
 ddi_log "backup and shutdown over the socket"
-c backup "$DDI_TMP/bk" >/dev/null
+ro backup "$DDI_TMP/bk" >/dev/null
 ddi_expect_match "backup holds the data" '^www\.ddi\.test\. ' "$("$CTL" --db "$DDI_TMP/bk" record get www.ddi.test. A)"
-c shutdown >/dev/null
+ro shutdown >/dev/null
 for ((i = 0; i < 100; i++)); do ddi_alive "$DDI_PID" || break; sleep 0.1; done
 if ddi_alive "$DDI_PID"; then ddi_fail "shutdown stops the server"; else ddi_ok "shutdown stops the server"; fi
 wait "$DDI_PID" 2>/dev/null && st=0 || st=$?
