@@ -13,6 +13,7 @@
 #include "control/ctl.h"
 #include "control/store.h"
 #include "dns/errcode.h"
+#include "dns/name.h"
 #include "index/snapshot.h"
 
 /*
@@ -149,6 +150,53 @@ int main(int argc, char **argv)
 	       "published/s; %" PRIu64 " versions for %u commits\n", nbatch, bsize,
 	       (double)nbatch * bsize / (t1 - t0), (double)nbatch * bsize / (t2 - t0),
 	       st1.publishes - st0.publishes, nbatch);
+
+	/* 2b. the same batches as store ops built once: store + follower without the JSON layer */
+	{
+		struct store_op *ops = calloc(bsize, sizeof(*ops));
+		uint8_t(*owners)[DNS_NAME_MAXLEN] = calloc(bsize, DNS_NAME_MAXLEN);
+		uint8_t(*rd)[6] = calloc(bsize, 6);
+		struct ctl_stats sa, sb;
+		ctl_get_stats(ctl, &sa);
+		t0 = now_s();
+		double tc = 0;
+		for (unsigned b = 0; b < nbatch; b++) {
+			for (unsigned k = 0; k < bsize; k++) {
+				unsigned v = b * bsize + k;
+				char name[64];
+				snprintf(name, sizeof(name), "o%u.bench.test.", v % 20000);
+				dns_name_from_str(owners[k], name, strlen(name), NULL);
+				rd[k][0] = 0;
+				rd[k][1] = 4;
+				rd[k][2] = 198;
+				rd[k][3] = 19;
+				rd[k][4] = (uint8_t)(v >> 8);
+				rd[k][5] = (uint8_t)v;
+				ops[k] = (struct store_op){ .kind = STORE_OP_RRSET_REPLACE, .owner = owners[k],
+				                            .type = 1, .ttl = 60, .count = 1, .rdatas = rd[k],
+				                            .rdatas_len = 6 };
+			}
+			double tb = now_s();
+			if (store_commit(s, "bench", ops, bsize, &seq, &e) != 0) {
+				fprintf(stderr, "store_commit: %s\n", e.msg);
+				return 1;
+			}
+			tc += now_s() - tb;
+			ctl_wake(ctl);
+		}
+		t1 = now_s();
+		ctl_wait_seq(ctl, seq, 30000);
+		t2 = now_s();
+		ctl_get_stats(ctl, &sb);
+		printf("batch (store ops, no JSON): %u commits of %u records: %.0f records/s inside "
+		       "store_commit; %.0f records published/s; %" PRIu64 " versions\n", nbatch, bsize,
+		       (double)nbatch * bsize / tc, (double)nbatch * bsize / (t2 - t0),
+		       sb.publishes - sa.publishes);
+		(void)t1;
+		free(ops);
+		free(owners);
+		free(rd);
+	}
 
 	/* 3. visibility latency at a paced rate */
 	double *lat = calloc(nlat, sizeof(*lat));
