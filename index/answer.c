@@ -568,7 +568,16 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 		max = max > opt ? max - opt : 0;
 	}
 
-	struct ctx c = { .v = v, .q = q };
+	/* Field by field: zeroing the whole context (the writer, the added[]
+	 * table) is a measurable share of a query's instructions. */
+	struct ctx c;
+	c.v = v;
+	c.q = q;
+	c.apex = NULL;
+	c.apex_off = 0;
+	c.apex_name = NULL;
+	c.truncated = false;
+	c.nadd = 0;
 	bool question = q->question_end != 0 && q->qdcount == 1;
 	uint16_t rcode = DNS_RCODE_NOERROR;
 	enum answer_outcome o;

@@ -246,9 +246,27 @@ void idx_gc_clear(struct idx_gc *g)
 /* Readers                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static bool key_eq(const struct trie_key *k, const uint8_t *key, size_t len)
+/*
+ * Keys are short (a host name is 20-odd bytes): eight bytes at a time
+ * inline beats a call to memcmp() on every lookup.
+ */
+static inline bool key_eq(const struct trie_key *k, const uint8_t *key, size_t len)
 {
-	return k->len == len && (len == 0 || memcmp(k->data, key, len) == 0);
+	if (k->len != len)
+		return false;
+	const uint8_t *a = k->data;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, key + i, 8);
+		if (x != y)
+			return false;
+	}
+	for (; i < len; i++)
+		if (a[i] != key[i])
+			return false;
+	return true;
 }
 
 void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len)
