@@ -1473,6 +1473,28 @@ int ipam_next_free(const struct ipam_space_ops *ops, void *ctx, const struct ipa
 	return ipam_next_free_span(ops, ctx, prefix->family, first, last, excl, nexcl, out);
 }
 
+int ipam_next_free_checked(const struct ipam_space_ops *ops, void *ctx, const struct ipam_cidr *prefix,
+                           const struct ipam_span *excl, size_t nexcl, ipam_taken_fn taken,
+                           void *tctx, uint8_t out[16])
+{
+	if (!ipam_cidr_valid(prefix))
+		return DDI_EINVAL;
+	int r = ipam_next_free(ops, ctx, prefix, excl, nexcl, out);
+	if (r != DDI_EOK || taken == NULL || !taken(tctx, prefix->family, out))
+		return r;
+	ipam_u128 first, last;
+	ipam_cidr_usable(prefix, &first, &last);
+	/* Each round moves past one address the store holds: bounded by them. */
+	for (;;) {
+		ipam_u128 cur = ipam_addr_to_u128(prefix->family, out);
+		if (cur >= last)
+			return DDI_EFULL;
+		r = ipam_next_free_span(ops, ctx, prefix->family, cur + 1, last, excl, nexcl, out);
+		if (r != DDI_EOK || !taken(tctx, prefix->family, out))
+			return r;
+	}
+}
+
 /* ------------------------------------------------------------------------ */
 /* Next free child prefix                                                   */
 /* ------------------------------------------------------------------------ */

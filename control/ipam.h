@@ -415,6 +415,24 @@ int ipam_next_free(const struct ipam_space_ops *ops, void *ctx, const struct ipa
                    const struct ipam_span *excl, size_t nexcl, uint8_t out[16]);
 
 /*
+ * Next free address, double-checked against the authoritative record of
+ * allocations. The index a server answers from may lag the LMDB store by
+ * the journal entries not yet applied, and it knows only addresses that
+ * have an A/AAAA record; two concurrent `alloc next` must still never get
+ * the same address. So the caller runs this inside its LMDB write
+ * transaction (which serializes allocators) with `taken` answering "is
+ * this address allocated in the store": a candidate the oracle calls free
+ * but the store holds is stepped over and the search goes on after it.
+ * The answer is the lowest usable address free in both. taken() is called
+ * once per stale address below the answer, plus once.
+ */
+typedef bool (*ipam_taken_fn)(void *ctx, int family, const uint8_t addr[16]);
+
+int ipam_next_free_checked(const struct ipam_space_ops *ops, void *ctx, const struct ipam_cidr *prefix,
+                           const struct ipam_span *excl, size_t nexcl, ipam_taken_fn taken,
+                           void *tctx, uint8_t out[16]);
+
+/*
  * The lowest aligned /plen inside `parent` that overlaps none of
  * `children` (sorted by ipam_cidr_cmp; nested ones and ones outside the
  * parent are allowed; one that contains the parent blocks everything).

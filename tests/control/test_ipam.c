@@ -842,6 +842,46 @@ static void test_next_free_edges(void **state)
 	free(o.v);
 }
 
+/* The store's view (a second set) is authoritative; the oracle lags it. */
+static bool o_taken(void *ctx, int family, const uint8_t addr[16])
+{
+	return o_has(ctx, ipam_addr_to_u128(family, addr));
+}
+
+static void test_next_free_checked(void **state)
+{
+	(void)state;
+	struct oracle idx = {0}, store = {0};
+	uint8_t out[16];
+	for (int round = 0; round < 2000; round++) {
+		struct ipam_cidr c = P(round % 2 ? "198.18.0.0/26" : "2001:2::/122");
+		ipam_u128 first, last, want;
+		ipam_cidr_usable(&c, &first, &last);
+		idx.n = store.n = 0;
+		/* The store holds everything the index holds, and some more. */
+		for (int i = 0; i < 50; i++) {
+			ipam_u128 x = ipam_cidr_first(&c) + rnd() % 64;
+			if (!o_has(&store, x))
+				o_add(&store, x);
+			if (rnd() % 2 && !o_has(&idx, x))
+				o_add(&idx, x);
+		}
+		struct ipam_span ex[1] = {{first + rnd() % 64, 0}};
+		ex[0].last = ex[0].first + rnd() % 4;
+		size_t nex = rnd() % 2;
+		bool have = expect_free(&store, first, last, ex, nex, &want);
+		int r = ipam_next_free_checked(&oracle_ops, &idx, &c, ex, nex, o_taken, &store, out);
+		if (!have) {
+			assert_int_equal(r, DDI_EFULL);
+		} else {
+			assert_int_equal(r, DDI_EOK);
+			assert_true(ipam_addr_to_u128(c.family, out) == want);
+		}
+	}
+	free(idx.v);
+	free(store.v);
+}
+
 /* Random spans [a, b] with random exclusions against brute force. */
 static void test_next_free_span_random(void **state)
 {
@@ -1207,6 +1247,7 @@ int main(void)
 		cmocka_unit_test(test_next_free_random),
 		cmocka_unit_test(test_next_free_edges),
 		cmocka_unit_test(test_next_free_span_random),
+		cmocka_unit_test(test_next_free_checked),
 		cmocka_unit_test(test_next_child),
 		cmocka_unit_test(test_next_child_random),
 		cmocka_unit_test(test_utilization),
