@@ -1398,6 +1398,8 @@ static void test_serve_unsigned_and_misc(void **state)
  * 0 proves both directions of TSIG and the answer's shape. Skipped when
  * the tools are not installed. Every wait is bounded (10 s per client).
  */
+static int64_t client_skew;   /* seconds added to our clock, to make a request stale */
+
 static int run_client(struct fake_server *f, const char *tool, const char *keyarg,
                       const char *script_fmt, char *out, size_t outlen)
 {
@@ -1444,7 +1446,7 @@ static int run_client(struct fake_server *f, const char *tool, const char *keyar
 			ssize_t n = recvfrom(sock, req, sizeof(req), 0, (struct sockaddr *)&from, &fl);
 			assert_true(n > 0);
 			int rl = upd_serve(&s, req, (size_t)n, 4, (const uint8_t *)&from.sin_addr,
-			                   (uint64_t)time(NULL), resp, sizeof(resp), NULL);
+			                   (uint64_t)(time(NULL) + client_skew), resp, sizeof(resp), NULL);
 			if (rl > 0)
 				sendto(sock, resp, (size_t)rl, 0, (struct sockaddr *)&from, fl);
 		}
@@ -1504,11 +1506,21 @@ static void test_serve_real_clients(void **state)
 		"update add n1.dyn.example.com. 300 A 198.18.0.43\nsend\n", out, sizeof(out));
 	assert_int_equal(rc, 2);
 	assert_non_null(strstr(out, "YXDOMAIN"));
-	/* A wrong secret: nsupdate sees NOTAUTH/BADSIG. */
+	/* A wrong secret: NOTAUTH with BADSIG in an unsigned TSIG, as nsupdate expects it. */
 	rc = run_client(f, "nsupdate", "hmac-sha256:dhcp-key:Zm9vYmFyYmF6",
 		"server 127.0.0.1 %u\nzone example.com.\nupdate add n2.dyn.example.com. 300 A 198.18.0.44\nsend\n",
 		out, sizeof(out));
-	assert_true(rc != 0);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "NOTAUTH(BADSIG)"));
+	assert_int_equal(model_has(f->mo, "n2.dyn.example.com.", DNS_T_A, NULL), 0);
+	/* Our clock an hour ahead: BADTIME, signed, which nsupdate verifies and reports. */
+	client_skew = 3600;
+	rc = run_client(f, "nsupdate", key,
+		"server 127.0.0.1 %u\nzone example.com.\nupdate add n2.dyn.example.com. 300 A 198.18.0.44\nsend\n",
+		out, sizeof(out));
+	client_skew = 0;
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "NOTAUTH(BADTIME)"));
 	assert_int_equal(model_has(f->mo, "n2.dyn.example.com.", DNS_T_A, NULL), 0);
 	/* knsupdate: delete and replace. */
 	rc = run_client(f, "knsupdate", key,
