@@ -14,21 +14,23 @@ struct pol_set;    /* control/policy.h */
 struct pol_view;
 
 /*
- * How an UPDATE is served (the caller's steps, in order):
+ * How an UPDATE is served (upd_serve() below does exactly this):
  *
  *  1. dns_query_parse() the message; if it has a TSIG, tsig_verify() it
  *     (control/tsig.h) and answer a TSIG failure before anything else.
  *  2. upd_parse(): the zone section, the prerequisite and update sections
  *     (RFC 2136 3.1, the form checks of 3.2.1/3.2.3, the pre-scan of
  *     3.4.1.3). A non-zero rcode (FORMERR, NOTZONE) is the answer.
- *  3. The permission pre-scan (3.3, control/policy.h): REFUSED.
+ *  3. pol_may_update() (control/policy.h): a requester with no rule at all
+ *     (an unsigned one: no rule for its source) is REFUSED here and
+ *     learns nothing about the zone.
  *  4. In ONE store write transaction: upd_evaluate() against a view that
  *     reads from that transaction (NOTAUTH, NOTZONE for names of a child
  *     zone, the prerequisite rcodes of 3.2.5, or the list of store ops of
- *     3.4.2), then apply the ops in the same transaction and commit. The
- *     evaluation only reads through the view, so nothing else can change
- *     the data between the check and the write: the message is applied
- *     wholly or not at all.
+ *     3.4.2), then pol_check() (3.3, REFUSED) on views of the same
+ *     transaction, then apply the ops in it and commit. Nothing else can
+ *     change the data between the checks and the write: the message is
+ *     applied wholly or not at all.
  *  5. upd_response() (+ tsig_sign_response() when the request was signed).
  *
  * Nothing here keeps global state; every function may run on any thread.
