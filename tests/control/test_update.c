@@ -921,6 +921,61 @@ static void test_cname_rules(void **state)
 	free(mo);
 }
 
+
+/*
+ * The exchange kea-dhcp-ddns makes (RFC 4703 conflict resolution):
+ * add when the name is free; when it is in use, replace only if the DHCID
+ * there is the client's; remove only with a matching DHCID.
+ */
+static void test_kea_sequence(void **state)
+{
+	struct model *mo = model_new();
+	struct mb b;
+	const char *dhcid = "h.dyn 0 DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=";
+	const char *other = "h.dyn 0 DHCID AAIBxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	(void)state;
+
+	/* 1. Add: prereq NXDOMAIN; add A and DHCID. */
+	mb_init(&b, "example.com.");
+	mb_empty(&b, SEC_PRE, DNS_CLASS_NONE, "h.dyn.example.com.", DNS_T_ANY);
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.dyn 300 A 198.18.0.70");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.dyn 300 DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=");
+	assert_int_equal(run(mo, &b, NULL), DNS_RCODE_NOERROR);
+	/* 2. The same client renews with a new address: the add fails YXDOMAIN ... */
+	mb_init(&b, "example.com.");
+	mb_empty(&b, SEC_PRE, DNS_CLASS_NONE, "h.dyn.example.com.", DNS_T_ANY);
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.dyn 300 A 198.18.0.71");
+	assert_int_equal(run(mo, &b, NULL), DNS_RCODE_YXDOMAIN);
+	/* ... so it replaces under "the DHCID is mine". */
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_PRE, DNS_CLASS_IN, dhcid);
+	mb_empty(&b, SEC_UPD, DNS_CLASS_ANY, "h.dyn.example.com.", DNS_T_A);
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.dyn 300 A 198.18.0.71");
+	assert_int_equal(run(mo, &b, NULL), DNS_RCODE_NOERROR);
+	assert_int_equal(model_has(mo, "h.dyn.example.com.", DNS_T_A, NULL), 1);
+	assert_int_equal(model_has(mo, "h.dyn.example.com.", DNS_T_A, "198.18.0.71"), 1);
+	/* Another client with the same name: its DHCID does not match, nothing changes. */
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_PRE, DNS_CLASS_IN, other);
+	mb_empty(&b, SEC_UPD, DNS_CLASS_ANY, "h.dyn.example.com.", DNS_T_A);
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.dyn 300 A 198.18.0.99");
+	assert_int_equal(run(mo, &b, NULL), DNS_RCODE_NXRRSET);
+	assert_int_equal(model_has(mo, "h.dyn.example.com.", DNS_T_A, "198.18.0.71"), 1);
+	/* 3. Remove: delete the A under the DHCID, then the DHCID when no address is left. */
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_PRE, DNS_CLASS_IN, dhcid);
+	mb_rr(&b, SEC_UPD, DNS_CLASS_NONE, "h.dyn 0 A 198.18.0.71");
+	assert_int_equal(run(mo, &b, NULL), DNS_RCODE_NOERROR);
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_PRE, DNS_CLASS_IN, dhcid);
+	mb_empty(&b, SEC_PRE, DNS_CLASS_NONE, "h.dyn.example.com.", DNS_T_A);
+	mb_empty(&b, SEC_PRE, DNS_CLASS_NONE, "h.dyn.example.com.", DNS_T_AAAA);
+	mb_empty(&b, SEC_UPD, DNS_CLASS_ANY, "h.dyn.example.com.", DNS_T_DHCID);
+	assert_int_equal(run(mo, &b, NULL), DNS_RCODE_NOERROR);
+	assert_int_equal(model_has(mo, "h.dyn.example.com.", DNS_T_DHCID, NULL), 0);
+	free(mo);
+}
+
 static void test_plan_ops(void **state)
 {
 	struct model *mo = model_new();
@@ -1547,6 +1602,7 @@ int main(void)
 		cmocka_unit_test(test_add_and_delete),
 		cmocka_unit_test(test_apex_rules),
 		cmocka_unit_test(test_cname_rules),
+		cmocka_unit_test(test_kea_sequence),
 		cmocka_unit_test(test_plan_ops),
 		cmocka_unit_test(test_response),
 		cmocka_unit_test(test_notify),
