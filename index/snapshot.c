@@ -303,22 +303,35 @@ static int name_ref(struct name_ref *r, const uint8_t *wire)
 	int len = dns_name_check(wire, DNS_NAME_MAXLEN);
 	if (len < 0)
 		return len;
-	int klen = dns_name_to_key(r->key, wire);
-	if (klen < 0)
-		return klen;
 	r->wire = wire;
 	r->wirelen = (size_t)len;
-	r->keylen = (size_t)klen;
 	r->nlabels = 0;
 	for (size_t p = 0; wire[p] != 0; p += wire[p] + 1u)
 		r->offs[r->nlabels++] = (uint8_t)p;
 	r->offs[r->nlabels] = (uint8_t)(len - 1);
-	int j = 0;
-	r->ends[j++] = 0;
-	for (size_t k = 0; k < r->keylen; k++)
-		if (r->key[k] == 0)   /* 0x00 inside a label is escaped: only ends are 0 */
-			r->ends[j++] = (uint16_t)(k + 1);
-	return j - 1 == r->nlabels ? DDI_EOK : DDI_EINVAL;
+	/*
+	 * The lookup key (as dns_name_to_key: labels root first, lower-case,
+	 * 0x00/0x01 escaped, each ended by 0) and the ancestors' key lengths
+	 * in one pass over the checked name: a bulk load does this per RRset.
+	 */
+	size_t k = 0;
+	r->ends[0] = 0;
+	for (int i = r->nlabels - 1; i >= 0; i--) {
+		const uint8_t *l = wire + r->offs[i];
+		for (unsigned j = 1; j <= l[0]; j++) {
+			uint8_t ch = l[j];
+			if (ch <= 1) {
+				r->key[k++] = 1;
+				r->key[k++] = (uint8_t)(ch + 1);
+			} else {
+				r->key[k++] = (uint8_t)((unsigned)(ch - 'A') < 26u ? ch + ('a' - 'A') : ch);
+			}
+		}
+		r->key[k++] = 0;
+		r->ends[r->nlabels - i] = (uint16_t)k;
+	}
+	r->keylen = k;
+	return DDI_EOK;
 }
 
 /* The ancestor of r with j labels, as a wire name and length. */
