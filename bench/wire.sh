@@ -77,7 +77,7 @@ for l in $LOADS; do
 	case "$l" in max) ;; ''|*[!0-9]*) echo "wire.sh: bad load $l" >&2; exit 2 ;; esac
 done
 [ "$(id -u)" = 0 ] || { echo "wire.sh: needs root (network namespaces, XDP)" >&2; exit 2; }
-for t in ip tc ethtool sysctl taskset timeout python3 dnsperf kxdpgun knotd nsd; do
+for t in ip tc ethtool sysctl taskset setsid chrt renice timeout python3 dnsperf kxdpgun knotd nsd; do
 	command -v "$t" >/dev/null || { echo "wire.sh: $t not found" >&2; exit 2; }
 done
 
@@ -97,6 +97,10 @@ for ns in $NS_S $NS_C; do
 	fi
 done
 
+# The interpreter itself, not a version manager's shim that takes a tenth of
+# a second to start (the probe's start counts in the first-answer time).
+PY=$(python3 -c 'import sys; print(sys.executable)')
+
 WORK=$(mktemp -d /tmp/ddi-wire.XXXXXX)
 PIDS=()
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
@@ -106,6 +110,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		stop_pid "$p"
 	done
+	softirq_prio restore
 	ip netns del $NS_S 2>/dev/null
 	ip netns del $NS_C 2>/dev/null
 	if [ "$KEEP" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
@@ -125,6 +130,30 @@ stop_pid() {
 	kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
 	return 0
+}
+
+# softirq_prio raise|restore: once a core's softirq work overflows (a
+# veth's NAPI or backlog under load) the kernel defers all of it to that
+# core's ksoftirqd thread until it has run. Beside a generator or server
+# that polls without sleeping (kxdpgun, ddiplane) at niceness $NICE, a
+# ksoftirqd at 0 waits for its share and every packet through that core
+# waits with it. Set above both (-20) for the run, as softirqs are above
+# any task outside overload; the old values put back on exit.
+KSOFT=()
+softirq_prio() {
+	local p n
+	if [ "$1" = raise ]; then
+		for p in $(pgrep -x 'ksoftirqd/[0-9]+'); do
+			n=$(ps -o ni= -p "$p" | tr -d ' ')
+			KSOFT+=("$p:$n")
+			renice -n -20 -p "$p" >/dev/null 2>&1
+		done
+	else
+		for p in "${KSOFT[@]}"; do
+			renice -n "${p#*:}" -p "${p%%:*}" >/dev/null 2>&1
+		done
+		KSOFT=()
+	fi
 }
 
 # ---- topology -------------------------------------------------------------
@@ -186,8 +215,8 @@ xdp_off() {
 
 gen_data() {
 	log "generating zones: $NAMES names"
-	python3 "$HERE/gen_zone.py" --names "$NAMES" --out "$WORK/full" || return 1
-	python3 "$HERE/gen_zone.py" --names 1 --empty --out "$WORK/empty" || return 1
+	"$PY" "$HERE/gen_zone.py" --names "$NAMES" --out "$WORK/full" || return 1
+	"$PY" "$HERE/gen_zone.py" --names 1 --empty --out "$WORK/empty" || return 1
 	RECORDS=$(sed -n 's/^records=//p' "$WORK/full/counts.txt")
 	EMPTY_RECORDS=$(sed -n 's/^records=//p' "$WORK/empty/counts.txt")
 	read -r PROBE_NAME PROBE_TYPE < "$WORK/full/probe.txt"
@@ -237,7 +266,7 @@ start_ddiplane() { # DATADIR TAG VDEV
 	du -sk "$db" | awk '{print $1}' > "$WORK/$tag.db_kb"
 	srv_addr off
 	T_START=$(date +%s%N)
-	ip netns exec $NS_S "$DDIPLANE" -l $GEN_CPU,$SRV_CPU --no-huge -m 1024 --no-shconf --no-pci \
+	setsid ip netns exec $NS_S "$DDIPLANE" -l $GEN_CPU,$SRV_CPU --no-huge -m 1024 --no-shconf --no-pci \
 		--file-prefix "ddiwire$$" --vdev "$vdev" -- \
 		--db "$db" --control "$WORK/$tag.sock" --address $SRV4/24 --address $SRV6/64 \
 		--idle-sleep-us "$DDI_IDLE_SLEEP_US" > "$WORK/$tag.log" 2>&1 &
@@ -280,7 +309,7 @@ start_knot() { # DATADIR TAG xdp|udp
 	} > "$d/knot.conf"
 	srv_addr on
 	T_START=$(date +%s%N)
-	ip netns exec $NS_S taskset -c $SRV_CPU knotd -c "$d/knot.conf" > "$WORK/$tag.log" 2>&1 &
+	setsid ip netns exec $NS_S taskset -c $SRV_CPU knotd -c "$d/knot.conf" > "$WORK/$tag.log" 2>&1 &
 	SPID=$!
 	PIDS+=("$SPID")
 }
@@ -320,7 +349,7 @@ start_nsd() { # DATADIR TAG
 	} > "$d/nsd.conf"
 	srv_addr on
 	T_START=$(date +%s%N)
-	ip netns exec $NS_S taskset -c $SRV_CPU nsd -d -c "$d/nsd.conf" > "$WORK/$tag.log" 2>&1 &
+	setsid ip netns exec $NS_S taskset -c $SRV_CPU nsd -d -c "$d/nsd.conf" > "$WORK/$tag.log" 2>&1 &
 	SPID=$!
 	PIDS+=("$SPID")
 }
@@ -339,7 +368,7 @@ start_server() { # NAME DATADIR TAG
 # when the server dies or does not answer in START_TIMEOUT seconds.
 wait_first_answer() {
 	local tag=$1 t
-	ip netns exec $NS_C python3 "$HERE/lib/probe.py" --server $SRV4 --name "$2" --type "$3" \
+	ip netns exec $NS_C "$PY" "$HERE/lib/probe.py" --server $SRV4 --name "$2" --type "$3" \
 		--timeout $START_TIMEOUT > "$WORK/$tag.probe" 2>> "$WORK/$tag.log" &
 	local ppid=$!
 	PIDS+=("$ppid")
@@ -370,15 +399,25 @@ mem_kb() {
 	echo "$total"
 }
 
+# With autogroup scheduling (kernel.sched_autogroup_enabled) niceness counts
+# only inside a session: each server and generator runs in a session of its
+# own (setsid) whose autogroup gets niceness $NICE, so that other sessions
+# on the machine do not take its core.
+# hi CMD...: run CMD in a new session at autogroup niceness $NICE.
+hi() {
+	setsid sh -c 'echo "$0" > /proc/self/autogroup 2>/dev/null; exec "$@"' "$NICE" "$@"
+}
+
 # bench_mode NAME: once the server answers (start-up measured at the default
-# priority, as an operator starts it), give every thread of it niceness
-# $NICE so that other work on the machine does not take its core, and pin
+# priority, as an operator starts it), give it (its autogroup and every
+# thread) niceness $NICE, and pin
 # the client's neighbour entry so ARP is not part of any run.
 # ddiplane's main lcore (the control lcore, thread id = pid) shares the
 # generator's core and, with --idle-sleep-us 0, polls without sleeping: it
 # goes to SCHED_IDLE instead, leaving that core to the generator.
 bench_mode() {
 	local p t mac
+	echo "$NICE" > /proc/"$SPID"/autogroup 2>/dev/null || log "$1: could not set its autogroup niceness"
 	for p in $SPID $(pgrep -P "$SPID"); do
 		for t in /proc/"$p"/task/*; do
 			renice -n "$NICE" -p "${t##*/}" >/dev/null 2>&1
@@ -403,7 +442,7 @@ run_dnsperf() { # LOAD OUTFILE
 	local q=() v=() load=$1 out=$2
 	[ "$load" != max ] && q=(-Q "$load")
 	[ "$load" != max ] && [ "$load" -le "$P99_MAX_LOAD" ] && v=(-v)
-	ip netns exec $NS_C nice -n "$NICE" taskset -c $GEN_CPU timeout $((DURATION + 20)) \
+	hi ip netns exec $NS_C nice -n "$NICE" taskset -c $GEN_CPU timeout $((DURATION + 20)) \
 		dnsperf -s $SRV4 -d "$WORK/full/queries.txt" -l "$DURATION" -c 4 -T 1 -q 1000 -t 2 \
 		"${q[@]}" "${v[@]}" > "$out" 2>&1
 	awk -v dur="$DURATION" '
@@ -435,7 +474,7 @@ run_kxdpgun() { # LOAD OUTFILE
 	# need not be the veth's).
 	mac=$(ip -n $NS_C neigh show $SRV4 dev $IF_C | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}')
 	[ -n "$mac" ] && r=(-R "$mac")
-	ip netns exec $NS_C nice -n "$NICE" timeout $((DURATION + 20)) \
+	hi ip netns exec $NS_C nice -n "$NICE" timeout $((DURATION + 20)) \
 		kxdpgun -t "$DURATION" -Q "$rate" -F $GEN_CPU -i "$WORK/full/queries.txt" \
 		-I $IF_C "${r[@]}" $SRV4 > "$out" 2>&1
 	ip -n $NS_C link set dev $IF_C xdp off 2>/dev/null
@@ -459,6 +498,7 @@ T_BEGIN=$(date +%s)
 LOAD_BEGIN=$(cut -d' ' -f1-3 /proc/loadavg)
 
 setup_net || { echo "wire.sh: could not set up namespaces" >&2; exit 1; }
+softirq_prio raise
 gen_data || { echo "wire.sh: zone generation failed" >&2; exit 1; }
 
 {
