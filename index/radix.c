@@ -166,7 +166,24 @@ uint64_t radix_count(const void *root, int family, const uint8_t *prefix, int pl
  * Steps one bit at a time; a full /d inside the range is skipped at once,
  * so only the two paths along lo and hi go deep: O(w) calls.
  */
-static bool next_free(const void *p, int w, u128 base, int d, u128 lo, u128 hi, u128 *out)
+/* The prefix of the last node whose prefix next_free needed: it steps
+ * through a node's compressed bits one call at a time. */
+struct key_memo {
+	const struct radix_node *n;
+	u128 key;
+};
+
+static u128 memo_key(struct key_memo *m, const struct radix_node *n, int w)
+{
+	if (m->n != n) {
+		m->n = n;
+		m->key = node_key(n, w);
+	}
+	return m->key;
+}
+
+static bool next_free(const void *p, int w, u128 base, int d, u128 lo, u128 hi, u128 *out,
+                      struct key_memo *m)
 {
 	u128 end = base | lo_mask(w, d);
 
@@ -197,15 +214,15 @@ static bool next_free(const void *p, int w, u128 base, int d, u128 lo, u128 hi, 
 	const void *c0, *c1;
 	if (n->bit > d) {
 		/* The /d+1 holding n's prefix has all of it; the other none. */
-		bool right = bit_at(node_key(n, w), w, d);
+		bool right = bit_at(memo_key(m, n, w), w, d);
 		c0 = right ? NULL : p;
 		c1 = right ? p : NULL;
 	} else {
 		c0 = n->child[0];
 		c1 = n->child[1];
 	}
-	return next_free(c0, w, base, d + 1, lo, hi, out) ||
-	       next_free(c1, w, base | half, d + 1, lo, hi, out);
+	return next_free(c0, w, base, d + 1, lo, hi, out, m) ||
+	       next_free(c1, w, base | half, d + 1, lo, hi, out, m);
 }
 
 int radix_next_free(const void *root, int family, const uint8_t *prefix, int plen,
@@ -220,7 +237,8 @@ int radix_next_free(const void *root, int family, const uint8_t *prefix, int ple
 	if ((u128)skip_low > span || (u128)skip_high > span - skip_low)
 		return DDI_EFULL;
 	u128 lo = base + skip_low, hi = base + span - skip_high, a;
-	if (!next_free(root, w, 0, 0, lo, hi, &a))
+	struct key_memo memo = { NULL, 0 };
+	if (!next_free(root, w, 0, 0, lo, hi, &a, &memo))
 		return DDI_EFULL;
 	from_u128(a, w, out);
 	return DDI_EOK;
