@@ -184,8 +184,8 @@ static int follow_once(struct ctl *c, uint64_t store_seq)
 static void *ctl_main(void *arg)
 {
 	struct ctl *c = arg;
-	unsigned poll_ms_x1000 = c->conf.poll_us ? c->conf.poll_us : CTL_POLL_US_DEFAULT;
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)poll_ms_x1000 * 1000 };
+	unsigned poll_us = c->conf.poll_us ? c->conf.poll_us : CTL_POLL_US_DEFAULT;
+	struct timespec ts = { .tv_sec = poll_us / 1000000, .tv_nsec = (long)(poll_us % 1000000) * 1000 };
 
 	rcu_register_thread();
 	/* The published version is where we start. */

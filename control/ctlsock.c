@@ -172,6 +172,8 @@ enum cmd_role ctl_access_role(const struct ctl_access *a, uid_t uid, gid_t gid)
 /* Connections                                                              */
 /* ------------------------------------------------------------------------ */
 
+#define CONN_OUT_MAX ((size_t)4 << 20)   /* queued reply bytes before we stop reading requests */
+
 struct conn {
 	int fd;
 	enum cmd_role role;
@@ -331,41 +333,76 @@ static void handle_request(struct ctlsock *s, struct conn *c, json_t *req)
 	conn_queue(c, reply);
 }
 
+/*
+ * Whether the bytes held may end a JSON text. A request of a few KiB is
+ * simply parsed at each read; for a large one (a zone import arriving in
+ * many reads) parsing again at every read would cost O(n^2), so it is
+ * tried only when the input ends in '}' or ']' (every request is an
+ * object), at EOF, or when the buffer is full.
+ */
+static bool may_be_whole(const struct conn *c, size_t off, bool eof)
+{
+	size_t end = c->inlen;
+	if (eof || c->inlen - off <= 65536 || c->inlen == c->incap)
+		return true;
+	while (end > off && strchr(" \t\r\n", c->in[end - 1]))
+		end--;
+	return end > off && (c->in[end - 1] == '}' || c->in[end - 1] == ']');
+}
+
 /* Parse whole requests out of c->in; false when the connection is gone. */
 static bool conn_parse(struct ctlsock *s, struct conn *c, bool eof)
 {
-	while (c->inlen > 0 && !c->parked && !c->closing && !c->draining) {
-		size_t skip = 0;
-		while (skip < c->inlen && strchr(" \t\r\n", c->in[skip]))
-			skip++;
-		if (skip == c->inlen) {
-			c->inlen = 0;
+	size_t max = s->conf.max_request ? s->conf.max_request : CTLSOCK_MAX_REQUEST_DEFAULT;
+	size_t off = 0;   /* consumed; the buffer is compacted once at the end */
+	/* A client that sends without reading gets no more answers queued than CONN_OUT_MAX. */
+	while (off < c->inlen && !c->parked && !c->closing && !c->draining &&
+	       c->outlen - c->outoff < CONN_OUT_MAX) {
+		while (off < c->inlen && strchr(" \t\r\n", c->in[off]))
+			off++;
+		if (off == c->inlen || !may_be_whole(c, off, eof))
 			break;
-		}
 		json_error_t je;
-		json_t *req = json_loadb(c->in + skip, c->inlen - skip,
+		json_t *req = json_loadb(c->in + off, c->inlen - off,
 		                         JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
 		if (!req) {
-			if (json_error_code(&je) == json_error_premature_end_of_input && !eof)
+			bool premature = json_error_code(&je) == json_error_premature_end_of_input;
+			if (premature && c->inlen - off > max) {
+				STAT_INC(s, oversized);
+				conn_queue(c, cmd_reply(CMD_ERROR, NULL, "request larger than %zu bytes",
+				                        max));
+			} else if (premature && !eof) {
 				break;   /* wait for the rest */
-			STAT_INC(s, malformed);
-			conn_queue(c, cmd_reply(CMD_ERROR, NULL, "malformed JSON request: %s "
-			                        "(line %d, column %d)", je.text, je.line, je.column));
+			} else {
+				STAT_INC(s, malformed);
+				conn_queue(c, cmd_reply(CMD_ERROR, NULL, "malformed JSON request: %s "
+				                        "(line %d, column %d)", je.text, je.line, je.column));
+			}
 			c->closing = true;
-			c->inlen = 0;
+			off = c->inlen;
 			break;
 		}
-		size_t used = skip + (size_t)je.position;
-		if (used > c->inlen)
-			used = c->inlen;
-		memmove(c->in, c->in + used, c->inlen - used);
-		c->inlen -= used;
+		size_t used = (size_t)je.position;
+		off = used > c->inlen - off ? c->inlen : off + used;
 		handle_request(s, c, req);
 		json_decref(req);
 	}
+	bool held = c->outlen - c->outoff >= CONN_OUT_MAX;
+	if (off) {
+		memmove(c->in, c->in + off, c->inlen - off);
+		c->inlen -= off;
+	}
 	if (eof && !c->parked)
 		c->closing = true;
-	return conn_flush(s, c);
+	if (!conn_flush(s, c))
+		return false;
+	/*
+	 * Requests held back by CONN_OUT_MAX whose answers all went out at once:
+	 * no event would bring us back for them (they are read already).
+	 */
+	if (held && c->outlen == 0 && c->inlen > 0)
+		return conn_parse(s, c, eof);
+	return true;
 }
 
 static void conn_read(struct ctlsock *s, struct conn *c)
@@ -385,21 +422,19 @@ static void conn_read(struct ctlsock *s, struct conn *c)
 		}
 		return;
 	}
+	/*
+	 * Read while there is room; the buffer holds at most max_request + 4 KiB.
+	 * Several pipelined requests may be in it: only one request that does
+	 * not end within max_request bytes is refused (conn_parse). What we do
+	 * not read stays in the kernel; epoll (level-triggered) tells again.
+	 */
 	for (;;) {
 		if (c->incap - c->inlen < 4096) {
 			size_t nc = c->incap ? c->incap * 2 : 8192;
 			if (nc > max + 4096)
 				nc = max + 4096;
-			if (nc <= c->incap) {
-				/* full: a request larger than max_request */
-				STAT_INC(s, oversized);
-				conn_queue(c, cmd_reply(CMD_ERROR, NULL, "request larger than %zu bytes",
-				                        max));
-				c->closing = true;
-				c->inlen = 0;
-				conn_flush(s, c);
-				return;
-			}
+			if (nc <= c->incap)
+				break;   /* full: parse first */
 			char *ni = realloc(c->in, nc);
 			if (!ni) {
 				conn_close(s, c);
@@ -408,6 +443,8 @@ static void conn_read(struct ctlsock *s, struct conn *c)
 			c->in = ni;
 			c->incap = nc;
 		}
+		if (c->incap == c->inlen)
+			break;
 		ssize_t n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -419,14 +456,6 @@ static void conn_read(struct ctlsock *s, struct conn *c)
 		}
 		c->inlen += (size_t)n;
 		c->last_ns = now_ns();
-		if (c->inlen > max) {
-			STAT_INC(s, oversized);
-			conn_queue(c, cmd_reply(CMD_ERROR, NULL, "request larger than %zu bytes", max));
-			c->closing = true;
-			c->inlen = 0;
-			conn_flush(s, c);
-			return;
-		}
 	}
 	if (eof && c->inlen == 0 && !c->parked && c->outlen == 0) {
 		conn_close(s, c);
@@ -526,8 +555,11 @@ static void *ctlsock_main(void *arg)
 				struct conn *c = p;
 				if (c->parked && (evs[i].events & (EPOLLHUP | EPOLLERR)))
 					conn_close(s, c);   /* gone while its change is published */
-				else if (evs[i].events & EPOLLOUT)
-					conn_flush(s, c);
+				else if (evs[i].events & EPOLLOUT) {
+					/* room again: requests held back by CONN_OUT_MAX */
+					if (conn_flush(s, c) && c->inlen && !c->parked && c->outlen == 0)
+						conn_parse(s, c, false);
+				}
 				else if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 					conn_read(s, c);
 			}
