@@ -311,7 +311,7 @@ static const node_t *prefix_subtree(const node_t *root, const uint8_t *prefix, s
 			return NULL;
 		n = twigs(n) + twig_off(n, b);
 	}
-	/* Every key below n agrees on the first nindex(n) >= 2*plen nibbles
+	/* Every key below n agrees on the first nindex(n) >= 2*plen branch steps
 	 * (or n is one leaf): one of them tells whether all match. */
 	const node_t *l = n;
 	while (isbranch(l))
@@ -399,7 +399,7 @@ static long first_diff(const uint8_t *key, size_t len, const struct trie_key *k)
 	return (long)(2 * i + (m->pos[key[i]] != m->pos[k->data[i]] ? 0 : 1));
 }
 
-/* Some leaf that agrees with key wherever the tree branches on key's nibbles. */
+/* Some leaf that agrees with key wherever the tree branches on key's bytes. */
 static const node_t *closest_leaf(const node_t *n, const uint8_t *key, size_t len)
 {
 	while (isbranch(n)) {
@@ -418,7 +418,7 @@ void trie_it_seek(struct trie_it *it, const trie_node_t *root, const uint8_t *ke
 	long d = first_diff(key, len, leaf_key(l));
 	unsigned newi = d < 0 ? 2 * TRIE_KEY_MAXLEN + 1 : (unsigned)d;
 
-	/* Go down while the branches test nibbles before the difference: on
+	/* Go down while the branches test bytes before the difference: on
 	 * that path key agrees with l, so its bits are present. */
 	const node_t *n = root;
 	it->stack[it->depth++] = n;
@@ -440,7 +440,7 @@ void trie_it_seek(struct trie_it *it, const trie_node_t *root, const uint8_t *ke
 		}
 		return;
 	}
-	/* All keys below n share l's nibble at newi. */
+	/* All keys below n share l's position at newi. */
 	if (newbit < nibbit(newi, leaf_key(l)->data, leaf_key(l)->len))
 		it_leftmost(it);
 	else
@@ -532,7 +532,7 @@ int trie_set(struct trie_cow *c, trie_node_t *root, const struct trie_key *key, 
 		return DDI_EOK;
 	}
 
-	/* A new branch at newi above n: n's keys all share l's nibble there. */
+	/* A new branch at newi above n: n's keys all share l's position there. */
 	uint64_t oldbit = nibbit(newi, lk->data, lk->len);
 	node_t *nt = tw_alloc(2, c->stamp);
 	if (nt == NULL)

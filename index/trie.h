@@ -1,4 +1,4 @@
-/* trie -- copy-on-write qp-trie from byte-string keys to values (Finch's design, 4-bit nibbles) */
+/* trie -- copy-on-write qp-trie from byte-string keys to values (Finch's design, one level per common byte) */
 #ifndef DDI_INDEX_TRIE_H
 #define DDI_INDEX_TRIE_H
 
@@ -8,18 +8,22 @@
 
 /*
  * Design (after Tony Finch's qp-trie, as in Knot DNS's trie.c):
- * - A branch twig says at which nibble index its children differ and keeps a
- *   17-bit bitmap: bit 0 "the key ends here", bits 1..16 the nibble values.
- *   Its children are a packed array, one 16-byte twig per set bit, in bitmap
- *   order, so an in-order walk is memcmp() order of the keys (a key that is a
- *   prefix of another comes first).
+ * - A branch twig says at which key byte its children differ and keeps a
+ *   53-bit bitmap: bit 0 "the key ends here", then one bit per position of
+ *   the byte: common bytes of DNS lookup keys (label end, digits, letters,
+ *   '-', '_', ...) have a position each, rare bytes share one with up to 31
+ *   neighbours and are told apart by a second branch on the same byte (as
+ *   in BIND 9.20's qp-trie; see trie.c). Its children are a packed array,
+ *   one 16-byte twig per set bit, in bitmap order, so an in-order walk is
+ *   memcmp() order of the keys (a key that is a prefix of another comes
+ *   first).
  * - A leaf twig holds a pointer to its key (struct trie_key, owned by the
  *   caller, usually inside the value's own allocation) and the value.
- * - Copy-on-write: every branch carries the stamp of the transaction that
- *   allocated its twig array. A writer with stamp S copies a twig array
- *   whose stamp is not S the first time it changes anything below it (the
- *   old array goes to the garbage list) and changes arrays stamped S in
- *   place. A path from the root to a changed twig is therefore all fresh,
+ * - Copy-on-write: every twig array carries (in the 8 bytes before it) the
+ *   stamp of the transaction that allocated it. A writer with stamp S
+ *   copies a twig array whose stamp is not S the first time it changes
+ *   anything below it (the old array goes to the garbage list) and changes
+ *   arrays stamped S in place. A path from the root to a changed twig is therefore all fresh,
  *   and readers of older roots never see a change.
  *
  * Readers need no lock: get, walk and the iterator only read. Writers are
@@ -137,7 +141,7 @@ void trie_free(trie_node_t *root, void (*leaf)(void *ctx, const struct trie_key 
                void *ctx);
 
 /*
- * Set every stamp to 0 (in place, each word with one atomic store, so
+ * Set every stamp to 0 (in place, each with one atomic store, so
  * concurrent readers are safe: they never look at stamps). Needed once
  * every TRIE_STAMP_MAX transactions, before stamps are reused.
  */
