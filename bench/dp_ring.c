@@ -41,14 +41,21 @@
  *
  * Usage: bench-dp-ring [EAL args --] [--names N] [--seconds S] [--runs R]
  *                      [--mix A,AAAA,NXDOMAIN,PTR]   (percentages)
- * Without EAL args: -l 0,1 --no-huge -m 512 --no-pci --no-shconf, the worker
+ * Without EAL args: -l 0,1 --no-huge -m 1024 --no-pci --no-shconf, the worker
  * on lcore 1 and the generator on the main lcore 0.
  */
 
 #define NTEMPLATES (1u << 18)     /* distinct query frames (spread over the names) */
 #define SLOT 128                  /* bytes per prepared frame */
-#define RING_SIZE 1024
-#define NB_MBUF 8191
+/*
+ * Deep rings: on a machine where the generator's core is shared, the
+ * worker must not run dry (nor its TX ring fill up) while the generator is
+ * not scheduled, or the rate would measure the scheduler. 16K packets are
+ * ~10 ms of work at 1.5 Mpps, more than a scheduler time slice.
+ */
+#define RING_SIZE 16384
+#define SMALL_RING 1024
+#define NB_MBUF 65535
 #define GEN_BURST 32
 
 static const uint8_t svc_addr[4] = { 198, 18, 0, 1 };
@@ -142,7 +149,8 @@ static uint16_t ring_port(const char *name, struct rte_ring *rx, struct rte_ring
 
 static struct rte_ring *ring(const char *name)
 {
-	struct rte_ring *r = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
+	bool port = strncmp(name, "port_", 5) == 0;
+	struct rte_ring *r = rte_ring_create(name, port ? RING_SIZE : SMALL_RING, (int)rte_socket_id(),
 	                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (!r)
 		die(name);
@@ -285,7 +293,7 @@ int main(int argc, char **argv)
 			sep = i;
 			break;
 		}
-	char *defaults[] = { argv[0], "-l", "0,1", "--no-huge", "-m", "512", "--no-pci",
+	char *defaults[] = { argv[0], "-l", "0,1", "--no-huge", "-m", "1024", "--no-pci",
 	                     "--no-shconf", "--log-level", "*:warning", NULL };
 	int eal_argc;
 	char **eal_argv;
@@ -336,7 +344,7 @@ int main(int argc, char **argv)
 
 	if (rte_eal_init(eal_argc, eal_argv) < 0)
 		die("rte_eal_init");
-	unsigned wl = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+	unsigned wl = rte_get_next_lcore(-1, 1, 0);   /* the first lcore that is not the main one */
 	if (wl >= RTE_MAX_LCORE) {
 		fprintf(stderr, "bench-dp-ring: needs two lcores (-l 0,1)\n");
 		return 2;
@@ -372,7 +380,7 @@ int main(int argc, char **argv)
 	                                         .answer_all_opcodes = true };
 	snprintf(sh.ports[0].tap_name, sizeof(sh.ports[0].tap_name), "none");
 	sh.idx = ix;
-	sh.ctl_ring = rte_ring_create("ctl", RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
+	sh.ctl_ring = rte_ring_create("ctl", SMALL_RING, (int)rte_socket_id(), RING_F_SC_DEQ);
 	sh.to_worker[0] = ring("to_worker0");
 	if (!sh.ctl_ring)
 		die("ctl ring");
