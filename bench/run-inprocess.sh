@@ -4,7 +4,10 @@
 # Usage: bench/run-inprocess.sh [BUILD_DIR]        (default: build)
 # Environment: DDI_BENCH_10M=0 leaves out the 10M-name corpus (3 GB, ~1 min
 #   to build); DDI_BENCH_REPS (default 5) repetitions per benchmark;
-#   DDI_BENCH_CPU (default 1) the core the single-threaded benchmarks run on.
+#   DDI_BENCH_CPU (default 1) the core the single-threaded benchmarks run on;
+#   DDI_DPRING_EAL EAL arguments for bench-dp-ring (default: its own, worker
+#   on lcore 1, e.g. "-l 0,1 --main-lcore 1 --no-huge -m 1024 --no-pci
+#   --no-shconf" puts the worker on lcore 0 when core 1 is busy).
 #
 # Writes BUILD_DIR/bench/results/: core.json, store.json (Google Benchmark),
 # callgrind.md, dp_ring.txt, machine.txt and summary.md, the Markdown that
@@ -49,8 +52,9 @@ taskset -c "$cpu" "$build/bench/bench-store" "${gb[@]}" --benchmark_out="$out/st
 echo "== callgrind"
 "$src/bench/callgrind.sh" "$build" | tee "$out/callgrind.md"
 
-echo "== bench-dp-ring (worker on lcore 1, generator on lcore 0)"
-"$build/bench/bench-dp-ring" --runs "$reps" | tee "$out/dp_ring.txt"
+echo "== bench-dp-ring"
+# shellcheck disable=SC2086
+"$build/bench/bench-dp-ring" ${DDI_DPRING_EAL:+$DDI_DPRING_EAL --} --runs "$reps" | tee "$out/dp_ring.txt"
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
 
