@@ -128,14 +128,48 @@ static const void *find_leaf(const void *root, int w, u128 a)
 	return NULL;
 }
 
+static inline uint64_t load64(const uint8_t *b)
+{
+	uint64_t v = 0;
+	for (int k = 0; k < 8; k++)
+		v = v << 8 | b[k];
+	return v;
+}
+
+/*
+ * The PTR answer's lookup: a descent of one dependent load per level, so
+ * the bit test is done in 32 or 64 bits rather than 128.
+ */
 const struct idx_addr *radix_find(const void *root, int family, const uint8_t *addr)
 {
-	int w = radix_width(family);
+	const void *p = root;
 
-	if (w == 0 || addr == NULL)
+	if (addr == NULL)
 		return NULL;
-	const void *p = find_leaf(root, w, to_u128(addr, w));
-	return p ? as_leaf(p) : NULL;
+	if (family == 4) {
+		uint32_t a = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
+		             (uint32_t)addr[2] << 8 | addr[3];
+		while (p != NULL && !is_leaf(p)) {
+			const struct radix_node *n = p;
+			p = n->child[(a >> (31 - n->bit)) & 1];
+		}
+		if (p != NULL && memcmp(as_leaf(p)->addr, addr, 4) == 0)
+			return as_leaf(p);
+		return NULL;
+	}
+	if (family == 6) {
+		uint64_t hi = load64(addr), lo = load64(addr + 8);
+		while (p != NULL && !is_leaf(p)) {
+			const struct radix_node *n = p;
+			unsigned b = n->bit;
+			uint64_t bit = b < 64 ? hi >> (63 - b) : lo >> (127 - b);
+			p = n->child[bit & 1];
+		}
+		if (p != NULL && memcmp(as_leaf(p)->addr, addr, 16) == 0)
+			return as_leaf(p);
+		return NULL;
+	}
+	return NULL;
 }
 
 uint64_t radix_count(const void *root, int family, const uint8_t *prefix, int plen)
