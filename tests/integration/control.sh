@@ -14,10 +14,6 @@ done
 # lib.sh's ddi_expect_match pipes into grep -q under pipefail: with a long
 # text (metrics, status) printf can die of SIGPIPE when grep stops at the
 # first match, and the check fails. Match from a here-string instead.
-ddi_expect_match() {
-  if grep -Eq -- "$2" <<<"$3"; then ddi_ok "$1"; else ddi_fail "$1" "expected /$2/ in:
-$3"; fi
-}
 
 CLI="$DDI_SRCDIR/tests/integration/control_client.py"
 CTL="$DDI_BUILDDIR/ddictl"

@@ -166,8 +166,10 @@ got:      $3"; fi
 }
 
 # ddi_expect_match NAME REGEX ACTUAL
+# (a here-string, not a pipe: grep -q exits at the first match and, under
+# pipefail, the writer's SIGPIPE would fail the check on long text)
 ddi_expect_match() {
-  if printf '%s' "$3" | grep -Eq -- "$2"; then ddi_ok "$1"; else ddi_fail "$1" "expected /$2/ in:
+  if grep -Eq -- "$2" <<<"$3"; then ddi_ok "$1"; else ddi_fail "$1" "expected /$2/ in:
 $3"; fi
 }
 
