@@ -148,7 +148,7 @@ knotc -c "$tmp/knot.conf" conf-check >/dev/null
 knotd -c "$tmp/knot.conf" > "$tmp/knotd.log" 2>&1 &
 knot_pid=$!
 ready=
-for _ in $(seq 100); do
+for _ in $(seq 600); do   # up to 60 s: knotd starts slowly on a loaded machine
 	if grep -q "server started" "$tmp/knotd.log" &&
 	   [ "$(grep -c '] loaded, serial' "$tmp/knotd.log")" -ge "${#zones[@]}" ]; then
 		ready=1
