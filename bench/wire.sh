@@ -70,7 +70,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ "$QUICK" = 1 ]; then
-	NAMES=50000; DURATION=2; LOADS="20000 100000 max"
+	NAMES=50000; DURATION=2; LOADS="50000 max"
 fi
 case "$NAMES$DURATION" in *[!0-9]*) echo "wire.sh: --names and --duration take integers" >&2; exit 2 ;; esac
 for l in $LOADS; do
@@ -248,7 +248,7 @@ start_ddiplane() { # DATADIR TAG VDEV
 	db=$WORK/$tag.db
 	find_ddi
 	if [ -z "$DDIPLANE" ] || [ ! -x "$DDIPLANE" ]; then
-		echo "no ddiplane binary (build/ddiplane, build-*/ddiplane)" > "$WORK/$tag.why"; return 1
+		echo "no ddiplane binary (${DDIPLANE:-build/ddiplane, build-*/ddiplane})" > "$WORK/$tag.why"; return 1
 	fi
 	if [ -z "$DDICTL" ] || [ ! -x "$DDICTL" ]; then
 		echo "no ddictl binary beside $DDIPLANE" > "$WORK/$tag.why"; return 1
@@ -354,7 +354,9 @@ start_nsd() { # DATADIR TAG
 	PIDS+=("$SPID")
 }
 
+SPID=
 start_server() { # NAME DATADIR TAG
+	SPID=
 	case "$1" in
 	ddiplane-packet) start_ddiplane "$2" "$3" "net_af_packet0,iface=$IF_S,qpairs=1" ;;
 	ddiplane-xdp) start_ddiplane "$2" "$3" "net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1" ;;
@@ -431,7 +433,8 @@ bench_mode() {
 }
 
 stop_server() {
-	stop_pid "$SPID"
+	[ -n "$SPID" ] && stop_pid "$SPID"
+	SPID=
 	xdp_off
 }
 
