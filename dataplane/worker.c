@@ -229,13 +229,16 @@ void dp_control_loop(struct dp_shared *sh)
 		/*
 		 * The control lcore is not the benchmark path: it sleeps as soon as a
 		 * few polls find nothing (at most 100 us of extra latency for ARP,
-		 * ping and TCP).
+		 * ping and TCP), also with --idle-sleep-us 0, which keeps only the
+		 * workers spinning: on a small machine its core is the one the load
+		 * generator or the control threads need.
 		 */
 		if (got) {
 			idle = 0;
-		} else if (++idle >= 16 && sh->idle_sleep_us) {
+		} else if (++idle >= 16) {
+			unsigned us = sh->idle_sleep_us && sh->idle_sleep_us < 100 ? sh->idle_sleep_us : 100;
 			rcu_thread_offline();
-			usleep(sh->idle_sleep_us < 100 ? sh->idle_sleep_us : 100);
+			usleep(us);
 			rcu_thread_online();
 		}
 	}
