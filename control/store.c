@@ -2427,8 +2427,9 @@ int store_load_index(struct store *s, struct idx *ix, uint64_t *seqp, struct sto
 			            khex(hb, k.mv_data, k.mv_size));
 			goto out;
 		}
-		rc = idx_txn_rrset_set(t, r->owner, r->type, r->val.ttl, r->val.count, r->val.rdatas,
-		                       r->val.len);
+		/* key order is the index's bulk load order: one pass, no per-RRset lookups */
+		rc = idx_txn_bulk_rrset(t, r->owner, r->type, r->val.ttl, r->val.count, r->val.rdatas,
+		                        r->val.len);
 		if (rc) {
 			/* what the store holds must never be refused: it was checked on the way in */
 			char nb[DNS_NAME_STRLEN];
@@ -2445,6 +2446,11 @@ int store_load_index(struct store *s, struct idx *ix, uint64_t *seqp, struct sto
 	}
 	mdb_cursor_close(cur);
 	cur = NULL;
+	if ((rc = idx_txn_bulk_end(t)) != DDI_EOK) {
+		rc = seterr(err, rc == DDI_ENOMEM ? rc : DDI_ECORRUPT, -1, "building the index: %s",
+		            ddi_strerror(rc));
+		goto out;
+	}
 	rc = idx_txn_commit(t, next - 1);
 	t = NULL;
 	if (rc)

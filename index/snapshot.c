@@ -36,7 +36,10 @@ struct idx_txn {
 	struct idx_gc created;     /* node blocks and address leaves allocated by this txn */
 	struct trie_cow tc;
 	struct radix_cow rc;
+	struct bulk *bulk;         /* an open bulk load (idx_txn_bulk_rrset), or NULL */
 };
+
+static void bulk_free(struct bulk *b);
 
 /* What one commit hands to call_rcu. */
 struct gc_batch {
@@ -229,6 +232,13 @@ int idx_txn_commit(struct idx_txn *t, uint64_t seq)
 {
 	if (t == NULL)
 		return DDI_EINVAL;
+	if (t->bulk != NULL) {
+		int ret = idx_txn_bulk_end(t);
+		if (ret != DDI_EOK) {
+			idx_txn_abort(t);
+			return ret;
+		}
+	}
 	struct idx *ix = t->ix;
 	struct idx_version *old = ix->cur;
 	struct gc_batch *b = malloc(sizeof(*b));
@@ -267,6 +277,7 @@ void idx_txn_abort(struct idx_txn *t)
 		return;
 	/* Objects made and then replaced in this txn sit on both lists:
 	 * freed here through `created`, the garbage list is only forgotten. */
+	bulk_free(t->bulk);
 	trie_free_fresh(&t->v->names, t->tc.stamp);
 	radix_free_fresh(t->v->v4, t->rc.gen);
 	radix_free_fresh(t->v->v6, t->rc.gen);
@@ -600,13 +611,11 @@ static bool type_storable(uint16_t type)
 	return type != 0 && type != TYPE_OPT && !(type >= 128 && type <= 255);
 }
 
-int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, uint32_t ttl,
-                      uint16_t count, const uint8_t *rdatas, size_t rdatas_len)
+/* The checks idx_txn_rrset_set and idx_txn_bulk_rrset make on an RRset's framing. */
+static int rrset_check(uint16_t type, uint32_t ttl, uint16_t count, const uint8_t *rdatas,
+                       size_t rdatas_len)
 {
-	struct name_ref r;
-	int ret;
-
-	if (t == NULL || (count > 0 && rdatas == NULL) || (count == 0 && rdatas_len != 0))
+	if ((count > 0 && rdatas == NULL) || (count == 0 && rdatas_len != 0))
 		return DDI_EINVAL;
 	if (!type_storable(type))
 		return DDI_ERDATA;
@@ -626,6 +635,19 @@ int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, ui
 	}
 	if (pos != rdatas_len)
 		return DDI_ERDATA;
+	return DDI_EOK;
+}
+
+int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                      uint16_t count, const uint8_t *rdatas, size_t rdatas_len)
+{
+	struct name_ref r;
+	int ret;
+
+	if (t == NULL || t->bulk != NULL)
+		return DDI_EINVAL;
+	if ((ret = rrset_check(type, ttl, count, rdatas, rdatas_len)) != DDI_EOK)
+		return ret;
 	if ((ret = name_ref(&r, owner)) != DDI_EOK)
 		return ret;
 	const struct idx_node *old = trie_get(&t->v->names, r.key, r.keylen);
@@ -712,7 +734,7 @@ int idx_txn_zone_add(struct idx_txn *t, const uint8_t *apex)
 	struct name_ref r;
 	int ret;
 
-	if (t == NULL)
+	if (t == NULL || t->bulk != NULL)
 		return DDI_EINVAL;
 	if ((ret = name_ref(&r, apex)) != DDI_EOK)
 		return ret;
@@ -752,7 +774,7 @@ int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
 	struct name_ref r;
 	int ret;
 
-	if (t == NULL)
+	if (t == NULL || t->bulk != NULL)
 		return DDI_EINVAL;
 	if ((ret = name_ref(&r, apex)) != DDI_EOK)
 		return ret;
@@ -796,5 +818,297 @@ int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
 	}
 	if (ret == DDI_EOK)
 		ret = addrs_drop(t, &r, top);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bulk load                                                                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A bulk load gets the RRsets in lookup key order. Nodes are built as they
+ * come and kept in a sorted array (ENTs slotted in before their first
+ * descendant); idx_txn_bulk_end builds the trie in one pass from it
+ * (trie_build). Address leaves go into the radix trees at once. What
+ * idx_txn_rrset_set does per RRset (a lookup of the owner in the full
+ * trie, of its apex, a copy-on-write insert, the owners' TTL lookups for
+ * each leaf) is skipped.
+ */
+struct bulk {
+	const struct trie_key **keys;
+	struct idx_node **nodes;
+	size_t n, cap;
+};
+
+static void bulk_free(struct bulk *b)
+{
+	if (b == NULL)
+		return;
+	free(b->keys);
+	free(b->nodes);
+	free(b);
+}
+
+/* memcmp() order, a key before its extensions: the trie's and the store's order. */
+static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	return c != 0 ? c : (al > bl) - (al < bl);
+}
+
+static int no_rrsets_cb(void *ctx, const struct trie_key *key, void *val)
+{
+	(void)ctx;
+	(void)key;
+	return ((const struct idx_node *)val)->nrrsets != 0 ? DDI_EINVAL : 0;
+}
+
+/* Start a bulk load: only zones (apexes, ENTs) may be there, no RRsets, no addresses. */
+static int bulk_start(struct idx_txn *t)
+{
+	if (t->v->v4 != NULL || t->v->v6 != NULL)
+		return DDI_EINVAL;
+	int ret = trie_walk(&t->v->names, NULL, 0, no_rrsets_cb, NULL);
+	if (ret != DDI_EOK)
+		return ret;
+	t->bulk = calloc(1, sizeof(*t->bulk));
+	return t->bulk ? DDI_EOK : DDI_ENOMEM;
+}
+
+/* Append a node built by node_build (its block already on the created list). */
+static int bulk_push(struct bulk *b, const struct trie_key *tk, struct idx_node *n)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		const struct trie_key **k = realloc(b->keys, cap * sizeof(*k));
+		if (k == NULL)
+			return DDI_ENOMEM;
+		b->keys = k;
+		struct idx_node **v = realloc(b->nodes, cap * sizeof(*v));
+		if (v == NULL)
+			return DDI_ENOMEM;
+		b->nodes = v;
+		b->cap = cap;
+	}
+	b->keys[b->n] = tk;
+	b->nodes[b->n] = n;
+	b->n++;
+	return DDI_EOK;
+}
+
+/* node_build, and the block on the created list. */
+static int bulk_node(struct idx_txn *t, struct idx_node **n, const struct trie_key **tk,
+                     const struct name_ref *r, const uint8_t *wire, size_t wirelen, size_t keylen,
+                     uint16_t flags, const struct idx_node *old, uint16_t type, uint32_t ttl,
+                     uint16_t count, const uint8_t *rdatas, size_t rdatas_len)
+{
+	int ret = node_build(n, tk, r->key, keylen, wire, wirelen, flags, old, type, ttl, count,
+	                     rdatas, rdatas_len);
+	if (ret != DDI_EOK)
+		return ret;
+	if (idx_gc_push(&t->created, (void *)*tk) != DDI_EOK) {
+		free((void *)*tk);
+		return DDI_ENOMEM;
+	}
+	return DDI_EOK;
+}
+
+/*
+ * The address leaves of an A/AAAA RRset, inserted as they come: a leaf
+ * with this one owner; an address another owner has already (rare) gets a
+ * new leaf with both, owners in key order like the load that adds them.
+ */
+static int bulk_addrs(struct idx_txn *t, const uint8_t *owner, size_t ownerlen, uint16_t type,
+                      uint32_t ttl, uint16_t count, const uint8_t *rdatas)
+{
+	int family = type == TYPE_A ? 4 : 6;
+	size_t alen = family == 4 ? 4 : 16;
+	void **root = family == 4 ? &t->v->v4 : &t->v->v6;
+	const uint8_t *p = rdatas;
+	for (uint16_t k = 0; k < count; k++, p += 2 + alen) {
+		struct idx_addr *old = NULL;
+		if (rdatas_have(rdatas, k, p + 2, alen))
+			continue;   /* the same address twice in one RRset: once is enough */
+		const struct idx_addr *had = radix_find(*root, family, p + 2);
+		size_t len = ownerlen;
+		if (had != NULL) {
+			if (had->nowners == UINT16_MAX || had->owners_len > UINT32_MAX - ownerlen)
+				return DDI_ELIMIT;
+			len += had->owners_len;
+		}
+		struct idx_addr *a = malloc(sizeof(*a) + len);
+		if (a == NULL)
+			return DDI_ENOMEM;
+		if (idx_gc_push(&t->created, a) != DDI_EOK) {
+			free(a);
+			return DDI_ENOMEM;
+		}
+		memset(a, 0, sizeof(*a));
+		a->family = (uint8_t)family;
+		memcpy(a->addr, p + 2, alen);
+		a->nowners = 1;
+		a->ttl = ttl;
+		a->owners_len = (uint32_t)len;
+		uint8_t *w = a->owners;
+		if (had != NULL) {
+			a->nowners = (uint16_t)(had->nowners + 1);
+			a->ttl = had->ttl < ttl ? had->ttl : ttl;
+			memcpy(w, had->owners, had->owners_len);
+			w += had->owners_len;
+		}
+		memcpy(w, owner, ownerlen);
+		int ret = radix_set(&t->rc, root, a, &old);
+		if (ret == DDI_EOK && old != NULL)
+			ret = idx_gc_push(&t->garbage, old);
+		if (ret != DDI_EOK)
+			return ret;
+	}
+	return DDI_EOK;
+}
+
+int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                       uint16_t count, const uint8_t *rdatas, size_t rdatas_len)
+{
+	struct name_ref r;
+	struct idx_node *n;
+	const struct trie_key *tk;
+	int ret;
+
+	if (t == NULL || count == 0)
+		return DDI_EINVAL;
+	if ((ret = rrset_check(type, ttl, count, rdatas, rdatas_len)) != DDI_EOK)
+		return ret;
+	if ((ret = name_ref(&r, owner)) != DDI_EOK)
+		return ret;
+	if (t->bulk == NULL && (ret = bulk_start(t)) != DDI_EOK)
+		return ret;
+	struct bulk *b = t->bulk;
+	if (b->n > UINT32_MAX - 2)
+		return DDI_ELIMIT;
+	const struct trie_key *last = b->n ? b->keys[b->n - 1] : NULL;
+	int cmp = last ? key_cmp(r.key, r.keylen, last->data, last->len) : 1;
+	if (cmp < 0)
+		return DDI_EINVAL;   /* not in key order */
+	if (cmp == 0) {
+		/* Another RRset of the last owner: rebuild its node (not published yet). */
+		struct idx_node *old = b->nodes[b->n - 1];
+		if (idx_node_rrset(old, type) != NULL)
+			return DDI_EINVAL;
+		uint16_t flags = old->flags;
+		if (type == TYPE_NS && !(flags & IDX_NODE_APEX))
+			flags |= IDX_NODE_DELEG;
+		ret = bulk_node(t, &n, &tk, &r, idx_node_owner(old), r.wirelen, r.keylen, flags, old,
+		                type, ttl, count, rdatas, rdatas_len);
+		if (ret != DDI_EOK)
+			return ret;
+		if (idx_gc_push(&t->garbage, (void *)last) != DDI_EOK)
+			return DDI_ENOMEM;
+		b->keys[b->n - 1] = tk;
+		b->nodes[b->n - 1] = n;
+		r.wire = idx_node_owner(n);   /* the first spelling stays */
+	} else {
+		/* A new owner: the zones are in the trie, the bulk nodes are not. */
+		const struct idx_node *old = trie_get(&t->v->names, r.key, r.keylen);
+		int apex = old && (old->flags & IDX_NODE_APEX) ? r.nlabels
+		                                               : find_apex(t->v, &r, r.nlabels - 1);
+		if (apex < 0)
+			return DDI_EOUTZONE;
+		if (old != NULL)
+			r.wire = idx_node_owner(old);
+		/* Missing ancestors below the apex become ENTs. An ancestor came
+		 * before (in key order, everything between it and this owner is
+		 * its descendant) iff the last key is it or below it. */
+		for (int j = apex + 1; j < r.nlabels; j++) {
+			size_t al = r.ends[j];
+			if (last != NULL && last->len >= al && memcmp(last->data, r.key, al) == 0)
+				continue;
+			if (trie_get(&t->v->names, r.key, al) != NULL)
+				continue;
+			size_t wlen;
+			const uint8_t *w = ancestor_wire(&r, j, &wlen);
+			ret = bulk_node(t, &n, &tk, &r, w, wlen, al, IDX_NODE_ENT, NULL, 0, 0, 0, NULL, 0);
+			if (ret == DDI_EOK)
+				ret = bulk_push(b, tk, n);
+			if (ret != DDI_EOK)
+				return ret;
+			last = tk;
+		}
+		uint16_t flags = old ? (old->flags & IDX_NODE_APEX) : 0;
+		if (type == TYPE_NS && !flags)
+			flags |= IDX_NODE_DELEG;
+		ret = bulk_node(t, &n, &tk, &r, r.wire, r.wirelen, r.keylen, flags, old, type, ttl,
+		                count, rdatas, rdatas_len);
+		if (ret == DDI_EOK)
+			ret = bulk_push(b, tk, n);
+		if (ret != DDI_EOK)
+			return ret;
+	}
+	if (type == TYPE_A || type == TYPE_AAAA)
+		return bulk_addrs(t, r.wire, r.wirelen, type, ttl, count, rdatas);
+	return DDI_EOK;
+}
+
+struct bulk_collect {
+	struct idx_gc keys, nodes;
+};
+
+static int bulk_collect_cb(void *ctx, const struct trie_key *key, void *val)
+{
+	struct bulk_collect *c = ctx;
+	if (idx_gc_push(&c->keys, (void *)key) != DDI_EOK || idx_gc_push(&c->nodes, val) != DDI_EOK)
+		return DDI_ENOMEM;
+	return 0;
+}
+
+int idx_txn_bulk_end(struct idx_txn *t)
+{
+	if (t == NULL)
+		return DDI_EINVAL;
+	struct bulk *b = t->bulk;
+	if (b == NULL)
+		return DDI_EOK;
+	/* The zones' nodes leave the trie and are merged with the bulk nodes
+	 * (a bulk node replaces a zone's node of the same key). */
+	struct bulk_collect c = { 0 };
+	const struct trie_key **mk = NULL;
+	void **mv = NULL;
+	int ret = trie_walk(&t->v->names, NULL, 0, bulk_collect_cb, &c);
+	for (size_t k = 0; ret == DDI_EOK && k < c.keys.n; k++) {
+		const struct trie_key *ok;
+		void *ov;
+		const struct trie_key *key = c.keys.v[k];
+		ret = trie_del(&t->tc, &t->v->names, key->data, key->len, &ok, &ov);
+	}
+	size_t m = 0, i = 0, j = 0;
+	if (ret == DDI_EOK) {
+		mk = malloc((b->n + c.keys.n + 1) * sizeof(*mk));
+		mv = malloc((b->n + c.keys.n + 1) * sizeof(*mv));
+		if (mk == NULL || mv == NULL)
+			ret = DDI_ENOMEM;
+	}
+	while (ret == DDI_EOK && (i < b->n || j < c.keys.n)) {
+		const struct trie_key *zk = j < c.keys.n ? c.keys.v[j] : NULL;
+		const struct trie_key *bk = i < b->n ? b->keys[i] : NULL;
+		int cmp = !zk ? -1 : !bk ? 1 : key_cmp(bk->data, bk->len, zk->data, zk->len);
+		if (cmp <= 0) {
+			mk[m] = bk;
+			mv[m++] = b->nodes[i++];
+			if (cmp == 0 && (ret = idx_gc_push(&t->garbage, (void *)zk)) == DDI_EOK)
+				j++;
+		} else {
+			mk[m] = zk;
+			mv[m++] = c.nodes.v[j++];
+		}
+	}
+	if (ret == DDI_EOK)
+		ret = trie_build(&t->v->names, mk, mv, m, t->tc.stamp);
+	if (ret == DDI_EOK)
+		t->v->nodes = m;
+	free(mk);
+	free(mv);
+	idx_gc_clear(&c.keys);
+	idx_gc_clear(&c.nodes);
+	bulk_free(b);
+	t->bulk = NULL;
 	return ret;
 }

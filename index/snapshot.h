@@ -97,8 +97,34 @@ int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, ui
                       uint16_t count, const uint8_t *rdatas, size_t rdatas_len);
 
 /*
+ * Bulk load, for a version being filled from scratch (a start or a reload
+ * from the store): zones first with idx_txn_zone_add, then every RRset
+ * with idx_txn_bulk_rrset in lookup key order (dns_name_to_key, memcmp
+ * order, the RRsets of one owner together), then idx_txn_bulk_end (or
+ * idx_txn_commit, which ends it first). The result is the version the same
+ * idx_txn_rrset_set calls would have made (ENTs, DELEG, address leaves with
+ * their owners in key order), built with one allocation per node, twig
+ * array and address leaf. The first call needs a version with no RRsets
+ * and no addresses (zones only); until the end the version read through
+ * idx_txn_version shows the zones only, and zone_add, zone_del and
+ * rrset_set refuse with DDI_EINVAL.
+ * idx_txn_bulk_rrset: the errors of idx_txn_rrset_set, and DDI_EINVAL for
+ * count 0, an owner before the previous one in key order, a type the owner
+ * has already, a version that holds RRsets. idx_txn_bulk_end: DDI_EOK
+ * (also without an open bulk load), DDI_ENOMEM, DDI_ELIMIT (over 65535
+ * owners of an address). After any error but the validation ones of
+ * idx_txn_bulk_rrset (DDI_EINVAL, DDI_ERDATA, DDI_ETTL, DDI_EOUTZONE and
+ * name errors, which changed nothing) abort the transaction.
+ * idx_txn_commit returns the error of an implied idx_txn_bulk_end, and
+ * then has aborted t.
+ */
+int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                       uint16_t count, const uint8_t *rdatas, size_t rdatas_len);
+int idx_txn_bulk_end(struct idx_txn *t);
+
+/*
  * Publish (W3); `seq` is the journal sequence the new version reflects.
- * Always DDI_EOK; t is freed. Without memory for the garbage batch it waits
+ * Always DDI_EOK (unless a bulk load was open, see above); t is freed. Without memory for the garbage batch it waits
  * for a grace period (synchronize_rcu) and frees the garbage itself.
  */
 int idx_txn_commit(struct idx_txn *t, uint64_t seq);

@@ -637,6 +637,76 @@ void trie_free_fresh(trie_node_t *root, uint64_t stamp)
 		free_fresh_rec(root, stamp);
 }
 
+/*
+ * The subtree of n sorted, distinct keys: a qp-trie's shape depends only on
+ * its key set, so branching where the first and the last key part (the
+ * range's common prefix) and splitting the range at each change of the
+ * twig bit gives the tree trie_set would have made, with one allocation
+ * per branch and no copies.
+ */
+static int build_rec(node_t *out, const struct trie_key *const *keys, void *const *vals, size_t n,
+                     size_t from, uint64_t stamp)
+{
+	if (n == 1) {
+		out->i = (uintptr_t)keys[0];
+		out->p = vals[0];
+		return DDI_EOK;
+	}
+	/* The range's keys agree on their first `from` bytes (the parent's). */
+	const struct trie_key *a = keys[0], *z = keys[n - 1];
+	size_t min = a->len < z->len ? a->len : z->len, i = from;
+	while (i < min && a->data[i] == z->data[i])
+		i++;
+	if (i == min && a->len == z->len)
+		return DDI_EINVAL;   /* duplicate keys */
+	const struct bytemap *m = bytemap();
+	unsigned ix = (unsigned)(2 * i);
+	if (i < min && m->pos[a->data[i]] == m->pos[z->data[i]])
+		ix++;
+	/* One pass: where each child's range starts (at most 1 + 52 children). */
+	size_t start[BMP_BITS + 1];
+	uint64_t bmp = 0, prev = 0;
+	unsigned cnt = 0;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t b = nibbit(ix, keys[k]->data, keys[k]->len);
+		if (b == prev)
+			continue;
+		if (b < prev)
+			return DDI_EINVAL;   /* not in order */
+		start[cnt++] = k;
+		bmp |= b;
+		prev = b;
+	}
+	start[cnt] = n;
+	node_t *tw = tw_alloc(cnt, stamp);
+	if (tw == NULL)
+		return DDI_ENOMEM;
+	for (unsigned c = 0; c < cnt; c++) {
+		int ret = build_rec(&tw[c], keys + start[c], vals + start[c], start[c + 1] - start[c], i,
+		                    stamp);
+		if (ret != DDI_EOK) {
+			for (unsigned j = 0; j < c; j++)
+				trie_free_fresh(&tw[j], stamp);
+			free(tw_block(tw));
+			return ret;
+		}
+	}
+	out->i = BR_FLAG | bmp | ((uint64_t)ix << NIX_SHIFT);
+	out->p = tw;
+	return DDI_EOK;
+}
+
+int trie_build(trie_node_t *root, const struct trie_key *const *keys, void *const *vals, size_t n,
+               uint64_t stamp)
+{
+	if (root->i != 0 || stamp == 0 || stamp > TRIE_STAMP_MAX)
+		return DDI_EINVAL;
+	for (size_t k = 0; k < n; k++)
+		if (keys[k]->len > TRIE_KEY_MAXLEN || ((uintptr_t)keys[k] & BR_FLAG))
+			return DDI_EINVAL;
+	return n == 0 ? DDI_EOK : build_rec(root, keys, vals, n, 0, stamp);
+}
+
 static void free_rec(node_t *n, void (*leaf)(void *, const struct trie_key *, void *), void *ctx)
 {
 	if (!isbranch(n)) {

@@ -131,6 +131,17 @@ static inline void *trie_it_val(const struct trie_it *it)
 }
 
 /*
+ * Build a whole tree at once from n keys in strictly increasing memcmp()
+ * order (a key before its extensions) with their values, twig arrays
+ * stamped `stamp`; *root must be empty. Same tree as n trie_set() calls,
+ * without the intermediate copies. The order is the caller's duty: some
+ * violations (duplicates) are found, not all. DDI_EINVAL (not empty,
+ * key too long, disorder found), DDI_ENOMEM; the root stays empty then.
+ */
+int trie_build(trie_node_t *root, const struct trie_key *const *keys, void *const *vals, size_t n,
+               uint64_t stamp);
+
+/*
  * Free the twig arrays stamped `stamp` (what an aborted transaction made);
  * the older ones are left alone. Values are not touched.
  */

@@ -925,6 +925,226 @@ static void test_bulk(void **state)
 	bulk_run(BULK_N, false, T_TXT);
 }
 
+/*
+ * Bulk load: the same RRsets through idx_txn_rrset_set and, in key order,
+ * through idx_txn_bulk_rrset give the same version, node by node (key,
+ * flags, owner spelling, RRsets byte for byte) and address by address.
+ */
+struct bulk_rr {
+	const char *owner;
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t count;
+	uint8_t rd[4 * 18];
+	size_t rdlen;
+	uint8_t key[DNS_KEY_MAXLEN];
+	size_t klen;
+};
+
+static int bulk_rr_cmp(const void *x, const void *y)
+{
+	const struct bulk_rr *a = x, *b = y;
+	int c = key_cmp(a->key, a->klen, b->key, b->klen);
+	return c ? c : (a->type > b->type) - (a->type < b->type);
+}
+
+static void bulk_rr_add(struct bulk_rr *r, const char *owner, uint16_t type, uint32_t ttl,
+                        int n, const uint32_t *v4)
+{
+	r->owner = owner;
+	r->type = type;
+	r->ttl = ttl;
+	r->count = (uint16_t)n;
+	r->rdlen = 0;
+	for (int k = 0; k < n; k++) {
+		size_t alen = type == T_AAAA ? 16 : 4;
+		uint8_t *p = r->rd + r->rdlen;
+		memset(p, 0, 2 + alen);
+		p[1] = (uint8_t)alen;
+		if (type == T_AAAA)
+			p[2] = 0x20, p[3] = 0x01;
+		p[2 + alen - 4] = (uint8_t)(v4[k] >> 24);
+		p[2 + alen - 3] = (uint8_t)(v4[k] >> 16);
+		p[2 + alen - 2] = (uint8_t)(v4[k] >> 8);
+		p[2 + alen - 1] = (uint8_t)v4[k];
+		r->rdlen += 2 + alen;
+	}
+	int kl = dns_name_to_key(r->key, W(owner));
+	assert_true(kl >= 0);
+	r->klen = (size_t)kl;
+}
+
+struct node_list {
+	const struct idx_node *v[64];
+	int n;
+};
+
+static int list_cb(void *ctx, const struct idx_node *n)
+{
+	struct node_list *l = ctx;
+	assert_true(l->n < 64);
+	l->v[l->n++] = n;
+	return 0;
+}
+
+static void bulk_zones(struct idx_txn *t)
+{
+	assert_int_equal(idx_txn_zone_add(t, W("example.")), DDI_EOK);
+	assert_int_equal(idx_txn_zone_add(t, W("x.y.example.")), DDI_EOK);
+	assert_int_equal(idx_txn_zone_add(t, W("10.in-addr.arpa.")), DDI_EOK);
+	assert_int_equal(idx_txn_zone_add(t, W("empty.test.")), DDI_EOK);
+}
+
+static void test_bulk_same_as_incremental(void **state)
+{
+	(void)state;
+	static struct bulk_rr rrs[32];
+	int n = 0;
+	uint32_t a1 = 0x0a000001, a2 = 0x0a000002, a3 = 0x0a000003, two[2] = { 0x0a000005, 0x0a000004 };
+	uint32_t dup[2] = { 0x0a000007, 0x0a000007 };
+	bulk_rr_add(&rrs[n++], "example.", T_NS, 3600, 0, NULL);
+	bulk_rr_add(&rrs[n++], "example.", T_A, 300, 1, &a1);
+	bulk_rr_add(&rrs[n++], "www.example.", T_A, 600, 1, &a1);
+	bulk_rr_add(&rrs[n++], "WWW2.Example.", T_A, 100, 1, &a1);
+	bulk_rr_add(&rrs[n++], "www2.example.", T_AAAA, 100, 1, &a1);
+	bulk_rr_add(&rrs[n++], "a.b.c.example.", T_A, 60, 2, two);
+	bulk_rr_add(&rrs[n++], "d.c.example.", T_TXT, 60, 0, NULL);
+	bulk_rr_add(&rrs[n++], "deleg.example.", T_NS, 3600, 0, NULL);
+	bulk_rr_add(&rrs[n++], "ns.deleg.example.", T_A, 3600, 1, &a2);
+	bulk_rr_add(&rrs[n++], "*.w.example.", T_A, 30, 1, &a3);
+	bulk_rr_add(&rrs[n++], "x.y.example.", T_A, 30, 1, &a3);
+	bulk_rr_add(&rrs[n++], "q.x.y.example.", T_A, 30, 2, dup);
+	bulk_rr_add(&rrs[n++], "z.y.example.", T_A, 20, 1, &a2);
+	bulk_rr_add(&rrs[n++], "\\000.example.", T_AAAA, 20, 1, &a2);
+	bulk_rr_add(&rrs[n++], "1.0.0.10.in-addr.arpa.", T_TXT, 20, 0, NULL);
+	/* TXT and NS rdata: one item of a name or a string */
+	for (int k = 0; k < n; k++) {
+		if (rrs[k].type == T_NS) {
+			const uint8_t *w = W("ns.deleg.example.");
+			size_t l = dns_name_len(w);
+			rrs[k].rd[0] = 0, rrs[k].rd[1] = (uint8_t)l;
+			memcpy(rrs[k].rd + 2, w, l);
+			rrs[k].rdlen = l + 2, rrs[k].count = 1;
+		} else if (rrs[k].type == T_TXT) {
+			memcpy(rrs[k].rd, "\x00\x03\x02hi", 5);
+			rrs[k].rdlen = 5, rrs[k].count = 1;
+		}
+	}
+	qsort(rrs, (size_t)n, sizeof(rrs[0]), bulk_rr_cmp);
+
+	struct idx *inc = idx_new(), *blk = idx_new();
+	assert_non_null(inc);
+	assert_non_null(blk);
+	struct idx_txn *ti = idx_txn_begin(inc), *tb = idx_txn_begin(blk);
+	bulk_zones(ti);
+	bulk_zones(tb);
+	for (int k = 0; k < n; k++) {
+		const struct bulk_rr *r = &rrs[k];
+		assert_int_equal(idx_txn_rrset_set(ti, W(r->owner), r->type, r->ttl, r->count, r->rd,
+		                                   r->rdlen), DDI_EOK);
+		assert_int_equal(idx_txn_bulk_rrset(tb, W(r->owner), r->type, r->ttl, r->count, r->rd,
+		                                    r->rdlen), DDI_EOK);
+	}
+	/* refusals that change nothing */
+	const struct bulk_rr *last = &rrs[n - 1];
+	static const uint8_t ard[6] = { 0, 4, 10, 0, 0, 9 }, txt[5] = { 0, 3, 2, 'h', 'i' };
+	assert_int_equal(idx_txn_bulk_rrset(tb, W("a.example."), T_A, 1, 1, ard, 6), DDI_EINVAL);
+	assert_int_equal(idx_txn_bulk_rrset(tb, W(last->owner), last->type, 1, last->count, last->rd,
+	                                    last->rdlen), DDI_EINVAL);
+	assert_int_equal(idx_txn_bulk_rrset(tb, W("zz.nowhere."), T_TXT, 1, 1, txt, 5),
+	                 DDI_EOUTZONE);
+	assert_int_equal(idx_txn_bulk_rrset(tb, W(last->owner), 99, 1, 0, NULL, 0), DDI_EINVAL);
+	assert_int_equal(set_a(tb, "late.example.", 1, 1), DDI_EINVAL);
+	assert_int_equal(idx_txn_zone_add(tb, W("late.test.")), DDI_EINVAL);
+	assert_int_equal(idx_txn_commit(ti, 1), DDI_EOK);
+	assert_int_equal(idx_txn_commit(tb, 1), DDI_EOK);   /* ends the bulk load */
+
+	rcu_thread_online();
+	const struct idx_version *vi = idx_acquire(inc), *vb = idx_acquire(blk);
+	struct node_list li = { .n = 0 }, lb = { .n = 0 };
+	assert_int_equal(idx_walk(vi, NULL, 0, list_cb, &li), 0);
+	assert_int_equal(idx_walk(vb, NULL, 0, list_cb, &lb), 0);
+	assert_int_equal(li.n, lb.n);
+	assert_int_equal(idx_version_nodes(vi), (size_t)li.n);
+	assert_int_equal(idx_version_nodes(vb), (size_t)lb.n);
+	assert_int_equal(li.n, 21);   /* data, ENTs (c, b, y, w, two in arpa), the empty zone */
+	for (int k = 0; k < li.n; k++) {
+		const struct idx_node *a = li.v[k], *b = lb.v[k];
+		const uint8_t *oa = idx_node_owner(a), *ob = idx_node_owner(b);
+		assert_int_equal(dns_name_len(oa), dns_name_len(ob));
+		assert_memory_equal(oa, ob, dns_name_len(oa));
+		assert_int_equal(a->flags, b->flags);
+		assert_int_equal(a->nrrsets, b->nrrsets);
+		uint8_t key[DNS_KEY_MAXLEN];
+		int kl = dns_name_to_key(key, oa);
+		assert_ptr_equal(idx_find(vb, key, (size_t)kl), b);
+		for (int r = 0; r < a->nrrsets; r++) {
+			const struct idx_rrset *ra = &a->rrsets[r], *rb = &b->rrsets[r];
+			assert_int_equal(ra->type, rb->type);
+			assert_int_equal(ra->count, rb->count);
+			assert_int_equal(ra->ttl, rb->ttl);
+			assert_int_equal(ra->len, rb->len);
+			assert_memory_equal(idx_rrset_blob(a, ra), idx_rrset_blob(b, rb), ra->len);
+		}
+	}
+	/* Address leaves: owners in the same order, same TTL. */
+	static const uint32_t addrs[] = { 0x0a000001, 0x0a000002, 0x0a000003, 0x0a000004,
+	                                  0x0a000005, 0x0a000007, 0x0a000009 };
+	int found = 0;
+	for (size_t k = 0; k < sizeof(addrs) / sizeof(addrs[0]); k++) {
+		for (int fam = 4; fam <= 6; fam += 2) {
+			uint8_t ad[16] = { 0 };
+			uint8_t *p = fam == 4 ? ad : ad + 12;
+			if (fam == 6)
+				ad[0] = 0x20, ad[1] = 0x01;
+			p[0] = (uint8_t)(addrs[k] >> 24), p[1] = (uint8_t)(addrs[k] >> 16);
+			p[2] = (uint8_t)(addrs[k] >> 8), p[3] = (uint8_t)addrs[k];
+			const struct idx_addr *x = idx_addr_find(vi, fam, ad), *y = idx_addr_find(vb, fam, ad);
+			assert_true((x == NULL) == (y == NULL));
+			if (x == NULL)
+				continue;
+			found++;
+			assert_int_equal(x->nowners, y->nowners);
+			assert_int_equal(x->ttl, y->ttl);
+			assert_int_equal(x->owners_len, y->owners_len);
+			assert_memory_equal(x->owners, y->owners, x->owners_len);
+		}
+	}
+	assert_int_equal(found, 8);
+	/* 10.0.0.1: example., www, WWW2 in key order; TTL the smallest */
+	uint8_t ad1[4] = { 10, 0, 0, 1 };
+	const char *own1[] = { "example.", "www.example.", "WWW2.Example." };
+	check_owners(idx_addr_find(vb, 4, ad1), 100, 3, own1);
+	uint8_t ad7[4] = { 10, 0, 0, 7 };
+	const char *own7[] = { "q.x.y.example." };
+	check_owners(idx_addr_find(vb, 4, ad7), 30, 1, own7);
+	rcu_thread_offline();
+
+	/* A bulk load needs a version without RRsets. */
+	struct idx_txn *t2 = idx_txn_begin(blk);
+	assert_int_equal(idx_txn_bulk_rrset(t2, W(rrs[0].owner), rrs[0].type, 1, rrs[0].count,
+	                                    rrs[0].rd, rrs[0].rdlen), DDI_EINVAL);
+	idx_txn_abort(t2);
+	/* An aborted bulk load frees what it made (ASan checks). */
+	struct idx *ab = idx_new();
+	t2 = idx_txn_begin(ab);
+	bulk_zones(t2);
+	for (int k = 0; k < n; k++)
+		assert_int_equal(idx_txn_bulk_rrset(t2, W(rrs[k].owner), rrs[k].type, rrs[k].ttl,
+		                                    rrs[k].count, rrs[k].rd, rrs[k].rdlen), DDI_EOK);
+	idx_txn_abort(t2);
+	t2 = idx_txn_begin(ab);
+	bulk_zones(t2);
+	for (int k = 0; k < n; k++)
+		assert_int_equal(idx_txn_bulk_rrset(t2, W(rrs[k].owner), rrs[k].type, rrs[k].ttl,
+		                                    rrs[k].count, rrs[k].rd, rrs[k].rdlen), DDI_EOK);
+	assert_int_equal(idx_txn_bulk_end(t2), DDI_EOK);
+	idx_txn_abort(t2);
+	idx_free(ab);
+	idx_free(inc);
+	idx_free(blk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -938,6 +1158,7 @@ int main(void)
 		cmocka_unit_test(test_stamp_wrap),
 		cmocka_unit_test(test_reader_stress),
 		cmocka_unit_test(test_bulk),
+		cmocka_unit_test(test_bulk_same_as_incremental),
 	};
 	rcu_register_thread();
 	rcu_thread_offline();
