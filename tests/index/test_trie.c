@@ -468,6 +468,88 @@ static void test_bulk(void **state)
 	free(keys);
 }
 
+/* Two trees have the same shape: same index words, same leaves. */
+static void same_tree(const trie_node_t *a, const trie_node_t *b)
+{
+	assert_int_equal(a->i & 1, b->i & 1);
+	if (!(a->i & 1)) {
+		assert_ptr_equal(a->i, b->i);
+		assert_ptr_equal(a->p, b->p);
+		return;
+	}
+	assert_int_equal(a->i, b->i);
+	unsigned cnt = (unsigned)__builtin_popcountll((a->i >> 1) & ((1ULL << 53) - 1));
+	for (unsigned k = 0; k < cnt; k++)
+		same_tree((const trie_node_t *)a->p + k, (const trie_node_t *)b->p + k);
+}
+
+/*
+ * trie_build of random sorted key sets makes the tree trie_set makes,
+ * which then changes copy-on-write like any other.
+ */
+static void test_build(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 300; round++) {
+		struct oracle o = { 0 };
+		size_t want = round < 10 ? (size_t)round : rnd() % 400;
+		for (size_t k = 0; k < want; k++) {
+			uint8_t buf[16];
+			size_t len = rnd_key(buf);
+			size_t ins = 0;
+			if (oracle_find(&o, buf, len, &ins) < 0)
+				oracle_set(&o, key_new(buf, len));
+		}
+		trie_node_t built, inc;
+		trie_init(&built);
+		trie_init(&inc);
+		struct trie_cow c = { 1, NULL };
+		for (size_t k = 0; k < o.n; k++) {
+			const struct trie_key *ok;
+			void *ov;
+			assert_int_equal(trie_set(&c, &inc, o.k[k], o.k[k], &ok, &ov), DDI_EOK);
+		}
+		assert_int_equal(trie_build(&built, (const struct trie_key *const *)o.k,
+		                            (void *const *)o.k, o.n, 2), DDI_EOK);
+		same_tree(&built, &inc);
+		check_all(&built, &o);
+		if (o.n >= 2) {
+			/* not empty; duplicates; order */
+			assert_int_equal(trie_build(&built, (const struct trie_key *const *)o.k,
+			                            (void *const *)o.k, o.n, 2), DDI_EINVAL);
+			trie_node_t bad;
+			trie_init(&bad);
+			const struct trie_key *dup[2] = { o.k[0], o.k[0] };
+			assert_int_equal(trie_build(&bad, dup, (void *const *)dup, 2, 2), DDI_EINVAL);
+			const struct trie_key *rev[2] = { o.k[1], o.k[0] };
+			assert_int_equal(trie_build(&bad, rev, (void *const *)rev, 2, 2), DDI_EINVAL);
+			assert_true(trie_empty(&bad));
+			/* later changes on the built tree, stamp 3, copy its arrays */
+			struct idx_gc g = { 0 };
+			struct trie_cow c3 = { 3, &g };
+			const struct trie_key *ok;
+			void *ov;
+			assert_int_equal(trie_del(&c3, &built, o.k[0]->data, o.k[0]->len, &ok, &ov), DDI_EOK);
+			assert_ptr_equal(ok, o.k[0]);
+			struct trie_key *gone = o.k[0];
+			oracle_del(&o, 0);
+			check_all(&built, &o);
+			/* every array: replaced ones on g, the others in the tree */
+			idx_gc_free_all(&g);
+			trie_free(&built, NULL, NULL);
+			free(gone);
+			assert_int_equal(trie_build(&built, (const struct trie_key *const *)o.k,
+			                            (void *const *)o.k, o.n, 4), DDI_EOK);
+			check_all(&built, &o);
+		}
+		trie_free(&built, NULL, NULL);
+		trie_free(&inc, NULL, NULL);
+		for (size_t k = 0; k < o.n; k++)
+			free(o.k[k]);
+		free(o.k);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_oracle),
 		cmocka_unit_test(test_stamp_reset),
 		cmocka_unit_test(test_bulk),
+		cmocka_unit_test(test_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
