@@ -12,6 +12,8 @@
 #include <lmdb.h>
 
 #include "control/store.h"
+#include "control/policy.h"
+#include "control/tsig.h"
 #include "dns/errcode.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
@@ -36,6 +38,7 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi meta, zones, rrsets, addrs, journal;
+	MDB_dbi keys, policies;      /* TSIG keys and update policy (RFC 2136) */
 	unsigned max_rrsets, max_rrs;
 };
 
@@ -501,6 +504,8 @@ static int open_dbis(struct store *s, MDB_txn *txn, bool create, struct store_er
 		{ "rrsets", 0, offsetof(struct store, rrsets) },
 		{ "addresses", MDB_DUPSORT, offsetof(struct store, addrs) },
 		{ "journal", 0, offsetof(struct store, journal) },
+		{ "keys", 0, offsetof(struct store, keys) },
+		{ "policies", 0, offsetof(struct store, policies) },
 	};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
@@ -517,8 +522,17 @@ static int open_dbis(struct store *s, MDB_txn *txn, bool create, struct store_er
 	return DDI_EOK;
 }
 
+/*
+ * The write transaction store_transact() holds on this thread: every
+ * transaction this thread begins on that store meanwhile is nested in it
+ * (a nested write transaction, aborted by readers), so reads see it.
+ */
+static __thread struct { struct store *s; MDB_txn *txn; } tx_outer;
+
 static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn)
 {
+	if (tx_outer.s == s)
+		return mdb_txn_begin(s->env, tx_outer.txn, flags & ~(unsigned)MDB_RDONLY, txn);
 	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/*
@@ -570,7 +584,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	s->max_rrs = o.max_rrs;
 	rc = mdb_env_create(&s->env);
 	if (rc == 0)
-		rc = mdb_env_set_maxdbs(s->env, 8);
+		rc = mdb_env_set_maxdbs(s->env, 16);
 	if (rc == 0)
 		rc = mdb_env_set_mapsize(s->env, o.map_size);
 	if (rc == 0)
@@ -645,11 +659,14 @@ static const char *const jop_names[] = {
 	[STORE_J_RR_ADD] = "rr-add",
 	[STORE_J_RR_DELETE] = "rr-delete",
 	[STORE_J_SERIAL] = "serial",
+	[STORE_J_KEY_ADD] = "key-add",
+	[STORE_J_KEY_REMOVE] = "key-remove",
+	[STORE_J_POLICY_SET] = "policy-set",
 };
 
 const char *store_jop_name(enum store_jop op)
 {
-	if (op < STORE_J_ZONE_ADD || op > STORE_J_SERIAL)
+	if (op < STORE_J_ZONE_ADD || op > STORE_J_POLICY_SET || !jop_names[op])
 		return "?";
 	return jop_names[op];
 }
@@ -1768,6 +1785,8 @@ static int journal_write(struct cctx *c, const char *actor, uint64_t *seqp)
 	return DDI_EOK;
 }
 
+static int op_key(struct cctx *c, const struct store_op *op);
+
 int store_commit(struct store *s, const char *actor, const struct store_op *ops, size_t nops,
                  uint64_t *seq, struct store_error *err)
 {
@@ -1804,6 +1823,11 @@ int store_commit(struct store *s, const char *actor, const struct store_op *ops,
 		case STORE_OP_RR_ADD:
 		case STORE_OP_RR_DELETE:
 			rc = op_rrset(&c, &ops[i]);
+			break;
+		case STORE_OP_KEY_ADD:
+		case STORE_OP_KEY_REMOVE:
+		case STORE_OP_POLICY_SET:
+			rc = op_key(&c, &ops[i]);
 			break;
 		default:
 			rc = seterr(c.err, DDI_EINVAL, c.op, "op %zu: unknown kind %d", i, ops[i].kind);
@@ -2483,8 +2507,8 @@ static bool jname(const json_t *o, const char *field, uint8_t out[DNS_NAME_MAXLE
 
 static enum store_jop jop_from(const char *str)
 {
-	for (int i = STORE_J_ZONE_ADD; i <= STORE_J_SERIAL; i++)
-		if (str && strcmp(str, jop_names[i]) == 0)
+	for (int i = STORE_J_ZONE_ADD; i <= STORE_J_POLICY_SET; i++)
+		if (str && jop_names[i] && strcmp(str, jop_names[i]) == 0)
 			return (enum store_jop)i;
 	return 0;
 }
@@ -2733,6 +2757,10 @@ static int follow_entry(void *ctx, const struct store_journal_entry *e)
 		case STORE_J_SERIAL:
 			rc = follow_rrset(f, o->owner, DNS_T_SOA);
 			break;
+		case STORE_J_KEY_ADD:
+		case STORE_J_KEY_REMOVE:
+		case STORE_J_POLICY_SET:
+			break;   /* not in the index: read from the store when used */
 		case STORE_J_RRSET_REPLACE:
 		case STORE_J_RRSET_DELETE:
 		case STORE_J_RR_ADD:
@@ -2783,5 +2811,343 @@ int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_e
 	int rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
 	if (rc)
 		return mdb_fail(err, rc, "backup (mdb_env_copy2)");
+	return DDI_EOK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Keys and update policy                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* K(name) 0x00, the key of both databases. */
+static size_t kkey_make(uint8_t out[ZKEY_MAX], const uint8_t *name)
+{
+	return zkey_make(out, name);
+}
+
+/* STORE_OP_KEY_ADD, STORE_OP_KEY_REMOVE, STORE_OP_POLICY_SET inside a commit. */
+static int op_key(struct cctx *c, const struct store_op *op)
+{
+	static const uint8_t root[1] = { 0 };
+	char nb[DNS_NAME_STRLEN];
+	uint8_t kb[ZKEY_MAX];
+	if (!op->owner || dns_name_check(op->owner, DNS_NAME_MAXLEN) <= 0)
+		return seterr(c->err, DDI_EINVAL, c->op, "op %ld: no valid key name", c->op);
+	uint8_t lc[DNS_NAME_MAXLEN];
+	memcpy(lc, op->owner, (size_t)dns_name_check(op->owner, DNS_NAME_MAXLEN));
+	dns_name_lower(lc);
+	MDB_val k = { kkey_make(kb, lc), kb }, v;
+	bool is_root = lc[0] == 0;
+	int rc;
+	if (op->kind != STORE_OP_KEY_REMOVE &&
+	    (!op->rdatas || !op->rdatas_len || op->rdatas_len > 1u << 20))
+		return seterr(c->err, DDI_EINVAL, c->op, "op %ld: no value", c->op);
+	/* the value is ours, but check it is JSON of the right shape before storing it */
+	if (op->kind != STORE_OP_KEY_REMOVE) {
+		json_t *j = json_loadb((const char *)op->rdatas, op->rdatas_len, 0, NULL);
+		bool ok = op->kind == STORE_OP_KEY_ADD ? json_is_object(j)
+		                                         : json_is_array(j) &&
+		                                           json_array_size(j) == op->count;
+		json_decref(j);
+		if (!ok)
+			return seterr(c->err, DDI_EINVAL, c->op, "op %ld: value is not the JSON expected",
+			              c->op);
+	}
+	switch (op->kind) {
+	case STORE_OP_KEY_ADD:
+		if (is_root)
+			return seterr(c->err, DDI_EINVAL, c->op, "the root name cannot be a key");
+		v.mv_size = op->rdatas_len;
+		v.mv_data = (void *)op->rdatas;
+		rc = mdb_put(c->txn, c->s->keys, &k, &v, MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST)
+			return seterr(c->err, DDI_EEXIST, c->op, "key %s exists", nstr(nb, lc));
+		if (rc)
+			return c_mdb(c, rc, "keys");
+		return journal_op(c, STORE_J_KEY_ADD, root, lc, 0, 0, 1);
+	case STORE_OP_KEY_REMOVE: {
+		rc = mdb_del(c->txn, c->s->keys, &k, NULL);
+		if (rc == MDB_NOTFOUND)
+			return (op->flags & STORE_OPF_MISSING_OK)
+			               ? DDI_EOK
+			               : seterr(c->err, DDI_ENOENT, c->op, "no key %s", nstr(nb, lc));
+		if (rc)
+			return c_mdb(c, rc, "keys");
+		rc = mdb_del(c->txn, c->s->policies, &k, NULL);
+		if (rc && rc != MDB_NOTFOUND)
+			return c_mdb(c, rc, "policies");
+		return journal_op(c, STORE_J_KEY_REMOVE, root, lc, 0, 1, 0);
+	}
+	case STORE_OP_POLICY_SET: {
+		uint64_t oldn = 0;
+		if (!is_root && (rc = mdb_get(c->txn, c->s->keys, &k, &v)) != 0)
+			return rc == MDB_NOTFOUND
+			               ? seterr(c->err, DDI_ENOENT, c->op, "no key %s", nstr(nb, lc))
+			               : c_mdb(c, rc, "keys");
+		if ((rc = mdb_get(c->txn, c->s->policies, &k, &v)) == 0) {
+			json_t *j = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+			oldn = json_array_size(j);
+			json_decref(j);
+			if (op->rdatas_len == v.mv_size && memcmp(op->rdatas, v.mv_data, v.mv_size) == 0)
+				return DDI_EOK;   /* no change */
+		} else if (rc != MDB_NOTFOUND) {
+			return c_mdb(c, rc, "policies");
+		}
+		if (op->count == 0) {
+			rc = mdb_del(c->txn, c->s->policies, &k, NULL);
+			if (rc == MDB_NOTFOUND)
+				return DDI_EOK;
+		} else {
+			v.mv_size = op->rdatas_len;
+			v.mv_data = (void *)op->rdatas;
+			rc = mdb_put(c->txn, c->s->policies, &k, &v, 0);
+		}
+		if (rc)
+			return c_mdb(c, rc, "policies");
+		return journal_op(c, STORE_J_POLICY_SET, root, lc, 0, oldn, op->count);
+	}
+	default:
+		return seterr(c->err, DDI_EINVAL, c->op, "op %ld: not a key op", c->op);
+	}
+}
+
+/* Decode a keys value. */
+static bool key_parse(const MDB_val *v, const uint8_t *name, struct tsig_key *out,
+                      const char **alg, int64_t *created)
+{
+	json_t *j = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+	const char *a = json_string_value(json_object_get(j, "algorithm"));
+	const char *sec = json_string_value(json_object_get(j, "secret"));
+	json_t *jc = json_object_get(j, "created");
+	bool ok = a && sec && json_is_integer(jc) && tsig_alg_from_str(a, strlen(a)) != TSIG_ALG_NONE;
+	if (ok && out) {
+		memset(out, 0, sizeof(*out));
+		memcpy(out->name, name, (size_t)dns_name_check(name, DNS_NAME_MAXLEN));
+		out->alg = tsig_alg_from_str(a, strlen(a));
+		int n = tsig_b64_decode(out->secret, sizeof(out->secret), sec, strlen(sec));
+		ok = n > 0;
+		out->secret_len = ok ? (uint16_t)n : 0;
+	}
+	if (ok && alg) {
+		/* the static name, not the JSON's string, so it outlives j */
+		*alg = tsig_alg_name(tsig_alg_from_str(a, strlen(a)));
+		*created = json_integer_value(jc);
+	}
+	json_decref(j);
+	return ok;
+}
+
+int store_key_get(struct store *s, const uint8_t *name, struct tsig_key *out,
+                  struct store_error *err)
+{
+	char nb[DNS_NAME_STRLEN];
+	uint8_t kb[ZKEY_MAX], lc[DNS_NAME_MAXLEN];
+	MDB_txn *txn;
+	clearerr_(err);
+	int nl = name ? dns_name_check(name, DNS_NAME_MAXLEN) : -1;
+	if (nl <= 0)
+		return seterr(err, DDI_EINVAL, -1, "no valid key name");
+	memcpy(lc, name, (size_t)nl);
+	dns_name_lower(lc);
+	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	if (rc)
+		return mdb_fail(err, rc, "read transaction");
+	MDB_val k = { kkey_make(kb, lc), kb }, v;
+	rc = mdb_get(txn, s->keys, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		rc = seterr(err, DDI_ENOENT, -1, "no key %s", nstr(nb, lc));
+	else if (rc)
+		rc = mdb_fail(err, rc, "keys");
+	else if (!key_parse(&v, lc, out, NULL, NULL))
+		rc = seterr(err, DDI_ECORRUPT, -1, "key %s does not validate", nstr(nb, lc));
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int store_key_list(struct store *s,
+                   int (*cb)(void *ctx, const uint8_t *name, const char *algorithm,
+                             int64_t created_ns),
+                   void *ctx, struct store_error *err)
+{
+	char hb[128];
+	uint8_t name[DNS_NAME_MAXLEN];
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int cbrc = 0;
+	clearerr_(err);
+	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	if (rc)
+		return mdb_fail(err, rc, "read transaction");
+	if ((rc = mdb_cursor_open(txn, s->keys, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return mdb_fail(err, rc, "keys");
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *alg;
+		int64_t created;
+		if (k.mv_size < 1 || ((uint8_t *)k.mv_data)[k.mv_size - 1] != 0 ||
+		    !key_to_name(name, k.mv_data, k.mv_size - 1) ||
+		    !key_parse(&v, name, NULL, &alg, &created)) {
+			rc = seterr(err, DDI_ECORRUPT, -1, "keys entry %s does not validate",
+			            khex(hb, k.mv_data, k.mv_size));
+			break;
+		}
+		if ((cbrc = cb(ctx, name, alg, created)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (cbrc)
+		return cbrc;
+	if (rc == MDB_NOTFOUND)
+		return DDI_EOK;
+	return rc > 0 ? mdb_fail(err, rc, "keys") : rc;
+}
+
+int store_policy_load(struct store *s, struct pol_set *out, struct store_error *err)
+{
+	char hb[128];
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	clearerr_(err);
+	pol_set_free(out);
+	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	if (rc)
+		return mdb_fail(err, rc, "read transaction");
+	if ((rc = mdb_cursor_open(txn, s->policies, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return mdb_fail(err, rc, "policies");
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		json_t *j = json_loadb(v.mv_data, v.mv_size, 0, NULL), *o;
+		size_t i;
+		bool ok = json_is_array(j);
+		json_array_foreach(j, i, o) {
+			struct pol_rule r;
+			if (!ok || pol_rule_from_json(&r, o) != DDI_EOK) {
+				ok = false;
+				break;
+			}
+			if (pol_set_add(out, &r) != DDI_EOK) {
+				json_decref(j);
+				rc = seterr(err, DDI_ENOMEM, -1, "out of memory");
+				goto done;
+			}
+		}
+		json_decref(j);
+		if (!ok) {
+			rc = seterr(err, DDI_ECORRUPT, -1, "policies entry %s does not validate",
+			            khex(hb, k.mv_data, k.mv_size));
+			break;
+		}
+	}
+done:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		return DDI_EOK;
+	if (rc)
+		pol_set_free(out);
+	return rc > 0 ? mdb_fail(err, rc, "policies") : rc;
+}
+
+int store_journal_note(struct store *s, const char *actor, const char *text, uint64_t *seq,
+                       struct store_error *err)
+{
+	struct store_error localerr;
+	struct cctx c = { .s = s, .err = err ? err : &localerr, .op = -1 };
+	uint64_t n;
+	clearerr_(c.err);
+	if (!actor || strlen(actor) > ACTOR_MAX || !text)
+		return seterr(c.err, DDI_EINVAL, -1, "actor or text missing, or actor too long");
+	int rc = txn_begin(s, 0, &c.txn);
+	if (rc)
+		return mdb_fail(c.err, rc, "write transaction");
+	if ((rc = meta_get64(s, c.txn, "next_seq", &n, c.err)) == 0) {
+		json_t *e = json_pack("{s:i, s:I, s:I, s:s, s:[], s:s}", "v", JOURNAL_VERSION, "seq",
+		                      (json_int_t)n, "time", (json_int_t)now_ns(), "actor", actor,
+		                      "ops", "note", text);
+		char *t = e ? json_dumps(e, JSON_COMPACT) : NULL;
+		json_decref(e);
+		if (!t) {
+			rc = seterr(c.err, DDI_EINVAL, -1, "journal note: not valid UTF-8");
+		} else {
+			uint8_t kb[8];
+			put64(kb, n);
+			MDB_val k = { 8, kb }, v = { strlen(t), t };
+			rc = mdb_put(c.txn, s->journal, &k, &v, MDB_NOOVERWRITE);
+			free(t);
+			if (rc)
+				rc = c_mdb(&c, rc, "journal");
+			else
+				rc = meta_put64(s, c.txn, "next_seq", n + 1, c.err);
+		}
+	}
+	if (rc == 0 && (rc = mdb_txn_commit(c.txn)) != 0)
+		return mdb_fail(c.err, rc, "commit");
+	if (rc) {
+		mdb_txn_abort(c.txn);
+		return rc;
+	}
+	if (seq)
+		*seq = n;
+	return DDI_EOK;
+}
+
+int store_zone_of(struct store *s, const uint8_t *name, uint8_t apex[DNS_NAME_MAXLEN],
+                  struct store_error *err)
+{
+	uint8_t okey[DNS_KEY_MAXLEN];
+	struct zrec z;
+	MDB_txn *txn;
+	clearerr_(err);
+	if (!name || dns_name_check(name, DNS_NAME_MAXLEN) <= 0)
+		return seterr(err, DDI_EINVAL, -1, "no valid name");
+	size_t oklen = (size_t)dns_name_to_key(okey, name);
+	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	if (rc)
+		return mdb_fail(err, rc, "read transaction");
+	rc = zone_find(s, txn, okey, oklen, &z, err);
+	mdb_txn_abort(txn);
+	if (rc == DDI_ENOENT)
+		return DDI_ENOZONE;
+	if (rc == 0)
+		memcpy(apex, z.apex, (size_t)dns_name_check(z.apex, DNS_NAME_MAXLEN));
+	return rc;
+}
+
+int store_transact(struct store *s, const char *actor, store_txn_fn fn, void *arg,
+                   uint64_t *seq, struct store_error *err)
+{
+	struct store_error localerr;
+	const struct store_op *ops = NULL;
+	size_t nops = 0;
+	MDB_txn *txn;
+	if (!err)
+		err = &localerr;
+	clearerr_(err);
+	if (tx_outer.s)
+		return seterr(err, DDI_EINVAL, -1, "store_transact inside store_transact");
+	int rc = txn_begin(s, 0, &txn);
+	if (rc)
+		return mdb_fail(err, rc, "write transaction");
+	tx_outer.s = s;
+	tx_outer.txn = txn;
+	rc = fn(arg, &ops, &nops);
+	if (rc == 0 && nops > 0)
+		rc = store_commit(s, actor, ops, nops, seq, err);
+	else if (rc == 0 && seq)
+		rc = store_last_seq(s, seq, err);
+	tx_outer.s = NULL;
+	tx_outer.txn = NULL;
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return mdb_fail(err, rc, "commit");
 	return DDI_EOK;
 }

@@ -125,6 +125,11 @@ enum store_op_kind {
 	STORE_OP_RR_DELETE,        /* owner, type, count, rdatas: delete these RRs */
 	STORE_OP_ZONE_REPLACE,     /* zone, rrs, nrrs: the zone's whole new content (creates
 	                              the zone if needed); see store_zone_import */
+	/* TSIG keys and update policy (RFC 2136), see "Keys and update policy" below */
+	STORE_OP_KEY_ADD = 32,     /* owner: key name; rdatas/rdatas_len: the key's JSON */
+	STORE_OP_KEY_REMOVE,       /* owner: key name; its policy rules go with it */
+	STORE_OP_POLICY_SET,       /* owner: key name ("." unsigned); rdatas/rdatas_len: the JSON
+	                              array of its rules, count: how many (0 removes them) */
 };
 
 /* Op flags. */
@@ -306,6 +311,7 @@ int store_load_index(struct store *s, struct idx *ix, uint64_t *seq, struct stor
 enum store_jop {
 	STORE_J_ZONE_ADD = 1, STORE_J_ZONE_REMOVE, STORE_J_ZONE_REPLACE, STORE_J_RRSET_REPLACE,
 	STORE_J_RRSET_DELETE, STORE_J_RR_ADD, STORE_J_RR_DELETE, STORE_J_SERIAL,
+	STORE_J_KEY_ADD = 32, STORE_J_KEY_REMOVE, STORE_J_POLICY_SET,   /* zone ".", owner: the key */
 };
 
 /* "zone-add", ..., "serial"; "?" for anything else. */
@@ -379,5 +385,62 @@ int store_follow(struct store *s, uint64_t from_seq, const struct store_follow_o
  * that. Errors: DDI_EEXIST, -errno, LMDB codes as above.
  */
 int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Keys and update policy (RFC 2136 / RFC 8945)                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Two more databases:
+ *   keys      K(key name) 0x00 -> JSON {"algorithm":"hmac-sha256","secret":"base64",
+ *                                       "created":unix_ns}
+ *   policies  K(key name) 0x00 -> JSON array of the key's rules in order
+ *             (control/policy.h form); the root name holds the unsigned rules
+ * Both are written only through store_commit (STORE_OP_KEY_*, POLICY_SET),
+ * so every change is journaled with its actor ("key-add", "key-remove",
+ * "policy-set" ops; zone ".", owner the key; old/new: rule counts).
+ */
+struct tsig_key;
+struct pol_set;
+
+/* A key by name (wire). DDI_ENOENT when absent; DDI_ECORRUPT when it does not validate. */
+int store_key_get(struct store *s, const uint8_t *name, struct tsig_key *out,
+                  struct store_error *err);
+
+/* Every key in canonical order of names, without secrets. */
+int store_key_list(struct store *s,
+                   int (*cb)(void *ctx, const uint8_t *name, const char *algorithm,
+                             int64_t created_ns),
+                   void *ctx, struct store_error *err);
+
+/* Every rule of every key into `out` (emptied first), keys in canonical order. */
+int store_policy_load(struct store *s, struct pol_set *out, struct store_error *err);
+
+/*
+ * One journal entry that changes no data: {"v":1,...,"actor":A,"ops":[],"note":TEXT}
+ * (a refused or no-op dynamic update, so that every attempt is on record).
+ */
+int store_journal_note(struct store *s, const char *actor, const char *text, uint64_t *seq,
+                       struct store_error *err);
+
+/* The apex of the deepest zone holding `name`. DDI_ENOZONE when none. */
+int store_zone_of(struct store *s, const uint8_t *name, uint8_t apex[DNS_NAME_MAXLEN],
+                  struct store_error *err);
+
+/*
+ * Read, decide and write in ONE write transaction (a dynamic update's
+ * prerequisites and its changes). fn runs inside the transaction: every
+ * store read function called from fn on this thread (store_rrset_get,
+ * store_addr_owners, store_zone_of, ...) reads that transaction (through
+ * a nested LMDB transaction), so it sees exactly what the write will
+ * change. When fn returns DDI_EOK with nops > 0, the ops are applied by
+ * store_commit's code in a nested transaction and everything commits at
+ * once; any error aborts and nothing changes. fn must not call
+ * store_transact, and must not use another store from this thread while it runs.
+ * Returns fn's error, or the store's (err set); *seq as store_commit.
+ */
+typedef int (*store_txn_fn)(void *arg, const struct store_op **ops, size_t *nops);
+int store_transact(struct store *s, const char *actor, store_txn_fn fn, void *arg,
+                   uint64_t *seq, struct store_error *err);
 
 #endif

@@ -28,6 +28,8 @@
 struct conn {
 	int fd;                  /* -1: free slot */
 	bool peer_closed;        /* EOF read: close once the output is flushed */
+	uint8_t peer_family;     /* 4 or 6: the source of dynamic updates */
+	uint8_t peer[16];
 	uint32_t events;         /* what epoll currently watches */
 	uint64_t last_ms;
 	uint8_t *in;
@@ -146,9 +148,21 @@ static bool conn_process(struct tcp_server *s, struct conn *c)
 		if (c->in_len - pos < 2 + mlen)
 			break;
 		struct answer_info info;
-		const struct idx_version *v = idx_acquire(s->conf.idx);
-		size_t n = answer_message(v, s->conf.answer, ANSWER_TCP, c->in + pos + 2, mlen,
-		                          s->scratch + 2, DNS_MSG_MAX, &info);
+		size_t n;
+		uint8_t opcode = (uint8_t)((c->in[pos + 4] >> 3) & 0xf);
+		if (s->conf.update && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY) &&
+		    !(c->in[pos + 4] & 0x80)) {
+			/* a store write (fsync) may take a while: not inside the QSBR read side */
+			rcu_thread_offline();
+			int un = s->conf.update(s->conf.update_ctx, c->in + pos + 2, mlen, c->peer_family,
+			                        c->peer, s->scratch + 2, DNS_MSG_MAX);
+			rcu_thread_online();
+			n = un > 0 ? (size_t)un : 0;
+		} else {
+			const struct idx_version *v = idx_acquire(s->conf.idx);
+			n = answer_message(v, s->conf.answer, ANSWER_TCP, c->in + pos + 2, mlen,
+			                   s->scratch + 2, DNS_MSG_MAX, &info);
+		}
 		pos += 2 + mlen;
 		if (n == 0 || n > DNS_MSG_MAX) {
 			stat_inc(&s->st.no_answer);
@@ -219,11 +233,32 @@ static void conn_writable(struct tcp_server *s, struct conn *c)
 	conn_watch(s, c);
 }
 
+/* The peer address in the form upd_serve takes; an IPv4-mapped IPv6 peer is IPv4. */
+static void conn_set_peer(struct conn *c, const struct sockaddr_storage *ss)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	memset(c->peer, 0, sizeof(c->peer));
+	c->peer_family = 4;
+	if (ss->ss_family == AF_INET) {
+		memcpy(c->peer, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		const uint8_t *a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+		if (memcmp(a, mapped, 12) == 0) {
+			memcpy(c->peer, a + 12, 4);
+		} else {
+			c->peer_family = 6;
+			memcpy(c->peer, a, 16);
+		}
+	}
+}
+
 static void do_accept(struct tcp_server *s, int lfd)
 {
 	unsigned max = s->conf.max_conns;
 	for (int i = 0; i < 64; i++) {        /* bounded: other sockets get their turn */
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		if (s->nconns >= max) {
@@ -244,6 +279,7 @@ static void do_accept(struct tcp_server *s, int lfd)
 		}
 		c->fd = fd;
 		c->peer_closed = false;
+		conn_set_peer(c, &peer);
 		c->in_len = 0;
 		c->last_ms = now_ms();
 		c->events = EPOLLIN;

@@ -22,6 +22,16 @@ struct tcp_conf {
 	unsigned nlisten;
 	unsigned max_conns;              /* 0: TCP_MAX_CONNS_DEFAULT */
 	unsigned idle_timeout_ms;        /* 0: TCP_IDLE_TIMEOUT_MS_DEFAULT */
+	/*
+	 * UPDATE and NOTIFY messages go here instead of answer_message() (NULL:
+	 * answered NOTIMP like every other opcode): the message, the peer's
+	 * address (family 4 or 6), the response buffer. Returns the response
+	 * length, 0 for none, or a negative error. Runs on the server thread
+	 * (outside the QSBR read side: it may block on a disk write).
+	 */
+	int (*update)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
+	              const uint8_t *src_addr, uint8_t *resp, size_t cap);
+	void *update_ctx;
 };
 
 /* Counters, written by the server thread only, read with relaxed loads. */

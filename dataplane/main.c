@@ -24,6 +24,7 @@
 #include "control/ctl.h"
 #include "control/ctlsock.h"
 #include "control/metrics.h"
+#include "control/ddns.h"
 #include "control/store.h"
 #include "control/tcp.h"
 #include "dataplane/counters.h"
@@ -357,6 +358,36 @@ static int tap_setup(struct dp_port *p, unsigned i, const struct dp_options *o, 
 	return 0;
 }
 
+/*
+ * RFC 2136 UPDATE and NOTIFY, from the control lcore (UDP, handed over by
+ * the workers) and the TCP thread. The update is served where it arrives:
+ * one LMDB write transaction with its fsync (about a millisecond on an SSD,
+ * see bench/RESULTS.md "Dynamic DNS"), during which the control lcore does
+ * not forward tap traffic; dynamic updates are rare next to queries, and
+ * the workers answer queries meanwhile. The control thread is woken after
+ * the commit to publish the change; the response goes out after the commit
+ * (durable, RFC 2136 3.5), possibly before the workers see the change.
+ */
+static struct ddns_hook {
+	struct store *st;
+	struct ctl *ctl;       /* set once the control thread runs; NULL before */
+} ddns_hook;
+
+static int ddns_update(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
+                       const uint8_t *src_addr, uint8_t *resp, size_t cap)
+{
+	struct ddns_hook *h = ctx;
+	static __thread uint8_t copy[DNS_MSG_MAX];
+	uint8_t addr[16];
+	if (len > sizeof(copy))
+		return 0;
+	/* req, resp and src_addr may all point into the same frame */
+	memcpy(copy, req, len);
+	memcpy(addr, src_addr, src_family == 6 ? 16 : 4);
+	struct ctl *ctl = __atomic_load_n(&h->ctl, __ATOMIC_ACQUIRE);
+	return ddns_serve(h->st, ctl, copy, len, src_family, addr, resp, cap, NULL);
+}
+
 static int open_store(const struct dp_options *o, struct store **st, struct idx *ix)
 {
 	struct store_error err;
@@ -482,12 +513,15 @@ int main(int argc, char **argv)
 		aconf.nsid_len = (uint16_t)strlen(o.nsid);
 	}
 	struct dp_pctx base = { .svc = &o.svc, .conf = &aconf };
+	ddns_hook.st = st;
 
 	unsigned nready = 0;
 	for (unsigned i = 0; i < sh.nports; i++, nready++) {
 		if (port_setup(&sh.ports[i], sh.ports[i].port_id, nworkers, mp, &base) < 0 ||
 		    tap_setup(&sh.ports[i], i, &o, nworkers, mp) < 0)
 			goto out_ports;
+		sh.ports[i].pctx_ctl.update = ddns_update;   /* UPDATE/NOTIFY: control lcore only */
+		sh.ports[i].pctx_ctl.update_ctx = &ddns_hook;
 	}
 
 	sh.ctl_ring = rte_ring_create("ddi_ctl", CTL_RING_SIZE, rte_socket_id(), RING_F_SC_DEQ);
@@ -508,7 +542,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	struct tcp_conf tc = { .idx = ix, .answer = &aconf };
+	struct tcp_conf tc = { .idx = ix, .answer = &aconf, .update = ddns_update,
+	                       .update_ctx = &ddns_hook };
 	for (unsigned a = 0; a < o.svc.n4; a++) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&tc.listen[tc.nlisten++];
 		s4->sin_family = AF_INET;
@@ -561,6 +596,7 @@ int main(int argc, char **argv)
 		goto out_tcp;
 	}
 	run.ctl = ctl;
+	__atomic_store_n(&ddns_hook.ctl, ctl, __ATOMIC_RELEASE);
 	run.tcp = tcp;
 	run.db = o.db;
 	run.nworkers = nworkers;

@@ -303,8 +303,26 @@ void dp_packet_process(const struct dp_pctx *ctx, const struct idx_version *v,
 
 	struct answer_info info = { 0 };
 	size_t dns_off = l4_off + UDP_HLEN;
-	size_t n = cap > dns_off ? answer_query(v, ctx->conf, ANSWER_UDP, &q, pr, dns, cap - dns_off, &info)
-	                         : 0;
+	size_t n = 0;
+	uint8_t opcode = (uint8_t)DNS_OPCODE(dns_get16(dns + 2));
+	if (ctx->update && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY)) {
+		if (dns_get16(dns + 2) & DNS_QR) {
+			set_outcome(r, DP_ACT_DROP, DP_OUT_NO_ANSWER);
+			return;
+		}
+		int un = cap > dns_off ? ctx->update(ctx->update_ctx, dns, dlen, v6 ? 6 : 4,
+		                                     v6 ? ip + 8 : ip + 12, dns, cap - dns_off)
+		                       : 0;
+		n = un > 0 ? (size_t)un : 0;
+		info.rcode = n ? (uint8_t)(dns[3] & 0xf) : 0;
+		/* counted by rcode class: every update refusal (NOTAUTH, YXDOMAIN, ...) as REFUSED */
+		info.outcome = info.rcode == DNS_RCODE_NOERROR ? ANS_ANSWER :
+		               info.rcode == DNS_RCODE_FORMERR ? ANS_FORMERR :
+		               info.rcode == DNS_RCODE_NOTIMP ? ANS_NOTIMP :
+		               info.rcode == DNS_RCODE_SERVFAIL ? ANS_SERVFAIL : ANS_REFUSED;
+	} else if (cap > dns_off) {
+		n = answer_query(v, ctx->conf, ANSWER_UDP, &q, pr, dns, cap - dns_off, &info);
+	}
 	if (n == 0 || n > UINT16_MAX - UDP_HLEN - IPV6_HLEN) {
 		set_outcome(r, DP_ACT_DROP, DP_OUT_NO_ANSWER);
 		return;

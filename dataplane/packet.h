@@ -41,6 +41,15 @@ struct dp_pctx {
 	bool tx_ip4_cksum_offload;  /* IPv4 header checksum left to the NIC (written 0) */
 	bool tx_udp_cksum_offload;  /* UDP checksum left to the NIC (pseudo-header sum written) */
 	bool answer_all_opcodes;    /* true on the control lcore: answer every opcode (NOTIMP) */
+	/*
+	 * Control lcore only (with answer_all_opcodes): UPDATE and NOTIFY go
+	 * here instead of answer_query(). `req` (len bytes, the UDP payload)
+	 * and `resp` (cap bytes) are the SAME buffer: copy the request first.
+	 * Returns the response length, 0 for none (dropped), or < 0 (dropped).
+	 */
+	int (*update)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
+	              const uint8_t *src_addr, uint8_t *resp, size_t cap);
+	void *update_ctx;
 };
 
 struct dp_result {
