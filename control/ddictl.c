@@ -89,6 +89,11 @@ static const char help_main[] =
 "    backup DIR                 a consistent compacted copy of the store\n"
 "    shutdown                   stop the server\n"
 "    send JSON                  send one raw request, print the raw reply\n"
+"    key add NAME [--algorithm ALG]   a TSIG key; prints ALG:NAME:SECRET once\n"
+"    key list | key remove NAME\n"
+"    policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
+"               [--prefix PREFIX...] [--source PREFIX...]\n"
+"    policy list [KEY] | policy remove KEY INDEX\n"
 "\n"
 "OPTIONS\n"
 "    -s, --socket PATH   the server's control socket\n"
@@ -594,6 +599,164 @@ static int b_backup(struct ctl *c, int argc, char **argv, json_t **req, const ch
 	return EXIT_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* TSIG keys and update policy (RFC 2136)                                   */
+/* ------------------------------------------------------------------------ */
+
+static const char help_kadd[] =
+"NAME\n    ddictl key add - make a TSIG key for dynamic updates\n\n"
+"SYNOPSIS\n    ddictl ... [--json] key add NAME [--algorithm ALG]\n\n"
+"DESCRIPTION\n"
+"    Generates a random secret as long as the algorithm's digest, stores the\n"
+"    key in the store (journaled) and prints it ONCE as ALG:NAME:SECRET, the\n"
+"    form nsupdate -y, knsupdate -y and Kea's key config take. Keep it: no\n"
+"    command shows the secret again. The key may update nothing until a\n"
+"    rule grants it something (ddictl policy add).\n\n"
+"OPTIONS\n"
+"    --algorithm ALG   hmac-sha256 (default), hmac-sha224, hmac-sha384,\n"
+"                      hmac-sha512, hmac-sha1, hmac-md5\n\n"
+"EXAMPLE\n    ddictl -s /run/ddiplane.sock key add dhcp.key.\n";
+
+static const char help_klist[] =
+"NAME\n    ddictl key list - the TSIG keys\n\n"
+"SYNOPSIS\n    ddictl ... [--json] key list\n\n"
+"DESCRIPTION\n    Name, algorithm and creation time of every key. Never the secret.\n";
+
+static const char help_kremove[] =
+"NAME\n    ddictl key remove - delete a TSIG key\n\n"
+"SYNOPSIS\n    ddictl ... key remove NAME\n\n"
+"DESCRIPTION\n"
+"    Deletes the key and its update policy rules in one transaction: updates\n"
+"    signed with it get NOTAUTH (BADKEY) from then on.\n";
+
+static const char help_padd[] =
+"NAME\n    ddictl policy add - allow or forbid a key some dynamic updates\n\n"
+"SYNOPSIS\n"
+"    ddictl ... policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
+"                         [--prefix PREFIX...] [--source PREFIX...]\n\n"
+"DESCRIPTION\n"
+"    Appends a rule to KEY's rules (KEY \".\": unsigned updates, which also\n"
+"    need --source). An update RR is allowed when the first of its key's\n"
+"    rules whose name, type and source match is a grant; none matching is a\n"
+"    deny, and one denied RR refuses the whole message (REFUSED).\n\n"
+"    self        the key's own name (NAME is ignored but must be given)\n"
+"    name        exactly NAME\n"
+"    subdomain   NAME and every name below it\n"
+"    pattern     a wildcard: \"*.dhcp.example.com.\" matches any name below\n"
+"                dhcp.example.com., not the name itself\n\n"
+"    TYPE...     the types the rule covers; none: every type but SOA, NS and\n"
+"                the DNSSEC types; ANY: every type\n"
+"    --prefix    addresses of added or removed A/AAAA records must lie in one\n"
+"                of these (IPAM scope), e.g. 198.18.0.0/24 2001:2::/64\n"
+"    --source    the request must come from one of these prefixes\n\n"
+"EXAMPLES\n"
+"    ddictl -s S policy add dhcp.key. grant subdomain dhcp.example.com. A AAAA PTR DHCID \\\n"
+"        --prefix 198.18.0.0/24\n"
+"    ddictl -s S policy add . grant name printer.example.com. A --source 198.18.0.7\n";
+
+static const char help_plist[] =
+"NAME\n    ddictl policy list - the update policy\n\n"
+"SYNOPSIS\n    ddictl ... [--json] policy list [KEY]\n\n"
+"DESCRIPTION\n"
+"    The rules of every key (or of KEY) in the order they are tried, with\n"
+"    their INDEX per key (for policy remove).\n";
+
+static const char help_premove[] =
+"NAME\n    ddictl policy remove - delete one rule\n\n"
+"SYNOPSIS\n    ddictl ... policy remove KEY INDEX\n\n"
+"DESCRIPTION\n    Deletes KEY's rule number INDEX (0-based, as policy list shows it).\n";
+
+static int b_key_add(struct ctl *c, int argc, char **argv, json_t **req, const char **cmd)
+{
+	const char *name = NULL, *alg = NULL;
+	(void)c;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--algorithm") == 0 && i + 1 < argc && !alg)
+			alg = argv[++i];
+		else if (strncmp(argv[i], "--algorithm=", 12) == 0 && !alg)
+			alg = argv[i] + 12;
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else
+			return usage("key add takes NAME [--algorithm ALG], not '%s'", argv[i]);
+	}
+	if (!name)
+		return usage("key add takes NAME [--algorithm ALG]");
+	json_t *a = json_pack("{s:s}", "name", name);
+	if (alg)
+		json_object_set_new(a, "algorithm", json_string(alg));
+	*req = request(*cmd, a);
+	return EXIT_OK;
+}
+
+static int b_key_one(struct ctl *c, int argc, char **argv, json_t **req, const char **cmd)
+{
+	(void)c;
+	if (positional(&argc, &argv) != 1)
+		return usage("%s takes NAME", *cmd);
+	*req = request(*cmd, json_pack("{s:s}", "name", argv[0]));
+	return EXIT_OK;
+}
+
+static int b_policy_add(struct ctl *c, int argc, char **argv, json_t **req, const char **cmd)
+{
+	(void)c;
+	/* no "--" skipping: the rule's own options (--prefix, --source) follow */
+	if (argc < 3)
+		return usage("policy add takes KEY grant|deny self|name|subdomain|pattern NAME "
+		             "[TYPE...] [--prefix PREFIX...] [--source PREFIX...]");
+	*req = request(*cmd, json_pack("{s:s, s:o}", "key", argv[1], "rule",
+	                               tokens(argv + 2, argc - 2)));
+	return EXIT_OK;
+}
+
+static int b_policy_list(struct ctl *c, int argc, char **argv, json_t **req, const char **cmd)
+{
+	(void)c;
+	if (positional(&argc, &argv) > 1)
+		return usage("policy list takes [KEY]");
+	*req = request(*cmd, argc ? json_pack("{s:s}", "key", argv[0]) : json_object());
+	return EXIT_OK;
+}
+
+static int b_policy_remove(struct ctl *c, int argc, char **argv, json_t **req, const char **cmd)
+{
+	uint64_t idx;
+	(void)c;
+	if (positional(&argc, &argv) != 2 || !parse_u64(argv[1], &idx))
+		return usage("policy remove takes KEY INDEX");
+	*req = request(*cmd, json_pack("{s:s, s:I}", "key", argv[0], "index", (json_int_t)idx));
+	return EXIT_OK;
+}
+
+/* Tables for the key and policy commands; false when `cmd` is not one of them. */
+static bool print_ddns(const char *cmd, const json_t *a)
+{
+	size_t i;
+	json_t *o;
+	if (strcmp(cmd, "key-add") == 0) {
+		printf("%s\n", json_string_value(json_object_get(a, "key")));
+		fprintf(stderr, "ddictl: key %s added (journal seq %lld); the secret above is shown "
+		        "only this once\n", json_string_value(json_object_get(a, "name")),
+		        (long long)json_integer_value(json_object_get(a, "seq")));
+	} else if (strcmp(cmd, "key-list") == 0) {
+		printf("%-40s %-12s %s\n", "KEY", "ALGORITHM", "CREATED");
+		json_array_foreach(json_object_get(a, "keys"), i, o)
+			printf("%-40s %-12s %s\n", json_string_value(json_object_get(o, "name")),
+			       json_string_value(json_object_get(o, "algorithm")),
+			       json_string_value(json_object_get(o, "created")));
+	} else if (strcmp(cmd, "policy-list") == 0) {
+		printf("%-30s %5s  %s\n", "KEY", "INDEX", "RULE");
+		json_array_foreach(json_object_get(a, "rules"), i, o)
+			printf("%-30s %5lld  %s\n", json_string_value(json_object_get(o, "key")),
+			       (long long)json_integer_value(json_object_get(o, "index")),
+			       json_string_value(json_object_get(o, "text")));
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static int b_send(struct ctl *c, int argc, char **argv, json_t **req, const char **cmd)
 {
 	(void)c;
@@ -621,6 +784,12 @@ static const struct sub subs[] = {
 	{ "backup", NULL, help_backup, b_backup },
 	{ "shutdown", NULL, help_shutdown, b_status },
 	{ "send", NULL, help_send, b_send },
+	{ "key", "add", help_kadd, b_key_add },
+	{ "key", "list", help_klist, b_status },
+	{ "key", "remove", help_kremove, b_key_one },
+	{ "policy", "add", help_padd, b_policy_add },
+	{ "policy", "list", help_plist, b_policy_list },
+	{ "policy", "remove", help_premove, b_policy_remove },
 };
 
 /* ------------------------------------------------------------------------ */
@@ -795,6 +964,8 @@ static void print_journal(const json_t *entries)
 		fmt_time(tb, sizeof(tb), jint(e, "time"));
 		printf("%-8lld %s  %s  %zu op%s\n", jint(e, "seq"), tb, jstr(e, "actor"),
 		       json_array_size(ops), json_array_size(ops) == 1 ? "" : "s");
+		if (json_object_get(e, "note"))
+			printf("         %s\n", jstr(e, "note"));
 		json_array_foreach(ops, j, o)
 			printf("         %-14s %-30s %-30s %-6s %lld -> %lld\n", jstr(o, "op"),
 			       jstr(o, "zone"), jstr(o, "owner"), json_object_get(o, "type") ?
@@ -829,6 +1000,7 @@ static void print_human(const char *cmd, const json_t *reply)
 		print_records(json_object_get(a, "records"));
 	} else if (strcmp(cmd, "journal") == 0) {
 		print_journal(json_object_get(a, "entries"));
+	} else if (print_ddns(cmd, a)) {
 	} else if (json_object_get(a, "seq") && json_object_get(a, "published")) {
 		printf("%s (journal seq %lld%s)\n", text, jint(a, "seq"),
 		       json_is_true(json_object_get(a, "published")) ? ", published" :
