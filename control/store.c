@@ -39,6 +39,7 @@ struct store {
 	MDB_env *env;
 	MDB_dbi meta, zones, rrsets, addrs, journal;
 	MDB_dbi keys, policies;      /* TSIG keys and update policy (RFC 2136) */
+	bool ddns_dbs;               /* keys and policies exist (a store made before them may lack them) */
 	unsigned max_rrsets, max_rrs;
 };
 
@@ -504,8 +505,6 @@ static int open_dbis(struct store *s, MDB_txn *txn, bool create, struct store_er
 		{ "rrsets", 0, offsetof(struct store, rrsets) },
 		{ "addresses", MDB_DUPSORT, offsetof(struct store, addrs) },
 		{ "journal", 0, offsetof(struct store, journal) },
-		{ "keys", 0, offsetof(struct store, keys) },
-		{ "policies", 0, offsetof(struct store, policies) },
 	};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
@@ -547,6 +546,8 @@ static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn)
 	}
 	return rc;
 }
+
+static int open_ddns_dbis(struct store *s, struct store_error *err);
 
 int store_open(struct store **out, const char *dir, const struct store_options *opt,
                struct store_error *err)
@@ -611,6 +612,8 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 		rc = mdb_fail(err, rc, dir);
 		goto fail;
 	}
+	if ((rc = open_ddns_dbis(s, err)) != 0)
+		goto fail;
 	*out = s;
 	return DDI_EOK;
 fail:
@@ -2818,6 +2821,35 @@ int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_e
 /* Keys and update policy                                                   */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Open keys and policies; a store created before they existed gets them
+ * in a write transaction of their own (additive: older builds ignore
+ * them). When that is impossible (read-only files), the store opens
+ * without them: key reads find nothing and key writes fail.
+ */
+static int open_ddns_dbis(struct store *s, struct store_error *err)
+{
+	MDB_txn *txn;
+	for (int pass = 0; pass < 2; pass++) {
+		int rc = mdb_txn_begin(s->env, NULL, pass ? 0 : MDB_RDONLY, &txn);
+		if (rc)
+			return pass ? DDI_EOK : mdb_fail(err, rc, "keys");
+		unsigned fl = pass ? MDB_CREATE : 0;
+		rc = mdb_dbi_open(txn, "keys", fl, &s->keys);
+		if (rc == 0)
+			rc = mdb_dbi_open(txn, "policies", fl, &s->policies);
+		if (rc == 0 && (rc = mdb_txn_commit(txn)) == 0) {
+			s->ddns_dbs = true;
+			return DDI_EOK;
+		}
+		if (rc)
+			mdb_txn_abort(txn);
+		if (rc != MDB_NOTFOUND)
+			return pass ? DDI_EOK : mdb_fail(err, rc, "keys");
+	}
+	return DDI_EOK;
+}
+
 /* K(name) 0x00, the key of both databases. */
 static size_t kkey_make(uint8_t out[ZKEY_MAX], const uint8_t *name)
 {
@@ -2832,6 +2864,9 @@ static int op_key(struct cctx *c, const struct store_op *op)
 	uint8_t kb[ZKEY_MAX];
 	if (!op->owner || dns_name_check(op->owner, DNS_NAME_MAXLEN) <= 0)
 		return seterr(c->err, DDI_EINVAL, c->op, "op %ld: no valid key name", c->op);
+	if (!c->s->ddns_dbs)
+		return seterr(c->err, DDI_ESCHEMA, c->op, "the store has no keys database "
+		              "(opened read-only?)");
 	uint8_t lc[DNS_NAME_MAXLEN];
 	memcpy(lc, op->owner, (size_t)dns_name_check(op->owner, DNS_NAME_MAXLEN));
 	dns_name_lower(lc);
@@ -2948,6 +2983,8 @@ int store_key_get(struct store *s, const uint8_t *name, struct tsig_key *out,
 		return seterr(err, DDI_EINVAL, -1, "no valid key name");
 	memcpy(lc, name, (size_t)nl);
 	dns_name_lower(lc);
+	if (!s->ddns_dbs)
+		return seterr(err, DDI_ENOENT, -1, "no keys database");
 	int rc = txn_begin(s, MDB_RDONLY, &txn);
 	if (rc)
 		return mdb_fail(err, rc, "read transaction");
@@ -2975,6 +3012,8 @@ int store_key_list(struct store *s,
 	MDB_val k, v;
 	int cbrc = 0;
 	clearerr_(err);
+	if (!s->ddns_dbs)
+		return DDI_EOK;
 	int rc = txn_begin(s, MDB_RDONLY, &txn);
 	if (rc)
 		return mdb_fail(err, rc, "read transaction");
@@ -3013,6 +3052,8 @@ int store_policy_load(struct store *s, struct pol_set *out, struct store_error *
 	MDB_val k, v;
 	clearerr_(err);
 	pol_set_free(out);
+	if (!s->ddns_dbs)
+		return DDI_EOK;
 	int rc = txn_begin(s, MDB_RDONLY, &txn);
 	if (rc)
 		return mdb_fail(err, rc, "read transaction");

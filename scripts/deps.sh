@@ -10,6 +10,7 @@ pkgs=(
   # tools the tests and benchmarks drive
   lmdb-utils iproute2 procps psmisc bind9-dnsutils knot-dnsutils dnsperf knot nsd
   valgrind python3 ethtool iputils-ping
+  kea-dhcp-ddns-server   # ddns.sh: Kea D2 drives RFC 2136 updates
 )
 
 missing=()
@@ -28,7 +29,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 # The packaged servers are only used by tests and benchmarks, each with its
 # own configuration; the system instances stay off.
-for svc in knot nsd; do
+for svc in knot nsd kea-dhcp-ddns-server; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
   pkill -x "${svc}d" >/dev/null 2>&1 || pkill -x "$svc" >/dev/null 2>&1 || true
 done
