@@ -75,8 +75,10 @@ ddi_expect "kdig TCP, two queries on one connection" "198.18.0.10
 2001:2::20" "$(ddi_cli kdig +tcp +keepopen +short @$S4 www.ddi.test A mail.ddi.test AAAA 2>&1)"
 ddi_expect_match "TCP: pipelined answers in order, idle connection closed after ~10 s" \
   '^ids=1,2,3 idle_close=(9|10|11)$' "$(ddi_cli python3 "$PKT" tcp $S6)"
-ddi_expect_match "NOTIFY -> NOTIMP (control lcore)" 'opcode: NOTIFY, status: NOTIMP' \
+ddi_expect_match "NOTIFY answered by the control lcore (RFC 1996)" 'opcode: NOTIFY, status: NOERROR' \
   "$(D +opcode=notify @$S4 ddi.test SOA)"
+ddi_expect_match "NOTIFY for a zone not ours: NOTAUTH" 'opcode: NOTIFY, status: NOTAUTH' \
+  "$(D +opcode=notify @$S4 other.example SOA)"
 
 ddi_log "exception path: ARP, ND, ping"
 mac=$(ip -n "$DDI_NS_SRV" -o link show ddi-s | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
@@ -128,7 +130,7 @@ ddi_expect "counted: short DNS header" "1" "$(cnt malformed_dns_header)"
 ddi_expect_match "counted: truncated answers" '^[1-9]' "$(cnt truncated)"
 ddi_expect_match "counted: ARP through the tap" '^[1-9]' "$(cnt exc_arp)"
 ddi_expect_match "counted: TCP through the tap" '^[1-9]' "$(cnt exc_tcp)"
-ddi_expect_match "counted: NOTIFY to the control lcore" '^1$' "$(cnt to_control)"
+ddi_expect_match "counted: both NOTIFYs to the control lcore" '^2$' "$(cnt to_control)"
 ddi_expect "counted: nothing dropped at TX" "" "$(cnt tx_dropped)"
 if ip -n "$DDI_NS_SRV" link show ddi0 >/dev/null 2>&1; then ddi_fail "tap removed"; else ddi_ok "tap removed"; fi
 
