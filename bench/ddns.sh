@@ -68,21 +68,25 @@ for ((i = 0; i < 100; i++)); do
   sleep 0.2
 done
 
-mkupd() {  # mkupd PREFIX N: N updates, each adding one new name with its own address
-  python3 - "$1" "$2" <<'PY'
+# mkupd PREFIX N BASE: N updates, each adding one new name with its own address
+# (198.19.0.0/16 from BASE on: ddiplane refuses an address another name holds)
+mkupd() {
+  python3 - "$1" "$2" "$3" <<'PY'
 import sys
-p, n = sys.argv[1], int(sys.argv[2])
+p, n, base = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 out = []
 for i in range(n):
-    out.append("ddi.test\nadd %s%d 300 A 198.19.%d.%d\nsend\n" % (p, i, (i >> 8) & 255, i & 255))
+    a = (base + i) & 0xffff
+    out.append("ddi.test\nadd %s%d 300 A 198.19.%d.%d\nsend\n" % (p, i, a >> 8, a & 255))
 sys.stdout.write("".join(out))
 PY
 }
+run=0
 printf '%-10s %6s %12s %10s %10s %8s\n' server conc updates/s "avg ms" "sd ms" lost
 for srv in ddiplane knot; do
   addr=198.18.0.1; [ $srv = knot ] && addr=198.18.1.1
   for c in $CONC; do
-    f=$DDI_TMP/upd-$srv-$c; mkupd "$srv-c$c-" 60000 > $f
+    f=$DDI_TMP/upd-$srv-$c; mkupd "$srv-c$c-" 60000 $((run++ * 16384)) > $f
     out=$(ddi_cli timeout $((DUR + 30)) dnsperf -u -s $addr -d $f -y "hmac-sha256:bench.key:$SECRET" \
           -c 1 -q $c -l $DUR -t 5 2>&1)
     ups=$(sed -n 's/.*per second: *\([0-9.]*\).*/\1/p' <<<"$out")
