@@ -913,10 +913,36 @@ static int bulk_node(struct idx_txn *t, struct idx_node **n, const struct trie_k
 	return DDI_EOK;
 }
 
+/* A new address leaf: `had`'s owners (if any) and then `owner`, on the created list. */
+static struct idx_addr *bulk_leaf(struct idx_txn *t, int family, const uint8_t *addr,
+                                  const struct idx_addr *had, const uint8_t *owner,
+                                  size_t ownerlen, uint32_t ttl)
+{
+	size_t hlen = had ? had->owners_len : 0;
+	struct idx_addr *a = malloc(sizeof(*a) + hlen + ownerlen);
+	if (a == NULL)
+		return NULL;
+	if (idx_gc_push(&t->created, a) != DDI_EOK) {
+		free(a);
+		return NULL;
+	}
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)family;
+	memcpy(a->addr, addr, family == 4 ? 4 : 16);
+	a->nowners = (uint16_t)(had ? had->nowners + 1 : 1);
+	a->ttl = had && had->ttl < ttl ? had->ttl : ttl;
+	a->owners_len = (uint32_t)(hlen + ownerlen);
+	if (hlen)
+		memcpy(a->owners, had->owners, hlen);
+	memcpy(a->owners + hlen, owner, ownerlen);
+	return a;
+}
+
 /*
  * The address leaves of an A/AAAA RRset, inserted as they come: a leaf
- * with this one owner; an address another owner has already (rare) gets a
- * new leaf with both, owners in key order like the load that adds them.
+ * with this one owner, and if the address had a leaf already (another
+ * owner's, rare) one with both, owners in key order like the load that
+ * adds them. No lookup first: radix_set hands back the leaf it replaced.
  */
 static int bulk_addrs(struct idx_txn *t, const uint8_t *owner, size_t ownerlen, uint16_t type,
                       uint32_t ttl, uint16_t count, const uint8_t *rdatas)
@@ -926,41 +952,25 @@ static int bulk_addrs(struct idx_txn *t, const uint8_t *owner, size_t ownerlen, 
 	void **root = family == 4 ? &t->v->v4 : &t->v->v6;
 	const uint8_t *p = rdatas;
 	for (uint16_t k = 0; k < count; k++, p += 2 + alen) {
-		struct idx_addr *old = NULL;
 		if (rdatas_have(rdatas, k, p + 2, alen))
 			continue;   /* the same address twice in one RRset: once is enough */
-		const struct idx_addr *had = radix_find(*root, family, p + 2);
-		size_t len = ownerlen;
-		if (had != NULL) {
-			if (had->nowners == UINT16_MAX || had->owners_len > UINT32_MAX - ownerlen)
-				return DDI_ELIMIT;
-			len += had->owners_len;
-		}
-		struct idx_addr *a = malloc(sizeof(*a) + len);
+		struct idx_addr *old = NULL, *a = bulk_leaf(t, family, p + 2, NULL, owner, ownerlen, ttl);
 		if (a == NULL)
 			return DDI_ENOMEM;
-		if (idx_gc_push(&t->created, a) != DDI_EOK) {
-			free(a);
-			return DDI_ENOMEM;
-		}
-		memset(a, 0, sizeof(*a));
-		a->family = (uint8_t)family;
-		memcpy(a->addr, p + 2, alen);
-		a->nowners = 1;
-		a->ttl = ttl;
-		a->owners_len = (uint32_t)len;
-		uint8_t *w = a->owners;
-		if (had != NULL) {
-			a->nowners = (uint16_t)(had->nowners + 1);
-			a->ttl = had->ttl < ttl ? had->ttl : ttl;
-			memcpy(w, had->owners, had->owners_len);
-			w += had->owners_len;
-		}
-		memcpy(w, owner, ownerlen);
 		int ret = radix_set(&t->rc, root, a, &old);
-		if (ret == DDI_EOK && old != NULL)
-			ret = idx_gc_push(&t->garbage, old);
 		if (ret != DDI_EOK)
+			return ret;
+		if (old == NULL)
+			continue;
+		/* a (alone) goes as soon as the leaf with every owner is in */
+		if (old->nowners == UINT16_MAX || old->owners_len > UINT32_MAX - ownerlen)
+			return DDI_ELIMIT;
+		struct idx_addr *both = bulk_leaf(t, family, p + 2, old, owner, ownerlen, ttl);
+		if (both == NULL || idx_gc_push(&t->garbage, old) != DDI_EOK)
+			return DDI_ENOMEM;
+		struct idx_addr *alone;
+		if ((ret = radix_set(&t->rc, root, both, &alone)) != DDI_EOK ||
+		    (ret = idx_gc_push(&t->garbage, alone)) != DDI_EOK)
 			return ret;
 	}
 	return DDI_EOK;
