@@ -11,6 +11,7 @@
 #include "control/commands.h"
 #include "control/policy.h"
 #include "control/tsig.h"
+#include "control/ipam_cmd.h"
 #include "control/store.h"
 #include "dns/errcode.h"
 #include "dns/name.h"
@@ -460,6 +461,28 @@ static json_t *c_policy_add(struct req *q, uint64_t *seq);
 static json_t *c_policy_list(struct req *q, uint64_t *seq);
 static json_t *c_policy_remove(struct req *q, uint64_t *seq);
 
+/* IPAM commands (control/ipam_cmd.c), each a thin wrapper */
+#define IPAM_CMD(name) \
+	static json_t *c_ipam_##name(struct req *q, uint64_t *seq) \
+	{ \
+		return ipam_cmd_##name(q->ctx, q->args, seq); \
+	}
+IPAM_CMD(prefix_add)
+IPAM_CMD(prefix_list)
+IPAM_CMD(prefix_tree)
+IPAM_CMD(prefix_show)
+IPAM_CMD(prefix_remove)
+IPAM_CMD(range_add)
+IPAM_CMD(alloc_next)
+IPAM_CMD(alloc_address)
+IPAM_CMD(alloc_prefix)
+IPAM_CMD(release)
+IPAM_CMD(address_show)
+IPAM_CMD(utilization)
+IPAM_CMD(conflicts)
+IPAM_CMD(import)
+IPAM_CMD(export)
+
 static const struct command {
 	const char *name;
 	enum cmd_role role;
@@ -489,6 +512,21 @@ static const struct command {
 	{ "policy-add", CMD_ROLE_ADMIN, c_policy_add },
 	{ "policy-list", CMD_ROLE_READ, c_policy_list },
 	{ "policy-remove", CMD_ROLE_ADMIN, c_policy_remove },
+	{ "prefix-add", CMD_ROLE_ADMIN, c_ipam_prefix_add },
+	{ "prefix-list", CMD_ROLE_READ, c_ipam_prefix_list },
+	{ "prefix-tree", CMD_ROLE_READ, c_ipam_prefix_tree },
+	{ "prefix-show", CMD_ROLE_READ, c_ipam_prefix_show },
+	{ "prefix-remove", CMD_ROLE_ADMIN, c_ipam_prefix_remove },
+	{ "range-add", CMD_ROLE_ADMIN, c_ipam_range_add },
+	{ "alloc-next", CMD_ROLE_ADMIN, c_ipam_alloc_next },
+	{ "alloc-address", CMD_ROLE_ADMIN, c_ipam_alloc_address },
+	{ "alloc-prefix", CMD_ROLE_ADMIN, c_ipam_alloc_prefix },
+	{ "release", CMD_ROLE_ADMIN, c_ipam_release },
+	{ "address-show", CMD_ROLE_READ, c_ipam_address_show },
+	{ "utilization", CMD_ROLE_READ, c_ipam_utilization },
+	{ "conflicts", CMD_ROLE_READ, c_ipam_conflicts },
+	{ "ipam-import", CMD_ROLE_ADMIN, c_ipam_import },
+	{ "ipam-export", CMD_ROLE_READ, c_ipam_export },
 };
 
 static const char *role_name(enum cmd_role r)

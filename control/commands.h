@@ -55,6 +55,13 @@ struct cmd_hooks {
 	json_t *(*status)(void *ctx);          /* new reference: the "arguments" of status */
 	json_t *(*stats)(void *ctx);           /* new reference: the "arguments" of stats */
 	void (*shutdown)(void *ctx);
+	/*
+	 * IPAM: the published index version to count addresses from
+	 * (ipam_index_ops), valid until index_leave; the calling thread is a
+	 * QSBR reader in between. NULL: count from the store.
+	 */
+	const struct idx_version *(*index_enter)(void *ctx);
+	void (*index_leave)(void *ctx);
 };
 
 struct cmd_ctx {

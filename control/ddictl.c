@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "control/commands.h"
+#include "control/ddictl_ipam.h"
 #include "control/store.h"
 #include "dns/errcode.h"
 
@@ -94,6 +95,13 @@ static const char help_main[] =
 "    policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
 "               [--prefix PREFIX...] [--source PREFIX...]\n"
 "    policy list [KEY] | policy remove KEY INDEX\n"
+"    prefix add PREFIX [--zone ZONE] [--policy strict|auto|off] [--description TEXT]\n"
+"    prefix list | prefix tree [PREFIX] | prefix show PREFIX | prefix remove PREFIX\n"
+"    range add FIRST LAST [--dynamic]\n"
+"    alloc next PREFIX NAME [--mac MAC] | alloc address IP NAME\n"
+"    alloc prefix PARENT LENGTH [--description TEXT]\n"
+"    release IP | address show IP | utilization PREFIX | conflicts\n"
+"    ipam import FILE.csv | ipam export    NetBox-style CSV, all or nothing\n"
 "\n"
 "OPTIONS\n"
 "    -s, --socket PATH   the server's control socket\n"
@@ -790,6 +798,21 @@ static const struct sub subs[] = {
 	{ "policy", "add", help_padd, b_policy_add },
 	{ "policy", "list", help_plist, b_policy_list },
 	{ "policy", "remove", help_premove, b_policy_remove },
+	{ "prefix", "add", ddictl_help_prefix_add, ddictl_ipam_build },
+	{ "prefix", "list", ddictl_help_prefix_list, ddictl_ipam_build },
+	{ "prefix", "tree", ddictl_help_prefix_tree, ddictl_ipam_build },
+	{ "prefix", "show", ddictl_help_prefix_show, ddictl_ipam_build },
+	{ "prefix", "remove", ddictl_help_prefix_remove, ddictl_ipam_build },
+	{ "range", "add", ddictl_help_range_add, ddictl_ipam_build },
+	{ "alloc", "next", ddictl_help_alloc_next, ddictl_ipam_build },
+	{ "alloc", "address", ddictl_help_alloc_address, ddictl_ipam_build },
+	{ "alloc", "prefix", ddictl_help_alloc_prefix, ddictl_ipam_build },
+	{ "release", NULL, ddictl_help_release, ddictl_ipam_build },
+	{ "address", "show", ddictl_help_address_show, ddictl_ipam_build },
+	{ "utilization", NULL, ddictl_help_utilization, ddictl_ipam_build },
+	{ "conflicts", NULL, ddictl_help_conflicts, ddictl_ipam_build },
+	{ "ipam", "import", ddictl_help_ipam_import, ddictl_ipam_build },
+	{ "ipam", "export", ddictl_help_ipam_export, ddictl_ipam_build },
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1001,6 +1024,8 @@ static void print_human(const char *cmd, const json_t *reply)
 	} else if (strcmp(cmd, "journal") == 0) {
 		print_journal(json_object_get(a, "entries"));
 	} else if (print_ddns(cmd, a)) {
+	} else if (ddictl_ipam_print(cmd, reply)) {
+		/* printed */
 	} else if (json_object_get(a, "seq") && json_object_get(a, "published")) {
 		printf("%s (journal seq %lld%s)\n", text, jint(a, "seq"),
 		       json_is_true(json_object_get(a, "published")) ? ", published" :

@@ -442,5 +442,95 @@ int store_zone_of(struct store *s, const uint8_t *name, uint8_t apex[DNS_NAME_MA
 typedef int (*store_txn_fn)(void *arg, const struct store_op **ops, size_t *nops);
 int store_transact(struct store *s, const char *actor, store_txn_fn fn, void *arg,
                    uint64_t *seq, struct store_error *err);
+/* IPAM: prefixes, ranges and allocations beside the DNS data               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Three more databases hold the records of control/ipam.h:
+ *   ipam_prefixes     ipam_prefix_key -> ipam_prefix_encode
+ *   ipam_ranges       ipam_range_key  -> ipam_range_encode
+ *   ipam_allocations  ipam_alloc_key  -> ipam_alloc_encode
+ * They change only inside store_ipam_write(): ONE write transaction in
+ * which `fn` reads and writes IPAM records and DNS data (store_ipam_dns:
+ * the ops of store_commit, with its checks), ending with one journal entry
+ * (the DNS ops in "ops" as for store_commit, the IPAM changes in an extra
+ * "ipam" array: {"op": "alloc-put", ...the record's JSON form} and
+ * "prefix-put", "prefix-delete", "range-put", "range-delete",
+ * "alloc-delete"). fn returning non-zero aborts everything; the LMDB
+ * writer lock serializes every writer of every process, so what fn reads
+ * is still true when it commits (two `alloc next` never get one address).
+ *
+ * The DNS policy: every commit (store_commit and store_ipam_dns) that adds
+ * or replaces an A/AAAA record looks up the deepest prefix holding the
+ * address and its allocation (ipam_record_verdict): policy auto allocates
+ * the address to the owner in the same commit, strict and conflicts
+ * refuse with DDI_EPOLICY / DDI_ECONFLICT and the reason.
+ *
+ * store_ipam_read() runs fn in a read transaction (writes fail there).
+ * Reads return DDI_EOK, DDI_ENOENT (not found) or an error; walks stop when
+ * the callback returns non-zero and return that value.
+ */
+struct store_ipam;
+struct ipam_cidr;
+struct ipam_prefix;
+struct ipam_range;
+struct ipam_alloc;
+struct ipam_lmdb;
+
+typedef int (*store_ipam_fn)(void *ctx, struct store_ipam *t);
+
+int store_ipam_write(struct store *s, const char *actor, store_ipam_fn fn, void *ctx,
+                     uint64_t *seq, struct store_error *err);
+int store_ipam_read(struct store *s, store_ipam_fn fn, void *ctx, struct store_error *err);
+
+/* The error the calls below fill (fn may fill it with its own reason too). */
+struct store_error *store_ipam_error(struct store_ipam *t);
+
+/*
+ * Bulk changes (CSV import): with quiet set, IPAM records are not written
+ * into the journal one by one; the caller adds one summary with
+ * store_ipam_note ({"op": op, ...rec}; rec is stolen). DNS ops are always
+ * journaled (the server follows them).
+ */
+void store_ipam_quiet(struct store_ipam *t, bool quiet);
+struct json_t;
+int store_ipam_note(struct store_ipam *t, const char *op, struct json_t *rec);
+
+/* DNS ops in the same transaction (no ZONE_REPLACE). */
+int store_ipam_dns(struct store_ipam *t, const struct store_op *ops, size_t nops);
+bool store_ipam_zone_exists(struct store_ipam *t, const uint8_t *apex);
+/* `owner` has an A/AAAA record holding the address. */
+bool store_ipam_addr_has_owner(struct store_ipam *t, int family, const uint8_t addr[16],
+                               const uint8_t *owner);
+/* Every (address, owner) of the addresses database, in key order. */
+int store_ipam_addr_walk(struct store_ipam *t,
+                         int (*cb)(void *ctx, int family, const uint8_t addr[16],
+                                   const uint8_t *owner),
+                         void *ctx);
+/* The allocations database as an ipam_lmdb oracle (ipam_lmdb_ops, ipam_lmdb_taken). */
+void store_ipam_oracle(struct store_ipam *t, struct ipam_lmdb *l);
+
+int store_ipam_prefix_get(struct store_ipam *t, const struct ipam_cidr *c, struct ipam_prefix *out);
+/* The deepest stored prefix of length <= maxplen holding the address. */
+int store_ipam_prefix_holding(struct store_ipam *t, int family, const uint8_t addr[16], int maxplen,
+                              struct ipam_prefix *out);
+int store_ipam_prefix_put(struct store_ipam *t, const struct ipam_prefix *p);
+int store_ipam_prefix_del(struct store_ipam *t, const struct ipam_cidr *c);
+/* Prefixes inside `within` (NULL: all) in ipam_cidr_cmp order. */
+int store_ipam_prefix_walk(struct store_ipam *t, const struct ipam_cidr *within,
+                           int (*cb)(void *ctx, const struct ipam_prefix *p), void *ctx);
+
+int store_ipam_range_put(struct store_ipam *t, const struct ipam_range *r);
+int store_ipam_range_del(struct store_ipam *t, const struct ipam_range *r);
+int store_ipam_range_walk(struct store_ipam *t, int (*cb)(void *ctx, const struct ipam_range *r),
+                          void *ctx);
+
+int store_ipam_alloc_get(struct store_ipam *t, int family, const uint8_t addr[16],
+                         struct ipam_alloc *out);
+int store_ipam_alloc_put(struct store_ipam *t, const struct ipam_alloc *a);
+int store_ipam_alloc_del(struct store_ipam *t, int family, const uint8_t addr[16]);
+/* Allocations inside `within` (NULL: all) in address order. */
+int store_ipam_alloc_walk(struct store_ipam *t, const struct ipam_cidr *within,
+                          int (*cb)(void *ctx, const struct ipam_alloc *a), void *ctx);
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <urcu-qsbr.h>
 
 #include <rte_dev.h>
 #include <rte_eal.h>
@@ -49,7 +50,26 @@ static struct {
 	const char *db;
 	unsigned nworkers;
 	time_t started;
+	struct idx *idx;
 } run;
+
+/*
+ * IPAM counts from the published index. The control socket's thread is a
+ * QSBR reader only between enter and leave (registered per call: a
+ * registered thread that blocked would stall every publish).
+ */
+static const struct idx_version *hook_index_enter(void *ctx)
+{
+	(void)ctx;
+	rcu_register_thread();
+	return idx_acquire(run.idx);
+}
+
+static void hook_index_leave(void *ctx)
+{
+	(void)ctx;
+	rcu_unregister_thread();
+}
 
 static json_t *counters_json(const struct dp_counters *c)
 {
@@ -601,12 +621,14 @@ int main(int argc, char **argv)
 	run.db = o.db;
 	run.nworkers = nworkers;
 	run.started = time(NULL);
+	run.idx = ix;
 	if (ctl_access_load(&access, o.access, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ddiplane: %s\n", err);
 		goto out_ctl;
 	}
 	static const struct cmd_hooks hooks = {
 		.status = hook_status, .stats = hook_stats, .shutdown = hook_shutdown,
+		.index_enter = hook_index_enter, .index_leave = hook_index_leave,
 	};
 	struct ctlsock_conf sc = { .path = o.control, .store = st, .ctl = ctl, .hooks = &hooks,
 	                           .access = access };
