@@ -1089,7 +1089,18 @@ struct imp {
 	size_t nprefixes, nallocs, nrecords;
 	struct ipam_prefix last;   /* cache: the prefix that held the previous address */
 	bool have_last;
+	bool have_max;             /* maxplen is known (no prefix row since) */
+	int maxplen[2];            /* longest stored prefix, IPv4 and IPv6: no deeper one holds */
 };
+
+static int maxplen_cb(void *ctx, const struct ipam_prefix *p)
+{
+	struct imp *m = ctx;
+	int *mp = &m->maxplen[p->cidr.family == 4 ? 0 : 1];
+	if (p->cidr.plen > *mp)
+		*mp = p->cidr.plen;
+	return 0;
+}
 
 static int import_row(void *ctx, const struct ipam_csv_row *row, struct ipam_error *err)
 {
@@ -1111,6 +1122,7 @@ static int import_row(void *ctx, const struct ipam_csv_row *row, struct ipam_err
 		    (rc = reverse_zones(m->q, t, &p.cidr, NULL)) != 0)
 			goto store_fail;
 		m->have_last = false;
+		m->have_max = false;
 		m->nprefixes++;
 		return 0;
 	}
@@ -1130,11 +1142,24 @@ static int import_row(void *ctx, const struct ipam_csv_row *row, struct ipam_err
 	m->nallocs++;
 	if (!a.name_len || a.state == IPAM_STATE_RESERVED)
 		return 0;
-	/* The A/AAAA record goes into the forward zone of the prefix that holds the address. */
+	/*
+	 * The A/AAAA record goes into the forward zone of the prefix that
+	 * holds the address: the deepest one, so the previous row's answer
+	 * is kept only when no longer prefix exists at all.
+	 */
+	if (!m->have_max) {
+		m->maxplen[0] = m->maxplen[1] = -1;
+		if ((rc = store_ipam_prefix_walk(t, NULL, maxplen_cb, m)) != 0)
+			goto store_fail;
+		m->have_max = true;
+	}
+	int maxplen = m->maxplen[a.family == 4 ? 0 : 1];
 	struct ipam_prefix *p = &m->last;
-	if (!m->have_last || !ipam_cidr_contains_addr(&p->cidr, a.family, a.addr) ||
-	    p->cidr.plen < (a.family == 4 ? 24 : 64)) {
-		rc = store_ipam_prefix_holding(t, a.family, a.addr, 128, p);
+	if (maxplen < 0)
+		return 0;   /* no prefix of this family: no zone */
+	if (!m->have_last || p->cidr.plen != maxplen ||
+	    !ipam_cidr_contains_addr(&p->cidr, a.family, a.addr)) {
+		rc = store_ipam_prefix_holding(t, a.family, a.addr, maxplen, p);
 		if (rc == DDI_ENOENT) {
 			m->have_last = false;
 			return 0;

@@ -709,6 +709,7 @@ struct cctx {
 	uint8_t *buf;            /* scratch for building RRset values */
 	size_t bufcap;
 	json_t *jipam;           /* IPAM changes of the commit (journal "ipam"), NULL: none */
+	bool bulk;               /* IPAM bulk: RRset ops not journaled, one zone-replace per zone */
 };
 
 static int c_nomem(struct cctx *c)
@@ -740,6 +741,8 @@ static int journal_op(struct cctx *c, enum store_jop op, const uint8_t *zone, co
                       uint16_t type, uint64_t oldc, uint64_t newc)
 {
 	char zb[DNS_NAME_STRLEN], ob[DNS_NAME_STRLEN];
+	if (c->bulk && op >= STORE_J_RRSET_REPLACE && op <= STORE_J_RR_DELETE)
+		return DDI_EOK;   /* ipam_run journals the zone whole */
 	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I}", "op", store_jop_name(op), "zone",
 	                      nstr(zb, zone), "owner", nstr(ob, owner), "old", (json_int_t)oldc,
 	                      "new", (json_int_t)newc);
@@ -3282,6 +3285,8 @@ static int ipam_jlog(struct store_ipam *t, const char *op, json_t *rec)
 void store_ipam_quiet(struct store_ipam *t, bool quiet)
 {
 	t->quiet = quiet;
+	if (quiet)
+		t->c.bulk = true;   /* for the whole transaction: see ipam_run */
 }
 
 int store_ipam_note(struct store_ipam *t, const char *op, json_t *rec)
@@ -3639,7 +3644,8 @@ int store_ipam_dns(struct store_ipam *t, const struct store_op *ops, size_t nops
 			            ops[i].kind);
 		}
 	}
-	if (rc == 0)
+	/* bulk: the caller (import) writes records only for what it allocated to that name */
+	if (rc == 0 && !t->quiet)
 		rc = ipam_policy_check(c, ops, nops, base);
 	return rc;
 }
@@ -3732,6 +3738,15 @@ static int ipam_run(struct store *s, const char *actor, bool write, store_ipam_f
 	if (rc < 0 && c->err->code == DDI_EOK)
 		seterr(c->err, rc, -1, "%s", ddi_strerror(rc));
 	if (write) {
+		/*
+		 * Bulk: each zone whose RRsets changed is journaled as one
+		 * zone-replace (old/new 0), so that a follower reloads it whole
+		 * instead of one RRset at a time.
+		 */
+		for (size_t i = 0; c->bulk && i < c->nzones && rc == 0; i++)
+			if (c->zones[i].changed && !c->zones[i].removed)
+				rc = journal_op(c, STORE_J_ZONE_REPLACE, c->zones[i].z.apex,
+				                c->zones[i].z.apex, 0, 0, 0);
 		if (c->nowners > 1)
 			qsort(c->owners, c->nowners, sizeof(*c->owners), towner_cmp);
 		for (size_t i = 0; i < c->nowners && rc == 0; i++)

@@ -489,8 +489,11 @@ struct store_error *store_ipam_error(struct store_ipam *t);
 /*
  * Bulk changes (CSV import): with quiet set, IPAM records are not written
  * into the journal one by one; the caller adds one summary with
- * store_ipam_note ({"op": op, ...rec}; rec is stolen). DNS ops are always
- * journaled (the server follows them).
+ * store_ipam_note ({"op": op, ...rec}; rec is stolen), the DNS policy is
+ * not checked (the caller writes records only for what it allocated), and
+ * the DNS changes are journaled as one "zone-replace" per zone touched
+ * (old/new 0) instead of one op per RRset: a follower reloads such a zone
+ * whole, which is faster than a million single RRsets.
  */
 void store_ipam_quiet(struct store_ipam *t, bool quiet);
 struct json_t;
