@@ -94,7 +94,7 @@ int node_build(struct idx_node **out, const struct trie_key **keyout, const uint
 	struct trie_key *tk = (struct trie_key *)blk;
 	tk->len = (uint16_t)keylen;
 	memcpy(tk->data, key, keylen);
-	struct idx_node *n = (struct idx_node *)(blk + keyblk);
+	struct idx_node *n = node_of_key(tk);   /* blk + keyblk, the one definition of the layout */
 	uint8_t *base = (uint8_t *)n;
 	n->flags = flags;
 	n->nrrsets = (uint16_t)nrr;

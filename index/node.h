@@ -21,6 +21,13 @@
 
 #define NODE_MAX_RRSETS 1024   /* keeps owner_off in 16 bits */
 
+/* The node of a block, from its key (the block's start): the layout above. */
+static inline struct idx_node *node_of_key(const struct trie_key *k)
+{
+	const size_t al = _Alignof(struct idx_node);
+	return (struct idx_node *)((uint8_t *)k + ((sizeof(struct trie_key) + k->len + al - 1) & ~(al - 1)));
+}
+
 /*
  * Build a node for `owner` (wire, original case) with lookup key `key`:
  * the RRsets of `old` (may be NULL) with the RRset of `type` replaced by

@@ -835,8 +835,7 @@ int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
  * each leaf) is skipped.
  */
 struct bulk {
-	const struct trie_key **keys;
-	struct idx_node **nodes;
+	const struct trie_key **keys;   /* node blocks (node_of_key) in key order */
 	size_t n, cap;
 };
 
@@ -845,7 +844,6 @@ static void bulk_free(struct bulk *b)
 	if (b == NULL)
 		return;
 	free(b->keys);
-	free(b->nodes);
 	free(b);
 }
 
@@ -884,15 +882,10 @@ static int bulk_push(struct bulk *b, const struct trie_key *tk, struct idx_node 
 		if (k == NULL)
 			return DDI_ENOMEM;
 		b->keys = k;
-		struct idx_node **v = realloc(b->nodes, cap * sizeof(*v));
-		if (v == NULL)
-			return DDI_ENOMEM;
-		b->nodes = v;
 		b->cap = cap;
 	}
-	b->keys[b->n] = tk;
-	b->nodes[b->n] = n;
-	b->n++;
+	(void)n;
+	b->keys[b->n++] = tk;
 	return DDI_EOK;
 }
 
@@ -1001,7 +994,7 @@ int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, u
 		return DDI_EINVAL;   /* not in key order */
 	if (cmp == 0) {
 		/* Another RRset of the last owner: rebuild its node (not published yet). */
-		struct idx_node *old = b->nodes[b->n - 1];
+		struct idx_node *old = node_of_key(last);
 		if (idx_node_rrset(old, type) != NULL)
 			return DDI_EINVAL;
 		uint16_t flags = old->flags;
@@ -1014,7 +1007,6 @@ int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, u
 		if (idx_gc_push(&t->garbage, (void *)last) != DDI_EOK)
 			return DDI_ENOMEM;
 		b->keys[b->n - 1] = tk;
-		b->nodes[b->n - 1] = n;
 		r.wire = idx_node_owner(n);   /* the first spelling stays */
 	} else {
 		/* A new owner: the zones are in the trie, the bulk nodes are not. */
@@ -1058,16 +1050,16 @@ int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, u
 	return DDI_EOK;
 }
 
-struct bulk_collect {
-	struct idx_gc keys, nodes;
-};
-
 static int bulk_collect_cb(void *ctx, const struct trie_key *key, void *val)
 {
-	struct bulk_collect *c = ctx;
-	if (idx_gc_push(&c->keys, (void *)key) != DDI_EOK || idx_gc_push(&c->nodes, val) != DDI_EOK)
-		return DDI_ENOMEM;
-	return 0;
+	(void)val;
+	return idx_gc_push(ctx, (void *)key);
+}
+
+/* Every node block starts with its key. */
+static void *bulk_val(const struct trie_key *key)
+{
+	return node_of_key(key);
 }
 
 int idx_txn_bulk_end(struct idx_txn *t)
@@ -1078,46 +1070,51 @@ int idx_txn_bulk_end(struct idx_txn *t)
 	if (b == NULL)
 		return DDI_EOK;
 	/* The zones' nodes leave the trie and are merged with the bulk nodes
-	 * (a bulk node replaces a zone's node of the same key). */
-	struct bulk_collect c = { 0 };
-	const struct trie_key **mk = NULL;
-	void **mv = NULL;
+	 * (a bulk node replaces a zone's node of the same key), in place: from
+	 * the back of the bulk array grown by the zones' count. */
+	struct idx_gc c = { 0 };
 	int ret = trie_walk(&t->v->names, NULL, 0, bulk_collect_cb, &c);
-	for (size_t k = 0; ret == DDI_EOK && k < c.keys.n; k++) {
+	for (size_t k = 0; ret == DDI_EOK && k < c.n; k++) {
 		const struct trie_key *ok;
 		void *ov;
-		const struct trie_key *key = c.keys.v[k];
+		const struct trie_key *key = c.v[k];
 		ret = trie_del(&t->tc, &t->v->names, key->data, key->len, &ok, &ov);
 	}
-	size_t m = 0, i = 0, j = 0;
-	if (ret == DDI_EOK) {
-		mk = malloc((b->n + c.keys.n + 1) * sizeof(*mk));
-		mv = malloc((b->n + c.keys.n + 1) * sizeof(*mv));
-		if (mk == NULL || mv == NULL)
+	if (ret == DDI_EOK && c.n > 0) {
+		const struct trie_key **k = realloc(b->keys, (b->n + c.n) * sizeof(*k));
+		if (k == NULL)
 			ret = DDI_ENOMEM;
+		else
+			b->keys = k;
 	}
-	while (ret == DDI_EOK && (i < b->n || j < c.keys.n)) {
-		const struct trie_key *zk = j < c.keys.n ? c.keys.v[j] : NULL;
-		const struct trie_key *bk = i < b->n ? b->keys[i] : NULL;
-		int cmp = !zk ? -1 : !bk ? 1 : key_cmp(bk->data, bk->len, zk->data, zk->len);
-		if (cmp <= 0) {
-			mk[m] = bk;
-			mv[m++] = b->nodes[i++];
+	size_t w = b->n + c.n, i = b->n, j = c.n;
+	while (ret == DDI_EOK && j > 0) {
+		const struct trie_key *zk = c.v[j - 1];
+		const struct trie_key *bk = i > 0 ? b->keys[i - 1] : NULL;
+		int cmp = !bk ? -1 : key_cmp(bk->data, bk->len, zk->data, zk->len);
+		if (cmp >= 0) {
+			b->keys[--w] = bk;
+			i--;
 			if (cmp == 0 && (ret = idx_gc_push(&t->garbage, (void *)zk)) == DDI_EOK)
-				j++;
+				j--;
 		} else {
-			mk[m] = zk;
-			mv[m++] = c.nodes.v[j++];
+			b->keys[--w] = zk;
+			j--;
 		}
 	}
+	/* The rest of the bulk array is where it was unless a zone node was dropped. */
+	if (ret == DDI_EOK && w > i) {
+		memmove(b->keys + (w - i), b->keys, i * sizeof(*b->keys));
+		w -= i;
+	} else {
+		w = 0;
+	}
+	size_t m = b->n + c.n - w;
 	if (ret == DDI_EOK)
-		ret = trie_build(&t->v->names, mk, mv, m, t->tc.stamp);
+		ret = trie_build(&t->v->names, b->keys + w, bulk_val, m, t->tc.stamp);
 	if (ret == DDI_EOK)
 		t->v->nodes = m;
-	free(mk);
-	free(mv);
-	idx_gc_clear(&c.keys);
-	idx_gc_clear(&c.nodes);
+	idx_gc_clear(&c);
 	bulk_free(b);
 	t->bulk = NULL;
 	return ret;

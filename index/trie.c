@@ -644,12 +644,13 @@ void trie_free_fresh(trie_node_t *root, uint64_t stamp)
  * twig bit gives the tree trie_set would have made, with one allocation
  * per branch and no copies.
  */
-static int build_rec(node_t *out, const struct trie_key *const *keys, void *const *vals, size_t n,
-                     size_t from, uint64_t stamp)
+static int build_rec(node_t *out, const struct trie_key *const *keys,
+                     void *(*val_of)(const struct trie_key *), size_t n, size_t from,
+                     uint64_t stamp)
 {
 	if (n == 1) {
 		out->i = (uintptr_t)keys[0];
-		out->p = vals[0];
+		out->p = val_of(keys[0]);
 		return DDI_EOK;
 	}
 	/* The range's keys agree on their first `from` bytes (the parent's). */
@@ -682,8 +683,7 @@ static int build_rec(node_t *out, const struct trie_key *const *keys, void *cons
 	if (tw == NULL)
 		return DDI_ENOMEM;
 	for (unsigned c = 0; c < cnt; c++) {
-		int ret = build_rec(&tw[c], keys + start[c], vals + start[c], start[c + 1] - start[c], i,
-		                    stamp);
+		int ret = build_rec(&tw[c], keys + start[c], val_of, start[c + 1] - start[c], i, stamp);
 		if (ret != DDI_EOK) {
 			for (unsigned j = 0; j < c; j++)
 				trie_free_fresh(&tw[j], stamp);
@@ -696,15 +696,15 @@ static int build_rec(node_t *out, const struct trie_key *const *keys, void *cons
 	return DDI_EOK;
 }
 
-int trie_build(trie_node_t *root, const struct trie_key *const *keys, void *const *vals, size_t n,
-               uint64_t stamp)
+int trie_build(trie_node_t *root, const struct trie_key *const *keys,
+               void *(*val_of)(const struct trie_key *key), size_t n, uint64_t stamp)
 {
 	if (root->i != 0 || stamp == 0 || stamp > TRIE_STAMP_MAX)
 		return DDI_EINVAL;
 	for (size_t k = 0; k < n; k++)
 		if (keys[k]->len > TRIE_KEY_MAXLEN || ((uintptr_t)keys[k] & BR_FLAG))
 			return DDI_EINVAL;
-	return n == 0 ? DDI_EOK : build_rec(root, keys, vals, n, 0, stamp);
+	return n == 0 ? DDI_EOK : build_rec(root, keys, val_of, n, 0, stamp);
 }
 
 static void free_rec(node_t *n, void (*leaf)(void *, const struct trie_key *, void *), void *ctx)

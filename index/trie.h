@@ -132,14 +132,15 @@ static inline void *trie_it_val(const struct trie_it *it)
 
 /*
  * Build a whole tree at once from n keys in strictly increasing memcmp()
- * order (a key before its extensions) with their values, twig arrays
+ * order (a key before its extensions), each with the value val_of(key)
+ * (a key is usually the start of its value's allocation), twig arrays
  * stamped `stamp`; *root must be empty. Same tree as n trie_set() calls,
  * without the intermediate copies. The order is the caller's duty: some
  * violations (duplicates) are found, not all. DDI_EINVAL (not empty,
  * key too long, disorder found), DDI_ENOMEM; the root stays empty then.
  */
-int trie_build(trie_node_t *root, const struct trie_key *const *keys, void *const *vals, size_t n,
-               uint64_t stamp);
+int trie_build(trie_node_t *root, const struct trie_key *const *keys,
+               void *(*val_of)(const struct trie_key *key), size_t n, uint64_t stamp);
 
 /*
  * Free the twig arrays stamped `stamp` (what an aborted transaction made);
