@@ -533,7 +533,7 @@ static int open_dbis(struct store *s, MDB_txn *txn, bool create, struct store_er
  * transaction this thread begins on that store meanwhile is nested in it
  * (a nested write transaction, aborted by readers), so reads see it.
  */
-static __thread struct { struct store *s; MDB_txn *txn; } tx_outer;
+static __thread struct { struct store *s; MDB_txn *txn; MDB_txn *batch; } tx_outer;
 
 static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn)
 {
@@ -3188,11 +3188,13 @@ int store_transact(struct store *s, const char *actor, store_txn_fn fn, void *ar
 	if (!err)
 		err = &localerr;
 	clearerr_(err);
-	if (tx_outer.s)
+	/* inside a batch: nested in it; otherwise nothing may be open on this thread */
+	if (tx_outer.s && !(tx_outer.s == s && tx_outer.batch && tx_outer.txn == tx_outer.batch))
 		return seterr(err, DDI_EINVAL, -1, "store_transact inside store_transact");
 	int rc = txn_begin(s, 0, &txn);
 	if (rc)
 		return mdb_fail(err, rc, "write transaction");
+	MDB_txn *batch = tx_outer.batch;
 	tx_outer.s = s;
 	tx_outer.txn = txn;
 	rc = fn(arg, &ops, &nops);
@@ -3200,8 +3202,8 @@ int store_transact(struct store *s, const char *actor, store_txn_fn fn, void *ar
 		rc = store_commit(s, actor, ops, nops, seq, err);
 	else if (rc == 0 && seq)
 		rc = store_last_seq(s, seq, err);
-	tx_outer.s = NULL;
-	tx_outer.txn = NULL;
+	tx_outer.s = batch ? s : NULL;
+	tx_outer.txn = batch;
 	if (rc) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -3783,4 +3785,36 @@ int store_ipam_write(struct store *s, const char *actor, store_ipam_fn fn, void 
 int store_ipam_read(struct store *s, store_ipam_fn fn, void *ctx, struct store_error *err)
 {
 	return ipam_run(s, NULL, false, fn, ctx, NULL, err);
+}
+
+int store_batch_begin(struct store *s, struct store_error *err)
+{
+	MDB_txn *txn;
+	clearerr_(err);
+	if (tx_outer.s)
+		return seterr(err, DDI_EINVAL, -1, "a transaction is already open on this thread");
+	int rc = txn_begin(s, 0, &txn);
+	if (rc)
+		return mdb_fail(err, rc, "write transaction");
+	tx_outer.s = s;
+	tx_outer.txn = txn;
+	tx_outer.batch = txn;
+	return DDI_EOK;
+}
+
+int store_batch_end(struct store *s, bool commit, struct store_error *err)
+{
+	clearerr_(err);
+	if (tx_outer.s != s || !tx_outer.batch || tx_outer.txn != tx_outer.batch)
+		return seterr(err, DDI_EINVAL, -1, "no batch open on this thread");
+	MDB_txn *txn = tx_outer.batch;
+	tx_outer.s = NULL;
+	tx_outer.txn = NULL;
+	tx_outer.batch = NULL;
+	if (!commit) {
+		mdb_txn_abort(txn);
+		return DDI_EOK;
+	}
+	int rc = mdb_txn_commit(txn);
+	return rc ? mdb_fail(err, rc, "commit") : DDI_EOK;
 }

@@ -536,4 +536,17 @@ int store_ipam_alloc_del(struct store_ipam *t, int family, const uint8_t addr[16
 int store_ipam_alloc_walk(struct store_ipam *t, const struct ipam_cidr *within,
                           int (*cb)(void *ctx, const struct ipam_alloc *a), void *ctx);
 
+/*
+ * Group commit. Between store_batch_begin() and store_batch_end() on this
+ * thread, every store_transact(), store_commit() and store_journal_note()
+ * on `s` is a nested transaction of one outer write transaction: each
+ * still applies wholly or not at all and later ones see earlier ones, but
+ * nothing is durable (or visible to others) until store_batch_end(s, true)
+ * commits them all with one sync. Until then, acknowledge nothing. With
+ * commit false, or when the commit fails (returned), all of them are lost.
+ * The store's write lock is held from begin to end: keep batches short.
+ */
+int store_batch_begin(struct store *s, struct store_error *err);
+int store_batch_end(struct store *s, bool commit, struct store_error *err);
+
 #endif

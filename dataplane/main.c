@@ -408,6 +408,34 @@ static int ddns_update(void *ctx, const uint8_t *req, size_t len, uint8_t src_fa
 	return ddns_serve(h->st, ctl, copy, len, src_family, addr, resp, cap, NULL);
 }
 
+/*
+ * Group commit: the control lcore serves a burst of handed-over messages
+ * inside one store batch, so N queued updates cost one sync, not N (each
+ * still all-or-nothing, control/store.h store_batch_begin). While one
+ * batch syncs, the next updates queue in the ring and form the next batch.
+ */
+static bool ddns_batch_begin(void *ctx)
+{
+	struct ddns_hook *h = ctx;
+	struct store_error e;
+	return store_batch_begin(h->st, &e) == DDI_EOK;
+}
+
+static bool ddns_batch_end(void *ctx)
+{
+	struct ddns_hook *h = ctx;
+	struct store_error e;
+	int rc = store_batch_end(h->st, true, &e);
+	if (rc != DDI_EOK) {
+		fprintf(stderr, "ddiplane: dynamic updates not committed, answers dropped: %s\n", e.msg);
+		return false;
+	}
+	struct ctl *ctl = __atomic_load_n(&h->ctl, __ATOMIC_ACQUIRE);
+	if (ctl)
+		ctl_wake(ctl);
+	return true;
+}
+
 static int open_store(const struct dp_options *o, struct store **st, struct idx *ix)
 {
 	struct store_error err;
@@ -550,6 +578,9 @@ int main(int argc, char **argv)
 		goto out_ports;
 	}
 	sh.idle_sleep_us = o.idle_sleep_us;
+	sh.ctl_batch_begin = ddns_batch_begin;
+	sh.ctl_batch_end = ddns_batch_end;
+	sh.ctl_batch_ctx = &ddns_hook;
 	sh.nworkers = nworkers;
 	for (unsigned k = 0; k < nworkers; k++) {
 		char rname[32];

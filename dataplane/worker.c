@@ -207,6 +207,7 @@ void dp_control_loop(struct dp_shared *sh)
 		if (n) {
 			const struct idx_version *v = idx_acquire(sh->idx);
 			unsigned ntx = 0;
+			bool batched = sh->ctl_batch_begin && sh->ctl_batch_begin(sh->ctl_batch_ctx);
 			for (unsigned i = 0; i < n; i++) {
 				struct rte_mbuf *m = pkts[i];
 				const struct dp_port *port = NULL;
@@ -222,6 +223,12 @@ void dp_control_loop(struct dp_shared *sh)
 					tx[ntx++] = m;
 				else
 					rte_pktmbuf_free(m);
+			}
+			/* answers leave only once the updates they acknowledge are synced */
+			if (batched && !sh->ctl_batch_end(sh->ctl_batch_ctx)) {
+				for (unsigned i = 0; i < ntx; i++)
+					rte_pktmbuf_free(tx[i]);
+				ntx = 0;
 			}
 			to_worker(sh, &rr, tx, ntx, c);
 		}

@@ -52,6 +52,16 @@ struct dp_shared {
 	unsigned nworkers;
 	unsigned idle_sleep_us;
 	volatile bool quit;
+	/*
+	 * Control lcore, around each burst of handed-over messages: group
+	 * commit of dynamic updates. begin false: no batch (each update then
+	 * commits alone); end false: the batch did not commit, so the burst's
+	 * answers are dropped (nothing unsynced is acknowledged; clients
+	 * retry). NULL: no batching.
+	 */
+	bool (*ctl_batch_begin)(void *ctx);
+	bool (*ctl_batch_end)(void *ctx);
+	void *ctl_batch_ctx;
 };
 
 struct dp_worker {

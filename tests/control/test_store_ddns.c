@@ -234,6 +234,39 @@ static void test_transact(void **state)
 	assert_int_equal(store_commit(f->s, "a", &del, 1, NULL, &e), 0);
 }
 
+/* store_batch: nested transactions, one commit; an aborted batch leaves nothing */
+static void test_batch(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	static const uint8_t rd[] = "\0\4\xc6\x12\0\x33";
+	struct tx t = { .s = f->s };
+	uint64_t s0, s1;
+	name(t.owner, "b.ddi.test.");
+	t.op = (struct store_op){ .kind = STORE_OP_RR_ADD, .owner = t.owner, .type = DNS_T_A,
+	                          .ttl = 60, .count = 1, .rdatas = rd, .rdatas_len = 6 };
+	assert_int_equal(store_last_seq(f->s, &s0, &e), 0);
+	for (int commit = 0; commit < 2; commit++) {
+		assert_int_equal(store_batch_begin(f->s, &e), 0);
+		assert_int_equal(store_batch_begin(f->s, &e), DDI_EINVAL);
+		assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), 0);
+		assert_int_equal(t.seen, 0);
+		/* a failing message in the batch leaves the others alone */
+		t.fail = DDI_EINVAL;
+		assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), DDI_EINVAL);
+		t.fail = 0;
+		assert_int_equal(store_journal_note(f->s, "a", "refused", NULL, &e), 0);
+		/* the second message sees the first one's write */
+		assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), 0);
+		assert_int_equal(t.seen, 1);
+		assert_int_equal(store_batch_end(f->s, commit, &e), 0);
+		assert_int_equal(store_last_seq(f->s, &s1, &e), 0);
+		/* aborted: nothing; committed: the add, the note (the second add changed nothing) */
+		assert_int_equal(s1, commit ? s0 + 2 : s0);
+	}
+	assert_int_equal(store_batch_end(f->s, true, &e), DDI_EINVAL);
+}
+
 /* ddns_serve end to end on the store: a signed add granted, then refused outside the rule */
 static size_t build_update(uint8_t *m, const char *owner, const uint8_t addr[4])
 {
@@ -311,6 +344,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_note, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
