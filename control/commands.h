@@ -32,6 +32,8 @@
  *   journal       [since] [limit] [actor] [zone] [name]
  *   backup        dir                     consistent compacted copy of the store
  *   shutdown                              stop the server (server)
+ *   prefix-*, range-add, alloc-*, release, address-show, utilization,
+ *   conflicts, ipam-import, ipam-export   IPAM: see control/ipam_cmd.h
  */
 
 enum cmd_result {
