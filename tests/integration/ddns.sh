@@ -35,6 +35,8 @@ $P h9.ddi.test. grant self . A --prefix 198.18.0.0/24 >/dev/null
 # no type list: Kea deletes whole names (class ANY, type ANY) when a host goes
 $P kea.key. grant subdomain ddi.test. --prefix 198.18.0.0/24 >/dev/null
 $P kea.key. grant subdomain 0.18.198.in-addr.arpa. PTR DHCID ANY >/dev/null
+# IPAM: updates inside this prefix register dynamic allocations owned by their key
+"$CTL" --db "$DB" prefix add 198.18.0.0/24 --zone ddi.test. --policy auto >/dev/null
 out=$("$CTL" --db "$DB" key list)
 ddi_expect_match "key list names the keys" 'kea\.key\. +hmac-sha256' "$out"
 if grep -q "${K1##*:}" <<<"$out"; then ddi_fail "key list never shows secrets"; else ddi_ok "key list never shows secrets"; fi
@@ -69,10 +71,14 @@ for tr in udp tcp; do
   h=n$tr.dyn.ddi.test.
   ddi_expect "nsupdate/$tr add: NOERROR" ok "$(nsu "$K1" $opt <<<"update add $h 300 A 198.18.0.61")"
   ddi_expect "nsupdate/$tr add answered" 198.18.0.61 "$(short $h A)"
+  ddi_expect_match "nsupdate/$tr add: a dynamic allocation owned by the key" \
+    'state +dynamic.*owner +ns\.key' "$("$CTL" -s "$SOCK" address show 198.18.0.61 | tr '\n' ' ')"
   ddi_expect "nsupdate/$tr replace: NOERROR" ok "$(nsu "$K1" $opt <<<"update delete $h A
 update add $h 300 A 198.18.0.62
 update add $h 300 AAAA 2001:2::62")"
   ddi_expect "nsupdate/$tr replace answered" 198.18.0.62 "$(short $h A)"
+  ddi_expect_match "nsupdate/$tr replace released the old address" \
+    'state +free' "$("$CTL" -s "$SOCK" address show 198.18.0.61 | tr '\n' ' ')"
   ddi_expect "nsupdate/$tr AAAA answered" 2001:2::62 "$(short $h AAAA)"
   ddi_expect "nsupdate/$tr prereq yxdomain holds: NOERROR" ok "$(nsu "$K1" $opt <<<"prereq yxdomain $h
 update add $h 300 TXT \"held\"")"
@@ -196,9 +202,13 @@ PY
   ddi_expect "Kea add: the host's A" 198.18.0.123 "$(waitfor 198.18.0.123 kea-host.ddi.test. A)"
   ddi_expect "Kea add: the host's PTR" kea-host.ddi.test. "$(waitfor kea-host.ddi.test. -x 198.18.0.123)"
   ddi_expect "Kea add: the DHCID is stored" "AAEB3q2+7wEjRWeJq83vASNFZ4mrze8BI0VniavN7wE=" "$(short kea-host.ddi.test. DHCID | tr -d ' ')"
+  ddi_expect_match "Kea add: a dynamic allocation owned by Kea's key" \
+    'state +dynamic.*owner +kea\.key' "$("$CTL" -s "$SOCK" address show 198.18.0.123 | tr '\n' ' ')"
   ncr 1
   ddi_expect "Kea remove: the A is gone" "" "$(waitfor "" kea-host.ddi.test. A)"
   ddi_expect "Kea remove: the PTR is gone" "" "$(waitfor "" -x 198.18.0.123)"
+  ddi_expect_match "Kea remove: the allocation is released" \
+    'state +free' "$("$CTL" -s "$SOCK" address show 198.18.0.123 | tr '\n' ' ')"
   ddi_expect_match "journal: Kea's changes under its key" 'tsig:kea\.key@198\.18\.0\.2' "$("$CTL" -s "$SOCK" journal)"
 else
   ddi_fail "kea-dhcp-ddns installed (scripts/deps.sh)"
