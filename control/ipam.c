@@ -111,8 +111,8 @@ void ipam_addr_from_u128(int family, ipam_u128 v, uint8_t out[16])
 {
 	size_t n = addr_bytes(family);
 	memset(out, 0, 16);
-	for (size_t i = n; i-- > 0; v >>= 8)
-		out[i] = (uint8_t)v;
+	for (size_t i = 0; i < n; i++)
+		out[n - 1 - i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Mask of the host bits of a /plen in a w-bit space (as an integer). */
@@ -999,7 +999,7 @@ static int jstr(const json_t *v, const char *k, const char **out, struct ipam_er
 
 static int jtext(const json_t *v, const char *k, char *out, size_t max, struct ipam_error *err)
 {
-	const char *s;
+	const char *s = NULL;
 	int r = jstr(v, k, &s, err);
 	if (r != DDI_EOK)
 		return r;
@@ -1022,7 +1022,7 @@ static int jtime(const json_t *v, const char *k, uint64_t *out, struct ipam_erro
 
 static int jdname(const json_t *v, const char *k, uint8_t *out, uint8_t *len, struct ipam_error *err)
 {
-	const char *s;
+	const char *s = NULL;
 	char sb[80];
 	if (json_is_null(v)) {
 		*len = 0;
@@ -1042,7 +1042,7 @@ static int jdname(const json_t *v, const char *k, uint8_t *out, uint8_t *len, st
 static int jenum(const json_t *v, const char *k, int (*parse)(const char *), uint8_t *out,
                  struct ipam_error *err)
 {
-	const char *s;
+	const char *s = NULL;
 	char sb[80];
 	int r = jstr(v, k, &s, err);
 	if (r != DDI_EOK)
@@ -1057,7 +1057,7 @@ static int jenum(const json_t *v, const char *k, int (*parse)(const char *), uin
 static int jaddr_parse(const json_t *v, const char *k, uint8_t *family, uint8_t *addr,
                        struct ipam_error *err)
 {
-	const char *s;
+	const char *s = NULL;
 	int f, r = jstr(v, k, &s, err);
 	if (r != DDI_EOK)
 		return r;
@@ -1080,7 +1080,7 @@ int ipam_prefix_from_json(const json_t *j, struct ipam_prefix *p, struct ipam_er
 		return fail(err, DDI_EINVAL, "'prefix' is missing");
 	json_object_foreach((json_t *)j, k, v) {
 		if (strcmp(k, "prefix") == 0) {
-			const char *s;
+			const char *s = NULL;
 			struct ipam_error e;
 			r = jstr(v, k, &s, err);
 			if (r == DDI_EOK && ipam_cidr_parse(s, &p->cidr, &e) != DDI_EOK)
@@ -1160,7 +1160,7 @@ int ipam_alloc_from_json(const json_t *j, struct ipam_alloc *a, struct ipam_erro
 	if (json_object_get(j, "mac") != NULL && json_object_get(j, "client_id") != NULL)
 		return fail(err, DDI_EINVAL, "'mac' and 'client_id' exclude each other");
 	json_object_foreach((json_t *)j, k, v) {
-		const char *s;
+		const char *s = NULL;
 		struct ipam_error e;
 		if (strcmp(k, "address") == 0) {
 			r = jaddr_parse(v, k, &a->family, a->addr, err);

@@ -302,7 +302,7 @@ static int parse_header(const struct rec *r, struct table *t, struct ipam_error 
 	for (size_t i = 0; i < r->nf; i++) {
 		const char *h = rec_field(r, i);
 		bool custom, known = false;
-		snprintf(t->names[i], sizeof(t->names[i]), "%s", shown(h, sb));
+		snprintf(t->names[i], sizeof(t->names[i]), "%.*s", (int)sizeof(t->names[i]) - 1, shown(h, sb));
 		if (!normalize(h, norm, sizeof(norm), &custom))
 			return fail(err, DDI_ESYNTAX, "unknown column '%s'", shown(h, sb));
 		t->cols[i] = COL_IGNORE;
