@@ -5,6 +5,12 @@
 
 #include "dataplane/counters.h"
 
+const char *const dp_qtype_names[DP_Q__COUNT] = {
+	[DP_Q_A] = "A", [DP_Q_AAAA] = "AAAA", [DP_Q_PTR] = "PTR", [DP_Q_MX] = "MX",
+	[DP_Q_TXT] = "TXT", [DP_Q_NS] = "NS", [DP_Q_SOA] = "SOA", [DP_Q_CNAME] = "CNAME",
+	[DP_Q_SRV] = "SRV", [DP_Q_ANY] = "ANY", [DP_Q_OTHER] = "OTHER",
+};
+
 const char *const dp_outcome_names[DP_OUT__COUNT] = {
 	[DP_OUT_NOERROR] = "noerror",
 	[DP_OUT_NODATA] = "nodata",

@@ -56,8 +56,36 @@ extern const char *const dp_outcome_names[DP_OUT__COUNT];
  * aligned counter cannot happen on the 64-bit targets DPDK supports.
  * Cache-aligned so that no two lcores share a line.
  */
+/* Question types counted for every answered query (the common ones by name). */
+enum dp_qtype {
+	DP_Q_A = 0, DP_Q_AAAA, DP_Q_PTR, DP_Q_MX, DP_Q_TXT, DP_Q_NS, DP_Q_SOA, DP_Q_CNAME,
+	DP_Q_SRV, DP_Q_ANY, DP_Q_OTHER,
+	DP_Q__COUNT
+};
+
+/* "A", "AAAA", ..., "OTHER": metrics labels. */
+extern const char *const dp_qtype_names[DP_Q__COUNT];
+
+static inline enum dp_qtype dp_qtype_of(uint16_t type)
+{
+	switch (type) {
+	case 1: return DP_Q_A;
+	case 28: return DP_Q_AAAA;
+	case 12: return DP_Q_PTR;
+	case 15: return DP_Q_MX;
+	case 16: return DP_Q_TXT;
+	case 2: return DP_Q_NS;
+	case 6: return DP_Q_SOA;
+	case 5: return DP_Q_CNAME;
+	case 33: return DP_Q_SRV;
+	case 255: return DP_Q_ANY;
+	default: return DP_Q_OTHER;
+	}
+}
+
 struct dp_counters {
 	uint64_t v[DP_OUT__COUNT];
+	uint64_t qtype[DP_Q__COUNT];   /* answered queries (any rcode) by question type */
 } __attribute__((aligned(64)));
 
 #define DP_MAX_LCORES 128

@@ -187,6 +187,14 @@ static void metrics_dataplane(void *ctx, FILE *f)
 			n += __atomic_load_n(&dp_counters[l].v[rc[k].o], __ATOMIC_RELAXED);
 		fprintf(f, "ddiplane_queries_total{lcore=\"%u\"} %llu\n", l, n);
 	}
+	fprintf(f, "# HELP ddiplane_queries_by_type_total Answered DNS queries by lcore and "
+	        "question type.\n# TYPE ddiplane_queries_by_type_total counter\n");
+	for (unsigned l = 0; l < DP_MAX_LCORES; l++)
+		for (unsigned k = 0; lcore_used(l) && k < DP_Q__COUNT; k++)
+			fprintf(f, "ddiplane_queries_by_type_total{lcore=\"%u\",qtype=\"%s\"} %llu\n", l,
+			        dp_qtype_names[k],
+			        (unsigned long long)__atomic_load_n(&dp_counters[l].qtype[k],
+			                                            __ATOMIC_RELAXED));
 	fprintf(f, "# HELP ddiplane_drops_total Packets dropped by lcore and reason.\n"
 	        "# TYPE ddiplane_drops_total counter\n");
 	for (unsigned l = 0; l < DP_MAX_LCORES; l++)

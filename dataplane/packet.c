@@ -329,6 +329,8 @@ void dp_packet_process(const struct dp_pctx *ctx, const struct idx_version *v,
 	}
 	set_outcome(r, DP_ACT_TX, outcome_of(&info));
 	r->truncated = info.truncated;
+	r->answered = true;
+	r->qtype = info.qtype;
 
 	/* --- Rewrite the headers into the response ------------------------- */
 	uint8_t tmp[16];

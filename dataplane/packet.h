@@ -56,6 +56,8 @@ struct dp_result {
 	enum dp_action action;
 	enum dp_outcome outcome;
 	bool truncated;     /* DP_ACT_TX: TC was set */
+	bool answered;      /* DP_ACT_TX of a DNS response: qtype is the question's type */
+	uint16_t qtype;
 	bool ipv6;          /* the frame is IPv6 (for offload flags) */
 	uint16_t len;       /* frame length after processing (DP_ACT_TX, DP_ACT_CONTROL) */
 	uint16_t l2_len;    /* Ethernet + VLAN tags */

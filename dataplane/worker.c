@@ -64,6 +64,8 @@ static inline void count_result(struct dp_counters *c, const struct dp_result *r
 	dp_count(c, r->outcome);
 	if (r->truncated)
 		dp_count(c, DP_OUT_TRUNCATED);
+	if (r->answered)
+		c->qtype[dp_qtype_of(r->qtype)]++;
 }
 
 /* Send what tx_burst took; free and count the rest. */

@@ -12,6 +12,7 @@
 
 #include "dataplane/packet.h"
 #include "dns/name.h"
+#include "dns/rdata.h"
 #include "dns/wire.h"
 #include "index/snapshot.h"
 
@@ -249,6 +250,9 @@ static void check_response(const struct frame *f, const struct dp_result *r, boo
 static void check_www_a(const struct frame *f, const struct dp_result *r)
 {
 	assert_int_equal(r->outcome, DP_OUT_NOERROR);
+	assert_true(r->answered);
+	assert_int_equal(r->qtype, DNS_T_A);
+	assert_int_equal(dp_qtype_of(r->qtype), DP_Q_A);
 	const uint8_t *end = f->b + r->len;
 	const uint8_t want[4] = { 198, 18, 0, 10 };
 	assert_memory_equal(end - 4, want, 4);

@@ -130,6 +130,7 @@ ddi_log "metrics"
 m=$(ddi_srv curl -s --max-time 5 http://127.0.0.1:9153/metrics)
 ddi_expect_match "metrics: snapshot generation" '^ddiplane_snapshot_generation [1-9][0-9]*$' "$m"
 ddi_expect_match "metrics: per-lcore responses by rcode" '^ddiplane_responses_total\{lcore="1",rcode="NOERROR"\} [1-9]' "$m"
+ddi_expect_match "metrics: answered queries by type" '^ddiplane_queries_by_type_total\{lcore="1",qtype="A"\} [1-9]' "$m"
 ddi_expect_match "metrics: drops by reason" '^ddiplane_drops_total\{lcore="1",reason="malformed_checksum"\} 0$' "$m"
 ddi_expect_match "metrics: journal lag" '^ddiplane_journal_lag 0$' "$m"
 ddi_expect_match "metrics: publish latency histogram" '^ddiplane_publish_latency_seconds_count [1-9]' "$m"
@@ -157,9 +158,14 @@ ddi_expect "last generation served" '"gen 3000 a"
 
 ddi_log "kill -9 during a stream of acknowledged changes; restart serves all of them"
 : >"$DDI_TMP/acked"
-python3 "$CLI" acked "$SOCK" k.ddi.test. "$DDI_TMP/acked" 5 &
+python3 "$CLI" acked "$SOCK" k.ddi.test. "$DDI_TMP/acked" 30 &   # until the kill ends it
 acker=$!
-sleep 1.5
+# kill once a few changes were acknowledged (bounded: 20 s), mid-stream
+for _ in $(seq 200); do
+  [ "$(wc -l <"$DDI_TMP/acked")" -ge 5 ] && break
+  sleep 0.1
+done
+sleep 0.2
 kill -KILL "$DDI_PID"
 wait "$acker" 2>/dev/null || true
 wait "$DDI_PID" 2>/dev/null || true
