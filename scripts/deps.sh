@@ -9,7 +9,7 @@ pkgs=(
   libcmocka-dev libbenchmark-dev
   # tools the tests and benchmarks drive
   lmdb-utils iproute2 procps psmisc bind9-dnsutils knot-dnsutils dnsperf knot nsd
-  valgrind python3 ethtool iputils-ping
+  valgrind python3 ethtool iputils-ping curl
   kea-dhcp-ddns-server   # ddns.sh: Kea D2 drives RFC 2136 updates
 )
 
