@@ -2057,24 +2057,39 @@ static int zone_walk_txn(struct store *s, MDB_txn *txn, const struct zrec *z, st
 	return rc;
 }
 
-int store_zone_walk(struct store *s, const uint8_t *apex, store_rrset_cb cb, void *ctx,
-                    struct store_error *err)
+/*
+ * Open a read transaction and read the zone `apex` into *z. On success the
+ * caller owns *txn (mdb_txn_abort); on error nothing is left open.
+ * Errors: DDI_EINVAL (bad name), DDI_ENOZONE, LMDB and validation errors.
+ */
+static int zone_open_read(struct store *s, const uint8_t *apex, MDB_txn **txn, struct zrec *z,
+                          struct store_error *err)
 {
 	char nb[DNS_NAME_STRLEN];
-	MDB_txn *txn;
-	struct zrec z;
 	clearerr_(err);
 	if (!apex || dns_name_check(apex, DNS_NAME_MAXLEN) <= 0)
 		return seterr(err, DDI_EINVAL, -1, "no valid zone name");
-	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	int rc = txn_begin(s, MDB_RDONLY, txn);
 	if (rc)
 		return mdb_fail(err, rc, "read transaction");
-	z.klen = zkey_make(z.key, apex);
-	rc = zone_read(s, txn, z.key, z.klen, &z, err);
+	z->klen = zkey_make(z->key, apex);
+	rc = zone_read(s, *txn, z->key, z->klen, z, err);
 	if (rc == DDI_ENOENT)
 		rc = seterr(err, DDI_ENOZONE, -1, "no zone %s", nstr(nb, apex));
-	if (rc == 0)
-		rc = zone_walk_txn(s, txn, &z, cb, ctx, err);
+	if (rc != 0)
+		mdb_txn_abort(*txn);
+	return rc;
+}
+
+int store_zone_walk(struct store *s, const uint8_t *apex, store_rrset_cb cb, void *ctx,
+                    struct store_error *err)
+{
+	MDB_txn *txn;
+	struct zrec z;
+	int rc = zone_open_read(s, apex, &txn, &z, err);
+	if (rc)
+		return rc;
+	rc = zone_walk_txn(s, txn, &z, cb, ctx, err);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -2214,21 +2229,12 @@ static int zone_info_txn(struct store *s, MDB_txn *txn, const struct zrec *z, bo
 int store_zone_get(struct store *s, const uint8_t *apex, bool count, struct store_zone_info *zi,
                    struct store_error *err)
 {
-	char nb[DNS_NAME_STRLEN];
 	MDB_txn *txn;
 	struct zrec z;
-	clearerr_(err);
-	if (!apex || dns_name_check(apex, DNS_NAME_MAXLEN) <= 0)
-		return seterr(err, DDI_EINVAL, -1, "no valid zone name");
-	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	int rc = zone_open_read(s, apex, &txn, &z, err);
 	if (rc)
-		return mdb_fail(err, rc, "read transaction");
-	z.klen = zkey_make(z.key, apex);
-	rc = zone_read(s, txn, z.key, z.klen, &z, err);
-	if (rc == DDI_ENOENT)
-		rc = seterr(err, DDI_ENOZONE, -1, "no zone %s", nstr(nb, apex));
-	if (rc == 0)
-		rc = zone_info_txn(s, txn, &z, count, zi, err);
+		return rc;
+	rc = zone_info_txn(s, txn, &z, count, zi, err);
 	mdb_txn_abort(txn);
 	return rc;
 }
