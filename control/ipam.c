@@ -12,10 +12,7 @@
 
 #define U128_MAX (~(ipam_u128)0)
 
-static int fail(struct ipam_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct ipam_error *err, int code, const char *fmt, ...)
+int ipam_fail(struct ipam_error *err, int code, const char *fmt, ...)
 {
 	if (err != NULL) {
 		va_list ap;
@@ -28,7 +25,7 @@ static int fail(struct ipam_error *err, int code, const char *fmt, ...)
 }
 
 /* Quote at most 64 bytes of hostile text into an error message, safely printable. */
-static const char *shown(const char *s, char buf[80])
+const char *ipam_shown(const char *s, char buf[80])
 {
 	size_t i = 0, o = 0;
 	for (; s[i] != '\0' && o < 64; i++)
@@ -143,7 +140,7 @@ int ipam_addr_parse(const char *s, int *family, uint8_t out[16], struct ipam_err
 		}
 	}
 	memset(out, 0, 16);
-	return fail(err, DDI_ESYNTAX, "'%s' is not an IP address", s ? shown(s, shownbuf) : "");
+	return ipam_fail(err, DDI_ESYNTAX, "'%s' is not an IP address", s ? ipam_shown(s, shownbuf) : "");
 }
 
 int ipam_addr_format(int family, const uint8_t addr[16], char *buf, size_t buflen)
@@ -171,14 +168,14 @@ static int split_parse(const char *s, struct ipam_cidr *out, bool *has_len, stru
 	memset(out, 0, sizeof(*out));
 	*has_len = slash != NULL;
 	if (alen >= sizeof(a))
-		return fail(err, DDI_ESYNTAX, "'%s' is not an IP prefix", shown(s, shownbuf));
+		return ipam_fail(err, DDI_ESYNTAX, "'%s' is not an IP prefix", ipam_shown(s, shownbuf));
 	memcpy(a, s, alen);
 	a[alen] = '\0';
 	if (ipam_addr_parse(a, &family, out->addr, NULL) != DDI_EOK) {
 		if (!slash)
-			return fail(err, DDI_ESYNTAX, "'%s' is not an IP address", shown(s, shownbuf));
-		return fail(err, DDI_ESYNTAX, "'%s' is not an IP prefix: '%s' is not an IP address",
-		            shown(s, shownbuf), a);
+			return ipam_fail(err, DDI_ESYNTAX, "'%s' is not an IP address", ipam_shown(s, shownbuf));
+		return ipam_fail(err, DDI_ESYNTAX, "'%s' is not an IP prefix: '%s' is not an IP address",
+		            ipam_shown(s, shownbuf), a);
 	}
 	out->family = (uint8_t)family;
 	int w = ipam_width(family);
@@ -197,11 +194,11 @@ static int split_parse(const char *s, struct ipam_cidr *out, bool *has_len, stru
 			v = v * 10 + (unsigned)(p[i] - '0');
 	}
 	if (!ok)
-		return fail(err, DDI_ESYNTAX, "'%s' is not an IP prefix: '%s' is not a prefix length",
-		            shown(s, shownbuf), p);
+		return ipam_fail(err, DDI_ESYNTAX, "'%s' is not an IP prefix: '%s' is not a prefix length",
+		            ipam_shown(s, shownbuf), p);
 	if (v > (unsigned)w)
-		return fail(err, DDI_ESYNTAX, "'%s': prefix length %u is out of range for IPv%d (0-%d)",
-		            shown(s, shownbuf), v, family, w);
+		return ipam_fail(err, DDI_ESYNTAX, "'%s': prefix length %u is out of range for IPv%d (0-%d)",
+		            ipam_shown(s, shownbuf), v, family, w);
 	out->plen = (uint8_t)v;
 	return DDI_EOK;
 }
@@ -216,8 +213,8 @@ int ipam_cidr_parse(const char *s, struct ipam_cidr *out, struct ipam_error *err
 	if (r != DDI_EOK)
 		return r;
 	if (!has_len)
-		return fail(err, DDI_ESYNTAX, "'%s' has no prefix length (ADDRESS/LENGTH)",
-		            shown(s, shownbuf));
+		return ipam_fail(err, DDI_ESYNTAX, "'%s' has no prefix length (ADDRESS/LENGTH)",
+		            ipam_shown(s, shownbuf));
 	int w = ipam_width(out->family);
 	ipam_u128 v = ipam_addr_to_u128(out->family, out->addr);
 	if (v & host_mask(w, out->plen)) {
@@ -225,8 +222,8 @@ int ipam_cidr_parse(const char *s, struct ipam_cidr *out, struct ipam_error *err
 		char fb[IPAM_CIDR_STRLEN];
 		ipam_addr_from_u128(out->family, v & ~host_mask(w, out->plen), fixed.addr);
 		ipam_cidr_format(&fixed, fb, sizeof(fb));
-		return fail(err, DDI_ESYNTAX, "%s has host bits set; did you mean %s?",
-		            shown(s, shownbuf), fb);
+		return ipam_fail(err, DDI_ESYNTAX, "%s has host bits set; did you mean %s?",
+		            ipam_shown(s, shownbuf), fb);
 	}
 	return DDI_EOK;
 }
@@ -421,7 +418,7 @@ int ipam_mac_parse(const char *s, uint8_t out[6], struct ipam_error *err)
 			out[i] = (uint8_t)(h << 4 | l);
 	}
 	if (!ok || nd != 12)
-		return fail(err, DDI_ESYNTAX, "'%s' is not a MAC address", s ? shown(s, shownbuf) : "");
+		return ipam_fail(err, DDI_ESYNTAX, "'%s' is not a MAC address", s ? ipam_shown(s, shownbuf) : "");
 	return DDI_EOK;
 }
 
@@ -438,9 +435,9 @@ int ipam_clientid_parse(const char *s, uint8_t *out, size_t *len, struct ipam_er
 			out[nb++] = (uint8_t)(h << 4 | l);
 	}
 	if (!ok)
-		return fail(err, DDI_ESYNTAX,
+		return ipam_fail(err, DDI_ESYNTAX,
 		            "'%s' is not a client identifier (1 to %d hex bytes separated by ':')",
-		            s ? shown(s, shownbuf) : "", IPAM_CLIENTID_MAX);
+		            s ? ipam_shown(s, shownbuf) : "", IPAM_CLIENTID_MAX);
 	*len = nb;
 	return DDI_EOK;
 }
@@ -533,9 +530,9 @@ static int check_text(const char *s, size_t max, const char *what, struct ipam_e
 {
 	size_t n = strnlen(s, max + 1);
 	if (n > max)
-		return fail(err, DDI_EINVAL, "%s is longer than %zu bytes", what, max);
+		return ipam_fail(err, DDI_EINVAL, "%s is longer than %zu bytes", what, max);
 	if (!text_ok(s, n))
-		return fail(err, DDI_EINVAL, "%s is not UTF-8 text without control characters", what);
+		return ipam_fail(err, DDI_EINVAL, "%s is not UTF-8 text without control characters", what);
 	return DDI_EOK;
 }
 
@@ -545,20 +542,20 @@ static int check_zone(const uint8_t *zone, size_t len, const char *what, struct 
 		return DDI_EOK;
 	int r = dns_name_check(zone, len);
 	if (r < 0 || (size_t)r != len)
-		return fail(err, DDI_EINVAL, "%s is not a valid domain name", what);
+		return ipam_fail(err, DDI_EINVAL, "%s is not a valid domain name", what);
 	return DDI_EOK;
 }
 
 int ipam_prefix_check(const struct ipam_prefix *p, struct ipam_error *err)
 {
 	if (!ipam_cidr_valid(&p->cidr))
-		return fail(err, DDI_EINVAL, "not a valid prefix (family, length or host bits)");
+		return ipam_fail(err, DDI_EINVAL, "not a valid prefix (family, length or host bits)");
 	if (ipam_status_name(p->status) == NULL)
-		return fail(err, DDI_EINVAL, "status %u is unknown", p->status);
+		return ipam_fail(err, DDI_EINVAL, "status %u is unknown", p->status);
 	if (ipam_policy_name(p->policy) == NULL)
-		return fail(err, DDI_EINVAL, "DNS policy %u is unknown", p->policy);
+		return ipam_fail(err, DDI_EINVAL, "DNS policy %u is unknown", p->policy);
 	if (p->created > INT64_MAX || p->updated > INT64_MAX)
-		return fail(err, DDI_EINVAL, "a time beyond 2^63 seconds");
+		return ipam_fail(err, DDI_EINVAL, "a time beyond 2^63 seconds");
 	int r = check_zone(p->zone, p->zone_len, "the zone", err);
 	if (r != DDI_EOK)
 		return r;
@@ -568,33 +565,33 @@ int ipam_prefix_check(const struct ipam_prefix *p, struct ipam_error *err)
 int ipam_range_check(const struct ipam_range *r, struct ipam_error *err)
 {
 	if (ipam_width(r->family) == 0)
-		return fail(err, DDI_EINVAL, "address family %u is unknown", r->family);
+		return ipam_fail(err, DDI_EINVAL, "address family %u is unknown", r->family);
 	for (size_t i = addr_bytes(r->family); i < 16; i++)
 		if (r->first[i] != 0 || r->last[i] != 0)
-			return fail(err, DDI_EINVAL, "IPv4 range with bytes beyond the address");
+			return ipam_fail(err, DDI_EINVAL, "IPv4 range with bytes beyond the address");
 	if (ipam_addr_to_u128(r->family, r->first) > ipam_addr_to_u128(r->family, r->last))
-		return fail(err, DDI_EINVAL, "the range's first address is after its last");
+		return ipam_fail(err, DDI_EINVAL, "the range's first address is after its last");
 	if (r->created > INT64_MAX || r->updated > INT64_MAX)
-		return fail(err, DDI_EINVAL, "a time beyond 2^63 seconds");
+		return ipam_fail(err, DDI_EINVAL, "a time beyond 2^63 seconds");
 	return check_text(r->description, IPAM_DESC_MAX, "the description", err);
 }
 
 int ipam_alloc_check(const struct ipam_alloc *a, struct ipam_error *err)
 {
 	if (ipam_width(a->family) == 0)
-		return fail(err, DDI_EINVAL, "address family %u is unknown", a->family);
+		return ipam_fail(err, DDI_EINVAL, "address family %u is unknown", a->family);
 	for (size_t i = addr_bytes(a->family); i < 16; i++)
 		if (a->addr[i] != 0)
-			return fail(err, DDI_EINVAL, "IPv4 address with bytes beyond the address");
+			return ipam_fail(err, DDI_EINVAL, "IPv4 address with bytes beyond the address");
 	if (ipam_state_name(a->state) == NULL)
-		return fail(err, DDI_EINVAL, "allocation state %u is unknown", a->state);
+		return ipam_fail(err, DDI_EINVAL, "allocation state %u is unknown", a->state);
 	if (a->state == IPAM_STATE_STATIC && a->name_len == 0)
-		return fail(err, DDI_EINVAL, "a static allocation needs a name");
+		return ipam_fail(err, DDI_EINVAL, "a static allocation needs a name");
 	if (a->state != IPAM_STATE_DYNAMIC && a->expires != 0)
-		return fail(err, DDI_EINVAL, "only a dynamic allocation has a lease expiry");
+		return ipam_fail(err, DDI_EINVAL, "only a dynamic allocation has a lease expiry");
 	/* JSON integers are signed 64-bit: keep every time representable there. */
 	if (a->created > INT64_MAX || a->updated > INT64_MAX || a->expires > INT64_MAX)
-		return fail(err, DDI_EINVAL, "a time beyond 2^63 seconds");
+		return ipam_fail(err, DDI_EINVAL, "a time beyond 2^63 seconds");
 	int r = check_zone(a->name, a->name_len, "the name", err);
 	if (r != DDI_EOK)
 		return r;
@@ -602,7 +599,7 @@ int ipam_alloc_check(const struct ipam_alloc *a, struct ipam_error *err)
 	    (a->hw_type == IPAM_HW_MAC && a->hw_len != 6) ||
 	    (a->hw_type == IPAM_HW_CLIENTID && (a->hw_len < 1 || a->hw_len > IPAM_CLIENTID_MAX)) ||
 	    a->hw_type > IPAM_HW_CLIENTID)
-		return fail(err, DDI_EINVAL, "bad hardware address (type %u, %u bytes)", a->hw_type,
+		return ipam_fail(err, DDI_EINVAL, "bad hardware address (type %u, %u bytes)", a->hw_type,
 		            a->hw_len);
 	r = check_text(a->owner, IPAM_OWNER_MAX, "the owner", err);
 	if (r != DDI_EOK)
@@ -990,10 +987,10 @@ json_t *ipam_alloc_to_json(const struct ipam_alloc *a)
 static int jstr(const json_t *v, const char *k, const char **out, struct ipam_error *err)
 {
 	if (!json_is_string(v))
-		return fail(err, DDI_EINVAL, "'%s' must be a string", k);
+		return ipam_fail(err, DDI_EINVAL, "'%s' must be a string", k);
 	*out = json_string_value(v);
 	if (strlen(*out) != json_string_length(v))
-		return fail(err, DDI_EINVAL, "'%s' holds a NUL byte", k);
+		return ipam_fail(err, DDI_EINVAL, "'%s' holds a NUL byte", k);
 	return DDI_EOK;
 }
 
@@ -1015,7 +1012,7 @@ static int jtext(const json_t *v, const char *k, char *out, size_t max, struct i
 static int jtime(const json_t *v, const char *k, uint64_t *out, struct ipam_error *err)
 {
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return fail(err, DDI_EINVAL, "'%s' must be a non-negative integer", k);
+		return ipam_fail(err, DDI_EINVAL, "'%s' must be a non-negative integer", k);
 	*out = (uint64_t)json_integer_value(v);
 	return DDI_EOK;
 }
@@ -1033,7 +1030,7 @@ static int jdname(const json_t *v, const char *k, uint8_t *out, uint8_t *len, st
 		return r;
 	r = dns_name_from_str(out, s, strlen(s), NULL);
 	if (r < 0)
-		return fail(err, DDI_EINVAL, "'%s': '%s' is not a domain name (%s)", k, shown(s, sb),
+		return ipam_fail(err, DDI_EINVAL, "'%s': '%s' is not a domain name (%s)", k, ipam_shown(s, sb),
 		            ddi_strerror(r));
 	*len = (uint8_t)r;
 	return DDI_EOK;
@@ -1049,7 +1046,7 @@ static int jenum(const json_t *v, const char *k, int (*parse)(const char *), uin
 		return r;
 	r = parse(s);
 	if (r < 0)
-		return fail(err, DDI_EINVAL, "'%s': '%s' is not a known value", k, shown(s, sb));
+		return ipam_fail(err, DDI_EINVAL, "'%s': '%s' is not a known value", k, ipam_shown(s, sb));
 	*out = (uint8_t)r;
 	return DDI_EOK;
 }
@@ -1063,7 +1060,7 @@ static int jaddr_parse(const json_t *v, const char *k, uint8_t *family, uint8_t 
 		return r;
 	struct ipam_error e;
 	if (ipam_addr_parse(s, &f, addr, &e) != DDI_EOK)
-		return fail(err, DDI_EINVAL, "'%s': %s", k, e.msg);
+		return ipam_fail(err, DDI_EINVAL, "'%s': %s", k, e.msg);
 	*family = (uint8_t)f;
 	return DDI_EOK;
 }
@@ -1075,16 +1072,16 @@ int ipam_prefix_from_json(const json_t *j, struct ipam_prefix *p, struct ipam_er
 	int r = DDI_EOK;
 	ipam_prefix_init(p);
 	if (!json_is_object(j))
-		return fail(err, DDI_EINVAL, "a prefix must be a JSON object");
+		return ipam_fail(err, DDI_EINVAL, "a prefix must be a JSON object");
 	if (json_object_get(j, "prefix") == NULL)
-		return fail(err, DDI_EINVAL, "'prefix' is missing");
+		return ipam_fail(err, DDI_EINVAL, "'prefix' is missing");
 	json_object_foreach((json_t *)j, k, v) {
 		if (strcmp(k, "prefix") == 0) {
 			const char *s = NULL;
 			struct ipam_error e;
 			r = jstr(v, k, &s, err);
 			if (r == DDI_EOK && ipam_cidr_parse(s, &p->cidr, &e) != DDI_EOK)
-				r = fail(err, DDI_EINVAL, "'prefix': %s", e.msg);
+				r = ipam_fail(err, DDI_EINVAL, "'prefix': %s", e.msg);
 		} else if (strcmp(k, "status") == 0) {
 			r = jenum(v, k, ipam_status_parse, &p->status, err);
 		} else if (strcmp(k, "policy") == 0) {
@@ -1099,7 +1096,7 @@ int ipam_prefix_from_json(const json_t *j, struct ipam_prefix *p, struct ipam_er
 			r = jtime(v, k, &p->updated, err);
 		} else {
 			char sb[80];
-			r = fail(err, DDI_EINVAL, "unknown key '%s' in a prefix", shown(k, sb));
+			r = ipam_fail(err, DDI_EINVAL, "unknown key '%s' in a prefix", ipam_shown(k, sb));
 		}
 		if (r != DDI_EOK)
 			return r;
@@ -1115,9 +1112,9 @@ int ipam_range_from_json(const json_t *j, struct ipam_range *rg, struct ipam_err
 	uint8_t f1 = 0, f2 = 0;
 	ipam_range_init(rg);
 	if (!json_is_object(j))
-		return fail(err, DDI_EINVAL, "a range must be a JSON object");
+		return ipam_fail(err, DDI_EINVAL, "a range must be a JSON object");
 	if (json_object_get(j, "first") == NULL || json_object_get(j, "last") == NULL)
-		return fail(err, DDI_EINVAL, "'first' and 'last' are required");
+		return ipam_fail(err, DDI_EINVAL, "'first' and 'last' are required");
 	json_object_foreach((json_t *)j, k, v) {
 		if (strcmp(k, "first") == 0) {
 			r = jaddr_parse(v, k, &f1, rg->first, err);
@@ -1125,7 +1122,7 @@ int ipam_range_from_json(const json_t *j, struct ipam_range *rg, struct ipam_err
 			r = jaddr_parse(v, k, &f2, rg->last, err);
 		} else if (strcmp(k, "dynamic") == 0) {
 			if (!json_is_boolean(v))
-				r = fail(err, DDI_EINVAL, "'dynamic' must be true or false");
+				r = ipam_fail(err, DDI_EINVAL, "'dynamic' must be true or false");
 			else
 				rg->dynamic = json_is_true(v);
 		} else if (strcmp(k, "description") == 0) {
@@ -1136,13 +1133,13 @@ int ipam_range_from_json(const json_t *j, struct ipam_range *rg, struct ipam_err
 			r = jtime(v, k, &rg->updated, err);
 		} else {
 			char sb[80];
-			r = fail(err, DDI_EINVAL, "unknown key '%s' in a range", shown(k, sb));
+			r = ipam_fail(err, DDI_EINVAL, "unknown key '%s' in a range", ipam_shown(k, sb));
 		}
 		if (r != DDI_EOK)
 			return r;
 	}
 	if (f1 != f2)
-		return fail(err, DDI_EINVAL, "'first' and 'last' are of different address families");
+		return ipam_fail(err, DDI_EINVAL, "'first' and 'last' are of different address families");
 	rg->family = f1;
 	return ipam_range_check(rg, err);
 }
@@ -1154,11 +1151,11 @@ int ipam_alloc_from_json(const json_t *j, struct ipam_alloc *a, struct ipam_erro
 	int r = DDI_EOK;
 	ipam_alloc_init(a);
 	if (!json_is_object(j))
-		return fail(err, DDI_EINVAL, "an allocation must be a JSON object");
+		return ipam_fail(err, DDI_EINVAL, "an allocation must be a JSON object");
 	if (json_object_get(j, "address") == NULL)
-		return fail(err, DDI_EINVAL, "'address' is missing");
+		return ipam_fail(err, DDI_EINVAL, "'address' is missing");
 	if (json_object_get(j, "mac") != NULL && json_object_get(j, "client_id") != NULL)
-		return fail(err, DDI_EINVAL, "'mac' and 'client_id' exclude each other");
+		return ipam_fail(err, DDI_EINVAL, "'mac' and 'client_id' exclude each other");
 	json_object_foreach((json_t *)j, k, v) {
 		const char *s = NULL;
 		struct ipam_error e;
@@ -1171,14 +1168,14 @@ int ipam_alloc_from_json(const json_t *j, struct ipam_alloc *a, struct ipam_erro
 		} else if (strcmp(k, "mac") == 0) {
 			r = jstr(v, k, &s, err);
 			if (r == DDI_EOK && ipam_mac_parse(s, a->hw, &e) != DDI_EOK)
-				r = fail(err, DDI_EINVAL, "'mac': %s", e.msg);
+				r = ipam_fail(err, DDI_EINVAL, "'mac': %s", e.msg);
 			a->hw_type = IPAM_HW_MAC;
 			a->hw_len = 6;
 		} else if (strcmp(k, "client_id") == 0) {
 			size_t n = 0;
 			r = jstr(v, k, &s, err);
 			if (r == DDI_EOK && ipam_clientid_parse(s, a->hw, &n, &e) != DDI_EOK)
-				r = fail(err, DDI_EINVAL, "'client_id': %s", e.msg);
+				r = ipam_fail(err, DDI_EINVAL, "'client_id': %s", e.msg);
 			a->hw_type = IPAM_HW_CLIENTID;
 			a->hw_len = (uint8_t)n;
 		} else if (strcmp(k, "owner") == 0) {
@@ -1193,7 +1190,7 @@ int ipam_alloc_from_json(const json_t *j, struct ipam_alloc *a, struct ipam_erro
 			r = jtime(v, k, &a->expires, err);
 		} else {
 			char sb[80];
-			r = fail(err, DDI_EINVAL, "unknown key '%s' in an allocation", shown(k, sb));
+			r = ipam_fail(err, DDI_EINVAL, "unknown key '%s' in an allocation", ipam_shown(k, sb));
 		}
 		if (r != DDI_EOK)
 			return r;
@@ -1265,17 +1262,17 @@ int ipam_host_name(const struct ipam_prefix *p, const char *name, uint8_t out[DN
 	size_t n = name ? strlen(name) : 0;
 	bool absolute = n > 0 && name[n - 1] == '.' && (n < 2 || name[n - 2] != '\\');
 	if (n == 0)
-		return fail(err, DDI_ESYNTAX, "the host name is empty");
+		return ipam_fail(err, DDI_ESYNTAX, "the host name is empty");
 	if (!absolute && (p == NULL || p->zone_len == 0)) {
 		if (p != NULL)
 			ipam_cidr_format(&p->cidr, pb, sizeof(pb));
-		return fail(err, DDI_ENOZONE,
+		return ipam_fail(err, DDI_ENOZONE,
 		            "'%s' is relative and %s has no zone; give a full name ending in '.'",
-		            shown(name, sb), p ? pb : "the prefix");
+		            ipam_shown(name, sb), p ? pb : "the prefix");
 	}
 	int r = dns_name_from_str(out, name, n, absolute ? NULL : p->zone);
 	if (r < 0)
-		return fail(err, DDI_ESYNTAX, "'%s' is not a host name (%s)", shown(name, sb),
+		return ipam_fail(err, DDI_ESYNTAX, "'%s' is not a host name (%s)", ipam_shown(name, sb),
 		            ddi_strerror(r));
 	return r;
 }
@@ -1294,17 +1291,17 @@ int ipam_record_verdict(const struct ipam_prefix *p, const struct ipam_alloc *a,
 	const char *pol = ipam_policy_name(p->policy);
 	if (a != NULL) {
 		if (a->name_len == 0)
-			return fail(err, DDI_ECONFLICT, "%s is %s without a name (%s has DNS policy %s)", ab,
+			return ipam_fail(err, DDI_ECONFLICT, "%s is %s without a name (%s has DNS policy %s)", ab,
 			            a->state == IPAM_STATE_RESERVED ? "reserved" : "allocated", pb, pol);
 		if (dns_name_to_str(nb, sizeof(nb), a->name) < 0)
 			nb[0] = '\0';
-		return fail(err, DDI_ECONFLICT, "%s is allocated to %s (%s has DNS policy %s)", ab, nb,
+		return ipam_fail(err, DDI_ECONFLICT, "%s is allocated to %s (%s has DNS policy %s)", ab, nb,
 		            pb, pol);
 	}
 	if (p->policy == IPAM_POLICY_STRICT)
-		return fail(err, DDI_EPOLICY, "%s is not allocated (%s has DNS policy strict)", ab, pb);
+		return ipam_fail(err, DDI_EPOLICY, "%s is not allocated (%s has DNS policy strict)", ab, pb);
 	if (!ipam_addr_usable(&p->cidr, family, addr))
-		return fail(err, DDI_EPOLICY, "%s cannot be allocated in %s (network, broadcast or "
+		return ipam_fail(err, DDI_EPOLICY, "%s cannot be allocated in %s (network, broadcast or "
 		            "subnet-router anycast address)", ab, pb);
 	return IPAM_VERDICT_ALLOCATE;
 }

@@ -47,6 +47,13 @@ struct ipam_error {
 	char msg[256];   /* one line, no trailing newline */
 };
 
+/* Fill err (may be NULL) with `code` and a printf-style sentence; returns code. */
+int ipam_fail(struct ipam_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Hostile text for a message: printable ASCII only, at most 64 bytes then "...". */
+const char *ipam_shown(const char *s, char buf[80]);
+
 /* --- Enums and their names ------------------------------------------------ */
 
 enum ipam_status {        /* of a prefix (NetBox's prefix statuses, minus "container") */

@@ -20,39 +20,6 @@
 #define CSV_MAX_RECORD 16384
 
 /* ------------------------------------------------------------------------ */
-/* Errors                                                                   */
-/* ------------------------------------------------------------------------ */
-
-static int fail(struct ipam_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct ipam_error *err, int code, const char *fmt, ...)
-{
-	if (err != NULL) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-		err->code = code;
-	}
-	return code;
-}
-
-/* Hostile text in a message: printable ASCII only, at most 64 bytes. */
-static const char *shown(const char *s, char buf[80])
-{
-	size_t i = 0, o = 0;
-	for (; s[i] != '\0' && o < 64; i++)
-		buf[o++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (s[i] != '\0') {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-/* ------------------------------------------------------------------------ */
 /* RFC 4180 records                                                         */
 /* ------------------------------------------------------------------------ */
 
@@ -124,7 +91,7 @@ static int read_record(struct src *s, struct rec *r, struct ipam_error *err)
 		int c = src_getc(s);
 		if (c == EOF) {
 			if (st == QUOTED)
-				return fail(err, DDI_ESYNTAX, "a quoted field is not closed");
+				return ipam_fail(err, DDI_ESYNTAX, "a quoted field is not closed");
 			if (!any)
 				return 0;
 			if (!rec_field_end(r, false))
@@ -133,7 +100,7 @@ static int read_record(struct src *s, struct rec *r, struct ipam_error *err)
 		}
 		any = true;
 		if (c == '\0')
-			return fail(err, DDI_ESYNTAX, "NUL byte in the file");
+			return ipam_fail(err, DDI_ESYNTAX, "NUL byte in the file");
 		switch (st) {
 		case FIELD_START:
 			if (c == '"') {
@@ -150,13 +117,13 @@ static int read_record(struct src *s, struct rec *r, struct ipam_error *err)
 				st = FIELD_START;
 			} else if (c == '\n' || c == '\r') {
 				if (c == '\r' && src_getc(s) != '\n')
-					return fail(err, DDI_ESYNTAX, "carriage return not followed by a line feed");
+					return ipam_fail(err, DDI_ESYNTAX, "carriage return not followed by a line feed");
 				r->blank = r->nf == 1 && r->len == 0 && !quoted_any;
 				if (!rec_field_end(r, false))
 					goto toolong;
 				return 1;
 			} else if (c == '"') {
-				return fail(err, DDI_ESYNTAX,
+				return ipam_fail(err, DDI_ESYNTAX,
 				            "a quote inside an unquoted field (quote the whole field)");
 			} else if (!rec_put(r, (char)c)) {
 				goto toolong;
@@ -179,18 +146,18 @@ static int read_record(struct src *s, struct rec *r, struct ipam_error *err)
 				st = FIELD_START;
 			} else if (c == '\n' || c == '\r') {
 				if (c == '\r' && src_getc(s) != '\n')
-					return fail(err, DDI_ESYNTAX, "carriage return not followed by a line feed");
+					return ipam_fail(err, DDI_ESYNTAX, "carriage return not followed by a line feed");
 				if (!rec_field_end(r, false))
 					goto toolong;
 				return 1;
 			} else {
-				return fail(err, DDI_ESYNTAX, "characters after a closing quote");
+				return ipam_fail(err, DDI_ESYNTAX, "characters after a closing quote");
 			}
 			continue;
 		}
 	}
 toolong:
-	return fail(err, DDI_ESYNTAX, "row longer than %d bytes or %d columns", CSV_MAX_RECORD,
+	return ipam_fail(err, DDI_ESYNTAX, "row longer than %d bytes or %d columns", CSV_MAX_RECORD,
 	            CSV_MAX_FIELDS);
 }
 
@@ -302,9 +269,9 @@ static int parse_header(const struct rec *r, struct table *t, struct ipam_error 
 	for (size_t i = 0; i < r->nf; i++) {
 		const char *h = rec_field(r, i);
 		bool custom, known = false;
-		snprintf(t->names[i], sizeof(t->names[i]), "%.*s", (int)sizeof(t->names[i]) - 1, shown(h, sb));
+		snprintf(t->names[i], sizeof(t->names[i]), "%.*s", (int)sizeof(t->names[i]) - 1, ipam_shown(h, sb));
 		if (!normalize(h, norm, sizeof(norm), &custom))
-			return fail(err, DDI_ESYNTAX, "unknown column '%s'", shown(h, sb));
+			return ipam_fail(err, DDI_ESYNTAX, "unknown column '%s'", ipam_shown(h, sb));
 		t->cols[i] = COL_IGNORE;
 		for (size_t k = 0; k < sizeof(col_names) / sizeof(col_names[0]); k++)
 			if (strcmp(norm, col_names[k].name) == 0) {
@@ -316,22 +283,22 @@ static int parse_header(const struct rec *r, struct table *t, struct ipam_error 
 				known = true;
 		/* Other NetBox custom fields are someone else's data: ignore them. */
 		if (!known && !custom)
-			return fail(err, DDI_ESYNTAX, "unknown column '%s'", shown(h, sb));
+			return ipam_fail(err, DDI_ESYNTAX, "unknown column '%s'", ipam_shown(h, sb));
 		if (t->cols[i] != COL_IGNORE) {
 			if (seen[t->cols[i]])
-				return fail(err, DDI_ESYNTAX, "column '%s' appears twice", shown(h, sb));
+				return ipam_fail(err, DDI_ESYNTAX, "column '%s' appears twice", ipam_shown(h, sb));
 			seen[t->cols[i]] = true;
 		}
 	}
 	if (seen[COL_PREFIX] && seen[COL_ADDRESS])
-		return fail(err, DDI_ESYNTAX,
+		return ipam_fail(err, DDI_ESYNTAX,
 		            "a header with both 'prefix' and 'address' (one table per kind)");
 	if (!seen[COL_PREFIX] && !seen[COL_ADDRESS])
-		return fail(err, DDI_ESYNTAX, "the header has neither a 'prefix' nor an 'address' column");
+		return ipam_fail(err, DDI_ESYNTAX, "the header has neither a 'prefix' nor an 'address' column");
 	t->kind = seen[COL_PREFIX] ? IPAM_CSV_PREFIXES : IPAM_CSV_ADDRESSES;
 	for (size_t i = 0; i < t->ncols; i++)
 		if (!col_allowed(t->kind, t->cols[i]))
-			return fail(err, DDI_ESYNTAX, "column '%s' does not belong in a%s table",
+			return ipam_fail(err, DDI_ESYNTAX, "column '%s' does not belong in a%s table",
 			            t->names[i], t->kind == IPAM_CSV_PREFIXES ? " prefixes" : "n addresses");
 	return DDI_EOK;
 }
@@ -354,7 +321,7 @@ static int parse_dname(const char *v, uint8_t *out, uint8_t *len, struct ipam_er
 	char sb[80];
 	int r = dns_name_from_str(out, v, strlen(v), NULL);
 	if (r < 0)
-		return fail(err, DDI_ESYNTAX, "'%s' is not a domain name (%s)", shown(v, sb),
+		return ipam_fail(err, DDI_ESYNTAX, "'%s' is not a domain name (%s)", ipam_shown(v, sb),
 		            ddi_strerror(r));
 	*len = (uint8_t)r;
 	return DDI_EOK;
@@ -364,7 +331,7 @@ static int parse_text(const char *v, char *out, size_t max, struct ipam_error *e
 {
 	size_t n = strlen(v);
 	if (n > max)
-		return fail(err, DDI_ESYNTAX, "longer than %zu bytes", max);
+		return ipam_fail(err, DDI_ESYNTAX, "longer than %zu bytes", max);
 	memcpy(out, v, n + 1);
 	return DDI_EOK;
 }
@@ -402,8 +369,8 @@ static int parse_time(const char *v, uint64_t *out, struct ipam_error *err)
 			return DDI_EOK;
 		}
 	}
-	return fail(err, DDI_ESYNTAX, "'%s' is not a time (YYYY-MM-DDTHH:MM:SSZ or unix seconds)",
-	            shown(v, sb));
+	return ipam_fail(err, DDI_ESYNTAX, "'%s' is not a time (YYYY-MM-DDTHH:MM:SSZ or unix seconds)",
+	            ipam_shown(v, sb));
 }
 
 static int prefix_value(enum col c, const char *v, struct ipam_csv_row *row, struct ipam_error *err)
@@ -422,8 +389,8 @@ static int prefix_value(enum col c, const char *v, struct ipam_csv_row *row, str
 		}
 		r = ipam_status_parse(lv);
 		if (r < 0 || strlen(v) >= sizeof(lv))
-			return fail(err, DDI_ESYNTAX,
-			            "'%s' is not a prefix status (active, reserved, deprecated)", shown(v, sb));
+			return ipam_fail(err, DDI_ESYNTAX,
+			            "'%s' is not a prefix status (active, reserved, deprecated)", ipam_shown(v, sb));
 		p->status = (uint8_t)r;
 		return DDI_EOK;
 	case COL_DESC:
@@ -438,8 +405,8 @@ static int prefix_value(enum col c, const char *v, struct ipam_csv_row *row, str
 			return DDI_EOK;
 		r = ipam_policy_parse(lv);
 		if (r < 0 || strlen(v) >= sizeof(lv))
-			return fail(err, DDI_ESYNTAX, "'%s' is not a DNS policy (strict, auto, off)",
-			            shown(v, sb));
+			return ipam_fail(err, DDI_ESYNTAX, "'%s' is not a DNS policy (strict, auto, off)",
+			            ipam_shown(v, sb));
 		p->policy = (uint8_t)r;
 		return DDI_EOK;
 	default:
@@ -479,13 +446,13 @@ static int alloc_value(enum col c, const char *v, struct ipam_csv_row *row, bool
 		else if (strcmp(lv, "reserved") == 0)
 			a->state = IPAM_STATE_RESERVED;
 		else if (strcmp(lv, "deprecated") == 0)
-			return fail(err, DDI_ESYNTAX,
+			return ipam_fail(err, DDI_ESYNTAX,
 			            "status 'deprecated' is not kept for addresses (release the address, "
 			            "or use reserved)");
 		else
-			return fail(err, DDI_ESYNTAX,
+			return ipam_fail(err, DDI_ESYNTAX,
 			            "'%s' is not an address status (active, reserved, dhcp, slaac)",
-			            shown(v, sb));
+			            ipam_shown(v, sb));
 		return DDI_EOK;
 	case COL_DNS_NAME:
 		if (*v == '\0')
@@ -499,7 +466,7 @@ static int alloc_value(enum col c, const char *v, struct ipam_csv_row *row, bool
 		if (*v == '\0')
 			return DDI_EOK;
 		if (a->hw_type != IPAM_HW_NONE)
-			return fail(err, DDI_ESYNTAX, "both a MAC address and a client id");
+			return ipam_fail(err, DDI_ESYNTAX, "both a MAC address and a client id");
 		r = ipam_mac_parse(v, a->hw, err);
 		a->hw_type = IPAM_HW_MAC;
 		a->hw_len = 6;
@@ -508,7 +475,7 @@ static int alloc_value(enum col c, const char *v, struct ipam_csv_row *row, bool
 		if (*v == '\0')
 			return DDI_EOK;
 		if (a->hw_type != IPAM_HW_NONE)
-			return fail(err, DDI_ESYNTAX, "both a MAC address and a client id");
+			return ipam_fail(err, DDI_ESYNTAX, "both a MAC address and a client id");
 		r = ipam_clientid_parse(v, a->hw, &n, err);
 		a->hw_type = IPAM_HW_CLIENTID;
 		a->hw_len = (uint8_t)n;
@@ -530,7 +497,7 @@ static int parse_row(const struct table *t, const struct rec *r, struct ipam_csv
 	char sb[80];
 
 	if (r->nf != t->ncols)
-		return fail(err, DDI_ESYNTAX, "%zu fields, the header has %zu", r->nf, t->ncols);
+		return ipam_fail(err, DDI_ESYNTAX, "%zu fields, the header has %zu", r->nf, t->ncols);
 	row->kind = t->kind;
 	row->line = r->line;
 	ipam_prefix_init(&row->prefix);
@@ -541,9 +508,9 @@ static int parse_row(const struct table *t, const struct rec *r, struct ipam_csv
 		int rc;
 		if (t->cols[i] == COL_VRF) {
 			if (*v != '\0')
-				return fail(err, DDI_ESYNTAX,
+				return ipam_fail(err, DDI_ESYNTAX,
 				            "column '%s': VRF '%s' is not supported (ddiplane has one "
-				            "global address space)", t->names[i], shown(v, sb));
+				            "global address space)", t->names[i], ipam_shown(v, sb));
 			continue;
 		}
 		if (t->kind == IPAM_CSV_PREFIXES)
@@ -551,17 +518,17 @@ static int parse_row(const struct table *t, const struct rec *r, struct ipam_csv
 		else
 			rc = alloc_value(t->cols[i], v, row, &has_status, &e);
 		if (rc != DDI_EOK)
-			return fail(err, DDI_ESYNTAX, "column '%s': %s", t->names[i], e.msg);
+			return ipam_fail(err, DDI_ESYNTAX, "column '%s': %s", t->names[i], e.msg);
 	}
 	if (t->kind == IPAM_CSV_PREFIXES) {
 		if (ipam_prefix_check(&row->prefix, &e) != DDI_EOK)
-			return fail(err, DDI_ESYNTAX, "%s", e.msg);
+			return ipam_fail(err, DDI_ESYNTAX, "%s", e.msg);
 		return DDI_EOK;
 	}
 	if (!has_status)
 		row->alloc.state = row->alloc.name_len ? IPAM_STATE_STATIC : IPAM_STATE_RESERVED;
 	if (ipam_alloc_check(&row->alloc, &e) != DDI_EOK)
-		return fail(err, DDI_ESYNTAX, "%s", e.msg);
+		return ipam_fail(err, DDI_ESYNTAX, "%s", e.msg);
 	return DDI_EOK;
 }
 
@@ -583,12 +550,12 @@ static int read_all(struct src *s, const char *fname, ipam_csv_cb cb, void *ctx,
 	int rc;
 
 	if (st == NULL)
-		return fail(err, DDI_ENOMEM, "%s: out of memory", fname);
+		return ipam_fail(err, DDI_ENOMEM, "%s: out of memory", fname);
 	/* A UTF-8 byte order mark, as spreadsheet programs write. */
 	int c1 = src_getc(s);
 	if (c1 == 0xef) {
 		if (src_getc(s) != 0xbb || src_getc(s) != 0xbf) {
-			rc = fail(err, DDI_ESYNTAX, "%s:1: a broken byte order mark", fname);
+			rc = ipam_fail(err, DDI_ESYNTAX, "%s:1: a broken byte order mark", fname);
 			goto out;
 		}
 	} else if (s->f != NULL) {
@@ -602,7 +569,7 @@ static int read_all(struct src *s, const char *fname, ipam_csv_cb cb, void *ctx,
 	for (;;) {
 		rc = read_record(s, &st->r, &e);
 		if (rc < 0) {
-			rc = fail(err, rc, "%s:%lu: %s", fname, st->r.line, e.msg);
+			rc = ipam_fail(err, rc, "%s:%lu: %s", fname, st->r.line, e.msg);
 			goto out;
 		}
 		if (rc == 0)
@@ -614,7 +581,7 @@ static int read_all(struct src *s, const char *fname, ipam_csv_cb cb, void *ctx,
 		if (!have_header) {
 			rc = parse_header(&st->r, &st->t, &e);
 			if (rc != DDI_EOK) {
-				rc = fail(err, rc, "%s:%lu: %s", fname, st->r.line, e.msg);
+				rc = ipam_fail(err, rc, "%s:%lu: %s", fname, st->r.line, e.msg);
 				goto out;
 			}
 			have_header = true;
@@ -626,13 +593,13 @@ static int read_all(struct src *s, const char *fname, ipam_csv_cb cb, void *ctx,
 			rc = cb(ctx, &st->row, &e);
 		}
 		if (rc != DDI_EOK) {
-			rc = fail(err, rc, "%s:%lu: %s", fname, st->r.line,
+			rc = ipam_fail(err, rc, "%s:%lu: %s", fname, st->r.line,
 			          e.msg[0] ? e.msg : ddi_strerror(rc));
 			goto out;
 		}
 	}
 	if (s->f != NULL && ferror(s->f))
-		rc = fail(err, DDI_EIO, "%s: read error", fname);
+		rc = ipam_fail(err, DDI_EIO, "%s: read error", fname);
 	else
 		rc = DDI_EOK;
 out:
