@@ -9,9 +9,9 @@
 #include <jansson.h>
 #include <urcu-qsbr.h>
 
-#include "control/commands.h"
-#include "control/ctl.h"
-#include "control/store.h"
+#include "control/mgmt/commands.h"
+#include "control/follow/follow.h"
+#include "control/store/store.h"
 #include "dns/errcode.h"
 #include "dns/name.h"
 #include "index/snapshot.h"

@@ -8,11 +8,11 @@
 #include <jansson.h>
 #include <urcu-qsbr.h>
 
-#include "control/commands.h"
-#include "control/ctl.h"
-#include "control/ipam.h"
-#include "control/ipam_lmdb.h"
-#include "control/store.h"
+#include "control/mgmt/commands.h"
+#include "control/follow/follow.h"
+#include "control/ipam/ipam.h"
+#include "control/ipam/lmdb.h"
+#include "control/store/store.h"
 #include "dns/errcode.h"
 #include "index/index.h"
 #include "index/snapshot.h"

@@ -10,7 +10,7 @@
 #include <urcu-qsbr.h>
 
 #include "bench/gbench.h"
-#include "control/store.h"
+#include "control/store/store.h"
 #include "dns/errcode.h"
 #include "dns/name.h"
 #include "dns/rdata.h"

@@ -21,13 +21,13 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "control/commands.h"
-#include "control/ctl.h"
-#include "control/ctlsock.h"
-#include "control/metrics.h"
-#include "control/ddns.h"
-#include "control/store.h"
-#include "control/tcp.h"
+#include "control/mgmt/commands.h"
+#include "control/follow/follow.h"
+#include "control/mgmt/ctlsock.h"
+#include "control/mgmt/metrics.h"
+#include "control/ddns/serve.h"
+#include "control/store/store.h"
+#include "control/tcp/tcp.h"
 #include "dataplane/counters.h"
 #include "dataplane/options.h"
 #include "dataplane/tapif.h"
@@ -419,7 +419,7 @@ static int ddns_update(void *ctx, const uint8_t *req, size_t len, uint8_t src_fa
 /*
  * Group commit: the control lcore serves a burst of handed-over messages
  * inside one store batch, so N queued updates cost one sync, not N (each
- * still all-or-nothing, control/store.h store_batch_begin). While one
+ * still all-or-nothing, control/store/store.h store_batch_begin). While one
  * batch syncs, the next updates queue in the ring and form the next batch.
  */
 static bool ddns_batch_begin(void *ctx)

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control/tsig.h"
+#include "control/ddns/tsig.h"
 #include "dns/name.h"
 #include "dns/wire.h"
 

@@ -1,0 +1,371 @@
+/* ddictl_ipam -- ddictl's IPAM subcommands: command line -> JSON request, reply -> tables */
+#include "control/ddictl/ipam.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * One table describes every IPAM subcommand: its request name, its
+ * positional arguments (mapped to request keys in order; a trailing '?'
+ * makes one optional), its options with a value and its flag options.
+ */
+struct ispec {
+	const char *cmd;
+	const char *pos[3];
+	const char *opts[5];     /* --zone VALUE -> "zone": VALUE */
+	const char *flags[2];    /* --dynamic -> "dynamic": true */
+	const char *synopsis;
+};
+
+static const struct ispec specs[] = {
+	{ "prefix-add", { "prefix" }, { "zone", "policy", "description", "status" }, { 0 },
+	  "prefix add PREFIX [--zone ZONE] [--policy strict|auto|off] [--description TEXT] "
+	  "[--status S]" },
+	{ "prefix-list", { 0 }, { 0 }, { 0 }, "prefix list" },
+	{ "prefix-tree", { "prefix?" }, { 0 }, { 0 }, "prefix tree [PREFIX]" },
+	{ "prefix-show", { "prefix" }, { 0 }, { 0 }, "prefix show PREFIX" },
+	{ "prefix-remove", { "prefix" }, { 0 }, { 0 }, "prefix remove PREFIX" },
+	{ "range-add", { "first", "last" }, { "description" }, { "dynamic" },
+	  "range add FIRST LAST [--dynamic] [--description TEXT]" },
+	{ "alloc-next", { "prefix", "name" }, { "mac", "description" }, { 0 },
+	  "alloc next PREFIX NAME [--mac MAC] [--description TEXT]" },
+	{ "alloc-address", { "address", "name" }, { "mac", "description" }, { 0 },
+	  "alloc address IP NAME [--mac MAC] [--description TEXT]" },
+	{ "alloc-prefix", { "parent", "length" }, { "description" }, { 0 },
+	  "alloc prefix PARENT LENGTH [--description TEXT]" },
+	{ "release", { "address" }, { 0 }, { 0 }, "release IP" },
+	{ "address-show", { "address" }, { 0 }, { 0 }, "address show IP" },
+	{ "utilization", { "prefix" }, { 0 }, { 0 }, "utilization PREFIX" },
+	{ "conflicts", { 0 }, { 0 }, { 0 }, "conflicts" },
+	{ "ipam-import", { "file" }, { 0 }, { 0 }, "ipam import FILE.csv" },
+	{ "ipam-export", { 0 }, { 0 }, { 0 }, "ipam export" },
+};
+
+#define IPAM_HELP_COMMON \
+	"\nOPTIONS\n" \
+	"    -s SOCKET | --db DIR   as for every ddictl command (ddictl --help)\n" \
+	"    --json                 print the JSON reply instead of a table\n" \
+	"\nEXIT STATUS\n    0 success, 1 error (the message says why; nothing changed), 2 usage.\n"
+
+const char ddictl_help_prefix_add[] =
+"NAME\n    ddictl prefix add - manage an IPv4 or IPv6 prefix\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) prefix add PREFIX [--zone ZONE]\n"
+"        [--policy strict|auto|off] [--description TEXT] [--status active|reserved|deprecated]\n\n"
+"DESCRIPTION\n"
+"    Records PREFIX (ADDR/LEN, host bits zero) in the IPAM, nested under any\n"
+"    shorter prefix holding it. ZONE is the forward zone of its hosts (a name\n"
+"    given to alloc without a final dot is relative to it). The DNS policy\n"
+"    checks every A/AAAA record of its addresses: strict refuses a record\n"
+"    for an address not allocated to that name, auto allocates the address\n"
+"    of a new record, off does not check. The reverse zones of the prefix\n"
+"    (octet or nibble boundary) are created when missing, in the same\n"
+"    transaction; their PTR answers follow the A/AAAA records.\n"
+IPAM_HELP_COMMON
+"\nEXAMPLES\n    ddictl -s /run/ddiplane.sock prefix add 198.18.0.0/24 --zone example.com. --policy strict\n";
+
+const char ddictl_help_prefix_list[] =
+"NAME\n    ddictl prefix list - every prefix\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) [--json] prefix list\n\n"
+"DESCRIPTION\n    The prefixes in address order (IPv4 first), with status, DNS policy and zone.\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_prefix_tree[] =
+"NAME\n    ddictl prefix tree - the prefixes as a tree\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) [--json] prefix tree [PREFIX]\n\n"
+"DESCRIPTION\n    The prefixes (inside PREFIX when given), each indented under the\n"
+"    prefix that holds it.\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_prefix_show[] =
+"NAME\n    ddictl prefix show - one prefix with its utilization and ranges\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) [--json] prefix show PREFIX\n\n"
+"DESCRIPTION\n    The prefix's record, its utilization (see utilization) and its ranges.\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_prefix_remove[] =
+"NAME\n    ddictl prefix remove - forget a prefix\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) prefix remove PREFIX\n\n"
+"DESCRIPTION\n    Removes the prefix record. Its allocations, ranges, records and reverse\n"
+"    zones stay (release them first if they should go).\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_range_add[] =
+"NAME\n    ddictl range add - a range of addresses inside a prefix\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) range add FIRST LAST [--dynamic] [--description TEXT]\n\n"
+"DESCRIPTION\n    FIRST..LAST (inclusive) must lie inside one prefix and overlap no other\n"
+"    range. --dynamic marks a DHCP pool, whose addresses come from dynamic\n"
+"    updates. alloc next never hands out an address of a range.\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_alloc_next[] =
+"NAME\n    ddictl alloc next - allocate the next free address of a prefix\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) alloc next PREFIX NAME [--mac MAC] [--description TEXT]\n\n"
+"DESCRIPTION\n    The lowest free address of PREFIX (not the IPv4 network or broadcast\n"
+"    address, not the IPv6 subnet-router anycast, nothing allocated or\n"
+"    reserved, nothing inside a range) is allocated to NAME, and NAME gets\n"
+"    its A or AAAA record, in ONE transaction; the PTR follows. NAME without\n"
+"    a final dot is relative to the prefix's zone. Concurrent requests, from\n"
+"    any number of processes, never get the same address. A prefix with no\n"
+"    free address fails with \"prefix full\".\n"
+IPAM_HELP_COMMON
+"\nEXAMPLES\n    ddictl -s /run/ddiplane.sock alloc next 198.18.0.0/24 web1 --mac 00:1a:2b:3c:4d:5e\n";
+
+const char ddictl_help_alloc_address[] =
+"NAME\n    ddictl alloc address - allocate a given address\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) alloc address IP NAME [--mac MAC] [--description TEXT]\n\n"
+"DESCRIPTION\n    As alloc next, for the address IP, which must lie in a prefix and be free.\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_alloc_prefix[] =
+"NAME\n    ddictl alloc prefix - allocate the next free child prefix\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) alloc prefix PARENT LENGTH [--description TEXT]\n\n"
+"DESCRIPTION\n    The lowest aligned /LENGTH inside PARENT that overlaps none of its\n"
+"    child prefixes is recorded as a prefix (inheriting zone and DNS policy)\n"
+"    with its reverse zones. \"prefix full\" when none is left.\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_release[] =
+"NAME\n    ddictl release - release an allocated address\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) release IP\n\n"
+"DESCRIPTION\n    Removes the allocation of IP and the A/AAAA record of its name for IP\n"
+"    (so its PTR answer goes too), in one transaction.\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_address_show[] =
+"NAME\n    ddictl address show - what the IPAM and the DNS know about an address\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) [--json] address show IP\n\n"
+"DESCRIPTION\n    Its allocation (or free), the deepest prefix holding it and the names\n"
+"    whose A/AAAA records hold it.\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_utilization[] =
+"NAME\n    ddictl utilization - how full a prefix is\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) [--json] utilization PREFIX\n\n"
+"DESCRIPTION\n    Used and total usable addresses (NetBox's rule: an IPv4 prefix shorter\n"
+"    than /31 without network and broadcast), the percentage, and how much\n"
+"    of the prefix its child prefixes cover. Totals above 2^63 (IPv6) are\n"
+"    JSON strings.\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_conflicts[] =
+"NAME\n    ddictl conflicts - where the DNS and the IPAM disagree\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) [--json] conflicts\n\n"
+"DESCRIPTION\n    A/AAAA records inside a prefix whose address is unallocated or\n"
+"    allocated to another name, allocations whose name has no record for\n"
+"    the address, and overlapping ranges. Exit 0 also when there are none.\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_ipam_import[] =
+"NAME\n    ddictl ipam import - import prefixes and addresses from CSV\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) ipam import FILE.csv\n\n"
+"DESCRIPTION\n    NetBox-style CSV (a prefixes table, an empty line, an addresses table;\n"
+"    columns prefix, status, description, dns_zone, dns_policy / address,\n"
+"    status, dns_name, description, mac_address, ...). All or nothing: the\n"
+"    first error names the line and the column, and nothing is changed.\n"
+"    Addresses with a dns_name inside their prefix's zone get their A/AAAA\n"
+"    record. Through the socket the file is at most 16 MiB; use --db for more.\n"
+IPAM_HELP_COMMON;
+
+const char ddictl_help_ipam_export[] =
+"NAME\n    ddictl ipam export - prefixes and addresses as CSV\n\n"
+"SYNOPSIS\n    ddictl (-s SOCKET | --db DIR) ipam export > FILE.csv\n\n"
+"DESCRIPTION\n    The prefixes table, an empty line, the addresses table, in the format\n"
+"    ipam import reads.\n"
+IPAM_HELP_COMMON;
+
+static int iusage(const char *synopsis)
+{
+	fprintf(stderr, "ddictl: usage: ddictl %s\nTry 'ddictl --help'.\n", synopsis);
+	return 2;
+}
+
+/* The file's text as a JSON string (import). */
+static json_t *file_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "ddictl: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 1 << 20;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				fprintf(stderr, "ddictl: %s: out of memory\n", path);
+				return NULL;
+			}
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	bool bad = ferror(f);
+	fclose(f);
+	json_t *t = bad ? NULL : json_stringn(buf, len);
+	free(buf);
+	if (!t)
+		fprintf(stderr, "ddictl: %s: %s\n", path, bad ? "read error" : "not UTF-8 text");
+	return t;
+}
+
+int ddictl_ipam_build(struct ctl *c, int argc, char **argv, json_t **req, const char **cmd)
+{
+	(void)c;
+	const struct ispec *sp = NULL;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		if (strcmp(specs[i].cmd, *cmd) == 0)
+			sp = &specs[i];
+	if (!sp)
+		return 2;
+	struct option opts[8];
+	size_t no = 0;
+	for (int i = 0; i < 5 && sp->opts[i]; i++)
+		opts[no++] = (struct option){ sp->opts[i], required_argument, NULL, 'o' + 0 };
+	for (int i = 0; i < 2 && sp->flags[i]; i++)
+		opts[no++] = (struct option){ sp->flags[i], no_argument, NULL, 'f' };
+	opts[no] = (struct option){ 0 };
+	json_t *args = json_object();
+	int o, idx;
+	optind = 0;   /* a fresh, permuting scan: options may follow the positionals */
+	while ((o = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+		if (o == '?' || o == ':') {
+			json_decref(args);
+			return iusage(sp->synopsis);
+		}
+		json_object_set_new(args, opts[idx].name,
+		                    o == 'f' ? json_true() : json_string(optarg));
+	}
+	/* argv[0] is the subcommand; the positionals follow from optind */
+	int npos = argc - optind;
+	char **pos = argv + optind;
+	int need = 0, max = 0;
+	for (int i = 0; i < 3 && sp->pos[i]; i++, max++)
+		if (!strchr(sp->pos[i], '?'))
+			need++;
+	if (npos < need || npos > max) {
+		json_decref(args);
+		return iusage(sp->synopsis);
+	}
+	for (int i = 0; i < npos; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(sp->pos[i], "?"), sp->pos[i]);
+		if (strcmp(key, "file") == 0) {
+			json_t *t = file_text(pos[i]);
+			if (!t) {
+				json_decref(args);
+				return 1;
+			}
+			json_object_set_new(args, "text", t);
+			json_object_set_new(args, "filename", json_string(pos[i]));
+		} else {
+			json_object_set_new(args, key, json_string(pos[i]));
+		}
+	}
+	*req = json_pack("{s:s, s:o}", "command", *cmd, "arguments", args);
+	return 0;
+}
+
+static const char *js(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+/* A number that may be a JSON string (128-bit totals). */
+static void jnum(char *buf, size_t len, const json_t *v)
+{
+	if (json_is_string(v))
+		snprintf(buf, len, "%s", json_string_value(v));
+	else
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+}
+
+static void print_prefixes(const json_t *arr, bool tree)
+{
+	size_t i;
+	json_t *p;
+	printf("%-44s %-10s %-7s %-30s %s\n", "PREFIX", "STATUS", "POLICY", "ZONE", "DESCRIPTION");
+	json_array_foreach(arr, i, p) {
+		char name[128];
+		int d = tree ? (int)json_integer_value(json_object_get(p, "depth")) : 0;
+		snprintf(name, sizeof(name), "%*s%s", 2 * d, "", js(p, "prefix"));
+		printf("%-44s %-10s %-7s %-30s %s\n", name, js(p, "status"), js(p, "policy"),
+		       json_is_string(json_object_get(p, "zone")) ? js(p, "zone") : "-",
+		       js(p, "description"));
+	}
+}
+
+static void print_util(const json_t *u)
+{
+	char used[48], total[48], cov[48];
+	jnum(used, sizeof(used), json_object_get(u, "used"));
+	jnum(total, sizeof(total), json_object_get(u, "total"));
+	jnum(cov, sizeof(cov), json_object_get(u, "children_coverage"));
+	printf("%-44s %s / %s addresses used (%s%%), %lld child prefixes covering %s (%s%%)\n",
+	       js(u, "prefix"), used, total, js(u, "percent"),
+	       (long long)json_integer_value(json_object_get(u, "children")), cov,
+	       js(u, "children_percent"));
+}
+
+bool ddictl_ipam_print(const char *cmd, const json_t *reply)
+{
+	const json_t *a = json_object_get(reply, "arguments");
+	size_t i;
+	json_t *v;
+	if (strcmp(cmd, "prefix-list") == 0 || strcmp(cmd, "prefix-tree") == 0) {
+		print_prefixes(json_object_get(a, "prefixes"), strcmp(cmd, "prefix-tree") == 0);
+	} else if (strcmp(cmd, "utilization") == 0) {
+		print_util(a);
+	} else if (strcmp(cmd, "prefix-show") == 0) {
+		json_t *p = json_object_get(a, "prefix");
+		json_t *arr = json_array();
+		json_array_append(arr, p);
+		print_prefixes(arr, false);
+		json_decref(arr);
+		print_util(json_object_get(a, "utilization"));
+		json_array_foreach(json_object_get(a, "ranges"), i, v)
+			printf("range %s-%s%s %s\n", js(v, "first"), js(v, "last"),
+			       json_is_true(json_object_get(v, "dynamic")) ? " dynamic" : "",
+			       js(v, "description"));
+	} else if (strcmp(cmd, "address-show") == 0) {
+		json_t *al = json_object_get(a, "allocation"), *p = json_object_get(a, "prefix");
+		printf("address    %s\n", js(a, "address"));
+		printf("prefix     %s\n", json_is_object(p) ? js(p, "prefix") : "-");
+		if (json_is_object(al)) {
+			printf("state      %s\n", js(al, "state"));
+			printf("name       %s\n",
+			       json_is_string(json_object_get(al, "name")) ? js(al, "name") : "-");
+			if (json_object_get(al, "mac"))
+				printf("mac        %s\n", js(al, "mac"));
+			printf("owner      %s\n", js(al, "owner"));
+		} else {
+			printf("state      free\n");
+		}
+		json_array_foreach(json_object_get(a, "names"), i, v)
+			printf("record     %s\n", json_string_value(v));
+	} else if (strcmp(cmd, "conflicts") == 0) {
+		printf("%-22s %-40s %s\n", "KIND", "ADDRESS", "REASON");
+		json_array_foreach(json_object_get(a, "conflicts"), i, v)
+			printf("%-22s %-40s %s\n", js(v, "kind"), js(v, "address"), js(v, "reason"));
+	} else if (strcmp(cmd, "ipam-export") == 0) {
+		fputs(js(a, "text"), stdout);
+	} else if (strcmp(cmd, "alloc-next") == 0 || strcmp(cmd, "alloc-address") == 0) {
+		/* the address alone on the first line: scripts read it */
+		printf("%s %s (journal seq %lld%s)\n", js(a, "address"), js(a, "name"),
+		       (long long)json_integer_value(json_object_get(a, "seq")),
+		       json_is_true(json_object_get(a, "published")) ? ", published" : "");
+	} else {
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,29 @@
+/* ddns -- the server side of RFC 2136 dynamic updates: upd_serve() over the LMDB store, then publish */
+#ifndef DDI_CONTROL_DDNS_H
+#define DDI_CONTROL_DDNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control/ddns/update.h"
+
+struct store;
+struct ctl;
+
+/*
+ * Answer one UPDATE or NOTIFY (UDP payload or TCP message without its
+ * length prefix) from `src_addr` (family 4 or 6): TSIG keys and the update
+ * policy are read from the store, the prerequisites and changes are
+ * evaluated and written in one store_transact() (durable when this
+ * returns), refusals are journaled with store_journal_note(), and the
+ * control thread `ctl` (may be NULL) is woken so that the change is
+ * published to the workers without waiting for its poll.
+ * Returns the response length, 0 when nothing is to be sent, or a negative
+ * error (DDI_ESPACE). `out` may be NULL. Thread-safe: the store serializes
+ * writers; any thread may call it.
+ */
+int ddns_serve(struct store *st, struct ctl *ctl, const uint8_t *req, size_t len,
+               uint8_t src_family, const uint8_t *src_addr, uint8_t *resp, size_t cap,
+               struct upd_outcome *out);
+
+#endif

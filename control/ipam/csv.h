@@ -1,0 +1,105 @@
+/* ipam_csv -- NetBox-style CSV import and export of prefixes and IP addresses (RFC 4180) */
+#ifndef DDI_CONTROL_IPAM_CSV_H
+#define DDI_CONTROL_IPAM_CSV_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "control/ipam/ipam.h"
+
+/*
+ * ---------------------------------------------------------------------------
+ * The file format
+ * ---------------------------------------------------------------------------
+ * RFC 4180 CSV: comma-separated fields, records end with LF or CRLF, a
+ * field may be quoted with '"' ("" inside stands for one quote; a quoted
+ * field may span lines). A UTF-8 byte order mark at the start is skipped.
+ *
+ * A file holds one or more tables. A table is a header row followed by
+ * data rows; an empty line ends a table, and the next non-empty line is the
+ * header of the next one. `ipam export` writes the prefixes table, an
+ * empty line, then the addresses table, so that on import every prefix
+ * exists before the addresses inside it.
+ *
+ * Header names are matched case-insensitively, with spaces read as '_'
+ * (NetBox's "DNS name" is dns_name). A NetBox custom field "cf_X" is
+ * recognised as X. A header holding "prefix" makes a prefixes table, one
+ * holding "address" an addresses table (both: error).
+ *
+ *   prefixes:  prefix (required, strict: no host bits), status (active,
+ *              reserved, deprecated; NetBox's "container" reads as
+ *              active), description, dns_zone (or zone), dns_policy
+ *              (strict, auto, off)
+ *   addresses: address or ip_address (required; "ADDR/LEN" as NetBox writes it, LEN being
+ *              the mask of the enclosing network, or "ADDR"), status
+ *              (NetBox's active -> static, dhcp and slaac -> dynamic,
+ *              reserved -> reserved; ddiplane's static/dynamic also read;
+ *              NetBox's deprecated is refused), dns_name (absolute, with
+ *              or without the final dot; empty for none), description,
+ *              mac_address (or mac), client_id, owner, lease_expires
+ *              ("YYYY-MM-DDTHH:MM:SSZ" or unix seconds; dynamic only)
+ *
+ * Columns NetBox exports that ddiplane has no use for (id, tenant, site,
+ * vlan, role, tags, comments, created, last_updated, is_pool, ...) and
+ * other custom fields (cf_*) are ignored. "vrf" must be empty: ddiplane has
+ * one global address space, and silently merging VRFs would merge
+ * overlapping networks. Any other column is an error, so that a misspelt
+ * "descripton" is not silently dropped.
+ *
+ * Empty fields take the defaults of ipam_*_init(); a missing address
+ * status is "active" (static) when dns_name is set, else "reserved".
+ *
+ * ---------------------------------------------------------------------------
+ * All or nothing
+ * ---------------------------------------------------------------------------
+ * The reader hands each row to a callback and stops at the first error,
+ * which names the file, the line where the row starts and the column:
+ *   "ipam.csv:17: column 'address': '198.18.0.300' is not an IP address".
+ * The caller makes the whole import one LMDB write transaction and aborts
+ * it on any error, so a file either lands whole or changes nothing; the
+ * reader never holds more than one row, so a million rows need no memory.
+ */
+
+enum ipam_csv_kind {
+	IPAM_CSV_PREFIXES = 1,
+	IPAM_CSV_ADDRESSES = 2,
+};
+
+struct ipam_csv_row {
+	enum ipam_csv_kind kind;
+	unsigned long line;              /* line where the row starts, 1-based */
+	struct ipam_prefix prefix;       /* kind IPAM_CSV_PREFIXES */
+	struct ipam_alloc alloc;         /* kind IPAM_CSV_ADDRESSES */
+	uint8_t mask;                    /* the /LEN of the address column (width if absent) */
+};
+
+/*
+ * Called for every data row. Return DDI_EOK to go on; any other value stops
+ * the reader, which returns it; fill err->msg with the reason (the reader
+ * prefixes "file:line: ").
+ */
+typedef int (*ipam_csv_cb)(void *ctx, const struct ipam_csv_row *row, struct ipam_error *err);
+
+/*
+ * Read CSV from `in`; `fname` names it in messages. Returns DDI_EOK, the
+ * callback's code, DDI_ESYNTAX for a format or value error, DDI_EIO for a
+ * read error. err->msg is "fname:line: reason".
+ */
+int ipam_csv_read(FILE *in, const char *fname, ipam_csv_cb cb, void *ctx, struct ipam_error *err);
+
+/* The same over a buffer of len bytes (the control socket receives the file's text). */
+int ipam_csv_read_mem(const char *buf, size_t len, const char *fname, ipam_csv_cb cb, void *ctx,
+                      struct ipam_error *err);
+
+/*
+ * Writers: the header lines and one row each. `mask` is the LEN written
+ * after the address (the enclosing prefix's length; the width if unknown).
+ * Return DDI_EOK, DDI_EIO on a write error, DDI_EINVAL for a record that
+ * does not check.
+ */
+int ipam_csv_write_prefix_header(FILE *out);
+int ipam_csv_write_prefix(FILE *out, const struct ipam_prefix *p);
+int ipam_csv_write_alloc_header(FILE *out);
+int ipam_csv_write_alloc(FILE *out, const struct ipam_alloc *a, int mask);
+
+#endif

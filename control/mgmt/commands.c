@@ -1,0 +1,1340 @@
+/* commands -- every control command, from a JSON request to store calls and back to a JSON reply */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "control/mgmt/commands.h"
+#include "control/ddns/policy.h"
+#include "control/ddns/tsig.h"
+#include "control/ipam/cmd.h"
+#include "control/store/store.h"
+#include "dns/errcode.h"
+#include "dns/name.h"
+#include "dns/rdata.h"
+#include "dns/wire.h"
+#include "dns/zonefile.h"
+
+/* ------------------------------------------------------------------------ */
+/* Replies                                                                  */
+/* ------------------------------------------------------------------------ */
+
+json_t *cmd_reply(enum cmd_result r, json_t *arguments, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_t *o = json_object();
+	if (!o) {
+		json_decref(arguments);
+		return NULL;
+	}
+	json_object_set_new(o, "result", json_integer(r));
+	json_object_set_new(o, "text", json_string(msg));
+	if (arguments)
+		json_object_set_new(o, "arguments", arguments);
+	return o;
+}
+
+static json_t *store_err(const struct store_error *e, int rc)
+{
+	return cmd_reply(rc == DDI_ENOENT || rc == DDI_ENOZONE ? CMD_ERROR : CMD_ERROR, NULL, "%s",
+	                 e->msg[0] ? e->msg : ddi_strerror(rc));
+}
+
+static json_t *changed(uint64_t seq, json_t *args, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static json_t *changed(uint64_t seq, json_t *args, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!args)
+		args = json_object();
+	if (args)
+		json_object_set_new(args, "seq", json_integer((json_int_t)seq));
+	return cmd_reply(CMD_OK, args, "%s", msg);
+}
+
+static const char *name_str(char buf[DNS_NAME_STRLEN], const uint8_t *name)
+{
+	if (dns_name_to_str(buf, DNS_NAME_STRLEN, name) < 0)
+		snprintf(buf, DNS_NAME_STRLEN, "?");
+	return buf;
+}
+
+static void fmt_time(char *buf, size_t len, int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "?");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Arguments                                                                */
+/* ------------------------------------------------------------------------ */
+
+struct req {
+	const struct cmd_ctx *ctx;
+	const json_t *args;        /* object, possibly empty */
+	char err[1024];
+};
+
+static const char *arg_str(struct req *r, const char *key, bool required)
+{
+	json_t *v = json_object_get(r->args, key);
+	if (!v) {
+		if (required)
+			snprintf(r->err, sizeof(r->err), "missing argument \"%s\"", key);
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		snprintf(r->err, sizeof(r->err), "argument \"%s\" must be a string", key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* A name argument: absolute, a missing final dot implied. */
+static bool arg_name(struct req *r, const char *key, uint8_t out[DNS_NAME_MAXLEN], bool required,
+                     bool *present)
+{
+	const char *s = arg_str(r, key, required);
+	if (present)
+		*present = s != NULL;
+	if (!s)
+		return !required && !r->err[0];
+	if (!s[0] || dns_name_from_str(out, s, strlen(s), NULL) <= 0) {
+		snprintf(r->err, sizeof(r->err), "argument \"%s\": not a valid name: '%.300s'", key, s);
+		return false;
+	}
+	return true;
+}
+
+static bool arg_type(struct req *r, const char *key, uint16_t *type, bool required)
+{
+	const char *s = arg_str(r, key, required);
+	*type = 0;
+	if (!s)
+		return !required && !r->err[0];
+	if (!(*type = dns_type_from_str(s, strlen(s)))) {
+		snprintf(r->err, sizeof(r->err), "unknown type '%.100s'", s);
+		return false;
+	}
+	return true;
+}
+
+static bool arg_u64(struct req *r, const char *key, uint64_t *out, bool required)
+{
+	json_t *v = json_object_get(r->args, key);
+	if (!v) {
+		if (required)
+			snprintf(r->err, sizeof(r->err), "missing argument \"%s\"", key);
+		return !required;
+	}
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return true;
+	}
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		char *end;
+		errno = 0;
+		unsigned long long x = strtoull(s, &end, 10);
+		if (s[0] && s[0] != '-' && !errno && !*end) {
+			*out = x;
+			return true;
+		}
+	}
+	snprintf(r->err, sizeof(r->err), "argument \"%s\" must be a non-negative integer", key);
+	return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Records from master-file text: one parser for every input                */
+/* ------------------------------------------------------------------------ */
+
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static bool text_add(struct text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		size_t nc = t->cap ? t->cap : 256;
+		while (nc < t->len + n + 1)
+			nc *= 2;
+		char *np = realloc(t->p, nc);
+		if (!np)
+			return false;
+		t->p = np;
+		t->cap = nc;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+	return true;
+}
+
+static bool text_str(struct text *t, const char *s)
+{
+	return text_add(t, s, strlen(s));
+}
+
+/*
+ * One token as master-file text: a token holding blanks or master-file
+ * specials (or empty) becomes one quoted string, so that the shell
+ * arguments `TXT "hello world"` mean what they say. No newline gets in.
+ */
+static bool text_token(struct text *t, const char *a)
+{
+	if (strpbrk(a, "\n\r"))
+		return false;
+	if (a[0] && (a[0] == '"' || !strpbrk(a, " \t;()")))
+		return text_str(t, a);
+	if (!text_add(t, "\"", 1))
+		return false;
+	for (; *a; a++) {
+		if ((*a == '"' || *a == '\\') && !text_add(t, "\\", 1))
+			return false;
+		if (!text_add(t, a, 1))
+			return false;
+	}
+	return text_add(t, "\"", 1);
+}
+
+struct recs {
+	size_t n, cap;
+	struct rec {
+		uint8_t owner[DNS_NAME_MAXLEN];
+		uint16_t type;
+		uint32_t ttl;
+		uint16_t rdlen;
+		uint8_t *rdata;
+	} *v;
+};
+
+static int recs_cb(void *ctx, const struct dns_rr *rr)
+{
+	struct recs *r = ctx;
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 8;
+		struct rec *nv = realloc(r->v, nc * sizeof(*nv));
+		if (!nv)
+			return DDI_ENOMEM;
+		r->v = nv;
+		r->cap = nc;
+	}
+	struct rec *x = &r->v[r->n];
+	x->rdata = malloc(rr->rdlen ? rr->rdlen : 1);
+	if (!x->rdata)
+		return DDI_ENOMEM;
+	memcpy(x->owner, rr->owner, dns_name_len(rr->owner));
+	x->type = rr->type;
+	x->ttl = rr->ttl;
+	x->rdlen = rr->rdlen;
+	memcpy(x->rdata, rr->rdata, rr->rdlen);
+	r->n++;
+	return 0;
+}
+
+static void recs_free(struct recs *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].rdata);
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool parse_text(struct req *q, const char *text, size_t len, const char *fname,
+                       const uint8_t *origin, bool in_zone, struct recs *r)
+{
+	static const uint8_t root[1] = { 0 };
+	struct zf_error ze;
+	struct zf_options zo = { .origin = origin ? origin : root, .default_ttl = 3600,
+	                         .require_in_zone = in_zone };
+	memset(&ze, 0, sizeof(ze));
+	int rc = zf_read_string(text, len, fname, &zo, recs_cb, r, &ze);
+	if (rc && ze.line && strcmp(fname, "arguments") != 0) {
+		snprintf(q->err, sizeof(q->err), "%.256s:%u: %s", ze.file[0] ? ze.file : fname, ze.line,
+		         ze.msg[0] ? ze.msg : ddi_strerror(rc));
+		return false;
+	}
+	if (rc) {
+		snprintf(q->err, sizeof(q->err), "%s", ze.msg[0] ? ze.msg : ddi_strerror(rc));
+		return false;
+	}
+	return true;
+}
+
+/* rdata: a string (master-file text) or an array of tokens. Appends it to t. */
+static bool rdata_text(struct req *q, struct text *t, const json_t *rd)
+{
+	if (json_is_string(rd)) {
+		const char *s = json_string_value(rd);
+		if (strpbrk(s, "\n\r")) {
+			snprintf(q->err, sizeof(q->err), "rdata holds a line break");
+			return false;
+		}
+		return text_str(t, " ") && text_str(t, s);
+	}
+	if (json_is_array(rd) && json_array_size(rd) > 0) {
+		size_t i;
+		json_t *tok;
+		json_array_foreach(rd, i, tok) {
+			if (!json_is_string(tok)) {
+				snprintf(q->err, sizeof(q->err), "rdata tokens must be strings");
+				return false;
+			}
+			if (!text_str(t, " ") || !text_token(t, json_string_value(tok))) {
+				snprintf(q->err, sizeof(q->err), "rdata token holds a line break");
+				return false;
+			}
+		}
+		return true;
+	}
+	snprintf(q->err, sizeof(q->err), "rdata must be a string or a non-empty array of strings");
+	return false;
+}
+
+/*
+ * Records of one name and type from the arguments name, ttl, type and
+ * rdata (one record) or rdatas (an array of them), as master-file lines.
+ */
+static bool parse_records(struct req *q, const json_t *args, const char *ttl_default,
+                          bool need_rdata, struct recs *r)
+{
+	struct req sub = { .ctx = q->ctx, .args = args };
+	const char *name = arg_str(&sub, "name", true);
+	const char *type = arg_str(&sub, "type", true);
+	json_t *jttl = json_object_get(args, "ttl");
+	char ttlb[32];
+	const char *ttl = ttl_default;
+	if (jttl && json_is_integer(jttl) && json_integer_value(jttl) >= 0) {
+		snprintf(ttlb, sizeof(ttlb), "%" JSON_INTEGER_FORMAT, json_integer_value(jttl));
+		ttl = ttlb;
+	} else if (jttl && json_is_string(jttl)) {
+		ttl = json_string_value(jttl);
+	} else if (jttl || !ttl) {
+		snprintf(q->err, sizeof(q->err), "%s", jttl ? "ttl must be a number" :
+		         "missing argument \"ttl\"");
+		return false;
+	}
+	if (!name || !type) {
+		snprintf(q->err, sizeof(q->err), "%s", sub.err);
+		return false;
+	}
+	json_t *one = json_object_get(args, "rdata"), *many = json_object_get(args, "rdatas");
+	if (!one && !many) {
+		if (need_rdata)
+			snprintf(q->err, sizeof(q->err), "missing argument \"rdata\"");
+		return !need_rdata;
+	}
+	size_t n = one ? 1 : json_array_size(many);
+	if (!one && (!json_is_array(many) || n == 0)) {
+		snprintf(q->err, sizeof(q->err), "rdatas must be a non-empty array");
+		return false;
+	}
+	struct text t = { 0 };
+	bool ok = true;
+	for (size_t i = 0; i < n && ok; i++) {
+		ok = text_token(&t, name) && text_str(&t, " ") && text_token(&t, ttl) &&
+		     text_str(&t, " IN ") && text_token(&t, type);
+		if (!ok) {
+			snprintf(q->err, sizeof(q->err), "name, ttl or type holds a line break");
+			break;
+		}
+		ok = rdata_text(q, &t, one ? one : json_array_get(many, i)) && text_str(&t, "\n");
+	}
+	if (ok)
+		ok = parse_text(q, t.p, t.len, "arguments", NULL, false, r);
+	free(t.p);
+	if (ok && r->n != n) {
+		snprintf(q->err, sizeof(q->err), "expected %zu record%s, got %zu", n,
+		         n == 1 ? "" : "s", r->n);
+		ok = false;
+	}
+	return ok;
+}
+
+/* The [rdlen rdata] items of r->v[from, n). */
+static uint8_t *rdatas_of(const struct recs *r, size_t from, uint16_t *count, size_t *len)
+{
+	size_t total = 0;
+	for (size_t i = from; i < r->n; i++)
+		total += 2 + (size_t)r->v[i].rdlen;
+	uint8_t *p = malloc(total ? total : 1), *q = p;
+	if (!p)
+		return NULL;
+	for (size_t i = from; i < r->n; i++) {
+		dns_put16(q, r->v[i].rdlen);
+		memcpy(q + 2, r->v[i].rdata, r->v[i].rdlen);
+		q += 2 + (size_t)r->v[i].rdlen;
+	}
+	*count = (uint16_t)(r->n - from);
+	*len = total;
+	return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Record output                                                            */
+/* ------------------------------------------------------------------------ */
+
+struct out {
+	json_t *arr;
+	const uint8_t *name_suffix;    /* record-list filter */
+	uint16_t type;                 /* filter, 0: all */
+	bool skip_soa;
+	size_t limit, n;
+};
+
+static int out_rrset(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl, uint16_t count,
+                     const uint8_t *rdatas, size_t len)
+{
+	struct out *o = ctx;
+	char nb[DNS_NAME_STRLEN];
+	(void)count;
+	if ((o->skip_soa && type == DNS_T_SOA) || (o->type && type != o->type))
+		return 0;
+	if (o->name_suffix && !dns_name_is_sub(owner, o->name_suffix))
+		return 0;
+	name_str(nb, owner);
+	for (size_t off = 0; off + 2 <= len;) {
+		uint16_t rdlen = dns_get16(rdatas + off);
+		const uint8_t *rd = rdatas + off + 2;
+		off += 2 + (size_t)rdlen;
+		size_t cap = 4 * (size_t)rdlen + 2 * DNS_NAME_STRLEN + 64;
+		char *text = malloc(cap);
+		if (!text)
+			return DDI_ENOMEM;
+		int rc = dns_rdata_to_str(text, cap, type, rd, rdlen);
+		json_t *j = rc < 0 ? NULL
+		                   : json_pack("{s:s, s:I, s:s, s:s}", "name", nb, "ttl", (json_int_t)ttl,
+		                               "type", dns_type_name(type), "rdata", text);
+		free(text);
+		if (!j || json_array_append_new(o->arr, j) != 0)
+			return rc < 0 ? rc : DDI_ENOMEM;
+		if (o->limit && ++o->n >= o->limit)
+			return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Commands                                                                 */
+/* ------------------------------------------------------------------------ */
+
+#define FAIL(q) cmd_reply(CMD_ERROR, NULL, "%s", (q)->err)
+
+static json_t *c_zone_list(struct req *q, uint64_t *seq);
+static json_t *c_zone_add(struct req *q, uint64_t *seq);
+static json_t *c_zone_remove(struct req *q, uint64_t *seq);
+static json_t *c_zone_import(struct req *q, uint64_t *seq);
+static json_t *c_zone_export(struct req *q, uint64_t *seq);
+static json_t *c_record_add(struct req *q, uint64_t *seq);
+static json_t *c_record_delete(struct req *q, uint64_t *seq);
+static json_t *c_record_replace(struct req *q, uint64_t *seq);
+static json_t *c_record_get(struct req *q, uint64_t *seq);
+static json_t *c_record_list(struct req *q, uint64_t *seq);
+static json_t *c_changes(struct req *q, uint64_t *seq);
+static json_t *c_journal(struct req *q, uint64_t *seq);
+static json_t *c_backup(struct req *q, uint64_t *seq);
+static json_t *c_status(struct req *q, uint64_t *seq);
+static json_t *c_stats(struct req *q, uint64_t *seq);
+static json_t *c_shutdown(struct req *q, uint64_t *seq);
+static json_t *c_list_commands(struct req *q, uint64_t *seq);
+static json_t *c_key_add(struct req *q, uint64_t *seq);
+static json_t *c_key_list(struct req *q, uint64_t *seq);
+static json_t *c_key_remove(struct req *q, uint64_t *seq);
+static json_t *c_policy_add(struct req *q, uint64_t *seq);
+static json_t *c_policy_list(struct req *q, uint64_t *seq);
+static json_t *c_policy_remove(struct req *q, uint64_t *seq);
+
+/* IPAM commands (control/ipam_cmd.c), each a thin wrapper */
+#define IPAM_CMD(name) \
+	static json_t *c_ipam_##name(struct req *q, uint64_t *seq) \
+	{ \
+		return ipam_cmd_##name(q->ctx, q->args, seq); \
+	}
+IPAM_CMD(prefix_add)
+IPAM_CMD(prefix_list)
+IPAM_CMD(prefix_tree)
+IPAM_CMD(prefix_show)
+IPAM_CMD(prefix_remove)
+IPAM_CMD(range_add)
+IPAM_CMD(alloc_next)
+IPAM_CMD(alloc_address)
+IPAM_CMD(alloc_prefix)
+IPAM_CMD(release)
+IPAM_CMD(address_show)
+IPAM_CMD(utilization)
+IPAM_CMD(conflicts)
+IPAM_CMD(import)
+IPAM_CMD(export)
+
+static const struct command {
+	const char *name;
+	enum cmd_role role;
+	json_t *(*fn)(struct req *q, uint64_t *seq);
+} commands[] = {
+	{ "list-commands", CMD_ROLE_READ, c_list_commands },
+	{ "status", CMD_ROLE_READ, c_status },
+	{ "stats", CMD_ROLE_READ, c_stats },
+	{ "zone-list", CMD_ROLE_READ, c_zone_list },
+	{ "zone-add", CMD_ROLE_ADMIN, c_zone_add },
+	{ "zone-remove", CMD_ROLE_ADMIN, c_zone_remove },
+	{ "zone-import", CMD_ROLE_ADMIN, c_zone_import },
+	{ "zone-export", CMD_ROLE_READ, c_zone_export },
+	{ "record-add", CMD_ROLE_ADMIN, c_record_add },
+	{ "record-delete", CMD_ROLE_ADMIN, c_record_delete },
+	{ "record-replace", CMD_ROLE_ADMIN, c_record_replace },
+	{ "record-get", CMD_ROLE_READ, c_record_get },
+	{ "record-list", CMD_ROLE_READ, c_record_list },
+	{ "changes", CMD_ROLE_ADMIN, c_changes },
+	{ "journal", CMD_ROLE_READ, c_journal },
+	{ "backup", CMD_ROLE_ADMIN, c_backup },
+	{ "shutdown", CMD_ROLE_ADMIN, c_shutdown },
+	/* TSIG keys and update policy (RFC 2136) */
+	{ "key-add", CMD_ROLE_ADMIN, c_key_add },
+	{ "key-list", CMD_ROLE_READ, c_key_list },
+	{ "key-remove", CMD_ROLE_ADMIN, c_key_remove },
+	{ "policy-add", CMD_ROLE_ADMIN, c_policy_add },
+	{ "policy-list", CMD_ROLE_READ, c_policy_list },
+	{ "policy-remove", CMD_ROLE_ADMIN, c_policy_remove },
+	{ "prefix-add", CMD_ROLE_ADMIN, c_ipam_prefix_add },
+	{ "prefix-list", CMD_ROLE_READ, c_ipam_prefix_list },
+	{ "prefix-tree", CMD_ROLE_READ, c_ipam_prefix_tree },
+	{ "prefix-show", CMD_ROLE_READ, c_ipam_prefix_show },
+	{ "prefix-remove", CMD_ROLE_ADMIN, c_ipam_prefix_remove },
+	{ "range-add", CMD_ROLE_ADMIN, c_ipam_range_add },
+	{ "alloc-next", CMD_ROLE_ADMIN, c_ipam_alloc_next },
+	{ "alloc-address", CMD_ROLE_ADMIN, c_ipam_alloc_address },
+	{ "alloc-prefix", CMD_ROLE_ADMIN, c_ipam_alloc_prefix },
+	{ "release", CMD_ROLE_ADMIN, c_ipam_release },
+	{ "address-show", CMD_ROLE_READ, c_ipam_address_show },
+	{ "utilization", CMD_ROLE_READ, c_ipam_utilization },
+	{ "conflicts", CMD_ROLE_READ, c_ipam_conflicts },
+	{ "ipam-import", CMD_ROLE_ADMIN, c_ipam_import },
+	{ "ipam-export", CMD_ROLE_READ, c_ipam_export },
+};
+
+static const char *role_name(enum cmd_role r)
+{
+	return r == CMD_ROLE_ADMIN ? "admin" : r == CMD_ROLE_READ ? "read-only" : "none";
+}
+
+enum cmd_role cmd_role_needed(const char *command)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, command) == 0)
+			return commands[i].role;
+	return CMD_ROLE_NONE;
+}
+
+json_t *cmd_exec(const struct cmd_ctx *ctx, const json_t *request, uint64_t *seq)
+{
+	uint64_t dummy;
+	if (!seq)
+		seq = &dummy;
+	*seq = 0;
+	if (!json_is_object(request))
+		return cmd_reply(CMD_ERROR, NULL, "the request must be a JSON object "
+		                 "{\"command\": ..., \"arguments\": {...}}");
+	json_t *jc = json_object_get(request, "command");
+	if (!json_is_string(jc))
+		return cmd_reply(CMD_ERROR, NULL, "missing \"command\" (a string)");
+	const char *name = json_string_value(jc);
+	json_t *args = json_object_get(request, "arguments");
+	if (args && !json_is_object(args))
+		return cmd_reply(CMD_ERROR, NULL, "\"arguments\" must be an object");
+	const struct command *cmd = NULL;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			cmd = &commands[i];
+	if (!cmd)
+		return cmd_reply(CMD_UNSUPPORTED, NULL, "unknown command '%.100s' (see list-commands)",
+		                 name);
+	if (ctx->role < cmd->role)
+		return cmd_reply(CMD_ERROR, NULL, "%s: access denied: %s needs the %s role, %s has %s",
+		                 cmd->name, cmd->name, role_name(cmd->role),
+		                 ctx->actor ? ctx->actor : "this peer", role_name(ctx->role));
+	json_t *empty = NULL;
+	if (!args)
+		args = empty = json_object();
+	struct req q = { .ctx = ctx, .args = args };
+	json_t *reply = cmd->fn(&q, seq);
+	json_decref(empty);
+	return reply;
+}
+
+static json_t *c_list_commands(struct req *q, uint64_t *seq)
+{
+	(void)q;
+	(void)seq;
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < sizeof(commands) / sizeof(commands[0]); i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "command", commands[i].name, "role",
+		                                   role_name(commands[i].role)));
+	return cmd_reply(CMD_OK, json_pack("{s:o}", "commands", a), "%zu commands",
+	                 sizeof(commands) / sizeof(commands[0]));
+}
+
+static json_t *c_status(struct req *q, uint64_t *seq)
+{
+	(void)seq;
+	const struct cmd_hooks *h = q->ctx->hooks;
+	struct store_error e;
+	uint64_t last = 0;
+	json_t *a = h && h->status ? h->status(h->ctx) : json_object();
+	if (!a)
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	if (!json_object_get(a, "version"))
+		json_object_set_new(a, "version", json_string(DDI_VERSION));
+	if (store_last_seq(q->ctx->store, &last, &e) == 0)
+		json_object_set_new(a, "store_seq", json_integer((json_int_t)last));
+	json_object_set_new(a, "server", json_boolean(h != NULL));
+	return cmd_reply(CMD_OK, a, "ddiplane %s", DDI_VERSION);
+}
+
+static json_t *c_stats(struct req *q, uint64_t *seq)
+{
+	(void)seq;
+	const struct cmd_hooks *h = q->ctx->hooks;
+	if (!h || !h->stats)
+		return cmd_reply(CMD_UNSUPPORTED, NULL, "stats: only a running server has counters "
+		                 "(use -s SOCKET)");
+	json_t *a = h->stats(h->ctx);
+	if (!a)
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	return cmd_reply(CMD_OK, a, "counters");
+}
+
+static json_t *c_shutdown(struct req *q, uint64_t *seq)
+{
+	(void)seq;
+	const struct cmd_hooks *h = q->ctx->hooks;
+	if (!h || !h->shutdown)
+		return cmd_reply(CMD_UNSUPPORTED, NULL, "shutdown: no server to stop");
+	h->shutdown(h->ctx);
+	return cmd_reply(CMD_OK, NULL, "shutting down");
+}
+
+static int zlist_cb(void *ctx, const struct store_zone_info *z)
+{
+	json_t *arr = ctx;
+	char nb[DNS_NAME_STRLEN], tb[64];
+	fmt_time(tb, sizeof(tb), z->created_ns);
+	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I}", "zone", name_str(nb, z->apex),
+	                      "serial", (json_int_t)z->serial, "rrsets", (json_int_t)z->nrrsets,
+	                      "records", (json_int_t)z->nrrs, "created", tb, "flags",
+	                      (json_int_t)z->flags);
+	if (!o || json_array_append_new(arr, o) != 0)
+		return DDI_ENOMEM;
+	return 0;
+}
+
+static json_t *c_zone_list(struct req *q, uint64_t *seq)
+{
+	(void)seq;
+	struct store_error e;
+	json_t *arr = json_array();
+	if (!arr)
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	int rc = store_zone_list(q->ctx->store, true, zlist_cb, arr, &e);
+	if (rc) {
+		json_decref(arr);
+		return store_err(&e, rc);
+	}
+	size_t n = json_array_size(arr);
+	return cmd_reply(n ? CMD_OK : CMD_EMPTY, json_pack("{s:o}", "zones", arr), "%zu zone%s", n,
+	                 n == 1 ? "" : "s");
+}
+
+static json_t *c_zone_add(struct req *q, uint64_t *seq)
+{
+	uint8_t origin[DNS_NAME_MAXLEN];
+	char nb[DNS_NAME_STRLEN];
+	if (!arg_name(q, "zone", origin, true, NULL))
+		return FAIL(q);
+	const char *soa = arg_str(q, "soa", false);
+	uint64_t ttl = 3600;
+	if (q->err[0] || !arg_u64(q, "ttl", &ttl, false))
+		return FAIL(q);
+	json_t *ns = json_object_get(q->args, "ns");
+	if (ns && !json_is_array(ns))
+		return cmd_reply(CMD_ERROR, NULL, "\"ns\" must be an array of names");
+	size_t nns = ns ? json_array_size(ns) : 0;
+
+	/* The records as a small master file relative to the origin. */
+	struct text t = { 0 };
+	char line[128];
+	snprintf(line, sizeof(line), "@ %" PRIu64 " IN SOA ", ttl);
+	bool ok = text_str(&t, line);
+	if (soa)
+		ok = ok && !strpbrk(soa, "\n\r") && text_str(&t, soa);
+	else
+		ok = ok && text_token(&t, nns ? json_string_value(json_array_get(ns, 0)) ?
+		                                  json_string_value(json_array_get(ns, 0)) : "" : "ns1") &&
+		     text_str(&t, " hostmaster 1 3600 900 1209600 300");
+	ok = ok && text_str(&t, "\n");
+	for (size_t i = 0; i < nns && ok; i++) {
+		const char *s = json_string_value(json_array_get(ns, i));
+		snprintf(line, sizeof(line), "@ %" PRIu64 " IN NS ", ttl);
+		ok = s && text_str(&t, line) && text_token(&t, s) && text_str(&t, "\n");
+	}
+	if (!ok) {
+		free(t.p);
+		return cmd_reply(CMD_ERROR, NULL, "soa and ns must be strings without line breaks");
+	}
+	struct recs r = { 0 };
+	ok = parse_text(q, t.p, t.len, "arguments", origin, true, &r);
+	free(t.p);
+	if (!ok) {
+		recs_free(&r);
+		return FAIL(q);
+	}
+	if (r.n != 1 + nns || r.v[0].type != DNS_T_SOA) {
+		recs_free(&r);
+		return cmd_reply(CMD_ERROR, NULL, "soa must hold exactly the SOA rdata");
+	}
+	struct store_op ops[3] = {
+		{ .kind = STORE_OP_ZONE_ADD, .zone = origin },
+		{ .kind = STORE_OP_RRSET_REPLACE, .zone = origin, .owner = origin, .type = DNS_T_SOA,
+		  .ttl = r.v[0].ttl },
+		{ .kind = STORE_OP_RRSET_REPLACE, .zone = origin, .owner = origin, .type = DNS_T_NS,
+		  .ttl = r.n > 1 ? r.v[1].ttl : 0 },
+	};
+	struct recs one = { .n = 1, .v = r.v };
+	uint8_t *soard = rdatas_of(&one, 0, &ops[1].count, &ops[1].rdatas_len);
+	uint8_t *nsrd = rdatas_of(&r, 1, &ops[2].count, &ops[2].rdatas_len);
+	ops[1].rdatas = soard;
+	ops[2].rdatas = nsrd;
+	json_t *reply;
+	struct store_error e;
+	if (!soard || !nsrd) {
+		reply = cmd_reply(CMD_ERROR, NULL, "out of memory");
+	} else {
+		int rc = store_commit(q->ctx->store, q->ctx->actor, ops, nns ? 3 : 2, seq, &e);
+		reply = rc ? store_err(&e, rc) : changed(*seq, NULL, "zone %s added",
+		                                         name_str(nb, origin));
+	}
+	free(soard);
+	free(nsrd);
+	recs_free(&r);
+	return reply;
+}
+
+static json_t *c_zone_remove(struct req *q, uint64_t *seq)
+{
+	uint8_t origin[DNS_NAME_MAXLEN];
+	char nb[DNS_NAME_STRLEN];
+	struct store_error e;
+	if (!arg_name(q, "zone", origin, true, NULL))
+		return FAIL(q);
+	struct store_op op = { .kind = STORE_OP_ZONE_REMOVE, .zone = origin };
+	int rc = store_commit(q->ctx->store, q->ctx->actor, &op, 1, seq, &e);
+	if (rc)
+		return store_err(&e, rc);
+	return changed(*seq, NULL, "zone %s removed", name_str(nb, origin));
+}
+
+static json_t *c_zone_import(struct req *q, uint64_t *seq)
+{
+	uint8_t origin[DNS_NAME_MAXLEN];
+	char nb[DNS_NAME_STRLEN];
+	struct store_error e;
+	struct store_zone_info zi;
+	if (!arg_name(q, "zone", origin, true, NULL))
+		return FAIL(q);
+	json_t *jt = json_object_get(q->args, "text");
+	const char *fname = arg_str(q, "filename", false);
+	if (!json_is_string(jt))
+		return cmd_reply(CMD_ERROR, NULL, "missing argument \"text\" (the master file)");
+	if (q->err[0])
+		return FAIL(q);
+	struct recs r = { 0 };
+	if (!parse_text(q, json_string_value(jt), json_string_length(jt), fname ? fname : "text",
+	                origin, true, &r)) {
+		recs_free(&r);
+		return FAIL(q);
+	}
+	struct store_rr *rrs = malloc((r.n ? r.n : 1) * sizeof(*rrs));
+	if (!rrs) {
+		recs_free(&r);
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	}
+	for (size_t i = 0; i < r.n; i++)
+		rrs[i] = (struct store_rr){ .owner = r.v[i].owner, .type = r.v[i].type,
+		                            .ttl = r.v[i].ttl, .rdlen = r.v[i].rdlen,
+		                            .rdata = r.v[i].rdata };
+	struct store_op op = { .kind = STORE_OP_ZONE_REPLACE, .zone = origin, .rrs = rrs,
+	                       .nrrs = r.n };
+	int rc = store_commit(q->ctx->store, q->ctx->actor, &op, 1, seq, &e);
+	free(rrs);
+	recs_free(&r);
+	if (rc)
+		return store_err(&e, rc);
+	if (store_zone_get(q->ctx->store, origin, true, &zi, &e) != 0)
+		return changed(*seq, NULL, "zone %s imported", name_str(nb, origin));
+	return changed(*seq, json_pack("{s:I, s:I, s:I}", "serial", (json_int_t)zi.serial,
+	                               "rrsets", (json_int_t)zi.nrrsets, "records",
+	                               (json_int_t)zi.nrrs),
+	               "zone %s imported: serial %u, %" PRIu64 " RRsets, %" PRIu64 " records",
+	               name_str(nb, origin), zi.serial, zi.nrrsets, zi.nrrs);
+}
+
+static json_t *c_zone_export(struct req *q, uint64_t *seq)
+{
+	uint8_t origin[DNS_NAME_MAXLEN];
+	struct store_error e;
+	(void)seq;
+	if (!arg_name(q, "zone", origin, true, NULL))
+		return FAIL(q);
+	struct out o = { .arr = json_array() };
+	if (!o.arr)
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	/* The text form too, exactly as store_zone_export writes it. */
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *mf = open_memstream(&buf, &blen);
+	int rc = mf ? store_zone_export(q->ctx->store, origin, mf, &e) : DDI_ENOMEM;
+	if (mf)
+		fclose(mf);
+	if (rc == 0) {
+		rc = store_rrset_get(q->ctx->store, origin, DNS_T_SOA, out_rrset, &o, &e);
+		if (rc == 0 || rc == DDI_ENOENT) {
+			o.skip_soa = true;
+			rc = store_zone_walk(q->ctx->store, origin, out_rrset, &o, &e);
+		}
+	}
+	if (rc) {
+		free(buf);
+		json_decref(o.arr);
+		return rc == DDI_ENOMEM ? cmd_reply(CMD_ERROR, NULL, "out of memory") : store_err(&e, rc);
+	}
+	size_t n = json_array_size(o.arr);
+	json_t *a = json_pack("{s:o, s:s%}", "records", o.arr, "text", buf ? buf : "", blen);
+	free(buf);
+	return cmd_reply(CMD_OK, a, "%zu records", n);
+}
+
+/* Commit one op built from a record request; the reply names what changed. */
+static json_t *commit_one(struct req *q, struct store_op *op, uint64_t *seq, const char *verb)
+{
+	char nb[DNS_NAME_STRLEN];
+	struct store_error e;
+	int rc = store_commit(q->ctx->store, q->ctx->actor, op, 1, seq, &e);
+	if (rc)
+		return store_err(&e, rc);
+	return changed(*seq, NULL, "%s %s%s%s", verb, name_str(nb, op->owner), op->type ? " " : "",
+	               op->type ? dns_type_name(op->type) : "");
+}
+
+static json_t *record_change(struct req *q, uint64_t *seq, enum store_op_kind kind)
+{
+	struct recs r = { 0 };
+	if (!parse_records(q, q->args, NULL, true, &r)) {
+		recs_free(&r);
+		return FAIL(q);
+	}
+	for (size_t i = 1; i < r.n; i++)
+		if (r.v[i].ttl != r.v[0].ttl) {
+			recs_free(&r);
+			return cmd_reply(CMD_ERROR, NULL, "the records of an RRset share one TTL");
+		}
+	struct store_op op = { .kind = kind, .owner = r.v[0].owner, .type = r.v[0].type,
+	                       .ttl = r.v[0].ttl };
+	uint8_t *rd = rdatas_of(&r, 0, &op.count, &op.rdatas_len);
+	op.rdatas = rd;
+	json_t *reply = rd ? commit_one(q, &op, seq, kind == STORE_OP_RR_ADD ? "added" : "replaced")
+	                   : cmd_reply(CMD_ERROR, NULL, "out of memory");
+	free(rd);
+	recs_free(&r);
+	return reply;
+}
+
+static json_t *c_record_add(struct req *q, uint64_t *seq)
+{
+	return record_change(q, seq, STORE_OP_RR_ADD);
+}
+
+static json_t *c_record_replace(struct req *q, uint64_t *seq)
+{
+	return record_change(q, seq, STORE_OP_RRSET_REPLACE);
+}
+
+static json_t *c_record_delete(struct req *q, uint64_t *seq)
+{
+	uint8_t owner[DNS_NAME_MAXLEN];
+	if (!arg_name(q, "name", owner, true, NULL))
+		return FAIL(q);
+	struct store_op op = { .kind = STORE_OP_RRSET_DELETE, .owner = owner };
+	if (!arg_type(q, "type", &op.type, false))
+		return FAIL(q);
+	if (!json_object_get(q->args, "rdata"))
+		return commit_one(q, &op, seq, "deleted");
+	if (!op.type)
+		return cmd_reply(CMD_ERROR, NULL, "rdata needs a type");
+	struct recs r = { 0 };
+	json_t *a = json_deep_copy(q->args);
+	if (!a)
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	json_object_set_new(a, "ttl", json_integer(0));
+	bool ok = parse_records(q, a, NULL, true, &r);
+	json_decref(a);
+	if (!ok) {
+		recs_free(&r);
+		return FAIL(q);
+	}
+	op.kind = STORE_OP_RR_DELETE;
+	uint8_t *rd = rdatas_of(&r, 0, &op.count, &op.rdatas_len);
+	op.rdatas = rd;
+	json_t *reply = rd ? commit_one(q, &op, seq, "deleted")
+	                   : cmd_reply(CMD_ERROR, NULL, "out of memory");
+	free(rd);
+	recs_free(&r);
+	return reply;
+}
+
+static json_t *c_record_get(struct req *q, uint64_t *seq)
+{
+	uint8_t owner[DNS_NAME_MAXLEN];
+	struct store_error e;
+	uint16_t type = 0;
+	(void)seq;
+	if (!arg_name(q, "name", owner, true, NULL) || !arg_type(q, "type", &type, false))
+		return FAIL(q);
+	struct out o = { .arr = json_array() };
+	if (!o.arr)
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	int rc = store_rrset_get(q->ctx->store, owner, type, out_rrset, &o, &e);
+	if (rc == DDI_ENOENT)
+		return cmd_reply(CMD_EMPTY, json_pack("{s:o}", "records", o.arr), "%s",
+		                 e.msg[0] ? e.msg : "no records");
+	if (rc) {
+		json_decref(o.arr);
+		return store_err(&e, rc);
+	}
+	size_t n = json_array_size(o.arr);
+	return cmd_reply(CMD_OK, json_pack("{s:o}", "records", o.arr), "%zu record%s", n,
+	                 n == 1 ? "" : "s");
+}
+
+static json_t *c_record_list(struct req *q, uint64_t *seq)
+{
+	uint8_t zone[DNS_NAME_MAXLEN], suffix[DNS_NAME_MAXLEN];
+	struct store_error e;
+	bool has_suffix = false;
+	uint64_t limit = 0;
+	(void)seq;
+	struct out o = { 0 };
+	if (!arg_name(q, "zone", zone, true, NULL) || !arg_type(q, "type", &o.type, false) ||
+	    !arg_name(q, "name", suffix, false, &has_suffix) || !arg_u64(q, "limit", &limit, false))
+		return FAIL(q);
+	o.name_suffix = has_suffix ? suffix : NULL;
+	o.limit = (size_t)limit;
+	if (!(o.arr = json_array()))
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	int rc = store_zone_walk(q->ctx->store, zone, out_rrset, &o, &e);
+	if (rc < 0) {
+		json_decref(o.arr);
+		return store_err(&e, rc);
+	}
+	size_t n = json_array_size(o.arr);
+	return cmd_reply(n ? CMD_OK : CMD_EMPTY, json_pack("{s:o}", "records", o.arr),
+	                 "%zu record%s", n, n == 1 ? "" : "s");
+}
+
+/*
+ * changes: [{"op": "add"|"replace"|"delete", name, [ttl], [type], [rdata|rdatas]}, ...]
+ * in ONE commit: all of them or none.
+ */
+static json_t *c_changes(struct req *q, uint64_t *seq)
+{
+	json_t *ch = json_object_get(q->args, "changes");
+	if (!json_is_array(ch) || json_array_size(ch) == 0)
+		return cmd_reply(CMD_ERROR, NULL, "\"changes\" must be a non-empty array");
+	size_t n = json_array_size(ch);
+	if (n > 100000)
+		return cmd_reply(CMD_ERROR, NULL, "at most 100000 changes per commit");
+	struct store_op *ops = calloc(n, sizeof(*ops));
+	struct recs *rs = calloc(n, sizeof(*rs));
+	uint8_t(*owners)[DNS_NAME_MAXLEN] = calloc(n, DNS_NAME_MAXLEN);
+	uint8_t **rds = calloc(n, sizeof(*rds));
+	json_t *reply = NULL;
+	if (!ops || !rs || !owners || !rds) {
+		reply = cmd_reply(CMD_ERROR, NULL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = json_array_get(ch, i);
+		struct req sub = { .ctx = q->ctx, .args = c };
+		const char *opn = json_is_object(c) ? arg_str(&sub, "op", true) : NULL;
+		if (!opn) {
+			reply = cmd_reply(CMD_ERROR, NULL, "change %zu: %s", i,
+			                  sub.err[0] ? sub.err : "must be an object");
+			goto out;
+		}
+		bool del = strcmp(opn, "delete") == 0;
+		if (!del && strcmp(opn, "add") != 0 && strcmp(opn, "replace") != 0) {
+			reply = cmd_reply(CMD_ERROR, NULL, "change %zu: op must be add, replace or delete",
+			                  i);
+			goto out;
+		}
+		if (del && !json_object_get(c, "rdata")) {
+			ops[i].kind = STORE_OP_RRSET_DELETE;
+			ops[i].owner = owners[i];
+			if (!arg_name(&sub, "name", owners[i], true, NULL) ||
+			    !arg_type(&sub, "type", &ops[i].type, false)) {
+				reply = cmd_reply(CMD_ERROR, NULL, "change %zu: %s", i, sub.err);
+				goto out;
+			}
+			continue;
+		}
+		json_t *a = del ? json_deep_copy(c) : json_incref(c);
+		if (del && a)
+			json_object_set_new(a, "ttl", json_integer(0));
+		bool ok = a && parse_records(&sub, a, NULL, true, &rs[i]);
+		json_decref(a);
+		if (!ok) {
+			reply = cmd_reply(CMD_ERROR, NULL, "change %zu: %s", i, sub.err);
+			goto out;
+		}
+		ops[i].kind = del ? STORE_OP_RR_DELETE
+		                  : opn[0] == 'a' ? STORE_OP_RR_ADD : STORE_OP_RRSET_REPLACE;
+		ops[i].owner = rs[i].v[0].owner;
+		ops[i].type = rs[i].v[0].type;
+		ops[i].ttl = rs[i].v[0].ttl;
+		if (!(rds[i] = rdatas_of(&rs[i], 0, &ops[i].count, &ops[i].rdatas_len))) {
+			reply = cmd_reply(CMD_ERROR, NULL, "out of memory");
+			goto out;
+		}
+		ops[i].rdatas = rds[i];
+	}
+	struct store_error e;
+	int rc = store_commit(q->ctx->store, q->ctx->actor, ops, n, seq, &e);
+	reply = rc ? store_err(&e, rc) : changed(*seq, NULL, "%zu change%s committed", n,
+	                                         n == 1 ? "" : "s");
+out:
+	for (size_t i = 0; rs && i < n; i++)
+		recs_free(&rs[i]);
+	for (size_t i = 0; rds && i < n; i++)
+		free(rds[i]);
+	free(ops);
+	free(rs);
+	free(owners);
+	free(rds);
+	return reply;
+}
+
+struct jctx {
+	json_t *arr;
+	const char *actor;
+	bool has_zone, has_name;
+	uint8_t zone[DNS_NAME_MAXLEN], name[DNS_NAME_MAXLEN];
+	size_t limit;
+};
+
+static int journal_cb(void *ctx, const struct store_journal_entry *je)
+{
+	struct jctx *j = ctx;
+	if (j->actor && strcmp(j->actor, je->actor) != 0)
+		return 0;
+	bool zone_ok = !j->has_zone, name_ok = !j->has_name;
+	for (size_t i = 0; i < je->nops; i++) {
+		zone_ok = zone_ok || dns_name_equal(je->ops[i].zone, j->zone);
+		name_ok = name_ok || dns_name_equal(je->ops[i].owner, j->name);
+	}
+	if (!zone_ok || !name_ok)
+		return 0;
+	json_t *o = json_loads(je->json, 0, NULL);
+	if (!o || json_array_append_new(j->arr, o) != 0)
+		return DDI_ENOMEM;
+	return j->limit && json_array_size(j->arr) >= j->limit ? 1 : 0;
+}
+
+static json_t *c_journal(struct req *q, uint64_t *seq)
+{
+	struct jctx j = { 0 };
+	struct store_error e;
+	uint64_t since = 1, limit = 0;
+	(void)seq;
+	if (!arg_u64(q, "since", &since, false) || !arg_u64(q, "limit", &limit, false) ||
+	    !arg_name(q, "zone", j.zone, false, &j.has_zone) ||
+	    !arg_name(q, "name", j.name, false, &j.has_name))
+		return FAIL(q);
+	j.actor = arg_str(q, "actor", false);
+	if (q->err[0])
+		return FAIL(q);
+	j.limit = (size_t)limit;
+	if (!(j.arr = json_array()))
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	int rc = store_journal_read(q->ctx->store, since, 0, journal_cb, &j, &e);
+	if (rc < 0) {
+		json_decref(j.arr);
+		return store_err(&e, rc);
+	}
+	size_t n = json_array_size(j.arr);
+	return cmd_reply(n ? CMD_OK : CMD_EMPTY, json_pack("{s:o}", "entries", j.arr),
+	                 "%zu entr%s", n, n == 1 ? "y" : "ies");
+}
+
+static json_t *c_backup(struct req *q, uint64_t *seq)
+{
+	struct store_error e;
+	(void)seq;
+	const char *dir = arg_str(q, "dir", true);
+	if (!dir)
+		return FAIL(q);
+	uint64_t last = 0;
+	int rc = store_backup(q->ctx->store, dir, &last, &e);
+	if (rc)
+		return store_err(&e, rc);
+	return cmd_reply(CMD_OK, json_pack("{s:s, s:I}", "dir", dir, "seq", (json_int_t)last),
+	                 "backup of the store at journal seq %" PRIu64 " in %s", last, dir);
+}
+
+/* ------------------------------------------------------------------------ */
+/* TSIG keys and update policy                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+ *   key-add       name [algorithm]        new random secret; the reply's "key" is
+ *                                         "alg:name:secret", shown this once
+ *   key-list                              names, algorithms, creation times (no secrets)
+ *   key-remove    name                    the key and its rules
+ *   policy-add    key rule[]              rule: the `policy add KEY` words after KEY
+ *                                         (control/ddns/policy.h); key "." for unsigned
+ *   policy-list   [key]                   rules in order, with their index per key
+ *   policy-remove key index               the index-th rule of the key (0-based)
+ */
+
+static json_t *c_key_add(struct req *q, uint64_t *seq)
+{
+	uint8_t name[DNS_NAME_MAXLEN];
+	char nb[DNS_NAME_STRLEN], text[TSIG_KEY_STRLEN], b64[TSIG_SECRET_MAX * 2];
+	struct store_error e;
+	struct tsig_key k;
+	if (!arg_name(q, "name", name, true, NULL))
+		return FAIL(q);
+	const char *as = arg_str(q, "algorithm", false);
+	if (q->err[0])
+		return FAIL(q);
+	enum tsig_alg alg = as ? tsig_alg_from_str(as, strlen(as)) : TSIG_ALG_DEFAULT;
+	if (alg == TSIG_ALG_NONE)
+		return cmd_reply(CMD_ERROR, NULL, "unknown algorithm '%.100s' (hmac-sha256, hmac-sha224, "
+		                 "hmac-sha384, hmac-sha512, hmac-sha1, hmac-md5)", as);
+	if (name[0] == 0)
+		return cmd_reply(CMD_ERROR, NULL, "the root name cannot be a key");
+	dns_name_lower(name);
+	int rc = tsig_key_generate(&k, name, alg);
+	if (rc == 0 && tsig_b64_encode(b64, sizeof(b64), k.secret, k.secret_len) < 0)
+		rc = DDI_ESPACE;
+	if (rc == 0 && tsig_key_format(text, sizeof(text), &k) < 0)
+		rc = DDI_ESPACE;
+	if (rc)
+		return cmd_reply(CMD_ERROR, NULL, "cannot make a key: %s", ddi_strerror(rc));
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_t *v = json_pack("{s:s, s:s, s:I}", "algorithm", tsig_alg_name(alg), "secret", b64,
+	                      "created", (json_int_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	char *vt = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	json_decref(v);
+	if (!vt)
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	struct store_op op = { .kind = STORE_OP_KEY_ADD, .owner = name,
+	                       .rdatas = (const uint8_t *)vt, .rdatas_len = strlen(vt) };
+	rc = store_commit(q->ctx->store, q->ctx->actor, &op, 1, seq, &e);
+	free(vt);
+	explicit_bzero(&k, sizeof(k));
+	explicit_bzero(b64, sizeof(b64));
+	if (rc)
+		return store_err(&e, rc);
+	json_t *args = json_pack("{s:s, s:s, s:s}", "name", name_str(nb, name), "algorithm",
+	                         tsig_alg_name(alg), "key", text);
+	explicit_bzero(text, sizeof(text));
+	return changed(*seq, args, "key %s added (%s); its secret is shown this once", nb,
+	               tsig_alg_name(alg));
+}
+
+static int key_list_cb(void *ctx, const uint8_t *name, const char *alg, int64_t created)
+{
+	char nb[DNS_NAME_STRLEN], tb[32];
+	fmt_time(tb, sizeof(tb), created);
+	json_t *o = json_pack("{s:s, s:s, s:s}", "name", name_str(nb, name), "algorithm", alg,
+	                      "created", tb);
+	return o && json_array_append_new(ctx, o) == 0 ? 0 : DDI_ENOMEM;
+}
+
+static json_t *c_key_list(struct req *q, uint64_t *seq)
+{
+	struct store_error e;
+	(void)seq;
+	json_t *arr = json_array();
+	if (!arr)
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	int rc = store_key_list(q->ctx->store, key_list_cb, arr, &e);
+	if (rc) {
+		json_decref(arr);
+		return rc == DDI_ENOMEM ? cmd_reply(CMD_ERROR, NULL, "out of memory") : store_err(&e, rc);
+	}
+	size_t n = json_array_size(arr);
+	return cmd_reply(n ? CMD_OK : CMD_EMPTY, json_pack("{s:o}", "keys", arr), "%zu key%s", n,
+	                 n == 1 ? "" : "s");
+}
+
+static json_t *c_key_remove(struct req *q, uint64_t *seq)
+{
+	uint8_t name[DNS_NAME_MAXLEN];
+	char nb[DNS_NAME_STRLEN];
+	struct store_error e;
+	if (!arg_name(q, "name", name, true, NULL))
+		return FAIL(q);
+	struct store_op op = { .kind = STORE_OP_KEY_REMOVE, .owner = name };
+	int rc = store_commit(q->ctx->store, q->ctx->actor, &op, 1, seq, &e);
+	if (rc)
+		return store_err(&e, rc);
+	return changed(*seq, NULL, "key %s and its update policy removed", name_str(nb, name));
+}
+
+/*
+ * A change of one key's rules, read and written in one store transaction
+ * (two concurrent policy-add on the same key both land, in some order).
+ */
+struct polchange {
+	struct store *st;
+	const uint8_t *key;
+	const struct pol_rule *add;     /* append this rule, or */
+	size_t remove;                  /* remove the key's rule of this index */
+	struct store_error err;
+	char *text;                     /* the key's rules as JSON, for the op */
+	struct store_op op;
+	size_t nrules;
+};
+
+static int polchange_fn(void *arg, const struct store_op **ops, size_t *nops)
+{
+	struct polchange *pc = arg;
+	struct pol_set all = { 0 }, mine = { 0 };
+	int rc = store_policy_load(pc->st, &all, &pc->err);
+	for (size_t i = 0; rc == 0 && i < all.n; i++)
+		if (dns_name_equal(all.rules[i].key, pc->key))
+			rc = pol_set_add(&mine, &all.rules[i]);
+	if (rc == 0 && pc->add)
+		rc = pol_set_add(&mine, pc->add);
+	else if (rc == 0 && (rc = pol_set_remove(&mine, pc->key, pc->remove)) == DDI_ENOENT)
+		snprintf(pc->err.msg, sizeof(pc->err.msg), "the key has no rule %zu", pc->remove);
+	json_t *j = rc == 0 ? pol_set_to_json(&mine) : NULL;
+	if (rc == 0 && (!j || !(pc->text = json_dumps(j, JSON_COMPACT))))
+		rc = DDI_ENOMEM;
+	json_decref(j);
+	pc->nrules = mine.n;
+	pol_set_free(&all);
+	pol_set_free(&mine);
+	if (rc)
+		return rc;
+	pc->op = (struct store_op){ .kind = STORE_OP_POLICY_SET, .owner = pc->key,
+	                            .count = (uint16_t)pc->nrules,
+	                            .rdatas = (const uint8_t *)pc->text,
+	                            .rdatas_len = strlen(pc->text) };
+	*ops = &pc->op;
+	*nops = 1;
+	return DDI_EOK;
+}
+
+static json_t *polchange_run(struct req *q, struct polchange *pc, uint64_t *seq)
+{
+	char nb[DNS_NAME_STRLEN];
+	pc->st = q->ctx->store;
+	int rc = store_transact(pc->st, q->ctx->actor, polchange_fn, pc, seq, &pc->err);
+	free(pc->text);
+	if (rc)
+		return cmd_reply(CMD_ERROR, NULL, "%s", pc->err.msg[0] ? pc->err.msg : ddi_strerror(rc));
+	return changed(*seq, json_pack("{s:s, s:I}", "key", name_str(nb, pc->key), "rules",
+	                               (json_int_t)pc->nrules),
+	               "key %s has %zu rule%s", nb, pc->nrules, pc->nrules == 1 ? "" : "s");
+}
+
+static json_t *c_policy_add(struct req *q, uint64_t *seq)
+{
+	char err[256], *argv[64];
+	struct pol_rule r;
+	const char *key = arg_str(q, "key", true);
+	json_t *jr = json_object_get(q->args, "rule"), *w;
+	size_t i, argc = json_array_size(jr);
+	if (!key)
+		return FAIL(q);
+	if (!json_is_array(jr) || argc == 0 || argc > 64)
+		return cmd_reply(CMD_ERROR, NULL, "argument \"rule\" must be an array of 1 to 64 words: "
+		                 "grant|deny self|name|subdomain|pattern NAME [TYPE...] "
+		                 "[--prefix PREFIX...] [--source PREFIX...]");
+	json_array_foreach(jr, i, w) {
+		if (!json_is_string(w))
+			return cmd_reply(CMD_ERROR, NULL, "argument \"rule\": word %zu is not a string", i);
+		argv[i] = (char *)json_string_value(w);
+	}
+	if (pol_rule_from_argv(&r, key, (int)argc, argv, err, sizeof(err)) != DDI_EOK)
+		return cmd_reply(CMD_ERROR, NULL, "%s", err);
+	struct polchange pc = { .key = r.key, .add = &r };
+	return polchange_run(q, &pc, seq);
+}
+
+static json_t *c_policy_remove(struct req *q, uint64_t *seq)
+{
+	uint8_t key[DNS_NAME_MAXLEN];
+	uint64_t index = 0;
+	if (!arg_name(q, "key", key, true, NULL) || !arg_u64(q, "index", &index, true))
+		return FAIL(q);
+	dns_name_lower(key);
+	struct polchange pc = { .key = key, .remove = (size_t)index };
+	return polchange_run(q, &pc, seq);
+}
+
+static json_t *c_policy_list(struct req *q, uint64_t *seq)
+{
+	uint8_t key[DNS_NAME_MAXLEN];
+	bool has_key;
+	struct pol_set all = { 0 };
+	struct store_error e;
+	(void)seq;
+	if (!arg_name(q, "key", key, false, &has_key))
+		return FAIL(q);
+	int rc = store_policy_load(q->ctx->store, &all, &e);
+	if (rc)
+		return store_err(&e, rc);
+	json_t *arr = json_array();
+	size_t idx = 0;
+	for (size_t i = 0; arr && i < all.n; i++) {
+		const struct pol_rule *r = &all.rules[i];
+		char text[2048];
+		idx = i > 0 && dns_name_equal(all.rules[i - 1].key, r->key) ? idx + 1 : 0;
+		if (has_key && !dns_name_equal(r->key, key))
+			continue;
+		json_t *o = pol_rule_to_json(r);
+		if (!o || pol_rule_format(text, sizeof(text), r) < 0 ||
+		    json_object_set_new(o, "index", json_integer((json_int_t)idx)) != 0 ||
+		    json_object_set_new(o, "text", json_string(text)) != 0 ||
+		    json_array_append_new(arr, o) != 0) {
+			json_decref(o);
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	pol_set_free(&all);
+	if (!arr)
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	size_t n = json_array_size(arr);
+	return cmd_reply(n ? CMD_OK : CMD_EMPTY, json_pack("{s:o}", "rules", arr), "%zu rule%s", n,
+	                 n == 1 ? "" : "s");
+}

@@ -1,0 +1,552 @@
+/* store -- the LMDB store: ddiplane's only durable state (zones, RRsets, addresses, journal) */
+#ifndef DDI_CONTROL_STORE_H
+#define DDI_CONTROL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dns/name.h"
+
+/*
+ * ---------------------------------------------------------------------------
+ * Layout
+ * ---------------------------------------------------------------------------
+ * One LMDB environment (a directory holding data.mdb and lock.mdb) with five
+ * named databases. All integers are big-endian. "K(name)" is the lookup key
+ * of dns/name.h: labels root first, lower-cased, each ending in 0x00, with
+ * 0x00 and 0x01 inside a label escaped as 0x01 0x01 / 0x01 0x02. So 0x00
+ * occurs in K(name) only as a label terminator and never twice in a row.
+ *
+ *   meta      "schema_version" -> u32 (STORE_SCHEMA_VERSION)
+ *             "created"        -> u64 unix ns
+ *             "next_seq"       -> u64, the sequence the next journal entry gets
+ *   zones     K(apex) 0x00 -> version(1)=1 flags(4) created_ns(8) apex wire name
+ *   rrsets    K(owner) 0x00 type(2) -> ttl(4) count(2) count x [rdlen(2) rdata]
+ *   addresses family(1: 4|6) address(4|16) -> owner wire names, lower-case
+ *             (MDB_DUPSORT: one duplicate per owner whose A/AAAA holds it)
+ *   journal   seq(8) -> JSON text, see "Journal" below
+ *
+ * Why the 0x00 after K(owner): an ancestor's key is a proper prefix of its
+ * descendants' keys, followed there by a label byte (never 0x00). Appending
+ * 0x00 to the owner's key therefore sorts an owner's RRsets before all of
+ * its descendants, keeps each owner's RRsets contiguous (ordered by type),
+ * and makes memcmp order of RRset keys DNS canonical order of owners
+ * (RFC 4034 6.1). The key is unambiguous: the type is the last two bytes,
+ * the byte before them is the 0x00 separator, the rest is K(owner).
+ * Every key that starts with K(apex) belongs to an owner at or below apex
+ * (a shorter K(x) 0x00 cannot be a prefix of K(apex), which never holds
+ * 0x00 0x00), so a prefix range scan over K(apex) yields exactly the names
+ * at or below the apex. The zones database uses the same "K 0x00" form, so
+ * the zones below an apex are a prefix scan too, and the root zone gets a
+ * non-empty key (LMDB refuses empty keys).
+ *
+ * A name belongs to the deepest zone whose apex is at or above it. Owner
+ * names are kept in their lower-case form (the key): exports print them
+ * lower-cased; names inside rdata keep their case.
+ *
+ * ---------------------------------------------------------------------------
+ * Threads and processes
+ * ---------------------------------------------------------------------------
+ * The environment is opened with MDB_NOTLS: one struct store may be used by
+ * several threads at once (every call opens and ends its own transaction;
+ * none keeps one open across calls). Other processes (another ddictl --db,
+ * a server) may read and write the same directory at the same time: LMDB's
+ * lock file serializes writers and readers never block. store_close() must
+ * not race with any other call. After fork() the child must not use the
+ * parent's struct store (LMDB's rule); it opens its own.
+ *
+ * ---------------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------------
+ * Every function returns DDI_EOK or a negative code of dns/errcode.h and,
+ * when given a struct store_error, fills it with the code, the index of the
+ * op that failed (commits) and a sentence naming the record, key or file.
+ * LMDB's own codes map to: MDB_MAP_FULL -> DDI_ENOSPC (raise map_size),
+ * MDB_CORRUPTED/MDB_PAGE_NOTFOUND/MDB_INVALID -> DDI_ECORRUPT,
+ * MDB_VERSION_MISMATCH -> DDI_ESCHEMA, MDB_READERS_FULL/MDB_TXN_FULL ->
+ * DDI_ELIMIT, errno values -> -errno, anything else -> DDI_EIO.
+ */
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_MAP_SIZE_DEFAULT ((size_t)8 << 30)   /* 8 GiB, sparse */
+#define STORE_MAX_RRSETS_DEFAULT 64                /* RRsets per owner name */
+#define STORE_MAX_RRS_DEFAULT 4096                 /* RRs per RRset */
+#define STORE_TTL_MAX 0x7fffffffu                  /* RFC 2181 8 */
+
+struct store;
+
+struct store_error {
+	int code;        /* the value the function returned */
+	long op;         /* index of the failing op in a commit, -1 when not about one op */
+	char msg[640];   /* one line, no trailing newline; "" on success */
+};
+
+struct store_options {
+	size_t map_size;             /* 0: STORE_MAP_SIZE_DEFAULT */
+	bool create;                 /* create the directory and databases if missing */
+	unsigned max_rrsets;         /* per owner name; 0: STORE_MAX_RRSETS_DEFAULT */
+	unsigned max_rrs;            /* per RRset; 0: STORE_MAX_RRS_DEFAULT (at most 65535) */
+};
+
+/*
+ * Open the store in directory `dir`. `opt` may be NULL (defaults, no
+ * create). On success *out is set; close it with store_close().
+ * Errors: DDI_ENOENT (no directory or no store in it and !create),
+ * DDI_ESCHEMA (schema_version newer than this build knows, or the LMDB
+ * file format differs), DDI_ECORRUPT (meta unreadable), -errno (directory
+ * or file access), DDI_ENOMEM.
+ */
+int store_open(struct store **out, const char *dir, const struct store_options *opt,
+               struct store_error *err);
+
+/* Close the store. No other call on `s` may be running. NULL is ignored. */
+void store_close(struct store *s);
+
+/* Last committed journal sequence (0 when nothing was ever committed). */
+int store_last_seq(struct store *s, uint64_t *seq, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Writing: one function, one LMDB write transaction                         */
+/* ------------------------------------------------------------------------ */
+
+enum store_op_kind {
+	STORE_OP_ZONE_ADD = 1,     /* zone: create an empty zone; give its SOA (and NS) as
+	                              rrset ops in the same commit */
+	STORE_OP_ZONE_REMOVE,      /* zone: delete the zone and every name of it (not the
+	                              names of deeper zones) */
+	STORE_OP_RRSET_REPLACE,    /* owner, type, ttl, count, rdatas: replace the RRset;
+	                              count 0 deletes it */
+	STORE_OP_RRSET_DELETE,     /* owner, type: delete the RRset; type 0 or ANY: every
+	                              RRset of the owner */
+	STORE_OP_RR_ADD,           /* owner, type, ttl, count, rdatas: add RRs (present ones
+	                              are kept once); the RRset takes `ttl`. SOA: replaces */
+	STORE_OP_RR_DELETE,        /* owner, type, count, rdatas: delete these RRs */
+	STORE_OP_ZONE_REPLACE,     /* zone, rrs, nrrs: the zone's whole new content (creates
+	                              the zone if needed); see store_zone_import */
+	/* TSIG keys and update policy (RFC 2136), see "Keys and update policy" below */
+	STORE_OP_KEY_ADD = 32,     /* owner: key name; rdatas/rdatas_len: the key's JSON */
+	STORE_OP_KEY_REMOVE,       /* owner: key name; its policy rules go with it */
+	STORE_OP_POLICY_SET,       /* owner: key name ("." unsigned); rdatas/rdatas_len: the JSON
+	                              array of its rules, count: how many (0 removes them) */
+};
+
+/* Op flags. */
+#define STORE_OPF_MISSING_OK 0x1   /* deleting what does not exist is not an error */
+
+/* One record for STORE_OP_ZONE_REPLACE (the caller owns the memory). */
+struct store_rr {
+	const uint8_t *owner;      /* wire name */
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t rdlen;
+	const uint8_t *rdata;      /* uncompressed wire rdata */
+};
+
+/* Zone flags (zones database, serial policy). */
+#define STORE_ZONE_SERIAL_UNIXTIME 0x1   /* advance to max(serial + 1, now in unix seconds) */
+
+/*
+ * One change. The memory it points to is the caller's and is only read
+ * during store_commit().
+ * `zone`: the apex (wire). Required for ZONE_* ops; for the others NULL
+ * means "the deepest zone that holds owner", and when given it must be
+ * that zone.
+ * `rdatas`: count items of [rdlen(2, big-endian) rdata], rdatas_len bytes
+ * in all (the form idx_txn_rrset_set takes).
+ */
+struct store_op {
+	enum store_op_kind kind;
+	uint32_t flags;            /* STORE_OPF_* */
+	const uint8_t *zone;
+	const uint8_t *owner;
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t count;
+	const uint8_t *rdatas;
+	size_t rdatas_len;
+	const struct store_rr *rrs;    /* ZONE_REPLACE */
+	size_t nrrs;
+	uint32_t zone_flags;       /* ZONE_ADD (and ZONE_REPLACE that creates): STORE_ZONE_* */
+};
+
+/*
+ * Apply `ops` in order in ONE write transaction, together with one journal
+ * entry (time, `actor`, what each op changed) and the SOA serial advance of
+ * every zone touched. Commit or nothing: on any error no byte of the store
+ * changes.
+ *
+ * Checked (codes): owner names valid and inside an existing zone
+ * (DDI_EOUTZONE; ZONE_* ops on a missing zone: DDI_ENOZONE, ZONE_ADD of an
+ * existing zone or of an apex that already holds data of its parent zone:
+ * DDI_EEXIST), type storable (DDI_ERDATA for 0 and meta types), TTL <=
+ * 2^31-1 (DDI_ETTL), rdata valid for its type (DDI_ERDATA, dns_rdata_check),
+ * rdatas well formed (DDI_EINVAL), a CNAME alone at its name and single
+ * (DDI_ECNAME), exactly one SOA per zone and only at the apex (DDI_ESOA),
+ * RRsets per name and RRs per RRset within the limits (DDI_ELIMIT),
+ * deleting what does not exist without STORE_OPF_MISSING_OK (DDI_ENOENT).
+ * Name-level checks (CNAME, limits, SOA presence) are made on the state
+ * after the last op, so the order of ops inside one commit does not matter
+ * for them; the error names the last op that touched the name or zone.
+ *
+ * Serial: each zone touched gets serial + 1 (RFC 1982 arithmetic, mod 2^32;
+ * STORE_ZONE_SERIAL_UNIXTIME zones: max(serial + 1, now)) unless an op of
+ * the commit set its SOA (RRSET_REPLACE/RR_ADD of the SOA, ZONE_ADD with its
+ * SOA). ZONE_REPLACE keeps the serial of the new content when it is newer
+ * than the stored one, else stored + 1, so that secondaries see the change.
+ *
+ * Writing what is already there is no change: an RRset written with the
+ * same TTL and rdata, a missing one deleted with STORE_OPF_MISSING_OK, a
+ * zone imported again with the same content. No change means no serial
+ * advance and no journal entry (a zone's serial moves only when it did).
+ *
+ * `actor` (e.g. "unix:alice", "tsig:dhcp-key") is stored verbatim (at most
+ * 255 bytes). On success *seq (may be NULL) is the journal entry's seq, or
+ * the last seq of the store when nothing changed.
+ * Errors also: DDI_ENOSPC (map full), DDI_ENOMEM, DDI_EINVAL (bad op).
+ */
+int store_commit(struct store *s, const char *actor, const struct store_op *ops, size_t nops,
+                 uint64_t *seq, struct store_error *err);
+
+/*
+ * Read the master file `path` (zf_read_file: $INCLUDE refused, every record
+ * inside `origin`) and replace the zone's whole content with it in one
+ * commit (STORE_OP_ZONE_REPLACE), creating the zone if it does not exist.
+ * Any error (syntax: err->msg is "file:line: reason"; validation: names the
+ * record) changes nothing. The file must hold exactly one SOA, at origin.
+ */
+int store_zone_import(struct store *s, const char *actor, const uint8_t *origin, const char *path,
+                      uint64_t *seq, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Reading                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * One RRset as read from the store. All pointers are valid only during the
+ * callback (they point into LMDB's map or a stack buffer). Returning
+ * non-zero from a callback stops the walk; the walk returns that value.
+ */
+typedef int (*store_rrset_cb)(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                              uint16_t count, const uint8_t *rdatas, size_t rdatas_len);
+
+/*
+ * Every RRset of the zone `apex` in DNS canonical order (owner, then type),
+ * names of deeper zones left out. Values are validated: DDI_ECORRUPT names
+ * the key. DDI_ENOZONE when the zone does not exist.
+ */
+int store_zone_walk(struct store *s, const uint8_t *apex, store_rrset_cb cb, void *ctx,
+                    struct store_error *err);
+
+/* The RRsets of `owner`: only `type`, or all when type is 0 or ANY. None: DDI_ENOENT. */
+int store_rrset_get(struct store *s, const uint8_t *owner, uint16_t type, store_rrset_cb cb,
+                    void *ctx, struct store_error *err);
+
+/* The zone as a master file on `out` (zf_write_rr): the SOA first, then canonical order. */
+int store_zone_export(struct store *s, const uint8_t *origin, FILE *out, struct store_error *err);
+
+struct store_zone_info {
+	uint8_t apex[DNS_NAME_MAXLEN];
+	uint32_t flags;            /* STORE_ZONE_* */
+	int64_t created_ns;
+	bool has_soa;
+	uint32_t serial;           /* when has_soa */
+	uint64_t nrrsets, nrrs;    /* only counted when asked (walks the zone) */
+};
+
+/* Every zone in canonical order of apexes. With `count`, nrrsets and nrrs are filled. */
+int store_zone_list(struct store *s, bool count,
+                    int (*cb)(void *ctx, const struct store_zone_info *z), void *ctx,
+                    struct store_error *err);
+
+/* One zone. DDI_ENOZONE when absent. */
+int store_zone_get(struct store *s, const uint8_t *apex, bool count, struct store_zone_info *z,
+                   struct store_error *err);
+
+/*
+ * The owners whose A (family 4, 4 bytes) or AAAA (family 6, 16 bytes) hold
+ * `addr`, lower-case wire names in canonical-ish (memcmp of wire) order.
+ */
+int store_addr_owners(struct store *s, int family, const uint8_t *addr,
+                      int (*cb)(void *ctx, const uint8_t *owner), void *ctx,
+                      struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Index                                                                    */
+/* ------------------------------------------------------------------------ */
+
+struct idx;
+
+/*
+ * Build the index from the store: one read transaction, one pass over
+ * zones and rrsets into one idx_txn (idx_txn_zone_add per zone,
+ * idx_txn_rrset_set per RRset), committed with the last journal seq, which
+ * is also returned in *seq (may be NULL). Everything read is validated as
+ * hostile input: a value or key that does not validate gives DDI_ECORRUPT
+ * naming it, and the index is left as it was (the txn is aborted).
+ * An index that already holds zones is replaced whole: its zones are
+ * removed in the same idx_txn, so readers switch from the old content to
+ * the new at the commit (a full reload).
+ * Caller: the index's single writer (see index/snapshot.h).
+ */
+int store_load_index(struct store *s, struct idx *ix, uint64_t *seq, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Journal                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Each commit writes one entry, a JSON object (compact, UTF-8):
+ *   {"v":1,"seq":N,"time":unix_ns,"actor":"unix:alice",
+ *    "ops":[{"op":"rrset-replace","zone":"example.com.","owner":"www.example.com.",
+ *            "type":"A","old":1,"new":2}, ...]}
+ * "old"/"new" are the RR counts of the RRset before and after; for
+ * "zone-add", "zone-remove" and "zone-replace" they are the zone's RRset
+ * counts (owner is the apex, no type); for "serial" (the automatic SOA
+ * advance) they are the old and new serial. The journal holds what
+ * changed, not the data: a follower re-reads the named RRsets (or the whole
+ * zone for zone-* ops) from the store, which is at least as new.
+ */
+enum store_jop {
+	STORE_J_ZONE_ADD = 1, STORE_J_ZONE_REMOVE, STORE_J_ZONE_REPLACE, STORE_J_RRSET_REPLACE,
+	STORE_J_RRSET_DELETE, STORE_J_RR_ADD, STORE_J_RR_DELETE, STORE_J_SERIAL,
+	STORE_J_KEY_ADD = 32, STORE_J_KEY_REMOVE, STORE_J_POLICY_SET,   /* zone ".", owner: the key */
+};
+
+/* "zone-add", ..., "serial"; "?" for anything else. */
+const char *store_jop_name(enum store_jop op);
+
+struct store_journal_op {
+	enum store_jop op;
+	uint8_t zone[DNS_NAME_MAXLEN];
+	uint8_t owner[DNS_NAME_MAXLEN];
+	uint16_t type;             /* 0 for zone-level ops */
+	uint64_t old_count, new_count;
+};
+
+/* One entry; every pointer is valid only during the callback. */
+struct store_journal_entry {
+	uint64_t seq;
+	int64_t time_ns;
+	const char *actor;
+	size_t nops;
+	const struct store_journal_op *ops;
+	const char *json;          /* the stored text, NUL-terminated */
+};
+
+/*
+ * Call cb for every entry with seq >= from_seq, in order, at most `max`
+ * entries (0: no limit), from one read transaction. An entry that does not
+ * parse gives DDI_ECORRUPT naming its seq. cb returning non-zero stops.
+ */
+int store_journal_read(struct store *s, uint64_t from_seq, size_t max,
+                       int (*cb)(void *ctx, const struct store_journal_entry *e), void *ctx,
+                       struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Following (the control thread)                                           */
+/* ------------------------------------------------------------------------ */
+
+struct store_follow_ops {
+	/*
+	 * A zone-level entry (zone-add, zone-remove, zone-replace): the zone's
+	 * whole content is replaced. `exists` tells whether the zone is in the
+	 * store in the transaction read; when it is, every RRset of it follows
+	 * through rrset().
+	 */
+	int (*zone)(void *ctx, const uint8_t *apex, bool exists);
+	/* An RRset named by an entry as it is in the transaction read; count 0 when absent. */
+	store_rrset_cb rrset;
+	/* After each entry's RRsets (may be NULL). */
+	int (*entry)(void *ctx, const struct store_journal_entry *e);
+};
+
+/*
+ * In ONE read transaction: every journal entry with seq >= from_seq, in
+ * order, and for each of its ops the data it names as it is in that same
+ * transaction (the RRset, or the whole zone for zone-level ops; "serial"
+ * ops give the apex SOA). So what the callbacks see, applied in order,
+ * is exactly the store's state at the last entry: a committed state, never
+ * half of a commit, even while other processes write. An RRset named by
+ * many entries is given once (until the next zone-level op, after which
+ * it may be given again): all reads see the same state. *last_seq is the
+ * last entry's seq (from_seq - 1 when there was none). A callback
+ * returning non-zero stops and is returned. Errors: as store_journal_read.
+ */
+int store_follow(struct store *s, uint64_t from_seq, const struct store_follow_ops *ops, void *ctx,
+                 uint64_t *last_seq, struct store_error *err);
+
+/*
+ * A consistent, compacted copy of the environment into directory `dir`
+ * (created if missing; it must not hold a store yet): mdb_env_copy2 with
+ * MDB_CP_COMPACT, one read transaction, writers are not blocked. *seq (may
+ * be NULL) is the journal seq just before the copy: the copy holds at least
+ * that. Errors: DDI_EEXIST, -errno, LMDB codes as above.
+ */
+int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Keys and update policy (RFC 2136 / RFC 8945)                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Two more databases:
+ *   keys      K(key name) 0x00 -> JSON {"algorithm":"hmac-sha256","secret":"base64",
+ *                                       "created":unix_ns}
+ *   policies  K(key name) 0x00 -> JSON array of the key's rules in order
+ *             (control/ddns/policy.h form); the root name holds the unsigned rules
+ * Both are written only through store_commit (STORE_OP_KEY_*, POLICY_SET),
+ * so every change is journaled with its actor ("key-add", "key-remove",
+ * "policy-set" ops; zone ".", owner the key; old/new: rule counts).
+ */
+struct tsig_key;
+struct pol_set;
+
+/* A key by name (wire). DDI_ENOENT when absent; DDI_ECORRUPT when it does not validate. */
+int store_key_get(struct store *s, const uint8_t *name, struct tsig_key *out,
+                  struct store_error *err);
+
+/* Every key in canonical order of names, without secrets. */
+int store_key_list(struct store *s,
+                   int (*cb)(void *ctx, const uint8_t *name, const char *algorithm,
+                             int64_t created_ns),
+                   void *ctx, struct store_error *err);
+
+/* Every rule of every key into `out` (emptied first), keys in canonical order. */
+int store_policy_load(struct store *s, struct pol_set *out, struct store_error *err);
+
+/*
+ * One journal entry that changes no data: {"v":1,...,"actor":A,"ops":[],"note":TEXT}
+ * (a refused or no-op dynamic update, so that every attempt is on record).
+ */
+int store_journal_note(struct store *s, const char *actor, const char *text, uint64_t *seq,
+                       struct store_error *err);
+
+/* The apex of the deepest zone holding `name`. DDI_ENOZONE when none. */
+int store_zone_of(struct store *s, const uint8_t *name, uint8_t apex[DNS_NAME_MAXLEN],
+                  struct store_error *err);
+
+/*
+ * Read, decide and write in ONE write transaction (a dynamic update's
+ * prerequisites and its changes). fn runs inside the transaction: every
+ * store read function called from fn on this thread (store_rrset_get,
+ * store_addr_owners, store_zone_of, ...) reads that transaction (through
+ * a nested LMDB transaction), so it sees exactly what the write will
+ * change. When fn returns DDI_EOK with nops > 0, the ops are applied by
+ * store_commit's code in a nested transaction and everything commits at
+ * once; any error aborts and nothing changes. fn must not call
+ * store_transact, and must not use another store from this thread while it runs.
+ * Returns fn's error, or the store's (err set); *seq as store_commit.
+ */
+typedef int (*store_txn_fn)(void *arg, const struct store_op **ops, size_t *nops);
+int store_transact(struct store *s, const char *actor, store_txn_fn fn, void *arg,
+                   uint64_t *seq, struct store_error *err);
+/* IPAM: prefixes, ranges and allocations beside the DNS data               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Three more databases hold the records of control/ipam/ipam.h:
+ *   ipam_prefixes     ipam_prefix_key -> ipam_prefix_encode
+ *   ipam_ranges       ipam_range_key  -> ipam_range_encode
+ *   ipam_allocations  ipam_alloc_key  -> ipam_alloc_encode
+ * They change only inside store_ipam_write(): ONE write transaction in
+ * which `fn` reads and writes IPAM records and DNS data (store_ipam_dns:
+ * the ops of store_commit, with its checks), ending with one journal entry
+ * (the DNS ops in "ops" as for store_commit, the IPAM changes in an extra
+ * "ipam" array: {"op": "alloc-put", ...the record's JSON form} and
+ * "prefix-put", "prefix-delete", "range-put", "range-delete",
+ * "alloc-delete"). fn returning non-zero aborts everything; the LMDB
+ * writer lock serializes every writer of every process, so what fn reads
+ * is still true when it commits (two `alloc next` never get one address).
+ *
+ * The DNS policy: every commit (store_commit and store_ipam_dns) that adds
+ * or replaces an A/AAAA record looks up the deepest prefix holding the
+ * address and its allocation (ipam_record_verdict): policy auto allocates
+ * the address to the owner in the same commit, strict and conflicts
+ * refuse with DDI_EPOLICY / DDI_ECONFLICT and the reason.
+ *
+ * store_ipam_read() runs fn in a read transaction (writes fail there).
+ * Reads return DDI_EOK, DDI_ENOENT (not found) or an error; walks stop when
+ * the callback returns non-zero and return that value.
+ */
+struct store_ipam;
+struct ipam_cidr;
+struct ipam_prefix;
+struct ipam_range;
+struct ipam_alloc;
+struct ipam_lmdb;
+
+typedef int (*store_ipam_fn)(void *ctx, struct store_ipam *t);
+
+int store_ipam_write(struct store *s, const char *actor, store_ipam_fn fn, void *ctx,
+                     uint64_t *seq, struct store_error *err);
+int store_ipam_read(struct store *s, store_ipam_fn fn, void *ctx, struct store_error *err);
+
+/* The error the calls below fill (fn may fill it with its own reason too). */
+struct store_error *store_ipam_error(struct store_ipam *t);
+
+/*
+ * Bulk changes (CSV import): with quiet set, IPAM records are not written
+ * into the journal one by one; the caller adds one summary with
+ * store_ipam_note ({"op": op, ...rec}; rec is stolen), the DNS policy is
+ * not checked (the caller writes records only for what it allocated), and
+ * the DNS changes are journaled as one "zone-replace" per zone touched
+ * (old/new 0) instead of one op per RRset: a follower reloads such a zone
+ * whole, which is faster than a million single RRsets.
+ */
+void store_ipam_quiet(struct store_ipam *t, bool quiet);
+struct json_t;
+int store_ipam_note(struct store_ipam *t, const char *op, struct json_t *rec);
+
+/* DNS ops in the same transaction (no ZONE_REPLACE). */
+int store_ipam_dns(struct store_ipam *t, const struct store_op *ops, size_t nops);
+bool store_ipam_zone_exists(struct store_ipam *t, const uint8_t *apex);
+/* `owner` has an A/AAAA record holding the address. */
+bool store_ipam_addr_has_owner(struct store_ipam *t, int family, const uint8_t addr[16],
+                               const uint8_t *owner);
+/* Every (address, owner) of the addresses database, in key order. */
+int store_ipam_addr_walk(struct store_ipam *t,
+                         int (*cb)(void *ctx, int family, const uint8_t addr[16],
+                                   const uint8_t *owner),
+                         void *ctx);
+/* The allocations database as an ipam_lmdb oracle (ipam_lmdb_ops, ipam_lmdb_taken). */
+void store_ipam_oracle(struct store_ipam *t, struct ipam_lmdb *l);
+
+int store_ipam_prefix_get(struct store_ipam *t, const struct ipam_cidr *c, struct ipam_prefix *out);
+/* The deepest stored prefix of length <= maxplen holding the address. */
+int store_ipam_prefix_holding(struct store_ipam *t, int family, const uint8_t addr[16], int maxplen,
+                              struct ipam_prefix *out);
+int store_ipam_prefix_put(struct store_ipam *t, const struct ipam_prefix *p);
+int store_ipam_prefix_del(struct store_ipam *t, const struct ipam_cidr *c);
+/* Prefixes inside `within` (NULL: all) in ipam_cidr_cmp order. */
+int store_ipam_prefix_walk(struct store_ipam *t, const struct ipam_cidr *within,
+                           int (*cb)(void *ctx, const struct ipam_prefix *p), void *ctx);
+
+int store_ipam_range_put(struct store_ipam *t, const struct ipam_range *r);
+int store_ipam_range_del(struct store_ipam *t, const struct ipam_range *r);
+int store_ipam_range_walk(struct store_ipam *t, int (*cb)(void *ctx, const struct ipam_range *r),
+                          void *ctx);
+
+int store_ipam_alloc_get(struct store_ipam *t, int family, const uint8_t addr[16],
+                         struct ipam_alloc *out);
+int store_ipam_alloc_put(struct store_ipam *t, const struct ipam_alloc *a);
+int store_ipam_alloc_del(struct store_ipam *t, int family, const uint8_t addr[16]);
+/* Allocations inside `within` (NULL: all) in address order. */
+int store_ipam_alloc_walk(struct store_ipam *t, const struct ipam_cidr *within,
+                          int (*cb)(void *ctx, const struct ipam_alloc *a), void *ctx);
+
+/*
+ * Group commit. Between store_batch_begin() and store_batch_end() on this
+ * thread, every store_transact(), store_commit() and store_journal_note()
+ * on `s` is a nested transaction of one outer write transaction: each
+ * still applies wholly or not at all and later ones see earlier ones, but
+ * nothing is durable (or visible to others) until store_batch_end(s, true)
+ * commits them all with one sync. Until then, acknowledge nothing. With
+ * commit false, or when the commit fails (returned), all of them are lost.
+ * The store's write lock is held from begin to end: keep batches short.
+ */
+int store_batch_begin(struct store *s, struct store_error *err);
+int store_batch_end(struct store *s, bool commit, struct store_error *err);
+
+#endif

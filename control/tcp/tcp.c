@@ -1,0 +1,473 @@
+/* tcp -- DNS over TCP (RFC 7766): epoll loop, pipelined answers in order, idle timeout */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu-qsbr.h>
+
+#include "control/tcp/tcp.h"
+#include "dns/errcode.h"
+#include "dns/wire.h"
+#include "index/snapshot.h"
+
+#define IN_CAP (2 + DNS_MSG_MAX)        /* one whole message always fits */
+#define OUT_HIGH (128 * 1024)           /* stop reading while this much output waits */
+#define EPOLL_BATCH 64
+#define TAG_LISTEN 0x100000000ull       /* epoll data: listen index | TAG, conn index, or stop */
+#define TAG_STOP 0x200000000ull
+
+struct conn {
+	int fd;                  /* -1: free slot */
+	bool peer_closed;        /* EOF read: close once the output is flushed */
+	uint8_t peer_family;     /* 4 or 6: the source of dynamic updates */
+	uint8_t peer[16];
+	uint32_t events;         /* what epoll currently watches */
+	uint64_t last_ms;
+	uint8_t *in;
+	size_t in_len;
+	uint8_t *out;
+	size_t out_off, out_len, out_cap;
+};
+
+struct tcp_server {
+	struct tcp_conf conf;
+	int lfd[TCP_MAX_LISTEN];
+	int epfd, stopfd;
+	pthread_t thread;
+	bool started;
+	struct conn *conns;
+	unsigned nconns;
+	uint8_t *scratch;        /* 2 + DNS_MSG_MAX: one response being built */
+	struct tcp_stats st;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void stat_inc(uint64_t *c)
+{
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
+static void conn_close(struct tcp_server *s, struct conn *c)
+{
+	if (c->fd < 0)
+		return;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	free(c->in);
+	free(c->out);
+	c->in = c->out = NULL;
+	c->in_len = c->out_off = c->out_len = c->out_cap = 0;
+	s->nconns--;
+}
+
+static void conn_watch(struct tcp_server *s, struct conn *c)
+{
+	uint32_t ev = 0;
+	if (!c->peer_closed && c->out_len - c->out_off < OUT_HIGH)
+		ev |= EPOLLIN;
+	if (c->out_len > c->out_off)
+		ev |= EPOLLOUT;
+	if (ev == c->events)
+		return;
+	struct epoll_event e = { .events = ev, .data.u64 = (uint64_t)(c - s->conns) };
+	epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &e);
+	c->events = ev;
+}
+
+static int out_append(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if (c->out_len + n > c->out_cap) {
+		/* Compact first; grow only when that is not enough. */
+		if (c->out_off) {
+			memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+			c->out_len -= c->out_off;
+			c->out_off = 0;
+		}
+		if (c->out_len + n > c->out_cap) {
+			size_t cap = c->out_cap ? c->out_cap : 4096;
+			while (cap < c->out_len + n)
+				cap *= 2;
+			uint8_t *o = realloc(c->out, cap);
+			if (!o)
+				return DDI_ENOMEM;
+			c->out = o;
+			c->out_cap = cap;
+		}
+	}
+	memcpy(c->out + c->out_len, p, n);
+	c->out_len += n;
+	return DDI_EOK;
+}
+
+/* Write what the socket takes. Returns false when the connection must close. */
+static bool conn_flush(struct conn *c)
+{
+	while (c->out_len > c->out_off) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+		c->out_off += (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * Answer every complete message in the input buffer, in order (RFC 7766
+ * 6.2.1.1: responses to pipelined queries may be sent in order). Stops
+ * while too much output waits. Returns false when the connection must close.
+ */
+static bool conn_process(struct tcp_server *s, struct conn *c)
+{
+	size_t pos = 0;
+	bool ok = true;
+	while (c->in_len - pos >= 2 && c->out_len - c->out_off < OUT_HIGH) {
+		size_t mlen = dns_get16(c->in + pos);
+		if (mlen < DNS_HDR_LEN) {     /* not even a header: nothing sensible to answer */
+			stat_inc(&s->st.bad_length);
+			ok = false;
+			break;
+		}
+		if (c->in_len - pos < 2 + mlen)
+			break;
+		struct answer_info info;
+		size_t n;
+		uint8_t opcode = (uint8_t)((c->in[pos + 4] >> 3) & 0xf);
+		if (s->conf.update && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY) &&
+		    !(c->in[pos + 4] & 0x80)) {
+			/* a store write (fsync) may take a while: not inside the QSBR read side */
+			rcu_thread_offline();
+			int un = s->conf.update(s->conf.update_ctx, c->in + pos + 2, mlen, c->peer_family,
+			                        c->peer, s->scratch + 2, DNS_MSG_MAX);
+			rcu_thread_online();
+			n = un > 0 ? (size_t)un : 0;
+		} else {
+			const struct idx_version *v = idx_acquire(s->conf.idx);
+			n = answer_message(v, s->conf.answer, ANSWER_TCP, c->in + pos + 2, mlen,
+			                   s->scratch + 2, DNS_MSG_MAX, &info);
+		}
+		pos += 2 + mlen;
+		if (n == 0 || n > DNS_MSG_MAX) {
+			stat_inc(&s->st.no_answer);
+			continue;
+		}
+		dns_put16(s->scratch, (uint16_t)n);
+		if (out_append(c, s->scratch, n + 2) < 0) {
+			ok = false;
+			break;
+		}
+		stat_inc(&s->st.queries);
+	}
+	if (pos) {
+		memmove(c->in, c->in + pos, c->in_len - pos);
+		c->in_len -= pos;
+	}
+	return ok;
+}
+
+static void conn_readable(struct tcp_server *s, struct conn *c)
+{
+	for (;;) {
+		if (c->in_len == IN_CAP)
+			break;             /* a whole message is there: process, then read on */
+		ssize_t n = recv(c->fd, c->in + c->in_len, IN_CAP - c->in_len, 0);
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			c->peer_closed = true;
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			stat_inc(&s->st.closed_peer);
+			conn_close(s, c);
+			return;
+		}
+		break;
+	}
+	c->last_ms = now_ms();
+	if (!conn_process(s, c) || !conn_flush(c)) {
+		conn_close(s, c);
+		return;
+	}
+	if (c->peer_closed && c->out_len == c->out_off) {
+		stat_inc(&s->st.closed_peer);
+		conn_close(s, c);
+		return;
+	}
+	conn_watch(s, c);
+}
+
+static void conn_writable(struct tcp_server *s, struct conn *c)
+{
+	if (!conn_flush(c)) {
+		conn_close(s, c);
+		return;
+	}
+	c->last_ms = now_ms();
+	/* Output drained below the mark: answer what waited in the input. */
+	if (!conn_process(s, c) || !conn_flush(c)) {
+		conn_close(s, c);
+		return;
+	}
+	if (c->peer_closed && c->out_len == c->out_off) {
+		conn_close(s, c);
+		return;
+	}
+	conn_watch(s, c);
+}
+
+/* The peer address in the form upd_serve takes; an IPv4-mapped IPv6 peer is IPv4. */
+static void conn_set_peer(struct conn *c, const struct sockaddr_storage *ss)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	memset(c->peer, 0, sizeof(c->peer));
+	c->peer_family = 4;
+	if (ss->ss_family == AF_INET) {
+		memcpy(c->peer, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		const uint8_t *a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+		if (memcmp(a, mapped, 12) == 0) {
+			memcpy(c->peer, a + 12, 4);
+		} else {
+			c->peer_family = 6;
+			memcpy(c->peer, a, 16);
+		}
+	}
+}
+
+static void do_accept(struct tcp_server *s, int lfd)
+{
+	unsigned max = s->conf.max_conns;
+	for (int i = 0; i < 64; i++) {        /* bounded: other sockets get their turn */
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (s->nconns >= max) {
+			stat_inc(&s->st.refused_full);
+			close(fd);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		unsigned slot = 0;
+		while (s->conns[slot].fd >= 0)
+			slot++;
+		struct conn *c = &s->conns[slot];
+		c->in = malloc(IN_CAP);
+		if (!c->in) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->peer_closed = false;
+		conn_set_peer(c, &peer);
+		c->in_len = 0;
+		c->last_ms = now_ms();
+		c->events = EPOLLIN;
+		struct epoll_event e = { .events = EPOLLIN, .data.u64 = slot };
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+			close(fd);
+			c->fd = -1;
+			free(c->in);
+			c->in = NULL;
+			continue;
+		}
+		s->nconns++;
+		stat_inc(&s->st.accepted);
+	}
+}
+
+static void *tcp_thread(void *arg)
+{
+	struct tcp_server *s = arg;
+	struct epoll_event ev[EPOLL_BATCH];
+	uint64_t last_sweep = now_ms();
+
+	/* A QSBR reader that is online only while it answers (index/snapshot.h R1-R3). */
+	rcu_register_thread();
+	rcu_thread_offline();
+	for (;;) {
+		int n = epoll_wait(s->epfd, ev, EPOLL_BATCH, 1000);
+		if (n < 0 && errno != EINTR)
+			break;
+		bool stop = false;
+		rcu_thread_online();
+		for (int i = 0; i < n; i++) {
+			uint64_t d = ev[i].data.u64;
+			if (d == TAG_STOP) {
+				stop = true;
+			} else if (d & TAG_LISTEN) {
+				do_accept(s, s->lfd[d & 0xffff]);
+			} else {
+				struct conn *c = &s->conns[d];
+				if (c->fd < 0)
+					continue;
+				if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+					conn_readable(s, c);
+				if (c->fd >= 0 && (ev[i].events & EPOLLOUT))
+					conn_writable(s, c);
+			}
+		}
+		rcu_thread_offline();
+		if (stop)
+			break;
+		uint64_t now = now_ms();
+		if (now - last_sweep >= 500) {
+			last_sweep = now;
+			for (unsigned i = 0; i < s->conf.max_conns; i++) {
+				struct conn *c = &s->conns[i];
+				if (c->fd >= 0 && now - c->last_ms >= s->conf.idle_timeout_ms) {
+					stat_inc(&s->st.closed_idle);
+					conn_close(s, c);
+				}
+			}
+		}
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static int listen_one(const struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	socklen_t sl;
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, sizeof(host));
+		sl = sizeof(struct sockaddr_in);
+	} else {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, host, sizeof(host));
+		sl = sizeof(struct sockaddr_in6);
+	}
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "TCP socket for %s: %s", host, strerror(errno));
+		return -errno;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
+	} else {
+		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+	}
+	if (bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, 128) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "TCP listen on %s: %s", host, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int tcp_server_start(struct tcp_server **out, const struct tcp_conf *conf, char *err,
+                     size_t errlen)
+{
+	struct tcp_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return DDI_ENOMEM;
+	s->conf = *conf;
+	if (s->conf.max_conns == 0)
+		s->conf.max_conns = TCP_MAX_CONNS_DEFAULT;
+	if (s->conf.idle_timeout_ms == 0)
+		s->conf.idle_timeout_ms = TCP_IDLE_TIMEOUT_MS_DEFAULT;
+	if (s->conf.nlisten > TCP_MAX_LISTEN)
+		s->conf.nlisten = TCP_MAX_LISTEN;
+	s->epfd = s->stopfd = -1;
+	for (unsigned i = 0; i < TCP_MAX_LISTEN; i++)
+		s->lfd[i] = -1;
+
+	int ret = DDI_ENOMEM;
+	s->conns = calloc(s->conf.max_conns, sizeof(*s->conns));
+	s->scratch = malloc(2 + DNS_MSG_MAX);
+	if (!s->conns || !s->scratch) {
+		snprintf(err, errlen, "TCP server: out of memory");
+		goto fail;
+	}
+	for (unsigned i = 0; i < s->conf.max_conns; i++)
+		s->conns[i].fd = -1;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->epfd < 0 || s->stopfd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "TCP server: %s", strerror(errno));
+		goto fail;
+	}
+	struct epoll_event e = { .events = EPOLLIN, .data.u64 = TAG_STOP };
+	epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->stopfd, &e);
+	for (unsigned i = 0; i < s->conf.nlisten; i++) {
+		int fd = listen_one(&s->conf.listen[i], err, errlen);
+		if (fd < 0) {
+			ret = fd;
+			goto fail;
+		}
+		s->lfd[i] = fd;
+		e.events = EPOLLIN;
+		e.data.u64 = TAG_LISTEN | i;
+		epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &e);
+	}
+	ret = -pthread_create(&s->thread, NULL, tcp_thread, s);
+	if (ret < 0) {
+		snprintf(err, errlen, "TCP server thread: %s", strerror(-ret));
+		goto fail;
+	}
+	pthread_setname_np(s->thread, "ddi-tcp");
+	s->started = true;
+	*out = s;
+	return DDI_EOK;
+fail:
+	tcp_server_stop(s);
+	return ret;
+}
+
+void tcp_server_stop(struct tcp_server *s)
+{
+	if (!s)
+		return;
+	if (s->started) {
+		uint64_t one = 1;
+		if (write(s->stopfd, &one, sizeof(one)) < 0)
+			perror("tcp_server_stop");
+		pthread_join(s->thread, NULL);
+	}
+	if (s->conns)
+		for (unsigned i = 0; i < s->conf.max_conns; i++)
+			conn_close(s, &s->conns[i]);
+	for (unsigned i = 0; i < TCP_MAX_LISTEN; i++)
+		if (s->lfd[i] >= 0)
+			close(s->lfd[i]);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->stopfd >= 0)
+		close(s->stopfd);
+	free(s->conns);
+	free(s->scratch);
+	free(s);
+}
+
+void tcp_server_stats(const struct tcp_server *s, struct tcp_stats *st)
+{
+	const uint64_t *src = (const uint64_t *)&s->st;
+	uint64_t *dst = (uint64_t *)st;
+	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}

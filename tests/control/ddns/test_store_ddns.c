@@ -1,0 +1,351 @@
+/* test_store_ddns -- the store's dynamic-update parts: keys, policies, journal notes, store_transact atomicity, ddns_serve */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "control/ddns/serve.h"
+#include "control/ddns/policy.h"
+#include "control/store/store.h"
+#include "control/ddns/tsig.h"
+#include "dns/errcode.h"
+#include "dns/name.h"
+#include "dns/rdata.h"
+#include "dns/wire.h"
+
+struct fx {
+	char dir[64];
+	struct store *s;
+};
+
+static const uint8_t ZONE[] = "\3ddi\4test";
+static const uint8_t KEY[] = "\3dyn\3key";
+
+static void name(uint8_t out[DNS_NAME_MAXLEN], const char *s)
+{
+	assert_true(dns_name_from_str(out, s, strlen(s), NULL) > 0);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct store_options o = { .create = true, .map_size = 64u << 20 };
+	struct store_error e;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/ddi-test-ddns.XXXXXX");
+	if (!f || !mkdtemp(f->dir) || store_open(&f->s, f->dir, &o, &e) != 0)
+		return -1;
+	/* ddi.test. with an SOA */
+	static const uint8_t soa[] = {
+		0, 55, 3, 'n', 's', '1', 3, 'd', 'd', 'i', 4, 't', 'e', 's', 't', 0,
+		10, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r', 3, 'd', 'd', 'i', 4, 't', 'e', 's', 't', 0,
+		0, 0, 0, 1, 0, 0, 0x0e, 0x10, 0, 0, 0x03, 0x84, 0, 0x09, 0x3a, 0x80, 0, 0, 1, 0x2c,
+	};
+	struct store_op ops[] = {
+		{ .kind = STORE_OP_ZONE_ADD, .zone = ZONE },
+		{ .kind = STORE_OP_RRSET_REPLACE, .zone = ZONE, .owner = ZONE, .type = DNS_T_SOA,
+		  .ttl = 300, .count = 1, .rdatas = soa, .rdatas_len = sizeof(soa) },
+	};
+	if (store_commit(f->s, "test", ops, 2, NULL, &e) != 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+	store_close(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void key_add(struct fx *f, const uint8_t *kname, const char *secret_b64)
+{
+	char v[256];
+	struct store_error e;
+	snprintf(v, sizeof(v), "{\"algorithm\":\"hmac-sha256\",\"secret\":\"%s\",\"created\":1}",
+	         secret_b64);
+	struct store_op op = { .kind = STORE_OP_KEY_ADD, .owner = kname, .rdatas = (uint8_t *)v,
+	                       .rdatas_len = strlen(v) };
+	assert_int_equal(store_commit(f->s, "unix:test", &op, 1, NULL, &e), 0);
+}
+
+static int count_keys(void *ctx, const uint8_t *n, const char *alg, int64_t created)
+{
+	(void)n;
+	assert_string_equal(alg, "hmac-sha256");
+	assert_int_equal(created, 1);
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_keys(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	struct tsig_key k;
+	int n = 0;
+	key_add(f, KEY, "c2VjcmV0c2VjcmV0c2VjcmV0");
+	assert_int_equal(store_key_get(f->s, (const uint8_t *)"\3DYN\3KEY", &k, &e), 0);
+	assert_int_equal(k.alg, TSIG_HMAC_SHA256);
+	assert_int_equal(k.secret_len, 18);
+	assert_memory_equal(k.secret, "secretsecretsecret", 18);
+	assert_int_equal(store_key_list(f->s, count_keys, &n, &e), 0);
+	assert_int_equal(n, 1);
+	/* a second add of the same name is refused and changes nothing */
+	char v[] = "{\"algorithm\":\"hmac-sha256\",\"secret\":\"eA==\",\"created\":1}";
+	struct store_op op = { .kind = STORE_OP_KEY_ADD, .owner = KEY, .rdatas = (uint8_t *)v,
+	                       .rdatas_len = strlen(v) };
+	assert_int_equal(store_commit(f->s, "t", &op, 1, NULL, &e), DDI_EEXIST);
+	assert_int_equal(store_key_get(f->s, KEY, &k, &e), 0);
+	assert_int_equal(k.secret_len, 18);
+	/* policy for it, then removing the key removes the policy */
+	uint8_t kn[DNS_NAME_MAXLEN];
+	name(kn, "dyn.key.");
+	char pj[] = "[{\"key\":\"dyn.key.\",\"action\":\"grant\",\"match\":\"subdomain\",\"name\":\"ddi.test.\","
+	            "\"types\":[],\"prefixes\":[],\"sources\":[]}]";
+	struct store_op pop = { .kind = STORE_OP_POLICY_SET, .owner = kn, .count = 1,
+	                        .rdatas = (uint8_t *)pj, .rdatas_len = strlen(pj) };
+	assert_int_equal(store_commit(f->s, "t", &pop, 1, NULL, &e), 0);
+	struct pol_set ps = { 0 };
+	assert_int_equal(store_policy_load(f->s, &ps, &e), 0);
+	assert_int_equal(ps.n, 1);
+	assert_int_equal(ps.rules[0].action, POL_GRANT);
+	/* a count that does not match the array is refused */
+	pop.count = 2;
+	assert_int_equal(store_commit(f->s, "t", &pop, 1, NULL, &e), DDI_EINVAL);
+	struct store_op rop = { .kind = STORE_OP_KEY_REMOVE, .owner = KEY };
+	assert_int_equal(store_commit(f->s, "t", &rop, 1, NULL, &e), 0);
+	assert_int_equal(store_key_get(f->s, KEY, &k, &e), DDI_ENOENT);
+	assert_int_equal(store_policy_load(f->s, &ps, &e), 0);
+	assert_int_equal(ps.n, 0);
+	assert_int_equal(store_commit(f->s, "t", &rop, 1, NULL, &e), DDI_ENOENT);
+	/* a policy for a key that does not exist is refused */
+	pop.count = 1;
+	assert_int_equal(store_commit(f->s, "t", &pop, 1, NULL, &e), DDI_ENOENT);
+	pol_set_free(&ps);
+}
+
+struct jn {
+	int n;
+	char last[512];
+};
+
+static int journal_cb(void *ctx, const struct store_journal_entry *je)
+{
+	struct jn *j = ctx;
+	j->n++;
+	snprintf(j->last, sizeof(j->last), "%s", je->json);
+	return 0;
+}
+
+static void test_journal_note(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	uint64_t seq, last;
+	struct jn j = { 0 };
+	assert_int_equal(store_last_seq(f->s, &last, &e), 0);
+	assert_int_equal(store_journal_note(f->s, "tsig:k@198.18.0.2", "update ddi.test. REFUSED", &seq,
+	                                    &e), 0);
+	assert_int_equal(seq, last + 1);
+	assert_int_equal(store_journal_read(f->s, seq, 0, journal_cb, &j, &e), 0);
+	assert_int_equal(j.n, 1);
+	assert_non_null(strstr(j.last, "\"note\":\"update ddi.test. REFUSED\""));
+	assert_non_null(strstr(j.last, "\"actor\":\"tsig:k@198.18.0.2\""));
+}
+
+/* store_transact: reads inside see the transaction, errors abort everything */
+struct tx {
+	struct store *s;
+	int fail;
+	int seen;
+	struct store_op op;
+	uint8_t owner[DNS_NAME_MAXLEN];
+};
+
+static int seen_cb(void *ctx, const uint8_t *o, uint16_t t, uint32_t ttl, uint16_t c,
+                   const uint8_t *r, size_t l)
+{
+	(void)o, (void)t, (void)ttl, (void)r, (void)l;
+	*(int *)ctx = c;
+	return 0;
+}
+
+static int tx_fn(void *arg, const struct store_op **ops, size_t *nops)
+{
+	struct tx *t = arg;
+	struct store_error e;
+	uint8_t apex[DNS_NAME_MAXLEN];
+	assert_int_equal(store_zone_of(t->s, t->owner, apex, &e), 0);
+	assert_true(dns_name_equal(apex, ZONE));
+	t->seen = 0;
+	int rc = store_rrset_get(t->s, t->owner, DNS_T_A, seen_cb, &t->seen, &e);
+	assert_true(rc == 0 || rc == DDI_ENOENT);
+	if (t->fail)
+		return t->fail;
+	*ops = &t->op;
+	*nops = 1;
+	return 0;
+}
+
+static void test_transact(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	static const uint8_t rd[] = "\0\4\xc6\x12\0\x32";
+	struct tx t = { .s = f->s };
+	name(t.owner, "h.ddi.test.");
+	t.op = (struct store_op){ .kind = STORE_OP_RR_ADD, .owner = t.owner, .type = DNS_T_A,
+	                          .ttl = 60, .count = 1, .rdatas = rd, .rdatas_len = 6 };
+	uint64_t s0, s1;
+	assert_int_equal(store_last_seq(f->s, &s0, &e), 0);
+	t.fail = DDI_EINVAL;
+	assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), DDI_EINVAL);
+	assert_int_equal(store_last_seq(f->s, &s1, &e), 0);
+	assert_int_equal(s1, s0);
+	t.fail = 0;
+	assert_int_equal(store_transact(f->s, "a", tx_fn, &t, &s1, &e), 0);
+	assert_int_equal(t.seen, 0);
+	assert_int_equal(s1, s0 + 1);
+	int c = 0;
+	assert_int_equal(store_rrset_get(f->s, t.owner, DNS_T_A, seen_cb, &c, &e), 0);
+	assert_int_equal(c, 1);
+	/* a second transaction sees the first one's write from inside */
+	assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), 0);
+	assert_int_equal(t.seen, 1);
+	/* a store refusal of the ops (TTL) aborts the whole transaction */
+	t.op.ttl = 0x80000000u;
+	assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), DDI_ETTL);
+	/* and after it, the thread is out of the transaction: plain commits work */
+	struct store_op del = { .kind = STORE_OP_RRSET_DELETE, .owner = t.owner, .type = DNS_T_A };
+	assert_int_equal(store_commit(f->s, "a", &del, 1, NULL, &e), 0);
+}
+
+/* store_batch: nested transactions, one commit; an aborted batch leaves nothing */
+static void test_batch(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	static const uint8_t rd[] = "\0\4\xc6\x12\0\x33";
+	struct tx t = { .s = f->s };
+	uint64_t s0, s1;
+	name(t.owner, "b.ddi.test.");
+	t.op = (struct store_op){ .kind = STORE_OP_RR_ADD, .owner = t.owner, .type = DNS_T_A,
+	                          .ttl = 60, .count = 1, .rdatas = rd, .rdatas_len = 6 };
+	assert_int_equal(store_last_seq(f->s, &s0, &e), 0);
+	for (int commit = 0; commit < 2; commit++) {
+		assert_int_equal(store_batch_begin(f->s, &e), 0);
+		assert_int_equal(store_batch_begin(f->s, &e), DDI_EINVAL);
+		assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), 0);
+		assert_int_equal(t.seen, 0);
+		/* a failing message in the batch leaves the others alone */
+		t.fail = DDI_EINVAL;
+		assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), DDI_EINVAL);
+		t.fail = 0;
+		assert_int_equal(store_journal_note(f->s, "a", "refused", NULL, &e), 0);
+		/* the second message sees the first one's write */
+		assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), 0);
+		assert_int_equal(t.seen, 1);
+		assert_int_equal(store_batch_end(f->s, commit, &e), 0);
+		assert_int_equal(store_last_seq(f->s, &s1, &e), 0);
+		/* aborted: nothing; committed: the add, the note (the second add changed nothing) */
+		assert_int_equal(s1, commit ? s0 + 2 : s0);
+	}
+	assert_int_equal(store_batch_end(f->s, true, &e), DDI_EINVAL);
+}
+
+/* ddns_serve end to end on the store: a signed add granted, then refused outside the rule */
+static size_t build_update(uint8_t *m, const char *owner, const uint8_t addr[4])
+{
+	size_t l = 12;
+	memset(m, 0, 12);
+	dns_put16(m, 0x1234);
+	dns_put16(m + 2, DNS_OP_UPDATE << 11);
+	dns_put16(m + 4, 1);
+	dns_put16(m + 8, 1);
+	memcpy(m + l, ZONE, sizeof(ZONE));
+	l += sizeof(ZONE);
+	dns_put16(m + l, DNS_T_SOA);
+	dns_put16(m + l + 2, 1);
+	l += 4;
+	uint8_t o[DNS_NAME_MAXLEN];
+	int ol = dns_name_from_str(o, owner, strlen(owner), NULL);
+	memcpy(m + l, o, (size_t)ol);
+	l += (size_t)ol;
+	dns_put16(m + l, DNS_T_A);
+	dns_put16(m + l + 2, 1);
+	dns_put16(m + l + 4, 0);
+	dns_put16(m + l + 6, 60);
+	dns_put16(m + l + 8, 4);
+	memcpy(m + l + 10, addr, 4);
+	return l + 14;
+}
+
+static void test_serve(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	struct tsig_key k;
+	uint8_t m[1024], resp[1024];
+	static const uint8_t src[4] = { 198, 18, 0, 2 }, a1[4] = { 198, 18, 0, 50 };
+	key_add(f, KEY, "c2VjcmV0c2VjcmV0c2VjcmV0");
+	char pj[] = "[{\"key\":\"dyn.key.\",\"action\":\"grant\",\"match\":\"subdomain\",\"name\":\"dyn.ddi.test.\","
+	            "\"types\":[\"A\"],\"prefixes\":[\"198.18.0.0/24\"],\"sources\":[]}]";
+	struct store_op pop = { .kind = STORE_OP_POLICY_SET, .owner = KEY, .count = 1,
+	                        .rdatas = (uint8_t *)pj, .rdatas_len = strlen(pj) };
+	assert_int_equal(store_commit(f->s, "t", &pop, 1, NULL, &e), 0);
+	assert_int_equal(store_key_get(f->s, KEY, &k, &e), 0);
+
+	struct upd_outcome out;
+	size_t l = build_update(m, "a.dyn.ddi.test.", a1);
+	assert_true(tsig_sign(&k, NULL, 0, m, &l, sizeof(m), (uint64_t)time(NULL), 300, NULL) > 0);
+	int n = ddns_serve(f->s, NULL, m, l, 4, src, resp, sizeof(resp), &out);
+	assert_true(n > 12);
+	assert_int_equal(resp[3] & 0xf, DNS_RCODE_NOERROR);
+	assert_int_equal(out.nops, 1);
+	assert_string_equal(out.actor, "tsig:dyn.key@198.18.0.2");
+	int c = 0;
+	uint8_t o[DNS_NAME_MAXLEN];
+	name(o, "a.dyn.ddi.test.");
+	assert_int_equal(store_rrset_get(f->s, o, DNS_T_A, seen_cb, &c, &e), 0);
+	assert_int_equal(c, 1);
+
+	l = build_update(m, "www.ddi.test.", a1);
+	assert_true(tsig_sign(&k, NULL, 0, m, &l, sizeof(m), (uint64_t)time(NULL), 300, NULL) > 0);
+	n = ddns_serve(f->s, NULL, m, l, 4, src, resp, sizeof(resp), &out);
+	assert_true(n > 12);
+	assert_int_equal(resp[3] & 0xf, DNS_RCODE_REFUSED);
+	name(o, "www.ddi.test.");
+	assert_int_equal(store_rrset_get(f->s, o, DNS_T_A, seen_cb, &c, &e), DDI_ENOENT);
+	struct jn j = { 0 };
+	uint64_t last;
+	assert_int_equal(store_last_seq(f->s, &last, &e), 0);
+	assert_int_equal(store_journal_read(f->s, last, 0, journal_cb, &j, &e), 0);
+	assert_non_null(strstr(j.last, "REFUSED"));
+	assert_non_null(strstr(j.last, "tsig:dyn.key@198.18.0.2"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_note, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_serve, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
