@@ -1283,3 +1283,22 @@ json_t *ipam_cmd_export(const struct cmd_ctx *ctx, const json_t *args, uint64_t 
 		return cmd_reply(CMD_ERROR, NULL, "the export is not valid UTF-8");
 	return cmd_reply(CMD_OK, out, "%zu bytes", len);
 }
+
+const struct cmd_def ipam_cmds[] = {
+	{ "prefix-add", CMD_ROLE_ADMIN, ipam_cmd_prefix_add },
+	{ "prefix-list", CMD_ROLE_READ, ipam_cmd_prefix_list },
+	{ "prefix-tree", CMD_ROLE_READ, ipam_cmd_prefix_tree },
+	{ "prefix-show", CMD_ROLE_READ, ipam_cmd_prefix_show },
+	{ "prefix-remove", CMD_ROLE_ADMIN, ipam_cmd_prefix_remove },
+	{ "range-add", CMD_ROLE_ADMIN, ipam_cmd_range_add },
+	{ "alloc-next", CMD_ROLE_ADMIN, ipam_cmd_alloc_next },
+	{ "alloc-address", CMD_ROLE_ADMIN, ipam_cmd_alloc_address },
+	{ "alloc-prefix", CMD_ROLE_ADMIN, ipam_cmd_alloc_prefix },
+	{ "release", CMD_ROLE_ADMIN, ipam_cmd_release },
+	{ "address-show", CMD_ROLE_READ, ipam_cmd_address_show },
+	{ "utilization", CMD_ROLE_READ, ipam_cmd_utilization },
+	{ "conflicts", CMD_ROLE_READ, ipam_cmd_conflicts },
+	{ "ipam-import", CMD_ROLE_ADMIN, ipam_cmd_import },
+	{ "ipam-export", CMD_ROLE_READ, ipam_cmd_export },
+};
+const size_t ipam_ncmds = sizeof(ipam_cmds) / sizeof(ipam_cmds[0]);

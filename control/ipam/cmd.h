@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "control/mgmt/commands.h"
+#include "control/cmd.h"
 
 /*
  * Each takes the request's "arguments" object and returns a reply made
@@ -46,5 +46,9 @@ json_t *ipam_cmd_utilization(const struct cmd_ctx *ctx, const json_t *args, uint
 json_t *ipam_cmd_conflicts(const struct cmd_ctx *ctx, const json_t *args, uint64_t *seq);
 json_t *ipam_cmd_import(const struct cmd_ctx *ctx, const json_t *args, uint64_t *seq);
 json_t *ipam_cmd_export(const struct cmd_ctx *ctx, const json_t *args, uint64_t *seq);
+
+/* The table of the commands above, for mgmt/commands.c to dispatch (control/cmd.h). */
+extern const struct cmd_def ipam_cmds[];
+extern const size_t ipam_ncmds;
 
 #endif

@@ -23,25 +23,6 @@
 /* Replies                                                                  */
 /* ------------------------------------------------------------------------ */
 
-json_t *cmd_reply(enum cmd_result r, json_t *arguments, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_t *o = json_object();
-	if (!o) {
-		json_decref(arguments);
-		return NULL;
-	}
-	json_object_set_new(o, "result", json_integer(r));
-	json_object_set_new(o, "text", json_string(msg));
-	if (arguments)
-		json_object_set_new(o, "arguments", arguments);
-	return o;
-}
-
 static json_t *store_err(const struct store_error *e, int rc)
 {
 	return cmd_reply(rc == DDI_ENOENT || rc == DDI_ENOZONE ? CMD_ERROR : CMD_ERROR, NULL, "%s",
@@ -461,28 +442,6 @@ static json_t *c_policy_add(struct req *q, uint64_t *seq);
 static json_t *c_policy_list(struct req *q, uint64_t *seq);
 static json_t *c_policy_remove(struct req *q, uint64_t *seq);
 
-/* IPAM commands (control/ipam_cmd.c), each a thin wrapper */
-#define IPAM_CMD(name) \
-	static json_t *c_ipam_##name(struct req *q, uint64_t *seq) \
-	{ \
-		return ipam_cmd_##name(q->ctx, q->args, seq); \
-	}
-IPAM_CMD(prefix_add)
-IPAM_CMD(prefix_list)
-IPAM_CMD(prefix_tree)
-IPAM_CMD(prefix_show)
-IPAM_CMD(prefix_remove)
-IPAM_CMD(range_add)
-IPAM_CMD(alloc_next)
-IPAM_CMD(alloc_address)
-IPAM_CMD(alloc_prefix)
-IPAM_CMD(release)
-IPAM_CMD(address_show)
-IPAM_CMD(utilization)
-IPAM_CMD(conflicts)
-IPAM_CMD(import)
-IPAM_CMD(export)
-
 static const struct command {
 	const char *name;
 	enum cmd_role role;
@@ -512,21 +471,6 @@ static const struct command {
 	{ "policy-add", CMD_ROLE_ADMIN, c_policy_add },
 	{ "policy-list", CMD_ROLE_READ, c_policy_list },
 	{ "policy-remove", CMD_ROLE_ADMIN, c_policy_remove },
-	{ "prefix-add", CMD_ROLE_ADMIN, c_ipam_prefix_add },
-	{ "prefix-list", CMD_ROLE_READ, c_ipam_prefix_list },
-	{ "prefix-tree", CMD_ROLE_READ, c_ipam_prefix_tree },
-	{ "prefix-show", CMD_ROLE_READ, c_ipam_prefix_show },
-	{ "prefix-remove", CMD_ROLE_ADMIN, c_ipam_prefix_remove },
-	{ "range-add", CMD_ROLE_ADMIN, c_ipam_range_add },
-	{ "alloc-next", CMD_ROLE_ADMIN, c_ipam_alloc_next },
-	{ "alloc-address", CMD_ROLE_ADMIN, c_ipam_alloc_address },
-	{ "alloc-prefix", CMD_ROLE_ADMIN, c_ipam_alloc_prefix },
-	{ "release", CMD_ROLE_ADMIN, c_ipam_release },
-	{ "address-show", CMD_ROLE_READ, c_ipam_address_show },
-	{ "utilization", CMD_ROLE_READ, c_ipam_utilization },
-	{ "conflicts", CMD_ROLE_READ, c_ipam_conflicts },
-	{ "ipam-import", CMD_ROLE_ADMIN, c_ipam_import },
-	{ "ipam-export", CMD_ROLE_READ, c_ipam_export },
 };
 
 static const char *role_name(enum cmd_role r)
@@ -534,12 +478,46 @@ static const char *role_name(enum cmd_role r)
 	return r == CMD_ROLE_ADMIN ? "admin" : r == CMD_ROLE_READ ? "read-only" : "none";
 }
 
-enum cmd_role cmd_role_needed(const char *command)
+/*
+ * The commands of the other rooms, each a table of control/cmd.h. The
+ * local table above is searched first; its functions take a struct req.
+ */
+static const struct room_table {
+	const struct cmd_def *defs;
+	const size_t *n;
+} rooms[] = {
+	{ ipam_cmds, &ipam_ncmds },
+};
+
+/* One command of any table: exactly one of local and def is set. */
+struct found {
+	const char *name;
+	enum cmd_role role;
+	const struct command *local;
+	const struct cmd_def *def;
+};
+
+static bool cmd_find(const char *name, struct found *f)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, command) == 0)
-			return commands[i].role;
-	return CMD_ROLE_NONE;
+		if (strcmp(commands[i].name, name) == 0) {
+			*f = (struct found){ commands[i].name, commands[i].role, &commands[i], NULL };
+			return true;
+		}
+	for (size_t r = 0; r < sizeof(rooms) / sizeof(rooms[0]); r++)
+		for (size_t i = 0; i < *rooms[r].n; i++)
+			if (strcmp(rooms[r].defs[i].name, name) == 0) {
+				*f = (struct found){ rooms[r].defs[i].name, rooms[r].defs[i].role, NULL,
+				                     &rooms[r].defs[i] };
+				return true;
+			}
+	return false;
+}
+
+enum cmd_role cmd_role_needed(const char *command)
+{
+	struct found f;
+	return cmd_find(command, &f) ? f.role : CMD_ROLE_NONE;
 }
 
 json_t *cmd_exec(const struct cmd_ctx *ctx, const json_t *request, uint64_t *seq)
@@ -558,22 +536,19 @@ json_t *cmd_exec(const struct cmd_ctx *ctx, const json_t *request, uint64_t *seq
 	json_t *args = json_object_get(request, "arguments");
 	if (args && !json_is_object(args))
 		return cmd_reply(CMD_ERROR, NULL, "\"arguments\" must be an object");
-	const struct command *cmd = NULL;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			cmd = &commands[i];
-	if (!cmd)
+	struct found cmd;
+	if (!cmd_find(name, &cmd))
 		return cmd_reply(CMD_UNSUPPORTED, NULL, "unknown command '%.100s' (see list-commands)",
 		                 name);
-	if (ctx->role < cmd->role)
+	if (ctx->role < cmd.role)
 		return cmd_reply(CMD_ERROR, NULL, "%s: access denied: %s needs the %s role, %s has %s",
-		                 cmd->name, cmd->name, role_name(cmd->role),
+		                 cmd.name, cmd.name, role_name(cmd.role),
 		                 ctx->actor ? ctx->actor : "this peer", role_name(ctx->role));
 	json_t *empty = NULL;
 	if (!args)
 		args = empty = json_object();
 	struct req q = { .ctx = ctx, .args = args };
-	json_t *reply = cmd->fn(&q, seq);
+	json_t *reply = cmd.local ? cmd.local->fn(&q, seq) : cmd.def->fn(ctx, args, seq);
 	json_decref(empty);
 	return reply;
 }
@@ -583,11 +558,15 @@ static json_t *c_list_commands(struct req *q, uint64_t *seq)
 	(void)q;
 	(void)seq;
 	json_t *a = json_array();
-	for (size_t i = 0; a && i < sizeof(commands) / sizeof(commands[0]); i++)
+	size_t n = 0;
+	for (size_t i = 0; a && i < sizeof(commands) / sizeof(commands[0]); i++, n++)
 		json_array_append_new(a, json_pack("{s:s, s:s}", "command", commands[i].name, "role",
 		                                   role_name(commands[i].role)));
-	return cmd_reply(CMD_OK, json_pack("{s:o}", "commands", a), "%zu commands",
-	                 sizeof(commands) / sizeof(commands[0]));
+	for (size_t r = 0; a && r < sizeof(rooms) / sizeof(rooms[0]); r++)
+		for (size_t i = 0; i < *rooms[r].n; i++, n++)
+			json_array_append_new(a, json_pack("{s:s, s:s}", "command", rooms[r].defs[i].name,
+			                                   "role", role_name(rooms[r].defs[i].role)));
+	return cmd_reply(CMD_OK, json_pack("{s:o}", "commands", a), "%zu commands", n);
 }
 
 static json_t *c_status(struct req *q, uint64_t *seq)

@@ -6,6 +6,8 @@
 
 #include <jansson.h>
 
+#include "control/cmd.h"
+
 /*
  * A request is {"command": "record-add", "arguments": {...}} and its reply
  * {"result": R, "text": "...", "arguments": {...}}, the shape of ISC Kea's
@@ -33,45 +35,8 @@
  *   backup        dir                     consistent compacted copy of the store
  *   shutdown                              stop the server (server)
  *   prefix-*, range-add, alloc-*, release, address-show, utilization,
- *   conflicts, ipam-import, ipam-export   IPAM: see control/ipam_cmd.h
+ *   conflicts, ipam-import, ipam-export   IPAM: see control/ipam/cmd.h
  */
-
-enum cmd_result {
-	CMD_OK = 0,            /* done */
-	CMD_ERROR = 1,         /* failed: "text" says why; nothing was changed */
-	CMD_UNSUPPORTED = 2,   /* unknown command, or not available here */
-	CMD_EMPTY = 3,         /* done, nothing found */
-};
-
-enum cmd_role {
-	CMD_ROLE_NONE = 0,     /* may do nothing */
-	CMD_ROLE_READ = 1,     /* read-only: status, stats, lists, exports, journal */
-	CMD_ROLE_ADMIN = 2,    /* everything */
-};
-
-struct store;
-
-/* What only a running server knows; NULL members answer CMD_UNSUPPORTED. */
-struct cmd_hooks {
-	void *ctx;
-	json_t *(*status)(void *ctx);          /* new reference: the "arguments" of status */
-	json_t *(*stats)(void *ctx);           /* new reference: the "arguments" of stats */
-	void (*shutdown)(void *ctx);
-	/*
-	 * IPAM: the published index version to count addresses from
-	 * (ipam_index_ops), valid until index_leave; the calling thread is a
-	 * QSBR reader in between. NULL: count from the store.
-	 */
-	const struct idx_version *(*index_enter)(void *ctx);
-	void (*index_leave)(void *ctx);
-};
-
-struct cmd_ctx {
-	struct store *store;
-	const char *actor;           /* journal actor: "unix:alice", "uid:1000" */
-	enum cmd_role role;
-	const struct cmd_hooks *hooks;   /* NULL: ddictl --db */
-};
 
 /*
  * Execute `request` (any JSON value: what is not a well-formed request
@@ -80,10 +45,6 @@ struct cmd_ctx {
  * made, 0 when none.
  */
 json_t *cmd_exec(const struct cmd_ctx *ctx, const json_t *request, uint64_t *seq);
-
-/* A reply object {"result": r, "text": text} with optional arguments (stolen). */
-json_t *cmd_reply(enum cmd_result r, json_t *arguments, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* The role a command needs; CMD_ROLE_NONE for an unknown command. */
 enum cmd_role cmd_role_needed(const char *command);

@@ -1,0 +1,76 @@
+/* cmd -- the interface of a control command: who asks, with which role, and the reply's shape */
+#ifndef DDI_CONTROL_CMD_H
+#define DDI_CONTROL_CMD_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+/*
+ * Every room that offers control commands (mgmt/ for zones, records and
+ * the journal, ipam/ for prefixes and allocations) implements them against
+ * this header alone and exports a table of struct cmd_def; mgmt/commands.c
+ * joins the tables and dispatches (cmd_exec). So a room depends on this
+ * contract, never on another room's command code, and no include cycle
+ * forms between mgmt/ and the rooms it dispatches to.
+ *
+ * A request is {"command": "record-add", "arguments": {...}} and its reply
+ * {"result": R, "text": "...", "arguments": {...}}, the shape of ISC Kea's
+ * control channel.
+ */
+
+enum cmd_result {
+	CMD_OK = 0,            /* done */
+	CMD_ERROR = 1,         /* failed: "text" says why; nothing was changed */
+	CMD_UNSUPPORTED = 2,   /* unknown command, or not available here */
+	CMD_EMPTY = 3,         /* done, nothing found */
+};
+
+enum cmd_role {
+	CMD_ROLE_NONE = 0,     /* may do nothing */
+	CMD_ROLE_READ = 1,     /* read-only: status, stats, lists, exports, journal */
+	CMD_ROLE_ADMIN = 2,    /* everything */
+};
+
+struct store;
+
+/* What only a running server knows; NULL members answer CMD_UNSUPPORTED. */
+struct cmd_hooks {
+	void *ctx;
+	json_t *(*status)(void *ctx);          /* new reference: the "arguments" of status */
+	json_t *(*stats)(void *ctx);           /* new reference: the "arguments" of stats */
+	void (*shutdown)(void *ctx);
+	/*
+	 * IPAM: the published index version to count addresses from
+	 * (ipam_index_ops), valid until index_leave; the calling thread is a
+	 * QSBR reader in between. NULL: count from the store.
+	 */
+	const struct idx_version *(*index_enter)(void *ctx);
+	void (*index_leave)(void *ctx);
+};
+
+struct cmd_ctx {
+	struct store *store;
+	const char *actor;           /* journal actor: "unix:alice", "uid:1000" */
+	enum cmd_role role;
+	const struct cmd_hooks *hooks;   /* NULL: ddictl --db */
+};
+
+/* A reply object {"result": r, "text": text} with optional arguments (stolen). */
+json_t *cmd_reply(enum cmd_result r, json_t *arguments, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * One command of a room's table. `fn` takes the request's "arguments"
+ * object (never NULL: {} when absent) and returns a reply made with
+ * cmd_reply (new reference, NULL only when out of memory); *seq is the
+ * journal seq of the commit it made, 0 when none. The caller has already
+ * checked ctx->role against `role`.
+ */
+struct cmd_def {
+	const char *name;
+	enum cmd_role role;
+	json_t *(*fn)(const struct cmd_ctx *ctx, const json_t *args, uint64_t *seq);
+};
+
+#endif
