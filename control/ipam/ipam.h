@@ -54,6 +54,12 @@ int ipam_fail(struct ipam_error *err, int code, const char *fmt, ...)
 /* Hostile text for a message: printable ASCII only, at most 64 bytes then "...". */
 const char *ipam_shown(const char *s, char buf[80]);
 
+/* Bytes of an address of `family` in the 16-byte arrays below: 4 or 16. */
+size_t ipam_addr_bytes(int family);
+
+/* `s` is text of at most `max` bytes, UTF-8 without control characters; else DDI_EINVAL naming `what`. */
+int ipam_check_text(const char *s, size_t max, const char *what, struct ipam_error *err);
+
 /* --- Enums and their names ------------------------------------------------ */
 
 enum ipam_status {        /* of a prefix (NetBox's prefix statuses, minus "container") */
