@@ -27,9 +27,6 @@ echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
-# The packaged servers are only used by tests and benchmarks, each with its
-# own configuration; the system instances stay off.
-for svc in knot nsd kea-dhcp-ddns-server; do
-  systemctl disable --now "$svc" >/dev/null 2>&1 || true
-  pkill -x "${svc}d" >/dev/null 2>&1 || pkill -x "$svc" >/dev/null 2>&1 || true
-done
+# Nothing else: the packaged servers (knot, nsd, kea) are left as their
+# packages and the operator set them. Tests and benchmarks start their own
+# instances with their own configuration, in their own network namespaces.
