@@ -7,6 +7,7 @@ pkgs=(
   gcc g++ meson ninja-build pkg-config
   libdpdk-dev liburcu-dev liblmdb-dev libssl-dev libjansson-dev libmicrohttpd-dev
   libcmocka-dev libbenchmark-dev
+  clang   # scripts/fuzz.sh: libFuzzer harnesses with ASan + UBSan
   # tools the tests and benchmarks drive
   lmdb-utils iproute2 procps psmisc bind9-dnsutils knot-dnsutils dnsperf knot nsd
   valgrind python3 ethtool iputils-ping curl

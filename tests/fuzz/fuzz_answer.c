@@ -1,0 +1,36 @@
+/* fuzz_answer -- a DNS message from anyone: dns_query_parse and answer_query over UDP and TCP on a loaded index */
+#include <stdint.h>
+#include <string.h>
+
+#include "dns/wire.h"
+#include "index/answer.h"
+#include "tests/fuzz/fuzz_index.h"
+
+#define MSG_MAX 65535
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t buf[MSG_MAX], out[MSG_MAX];
+	const struct idx_version *v = fuzz_index();
+	static const uint8_t nsid[] = "fuzz";
+	struct answer_conf conf = { .nsid = nsid, .nsid_len = 4, .udp_max = 1232 };
+	if (size > MSG_MAX)
+		return 0;
+	for (int tr = 0; tr < 2; tr++) {
+		/* in place, as the workers answer (the response overwrites the request) */
+		memcpy(buf, data, size);
+		struct dns_query q;
+		enum dns_parse_result pr = dns_query_parse(&q, buf, size);
+		struct answer_info info;
+		size_t n = answer_query(v, &conf, tr ? ANSWER_TCP : ANSWER_UDP, &q, pr, buf,
+		                        tr ? MSG_MAX : 1232, &info);
+		if (n > (tr ? MSG_MAX : 1232u))
+			__builtin_trap();
+		/* into another buffer too, as the TCP server does */
+		n = answer_message(v, &conf, tr ? ANSWER_TCP : ANSWER_UDP, data, size, out,
+		                   sizeof(out), &info);
+		if (n > sizeof(out))
+			__builtin_trap();
+	}
+	return 0;
+}

@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""seeds -- write the seed corpora of tests/fuzz (python3 tests/fuzz/seeds.py [CORPUS_DIR]).
+
+The seeds are kept in the tree; this script is how they were made, so that a
+new harness or a changed format gets its seeds the same way. Every packet is
+built by hand (struct), with correct lengths and checksums, so the fuzzer
+starts from inputs that reach deep into each parser.
+"""
+import json
+import os
+import struct
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, "tests", "fuzz", "corpus")
+
+
+def put(kind, name, data):
+    d = os.path.join(OUT, kind)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+# --- DNS messages -----------------------------------------------------------
+
+TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28,
+         "SRV": 33, "OPT": 41, "ANY": 255, "AXFR": 252, "IXFR": 251, "CAA": 257}
+
+
+def wname(name):
+    out = b""
+    for label in name.rstrip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def header(qid, flags, qd=1, an=0, ns=0, ar=0):
+    return struct.pack("!HHHHHH", qid, flags, qd, an, ns, ar)
+
+
+def opt(size=1232, do=False, options=b""):
+    return b"\0" + struct.pack("!HHIH", 41, size, 0x8000 if do else 0, len(options)) + options
+
+
+def query(name, qtype, qid=0x1234, flags=0x0100, edns=None):
+    ar = 1 if edns is not None else 0
+    msg = header(qid, flags, 1, 0, 0, ar) + wname(name) + struct.pack("!HH", TYPES[qtype], 1)
+    return msg + (edns if edns is not None else b"")
+
+
+def rr(name, rtype, ttl, rdata, rclass=1):
+    return wname(name) + struct.pack("!HHIH", TYPES.get(rtype, rtype) if isinstance(rtype, str)
+                                     else rtype, rclass, ttl, len(rdata)) + rdata
+
+
+def update(zone, prereq=(), updates=(), qid=0x4242):
+    # RFC 2136 2.2: ZOCOUNT, PRCOUNT, UPCOUNT, ADCOUNT; opcode 5
+    msg = header(qid, 5 << 11, 1, len(prereq), len(updates), 0)
+    msg += wname(zone) + struct.pack("!HH", TYPES["SOA"], 1)
+    return msg + b"".join(prereq) + b"".join(updates)
+
+
+# --- frames -----------------------------------------------------------------
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+MAC_S = bytes.fromhex("020000000001")
+MAC_C = bytes.fromhex("020000000002")
+
+
+def udp4(payload, src="198.18.0.2", dst="198.18.0.1", sport=40000, dport=53, vlan=None, frag=0):
+    s = bytes(int(x) for x in src.split("."))
+    d = bytes(int(x) for x in dst.split("."))
+    ulen = 8 + len(payload)
+    pseudo = s + d + struct.pack("!BBH", 0, 17, ulen)
+    u = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
+    c = csum(pseudo + u) or 0xffff
+    u = u[:6] + struct.pack("!H", c) + u[8:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, 1, frag, 64, 17, 0, s, d)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    eth = MAC_S + MAC_C + (struct.pack("!HH", 0x8100, vlan) if vlan else b"") + b"\x08\x00"
+    return eth + ip + u
+
+
+def udp6(payload, sport=40000, dport=53):
+    s = bytes.fromhex("20010002000000000000000000000002")
+    d = bytes.fromhex("20010002000000000000000000000001")
+    ulen = 8 + len(payload)
+    pseudo = s + d + struct.pack("!IxxxB", ulen, 17)
+    u = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
+    c = csum(pseudo + u) or 0xffff
+    u = u[:6] + struct.pack("!H", c) + u[8:]
+    ip = struct.pack("!IHBB16s16s", 0x60000000, ulen, 17, 64, s, d)
+    return MAC_S + MAC_C + b"\x86\xdd" + ip + u
+
+
+def main():
+    # zone files: the embedded ones and the shapes a reader must handle
+    for f in sorted(os.listdir(os.path.join(TOP, "share"))):
+        if f.endswith(".zone"):
+            with open(os.path.join(TOP, "share", f), "rb") as fh:
+                put("zonefile", f, fh.read())
+    put("zonefile", "shapes.zone", """$ORIGIN fuzz.test.
+$TTL 1h30m
+@ IN SOA ns1 hostmaster ( 2024010101 ; serial
+        7200 3600 1209600 300 )
+  IN NS ns1
+ns1 300 IN A 198.18.0.1
+ns1 IN 300 AAAA 2001:2::1
+txt IN TXT "a \\"quoted\\" string" plain \\065\\066
+esc\\.dot IN A 198.18.0.9
+* IN MX 10 mail.example.net.
+srv IN SRV 0 5 5060 ns1
+caa IN CAA 0 issue "ca.example.net"
+gen IN TYPE65280 \\# 4 0a0b0c0d
+a IN TYPE1 \\# 4 c6120001
+dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
+""")
+    put("zonefile", "bad-line7.zone", "$TTL 300\n@ SOA a b 1 2 3 4 5\n@ NS a\na A 1.2.3.4\n\n\n"
+        "b IN2 A 1.2.3.4\n")
+
+    # queries: every type the index answers, names that exist and not, EDNS
+    qs = [("www.ddi.test", "A"), ("ddi.test", "SOA"), ("ddi.test", "NS"), ("ddi.test", "MX"),
+          ("ddi.test", "ANY"), ("nothere.ddi.test", "A"), ("ns1.ddi.test", "AAAA"),
+          ("1.0.18.198.in-addr.arpa", "PTR"), ("alias.shapes.test", "A"), ("c1.shapes.test", "A"),
+          ("loop1.shapes.test", "A"), ("x.wild.shapes.test", "TXT"), ("a.cw.shapes.test", "A"),
+          ("ns.sub.shapes.test", "A"), ("deep.sub.shapes.test", "A"), ("big.shapes.test", "TXT"),
+          ("b.c.ent.shapes.test", "A"), ("example.org", "A"), ("ddi.test", "AXFR")]
+    frames = []
+    for i, (n, t) in enumerate(qs):
+        q = query(n, t, qid=i)
+        put("answer", "q%02d-%s-%s" % (i, n, t), q)
+        e = query(n, t, qid=i, edns=opt(4096 if i % 2 else 512, do=bool(i % 3),
+                                           options=struct.pack("!HH", 3, 0) if i % 4 == 0 else b""))
+        put("answer", "e%02d-%s-%s" % (i, n, t), e)
+        frames.append(("q%02d" % i, q))
+    put("answer", "badvers", query("ddi.test", "SOA", edns=b"\0" + struct.pack("!HHIH", 41, 1232,
+                                                                             0x00010000, 0)))
+    put("answer", "notify", header(7, 4 << 11) + wname("ddi.test") + struct.pack("!HH", 6, 1))
+    put("answer", "compressed-loop", header(9, 0x0100) + b"\xc0\x0c" + struct.pack("!HH", 1, 1))
+    put("answer", "short", b"\x12\x34\x01")
+
+    # frames: IPv4, IPv6, VLAN, fragments, other protocols, bad checksums
+    for name, q in frames[:8]:
+        put("frame", name + "-v4", udp4(q))
+        put("frame", name + "-v6", udp6(q))
+    put("frame", "vlan", udp4(frames[0][1], vlan=100))
+    put("frame", "frag", udp4(frames[0][1], frag=0x2000))
+    put("frame", "update-v4", udp4(update("ddi.test")))
+    bad = bytearray(udp4(frames[1][1]))
+    bad[-1] ^= 0xff
+    put("frame", "badsum", bytes(bad))
+    put("frame", "arp", MAC_S + b"\xff" * 6 + b"\x08\x06" + bytes(28))
+    put("frame", "other-port", udp4(frames[0][1], dport=5353))
+
+    # updates: the forms of RFC 2136 2.4 and 2.5, and a NOTIFY
+    a = struct.pack("!4B", 198, 18, 0, 200)
+    put("update", "add-a", update("ddi.test", updates=[rr("fz1.ddi.test", "A", 300, a)]))
+    put("update", "add-aaaa", update("ddi.test", updates=[
+        rr("fz2.ddi.test", "AAAA", 300, bytes.fromhex("20010002000000000000000000000abc"))]))
+    put("update", "del-rrset", update("ddi.test", updates=[rr("www.ddi.test", "A", 0, b"", 255)]))
+    put("update", "del-name", update("ddi.test", updates=[rr("fz1.ddi.test", 255, 0, b"", 255)]))
+    put("update", "del-rr", update("ddi.test", updates=[rr("fz1.ddi.test", "A", 0, a, 254)]))
+    put("update", "prereq-yxdomain", update("ddi.test", prereq=[rr("www.ddi.test", 255, 0, b"",
+                                                                       255)],
+                                            updates=[rr("fz3.ddi.test", "TXT", 60, b"\x02hi")]))
+    put("update", "prereq-nxdomain", update("ddi.test", prereq=[rr("no.ddi.test", 255, 0, b"",
+                                                                       254)]))
+    put("update", "prereq-yxrrset", update("ddi.test", prereq=[rr("www.ddi.test", "A", 0, b"",
+                                                                      255)]))
+    put("update", "prereq-value", update("ddi.test", prereq=[rr("ns1.ddi.test", "A", 0,
+                                                                    struct.pack("!4B", 198, 18,
+                                                                                0, 1))]))
+    put("update", "outside-zone", update("example.org", updates=[rr("x.example.org", "A", 1,
+                                                                       a)]))
+    put("update", "notify", header(7, 4 << 11 | 0x0400) + wname("ddi.test") +
+        struct.pack("!HH", 6, 1))
+    tsig = rr("fuzz.key", 250, 0, wname("hmac-sha256") + struct.pack("!HIHH", 0, 1700000000,
+                                                                      300, 32) + bytes(32) +
+              struct.pack("!HHH", 0x4242, 0, 0), 255)
+    signed = bytearray(update("ddi.test", updates=[rr("fz4.ddi.test", "A", 300, a)]))
+    signed[11] = 1
+    put("update", "tsig-badsig", bytes(signed) + tsig)
+
+    # IPAM CSV: both sections, quoting, the columns NetBox exports
+    put("csv", "both.csv", "prefix,status,description,dns_zone,dns_policy\n"
+        "198.18.9.0/24,active,imported,ddi.test,off\n2001:2:0:9::/64,reserved,\"six, quoted\",,\n"
+        "\naddress,status,dns_name,description\n198.18.9.10/24,active,imp1.ddi.test,\n"
+        "2001:2:0:9::10/64,dhcp,imp2.ddi.test,\"a \"\"quoted\"\" word\"\n")
+    put("csv", "prefixes.csv", "prefix,status,description\n198.18.0.0/15,container,all\n")
+    put("csv", "bad-address.csv", "address,status,dns_name,description\n"
+        "198.18.9.300/24,active,imp2.ddi.test,\n")
+
+    # control requests: every command once, with arguments the way ddictl sends them
+    reqs = [
+        {"command": "list-commands"},
+        {"command": "status"},
+        {"command": "zone-list"},
+        {"command": "zone-add", "arguments": {"zone": "fuzz.test."}},
+        {"command": "zone-export", "arguments": {"zone": "ddi.test."}},
+        {"command": "zone-import", "arguments": {"zone": "f2.test.", "text":
+                                                 "@ 300 SOA a b 1 2 3 4 5\n@ NS a\na A 1.2.3.4\n"}},
+        {"command": "record-add", "arguments": {"name": "fz.ddi.test.", "ttl": 300, "type": "A",
+                                                "rdata": "198.18.0.99"}},
+        {"command": "record-replace", "arguments": {"name": "fz.ddi.test.", "ttl": 60,
+                                                    "type": "TXT", "rdatas": ["\"a\"", "b"]}},
+        {"command": "record-get", "arguments": {"name": "www.ddi.test."}},
+        {"command": "record-list", "arguments": {"zone": "ddi.test.", "type": "A"}},
+        {"command": "record-delete", "arguments": {"name": "fz.ddi.test.", "type": "A"}},
+        {"command": "changes", "arguments": {"changes": [
+            {"op": "add", "name": "c1.ddi.test.", "ttl": 1, "type": "A", "rdata": "198.18.0.5"},
+            {"op": "delete", "name": "c1.ddi.test."}]}},
+        {"command": "journal", "arguments": {"since": 1, "limit": 5}},
+        {"command": "key-list"},
+        {"command": "policy-list"},
+        {"command": "prefix-add", "arguments": {"prefix": "198.18.4.0/24", "zone": "ddi.test.",
+                                                "policy": "auto"}},
+        {"command": "alloc-next", "arguments": {"prefix": "198.18.4.0/24",
+                                                "name": "h1.ddi.test."}},
+        {"command": "alloc-prefix", "arguments": {"parent": "198.18.4.0/24", "length": 28}},
+        {"command": "utilization", "arguments": {"prefix": "198.18.4.0/24"}},
+        {"command": "address-show", "arguments": {"address": "198.18.4.1"}},
+        {"command": "prefix-tree"},
+        {"command": "conflicts"},
+        {"command": "ipam-export"},
+        {"command": "release", "arguments": {"address": "198.18.4.1"}},
+        {"command": "zone-remove", "arguments": {"zone": "fuzz.test."}},
+        {"command": 7},
+        {"arguments": []},
+    ]
+    for i, r in enumerate(reqs):
+        put("ctl", "%02d-%s" % (i, r.get("command", "none")), json.dumps(r))
+
+
+if __name__ == "__main__":
+    main()
