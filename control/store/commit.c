@@ -234,11 +234,73 @@ int journal_write(struct cctx *c, const char *actor, uint64_t *seqp)
 	return DDI_EOK;
 }
 
-int store_commit(struct store *s, const char *actor, const struct store_op *ops, size_t nops,
-                 uint64_t *seq, struct store_error *err)
+/* The ops of a commit, in order. */
+static int commit_ops(struct cctx *c, const struct store_op *ops, size_t nops)
+{
+	int rc = DDI_EOK;
+	for (size_t i = 0; i < nops && rc == 0; i++) {
+		c->op = (long)i;
+		switch (ops[i].kind) {
+		case STORE_OP_ZONE_ADD:
+			rc = op_zone_add(c, &ops[i]);
+			break;
+		case STORE_OP_ZONE_REMOVE:
+			rc = op_zone_remove(c, &ops[i]);
+			break;
+		case STORE_OP_ZONE_REPLACE:
+			rc = op_zone_replace(c, &ops[i]);
+			break;
+		case STORE_OP_RRSET_REPLACE:
+		case STORE_OP_RRSET_DELETE:
+		case STORE_OP_RR_ADD:
+		case STORE_OP_RR_DELETE:
+			rc = op_rrset(c, &ops[i]);
+			break;
+		case STORE_OP_KEY_ADD:
+		case STORE_OP_KEY_REMOVE:
+		case STORE_OP_POLICY_SET:
+			rc = op_key(c, &ops[i]);
+			break;
+		default:
+			rc = seterr(c->err, DDI_EINVAL, c->op, "op %zu: unknown kind %d", i, ops[i].kind);
+		}
+	}
+	return rc;
+}
+
+int commit_finish(struct cctx *c, const char *actor, uint64_t *seq)
+{
+	int rc = DDI_EOK;
+	/* each name once, blamed on the last op that touched it */
+	if (c->nowners > 1)
+		qsort(c->owners, c->nowners, sizeof(*c->owners), towner_cmp);
+	for (size_t i = 0; i < c->nowners && rc == 0; i++)
+		if (i == 0 || c->owners[i - 1].len != c->owners[i].len ||
+		    memcmp(c->owners[i - 1].key, c->owners[i].key, c->owners[i].len) != 0)
+			rc = owner_check(c, &c->owners[i]);
+	for (size_t i = 0; i < c->nzones && rc == 0; i++)
+		if (!c->zones[i].removed)
+			rc = zone_finish(c, &c->zones[i]);
+	if (rc == 0)
+		rc = journal_write(c, actor, seq);
+	return rc;
+}
+
+void cctx_free(struct cctx *c)
+{
+	json_decref(c->jops);
+	json_decref(c->jipam);
+	free(c->zones);
+	free(c->owners);
+	free(c->buf);
+}
+
+int store_commit(struct store *s, struct store_txn *parent, const char *actor,
+                 const struct store_op *ops, size_t nops, uint64_t *seq, struct store_error *err)
 {
 	struct store_error localerr;
 	struct cctx c = { .s = s, .err = err ? err : &localerr, .op = -1 };
+	struct store_txn t;
 	int rc;
 
 	clearerr_(c.err);
@@ -249,99 +311,43 @@ int store_commit(struct store *s, const char *actor, const struct store_op *ops,
 	c.jops = json_array();
 	if (!c.jops)
 		return seterr(c.err, DDI_ENOMEM, -1, "out of memory");
-	if ((rc = txn_begin(s, 0, &c.txn)) != 0) {
+	if ((rc = txn_open(s, parent, true, &t, c.err)) != 0) {
 		json_decref(c.jops);
-		return mdb_fail(c.err, rc, "write transaction");
+		return rc;
 	}
-	for (size_t i = 0; i < nops && rc == 0; i++) {
-		c.op = (long)i;
-		switch (ops[i].kind) {
-		case STORE_OP_ZONE_ADD:
-			rc = op_zone_add(&c, &ops[i]);
-			break;
-		case STORE_OP_ZONE_REMOVE:
-			rc = op_zone_remove(&c, &ops[i]);
-			break;
-		case STORE_OP_ZONE_REPLACE:
-			rc = op_zone_replace(&c, &ops[i]);
-			break;
-		case STORE_OP_RRSET_REPLACE:
-		case STORE_OP_RRSET_DELETE:
-		case STORE_OP_RR_ADD:
-		case STORE_OP_RR_DELETE:
-			rc = op_rrset(&c, &ops[i]);
-			break;
-		case STORE_OP_KEY_ADD:
-		case STORE_OP_KEY_REMOVE:
-		case STORE_OP_POLICY_SET:
-			rc = op_key(&c, &ops[i]);
-			break;
-		default:
-			rc = seterr(c.err, DDI_EINVAL, c.op, "op %zu: unknown kind %d", i, ops[i].kind);
-		}
-	}
+	c.txn = t.txn;
+	rc = commit_ops(&c, ops, nops);
 	if (rc == 0)
 		rc = ipam_policy_check(&c, ops, nops, 0);
-	/* each name once, blamed on the last op that touched it */
-	if (c.nowners > 1)
-		qsort(c.owners, c.nowners, sizeof(*c.owners), towner_cmp);
-	for (size_t i = 0; i < c.nowners && rc == 0; i++)
-		if (i == 0 || c.owners[i - 1].len != c.owners[i].len ||
-		    memcmp(c.owners[i - 1].key, c.owners[i].key, c.owners[i].len) != 0)
-			rc = owner_check(&c, &c.owners[i]);
-	for (size_t i = 0; i < c.nzones && rc == 0; i++)
-		if (!c.zones[i].removed)
-			rc = zone_finish(&c, &c.zones[i]);
 	if (rc == 0)
-		rc = journal_write(&c, actor, seq);
-	if (rc == 0) {
-		rc = mdb_txn_commit(c.txn);
-		if (rc)
-			rc = mdb_fail(c.err, rc, "commit");
-	} else {
-		mdb_txn_abort(c.txn);
-	}
-	json_decref(c.jops);
-	json_decref(c.jipam);
-	free(c.zones);
-	free(c.owners);
-	free(c.buf);
-	return rc;
+		rc = commit_finish(&c, actor, seq);
+	int crc = txn_close(&t, rc == 0, c.err);
+	cctx_free(&c);
+	return rc ? rc : crc;
 }
 
-int store_transact(struct store *s, const char *actor, store_txn_fn fn, void *arg,
-                   uint64_t *seq, struct store_error *err)
+int store_transact(struct store *s, struct store_txn *parent, const char *actor, store_txn_fn fn,
+                   void *arg, uint64_t *seq, struct store_error *err)
 {
 	struct store_error localerr;
 	const struct store_op *ops = NULL;
 	size_t nops = 0;
-	MDB_txn *txn;
+	struct store_txn t;
 	if (!err)
 		err = &localerr;
 	clearerr_(err);
-	/* inside a batch: nested in it; otherwise nothing may be open on this thread */
-	if (tx_outer.s && !(tx_outer.s == s && tx_outer.batch && tx_outer.txn == tx_outer.batch))
-		return seterr(err, DDI_EINVAL, -1, "store_transact inside store_transact");
-	int rc = txn_begin(s, 0, &txn);
+	int rc = txn_open(s, parent, true, &t, err);
 	if (rc)
-		return mdb_fail(err, rc, "write transaction");
-	MDB_txn *batch = tx_outer.batch;
-	tx_outer.s = s;
-	tx_outer.txn = txn;
-	rc = fn(arg, &ops, &nops);
-	if (rc == 0 && nops > 0)
-		rc = store_commit(s, actor, ops, nops, seq, err);
-	else if (rc == 0 && seq)
-		rc = store_last_seq(s, seq, err);
-	tx_outer.s = batch ? s : NULL;
-	tx_outer.txn = batch;
-	if (rc) {
-		mdb_txn_abort(txn);
 		return rc;
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		return mdb_fail(err, rc, "commit");
-	return DDI_EOK;
+	rc = fn(arg, &t, &ops, &nops);
+	if (rc == 0 && t.child)
+		rc = seterr(err, DDI_EINVAL, -1, "store_transact: fn left a nested transaction open");
+	else if (rc == 0 && nops > 0)
+		rc = store_commit(s, &t, actor, ops, nops, seq, err);
+	else if (rc == 0 && seq)
+		rc = last_seq_txn(s, t.txn, seq, err);
+	int crc = txn_close(&t, rc == 0, err);
+	return rc ? rc : crc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -436,7 +442,7 @@ int store_zone_import(struct store *s, const char *actor, const uint8_t *origin,
 	}
 	struct store_op op = { .kind = STORE_OP_ZONE_REPLACE, .zone = origin, .rrs = cl.rrs,
 	                       .nrrs = cl.n };
-	rc = store_commit(s, actor, &op, 1, seq, err);
+	rc = store_commit(s, NULL, actor, &op, 1, seq, err);
 	if (rc && err) {
 		char tmp[sizeof(err->msg)];
 		memcpy(tmp, err->msg, sizeof(tmp));

@@ -1,5 +1,6 @@
 /* store/env -- the LMDB environment: open and close, meta, error mapping, transactions, backup, batch */
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -186,17 +187,9 @@ static int open_dbis(struct store *s, MDB_txn *txn, bool create, struct store_er
 	return DDI_EOK;
 }
 
-/*
- * The write transaction store_transact() holds on this thread: every
- * transaction this thread begins on that store meanwhile is nested in it
- * (a nested write transaction, aborted by readers), so reads see it.
- */
-__thread struct tx_outer tx_outer;
-
+/* A top-level LMDB transaction (no parent). */
 int txn_begin(struct store *s, unsigned flags, MDB_txn **txn)
 {
-	if (tx_outer.s == s)
-		return mdb_txn_begin(s->env, tx_outer.txn, flags & ~(unsigned)MDB_RDONLY, txn);
 	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/*
@@ -210,6 +203,102 @@ int txn_begin(struct store *s, unsigned flags, MDB_txn **txn)
 			rc = mdb_txn_begin(s->env, NULL, flags, txn);
 	}
 	return rc;
+}
+
+/*
+ * LMDB has one writer at a time and its writer lock is not recursive: a
+ * thread that holds a write transaction and begins another top-level one
+ * would wait for itself forever. The store remembers which thread holds
+ * its write transaction so that this mistake is an error (DDI_EINVAL)
+ * instead of a hang.
+ */
+static int writer_claim(struct store *s, struct store_error *err)
+{
+	pthread_mutex_lock(&s->wlock);
+	bool mine = s->wheld && pthread_equal(s->wthread, pthread_self());
+	pthread_mutex_unlock(&s->wlock);
+	if (mine)
+		return seterr(err, DDI_EINVAL, -1,
+		              "a write transaction of this store is open on this thread: pass it");
+	return DDI_EOK;
+}
+
+static void writer_mark(struct store *s, bool held)
+{
+	pthread_mutex_lock(&s->wlock);
+	s->wheld = held;
+	s->wthread = pthread_self();
+	pthread_mutex_unlock(&s->wlock);
+}
+
+int txn_open(struct store *s, struct store_txn *parent, bool write, struct store_txn *t,
+             struct store_error *err)
+{
+	const char *what = write ? "write transaction" : "read transaction";
+	int rc;
+	memset(t, 0, sizeof(*t));
+	t->s = s;
+	t->write = write;
+	t->parent = parent;
+	if (parent) {
+		if (parent->s != s || !parent->write || parent->child)
+			return seterr(err, DDI_EINVAL, -1, "%s: the parent transaction is %s", what,
+			              parent->s != s ? "of another store"
+			              : !parent->write ? "read-only" : "busy with a nested one");
+		/* a read inside a write transaction is a nested write one, aborted at the end */
+		if ((rc = mdb_txn_begin(s->env, parent->txn, 0, &t->txn)) != 0)
+			return mdb_fail(err, rc, what);
+		parent->child = true;
+		return DDI_EOK;
+	}
+	if (write && (rc = writer_claim(s, err)) != 0)
+		return rc;
+	if ((rc = txn_begin(s, write ? 0 : MDB_RDONLY, &t->txn)) != 0)
+		return mdb_fail(err, rc, what);
+	if (write)
+		writer_mark(s, true);
+	return DDI_EOK;
+}
+
+int txn_close(struct store_txn *t, bool commit, struct store_error *err)
+{
+	int rc = DDI_EOK;
+	if (!t->txn)
+		return DDI_EOK;
+	if (commit && t->write) {
+		int mrc = mdb_txn_commit(t->txn);
+		if (mrc)
+			rc = mdb_fail(err, mrc, "commit");
+	} else {
+		mdb_txn_abort(t->txn);
+	}
+	t->txn = NULL;
+	if (t->parent)
+		t->parent->child = false;
+	else if (t->write)
+		writer_mark(t->s, false);
+	return rc;
+}
+
+int read_begin(struct store *s, struct store_txn *txn, struct store_txn *own, MDB_txn **out,
+               struct store_error *err)
+{
+	memset(own, 0, sizeof(*own));
+	if (!txn) {
+		int rc = txn_open(s, NULL, false, own, err);
+		*out = own->txn;
+		return rc;
+	}
+	if (txn->s != s || txn->child || !txn->txn)
+		return seterr(err, DDI_EINVAL, -1, "read: the transaction is %s",
+		              txn->s != s ? "of another store" : "busy with a nested one");
+	*out = txn->txn;   /* LMDB lets a transaction read what it wrote */
+	return DDI_EOK;
+}
+
+void read_end(struct store_txn *own)
+{
+	txn_close(own, false, NULL);
 }
 
 int store_open(struct store **out, const char *dir, const struct store_options *opt,
@@ -244,6 +333,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	struct store *s = calloc(1, sizeof(*s));
 	if (!s)
 		return seterr(err, DDI_ENOMEM, -1, "out of memory");
+	pthread_mutex_init(&s->wlock, NULL);
 	s->max_rrsets = o.max_rrsets;
 	s->max_rrs = o.max_rrs;
 	rc = mdb_env_create(&s->env);
@@ -284,6 +374,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 fail:
 	if (s->env)
 		mdb_env_close(s->env);
+	pthread_mutex_destroy(&s->wlock);
 	free(s);
 	return rc;
 }
@@ -293,24 +384,31 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	mdb_env_close(s->env);
+	pthread_mutex_destroy(&s->wlock);
 	free(s);
+}
+
+int last_seq_txn(struct store *s, MDB_txn *txn, uint64_t *seq, struct store_error *err)
+{
+	uint64_t next;
+	int rc = meta_get64(s, txn, "next_seq", &next, err);
+	if (rc)
+		return rc;
+	if (next == 0)
+		return seterr(err, DDI_ECORRUPT, -1, "meta next_seq is 0");
+	*seq = next - 1;
+	return DDI_EOK;
 }
 
 int store_last_seq(struct store *s, uint64_t *seq, struct store_error *err)
 {
 	MDB_txn *txn;
-	uint64_t next;
 	clearerr_(err);
 	int rc = txn_begin(s, MDB_RDONLY, &txn);
 	if (rc)
 		return mdb_fail(err, rc, "read transaction");
-	rc = meta_get64(s, txn, "next_seq", &next, err);
+	rc = last_seq_txn(s, txn, seq, err);
 	mdb_txn_abort(txn);
-	if (rc == 0) {
-		if (next == 0)
-			return seterr(err, DDI_ECORRUPT, -1, "meta next_seq is 0");
-		*seq = next - 1;
-	}
 	return rc;
 }
 
@@ -333,34 +431,28 @@ int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_e
 	return DDI_EOK;
 }
 
-int store_batch_begin(struct store *s, struct store_error *err)
+int store_batch_begin(struct store *s, struct store_txn **batch, struct store_error *err)
 {
-	MDB_txn *txn;
 	clearerr_(err);
-	if (tx_outer.s)
-		return seterr(err, DDI_EINVAL, -1, "a transaction is already open on this thread");
-	int rc = txn_begin(s, 0, &txn);
-	if (rc)
-		return mdb_fail(err, rc, "write transaction");
-	tx_outer.s = s;
-	tx_outer.txn = txn;
-	tx_outer.batch = txn;
-	return DDI_EOK;
+	*batch = malloc(sizeof(**batch));
+	if (!*batch)
+		return seterr(err, DDI_ENOMEM, -1, "out of memory");
+	int rc = txn_open(s, NULL, true, *batch, err);
+	if (rc) {
+		free(*batch);
+		*batch = NULL;
+	}
+	return rc;
 }
 
-int store_batch_end(struct store *s, bool commit, struct store_error *err)
+int store_batch_end(struct store_txn *batch, bool commit, struct store_error *err)
 {
 	clearerr_(err);
-	if (tx_outer.s != s || !tx_outer.batch || tx_outer.txn != tx_outer.batch)
-		return seterr(err, DDI_EINVAL, -1, "no batch open on this thread");
-	MDB_txn *txn = tx_outer.batch;
-	tx_outer.s = NULL;
-	tx_outer.txn = NULL;
-	tx_outer.batch = NULL;
-	if (!commit) {
-		mdb_txn_abort(txn);
-		return DDI_EOK;
-	}
-	int rc = mdb_txn_commit(txn);
-	return rc ? mdb_fail(err, rc, "commit") : DDI_EOK;
+	if (!batch || batch->parent || !batch->write)
+		return seterr(err, DDI_EINVAL, -1, "no batch");
+	if (batch->child)
+		return seterr(err, DDI_EINVAL, -1, "the batch has a nested transaction open");
+	int rc = txn_close(batch, commit, err);
+	free(batch);
+	return rc;
 }

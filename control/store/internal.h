@@ -18,6 +18,7 @@
  *   ipam.c     the IPAM databases (control/ipam/ipam.h records)
  */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,22 @@ struct store {
 	bool ddns_dbs;               /* keys and policies exist (a store made before them may lack them) */
 	MDB_dbi ipam_prefixes, ipam_ranges, ipam_allocs;   /* see ipam.c */
 	unsigned max_rrsets, max_rrs;
+	pthread_mutex_t wlock;       /* guards the two below (see writer_claim in env.c) */
+	bool wheld;                  /* a top-level write transaction is open */
+	pthread_t wthread;           /* the thread that holds it */
+};
+
+/*
+ * The handle of store.h. A transaction nested in `parent` (an LMDB child
+ * transaction) or a top-level one; while a child is open the parent must
+ * not be used (LMDB's rule), which `child` enforces.
+ */
+struct store_txn {
+	struct store *s;
+	MDB_txn *txn;                /* NULL once closed */
+	struct store_txn *parent;
+	bool write;
+	bool child;                  /* a transaction nested in this one is open */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -214,9 +231,27 @@ int meta_get64(struct store *s, MDB_txn *txn, const char *name, uint64_t *out,
                struct store_error *err);
 int meta_put64(struct store *s, MDB_txn *txn, const char *name, uint64_t val,
                struct store_error *err);
-struct tx_outer { struct store *s; MDB_txn *txn; MDB_txn *batch; };
-extern __thread struct tx_outer tx_outer;
+/* A top-level LMDB transaction, adopting a map another process grew. */
 int txn_begin(struct store *s, unsigned flags, MDB_txn **txn);
+/*
+ * Open *t: nested in `parent` (a write transaction of s with no child
+ * open; DDI_EINVAL otherwise) or, parent NULL, top-level (a write one
+ * refused with DDI_EINVAL when this thread already holds s's writer).
+ * Close it with txn_close (commit or abort), which frees the parent for use.
+ */
+int txn_open(struct store *s, struct store_txn *parent, bool write, struct store_txn *t,
+             struct store_error *err);
+int txn_close(struct store_txn *t, bool commit, struct store_error *err);
+/*
+ * The LMDB transaction a read of store.h runs in: txn's own when the
+ * caller gave one, else a read-only one opened in *own. Always call
+ * read_end(own) afterwards (nothing to do when txn was given).
+ */
+int read_begin(struct store *s, struct store_txn *txn, struct store_txn *own, MDB_txn **out,
+               struct store_error *err);
+void read_end(struct store_txn *own);
+/* store_last_seq in txn. */
+int last_seq_txn(struct store *s, MDB_txn *txn, uint64_t *seq, struct store_error *err);
 /* Open keys and policies (records.c) and the IPAM databases (ipam.c). */
 int open_ddns_dbis(struct store *s, struct store_error *err);
 int ipam_dbis_open(struct store *s, struct store_error *err);
@@ -267,6 +302,9 @@ int owner_check(struct cctx *c, const struct towner *t);
 int towner_cmp(const void *a, const void *b);
 int zone_finish(struct cctx *c, struct tzone *tz);
 int journal_write(struct cctx *c, const char *actor, uint64_t *seqp);
+/* After the ops: the name checks, the zones' SOA and serial, the journal entry. */
+int commit_finish(struct cctx *c, const char *actor, uint64_t *seq);
+void cctx_free(struct cctx *c);
 
 /* rrset.c */
 /* Address key for an A/AAAA rdata: family(1) address; 0 for other types. */

@@ -55,6 +55,7 @@ int ipam_dbis_open(struct store *s, struct store_error *err)
 
 struct store_ipam {
 	struct cctx c;
+	struct store_txn tx;   /* c.txn is tx.txn */
 	bool write;
 	bool quiet;   /* bulk: records are not journaled one by one (store_ipam_quiet) */
 };
@@ -62,6 +63,11 @@ struct store_ipam {
 struct store_error *store_ipam_error(struct store_ipam *t)
 {
 	return t->c.err;
+}
+
+struct store_txn *store_ipam_txn(struct store_ipam *t)
+{
+	return &t->tx;
 }
 
 static int ipam_jlog(struct store_ipam *t, const char *op, json_t *rec)
@@ -514,8 +520,8 @@ int ipam_policy_check(struct cctx *c, const struct store_op *ops, size_t nops, l
 	return DDI_EOK;
 }
 
-static int ipam_run(struct store *s, const char *actor, bool write, store_ipam_fn fn, void *ctx,
-                    uint64_t *seq, struct store_error *err)
+static int ipam_run(struct store *s, struct store_txn *parent, const char *actor, bool write,
+                    store_ipam_fn fn, void *ctx, uint64_t *seq, struct store_error *err)
 {
 	struct store_error localerr;
 	struct store_ipam t = { .c = { .s = s, .err = err ? err : &localerr, .op = -1 },
@@ -530,57 +536,39 @@ static int ipam_run(struct store *s, const char *actor, bool write, store_ipam_f
 		return seterr(c->err, DDI_EINVAL, -1, "actor missing or longer than %d bytes", ACTOR_MAX);
 	if (!(c->jops = json_array()))
 		return seterr(c->err, DDI_ENOMEM, -1, "out of memory");
-	if ((rc = txn_begin(s, write ? 0 : MDB_RDONLY, &c->txn)) != 0) {
+	if ((rc = txn_open(s, parent, write, &t.tx, c->err)) != 0) {
 		json_decref(c->jops);
-		return mdb_fail(c->err, rc, write ? "write transaction" : "read transaction");
+		return rc;
 	}
+	c->txn = t.tx.txn;
 	rc = fn(ctx, &t);
 	if (rc < 0 && c->err->code == DDI_EOK)
 		seterr(c->err, rc, -1, "%s", ddi_strerror(rc));
-	if (write) {
-		/*
-		 * Bulk: each zone whose RRsets changed is journaled as one
-		 * zone-replace (old/new 0), so that a follower reloads it whole
-		 * instead of one RRset at a time.
-		 */
-		for (size_t i = 0; c->bulk && i < c->nzones && rc == 0; i++)
-			if (c->zones[i].changed && !c->zones[i].removed)
-				rc = journal_op(c, STORE_J_ZONE_REPLACE, c->zones[i].z.apex,
-				                c->zones[i].z.apex, 0, 0, 0);
-		if (c->nowners > 1)
-			qsort(c->owners, c->nowners, sizeof(*c->owners), towner_cmp);
-		for (size_t i = 0; i < c->nowners && rc == 0; i++)
-			if (i == 0 || c->owners[i - 1].len != c->owners[i].len ||
-			    memcmp(c->owners[i - 1].key, c->owners[i].key, c->owners[i].len) != 0)
-				rc = owner_check(c, &c->owners[i]);
-		for (size_t i = 0; i < c->nzones && rc == 0; i++)
-			if (!c->zones[i].removed)
-				rc = zone_finish(c, &c->zones[i]);
-		if (rc == 0)
-			rc = journal_write(c, actor, seq);
-	}
-	if (rc == 0 && write) {
-		rc = mdb_txn_commit(c->txn);
-		if (rc)
-			rc = mdb_fail(c->err, rc, "commit");
-	} else {
-		mdb_txn_abort(c->txn);
-	}
-	json_decref(c->jops);
-	json_decref(c->jipam);
-	free(c->zones);
-	free(c->owners);
-	free(c->buf);
-	return rc;
+	if (rc == 0 && t.tx.child)
+		rc = seterr(c->err, DDI_EINVAL, -1, "IPAM: fn left a nested transaction open");
+	/*
+	 * Bulk: each zone whose RRsets changed is journaled as one
+	 * zone-replace (old/new 0), so that a follower reloads it whole
+	 * instead of one RRset at a time.
+	 */
+	for (size_t i = 0; write && c->bulk && i < c->nzones && rc == 0; i++)
+		if (c->zones[i].changed && !c->zones[i].removed)
+			rc = journal_op(c, STORE_J_ZONE_REPLACE, c->zones[i].z.apex, c->zones[i].z.apex, 0,
+			                0, 0);
+	if (write && rc == 0)
+		rc = commit_finish(c, actor, seq);
+	int crc = txn_close(&t.tx, write && rc == 0, c->err);
+	cctx_free(c);
+	return rc ? rc : crc;
 }
 
-int store_ipam_write(struct store *s, const char *actor, store_ipam_fn fn, void *ctx,
-                     uint64_t *seq, struct store_error *err)
+int store_ipam_write(struct store *s, struct store_txn *parent, const char *actor,
+                     store_ipam_fn fn, void *ctx, uint64_t *seq, struct store_error *err)
 {
-	return ipam_run(s, actor, true, fn, ctx, seq, err);
+	return ipam_run(s, parent, actor, true, fn, ctx, seq, err);
 }
 
 int store_ipam_read(struct store *s, store_ipam_fn fn, void *ctx, struct store_error *err)
 {
-	return ipam_run(s, NULL, false, fn, ctx, NULL, err);
+	return ipam_run(s, NULL, NULL, false, fn, ctx, NULL, err);
 }

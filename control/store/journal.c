@@ -337,18 +337,20 @@ int store_follow(struct store *s, uint64_t from_seq, const struct store_follow_o
 	return rc;
 }
 
-int store_journal_note(struct store *s, const char *actor, const char *text, uint64_t *seq,
-                       struct store_error *err)
+int store_journal_note(struct store *s, struct store_txn *parent, const char *actor,
+                       const char *text, uint64_t *seq, struct store_error *err)
 {
 	struct store_error localerr;
 	struct cctx c = { .s = s, .err = err ? err : &localerr, .op = -1 };
+	struct store_txn tx;
 	uint64_t n;
 	clearerr_(c.err);
 	if (!actor || strlen(actor) > ACTOR_MAX || !text)
 		return seterr(c.err, DDI_EINVAL, -1, "actor or text missing, or actor too long");
-	int rc = txn_begin(s, 0, &c.txn);
+	int rc = txn_open(s, parent, true, &tx, c.err);
 	if (rc)
-		return mdb_fail(c.err, rc, "write transaction");
+		return rc;
+	c.txn = tx.txn;
 	if ((rc = meta_get64(s, c.txn, "next_seq", &n, c.err)) == 0) {
 		json_t *e = json_pack("{s:i, s:I, s:I, s:s, s:[], s:s}", "v", JOURNAL_VERSION, "seq",
 		                      (json_int_t)n, "time", (json_int_t)now_ns(), "actor", actor,
@@ -369,12 +371,9 @@ int store_journal_note(struct store *s, const char *actor, const char *text, uin
 				rc = meta_put64(s, c.txn, "next_seq", n + 1, c.err);
 		}
 	}
-	if (rc == 0 && (rc = mdb_txn_commit(c.txn)) != 0)
-		return mdb_fail(c.err, rc, "commit");
-	if (rc) {
-		mdb_txn_abort(c.txn);
-		return rc;
-	}
+	int crc = txn_close(&tx, rc == 0, c.err);
+	if (rc || crc)
+		return rc ? rc : crc;
 	if (seq)
 		*seq = n;
 	return DDI_EOK;

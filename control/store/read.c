@@ -77,26 +77,28 @@ int zone_walk_txn(struct store *s, MDB_txn *txn, const struct zrec *z, store_rrs
 }
 
 /*
- * Open a read transaction and read the zone `apex` into *z. On success the
- * caller owns *txn (mdb_txn_abort); on error nothing is left open.
+ * Begin a read (read_begin: in tx, or in a read transaction of its own in
+ * *own) and read the zone `apex` into *z. On success the caller calls
+ * read_end(own); on error nothing is left open.
  * Errors: DDI_EINVAL (bad name), DDI_ENOZONE, LMDB and validation errors.
  */
-static int zone_open_read(struct store *s, const uint8_t *apex, MDB_txn **txn, struct zrec *z,
+static int zone_open_read(struct store *s, struct store_txn *tx, const uint8_t *apex,
+                          struct store_txn *own, MDB_txn **txn, struct zrec *z,
                           struct store_error *err)
 {
 	char nb[DNS_NAME_STRLEN];
 	clearerr_(err);
 	if (!apex || dns_name_check(apex, DNS_NAME_MAXLEN) <= 0)
 		return seterr(err, DDI_EINVAL, -1, "no valid zone name");
-	int rc = txn_begin(s, MDB_RDONLY, txn);
+	int rc = read_begin(s, tx, own, txn, err);
 	if (rc)
-		return mdb_fail(err, rc, "read transaction");
+		return rc;
 	z->klen = zkey_make(z->key, apex);
 	rc = zone_read(s, *txn, z->key, z->klen, z, err);
 	if (rc == DDI_ENOENT)
 		rc = seterr(err, DDI_ENOZONE, -1, "no zone %s", nstr(nb, apex));
 	if (rc != 0)
-		mdb_txn_abort(*txn);
+		read_end(own);
 	return rc;
 }
 
@@ -104,22 +106,24 @@ int store_zone_walk(struct store *s, const uint8_t *apex, store_rrset_cb cb, voi
                     struct store_error *err)
 {
 	MDB_txn *txn;
+	struct store_txn own;
 	struct zrec z;
-	int rc = zone_open_read(s, apex, &txn, &z, err);
+	int rc = zone_open_read(s, NULL, apex, &own, &txn, &z, err);
 	if (rc)
 		return rc;
 	rc = zone_walk_txn(s, txn, &z, cb, ctx, err);
-	mdb_txn_abort(txn);
+	read_end(&own);
 	return rc;
 }
 
-int store_rrset_get(struct store *s, const uint8_t *owner, uint16_t type, store_rrset_cb cb,
-                    void *ctx, struct store_error *err)
+int store_rrset_get(struct store *s, struct store_txn *tx, const uint8_t *owner, uint16_t type,
+                    store_rrset_cb cb, void *ctx, struct store_error *err)
 {
 	char nb[DNS_NAME_STRLEN];
 	uint8_t pk[RKEY_MAX];
 	struct rread r;
 	MDB_txn *txn;
+	struct store_txn own;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	size_t n = 0;
@@ -127,11 +131,11 @@ int store_rrset_get(struct store *s, const uint8_t *owner, uint16_t type, store_
 	clearerr_(err);
 	if (!owner || dns_name_check(owner, DNS_NAME_MAXLEN) <= 0)
 		return seterr(err, DDI_EINVAL, -1, "no valid owner name");
-	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	int rc = read_begin(s, tx, &own, &txn, err);
 	if (rc)
-		return mdb_fail(err, rc, "read transaction");
+		return rc;
 	if ((rc = mdb_cursor_open(txn, s->rrsets, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		read_end(&own);
 		return mdb_fail(err, rc, "rrsets");
 	}
 	size_t oklen = (size_t)dns_name_to_key(pk, owner);
@@ -154,7 +158,7 @@ int store_rrset_get(struct store *s, const uint8_t *owner, uint16_t type, store_
 		}
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	read_end(&own);
 	if (cbrc)
 		return cbrc;
 	if (rc == MDB_NOTFOUND || rc == 0) {
@@ -245,16 +249,17 @@ static int zone_info_txn(struct store *s, MDB_txn *txn, const struct zrec *z, bo
 	return DDI_EOK;
 }
 
-int store_zone_get(struct store *s, const uint8_t *apex, bool count, struct store_zone_info *zi,
-                   struct store_error *err)
+int store_zone_get(struct store *s, struct store_txn *tx, const uint8_t *apex, bool count,
+                   struct store_zone_info *zi, struct store_error *err)
 {
 	MDB_txn *txn;
+	struct store_txn own;
 	struct zrec z;
-	int rc = zone_open_read(s, apex, &txn, &z, err);
+	int rc = zone_open_read(s, tx, apex, &own, &txn, &z, err);
 	if (rc)
 		return rc;
 	rc = zone_info_txn(s, txn, &z, count, zi, err);
-	mdb_txn_abort(txn);
+	read_end(&own);
 	return rc;
 }
 
@@ -300,7 +305,7 @@ int store_zone_list(struct store *s, bool count,
 	return rc;
 }
 
-int store_addr_owners(struct store *s, int family, const uint8_t *addr,
+int store_addr_owners(struct store *s, struct store_txn *tx, int family, const uint8_t *addr,
                       int (*cb)(void *ctx, const uint8_t *owner), void *ctx,
                       struct store_error *err)
 {
@@ -308,17 +313,18 @@ int store_addr_owners(struct store *s, int family, const uint8_t *addr,
 	char hb[128];
 	int cbrc = 0;
 	MDB_txn *txn;
+	struct store_txn own;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	clearerr_(err);
 	if (family != 4 && family != 6)
 		return seterr(err, DDI_EINVAL, -1, "family must be 4 or 6");
 	size_t kl = addr_key(ak, family == 4 ? DNS_T_A : DNS_T_AAAA, addr, family == 4 ? 4 : 16);
-	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	int rc = read_begin(s, tx, &own, &txn, err);
 	if (rc)
-		return mdb_fail(err, rc, "read transaction");
+		return rc;
 	if ((rc = mdb_cursor_open(txn, s->addrs, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		read_end(&own);
 		return mdb_fail(err, rc, "addresses");
 	}
 	k.mv_size = kl;
@@ -336,7 +342,7 @@ int store_addr_owners(struct store *s, int family, const uint8_t *addr,
 			break;
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	read_end(&own);
 	if (cbrc)
 		return cbrc;
 	if (rc == MDB_NOTFOUND)
@@ -384,21 +390,22 @@ int zone_count(struct store *s, MDB_txn *txn, const struct zrec *z, uint64_t *nr
 	return rc < 0 ? rc : DDI_EOK;
 }
 
-int store_zone_of(struct store *s, const uint8_t *name, uint8_t apex[DNS_NAME_MAXLEN],
-                  struct store_error *err)
+int store_zone_of(struct store *s, struct store_txn *tx, const uint8_t *name,
+                  uint8_t apex[DNS_NAME_MAXLEN], struct store_error *err)
 {
 	uint8_t okey[DNS_KEY_MAXLEN];
 	struct zrec z;
 	MDB_txn *txn;
+	struct store_txn own;
 	clearerr_(err);
 	if (!name || dns_name_check(name, DNS_NAME_MAXLEN) <= 0)
 		return seterr(err, DDI_EINVAL, -1, "no valid name");
 	size_t oklen = (size_t)dns_name_to_key(okey, name);
-	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	int rc = read_begin(s, tx, &own, &txn, err);
 	if (rc)
-		return mdb_fail(err, rc, "read transaction");
+		return rc;
 	rc = zone_find(s, txn, okey, oklen, &z, err);
-	mdb_txn_abort(txn);
+	read_end(&own);
 	if (rc == DDI_ENOENT)
 		return DDI_ENOZONE;
 	if (rc == 0)

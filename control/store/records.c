@@ -5,8 +5,6 @@
 #include <jansson.h>
 #include <lmdb.h>
 
-#include "control/ddns/policy.h"
-#include "control/ddns/tsig.h"
 #include "control/store/internal.h"
 #include "dns/errcode.h"
 
@@ -138,38 +136,20 @@ int op_key(struct cctx *c, const struct store_op *op)
 	}
 }
 
-/* Decode a keys value. */
-static bool key_parse(const MDB_val *v, const uint8_t *name, struct tsig_key *out,
-                      const char **alg, int64_t *created)
+/* The name of a keys or policies entry; false when its key does not validate. */
+static bool rec_name(const MDB_val *k, uint8_t name[DNS_NAME_MAXLEN])
 {
-	json_t *j = json_loadb(v->mv_data, v->mv_size, 0, NULL);
-	const char *a = json_string_value(json_object_get(j, "algorithm"));
-	const char *sec = json_string_value(json_object_get(j, "secret"));
-	json_t *jc = json_object_get(j, "created");
-	bool ok = a && sec && json_is_integer(jc) && tsig_alg_from_str(a, strlen(a)) != TSIG_ALG_NONE;
-	if (ok && out) {
-		memset(out, 0, sizeof(*out));
-		memcpy(out->name, name, (size_t)dns_name_check(name, DNS_NAME_MAXLEN));
-		out->alg = tsig_alg_from_str(a, strlen(a));
-		int n = tsig_b64_decode(out->secret, sizeof(out->secret), sec, strlen(sec));
-		ok = n > 0;
-		out->secret_len = ok ? (uint16_t)n : 0;
-	}
-	if (ok && alg) {
-		/* the static name, not the JSON's string, so it outlives j */
-		*alg = tsig_alg_name(tsig_alg_from_str(a, strlen(a)));
-		*created = json_integer_value(jc);
-	}
-	json_decref(j);
-	return ok;
+	return k->mv_size >= 1 && ((const uint8_t *)k->mv_data)[k->mv_size - 1] == 0 &&
+	       key_to_name(name, k->mv_data, k->mv_size - 1);
 }
 
-int store_key_get(struct store *s, const uint8_t *name, struct tsig_key *out,
-                  struct store_error *err)
+int store_key_value(struct store *s, struct store_txn *tx, const uint8_t *name,
+                    store_value_cb cb, void *ctx, struct store_error *err)
 {
 	char nb[DNS_NAME_STRLEN];
 	uint8_t kb[ZKEY_MAX], lc[DNS_NAME_MAXLEN];
 	MDB_txn *txn;
+	struct store_txn own;
 	clearerr_(err);
 	int nl = name ? dns_name_check(name, DNS_NAME_MAXLEN) : -1;
 	if (nl <= 0)
@@ -178,112 +158,69 @@ int store_key_get(struct store *s, const uint8_t *name, struct tsig_key *out,
 	dns_name_lower(lc);
 	if (!s->ddns_dbs)
 		return seterr(err, DDI_ENOENT, -1, "no keys database");
-	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	int rc = read_begin(s, tx, &own, &txn, err);
 	if (rc)
-		return mdb_fail(err, rc, "read transaction");
+		return rc;
 	MDB_val k = { kkey_make(kb, lc), kb }, v;
 	rc = mdb_get(txn, s->keys, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		rc = seterr(err, DDI_ENOENT, -1, "no key %s", nstr(nb, lc));
 	else if (rc)
 		rc = mdb_fail(err, rc, "keys");
-	else if (!key_parse(&v, lc, out, NULL, NULL))
-		rc = seterr(err, DDI_ECORRUPT, -1, "key %s does not validate", nstr(nb, lc));
-	mdb_txn_abort(txn);
+	else
+		rc = cb(ctx, lc, v.mv_data, v.mv_size);
+	read_end(&own);
 	return rc;
 }
 
-int store_key_list(struct store *s,
-                   int (*cb)(void *ctx, const uint8_t *name, const char *algorithm,
-                             int64_t created_ns),
-                   void *ctx, struct store_error *err)
+/* Every entry of the keys or policies database, in canonical order of names. */
+static int rec_walk(struct store *s, struct store_txn *tx, MDB_dbi dbi, const char *what,
+                    store_value_cb cb, void *ctx, struct store_error *err)
 {
 	char hb[128];
 	uint8_t name[DNS_NAME_MAXLEN];
 	MDB_txn *txn;
+	struct store_txn own;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int cbrc = 0;
 	clearerr_(err);
 	if (!s->ddns_dbs)
 		return DDI_EOK;
-	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	int rc = read_begin(s, tx, &own, &txn, err);
 	if (rc)
-		return mdb_fail(err, rc, "read transaction");
-	if ((rc = mdb_cursor_open(txn, s->keys, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return mdb_fail(err, rc, "keys");
+		return rc;
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
+		read_end(&own);
+		return mdb_fail(err, rc, what);
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const char *alg;
-		int64_t created;
-		if (k.mv_size < 1 || ((uint8_t *)k.mv_data)[k.mv_size - 1] != 0 ||
-		    !key_to_name(name, k.mv_data, k.mv_size - 1) ||
-		    !key_parse(&v, name, NULL, &alg, &created)) {
-			rc = seterr(err, DDI_ECORRUPT, -1, "keys entry %s does not validate",
+		if (!rec_name(&k, name)) {
+			rc = seterr(err, DDI_ECORRUPT, -1, "%s entry %s does not validate", what,
 			            khex(hb, k.mv_data, k.mv_size));
 			break;
 		}
-		if ((cbrc = cb(ctx, name, alg, created)) != 0)
+		if ((cbrc = cb(ctx, name, v.mv_data, v.mv_size)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	read_end(&own);
 	if (cbrc)
 		return cbrc;
 	if (rc == MDB_NOTFOUND)
 		return DDI_EOK;
-	return rc > 0 ? mdb_fail(err, rc, "keys") : rc;
+	return rc > 0 ? mdb_fail(err, rc, what) : rc;
 }
 
-int store_policy_load(struct store *s, struct pol_set *out, struct store_error *err)
+int store_key_walk(struct store *s, struct store_txn *tx, store_value_cb cb, void *ctx,
+                   struct store_error *err)
 {
-	char hb[128];
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	clearerr_(err);
-	pol_set_free(out);
-	if (!s->ddns_dbs)
-		return DDI_EOK;
-	int rc = txn_begin(s, MDB_RDONLY, &txn);
-	if (rc)
-		return mdb_fail(err, rc, "read transaction");
-	if ((rc = mdb_cursor_open(txn, s->policies, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return mdb_fail(err, rc, "policies");
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		json_t *j = json_loadb(v.mv_data, v.mv_size, 0, NULL), *o;
-		size_t i;
-		bool ok = json_is_array(j);
-		json_array_foreach(j, i, o) {
-			struct pol_rule r;
-			if (!ok || pol_rule_from_json(&r, o) != DDI_EOK) {
-				ok = false;
-				break;
-			}
-			if (pol_set_add(out, &r) != DDI_EOK) {
-				json_decref(j);
-				rc = seterr(err, DDI_ENOMEM, -1, "out of memory");
-				goto done;
-			}
-		}
-		json_decref(j);
-		if (!ok) {
-			rc = seterr(err, DDI_ECORRUPT, -1, "policies entry %s does not validate",
-			            khex(hb, k.mv_data, k.mv_size));
-			break;
-		}
-	}
-done:
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND)
-		return DDI_EOK;
-	if (rc)
-		pol_set_free(out);
-	return rc > 0 ? mdb_fail(err, rc, "policies") : rc;
+	return rec_walk(s, tx, s->keys, "keys", cb, ctx, err);
+}
+
+int store_policy_walk(struct store *s, struct store_txn *tx, store_value_cb cb, void *ctx,
+                      struct store_error *err)
+{
+	return rec_walk(s, tx, s->policies, "policies", cb, ctx, err);
 }
