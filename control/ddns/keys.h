@@ -15,10 +15,7 @@ struct pol_set;
  * them through store_key_value / store_key_walk / store_policy_walk and
  * decode them. `txn` as for those: NULL reads in a read transaction of its
  * own; a handle (inside store_transact's fn, or a batch) reads it.
- * A value that does not decode is DDI_ECORRUPT naming the key.
- */
-
-/*
+ * A value that does not decode is DDI_ECORRUPT naming the key. The values:
  *   keys      JSON {"algorithm":"hmac-sha256","secret":"base64","created":unix_ns}
  *   policies  JSON array of the key's rules in order (control/ddns/policy.h
  *             form); the root name holds the unsigned rules
