@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 				                            .rdatas_len = 6 };
 			}
 			double tb = now_s();
-			if (store_commit(s, "bench", ops, bsize, &seq, &e) != 0) {
+			if (store_commit(s, NULL, "bench", ops, bsize, &seq, &e) != 0) {
 				fprintf(stderr, "store_commit: %s\n", e.msg);
 				return 1;
 			}

@@ -88,7 +88,7 @@ static void write_zone(struct store *s, const char *apex_str, struct store_rr *e
 	struct store_op op = { .kind = STORE_OP_ZONE_REPLACE, .zone = apex, .rrs = rrs,
 	                       .nrrs = nextra + 2 };
 	struct store_error err;
-	int ret = store_commit(s, "bench", &op, 1, NULL, &err);
+	int ret = store_commit(s, NULL, "bench", &op, 1, NULL, &err);
 	if (ret != DDI_EOK)
 		die("store_commit", ret, &err);
 	free(rrs);

@@ -399,7 +399,8 @@ static int tap_setup(struct dp_port *p, unsigned i, const struct dp_options *o, 
 static struct ddns_hook {
 	struct store *st;
 	struct ctl *ctl;       /* set once the control thread runs; NULL before */
-} ddns_hook;
+	struct store_txn *batch;   /* the control lcore's open batch; NULL outside one */
+} ddns_hook, ddns_tcp_hook;    /* the TCP thread's: never a batch (it is not its thread's) */
 
 static int ddns_update(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
                        const uint8_t *src_addr, uint8_t *resp, size_t cap)
@@ -413,7 +414,7 @@ static int ddns_update(void *ctx, const uint8_t *req, size_t len, uint8_t src_fa
 	memcpy(copy, req, len);
 	memcpy(addr, src_addr, src_family == 6 ? 16 : 4);
 	struct ctl *ctl = __atomic_load_n(&h->ctl, __ATOMIC_ACQUIRE);
-	return ddns_serve(h->st, ctl, copy, len, src_family, addr, resp, cap, NULL);
+	return ddns_serve(h->st, h->batch, ctl, copy, len, src_family, addr, resp, cap, NULL);
 }
 
 /*
@@ -426,14 +427,15 @@ static bool ddns_batch_begin(void *ctx)
 {
 	struct ddns_hook *h = ctx;
 	struct store_error e;
-	return store_batch_begin(h->st, &e) == DDI_EOK;
+	return store_batch_begin(h->st, &h->batch, &e) == DDI_EOK;
 }
 
 static bool ddns_batch_end(void *ctx)
 {
 	struct ddns_hook *h = ctx;
 	struct store_error e;
-	int rc = store_batch_end(h->st, true, &e);
+	int rc = store_batch_end(h->batch, true, &e);
+	h->batch = NULL;
 	if (rc != DDI_EOK) {
 		fprintf(stderr, "ddiplane: dynamic updates not committed, answers dropped: %s\n", e.msg);
 		return false;
@@ -569,7 +571,7 @@ int main(int argc, char **argv)
 		aconf.nsid_len = (uint16_t)strlen(o.nsid);
 	}
 	struct dp_pctx base = { .svc = &o.svc, .conf = &aconf };
-	ddns_hook.st = st;
+	ddns_hook.st = ddns_tcp_hook.st = st;
 
 	unsigned nready = 0;
 	for (unsigned i = 0; i < sh.nports; i++, nready++) {
@@ -602,7 +604,7 @@ int main(int argc, char **argv)
 	}
 
 	struct tcp_conf tc = { .idx = ix, .answer = &aconf, .update = ddns_update,
-	                       .update_ctx = &ddns_hook };
+	                       .update_ctx = &ddns_tcp_hook };
 	for (unsigned a = 0; a < o.svc.n4; a++) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&tc.listen[tc.nlisten++];
 		s4->sin_family = AF_INET;
@@ -656,6 +658,7 @@ int main(int argc, char **argv)
 	}
 	run.ctl = ctl;
 	__atomic_store_n(&ddns_hook.ctl, ctl, __ATOMIC_RELEASE);
+	__atomic_store_n(&ddns_tcp_hook.ctl, ctl, __ATOMIC_RELEASE);
 	run.tcp = tcp;
 	run.db = o.db;
 	run.nworkers = nworkers;

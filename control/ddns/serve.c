@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "control/follow/follow.h"
+#include "control/ddns/keys.h"
 #include "control/ddns/serve.h"
 #include "control/ipam/ipam.h"
 #include "control/ddns/policy.h"
@@ -14,30 +15,31 @@
 
 struct dctx {
 	struct store *st;
+	struct store_txn *txn;   /* what reads read and writes nest in; NULL: their own */
 };
 
 static int key_lookup(void *ctx, const uint8_t *name, struct tsig_key *out)
 {
 	struct dctx *d = ctx;
 	struct store_error e;
-	int rc = store_key_get(d->st, name, out, &e);
+	int rc = ddns_key_get(d->st, d->txn, name, out, &e);
 	return rc == DDI_EOK ? DDI_EOK : rc == DDI_ENOENT ? DDI_ENOENT : rc;
 }
 
-/* Views for update.c and policy.c; they are only called inside store_transact's fn, so the
- * store reads below read that write transaction (control/store/store.h). */
+/* Views for update.c and policy.c; they are only called inside store_transact's fn, with
+ * d->txn its transaction, so the store reads below read it (control/store/store.h). */
 static int v_rrsets(void *ctx, const uint8_t *owner, uint16_t type, upd_rrset_cb cb, void *cbctx)
 {
 	struct dctx *d = ctx;
 	struct store_error e;
-	return store_rrset_get(d->st, owner, type, cb, cbctx, &e);
+	return store_rrset_get(d->st, d->txn, owner, type, cb, cbctx, &e);
 }
 
 static int v_zone_of(void *ctx, const uint8_t *name, uint8_t apex[DNS_NAME_MAXLEN])
 {
 	struct dctx *d = ctx;
 	struct store_error e;
-	return store_zone_of(d->st, name, apex, &e);
+	return store_zone_of(d->st, d->txn, name, apex, &e);
 }
 
 struct addr_walk {
@@ -72,8 +74,8 @@ static int pv_addresses(void *ctx, const uint8_t *owner, uint8_t family,
 	struct dctx *d = ctx;
 	struct store_error e;
 	struct addr_walk w = { cb, cbctx, family == 4 ? 4 : 16 };
-	int rc = store_rrset_get(d->st, owner, family == 4 ? DNS_T_A : DNS_T_AAAA, addr_rrset, &w,
-	                         &e);
+	int rc = store_rrset_get(d->st, d->txn, owner, family == 4 ? DNS_T_A : DNS_T_AAAA,
+	                         addr_rrset, &w, &e);
 	return rc == DDI_ENOENT ? DDI_EOK : rc;
 }
 
@@ -82,7 +84,7 @@ static int pv_owners(void *ctx, uint8_t family, const uint8_t *addr,
 {
 	struct dctx *d = ctx;
 	struct store_error e;
-	return store_addr_owners(d->st, family, addr, cb, cbctx, &e);
+	return store_addr_owners(d->st, d->txn, family, addr, cb, cbctx, &e);
 }
 
 struct tx {
@@ -209,21 +211,22 @@ static int reg_write(void *ctx, struct store_ipam *t)
 	return DDI_EOK;
 }
 
-static int tx_fn(void *arg, const struct store_op **ops, size_t *nops)
+static int tx_fn(void *arg, struct store_txn *txn, const struct store_op **ops, size_t *nops)
 {
 	struct tx *t = arg;
-	struct upd_view v = { .ctx = t->d, .rrsets = v_rrsets, .zone_of = v_zone_of };
-	struct pol_view pv = { .ctx = t->d, .addresses = pv_addresses, .owners = pv_owners };
+	struct dctx in = { .st = t->d->st, .txn = txn };   /* the update's transaction */
+	struct upd_view v = { .ctx = &in, .rrsets = v_rrsets, .zone_of = v_zone_of };
+	struct pol_view pv = { .ctx = &in, .addresses = pv_addresses, .owners = pv_owners };
 	int rc = t->fn(t->arg, &v, &pv, ops, nops);
 	if (rc || *nops == 0)
 		return rc;
 	struct reg r = { .ops = *ops, .nops = *nops, .key = t->key };
-	if ((rc = reg_plan(t->d, &r)) != DDI_EOK)
+	if ((rc = reg_plan(&in, &r)) != DDI_EOK)
 		return rc;
 	if (r.nadd == 0 && r.ndel == 0)
 		return DDI_EOK;   /* no address changed: the plain commit */
 	struct store_error e;
-	rc = store_ipam_write(t->d->st, t->actor, reg_write, &r, NULL, &e);
+	rc = store_ipam_write(in.st, txn, t->actor, reg_write, &r, NULL, &e);
 	if (rc)
 		return rc;
 	*nops = 0;   /* written above, inside this transaction */
@@ -241,7 +244,7 @@ static int transact(void *ctx, const char *actor, upd_txn_fn fn, void *arg)
 		if (at)
 			*at = 0;
 	}
-	return store_transact(d->st, actor, tx_fn, &t, NULL, &e);
+	return store_transact(d->st, d->txn, actor, tx_fn, &t, NULL, &e);
 }
 
 static void journal(void *ctx, const char *actor, const char *text)
@@ -249,7 +252,7 @@ static void journal(void *ctx, const char *actor, const char *text)
 	struct dctx *d = ctx;
 	struct store_error e;
 	/* best effort: the answer does not depend on it, and a full store is logged elsewhere */
-	(void)store_journal_note(d->st, actor, text, NULL, &e);
+	(void)store_journal_note(d->st, d->txn, actor, text, NULL, &e);
 }
 
 static bool zone_known(void *ctx, const uint8_t *apex)
@@ -257,17 +260,18 @@ static bool zone_known(void *ctx, const uint8_t *apex)
 	struct dctx *d = ctx;
 	struct store_error e;
 	struct store_zone_info zi;
-	return store_zone_get(d->st, apex, false, &zi, &e) == DDI_EOK;
+	return store_zone_get(d->st, d->txn, apex, false, &zi, &e) == DDI_EOK;
 }
 
-int ddns_serve(struct store *st, struct ctl *ctl, const uint8_t *req, size_t len,
+int ddns_serve(struct store *st, struct store_txn *batch, struct ctl *ctl, const uint8_t *req,
+               size_t len,
                uint8_t src_family, const uint8_t *src_addr, uint8_t *resp, size_t cap,
                struct upd_outcome *out)
 {
 	struct upd_outcome local;
 	struct store_error e;
 	struct pol_set pol = { 0 };
-	struct dctx d = { st };
+	struct dctx d = { st, batch };
 	if (!out)
 		out = &local;
 	/*
@@ -275,7 +279,7 @@ int ddns_serve(struct store *st, struct ctl *ctl, const uint8_t *req, size_t len
 	 * is in force for the next update without any cache to invalidate.
 	 * Unreadable policy: no rules, every update refused.
 	 */
-	if (store_policy_load(st, &pol, &e) != DDI_EOK)
+	if (ddns_policy_load(st, batch, &pol, &e) != DDI_EOK)
 		pol_set_free(&pol);
 	struct upd_server s = { .ctx = &d, .key_lookup = key_lookup, .policy = &pol,
 	                        .transact = transact, .journal = journal, .zone_known = zone_known };

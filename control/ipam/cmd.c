@@ -318,7 +318,7 @@ json_t *ipam_cmd_prefix_add(const struct cmd_ctx *ctx, const json_t *args, uint6
 	struct ipam_error ie = { 0 };
 	if (ipam_prefix_check(&a.p, &ie) < 0)
 		return cmd_reply(CMD_ERROR, NULL, "%s", ie.msg);
-	int rc = store_ipam_write(ctx->store, ctx->actor, prefix_add_tx, &a, seq, &e);
+	int rc = store_ipam_write(ctx->store, NULL, ctx->actor, prefix_add_tx, &a, seq, &e);
 	return ireply(&q, rc, &e, *seq);
 }
 
@@ -520,7 +520,7 @@ json_t *ipam_cmd_prefix_remove(const struct cmd_ctx *ctx, const json_t *args, ui
 	struct store_error e;
 	if (!a_cidr(&q, "prefix", &r.c))
 		return ireply(&q, q.code, NULL, 0);
-	int rc = store_ipam_write(ctx->store, ctx->actor, prefix_remove_tx, &r, seq, &e);
+	int rc = store_ipam_write(ctx->store, NULL, ctx->actor, prefix_remove_tx, &r, seq, &e);
 	return ireply(&q, rc, &e, *seq);
 }
 
@@ -590,7 +590,7 @@ json_t *ipam_cmd_range_add(const struct cmd_ctx *ctx, const json_t *args, uint64
 	if (f1 != f2 || ipam_addr_to_u128(f1, a.r.first) > ipam_addr_to_u128(f2, a.r.last))
 		return cmd_reply(CMD_ERROR, NULL, "first and last must be of one family, first <= last");
 	a.r.created = a.r.updated = now_s();
-	int rc = store_ipam_write(ctx->store, ctx->actor, range_add_tx, &a, seq, &e);
+	int rc = store_ipam_write(ctx->store, NULL, ctx->actor, range_add_tx, &a, seq, &e);
 	return ireply(&q, rc, &e, *seq);
 }
 
@@ -747,7 +747,7 @@ json_t *ipam_cmd_alloc_next(const struct cmd_ctx *ctx, const json_t *args, uint6
 		return ireply(&q, q.code, NULL, 0);
 	if (!(x.excl = malloc(IPAM_MAX_EXCL * sizeof(*x.excl))))
 		return cmd_reply(CMD_ERROR, NULL, "out of memory");
-	int rc = store_ipam_write(ctx->store, ctx->actor, alloc_next_tx, &x, seq, &e);
+	int rc = store_ipam_write(ctx->store, NULL, ctx->actor, alloc_next_tx, &x, seq, &e);
 	free(x.excl);
 	return ireply(&q, rc, &e, *seq);
 }
@@ -759,7 +759,7 @@ json_t *ipam_cmd_alloc_address(const struct cmd_ctx *ctx, const json_t *args, ui
 	struct store_error e;
 	if (!a_addr(&q, "address", &x.family, x.addr) || !alloc_args(&q, &x))
 		return ireply(&q, q.code, NULL, 0);
-	int rc = store_ipam_write(ctx->store, ctx->actor, alloc_address_tx, &x, seq, &e);
+	int rc = store_ipam_write(ctx->store, NULL, ctx->actor, alloc_address_tx, &x, seq, &e);
 	return ireply(&q, rc, &e, *seq);
 }
 
@@ -833,7 +833,7 @@ json_t *ipam_cmd_alloc_prefix(const struct cmd_ctx *ctx, const json_t *args, uin
 	} else {
 		return cmd_reply(CMD_ERROR, NULL, "argument \"length\" must be 0..128");
 	}
-	int rc = store_ipam_write(ctx->store, ctx->actor, alloc_prefix_tx, &x, seq, &e);
+	int rc = store_ipam_write(ctx->store, NULL, ctx->actor, alloc_prefix_tx, &x, seq, &e);
 	return ireply(&q, rc, &e, *seq);
 }
 
@@ -871,7 +871,7 @@ json_t *ipam_cmd_release(const struct cmd_ctx *ctx, const json_t *args, uint64_t
 	struct store_error e;
 	if (!a_addr(&q, "address", &x.family, x.addr))
 		return ireply(&q, q.code, NULL, 0);
-	int rc = store_ipam_write(ctx->store, ctx->actor, release_tx, &x, seq, &e);
+	int rc = store_ipam_write(ctx->store, NULL, ctx->actor, release_tx, &x, seq, &e);
 	return ireply(&q, rc, &e, *seq);
 }
 
@@ -1217,7 +1217,7 @@ json_t *ipam_cmd_import(const struct cmd_ctx *ctx, const json_t *args, uint64_t 
 		return ireply(&q, q.code, NULL, 0);
 	if (!m.fname)
 		m.fname = "import.csv";
-	int rc = store_ipam_write(ctx->store, ctx->actor, import_tx, &m, seq, &e);
+	int rc = store_ipam_write(ctx->store, NULL, ctx->actor, import_tx, &m, seq, &e);
 	return ireply(&q, rc, &e, *seq);
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "control/mgmt/commands.h"
+#include "control/ddns/keys.h"
 #include "control/ddns/policy.h"
 #include "control/ddns/tsig.h"
 #include "control/ipam/cmd.h"
@@ -704,7 +705,7 @@ static json_t *c_zone_add(struct req *q, uint64_t *seq)
 	if (!soard || !nsrd) {
 		reply = cmd_reply(CMD_ERROR, NULL, "out of memory");
 	} else {
-		int rc = store_commit(q->ctx->store, q->ctx->actor, ops, nns ? 3 : 2, seq, &e);
+		int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, ops, nns ? 3 : 2, seq, &e);
 		reply = rc ? store_err(&e, rc) : changed(*seq, NULL, "zone %s added",
 		                                         name_str(nb, origin));
 	}
@@ -722,7 +723,7 @@ static json_t *c_zone_remove(struct req *q, uint64_t *seq)
 	if (!arg_name(q, "zone", origin, true, NULL))
 		return FAIL(q);
 	struct store_op op = { .kind = STORE_OP_ZONE_REMOVE, .zone = origin };
-	int rc = store_commit(q->ctx->store, q->ctx->actor, &op, 1, seq, &e);
+	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, &op, 1, seq, &e);
 	if (rc)
 		return store_err(&e, rc);
 	return changed(*seq, NULL, "zone %s removed", name_str(nb, origin));
@@ -759,12 +760,12 @@ static json_t *c_zone_import(struct req *q, uint64_t *seq)
 		                            .rdata = r.v[i].rdata };
 	struct store_op op = { .kind = STORE_OP_ZONE_REPLACE, .zone = origin, .rrs = rrs,
 	                       .nrrs = r.n };
-	int rc = store_commit(q->ctx->store, q->ctx->actor, &op, 1, seq, &e);
+	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, &op, 1, seq, &e);
 	free(rrs);
 	recs_free(&r);
 	if (rc)
 		return store_err(&e, rc);
-	if (store_zone_get(q->ctx->store, origin, true, &zi, &e) != 0)
+	if (store_zone_get(q->ctx->store, NULL, origin, true, &zi, &e) != 0)
 		return changed(*seq, NULL, "zone %s imported", name_str(nb, origin));
 	return changed(*seq, json_pack("{s:I, s:I, s:I}", "serial", (json_int_t)zi.serial,
 	                               "rrsets", (json_int_t)zi.nrrsets, "records",
@@ -791,7 +792,7 @@ static json_t *c_zone_export(struct req *q, uint64_t *seq)
 	if (mf)
 		fclose(mf);
 	if (rc == 0) {
-		rc = store_rrset_get(q->ctx->store, origin, DNS_T_SOA, out_rrset, &o, &e);
+		rc = store_rrset_get(q->ctx->store, NULL, origin, DNS_T_SOA, out_rrset, &o, &e);
 		if (rc == 0 || rc == DDI_ENOENT) {
 			o.skip_soa = true;
 			rc = store_zone_walk(q->ctx->store, origin, out_rrset, &o, &e);
@@ -813,7 +814,7 @@ static json_t *commit_one(struct req *q, struct store_op *op, uint64_t *seq, con
 {
 	char nb[DNS_NAME_STRLEN];
 	struct store_error e;
-	int rc = store_commit(q->ctx->store, q->ctx->actor, op, 1, seq, &e);
+	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, op, 1, seq, &e);
 	if (rc)
 		return store_err(&e, rc);
 	return changed(*seq, NULL, "%s %s%s%s", verb, name_str(nb, op->owner), op->type ? " " : "",
@@ -897,7 +898,7 @@ static json_t *c_record_get(struct req *q, uint64_t *seq)
 	struct out o = { .arr = json_array() };
 	if (!o.arr)
 		return cmd_reply(CMD_ERROR, NULL, "out of memory");
-	int rc = store_rrset_get(q->ctx->store, owner, type, out_rrset, &o, &e);
+	int rc = store_rrset_get(q->ctx->store, NULL, owner, type, out_rrset, &o, &e);
 	if (rc == DDI_ENOENT)
 		return cmd_reply(CMD_EMPTY, json_pack("{s:o}", "records", o.arr), "%s",
 		                 e.msg[0] ? e.msg : "no records");
@@ -1002,7 +1003,7 @@ static json_t *c_changes(struct req *q, uint64_t *seq)
 		ops[i].rdatas = rds[i];
 	}
 	struct store_error e;
-	int rc = store_commit(q->ctx->store, q->ctx->actor, ops, n, seq, &e);
+	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, ops, n, seq, &e);
 	reply = rc ? store_err(&e, rc) : changed(*seq, NULL, "%zu change%s committed", n,
 	                                         n == 1 ? "" : "s");
 out:
@@ -1134,7 +1135,7 @@ static json_t *c_key_add(struct req *q, uint64_t *seq)
 		return cmd_reply(CMD_ERROR, NULL, "out of memory");
 	struct store_op op = { .kind = STORE_OP_KEY_ADD, .owner = name,
 	                       .rdatas = (const uint8_t *)vt, .rdatas_len = strlen(vt) };
-	rc = store_commit(q->ctx->store, q->ctx->actor, &op, 1, seq, &e);
+	rc = store_commit(q->ctx->store, NULL, q->ctx->actor, &op, 1, seq, &e);
 	free(vt);
 	explicit_bzero(&k, sizeof(k));
 	explicit_bzero(b64, sizeof(b64));
@@ -1163,7 +1164,7 @@ static json_t *c_key_list(struct req *q, uint64_t *seq)
 	json_t *arr = json_array();
 	if (!arr)
 		return cmd_reply(CMD_ERROR, NULL, "out of memory");
-	int rc = store_key_list(q->ctx->store, key_list_cb, arr, &e);
+	int rc = ddns_key_list(q->ctx->store, NULL, key_list_cb, arr, &e);
 	if (rc) {
 		json_decref(arr);
 		return rc == DDI_ENOMEM ? cmd_reply(CMD_ERROR, NULL, "out of memory") : store_err(&e, rc);
@@ -1181,7 +1182,7 @@ static json_t *c_key_remove(struct req *q, uint64_t *seq)
 	if (!arg_name(q, "name", name, true, NULL))
 		return FAIL(q);
 	struct store_op op = { .kind = STORE_OP_KEY_REMOVE, .owner = name };
-	int rc = store_commit(q->ctx->store, q->ctx->actor, &op, 1, seq, &e);
+	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, &op, 1, seq, &e);
 	if (rc)
 		return store_err(&e, rc);
 	return changed(*seq, NULL, "key %s and its update policy removed", name_str(nb, name));
@@ -1202,11 +1203,12 @@ struct polchange {
 	size_t nrules;
 };
 
-static int polchange_fn(void *arg, const struct store_op **ops, size_t *nops)
+static int polchange_fn(void *arg, struct store_txn *txn, const struct store_op **ops,
+                       size_t *nops)
 {
 	struct polchange *pc = arg;
 	struct pol_set all = { 0 }, mine = { 0 };
-	int rc = store_policy_load(pc->st, &all, &pc->err);
+	int rc = ddns_policy_load(pc->st, txn, &all, &pc->err);   /* the rules as this txn sees them */
 	for (size_t i = 0; rc == 0 && i < all.n; i++)
 		if (dns_name_equal(all.rules[i].key, pc->key))
 			rc = pol_set_add(&mine, &all.rules[i]);
@@ -1236,7 +1238,7 @@ static json_t *polchange_run(struct req *q, struct polchange *pc, uint64_t *seq)
 {
 	char nb[DNS_NAME_STRLEN];
 	pc->st = q->ctx->store;
-	int rc = store_transact(pc->st, q->ctx->actor, polchange_fn, pc, seq, &pc->err);
+	int rc = store_transact(pc->st, NULL, q->ctx->actor, polchange_fn, pc, seq, &pc->err);
 	free(pc->text);
 	if (rc)
 		return cmd_reply(CMD_ERROR, NULL, "%s", pc->err.msg[0] ? pc->err.msg : ddi_strerror(rc));
@@ -1289,7 +1291,7 @@ static json_t *c_policy_list(struct req *q, uint64_t *seq)
 	(void)seq;
 	if (!arg_name(q, "key", key, false, &has_key))
 		return FAIL(q);
-	int rc = store_policy_load(q->ctx->store, &all, &e);
+	int rc = ddns_policy_load(q->ctx->store, NULL, &all, &e);
 	if (rc)
 		return store_err(&e, rc);
 	json_t *arr = json_array();

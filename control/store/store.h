@@ -50,12 +50,38 @@
  * Threads and processes
  * ---------------------------------------------------------------------------
  * The environment is opened with MDB_NOTLS: one struct store may be used by
- * several threads at once (every call opens and ends its own transaction;
- * none keeps one open across calls). Other processes (another ddictl --db,
- * a server) may read and write the same directory at the same time: LMDB's
- * lock file serializes writers and readers never block. store_close() must
- * not race with any other call. After fork() the child must not use the
- * parent's struct store (LMDB's rule); it opens its own.
+ * several threads at once. Other processes (another ddictl --db, a server)
+ * may read and write the same directory at the same time: LMDB's lock file
+ * serializes writers and readers never block. store_close() must not race
+ * with any other call. After fork() the child must not use the parent's
+ * struct store (LMDB's rule); it opens its own.
+ *
+ * ---------------------------------------------------------------------------
+ * Transactions
+ * ---------------------------------------------------------------------------
+ * Every call runs in one LMDB transaction. Calls that can run inside a
+ * larger one take a `struct store_txn *` (as Knot passes knot_lmdb_txn_t):
+ *   - NULL: the call opens and ends a transaction of its own (a read-only
+ *     one for reads, a write one for writes);
+ *   - a handle: reads read it (they see what it wrote and not yet
+ *     committed); writes run in a transaction nested in it (LMDB child
+ *     transaction), applied wholly or not at all, durable only when the
+ *     outermost transaction commits.
+ * Handles come from store_batch_begin() (a group commit), from
+ * store_transact() (given to its fn) and from store_ipam_txn() (inside a
+ * store_ipam_write/read fn). Rules:
+ *   - a handle belongs to the thread that opened it and is valid until it
+ *     ends (store_batch_end, or the return of the fn it was given to);
+ *   - while a write nested in a handle runs (e.g. inside a store_transact
+ *     fn), the handle itself must not be used: pass the inner one
+ *     (DDI_EINVAL otherwise);
+ *   - a thread that holds a write handle must pass it (or one nested in
+ *     it) to every write it makes on that store: LMDB has one writer, and
+ *     a top-level write from that thread is refused (DDI_EINVAL) instead
+ *     of waiting for itself forever. Reads with NULL still work meanwhile
+ *     and see only what is committed.
+ * Calls without a handle (walk, export, list, journal, follow, index
+ * load, backup, last seq, import) always use a transaction of their own.
  *
  * ---------------------------------------------------------------------------
  * Errors
@@ -76,6 +102,7 @@
 #define STORE_TTL_MAX 0x7fffffffu                  /* RFC 2181 8 */
 
 struct store;
+struct store_txn;    /* an open transaction: see "Transactions" above */
 
 struct store_error {
 	int code;        /* the value the function returned */
@@ -104,7 +131,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 /* Close the store. No other call on `s` may be running. NULL is ignored. */
 void store_close(struct store *s);
 
-/* Last committed journal sequence (0 when nothing was ever committed). */
+/* Last committed journal sequence (0 when nothing was ever committed). Own read transaction. */
 int store_last_seq(struct store *s, uint64_t *seq, struct store_error *err);
 
 /* ------------------------------------------------------------------------ */
@@ -204,10 +231,16 @@ struct store_op {
  * `actor` (e.g. "unix:alice", "tsig:dhcp-key") is stored verbatim (at most
  * 255 bytes). On success *seq (may be NULL) is the journal entry's seq, or
  * the last seq of the store when nothing changed.
- * Errors also: DDI_ENOSPC (map full), DDI_ENOMEM, DDI_EINVAL (bad op).
+ * Errors also: DDI_ENOSPC (map full), DDI_ENOMEM, DDI_EINVAL (bad op, or
+ * a busy or foreign `txn`).
+ *
+ * `txn`: NULL, or the transaction to nest the commit in (see "Transactions":
+ * then nothing is durable before the outermost one commits, and *seq is
+ * the seq the entry will have when it does).
  */
-int store_commit(struct store *s, const char *actor, const struct store_op *ops, size_t nops,
-                 uint64_t *seq, struct store_error *err);
+int store_commit(struct store *s, struct store_txn *txn, const char *actor,
+                 const struct store_op *ops, size_t nops, uint64_t *seq,
+                 struct store_error *err);
 
 /*
  * Read the master file `path` (zf_read_file: $INCLUDE refused, every record
@@ -239,9 +272,13 @@ typedef int (*store_rrset_cb)(void *ctx, const uint8_t *owner, uint16_t type, ui
 int store_zone_walk(struct store *s, const uint8_t *apex, store_rrset_cb cb, void *ctx,
                     struct store_error *err);
 
-/* The RRsets of `owner`: only `type`, or all when type is 0 or ANY. None: DDI_ENOENT. */
-int store_rrset_get(struct store *s, const uint8_t *owner, uint16_t type, store_rrset_cb cb,
-                    void *ctx, struct store_error *err);
+/*
+ * The RRsets of `owner`: only `type`, or all when type is 0 or ANY. None:
+ * DDI_ENOENT. Reads `txn` (its uncommitted writes too), or a read
+ * transaction of its own when NULL.
+ */
+int store_rrset_get(struct store *s, struct store_txn *txn, const uint8_t *owner, uint16_t type,
+                    store_rrset_cb cb, void *ctx, struct store_error *err);
 
 /* The zone as a master file on `out` (zf_write_rr): the SOA first, then canonical order. */
 int store_zone_export(struct store *s, const uint8_t *origin, FILE *out, struct store_error *err);
@@ -260,15 +297,16 @@ int store_zone_list(struct store *s, bool count,
                     int (*cb)(void *ctx, const struct store_zone_info *z), void *ctx,
                     struct store_error *err);
 
-/* One zone. DDI_ENOZONE when absent. */
-int store_zone_get(struct store *s, const uint8_t *apex, bool count, struct store_zone_info *z,
-                   struct store_error *err);
+/* One zone, read in `txn` (NULL: its own read transaction). DDI_ENOZONE when absent. */
+int store_zone_get(struct store *s, struct store_txn *txn, const uint8_t *apex, bool count,
+                   struct store_zone_info *z, struct store_error *err);
 
 /*
  * The owners whose A (family 4, 4 bytes) or AAAA (family 6, 16 bytes) hold
- * `addr`, lower-case wire names in canonical-ish (memcmp of wire) order.
+ * `addr`, lower-case wire names in canonical-ish (memcmp of wire) order,
+ * read in `txn` (NULL: its own read transaction).
  */
-int store_addr_owners(struct store *s, int family, const uint8_t *addr,
+int store_addr_owners(struct store *s, struct store_txn *txn, int family, const uint8_t *addr,
                       int (*cb)(void *ctx, const uint8_t *owner), void *ctx,
                       struct store_error *err);
 
@@ -399,49 +437,60 @@ int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_e
  * Both are written only through store_commit (STORE_OP_KEY_*, POLICY_SET),
  * so every change is journaled with its actor ("key-add", "key-remove",
  * "policy-set" ops; zone ".", owner the key; old/new: rule counts).
+ * The store checks only that a value is JSON of the expected shape (an
+ * object for a key, an array of `count` items for a policy) and at most
+ * 1 MiB; it does not interpret them. control/ddns/keys.h decodes them.
+ *
+ * Reads give the stored bytes (`json`, `len` bytes, not NUL-terminated),
+ * valid only during the callback (they point into LMDB's map), with the
+ * lower-case wire name. Read in `txn` (NULL: its own read transaction).
+ * A callback returning non-zero stops and is returned.
  */
-struct tsig_key;
-struct pol_set;
+typedef int (*store_value_cb)(void *ctx, const uint8_t *name, const char *json, size_t len);
 
-/* A key by name (wire). DDI_ENOENT when absent; DDI_ECORRUPT when it does not validate. */
-int store_key_get(struct store *s, const uint8_t *name, struct tsig_key *out,
-                  struct store_error *err);
+/* The key `name` (any case). DDI_ENOENT when absent ("no key NAME"). */
+int store_key_value(struct store *s, struct store_txn *txn, const uint8_t *name,
+                    store_value_cb cb, void *ctx, struct store_error *err);
 
-/* Every key in canonical order of names, without secrets. */
-int store_key_list(struct store *s,
-                   int (*cb)(void *ctx, const uint8_t *name, const char *algorithm,
-                             int64_t created_ns),
-                   void *ctx, struct store_error *err);
+/* Every key (with its secret: do not show it) in canonical order of names. */
+int store_key_walk(struct store *s, struct store_txn *txn, store_value_cb cb, void *ctx,
+                   struct store_error *err);
 
-/* Every rule of every key into `out` (emptied first), keys in canonical order. */
-int store_policy_load(struct store *s, struct pol_set *out, struct store_error *err);
+/* Every policy entry (the root name first: the unsigned rules), in canonical order of names. */
+int store_policy_walk(struct store *s, struct store_txn *txn, store_value_cb cb, void *ctx,
+                      struct store_error *err);
 
 /*
  * One journal entry that changes no data: {"v":1,...,"actor":A,"ops":[],"note":TEXT}
- * (a refused or no-op dynamic update, so that every attempt is on record).
+ * (a refused or no-op dynamic update, so that every attempt is on record),
+ * nested in `txn` when given (see "Transactions").
  */
-int store_journal_note(struct store *s, const char *actor, const char *text, uint64_t *seq,
-                       struct store_error *err);
+int store_journal_note(struct store *s, struct store_txn *txn, const char *actor,
+                       const char *text, uint64_t *seq, struct store_error *err);
 
-/* The apex of the deepest zone holding `name`. DDI_ENOZONE when none. */
-int store_zone_of(struct store *s, const uint8_t *name, uint8_t apex[DNS_NAME_MAXLEN],
-                  struct store_error *err);
+/* The apex of the deepest zone holding `name`, read in `txn` (or NULL). DDI_ENOZONE when none. */
+int store_zone_of(struct store *s, struct store_txn *txn, const uint8_t *name,
+                  uint8_t apex[DNS_NAME_MAXLEN], struct store_error *err);
 
 /*
  * Read, decide and write in ONE write transaction (a dynamic update's
- * prerequisites and its changes). fn runs inside the transaction: every
- * store read function called from fn on this thread (store_rrset_get,
- * store_addr_owners, store_zone_of, ...) reads that transaction (through
- * a nested LMDB transaction), so it sees exactly what the write will
- * change. When fn returns DDI_EOK with nops > 0, the ops are applied by
- * store_commit's code in a nested transaction and everything commits at
- * once; any error aborts and nothing changes. fn must not call
- * store_transact, and must not use another store from this thread while it runs.
+ * prerequisites and its changes), nested in `txn` when given.
+ * fn runs inside the transaction and receives its handle, `txn` of fn:
+ * the reads fn makes with it (store_rrset_get(s, txn, ...),
+ * store_addr_owners, store_zone_of, ...) see exactly what the write will
+ * change, and writes fn makes with it (store_ipam_write(s, txn, ...)) are
+ * part of it. The handle is valid only until fn returns. When fn returns
+ * DDI_EOK with nops > 0, the ops are applied by store_commit nested in
+ * the transaction and everything commits at once; any error aborts and
+ * nothing changes. fn must not use the parent `txn` (it is busy).
  * Returns fn's error, or the store's (err set); *seq as store_commit.
  */
-typedef int (*store_txn_fn)(void *arg, const struct store_op **ops, size_t *nops);
-int store_transact(struct store *s, const char *actor, store_txn_fn fn, void *arg,
-                   uint64_t *seq, struct store_error *err);
+typedef int (*store_txn_fn)(void *arg, struct store_txn *txn, const struct store_op **ops,
+                            size_t *nops);
+int store_transact(struct store *s, struct store_txn *txn, const char *actor, store_txn_fn fn,
+                   void *arg, uint64_t *seq, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* IPAM: prefixes, ranges and allocations beside the DNS data               */
 /* ------------------------------------------------------------------------ */
 
@@ -466,7 +515,11 @@ int store_transact(struct store *s, const char *actor, store_txn_fn fn, void *ar
  * the address to the owner in the same commit, strict and conflicts
  * refuse with DDI_EPOLICY / DDI_ECONFLICT and the reason.
  *
- * store_ipam_read() runs fn in a read transaction (writes fail there).
+ * store_ipam_write() nests its transaction in `txn` when given (see
+ * "Transactions"). store_ipam_read() runs fn in a read transaction of its
+ * own (writes fail there). store_ipam_txn() is the handle of the
+ * transaction fn runs in, for the reads above (store_rrset_get, ...);
+ * valid until fn returns.
  * Reads return DDI_EOK, DDI_ENOENT (not found) or an error; walks stop when
  * the callback returns non-zero and return that value.
  */
@@ -479,9 +532,11 @@ struct ipam_lmdb;
 
 typedef int (*store_ipam_fn)(void *ctx, struct store_ipam *t);
 
-int store_ipam_write(struct store *s, const char *actor, store_ipam_fn fn, void *ctx,
-                     uint64_t *seq, struct store_error *err);
+int store_ipam_write(struct store *s, struct store_txn *txn, const char *actor,
+                     store_ipam_fn fn, void *ctx, uint64_t *seq, struct store_error *err);
 int store_ipam_read(struct store *s, store_ipam_fn fn, void *ctx, struct store_error *err);
+
+struct store_txn *store_ipam_txn(struct store_ipam *t);
 
 /* The error the calls below fill (fn may fill it with its own reason too). */
 struct store_error *store_ipam_error(struct store_ipam *t);
@@ -537,16 +592,22 @@ int store_ipam_alloc_walk(struct store_ipam *t, const struct ipam_cidr *within,
                           int (*cb)(void *ctx, const struct ipam_alloc *a), void *ctx);
 
 /*
- * Group commit. Between store_batch_begin() and store_batch_end() on this
- * thread, every store_transact(), store_commit() and store_journal_note()
- * on `s` is a nested transaction of one outer write transaction: each
- * still applies wholly or not at all and later ones see earlier ones, but
- * nothing is durable (or visible to others) until store_batch_end(s, true)
- * commits them all with one sync. Until then, acknowledge nothing. With
- * commit false, or when the commit fails (returned), all of them are lost.
+ * Group commit. store_batch_begin() opens one write transaction and sets
+ * *batch to its handle; pass it as `txn` to store_transact(),
+ * store_commit(), store_journal_note() and store_ipam_write(): each is a
+ * nested transaction of the batch, still applied wholly or not at all,
+ * and later ones see earlier ones, but nothing is durable (or visible to
+ * others) until store_batch_end(batch, true) commits them all with one
+ * sync. Until then, acknowledge nothing. With commit false, or when the
+ * commit fails (returned), all of them are lost. store_batch_end() frees
+ * the handle in every case (DDI_EINVAL, and nothing freed, when batch is
+ * NULL or a nested transaction of it is still open).
  * The store's write lock is held from begin to end: keep batches short.
+ * Thread: the one that called store_batch_begin(), until the end; it must
+ * pass the batch to every write on `s` meanwhile (see "Transactions"):
+ * a second store_batch_begin() on it is DDI_EINVAL.
  */
-int store_batch_begin(struct store *s, struct store_error *err);
-int store_batch_end(struct store *s, bool commit, struct store_error *err);
+int store_batch_begin(struct store *s, struct store_txn **batch, struct store_error *err);
+int store_batch_end(struct store_txn *batch, bool commit, struct store_error *err);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "control/ddns/keys.h"
 #include "control/ddns/serve.h"
 #include "control/ddns/policy.h"
 #include "control/store/store.h"
@@ -52,7 +53,7 @@ static int setup(void **state)
 		{ .kind = STORE_OP_RRSET_REPLACE, .zone = ZONE, .owner = ZONE, .type = DNS_T_SOA,
 		  .ttl = 300, .count = 1, .rdatas = soa, .rdatas_len = sizeof(soa) },
 	};
-	if (store_commit(f->s, "test", ops, 2, NULL, &e) != 0) {
+	if (store_commit(f->s, NULL, "test", ops, 2, NULL, &e) != 0) {
 		fprintf(stderr, "%s\n", e.msg);
 		return -1;
 	}
@@ -79,7 +80,7 @@ static void key_add(struct fx *f, const uint8_t *kname, const char *secret_b64)
 	         secret_b64);
 	struct store_op op = { .kind = STORE_OP_KEY_ADD, .owner = kname, .rdatas = (uint8_t *)v,
 	                       .rdatas_len = strlen(v) };
-	assert_int_equal(store_commit(f->s, "unix:test", &op, 1, NULL, &e), 0);
+	assert_int_equal(store_commit(f->s, NULL, "unix:test", &op, 1, NULL, &e), 0);
 }
 
 static int count_keys(void *ctx, const uint8_t *n, const char *alg, int64_t created)
@@ -98,18 +99,18 @@ static void test_keys(void **state)
 	struct tsig_key k;
 	int n = 0;
 	key_add(f, KEY, "c2VjcmV0c2VjcmV0c2VjcmV0");
-	assert_int_equal(store_key_get(f->s, (const uint8_t *)"\3DYN\3KEY", &k, &e), 0);
+	assert_int_equal(ddns_key_get(f->s, NULL, (const uint8_t *)"\3DYN\3KEY", &k, &e), 0);
 	assert_int_equal(k.alg, TSIG_HMAC_SHA256);
 	assert_int_equal(k.secret_len, 18);
 	assert_memory_equal(k.secret, "secretsecretsecret", 18);
-	assert_int_equal(store_key_list(f->s, count_keys, &n, &e), 0);
+	assert_int_equal(ddns_key_list(f->s, NULL, count_keys, &n, &e), 0);
 	assert_int_equal(n, 1);
 	/* a second add of the same name is refused and changes nothing */
 	char v[] = "{\"algorithm\":\"hmac-sha256\",\"secret\":\"eA==\",\"created\":1}";
 	struct store_op op = { .kind = STORE_OP_KEY_ADD, .owner = KEY, .rdatas = (uint8_t *)v,
 	                       .rdatas_len = strlen(v) };
-	assert_int_equal(store_commit(f->s, "t", &op, 1, NULL, &e), DDI_EEXIST);
-	assert_int_equal(store_key_get(f->s, KEY, &k, &e), 0);
+	assert_int_equal(store_commit(f->s, NULL, "t", &op, 1, NULL, &e), DDI_EEXIST);
+	assert_int_equal(ddns_key_get(f->s, NULL, KEY, &k, &e), 0);
 	assert_int_equal(k.secret_len, 18);
 	/* policy for it, then removing the key removes the policy */
 	uint8_t kn[DNS_NAME_MAXLEN];
@@ -118,23 +119,23 @@ static void test_keys(void **state)
 	            "\"types\":[],\"prefixes\":[],\"sources\":[]}]";
 	struct store_op pop = { .kind = STORE_OP_POLICY_SET, .owner = kn, .count = 1,
 	                        .rdatas = (uint8_t *)pj, .rdatas_len = strlen(pj) };
-	assert_int_equal(store_commit(f->s, "t", &pop, 1, NULL, &e), 0);
+	assert_int_equal(store_commit(f->s, NULL, "t", &pop, 1, NULL, &e), 0);
 	struct pol_set ps = { 0 };
-	assert_int_equal(store_policy_load(f->s, &ps, &e), 0);
+	assert_int_equal(ddns_policy_load(f->s, NULL, &ps, &e), 0);
 	assert_int_equal(ps.n, 1);
 	assert_int_equal(ps.rules[0].action, POL_GRANT);
 	/* a count that does not match the array is refused */
 	pop.count = 2;
-	assert_int_equal(store_commit(f->s, "t", &pop, 1, NULL, &e), DDI_EINVAL);
+	assert_int_equal(store_commit(f->s, NULL, "t", &pop, 1, NULL, &e), DDI_EINVAL);
 	struct store_op rop = { .kind = STORE_OP_KEY_REMOVE, .owner = KEY };
-	assert_int_equal(store_commit(f->s, "t", &rop, 1, NULL, &e), 0);
-	assert_int_equal(store_key_get(f->s, KEY, &k, &e), DDI_ENOENT);
-	assert_int_equal(store_policy_load(f->s, &ps, &e), 0);
+	assert_int_equal(store_commit(f->s, NULL, "t", &rop, 1, NULL, &e), 0);
+	assert_int_equal(ddns_key_get(f->s, NULL, KEY, &k, &e), DDI_ENOENT);
+	assert_int_equal(ddns_policy_load(f->s, NULL, &ps, &e), 0);
 	assert_int_equal(ps.n, 0);
-	assert_int_equal(store_commit(f->s, "t", &rop, 1, NULL, &e), DDI_ENOENT);
+	assert_int_equal(store_commit(f->s, NULL, "t", &rop, 1, NULL, &e), DDI_ENOENT);
 	/* a policy for a key that does not exist is refused */
 	pop.count = 1;
-	assert_int_equal(store_commit(f->s, "t", &pop, 1, NULL, &e), DDI_ENOENT);
+	assert_int_equal(store_commit(f->s, NULL, "t", &pop, 1, NULL, &e), DDI_ENOENT);
 	pol_set_free(&ps);
 }
 
@@ -158,7 +159,7 @@ static void test_journal_note(void **state)
 	uint64_t seq, last;
 	struct jn j = { 0 };
 	assert_int_equal(store_last_seq(f->s, &last, &e), 0);
-	assert_int_equal(store_journal_note(f->s, "tsig:k@198.18.0.2", "update ddi.test. REFUSED", &seq,
+	assert_int_equal(store_journal_note(f->s, NULL, "tsig:k@198.18.0.2", "update ddi.test. REFUSED", &seq,
 	                                    &e), 0);
 	assert_int_equal(seq, last + 1);
 	assert_int_equal(store_journal_read(f->s, seq, 0, journal_cb, &j, &e), 0);
@@ -184,15 +185,15 @@ static int seen_cb(void *ctx, const uint8_t *o, uint16_t t, uint32_t ttl, uint16
 	return 0;
 }
 
-static int tx_fn(void *arg, const struct store_op **ops, size_t *nops)
+static int tx_fn(void *arg, struct store_txn *txn, const struct store_op **ops, size_t *nops)
 {
 	struct tx *t = arg;
 	struct store_error e;
 	uint8_t apex[DNS_NAME_MAXLEN];
-	assert_int_equal(store_zone_of(t->s, t->owner, apex, &e), 0);
+	assert_int_equal(store_zone_of(t->s, txn, t->owner, apex, &e), 0);
 	assert_true(dns_name_equal(apex, ZONE));
 	t->seen = 0;
-	int rc = store_rrset_get(t->s, t->owner, DNS_T_A, seen_cb, &t->seen, &e);
+	int rc = store_rrset_get(t->s, txn, t->owner, DNS_T_A, seen_cb, &t->seen, &e);
 	assert_true(rc == 0 || rc == DDI_ENOENT);
 	if (t->fail)
 		return t->fail;
@@ -213,25 +214,25 @@ static void test_transact(void **state)
 	uint64_t s0, s1;
 	assert_int_equal(store_last_seq(f->s, &s0, &e), 0);
 	t.fail = DDI_EINVAL;
-	assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), DDI_EINVAL);
+	assert_int_equal(store_transact(f->s, NULL, "a", tx_fn, &t, NULL, &e), DDI_EINVAL);
 	assert_int_equal(store_last_seq(f->s, &s1, &e), 0);
 	assert_int_equal(s1, s0);
 	t.fail = 0;
-	assert_int_equal(store_transact(f->s, "a", tx_fn, &t, &s1, &e), 0);
+	assert_int_equal(store_transact(f->s, NULL, "a", tx_fn, &t, &s1, &e), 0);
 	assert_int_equal(t.seen, 0);
 	assert_int_equal(s1, s0 + 1);
 	int c = 0;
-	assert_int_equal(store_rrset_get(f->s, t.owner, DNS_T_A, seen_cb, &c, &e), 0);
+	assert_int_equal(store_rrset_get(f->s, NULL, t.owner, DNS_T_A, seen_cb, &c, &e), 0);
 	assert_int_equal(c, 1);
 	/* a second transaction sees the first one's write from inside */
-	assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), 0);
+	assert_int_equal(store_transact(f->s, NULL, "a", tx_fn, &t, NULL, &e), 0);
 	assert_int_equal(t.seen, 1);
 	/* a store refusal of the ops (TTL) aborts the whole transaction */
 	t.op.ttl = 0x80000000u;
-	assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), DDI_ETTL);
+	assert_int_equal(store_transact(f->s, NULL, "a", tx_fn, &t, NULL, &e), DDI_ETTL);
 	/* and after it, the thread is out of the transaction: plain commits work */
 	struct store_op del = { .kind = STORE_OP_RRSET_DELETE, .owner = t.owner, .type = DNS_T_A };
-	assert_int_equal(store_commit(f->s, "a", &del, 1, NULL, &e), 0);
+	assert_int_equal(store_commit(f->s, NULL, "a", &del, 1, NULL, &e), 0);
 }
 
 /* store_batch: nested transactions, one commit; an aborted batch leaves nothing */
@@ -247,24 +248,34 @@ static void test_batch(void **state)
 	                          .ttl = 60, .count = 1, .rdatas = rd, .rdatas_len = 6 };
 	assert_int_equal(store_last_seq(f->s, &s0, &e), 0);
 	for (int commit = 0; commit < 2; commit++) {
-		assert_int_equal(store_batch_begin(f->s, &e), 0);
-		assert_int_equal(store_batch_begin(f->s, &e), DDI_EINVAL);
-		assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), 0);
+		struct store_txn *b, *b2 = NULL;
+		assert_int_equal(store_batch_begin(f->s, &b, &e), 0);
+		assert_int_equal(store_batch_begin(f->s, &b2, &e), DDI_EINVAL);
+		assert_null(b2);
+		/* a write of its own from the batch's thread would wait for itself: refused */
+		assert_int_equal(store_journal_note(f->s, NULL, "a", "refused", NULL, &e), DDI_EINVAL);
+		assert_int_equal(store_transact(f->s, b, "a", tx_fn, &t, NULL, &e), 0);
 		assert_int_equal(t.seen, 0);
 		/* a failing message in the batch leaves the others alone */
 		t.fail = DDI_EINVAL;
-		assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), DDI_EINVAL);
+		assert_int_equal(store_transact(f->s, b, "a", tx_fn, &t, NULL, &e), DDI_EINVAL);
 		t.fail = 0;
-		assert_int_equal(store_journal_note(f->s, "a", "refused", NULL, &e), 0);
+		assert_int_equal(store_journal_note(f->s, b, "a", "refused", NULL, &e), 0);
 		/* the second message sees the first one's write */
-		assert_int_equal(store_transact(f->s, "a", tx_fn, &t, NULL, &e), 0);
+		assert_int_equal(store_transact(f->s, b, "a", tx_fn, &t, NULL, &e), 0);
 		assert_int_equal(t.seen, 1);
-		assert_int_equal(store_batch_end(f->s, commit, &e), 0);
+		/* a read of its own sees only what is committed */
+		int c = 0;
+		assert_int_equal(store_rrset_get(f->s, NULL, t.owner, DNS_T_A, seen_cb, &c, &e),
+		                 DDI_ENOENT);
+		assert_int_equal(store_rrset_get(f->s, b, t.owner, DNS_T_A, seen_cb, &c, &e), 0);
+		assert_int_equal(c, 1);
+		assert_int_equal(store_batch_end(b, commit, &e), 0);
 		assert_int_equal(store_last_seq(f->s, &s1, &e), 0);
 		/* aborted: nothing; committed: the add, the note (the second add changed nothing) */
 		assert_int_equal(s1, commit ? s0 + 2 : s0);
 	}
-	assert_int_equal(store_batch_end(f->s, true, &e), DDI_EINVAL);
+	assert_int_equal(store_batch_end(NULL, true, &e), DDI_EINVAL);
 }
 
 /* ddns_serve end to end on the store: a signed add granted, then refused outside the rule */
@@ -306,13 +317,13 @@ static void test_serve(void **state)
 	            "\"types\":[\"A\"],\"prefixes\":[\"198.18.0.0/24\"],\"sources\":[]}]";
 	struct store_op pop = { .kind = STORE_OP_POLICY_SET, .owner = KEY, .count = 1,
 	                        .rdatas = (uint8_t *)pj, .rdatas_len = strlen(pj) };
-	assert_int_equal(store_commit(f->s, "t", &pop, 1, NULL, &e), 0);
-	assert_int_equal(store_key_get(f->s, KEY, &k, &e), 0);
+	assert_int_equal(store_commit(f->s, NULL, "t", &pop, 1, NULL, &e), 0);
+	assert_int_equal(ddns_key_get(f->s, NULL, KEY, &k, &e), 0);
 
 	struct upd_outcome out;
 	size_t l = build_update(m, "a.dyn.ddi.test.", a1);
 	assert_true(tsig_sign(&k, NULL, 0, m, &l, sizeof(m), (uint64_t)time(NULL), 300, NULL) > 0);
-	int n = ddns_serve(f->s, NULL, m, l, 4, src, resp, sizeof(resp), &out);
+	int n = ddns_serve(f->s, NULL, NULL, m, l, 4, src, resp, sizeof(resp), &out);
 	assert_true(n > 12);
 	assert_int_equal(resp[3] & 0xf, DNS_RCODE_NOERROR);
 	assert_int_equal(out.nops, 1);
@@ -320,16 +331,16 @@ static void test_serve(void **state)
 	int c = 0;
 	uint8_t o[DNS_NAME_MAXLEN];
 	name(o, "a.dyn.ddi.test.");
-	assert_int_equal(store_rrset_get(f->s, o, DNS_T_A, seen_cb, &c, &e), 0);
+	assert_int_equal(store_rrset_get(f->s, NULL, o, DNS_T_A, seen_cb, &c, &e), 0);
 	assert_int_equal(c, 1);
 
 	l = build_update(m, "www.ddi.test.", a1);
 	assert_true(tsig_sign(&k, NULL, 0, m, &l, sizeof(m), (uint64_t)time(NULL), 300, NULL) > 0);
-	n = ddns_serve(f->s, NULL, m, l, 4, src, resp, sizeof(resp), &out);
+	n = ddns_serve(f->s, NULL, NULL, m, l, 4, src, resp, sizeof(resp), &out);
 	assert_true(n > 12);
 	assert_int_equal(resp[3] & 0xf, DNS_RCODE_REFUSED);
 	name(o, "www.ddi.test.");
-	assert_int_equal(store_rrset_get(f->s, o, DNS_T_A, seen_cb, &c, &e), DDI_ENOENT);
+	assert_int_equal(store_rrset_get(f->s, NULL, o, DNS_T_A, seen_cb, &c, &e), DDI_ENOENT);
 	struct jn j = { 0 };
 	uint64_t last;
 	assert_int_equal(store_last_seq(f->s, &last, &e), 0);

@@ -128,7 +128,7 @@ static void make_zone(struct store *s, const char *soa)
 	};
 	struct store_error e;
 	uint64_t seq;
-	int rc = store_commit(s, "test:setup", ops, 4, &seq, &e);
+	int rc = store_commit(s, NULL, "test:setup", ops, 4, &seq, &e);
 	if (rc)
 		fprintf(stderr, "make_zone: %s\n", e.msg);
 	assert_int_equal(rc, DDI_EOK);
@@ -151,7 +151,7 @@ static uint32_t serial_of(struct store *s, const char *zone)
 {
 	struct store_zone_info zi;
 	struct store_error e;
-	assert_int_equal(store_zone_get(s, N(zone), false, &zi, &e), DDI_EOK);
+	assert_int_equal(store_zone_get(s, NULL, N(zone), false, &zi, &e), DDI_EOK);
 	assert_true(zi.has_soa);
 	return zi.serial;
 }
@@ -258,7 +258,7 @@ static void expect_refused(struct store *s, const struct store_op *ops, size_t n
 {
 	struct store_error e;
 	uint64_t seq = 77;
-	int rc = store_commit(s, "test:bad", ops, n, &seq, &e);
+	int rc = store_commit(s, NULL, "test:bad", ops, n, &seq, &e);
 	if (rc != code)
 		fprintf(stderr, "expected %s, got %d: %s\n", ddi_strerror(code), rc, e.msg);
 	assert_int_equal(rc, code);
@@ -378,12 +378,12 @@ static void test_commit_validation(void **state)
 		op_replace("x.example.com.", DNS_T_A, 60, a, al, 1),
 	};
 	struct store_error e;
-	assert_int_equal(store_commit(f->s, "test:ok", o8, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "test:ok", o8, 1, NULL, &e), DDI_EOK);
 	struct store_op o8b[] = {
 		op_replace("x.example.com.", DNS_T_CNAME, 60, cn, cnl, 1),
 		{ .kind = STORE_OP_RRSET_DELETE, .owner = N("x.example.com."), .type = DNS_T_A },
 	};
-	assert_int_equal(store_commit(f->s, "test:ok", o8b, 2, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "test:ok", o8b, 2, NULL, &e), DDI_EOK);
 	free(before);
 }
 
@@ -409,7 +409,7 @@ static void test_limits(void **state)
 	expect_refused(s, o1, 1, DDI_ELIMIT, 0, before, seq0);
 	o1[0].count = 3;
 	o1[0].rdatas_len = 18;
-	assert_int_equal(store_commit(s, "t", o1, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(s, NULL, "t", o1, 1, NULL, &e), DDI_EOK);
 	char *b2 = export(s, "example.com.", &rc);
 	/* adding a fourth through rr-add is the same limit */
 	struct store_op o2[] = { { .kind = STORE_OP_RR_ADD, .owner = N("many.example.com."),
@@ -468,11 +468,11 @@ static void test_journal(void **state)
 	struct store_op add = { .kind = STORE_OP_RR_ADD, .owner = N("h1.example.com."),
 	                        .type = DNS_T_A, .ttl = 60, .count = 1, .rdatas = a,
 	                        .rdatas_len = al };
-	assert_int_equal(store_commit(f->s, "unix:alice", &add, 1, &seq, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "unix:alice", &add, 1, &seq, &e), DDI_EOK);
 	assert_int_equal(seq, 2);
 	struct store_op del = { .kind = STORE_OP_RRSET_DELETE, .owner = N("h1.example.com."),
 	                        .type = DNS_T_A };
-	assert_int_equal(store_commit(f->s, "tsig:dhcp-key", &del, 1, &seq, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "tsig:dhcp-key", &del, 1, &seq, &e), DDI_EOK);
 	assert_int_equal(seq, 3);
 
 	struct jcollect j = { 0 };
@@ -515,7 +515,7 @@ static void test_journal(void **state)
 	char longactor[300];
 	memset(longactor, 'x', sizeof(longactor) - 1);
 	longactor[sizeof(longactor) - 1] = 0;
-	assert_int_equal(store_commit(f->s, longactor, &add, 1, &seq, &e), DDI_EINVAL);
+	assert_int_equal(store_commit(f->s, NULL, longactor, &add, 1, &seq, &e), DDI_EINVAL);
 
 	/* a garbage journal entry is reported as corruption, naming its seq */
 	uint8_t k[8] = { 0, 0, 0, 0, 0, 0, 0, 9 };
@@ -541,14 +541,14 @@ static void test_serial(void **state)
 	struct store_op add = { .kind = STORE_OP_RR_ADD, .owner = N("s.example.com."),
 	                        .type = DNS_T_A, .ttl = 60, .count = 1, .rdatas = a,
 	                        .rdatas_len = al };
-	assert_int_equal(store_commit(f->s, "t", &add, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "t", &add, 1, NULL, &e), DDI_EOK);
 	assert_int_equal(serial_of(f->s, "example.com."), 4294967295u);
 	/* RFC 1982: 2^32-1 + 1 is 0 */
 	struct store_op del = { .kind = STORE_OP_RR_DELETE, .owner = N("s.example.com."),
 	                        .type = DNS_T_A, .count = 1, .rdatas = a, .rdatas_len = al };
-	assert_int_equal(store_commit(f->s, "t", &del, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "t", &del, 1, NULL, &e), DDI_EOK);
 	assert_int_equal(serial_of(f->s, "example.com."), 0);
-	assert_int_equal(store_commit(f->s, "t", &add, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "t", &add, 1, NULL, &e), DDI_EOK);
 	assert_int_equal(serial_of(f->s, "example.com."), 1);
 
 	/* an op that sets the SOA itself keeps its serial */
@@ -558,7 +558,7 @@ static void test_serial(void **state)
 		{ .kind = STORE_OP_RR_DELETE, .owner = N("s.example.com."), .type = DNS_T_A,
 		  .count = 1, .rdatas = a, .rdatas_len = al },
 	};
-	assert_int_equal(store_commit(f->s, "t", set, 2, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "t", set, 2, NULL, &e), DDI_EOK);
 	assert_int_equal(serial_of(f->s, "example.com."), 500);
 
 	/* one commit touching one zone twice advances once */
@@ -567,20 +567,20 @@ static void test_serial(void **state)
 	two[1].owner = N("s2.example.com.");
 	two[1].rdatas = b;
 	rd_a(b, 198, 18, 0, 8);
-	assert_int_equal(store_commit(f->s, "t", two, 2, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "t", two, 2, NULL, &e), DDI_EOK);
 	assert_int_equal(serial_of(f->s, "example.com."), 501);
 
 	/* writing what is there changes nothing: no serial, no journal entry */
 	uint64_t seq_before = last_seq(f->s), seq = 0;
 	two[0].owner = N("s.example.com.");
 	two[1].owner = N("s2.example.com.");
-	assert_int_equal(store_commit(f->s, "t", two, 2, &seq, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "t", two, 2, &seq, &e), DDI_EOK);
 	assert_int_equal(seq, seq_before);
 	assert_int_equal(last_seq(f->s), seq_before);
 	assert_int_equal(serial_of(f->s, "example.com."), 501);
 	struct store_op gone = { .kind = STORE_OP_RRSET_DELETE, .owner = N("zz.example.com."),
 	                         .type = DNS_T_A, .flags = STORE_OPF_MISSING_OK };
-	assert_int_equal(store_commit(f->s, "t", &gone, 1, &seq, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "t", &gone, 1, &seq, &e), DDI_EOK);
 	assert_int_equal(last_seq(f->s), seq_before);
 	assert_int_equal(serial_of(f->s, "example.com."), 501);
 
@@ -637,15 +637,15 @@ static void test_addresses(void **state)
 		op_replace("host.example.com.", DNS_T_AAAA, 60, six, 18, 1),
 		op_replace("v6.example.com.", DNS_T_AAAA, 60, six, 18, 1),
 	};
-	assert_int_equal(store_commit(f->s, "u", ops, 3, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "u", ops, 3, NULL, &e), DDI_EOK);
 	struct owners o = { 0 };
-	assert_int_equal(store_addr_owners(f->s, 4, a + 2, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 4, a + 2, owners_cb, &o, &e), DDI_EOK);
 	assert_int_equal(o.n, 2);
 	/* lower-cased wire names, in memcmp order of the wire form */
 	assert_memory_equal(o.v[0], "\3www\7example\3com", 17);
 	assert_memory_equal(o.v[1], "\4host\7example\3com", 18);
 	memset(&o, 0, sizeof(o));
-	assert_int_equal(store_addr_owners(f->s, 6, v6, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 6, v6, owners_cb, &o, &e), DDI_EOK);
 	assert_int_equal(o.n, 2);
 	/* replacing an RRset moves the address; deleting a name drops it */
 	uint8_t b[8];
@@ -654,27 +654,27 @@ static void test_addresses(void **state)
 		op_replace("www.example.com.", DNS_T_A, 60, b, bl, 1),
 		{ .kind = STORE_OP_RRSET_DELETE, .owner = N("v6.example.com."), .type = 0 },
 	};
-	assert_int_equal(store_commit(f->s, "u", mv, 2, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "u", mv, 2, NULL, &e), DDI_EOK);
 	memset(&o, 0, sizeof(o));
-	assert_int_equal(store_addr_owners(f->s, 4, a + 2, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 4, a + 2, owners_cb, &o, &e), DDI_EOK);
 	assert_int_equal(o.n, 1);
 	assert_true(dns_name_equal(o.v[0], N("host.example.com.")));
 	memset(&o, 0, sizeof(o));
-	assert_int_equal(store_addr_owners(f->s, 4, b + 2, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 4, b + 2, owners_cb, &o, &e), DDI_EOK);
 	assert_int_equal(o.n, 1);
 	assert_true(dns_name_equal(o.v[0], N("www.example.com.")));
 	memset(&o, 0, sizeof(o));
-	assert_int_equal(store_addr_owners(f->s, 6, v6, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 6, v6, owners_cb, &o, &e), DDI_EOK);
 	assert_int_equal(o.n, 1);
 	/* removing the zone leaves no address behind */
 	struct store_op rm = { .kind = STORE_OP_ZONE_REMOVE, .zone = N("example.com.") };
-	assert_int_equal(store_commit(f->s, "u", &rm, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "u", &rm, 1, NULL, &e), DDI_EOK);
 	memset(&o, 0, sizeof(o));
-	assert_int_equal(store_addr_owners(f->s, 4, a + 2, owners_cb, &o, &e), DDI_EOK);
-	assert_int_equal(store_addr_owners(f->s, 4, b + 2, owners_cb, &o, &e), DDI_EOK);
-	assert_int_equal(store_addr_owners(f->s, 6, v6, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 4, a + 2, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 4, b + 2, owners_cb, &o, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 6, v6, owners_cb, &o, &e), DDI_EOK);
 	assert_int_equal(o.n, 0);
-	assert_int_equal(store_addr_owners(f->s, 5, v6, owners_cb, &o, &e), DDI_EINVAL);
+	assert_int_equal(store_addr_owners(f->s, NULL, 5, v6, owners_cb, &o, &e), DDI_EINVAL);
 }
 
 static void test_serial_unixtime(void **state)
@@ -689,19 +689,19 @@ static void test_serial_unixtime(void **state)
 		  .zone_flags = STORE_ZONE_SERIAL_UNIXTIME },
 		op_replace("example.com.", DNS_T_SOA, 60, soard, sl, 1),
 	};
-	assert_int_equal(store_commit(f->s, "u", ops, 2, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "u", ops, 2, NULL, &e), DDI_EOK);
 	assert_int_equal(serial_of(f->s, "example.com."), 1);
 	uint32_t now = (uint32_t)time(NULL);
 	struct store_op add = op_replace("a.example.com.", DNS_T_A, 60, a, al, 1);
-	assert_int_equal(store_commit(f->s, "u", &add, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "u", &add, 1, NULL, &e), DDI_EOK);
 	uint32_t s1 = serial_of(f->s, "example.com.");
 	assert_true(s1 >= now && s1 <= now + 5);
 	/* two changes in the same second still advance */
 	add.ttl = 61;
-	assert_int_equal(store_commit(f->s, "u", &add, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "u", &add, 1, NULL, &e), DDI_EOK);
 	assert_true(serial_of(f->s, "example.com.") >= s1 + 1);
 	struct store_zone_info zi;
-	assert_int_equal(store_zone_get(f->s, N("example.com."), false, &zi, &e), DDI_EOK);
+	assert_int_equal(store_zone_get(f->s, NULL, N("example.com."), false, &zi, &e), DDI_EOK);
 	assert_int_equal(zi.flags, STORE_ZONE_SERIAL_UNIXTIME);
 }
 
@@ -753,7 +753,7 @@ static void test_import_export(void **state)
 	free(out);
 
 	struct store_zone_info zi;
-	assert_int_equal(store_zone_get(f->s, N("example.com."), true, &zi, &e), DDI_EOK);
+	assert_int_equal(store_zone_get(f->s, NULL, N("example.com."), true, &zi, &e), DDI_EOK);
 	assert_int_equal(zi.serial, 2024010101);
 	assert_int_equal(zi.nrrsets, 13);
 	assert_int_equal(zi.nrrs, 15);
@@ -761,7 +761,7 @@ static void test_import_export(void **state)
 	/* the addresses database follows A/AAAA */
 	uint8_t addr[4] = { 198, 18, 0, 10 };
 	int count = 0;
-	assert_int_equal(store_addr_owners(f->s, 4, addr, www_cb, &count, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 4, addr, www_cb, &count, &e), DDI_EOK);
 	assert_int_equal(count, 1);
 
 	/* a syntax error in line 3: file:3 named, the previous content intact */
@@ -791,7 +791,7 @@ static void test_import_export(void **state)
 	free(out);
 	assert_int_equal(last_seq(f->s), 1);
 	count = 0;
-	assert_int_equal(store_addr_owners(f->s, 4, addr, www_cb, &count, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 4, addr, www_cb, &count, &e), DDI_EOK);
 	assert_int_equal(count, 1);
 
 	/* re-import of a smaller zone: gone names are gone, addresses too */
@@ -802,10 +802,10 @@ static void test_import_export(void **state)
 	                         "www.example.com. 60 IN A 198.18.0.99\n");
 	free(out);
 	count = 0;
-	assert_int_equal(store_addr_owners(f->s, 4, addr, www_cb, &count, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 4, addr, www_cb, &count, &e), DDI_EOK);
 	assert_int_equal(count, 0);
 	addr[3] = 99;
-	assert_int_equal(store_addr_owners(f->s, 4, addr, www_cb, &count, &e), DDI_EOK);
+	assert_int_equal(store_addr_owners(f->s, NULL, 4, addr, www_cb, &count, &e), DDI_EOK);
 	assert_int_equal(count, 1);
 }
 
@@ -826,7 +826,7 @@ static void test_subzones(void **state)
 	/* once the parent lets them go, the child zone can be made */
 	struct store_op del = { .kind = STORE_OP_RRSET_DELETE, .owner = N("host.sub.example.com."),
 	                        .type = 0 };
-	assert_int_equal(store_commit(f->s, "u", &del, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "u", &del, 1, NULL, &e), DDI_EOK);
 	write_file(path, "@ 60 IN SOA a b 1 2 3 4 5\nhost 60 IN A 198.18.0.3\n");
 	assert_int_equal(store_zone_import(f->s, "u", N("sub.example.com."), path, NULL, &e), DDI_EOK);
 	/* the parent's export leaves the child out; the child's is only the child */
@@ -844,7 +844,7 @@ static void test_subzones(void **state)
 	struct store_op add = { .kind = STORE_OP_RR_ADD, .owner = N("h2.sub.example.com."),
 	                        .type = DNS_T_A, .ttl = 60, .count = 1, .rdatas = a,
 	                        .rdatas_len = al };
-	assert_int_equal(store_commit(f->s, "u", &add, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "u", &add, 1, NULL, &e), DDI_EOK);
 	assert_int_equal(serial_of(f->s, "sub.example.com."), 2);
 	assert_int_equal(serial_of(f->s, "example.com."), 2);
 	/* importing the parent with a name of the child is refused */
@@ -854,7 +854,7 @@ static void test_subzones(void **state)
 	assert_non_null(strstr(e.msg, "sub.example.com."));
 	/* removing the parent leaves the child whole */
 	struct store_op rm = { .kind = STORE_OP_ZONE_REMOVE, .zone = N("example.com.") };
-	assert_int_equal(store_commit(f->s, "u", &rm, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "u", &rm, 1, NULL, &e), DDI_EOK);
 	out = export(f->s, "example.com.", &rc);
 	assert_int_equal(rc, DDI_ENOZONE);
 	free(out);
@@ -945,7 +945,7 @@ static void test_load_index(void **state)
 
 	/* a reload into the same index replaces it whole: a removed zone is gone */
 	struct store_op rm = { .kind = STORE_OP_ZONE_REMOVE, .zone = N("example.org.") };
-	assert_int_equal(store_commit(f->s, "u", &rm, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(store_commit(f->s, NULL, "u", &rm, 1, NULL, &e), DDI_EOK);
 	assert_int_equal(store_load_index(f->s, ix, &seq, &e), DDI_EOK);
 	assert_int_equal(seq, 3);
 	rcu_register_thread();
@@ -1155,7 +1155,7 @@ static void test_corrupt_random(void **state)
 		free(out);
 		assert_true(fine(rc));
 		assert_true(fine(store_zone_list(f->s, true, ignore_zone, NULL, &e)));
-		assert_true(fine(store_rrset_get(f->s, N("www.example.com."), 0, ignore_rrset, NULL, &e)));
+		assert_true(fine(store_rrset_get(f->s, NULL, N("www.example.com."), 0, ignore_rrset, NULL, &e)));
 		assert_true(fine(store_zone_walk(f->s, N("example.com."), ignore_rrset, NULL, &e)));
 		store_close(f->s);
 		f->s = NULL;
@@ -1193,7 +1193,7 @@ static int commit_hosts(struct store *s, const char *actor, uint8_t third, int n
 		snprintf(name, sizeof(name), "h%d-%u.example.com.", i, third);
 		struct store_op add = { .kind = STORE_OP_RR_ADD, .owner = N(name), .type = DNS_T_A,
 		                        .ttl = 60, .count = 1, .rdatas = a, .rdatas_len = al };
-		int rc = store_commit(s, actor, &add, 1, NULL, &e);
+		int rc = store_commit(s, NULL, actor, &add, 1, NULL, &e);
 		if (rc) {
 			fprintf(stderr, "%s: %s\n", actor, e.msg);
 			return rc;
@@ -1236,7 +1236,7 @@ static void test_concurrent(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 	/* every commit landed, each with its own seq, and the serial counted each */
 	struct store_zone_info zi;
-	assert_int_equal(store_zone_get(f->s, N("example.com."), true, &zi, &e), DDI_EOK);
+	assert_int_equal(store_zone_get(f->s, NULL, N("example.com."), true, &zi, &e), DDI_EOK);
 	assert_int_equal(zi.nrrsets, 3 + 2 * (uint64_t)n);
 	assert_int_equal(zi.serial, 100 + 2 * n);
 	assert_int_equal(last_seq(f->s), 1 + 2 * (uint64_t)n);
@@ -1277,7 +1277,7 @@ static void test_threads(void **state)
 		assert_int_equal(t[i].rc, 0);
 	}
 	struct store_zone_info zi;
-	assert_int_equal(store_zone_get(f->s, N("example.com."), true, &zi, &e), DDI_EOK);
+	assert_int_equal(store_zone_get(f->s, NULL, N("example.com."), true, &zi, &e), DDI_EOK);
 	assert_int_equal(zi.nrrsets, 3 + 150);
 	assert_int_equal(zi.serial, 100 + 150);
 	assert_int_equal(last_seq(f->s), 151);
@@ -1337,7 +1337,7 @@ static void test_big(void **state)
 	struct store_op op = { .kind = STORE_OP_ZONE_REPLACE, .zone = N("big.test."), .rrs = rrs,
 	                       .nrrs = cap };
 	double t0 = now_s();
-	int rc = store_commit(f->s, "bench", &op, 1, NULL, &e);
+	int rc = store_commit(f->s, NULL, "bench", &op, 1, NULL, &e);
 	if (rc)
 		fprintf(stderr, "big commit: %s\n", e.msg);
 	assert_int_equal(rc, DDI_EOK);
