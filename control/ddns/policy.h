@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "control/ddns/update.h"
+#include "control/ddns/msg.h"
 #include "dns/name.h"
 
 /*
