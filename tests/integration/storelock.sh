@@ -70,7 +70,7 @@ _DDI_PIDS+=("$PING_PID")
 
 # UDP queries (the workers) in the background during the hold
 ( ok=0; fail=0
-  for ((i = 0; i < 20; i++)); do
+  for ((i = 0; i < 10; i++)); do
     if [ "$(ddi_cli dig +time=1 +tries=1 +short @$S4 www.ddi.test A 2>&1)" = 198.18.0.10 ]; then
       ok=$((ok + 1)); else fail=$((fail + 1)); fi
     sleep 0.05
@@ -102,18 +102,16 @@ for i in range(10):
     except OSError:
         print("fail")
     time.sleep(max(0, 0.2 - (time.monotonic() - t0)))
+print("end %.6f" % time.time())
 PY
 )
-tcp_times=$(tr '\n' ' ' <<<"$tcp")
+tcp_times=$(grep -v '^end' <<<"$tcp" | tr '\n' ' ')
 tcp_ok=$(grep -c '^[0-9]*$' <<<"$tcp" || true)
 tcp_slow=$(awk -v l=$LIMIT_MS '/^[0-9]+$/ && $1 >= l' <<<"$tcp" | wc -l)
 wait "$UDP_PID" || true
-grep -q '^holding' "$DDI_TMP/hold.out" && ! grep -q '^released' "$DDI_TMP/hold.out" &&
-  ddi_ok "the queries ran while the lock was held" ||
-  ddi_fail "the queries ran while the lock was held" "$(cat "$DDI_TMP/hold.out")"
 ddi_expect "TCP during the hold: 10 answered (ms, connect to answer: $tcp_times)" 10 "$tcp_ok"
 ddi_expect "TCP during the hold: every query under ${LIMIT_MS} ms" 0 "$tcp_slow"
-ddi_expect "UDP during the hold: 20 answered, 0 failed" "20 0" "$(cat "$DDI_TMP/udp.out")"
+ddi_expect "UDP during the hold: 10 answered, 0 failed" "10 0" "$(cat "$DDI_TMP/udp.out")"
 
 wait "$PING_PID" || true
 replies=$(grep -c 'bytes from' "$DDI_TMP/ping.out" || true)
@@ -129,6 +127,14 @@ ddi_log "release; the queued update is committed and answered"
 wait "$HOLD_PID" || true
 wait "$NSU_PID" || true
 released=$(sed -n 's/^released \([0-9.]*\)$/\1/p' "$DDI_TMP/hold.out")
+tcp_end=$(sed -n 's/^end //p' <<<"$tcp")
+# (if the machine is so slow that the queries outlast the hold, the test proves nothing: say so)
+if [ -n "$released" ] && [ -n "$tcp_end" ] &&
+   awk -v a="$tcp_end" -v b="$released" 'BEGIN { exit !(a < b) }'; then
+  ddi_ok "the TCP queries ran while the lock was held"
+else
+  ddi_fail "the TCP queries ran while the lock was held" "TCP end: $tcp_end; $(cat "$DDI_TMP/hold.out")"
+fi
 read -r _ nsu_exit nsu_end < <(grep '^exit ' "$DDI_TMP/nsupdate.out") || true
 ddi_expect "nsupdate during the hold: NOERROR" 0 "${nsu_exit:-none}"
 if [ -n "$released" ] && [ -n "${nsu_end:-}" ] &&
