@@ -39,6 +39,8 @@ enum dp_outcome {
 	/* Hand-offs and queues. */
 	DP_OUT_TO_CONTROL,      /* opcode other than QUERY, queued to the control lcore */
 	DP_OUT_RING_FULL,       /* control ring full: dropped */
+	DP_OUT_TO_DDNS,         /* UPDATE/NOTIFY queued by the control lcore to the DDNS thread */
+	DP_OUT_DDNS_FULL,       /* the DDNS thread's ring full: dropped, the client retries */
 	DP_OUT_TX_DROP,         /* the port's TX queue did not take the answer */
 	DP_OUT_EXC_DROP,        /* the tap did not take an exception packet */
 	/* Totals. */

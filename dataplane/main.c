@@ -1,4 +1,4 @@
-/* main -- ddiplane: EAL, store, index, control thread and socket, metrics, ports, taps, TCP, lcores */
+/* main -- ddiplane: EAL, store, index, control thread and socket, metrics, ports, taps, DDNS thread, TCP, lcores */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
@@ -25,10 +25,11 @@
 #include "control/follow/follow.h"
 #include "control/mgmt/ctlsock.h"
 #include "control/mgmt/metrics.h"
-#include "control/ddns/serve.h"
+#include "control/ddns/thread.h"
 #include "control/store/store.h"
 #include "control/tcp/tcp.h"
 #include "dataplane/counters.h"
+#include "dataplane/ddns_ring.h"
 #include "dataplane/options.h"
 #include "dataplane/tapif.h"
 #include "dataplane/worker.h"
@@ -43,14 +44,28 @@
 
 static struct dp_shared sh;
 
-/* What the control socket and /metrics read about the running daemon. */
+/*
+ * The daemon's parts, made by the steps of main() in order and taken down
+ * by teardown() in reverse: a part is NULL (or 0) until its step made it.
+ * The control socket and /metrics read it while the daemon runs.
+ */
 static struct {
-	struct ctl *ctl;
-	struct tcp_server *tcp;
-	const char *db;
+	struct dp_options o;
 	unsigned nworkers;
-	time_t started;
 	struct idx *idx;
+	struct store *st;
+	struct rte_mempool *mp;
+	unsigned nready;                 /* ports (and taps) started */
+	struct answer_conf aconf;
+	struct dp_ddns_source ddns_src;
+	struct ctl *ctl;
+	struct ddns_thread *ddns;
+	struct tcp_server *tcp;
+	struct ctl_access *access;
+	struct ctlsock *csock;
+	struct metrics *mx;
+	cpu_set_t main_set;              /* the main lcore's CPUs */
+	time_t started;
 } run;
 
 /*
@@ -94,7 +109,20 @@ static json_t *hook_status(void *ctx)
 	                 "pid", (json_int_t)getpid(), "uptime", (json_int_t)(time(NULL) - run.started),
 	                 "workers", (json_int_t)run.nworkers, "ports", (json_int_t)sh.nports,
 	                 "generation", (json_int_t)cs.generation, "seq", (json_int_t)cs.published_seq,
-	                 "publishes", (json_int_t)cs.publishes, "db", run.db);
+	                 "publishes", (json_int_t)cs.publishes, "db", run.o.db);
+}
+
+/* The DDNS thread's outcomes (control/ddns/thread.h), one key each, and its largest burst. */
+static json_t *ddns_json(void)
+{
+	struct ddns_stats ds;
+	json_t *o = json_object();
+	ddns_thread_stats(run.ddns, &ds);
+	for (unsigned k = 0; o && k < DDNS_OUT__COUNT; k++)
+		json_object_set_new(o, ddns_outcome_names[k], json_integer((json_int_t)ds.v[k]));
+	if (o)
+		json_object_set_new(o, "max_batch", json_integer((json_int_t)ds.max_batch));
+	return o;
 }
 
 static json_t *hook_stats(void *ctx)
@@ -127,13 +155,15 @@ static json_t *hook_stats(void *ctx)
 	              (json_int_t)cs.published_seq, "store_seq", (json_int_t)cs.store_seq,
 	              "publishes", (json_int_t)cs.publishes, "entries", (json_int_t)cs.entries,
 	              "max_batch", (json_int_t)cs.max_batch);
+	if (a)
+		json_object_set_new(a, "ddns", ddns_json());
 	return a;
 }
 
 static void hook_shutdown(void *ctx)
 {
 	(void)ctx;
-	sh.quit = true;
+	dp_quit(&sh);
 }
 
 /* The dataplane's series for /metrics: one label set per lcore. */
@@ -148,7 +178,7 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	};
 	static const enum dp_outcome drops[] = {
 		DP_OUT_NO_ANSWER, DP_OUT_MALF_LENGTH, DP_OUT_MALF_CHECKSUM, DP_OUT_MALF_DNS_HDR,
-		DP_OUT_MALF_PORT, DP_OUT_RING_FULL, DP_OUT_TX_DROP, DP_OUT_EXC_DROP,
+		DP_OUT_MALF_PORT, DP_OUT_RING_FULL, DP_OUT_DDNS_FULL, DP_OUT_TX_DROP, DP_OUT_EXC_DROP,
 	};
 	(void)ctx;
 	fprintf(f, "# HELP ddiplane_up 1 while ddiplane serves.\n# TYPE ddiplane_up gauge\n"
@@ -210,12 +240,23 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	        "# HELP ddiplane_tcp_connections_total TCP connections accepted.\n"
 	        "# TYPE ddiplane_tcp_connections_total counter\nddiplane_tcp_connections_total %llu\n",
 	        (unsigned long long)ts.queries, (unsigned long long)ts.accepted);
+	struct ddns_stats ds;
+	ddns_thread_stats(run.ddns, &ds);
+	fprintf(f, "# HELP ddiplane_ddns_messages_total UPDATE and NOTIFY served by the DDNS thread, "
+	        "by outcome (rcode of the answer, queue and batch outcomes; control/ddns/thread.h)."
+	        "\n# TYPE ddiplane_ddns_messages_total counter\n");
+	for (unsigned k = 0; k < DDNS_OUT__COUNT; k++)
+		fprintf(f, "ddiplane_ddns_messages_total{outcome=\"%s\"} %llu\n", ddns_outcome_names[k],
+		        (unsigned long long)ds.v[k]);
+	fprintf(f, "# HELP ddiplane_ddns_batch_max Largest burst of updates committed with one sync.\n"
+	        "# TYPE ddiplane_ddns_batch_max gauge\nddiplane_ddns_batch_max %llu\n",
+	        (unsigned long long)ds.max_batch);
 }
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	sh.quit = true;
+	dp_quit(&sh);
 }
 
 static bool want_help(int argc, char **argv)
@@ -386,66 +427,6 @@ static int tap_setup(struct dp_port *p, unsigned i, const struct dp_options *o, 
 	return 0;
 }
 
-/*
- * RFC 2136 UPDATE and NOTIFY, from the control lcore (UDP, handed over by
- * the workers) and the TCP thread. The update is served where it arrives:
- * one LMDB write transaction with its fsync (about a millisecond on an SSD,
- * see bench/RESULTS.md "Dynamic DNS"), during which the control lcore does
- * not forward tap traffic; dynamic updates are rare next to queries, and
- * the workers answer queries meanwhile. The control thread is woken after
- * the commit to publish the change; the response goes out after the commit
- * (durable, RFC 2136 3.5), possibly before the workers see the change.
- */
-static struct ddns_hook {
-	struct store *st;
-	struct ctl *ctl;       /* set once the control thread runs; NULL before */
-	struct store_txn *batch;   /* the control lcore's open batch; NULL outside one */
-} ddns_hook, ddns_tcp_hook;    /* the TCP thread's: never a batch (it is not its thread's) */
-
-static int ddns_update(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
-                       const uint8_t *src_addr, uint8_t *resp, size_t cap)
-{
-	struct ddns_hook *h = ctx;
-	static __thread uint8_t copy[DNS_MSG_MAX];
-	uint8_t addr[16];
-	if (len > sizeof(copy))
-		return 0;
-	/* req, resp and src_addr may all point into the same frame */
-	memcpy(copy, req, len);
-	memcpy(addr, src_addr, src_family == 6 ? 16 : 4);
-	struct ctl *ctl = __atomic_load_n(&h->ctl, __ATOMIC_ACQUIRE);
-	return ddns_serve(h->st, h->batch, ctl, copy, len, src_family, addr, resp, cap, NULL);
-}
-
-/*
- * Group commit: the control lcore serves a burst of handed-over messages
- * inside one store batch, so N queued updates cost one sync, not N (each
- * still all-or-nothing, control/store/store.h store_batch_begin). While one
- * batch syncs, the next updates queue in the ring and form the next batch.
- */
-static bool ddns_batch_begin(void *ctx)
-{
-	struct ddns_hook *h = ctx;
-	struct store_error e;
-	return store_batch_begin(h->st, &h->batch, &e) == DDI_EOK;
-}
-
-static bool ddns_batch_end(void *ctx)
-{
-	struct ddns_hook *h = ctx;
-	struct store_error e;
-	int rc = store_batch_end(h->batch, true, &e);
-	h->batch = NULL;
-	if (rc != DDI_EOK) {
-		fprintf(stderr, "ddiplane: dynamic updates not committed, answers dropped: %s\n", e.msg);
-		return false;
-	}
-	struct ctl *ctl = __atomic_load_n(&h->ctl, __ATOMIC_ACQUIRE);
-	if (ctl)
-		ctl_wake(ctl);
-	return true;
-}
-
 static int open_store(const struct dp_options *o, struct store **st, struct idx *ix)
 {
 	struct store_error err;
@@ -474,20 +455,13 @@ static int open_store(const struct dp_options *o, struct store **st, struct idx 
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* ------------------------------------------------------------------------ */
+/* The steps of main(), in order                                            */
+/* ------------------------------------------------------------------------ */
+
+/* EAL: returns the number of arguments it took, or -1 (with a hint about hugepages). */
+static int step_eal(int argc, char **argv)
 {
-	struct dp_options o;
-	struct store *st = NULL;
-	struct tcp_server *tcp = NULL;
-	struct dp_worker workers[RTE_MAX_LCORE];
-	int status = 1;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (want_help(argc, argv)) {
-		dp_options_usage(stdout, "ddiplane");
-		return 0;
-	}
-
 	int n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "ddiplane: DPDK EAL initialisation failed: %s\n", rte_strerror(rte_errno));
@@ -496,61 +470,43 @@ int main(int argc, char **argv)
 			        "  no free hugepages: reserve some (echo 512 > "
 			        "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) or run without "
 			        "them: --no-huge -m 512 --no-shconf (--in-memory is refused with --no-huge in DPDK 22.11)\n");
-		return 1;
 	}
-	argc -= n;
-	argv += n;
-	if (dp_options_parse(&o, argc, argv, stderr) < 0) {
-		rte_eal_cleanup();
-		return 2;
-	}
+	return n;
+}
 
-	unsigned nworkers = rte_lcore_count() - 1;
-	if (nworkers > RTE_MAX_LCORE_DP) {
+/* Our options, and the lcores: one control lcore, 1..RTE_MAX_LCORE_DP workers. */
+static int step_options(int argc, char **argv)
+{
+	if (dp_options_parse(&run.o, argc, argv, stderr) < 0)
+		return -2;
+	run.nworkers = rte_lcore_count() - 1;
+	if (run.nworkers > RTE_MAX_LCORE_DP) {
 		fprintf(stderr, "ddiplane: at most %d workers\n", RTE_MAX_LCORE_DP);
-		goto out_eal;
+		return -1;
 	}
-	if (nworkers == 0) {
+	if (run.nworkers == 0) {
 		fprintf(stderr, "ddiplane: no worker lcore: give at least two lcores, e.g. -l 0,1 "
 		        "(the main lcore is the control lcore)\n");
-		goto out_eal;
+		return -1;
 	}
+	return 0;
+}
 
-	struct idx *ix = idx_new();
-	if (!ix) {
+/* The index, and the store loaded into it (published as version 1). */
+static int step_store(void)
+{
+	run.idx = idx_new();
+	if (!run.idx) {
 		fprintf(stderr, "ddiplane: out of memory for the index\n");
-		goto out_eal;
+		return -1;
 	}
-	sh.idx = ix;
-	if (open_store(&o, &st, ix) < 0)
-		goto out_idx;
+	sh.idx = run.idx;
+	return open_store(&run.o, &run.st, run.idx);
+}
 
-	uint16_t pid;
-	RTE_ETH_FOREACH_DEV(pid) {
-		if (sh.nports == DP_MAX_PORTS) {
-			fprintf(stderr, "ddiplane: more than %d ports; using the first %d\n", DP_MAX_PORTS,
-			        DP_MAX_PORTS);
-			break;
-		}
-		sh.ports[sh.nports++].port_id = pid;
-	}
-	if (sh.nports == 0) {
-		fprintf(stderr, "ddiplane: no DPDK port: give -a PCI or --vdev net_af_packet0,iface=IF\n");
-		goto out_store;
-	}
-
-	unsigned nmbufs = sh.nports * (nworkers * (RX_DESC + TX_DESC + 2 * TAP_DESC) + TX_DESC +
-	                               2 * TAP_DESC) + (nworkers + 1) * CTL_RING_SIZE + 2 * MBUF_CACHE * (nworkers + 1);
-	struct rte_mempool *mp = rte_pktmbuf_pool_create("ddi_mbufs", nmbufs, MBUF_CACHE, 0,
-	                                                 RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
-	if (!mp) {
-		fprintf(stderr, "ddiplane: cannot allocate %u mbufs: %s (give more memory with -m)\n",
-		        nmbufs, rte_strerror(rte_errno));
-		goto out_store;
-	}
-
-	/* Answers are never fragmented: the UDP size fits the smallest port MTU. */
-	uint16_t udp_max = o.udp_size;
+/* Answers are never fragmented: the UDP size fits the smallest port MTU. */
+static uint16_t udp_size_for_ports(uint16_t udp_max)
+{
 	for (unsigned i = 0; i < sh.nports; i++) {
 		uint16_t mtu = 1500;
 		rte_eth_dev_get_mtu(sh.ports[i].port_id, &mtu);
@@ -564,80 +520,91 @@ int main(int argc, char **argv)
 			udp_max = (uint16_t)(lim < DNS_UDP_MIN ? DNS_UDP_MIN : lim);
 		}
 	}
-	static struct answer_conf aconf;
-	aconf.udp_max = udp_max;
-	if (o.nsid) {
-		aconf.nsid = (const uint8_t *)o.nsid;
-		aconf.nsid_len = (uint16_t)strlen(o.nsid);
-	}
-	struct dp_pctx base = { .svc = &o.svc, .conf = &aconf };
-	ddns_hook.st = ddns_tcp_hook.st = st;
+	return udp_max;
+}
 
-	unsigned nready = 0;
-	for (unsigned i = 0; i < sh.nports; i++, nready++) {
-		if (port_setup(&sh.ports[i], sh.ports[i].port_id, nworkers, mp, &base) < 0 ||
-		    tap_setup(&sh.ports[i], i, &o, nworkers, mp) < 0)
-			goto out_ports;
-		sh.ports[i].pctx_ctl.update = ddns_update;   /* UPDATE/NOTIFY: control lcore only */
-		sh.ports[i].pctx_ctl.update_ctx = &ddns_hook;
+/* Ports, the mbuf pool, the answer configuration, and one tap per port. */
+static int step_ports(void)
+{
+	uint16_t pid;
+	unsigned nw = run.nworkers;
+	RTE_ETH_FOREACH_DEV(pid) {
+		if (sh.nports == DP_MAX_PORTS) {
+			fprintf(stderr, "ddiplane: more than %d ports; using the first %d\n", DP_MAX_PORTS,
+			        DP_MAX_PORTS);
+			break;
+		}
+		sh.ports[sh.nports++].port_id = pid;
+	}
+	if (sh.nports == 0) {
+		fprintf(stderr, "ddiplane: no DPDK port: give -a PCI or --vdev net_af_packet0,iface=IF\n");
+		return -1;
 	}
 
+	/* every descriptor and ring slot full at once, plus the per-lcore caches */
+	unsigned nmbufs = sh.nports * (nw * (RX_DESC + TX_DESC + 2 * TAP_DESC) + TX_DESC +
+	                               2 * TAP_DESC) + (nw + 1) * CTL_RING_SIZE +
+	                  2 * DP_DDNS_RING_SIZE + 2 * MBUF_CACHE * (nw + 1);
+	run.mp = rte_pktmbuf_pool_create("ddi_mbufs", nmbufs, MBUF_CACHE, 0,
+	                                 RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (!run.mp) {
+		fprintf(stderr, "ddiplane: cannot allocate %u mbufs: %s (give more memory with -m)\n",
+		        nmbufs, rte_strerror(rte_errno));
+		return -1;
+	}
+
+	run.aconf.udp_max = udp_size_for_ports(run.o.udp_size);
+	if (run.o.nsid) {
+		run.aconf.nsid = (const uint8_t *)run.o.nsid;
+		run.aconf.nsid_len = (uint16_t)strlen(run.o.nsid);
+	}
+	struct dp_pctx base = { .svc = &run.o.svc, .conf = &run.aconf };
+	for (unsigned i = 0; i < sh.nports; i++) {
+		run.nready = i + 1;   /* teardown stops what this iteration started, even half */
+		if (port_setup(&sh.ports[i], sh.ports[i].port_id, nw, run.mp, &base) < 0 ||
+		    tap_setup(&sh.ports[i], i, &run.o, nw, run.mp) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The rings between lcores and threads (dataplane/worker.h dp_shared says who uses which). */
+static int step_rings(void)
+{
 	sh.ctl_ring = rte_ring_create("ddi_ctl", CTL_RING_SIZE, rte_socket_id(), RING_F_SC_DEQ);
-	if (!sh.ctl_ring) {
-		fprintf(stderr, "ddiplane: control ring: %s\n", rte_strerror(rte_errno));
-		goto out_ports;
+	sh.ddns_ring = rte_ring_create("ddi_ddns", DP_DDNS_RING_SIZE, rte_socket_id(),
+	                               RING_F_SP_ENQ | RING_F_SC_DEQ);
+	sh.ddns_ret = rte_ring_create("ddi_ddns_ret", DP_DDNS_RING_SIZE, rte_socket_id(),
+	                              RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!sh.ctl_ring || !sh.ddns_ring || !sh.ddns_ret) {
+		fprintf(stderr, "ddiplane: control rings: %s\n", rte_strerror(rte_errno));
+		return -1;
 	}
-	sh.idle_sleep_us = o.idle_sleep_us;
-	sh.ctl_batch_begin = ddns_batch_begin;
-	sh.ctl_batch_end = ddns_batch_end;
-	sh.ctl_batch_ctx = &ddns_hook;
-	sh.nworkers = nworkers;
-	for (unsigned k = 0; k < nworkers; k++) {
+	sh.idle_sleep_us = run.o.idle_sleep_us;
+	sh.nworkers = run.nworkers;
+	for (unsigned k = 0; k < run.nworkers; k++) {
 		char rname[32];
 		snprintf(rname, sizeof(rname), "ddi_tx%u", k);
 		sh.to_worker[k] = rte_ring_create(rname, CTL_RING_SIZE, rte_socket_id(),
 		                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (!sh.to_worker[k]) {
 			fprintf(stderr, "ddiplane: worker ring: %s\n", rte_strerror(rte_errno));
-			goto out_ring;
+			return -1;
 		}
 	}
+	return 0;
+}
 
-	struct tcp_conf tc = { .idx = ix, .answer = &aconf, .update = ddns_update,
-	                       .update_ctx = &ddns_tcp_hook };
-	for (unsigned a = 0; a < o.svc.n4; a++) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&tc.listen[tc.nlisten++];
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(DP_DNS_PORT);
-		memcpy(&s4->sin_addr, o.svc.v4[a], 4);
-	}
-	for (unsigned a = 0; a < o.svc.n6; a++) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&tc.listen[tc.nlisten++];
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(DP_DNS_PORT);
-		memcpy(&s6->sin6_addr, o.svc.v6[a], 16);
-	}
-	char err[256];
-	if (tcp_server_start(&tcp, &tc, err, sizeof(err)) < 0) {
-		fprintf(stderr, "ddiplane: %s\n", err);
-		goto out_ring;
-	}
-
-	/* The control thread (single index writer), the control socket, /metrics. */
-	struct ctl_conf cc = { .store = st, .idx = ix, .poll_us = o.poll_us };
-	struct ctl *ctl = NULL;
-	struct ctl_access *access = NULL;
-	struct ctlsock *csock = NULL;
-	struct metrics *mx = NULL;
-	int crc;
-	/*
-	 * The control threads (and liburcu's call_rcu thread) inherit this
-	 * thread's affinity: the main lcore's CPU only. Let them use every CPU
-	 * no worker lcore polls, so that they never steal a worker's core and
-	 * are not confined to one CPU when there are spare ones.
-	 */
-	cpu_set_t main_set, ctl_set;
-	pthread_getaffinity_np(pthread_self(), sizeof(main_set), &main_set);
+/*
+ * The control threads (and liburcu's call_rcu thread) inherit this
+ * thread's affinity: the main lcore's CPU only. Let them use every CPU no
+ * worker lcore polls, so that they never steal a worker's core and are not
+ * confined to one CPU when there are spare ones. step_run() restores it.
+ */
+static void affinity_for_threads(void)
+{
+	cpu_set_t ctl_set;
+	pthread_getaffinity_np(pthread_self(), sizeof(run.main_set), &run.main_set);
 	CPU_ZERO(&ctl_set);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	for (long cpu = 0; cpu < ncpu && cpu < CPU_SETSIZE; cpu++)
@@ -651,47 +618,98 @@ int main(int argc, char **argv)
 	}
 	if (CPU_COUNT(&ctl_set) == 0 ||
 	    pthread_setaffinity_np(pthread_self(), sizeof(ctl_set), &ctl_set) != 0)
-		ctl_set = main_set;   /* no spare CPU (or a cpuset forbids it): share the main lcore's */
-	if ((crc = ctl_start(&ctl, &cc)) < 0) {
-		fprintf(stderr, "ddiplane: cannot start the control thread: %s\n", ddi_strerror(crc));
-		goto out_tcp;
+		pthread_setaffinity_np(pthread_self(), sizeof(run.main_set), &run.main_set);
+}
+
+static void ddns_kick(void *ctx)
+{
+	ddns_thread_kick(ctx);
+}
+
+/* The TCP server on every service address, port 53; its updates go to the DDNS thread. */
+static int tcp_start(char *err, size_t errlen)
+{
+	struct tcp_conf tc = { .idx = run.idx, .answer = &run.aconf, .update = ddns_thread_submit,
+	                       .update_ctx = run.ddns };
+	for (unsigned a = 0; a < run.o.svc.n4; a++) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&tc.listen[tc.nlisten++];
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(DP_DNS_PORT);
+		memcpy(&s4->sin_addr, run.o.svc.v4[a], 4);
 	}
-	run.ctl = ctl;
-	__atomic_store_n(&ddns_hook.ctl, ctl, __ATOMIC_RELEASE);
-	__atomic_store_n(&ddns_tcp_hook.ctl, ctl, __ATOMIC_RELEASE);
-	run.tcp = tcp;
-	run.db = o.db;
-	run.nworkers = nworkers;
-	run.started = time(NULL);
-	run.idx = ix;
-	if (ctl_access_load(&access, o.access, err, sizeof(err)) < 0) {
+	for (unsigned a = 0; a < run.o.svc.n6; a++) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&tc.listen[tc.nlisten++];
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(DP_DNS_PORT);
+		memcpy(&s6->sin6_addr, run.o.svc.v6[a], 16);
+	}
+	return tcp_server_start(&run.tcp, &tc, err, errlen);
+}
+
+/*
+ * The threads, in dependency order: the control thread (the one index
+ * writer), the DDNS thread (wakes it after commits), the TCP server
+ * (submits to the DDNS thread), the control socket and /metrics.
+ */
+static int step_threads(void)
+{
+	char err[256];
+	int rc;
+	affinity_for_threads();
+	struct ctl_conf cc = { .store = run.st, .idx = run.idx, .poll_us = run.o.poll_us };
+	if ((rc = ctl_start(&run.ctl, &cc)) < 0) {
+		fprintf(stderr, "ddiplane: cannot start the control thread: %s\n", ddi_strerror(rc));
+		return -1;
+	}
+	struct ddns_thread_conf dc = { .store = run.st, .ctl = run.ctl,
+	                               .source = dp_ddns_source(&run.ddns_src, &sh) };
+	if ((rc = ddns_thread_start(&run.ddns, &dc)) < 0) {
+		fprintf(stderr, "ddiplane: cannot start the DDNS thread: %s\n", ddi_strerror(rc));
+		return -1;
+	}
+	sh.ddns_kick = ddns_kick;
+	sh.ddns_kick_ctx = run.ddns;
+	for (unsigned i = 0; i < sh.nports; i++)
+		sh.ports[i].pctx_ctl.ddns = true;   /* UPDATE/NOTIFY: to the DDNS thread */
+	if (tcp_start(err, sizeof(err)) < 0) {
 		fprintf(stderr, "ddiplane: %s\n", err);
-		goto out_ctl;
+		return -1;
+	}
+	if (ctl_access_load(&run.access, run.o.access, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ddiplane: %s\n", err);
+		return -1;
 	}
 	static const struct cmd_hooks hooks = {
 		.status = hook_status, .stats = hook_stats, .shutdown = hook_shutdown,
 		.index_enter = hook_index_enter, .index_leave = hook_index_leave,
 	};
-	struct ctlsock_conf sc = { .path = o.control, .store = st, .ctl = ctl, .hooks = &hooks,
-	                           .access = access };
-	if (ctlsock_start(&csock, &sc, err, sizeof(err)) < 0) {
-		if (o.control_given) {
+	struct ctlsock_conf sc = { .path = run.o.control, .store = run.st, .ctl = run.ctl,
+	                           .hooks = &hooks, .access = run.access };
+	if (ctlsock_start(&run.csock, &sc, err, sizeof(err)) < 0) {
+		if (run.o.control_given) {
 			fprintf(stderr, "ddiplane: %s\n", err);
-			goto out_ctl;
+			return -1;
 		}
 		fprintf(stderr, "ddiplane: warning: %s: running without a control socket (give "
 		        "--control PATH)\n", err);
-		csock = NULL;
+		run.csock = NULL;
 	}
-	if (o.metrics) {
-		struct metrics_conf mc = { .listen = o.metrics, .write = metrics_dataplane, .ctl = ctl };
-		if (metrics_start(&mx, &mc, err, sizeof(err)) < 0) {
+	if (run.o.metrics) {
+		struct metrics_conf mc = { .listen = run.o.metrics, .write = metrics_dataplane,
+		                           .ctl = run.ctl };
+		if (metrics_start(&run.mx, &mc, err, sizeof(err)) < 0) {
 			fprintf(stderr, "ddiplane: %s\n", err);
-			goto out_ctl;
+			return -1;
 		}
 	}
+	return 0;
+}
 
-	pthread_setaffinity_np(pthread_self(), sizeof(main_set), &main_set);
+/* Workers on their lcores, the control loop here, until SIGINT/SIGTERM or `shutdown`. */
+static void step_run(void)
+{
+	static struct dp_worker workers[RTE_MAX_LCORE];
+	pthread_setaffinity_np(pthread_self(), sizeof(run.main_set), &run.main_set);
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -705,34 +723,44 @@ int main(int argc, char **argv)
 		rte_eal_remote_launch(dp_worker_main, &workers[w], lcore);
 		w++;
 	}
+	run.started = time(NULL);
 	printf("ddiplane: ready: %u worker(s), %u port(s), UDP size %u, control socket %s%s%s\n",
-	       nworkers, sh.nports, udp_max, csock ? o.control : "(none)",
-	       mx ? ", metrics http://" : "", mx ? o.metrics : "");
+	       run.nworkers, sh.nports, run.aconf.udp_max, run.csock ? run.o.control : "(none)",
+	       run.mx ? ", metrics http://" : "", run.mx ? run.o.metrics : "");
 
 	dp_control_loop(&sh);
 
 	printf("ddiplane: stopping\n");
 	rte_eal_mp_wait_lcore();
-	status = 0;
+}
 
-out_ctl:
-	metrics_stop(mx);
-	ctlsock_stop(csock);
-	ctl_stop(ctl);
-	ctl_access_free(access);
-out_tcp:;
-	struct tcp_stats ts;
-	tcp_server_stats(tcp, &ts);
-	tcp_server_stop(tcp);
-	printf("TCP: %llu connections (%llu refused: full), %llu answers, %llu closed idle\n",
-	       (unsigned long long)ts.accepted, (unsigned long long)ts.refused_full,
-	       (unsigned long long)ts.queries, (unsigned long long)ts.closed_idle);
-out_ring:
+/*
+ * Everything a step made, in reverse. Threads first, each before what it
+ * uses: the TCP server submits to the DDNS thread, which wakes the control
+ * thread; the rings are drained once no thread uses them.
+ */
+static void teardown(void)
+{
+	metrics_stop(run.mx);
+	ctlsock_stop(run.csock);
+	if (run.tcp) {
+		struct tcp_stats ts;
+		tcp_server_stats(run.tcp, &ts);
+		tcp_server_stop(run.tcp);
+		printf("TCP: %llu connections (%llu refused: full), %llu answers, %llu closed idle\n",
+		       (unsigned long long)ts.accepted, (unsigned long long)ts.refused_full,
+		       (unsigned long long)ts.queries, (unsigned long long)ts.closed_idle);
+	}
+	ddns_thread_stop(run.ddns);
+	ctl_stop(run.ctl);
+	ctl_access_free(run.access);
+	dp_ddns_rings_drain(&sh);
 	rte_ring_free(sh.ctl_ring);
-	for (unsigned k = 0; k < nworkers; k++)
+	rte_ring_free(sh.ddns_ring);
+	rte_ring_free(sh.ddns_ret);
+	for (unsigned k = 0; k < run.nworkers; k++)
 		rte_ring_free(sh.to_worker[k]);
-out_ports:
-	for (unsigned i = 0; i < nready; i++) {
+	for (unsigned i = 0; i < run.nready; i++) {
 		struct dp_port *p = &sh.ports[i];
 		rte_eth_dev_stop(p->port_id);
 		rte_eth_dev_close(p->port_id);
@@ -744,12 +772,33 @@ out_ports:
 			rte_eal_hotplug_remove("vdev", name);
 		}
 	}
-	dp_counters_print(stdout);
-out_store:
-	store_close(st);
-out_idx:
-	idx_free(ix);
-out_eal:
+	if (run.mp)
+		dp_counters_print(stdout);
+	store_close(run.st);
+	idx_free(run.idx);
 	rte_eal_cleanup();
-	return status;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (want_help(argc, argv)) {
+		dp_options_usage(stdout, "ddiplane");
+		return 0;
+	}
+	int n = step_eal(argc, argv);
+	if (n < 0)
+		return 1;
+	int rc = step_options(argc - n, argv + n);
+	if (rc == 0 && step_store() == 0 && step_ports() == 0 && step_rings() == 0 &&
+	    step_threads() == 0) {
+		step_run();
+		rc = 0;
+	} else if (rc == 0) {
+		rc = 1;
+	} else {
+		rc = rc == -2 ? 2 : 1;
+	}
+	teardown();
+	return rc;
 }

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/ddns/thread.h"
 #include "dataplane/options.h"
+#include "dataplane/worker.h"
 #include "dns/wire.h"
 
 void dp_options_usage(FILE *f, const char *prog)
@@ -31,8 +33,40 @@ void dp_options_usage(FILE *f, const char *prog)
 "    carries the service addresses and the port's MAC address in the\n"
 "    kernel, and what the kernel sends there goes out of the port: ping,\n"
 "    ARP/ND and DNS over TCP (served by ddiplane on the kernel side) work.\n"
-"    Queries with an opcode other than QUERY (UPDATE, NOTIFY) are handed\n"
-"    to the control lcore, which answers NOTIMP for now.\n"
+"    Messages with an opcode other than QUERY are handed to the control\n"
+"    lcore: UPDATE and NOTIFY go on to the DDNS thread (below), every\n"
+"    other opcode is answered NOTIMP.\n"
+"\n"
+"DYNAMIC UPDATES AND NOTIFY\n"
+"    RFC 2136 UPDATE, over UDP and TCP, is served by one DDNS thread, never\n"
+"    by an lcore. It checks the TSIG signature (RFC 8945; keys made with\n"
+"    \"ddictl key add\"; unknown key or bad signature: NOTAUTH with BADKEY or\n"
+"    BADSIG, clock skew: BADTIME), the update policy (\"ddictl policy add\":\n"
+"    which key may change which names, types and subnets; anything else is\n"
+"    REFUSED and journaled), the prerequisites (YXDOMAIN, NXRRSET, ...),\n"
+"    then writes the change with its journal entry in the LMDB store. An\n"
+"    A/AAAA inside an IPAM prefix becomes a dynamic allocation owned by the\n"
+"    key. Updates that arrive together are committed as one group: one\n"
+"    write transaction and one sync for up to %d of them, each still all or\n"
+"    nothing. The answer leaves only after the sync (RFC 2136 3.5); if the\n"
+"    group cannot be committed, no answer is sent and the clients retry.\n"
+"    The workers then answer the change as soon as the control thread has\n"
+"    published it (within milliseconds).\n"
+"\n"
+"    The control lcore only queues an UPDATE or NOTIFY (a ring of %d\n"
+"    messages) and wakes the DDNS thread; it never waits for the store.\n"
+"    While another process holds the store's write lock (\"ddictl --db\n"
+"    DIR zone import\", a backup), updates wait in that queue and ping, ARP,\n"
+"    DNS over TCP and queries keep being answered. When the queue is full,\n"
+"    a further UDP update is dropped and counted (ddns_queue_full in\n"
+"    \"ddictl stats\" and ddiplane_packets_total in /metrics); the client\n"
+"    retransmits. Over TCP at most %d updates wait; a further one is\n"
+"    answered SERVFAIL at once (tcp_queue_full). The DDNS thread's outcomes\n"
+"    (answers by rcode, batches, largest batch) are under \"ddns\" in\n"
+"    \"ddictl stats\" and ddiplane_ddns_messages_total in /metrics.\n"
+"\n"
+"    NOTIFY (RFC 1996) is answered NOERROR for a zone this server serves\n"
+"    and NOTAUTH for any other; FORMERR when malformed.\n"
 "\n"
 "EAL OPTIONS (before \"--\"; see the DPDK documentation)\n"
 "    -l 0,1           main lcore 0 (control), worker on lcore 1\n"
@@ -111,7 +145,7 @@ void dp_options_usage(FILE *f, const char *prog)
 "        --vdev net_af_packet0,iface=ddi-s -- --db var/db \\\n"
 "        --address 198.18.0.1/24 --address 2001:2::1/64\n"
 "    ip netns exec ddi-cli dig @198.18.0.1 www.ddi.test A\n",
-	        prog, DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL, DP_NSID_MAX,
+	        prog, DDNS_BURST, DP_DDNS_RING_SIZE, DDNS_TCP_QUEUE, DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL, DP_NSID_MAX,
 	        DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT);
 }
 

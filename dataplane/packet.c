@@ -134,241 +134,327 @@ static enum dp_outcome other_proto(uint8_t proto)
 	}
 }
 
-void dp_packet_process(const struct dp_pctx *ctx, const struct idx_version *v,
-                       uint8_t *frame, size_t len, size_t cap, struct dp_result *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
+/* ------------------------------------------------------------------------ */
+/* Parse: Ethernet/VLAN, IPv4, IPv6, UDP                                    */
+/* ------------------------------------------------------------------------ */
 
-	/* --- Ethernet and up to two VLAN tags ------------------------------ */
-	if (len < ETH_HLEN) {
+/* Ethernet and up to two VLAN tags: the ethertype and the L2 length. */
+static bool parse_eth(struct dp_frame *f, uint16_t *etype, struct dp_result *r)
+{
+	if (f->len < ETH_HLEN) {
 		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
-		return;
+		return false;
 	}
 	size_t off = 2 * ETH_ALEN;
-	uint16_t etype = dns_get16(frame + off);
-	for (int tags = 0; (etype == ETHERTYPE_VLAN || etype == ETHERTYPE_QINQ) && tags < VLAN_MAX_TAGS;
-	     tags++) {
+	*etype = dns_get16(f->frame + off);
+	for (int tags = 0; (*etype == ETHERTYPE_VLAN || *etype == ETHERTYPE_QINQ) &&
+	                   tags < VLAN_MAX_TAGS; tags++) {
 		off += VLAN_HLEN;
-		if (off + 2 > len) {
+		if (off + 2 > f->len) {
 			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
-			return;
+			return false;
 		}
-		etype = dns_get16(frame + off);
+		*etype = dns_get16(f->frame + off);
 	}
 	off += 2;
 	r->l2_len = (uint16_t)off;
+	f->ip = f->frame + off;
+	return true;
+}
 
-	uint8_t *ip = frame + off;
-	size_t avail = len - off;    /* may include Ethernet padding past the IP datagram */
-	uint8_t *udp;
-	size_t ulen_ip;              /* UDP bytes as the IP header announces them */
-	bool v6;
-
-	/* --- IPv4 (RFC 791) ------------------------------------------------ */
-	if (etype == ETHERTYPE_IPV4) {
-		if (avail < IPV4_HLEN || ip[0] >> 4 != 4) {
-			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
-			return;
-		}
-		size_t ihl = (size_t)(ip[0] & 0xf) * 4;
-		size_t tot = dns_get16(ip + 2);
-		if (ihl < IPV4_HLEN || ihl > avail || tot < ihl || tot > avail) {
-			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
-			return;
-		}
-		if (dp_csum_fold(dp_csum_add(0, ip, ihl)) != 0xffff) {
-			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_CHECKSUM);
-			return;
-		}
-		uint16_t frag = dns_get16(ip + 6);
-		if (frag & (IPV4_MF | IPV4_OFFMASK)) {
-			set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_FRAGMENT);
-			return;
-		}
-		if (ip[9] != IPPROTO_UDP_) {
-			set_outcome(r, DP_ACT_EXCEPTION, other_proto(ip[9]));
-			return;
-		}
-		if (!is_service4(ctx->svc, ip + 16)) {
-			set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_NOT_FOR_US);
-			return;
-		}
-		udp = ip + ihl;
-		ulen_ip = tot - ihl;
-		v6 = false;
-		r->l3_len = (uint16_t)ihl;
-
-	/* --- IPv6 (RFC 8200) ----------------------------------------------- */
-	} else if (etype == ETHERTYPE_IPV6) {
-		if (avail < IPV6_HLEN || ip[0] >> 4 != 6) {
-			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
-			return;
-		}
-		size_t plen = dns_get16(ip + 4);
-		if (plen > avail - IPV6_HLEN) {
-			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
-			return;
-		}
-		uint8_t nh = ip[6];
-		if (nh == IPPROTO_FRAGMENT_) {
-			set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_FRAGMENT);
-			return;
-		}
-		if (is_ipv6_ext(nh)) {
-			set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_IPV6_EXT);
-			return;
-		}
-		if (nh != IPPROTO_UDP_) {
-			set_outcome(r, DP_ACT_EXCEPTION, other_proto(nh));
-			return;
-		}
-		if (!is_service6(ctx->svc, ip + 24)) {
-			set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_NOT_FOR_US);
-			return;
-		}
-		udp = ip + IPV6_HLEN;
-		ulen_ip = plen;
-		v6 = true;
-		r->l3_len = IPV6_HLEN;
-		r->ipv6 = true;
-	} else if (etype == ETHERTYPE_ARP) {
-		set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_ARP);
-		return;
-	} else {
-		set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_OTHER);
-		return;
-	}
-
-	/* --- UDP (RFC 768) ------------------------------------------------- */
-	if (ulen_ip < UDP_HLEN) {
+/* IPv4 (RFC 791): UDP to a service address, unfragmented, header checksum right. */
+static bool parse_ipv4(const struct dp_pctx *ctx, struct dp_frame *f, size_t avail,
+                       struct dp_result *r)
+{
+	uint8_t *ip = f->ip;
+	if (avail < IPV4_HLEN || ip[0] >> 4 != 4) {
 		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
-		return;
+		return false;
+	}
+	size_t ihl = (size_t)(ip[0] & 0xf) * 4;
+	size_t tot = dns_get16(ip + 2);
+	if (ihl < IPV4_HLEN || ihl > avail || tot < ihl || tot > avail) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+		return false;
+	}
+	if (dp_csum_fold(dp_csum_add(0, ip, ihl)) != 0xffff) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_CHECKSUM);
+		return false;
+	}
+	if (dns_get16(ip + 6) & (IPV4_MF | IPV4_OFFMASK)) {
+		set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_FRAGMENT);
+		return false;
+	}
+	if (ip[9] != IPPROTO_UDP_) {
+		set_outcome(r, DP_ACT_EXCEPTION, other_proto(ip[9]));
+		return false;
+	}
+	if (!is_service4(ctx->svc, ip + 16)) {
+		set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_NOT_FOR_US);
+		return false;
+	}
+	f->udp = ip + ihl;
+	f->ulen_ip = tot - ihl;
+	f->v6 = false;
+	r->l3_len = (uint16_t)ihl;
+	return true;
+}
+
+/* IPv6 (RFC 8200): UDP right after the fixed header, to a service address. */
+static bool parse_ipv6(const struct dp_pctx *ctx, struct dp_frame *f, size_t avail,
+                       struct dp_result *r)
+{
+	uint8_t *ip = f->ip;
+	if (avail < IPV6_HLEN || ip[0] >> 4 != 6) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+		return false;
+	}
+	size_t plen = dns_get16(ip + 4);
+	if (plen > avail - IPV6_HLEN) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+		return false;
+	}
+	uint8_t nh = ip[6];
+	if (nh == IPPROTO_FRAGMENT_) {
+		set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_FRAGMENT);
+		return false;
+	}
+	if (is_ipv6_ext(nh)) {
+		set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_IPV6_EXT);
+		return false;
+	}
+	if (nh != IPPROTO_UDP_) {
+		set_outcome(r, DP_ACT_EXCEPTION, other_proto(nh));
+		return false;
+	}
+	if (!is_service6(ctx->svc, ip + 24)) {
+		set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_NOT_FOR_US);
+		return false;
+	}
+	f->udp = ip + IPV6_HLEN;
+	f->ulen_ip = plen;
+	f->v6 = true;
+	r->l3_len = IPV6_HLEN;
+	r->ipv6 = true;
+	return true;
+}
+
+/* UDP (RFC 768) to port 53: lengths, checksum, a source port to answer, a DNS header. */
+static bool parse_udp(struct dp_frame *f, struct dp_result *r)
+{
+	const uint8_t *udp = f->udp;
+	if (f->ulen_ip < UDP_HLEN) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
+		return false;
 	}
 	if (dns_get16(udp + 2) != DP_DNS_PORT) {
 		set_outcome(r, DP_ACT_EXCEPTION, DP_OUT_EXC_OTHER);
-		return;
+		return false;
 	}
 	/* The UDP length must be exactly what the IP header leaves for it. */
 	uint16_t ulen = dns_get16(udp + 4);
-	if (ulen != ulen_ip) {
+	if (ulen != f->ulen_ip) {
 		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_LENGTH);
-		return;
+		return false;
 	}
 	uint16_t csum = dns_get16(udp + 6);
 	/* IPv4: 0 means "no checksum"; IPv6: 0 is invalid (RFC 8200 8.1). */
-	if (csum != 0 || v6) {
+	if (csum != 0 || f->v6) {
 		if (csum == 0 ||
-		    dp_csum_fold(dp_csum_add(pseudo_sum(v6, ip, ulen), udp, ulen)) != 0xffff) {
+		    dp_csum_fold(dp_csum_add(pseudo_sum(f->v6, f->ip, ulen), udp, ulen)) != 0xffff) {
 			set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_CHECKSUM);
-			return;
+			return false;
 		}
 	}
 	if (dns_get16(udp) == 0) {
 		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_PORT);
-		return;
+		return false;
 	}
 	if (ulen < UDP_HLEN + DNS_HDR_LEN) {
 		set_outcome(r, DP_ACT_DROP, DP_OUT_MALF_DNS_HDR);
-		return;
+		return false;
 	}
+	return true;
+}
 
-	/*
-	 * IPv4 options are not echoed in the response: move the datagram down
-	 * to a plain 20-byte header now, so that a hand-off to the control lcore
-	 * carries a frame that parses the same way again. Rare: no fast path.
-	 */
-	if (!v6 && r->l3_len > IPV4_HLEN) {
-		memmove(ip + IPV4_HLEN, udp, ulen);
-		udp = ip + IPV4_HLEN;
-		ip[0] = 0x45;
-		dns_put16(ip + 2, (uint16_t)(IPV4_HLEN + ulen));
-		dns_put16(ip + 10, 0);
-		dns_put16(ip + 10, (uint16_t)~dp_csum_fold(dp_csum_add(0, ip, IPV4_HLEN)));
-		r->l3_len = IPV4_HLEN;
+/*
+ * IPv4 options are not echoed in the response: move the datagram down to a
+ * plain 20-byte header now, so that a hand-off to the control lcore (and on
+ * to the DDNS thread) carries a frame that parses the same way again. Rare:
+ * no fast path.
+ */
+static void strip_ipv4_options(struct dp_frame *f, struct dp_result *r)
+{
+	uint8_t *ip = f->ip;
+	uint16_t ulen = (uint16_t)f->ulen_ip;
+	memmove(ip + IPV4_HLEN, f->udp, ulen);
+	f->udp = ip + IPV4_HLEN;
+	ip[0] = 0x45;
+	dns_put16(ip + 2, (uint16_t)(IPV4_HLEN + ulen));
+	dns_put16(ip + 10, 0);
+	dns_put16(ip + 10, (uint16_t)~dp_csum_fold(dp_csum_add(0, ip, IPV4_HLEN)));
+	r->l3_len = IPV4_HLEN;
+}
+
+int dp_packet_parse(const struct dp_pctx *ctx, uint8_t *frame, size_t len, size_t cap,
+                    struct dp_frame *f, struct dp_result *r)
+{
+	uint16_t etype;
+	memset(r, 0, sizeof(*r));
+	memset(f, 0, sizeof(*f));
+	r->len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
+	f->frame = frame;
+	f->len = len;
+	f->cap = cap;
+
+	if (!parse_eth(f, &etype, r))
+		return -1;
+	size_t avail = len - r->l2_len;    /* may include Ethernet padding past the IP datagram */
+	bool ok;
+	if (etype == ETHERTYPE_IPV4) {
+		ok = parse_ipv4(ctx, f, avail, r);
+	} else if (etype == ETHERTYPE_IPV6) {
+		ok = parse_ipv6(ctx, f, avail, r);
+	} else {
+		set_outcome(r, DP_ACT_EXCEPTION,
+		            etype == ETHERTYPE_ARP ? DP_OUT_EXC_ARP : DP_OUT_EXC_OTHER);
+		return -1;
 	}
-	size_t l4_off = off + r->l3_len;
-	r->len = (uint16_t)(l4_off + ulen);
+	if (!ok || !parse_udp(f, r))
+		return -1;
+	if (!f->v6 && r->l3_len > IPV4_HLEN)
+		strip_ipv4_options(f, r);
+	f->dns_off = (size_t)(f->udp - frame) + UDP_HLEN;
+	f->dns = frame + f->dns_off;
+	f->dns_len = f->ulen_ip - UDP_HLEN;
+	r->len = (uint16_t)(f->dns_off + f->dns_len);
+	return 0;
+}
 
-	/* --- DNS ----------------------------------------------------------- */
-	uint8_t *dns = udp + UDP_HLEN;
-	size_t dlen = ulen - UDP_HLEN;
-	struct dns_query q;
-	enum dns_parse_result pr = dns_query_parse(&q, dns, dlen);
-	if (!ctx->answer_all_opcodes && DNS_OPCODE(dns_get16(dns + 2)) != DNS_OP_QUERY &&
-	    !(dns_get16(dns + 2) & DNS_QR)) {
+const uint8_t *dp_frame_source(const struct dp_frame *f)
+{
+	return f->v6 ? f->ip + 8 : f->ip + 12;
+}
+
+/* ------------------------------------------------------------------------ */
+/* DNS                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Which lcore or thread answers this message (RFC 1035 4.1.1 opcode, RFC 2136, RFC 1996). */
+static enum dp_action dns_route(const struct dp_pctx *ctx, const struct dp_frame *f,
+                                struct dp_result *r)
+{
+	uint16_t flags = dns_get16(f->dns + 2);
+	uint8_t opcode = (uint8_t)DNS_OPCODE(flags);
+	if (opcode == DNS_OP_QUERY || (flags & DNS_QR))
+		return DP_ACT_TX;     /* answered (or dropped, QR set) by answer_query() here */
+	if (!ctx->answer_all_opcodes) {
 		set_outcome(r, DP_ACT_CONTROL, DP_OUT_TO_CONTROL);
-		return;
+		return DP_ACT_CONTROL;
 	}
+	if (ctx->ddns && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY)) {
+		set_outcome(r, DP_ACT_DDNS, DP_OUT_TO_DDNS);
+		return DP_ACT_DDNS;
+	}
+	return DP_ACT_TX;         /* other opcodes: NOTIMP from answer_query() */
+}
 
-	struct answer_info info = { 0 };
-	size_t dns_off = l4_off + UDP_HLEN;
-	size_t n = 0;
-	uint8_t opcode = (uint8_t)DNS_OPCODE(dns_get16(dns + 2));
-	if (ctx->update && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY)) {
-		if (dns_get16(dns + 2) & DNS_QR) {
-			set_outcome(r, DP_ACT_DROP, DP_OUT_NO_ANSWER);
-			return;
-		}
-		int un = cap > dns_off ? ctx->update(ctx->update_ctx, dns, dlen, v6 ? 6 : 4,
-		                                     v6 ? ip + 8 : ip + 12, dns, cap - dns_off)
-		                       : 0;
-		n = un > 0 ? (size_t)un : 0;
-		info.rcode = n ? (uint8_t)(dns[3] & 0xf) : 0;
-		/* counted by rcode class: every update refusal (NOTAUTH, YXDOMAIN, ...) as REFUSED */
-		info.outcome = info.rcode == DNS_RCODE_NOERROR ? ANS_ANSWER :
-		               info.rcode == DNS_RCODE_FORMERR ? ANS_FORMERR :
-		               info.rcode == DNS_RCODE_NOTIMP ? ANS_NOTIMP :
-		               info.rcode == DNS_RCODE_SERVFAIL ? ANS_SERVFAIL : ANS_REFUSED;
-	} else if (cap > dns_off) {
-		n = answer_query(v, ctx->conf, ANSWER_UDP, &q, pr, dns, cap - dns_off, &info);
-	}
-	if (n == 0 || n > UINT16_MAX - UDP_HLEN - IPV6_HLEN) {
-		set_outcome(r, DP_ACT_DROP, DP_OUT_NO_ANSWER);
-		return;
-	}
-	set_outcome(r, DP_ACT_TX, outcome_of(&info));
-	r->truncated = info.truncated;
-	r->answered = true;
-	r->qtype = info.qtype;
+/* ------------------------------------------------------------------------ */
+/* Rewrite the headers into the response                                    */
+/* ------------------------------------------------------------------------ */
 
-	/* --- Rewrite the headers into the response ------------------------- */
-	uint8_t tmp[16];
+static void swap_eth(uint8_t *frame)
+{
+	uint8_t tmp[ETH_ALEN];
 	memcpy(tmp, frame, ETH_ALEN);
 	memcpy(frame, frame + ETH_ALEN, ETH_ALEN);
 	memcpy(frame + ETH_ALEN, tmp, ETH_ALEN);
+}
 
-	uint16_t rulen = (uint16_t)(UDP_HLEN + n);
-	if (v6) {
-		memcpy(tmp, ip + 8, 16);
-		memcpy(ip + 8, ip + 24, 16);
-		memcpy(ip + 24, tmp, 16);
-		dns_put16(ip + 4, rulen);
-		ip[7] = REPLY_TTL;
-	} else {
-		memcpy(tmp, ip + 12, 4);
-		memcpy(ip + 12, ip + 16, 4);
-		memcpy(ip + 16, tmp, 4);
-		ip[1] = 0;                              /* TOS */
-		dns_put16(ip + 2, (uint16_t)(IPV4_HLEN + rulen));
-		dns_put16(ip + 4, 0);                   /* ID: atomic datagram (RFC 6864 4.1) */
-		dns_put16(ip + 6, IPV4_DF);
-		ip[8] = REPLY_TTL;
-		dns_put16(ip + 10, 0);
-		if (!ctx->tx_ip4_cksum_offload)
-			dns_put16(ip + 10, (uint16_t)~dp_csum_fold(dp_csum_add(0, ip, IPV4_HLEN)));
-	}
+/* Addresses swapped, length of a UDP datagram of `rulen` bytes, hop limit 64. */
+static void swap_ipv6(uint8_t *ip, uint16_t rulen)
+{
+	uint8_t tmp[16];
+	memcpy(tmp, ip + 8, 16);
+	memcpy(ip + 8, ip + 24, 16);
+	memcpy(ip + 24, tmp, 16);
+	dns_put16(ip + 4, rulen);
+	ip[7] = REPLY_TTL;
+}
+
+/* Addresses swapped, a fresh 20-byte header around `rulen` bytes of UDP. */
+static void swap_ipv4(const struct dp_pctx *ctx, uint8_t *ip, uint16_t rulen)
+{
+	uint8_t tmp[4];
+	memcpy(tmp, ip + 12, 4);
+	memcpy(ip + 12, ip + 16, 4);
+	memcpy(ip + 16, tmp, 4);
+	ip[1] = 0;                              /* TOS */
+	dns_put16(ip + 2, (uint16_t)(IPV4_HLEN + rulen));
+	dns_put16(ip + 4, 0);                   /* ID: atomic datagram (RFC 6864 4.1) */
+	dns_put16(ip + 6, IPV4_DF);
+	ip[8] = REPLY_TTL;
+	dns_put16(ip + 10, 0);
+	if (!ctx->tx_ip4_cksum_offload)
+		dns_put16(ip + 10, (uint16_t)~dp_csum_fold(dp_csum_add(0, ip, IPV4_HLEN)));
+}
+
+/* Ports swapped, length, checksum (or its pseudo-header part for the NIC). */
+static void swap_udp(const struct dp_pctx *ctx, const struct dp_frame *f, uint16_t rulen)
+{
+	uint8_t *udp = f->udp;
 	uint16_t sport = dns_get16(udp);
 	dns_put16(udp, DP_DNS_PORT);
 	dns_put16(udp + 2, sport);
 	dns_put16(udp + 4, rulen);
 	dns_put16(udp + 6, 0);
-	uint32_t ps = pseudo_sum(v6, ip, rulen);
+	uint32_t ps = pseudo_sum(f->v6, f->ip, rulen);
 	if (ctx->tx_udp_cksum_offload) {
 		dns_put16(udp + 6, dp_csum_fold(ps));
 	} else {
 		uint16_t c = (uint16_t)~dp_csum_fold(dp_csum_add(ps, udp, rulen));
 		dns_put16(udp + 6, c == 0 ? 0xffff : c);  /* 0 would mean "none" (RFC 768) */
 	}
-	r->len = (uint16_t)(l4_off + rulen);
+}
+
+int dp_packet_reply(const struct dp_pctx *ctx, const struct dp_frame *f, size_t n,
+                    struct dp_result *r)
+{
+	if (n == 0 || n > UINT16_MAX - UDP_HLEN - IPV6_HLEN || f->dns_off + n > f->cap) {
+		set_outcome(r, DP_ACT_DROP, DP_OUT_NO_ANSWER);
+		return -1;
+	}
+	uint16_t rulen = (uint16_t)(UDP_HLEN + n);
+	swap_eth(f->frame);
+	if (f->v6)
+		swap_ipv6(f->ip, rulen);
+	else
+		swap_ipv4(ctx, f->ip, rulen);
+	swap_udp(ctx, f, rulen);
+	r->action = DP_ACT_TX;
+	r->len = (uint16_t)(f->dns_off + n);
+	return 0;
+}
+
+void dp_packet_process(const struct dp_pctx *ctx, const struct idx_version *v,
+                       uint8_t *frame, size_t len, size_t cap, struct dp_result *r)
+{
+	struct dp_frame f;
+	if (dp_packet_parse(ctx, frame, len, cap, &f, r) < 0)
+		return;
+	if (dns_route(ctx, &f, r) != DP_ACT_TX)
+		return;
+
+	struct dns_query q;
+	struct answer_info info = { 0 };
+	size_t n = 0;
+	enum dns_parse_result pr = dns_query_parse(&q, f.dns, f.dns_len);
+	if (cap > f.dns_off)
+		n = answer_query(v, ctx->conf, ANSWER_UDP, &q, pr, f.dns, cap - f.dns_off, &info);
+	if (dp_packet_reply(ctx, &f, n, r) < 0)
+		return;
+	r->outcome = outcome_of(&info);
+	r->truncated = info.truncated;
+	r->answered = true;
+	r->qtype = info.qtype;
 }

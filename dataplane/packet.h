@@ -32,6 +32,7 @@ enum dp_action {
 	DP_ACT_TX,          /* it now holds the response frame of r->len bytes: send it out of the port */
 	DP_ACT_EXCEPTION,   /* unchanged: hand it to the kernel through the tap */
 	DP_ACT_CONTROL,     /* a DNS message the control lcore answers (opcode other than QUERY) */
+	DP_ACT_DDNS,        /* unchanged: an UPDATE or NOTIFY for the DDNS thread (control lcore) */
 };
 
 /* Read-only configuration shared by every lcore. */
@@ -42,14 +43,13 @@ struct dp_pctx {
 	bool tx_udp_cksum_offload;  /* UDP checksum left to the NIC (pseudo-header sum written) */
 	bool answer_all_opcodes;    /* true on the control lcore: answer every opcode (NOTIMP) */
 	/*
-	 * Control lcore only (with answer_all_opcodes): UPDATE and NOTIFY go
-	 * here instead of answer_query(). `req` (len bytes, the UDP payload)
-	 * and `resp` (cap bytes) are the SAME buffer: copy the request first.
-	 * Returns the response length, 0 for none (dropped), or < 0 (dropped).
+	 * Control lcore only (with answer_all_opcodes): UPDATE and NOTIFY are
+	 * not answered here but classified DP_ACT_DDNS, for the DDNS thread
+	 * (control/ddns/thread.h), which re-parses the frame with
+	 * dp_packet_parse() and turns it into its answer with dp_packet_reply().
+	 * false: they are answered NOTIMP like every other opcode.
 	 */
-	int (*update)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
-	              const uint8_t *src_addr, uint8_t *resp, size_t cap);
-	void *update_ctx;
+	bool ddns;
 };
 
 struct dp_result {
@@ -65,6 +65,49 @@ struct dp_result {
 };
 
 /*
+ * Where the parse found the DNS message of a frame (pointers into the
+ * frame, valid while the frame is). Filled by dp_packet_parse().
+ */
+struct dp_frame {
+	uint8_t *frame;
+	size_t len, cap;     /* frame length and buffer capacity */
+	uint8_t *ip;         /* IPv4 (options already dropped) or IPv6 header */
+	uint8_t *udp;
+	size_t ulen_ip;      /* UDP bytes as the IP header announces them */
+	bool v6;
+	uint8_t *dns;        /* the UDP payload */
+	size_t dns_off;      /* frame offset of the payload */
+	size_t dns_len;
+};
+
+/*
+ * The steps of dp_packet_process(), for a frame a worker handed over:
+ *
+ * dp_packet_parse: Ethernet/VLAN, IPv4 or IPv6, UDP to port 53 of a
+ * service address with a DNS header; IPv4 options are dropped in place.
+ * Returns 0 with `f` filled and r->len the (possibly shorter) frame length,
+ * or -1 with r's action and outcome saying why not (drop or exception).
+ * The same frame parses the same way again (the DDNS thread relies on it).
+ *
+ * dp_packet_reply: the DNS response of `n` bytes has been written at
+ * f->dns (at most f->cap - f->dns_off bytes); turn the frame around (MACs,
+ * addresses and ports swapped, VLAN tags kept, TTL/hop limit 64, lengths
+ * and checksums set as ctx's offloads say). Sets r->action DP_ACT_TX and
+ * r->len, and leaves r->outcome to the caller. n == 0 or too large: -1,
+ * r is DP_ACT_DROP / DP_OUT_NO_ANSWER and the frame is unchanged.
+ *
+ * dp_frame_source: the client's address (4 or 16 bytes, f->v6), the
+ * source of an update for the update policy.
+ *
+ * Thread-safe on distinct frames; no allocation, no system call.
+ */
+int dp_packet_parse(const struct dp_pctx *ctx, uint8_t *frame, size_t len, size_t cap,
+                    struct dp_frame *f, struct dp_result *r);
+int dp_packet_reply(const struct dp_pctx *ctx, const struct dp_frame *f, size_t n,
+                    struct dp_result *r);
+const uint8_t *dp_frame_source(const struct dp_frame *f);
+
+/*
  * Process one Ethernet frame of `len` bytes in a buffer of `cap` bytes
  * (the response may grow into the rest). `v` is the snapshot of this burst.
  *
@@ -74,6 +117,9 @@ struct dp_result {
  * kept, IPv4 options dropped, TTL/hop limit 64, lengths and checksums set.
  * Dropped: bad lengths, bad checksums, short DNS header, source port 0, and
  * messages answer_query() will not answer (QR set).
+ * Handed over, frame unchanged but for dropped IPv4 options: an opcode
+ * other than QUERY on a worker (DP_ACT_CONTROL), UPDATE and NOTIFY on the
+ * control lcore with ctx->ddns (DP_ACT_DDNS).
  * Everything else is an exception for the kernel.
  */
 void dp_packet_process(const struct dp_pctx *ctx, const struct idx_version *v,

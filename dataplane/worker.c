@@ -12,6 +12,10 @@
 #include "dataplane/worker.h"
 #include "index/snapshot.h"
 
+/* A worker's queue index and the per-lcore counters are both bounded by lcore ids. */
+static_assert(RTE_MAX_LCORE_DP <= RTE_MAX_LCORE, "more worker slots than DPDK lcores");
+static_assert(DP_MAX_LCORES >= RTE_MAX_LCORE, "dp_counters is indexed by rte_lcore_id()");
+
 /*
  * A frame whose VLAN tag the PMD took out into mbuf metadata gets it back
  * in the data, so that the response (built by swapping fields in place)
@@ -40,23 +44,30 @@ static inline void process_mbuf(const struct dp_pctx *pc, const struct idx_versi
 		return;
 	}
 	dp_packet_process(pc, v, frame, rte_pktmbuf_data_len(m), cap, r);
-	if (r->action == DP_ACT_TX || r->action == DP_ACT_CONTROL) {
+	if (r->action == DP_ACT_CONTROL || r->action == DP_ACT_DDNS) {
+		/* IPv4 options and Ethernet padding gone: the frame re-parses alike */
 		m->data_len = r->len;
 		m->pkt_len = r->len;
+	} else if (r->action == DP_ACT_TX) {
+		dp_mbuf_tx_prepare(pc, m, r);
 	}
-	if (r->action == DP_ACT_TX) {
-		uint64_t fl = 0;
-		if (pc->tx_ip4_cksum_offload && !r->ipv6)
-			fl |= RTE_MBUF_F_TX_IP_CKSUM;
-		if (pc->tx_udp_cksum_offload)
-			fl |= RTE_MBUF_F_TX_UDP_CKSUM;
-		if (fl) {
-			fl |= r->ipv6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4;
-			m->l2_len = r->l2_len;
-			m->l3_len = r->l3_len;
-		}
-		m->ol_flags = fl;
+}
+
+void dp_mbuf_tx_prepare(const struct dp_pctx *pc, struct rte_mbuf *m, const struct dp_result *r)
+{
+	m->data_len = r->len;
+	m->pkt_len = r->len;
+	uint64_t fl = 0;
+	if (pc->tx_ip4_cksum_offload && !r->ipv6)
+		fl |= RTE_MBUF_F_TX_IP_CKSUM;
+	if (pc->tx_udp_cksum_offload)
+		fl |= RTE_MBUF_F_TX_UDP_CKSUM;
+	if (fl) {
+		fl |= r->ipv6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4;
+		m->l2_len = r->l2_len;
+		m->l3_len = r->l3_len;
 	}
+	m->ol_flags = fl;
 }
 
 static inline void count_result(struct dp_counters *c, const struct dp_result *r)
@@ -93,7 +104,7 @@ int dp_worker_main(void *arg)
 	unsigned idle = 0;
 
 	rcu_register_thread();
-	while (!sh->quit) {
+	while (!dp_quitting(sh)) {
 		/* One quiescent state per loop: no snapshot is held past this point. */
 		rcu_quiescent_state();
 		unsigned got = 0;
@@ -144,6 +155,7 @@ int dp_worker_main(void *arg)
 						rte_pktmbuf_free(m);
 					}
 					break;
+				case DP_ACT_DDNS:       /* control lcore only (pctx_ctl.ddns) */
 				case DP_ACT_DROP:
 					rte_pktmbuf_free(m);
 					break;
@@ -180,14 +192,85 @@ static void to_worker(struct dp_shared *sh, unsigned *rr, struct rte_mbuf **pkts
 	}
 }
 
+static const struct dp_port *port_of(const struct dp_shared *sh, uint16_t port_id)
+{
+	for (unsigned p = 0; p < sh->nports; p++)
+		if (sh->ports[p].port_id == port_id)
+			return &sh->ports[p];
+	return NULL;
+}
+
+/*
+ * UPDATE/NOTIFY to the DDNS thread: enqueue, never wait. A full ring means
+ * the thread is behind (the store's write lock held elsewhere, a slow
+ * disk): drop and count, the client retries (RFC 2136 and every updater
+ * retransmit over UDP).
+ */
+static void to_ddns(struct dp_shared *sh, struct rte_mbuf **pkts, unsigned n,
+                    struct dp_counters *c)
+{
+	if (n == 0)
+		return;
+	unsigned done = rte_ring_sp_enqueue_burst(sh->ddns_ring, (void **)pkts, n, NULL);
+	if (done < n) {
+		c->v[DP_OUT_DDNS_FULL] += n - done;
+		rte_pktmbuf_free_bulk(pkts + done, n - done);
+	}
+	if (done)
+		sh->ddns_kick(sh->ddns_kick_ctx);
+}
+
+/*
+ * Messages the workers handed over: answer the other opcodes (NOTIMP) and
+ * send them through a worker; queue UPDATE/NOTIFY to the DDNS thread.
+ */
+static unsigned ctl_ring_burst(struct dp_shared *sh, unsigned *rr, struct dp_counters *c)
+{
+	struct rte_mbuf *pkts[DP_BURST], *tx[DP_BURST], *dd[DP_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(sh->ctl_ring, (void **)pkts, DP_BURST, NULL);
+	if (n == 0)
+		return 0;
+	const struct idx_version *v = idx_acquire(sh->idx);
+	unsigned ntx = 0, ndd = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct dp_port *port = port_of(sh, m->port);
+		struct dp_result r = { .action = DP_ACT_DROP };
+		if (port) {
+			process_mbuf(&port->pctx_ctl, v, m, &r);
+			count_result(c, &r);
+		}
+		if (r.action == DP_ACT_TX)
+			tx[ntx++] = m;
+		else if (r.action == DP_ACT_DDNS)
+			dd[ndd++] = m;
+		else
+			rte_pktmbuf_free(m);
+	}
+	to_worker(sh, rr, tx, ntx, c);
+	to_ddns(sh, dd, ndd, c);
+	return n;
+}
+
+/* The DDNS thread's answers (committed, frames already turned around) go out through a worker. */
+static unsigned ddns_ret_burst(struct dp_shared *sh, unsigned *rr, struct dp_counters *c)
+{
+	struct rte_mbuf *pkts[DP_BURST];
+	if (!sh->ddns_ret)
+		return 0;
+	unsigned n = rte_ring_sc_dequeue_burst(sh->ddns_ret, (void **)pkts, DP_BURST, NULL);
+	to_worker(sh, rr, pkts, n, c);
+	return n;
+}
+
 void dp_control_loop(struct dp_shared *sh)
 {
 	struct dp_counters *c = &dp_counters[rte_lcore_id()];
-	struct rte_mbuf *pkts[DP_BURST], *tx[DP_BURST];
+	struct rte_mbuf *pkts[DP_BURST];
 	unsigned idle = 0, rr = 0;
 
 	rcu_register_thread();
-	while (!sh->quit) {
+	while (!dp_quitting(sh)) {
 		rcu_quiescent_state();
 		unsigned got = 0;
 
@@ -203,37 +286,8 @@ void dp_control_loop(struct dp_shared *sh)
 			}
 		}
 
-		/* Messages the workers handed over: answer them, send them through a worker. */
-		unsigned n = rte_ring_sc_dequeue_burst(sh->ctl_ring, (void **)pkts, DP_BURST, NULL);
-		got += n;
-		if (n) {
-			const struct idx_version *v = idx_acquire(sh->idx);
-			unsigned ntx = 0;
-			bool batched = sh->ctl_batch_begin && sh->ctl_batch_begin(sh->ctl_batch_ctx);
-			for (unsigned i = 0; i < n; i++) {
-				struct rte_mbuf *m = pkts[i];
-				const struct dp_port *port = NULL;
-				for (unsigned p = 0; p < sh->nports; p++)
-					if (sh->ports[p].port_id == m->port)
-						port = &sh->ports[p];
-				struct dp_result r = { .action = DP_ACT_DROP };
-				if (port) {
-					process_mbuf(&port->pctx_ctl, v, m, &r);
-					count_result(c, &r);
-				}
-				if (r.action == DP_ACT_TX)
-					tx[ntx++] = m;
-				else
-					rte_pktmbuf_free(m);
-			}
-			/* answers leave only once the updates they acknowledge are synced */
-			if (batched && !sh->ctl_batch_end(sh->ctl_batch_ctx)) {
-				for (unsigned i = 0; i < ntx; i++)
-					rte_pktmbuf_free(tx[i]);
-				ntx = 0;
-			}
-			to_worker(sh, &rr, tx, ntx, c);
-		}
+		got += ctl_ring_burst(sh, &rr, c);
+		got += ddns_ret_burst(sh, &rr, c);
 
 		/*
 		 * The control lcore is not the benchmark path: it sleeps as soon as a

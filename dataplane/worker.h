@@ -2,6 +2,8 @@
 #ifndef DDI_DATAPLANE_WORKER_H
 #define DDI_DATAPLANE_WORKER_H
 
+#include <assert.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -11,7 +13,9 @@
 #define DP_BURST 32
 #define DP_IDLE_LOOPS 256        /* empty polls before a worker sleeps */
 #define RTE_MAX_LCORE_DP 128     /* workers at most */
+#define DP_DDNS_RING_SIZE 256    /* UPDATE/NOTIFY waiting for the DDNS thread at most */
 
+struct rte_mbuf;
 struct rte_ring;
 struct idx;
 
@@ -34,35 +38,50 @@ struct dp_port {
  *
  * Hand-off: a worker puts a DNS message with an opcode other than QUERY on
  * `ctl_ring` (multi-producer, single-consumer). The control lcore answers
- * it (answer_query gives NOTIMP for now). What the control lcore sends out
- * of a port (those answers, and what the kernel sends through a tap) goes
- * back to a worker through that worker's `to_worker` ring (single-producer,
- * single-consumer; mbuf->port names the port) and leaves through the
- * worker's own TX queue. Why not a TX queue of its own: a port then needs
- * exactly one queue pair per worker, which is what net_af_packet (qpairs=N,
- * whose extra RX queues would receive packets nobody polls), VFs and
- * small NICs offer.
+ * it NOTIMP, except UPDATE and NOTIFY, which it only classifies and puts
+ * on `ddns_ring` (single-producer: the control lcore; single-consumer: the
+ * DDNS thread, control/ddns/thread.h), then kicks that thread with
+ * `ddns_kick` (one non-blocking eventfd write per burst). When `ddns_ring`
+ * is full the message is counted (DP_OUT_DDNS_FULL) and dropped: the
+ * control lcore never waits for the store, whose write lock another
+ * process may hold for seconds. The DDNS thread turns each frame into its
+ * answer in place and puts it on `ddns_ret` (single-producer: the DDNS
+ * thread; single-consumer: the control lcore).
+ *
+ * What the control lcore sends out of a port (answers, and what the kernel
+ * sends through a tap) goes back to a worker through that worker's
+ * `to_worker` ring (single-producer, single-consumer; mbuf->port names the
+ * port) and leaves through the worker's own TX queue. Why not a TX queue
+ * of its own: a port then needs exactly one queue pair per worker, which
+ * is what net_af_packet (qpairs=N, whose extra RX queues would receive
+ * packets nobody polls), VFs and small NICs offer.
  */
 struct dp_shared {
 	struct dp_port ports[DP_MAX_PORTS];
 	unsigned nports;
 	struct idx *idx;
 	struct rte_ring *ctl_ring;
+	struct rte_ring *ddns_ring;          /* NULL: no DDNS thread (UPDATE/NOTIFY get NOTIMP) */
+	struct rte_ring *ddns_ret;
+	void (*ddns_kick)(void *ctx);        /* never blocks */
+	void *ddns_kick_ctx;
 	struct rte_ring *to_worker[RTE_MAX_LCORE_DP];
 	unsigned nworkers;
 	unsigned idle_sleep_us;
-	volatile bool quit;
-	/*
-	 * Control lcore, around each burst of handed-over messages: group
-	 * commit of dynamic updates. begin false: no batch (each update then
-	 * commits alone); end false: the batch did not commit, so the burst's
-	 * answers are dropped (nothing unsynced is acknowledged; clients
-	 * retry). NULL: no batching.
-	 */
-	bool (*ctl_batch_begin)(void *ctx);
-	bool (*ctl_batch_end)(void *ctx);
-	void *ctl_batch_ctx;
+	/* Set once (signal handler, `shutdown` command), read by every lcore. */
+	atomic_bool quit;
 };
+
+static inline bool dp_quitting(struct dp_shared *sh)
+{
+	return atomic_load_explicit(&sh->quit, memory_order_acquire);
+}
+
+/* Async-signal-safe (atomic_bool is lock-free on every target DPDK supports). */
+static inline void dp_quit(struct dp_shared *sh)
+{
+	atomic_store_explicit(&sh->quit, true, memory_order_release);
+}
 
 struct dp_worker {
 	struct dp_shared *sh;
@@ -74,5 +93,12 @@ int dp_worker_main(void *arg);
 
 /* The control lcore's loop, on the main lcore; returns when sh->quit is set. */
 void dp_control_loop(struct dp_shared *sh);
+
+/*
+ * The mbuf side of a frame dp_packet_process()/dp_packet_reply() turned
+ * into a response of r->len bytes: lengths and TX offload flags of pc's
+ * port. Any thread (it touches only m).
+ */
+void dp_mbuf_tx_prepare(const struct dp_pctx *pc, struct rte_mbuf *m, const struct dp_result *r);
 
 #endif

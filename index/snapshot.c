@@ -1,4 +1,7 @@
 /* snapshot -- index versions: readers' lookups, the writer's copy-on-write transactions, publication under QSBR */
+#include <assert.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +30,23 @@ struct idx {
 	struct idx_version *cur;   /* published; stored only by the writer */
 	struct idx_txn *txn;       /* the open transaction, if any */
 	uint64_t trie_stamp;       /* stamp of the latest transaction */
+	pthread_t writer;          /* W0: the one writer thread (debug checks) */
+	bool has_writer;
 };
+
+/*
+ * W0, checked in debug builds: the writer is one thread. The first writer
+ * call records it (the start's bulk load on the main thread), and
+ * idx_writer_claim hands the role over (to the control thread).
+ */
+static bool on_writer_thread(struct idx *ix)
+{
+	if (!ix->has_writer) {
+		ix->writer = pthread_self();
+		ix->has_writer = true;
+	}
+	return pthread_equal(ix->writer, pthread_self());
+}
 
 struct idx_txn {
 	struct idx *ix;
@@ -53,6 +72,8 @@ struct gc_batch {
 
 const struct idx_version *idx_acquire(struct idx *ix)
 {
+	/* R1: registered and online, else the version may be freed under us */
+	assert(rcu_read_ongoing());
 	return rcu_dereference(ix->cur);
 }
 
@@ -173,6 +194,8 @@ void idx_free(struct idx *ix)
 {
 	if (ix == NULL)
 		return;
+	ix->writer = pthread_self();   /* W4: no other thread uses ix any more */
+	ix->has_writer = true;
 	if (ix->txn != NULL)
 		idx_txn_abort(ix->txn);
 	bool online = go_offline();
@@ -187,9 +210,19 @@ void idx_free(struct idx *ix)
 /* Transactions                                                             */
 /* ------------------------------------------------------------------------ */
 
+void idx_writer_claim(struct idx *ix)
+{
+	assert(ix->txn == NULL);
+	ix->writer = pthread_self();
+	ix->has_writer = true;
+}
+
 struct idx_txn *idx_txn_begin(struct idx *ix)
 {
-	if (ix == NULL || ix->txn != NULL)
+	if (ix == NULL)
+		return NULL;
+	assert(on_writer_thread(ix));
+	if (ix->txn != NULL)
 		return NULL;
 	struct idx_txn *t = calloc(1, sizeof(*t));
 	struct idx_version *v = malloc(sizeof(*v));
@@ -230,6 +263,7 @@ static void batch_free(struct rcu_head *head)
 
 int idx_txn_commit(struct idx_txn *t, uint64_t seq)
 {
+	assert(t == NULL || on_writer_thread(t->ix));
 	if (t == NULL)
 		return DDI_EINVAL;
 	if (t->bulk != NULL) {
@@ -273,6 +307,7 @@ int idx_txn_commit(struct idx_txn *t, uint64_t seq)
 
 void idx_txn_abort(struct idx_txn *t)
 {
+	assert(t == NULL || on_writer_thread(t->ix));
 	if (t == NULL)
 		return;
 	/* Objects made and then replaced in this txn sit on both lists:
@@ -644,6 +679,8 @@ int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, ui
 	struct name_ref r;
 	int ret;
 
+	assert(t == NULL || on_writer_thread(t->ix));
+
 	if (t == NULL || t->bulk != NULL)
 		return DDI_EINVAL;
 	if ((ret = rrset_check(type, ttl, count, rdatas, rdatas_len)) != DDI_EOK)
@@ -734,6 +771,8 @@ int idx_txn_zone_add(struct idx_txn *t, const uint8_t *apex)
 	struct name_ref r;
 	int ret;
 
+	assert(t == NULL || on_writer_thread(t->ix));
+
 	if (t == NULL || t->bulk != NULL)
 		return DDI_EINVAL;
 	if ((ret = name_ref(&r, apex)) != DDI_EOK)
@@ -773,6 +812,8 @@ int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
 {
 	struct name_ref r;
 	int ret;
+
+	assert(t == NULL || on_writer_thread(t->ix));
 
 	if (t == NULL || t->bulk != NULL)
 		return DDI_EINVAL;
@@ -977,6 +1018,8 @@ int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, u
 	const struct trie_key *tk;
 	int ret;
 
+	assert(t == NULL || on_writer_thread(t->ix));
+
 	if (t == NULL || count == 0)
 		return DDI_EINVAL;
 	if ((ret = rrset_check(type, ttl, count, rdatas, rdatas_len)) != DDI_EOK)
@@ -1064,6 +1107,7 @@ static void *bulk_val(const struct trie_key *key)
 
 int idx_txn_bulk_end(struct idx_txn *t)
 {
+	assert(t == NULL || on_writer_thread(t->ix));
 	if (t == NULL)
 		return DDI_EINVAL;
 	struct bulk *b = t->bulk;

@@ -55,8 +55,20 @@ struct idx *idx_new(void);
 /* Free the index and its current version. No reader may use it any more. */
 void idx_free(struct idx *ix);
 
-/* The current version. Caller is a registered, online QSBR reader. */
+/*
+ * The current version. Caller is a registered, online QSBR reader (R1;
+ * asserted in debug builds with rcu_read_ongoing()).
+ */
 const struct idx_version *idx_acquire(struct idx *ix);
+
+/*
+ * Make the calling thread the one writer (W0) from now on: the control
+ * thread calls it when it starts, after the main thread's bulk load. No
+ * transaction may be open. Without it, the first thread that calls
+ * idx_txn_begin is the writer. Every writer function (idx_txn_*) asserts,
+ * in debug builds, that it runs on the writer thread.
+ */
+void idx_writer_claim(struct idx *ix);
 
 struct idx_txn;
 

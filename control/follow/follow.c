@@ -188,6 +188,7 @@ static void *ctl_main(void *arg)
 	struct timespec ts = { .tv_sec = poll_us / 1000000, .tv_nsec = (long)(poll_us % 1000000) * 1000 };
 
 	rcu_register_thread();
+	idx_writer_claim(c->conf.idx);   /* from here on the one index writer (index/snapshot.h W0) */
 	/* The published version is where we start. */
 	const struct idx_version *v = idx_acquire(c->conf.idx);
 	pthread_mutex_lock(&c->lock);

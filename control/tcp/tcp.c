@@ -152,7 +152,7 @@ static bool conn_process(struct tcp_server *s, struct conn *c)
 		uint8_t opcode = (uint8_t)((c->in[pos + 4] >> 3) & 0xf);
 		if (s->conf.update && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY) &&
 		    !(c->in[pos + 4] & 0x80)) {
-			/* a store write (fsync) may take a while: not inside the QSBR read side */
+			/* waits for the DDNS thread's commit (the store's lock, a sync): not as a QSBR reader */
 			rcu_thread_offline();
 			int un = s->conf.update(s->conf.update_ctx, c->in + pos + 2, mlen, c->peer_family,
 			                        c->peer, s->scratch + 2, DNS_MSG_MAX);

@@ -26,8 +26,10 @@ struct tcp_conf {
 	 * UPDATE and NOTIFY messages go here instead of answer_message() (NULL:
 	 * answered NOTIMP like every other opcode): the message, the peer's
 	 * address (family 4 or 6), the response buffer. Returns the response
-	 * length, 0 for none, or a negative error. Runs on the server thread
-	 * (outside the QSBR read side: it may block on a disk write).
+	 * length, 0 for none, or a negative error. Runs on the server thread,
+	 * which goes RCU-offline around it because it may block: ddiplane
+	 * points it at ddns_thread_submit (control/ddns/thread.h), which waits
+	 * for the DDNS thread's group commit.
 	 */
 	int (*update)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
 	              const uint8_t *src_addr, uint8_t *resp, size_t cap);

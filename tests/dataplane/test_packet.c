@@ -381,6 +381,94 @@ static void test_opcode_to_control(void **state)
 	assert_int_equal(DNS_OPCODE(dns_get16(f.b + 14 + 28 + 2)), DNS_OP_NOTIFY);
 }
 
+/*
+ * The DDNS hand-off: a worker hands an UPDATE over, the control lcore (with
+ * a DDNS thread) only classifies it, leaving the frame as it was; the DDNS
+ * side parses it again, finds the payload and the client, writes an answer
+ * there and turns the frame into the response.
+ */
+static void handoff(enum fr_kind kind, uint16_t opcode, int optwords, int vlans)
+{
+	struct frame f;
+	struct dp_result r;
+	struct dp_frame df;
+	bool v6 = kind == FR_V6;
+	size_t l2 = 14 + 4 * (size_t)vlans;
+	build(&f, &(struct fr_opts){ .kind = kind, .opcode = opcode, .ip4_optwords = optwords,
+	                              .vlans = vlans, .pad = 6 });
+	run(&f, &r, false);
+	assert_int_equal(r.action, DP_ACT_CONTROL);
+	f.len = r.len;                         /* options and padding gone, as the worker sets it */
+
+	struct dp_pctx pc = { .svc = &svc, .conf = &aconf, .answer_all_opcodes = true, .ddns = true };
+	uint8_t before[sizeof(f.b)];
+	memcpy(before, f.b, f.len);
+	const struct idx_version *v = idx_acquire(ix);
+	dp_packet_process(&pc, v, f.b, f.len, sizeof(f.b), &r);
+	assert_int_equal(r.action, DP_ACT_DDNS);
+	assert_int_equal(r.outcome, DP_OUT_TO_DDNS);
+	assert_int_equal(r.len, f.len);
+	assert_memory_equal(f.b, before, f.len);   /* classified only: nothing rewritten */
+
+	/* the DDNS thread's side */
+	assert_int_equal(dp_packet_parse(&pc, f.b, f.len, sizeof(f.b), &df, &r), 0);
+	assert_int_equal(df.v6, v6);
+	assert_int_equal(df.dns_off, l2 + (v6 ? 40 : 20) + 8);
+	assert_ptr_equal(df.dns, f.b + df.dns_off);
+	assert_int_equal(df.dns_off + df.dns_len, f.len);
+	assert_memory_equal(dp_frame_source(&df), v6 ? CLI6 : CLI4, v6 ? 16 : 4);
+	assert_int_equal(DNS_OPCODE(dns_get16(df.dns + 2)), opcode);
+
+	/* an answer of 12 bytes: the header, QR set, NOERROR */
+	dns_put16(df.dns + 2, (uint16_t)(DNS_QR | opcode << 11));
+	memset(df.dns + 4, 0, 8);
+	struct dp_result rr = { 0 };
+	assert_int_equal(dp_packet_reply(&pc, &df, DNS_HDR_LEN, &rr), 0);
+	rr.l2_len = (uint16_t)l2;
+	rr.l3_len = v6 ? 40 : 20;
+	check_response(&f, &rr, v6, l2);
+	assert_int_equal(rr.len, df.dns_off + DNS_HDR_LEN);
+	rcu_quiescent_state();
+}
+
+static void test_ddns_handoff(void **state)
+{
+	(void)state;
+	handoff(FR_V4, DNS_OP_UPDATE, 0, 0);
+	handoff(FR_V4, DNS_OP_UPDATE, 2, 1);       /* options dropped by the worker, VLAN kept */
+	handoff(FR_V6, DNS_OP_NOTIFY, 0, 2);
+
+	/* No answer (n 0, or more than fits): dropped, frame unchanged. */
+	struct frame f;
+	struct dp_result r;
+	struct dp_frame df;
+	struct dp_pctx pc = { .svc = &svc, .conf = &aconf, .answer_all_opcodes = true, .ddns = true };
+	build(&f, &(struct fr_opts){ .kind = FR_V4, .opcode = DNS_OP_UPDATE });
+	assert_int_equal(dp_packet_parse(&pc, f.b, f.len, sizeof(f.b), &df, &r), 0);
+	uint8_t before[sizeof(f.b)];
+	memcpy(before, f.b, f.len);
+	assert_int_equal(dp_packet_reply(&pc, &df, 0, &r), -1);
+	assert_int_equal(r.action, DP_ACT_DROP);
+	assert_int_equal(r.outcome, DP_OUT_NO_ANSWER);
+	assert_int_equal(dp_packet_reply(&pc, &df, sizeof(f.b), &r), -1);
+	assert_memory_equal(f.b, before, f.len);
+
+	/* An UPDATE response (QR set) is no hand-off: dropped like any response. */
+	build(&f, &(struct fr_opts){ .kind = FR_V4, .opcode = DNS_OP_UPDATE, .qr = true });
+	const struct idx_version *v = idx_acquire(ix);
+	dp_packet_process(&pc, v, f.b, f.len, sizeof(f.b), &r);
+	assert_int_equal(r.action, DP_ACT_DROP);
+	assert_int_equal(r.outcome, DP_OUT_NO_ANSWER);
+
+	/* Without a DDNS thread the control lcore answers NOTIMP, as for other opcodes. */
+	pc.ddns = false;
+	build(&f, &(struct fr_opts){ .kind = FR_V4, .opcode = DNS_OP_UPDATE });
+	dp_packet_process(&pc, v, f.b, f.len, sizeof(f.b), &r);
+	check_response(&f, &r, false, 14);
+	assert_int_equal(r.outcome, DP_OUT_NOTIMP);
+	rcu_quiescent_state();
+}
+
 static void test_exceptions(void **state)
 {
 	(void)state;
@@ -571,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_padding_and_no_checksum),
 		cmocka_unit_test(test_outcomes),
 		cmocka_unit_test(test_opcode_to_control),
+		cmocka_unit_test(test_ddns_handoff),
 		cmocka_unit_test(test_exceptions),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_tx_offload),

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 
 #include "control/ddns/keys.h"
 #include "control/ddns/serve.h"
+#include "control/ddns/thread.h"
 #include "control/ddns/policy.h"
 #include "control/store/store.h"
 #include "control/ddns/tsig.h"
@@ -349,6 +351,90 @@ static void test_serve(void **state)
 	assert_non_null(strstr(j.last, "tsig:dyn.key@198.18.0.2"));
 }
 
+/* The DDNS thread: a fake source hands 3 updates at once, TCP submits a NOTIFY meanwhile. */
+struct fake_src {
+	uint8_t frames[3][512];
+	size_t lens[3];
+	bool taken;
+	int gives;                 /* __atomic */
+	bool committed;
+	int rcodes[3];
+};
+
+static unsigned fake_take(void *ctx, struct ddns_msg *msgs, unsigned max)
+{
+	struct fake_src *fs = ctx;
+	static const uint8_t src[4] = { 198, 18, 0, 2 };
+	if (fs->taken || max < 3)
+		return 0;
+	fs->taken = true;
+	for (unsigned i = 0; i < 3; i++) {
+		msgs[i] = (struct ddns_msg){ .req = fs->frames[i], .len = fs->lens[i], .family = 4,
+		                             .resp = fs->frames[i], .cap = sizeof(fs->frames[i]) };
+		memcpy(msgs[i].src, src, 4);
+	}
+	return 3;
+}
+
+static unsigned fake_give(void *ctx, struct ddns_msg *msgs, unsigned n, bool committed)
+{
+	struct fake_src *fs = ctx;
+	assert_int_equal(n, 3);
+	fs->committed = committed;
+	for (unsigned i = 0; i < n; i++)
+		fs->rcodes[i] = msgs[i].n >= 12 ? msgs[i].resp[3] & 0xf : -1;
+	__atomic_store_n(&fs->gives, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void test_thread(void **state)
+{
+	struct fx *f = *state;
+	struct fake_src fs = { 0 };
+	static const uint8_t a1[4] = { 198, 18, 0, 51 }, src[4] = { 198, 18, 0, 2 };
+	for (unsigned i = 0; i < 3; i++)
+		fs.lens[i] = build_update(fs.frames[i], "t.dyn.ddi.test.", a1);   /* unsigned: REFUSED */
+	struct ddns_thread *t;
+	struct ddns_thread_conf c = { .store = f->s,
+	                              .source = { .take = fake_take, .give = fake_give, .ctx = &fs } };
+	assert_int_equal(ddns_thread_start(&t, &c), 0);
+	ddns_thread_kick(t);
+
+	/* NOTIFY ddi.test. SOA over "TCP": waits for the thread, NOERROR (a zone we serve) */
+	uint8_t m[512], resp[512];
+	memset(m, 0, 12);
+	dns_put16(m, 0x4242);
+	dns_put16(m + 2, DNS_OP_NOTIFY << 11);
+	dns_put16(m + 4, 1);
+	memcpy(m + 12, ZONE, sizeof(ZONE));
+	dns_put16(m + 12 + sizeof(ZONE), DNS_T_SOA);
+	dns_put16(m + 14 + sizeof(ZONE), 1);
+	int n = ddns_thread_submit(t, m, 16 + sizeof(ZONE), 4, src, resp, sizeof(resp));
+	assert_true(n >= 12);
+	assert_int_equal(dns_get16(resp), 0x4242);
+	assert_int_equal(resp[3] & 0xf, DNS_RCODE_NOERROR);
+
+	for (int i = 0; i < 500 && !__atomic_load_n(&fs.gives, __ATOMIC_ACQUIRE); i++)
+		usleep(10000);
+	assert_int_equal(__atomic_load_n(&fs.gives, __ATOMIC_ACQUIRE), 1);
+	assert_true(fs.committed);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(fs.rcodes[i], DNS_RCODE_REFUSED);
+
+	struct ddns_stats st;
+	ddns_thread_stats(t, &st);
+	assert_int_equal(st.v[DDNS_OUT_UDP], 3);
+	assert_int_equal(st.v[DDNS_OUT_TCP], 1);
+	assert_int_equal(st.v[DDNS_OUT_REFUSED], 3);
+	assert_int_equal(st.v[DDNS_OUT_NOERROR], 1);
+	assert_int_equal(st.v[DDNS_OUT_BATCH_FAILED], 0);
+	assert_true(st.v[DDNS_OUT_BATCHES] >= 1 && st.v[DDNS_OUT_BATCHES] <= 2);
+	assert_true(st.max_batch >= 3);
+	for (unsigned k = 0; k < DDNS_OUT__COUNT; k++)
+		assert_non_null(ddns_outcome_names[k]);
+	ddns_thread_stop(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +443,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,317 @@
+/* thread -- the DDNS thread: takes UPDATE/NOTIFY bursts, serves each burst in one store batch, hands answers back */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "control/ddns/serve.h"
+#include "control/follow/follow.h"
+#include "control/ddns/thread.h"
+#include "control/store/store.h"
+#include "dns/errcode.h"
+#include "dns/wire.h"
+
+const char *const ddns_outcome_names[DDNS_OUT__COUNT] = {
+	[DDNS_OUT_NOERROR] = "noerror",
+	[DDNS_OUT_FORMERR] = "formerr",
+	[DDNS_OUT_SERVFAIL] = "servfail",
+	[DDNS_OUT_NXDOMAIN] = "nxdomain",
+	[DDNS_OUT_NOTIMP] = "notimp",
+	[DDNS_OUT_REFUSED] = "refused",
+	[DDNS_OUT_YXDOMAIN] = "yxdomain",
+	[DDNS_OUT_YXRRSET] = "yxrrset",
+	[DDNS_OUT_NXRRSET] = "nxrrset",
+	[DDNS_OUT_NOTAUTH] = "notauth",
+	[DDNS_OUT_NOTZONE] = "notzone",
+	[DDNS_OUT_OTHER_RCODE] = "other_rcode",
+	[DDNS_OUT_NO_ANSWER] = "no_answer",
+	[DDNS_OUT_UNCOMMITTED] = "uncommitted",
+	[DDNS_OUT_GIVE_DROPPED] = "answer_ring_full",
+	[DDNS_OUT_TCP_FULL] = "tcp_queue_full",
+	[DDNS_OUT_UDP] = "udp",
+	[DDNS_OUT_TCP] = "tcp",
+	[DDNS_OUT_BATCHES] = "batches",
+	[DDNS_OUT_UNBATCHED] = "unbatched",
+	[DDNS_OUT_BATCH_FAILED] = "batch_failed",
+};
+
+/* A TCP submission: the submitter allocates it and frees it once `done`. */
+struct job {
+	struct ddns_msg m;
+	uint8_t req[DNS_MSG_MAX];
+	bool done;
+	struct job *next;
+};
+
+struct ddns_thread {
+	struct ddns_thread_conf conf;
+	pthread_t thread;
+	int wake_fd;                     /* eventfd: ddns_thread_kick */
+	bool quit;                       /* __atomic */
+
+	pthread_mutex_t lock;            /* guards the TCP queue and `done` of its jobs */
+	pthread_cond_t done_cond;        /* a job finished (submitters wait on it) */
+	struct job *head, **tail;        /* TCP submissions, oldest first */
+	unsigned queued;                 /* jobs on the list or in the current burst */
+
+	struct ddns_stats st;            /* written by the thread (and submitters for TCP_FULL), __atomic */
+	uint8_t copy[DNS_MSG_MAX];       /* the request while its answer overwrites it */
+};
+
+static void count(struct ddns_thread *t, enum ddns_outcome o, uint64_t n)
+{
+	__atomic_fetch_add(&t->st.v[o], n, __ATOMIC_RELAXED);
+}
+
+static enum ddns_outcome outcome_of_answer(const struct ddns_msg *m)
+{
+	static const enum ddns_outcome by_rcode[] = {
+		DDNS_OUT_NOERROR, DDNS_OUT_FORMERR, DDNS_OUT_SERVFAIL, DDNS_OUT_NXDOMAIN,
+		DDNS_OUT_NOTIMP, DDNS_OUT_REFUSED, DDNS_OUT_YXDOMAIN, DDNS_OUT_YXRRSET,
+		DDNS_OUT_NXRRSET, DDNS_OUT_NOTAUTH, DDNS_OUT_NOTZONE,
+	};
+	if (m->n < DNS_HDR_LEN)
+		return DDNS_OUT_NO_ANSWER;
+	unsigned rc = DNS_RCODE(dns_get16(m->resp + 2));
+	return rc < sizeof(by_rcode) / sizeof(by_rcode[0]) ? by_rcode[rc] : DDNS_OUT_OTHER_RCODE;
+}
+
+/*
+ * The one place that talks to the store: serve a burst as one group
+ * commit (control/store/store.h store_batch_begin). Each update still
+ * applies wholly or not at all; nothing is acknowledged before the sync.
+ * Returns false when the batch did not commit: the answers must be dropped.
+ * If the batch cannot begin, each update commits on its own (slower, still
+ * durable before its answer).
+ */
+static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n)
+{
+	struct store_error e;
+	struct store_txn *batch = NULL;
+	bool batched = store_batch_begin(t->conf.store, &batch, &e) == DDI_EOK;
+	if (!batched)
+		count(t, DDNS_OUT_UNBATCHED, 1);
+	for (unsigned i = 0; i < n; i++) {
+		struct ddns_msg *m = &msgs[i];
+		/* req and resp may be the same frame: serve from a copy */
+		memcpy(t->copy, m->req, m->len);
+		int rc = ddns_serve(t->conf.store, batch, t->conf.ctl, t->copy, m->len, m->family, m->src,
+		                    m->resp, m->cap, NULL);
+		m->n = rc > 0 ? rc : 0;
+	}
+	if (batched && store_batch_end(batch, true, &e) != DDI_EOK) {
+		fprintf(stderr, "ddiplane: dynamic updates not committed, %u answers dropped: %s\n", n,
+		        e.msg);
+		return false;
+	}
+	/* the wakes ddns_serve gave inside the batch came before the commit: publish now */
+	if (batched && t->conf.ctl)
+		ctl_wake(t->conf.ctl);
+	return true;
+}
+
+/* Move up to `max` TCP submissions into the burst. */
+static unsigned take_tcp(struct ddns_thread *t, struct ddns_msg *msgs, struct job **jobs,
+                         unsigned max)
+{
+	unsigned n = 0;
+	pthread_mutex_lock(&t->lock);
+	while (t->head && n < max) {
+		struct job *j = t->head;
+		t->head = j->next;
+		if (!t->head)
+			t->tail = &t->head;
+		jobs[n] = j;
+		msgs[n++] = j->m;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+static void give_tcp(struct ddns_thread *t, struct ddns_msg *msgs, struct job **jobs, unsigned n,
+                     bool committed)
+{
+	pthread_mutex_lock(&t->lock);
+	for (unsigned i = 0; i < n; i++) {
+		jobs[i]->m.n = committed ? msgs[i].n : 0;
+		jobs[i]->done = true;
+	}
+	t->queued -= n;
+	pthread_cond_broadcast(&t->done_cond);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* One burst: take, serve, count, give back. Returns the number of messages. */
+static unsigned run_burst(struct ddns_thread *t)
+{
+	struct ddns_msg msgs[DDNS_BURST];
+	struct job *jobs[DDNS_BURST];
+	const struct ddns_source *src = &t->conf.source;
+	unsigned nu = src->take ? src->take(src->ctx, msgs, DDNS_BURST) : 0;
+	unsigned nt = take_tcp(t, msgs + nu, jobs, DDNS_BURST - nu);
+	unsigned n = nu + nt;
+	if (n == 0)
+		return 0;
+	count(t, DDNS_OUT_UDP, nu);
+	count(t, DDNS_OUT_TCP, nt);
+
+	bool committed = serve_burst(t, msgs, n);
+	count(t, DDNS_OUT_BATCHES, 1);
+	if (!committed)
+		count(t, DDNS_OUT_BATCH_FAILED, 1);
+	for (unsigned i = 0; i < n; i++)
+		count(t, committed ? outcome_of_answer(&msgs[i]) : DDNS_OUT_UNCOMMITTED, 1);
+	if (n > __atomic_load_n(&t->st.max_batch, __ATOMIC_RELAXED))
+		__atomic_store_n(&t->st.max_batch, n, __ATOMIC_RELAXED);
+
+	if (nu) {
+		unsigned lost = src->give(src->ctx, msgs, nu, committed);
+		count(t, DDNS_OUT_GIVE_DROPPED, lost);
+	}
+	if (nt)
+		give_tcp(t, msgs + nu, jobs, nt, committed);
+	return n;
+}
+
+static void *ddns_main(void *arg)
+{
+	struct ddns_thread *t = arg;
+	while (!__atomic_load_n(&t->quit, __ATOMIC_ACQUIRE)) {
+		struct pollfd pfd = { .fd = t->wake_fd, .events = POLLIN };
+		if (poll(&pfd, 1, DDNS_POLL_MS) > 0) {
+			uint64_t cnt;
+			/* clear the kick BEFORE draining: a later enqueue kicks again */
+			if (read(t->wake_fd, &cnt, sizeof(cnt)) < 0) {
+				/* EAGAIN: nothing pending */
+			}
+		}
+		/* Drain what is queued; bounded so that quit is seen under a flood. */
+		for (unsigned b = 0; b < 64 && !__atomic_load_n(&t->quit, __ATOMIC_ACQUIRE); b++)
+			if (run_burst(t) == 0)
+				break;
+	}
+	/* Release TCP submitters still queued: no answer (they were never served). */
+	pthread_mutex_lock(&t->lock);
+	for (struct job *j = t->head; j; j = j->next) {
+		j->m.n = 0;
+		j->done = true;
+		t->queued--;
+	}
+	t->head = NULL;
+	t->tail = &t->head;
+	pthread_cond_broadcast(&t->done_cond);
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+int ddns_thread_start(struct ddns_thread **out, const struct ddns_thread_conf *conf)
+{
+	struct ddns_thread *t = calloc(1, sizeof(*t));
+	if (!t)
+		return DDI_ENOMEM;
+	t->conf = *conf;
+	t->head = NULL;
+	t->tail = &t->head;
+	t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (t->wake_fd < 0) {
+		int e = -errno;
+		free(t);
+		return e;
+	}
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->done_cond, NULL);
+	int rc = pthread_create(&t->thread, NULL, ddns_main, t);
+	if (rc != 0) {
+		close(t->wake_fd);
+		pthread_mutex_destroy(&t->lock);
+		pthread_cond_destroy(&t->done_cond);
+		free(t);
+		return -rc;
+	}
+	pthread_setname_np(t->thread, "ddi-ddns");
+	*out = t;
+	return DDI_EOK;
+}
+
+void ddns_thread_stop(struct ddns_thread *t)
+{
+	if (!t)
+		return;
+	__atomic_store_n(&t->quit, true, __ATOMIC_RELEASE);
+	ddns_thread_kick(t);
+	pthread_join(t->thread, NULL);
+	close(t->wake_fd);
+	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->done_cond);
+	free(t);
+}
+
+void ddns_thread_kick(struct ddns_thread *t)
+{
+	uint64_t one = 1;
+	if (write(t->wake_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full, a wake is pending anyway */
+	}
+}
+
+/* SERVFAIL with the request's ID and opcode and empty sections (RFC 2136 3.8). */
+static int servfail(const uint8_t *req, size_t len, uint8_t *resp, size_t cap)
+{
+	if (len < DNS_HDR_LEN || cap < DNS_HDR_LEN)
+		return 0;
+	uint16_t flags = dns_get16(req + 2);
+	memmove(resp, req, 2);
+	memset(resp + 2, 0, DNS_HDR_LEN - 2);
+	dns_put16(resp + 2, (uint16_t)(DNS_QR | (flags & 0x7800) | DNS_RCODE_SERVFAIL));
+	return DNS_HDR_LEN;
+}
+
+int ddns_thread_submit(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
+                       const uint8_t *src_addr, uint8_t *resp, size_t cap)
+{
+	struct ddns_thread *t = ctx;
+	/* on the heap: a 64 KiB copy does not belong on a thread's stack */
+	struct job *j = malloc(sizeof(*j));
+	if (!j || len > sizeof(j->req)) {
+		free(j);
+		return servfail(req, len, resp, cap);
+	}
+	memcpy(j->req, req, len);
+	j->m = (struct ddns_msg){ .req = j->req, .len = len, .family = src_family, .resp = resp,
+	                          .cap = cap };
+	memcpy(j->m.src, src_addr, src_family == 6 ? 16 : 4);
+	j->done = false;
+	j->next = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->queued >= DDNS_TCP_QUEUE || __atomic_load_n(&t->quit, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_unlock(&t->lock);
+		free(j);
+		count(t, DDNS_OUT_TCP_FULL, 1);
+		return servfail(req, len, resp, cap);
+	}
+	*t->tail = j;
+	t->tail = &j->next;
+	t->queued++;
+	ddns_thread_kick(t);
+	while (!j->done)
+		pthread_cond_wait(&t->done_cond, &t->lock);
+	pthread_mutex_unlock(&t->lock);
+	int n = j->m.n;
+	free(j);
+	return n;
+}
+
+void ddns_thread_stats(const struct ddns_thread *t, struct ddns_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!t)
+		return;
+	for (unsigned k = 0; k < DDNS_OUT__COUNT; k++)
+		out->v[k] = __atomic_load_n(&t->st.v[k], __ATOMIC_RELAXED);
+	out->max_batch = __atomic_load_n(&t->st.max_batch, __ATOMIC_RELAXED);
+}
