@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ddns.sh -- RFC 2136 update throughput with TSIG: ddiplane against Knot DNS on the same zone, dnsperf -u at several concurrencies
 #
-# Usage: sudo bench/ddns.sh [DURATION_S] ["CONCURRENCIES"] [QUERY_QPS]
+# Usage: sudo bench/ddns.sh [DURATION_S] ["CONCURRENCIES"] [QUERY_QPS]   (env: LOOP_WINDOWS, PER_RUN)
 #
 # ddiplane runs as in tests/integration (net_af_packet on a veth, its own
 # namespace, worker lcore on CPU 1); knotd runs in a third namespace behind a
@@ -15,7 +15,7 @@
 #     NOERROR answers divided by dnsperf's run time (refusals and errors are
 #     shown in their own column, never counted);
 #   - every update adds a name of its own with an AAAA address of its own
-#     (2001:2:0:RUN::N, RUN distinct per run), and dnsperf reads its input at
+#     (2001:2:0:RUN::HI:LO, RUN distinct per run), and dnsperf reads its input at
 #     most once (-n 1), so nothing repeats within or across runs;
 #   - after each run the names present in the server's zone are counted
 #     (ddiplane: its LMDB store through ddictl --db, i.e. what was synced;
@@ -27,7 +27,8 @@
 DUR=${1:-10}
 CONC=${2:-"1 16 64"}
 QPS=${3:-20000}
-PER_RUN=${PER_RUN:-200000}   # updates written per run's input (more than any run can send)
+PER_RUN=${PER_RUN:-200000}              # updates written per run's input (more than any run can send)
+LOOP_WINDOWS=${LOOP_WINDOWS:-"1 16 64"}   # bench/updloop windows (closed loop)
 . "$(cd "$(dirname "$0")" && pwd)/../tests/integration/lib.sh"
 set +e
 ddi_need_root
@@ -94,8 +95,8 @@ mkupd() {
   python3 - "$1" "$2" "$3" <<'PY'
 import sys
 p, n, run = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-sys.stdout.write("".join("ddi.test\nadd %s%d 300 AAAA 2001:2:0:%x::%x\nsend\n" % (p, i, run, i + 1)
-                         for i in range(n)))
+sys.stdout.write("".join("ddi.test\nadd %s%d 300 AAAA 2001:2:0:%x::%x:%x\nsend\n"
+                         % (p, i, run, (i + 1) >> 16, (i + 1) & 0xffff) for i in range(n)))
 PY
 }
 
@@ -139,10 +140,35 @@ for srv in ddiplane knot; do
       "$(awk -v a="${avg:-0}" 'BEGIN{printf "%.2f", a*1000}')" \
       "$(awk -v a="${sd:-0}" 'BEGIN{printf "%.2f", a*1000}')" "$((done_ - ok))" "${lost:-?}" \
       "$have/$ok"
-    printf "%s\n" "$out" > "$DDI_TMP/out-$run"; [ -n "$rt" ] || printf "%s\n" "$out" | tail -12
+    [ -n "$rt" ] && [ -z "${VERBOSE:-}" ] || printf "%s\n" "$out" | tail -16
   done
 done
+# One outstanding update, closed loop: dnsperf -u -q 1 paces itself at about 75/s whatever the
+# server's latency, so this row comes from bench/updloop (next update as soon as the answer came).
+echo "== closed loop (bench/updloop, WINDOW outstanding, pinned to CPU $CPU_GEN)"
+printf '%-9s %6s %10s %9s %9s %8s %8s %10s\n' server window NOERROR/s "p50 ms" "p99 ms" other lost durable
+for srv in ddiplane knot; do
+  addr=198.18.0.1; [ $srv = knot ] && addr=198.18.1.1
+  for w in $LOOP_WINDOWS; do
+    run=$((run + 1))
+    pfx="$srv-l$run"
+    o=$(ddi_cli taskset -c $CPU_GEN "$DDI_BUILDDIR/bench/updloop" $addr "hmac-sha256:bench.key:$SECRET" \
+        ddi.test "$pfx" $run "$DUR" $w)
+    rate=$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' <<<"$o")
+    ok=$(sed -n 's/.* noerror=\([0-9]*\).*/\1/p' <<<"$o")
+    RATE[$srv-loop$w]=$rate
+    printf '%-9s %6s %10s %9s %9s %8s %8s %10s\n' $srv $w "$rate" \
+      "$(sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p' <<<"$o")" "$(sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p' <<<"$o")" \
+      "$(sed -n 's/.* other=\([0-9]*\).*/\1/p' <<<"$o")" "$(sed -n 's/.* lost=\([0-9]*\).*/\1/p' <<<"$o")" \
+      "$(present $srv "$pfx-")/$ok"
+  done
+done
+
 echo "== ratio ddiplane / Knot DNS (NOERROR updates per second)"
+for w in $LOOP_WINDOWS; do
+  printf 'closed loop, %s outstanding: %s\n' "$w" "$(awk -v a="${RATE[ddiplane-loop$w]:-0}" \
+    -v b="${RATE[knot-loop$w]:-0}" 'BEGIN{ if (b > 0) printf "%.1fx", a / b; else print "n/a" }')"
+done
 for c in $CONC; do
   printf 'conc %-4s %s\n' "$c" "$(awk -v a="${RATE[ddiplane-$c]:-0}" -v b="${RATE[knot-$c]:-0}" \
     'BEGIN{ if (b > 0) printf "%.1fx", a / b; else print "n/a" }')"

@@ -263,29 +263,31 @@ static bool zone_known(void *ctx, const uint8_t *apex)
 	return store_zone_get(d->st, d->txn, apex, false, &zi, &e) == DDI_EOK;
 }
 
-int ddns_serve(struct store *st, struct store_txn *batch, struct ctl *ctl, const uint8_t *req,
-               size_t len,
-               uint8_t src_family, const uint8_t *src_addr, uint8_t *resp, size_t cap,
-               struct upd_outcome *out)
+int ddns_serve(const struct ddns_env *env, const uint8_t *req, size_t len, uint8_t src_family,
+               const uint8_t *src_addr, uint8_t *resp, size_t cap, struct upd_outcome *out)
 {
 	struct upd_outcome local;
 	struct store_error e;
-	struct pol_set pol = { 0 };
-	struct dctx d = { st, batch };
+	struct pol_set own = { 0 };
+	struct dctx d = { env->st, env->batch };
 	if (!out)
 		out = &local;
 	/*
-	 * The policy is read per message: rules are few, and a `policy add`
-	 * is in force for the next update without any cache to invalidate.
-	 * Unreadable policy: no rules, every update refused.
+	 * Without a policy from the caller it is read per message: rules are
+	 * few, and a `policy add` is in force for the next update without any
+	 * cache to invalidate. Unreadable policy: no rules, every update refused.
 	 */
-	if (ddns_policy_load(st, batch, &pol, &e) != DDI_EOK)
-		pol_set_free(&pol);
-	struct upd_server s = { .ctx = &d, .key_lookup = key_lookup, .policy = &pol,
+	const struct pol_set *pol = env->policy;
+	if (!pol) {
+		if (ddns_policy_load(env->st, env->batch, &own, &e) != DDI_EOK)
+			pol_set_free(&own);
+		pol = &own;
+	}
+	struct upd_server s = { .ctx = &d, .key_lookup = key_lookup, .policy = pol,
 	                        .transact = transact, .journal = journal, .zone_known = zone_known };
 	int n = upd_serve(&s, req, len, src_family, src_addr, (uint64_t)time(NULL), resp, cap, out);
-	pol_set_free(&pol);
-	if (out->nops > 0 && ctl)
-		ctl_wake(ctl);
+	pol_set_free(&own);
+	if (out->nops > 0 && env->ctl && !env->batch)
+		ctl_wake(env->ctl);
 	return n;
 }

@@ -8,6 +8,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "control/ddns/keys.h"
+#include "control/ddns/policy.h"
 #include "control/ddns/serve.h"
 #include "control/follow/follow.h"
 #include "control/ddns/thread.h"
@@ -95,14 +97,26 @@ static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n
 	bool batched = store_batch_begin(t->conf.store, &batch, &e) == DDI_EOK;
 	if (!batched)
 		count(t, DDNS_OUT_UNBATCHED, 1);
+	/*
+	 * The policy is read once per burst, in the batch: no update changes
+	 * it (policies change through the control socket only, whose commit
+	 * waits for this batch's write lock), so every message of the burst
+	 * sees the rules in force when the burst began.
+	 */
+	struct pol_set pol = { 0 };
+	bool have_pol = batched && ddns_policy_load(t->conf.store, batch, &pol, &e) == DDI_EOK;
+	if (!have_pol)
+		pol_set_free(&pol);
+	struct ddns_env env = { .st = t->conf.store, .batch = batch,
+	                        .policy = have_pol ? &pol : NULL, .ctl = t->conf.ctl };
 	for (unsigned i = 0; i < n; i++) {
 		struct ddns_msg *m = &msgs[i];
 		/* req and resp may be the same frame: serve from a copy */
 		memcpy(t->copy, m->req, m->len);
-		int rc = ddns_serve(t->conf.store, batch, t->conf.ctl, t->copy, m->len, m->family, m->src,
-		                    m->resp, m->cap, NULL);
+		int rc = ddns_serve(&env, t->copy, m->len, m->family, m->src, m->resp, m->cap, NULL);
 		m->n = rc > 0 ? rc : 0;
 	}
+	pol_set_free(&pol);
 	if (batched && store_batch_end(batch, true, &e) != DDI_EOK) {
 		fprintf(stderr, "ddiplane: dynamic updates not committed, %u answers dropped: %s\n", n,
 		        e.msg);

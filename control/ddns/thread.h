@@ -30,7 +30,7 @@
  * control thread publishes what it commits (woken by ddns_serve).
  */
 
-#define DDNS_BURST 32            /* messages per batch (one sync) */
+#define DDNS_BURST 128           /* messages per batch (one sync) */
 #define DDNS_POLL_MS 100         /* sleep bound: a lost kick costs at most this */
 #define DDNS_TCP_QUEUE 64        /* TCP submissions waiting at most; more get SERVFAIL */
 

@@ -155,6 +155,34 @@ int store_ipam_prefix_get(struct store_ipam *t, const struct ipam_cidr *c, struc
 	return DDI_EOK;
 }
 
+/*
+ * Is there a prefix of `family` whose key sorts at or below (family, addr,
+ * 255)? Every prefix holding addr does (its network address is <= addr), so
+ * DDI_ENOENT here spares the one lookup per prefix length below: a dynamic
+ * update adding an address where IPAM has no prefix (the common case of a
+ * zone without IPAM) costs one cursor seek, not up to 129 gets.
+ */
+static int prefix_below(struct store_ipam *t, int family, const uint8_t addr[16])
+{
+	uint8_t key[IPAM_KEY_MAX];
+	size_t n = ipam_addr_bytes(family);
+	key[0] = (uint8_t)family;
+	memcpy(key + 1, addr, n);
+	key[1 + n] = 0xff;
+	MDB_cursor *cur;
+	MDB_val k = { n + 2, key }, v;
+	int rc = mdb_cursor_open(t->c.txn, t->c.s->ipam_prefixes, &cur);
+	if (rc)
+		return c_mdb(&t->c, rc, "ipam_prefixes");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+	bool found = rc == 0 && k.mv_size > 0 && ((const uint8_t *)k.mv_data)[0] == family;
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return c_mdb(&t->c, rc, "ipam_prefixes");
+	return found ? DDI_EOK : DDI_ENOENT;
+}
+
 int store_ipam_prefix_holding(struct store_ipam *t, int family, const uint8_t addr[16], int maxplen,
                               struct ipam_prefix *out)
 {
@@ -163,6 +191,9 @@ int store_ipam_prefix_holding(struct store_ipam *t, int family, const uint8_t ad
 		return seterr(t->c.err, DDI_EINVAL, -1, "family must be 4 or 6");
 	if (maxplen > w)
 		maxplen = w;
+	int rc = prefix_below(t, family, addr);
+	if (rc)
+		return rc;   /* DDI_ENOENT: no prefix of the family starts at or below addr */
 	ipam_u128 a = ipam_addr_to_u128(family, addr);
 	for (int plen = maxplen; plen >= 0; plen--) {
 		struct ipam_cidr c = { .family = (uint8_t)family, .plen = (uint8_t)plen };
@@ -170,7 +201,7 @@ int store_ipam_prefix_holding(struct store_ipam *t, int family, const uint8_t ad
 		if (w == 32)
 			mask &= 0xffffffffu;
 		ipam_addr_from_u128(family, a & mask, c.addr);
-		int rc = store_ipam_prefix_get(t, &c, out);
+		rc = store_ipam_prefix_get(t, &c, out);
 		if (rc != DDI_ENOENT)
 			return rc;
 	}

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct store *st = fuzz_store();
 	if (size > MSG_MAX)
 		return 0;
-	int n = ddns_serve(st, NULL, NULL, data, size, 4, src4, resp, sizeof(resp), NULL);
+	int n = ddns_serve(&(struct ddns_env){ .st = st }, data, size, 4, src4, resp, sizeof(resp), NULL);
 	if (n > (int)sizeof(resp))
 		__builtin_trap();
 	if (getenv("FUZZ_VERBOSE"))   /* which rcode each seed reaches (corpus review) */

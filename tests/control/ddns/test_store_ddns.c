@@ -325,7 +325,7 @@ static void test_serve(void **state)
 	struct upd_outcome out;
 	size_t l = build_update(m, "a.dyn.ddi.test.", a1);
 	assert_true(tsig_sign(&k, NULL, 0, m, &l, sizeof(m), (uint64_t)time(NULL), 300, NULL) > 0);
-	int n = ddns_serve(f->s, NULL, NULL, m, l, 4, src, resp, sizeof(resp), &out);
+	int n = ddns_serve(&(struct ddns_env){ .st = f->s }, m, l, 4, src, resp, sizeof(resp), &out);
 	assert_true(n > 12);
 	assert_int_equal(resp[3] & 0xf, DNS_RCODE_NOERROR);
 	assert_int_equal(out.nops, 1);
@@ -338,7 +338,7 @@ static void test_serve(void **state)
 
 	l = build_update(m, "www.ddi.test.", a1);
 	assert_true(tsig_sign(&k, NULL, 0, m, &l, sizeof(m), (uint64_t)time(NULL), 300, NULL) > 0);
-	n = ddns_serve(f->s, NULL, NULL, m, l, 4, src, resp, sizeof(resp), &out);
+	n = ddns_serve(&(struct ddns_env){ .st = f->s }, m, l, 4, src, resp, sizeof(resp), &out);
 	assert_true(n > 12);
 	assert_int_equal(resp[3] & 0xf, DNS_RCODE_REFUSED);
 	name(o, "www.ddi.test.");
