@@ -152,6 +152,58 @@ ddi_expect_match "stats: the DDNS thread answered NOERROR" '"ddns":\{[^}]*"noerr
 ddi_expect_match "stats: the control lcore queued it to the DDNS thread" '"to_ddns":[1-9]' "$out"
 ddi_expect_match "stats: nothing dropped for a full DDNS queue" '"ddns_queue_full":0' "$out"
 
+ddi_log "a burst of updates larger than the DDNS queue during a hold: the rest is dropped and counted"
+# 600 UPDATEs while the lock is held: the DDNS thread waits in its batch with
+# one burst, the ring holds DP_DDNS_RING_SIZE more, and the control lcore
+# drops the others at once (counted ddns_queue_full) instead of waiting.
+# After the release every message was either answered or counted as dropped.
+NBURST=600
+qfull0=$(sed -n 's/.*"ddns_queue_full":\([0-9]*\).*/\1/p' <<<"$out")
+"$HOLD_BIN" "$DB" 2 >"$DDI_TMP/hold2.out" 2>&1 &
+HOLD_PID=$!
+_DDI_PIDS+=("$HOLD_PID")
+for ((i = 0; i < 50; i++)); do
+  grep -q '^holding' "$DDI_TMP/hold2.out" && break
+  sleep 0.1
+done
+answered=$(ddi_cli python3 - $S4 $NBURST <<'PY'
+import socket, struct, sys, time
+srv, n = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((srv, 53))
+zone = b"\x03ddi\x04test\x00"
+for i in range(n):
+    name = ("b%d" % i).encode()
+    msg = struct.pack(">HHHHHH", i, 5 << 11, 1, 0, 1, 0) + zone + struct.pack(">HH", 6, 1)
+    msg += bytes([len(name)]) + name + zone + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([198, 18, 0, 99])
+    s.send(msg)
+    if i % 50 == 49:
+        time.sleep(0.005)   # not faster than the veth and the worker take them
+seen = set()
+s.settimeout(1.0)
+end = time.time() + 12
+while time.time() < end and len(seen) < n:
+    try:
+        r = s.recv(4096)
+    except socket.timeout:
+        continue
+    if len(r) >= 12:
+        seen.add(struct.unpack(">H", r[:2])[0])
+print(len(seen))
+PY
+)
+wait "$HOLD_PID" || true
+out=$("$CTL" -s "$SOCK" --json stats | tr -d " \n")
+qfull1=$(sed -n 's/.*"ddns_queue_full":\([0-9]*\).*/\1/p' <<<"$out")
+dropped=$((qfull1 - qfull0))
+ddi_expect_match "burst during the hold: some dropped at the full queue ($dropped)" '^[1-9][0-9]*$' "$dropped"
+ddi_expect_match "burst during the hold: the queued ones answered after the release ($answered)" \
+  '^[1-9][0-9]*$' "$answered"
+ddi_expect "burst during the hold: every update answered or counted as dropped" "$NBURST" \
+  "$((answered + dropped))"
+ddi_expect "UDP queries still answered after the burst" 198.18.0.10 \
+  "$(ddi_cli dig +time=1 +tries=2 +short @$S4 www.ddi.test A 2>&1)"
+
 ddi_stop
 ddi_expect "ddiplane exits 0 on SIGTERM" 0 "$DDI_EXIT"
 ddi_summary
