@@ -166,6 +166,33 @@ static void hook_shutdown(void *ctx)
 	dp_quit(&sh);
 }
 
+/*
+ * /health: every worker lcore runs its loop (launched and not returned) and
+ * the daemon is not stopping. The control thread's part (a current
+ * snapshot) is checked by control/mgmt/metrics.c.
+ */
+static bool health_dataplane(void *ctx, char *why, size_t len)
+{
+	(void)ctx;
+	unsigned l, n = 0;
+	if (dp_quitting(&sh)) {
+		snprintf(why, len, "stopping");
+		return false;
+	}
+	RTE_LCORE_FOREACH_WORKER(l) {
+		if (rte_eal_get_lcore_state(l) != RUNNING) {
+			snprintf(why, len, "worker lcore %u is not running", l);
+			return false;
+		}
+		n++;
+	}
+	if (n == 0) {
+		snprintf(why, len, "no worker lcore");
+		return false;
+	}
+	return true;
+}
+
 /* The dataplane's series for /metrics: one label set per lcore. */
 static void metrics_dataplane(void *ctx, FILE *f)
 {
@@ -696,7 +723,7 @@ static int step_threads(void)
 	}
 	if (run.o.metrics) {
 		struct metrics_conf mc = { .listen = run.o.metrics, .write = metrics_dataplane,
-		                           .ctl = run.ctl };
+		                           .ctl = run.ctl, .health = health_dataplane };
 		if (metrics_start(&run.mx, &mc, err, sizeof(err)) < 0) {
 			fprintf(stderr, "ddiplane: %s\n", err);
 			return -1;

@@ -1,10 +1,12 @@
 /* metrics -- /metrics over HTTP with libmicrohttpd, in the Prometheus text format */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -15,7 +17,52 @@
 struct metrics {
 	struct metrics_conf conf;
 	struct MHD_Daemon *d;
+	int64_t caught_up_ns;        /* /health: the follower was last seen without lag */
 };
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, char *text,
+                                 size_t len);
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+bool metrics_follower_healthy(const struct ctl_stats *st, int64_t now_ns, int64_t *caught_up_ns,
+                              char *why, size_t len)
+{
+	if (st->published_seq >= st->store_seq) {
+		*caught_up_ns = now_ns;
+		return true;
+	}
+	int64_t behind = now_ns - *caught_up_ns;
+	if (behind <= METRICS_HEALTH_LAG_NS)
+		return true;   /* catching up: a burst of commits is applied in one publish */
+	snprintf(why, len, "the published index is %" PRIu64 " journal entries behind the store "
+	         "for %.1f s (%" PRIu64 " follow errors)", st->store_seq - st->published_seq,
+	         (double)behind / 1e9, st->errors);
+	return false;
+}
+
+/* GET /health: 200 or 503 with one line. */
+static enum MHD_Result health(struct metrics *m, struct MHD_Connection *conn)
+{
+	char why[256] = "", *text = NULL;
+	bool ok = !m->conf.health || m->conf.health(m->conf.ctx, why, sizeof(why));
+	struct ctl_stats st = { 0 };
+	if (ok && m->conf.ctl) {
+		ctl_get_stats(m->conf.ctl, &st);
+		ok = metrics_follower_healthy(&st, mono_ns(), &m->caught_up_ns, why, sizeof(why));
+	}
+	int n = ok ? asprintf(&text, "ok: generation %" PRIu64 ", journal seq %" PRIu64 "\n",
+	                      st.generation, st.published_seq)
+	           : asprintf(&text, "unhealthy: %s\n", why);
+	if (n < 0)
+		return MHD_NO;
+	return send_text(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, text, (size_t)n);
+}
 
 int metrics_parse_addr(const char *s, struct sockaddr_storage *ss)
 {
@@ -131,8 +178,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		return MHD_NO;   /* no request bodies */
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, strdup("GET /metrics\n"), 13);
+	if (strcmp(url, "/health") == 0)
+		return health(m, conn);
 	if (strcmp(url, "/metrics") != 0)
-		return send_text(conn, MHD_HTTP_NOT_FOUND, strdup("not found: try /metrics\n"), 24);
+		return send_text(conn, MHD_HTTP_NOT_FOUND, strdup("not found: try /metrics or /health\n"),
+		                 35);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -161,6 +211,7 @@ int metrics_start(struct metrics **out, const struct metrics_conf *conf, char *e
 	if (!m)
 		return DDI_ENOMEM;
 	m->conf = *conf;
+	m->caught_up_ns = mono_ns();
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

@@ -135,6 +135,9 @@ ddi_expect_match "metrics: drops by reason" '^ddiplane_drops_total\{lcore="1",re
 ddi_expect_match "metrics: journal lag" '^ddiplane_journal_lag 0$' "$m"
 ddi_expect_match "metrics: publish latency histogram" '^ddiplane_publish_latency_seconds_count [1-9]' "$m"
 ddi_expect "metrics: 404 elsewhere" "404" "$(ddi_srv curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9153/)"
+h=$(ddi_srv curl -s -w ' %{http_code}' --max-time 5 http://127.0.0.1:9153/health)
+ddi_expect_match "health: 200 with the published generation and seq" '^ok: generation [1-9][0-9]*, journal seq [0-9]+ 200$' "$(tr -d '\n' <<<"$h")"
+ddi_expect "health: HEAD answers 200 too" "200" "$(ddi_srv curl -s -I -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9153/health)"
 out=$(c stats)
 ddi_expect_match "stats: noerror row per lcore" '^noerror +[0-9]+ +[0-9]+ +[0-9]+' "$out"
 
