@@ -54,6 +54,7 @@ static struct {
 	unsigned nworkers;
 	struct idx *idx;
 	struct store *st;
+	int claim;                       /* store_server_claim's descriptor + 1; 0: none */
 	struct rte_mempool *mp;
 	unsigned nready;                 /* ports (and taps) started */
 	struct answer_conf aconf;
@@ -528,7 +529,17 @@ static int step_store(void)
 		return -1;
 	}
 	sh.idx = run.idx;
-	return open_store(&run.o, &run.st, run.idx);
+	if (open_store(&run.o, &run.st, run.idx) < 0)
+		return -1;
+	/* one server per store: a second one, or a restore over it, is refused while this runs */
+	struct store_error err;
+	int fd;
+	if (store_server_claim(run.o.db, &fd, &err) != DDI_EOK) {
+		fprintf(stderr, "ddiplane: %s\n", err.msg);
+		return -1;
+	}
+	run.claim = fd + 1;
+	return 0;
 }
 
 /* Answers are never fragmented: the UDP size fits the smallest port MTU. */
@@ -802,6 +813,7 @@ static void teardown(void)
 	if (run.mp)
 		dp_counters_print(stdout);
 	store_close(run.st);
+	store_server_release(run.claim - 1);
 	idx_free(run.idx);
 	rte_eal_cleanup();
 }

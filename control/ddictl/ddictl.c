@@ -88,6 +88,7 @@ static const char help_main[] =
 "    record list ZONE [--type TYPE] [--name SUFFIX] [--limit N]\n"
 "    journal [--since SEQ] [--limit N] [--actor A] [--zone Z] [--name N]\n"
 "    backup DIR                 a consistent compacted copy of the store\n"
+"    restore BACKUP [--replace] put a checked backup in place of --db DIR\n"
 "    shutdown                   stop the server\n"
 "    send JSON                  send one raw request, print the raw reply\n"
 "    key add NAME [--algorithm ALG]   a TSIG key; prints ALG:NAME:SECRET once\n"
@@ -273,6 +274,79 @@ static const char help_backup[] =
 "    transaction, so the copy is one committed state; writers go on. Through\n"
 "    the socket, DIR is a path on the server's machine, written by the\n"
 "    server's user. Start a server on the copy with --db DIR.\n";
+
+static const char help_restore[] =
+"NAME\n    ddictl restore - put a backup in place of a store, checked\n\n"
+"SYNOPSIS\n    ddictl --db DIR restore BACKUP [--replace]\n\n"
+"DESCRIPTION\n"
+"    Reads the store in BACKUP (made by \"ddictl backup\") whole, as the\n"
+"    server would: every journal entry parses and the sequences grow, every\n"
+"    zone's records validate, every key and policy has its shape. A backup\n"
+"    that does not check is refused and nothing changes. Then a compacted\n"
+"    copy is made next to DIR, checked again, and renamed to DIR.\n"
+"\n"
+"    DIR may not exist yet. A DIR that holds a store is replaced only with\n"
+"    --replace, and never while a server runs on it (each server claims its\n"
+"    store with a lock on DIR/server.lock): stop the server first, restore,\n"
+"    start it again. The replaced store is kept as DIR.replaced-TIME.\n"
+"\n"
+"    Only with --db: a restore never goes through a server's socket.\n"
+"\n"
+"PROCEDURE\n"
+"    ddictl -s SOCK backup /var/backups/ddiplane/$(date +%F)   # while serving\n"
+"    systemctl stop ddiplane\n"
+"    ddictl --db /var/lib/ddiplane restore /var/backups/ddiplane/2026-12-01 --replace\n"
+"    systemctl start ddiplane\n"
+"\n"
+"EXIT STATUS\n"
+"    0 restored; 1 refused (the message says why); 2 usage.\n";
+
+static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* restore: the store's own procedure, never through a server (control/store/store.h) */
+static int do_restore(const struct ctl *c, int argc, char **argv)
+{
+	const char *backup = NULL;
+	bool replace = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--replace") == 0)
+			replace = true;
+		else if (argv[i][0] == '-' || backup)
+			return usage("restore takes BACKUP [--replace], not '%s'", argv[i]);
+		else
+			backup = argv[i];
+	}
+	if (!backup)
+		return usage("restore takes BACKUP: the directory a backup was written to");
+	if (!c->db || c->sock)
+		return usage("restore works on a store directory: give --db DIR (not -s SOCKET)");
+	struct store_check chk;
+	struct store_error e;
+	char moved[4096];
+	if (store_restore(backup, c->db, replace, &chk, moved, sizeof(moved), &e) != DDI_EOK) {
+		fprintf(stderr, "ddictl: restore refused: %s\n", e.msg);
+		return EXIT_ERR;
+	}
+	if (c->json) {
+		json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}", "restored",
+		                      c->db, "from", backup, "seq", (json_int_t)chk.last_seq,
+		                      "journal_entries", (json_int_t)chk.entries, "zones",
+		                      (json_int_t)chk.zones, "rrsets", (json_int_t)chk.rrsets, "records",
+		                      (json_int_t)chk.rrs, "keys", (json_int_t)chk.keys, "policies",
+		                      (json_int_t)chk.policies, "replaced", moved[0] ? moved : NULL);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(o);
+	} else {
+		printf("restored %s from %s: journal seq %" PRIu64 " (%" PRIu64 " entries), %" PRIu64
+		       " zones, %" PRIu64 " records, %" PRIu64 " keys, %" PRIu64 " policies\n",
+		       c->db, backup, chk.last_seq, chk.entries, chk.zones, chk.rrs, chk.keys,
+		       chk.policies);
+		if (moved[0])
+			printf("the replaced store is kept in %s\n", moved);
+	}
+	return EXIT_OK;
+}
 
 static const char help_shutdown[] =
 "NAME\n    ddictl shutdown - stop the server\n\n"
@@ -1105,6 +1179,14 @@ int main(int argc, char **argv)
 	if (strcmp(argv[0], "help") == 0) {
 		fputs(help_main, stdout);
 		return EXIT_OK;
+	}
+	if (strcmp(argv[0], "restore") == 0) {
+		for (int i = 1; i < argc; i++)
+			if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+				fputs(help_restore, stdout);
+				return EXIT_OK;
+			}
+		return do_restore(&c, argc, argv);
 	}
 
 	const struct sub *sub = NULL;

@@ -425,6 +425,55 @@ int store_follow(struct store *s, uint64_t from_seq, const struct store_follow_o
 int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_error *err);
 
 /* ------------------------------------------------------------------------ */
+/* Checking and restoring (control/store/restore.c)                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A running server claims its store directory: an exclusive flock(2) on
+ * DIR/server.lock (holding its pid, for messages), kept until
+ * store_server_release(). A second server on the same directory, and a
+ * restore over it, get DDI_EAGAIN ("a server runs on DIR (pid N)").
+ * ddictl --db does not claim: it may write beside a server (LMDB
+ * serializes writers) but never replace the store under one.
+ */
+#define STORE_SERVER_LOCK "server.lock"
+int store_server_claim(const char *dir, int *fd, struct store_error *err);
+void store_server_release(int fd);   /* -1 is ignored */
+
+struct store_check {
+	uint64_t last_seq;         /* the store's last journal sequence */
+	uint64_t entries;          /* journal entries, each parsed and validated */
+	uint64_t zones, rrsets, rrs;   /* every zone walked, every RRset validated */
+	uint64_t keys, policies;   /* TSIG keys and policy entries read */
+};
+
+/*
+ * Read the whole store as hostile input: every journal entry parses and
+ * the sequences grow up to the last one, every zone's RRsets validate,
+ * every key and policy value has its shape. DDI_ECORRUPT (or the read's
+ * error) names the first thing that does not.
+ */
+int store_check(struct store *s, struct store_check *c, struct store_error *err);
+
+/*
+ * Put the backup in directory `backup` (made by store_backup / `ddictl
+ * backup`) in place of the store in `target`:
+ *   1. the backup is opened and checked whole (store_check) — a backup that
+ *      does not check changes nothing;
+ *   2. a target that holds a store is refused unless `replace`, and refused
+ *      while a server runs on it (store_server_claim, held until step 4);
+ *   3. a compacted copy is made next to it (TARGET.restore-PID) and checked
+ *      again;
+ *   4. the old store is renamed TARGET.replaced-TIME (its name in `moved`)
+ *      and the copy renamed to TARGET: two renames in one directory, so at
+ *      no moment is there a half-restored store under the target's name.
+ * On success *c describes what was restored. The target is untouched on
+ * any error (the half-made copy is removed).
+ */
+int store_restore(const char *backup, const char *target, bool replace, struct store_check *c,
+                  char *moved, size_t movedlen, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* Keys and update policy (RFC 2136 / RFC 8945)                             */
 /* ------------------------------------------------------------------------ */
 
