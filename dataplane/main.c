@@ -31,6 +31,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/ddns_ring.h"
 #include "dataplane/options.h"
+#include "dataplane/sdnotify.h"
 #include "dataplane/tapif.h"
 #include "dataplane/worker.h"
 #include "dns/errcode.h"
@@ -192,6 +193,22 @@ static bool health_dataplane(void *ctx, char *why, size_t len)
 		return false;
 	}
 	return true;
+}
+
+/* Readiness and the systemd watchdog: the workers run and the index follows the store. */
+static bool health_all(void *ctx, char *why, size_t len)
+{
+	static int64_t caught_up_ns = INT64_MAX;   /* first look: not lagging yet */
+	if (!health_dataplane(ctx, why, len))
+		return false;
+	struct ctl_stats st;
+	struct timespec ts;
+	ctl_get_stats(run.ctl, &st);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (caught_up_ns == INT64_MAX)
+		caught_up_ns = now;
+	return metrics_follower_healthy(&st, now, &caught_up_ns, why, len);
 }
 
 /* The dataplane's series for /metrics: one label set per lcore. */
@@ -762,12 +779,18 @@ static void step_run(void)
 		w++;
 	}
 	run.started = time(NULL);
+	struct dp_notify *notify = NULL;
+	int nrc = dp_notify_start(&notify, health_all, NULL);
+	if (nrc < 0)
+		fprintf(stderr, "ddiplane: warning: no systemd notification thread: %s\n",
+		        ddi_strerror(nrc));
 	printf("ddiplane: ready: %u worker(s), %u port(s), UDP size %u, control socket %s%s%s\n",
 	       run.nworkers, sh.nports, run.aconf.udp_max, run.csock ? run.o.control : "(none)",
 	       run.mx ? ", metrics http://" : "", run.mx ? run.o.metrics : "");
 
 	dp_control_loop(&sh);
 
+	dp_notify_stop(notify);
 	printf("ddiplane: stopping\n");
 	rte_eal_mp_wait_lcore();
 }

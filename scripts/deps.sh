@@ -6,11 +6,12 @@ pkgs=(
   # build
   gcc g++ meson ninja-build pkg-config
   libdpdk-dev liburcu-dev liblmdb-dev libssl-dev libjansson-dev libmicrohttpd-dev
-  libcmocka-dev libbenchmark-dev
+  libcmocka-dev libbenchmark-dev libsystemd-dev
   clang   # scripts/fuzz.sh: libFuzzer harnesses with ASan + UBSan
   # tools the tests and benchmarks drive
   lmdb-utils iproute2 procps psmisc bind9-dnsutils knot-dnsutils dnsperf knot nsd
   valgrind python3 ethtool iputils-ping curl
+  systemd   # systemd-analyze: tests/integration/systemd.sh verifies the unit
   kea-dhcp-ddns-server   # ddns.sh: Kea D2 drives RFC 2136 updates
 )
 
