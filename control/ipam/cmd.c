@@ -625,12 +625,12 @@ static int excl_cb(void *ctx, const struct ipam_range *r)
 }
 
 /* Record the allocation a->a (address set) for name and its A/AAAA record. */
-static int alloc_commit(struct aalloc *x, struct store_ipam *t, const struct ipam_prefix *p)
+static int alloc_commit(struct aalloc *x, struct store_ipam *t)
 {
 	struct icmd *q = x->q;
 	struct ipam_error ie = { 0 };
 	char ab[IPAM_ADDR_STRLEN], nb[DNS_NAME_STRLEN];
-	int n = ipam_host_name(p, x->name, x->a.name, &ie);
+	int n = ipam_host_name(x->name, x->a.name, &ie);
 	if (n < 0)
 		return ifail(q, n, "%s", ie.msg);
 	x->a.name_len = (uint8_t)n;
@@ -684,7 +684,7 @@ static int alloc_next_tx(void *ctx, struct store_ipam *t)
 		return ifail(q, rc, "next free address of %s: %s", cidr_s(&x->prefix, cb),
 		             ddi_strerror(rc));
 	x->a.family = x->prefix.family;
-	return alloc_commit(x, t, &p);
+	return alloc_commit(x, t);
 }
 
 static int alloc_address_tx(void *ctx, struct store_ipam *t)
@@ -713,7 +713,7 @@ static int alloc_address_tx(void *ctx, struct store_ipam *t)
 		             addr_s(x->family, x->addr, ab));
 	x->a.family = (uint8_t)x->family;
 	memcpy(x->a.addr, x->addr, 16);
-	return alloc_commit(x, t, &p);
+	return alloc_commit(x, t);
 }
 
 static bool alloc_args(struct icmd *q, struct aalloc *x)

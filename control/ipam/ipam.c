@@ -664,22 +664,14 @@ bool ipam_addr_usable(const struct ipam_cidr *c, int family, const uint8_t addr[
 	return v >= first && v <= last;
 }
 
-int ipam_host_name(const struct ipam_prefix *p, const char *name, uint8_t out[DNS_NAME_MAXLEN],
-                   struct ipam_error *err)
+int ipam_host_name(const char *name, uint8_t out[DNS_NAME_MAXLEN], struct ipam_error *err)
 {
-	char sb[80], pb[IPAM_CIDR_STRLEN];
+	char sb[80];
 	size_t n = name ? strlen(name) : 0;
-	bool absolute = n > 0 && name[n - 1] == '.' && (n < 2 || name[n - 2] != '\\');
 	if (n == 0)
 		return ipam_fail(err, DDI_ESYNTAX, "the host name is empty");
-	if (!absolute && (p == NULL || p->zone_len == 0)) {
-		if (p != NULL)
-			ipam_cidr_format(&p->cidr, pb, sizeof(pb));
-		return ipam_fail(err, DDI_ENOZONE,
-		            "'%s' is relative and %s has no zone; give a full name ending in '.'",
-		            ipam_shown(name, sb), p ? pb : "the prefix");
-	}
-	int r = dns_name_from_str(out, name, n, absolute ? NULL : p->zone);
+	/* absolute, with or without its final dot: the one rule of every command line */
+	int r = dns_name_from_str(out, name, n, NULL);
 	if (r < 0)
 		return ipam_fail(err, DDI_ESYNTAX, "'%s' is not a host name (%s)", ipam_shown(name, sb),
 		            ddi_strerror(r));

@@ -337,13 +337,12 @@ int ipam_span_to_cidrs(int family, ipam_u128 first, ipam_u128 last, struct ipam_
 bool ipam_addr_usable(const struct ipam_cidr *c, int family, const uint8_t addr[16]);
 
 /*
- * The host name given to `alloc next PREFIX NAME`: "web1.example.com." is
- * absolute; "web1" (no final dot) is relative to the prefix's zone, and
- * is refused when the prefix has none. Wire form to out; returns the
- * length or DDI_ESYNTAX / DDI_ENOZONE with the reason.
+ * The host name given to `alloc next PREFIX NAME`: absolute, as every name
+ * on a command line ("web1.example.com" and "web1.example.com." are the
+ * same name; a missing final dot is added). Wire form to out; returns the
+ * length or DDI_ESYNTAX with the reason.
  */
-int ipam_host_name(const struct ipam_prefix *p, const char *name, uint8_t out[DNS_NAME_MAXLEN],
-                   struct ipam_error *err);
+int ipam_host_name(const char *name, uint8_t out[DNS_NAME_MAXLEN], struct ipam_error *err);
 
 /*
  * What the DNS policy of the prefix that holds `addr` says about an A/AAAA

@@ -46,16 +46,16 @@ ddi_expect "prefix tree" "198.18.5.0/24 strict
 refused "prefix with host bits refused" 'host bits' c prefix add 198.18.5.1/24
 
 ddi_log "alloc next: A/AAAA and PTR answered at once; release removes both"
-out=$(c alloc next 198.18.5.0/24 host1)
+out=$(c alloc next 198.18.5.0/24 host1.ddi.test)
 ddi_expect_match "alloc next: the first usable address" '^198\.18\.5\.1 host1\.ddi\.test\. \(journal seq [0-9]+, published\)$' "$out"
 ddi_expect "allocated host answers A" "198.18.5.1" "$(short @$S4 host1.ddi.test A)"
 ddi_expect "its PTR (in-addr.arpa)" "host1.ddi.test." "$(short @$S4 -x 198.18.5.1)"
-out=$(c alloc next 2001:2:0:5::/64 host6 --mac 00:1A:2B:3C:4D:5E)
+out=$(c alloc next 2001:2:0:5::/64 host6.ddi.test --mac 00:1A:2B:3C:4D:5E)
 ddi_expect_match "alloc next IPv6: ::1 (the anycast ::0 skipped)" '^2001:2:0:5::1 host6\.ddi\.test\.' "$out"
 ddi_expect "allocated host answers AAAA" "2001:2:0:5::1" "$(short @$S4 host6.ddi.test AAAA)"
 ddi_expect "its PTR (ip6.arpa)" "host6.ddi.test." "$(short @$S4 -x 2001:2:0:5::1)"
 ddi_expect_match "address show: MAC kept" '^mac +00:1a:2b:3c:4d:5e$' "$(c address show 2001:2:0:5::1)"
-out=$(c alloc next 198.18.5.0/24 host2)
+out=$(c alloc next 198.18.5.0/24 host2.ddi.test)
 ddi_expect_match "second alloc next: the next address" '^198\.18\.5\.2 ' "$out"
 c release 198.18.5.1 >/dev/null
 ddi_expect_match "released: A gone (NXDOMAIN)" 'status: NXDOMAIN' "$(D @$S4 host1.ddi.test A)"
@@ -64,11 +64,15 @@ c release 2001:2:0:5::1 >/dev/null
 ddi_expect_match "released IPv6: AAAA gone" 'status: NXDOMAIN' "$(D @$S4 host6.ddi.test AAAA)"
 ddi_expect_match "released IPv6: PTR gone" 'status: NXDOMAIN' "$(D @$S4 -x 2001:2:0:5::1)"
 refused "release of a free address" 'not allocated' c release 198.18.5.1
-ddi_expect_match "alloc next reuses the released address" '^198\.18\.5\.1 host3\.ddi\.test\.' "$(c alloc next 198.18.5.0/24 host3)"
-out=$(c alloc address 198.18.5.50 fixed)
+out=$(c alloc next 198.18.5.0/24 host9.corp.ddi.test)
+ddi_expect_match "a name without its final dot is absolute, not completed with the zone" \
+  ' host9\.corp\.ddi\.test\. \(journal' "$out"
+c release "$(cut -d' ' -f1 <<<"$out")" >/dev/null
+ddi_expect_match "alloc next reuses the released address" '^198\.18\.5\.1 host3\.ddi\.test\.' "$(c alloc next 198.18.5.0/24 host3.ddi.test)"
+out=$(c alloc address 198.18.5.50 fixed.ddi.test)
 ddi_expect "alloc address answered" "198.18.5.50" "$(short @$S4 fixed.ddi.test A)"
-refused "alloc address of a taken address" 'already allocated to fixed\.ddi\.test\.' c alloc address 198.18.5.50 other
-refused "alloc address of the broadcast" 'cannot be handed out' c alloc address 198.18.5.255 bcast
+refused "alloc address of a taken address" 'already allocated to fixed\.ddi\.test\.' c alloc address 198.18.5.50 other.ddi.test
+refused "alloc address of the broadcast" 'cannot be handed out' c alloc address 198.18.5.255 bcast.ddi.test
 
 ddi_log "DNS policy: strict refuses a record for an unallocated address, auto allocates"
 refused "strict: record for an unallocated address refused with the reason" \
@@ -88,9 +92,9 @@ c prefix add 198.18.6.0/24 --zone ddi.test. >/dev/null
 pids=()
 for i in $(seq 1 50); do
   if ((i % 2)); then
-    timeout 60 "$CTL" -s "$SOCK" alloc next 198.18.6.0/24 "c$i" >"$DDI_TMP/alloc.$i" 2>&1 &
+    timeout 60 "$CTL" -s "$SOCK" alloc next 198.18.6.0/24 "c$i.ddi.test" >"$DDI_TMP/alloc.$i" 2>&1 &
   else
-    timeout 60 "$CTL" --db "$DB" alloc next 198.18.6.0/24 "c$i" >"$DDI_TMP/alloc.$i" 2>&1 &
+    timeout 60 "$CTL" --db "$DB" alloc next 198.18.6.0/24 "c$i.ddi.test" >"$DDI_TMP/alloc.$i" 2>&1 &
   fi
   pids+=($!)
 done
@@ -106,23 +110,23 @@ ddi_expect "a --db allocation is served (the server follows the journal)" "c50.d
 
 ddi_log "full prefixes and the /31 /32 /127 /128 edges"
 c prefix add 198.18.7.0/30 --zone ddi.test. >/dev/null
-ddi_expect_match "/30: .1" '^198\.18\.7\.1 ' "$(c alloc next 198.18.7.0/30 f1)"
-ddi_expect_match "/30: .2" '^198\.18\.7\.2 ' "$(c alloc next 198.18.7.0/30 f2)"
-refused "/30 full: a clear 'prefix full'" '^ddictl: prefix full: 198\.18\.7\.0/30 has no free address$' c alloc next 198.18.7.0/30 f3
+ddi_expect_match "/30: .1" '^198\.18\.7\.1 ' "$(c alloc next 198.18.7.0/30 f1.ddi.test)"
+ddi_expect_match "/30: .2" '^198\.18\.7\.2 ' "$(c alloc next 198.18.7.0/30 f2.ddi.test)"
+refused "/30 full: a clear 'prefix full'" '^ddictl: prefix full: 198\.18\.7\.0/30 has no free address$' c alloc next 198.18.7.0/30 f3.ddi.test
 c prefix add 198.18.7.4/31 --zone ddi.test. >/dev/null
-ddi_expect_match "/31: both addresses usable, .4 first" '^198\.18\.7\.4 ' "$(c alloc next 198.18.7.4/31 p1)"
-ddi_expect_match "/31: then .5" '^198\.18\.7\.5 ' "$(c alloc next 198.18.7.4/31 p2)"
-refused "/31 full" 'prefix full' c alloc next 198.18.7.4/31 p3
+ddi_expect_match "/31: both addresses usable, .4 first" '^198\.18\.7\.4 ' "$(c alloc next 198.18.7.4/31 p1.ddi.test)"
+ddi_expect_match "/31: then .5" '^198\.18\.7\.5 ' "$(c alloc next 198.18.7.4/31 p2.ddi.test)"
+refused "/31 full" 'prefix full' c alloc next 198.18.7.4/31 p3.ddi.test
 c prefix add 198.18.7.8/32 --zone ddi.test. >/dev/null
-ddi_expect_match "/32: its one address" '^198\.18\.7\.8 ' "$(c alloc next 198.18.7.8/32 s1)"
-refused "/32 full" 'prefix full' c alloc next 198.18.7.8/32 s2
+ddi_expect_match "/32: its one address" '^198\.18\.7\.8 ' "$(c alloc next 198.18.7.8/32 s1.ddi.test)"
+refused "/32 full" 'prefix full' c alloc next 198.18.7.8/32 s2.ddi.test
 c prefix add 2001:2:0:7::/127 --zone ddi.test. >/dev/null
-ddi_expect_match "/127: ::0 usable" '^2001:2:0:7:: ' "$(c alloc next 2001:2:0:7::/127 l1)"
-ddi_expect_match "/127: then ::1" '^2001:2:0:7::1 ' "$(c alloc next 2001:2:0:7::/127 l2)"
-refused "/127 full" 'prefix full' c alloc next 2001:2:0:7::/127 l3
+ddi_expect_match "/127: ::0 usable" '^2001:2:0:7:: ' "$(c alloc next 2001:2:0:7::/127 l1.ddi.test)"
+ddi_expect_match "/127: then ::1" '^2001:2:0:7::1 ' "$(c alloc next 2001:2:0:7::/127 l2.ddi.test)"
+refused "/127 full" 'prefix full' c alloc next 2001:2:0:7::/127 l3.ddi.test
 c prefix add 2001:2:0:7::8/128 --zone ddi.test. >/dev/null
-ddi_expect_match "/128: its one address" '^2001:2:0:7::8 ' "$(c alloc next 2001:2:0:7::8/128 h1)"
-refused "/128 full" 'prefix full' c alloc next 2001:2:0:7::8/128 h2
+ddi_expect_match "/128: its one address" '^2001:2:0:7::8 ' "$(c alloc next 2001:2:0:7::8/128 h1.ddi.test)"
+refused "/128 full" 'prefix full' c alloc next 2001:2:0:7::8/128 h2.ddi.test
 ddi_expect "/127 PTR answered" "l1.ddi.test." "$(short @$S4 -x 2001:2:0:7::)"
 ddi_expect_match "alloc prefix: next free /26 of a /24" '^prefix 198\.18\.5\.0/26 allocated' "$(c alloc prefix 198.18.5.0/24 26)"
 ddi_expect_match "alloc prefix: then the second /26" '^prefix 198\.18\.5\.64/26 allocated' "$(c alloc prefix 198.18.5.0/24 26)"

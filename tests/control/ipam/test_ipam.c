@@ -1169,28 +1169,22 @@ static void test_spans_and_ranges(void **state)
 static void test_host_name(void **state)
 {
 	(void)state;
-	struct ipam_prefix p;
 	struct ipam_error e;
 	uint8_t out[DNS_NAME_MAXLEN];
-	ipam_prefix_init(&p);
-	p.cidr = P("198.18.0.0/24");
-	assert_int_equal(ipam_host_name(&p, "web1", out, &e), DDI_ENOZONE);
-	assert_string_equal(e.msg, "'web1' is relative and 198.18.0.0/24 has no zone; give a full name "
-	                           "ending in '.'");
-	assert_true(ipam_host_name(&p, "web1.example.com.", out, &e) > 0);
+	/* one rule: absolute, a missing final dot added (never completed with a zone) */
+	assert_int_equal(ipam_host_name("web1.example.com.", out, &e), 18);
 	assert_string_equal(name_str(out), "web1.example.com.");
-	p.zone_len = (uint8_t)dns_name_from_str(p.zone, "dc1.example.com.", 16, NULL);
-	assert_int_equal(ipam_host_name(&p, "web1", out, &e), 22);
-	assert_string_equal(name_str(out), "web1.dc1.example.com.");
-	assert_true(ipam_host_name(&p, "web1.example.net.", out, &e) > 0);
-	assert_string_equal(name_str(out), "web1.example.net.");
-	assert_int_equal(ipam_host_name(&p, "a..b", out, &e), DDI_ESYNTAX);
+	assert_int_equal(ipam_host_name("web1.example.com", out, &e), 18);
+	assert_string_equal(name_str(out), "web1.example.com.");
+	assert_true(ipam_host_name("host1.corp.example.test", out, &e) > 0);
+	assert_string_equal(name_str(out), "host1.corp.example.test.");
+	assert_int_equal(ipam_host_name("a..b", out, &e), DDI_ESYNTAX);
 	assert_string_equal(e.msg, "'a..b' is not a host name (syntax error)");
-	assert_int_equal(ipam_host_name(&p, "", out, &e), DDI_ESYNTAX);
+	assert_int_equal(ipam_host_name("", out, &e), DDI_ESYNTAX);
 	assert_string_equal(e.msg, "the host name is empty");
-	/* An escaped final dot is part of the label: relative. */
-	assert_true(ipam_host_name(&p, "odd\\.", out, &e) > 0);
-	assert_string_equal(name_str(out), "odd\\..dc1.example.com.");
+	/* An escaped final dot is part of the label; the root is added after it. */
+	assert_true(ipam_host_name("odd\\.", out, &e) > 0);
+	assert_string_equal(name_str(out), "odd\\..");
 }
 
 static void test_verdict(void **state)
