@@ -148,7 +148,7 @@ static void sequence(struct fx *f, const char *prefix, int plen, int steps, unsi
 		if (alloc) {
 			int want = oracle_next(used, lo, hi);
 			json_t *r = run(f, &seq, "{\"command\": \"alloc-next\", \"arguments\": "
-			                "{\"prefix\": \"%s\", \"name\": \"h%d\"}}", prefix, step);
+			                "{\"prefix\": \"%s\", \"name\": \"h%d.ipam.test.\"}}", prefix, step);
 			if (want < 0) {
 				assert_int_equal(result(r), CMD_ERROR);
 				assert_non_null(strstr(text(r), "prefix full"));
