@@ -12,6 +12,7 @@
 #include <urcu-qsbr.h>
 
 #include "control/follow/follow.h"
+#include "control/log.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
 #include "dns/rdata.h"
@@ -52,6 +53,9 @@ struct apply {
 	struct idx_txn *t;
 	uint64_t entries, rrsets;
 	int fatal;                 /* DDI_ENOMEM/DDI_ELIMIT from the index: abort the txn */
+	FILE *log;                 /* "actor\tline\n" per entry, logged once published (NULL: off) */
+	char *logbuf;
+	size_t loglen;
 };
 
 static void log_skip(struct apply *a, const char *what, const uint8_t *name, uint16_t type, int rc)
@@ -61,7 +65,7 @@ static void log_skip(struct apply *a, const char *what, const uint8_t *name, uin
 		return;
 	if (dns_name_to_str(nb, sizeof(nb), name) < 0)
 		snprintf(nb, sizeof(nb), "?");
-	fprintf(stderr, "ddiplane: control: %s %s %s not applied to the index: %s\n", what, nb,
+	ddi_log(LOG_SUB_FOLLOW, LOG_LVL_ERR, NULL, "%s %s %s not applied to the index: %s", what, nb,
 	        type ? dns_type_name(type) : "", ddi_strerror(rc));
 }
 
@@ -102,12 +106,54 @@ static int apply_rrset(void *ctx, const uint8_t *owner, uint16_t type, uint32_t 
 	return 0;
 }
 
+/* At most this many ops of one entry are named in its log line; the rest are counted. */
+#define LOG_OPS_MAX 3
+
 static int apply_entry(void *ctx, const struct store_journal_entry *e)
 {
 	struct apply *a = ctx;
-	(void)e;
 	a->entries++;
+	if (!a->log)
+		return 0;
+	/* every change, with who made it: written after the publish, never before it */
+	fprintf(a->log, "%s\tchange %llu:", e->actor[0] ? e->actor : "?", (unsigned long long)e->seq);
+	for (size_t i = 0; i < e->nops && i < LOG_OPS_MAX; i++) {
+		const struct store_journal_op *o = &e->ops[i];
+		char nb[DNS_NAME_STRLEN];
+		if (dns_name_to_str(nb, sizeof(nb), o->owner[0] ? o->owner : o->zone) < 0)
+			snprintf(nb, sizeof(nb), "?");
+		fprintf(a->log, "%s %s %s%s%s %llu->%llu", i ? "," : "", store_jop_name(o->op), nb,
+		        o->type ? " " : "", o->type ? dns_type_name(o->type) : "",
+		        (unsigned long long)o->old_count, (unsigned long long)o->new_count);
+	}
+	if (e->nops > LOG_OPS_MAX)
+		fprintf(a->log, " (+%zu ops)", e->nops - LOG_OPS_MAX);
+	if (e->nops == 0)
+		fprintf(a->log, " a note, no data changed");
+	fputc('\n', a->log);
 	return 0;
+}
+
+/* The entries of a published batch, one log line each (follow subsystem, info). */
+static void log_changes(struct apply *a)
+{
+	if (!a->log)
+		return;
+	fclose(a->log);
+	a->log = NULL;
+	for (char *line = a->logbuf, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = 0;
+		char *tab = strchr(line, '\t');
+		if (tab) {
+			*tab = 0;
+			ddi_log(LOG_SUB_FOLLOW, LOG_LVL_INFO, line, "%s", tab + 1);
+		}
+	}
+	free(a->logbuf);
+	a->logbuf = NULL;
 }
 
 static void lat_record(struct ctl_stats *st, uint64_t ns)
@@ -135,16 +181,21 @@ static int follow_once(struct ctl *c, uint64_t store_seq)
 	a.t = idx_txn_begin(c->conf.idx);
 	if (!a.t)
 		return DDI_ENOMEM;
+	if (!c->conf.quiet && ddi_log_enabled(LOG_SUB_FOLLOW, LOG_LVL_INFO))
+		a.log = open_memstream(&a.logbuf, &a.loglen);
 	int rc = store_follow(c->conf.store, from, &ops, &a, &last, &err);
 	if (rc == 0 && a.fatal)
 		rc = a.fatal;
 	if (rc != 0 || last < from) {
 		idx_txn_abort(a.t);
+		if (a.log)
+			fclose(a.log);
+		free(a.logbuf);
 		/* A lasting store error repeats every retry: say it once per minute. */
 		if (rc != 0 && !c->conf.quiet && t0 - c->last_log_ns > 60000000000ull) {
 			c->last_log_ns = t0;
-			fprintf(stderr, "ddiplane: control: following the journal from %llu: %s "
-			        "(retrying)\n", (unsigned long long)from,
+			ddi_log(LOG_SUB_FOLLOW, LOG_LVL_ERR, NULL, "following the journal from %llu: %s "
+			        "(retrying)", (unsigned long long)from,
 			        err.msg[0] ? err.msg : ddi_strerror(rc));
 		}
 		return rc;
@@ -176,8 +227,12 @@ static int follow_once(struct ctl *c, uint64_t store_seq)
 		if (write(c->pub_fd, &one, sizeof(one)) < 0) {
 			/* EAGAIN: the counter is saturated, the reader is woken anyway */
 		}
+		log_changes(&a);
 		return 1;
 	}
+	if (a.log)
+		fclose(a.log);
+	free(a.logbuf);
 	return rc;
 }
 

@@ -126,6 +126,13 @@ wait $slow || true
 ddi_expect "the slow client gets its answer" "0" "$(cat "$DDI_TMP/slow.out")"
 ddi_expect_match "server alive after a client left mid-request" '^version' "$(c status)"
 
+ddi_log "every change is logged once published, with its actor"
+c record add logged.ddi.test. 60 A 198.18.0.66 >/dev/null
+for _ in $(seq 50); do grep -q 'logged\.ddi\.test\.' "$DDI_LOG" && break; sleep 0.1; done
+ddi_expect_match "log: the change, its ops and its actor" \
+  '^ddiplane: follow: info: change [0-9]+: rr-add logged\.ddi\.test\. A 0->1, serial ddi\.test\. SOA [0-9]+->[0-9]+ actor=unix:root$' \
+  "$(grep 'logged\.ddi\.test\.' "$DDI_LOG")"
+
 ddi_log "metrics"
 m=$(ddi_srv curl -s --max-time 5 http://127.0.0.1:9153/metrics)
 ddi_expect_match "metrics: snapshot generation" '^ddiplane_snapshot_generation [1-9][0-9]*$' "$m"
