@@ -6,7 +6,8 @@
 #   2. Creates the embedded default database var/db from share/*.zone with
 #      `build/ddictl --db var/db zone import ORIGIN FILE` if it is missing.
 #   3. Creates two network namespaces joined by a veth pair:
-#        ddi-srv: ddi-s, no kernel address (ddiplane drives it through DPDK's net_af_packet)
+#        ddi-srv: ddi-s, no kernel address (ddiplane drives it through DPDK's
+#                 net_af_xdp where the kernel has AF_XDP, else net_af_packet)
 #        ddi-cli: ddi-c = 198.18.0.2/24, 2001:2::2/64 (the clients: dig, kdig, dnsperf)
 #   4. Starts ddiplane in ddi-srv (main lcore 0, worker pinned to lcore 1,
 #      no hugepages) serving 198.18.0.1 and 2001:2::1; its tap ddi0 in
@@ -43,9 +44,20 @@ fi
 ddi_log "namespaces ddi-srv (ddi-s, no address) and ddi-cli (ddi-c 198.18.0.2/24, 2001:2::2/64)"
 ddi_ns_setup
 
-ddi_log "starting ddiplane in ddi-srv (log: $DDI_LOG)"
+# net_af_xdp first: under overload it keeps its rate where a packet socket's
+# receive path collapses (bench/RESULTS.md "On the wire"); net_af_packet works
+# on every kernel, so it is the fallback.
+ddi_log "starting ddiplane in ddi-srv on net_af_xdp (log: $DDI_LOG)"
+export DDI_PMD=xdp
 ddi_start --db "$DB" --address 198.18.0.1/24 --address 2001:2::1/64 --nsid ddiplane-demo
-ddi_wait_answer 198.18.0.1 ddi.test 60
+if ! ddi_wait_answer 198.18.0.1 ddi.test 30 2>/dev/null; then
+  ddi_log "net_af_xdp did not come up here; falling back to net_af_packet"
+  ddi_stop
+  ip -n ddi-srv link del ddi0 2>/dev/null || true
+  export DDI_PMD=packet
+  ddi_start --db "$DB" --address 198.18.0.1/24 --address 2001:2::1/64 --nsid ddiplane-demo
+  ddi_wait_answer 198.18.0.1 ddi.test 60
+fi
 cat "$DDI_LOG"
 
 show() {

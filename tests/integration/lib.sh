@@ -98,10 +98,21 @@ ddi_db_default() {
   done
 }
 
+# The DPDK port on ddi-s: DDI_PMD=packet (net_af_packet, the default of the
+# tests: works on every kernel) or xdp (net_af_xdp in copy mode: needs the
+# kernel's AF_XDP, holds its rate under overload where a packet socket's
+# receive path does not; scripts/run.sh prefers it).
+ddi_vdev() {
+  case ${DDI_PMD:-packet} in
+    xdp) echo "net_af_xdp0,iface=ddi-s,start_queue=0,queue_count=1" ;;
+    *) echo "net_af_packet0,iface=ddi-s" ;;
+  esac
+}
+
 # Start ddiplane in the server namespace on ddi-s; extra arguments are its own options.
 # DDI_EAL overrides the EAL arguments.
 ddi_start() {
-  local eal=${DDI_EAL:--l 0,1 --no-huge -m 512 --no-shconf --no-pci --file-prefix ddi$DDI_ID --vdev net_af_packet0,iface=ddi-s}
+  local eal=${DDI_EAL:--l 0,1 --no-huge -m 512 --no-shconf --no-pci --file-prefix ddi$DDI_ID --vdev $(ddi_vdev)}
   # shellcheck disable=SC2086
   ip netns exec "$DDI_NS_SRV" "$DDI_BUILDDIR/ddiplane" $eal -- "$@" >"$DDI_LOG" 2>&1 &
   DDI_PID=$!
