@@ -27,7 +27,7 @@ scripts/build.sh
 
 export DDI_SRCDIR=$PWD DDI_BUILDDIR=$PWD/build DDI_NS_SRV=ddi-srv DDI_NS_CLI=ddi-cli DDI_ID=run
 for ns in ddi-srv ddi-cli; do
-  if ip netns list | grep -qw "$ns"; then
+  if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
     echo "run.sh: namespace $ns exists (another run.sh?); remove it with: ip netns del $ns" >&2
     exit 1
   fi
