@@ -28,6 +28,7 @@
 #include "control/ddns/thread.h"
 #include "control/store/store.h"
 #include "control/tcp/tcp.h"
+#include "control/xfr/xfr.h"
 #include "dataplane/counters.h"
 #include "dataplane/ddns_ring.h"
 #include "dataplane/options.h"
@@ -63,6 +64,9 @@ static struct {
 	struct ctl *ctl;
 	struct ddns_thread *ddns;
 	struct tcp_server *tcp;
+	struct xfr_out *xfr;             /* AXFR/IXFR out, called by the TCP server */
+	struct xfr_notifier *notifier;   /* NOTIFY out */
+	struct xfr_stats xst;
 	struct ctl_access *access;
 	struct ctlsock *csock;
 	struct metrics *mx;
@@ -127,6 +131,22 @@ static json_t *ddns_json(void)
 	return o;
 }
 
+/* The transfer counters: name, value (control/xfr/xfr.h). */
+#define XFR_COUNTERS(X) X(axfr) X(ixfr) X(ixfr_axfr) X(ixfr_current) X(refused) X(notauth) \
+	X(formerr) X(failed) X(messages) X(rrs) X(notify_sent) X(notify_acked) X(notify_failed)
+
+static json_t *xfr_json(void)
+{
+	json_t *o = json_object();
+#define X(f) json_object_set_new(o, #f, json_integer((json_int_t)__atomic_load_n(&run.xst.f, \
+	                                                 __ATOMIC_RELAXED)));
+	if (o) {
+		XFR_COUNTERS(X)
+	}
+#undef X
+	return o;
+}
+
 static json_t *hook_stats(void *ctx)
 {
 	(void)ctx;
@@ -159,6 +179,8 @@ static json_t *hook_stats(void *ctx)
 	              "max_batch", (json_int_t)cs.max_batch);
 	if (a)
 		json_object_set_new(a, "ddns", ddns_json());
+	if (a)
+		json_object_set_new(a, "xfr", xfr_json());
 	return a;
 }
 
@@ -285,6 +307,12 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	        "# HELP ddiplane_tcp_connections_total TCP connections accepted.\n"
 	        "# TYPE ddiplane_tcp_connections_total counter\nddiplane_tcp_connections_total %llu\n",
 	        (unsigned long long)ts.queries, (unsigned long long)ts.accepted);
+	fprintf(f, "# HELP ddiplane_xfr_total Zone transfers out and NOTIFY out by outcome "
+	        "(control/xfr/xfr.h).\n# TYPE ddiplane_xfr_total counter\n");
+#define X(n) fprintf(f, "ddiplane_xfr_total{outcome=\"" #n "\"} %llu\n", \
+	             (unsigned long long)__atomic_load_n(&run.xst.n, __ATOMIC_RELAXED));
+	XFR_COUNTERS(X)
+#undef X
 	struct ddns_stats ds;
 	ddns_thread_stats(run.ddns, &ds);
 	fprintf(f, "# HELP ddiplane_ddns_messages_total UPDATE and NOTIFY served by the DDNS thread, "
@@ -681,11 +709,17 @@ static void ddns_kick(void *ctx)
 	ddns_thread_kick(ctx);
 }
 
+static int xfr_hook(void *ctx, const uint8_t *req, size_t len, uint8_t fam, const uint8_t *addr,
+                    int (*emit)(void *ectx, const uint8_t *msg, size_t len), void *ectx)
+{
+	return xfr_out_serve(ctx, req, len, fam, addr, (uint64_t)time(NULL), emit, ectx);
+}
+
 /* The TCP server on every service address, port 53; its updates go to the DDNS thread. */
 static int tcp_start(char *err, size_t errlen)
 {
 	struct tcp_conf tc = { .idx = run.idx, .answer = &run.aconf, .update = ddns_thread_submit,
-	                       .update_ctx = run.ddns };
+	                       .update_ctx = run.ddns, .xfr = xfr_hook, .xfr_ctx = run.xfr };
 	for (unsigned a = 0; a < run.o.svc.n4; a++) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&tc.listen[tc.nlisten++];
 		s4->sin_family = AF_INET;
@@ -726,6 +760,14 @@ static int step_threads(void)
 	sh.ddns_kick_ctx = run.ddns;
 	for (unsigned i = 0; i < sh.nports; i++)
 		sh.ports[i].pctx_ctl.ddns = true;   /* UPDATE/NOTIFY: to the DDNS thread */
+	if (!(run.xfr = xfr_out_new(run.st, &run.xst))) {
+		fprintf(stderr, "ddiplane: out of memory\n");
+		return -1;
+	}
+	if ((rc = xfr_notifier_start(&run.notifier, run.st, &run.xst)) < 0) {
+		fprintf(stderr, "ddiplane: cannot start the NOTIFY thread: %s\n", ddi_strerror(rc));
+		return -1;
+	}
 	if (tcp_start(err, sizeof(err)) < 0) {
 		fprintf(stderr, "ddiplane: %s\n", err);
 		return -1;
@@ -812,6 +854,8 @@ static void teardown(void)
 		       (unsigned long long)ts.accepted, (unsigned long long)ts.refused_full,
 		       (unsigned long long)ts.queries, (unsigned long long)ts.closed_idle);
 	}
+	xfr_notifier_stop(run.notifier);
+	xfr_out_free(run.xfr);
 	ddns_thread_stop(run.ddns);
 	ctl_stop(run.ctl);
 	ctl_access_free(run.access);

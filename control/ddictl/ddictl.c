@@ -19,6 +19,7 @@
 
 #include "control/mgmt/commands.h"
 #include "control/ddictl/ipam.h"
+#include "control/ddictl/xfr.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
 
@@ -863,6 +864,8 @@ static const struct sub subs[] = {
 	{ "record", "get", help_rget, b_record_get },
 	{ "record", "list", help_rlist, b_record_list },
 	{ "journal", NULL, help_journal, b_journal },
+	{ "zone", "acl", ddictl_help_zone_acl, ddictl_xfr_build },
+	{ "diff", NULL, ddictl_help_diff, ddictl_xfr_build },
 	{ "backup", NULL, help_backup, b_backup },
 	{ "shutdown", NULL, help_shutdown, b_status },
 	{ "send", NULL, help_send, b_send },
@@ -1098,6 +1101,7 @@ static void print_human(const char *cmd, const json_t *reply)
 	} else if (strcmp(cmd, "journal") == 0) {
 		print_journal(json_object_get(a, "entries"));
 	} else if (print_ddns(cmd, a)) {
+	} else if (ddictl_xfr_print(cmd, reply)) {
 	} else if (ddictl_ipam_print(cmd, reply)) {
 		/* printed */
 	} else if (json_object_get(a, "seq") && json_object_get(a, "published")) {

@@ -334,6 +334,7 @@ struct mac_input {
 	uint16_t error;
 	uint16_t other_len;
 	const uint8_t *other;
+	bool timers_only;          /* RFC 8945 5.3.1: later messages of a stream: Time Signed, Fudge */
 };
 
 static int mac_compute(const struct tsig_key *k, const struct mac_input *in,
@@ -362,17 +363,23 @@ static int mac_compute(const struct tsig_key *k, const struct mac_input *in,
 	al = dns_name_len(in->alg_name);
 	memcpy(vars + vl, in->alg_name, al);
 	vl += al;
+	if (in->timers_only)
+		vl = 0;   /* 4.3.1/5.3.1: only the timers follow a later message of a stream */
 	dns_put16(vars + vl, (uint16_t)(in->time_signed >> 32));
 	dns_put32(vars + vl + 2, (uint32_t)in->time_signed);
 	dns_put16(vars + vl + 6, in->fudge);
-	dns_put16(vars + vl + 8, in->error);
-	dns_put16(vars + vl + 10, in->other_len);
-	vl += 12;
-	if (in->other_len > 6)
-		return DDI_EINVAL;
-	if (in->other_len > 0)
-		memcpy(vars + vl, in->other, in->other_len);
-	vl += in->other_len;
+	if (in->timers_only) {
+		vl += 8;
+	} else {
+		dns_put16(vars + vl + 8, in->error);
+		dns_put16(vars + vl + 10, in->other_len);
+		vl += 12;
+		if (in->other_len > 6)
+			return DDI_EINVAL;
+		if (in->other_len > 0)
+			memcpy(vars + vl, in->other, in->other_len);
+		vl += in->other_len;
+	}
 
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)a->digest, 0),
@@ -598,6 +605,33 @@ int tsig_sign_response(const struct tsig_ctx *t, uint8_t *msg, size_t *len, size
 	return put_tsig_rr(msg, len, cap, t->req.key_name, t->req.alg_name, time_signed,
 	                   t->req.fudge, mac, (uint16_t)mac_len, dns_get16(msg), t->error,
 	                   other, other_len);
+}
+
+int tsig_sign_multi(const struct tsig_ctx *t, bool first, const uint8_t *prior, uint16_t prior_len,
+                    uint8_t *msg, size_t *len, size_t cap, uint64_t now,
+                    uint8_t mac_out[TSIG_MAC_MAX])
+{
+	uint8_t mac[TSIG_MAC_MAX];
+	size_t mac_len = 0;
+	if (t == NULL || !t->have_key || t->error != TSIG_ERR_NONE || msg == NULL || len == NULL ||
+	    *len < DNS_HDR_LEN)
+		return DDI_EINVAL;
+	struct mac_input in = {
+		.prior = prior, .prior_len = prior_len, .msg = msg, .msg_len = *len,
+		.id = dns_get16(msg), .arcount = dns_get16(msg + 10), .key_name = t->req.key_name,
+		.alg_name = t->req.alg_name, .time_signed = now, .fudge = t->req.fudge,
+		.timers_only = !first,
+	};
+	int r = mac_compute(&t->key, &in, mac, &mac_len);
+	if (r != DDI_EOK)
+		return r;
+	r = put_tsig_rr(msg, len, cap, t->req.key_name, t->req.alg_name, now, t->req.fudge, mac,
+	                (uint16_t)mac_len, dns_get16(msg), 0, NULL, 0);
+	if (r != DDI_EOK)
+		return r;
+	if (mac_out)
+		memcpy(mac_out, mac, mac_len);
+	return (int)mac_len;
 }
 
 enum tsig_result tsig_verify_response(struct tsig_rr *t, const struct tsig_key *k,

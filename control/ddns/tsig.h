@@ -20,7 +20,8 @@
  * be called from any thread.
  *
  * Times are unix seconds given by the caller (`now`), so tests can move the
- * clock. Only single messages are signed (no TCP multi-message streams).
+ * clock. Multi-message responses (zone transfers) are signed with
+ * tsig_sign_multi (RFC 8945 5.3.1).
  */
 
 /* Algorithms (RFC 8945 6). Numbers are ours, not on the wire. */
@@ -226,6 +227,19 @@ int tsig_sign_response(const struct tsig_ctx *t, uint8_t *msg, size_t *len, size
 int tsig_sign(const struct tsig_key *k, const uint8_t *prior_mac, uint16_t prior_mac_len,
               uint8_t *msg, size_t *len, size_t cap, uint64_t time_signed, uint16_t fudge,
               uint8_t mac_out[TSIG_MAC_MAX]);
+
+/*
+ * RFC 8945 5.3.1: sign one message of a multi-message response (AXFR,
+ * IXFR) to a request verified with TSIG_OK. The first message (`first`)
+ * is signed as tsig_sign_response does, prior = the request's MAC; each
+ * later one over [prior MAC size, prior MAC] (the MAC of the previous
+ * message), the message, and the timers only (Time Signed, Fudge). The
+ * MAC goes to mac_out for the next message; its length is returned.
+ * Errors: DDI_EINVAL (no key, or an error outcome), DDI_ESPACE, DDI_EIO.
+ */
+int tsig_sign_multi(const struct tsig_ctx *t, bool first, const uint8_t *prior, uint16_t prior_len,
+                    uint8_t *msg, size_t *len, size_t cap, uint64_t now,
+                    uint8_t mac_out[TSIG_MAC_MAX]);
 
 /*
  * Client side: verify a signed response to a request whose MAC was

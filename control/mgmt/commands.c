@@ -13,6 +13,7 @@
 #include "control/ddns/policy.h"
 #include "control/ddns/tsig.h"
 #include "control/ipam/cmd.h"
+#include "control/xfr/cmd.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
 #include "dns/name.h"
@@ -488,6 +489,7 @@ static const struct room_table {
 	const size_t *n;
 } rooms[] = {
 	{ ipam_cmds, &ipam_ncmds },
+	{ xfr_cmds, &xfr_ncmds },
 };
 
 /* One command of any table: exactly one of local and def is set. */

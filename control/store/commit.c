@@ -261,6 +261,9 @@ static int commit_ops(struct cctx *c, const struct store_op *ops, size_t nops)
 		case STORE_OP_POLICY_SET:
 			rc = op_key(c, &ops[i]);
 			break;
+		case STORE_OP_ACL_SET:
+			rc = op_acl(c, &ops[i]);
+			break;
 		default:
 			rc = seterr(c->err, DDI_EINVAL, c->op, "op %zu: unknown kind %d", i, ops[i].kind);
 		}
@@ -281,8 +284,13 @@ int commit_finish(struct cctx *c, const char *actor, uint64_t *seq)
 	for (size_t i = 0; i < c->nzones && rc == 0; i++)
 		if (!c->zones[i].removed)
 			rc = zone_finish(c, &c->zones[i]);
+	uint64_t jseq = 0;
 	if (rc == 0)
-		rc = journal_write(c, actor, seq);
+		rc = journal_write(c, actor, &jseq);
+	if (rc == 0 && seq)
+		*seq = jseq;
+	if (rc == 0)
+		rc = diff_finish(c, jseq);
 	return rc;
 }
 
@@ -293,6 +301,8 @@ void cctx_free(struct cctx *c)
 	free(c->zones);
 	free(c->owners);
 	free(c->buf);
+	free(c->caps);
+	free(c->darena);
 }
 
 int store_commit(struct store *s, struct store_txn *parent, const char *actor,

@@ -336,6 +336,8 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	pthread_mutex_init(&s->wlock, NULL);
 	s->max_rrsets = o.max_rrsets;
 	s->max_rrs = o.max_rrs;
+	s->diff_max_depth = o.diff_max_depth ? o.diff_max_depth : STORE_DIFF_MAX_DEPTH_DEFAULT;
+	s->diff_max_usage = o.diff_max_usage ? o.diff_max_usage : STORE_DIFF_MAX_USAGE_DEFAULT;
 	rc = mdb_env_create(&s->env);
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(s->env, 16);
@@ -368,6 +370,8 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	if ((rc = open_ddns_dbis(s, err)) != 0)
 		goto fail;
 	if ((rc = ipam_dbis_open(s, err)) != 0)
+		goto fail;
+	if ((rc = open_xfr_dbis(s, err)) != 0)
 		goto fail;
 	*out = s;
 	return DDI_EOK;

@@ -16,6 +16,7 @@
  *   journal.c  journal parse/read, follow, notes
  *   records.c  TSIG keys and update policy, kept as values the store does not interpret
  *   ipam.c     the IPAM databases (control/ipam/ipam.h records)
+ *   diff.c     the differences of a commit (diffs), retention, zone_acl, snapshots
  */
 
 #include <pthread.h>
@@ -51,7 +52,11 @@ struct store {
 	MDB_dbi keys, policies;      /* TSIG keys and update policy (RFC 2136) */
 	bool ddns_dbs;               /* keys and policies exist (a store made before them may lack them) */
 	MDB_dbi ipam_prefixes, ipam_ranges, ipam_allocs;   /* see ipam.c */
+	MDB_dbi diffs, zone_acl;     /* see diff.c */
+	bool xfr_dbs;                /* diffs and zone_acl exist */
 	unsigned max_rrsets, max_rrs;
+	unsigned diff_max_depth;
+	size_t diff_max_usage;
 	pthread_mutex_t wlock;       /* guards the two below (see writer_claim in env.c) */
 	bool wheld;                  /* a top-level write transaction is open */
 	pthread_t wthread;           /* the thread that holds it */
@@ -287,6 +292,20 @@ struct cctx {
 	size_t bufcap;
 	json_t *jipam;           /* IPAM changes of the commit (journal "ipam"), NULL: none */
 	bool bulk;               /* IPAM bulk: RRset ops not journaled, one zone-replace per zone */
+	/* differences (diff.c): the first value of each RRset the commit writes */
+	struct dcap *caps;
+	size_t ncaps, capcaps;
+	uint8_t *darena;         /* keys and old values of caps */
+	size_t dused, dcap_bytes;
+	bool dover;              /* too much to remember: every zone touched gets a BREAK */
+};
+
+/* One RRset as it was before the commit first wrote it (diff.c). */
+struct dcap {
+	size_t koff, voff, vlen; /* in darena: the rrsets key, the old rdatas */
+	uint16_t klen, count;    /* count 0: there was no RRset */
+	uint32_t ttl;
+	size_t order;
 };
 
 int c_nomem(struct cctx *c);
@@ -329,6 +348,15 @@ int op_zone_replace(struct cctx *c, const struct store_op *op);
 
 /* records.c */
 int op_key(struct cctx *c, const struct store_op *op);
+
+/* diff.c */
+int open_xfr_dbis(struct store *s, struct store_error *err);
+/* Remember the RRset (okey, type) before its first write in the commit; old NULL: absent. */
+int diff_capture(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type,
+                 const struct rrval *old);
+/* After the journal entry (seq): one difference per zone changed, retention. */
+int diff_finish(struct cctx *c, uint64_t seq);
+int op_acl(struct cctx *c, const struct store_op *op);
 
 /* ipam.c */
 int ipam_policy_check(struct cctx *c, const struct store_op *ops, size_t nops, long base);

@@ -25,11 +25,12 @@ const char *const jop_names[] = {
 	[STORE_J_KEY_ADD] = "key-add",
 	[STORE_J_KEY_REMOVE] = "key-remove",
 	[STORE_J_POLICY_SET] = "policy-set",
+	[STORE_J_ACL_SET] = "acl-set",
 };
 
 const char *store_jop_name(enum store_jop op)
 {
-	if (op < STORE_J_ZONE_ADD || op > STORE_J_POLICY_SET || !jop_names[op])
+	if (op < STORE_J_ZONE_ADD || op > STORE_J_ACL_SET || !jop_names[op])
 		return "?";
 	return jop_names[op];
 }
@@ -49,7 +50,7 @@ static bool jname(const json_t *o, const char *field, uint8_t out[DNS_NAME_MAXLE
 
 static enum store_jop jop_from(const char *str)
 {
-	for (int i = STORE_J_ZONE_ADD; i <= STORE_J_POLICY_SET; i++)
+	for (int i = STORE_J_ZONE_ADD; i <= STORE_J_ACL_SET; i++)
 		if (str && jop_names[i] && strcmp(str, jop_names[i]) == 0)
 			return (enum store_jop)i;
 	return 0;
@@ -302,6 +303,7 @@ static int follow_entry(void *ctx, const struct store_journal_entry *e)
 		case STORE_J_KEY_ADD:
 		case STORE_J_KEY_REMOVE:
 		case STORE_J_POLICY_SET:
+		case STORE_J_ACL_SET:
 			break;   /* not in the index: read from the store when used */
 		case STORE_J_RRSET_REPLACE:
 		case STORE_J_RRSET_DELETE:

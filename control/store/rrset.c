@@ -93,6 +93,10 @@ int rrset_write(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type
 		return DDI_EOK;
 	if (changed)
 		*changed = true;
+	/* the old value still points into the map: remember it before any write */
+	if ((rc = diff_capture(c, okey, oklen, type, *oldcount ? &old : NULL)) != 0)
+		return rc;
+	rc = *oldcount ? DDI_EOK : DDI_ENOENT;
 	if (isaddr && dns_key_to_name(owner, okey, oklen) < 0)
 		return seterr(c->err, DDI_EINVAL, c->op, "bad owner key");
 	if (rc == DDI_EOK) {

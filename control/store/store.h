@@ -14,7 +14,8 @@
  * Layout
  * ---------------------------------------------------------------------------
  * One LMDB environment (a directory holding data.mdb and lock.mdb) with five
- * named databases. All integers are big-endian. "K(name)" is the lookup key
+ * named databases (and the keys, policies, IPAM, diffs and zone_acl ones
+ * described further down). All integers are big-endian. "K(name)" is the lookup key
  * of dns/name.h: labels root first, lower-cased, each ending in 0x00, with
  * 0x00 and 0x01 inside a label escaped as 0x01 0x01 / 0x01 0x02. So 0x00
  * occurs in K(name) only as a label terminator and never twice in a row.
@@ -100,6 +101,8 @@
 #define STORE_MAX_RRSETS_DEFAULT 64                /* RRsets per owner name */
 #define STORE_MAX_RRS_DEFAULT 4096                 /* RRs per RRset */
 #define STORE_TTL_MAX 0x7fffffffu                  /* RFC 2181 8 */
+#define STORE_DIFF_MAX_DEPTH_DEFAULT 100           /* differences per zone (Knot: journal-max-depth) */
+#define STORE_DIFF_MAX_USAGE_DEFAULT ((size_t)16 << 20)   /* bytes per zone (journal-max-usage) */
 
 struct store;
 struct store_txn;    /* an open transaction: see "Transactions" above */
@@ -115,6 +118,8 @@ struct store_options {
 	bool create;                 /* create the directory and databases if missing */
 	unsigned max_rrsets;         /* per owner name; 0: STORE_MAX_RRSETS_DEFAULT */
 	unsigned max_rrs;            /* per RRset; 0: STORE_MAX_RRS_DEFAULT (at most 65535) */
+	unsigned diff_max_depth;     /* differences kept per zone; 0: STORE_DIFF_MAX_DEPTH_DEFAULT */
+	size_t diff_max_usage;       /* bytes of differences per zone; 0: STORE_DIFF_MAX_USAGE_DEFAULT */
 };
 
 /*
@@ -157,6 +162,9 @@ enum store_op_kind {
 	STORE_OP_KEY_REMOVE,       /* owner: key name; its policy rules go with it */
 	STORE_OP_POLICY_SET,       /* owner: key name ("." unsigned); rdatas/rdatas_len: the JSON
 	                              array of its rules, count: how many (0 removes them) */
+	/* Who may transfer a zone and whom to notify, see "Zone transfer" below */
+	STORE_OP_ACL_SET = 48,     /* zone: apex; rdatas/rdatas_len: a JSON object (count 1),
+	                              or count 0: remove it */
 };
 
 /* Op flags. */
@@ -350,6 +358,7 @@ enum store_jop {
 	STORE_J_ZONE_ADD = 1, STORE_J_ZONE_REMOVE, STORE_J_ZONE_REPLACE, STORE_J_RRSET_REPLACE,
 	STORE_J_RRSET_DELETE, STORE_J_RR_ADD, STORE_J_RR_DELETE, STORE_J_SERIAL,
 	STORE_J_KEY_ADD = 32, STORE_J_KEY_REMOVE, STORE_J_POLICY_SET,   /* zone ".", owner: the key */
+	STORE_J_ACL_SET = 48,      /* zone and owner: the apex; old/new: 0 or 1 (absent, present) */
 };
 
 /* "zone-add", ..., "serial"; "?" for anything else. */
@@ -658,5 +667,96 @@ int store_ipam_alloc_walk(struct store_ipam *t, const struct ipam_cidr *within,
  */
 int store_batch_begin(struct store *s, struct store_txn **batch, struct store_error *err);
 int store_batch_end(struct store_txn *batch, bool commit, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Differences (IXFR, history) and zone transfer settings                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Two more databases:
+ *   diffs     K(apex) 0x00 seq(8) -> one difference of the zone, binary:
+ *               version(1)=1 flags(1) seq(8) time_ns(8) serial_from(4)
+ *               serial_to(4) nrem(4) nadd(4), then nrem + nadd RRs, each
+ *               owner (wire, lower-case) type(2) ttl(4) rdlen(2) rdata.
+ *             The removed RRs come first, the old SOA first among them; then
+ *             the added ones, the new SOA first: the shape of one IXFR
+ *             difference sequence (RFC 1995 4). flags 0x01 (BREAK): the
+ *             change could not be recorded (an IPAM bulk import, a change
+ *             larger than diff_max_usage, an SOA set without a newer
+ *             serial): no RRs, and IXFR from before it must fall back to
+ *             AXFR.
+ *   zone_acl  K(apex) 0x00 -> JSON object, opaque to the store (control/xfr
+ *             decodes it): who may transfer the zone, whom to notify.
+ * Every commit that changes a zone's RRsets writes ONE difference per zone
+ * in the same write transaction as the change, keyed by the commit's
+ * journal seq: the store remembers the first value of each RRset it
+ * writes in the commit and compares it with the last, so a commit that
+ * writes an RRset twice records the net change (condensed per commit).
+ * A TTL change removes the old RRs and adds the new ones. Zone add
+ * records nothing (the history starts with the zone); zone remove deletes
+ * the zone's differences and its zone_acl entry in the same transaction.
+ *
+ * Retention per zone (same transaction, oldest removed first): at most
+ * diff_max_depth entries and diff_max_usage bytes (keys + values).
+ */
+#define STORE_DIFF_VERSION 1
+#define STORE_DIFF_BREAK 0x01
+
+struct store_diff {
+	uint64_t seq;              /* the journal entry of the commit */
+	int64_t time_ns;
+	uint32_t flags;            /* STORE_DIFF_* */
+	uint32_t serial_from, serial_to;
+	uint32_t nrem, nadd;
+	const uint8_t *rrs;        /* the RRs as stored (validated); valid only in the callback */
+	size_t rrs_len;
+};
+
+/*
+ * The next RR of a difference: *off starts at 0; returns 1 with *rr set
+ * (pointers into d->rrs), 0 after the last. The RRs were validated when
+ * the entry was read, so this cannot fail.
+ */
+int store_diff_rr_next(const struct store_diff *d, size_t *off, struct store_rr *rr);
+
+/*
+ * Every difference of the zone `apex` (any case) in seq order, read in `txn`
+ * (NULL: a read transaction of its own). Each entry is validated as
+ * hostile input (framing, counts, names, types, TTLs, rdata, the SOAs
+ * first in each part carrying serial_from and serial_to): DDI_ECORRUPT
+ * names the key. cb returning non-zero stops and is returned.
+ */
+int store_diff_walk(struct store *s, struct store_txn *txn, const uint8_t *apex,
+                    int (*cb)(void *ctx, const struct store_diff *d), void *ctx,
+                    struct store_error *err);
+
+/* The zone's zone_acl value (see store_value_cb). DDI_ENOENT when it has none. */
+int store_acl_get(struct store *s, struct store_txn *txn, const uint8_t *apex, store_value_cb cb,
+                  void *ctx, struct store_error *err);
+
+/*
+ * A read-only snapshot: one LMDB read transaction for a zone transfer
+ * (store_zone_walk_in, store_addr_walk_in, store_diff_walk, store_acl_get,
+ * store_zone_get and store_rrset_get all read it). The thread that opened
+ * it ends it with store_read_end (NULL is ignored). Keep it short: LMDB
+ * cannot reuse pages freed after it began.
+ */
+int store_read_begin(struct store *s, struct store_txn **txn, struct store_error *err);
+void store_read_end(struct store_txn *txn);
+
+/* store_zone_walk in `txn` (NULL: its own read transaction). */
+int store_zone_walk_in(struct store *s, struct store_txn *txn, const uint8_t *apex,
+                       store_rrset_cb cb, void *ctx, struct store_error *err);
+
+/*
+ * Every (address, owner) of the addresses database whose address starts
+ * with the first `plen` bits of `prefix` (family 4: 4 bytes, 6: 16), in
+ * address order, read in `txn`. Owner: lower-case wire name. cb returning
+ * non-zero stops and is returned. Entries that do not validate: DDI_ECORRUPT.
+ */
+int store_addr_walk_in(struct store *s, struct store_txn *txn, int family, const uint8_t *prefix,
+                       unsigned plen,
+                       int (*cb)(void *ctx, int family, const uint8_t *addr, const uint8_t *owner),
+                       void *ctx, struct store_error *err);
 
 #endif

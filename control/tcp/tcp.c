@@ -129,6 +129,31 @@ static bool conn_flush(struct conn *c)
 	return true;
 }
 
+/* QTYPE AXFR or IXFR in the only question. */
+static bool xfr_route(const uint8_t *msg, size_t len)
+{
+	if (len < DNS_HDR_LEN + 5 || dns_get16(msg + 4) != 1)
+		return false;
+	size_t p = DNS_HDR_LEN;
+	while (p < len && msg[p] != 0 && msg[p] <= 63)
+		p += 1 + (size_t)msg[p];
+	if (p + 5 > len || msg[p] != 0)
+		return false;
+	uint16_t t = dns_get16(msg + p + 1);
+	return t == 251 || t == 252;   /* IXFR, AXFR */
+}
+
+/* One message of a transfer, length-prefixed, queued on the connection. */
+static int xfr_emit(void *ectx, const uint8_t *msg, size_t len)
+{
+	uint8_t pfx[2];
+	if (len > DNS_MSG_MAX)
+		return DDI_EINVAL;
+	dns_put16(pfx, (uint16_t)len);
+	int rc = out_append(ectx, pfx, 2);
+	return rc ? rc : out_append(ectx, msg, len);
+}
+
 /*
  * Answer every complete message in the input buffer, in order (RFC 7766
  * 6.2.1.1: responses to pipelined queries may be sent in order). Stops
@@ -158,6 +183,20 @@ static bool conn_process(struct tcp_server *s, struct conn *c)
 			                        c->peer, s->scratch + 2, DNS_MSG_MAX);
 			rcu_thread_online();
 			n = un > 0 ? (size_t)un : 0;
+		} else if (s->conf.xfr && opcode == DNS_OP_QUERY && !(c->in[pos + 4] & 0x80) &&
+		           xfr_route(c->in + pos + 2, mlen)) {
+			/* a zone transfer: many messages, read from the store, not the index */
+			rcu_thread_offline();
+			int xr = s->conf.xfr(s->conf.xfr_ctx, c->in + pos + 2, mlen, c->peer_family, c->peer,
+			                     xfr_emit, c);
+			rcu_thread_online();
+			pos += 2 + mlen;
+			if (xr < 0) {
+				ok = false;
+				break;
+			}
+			stat_inc(&s->st.queries);
+			continue;
 		} else {
 			const struct idx_version *v = idx_acquire(s->conf.idx);
 			n = answer_message(v, s->conf.answer, ANSWER_TCP, c->in + pos + 2, mlen,

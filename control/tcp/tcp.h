@@ -34,6 +34,17 @@ struct tcp_conf {
 	int (*update)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
 	              const uint8_t *src_addr, uint8_t *resp, size_t cap);
 	void *update_ctx;
+	/*
+	 * AXFR and IXFR queries go here (NULL: answer_message(), which answers
+	 * them NOTIMP): the query, the peer, and `emit`, which queues one
+	 * response message (no length prefix) on the connection, in order.
+	 * Runs on the server thread, RCU-offline (it reads the store, not the
+	 * index). ddiplane points it at xfr_out_serve (control/xfr/xfr.h).
+	 */
+	int (*xfr)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
+	           const uint8_t *src_addr, int (*emit)(void *ectx, const uint8_t *msg, size_t len),
+	           void *ectx);
+	void *xfr_ctx;
 };
 
 /* Counters, written by the server thread only, read with relaxed loads. */

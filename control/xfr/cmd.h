@@ -1,0 +1,20 @@
+/* xfr/cmd -- control commands of zone transfer: zone-acl (who may transfer, whom to notify), diff */
+#ifndef DDI_CONTROL_XFR_CMD_H
+#define DDI_CONTROL_XFR_CMD_H
+
+#include <stddef.h>
+
+#include "control/cmd.h"
+
+/*
+ * zone-acl  zone [transfer[]] [transfer_keys[]] [notify[]] [notify_key] [clear]
+ *           set the zone's ACL (control/xfr/xfr.h) in one commit (journaled "acl-set");
+ *           with none of them, show it; clear: remove it (nobody may transfer)
+ * diff      zone [serial]
+ *           the zone's differences (or the one starting at serial): seq, time,
+ *           serials, the RRs removed and added in presentation form
+ */
+extern const struct cmd_def xfr_cmds[];
+extern const size_t xfr_ncmds;
+
+#endif

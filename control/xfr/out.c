@@ -1,0 +1,720 @@
+/* xfr/out -- AXFR (RFC 5936) and IXFR (RFC 1995) out over TCP from one store snapshot */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "control/ddns/keys.h"
+#include "control/ddns/tsig.h"
+#include "control/store/store.h"
+#include "control/xfr/xfr.h"
+#include "dns/errcode.h"
+#include "dns/rdata.h"
+#include "dns/wire.h"
+
+/*
+ * A transfer, step by step:
+ *  1. parse the query (one question, class IN) and verify its TSIG;
+ *  2. open ONE read transaction: the zone, its ACL, its SOA, its RRsets,
+ *     the addresses and the differences all come from that snapshot;
+ *  3. check the ACL (nobody by default);
+ *  4. AXFR: SOA, every RRset but the SOA, the synthesized PTRs, SOA.
+ *     IXFR: SOA(current), then each difference from the client's serial
+ *     (old SOA, removed, new SOA, added), SOA(current); the whole zone
+ *     when the differences do not reach back that far (RFC 1995 4);
+ *  5. each message is at most 64 KiB, owner names compressed against the
+ *     names already in it, TSIG-signed when the request was.
+ */
+
+#define MSG_CAP 65535
+#define TSIG_ROOM 1024          /* a TSIG RR: two names and a 64-byte MAC fit */
+#define MSG_LIMIT (MSG_CAP - TSIG_ROOM)
+#define NAME_RING 32            /* names remembered for compression, most recent */
+#define PTR_MAX_OFF 0x3fff
+
+struct xfr_out {
+	struct store *s;
+	struct xfr_stats *st;
+};
+
+static void count(uint64_t *c)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+struct xmsg {
+	uint8_t buf[MSG_CAP];
+	size_t len;
+	uint16_t an;
+	uint16_t names[NAME_RING];
+	unsigned nnames, next;
+};
+
+/* The transfer in progress. */
+struct xfr {
+	struct xfr_out *x;
+	const struct dns_query *q;
+	struct store_txn *txn;
+	struct tsig_ctx tsig;
+	bool signed_;
+	unsigned nmsg;
+	uint8_t mac[TSIG_MAC_MAX];
+	uint16_t mac_len;
+	uint64_t now;
+	xfr_emit_fn emit;
+	void *ectx;
+	struct xmsg *m;
+	uint8_t apex[DNS_NAME_MAXLEN];
+	uint64_t rrs;
+	int err;
+};
+
+struct xfr_out *xfr_out_new(struct store *s, struct xfr_stats *st)
+{
+	struct xfr_out *x = calloc(1, sizeof(*x));
+	if (x) {
+		x->s = s;
+		x->st = st;
+	}
+	return x;
+}
+
+void xfr_out_free(struct xfr_out *x)
+{
+	free(x);
+}
+
+uint16_t xfr_qtype(const uint8_t *msg, size_t len)
+{
+	if (len < DNS_HDR_LEN + 5 || dns_get16(msg + 4) != 1)
+		return 0;
+	size_t p = DNS_HDR_LEN;
+	while (p < len && msg[p] != 0) {
+		if (msg[p] > 63)
+			return 0;
+		p += 1 + (size_t)msg[p];
+	}
+	if (p + 5 > len)
+		return 0;
+	return dns_get16(msg + p + 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static uint8_t lc(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* The name at `off` in the message (pointers followed) equals `name` (case-insensitive). */
+static bool name_at_eq(const uint8_t *buf, size_t len, size_t off, const uint8_t *name)
+{
+	for (int hops = 0; hops < 128 && off < len;) {
+		uint8_t l = buf[off];
+		if ((l & 0xc0) == 0xc0) {
+			if (off + 1 >= len)
+				return false;
+			off = (size_t)(l & 0x3f) << 8 | buf[off + 1];
+			hops++;
+			continue;
+		}
+		if (l != *name)
+			return false;
+		if (l == 0)
+			return true;
+		if (off + 1 + l > len)
+			return false;
+		for (unsigned i = 1; i <= l; i++)
+			if (lc(buf[off + i]) != lc(name[i]))
+				return false;
+		off += 1 + (size_t)l;
+		name += 1 + l;
+	}
+	return false;
+}
+
+static void remember(struct xmsg *m, size_t off)
+{
+	if (off > PTR_MAX_OFF)
+		return;
+	m->names[m->next] = (uint16_t)off;
+	m->next = (m->next + 1) % NAME_RING;
+	if (m->nnames < NAME_RING)
+		m->nnames++;
+}
+
+/* Write `name` compressed; DDI_ESPACE when it does not fit below `limit`. */
+static int put_name(struct xmsg *m, const uint8_t *name, size_t limit)
+{
+	size_t lit = dns_name_len(name);
+	int found = -1;
+	/* the longest suffix already in the message: try suffixes from the whole name down */
+	for (size_t p = 0; name[p] != 0 && found < 0; p += 1 + (size_t)name[p]) {
+		for (unsigned i = 0; i < m->nnames; i++)
+			if (name_at_eq(m->buf, m->len, m->names[i], name + p)) {
+				found = m->names[i];
+				lit = p;
+				break;
+			}
+	}
+	size_t need = lit + (found >= 0 ? 2 : 0);
+	if (m->len + need > limit)
+		return DDI_ESPACE;
+	for (size_t q = 0; q < lit && name[q] != 0; q += 1 + (size_t)name[q])
+		remember(m, m->len + q);
+	memcpy(m->buf + m->len, name, lit);
+	m->len += lit;
+	if (found >= 0) {
+		dns_put16(m->buf + m->len, (uint16_t)(0xc000 | found));
+		m->len += 2;
+	}
+	return DDI_EOK;
+}
+
+static int put_rr(struct xmsg *m, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                  const uint8_t *rdata, uint16_t rdlen)
+{
+	size_t at = m->len;
+	unsigned nn = m->nnames, nx = m->next;
+	if (put_name(m, owner, MSG_LIMIT) != DDI_EOK || m->len + 10 + rdlen > MSG_LIMIT) {
+		m->len = at;
+		m->nnames = nn;
+		m->next = nx;
+		return DDI_ESPACE;
+	}
+	uint8_t *p = m->buf + m->len;
+	dns_put16(p, type);
+	dns_put16(p + 2, DNS_CLASS_IN);
+	dns_put32(p + 4, ttl);
+	dns_put16(p + 8, rdlen);
+	memcpy(p + 10, rdata, rdlen);
+	m->len += 10 + (size_t)rdlen;
+	m->an++;
+	return DDI_EOK;
+}
+
+/* A new message: header (ID of the query, QR AA), the question in the first one only. */
+static void msg_begin(struct xfr *t, uint8_t rcode)
+{
+	struct xmsg *m = t->m;
+	const struct dns_query *q = t->q;
+	memset(m->buf, 0, DNS_HDR_LEN);
+	dns_put16(m->buf, q->id);
+	dns_put16(m->buf + 2, (uint16_t)(DNS_QR | DNS_AA | (q->flags & 0x0100) | rcode));
+	m->len = DNS_HDR_LEN;
+	m->an = 0;
+	m->nnames = m->next = 0;
+	if (t->nmsg == 0) {
+		/* RFC 5936 2.2.1: the question in the first message */
+		memcpy(m->buf + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, q->question_end - DNS_HDR_LEN);
+		m->len = q->question_end;
+		dns_put16(m->buf + 4, 1);
+		remember(m, DNS_HDR_LEN);
+	}
+}
+
+static int msg_send(struct xfr *t)
+{
+	struct xmsg *m = t->m;
+	dns_put16(m->buf + 6, m->an);
+	if (t->signed_) {
+		int r = tsig_sign_multi(&t->tsig, t->nmsg == 0, t->nmsg == 0 ? t->tsig.req.mac : t->mac,
+		                        t->nmsg == 0 ? t->tsig.req.mac_len : t->mac_len, m->buf,
+		                        &m->len, MSG_CAP, t->now, t->mac);
+		if (r < 0)
+			return r;
+		t->mac_len = (uint16_t)r;
+	}
+	t->nmsg++;
+	count(&t->x->st->messages);
+	return t->emit(t->ectx, m->buf, m->len) ? DDI_EIO : DDI_EOK;
+}
+
+/* Add one RR, sending the message first when it is full. */
+static int xrr(struct xfr *t, const uint8_t *owner, uint16_t type, uint32_t ttl,
+               const uint8_t *rdata, uint16_t rdlen)
+{
+	if (put_rr(t->m, owner, type, ttl, rdata, rdlen) == DDI_EOK)
+		goto ok;
+	int rc = msg_send(t);
+	if (rc)
+		return rc;
+	msg_begin(t, 0);
+	if (put_rr(t->m, owner, type, ttl, rdata, rdlen) != DDI_EOK)
+		return DDI_ESPACE;   /* cannot happen: an RR is at most 255 + 10 + 65535 - TSIG room */
+ok:
+	t->rrs++;
+	return DDI_EOK;
+}
+
+/* A response of one message with `rcode` and no records (signed when the request verified). */
+static int answer_rcode(struct xfr *t, uint8_t rcode)
+{
+	msg_begin(t, rcode);
+	return msg_send(t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The zone                                                                 */
+/* ------------------------------------------------------------------------ */
+
+struct soa {
+	uint32_t ttl;
+	uint16_t rdlen;
+	uint8_t rdata[DNS_RDATA_MAXLEN];
+	bool have;
+};
+
+static int soa_cb(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl, uint16_t count,
+                  const uint8_t *rdatas, size_t len)
+{
+	struct soa *so = ctx;
+	(void)owner;
+	if (type != DNS_T_SOA || count != 1 || len < 2 || len != 2u + dns_get16(rdatas))
+		return DDI_ECORRUPT;
+	so->ttl = ttl;
+	so->rdlen = dns_get16(rdatas);
+	memcpy(so->rdata, rdatas + 2, so->rdlen);
+	so->have = true;
+	return 0;
+}
+
+static int rrset_cb(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl, uint16_t count,
+                    const uint8_t *rdatas, size_t len)
+{
+	struct xfr *t = ctx;
+	(void)count;
+	if (type == DNS_T_SOA)
+		return 0;   /* first and last, not in between */
+	for (size_t off = 0; off + 2 <= len;) {
+		uint16_t rl = dns_get16(rdatas + off);
+		int rc = xrr(t, owner, type, ttl, rdatas + off + 2, rl);
+		if (rc)
+			return rc;
+		off += 2 + (size_t)rl;
+	}
+	return 0;
+}
+
+/*
+ * The address prefix a reverse zone covers: "18.198.in-addr.arpa." is
+ * 198.18.0.0/16, each ip6.arpa label one nibble. false for other zones and
+ * for labels that are no octet/nibble (RFC 2317 classless zones).
+ */
+static bool reverse_prefix(const uint8_t *apex, int *family, uint8_t addr[16], unsigned *plen)
+{
+	static const uint8_t v4[] = "\7in-addr\4arpa", v6[] = "\3ip6\4arpa";
+	const uint8_t *lab[40];
+	int n = 0;
+	size_t al = dns_name_len(apex);
+	for (const uint8_t *p = apex; *p && n < 40; p += 1 + *p)
+		lab[n++] = p;
+	memset(addr, 0, 16);
+	if (al >= sizeof(v4) && dns_name_equal(apex + al - sizeof(v4), v4)) {
+		int k = n - 2;
+		if (k < 0 || k > 4)
+			return false;
+		for (int i = 0; i < k; i++) {
+			const uint8_t *l = lab[k - 1 - i];
+			unsigned v = 0;
+			if (l[0] == 0 || l[0] > 3)
+				return false;
+			for (int j = 1; j <= l[0]; j++) {
+				if (l[j] < '0' || l[j] > '9')
+					return false;
+				v = v * 10 + (unsigned)(l[j] - '0');
+			}
+			if (v > 255 || (l[0] > 1 && l[1] == '0'))
+				return false;
+			addr[i] = (uint8_t)v;
+		}
+		*family = 4;
+		*plen = (unsigned)k * 8;
+		return true;
+	}
+	if (al >= sizeof(v6) && dns_name_equal(apex + al - sizeof(v6), v6)) {
+		int k = n - 2;
+		if (k < 0 || k > 32)
+			return false;
+		for (int i = 0; i < k; i++) {
+			const uint8_t *l = lab[k - 1 - i];
+			int c = l[0] == 1 ? lc(l[1]) : -1, v;
+			if (c >= '0' && c <= '9')
+				v = c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v = c - 'a' + 10;
+			else
+				return false;
+			addr[i / 2] |= (uint8_t)(i % 2 ? v : v << 4);
+		}
+		*family = 6;
+		*plen = (unsigned)k * 4;
+		return true;
+	}
+	return false;
+}
+
+/* The reverse name of an address (lower-case wire). */
+static void reverse_name(uint8_t out[DNS_NAME_MAXLEN], int family, const uint8_t *a)
+{
+	size_t p = 0;
+	if (family == 4) {
+		for (int i = 3; i >= 0; i--) {
+			char b[4];
+			int l = snprintf(b, sizeof(b), "%u", a[i]);
+			out[p++] = (uint8_t)l;
+			memcpy(out + p, b, (size_t)l);
+			p += (size_t)l;
+		}
+		memcpy(out + p, "\7in-addr\4arpa", 14);
+	} else {
+		static const char hex[] = "0123456789abcdef";
+		for (int i = 31; i >= 0; i--) {
+			out[p++] = 1;
+			out[p++] = (uint8_t)hex[i % 2 ? a[i / 2] & 0xf : a[i / 2] >> 4];
+		}
+		memcpy(out + p, "\3ip6\4arpa", 10);
+	}
+}
+
+/* The PTRs of one address: its owners, the smallest TTL of their A/AAAA RRsets (as the index). */
+struct synth {
+	struct xfr *t;
+	int family;
+	uint8_t addr[16];
+	bool have;
+	unsigned n;
+	uint8_t owners[16][DNS_NAME_MAXLEN];   /* an address with more owners gives the first 16 */
+	uint32_t ttl;
+};
+
+static int ttl_cb(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl, uint16_t count,
+                  const uint8_t *rdatas, size_t len)
+{
+	uint32_t *min = ctx;
+	(void)owner, (void)type, (void)count, (void)rdatas, (void)len;
+	if (ttl < *min)
+		*min = ttl;
+	return 0;
+}
+
+static int has_cb(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl, uint16_t count,
+                  const uint8_t *rdatas, size_t len)
+{
+	(void)ctx, (void)owner, (void)type, (void)ttl, (void)count, (void)rdatas, (void)len;
+	return 1;
+}
+
+static int synth_flush(struct synth *sy)
+{
+	struct xfr *t = sy->t;
+	struct store *s = t->x->s;
+	struct store_error e;
+	uint8_t rev[DNS_NAME_MAXLEN], zone[DNS_NAME_MAXLEN];
+	if (!sy->have)
+		return 0;
+	sy->have = false;
+	reverse_name(rev, sy->family, sy->addr);
+	/* a stored PTR answers instead; a deeper zone holds its own names */
+	int rc = store_rrset_get(s, t->txn, rev, DNS_T_PTR, has_cb, NULL, &e);
+	if (rc == 1)
+		return 0;
+	if (rc != DDI_ENOENT && rc != 0)
+		return rc;
+	if ((rc = store_zone_of(s, t->txn, rev, zone, &e)) != 0 || !dns_name_equal(zone, t->apex))
+		return rc == DDI_ENOZONE ? 0 : rc;
+	for (unsigned i = 0; i < sy->n; i++) {
+		if ((rc = xrr(t, rev, DNS_T_PTR, sy->ttl, sy->owners[i],
+		              (uint16_t)dns_name_len(sy->owners[i]))) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int synth_cb(void *ctx, int family, const uint8_t *addr, const uint8_t *owner)
+{
+	struct synth *sy = ctx;
+	size_t al = family == 4 ? 4 : 16;
+	struct store_error e;
+	if (sy->have && memcmp(sy->addr, addr, al) != 0) {
+		int rc = synth_flush(sy);
+		if (rc)
+			return rc;
+	}
+	if (!sy->have) {
+		sy->have = true;
+		sy->family = family;
+		memcpy(sy->addr, addr, al);
+		sy->n = 0;
+		sy->ttl = STORE_TTL_MAX;
+	}
+	if (sy->n < 16) {
+		memcpy(sy->owners[sy->n++], owner, dns_name_len(owner));
+		int rc = store_rrset_get(sy->t->x->s, sy->t->txn, owner,
+		                         family == 4 ? DNS_T_A : DNS_T_AAAA, ttl_cb, &sy->ttl, &e);
+		if (rc && rc != DDI_ENOENT)
+			return rc;
+	}
+	return 0;
+}
+
+static int zone_body(struct xfr *t)
+{
+	struct store_error e;
+	int family, rc;
+	uint8_t prefix[16];
+	unsigned plen;
+	if ((rc = store_zone_walk_in(t->x->s, t->txn, t->apex, rrset_cb, t, &e)) != 0)
+		return rc;
+	if (!reverse_prefix(t->apex, &family, prefix, &plen))
+		return 0;
+	struct synth *sy = calloc(1, sizeof(*sy));
+	if (!sy)
+		return DDI_ENOMEM;
+	sy->t = t;
+	rc = store_addr_walk_in(t->x->s, t->txn, family, prefix, plen, synth_cb, sy, &e);
+	if (rc == 0)
+		rc = synth_flush(sy);
+	free(sy);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* IXFR                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* RFC 1995 3: the client's SOA in the authority section, owner the zone: its serial. */
+static bool ixfr_client_serial(const struct dns_query *q, uint32_t *serial)
+{
+	const uint8_t *m = q->wire;
+	size_t pos = q->question_end;
+	uint8_t owner[DNS_NAME_MAXLEN], tmp[DNS_NAME_MAXLEN];
+	if (q->ancount != 0 || q->nscount != 1)
+		return false;
+	if (dns_name_parse(m, q->len, &pos, owner) <= 0 || pos + 10 > q->len)
+		return false;
+	uint16_t type = dns_get16(m + pos), rdlen = dns_get16(m + pos + 8);
+	pos += 10;
+	size_t end = pos + rdlen;
+	if (type != DNS_T_SOA || end > q->len || !dns_name_equal(owner, q->qname))
+		return false;
+	if (dns_name_parse(m, end, &pos, tmp) <= 0 || dns_name_parse(m, end, &pos, tmp) <= 0 ||
+	    pos + 20 != end)
+		return false;
+	*serial = dns_get32(m + pos);
+	return true;
+}
+
+/* The differences from the client's serial up to the current one, checked before sending. */
+struct chain {
+	uint32_t from, to;        /* asked, current */
+	bool started, broken;
+	uint32_t at;              /* serial reached so far */
+	uint64_t first_seq;
+	size_t n;
+};
+
+static int chain_cb(void *ctx, const struct store_diff *d)
+{
+	struct chain *c = ctx;
+	if (!c->started) {
+		if (d->flags & STORE_DIFF_BREAK || d->serial_from != c->from)
+			return 0;
+		c->started = true;
+		c->first_seq = d->seq;
+		c->at = d->serial_from;
+	}
+	if (d->flags & STORE_DIFF_BREAK || d->serial_from != c->at) {
+		c->broken = true;   /* a gap, or a change that was not recorded */
+		return 1;
+	}
+	c->at = d->serial_to;
+	c->n++;
+	return 0;
+}
+
+struct isend {
+	struct xfr *t;
+	uint64_t first_seq;
+	uint32_t to;
+	bool done;
+};
+
+static int send_cb(void *ctx, const struct store_diff *d)
+{
+	struct isend *is = ctx;
+	size_t off = 0;
+	struct store_rr rr;
+	if (d->seq < is->first_seq || is->done)
+		return 0;
+	while (store_diff_rr_next(d, &off, &rr) == 1) {
+		int rc = xrr(is->t, rr.owner, rr.type, rr.ttl, rr.rdata, rr.rdlen);
+		if (rc)
+			return rc;
+	}
+	is->done = d->serial_to == is->to;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Serving                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static int key_lookup(void *ctx, const uint8_t *name, struct tsig_key *out)
+{
+	struct xfr *t = ctx;
+	struct store_error e;
+	return ddns_key_get(t->x->s, t->txn, name, out, &e);
+}
+
+struct aclread {
+	struct xfr_acl acl;
+	char err[128];
+	int rc;
+};
+
+static int acl_cb(void *ctx, const uint8_t *name, const char *json, size_t len)
+{
+	struct aclread *a = ctx;
+	(void)name;
+	a->rc = xfr_acl_parse(&a->acl, json, len, a->err, sizeof(a->err));
+	return 0;
+}
+
+/* The whole transfer after the checks: AXFR, or IXFR from the differences. */
+static int transfer(struct xfr *t, const struct soa *soa, bool ixfr, uint32_t client)
+{
+	struct store_error e;
+	uint32_t cur = dns_soa_serial(soa->rdata, soa->rdlen);
+	struct chain ch = { .from = client, .to = cur };
+	int rc;
+	if (ixfr && (client == cur || (uint32_t)(client - cur) < 0x80000000u)) {
+		/* RFC 1995 2: the client is current (or newer): the SOA alone */
+		count(&t->x->st->ixfr_current);
+		msg_begin(t, 0);
+		if ((rc = xrr(t, t->apex, DNS_T_SOA, soa->ttl, soa->rdata, soa->rdlen)) != 0)
+			return rc;
+		return msg_send(t);
+	}
+	if (ixfr) {
+		if ((rc = store_diff_walk(t->x->s, t->txn, t->apex, chain_cb, &ch, &e)) < 0)
+			return rc;
+		if (!ch.started || ch.broken || ch.at != cur) {
+			ixfr = false;   /* RFC 1995 4: not available: the entire zone */
+			count(&t->x->st->ixfr_axfr);
+		}
+	}
+	msg_begin(t, 0);
+	if ((rc = xrr(t, t->apex, DNS_T_SOA, soa->ttl, soa->rdata, soa->rdlen)) != 0)
+		return rc;
+	if (ixfr) {
+		struct isend is = { .t = t, .first_seq = ch.first_seq, .to = cur };
+		rc = store_diff_walk(t->x->s, t->txn, t->apex, send_cb, &is, &e);
+		count(&t->x->st->ixfr);
+	} else {
+		rc = zone_body(t);
+		if (t->q->qtype == DNS_T_AXFR)
+			count(&t->x->st->axfr);
+	}
+	if (rc == 0)
+		rc = xrr(t, t->apex, DNS_T_SOA, soa->ttl, soa->rdata, soa->rdlen);
+	if (rc == 0)
+		rc = msg_send(t);
+	return rc;
+}
+
+/* Checks in order: zone, TSIG, ACL; then the transfer. Returns <0 when nothing could be sent. */
+static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
+{
+	const struct dns_query *q = t->q;
+	struct store_error e;
+	struct store_zone_info zi;
+	struct soa soa = { 0 };
+	uint32_t client = 0;
+	bool ixfr = q->qtype == DNS_T_IXFR;
+	if (ixfr && !ixfr_client_serial(q, &client)) {
+		count(&t->x->st->formerr);
+		return answer_rcode(t, DNS_RCODE_FORMERR);
+	}
+	if (q->has_tsig) {
+		/* RFC 8945 5.2: key, MAC, time; failures answered NOTAUTH with the TSIG error */
+		enum tsig_result r = tsig_verify(&t->tsig, q->wire, q->len, q->tsig_pos, t->now,
+		                                 key_lookup, t);
+		if (r != TSIG_OK) {
+			count(&t->x->st->notauth);
+			msg_begin(t, tsig_result_rcode(r));
+			dns_put16(t->m->buf + 6, 0);
+			if (r != TSIG_FORMERR)
+				tsig_sign_response(&t->tsig, t->m->buf, &t->m->len, MSG_CAP, t->now);
+			return t->emit(t->ectx, t->m->buf, t->m->len) ? DDI_EIO : DDI_EOK;
+		}
+		t->signed_ = true;
+	}
+	memcpy(t->apex, q->qname, q->qname_len);
+	dns_name_lower(t->apex);
+	int rc = store_zone_get(t->x->s, t->txn, t->apex, false, &zi, &e);
+	if (rc == DDI_ENOZONE || (rc == 0 && !dns_name_equal(zi.apex, t->apex))) {
+		count(&t->x->st->notauth);   /* RFC 5936 2.2.1: not authoritative for it */
+		return answer_rcode(t, DNS_RCODE_NOTAUTH);
+	}
+	struct aclread *ar = calloc(1, sizeof(*ar));
+	if (!ar)
+		return DDI_ENOMEM;
+	ar->rc = DDI_ENOENT;
+	if (rc == 0)
+		rc = store_acl_get(t->x->s, t->txn, t->apex, acl_cb, ar, &e);
+	if (rc == 0 || rc == DDI_ENOENT) {
+		bool ok = ar->rc == 0 && xfr_acl_allows(&ar->acl, family, addr,
+		                                          t->signed_ ? t->tsig.key.name : NULL);
+		if (ar->rc != 0 && ar->rc != DDI_ENOENT)
+			syslog(LOG_WARNING, "xfr: zone_acl of a zone does not validate: %s", ar->err);
+		free(ar);
+		if (!ok) {
+			count(&t->x->st->refused);   /* RFC 5936 2.2.1: REFUSED when not allowed */
+			return answer_rcode(t, DNS_RCODE_REFUSED);
+		}
+		rc = store_rrset_get(t->x->s, t->txn, t->apex, DNS_T_SOA, soa_cb, &soa, &e);
+	} else {
+		free(ar);
+	}
+	if (rc == 0 && !soa.have)
+		rc = DDI_ECORRUPT;
+	if (rc == 0)
+		rc = transfer(t, &soa, ixfr, client);
+	if (rc < 0 && rc != DDI_EIO && t->nmsg == 0) {
+		count(&t->x->st->failed);
+		syslog(LOG_ERR, "xfr: %s", e.msg[0] ? e.msg : ddi_strerror(rc));
+		return answer_rcode(t, DNS_RCODE_SERVFAIL);
+	}
+	return rc;
+}
+
+int xfr_out_serve(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t family,
+                  const uint8_t *addr, uint64_t now, xfr_emit_fn emit, void *ctx)
+{
+	struct dns_query q;
+	struct store_error e;
+	enum dns_parse_result pr = dns_query_parse(&q, req, len);
+	struct xfr t = { .x = x, .q = &q, .now = now, .emit = emit, .ectx = ctx };
+	if (pr == DNS_PARSE_DROP)
+		return DDI_EMALF;
+	if (!(t.m = malloc(sizeof(*t.m))))
+		return DDI_ENOMEM;
+	int rc;
+	if (pr != DNS_PARSE_OK || q.opcode != DNS_OP_QUERY || q.qclass != DNS_CLASS_IN ||
+	    (q.qtype != DNS_T_AXFR && q.qtype != DNS_T_IXFR)) {
+		count(&x->st->formerr);
+		rc = answer_rcode(&t, DNS_RCODE_FORMERR);
+	} else if ((rc = store_read_begin(x->s, &t.txn, &e)) != 0) {
+		count(&x->st->failed);
+		rc = answer_rcode(&t, DNS_RCODE_SERVFAIL);
+	} else {
+		rc = serve(&t, family, addr);
+		store_read_end(t.txn);
+	}
+	__atomic_fetch_add(&x->st->rrs, t.rrs, __ATOMIC_RELAXED);
+	free(t.m);
+	return rc;
+}

@@ -1,0 +1,132 @@
+/* xfr -- ddiplane as a primary: transfer ACLs, AXFR/IXFR out over TCP, NOTIFY out */
+#ifndef DDI_CONTROL_XFR_H
+#define DDI_CONTROL_XFR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dns/name.h"
+
+struct store;
+
+/* ------------------------------------------------------------------------ */
+/* Who may transfer a zone, whom to notify (the store's zone_acl value)      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The value is a JSON object, opaque to the store:
+ *   {"transfer": ["198.18.0.0/15", "2001:2::/48"],   source prefixes
+ *    "transfer_keys": ["xfr-key."],                   TSIG key names
+ *    "notify": ["198.18.0.2@53", "[2001:2::2]:5300"], NOTIFY targets
+ *    "notify_key": "xfr-key."}                        sign NOTIFY with it
+ * A transfer is allowed when (Knot DNS's acl semantics, address AND key):
+ *   - the ACL names prefixes or keys (none: nobody, REFUSED);
+ *   - when it names prefixes, the source is inside one of them;
+ *   - when it names keys, the request is TSIG-signed, verified, with one of them.
+ * Everything is validated when read (xfr_acl_parse): the store is input.
+ */
+#define XFR_ACL_MAX 32
+
+struct xfr_net {
+	uint8_t family;            /* 4 or 6 */
+	uint8_t plen;
+	uint8_t addr[16];
+};
+
+struct xfr_acl {
+	unsigned nnets, nkeys, nnotify;
+	struct xfr_net nets[XFR_ACL_MAX];
+	uint8_t keys[XFR_ACL_MAX][DNS_NAME_MAXLEN];   /* lower-case wire names */
+	struct sockaddr_storage notify[XFR_ACL_MAX];
+	bool has_notify_key;
+	uint8_t notify_key[DNS_NAME_MAXLEN];
+};
+
+/* Parse a zone_acl value. DDI_EINVAL with `err` naming the field when it does not validate. */
+int xfr_acl_parse(struct xfr_acl *acl, const char *json, size_t len, char *err, size_t errlen);
+
+/* "198.18.0.0/15" (a bare address is /32 or /128). DDI_EINVAL when it does not parse. */
+int xfr_net_parse(struct xfr_net *n, const char *s);
+
+/* "198.18.0.2", "198.18.0.2@5300", "2001:2::2@53", "[2001:2::2]:53" -> address, port 53 by default. */
+int xfr_target_parse(struct sockaddr_storage *ss, const char *s);
+
+/* The source (family 4/6, address) and the verified key (NULL: unsigned) may transfer. */
+bool xfr_acl_allows(const struct xfr_acl *acl, uint8_t family, const uint8_t *addr,
+                    const uint8_t *key_name);
+
+/* ------------------------------------------------------------------------ */
+/* Transfers out (RFC 5936 AXFR, RFC 1995 IXFR) over TCP                    */
+/* ------------------------------------------------------------------------ */
+
+/* Every outcome, counted (relaxed atomics: read from any thread). */
+struct xfr_stats {
+	uint64_t axfr;              /* AXFR served */
+	uint64_t ixfr;              /* IXFR served from differences */
+	uint64_t ixfr_axfr;         /* IXFR answered with the whole zone (RFC 1995 4) */
+	uint64_t ixfr_current;      /* IXFR answered with the SOA alone: the client is current */
+	uint64_t refused;           /* no ACL, or the ACL does not allow the source/key */
+	uint64_t notauth;           /* not a zone of ours (RFC 5936 2.2.1), or TSIG failed */
+	uint64_t formerr;           /* malformed request */
+	uint64_t failed;            /* store error while reading: SERVFAIL */
+	uint64_t messages, rrs;     /* sent in transfers */
+	uint64_t notify_sent, notify_acked, notify_failed;   /* NOTIFY out (per target and serial) */
+};
+
+struct xfr_out;
+
+/* Transfers from `s`; `st` is where outcomes are counted (must outlive the result). */
+struct xfr_out *xfr_out_new(struct store *s, struct xfr_stats *st);
+void xfr_out_free(struct xfr_out *x);
+
+/*
+ * Emit one response message (without the TCP length prefix) in order;
+ * non-zero stops the transfer.
+ */
+typedef int (*xfr_emit_fn)(void *ctx, const uint8_t *msg, size_t len);
+
+/*
+ * Answer an AXFR or IXFR query (opcode QUERY, one question, class IN)
+ * received over TCP from (family, addr): every message through emit.
+ * The zone is read from ONE LMDB read transaction (a consistent snapshot);
+ * messages are at most 64 KiB, owner names compressed per message, the SOA
+ * first and last (RFC 5936 2.2), TSIG-signed when the request was
+ * (RFC 8945 5.3.1: every message, each MAC chained to the prior one).
+ * Reverse zones (in-addr.arpa, ip6.arpa) carry the PTR records the index
+ * synthesizes from the addresses database as real PTR RRs.
+ * `now` is unix seconds (TSIG). Runs on the caller's thread; not an RCU reader.
+ * Returns DDI_EOK when something was emitted (an error answer too), or an
+ * error when nothing could be (the caller closes the connection).
+ */
+int xfr_out_serve(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t family,
+                  const uint8_t *addr, uint64_t now, xfr_emit_fn emit, void *ctx);
+
+/* The QTYPE of a message's only question, or 0 (for routing AXFR/IXFR). */
+uint16_t xfr_qtype(const uint8_t *msg, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* NOTIFY out (RFC 1996)                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define XFR_NOTIFY_TRIES 3
+#define XFR_NOTIFY_INTERVAL_MS 2000
+
+struct xfr_notifier;
+
+/*
+ * A control-plane thread that watches the store (its last journal seq,
+ * every 200 ms) and, for each zone whose serial changed since it last
+ * looked, sends NOTIFY (SOA, the new serial in the answer section, RFC
+ * 1996 3.7) over UDP to the targets of the zone's ACL, each up to
+ * XFR_NOTIFY_TRIES times XFR_NOTIFY_INTERVAL_MS apart until a response
+ * with the same ID, opcode NOTIFY and QR arrives (RFC 1996 3.6), TSIG
+ * signed with notify_key when the ACL names one. Zones present at start
+ * are notified once too (secondaries learn of changes made while we
+ * were down), as Knot does.
+ */
+int xfr_notifier_start(struct xfr_notifier **out, struct store *s, struct xfr_stats *st);
+void xfr_notifier_stop(struct xfr_notifier *n);
+
+#endif
