@@ -128,7 +128,7 @@ static json_t *ddns_json(void)
 	json_t *why = json_object();
 	for (unsigned k = UPD_WHY_NONE + 1; why && k < UPD_WHY__COUNT; k++)
 		json_object_set_new(why, upd_why_names[k], json_integer((json_int_t)r->why[k]));
-	json_object_set_new(o, "refused", why);
+	json_object_set_new(o, "refused_by", why);
 	json_object_set_new(o, "refusal_log", json_pack("{s:I, s:I}",
 	                    "lines", (json_int_t)r->log_lines, "suppressed",
 	                    (json_int_t)r->log_suppressed));

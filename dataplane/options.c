@@ -70,7 +70,7 @@ void dp_options_usage(FILE *f, const char *prog)
 "\n"
 "    Refusals do not grow the store: the journal records changes, and\n"
 "    anyone who reaches port 53 can send UPDATEs. Every update that changed\n"
-"    nothing is counted by reason (\"ddns\" -> \"refused\" in \"ddictl\n"
+"    nothing is counted by reason (\"ddns\" -> \"refused_by\" in \"ddictl\n"
 "    stats\", ddiplane_ddns_refused_total{reason} in /metrics: unsigned,\n"
 "    tsig_badkey, tsig_badsig, tsig_badtime, policy, yxdomain, ...) and each\n"
 "    refusal is logged to stderr, at most %d lines a second, the rest summed\n"

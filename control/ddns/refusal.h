@@ -16,7 +16,7 @@
  * may grow the store:
  *
  *   - every UPDATE that changed nothing is counted by reason
- *     (enum upd_why: ddictl stats "ddns"/"refused",
+ *     (enum upd_why: ddictl stats "ddns"/"refused_by",
  *     ddiplane_ddns_refused_total{reason} in /metrics);
  *   - every refusal (not a no-change update) is logged to stderr, at most
  *     DDNS_LOG_PER_SEC lines a second; the rest is counted and summed up
