@@ -13,7 +13,7 @@
 #include "dataplane/worker.h"
 #include "dns/wire.h"
 
-void dp_options_usage(FILE *f, const char *prog)
+static void usage_head(FILE *f, const char *prog)
 {
 	fprintf(f,
 "NAME\n"
@@ -84,7 +84,13 @@ void dp_options_usage(FILE *f, const char *prog)
 "\n"
 "    NOTIFY (RFC 1996) is answered NOERROR for a zone this server serves\n"
 "    and NOTAUTH for any other; FORMERR when malformed.\n"
-"\n"
+"\n",
+	        prog, DDNS_BURST, DP_DDNS_RING_SIZE, DDNS_TCP_QUEUE, DDNS_LOG_PER_SEC, DDNS_NOTE_INTERVAL_MS / 1000);
+}
+
+static void usage_tcp(FILE *f)
+{
+	fprintf(f,
 "DNS OVER TCP\n"
 "    Queries, UPDATE and NOTIFY over TCP (RFC 7766) are served by one thread\n"
 "    on the kernel side of the tap. It holds at most --tcp-max-clients\n"
@@ -107,7 +113,12 @@ void dp_options_usage(FILE *f, const char *prog)
 "                     run without hugepages (tests, demos); DPDK 22.11 refuses\n"
 "                     --in-memory together with --no-huge\n"
 "    --file-prefix P  run beside another DPDK process\n"
-"\n"
+"\n");
+}
+
+static void usage_options(FILE *f)
+{
+	fprintf(f,
 "OPTIONS (after \"--\")\n"
 "    --address IP[/PLEN]\n"
 "        A service address, IPv4 or IPv6; repeat for more (at most %d per\n"
@@ -139,7 +150,13 @@ void dp_options_usage(FILE *f, const char *prog)
 "        Serve Prometheus metrics at http://IP:PORT/metrics (e.g.\n"
 "        127.0.0.1:9153): packets per lcore and outcome, responses by\n"
 "        rcode, drops by reason, snapshot generation, journal sequence and\n"
-"        lag, publish latency. Off by default.\n"
+"        lag, publish latency. Off by default.\n",
+	        DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL);
+}
+
+static void usage_more_options(FILE *f)
+{
+	fprintf(f,
 "    --journal-poll-us N\n"
 "        How often the control thread looks for commits made by other\n"
 "        processes (ddictl --db) in the store, 100..1000000 us (default\n"
@@ -173,7 +190,13 @@ void dp_options_usage(FILE *f, const char *prog)
 "        answer for this long, 1..3600 (default %d, as Knot DNS).\n"
 "    --help\n"
 "        Print this text and exit.\n"
-"\n"
+"\n",
+	        DP_NSID_MAX, DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT, TCP_MAX_CONNS_LIMIT, TCP_MAX_CONNS_DEFAULT, TCP_MAX_PER_CLIENT_DEFAULT, TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000);
+}
+
+static void usage_tail(FILE *f)
+{
+	fprintf(f,
 "SIGNALS\n"
 "    SIGINT, SIGTERM: stop the workers, stop and close the ports, remove\n"
 "    the tap, close the store, print the packet counters, exit 0.\n"
@@ -187,12 +210,17 @@ void dp_options_usage(FILE *f, const char *prog)
 "    ip netns exec ddi-srv build/ddiplane -l 0,1 --no-huge -m 512 --no-shconf --no-pci \\\n"
 "        --vdev net_af_packet0,iface=ddi-s -- --db var/db \\\n"
 "        --address 198.18.0.1/24 --address 2001:2::1/64\n"
-"    ip netns exec ddi-cli dig @198.18.0.1 www.ddi.test A\n",
-	        prog, DDNS_BURST, DP_DDNS_RING_SIZE, DDNS_TCP_QUEUE, DDNS_LOG_PER_SEC,
-	        DDNS_NOTE_INTERVAL_MS / 1000, DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL,
-	        DP_NSID_MAX, DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48,
-	        DNS_EDNS_DEFAULT, TCP_MAX_CONNS_LIMIT, TCP_MAX_CONNS_DEFAULT,
-	        TCP_MAX_PER_CLIENT_DEFAULT, TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000);
+"    ip netns exec ddi-cli dig @198.18.0.1 www.ddi.test A\n");
+}
+
+/* The manual page, in sections (each its own function, to stay readable). */
+void dp_options_usage(FILE *f, const char *prog)
+{
+	usage_head(f, prog);
+	usage_tcp(f);
+	usage_options(f);
+	usage_more_options(f);
+	usage_tail(f);
 }
 
 int dp_options_add_address(struct dp_options *o, const char *s)

@@ -61,6 +61,7 @@ s.connect((srv, 53))
 WINDOW, TIMEOUT = 64, 2.0
 rcodes, out, sent, retrans, nxt = {}, {}, 0, 0, 0   # out: id -> time sent
 deadline = time.time() + 100
+start = time.time()
 while (nxt < n or out) and time.time() < deadline:
     while nxt < n and len(out) < WINDOW:
         qid = nxt & 0xffff
@@ -84,6 +85,9 @@ while (nxt < n or out) and time.time() < deadline:
         if now - t > TIMEOUT:                                   # lost: once more, same ID
             s.send(struct.pack("!HHHHHH", qid, 5 << 11, 1, 0, 1, 0) + zone + upd)
             out[qid] = now; sent += 1; retrans += 1
+el = time.time() - start
+sys.stderr.write("== sender: %d updates answered in %.2f s: %.0f refused updates/s\n" % (
+    sum(rcodes.values()), el, sum(rcodes.values()) / el))
 print("answered=%d refused=%d other=%d sent=%d retransmitted=%d" % (
     sum(rcodes.values()), rcodes.get(5, 0), sum(v for k, v in rcodes.items() if k != 5), sent, retrans))
 PY
