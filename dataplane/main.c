@@ -126,8 +126,22 @@ static json_t *ddns_json(void)
 	ddns_thread_stats(run.ddns, &ds);
 	for (unsigned k = 0; o && k < DDNS_OUT__COUNT; k++)
 		json_object_set_new(o, ddns_outcome_names[k], json_integer((json_int_t)ds.v[k]));
-	if (o)
-		json_object_set_new(o, "max_batch", json_integer((json_int_t)ds.max_batch));
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "max_batch", json_integer((json_int_t)ds.max_batch));
+	/* refusals (control/ddns/refusal.h): by reason, and what the log and journal kept */
+	const struct ddns_refusal_stats *r = &ds.refusals;
+	json_t *why = json_object();
+	for (unsigned k = UPD_WHY_NONE + 1; why && k < UPD_WHY__COUNT; k++)
+		json_object_set_new(why, upd_why_names[k], json_integer((json_int_t)r->why[k]));
+	json_object_set_new(o, "refused_by", why);
+	json_object_set_new(o, "refusal_log", json_pack("{s:I, s:I}",
+	                    "lines", (json_int_t)r->log_lines, "suppressed",
+	                    (json_int_t)r->log_suppressed));
+	json_object_set_new(o, "refusal_notes", json_pack("{s:I, s:I, s:I, s:I}",
+	                    "journaled", (json_int_t)r->notes, "folded", (json_int_t)r->folded,
+	                    "table_full", (json_int_t)r->table_full, "failed",
+	                    (json_int_t)r->note_failed));
 	return o;
 }
 
@@ -168,11 +182,15 @@ static json_t *hook_stats(void *ctx)
 	dp_counters_sum(&total);
 	tcp_server_stats(run.tcp, &ts);
 	ctl_get_stats(run.ctl, &cs);
-	a = json_pack("{s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+	a = json_pack("{s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+	              "s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 	              "lcores", lc, "total", counters_json(&total),
 	              "tcp", "accepted", (json_int_t)ts.accepted, "queries", (json_int_t)ts.queries,
-	              "refused_full", (json_int_t)ts.refused_full, "closed_idle",
-	              (json_int_t)ts.closed_idle,
+	              "refused_total_limit", (json_int_t)ts.refused_total_limit,
+	              "refused_client_limit", (json_int_t)ts.refused_client_limit,
+	              "idle_closed", (json_int_t)ts.idle_closed, "closed_peer",
+	              (json_int_t)ts.closed_peer, "bad_length", (json_int_t)ts.bad_length,
+	              "no_answer", (json_int_t)ts.no_answer, "open", (json_int_t)ts.open,
 	              "control", "generation", (json_int_t)cs.generation, "published_seq",
 	              (json_int_t)cs.published_seq, "store_seq", (json_int_t)cs.store_seq,
 	              "publishes", (json_int_t)cs.publishes, "entries", (json_int_t)cs.entries,
@@ -231,6 +249,30 @@ static bool health_all(void *ctx, char *why, size_t len)
 	if (caught_up_ns == INT64_MAX)
 		caught_up_ns = now;
 	return metrics_follower_healthy(&st, now, &caught_up_ns, why, len);
+}
+
+/* Updates that changed nothing, by reason, and what the log and the journal kept of them. */
+static void metrics_refusals(FILE *f, const struct ddns_refusal_stats *r)
+{
+	fprintf(f, "# HELP ddiplane_ddns_refused_total UPDATEs that changed nothing, by reason "
+	        "(control/ddns/update.h enum upd_why).\n# TYPE ddiplane_ddns_refused_total counter\n");
+	for (unsigned k = UPD_WHY_NONE + 1; k < UPD_WHY__COUNT; k++)
+		fprintf(f, "ddiplane_ddns_refused_total{reason=\"%s\"} %llu\n", upd_why_names[k],
+		        (unsigned long long)r->why[k]);
+	fprintf(f, "# HELP ddiplane_ddns_refusal_log_total Refusals written to stderr or "
+	        "suppressed by its rate limit.\n# TYPE ddiplane_ddns_refusal_log_total counter\n"
+	        "ddiplane_ddns_refusal_log_total{outcome=\"logged\"} %llu\n"
+	        "ddiplane_ddns_refusal_log_total{outcome=\"suppressed\"} %llu\n",
+	        (unsigned long long)r->log_lines, (unsigned long long)r->log_suppressed);
+	fprintf(f, "# HELP ddiplane_ddns_refusal_notes_total Authenticated refusals: noted in the "
+	        "journal, folded into a note of the interval, not noted (table full, store error)."
+	        "\n# TYPE ddiplane_ddns_refusal_notes_total counter\n"
+	        "ddiplane_ddns_refusal_notes_total{outcome=\"journaled\"} %llu\n"
+	        "ddiplane_ddns_refusal_notes_total{outcome=\"folded\"} %llu\n"
+	        "ddiplane_ddns_refusal_notes_total{outcome=\"table_full\"} %llu\n"
+	        "ddiplane_ddns_refusal_notes_total{outcome=\"failed\"} %llu\n",
+	        (unsigned long long)r->notes, (unsigned long long)r->folded,
+	        (unsigned long long)r->table_full, (unsigned long long)r->note_failed);
 }
 
 /* The dataplane's series for /metrics: one label set per lcore. */
@@ -304,9 +346,19 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	tcp_server_stats(run.tcp, &ts);
 	fprintf(f, "# HELP ddiplane_tcp_queries_total DNS messages answered over TCP.\n"
 	        "# TYPE ddiplane_tcp_queries_total counter\nddiplane_tcp_queries_total %llu\n"
-	        "# HELP ddiplane_tcp_connections_total TCP connections accepted.\n"
-	        "# TYPE ddiplane_tcp_connections_total counter\nddiplane_tcp_connections_total %llu\n",
-	        (unsigned long long)ts.queries, (unsigned long long)ts.accepted);
+	        "# HELP ddiplane_tcp_connections_total TCP connections by outcome: accepted, "
+	        "refused (reset at once) by which limit, closed idle.\n"
+	        "# TYPE ddiplane_tcp_connections_total counter\n"
+	        "ddiplane_tcp_connections_total{outcome=\"accepted\"} %llu\n"
+	        "ddiplane_tcp_connections_total{outcome=\"refused_total_limit\"} %llu\n"
+	        "ddiplane_tcp_connections_total{outcome=\"refused_client_limit\"} %llu\n"
+	        "ddiplane_tcp_connections_total{outcome=\"idle_closed\"} %llu\n"
+	        "# HELP ddiplane_tcp_connections_open TCP connections open now.\n"
+	        "# TYPE ddiplane_tcp_connections_open gauge\nddiplane_tcp_connections_open %llu\n",
+	        (unsigned long long)ts.queries, (unsigned long long)ts.accepted,
+	        (unsigned long long)ts.refused_total_limit,
+	        (unsigned long long)ts.refused_client_limit, (unsigned long long)ts.idle_closed,
+	        (unsigned long long)ts.open);
 	fprintf(f, "# HELP ddiplane_xfr_total Zone transfers out and NOTIFY out by outcome "
 	        "(control/xfr/xfr.h).\n# TYPE ddiplane_xfr_total counter\n");
 #define X(n) fprintf(f, "ddiplane_xfr_total{outcome=\"" #n "\"} %llu\n", \
@@ -324,6 +376,7 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	fprintf(f, "# HELP ddiplane_ddns_batch_max Largest burst of updates committed with one sync.\n"
 	        "# TYPE ddiplane_ddns_batch_max gauge\nddiplane_ddns_batch_max %llu\n",
 	        (unsigned long long)ds.max_batch);
+	metrics_refusals(f, &ds.refusals);
 }
 
 static void on_signal(int sig)
@@ -719,7 +772,10 @@ static int xfr_hook(void *ctx, const uint8_t *req, size_t len, uint8_t fam, cons
 static int tcp_start(char *err, size_t errlen)
 {
 	struct tcp_conf tc = { .idx = run.idx, .answer = &run.aconf, .update = ddns_thread_submit,
-	                       .update_ctx = run.ddns, .xfr = xfr_hook, .xfr_ctx = run.xfr };
+	                       .update_ctx = run.ddns, .xfr = xfr_hook, .xfr_ctx = run.xfr,
+	                       .max_conns = run.o.tcp_max_clients,
+	                       .max_per_client = run.o.tcp_max_per_client,
+	                       .idle_timeout_ms = run.o.tcp_idle_timeout * 1000 };
 	for (unsigned a = 0; a < run.o.svc.n4; a++) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&tc.listen[tc.nlisten++];
 		s4->sin_family = AF_INET;
@@ -850,9 +906,11 @@ static void teardown(void)
 		struct tcp_stats ts;
 		tcp_server_stats(run.tcp, &ts);
 		tcp_server_stop(run.tcp);
-		printf("TCP: %llu connections (%llu refused: full), %llu answers, %llu closed idle\n",
-		       (unsigned long long)ts.accepted, (unsigned long long)ts.refused_full,
-		       (unsigned long long)ts.queries, (unsigned long long)ts.closed_idle);
+		printf("TCP: %llu connections (refused: %llu at the total limit, %llu at the client "
+		       "limit), %llu answers, %llu closed idle\n",
+		       (unsigned long long)ts.accepted, (unsigned long long)ts.refused_total_limit,
+		       (unsigned long long)ts.refused_client_limit, (unsigned long long)ts.queries,
+		       (unsigned long long)ts.idle_closed);
 	}
 	xfr_notifier_stop(run.notifier);
 	xfr_out_free(run.xfr);

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/ddns/refusal.h"
 #include "control/ddns/thread.h"
+#include "control/tcp/tcp.h"
 #include "dataplane/options.h"
 #include "dataplane/worker.h"
 #include "dns/wire.h"
 
-void dp_options_usage(FILE *f, const char *prog)
+static void usage_head(FILE *f, const char *prog)
 {
 	fprintf(f,
 "NAME\n"
@@ -21,7 +23,8 @@ void dp_options_usage(FILE *f, const char *prog)
 "    %s [EAL options] -- --address IP[/PLEN] [--address IP[/PLEN] ...]\n"
 "             [--db DIR] [--control PATH] [--access FILE] [--metrics IP:PORT]\n"
 "             [--journal-poll-us N] [--nsid STR] [--idle-sleep-us N]\n"
-"             [--tap-name NAME] [--udp-size N] [--help]\n"
+"             [--tap-name NAME] [--udp-size N] [--tcp-max-clients N]\n"
+"             [--tcp-max-per-client N] [--tcp-idle-timeout SECONDS] [--help]\n"
 "\n"
 "DESCRIPTION\n"
 "    ddiplane answers DNS queries over UDP on DPDK ports from an in-memory\n"
@@ -43,8 +46,8 @@ void dp_options_usage(FILE *f, const char *prog)
 "    \"ddictl key add\"; unknown key or bad signature: NOTAUTH with BADKEY or\n"
 "    BADSIG, clock skew: BADTIME), the update policy (\"ddictl policy add\":\n"
 "    which key may change which names, types and subnets; anything else is\n"
-"    REFUSED and journaled), the prerequisites (YXDOMAIN, NXRRSET, ...),\n"
-"    then writes the change with its journal entry in the LMDB store. An\n"
+"    REFUSED), the prerequisites (YXDOMAIN, NXRRSET, ...), then writes the\n"
+"    change with its journal entry in the LMDB store. An\n"
 "    A/AAAA inside an IPAM prefix becomes a dynamic allocation owned by the\n"
 "    key. Updates that arrive together are committed as one group: one\n"
 "    write transaction and one sync for up to %d of them, each still all or\n"
@@ -65,8 +68,41 @@ void dp_options_usage(FILE *f, const char *prog)
 "    (answers by rcode, batches, largest batch) are under \"ddns\" in\n"
 "    \"ddictl stats\" and ddiplane_ddns_messages_total in /metrics.\n"
 "\n"
+"    Refusals do not grow the store: the journal records changes, and\n"
+"    anyone who reaches port 53 can send UPDATEs. Every update that changed\n"
+"    nothing is counted by reason (\"ddns\" -> \"refused_by\" in \"ddictl\n"
+"    stats\", ddiplane_ddns_refused_total{reason} in /metrics: unsigned,\n"
+"    tsig_badkey, tsig_badsig, tsig_badtime, policy, yxdomain, ...) and each\n"
+"    refusal is logged to stderr, at most %d lines a second, the rest summed\n"
+"    up in one \"N more refused updates not logged\" line. Only an update\n"
+"    signed with a known key (TSIG verified, in time) that was refused by\n"
+"    policy, a prerequisite or the store, or changed nothing, is noted in\n"
+"    the journal (key, source, zone, reason), and at most once per key and\n"
+"    reason every %u s: the next note says how many were folded into the\n"
+"    last one. Unsigned, BADKEY, BADSIG and BADTIME (a replayed capture)\n"
+"    updates are never noted.\n"
+"\n"
 "    NOTIFY (RFC 1996) is answered NOERROR for a zone this server serves\n"
 "    and NOTAUTH for any other; FORMERR when malformed.\n"
+"\n",
+	        prog, DDNS_BURST, DP_DDNS_RING_SIZE, DDNS_TCP_QUEUE, DDNS_LOG_PER_SEC, DDNS_NOTE_INTERVAL_MS / 1000);
+}
+
+static void usage_tcp(FILE *f)
+{
+	fprintf(f,
+"DNS OVER TCP\n"
+"    Queries, UPDATE and NOTIFY over TCP (RFC 7766) are served by one thread\n"
+"    on the kernel side of the tap. It holds at most --tcp-max-clients\n"
+"    connections, at most --tcp-max-per-client of them from one client (an\n"
+"    IPv4 address or an IPv6 /64), and closes a connection that sent no\n"
+"    complete message and took no answer for --tcp-idle-timeout seconds.\n"
+"    A connection over a limit is accepted and reset at once, so that the\n"
+"    client learns it at once instead of waiting in the listen backlog (RFC\n"
+"    7766 6.2.3 allows zero timeouts under load or attack). Counted under\n"
+"    \"tcp\" in \"ddictl stats\" (accepted, refused_total_limit,\n"
+"    refused_client_limit, idle_closed, open) and as\n"
+"    ddiplane_tcp_connections_total{outcome} in /metrics.\n"
 "\n"
 "EAL OPTIONS (before \"--\"; see the DPDK documentation)\n"
 "    -l 0,1           main lcore 0 (control), worker on lcore 1\n"
@@ -77,7 +113,12 @@ void dp_options_usage(FILE *f, const char *prog)
 "                     run without hugepages (tests, demos); DPDK 22.11 refuses\n"
 "                     --in-memory together with --no-huge\n"
 "    --file-prefix P  run beside another DPDK process\n"
-"\n"
+"\n");
+}
+
+static void usage_options(FILE *f)
+{
+	fprintf(f,
 "OPTIONS (after \"--\")\n"
 "    --address IP[/PLEN]\n"
 "        A service address, IPv4 or IPv6; repeat for more (at most %d per\n"
@@ -111,7 +152,13 @@ void dp_options_usage(FILE *f, const char *prog)
 "        rcode, drops by reason, snapshot generation, journal sequence and\n"
 "        lag, publish latency. Off by default. The same server answers\n"
 "        http://IP:PORT/health: 200 while every worker runs and the\n"
-"        published index follows the store, 503 with the reason when not.\n"
+"        published index follows the store, 503 with the reason when not.\n",
+	        DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL);
+}
+
+static void usage_more_options(FILE *f)
+{
+	fprintf(f,
 "    --journal-poll-us N\n"
 "        How often the control thread looks for commits made by other\n"
 "        processes (ddictl --db) in the store, 100..1000000 us (default\n"
@@ -130,9 +177,28 @@ void dp_options_usage(FILE *f, const char *prog)
 "        answer, whatever the client advertises. Larger answers are\n"
 "        truncated (TC) and the client retries over TCP. Capped to what the\n"
 "        port's MTU carries, as ddiplane never fragments.\n"
+"    --tcp-max-clients N\n"
+"        TCP connections open at once, 1..%d (default %d: tens are\n"
+"        enough for TC retries, DHCP servers' updates and transfers, and\n"
+"        the default ulimit -n of 1024 holds them; the limit is raised to\n"
+"        fit when the hard limit allows, else ddiplane does not start).\n"
+"    --tcp-max-per-client N\n"
+"        TCP connections open at once from one IPv4 address or IPv6 /64,\n"
+"        1..N of --tcp-max-clients (default %d: RFC 7766 6.2.2 asks for\n"
+"        limits \"much looser\" than a client's one or two, as a client\n"
+"        address may be a NAT).\n"
+"    --tcp-idle-timeout SECONDS\n"
+"        Close a TCP connection that sent no complete message and took no\n"
+"        answer for this long, 1..3600 (default %d, as Knot DNS).\n"
 "    --help\n"
 "        Print this text and exit.\n"
-"\n"
+"\n",
+	        DP_NSID_MAX, DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT, TCP_MAX_CONNS_LIMIT, TCP_MAX_CONNS_DEFAULT, TCP_MAX_PER_CLIENT_DEFAULT, TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000);
+}
+
+static void usage_tail(FILE *f)
+{
+	fprintf(f,
 "SIGNALS\n"
 "    SIGINT, SIGTERM: stop the workers, stop and close the ports, remove\n"
 "    the tap, close the store, print the packet counters, exit 0.\n"
@@ -146,9 +212,17 @@ void dp_options_usage(FILE *f, const char *prog)
 "    ip netns exec ddi-srv build/ddiplane -l 0,1 --no-huge -m 512 --no-shconf --no-pci \\\n"
 "        --vdev net_af_packet0,iface=ddi-s -- --db var/db \\\n"
 "        --address 198.18.0.1/24 --address 2001:2::1/64\n"
-"    ip netns exec ddi-cli dig @198.18.0.1 www.ddi.test A\n",
-	        prog, DDNS_BURST, DP_DDNS_RING_SIZE, DDNS_TCP_QUEUE, DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL, DP_NSID_MAX,
-	        DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT);
+"    ip netns exec ddi-cli dig @198.18.0.1 www.ddi.test A\n");
+}
+
+/* The manual page, in sections (each its own function, to stay readable). */
+void dp_options_usage(FILE *f, const char *prog)
+{
+	usage_head(f, prog);
+	usage_tcp(f);
+	usage_options(f);
+	usage_more_options(f);
+	usage_tail(f);
 }
 
 int dp_options_add_address(struct dp_options *o, const char *s)
@@ -197,7 +271,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 }
 
 enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_UDP, OPT_HELP,
-       OPT_METRICS, OPT_ACCESS, OPT_POLL };
+       OPT_METRICS, OPT_ACCESS, OPT_POLL, OPT_TCP_MAX, OPT_TCP_PER_CLIENT, OPT_TCP_IDLE };
 
 int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 {
@@ -213,6 +287,9 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "access", required_argument, NULL, OPT_ACCESS },
 		{ "journal-poll-us", required_argument, NULL, OPT_POLL },
+		{ "tcp-max-clients", required_argument, NULL, OPT_TCP_MAX },
+		{ "tcp-max-per-client", required_argument, NULL, OPT_TCP_PER_CLIENT },
+		{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
 		{ NULL, 0, NULL, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -221,6 +298,9 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 	o->idle_sleep_us = DP_DEFAULT_IDLE_SLEEP_US;
 	o->tap_name = DP_DEFAULT_TAP;
 	o->udp_size = DNS_EDNS_DEFAULT;
+	o->tcp_max_clients = TCP_MAX_CONNS_DEFAULT;
+	o->tcp_max_per_client = TCP_MAX_PER_CLIENT_DEFAULT;
+	o->tcp_idle_timeout = TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000;
 
 	optind = 1;
 	opterr = 0;
@@ -277,6 +357,22 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 			}
 			o->udp_size = (uint16_t)v;
 			break;
+		case OPT_TCP_MAX:
+		case OPT_TCP_PER_CLIENT:
+			if (parse_uint(optarg, TCP_MAX_CONNS_LIMIT, &v) < 0 || v < 1) {
+				fprintf(err, "ddiplane: --%s must be 1..%d\n", c == OPT_TCP_MAX ?
+				        "tcp-max-clients" : "tcp-max-per-client", TCP_MAX_CONNS_LIMIT);
+				return -1;
+			}
+			*(c == OPT_TCP_MAX ? &o->tcp_max_clients : &o->tcp_max_per_client) = (unsigned)v;
+			break;
+		case OPT_TCP_IDLE:
+			if (parse_uint(optarg, 3600, &v) < 0 || v < 1) {
+				fprintf(err, "ddiplane: --tcp-idle-timeout must be 1..3600 seconds\n");
+				return -1;
+			}
+			o->tcp_idle_timeout = (unsigned)v;
+			break;
 		case 'h':
 		case OPT_HELP: o->help = true; return 0;
 		default:
@@ -287,6 +383,11 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 	}
 	if (optind < argc) {
 		fprintf(err, "ddiplane: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -1;
+	}
+	if (o->tcp_max_per_client > o->tcp_max_clients) {
+		fprintf(err, "ddiplane: --tcp-max-per-client %u is more than --tcp-max-clients %u\n",
+		        o->tcp_max_per_client, o->tcp_max_clients);
 		return -1;
 	}
 	if (o->svc.n4 + o->svc.n6 == 0) {

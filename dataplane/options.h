@@ -27,6 +27,9 @@ struct dp_options {
 	unsigned idle_sleep_us;    /* 0: never sleep */
 	const char *tap_name;      /* kernel name of the first tap; more ports add 1, 2, ... */
 	uint16_t udp_size;         /* our EDNS UDP size */
+	unsigned tcp_max_clients;  /* --tcp-max-clients: TCP connections open at most */
+	unsigned tcp_max_per_client; /* --tcp-max-per-client: from one address (IPv6: /64) */
+	unsigned tcp_idle_timeout; /* --tcp-idle-timeout: seconds without a complete message */
 	bool help;
 };
 

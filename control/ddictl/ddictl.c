@@ -1033,14 +1033,26 @@ static void print_stats(const json_t *a)
 			printf(" %14lld", jint(l, k));
 		printf(" %14lld\n", (long long)json_integer_value(v));
 	}
-	const char *groups[] = { "tcp", "control" };
-	for (size_t g = 0; g < 2; g++) {
+	const char *groups[] = { "tcp", "control", "ddns" };
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		const json_t *o = json_object_get(a, groups[g]);
 		if (!o)
 			continue;
 		printf("%s:", groups[g]);
-		json_object_foreach((json_t *)o, k, v)
-			printf(" %s=%lld", k, (long long)json_integer_value(v));
+		json_object_foreach((json_t *)o, k, v) {
+			if (!json_is_object(v)) {
+				printf(" %s=%lld", k, (long long)json_integer_value(v));
+				continue;
+			}
+			/* a sub-group (ddns refusals by reason): its own line, zeros left out */
+			const char *k2;
+			json_t *v2;
+			printf("\n%s.%s:", groups[g], k);
+			json_object_foreach(v, k2, v2)
+				if (json_integer_value(v2))
+					printf(" %s=%lld", k2, (long long)json_integer_value(v2));
+			printf("\n%s:", groups[g]);
+		}
 		printf("\n");
 	}
 }
