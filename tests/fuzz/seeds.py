@@ -5,6 +5,12 @@ The seeds are kept in the tree; this script is how they were made, so that a
 new harness or a changed format gets its seeds the same way. Every packet is
 built by hand (struct), with correct lengths and checksums, so the fuzzer
 starts from inputs that reach deep into each parser.
+
+corpus/records/ is not written here: its seeds are values of a real store
+(ddictl --db zone import, record add/replace, key add, policy add, prefix
+add, alloc address; then `mdb_dump -s DB`), each prefixed with the byte that
+selects its database in fuzz_records.c; the key's secret replaced by a fixed
+test value.
 """
 import json
 import os
