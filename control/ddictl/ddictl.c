@@ -329,20 +329,24 @@ static int do_restore(const struct ctl *c, int argc, char **argv)
 		return EXIT_ERR;
 	}
 	if (c->json) {
-		json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}", "restored",
+		json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		                      "s:s?}", "restored",
 		                      c->db, "from", backup, "seq", (json_int_t)chk.last_seq,
 		                      "journal_entries", (json_int_t)chk.entries, "zones",
 		                      (json_int_t)chk.zones, "rrsets", (json_int_t)chk.rrsets, "records",
 		                      (json_int_t)chk.rrs, "keys", (json_int_t)chk.keys, "policies",
-		                      (json_int_t)chk.policies, "replaced", moved[0] ? moved : NULL);
+		                      (json_int_t)chk.policies, "differences", (json_int_t)chk.diffs,
+		                      "prefixes", (json_int_t)chk.prefixes, "allocations",
+		                      (json_int_t)chk.allocations, "replaced", moved[0] ? moved : NULL);
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(o);
 	} else {
 		printf("restored %s from %s: journal seq %" PRIu64 " (%" PRIu64 " entries), %" PRIu64
-		       " zones, %" PRIu64 " records, %" PRIu64 " keys, %" PRIu64 " policies\n",
+		       " zones, %" PRIu64 " records, %" PRIu64 " keys, %" PRIu64 " policies, %" PRIu64
+		       " differences, %" PRIu64 " IPAM prefixes, %" PRIu64 " allocations\n",
 		       c->db, backup, chk.last_seq, chk.entries, chk.zones, chk.rrs, chk.keys,
-		       chk.policies);
+		       chk.policies, chk.diffs, chk.prefixes, chk.allocations);
 		if (moved[0])
 			printf("the replaced store is kept in %s\n", moved);
 	}
