@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +65,7 @@ static struct {
 	struct ctl_access *access;
 	struct ctlsock *csock;
 	struct metrics *mx;
+	struct dns_cookie_secrets cookies;   /* read by the lcores when cookies are on */
 	cpu_set_t main_set;              /* the main lcore's CPUs */
 	time_t started;
 } run;
@@ -559,12 +561,50 @@ static int step_ports(void)
 		run.aconf.nsid_len = (uint16_t)strlen(run.o.nsid);
 	}
 	struct dp_pctx base = { .svc = &run.o.svc, .conf = &run.aconf };
+	if (!run.o.no_cookies) {
+		uint8_t secret[DNS_COOKIE_SECRET_LEN];
+		if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
+			fprintf(stderr, "ddiplane: no random bytes for the cookie secret (getrandom: %s); "
+			        "run with --no-cookies\n", strerror(errno));
+			return -1;
+		}
+		dns_cookie_secrets_init(&run.cookies, secret);
+		run.aconf.cookies = true;
+		base.cookies = &run.cookies;
+	}
 	for (unsigned i = 0; i < sh.nports; i++) {
 		run.nready = i + 1;   /* teardown stops what this iteration started, even half */
 		if (port_setup(&sh.ports[i], sh.ports[i].port_id, nw, run.mp, &base) < 0 ||
 		    tap_setup(&sh.ports[i], i, &run.o, nw, run.mp) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * Response rate limiting: one table per lcore that answers (the workers
+ * and the control lcore), each with its own random hash seed.
+ */
+static int step_rrl(void)
+{
+	if (run.o.rrl.rate == 0)
+		return 0;
+	unsigned l;
+	RTE_LCORE_FOREACH(l) {
+		uint64_t seed;
+		if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+			seed = rte_rdtsc() ^ ((uint64_t)l << 56);
+		sh.lcore[l].rrl = rrl_new(&run.o.rrl, seed);
+		if (!sh.lcore[l].rrl) {
+			fprintf(stderr, "ddiplane: no memory for the rate-limiting table of lcore %u (%u "
+			        "buckets of 16 bytes; give a smaller --rrl-table-size)\n", l,
+			        run.o.rrl.table_size);
+			return -1;
+		}
+	}
+	printf("ddiplane: response rate limiting: %u/s per prefix and kind, slip %u, %u buckets "
+	       "per lcore, %u exempt prefixes\n", run.o.rrl.rate, run.o.rrl.slip,
+	       run.o.rrl.table_size, run.o.rrl.nexempt);
 	return 0;
 }
 
@@ -716,6 +756,12 @@ static void step_run(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	dp_shared_clock_init(&sh);
+	if (!run.o.no_cookies) {
+		sh.cookies = &run.cookies;
+		sh.cookie_rotate_tsc = (uint64_t)run.o.cookie_lifetime_h * 3600 * 1000 * sh.tsc_per_ms;
+	}
+
 	unsigned lcore, w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		workers[w].sh = &sh;
@@ -774,6 +820,8 @@ static void teardown(void)
 	}
 	if (run.mp)
 		dp_counters_print(stdout);
+	for (unsigned l = 0; l < DP_MAX_LCORES; l++)
+		rrl_free(sh.lcore[l].rrl);
 	store_close(run.st);
 	idx_free(run.idx);
 	rte_eal_cleanup();
@@ -790,7 +838,8 @@ int main(int argc, char **argv)
 	if (n < 0)
 		return 1;
 	int rc = step_options(argc - n, argv + n);
-	if (rc == 0 && step_store() == 0 && step_ports() == 0 && step_rings() == 0 &&
+	if (rc == 0 && step_store() == 0 && step_ports() == 0 && step_rrl() == 0 &&
+	    step_rings() == 0 &&
 	    step_threads() == 0) {
 		step_run();
 		rc = 0;

@@ -7,12 +7,14 @@
 #include <stdio.h>
 
 #include "dataplane/packet.h"
+#include "dataplane/rrl.h"
 
 #define DP_DEFAULT_DB "var/db"
 #define DP_DEFAULT_CONTROL "var/ddiplane.sock"
 #define DP_DEFAULT_TAP "ddi0"
 #define DP_DEFAULT_IDLE_SLEEP_US 100
 #define DP_NSID_MAX 128
+#define DP_DEFAULT_COOKIE_LIFETIME_H 26   /* as Knot's mod-cookies secret-lifetime */
 
 struct dp_options {
 	const char *db;            /* LMDB environment directory */
@@ -27,6 +29,9 @@ struct dp_options {
 	unsigned idle_sleep_us;    /* 0: never sleep */
 	const char *tap_name;      /* kernel name of the first tap; more ports add 1, 2, ... */
 	uint16_t udp_size;         /* our EDNS UDP size */
+	struct rrl_conf rrl;       /* --rrl-*: rate 0 is off */
+	bool no_cookies;           /* --no-cookies */
+	unsigned cookie_lifetime_h;/* --cookie-secret-lifetime: hours between secret rotations */
 	bool help;
 };
 

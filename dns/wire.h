@@ -82,6 +82,8 @@ struct dns_query {
 	uint8_t edns_version;
 	bool edns_do;
 	bool edns_nsid;          /* the client asked for NSID */
+	const uint8_t *edns_cookie;  /* RFC 7873 COOKIE option data (the first one), or NULL */
+	uint16_t edns_cookie_len;    /* as sent: dns/cookie.h says what is well formed */
 	uint16_t edns_udp_size;  /* as advertised by the client, >= 512 */
 	size_t opt_pos;          /* offset of the OPT RR in the additional section */
 	bool has_tsig;           /* last additional record is a TSIG */
@@ -185,6 +187,16 @@ uint16_t dns_writer_find_name(const struct dns_writer *w, const uint8_t *name);
 int dns_writer_put_opt(struct dns_writer *w, uint16_t udp_size, uint16_t ext_rcode,
                        bool do_bit, const uint8_t *nsid, uint16_t nsid_len, size_t bufcap);
 size_t dns_opt_size(uint16_t nsid_len);
+
+/*
+ * Append one EDNS option (code, length, `dlen` bytes of data) to the OPT RR
+ * at offset `opt_pos` of the finished message `msg` of `len` bytes, which
+ * must be its last record (answer_query writes it last): the option goes at
+ * the end and the OPT's RDLENGTH grows. Returns the new length, or 0 when
+ * `cap` cannot hold it or `opt_pos` is not an OPT that ends the message.
+ */
+size_t dns_opt_append_option(uint8_t *msg, size_t len, size_t cap, size_t opt_pos,
+                             uint16_t code, const uint8_t *data, uint16_t dlen);
 
 /* Write the section counts into the header; returns the message length. */
 size_t dns_writer_finish(struct dns_writer *w);

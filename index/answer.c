@@ -32,6 +32,7 @@
 
 #include <string.h>
 
+#include "dns/cookie.h"
 #include "dns/errcode.h"
 #include "dns/rdata.h"
 #include "index/answer.h"
@@ -64,6 +65,7 @@ struct ctx {
 	const uint8_t *apex_name;
 	bool truncated;
 	uint8_t nadd;
+	uint16_t opt_pos;                    /* where finish_opt() wrote the OPT, 0: none */
 	const struct idx_node *added[ADDITIONAL_MAX];
 };
 
@@ -571,9 +573,11 @@ static void finish_opt(struct ctx *c, const struct answer_conf *conf, uint16_t r
 	bool nsid = c->q->edns_nsid && conf->nsid != NULL;
 	uint16_t udp = conf->udp_max != 0 ? conf->udp_max : DNS_EDNS_DEFAULT;
 	dns_writer_section(&c->w, DNS_SEC_ADDITIONAL);
+	size_t pos = c->w.len;
 	/* the OPT carries the upper 8 bits of the 12-bit rcode (RFC 6891 6.1.3) */
-	(void)dns_writer_put_opt(&c->w, udp, (uint16_t)(rcode >> 4), c->q->edns_do,
-	                         nsid ? conf->nsid : NULL, nsid ? conf->nsid_len : 0, cap);
+	if (dns_writer_put_opt(&c->w, udp, (uint16_t)(rcode >> 4), c->q->edns_do,
+	                       nsid ? conf->nsid : NULL, nsid ? conf->nsid_len : 0, cap) == DDI_EOK)
+		c->opt_pos = (uint16_t)pos;
 }
 
 size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
@@ -588,6 +592,7 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	info->rcode = 0;
 	info->truncated = false;
 	info->qtype = q->qtype;
+	info->opt_pos = 0;
 	if (parse == DNS_PARSE_DROP)
 		return 0;
 
@@ -596,8 +601,13 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	                              : DNS_MSG_MAX;
 	if (max > cap)
 		max = cap;
+	/* RFC 7873 5.2.2: a COOKIE option of a length no cookie has is FORMERR */
+	bool cookie = conf->cookies && q->edns_cookie != NULL;
+	bool cookie_malformed = cookie && !dns_cookie_len_ok(q->edns_cookie_len);
 	if (q->has_edns) {
 		size_t opt = dns_opt_size(q->edns_nsid && conf->nsid ? conf->nsid_len : 0);
+		if (cookie && !cookie_malformed)
+			opt += DNS_COOKIE_OPT_ROOM;   /* appended by the caller */
 		max = max > opt ? max - opt : 0;
 	}
 
@@ -611,6 +621,7 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	c.apex_name = NULL;
 	c.truncated = false;
 	c.nadd = 0;
+	c.opt_pos = 0;
 	bool question = q->question_end != 0 && q->qdcount == 1;
 	uint16_t rcode = DNS_RCODE_NOERROR;
 	enum answer_outcome o;
@@ -621,6 +632,9 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	} else if (parse == DNS_PARSE_BADVERS) {
 		o = ANS_BADVERS;   /* RFC 6891 6.1.3 */
 		rcode = DNS_RCODE_BADVERS;
+	} else if (cookie_malformed) {
+		o = ANS_FORMERR;
+		rcode = DNS_RCODE_FORMERR;
 	} else if (q->opcode != DNS_OP_QUERY) {
 		o = ANS_NOTIMP;
 		rcode = DNS_RCODE_NOTIMP;
@@ -684,6 +698,7 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	info->outcome = o;
 	info->rcode = (uint8_t)rcode;
 	info->truncated = c.truncated;
+	info->opt_pos = c.opt_pos;
 	return len;
 }
 
