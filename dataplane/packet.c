@@ -495,25 +495,40 @@ static size_t slip(uint8_t *dns, size_t n, const struct dns_query *q, uint16_t *
 	return qend + optlen;
 }
 
+/* The query's cookie, kept aside: the answer is written over the query. */
+struct qcookie {
+	enum dns_cookie_verdict verdict;
+	uint8_t bytes[DNS_COOKIE_LEN];   /* client cookie, and our server cookie if it sent one */
+};
+
+/* Step 1: RFC 7873 5.2, what the client's COOKIE option is worth. */
+static void cookie_take(const struct dp_pctx *ctx, const struct dp_lcore *lc,
+                        const struct dp_frame *f, const struct dns_query *q, struct qcookie *qc,
+                        struct dp_result *r)
+{
+	qc->verdict = DNS_COOKIE_NONE;
+	if (!ctx->cookies || !q->edns_cookie)
+		return;
+	qc->verdict = dns_cookie_check(ctx->cookies, lc->now_s, q->edns_cookie, q->edns_cookie_len,
+	                               dp_frame_source(f), f->v6 ? 16 : 4);
+	also_count(r, cookie_outcome(qc->verdict));
+	if (qc->verdict != DNS_COOKIE_MALFORMED)
+		memcpy(qc->bytes, q->edns_cookie,
+		       q->edns_cookie_len < DNS_COOKIE_LEN ? q->edns_cookie_len : DNS_COOKIE_LEN);
+}
+
 /*
- * Steps 1-3 of dp_packet_process_lc() on the answer of `n` bytes at f->dns.
- * Returns the length to send, or 0 with r saying why nothing is sent.
+ * Steps 2 and 3 of dp_packet_process_lc() on the answer of `n` bytes at
+ * f->dns. Returns the length to send, or 0 with r saying why nothing is sent.
  */
 static size_t harden(const struct dp_pctx *ctx, struct dp_lcore *lc, const struct dp_frame *f,
-                     const struct dns_query *q, const struct answer_info *info, size_t n,
-                     struct dp_result *r)
+                     const struct dns_query *q, const struct qcookie *qc,
+                     const struct answer_info *info, size_t n, struct dp_result *r)
 {
 	const uint8_t *src = dp_frame_source(f);
 	size_t iplen = f->v6 ? 16 : 4;
 	uint16_t opt_pos = info->opt_pos;
-	enum dns_cookie_verdict cv = DNS_COOKIE_NONE;
-
-	/* 1. RFC 7873 5.2: what the client's COOKIE option is worth */
-	if (ctx->cookies && q->edns_cookie) {
-		cv = dns_cookie_check(ctx->cookies, lc->now_s, q->edns_cookie, q->edns_cookie_len,
-		                      src, iplen);
-		also_count(r, cookie_outcome(cv));
-	}
+	enum dns_cookie_verdict cv = qc->verdict;
 
 	/* 2. rate limiting, unless a valid server cookie proved the source address */
 	if (lc->rrl) {
@@ -542,7 +557,7 @@ static size_t harden(const struct dp_pctx *ctx, struct dp_lcore *lc, const struc
 	/* 3. the cookie to send back, into the OPT's reserved room (index/answer.h) */
 	if (opt_pos && cv != DNS_COOKIE_NONE && cv != DNS_COOKIE_MALFORMED) {
 		uint8_t cookie[DNS_COOKIE_LEN];
-		size_t clen = dns_cookie_respond(ctx->cookies, cv, lc->now_s, q->edns_cookie, src, iplen,
+		size_t clen = dns_cookie_respond(ctx->cookies, cv, lc->now_s, qc->bytes, src, iplen,
 		                                 cookie);
 		size_t grown = dns_opt_append_option(f->dns, n, f->cap - f->dns_off, opt_pos,
 		                                     DNS_EDNS_OPT_COOKIE, cookie, (uint16_t)clen);
@@ -566,12 +581,16 @@ void dp_packet_process_lc(const struct dp_pctx *ctx, struct dp_lcore *lc,
 	struct answer_info info = { 0 };
 	size_t n = 0;
 	enum dns_parse_result pr = dns_query_parse(&q, f.dns, f.dns_len);
+	bool hardened = lc && (lc->rrl || ctx->cookies);
+	struct qcookie qc;
+	if (hardened)
+		cookie_take(ctx, lc, &f, &q, &qc, r);
 	if (cap > f.dns_off)
 		n = answer_query(v, ctx->conf, ANSWER_UDP, &q, pr, f.dns, cap - f.dns_off, &info);
 	r->outcome = outcome_of(&info);
 	r->truncated = info.truncated;
-	if (n && lc && (lc->rrl || ctx->cookies)) {
-		n = harden(ctx, lc, &f, &q, &info, n, r);
+	if (n && hardened) {
+		n = harden(ctx, lc, &f, &q, &qc, &info, n, r);
 		if (n == 0)
 			return;       /* rate limited: r says so */
 	}
