@@ -11,6 +11,79 @@
 #include "dataplane/worker.h"
 #include "dns/wire.h"
 
+static void usage_hardening(FILE *f)
+{
+	fputs(
+"RESPONSE RATE LIMITING\n"
+"    With --rrl-rate N every UDP response a worker sends is charged to the\n"
+"    client's prefix (/24 for IPv4, /56 for IPv6) and to its kind: answer,\n"
+"    NODATA, NXDOMAIN, referral, error (REFUSED, FORMERR, SERVFAIL,\n"
+"    NOTIMP, BADVERS). Each prefix and kind may receive N responses per\n"
+"    second (a bucket holds one second's worth and refills continuously).\n"
+"    Over that rate a response is dropped, except every --rrl-slip'th one,\n"
+"    which is sent truncated (TC=1, no records) so that a real client\n"
+"    behind a spoofed flood retries over TCP, which cannot be spoofed. A\n"
+"    query that carries a valid server cookie (below) has proved its\n"
+"    address and is not limited. Each worker keeps its own table\n"
+"    (--rrl-table-size buckets of 16 bytes; lock-free, nothing allocated\n"
+"    per query): with RSS a client's queries meet one worker. Counted as\n"
+"    rrl_passed, rrl_exempt, rrl_dropped and rrl_slipped in \"ddictl stats\"\n"
+"    and ddiplane_packets_total in /metrics. DNS over TCP is not limited.\n"
+"    The same settings elsewhere:\n"
+"      ddiplane           Knot DNS (mod-rrl)     NSD\n"
+"      --rrl-rate N       rate-limit: N          rrl-ratelimit: N (default 200)\n"
+"      --rrl-slip N       slip: N                rrl-slip: N (default 2)\n"
+"      --rrl-table-size N table-size: N          rrl-size: N (default 1000000)\n"
+"      --rrl-exempt P     whitelist: P           rrl-whitelist-ratelimit (by class)\n"
+"      /24 and /56        /24 and /56            rrl-ipv4-prefix-length: 24,\n"
+"                                                rrl-ipv6-prefix-length: 64\n"
+"    Knot and NSD also put the question name (or zone) in the key; here\n"
+"    the key is the prefix and the kind only.\n"
+"\n"
+"DNS COOKIES\n"
+"    On by default (RFC 7873, server cookies as RFC 9018: version 1, a\n"
+"    timestamp and SipHash-2-4 of client cookie, timestamp and client\n"
+"    address under a 16-byte secret). A query with a client cookie gets it\n"
+"    back with a fresh server cookie in the OPT; a valid server cookie (made\n"
+"    with the current or the previous secret, at most 1 hour old and at most\n"
+"    5 minutes ahead) is echoed, or replaced when older than 30 minutes; an\n"
+"    invalid one is answered normally with a new one (RFC 7873 5.2.4: no\n"
+"    query here requires a valid cookie, so BADCOOKIE is never sent); a\n"
+"    COOKIE option whose length is not 8 or 16..40 bytes is answered\n"
+"    FORMERR (5.2.2). The secret is drawn with getrandom() at start and\n"
+"    replaced every --cookie-secret-lifetime hours, the previous one\n"
+"    staying valid. Counted as cookie_new, cookie_valid, cookie_refreshed,\n"
+"    cookie_bad and cookie_malformed. Served by the workers (UDP); DNS over\n"
+"    TCP answers FORMERR to a malformed option but returns no cookie yet.\n"
+"\n",
+	      f);
+}
+
+/* The --rrl-* and cookie options, in the OPTIONS list. */
+static void usage_hardening_options(FILE *f)
+{
+	fprintf(f,
+"    --rrl-rate N\n"
+"        Response rate limiting (above): at most N responses per second,\n"
+"        1..%u, per client prefix and response kind. 0 or absent: off.\n"
+"    --rrl-slip N\n"
+"        Of the responses over the rate, send every Nth truncated (TC=1)\n"
+"        instead of dropping it, 0..%u (default %u, as NSD and BIND): 0 never,\n"
+"        1 every one.\n"
+"    --rrl-table-size N\n"
+"        Rate-limiting buckets per lcore, a power of two, %u..%u (default\n"
+"        %u). A bucket is one client prefix and kind seen recently.\n"
+"    --rrl-exempt IP[/PLEN]\n"
+"        Never limit clients in this prefix (monitoring, resolvers you\n"
+"        trust). Repeat for more, at most %d.\n"
+"    --no-cookies\n"
+"        Ignore the COOKIE option (RFC 7873 5.2.1): no cookie is returned.\n"
+"    --cookie-secret-lifetime HOURS\n"
+"        Replace the cookie secret every HOURS hours, 1..8760 (default %d,\n"
+"        as Knot's mod-cookies). Cookies of the previous secret stay valid.\n",
+	        RRL_RATE_MAX, RRL_SLIP_MAX, RRL_DEFAULT_SLIP, RRL_TABLE_SIZE_MIN, RRL_TABLE_SIZE_MAX, RRL_DEFAULT_TABLE_SIZE, RRL_EXEMPT_MAX, DP_DEFAULT_COOKIE_LIFETIME_H);
+}
+
 void dp_options_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -69,49 +142,10 @@ void dp_options_usage(FILE *f, const char *prog)
 "\n"
 "    NOTIFY (RFC 1996) is answered NOERROR for a zone this server serves\n"
 "    and NOTAUTH for any other; FORMERR when malformed.\n"
-"\n"
-"RESPONSE RATE LIMITING\n"
-"    With --rrl-rate N every UDP response a worker sends is charged to the\n"
-"    client's prefix (/24 for IPv4, /56 for IPv6) and to its kind: answer,\n"
-"    NODATA, NXDOMAIN, referral, error (REFUSED, FORMERR, SERVFAIL,\n"
-"    NOTIMP, BADVERS). Each prefix and kind may receive N responses per\n"
-"    second (a bucket holds one second's worth and refills continuously).\n"
-"    Over that rate a response is dropped, except every --rrl-slip'th one,\n"
-"    which is sent truncated (TC=1, no records) so that a real client\n"
-"    behind a spoofed flood retries over TCP, which cannot be spoofed. A\n"
-"    query that carries a valid server cookie (below) has proved its\n"
-"    address and is not limited. Each worker keeps its own table\n"
-"    (--rrl-table-size buckets of 16 bytes; lock-free, nothing allocated\n"
-"    per query): with RSS a client's queries meet one worker. Counted as\n"
-"    rrl_passed, rrl_exempt, rrl_dropped and rrl_slipped in \"ddictl stats\"\n"
-"    and ddiplane_packets_total in /metrics. DNS over TCP is not limited.\n"
-"    The same settings elsewhere:\n"
-"      ddiplane           Knot DNS (mod-rrl)     NSD\n"
-"      --rrl-rate N       rate-limit: N          rrl-ratelimit: N (default 200)\n"
-"      --rrl-slip N       slip: N                rrl-slip: N (default 2)\n"
-"      --rrl-table-size N table-size: N          rrl-size: N (default 1000000)\n"
-"      --rrl-exempt P     whitelist: P           rrl-whitelist-ratelimit (by class)\n"
-"      /24 and /56        /24 and /56            rrl-ipv4-prefix-length: 24,\n"
-"                                                rrl-ipv6-prefix-length: 64\n"
-"    Knot and NSD also put the question name (or zone) in the key; here\n"
-"    the key is the prefix and the kind only.\n"
-"\n"
-"DNS COOKIES\n"
-"    On by default (RFC 7873, server cookies as RFC 9018: version 1, a\n"
-"    timestamp and SipHash-2-4 of client cookie, timestamp and client\n"
-"    address under a 16-byte secret). A query with a client cookie gets it\n"
-"    back with a fresh server cookie in the OPT; a valid server cookie (made\n"
-"    with the current or the previous secret, at most 1 hour old and at most\n"
-"    5 minutes ahead) is echoed, or replaced when older than 30 minutes; an\n"
-"    invalid one is answered normally with a new one (RFC 7873 5.2.4: no\n"
-"    query here requires a valid cookie, so BADCOOKIE is never sent); a\n"
-"    COOKIE option whose length is not 8 or 16..40 bytes is answered\n"
-"    FORMERR (5.2.2). The secret is drawn with getrandom() at start and\n"
-"    replaced every --cookie-secret-lifetime hours, the previous one\n"
-"    staying valid. Counted as cookie_new, cookie_valid, cookie_refreshed,\n"
-"    cookie_bad and cookie_malformed. Served by the workers (UDP); DNS over\n"
-"    TCP answers FORMERR to a malformed option but returns no cookie yet.\n"
-"\n"
+"\n",
+	        prog, DDNS_BURST, DP_DDNS_RING_SIZE, DDNS_TCP_QUEUE);
+	usage_hardening(f);
+	fprintf(f,
 "EAL OPTIONS (before \"--\"; see the DPDK documentation)\n"
 "    -l 0,1           main lcore 0 (control), worker on lcore 1\n"
 "    -a PCI           use this PCI device (a port)\n"
@@ -171,25 +205,10 @@ void dp_options_usage(FILE *f, const char *prog)
 "        Our EDNS UDP payload size, 512..%d (default %d): the largest UDP\n"
 "        answer, whatever the client advertises. Larger answers are\n"
 "        truncated (TC) and the client retries over TCP. Capped to what the\n"
-"        port's MTU carries, as ddiplane never fragments.\n"
-"    --rrl-rate N\n"
-"        Response rate limiting (above): at most N responses per second,\n"
-"        1..%u, per client prefix and response kind. 0 or absent: off.\n"
-"    --rrl-slip N\n"
-"        Of the responses over the rate, send every Nth truncated (TC=1)\n"
-"        instead of dropping it, 0..%u (default %u, as NSD and BIND): 0 never,\n"
-"        1 every one.\n"
-"    --rrl-table-size N\n"
-"        Rate-limiting buckets per lcore, a power of two, %u..%u (default\n"
-"        %u). A bucket is one client prefix and kind seen recently.\n"
-"    --rrl-exempt IP[/PLEN]\n"
-"        Never limit clients in this prefix (monitoring, resolvers you\n"
-"        trust). Repeat for more, at most %d.\n"
-"    --no-cookies\n"
-"        Ignore the COOKIE option (RFC 7873 5.2.1): no cookie is returned.\n"
-"    --cookie-secret-lifetime HOURS\n"
-"        Replace the cookie secret every HOURS hours, 1..8760 (default %d,\n"
-"        as Knot's mod-cookies). Cookies of the previous secret stay valid.\n"
+"        port's MTU carries, as ddiplane never fragments.\n",
+	        DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL, DP_NSID_MAX, DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT);
+	usage_hardening_options(f);
+	fputs(
 "    --help\n"
 "        Print this text and exit.\n"
 "\n"
@@ -207,10 +226,7 @@ void dp_options_usage(FILE *f, const char *prog)
 "        --vdev net_af_packet0,iface=ddi-s -- --db var/db \\\n"
 "        --address 198.18.0.1/24 --address 2001:2::1/64\n"
 "    ip netns exec ddi-cli dig @198.18.0.1 www.ddi.test A\n",
-	        prog, DDNS_BURST, DP_DDNS_RING_SIZE, DDNS_TCP_QUEUE, DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL, DP_NSID_MAX,
-	        DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT,
-	        RRL_RATE_MAX, RRL_SLIP_MAX, RRL_DEFAULT_SLIP, RRL_TABLE_SIZE_MIN, RRL_TABLE_SIZE_MAX,
-	        RRL_DEFAULT_TABLE_SIZE, RRL_EXEMPT_MAX, DP_DEFAULT_COOKIE_LIFETIME_H);
+	      f);
 }
 
 int dp_options_add_address(struct dp_options *o, const char *s)
