@@ -81,7 +81,8 @@ static void usage_hardening_options(FILE *f)
 "    --cookie-secret-lifetime HOURS\n"
 "        Replace the cookie secret every HOURS hours, 1..8760 (default %d,\n"
 "        as Knot's mod-cookies). Cookies of the previous secret stay valid.\n",
-	        RRL_RATE_MAX, RRL_SLIP_MAX, RRL_DEFAULT_SLIP, RRL_TABLE_SIZE_MIN, RRL_TABLE_SIZE_MAX, RRL_DEFAULT_TABLE_SIZE, RRL_EXEMPT_MAX, DP_DEFAULT_COOKIE_LIFETIME_H);
+	        RRL_RATE_MAX, RRL_SLIP_MAX, RRL_DEFAULT_SLIP, RRL_TABLE_SIZE_MIN, RRL_TABLE_SIZE_MAX,
+	        RRL_DEFAULT_TABLE_SIZE, RRL_EXEMPT_MAX, DP_DEFAULT_COOKIE_LIFETIME_H);
 }
 
 void dp_options_usage(FILE *f, const char *prog)
@@ -206,7 +207,8 @@ void dp_options_usage(FILE *f, const char *prog)
 "        answer, whatever the client advertises. Larger answers are\n"
 "        truncated (TC) and the client retries over TCP. Capped to what the\n"
 "        port's MTU carries, as ddiplane never fragments.\n",
-	        DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL, DP_NSID_MAX, DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT);
+	        DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL, DP_NSID_MAX, DP_DEFAULT_IDLE_SLEEP_US,
+	        DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT);
 	usage_hardening_options(f);
 	fputs(
 "    --help\n"
