@@ -507,13 +507,14 @@ static void cookie_take(const struct dp_pctx *ctx, const struct dp_lcore *lc,
                         struct dp_result *r)
 {
 	qc->verdict = DNS_COOKIE_NONE;
-	if (!ctx->cookies || !q->edns_cookie)
+	const uint8_t *opt = dns_query_cookie(q);
+	if (!ctx->cookies || !opt)
 		return;
-	qc->verdict = dns_cookie_check(ctx->cookies, lc->now_s, q->edns_cookie, q->edns_cookie_len,
+	qc->verdict = dns_cookie_check(ctx->cookies, lc->now_s, opt, q->edns_cookie_len,
 	                               dp_frame_source(f), f->v6 ? 16 : 4);
 	also_count(r, cookie_outcome(qc->verdict));
 	if (qc->verdict != DNS_COOKIE_MALFORMED)
-		memcpy(qc->bytes, q->edns_cookie,
+		memcpy(qc->bytes, opt,
 		       q->edns_cookie_len < DNS_COOKIE_LEN ? q->edns_cookie_len : DNS_COOKIE_LEN);
 }
 

@@ -88,9 +88,9 @@ static enum dns_parse_result parse_opt(struct dns_query *q, const uint8_t *rr,
 			return DNS_PARSE_FORMERR;
 		if (code == DNS_EDNS_OPT_NSID) {
 			q->edns_nsid = true;
-		} else if (code == DNS_EDNS_OPT_COOKIE && q->edns_cookie == NULL) {
+		} else if (code == DNS_EDNS_OPT_COOKIE && q->edns_cookie_off == 0) {
 			/* its length is judged by the cookie policy (RFC 7873 5.2.2), not here */
-			q->edns_cookie = rd + o;
+			q->edns_cookie_off = (uint16_t)(rd + o - q->wire);
 			q->edns_cookie_len = olen;
 		}
 		o += olen;

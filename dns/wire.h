@@ -82,13 +82,21 @@ struct dns_query {
 	uint8_t edns_version;
 	bool edns_do;
 	bool edns_nsid;          /* the client asked for NSID */
-	const uint8_t *edns_cookie;  /* RFC 7873 COOKIE option data (the first one), or NULL */
-	uint16_t edns_cookie_len;    /* as sent: dns/cookie.h says what is well formed */
 	uint16_t edns_udp_size;  /* as advertised by the client, >= 512 */
+	uint16_t edns_cookie_off;  /* RFC 7873 COOKIE option data (the first one), 0: none */
 	size_t opt_pos;          /* offset of the OPT RR in the additional section */
 	bool has_tsig;           /* last additional record is a TSIG */
+	/* the COOKIE's length as sent (dns/cookie.h says what is well formed); here, in
+	 * a hole of the layout, because the parse zeroes this struct for every query */
+	uint16_t edns_cookie_len;
 	size_t tsig_pos;         /* offset of the TSIG RR */
 };
+
+/* The query's COOKIE option data (q->edns_cookie_len bytes), or NULL. */
+static inline const uint8_t *dns_query_cookie(const struct dns_query *q)
+{
+	return q->edns_cookie_off ? q->wire + q->edns_cookie_off : NULL;
+}
 
 /*
  * Parse a message as a server receives it: header, exactly one question

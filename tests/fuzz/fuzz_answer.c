@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n > (tr ? MSG_MAX : 1232u))
 			__builtin_trap();
 		/* the room kept for the cookie is there: appending it stays within the client's size */
-		if (n && tr == 0 && q.edns_cookie && dns_cookie_len_ok(q.edns_cookie_len) &&
+		if (n && tr == 0 && q.edns_cookie_off && dns_cookie_len_ok(q.edns_cookie_len) &&
 		    info.opt_pos && n + DNS_COOKIE_OPT_ROOM > dns_query_udp_max(&q, 1232))
 			__builtin_trap();
 		/* into another buffer too, as the TCP server does */
