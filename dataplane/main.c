@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +71,7 @@ static struct {
 	struct ctl_access *access;
 	struct ctlsock *csock;
 	struct metrics *mx;
+	struct dns_cookie_secrets cookies;   /* read by the lcores when cookies are on */
 	cpu_set_t main_set;              /* the main lcore's CPUs */
 	time_t started;
 } run;
@@ -161,6 +163,26 @@ static json_t *xfr_json(void)
 	return o;
 }
 
+/* The NIC's (or PMD's) own counters of every port: what was lost before any lcore saw it. */
+static json_t *ports_json(void)
+{
+	json_t *arr = json_array();
+	for (unsigned i = 0; arr && i < sh.nports; i++) {
+		struct rte_eth_stats es;
+		if (rte_eth_stats_get(sh.ports[i].port_id, &es) != 0)
+			continue;
+		json_array_append_new(arr, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
+		                                     "port", (int)sh.ports[i].port_id,
+		                                     "ipackets", (json_int_t)es.ipackets,
+		                                     "opackets", (json_int_t)es.opackets,
+		                                     "imissed", (json_int_t)es.imissed,
+		                                     "ierrors", (json_int_t)es.ierrors,
+		                                     "oerrors", (json_int_t)es.oerrors,
+		                                     "rx_nombuf", (json_int_t)es.rx_nombuf));
+	}
+	return arr;
+}
+
 static json_t *hook_stats(void *ctx)
 {
 	(void)ctx;
@@ -199,6 +221,8 @@ static json_t *hook_stats(void *ctx)
 		json_object_set_new(a, "ddns", ddns_json());
 	if (a)
 		json_object_set_new(a, "xfr", xfr_json());
+	if (a)
+		json_object_set_new(a, "ports", ports_json());
 	return a;
 }
 
@@ -275,9 +299,35 @@ static void metrics_refusals(FILE *f, const struct ddns_refusal_stats *r)
 	        (unsigned long long)r->table_full, (unsigned long long)r->note_failed);
 }
 
+/* The ports' own counters for /metrics. */
+static void metrics_ports(FILE *f)
+{
+	fprintf(f, "# HELP ddiplane_port_packets_total Packets the port received and sent (its PMD's "
+	        "counters).\n# TYPE ddiplane_port_packets_total counter\n"
+	        "# HELP ddiplane_port_drops_total Packets the port lost before an lcore saw them "
+	        "(imissed: receive ring full; ierrors, oerrors; rx_nombuf: no mbuf).\n"
+	        "# TYPE ddiplane_port_drops_total counter\n");
+	for (unsigned i = 0; i < sh.nports; i++) {
+		struct rte_eth_stats es;
+		unsigned p = sh.ports[i].port_id;
+		if (rte_eth_stats_get((uint16_t)p, &es) != 0)
+			continue;
+		fprintf(f, "ddiplane_port_packets_total{port=\"%u\",direction=\"rx\"} %llu\n"
+		        "ddiplane_port_packets_total{port=\"%u\",direction=\"tx\"} %llu\n"
+		        "ddiplane_port_drops_total{port=\"%u\",reason=\"imissed\"} %llu\n"
+		        "ddiplane_port_drops_total{port=\"%u\",reason=\"ierrors\"} %llu\n"
+		        "ddiplane_port_drops_total{port=\"%u\",reason=\"oerrors\"} %llu\n"
+		        "ddiplane_port_drops_total{port=\"%u\",reason=\"rx_nombuf\"} %llu\n",
+		        p, (unsigned long long)es.ipackets, p, (unsigned long long)es.opackets, p,
+		        (unsigned long long)es.imissed, p, (unsigned long long)es.ierrors, p,
+		        (unsigned long long)es.oerrors, p, (unsigned long long)es.rx_nombuf);
+	}
+}
+
 /* The dataplane's series for /metrics: one label set per lcore. */
 static void metrics_dataplane(void *ctx, FILE *f)
 {
+	metrics_ports(f);
 	static const struct { enum dp_outcome o; const char *rcode; } rc[] = {
 		{ DP_OUT_NOERROR, "NOERROR" }, { DP_OUT_NODATA, "NOERROR" },
 		{ DP_OUT_REFERRAL, "NOERROR" }, { DP_OUT_NXDOMAIN, "NXDOMAIN" },
@@ -695,12 +745,50 @@ static int step_ports(void)
 		run.aconf.nsid_len = (uint16_t)strlen(run.o.nsid);
 	}
 	struct dp_pctx base = { .svc = &run.o.svc, .conf = &run.aconf };
+	if (!run.o.no_cookies) {
+		uint8_t secret[DNS_COOKIE_SECRET_LEN];
+		if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
+			fprintf(stderr, "ddiplane: no random bytes for the cookie secret (getrandom: %s); "
+			        "run with --no-cookies\n", strerror(errno));
+			return -1;
+		}
+		dns_cookie_secrets_init(&run.cookies, secret);
+		run.aconf.cookies = true;
+		base.cookies = &run.cookies;
+	}
 	for (unsigned i = 0; i < sh.nports; i++) {
 		run.nready = i + 1;   /* teardown stops what this iteration started, even half */
 		if (port_setup(&sh.ports[i], sh.ports[i].port_id, nw, run.mp, &base) < 0 ||
 		    tap_setup(&sh.ports[i], i, &run.o, nw, run.mp) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * Response rate limiting: one table per lcore that answers (the workers
+ * and the control lcore), each with its own random hash seed.
+ */
+static int step_rrl(void)
+{
+	if (run.o.rrl.rate == 0)
+		return 0;
+	unsigned l;
+	RTE_LCORE_FOREACH(l) {
+		uint64_t seed;
+		if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+			seed = rte_rdtsc() ^ ((uint64_t)l << 56);
+		sh.lcore[l].rrl = rrl_new(&run.o.rrl, seed);
+		if (!sh.lcore[l].rrl) {
+			fprintf(stderr, "ddiplane: no memory for the rate-limiting table of lcore %u (%u "
+			        "buckets of 16 bytes; give a smaller --rrl-table-size)\n", l,
+			        run.o.rrl.table_size);
+			return -1;
+		}
+	}
+	printf("ddiplane: response rate limiting: %u/s per prefix and kind, slip %u, %u buckets "
+	       "per lcore, %u exempt prefixes\n", run.o.rrl.rate, run.o.rrl.slip,
+	       run.o.rrl.table_size, run.o.rrl.nexempt);
 	return 0;
 }
 
@@ -869,6 +957,12 @@ static void step_run(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	dp_shared_clock_init(&sh);
+	if (!run.o.no_cookies) {
+		sh.cookies = &run.cookies;
+		sh.cookie_rotate_tsc = (uint64_t)run.o.cookie_lifetime_h * 3600 * 1000 * sh.tsc_per_ms;
+	}
+
 	unsigned lcore, w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		workers[w].sh = &sh;
@@ -937,6 +1031,8 @@ static void teardown(void)
 	}
 	if (run.mp)
 		dp_counters_print(stdout);
+	for (unsigned l = 0; l < DP_MAX_LCORES; l++)
+		rrl_free(sh.lcore[l].rrl);
 	store_close(run.st);
 	store_server_release(run.claim - 1);
 	idx_free(run.idx);
@@ -954,7 +1050,8 @@ int main(int argc, char **argv)
 	if (n < 0)
 		return 1;
 	int rc = step_options(argc - n, argv + n);
-	if (rc == 0 && step_store() == 0 && step_ports() == 0 && step_rings() == 0 &&
+	if (rc == 0 && step_store() == 0 && step_ports() == 0 && step_rrl() == 0 &&
+	    step_rings() == 0 &&
 	    step_threads() == 0) {
 		step_run();
 		rc = 0;

@@ -13,6 +13,80 @@
 #include "dataplane/worker.h"
 #include "dns/wire.h"
 
+static void usage_hardening(FILE *f)
+{
+	fputs(
+"RESPONSE RATE LIMITING\n"
+"    With --rrl-rate N every UDP response a worker sends is charged to the\n"
+"    client's prefix (/24 for IPv4, /56 for IPv6) and to its kind: answer,\n"
+"    NODATA, NXDOMAIN, referral, error (REFUSED, FORMERR, SERVFAIL,\n"
+"    NOTIMP, BADVERS). Each prefix and kind may receive N responses per\n"
+"    second (a bucket holds one second's worth and refills continuously).\n"
+"    Over that rate a response is dropped, except every --rrl-slip'th one,\n"
+"    which is sent truncated (TC=1, no records) so that a real client\n"
+"    behind a spoofed flood retries over TCP, which cannot be spoofed. A\n"
+"    query that carries a valid server cookie (below) has proved its\n"
+"    address and is not limited. Each worker keeps its own table\n"
+"    (--rrl-table-size buckets of 16 bytes; lock-free, nothing allocated\n"
+"    per query): with RSS a client's queries meet one worker. Counted as\n"
+"    rrl_passed, rrl_exempt, rrl_dropped and rrl_slipped in \"ddictl stats\"\n"
+"    and ddiplane_packets_total in /metrics. DNS over TCP is not limited.\n"
+"    The same settings elsewhere:\n"
+"      ddiplane           Knot DNS (mod-rrl)     NSD\n"
+"      --rrl-rate N       rate-limit: N          rrl-ratelimit: N (default 200)\n"
+"      --rrl-slip N       slip: N                rrl-slip: N (default 2)\n"
+"      --rrl-table-size N table-size: N          rrl-size: N (default 1000000)\n"
+"      --rrl-exempt P     whitelist: P           rrl-whitelist-ratelimit (by class)\n"
+"      /24 and /56        /24 and /56            rrl-ipv4-prefix-length: 24,\n"
+"                                                rrl-ipv6-prefix-length: 64\n"
+"    Knot and NSD also put the question name (or zone) in the key; here\n"
+"    the key is the prefix and the kind only.\n"
+"\n"
+"DNS COOKIES\n"
+"    On by default (RFC 7873, server cookies as RFC 9018: version 1, a\n"
+"    timestamp and SipHash-2-4 of client cookie, timestamp and client\n"
+"    address under a 16-byte secret). A query with a client cookie gets it\n"
+"    back with a fresh server cookie in the OPT; a valid server cookie (made\n"
+"    with the current or the previous secret, at most 1 hour old and at most\n"
+"    5 minutes ahead) is echoed, or replaced when older than 30 minutes; an\n"
+"    invalid one is answered normally with a new one (RFC 7873 5.2.4: no\n"
+"    query here requires a valid cookie, so BADCOOKIE is never sent); a\n"
+"    COOKIE option whose length is not 8 or 16..40 bytes is answered\n"
+"    FORMERR (5.2.2). The secret is drawn with getrandom() at start and\n"
+"    replaced every --cookie-secret-lifetime hours, the previous one\n"
+"    staying valid. Counted as cookie_new, cookie_valid, cookie_refreshed,\n"
+"    cookie_bad and cookie_malformed. Served by the workers (UDP); DNS over\n"
+"    TCP answers FORMERR to a malformed option but returns no cookie yet.\n"
+"\n",
+	      f);
+}
+
+/* The --rrl-* and cookie options, in the OPTIONS list. */
+static void usage_hardening_options(FILE *f)
+{
+	fprintf(f,
+"    --rrl-rate N\n"
+"        Response rate limiting (above): at most N responses per second,\n"
+"        1..%u, per client prefix and response kind. 0 or absent: off.\n"
+"    --rrl-slip N\n"
+"        Of the responses over the rate, send every Nth truncated (TC=1)\n"
+"        instead of dropping it, 0..%u (default %u, as NSD and BIND): 0 never,\n"
+"        1 every one.\n"
+"    --rrl-table-size N\n"
+"        Rate-limiting buckets per lcore, a power of two, %u..%u (default\n"
+"        %u). A bucket is one client prefix and kind seen recently.\n"
+"    --rrl-exempt IP[/PLEN]\n"
+"        Never limit clients in this prefix (monitoring, resolvers you\n"
+"        trust). Repeat for more, at most %d.\n"
+"    --no-cookies\n"
+"        Ignore the COOKIE option (RFC 7873 5.2.1): no cookie is returned.\n"
+"    --cookie-secret-lifetime HOURS\n"
+"        Replace the cookie secret every HOURS hours, 1..8760 (default %d,\n"
+"        as Knot's mod-cookies). Cookies of the previous secret stay valid.\n",
+	        RRL_RATE_MAX, RRL_SLIP_MAX, RRL_DEFAULT_SLIP, RRL_TABLE_SIZE_MIN, RRL_TABLE_SIZE_MAX,
+	        RRL_DEFAULT_TABLE_SIZE, RRL_EXEMPT_MAX, DP_DEFAULT_COOKIE_LIFETIME_H);
+}
+
 static void usage_head(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -24,7 +98,9 @@ static void usage_head(FILE *f, const char *prog)
 "             [--db DIR] [--control PATH] [--access FILE] [--metrics IP:PORT]\n"
 "             [--journal-poll-us N] [--nsid STR] [--idle-sleep-us N]\n"
 "             [--tap-name NAME] [--udp-size N] [--tcp-max-clients N]\n"
-"             [--tcp-max-per-client N] [--tcp-idle-timeout SECONDS] [--help]\n"
+"             [--tcp-max-per-client N] [--tcp-idle-timeout SECONDS]\n"
+"             [--rrl-rate N [--rrl-slip N] [--rrl-table-size N] [--rrl-exempt PREFIX ...]]\n"
+"             [--no-cookies] [--cookie-secret-lifetime HOURS] [--help]\n"
 "\n"
 "DESCRIPTION\n"
 "    ddiplane answers DNS queries over UDP on DPDK ports from an in-memory\n"
@@ -220,8 +296,10 @@ void dp_options_usage(FILE *f, const char *prog)
 {
 	usage_head(f, prog);
 	usage_tcp(f);
+	usage_hardening(f);
 	usage_options(f);
 	usage_more_options(f);
+	usage_hardening_options(f);
 	usage_tail(f);
 }
 
@@ -271,7 +349,62 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 }
 
 enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_UDP, OPT_HELP,
-       OPT_METRICS, OPT_ACCESS, OPT_POLL, OPT_TCP_MAX, OPT_TCP_PER_CLIENT, OPT_TCP_IDLE };
+       OPT_METRICS, OPT_ACCESS, OPT_POLL, OPT_TCP_MAX, OPT_TCP_PER_CLIENT, OPT_TCP_IDLE,
+       OPT_RRL_RATE, OPT_RRL_SLIP, OPT_RRL_SIZE, OPT_RRL_EXEMPT, OPT_NO_COOKIES,
+       OPT_COOKIE_LIFETIME };
+
+/* The --rrl-* and cookie options; 1 when `c` is not one of them, 0 or -1 (with a message). */
+static int parse_hardening(struct dp_options *o, int c, FILE *err)
+{
+	unsigned long v;
+	switch (c) {
+	case OPT_RRL_RATE:
+		if (parse_uint(optarg, RRL_RATE_MAX, &v) < 0) {
+			fprintf(err, "ddiplane: --rrl-rate must be 0..%u responses per second\n",
+			        RRL_RATE_MAX);
+			return -1;
+		}
+		o->rrl.rate = (uint32_t)v;
+		return 0;
+	case OPT_RRL_SLIP:
+		if (parse_uint(optarg, RRL_SLIP_MAX, &v) < 0) {
+			fprintf(err, "ddiplane: --rrl-slip must be 0..%u\n", RRL_SLIP_MAX);
+			return -1;
+		}
+		o->rrl.slip = (uint32_t)v;
+		return 0;
+	case OPT_RRL_SIZE:
+		if (parse_uint(optarg, RRL_TABLE_SIZE_MAX, &v) < 0 || v < RRL_TABLE_SIZE_MIN ||
+		    (v & (v - 1)) != 0) {
+			fprintf(err, "ddiplane: --rrl-table-size must be a power of two, %u..%u\n",
+			        RRL_TABLE_SIZE_MIN, RRL_TABLE_SIZE_MAX);
+			return -1;
+		}
+		o->rrl.table_size = (uint32_t)v;
+		return 0;
+	case OPT_RRL_EXEMPT:
+		if (o->rrl.nexempt >= RRL_EXEMPT_MAX ||
+		    rrl_prefix_parse(optarg, &o->rrl.exempt[o->rrl.nexempt]) < 0) {
+			fprintf(err, "ddiplane: bad --rrl-exempt '%s': give IP[/PLEN], IPv4 or IPv6 "
+			        "(at most %d)\n", optarg, RRL_EXEMPT_MAX);
+			return -1;
+		}
+		o->rrl.nexempt++;
+		return 0;
+	case OPT_NO_COOKIES:
+		o->no_cookies = true;
+		return 0;
+	case OPT_COOKIE_LIFETIME:
+		if (parse_uint(optarg, 8760, &v) < 0 || v < 1) {
+			fprintf(err, "ddiplane: --cookie-secret-lifetime must be 1..8760 hours\n");
+			return -1;
+		}
+		o->cookie_lifetime_h = (unsigned)v;
+		return 0;
+	default:
+		return 1;
+	}
+}
 
 int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 {
@@ -287,6 +420,12 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "access", required_argument, NULL, OPT_ACCESS },
 		{ "journal-poll-us", required_argument, NULL, OPT_POLL },
+		{ "rrl-rate", required_argument, NULL, OPT_RRL_RATE },
+		{ "rrl-slip", required_argument, NULL, OPT_RRL_SLIP },
+		{ "rrl-table-size", required_argument, NULL, OPT_RRL_SIZE },
+		{ "rrl-exempt", required_argument, NULL, OPT_RRL_EXEMPT },
+		{ "no-cookies", no_argument, NULL, OPT_NO_COOKIES },
+		{ "cookie-secret-lifetime", required_argument, NULL, OPT_COOKIE_LIFETIME },
 		{ "tcp-max-clients", required_argument, NULL, OPT_TCP_MAX },
 		{ "tcp-max-per-client", required_argument, NULL, OPT_TCP_PER_CLIENT },
 		{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
@@ -298,6 +437,8 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 	o->idle_sleep_us = DP_DEFAULT_IDLE_SLEEP_US;
 	o->tap_name = DP_DEFAULT_TAP;
 	o->udp_size = DNS_EDNS_DEFAULT;
+	rrl_conf_init(&o->rrl);
+	o->cookie_lifetime_h = DP_DEFAULT_COOKIE_LIFETIME_H;
 	o->tcp_max_clients = TCP_MAX_CONNS_DEFAULT;
 	o->tcp_max_per_client = TCP_MAX_PER_CLIENT_DEFAULT;
 	o->tcp_idle_timeout = TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000;
@@ -307,6 +448,12 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 	int c;
 	unsigned long v;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		int hr = parse_hardening(o, c, err);
+		if (hr <= 0) {
+			if (hr < 0)
+				return -1;
+			continue;
+		}
 		switch (c) {
 		case OPT_DB: o->db = optarg; break;
 		case OPT_CONTROL: o->control = optarg; o->control_given = true; break;

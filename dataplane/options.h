@@ -7,12 +7,14 @@
 #include <stdio.h>
 
 #include "dataplane/packet.h"
+#include "dataplane/rrl.h"
 
 #define DP_DEFAULT_DB "var/db"
 #define DP_DEFAULT_CONTROL "var/ddiplane.sock"
 #define DP_DEFAULT_TAP "ddi0"
 #define DP_DEFAULT_IDLE_SLEEP_US 100
 #define DP_NSID_MAX 128
+#define DP_DEFAULT_COOKIE_LIFETIME_H 26   /* as Knot's mod-cookies secret-lifetime */
 
 struct dp_options {
 	const char *db;            /* LMDB environment directory */
@@ -30,6 +32,9 @@ struct dp_options {
 	unsigned tcp_max_clients;  /* --tcp-max-clients: TCP connections open at most */
 	unsigned tcp_max_per_client; /* --tcp-max-per-client: from one address (IPv6: /64) */
 	unsigned tcp_idle_timeout; /* --tcp-idle-timeout: seconds without a complete message */
+	struct rrl_conf rrl;       /* --rrl-*: rate 0 is off */
+	bool no_cookies;           /* --no-cookies */
+	unsigned cookie_lifetime_h;/* --cookie-secret-lifetime: hours between secret rotations */
 	bool help;
 };
 

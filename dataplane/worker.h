@@ -68,6 +68,21 @@ struct dp_shared {
 	struct rte_ring *to_worker[RTE_MAX_LCORE_DP];
 	unsigned nworkers;
 	unsigned idle_sleep_us;
+	/*
+	 * Each lcore's own answer-path state (rate-limiting table, clock),
+	 * indexed by lcore id, written by that lcore only.
+	 */
+	struct dp_lcore lcore[DP_MAX_LCORES];
+	/* The lcores' clock: TSC at start, TSC ticks per millisecond, Unix time at start. */
+	uint64_t tsc_base, tsc_per_ms;
+	uint32_t unix_base;
+	/*
+	 * DNS cookie secrets, NULL when cookies are off: the control lcore
+	 * makes a new one every `cookie_rotate_tsc` TSC ticks (getrandom) and
+	 * publishes it with dns_cookie_rotate(); the workers only read.
+	 */
+	struct dns_cookie_secrets *cookies;
+	uint64_t cookie_rotate_tsc;
 	/* Set once (signal handler, `shutdown` command), read by every lcore. */
 	atomic_bool quit;
 };
@@ -87,6 +102,9 @@ struct dp_worker {
 	struct dp_shared *sh;
 	uint16_t queue;
 };
+
+/* The lcores' clock base (sh->tsc_base, tsc_per_ms, unix_base): before any lcore runs. */
+void dp_shared_clock_init(struct dp_shared *sh);
 
 /* lcore entry of a worker (rte_eal_remote_launch); arg is a struct dp_worker. */
 int dp_worker_main(void *arg);
