@@ -113,6 +113,28 @@ int ddi_log_levels_set(const char *spec, char *why, size_t len)
 	return 0;
 }
 
+/* ddi_log_hold: this thread's stderr lines, written at once by the release */
+static __thread FILE *held;
+static __thread char *held_buf;
+static __thread size_t held_len;
+
+void ddi_log_hold(bool on)
+{
+	if (on && !held) {
+		held = open_memstream(&held_buf, &held_len);
+		return;
+	}
+	if (!on && held) {
+		fclose(held);
+		held = NULL;
+		if (held_len)
+			fwrite(held_buf, 1, held_len, stderr);   /* one write for the batch */
+		free(held_buf);
+		held_buf = NULL;
+		held_len = 0;
+	}
+}
+
 bool ddi_log_enabled(enum ddi_log_sub sub, enum ddi_log_level level)
 {
 	return (unsigned)sub < LOG_SUB__COUNT &&
@@ -147,8 +169,8 @@ void ddi_log(enum ddi_log_sub sub, enum ddi_log_level level, const char *actor, 
 	case LOG_TO_STDERR:
 	default:
 		/* one fprintf: stdio locks the stream, so lines of two threads do not mix */
-		fprintf(stderr, "ddiplane: %s: %s: %s%s%s\n", sub_names[sub], level_names[level], msg,
-		        actor ? " actor=" : "", actor ? actor : "");
+		fprintf(held ? held : stderr, "ddiplane: %s: %s: %s%s%s\n", sub_names[sub],
+		        level_names[level], msg, actor ? " actor=" : "", actor ? actor : "");
 		break;
 	}
 }
