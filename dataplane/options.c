@@ -8,6 +8,7 @@
 
 #include "control/ddns/refusal.h"
 #include "control/ddns/thread.h"
+#include "control/log.h"
 #include "control/tcp/tcp.h"
 #include "dataplane/options.h"
 #include "dataplane/worker.h"
@@ -100,7 +101,8 @@ static void usage_head(FILE *f, const char *prog)
 "             [--tap-name NAME] [--udp-size N] [--tcp-max-clients N]\n"
 "             [--tcp-max-per-client N] [--tcp-idle-timeout SECONDS]\n"
 "             [--rrl-rate N [--rrl-slip N] [--rrl-table-size N] [--rrl-exempt PREFIX ...]]\n"
-"             [--no-cookies] [--cookie-secret-lifetime HOURS] [--help]\n"
+"             [--no-cookies] [--cookie-secret-lifetime HOURS]\n"
+"             [--log auto|stderr|syslog|journal] [--log-level SPEC] [--help]\n"
 "\n"
 "DESCRIPTION\n"
 "    ddiplane answers DNS queries over UDP on DPDK ports from an in-memory\n"
@@ -228,7 +230,18 @@ static void usage_options(FILE *f)
 "        rcode, drops by reason, snapshot generation, journal sequence and\n"
 "        lag, publish latency. Off by default. The same server answers\n"
 "        http://IP:PORT/health: 200 while every worker runs and the\n"
-"        published index follows the store, 503 with the reason when not.\n",
+"        published index follows the store, 503 with the reason when not.\n"
+"    --log auto|stderr|syslog|journal\n"
+"        Where the log goes (default auto: the systemd journal when stderr\n"
+"        is connected to it, else stderr). Lines have a level and a\n"
+"        subsystem (dataplane, store, follow, ddns, xfr, mgmt, tcp); every\n"
+"        change the control thread publishes is logged at info with its\n"
+"        actor (journal field DDI_ACTOR), refused updates at info at most\n"
+"        10 lines a second. The workers never log: they count.\n"
+"    --log-level SPEC\n"
+"        LEVEL for all subsystems, SUBSYSTEM=LEVEL for one, comma-separated\n"
+"        (err, warning, notice, info, debug; default info), e.g.\n"
+"        \"info,follow=notice\" to keep changes out of the log.\n",
 	        DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL);
 }
 
@@ -351,7 +364,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_UDP, OPT_HELP,
        OPT_METRICS, OPT_ACCESS, OPT_POLL, OPT_TCP_MAX, OPT_TCP_PER_CLIENT, OPT_TCP_IDLE,
        OPT_RRL_RATE, OPT_RRL_SLIP, OPT_RRL_SIZE, OPT_RRL_EXEMPT, OPT_NO_COOKIES,
-       OPT_COOKIE_LIFETIME };
+       OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL };
 
 /* The --rrl-* and cookie options; 1 when `c` is not one of them, 0 or -1 (with a message). */
 static int parse_hardening(struct dp_options *o, int c, FILE *err)
@@ -406,6 +419,29 @@ static int parse_hardening(struct dp_options *o, int c, FILE *err)
 	}
 }
 
+/* --log and --log-level (control/log.h); 1 when `c` is not one of them, 0 or -1 (with a message). */
+static int parse_log(int c, FILE *err)
+{
+	char why[160];
+	switch (c) {
+	case OPT_LOG:
+		if (ddi_log_target_set(optarg) < 0) {
+			fprintf(err, "ddiplane: --log must be auto, stderr, syslog or journal, not '%s'\n",
+			        optarg);
+			return -1;
+		}
+		return 0;
+	case OPT_LOG_LEVEL:
+		if (ddi_log_levels_set(optarg, why, sizeof(why)) < 0) {
+			fprintf(err, "ddiplane: --log-level: %s\n", why);
+			return -1;
+		}
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 {
 	static const struct option longopts[] = {
@@ -426,6 +462,8 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 		{ "rrl-exempt", required_argument, NULL, OPT_RRL_EXEMPT },
 		{ "no-cookies", no_argument, NULL, OPT_NO_COOKIES },
 		{ "cookie-secret-lifetime", required_argument, NULL, OPT_COOKIE_LIFETIME },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "tcp-max-clients", required_argument, NULL, OPT_TCP_MAX },
 		{ "tcp-max-per-client", required_argument, NULL, OPT_TCP_PER_CLIENT },
 		{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
@@ -439,6 +477,7 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 	o->udp_size = DNS_EDNS_DEFAULT;
 	rrl_conf_init(&o->rrl);
 	o->cookie_lifetime_h = DP_DEFAULT_COOKIE_LIFETIME_H;
+	ddi_log_target_set("auto");
 	o->tcp_max_clients = TCP_MAX_CONNS_DEFAULT;
 	o->tcp_max_per_client = TCP_MAX_PER_CLIENT_DEFAULT;
 	o->tcp_idle_timeout = TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000;
@@ -449,6 +488,8 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 	unsigned long v;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		int hr = parse_hardening(o, c, err);
+		if (hr > 0)
+			hr = parse_log(c, err);
 		if (hr <= 0) {
 			if (hr < 0)
 				return -1;
