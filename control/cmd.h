@@ -41,6 +41,12 @@ struct cmd_hooks {
 	json_t *(*stats)(void *ctx);           /* new reference: the "arguments" of stats */
 	void (*shutdown)(void *ctx);
 	/*
+	 * Re-read the configuration and apply what can change live; new
+	 * reference: {"reloaded": [...], "restart_needed": [...]} or
+	 * {"error": "why"} with nothing changed.
+	 */
+	json_t *(*reload)(void *ctx);
+	/*
 	 * IPAM: the published index version to count addresses from
 	 * (ipam_index_ops), valid until index_leave; the calling thread is a
 	 * QSBR reader in between. NULL: count from the store.

@@ -57,10 +57,13 @@ enum ddi_log_target ddi_log_target(void);
 
 /*
  * Thresholds from a spec: "LEVEL" for every subsystem, "SUBSYS=LEVEL" for
- * one, several separated by commas ("info,ddns=debug"). On an error
- * nothing changes and `why` says which word is wrong. Any thread.
+ * one, several separated by commas ("info,ddns=debug"); what the spec does
+ * not name is at info. On an error nothing changes and `why` says which
+ * word is wrong. Any thread.
  */
 int ddi_log_levels_set(const char *spec, char *why, size_t len);
+/* The same check, nothing changed: 0, or -1 with the reason. */
+int ddi_log_levels_check(const char *spec, char *why, size_t len);
 
 /* Would a line at `level` from `sub` be written? (cheap; check before building costly text) */
 bool ddi_log_enabled(enum ddi_log_sub sub, enum ddi_log_level level);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 #include "control/mgmt/commands.h"
 #include "control/follow/follow.h"
 #include "control/mgmt/ctlsock.h"
+#include "control/log.h"
 #include "control/mgmt/metrics.h"
 #include "control/ddns/thread.h"
 #include "control/store/store.h"
@@ -73,6 +75,10 @@ static struct {
 	struct metrics *mx;
 	struct dns_cookie_secrets cookies;   /* read by the lcores when cookies are on */
 	cpu_set_t main_set;              /* the main lcore's CPUs */
+	int argc;                        /* ddiplane's own arguments, for a reload */
+	char **argv;
+	pthread_t reloader;              /* SIGHUP: re-read the configuration */
+	bool reloader_started;
 	time_t started;
 } run;
 
@@ -651,10 +657,24 @@ static int step_eal(int argc, char **argv)
 }
 
 /* Our options, and the lcores: one control lcore, 1..RTE_MAX_LCORE_DP workers. */
+static json_t *hook_reload(void *ctx);
+
+/* The log settings of the options (checked by the parser) into control/log.h. */
+static void log_apply(const struct dp_options *o)
+{
+	char why[160];
+	ddi_log_target_set(o->log_target ? o->log_target : "auto");
+	if (ddi_log_levels_set(o->log_levels ? o->log_levels : "info", why, sizeof(why)) < 0)
+		fprintf(stderr, "ddiplane: --log-level: %s\n", why);   /* checked already: not reached */
+}
+
 static int step_options(int argc, char **argv)
 {
+	run.argc = argc;
+	run.argv = argv;
 	if (dp_options_parse(&run.o, argc, argv, stderr) < 0)
 		return -2;
+	log_apply(&run.o);
 	run.nworkers = rte_lcore_count() - 1;
 	if (run.nworkers > RTE_MAX_LCORE_DP) {
 		fprintf(stderr, "ddiplane: at most %d workers\n", RTE_MAX_LCORE_DP);
@@ -922,6 +942,7 @@ static int step_threads(void)
 	}
 	static const struct cmd_hooks hooks = {
 		.status = hook_status, .stats = hook_stats, .shutdown = hook_shutdown,
+		.reload = hook_reload,
 		.index_enter = hook_index_enter, .index_leave = hook_index_leave,
 	};
 	struct ctlsock_conf sc = { .path = run.o.control, .store = run.st, .ctl = run.ctl,
@@ -946,6 +967,85 @@ static int step_threads(void)
 	return 0;
 }
 
+/*
+ * Reload (ddictl reload, SIGHUP): parse the command line again, with the
+ * configuration file it names, and apply what can change live: the log
+ * settings and the control socket's access file. Every other setting that
+ * differs is named in "restart_needed" and keeps its value until a restart.
+ * One reload at a time (the socket's command and the SIGHUP thread).
+ */
+static json_t *hook_reload(void *ctx)
+{
+	static pthread_mutex_t one = PTHREAD_MUTEX_INITIALIZER;
+	(void)ctx;
+	char *msg = NULL, err[512];
+	size_t msglen = 0;
+	struct dp_options n;
+	struct ctl_access *acc = NULL;
+	json_t *out = NULL;
+	pthread_mutex_lock(&one);
+	FILE *m = open_memstream(&msg, &msglen);
+	int rc = m ? dp_options_parse(&n, run.argc, run.argv, m) : -1;
+	if (m)
+		fclose(m);
+	if (rc < 0) {
+		out = json_pack("{s:s}", "error", msg && msglen ? msg : "out of memory");
+		goto done;
+	}
+	if (ctl_access_load(&acc, n.access, err, sizeof(err)) < 0) {
+		out = json_pack("{s:s}", "error", err);
+		dp_options_free(&n);
+		goto done;
+	}
+	log_apply(&n);
+	if (run.csock)
+		ctlsock_set_access(run.csock, acc);   /* it takes the table over */
+	else
+		ctl_access_free(acc);
+	const char *names[32];
+	size_t nr = dp_options_restart_needed(&run.o, &n, names, 32);
+	json_t *rn = json_array();
+	for (size_t i = 0; rn && i < nr; i++)
+		json_array_append_new(rn, json_string(names[i]));
+	out = json_pack("{s:[s, s], s:o, s:s?}", "reloaded", "log", "access", "restart_needed", rn,
+	                "config", n.config);
+	ddi_log(LOG_SUB_MGMT, LOG_LVL_NOTICE, NULL, "configuration reloaded (%s); %zu setting%s "
+	        "need%s a restart", n.config ? n.config : "command line only", nr,
+	        nr == 1 ? "" : "s", nr == 1 ? "s" : "");
+	dp_options_free(&n);
+done:
+	free(msg);
+	pthread_mutex_unlock(&one);
+	return out;
+}
+
+static atomic_bool reload_asked;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	atomic_store(&reload_asked, true);
+}
+
+/* The SIGHUP side of reload: a thread of its own, off the lcores, looking every 200 ms. */
+static void *reloader_main(void *arg)
+{
+	(void)arg;
+	while (!dp_quitting(&sh)) {
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		if (!atomic_exchange(&reload_asked, false))
+			continue;
+		json_t *r = hook_reload(NULL);
+		json_t *e = r ? json_object_get(r, "error") : NULL;
+		if (e)
+			ddi_log(LOG_SUB_MGMT, LOG_LVL_ERR, NULL, "SIGHUP: reload refused, nothing "
+			        "changed: %s", json_string_value(e));
+		json_decref(r);
+	}
+	return NULL;
+}
+
 /* Workers on their lcores, the control loop here, until SIGINT/SIGTERM or `shutdown`. */
 static void step_run(void)
 {
@@ -956,6 +1056,12 @@ static void step_run(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	struct sigaction hup = { .sa_handler = on_hup };
+	sigemptyset(&hup.sa_mask);
+	sigaction(SIGHUP, &hup, NULL);
+	run.reloader_started = pthread_create(&run.reloader, NULL, reloader_main, NULL) == 0;
+	if (run.reloader_started)
+		pthread_setname_np(run.reloader, "ddi-reload");
 
 	dp_shared_clock_init(&sh);
 	if (!run.o.no_cookies) {
@@ -983,6 +1089,8 @@ static void step_run(void)
 	dp_control_loop(&sh);
 
 	dp_notify_stop(notify);
+	if (run.reloader_started)
+		pthread_join(run.reloader, NULL);
 	printf("ddiplane: stopping\n");
 	rte_eal_mp_wait_lcore();
 }
@@ -1035,6 +1143,7 @@ static void teardown(void)
 		rrl_free(sh.lcore[l].rrl);
 	store_close(run.st);
 	store_server_release(run.claim - 1);
+	dp_options_free(&run.o);
 	idx_free(run.idx);
 	rte_eal_cleanup();
 }

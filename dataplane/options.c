@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control/ddns/refusal.h"
 #include "control/ddns/thread.h"
@@ -102,7 +103,8 @@ static void usage_head(FILE *f, const char *prog)
 "             [--tcp-max-per-client N] [--tcp-idle-timeout SECONDS]\n"
 "             [--rrl-rate N [--rrl-slip N] [--rrl-table-size N] [--rrl-exempt PREFIX ...]]\n"
 "             [--no-cookies] [--cookie-secret-lifetime HOURS]\n"
-"             [--log auto|stderr|syslog|journal] [--log-level SPEC] [--help]\n"
+"             [--log auto|stderr|syslog|journal] [--log-level SPEC]\n"
+"             [--config FILE] [--help]\n"
 "\n"
 "DESCRIPTION\n"
 "    ddiplane answers DNS queries over UDP on DPDK ports from an in-memory\n"
@@ -231,6 +233,12 @@ static void usage_options(FILE *f)
 "        lag, publish latency. Off by default. The same server answers\n"
 "        http://IP:PORT/health: 200 while every worker runs and the\n"
 "        published index follows the store, 503 with the reason when not.\n"
+"    --config FILE\n"
+"        Read settings from FILE first (default /etc/ddiplane/ddiplane.conf\n"
+"        when it exists): one \"NAME VALUE\" per line, NAME a long option\n"
+"        of this page without its dashes, '#' comments; flags override it.\n"
+"        Errors name the file and line. ddictl reload and SIGHUP re-read it:\n"
+"        the log settings and --access apply at once, the rest at restart.\n"
 "    --log auto|stderr|syslog|journal\n"
 "        Where the log goes (default auto: the systemd journal when stderr\n"
 "        is connected to it, else stderr). Lines have a level and a\n"
@@ -364,15 +372,15 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_UDP, OPT_HELP,
        OPT_METRICS, OPT_ACCESS, OPT_POLL, OPT_TCP_MAX, OPT_TCP_PER_CLIENT, OPT_TCP_IDLE,
        OPT_RRL_RATE, OPT_RRL_SLIP, OPT_RRL_SIZE, OPT_RRL_EXEMPT, OPT_NO_COOKIES,
-       OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL };
+       OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL, OPT_CONFIG };
 
 /* The --rrl-* and cookie options; 1 when `c` is not one of them, 0 or -1 (with a message). */
-static int parse_hardening(struct dp_options *o, int c, FILE *err)
+static int parse_hardening(struct dp_options *o, int c, const char *arg, FILE *err)
 {
 	unsigned long v;
 	switch (c) {
 	case OPT_RRL_RATE:
-		if (parse_uint(optarg, RRL_RATE_MAX, &v) < 0) {
+		if (parse_uint(arg, RRL_RATE_MAX, &v) < 0) {
 			fprintf(err, "ddiplane: --rrl-rate must be 0..%u responses per second\n",
 			        RRL_RATE_MAX);
 			return -1;
@@ -380,14 +388,14 @@ static int parse_hardening(struct dp_options *o, int c, FILE *err)
 		o->rrl.rate = (uint32_t)v;
 		return 0;
 	case OPT_RRL_SLIP:
-		if (parse_uint(optarg, RRL_SLIP_MAX, &v) < 0) {
+		if (parse_uint(arg, RRL_SLIP_MAX, &v) < 0) {
 			fprintf(err, "ddiplane: --rrl-slip must be 0..%u\n", RRL_SLIP_MAX);
 			return -1;
 		}
 		o->rrl.slip = (uint32_t)v;
 		return 0;
 	case OPT_RRL_SIZE:
-		if (parse_uint(optarg, RRL_TABLE_SIZE_MAX, &v) < 0 || v < RRL_TABLE_SIZE_MIN ||
+		if (parse_uint(arg, RRL_TABLE_SIZE_MAX, &v) < 0 || v < RRL_TABLE_SIZE_MIN ||
 		    (v & (v - 1)) != 0) {
 			fprintf(err, "ddiplane: --rrl-table-size must be a power of two, %u..%u\n",
 			        RRL_TABLE_SIZE_MIN, RRL_TABLE_SIZE_MAX);
@@ -397,9 +405,9 @@ static int parse_hardening(struct dp_options *o, int c, FILE *err)
 		return 0;
 	case OPT_RRL_EXEMPT:
 		if (o->rrl.nexempt >= RRL_EXEMPT_MAX ||
-		    rrl_prefix_parse(optarg, &o->rrl.exempt[o->rrl.nexempt]) < 0) {
+		    rrl_prefix_parse(arg, &o->rrl.exempt[o->rrl.nexempt]) < 0) {
 			fprintf(err, "ddiplane: bad --rrl-exempt '%s': give IP[/PLEN], IPv4 or IPv6 "
-			        "(at most %d)\n", optarg, RRL_EXEMPT_MAX);
+			        "(at most %d)\n", arg, RRL_EXEMPT_MAX);
 			return -1;
 		}
 		o->rrl.nexempt++;
@@ -408,7 +416,7 @@ static int parse_hardening(struct dp_options *o, int c, FILE *err)
 		o->no_cookies = true;
 		return 0;
 	case OPT_COOKIE_LIFETIME:
-		if (parse_uint(optarg, 8760, &v) < 0 || v < 1) {
+		if (parse_uint(arg, 8760, &v) < 0 || v < 1) {
 			fprintf(err, "ddiplane: --cookie-secret-lifetime must be 1..8760 hours\n");
 			return -1;
 		}
@@ -420,55 +428,60 @@ static int parse_hardening(struct dp_options *o, int c, FILE *err)
 }
 
 /* --log and --log-level (control/log.h); 1 when `c` is not one of them, 0 or -1 (with a message). */
-static int parse_log(int c, FILE *err)
+static int parse_log(struct dp_options *o, int c, const char *arg, FILE *err)
 {
 	char why[160];
 	switch (c) {
 	case OPT_LOG:
-		if (ddi_log_target_set(optarg) < 0) {
+		if (strcmp(arg, "auto") && strcmp(arg, "stderr") && strcmp(arg, "syslog") &&
+		    strcmp(arg, "journal")) {
 			fprintf(err, "ddiplane: --log must be auto, stderr, syslog or journal, not '%s'\n",
-			        optarg);
+			        arg);
 			return -1;
 		}
+		o->log_target = arg;
 		return 0;
 	case OPT_LOG_LEVEL:
-		if (ddi_log_levels_set(optarg, why, sizeof(why)) < 0) {
+		if (ddi_log_levels_check(arg, why, sizeof(why)) < 0) {
 			fprintf(err, "ddiplane: --log-level: %s\n", why);
 			return -1;
 		}
+		o->log_levels = arg;
 		return 0;
 	default:
 		return 1;
 	}
 }
 
-int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
+static const struct option longopts[] = {
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "address", required_argument, NULL, OPT_ADDRESS },
+	{ "nsid", required_argument, NULL, OPT_NSID },
+	{ "idle-sleep-us", required_argument, NULL, OPT_IDLE },
+	{ "tap-name", required_argument, NULL, OPT_TAP },
+	{ "udp-size", required_argument, NULL, OPT_UDP },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "access", required_argument, NULL, OPT_ACCESS },
+	{ "journal-poll-us", required_argument, NULL, OPT_POLL },
+	{ "rrl-rate", required_argument, NULL, OPT_RRL_RATE },
+	{ "rrl-slip", required_argument, NULL, OPT_RRL_SLIP },
+	{ "rrl-table-size", required_argument, NULL, OPT_RRL_SIZE },
+	{ "rrl-exempt", required_argument, NULL, OPT_RRL_EXEMPT },
+	{ "no-cookies", no_argument, NULL, OPT_NO_COOKIES },
+	{ "cookie-secret-lifetime", required_argument, NULL, OPT_COOKIE_LIFETIME },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "tcp-max-clients", required_argument, NULL, OPT_TCP_MAX },
+	{ "tcp-max-per-client", required_argument, NULL, OPT_TCP_PER_CLIENT },
+	{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void defaults(struct dp_options *o)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "control", required_argument, NULL, OPT_CONTROL },
-		{ "address", required_argument, NULL, OPT_ADDRESS },
-		{ "nsid", required_argument, NULL, OPT_NSID },
-		{ "idle-sleep-us", required_argument, NULL, OPT_IDLE },
-		{ "tap-name", required_argument, NULL, OPT_TAP },
-		{ "udp-size", required_argument, NULL, OPT_UDP },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "metrics", required_argument, NULL, OPT_METRICS },
-		{ "access", required_argument, NULL, OPT_ACCESS },
-		{ "journal-poll-us", required_argument, NULL, OPT_POLL },
-		{ "rrl-rate", required_argument, NULL, OPT_RRL_RATE },
-		{ "rrl-slip", required_argument, NULL, OPT_RRL_SLIP },
-		{ "rrl-table-size", required_argument, NULL, OPT_RRL_SIZE },
-		{ "rrl-exempt", required_argument, NULL, OPT_RRL_EXEMPT },
-		{ "no-cookies", no_argument, NULL, OPT_NO_COOKIES },
-		{ "cookie-secret-lifetime", required_argument, NULL, OPT_COOKIE_LIFETIME },
-		{ "log", required_argument, NULL, OPT_LOG },
-		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-		{ "tcp-max-clients", required_argument, NULL, OPT_TCP_MAX },
-		{ "tcp-max-per-client", required_argument, NULL, OPT_TCP_PER_CLIENT },
-		{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
-		{ NULL, 0, NULL, 0 },
-	};
 	memset(o, 0, sizeof(*o));
 	o->db = DP_DEFAULT_DB;
 	o->control = DP_DEFAULT_CONTROL;
@@ -477,97 +490,251 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 	o->udp_size = DNS_EDNS_DEFAULT;
 	rrl_conf_init(&o->rrl);
 	o->cookie_lifetime_h = DP_DEFAULT_COOKIE_LIFETIME_H;
-	ddi_log_target_set("auto");
 	o->tcp_max_clients = TCP_MAX_CONNS_DEFAULT;
 	o->tcp_max_per_client = TCP_MAX_PER_CLIENT_DEFAULT;
 	o->tcp_idle_timeout = TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000;
 
+}
+
+/*
+ * One option, from the command line or the configuration file: 0, -1 with
+ * a message on `err`, or 1 when `c` is no option.
+ */
+static int apply(struct dp_options *o, int c, const char *arg, FILE *err)
+{
+	unsigned long v;
+	int hr = parse_hardening(o, c, arg, err);
+	if (hr > 0)
+		hr = parse_log(o, c, arg, err);
+	if (hr <= 0)
+		return hr;
+	switch (c) {
+	case OPT_DB: o->db = arg; break;
+	case OPT_CONTROL: o->control = arg; o->control_given = true; break;
+	case OPT_METRICS: o->metrics = arg; break;
+	case OPT_ACCESS: o->access = arg; break;
+	case OPT_POLL:
+		if (parse_uint(arg, 1000000, &v) < 0 || v < 100) {
+			fprintf(err, "ddiplane: --journal-poll-us must be 100..1000000\n");
+			return -1;
+		}
+		o->poll_us = (unsigned)v;
+		break;
+	case OPT_ADDRESS:
+		if (dp_options_add_address(o, arg) < 0) {
+			fprintf(err, "ddiplane: bad --address '%s': give an IPv4 or IPv6 unicast "
+			        "address, optionally with /PLEN (at most %d per family)\n",
+			        arg, DP_MAX_ADDRS);
+			return -1;
+		}
+		break;
+	case OPT_NSID:
+		if (strlen(arg) == 0 || strlen(arg) > DP_NSID_MAX) {
+			fprintf(err, "ddiplane: --nsid must be 1..%d bytes\n", DP_NSID_MAX);
+			return -1;
+		}
+		o->nsid = arg;
+		break;
+	case OPT_IDLE:
+		if (parse_uint(arg, 1000000, &v) < 0) {
+			fprintf(err, "ddiplane: --idle-sleep-us must be 0..1000000\n");
+			return -1;
+		}
+		o->idle_sleep_us = (unsigned)v;
+		break;
+	case OPT_TAP:
+		if (strlen(arg) == 0 || strlen(arg) > 12 || strchr(arg, '/') ||
+		    strchr(arg, ',')) {
+			fprintf(err, "ddiplane: --tap-name must be 1..12 characters, no '/' or ','\n");
+			return -1;
+		}
+		o->tap_name = arg;
+		break;
+	case OPT_UDP:
+		if (parse_uint(arg, DNS_MSG_MAX - 48, &v) < 0 || v < DNS_UDP_MIN) {
+			fprintf(err, "ddiplane: --udp-size must be %d..%d\n", DNS_UDP_MIN,
+			        DNS_MSG_MAX - 48);
+			return -1;
+		}
+		o->udp_size = (uint16_t)v;
+		break;
+	case OPT_TCP_MAX:
+	case OPT_TCP_PER_CLIENT:
+		if (parse_uint(arg, TCP_MAX_CONNS_LIMIT, &v) < 0 || v < 1) {
+			fprintf(err, "ddiplane: --%s must be 1..%d\n", c == OPT_TCP_MAX ?
+			        "tcp-max-clients" : "tcp-max-per-client", TCP_MAX_CONNS_LIMIT);
+			return -1;
+		}
+		*(c == OPT_TCP_MAX ? &o->tcp_max_clients : &o->tcp_max_per_client) = (unsigned)v;
+		break;
+	case OPT_TCP_IDLE:
+		if (parse_uint(arg, 3600, &v) < 0 || v < 1) {
+			fprintf(err, "ddiplane: --tcp-idle-timeout must be 1..3600 seconds\n");
+			return -1;
+		}
+		o->tcp_idle_timeout = (unsigned)v;
+		break;
+	case 'h':
+	case OPT_HELP: o->help = true; return 0;
+	case OPT_CONFIG: return 0;   /* read before everything else (dp_options_parse) */
+	default:
+		return 1;
+	}
+
+	return 0;
+}
+
+#define CONFIG_MAX (1 << 20)   /* a configuration file larger than this is a mistake */
+
+/* `line` (modified) into name and value; false for a blank or comment line. */
+static bool config_split(char *line, char **name, char **value)
+{
+	char *h = strchr(line, '#');
+	/* '#' starts a comment at the start of a line or after blank space */
+	while (h && h != line && h[-1] != ' ' && h[-1] != '\t')
+		h = strchr(h + 1, '#');
+	if (h)
+		*h = 0;
+	char *e = line + strlen(line);
+	while (e > line && strchr(" \t\r", e[-1]))
+		*--e = 0;
+	line += strspn(line, " \t");
+	if (!*line)
+		return false;
+	*name = line;
+	line += strcspn(line, " \t");
+	if (*line) {
+		*line++ = 0;
+		line += strspn(line, " \t");
+	}
+	*value = line;
+	return true;
+}
+
+/* One setting of the file: its option id by name, or -1 with the reason. */
+static int config_option(const char *name, const char *value, char *why, size_t len)
+{
+	for (const struct option *lo = longopts; lo->name; lo++) {
+		if (strcmp(lo->name, name) != 0)
+			continue;
+		if (lo->val == OPT_CONFIG || lo->val == OPT_HELP) {
+			snprintf(why, len, "'%s' is for the command line only", name);
+			return -1;
+		}
+		if (lo->has_arg == no_argument && *value) {
+			snprintf(why, len, "'%s' takes no value", name);
+			return -1;
+		}
+		if (lo->has_arg == required_argument && !*value) {
+			snprintf(why, len, "'%s' needs a value", name);
+			return -1;
+		}
+		return lo->val;
+	}
+	snprintf(why, len, "unknown setting '%.60s' (every long option of ddiplane --help is a "
+	         "setting, without its dashes)", name);
+	return -1;
+}
+
+int dp_options_load(struct dp_options *o, const char *path, FILE *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(err, "ddiplane: configuration file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char *text = malloc(CONFIG_MAX + 1);
+	size_t n = text ? fread(text, 1, CONFIG_MAX + 1, f) : 0;
+	bool bad = !text || ferror(f) || n > CONFIG_MAX;
+	fclose(f);
+	if (bad) {
+		fprintf(err, "ddiplane: configuration file %s: %s\n", path,
+		        text ? "unreadable or larger than 1 MiB" : "out of memory");
+		free(text);
+		return -1;
+	}
+	text[n] = 0;
+	if (memchr(text, 0, n)) {
+		fprintf(err, "ddiplane: configuration file %s: not text (a NUL byte)\n", path);
+		free(text);
+		return -1;
+	}
+	free(o->conf_text);
+	o->conf_text = text;   /* the values point into it for the options' lifetime */
+	o->config = path;
+	unsigned lineno = 0;
+	for (char *line = text, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		lineno++;
+		char *name, *value, why[200];
+		if (!config_split(line, &name, &value))
+			continue;
+		int id = config_option(name, value, why, sizeof(why));
+		char *msg = NULL;
+		size_t msglen = 0;
+		FILE *m = id < 0 ? NULL : open_memstream(&msg, &msglen);
+		int r = id < 0 ? -1 : m ? apply(o, id, value, m) : -1;
+		if (m)
+			fclose(m);
+		if (r != 0) {
+			const char *text_of = id < 0 ? why : msg && strncmp(msg, "ddiplane: ", 10) == 0 ?
+			                                     msg + 10 : msg ? msg : "out of memory";
+			fprintf(err, "ddiplane: %s:%u: %s%s", path, lineno, text_of,
+			        id < 0 ? "\n" : "");
+			free(msg);
+			return -1;
+		}
+		free(msg);
+	}
+	return 0;
+}
+
+void dp_options_free(struct dp_options *o)
+{
+	free(o->conf_text);
+	o->conf_text = NULL;
+}
+
+int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
+{
+	defaults(o);
+	/* the file first, so that every flag overrides it */
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+	}
+	if (path ? dp_options_load(o, path, err) < 0
+	         : access(DP_DEFAULT_CONFIG, F_OK) == 0 && dp_options_load(o, DP_DEFAULT_CONFIG, err) < 0)
+		return -1;
+	bool addr_seen = false, exempt_seen = false;
 	optind = 1;
 	opterr = 0;
 	int c;
-	unsigned long v;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		int hr = parse_hardening(o, c, err);
-		if (hr > 0)
-			hr = parse_log(c, err);
-		if (hr <= 0) {
-			if (hr < 0)
-				return -1;
-			continue;
+		/* a repeatable option on the command line replaces the file's list */
+		if (c == OPT_ADDRESS && !addr_seen) {
+			addr_seen = true;
+			o->svc.n4 = o->svc.n6 = 0;
 		}
-		switch (c) {
-		case OPT_DB: o->db = optarg; break;
-		case OPT_CONTROL: o->control = optarg; o->control_given = true; break;
-		case OPT_METRICS: o->metrics = optarg; break;
-		case OPT_ACCESS: o->access = optarg; break;
-		case OPT_POLL:
-			if (parse_uint(optarg, 1000000, &v) < 0 || v < 100) {
-				fprintf(err, "ddiplane: --journal-poll-us must be 100..1000000\n");
-				return -1;
-			}
-			o->poll_us = (unsigned)v;
-			break;
-		case OPT_ADDRESS:
-			if (dp_options_add_address(o, optarg) < 0) {
-				fprintf(err, "ddiplane: bad --address '%s': give an IPv4 or IPv6 unicast "
-				        "address, optionally with /PLEN (at most %d per family)\n",
-				        optarg, DP_MAX_ADDRS);
-				return -1;
-			}
-			break;
-		case OPT_NSID:
-			if (strlen(optarg) == 0 || strlen(optarg) > DP_NSID_MAX) {
-				fprintf(err, "ddiplane: --nsid must be 1..%d bytes\n", DP_NSID_MAX);
-				return -1;
-			}
-			o->nsid = optarg;
-			break;
-		case OPT_IDLE:
-			if (parse_uint(optarg, 1000000, &v) < 0) {
-				fprintf(err, "ddiplane: --idle-sleep-us must be 0..1000000\n");
-				return -1;
-			}
-			o->idle_sleep_us = (unsigned)v;
-			break;
-		case OPT_TAP:
-			if (strlen(optarg) == 0 || strlen(optarg) > 12 || strchr(optarg, '/') ||
-			    strchr(optarg, ',')) {
-				fprintf(err, "ddiplane: --tap-name must be 1..12 characters, no '/' or ','\n");
-				return -1;
-			}
-			o->tap_name = optarg;
-			break;
-		case OPT_UDP:
-			if (parse_uint(optarg, DNS_MSG_MAX - 48, &v) < 0 || v < DNS_UDP_MIN) {
-				fprintf(err, "ddiplane: --udp-size must be %d..%d\n", DNS_UDP_MIN,
-				        DNS_MSG_MAX - 48);
-				return -1;
-			}
-			o->udp_size = (uint16_t)v;
-			break;
-		case OPT_TCP_MAX:
-		case OPT_TCP_PER_CLIENT:
-			if (parse_uint(optarg, TCP_MAX_CONNS_LIMIT, &v) < 0 || v < 1) {
-				fprintf(err, "ddiplane: --%s must be 1..%d\n", c == OPT_TCP_MAX ?
-				        "tcp-max-clients" : "tcp-max-per-client", TCP_MAX_CONNS_LIMIT);
-				return -1;
-			}
-			*(c == OPT_TCP_MAX ? &o->tcp_max_clients : &o->tcp_max_per_client) = (unsigned)v;
-			break;
-		case OPT_TCP_IDLE:
-			if (parse_uint(optarg, 3600, &v) < 0 || v < 1) {
-				fprintf(err, "ddiplane: --tcp-idle-timeout must be 1..3600 seconds\n");
-				return -1;
-			}
-			o->tcp_idle_timeout = (unsigned)v;
-			break;
-		case 'h':
-		case OPT_HELP: o->help = true; return 0;
-		default:
+		if (c == OPT_RRL_EXEMPT && !exempt_seen) {
+			exempt_seen = true;
+			o->rrl.nexempt = 0;
+		}
+		int r = apply(o, c, optarg, err);
+		if (r < 0)
+			return -1;
+		if (r > 0) {
 			fprintf(err, "ddiplane: unknown or incomplete option '%s' (see --help)\n",
 			        argv[optind - 1]);
 			return -1;
 		}
+		if (o->help)
+			return 0;
 	}
 	if (optind < argc) {
 		fprintf(err, "ddiplane: unexpected argument '%s' (see --help)\n", argv[optind]);
@@ -584,3 +751,36 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 	}
 	return 0;
 }
+
+size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_options *b,
+                                 const char **names, size_t max)
+{
+	size_t n = 0;
+#define DIFF(cond, name) do { if ((cond) && n < max) names[n++] = (name); } while (0)
+#define STRDIFF(x) (((a)->x == NULL) != ((b)->x == NULL) || ((a)->x && strcmp((a)->x, (b)->x)))
+	DIFF(STRDIFF(db), "db");
+	DIFF(STRDIFF(control), "control");
+	DIFF(STRDIFF(metrics), "metrics");
+	DIFF(a->svc.n4 != b->svc.n4 || a->svc.n6 != b->svc.n6 ||
+	     memcmp(a->svc.v4, b->svc.v4, sizeof(a->svc.v4)) ||
+	     memcmp(a->svc.v6, b->svc.v6, sizeof(a->svc.v6)) ||
+	     memcmp(a->plen4, b->plen4, sizeof(a->plen4)) || memcmp(a->plen6, b->plen6, sizeof(a->plen6)),
+	     "address");
+	DIFF(STRDIFF(nsid), "nsid");
+	DIFF(a->idle_sleep_us != b->idle_sleep_us, "idle-sleep-us");
+	DIFF(STRDIFF(tap_name), "tap-name");
+	DIFF(a->udp_size != b->udp_size, "udp-size");
+	DIFF(a->poll_us != b->poll_us, "journal-poll-us");
+	DIFF(a->tcp_max_clients != b->tcp_max_clients, "tcp-max-clients");
+	DIFF(a->tcp_max_per_client != b->tcp_max_per_client, "tcp-max-per-client");
+	DIFF(a->tcp_idle_timeout != b->tcp_idle_timeout, "tcp-idle-timeout");
+	DIFF(a->rrl.rate != b->rrl.rate || a->rrl.slip != b->rrl.slip ||
+	     a->rrl.table_size != b->rrl.table_size || a->rrl.nexempt != b->rrl.nexempt ||
+	     memcmp(a->rrl.exempt, b->rrl.exempt, sizeof(a->rrl.exempt)), "rrl-*");
+	DIFF(a->no_cookies != b->no_cookies || a->cookie_lifetime_h != b->cookie_lifetime_h,
+	     "cookies");
+#undef STRDIFF
+#undef DIFF
+	return n;
+}
+

@@ -9,6 +9,7 @@
 #include "dataplane/packet.h"
 #include "dataplane/rrl.h"
 
+#define DP_DEFAULT_CONFIG "/etc/ddiplane/ddiplane.conf"
 #define DP_DEFAULT_DB "var/db"
 #define DP_DEFAULT_CONTROL "var/ddiplane.sock"
 #define DP_DEFAULT_TAP "ddi0"
@@ -35,14 +36,44 @@ struct dp_options {
 	struct rrl_conf rrl;       /* --rrl-*: rate 0 is off */
 	bool no_cookies;           /* --no-cookies */
 	unsigned cookie_lifetime_h;/* --cookie-secret-lifetime: hours between secret rotations */
+	const char *log_target;    /* --log: NULL: auto */
+	const char *log_levels;    /* --log-level: NULL: info everywhere */
+	const char *config;        /* the configuration file read, NULL: none */
+	char *conf_text;           /* its text, which the settings above point into */
 	bool help;
 };
 
 /*
  * Parse ddiplane's options (argv[0] is the program name, as after
- * rte_eal_init). On error writes one line to `err` and returns -1.
+ * rte_eal_init): the defaults, then the configuration file (--config FILE,
+ * else DP_DEFAULT_CONFIG when it exists), then every flag, which overrides
+ * the file (a repeatable option given as a flag replaces the file's list).
+ * Nothing is applied: log settings are checked and kept in log_target and
+ * log_levels for the caller to apply. On error writes one line to `err`
+ * ("FILE:LINE: reason" for the file) and returns -1. Free with
+ * dp_options_free.
  */
 int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err);
+
+/*
+ * The configuration file: one setting per line, "NAME VALUE" where NAME is
+ * a long option without its dashes ("address 198.18.0.1/24", "no-cookies"),
+ * '#' starts a comment. Repeatable settings (address, rrl-exempt) may
+ * appear several times. Errors name the file and line.
+ */
+int dp_options_load(struct dp_options *o, const char *path, FILE *err);
+void dp_options_free(struct dp_options *o);
+
+/*
+ * The settings that differ between `a` (in force) and `b` (re-read) and
+ * that only a restart applies (ports, addresses, threads' sizes, the
+ * workers' RRL tables and cookies): up to `max` names into `names`; the
+ * count. What a reload applies live is not among them: the access file
+ * and the log settings (transfer ACLs and NOTIFY targets live in the store
+ * and need no reload at all).
+ */
+size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_options *b,
+                                 const char **names, size_t max);
 
 /* The manual page: every option, defaults, examples. */
 void dp_options_usage(FILE *f, const char *prog);

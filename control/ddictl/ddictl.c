@@ -91,6 +91,7 @@ static const char help_main[] =
 "    backup DIR                 a consistent compacted copy of the store\n"
 "    restore BACKUP [--replace] put a checked backup in place of --db DIR\n"
 "    shutdown                   stop the server\n"
+"    reload                     re-read the configuration: log settings, access file\n"
 "    send JSON                  send one raw request, print the raw reply\n"
 "    key add NAME [--algorithm ALG]   a TSIG key; prints ALG:NAME:SECRET once\n"
 "    key list | key remove NAME\n"
@@ -358,6 +359,20 @@ static const char help_shutdown[] =
 "SYNOPSIS\n    ddictl -s SOCKET shutdown\n\n"
 "DESCRIPTION\n"
 "    The server stops as on SIGTERM: workers, ports, tap, store; exit 0.\n";
+
+static const char help_reload[] =
+"NAME\n    ddictl reload - re-read the server's configuration\n\n"
+"SYNOPSIS\n    ddictl -s SOCKET reload\n\n"
+"DESCRIPTION\n"
+"    The server parses its command line again with the configuration file\n"
+"    it names (--config, else /etc/ddiplane/ddiplane.conf), as SIGHUP does,\n"
+"    and applies what can change while it runs: the log target and levels\n"
+"    (--log, --log-level) and the control socket's access file (--access;\n"
+"    for every peer that connects afterwards). A file that does not parse\n"
+"    is refused with its line and nothing changes. Settings that only a\n"
+"    restart applies (ports, addresses, TCP limits, RRL, cookies, ...) are\n"
+"    listed as \"restart needed\" and keep their values. Transfer ACLs and\n"
+"    NOTIFY targets live in the store: they change without any reload.\n";
 
 static const char help_send[] =
 "NAME\n    ddictl send - send one raw JSON request\n\n"
@@ -872,6 +887,7 @@ static const struct sub subs[] = {
 	{ "diff", NULL, ddictl_help_diff, ddictl_xfr_build },
 	{ "backup", NULL, help_backup, b_backup },
 	{ "shutdown", NULL, help_shutdown, b_status },
+	{ "reload", NULL, help_reload, b_status },
 	{ "send", NULL, help_send, b_send },
 	{ "key", "add", help_kadd, b_key_add },
 	{ "key", "list", help_klist, b_status },
@@ -1103,6 +1119,12 @@ static void print_human(const char *cmd, const json_t *reply)
 		}
 	} else if (strcmp(cmd, "stats") == 0) {
 		print_stats(a);
+	} else if (strcmp(cmd, "reload") == 0) {
+		size_t i;
+		json_t *x;
+		printf("%s\n", text);
+		json_array_foreach(json_object_get(a, "restart_needed"), i, x)
+			printf("restart needed: %s\n", json_string_value(x));
 	} else if (strcmp(cmd, "zone-list") == 0) {
 		size_t i;
 		json_t *z;

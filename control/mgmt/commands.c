@@ -436,6 +436,7 @@ static json_t *c_backup(struct req *q, uint64_t *seq);
 static json_t *c_status(struct req *q, uint64_t *seq);
 static json_t *c_stats(struct req *q, uint64_t *seq);
 static json_t *c_shutdown(struct req *q, uint64_t *seq);
+static json_t *c_reload(struct req *q, uint64_t *seq);
 static json_t *c_list_commands(struct req *q, uint64_t *seq);
 static json_t *c_key_add(struct req *q, uint64_t *seq);
 static json_t *c_key_list(struct req *q, uint64_t *seq);
@@ -466,6 +467,7 @@ static const struct command {
 	{ "journal", CMD_ROLE_READ, c_journal },
 	{ "backup", CMD_ROLE_ADMIN, c_backup },
 	{ "shutdown", CMD_ROLE_ADMIN, c_shutdown },
+	{ "reload", CMD_ROLE_ADMIN, c_reload },
 	/* TSIG keys and update policy (RFC 2136) */
 	{ "key-add", CMD_ROLE_ADMIN, c_key_add },
 	{ "key-list", CMD_ROLE_READ, c_key_list },
@@ -600,6 +602,28 @@ static json_t *c_stats(struct req *q, uint64_t *seq)
 	if (!a)
 		return cmd_reply(CMD_ERROR, NULL, "out of memory");
 	return cmd_reply(CMD_OK, a, "counters");
+}
+
+static json_t *c_reload(struct req *q, uint64_t *seq)
+{
+	(void)seq;
+	const struct cmd_hooks *h = q->ctx->hooks;
+	if (!h || !h->reload)
+		return cmd_reply(CMD_UNSUPPORTED, NULL, "reload: only a running server has a "
+		                 "configuration to re-read (use -s SOCKET)");
+	json_t *a = h->reload(h->ctx);
+	if (!a)
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	json_t *e = json_object_get(a, "error");
+	if (json_is_string(e)) {
+		json_t *r = cmd_reply(CMD_ERROR, NULL, "reload refused, nothing changed: %s",
+		                      json_string_value(e));
+		json_decref(a);
+		return r;
+	}
+	size_t nr = json_array_size(json_object_get(a, "restart_needed"));
+	return cmd_reply(CMD_OK, a, "configuration reloaded%s", nr ? "; some settings need a "
+	                 "restart (restart_needed)" : "");
 }
 
 static json_t *c_shutdown(struct req *q, uint64_t *seq)
