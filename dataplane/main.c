@@ -35,6 +35,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/ddns_ring.h"
 #include "dataplane/options.h"
+#include "dataplane/qlog.h"
 #include "dataplane/sdnotify.h"
 #include "dataplane/tapif.h"
 #include "dataplane/worker.h"
@@ -79,8 +80,11 @@ static struct {
 	char **argv;
 	pthread_t reloader;              /* SIGHUP: re-read the configuration */
 	bool reloader_started;
+	struct qlog *qlog;               /* --query-log: the writer thread */
 	time_t started;
 } run;
+
+static uint64_t qlog_dropped(void);
 
 /*
  * IPAM counts from the published index. The control socket's thread is a
@@ -229,6 +233,11 @@ static json_t *hook_stats(void *ctx)
 		json_object_set_new(a, "xfr", xfr_json());
 	if (a)
 		json_object_set_new(a, "ports", ports_json());
+	if (a && run.qlog)
+		json_object_set_new(a, "query_log", json_pack("{s:s, s:I, s:i}", "file",
+		                                              run.o.query_log, "dropped",
+		                                              (json_int_t)qlog_dropped(), "sample",
+		                                              (int)run.o.query_log_sample));
 	return a;
 }
 
@@ -904,11 +913,54 @@ static int tcp_start(char *err, size_t errlen)
  * writer), the DDNS thread (wakes it after commits), the TCP server
  * (submits to the DDNS thread), the control socket and /metrics.
  */
+/* --query-log: one ring per worker (the workers write, one thread drains), before they start. */
+static int qlog_setup(void)
+{
+	if (!run.o.query_log)
+		return 0;
+	for (unsigned w = 0; w < run.nworkers; w++) {
+		sh.qlog[w] = aligned_alloc(64, sizeof(struct qlog_ring));
+		if (!sh.qlog[w]) {
+			fprintf(stderr, "ddiplane: out of memory for the query log\n");
+			return -1;
+		}
+		memset(sh.qlog[w], 0, sizeof(struct qlog_ring));
+		sh.qlog[w]->sample = run.o.query_log_sample;
+	}
+	int rc = qlog_start(&run.qlog, run.o.query_log, sh.qlog, run.nworkers);
+	if (rc < 0) {
+		fprintf(stderr, "ddiplane: --query-log %s: %s\n", run.o.query_log, ddi_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void qlog_teardown(void)
+{
+	qlog_stop(run.qlog);   /* after the workers stopped: a last drain */
+	run.qlog = NULL;
+	for (unsigned w = 0; w < RTE_MAX_LCORE_DP; w++) {
+		free(sh.qlog[w]);
+		sh.qlog[w] = NULL;
+	}
+}
+
+static uint64_t qlog_dropped(void)
+{
+	uint64_t n = 0;
+	for (unsigned w = 0; w < RTE_MAX_LCORE_DP; w++)
+		if (sh.qlog[w])
+			n += atomic_load_explicit(&sh.qlog[w]->dropped, memory_order_relaxed);
+	return n;
+}
+
 static int step_threads(void)
 {
 	char err[256];
 	int rc;
 	affinity_for_threads();
+	if (qlog_setup() < 0)
+		return -1;
 	struct ctl_conf cc = { .store = run.st, .idx = run.idx, .poll_us = run.o.poll_us };
 	if ((rc = ctl_start(&run.ctl, &cc)) < 0) {
 		fprintf(stderr, "ddiplane: cannot start the control thread: %s\n", ddi_strerror(rc));
@@ -1103,6 +1155,7 @@ static void step_run(void)
 static void teardown(void)
 {
 	metrics_stop(run.mx);
+	qlog_teardown();
 	ctlsock_stop(run.csock);
 	if (run.tcp) {
 		struct tcp_stats ts;

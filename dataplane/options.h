@@ -38,6 +38,8 @@ struct dp_options {
 	unsigned cookie_lifetime_h;/* --cookie-secret-lifetime: hours between secret rotations */
 	const char *log_target;    /* --log: NULL: auto */
 	const char *log_levels;    /* --log-level: NULL: info everywhere */
+	const char *query_log;     /* --query-log FILE, NULL: off */
+	unsigned query_log_sample; /* --query-log-sample N: one answered query in N */
 	const char *config;        /* the configuration file read, NULL: none */
 	char *conf_text;           /* its text, which the settings above point into */
 	bool help;

@@ -12,6 +12,7 @@
 #include <rte_ring.h>
 #include <urcu-qsbr.h>
 
+#include "dataplane/qlog.h"
 #include "dataplane/worker.h"
 #include "index/snapshot.h"
 
@@ -174,6 +175,10 @@ int dp_worker_main(void *arg)
 				count_result(c, &r);
 				switch (r.action) {
 				case DP_ACT_TX:
+					if (unlikely(sh->qlog[q] != NULL) && r.answered)
+						qlog_put(sh->qlog[q], rte_pktmbuf_mtod(m, uint8_t *), r.len,
+						         r.l2_len, r.l3_len, r.ipv6,
+						         (uint64_t)lc->now_s * 1000 + lc->now_ms % 1000);
 					tx[ntx++] = m;
 					break;
 				case DP_ACT_EXCEPTION:

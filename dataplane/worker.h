@@ -17,6 +17,7 @@
 
 struct rte_mbuf;
 struct rte_ring;
+struct qlog_ring;
 struct idx;
 
 /* One DPDK port and its tap. Read-only once the workers run. */
@@ -66,6 +67,7 @@ struct dp_shared {
 	void (*ddns_kick)(void *ctx);        /* never blocks */
 	void *ddns_kick_ctx;
 	struct rte_ring *to_worker[RTE_MAX_LCORE_DP];
+	struct qlog_ring *qlog[RTE_MAX_LCORE_DP];   /* per worker queue; NULL: no query log */
 	unsigned nworkers;
 	unsigned idle_sleep_us;
 	/*
