@@ -1,6 +1,7 @@
 /* cmd -- the reply every control command makes (control/cmd.h) */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "control/cmd.h"
 
@@ -48,4 +49,13 @@ json_t *cmd_reply(enum cmd_result r, json_t *arguments, const char *fmt, ...)
 	if (arguments)
 		json_object_set_new(o, "arguments", arguments);
 	return o;
+}
+
+uint64_t cmd_count_lines(const char *text, size_t len)
+{
+	uint64_t n = 0;
+	for (const char *p = text, *end = text + len; p < end && (p = memchr(p, '\n', (size_t)(end - p)));
+	     p++)
+		n++;
+	return n + (len && text[len - 1] != '\n');
 }

@@ -993,6 +993,41 @@ static json_t *over_socket(const struct ctl *c, const char *text)
 	return reply;
 }
 
+/*
+ * Progress of long work on a terminal: one line rewritten in place (at
+ * most every 200 ms), "COMMAND: N of about M WHAT, R/s, T s left", and a
+ * final newline. Only when stderr is a terminal and without --json.
+ */
+struct progress {
+	const char *cmd;
+	struct timespec t0, last;
+	bool shown;
+};
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void show_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	bool end = done >= total;
+	if (!end && p->shown && since(&p->last, &now) < 0.2)
+		return;
+	double el = since(&p->t0, &now), rate = el > 0 ? (double)done / el : 0;
+	fprintf(stderr, "\rddictl: %s: %" PRIu64 " of about %" PRIu64 " %s, %.0f/s", p->cmd, done,
+	        total, what, rate);
+	if (!end && rate > 0 && total > done)
+		fprintf(stderr, ", %.0f s left   ", (double)(total - done) / rate);
+	else
+		fprintf(stderr, "%s", end ? ", writing...\n" : "   ");
+	p->last = now;
+	p->shown = true;
+}
+
 static json_t *locally(const struct ctl *c, const json_t *req)
 {
 	struct store *s = NULL;
@@ -1005,6 +1040,12 @@ static json_t *locally(const struct ctl *c, const json_t *req)
 		return cmd_reply(CMD_ERROR, NULL, "%s", e.msg[0] ? e.msg : ddi_strerror(rc));
 	/* The local user owns the files: every role. */
 	struct cmd_ctx ctx = { .store = s, .actor = c->actor, .role = CMD_ROLE_ADMIN };
+	struct progress pr = { .cmd = cmd ? cmd : "?" };
+	if (!c->json && isatty(STDERR_FILENO)) {
+		clock_gettime(CLOCK_MONOTONIC, &pr.t0);
+		ctx.progress = show_progress;
+		ctx.progress_ctx = &pr;
+	}
 	json_t *reply = cmd_exec(&ctx, req, NULL);
 	store_close(s);
 	return reply;

@@ -197,7 +197,11 @@ static bool text_token(struct text *t, const char *a)
 	return text_add(t, "\"", 1);
 }
 
+#define PROGRESS_EVERY 8192   /* records between two progress reports */
+
 struct recs {
+	const struct cmd_ctx *ctx;   /* its progress hook, when the caller set one */
+	uint64_t lines;              /* the text's lines: the "about" total of the report */
 	size_t n, cap;
 	struct rec {
 		uint8_t owner[DNS_NAME_MAXLEN];
@@ -211,6 +215,8 @@ struct recs {
 static int recs_cb(void *ctx, const struct dns_rr *rr)
 {
 	struct recs *r = ctx;
+	if (r->ctx && r->ctx->progress && r->n % PROGRESS_EVERY == 0 && r->n)
+		r->ctx->progress(r->ctx->progress_ctx, "records read", r->n, r->lines);
 	if (r->n == r->cap) {
 		size_t nc = r->cap ? r->cap * 2 : 8;
 		struct rec *nv = realloc(r->v, nc * sizeof(*nv));
@@ -769,7 +775,9 @@ static json_t *c_zone_import(struct req *q, uint64_t *seq)
 		return cmd_reply(CMD_ERROR, NULL, "missing argument \"text\" (the master file)");
 	if (q->err[0])
 		return FAIL(q);
-	struct recs r = { 0 };
+	struct recs r = { .ctx = q->ctx };
+	if (q->ctx->progress)
+		r.lines = cmd_count_lines(json_string_value(jt), json_string_length(jt));
 	if (!parse_text(q, json_string_value(jt), json_string_length(jt), fname ? fname : "text",
 	                origin, true, &r)) {
 		recs_free(&r);
@@ -786,6 +794,8 @@ static json_t *c_zone_import(struct req *q, uint64_t *seq)
 		                            .rdata = r.v[i].rdata };
 	struct store_op op = { .kind = STORE_OP_ZONE_REPLACE, .zone = origin, .rrs = rrs,
 	                       .nrrs = r.n };
+	if (q->ctx->progress)   /* the parse is done; the write is one transaction */
+		q->ctx->progress(q->ctx->progress_ctx, "records read", r.n, r.n);
 	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, &op, 1, seq, &e);
 	free(rrs);
 	recs_free(&r);
