@@ -509,8 +509,9 @@ static int port_setup(struct dp_port *p, uint16_t port_id, unsigned nworkers,
 			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 			conf.rx_adv_conf.rss_conf.rss_hf = hf;
 		} else {
-			fprintf(stderr, "ddiplane: warning: port %u (%s) has no RSS: the driver alone "
-			        "spreads packets over the %u RX queues\n", port_id, info.driver_name, nrx);
+			ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_WARNING, NULL, "port %u (%s) has no RSS: the driver "
+			        "alone "
+			        "spreads packets over the %u RX queues", port_id, info.driver_name, nrx);
 		}
 	}
 	p->pctx = *base;
@@ -614,7 +615,8 @@ static int tap_setup(struct dp_port *p, unsigned i, const struct dp_options *o, 
 			return -1;
 		}
 	}
-	printf("ddiplane: port %u %s, exception path tap %s\n", p->port_id, macs, p->tap_name);
+	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "port %u %s, exception path tap %s",
+	        p->port_id, macs, p->tap_name);
 	return 0;
 }
 
@@ -642,7 +644,8 @@ static int open_store(const struct dp_options *o, struct store **st, struct idx 
 		        err.msg[0] ? err.msg : ddi_strerror(ret));
 		return -1;
 	}
-	printf("ddiplane: database %s loaded at journal seq %llu\n", o->db, (unsigned long long)seq);
+	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "database %s loaded at journal seq %llu",
+	        o->db, (unsigned long long)seq);
 	return 0;
 }
 
@@ -730,7 +733,8 @@ static uint16_t udp_size_for_ports(uint16_t udp_max)
 		if (lim > room)
 			lim = room;
 		if (udp_max > lim) {
-			fprintf(stderr, "ddiplane: warning: --udp-size %u capped to %u (port %u MTU %u)\n",
+			ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_WARNING, NULL,
+			        "--udp-size %u capped to %u (port %u MTU %u)",
 			        udp_max, lim, sh.ports[i].port_id, mtu);
 			udp_max = (uint16_t)(lim < DNS_UDP_MIN ? DNS_UDP_MIN : lim);
 		}
@@ -815,8 +819,8 @@ static int step_rrl(void)
 			return -1;
 		}
 	}
-	printf("ddiplane: response rate limiting: %u/s per prefix and kind, slip %u, %u buckets "
-	       "per lcore, %u exempt prefixes\n", run.o.rrl.rate, run.o.rrl.slip,
+	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "response rate limiting: %u/s per prefix "
+	        "and kind, slip %u, %u buckets per lcore, %u exempt prefixes", run.o.rrl.rate, run.o.rrl.slip,
 	       run.o.rrl.table_size, run.o.rrl.nexempt);
 	return 0;
 }
@@ -1004,8 +1008,8 @@ static int step_threads(void)
 			fprintf(stderr, "ddiplane: %s\n", err);
 			return -1;
 		}
-		fprintf(stderr, "ddiplane: warning: %s: running without a control socket (give "
-		        "--control PATH)\n", err);
+		ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_WARNING, NULL, "%s: running without a control socket (give "
+		        "--control PATH)", err);
 		run.csock = NULL;
 	}
 	if (run.o.metrics) {
@@ -1132,10 +1136,10 @@ static void step_run(void)
 	struct dp_notify *notify = NULL;
 	int nrc = dp_notify_start(&notify, health_all, NULL);
 	if (nrc < 0)
-		fprintf(stderr, "ddiplane: warning: no systemd notification thread: %s\n",
+		ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_WARNING, NULL, "no systemd notification thread: %s",
 		        ddi_strerror(nrc));
-	printf("ddiplane: ready: %u worker(s), %u port(s), UDP size %u, control socket %s%s%s\n",
-	       run.nworkers, sh.nports, run.aconf.udp_max, run.csock ? run.o.control : "(none)",
+	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "ready: %u worker(s), %u port(s), UDP size "
+	        "%u, control socket %s%s%s", run.nworkers, sh.nports, run.aconf.udp_max, run.csock ? run.o.control : "(none)",
 	       run.mx ? ", metrics http://" : "", run.mx ? run.o.metrics : "");
 
 	dp_control_loop(&sh);
@@ -1143,7 +1147,7 @@ static void step_run(void)
 	dp_notify_stop(notify);
 	if (run.reloader_started)
 		pthread_join(run.reloader, NULL);
-	printf("ddiplane: stopping\n");
+	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "stopping");
 	rte_eal_mp_wait_lcore();
 }
 

@@ -14,6 +14,7 @@
 #include "control/ddns/refusal.h"
 #include "control/ddns/serve.h"
 #include "control/follow/follow.h"
+#include "control/log.h"
 #include "control/ddns/thread.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
@@ -131,8 +132,8 @@ static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n
 	}
 	pol_set_free(&pol);
 	if (batched && store_batch_end(batch, true, &e) != DDI_EOK) {
-		fprintf(stderr, "ddiplane: dynamic updates not committed, %u answers dropped: %s\n", n,
-		        e.msg);
+		ddi_log(LOG_SUB_DDNS, LOG_LVL_ERR, NULL, "dynamic updates not committed, %u answers "
+		        "dropped: %s", n, e.msg);
 		return false;
 	}
 	/* the wakes ddns_serve gave inside the batch came before the commit: publish now */
