@@ -1058,13 +1058,21 @@ static json_t *hook_reload(void *ctx)
 		ctlsock_set_access(run.csock, acc);   /* it takes the table over */
 	else
 		ctl_access_free(acc);
+	/* a running rate limiter takes a new rate and slip at each lcore's next burst */
+	bool rrl_live = run.o.rrl.rate && n.rrl.rate &&
+	                (n.rrl.rate != run.o.rrl.rate || n.rrl.slip != run.o.rrl.slip);
+	if (rrl_live)
+		rrl_live_set(&sh.rrl_live, n.rrl.rate, n.rrl.slip);
 	const char *names[32];
 	size_t nr = dp_options_restart_needed(&run.o, &n, names, 32);
 	json_t *rn = json_array();
 	for (size_t i = 0; rn && i < nr; i++)
 		json_array_append_new(rn, json_string(names[i]));
-	out = json_pack("{s:[s, s], s:o, s:s?}", "reloaded", "log", "access", "restart_needed", rn,
-	                "config", n.config);
+	json_t *done = json_pack("[s, s]", "log", "access");
+	if (done && rrl_live)
+		json_array_append_new(done, json_string("rrl-rate/rrl-slip"));
+	out = json_pack("{s:o, s:o, s:s?}", "reloaded", done, "restart_needed", rn, "config",
+	                n.config);
 	ddi_log(LOG_SUB_MGMT, LOG_LVL_NOTICE, NULL, "configuration reloaded (%s); %zu setting%s "
 	        "need%s a restart", n.config ? n.config : "command line only", nr,
 	        nr == 1 ? "" : "s", nr == 1 ? "s" : "");

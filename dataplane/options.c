@@ -238,7 +238,8 @@ static void usage_options(FILE *f)
 "        when it exists): one \"NAME VALUE\" per line, NAME a long option\n"
 "        of this page without its dashes, '#' comments; flags override it.\n"
 "        Errors name the file and line. ddictl reload and SIGHUP re-read it:\n"
-"        the log settings and --access apply at once, the rest at restart.\n"
+"        the log settings, --access and the rate and slip of a running rate\n"
+"        limiter apply at once, the rest at restart.\n"
 "    --log auto|stderr|syslog|journal\n"
 "        Where the log goes (default auto: the systemd journal when stderr\n"
 "        is connected to it, else stderr). Lines have a level and a\n"
@@ -797,9 +798,11 @@ size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_opt
 	DIFF(a->tcp_max_clients != b->tcp_max_clients, "tcp-max-clients");
 	DIFF(a->tcp_max_per_client != b->tcp_max_per_client, "tcp-max-per-client");
 	DIFF(a->tcp_idle_timeout != b->tcp_idle_timeout, "tcp-idle-timeout");
-	DIFF(a->rrl.rate != b->rrl.rate || a->rrl.slip != b->rrl.slip ||
-	     a->rrl.table_size != b->rrl.table_size || a->rrl.nexempt != b->rrl.nexempt ||
-	     memcmp(a->rrl.exempt, b->rrl.exempt, sizeof(a->rrl.exempt)), "rrl-*");
+	/* rate and slip of a running rate limiter change live; turning it on or off does not */
+	DIFF((a->rrl.rate == 0) != (b->rrl.rate == 0), "rrl-rate (on or off)");
+	DIFF(a->rrl.table_size != b->rrl.table_size, "rrl-table-size");
+	DIFF(a->rrl.nexempt != b->rrl.nexempt ||
+	     memcmp(a->rrl.exempt, b->rrl.exempt, sizeof(a->rrl.exempt)), "rrl-exempt");
 	DIFF(a->no_cookies != b->no_cookies || a->cookie_lifetime_h != b->cookie_lifetime_h,
 	     "cookies");
 	DIFF(STRDIFF(query_log) || a->query_log_sample != b->query_log_sample, "query-log");

@@ -70,9 +70,9 @@ void dp_options_free(struct dp_options *o);
  * The settings that differ between `a` (in force) and `b` (re-read) and
  * that only a restart applies (ports, addresses, threads' sizes, the
  * workers' RRL tables and cookies): up to `max` names into `names`; the
- * count. What a reload applies live is not among them: the access file
- * and the log settings (transfer ACLs and NOTIFY targets live in the store
- * and need no reload at all).
+ * count. What a reload applies live is not among them: the access file,
+ * the log settings, and the rate and slip of a rate limiter that runs
+ * (transfer ACLs and NOTIFY targets live in the store and need no reload).
  */
 size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_options *b,
                                  const char **names, size_t max);

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,7 @@ struct rrl_table {
 	uint32_t slip;
 	uint32_t slip_count;    /* limited responses since the last slip */
 	const struct rrl_conf *conf;
+	uint32_t gen;           /* of the rrl_live taken last */
 };
 
 void rrl_conf_init(struct rrl_conf *c)
@@ -207,4 +209,25 @@ enum rrl_verdict rrl_decide(struct rrl_table *t, uint32_t now_ms, const uint8_t 
 		return RRL_SLIP;
 	}
 	return RRL_DROP;
+}
+
+void rrl_live_set(struct rrl_live *l, uint32_t rate, uint32_t slip)
+{
+	atomic_store_explicit(&l->rate, rate, memory_order_relaxed);
+	atomic_store_explicit(&l->slip, slip, memory_order_relaxed);
+	atomic_fetch_add_explicit(&l->gen, 1, memory_order_release);
+}
+
+void rrl_refresh(struct rrl_table *t, const struct rrl_live *l)
+{
+	uint32_t g = atomic_load_explicit(&l->gen, memory_order_acquire);
+	if (g == t->gen)
+		return;
+	uint32_t rate = atomic_load_explicit(&l->rate, memory_order_relaxed);
+	if (rate >= 1 && rate <= RRL_RATE_MAX) {   /* turning it off or on is a restart */
+		t->rate = rate;
+		t->cap = rate * RRL_MILLI;
+		t->slip = atomic_load_explicit(&l->slip, memory_order_relaxed);
+	}
+	t->gen = g;
 }

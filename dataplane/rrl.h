@@ -2,6 +2,7 @@
 #ifndef DDI_DATAPLANE_RRL_H
 #define DDI_DATAPLANE_RRL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,5 +101,18 @@ void rrl_free(struct rrl_table *t);
  */
 enum rrl_verdict rrl_decide(struct rrl_table *t, uint32_t now_ms, const uint8_t *addr, bool v6,
                             enum rrl_kind k);
+
+/*
+ * Rate and slip changed while the server runs (a reload): any thread
+ * publishes them with rrl_live_set; each lcore takes them into its own
+ * table at its next burst (rrl_refresh: one relaxed load when nothing
+ * changed). The table size and the exempt list are not live (a restart).
+ */
+struct rrl_live {
+	_Atomic uint32_t gen;     /* bumped after rate and slip are stored */
+	_Atomic uint32_t rate, slip;
+};
+void rrl_live_set(struct rrl_live *l, uint32_t rate, uint32_t slip);
+void rrl_refresh(struct rrl_table *t, const struct rrl_live *l);
 
 #endif

@@ -44,6 +44,8 @@ static inline void lcore_clock(const struct dp_shared *sh, struct dp_lcore *lc)
 	uint64_t ms = (rte_rdtsc() - sh->tsc_base) / sh->tsc_per_ms;
 	lc->now_ms = (uint32_t)ms;
 	lc->now_s = sh->unix_base + (uint32_t)(ms / 1000);
+	if (lc->rrl)   /* a reload's rate and slip, once per burst */
+		rrl_refresh(lc->rrl, &sh->rrl_live);
 }
 
 void dp_shared_clock_init(struct dp_shared *sh)

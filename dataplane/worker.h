@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dataplane/packet.h"
+#include "dataplane/rrl.h"
 
 #define DP_MAX_PORTS 8
 #define DP_BURST 32
@@ -68,6 +69,7 @@ struct dp_shared {
 	void *ddns_kick_ctx;
 	struct rte_ring *to_worker[RTE_MAX_LCORE_DP];
 	struct qlog_ring *qlog[RTE_MAX_LCORE_DP];   /* per worker queue; NULL: no query log */
+	struct rrl_live rrl_live;            /* rate and slip of a reload, taken at each burst */
 	unsigned nworkers;
 	unsigned idle_sleep_us;
 	/*

@@ -34,6 +34,31 @@ static void burst(struct rrl_table *t, uint32_t now, const uint8_t *a, bool v6, 
 		count[rrl_decide(t, now, a, v6, k)]++;
 }
 
+/* A reload's rate and slip: taken at the next refresh, not before; off stays a restart. */
+static void test_live(void **state)
+{
+	(void)state;
+	struct rrl_conf c;
+	struct rrl_table *t = table(&c, 10, 0, 1024);
+	struct rrl_live live = { 0 };
+	unsigned n[4];
+	rrl_refresh(t, &live);   /* nothing published yet: unchanged */
+	burst(t, 1000, A1, false, RRL_K_ANSWER, 30, n);
+	assert_int_equal(n[RRL_PASS], 10);
+	rrl_live_set(&live, 40, 1);
+	burst(t, 3000, B, false, RRL_K_ANSWER, 60, n);   /* not refreshed: still 10/s */
+	assert_int_equal(n[RRL_PASS], 10);
+	rrl_refresh(t, &live);
+	burst(t, 5000, A2, false, RRL_K_ANSWER, 60, n);   /* A1's /24 refilled at 40/s: 40 pass, 20 slip */
+	assert_int_equal(n[RRL_PASS], 40);
+	assert_int_equal(n[RRL_SLIP], 20);
+	rrl_live_set(&live, 0, 1);   /* 0 (off) is not taken live: the rate stays */
+	rrl_refresh(t, &live);
+	burst(t, 9000, A1, false, RRL_K_NXDOMAIN, 60, n);
+	assert_int_equal(n[RRL_PASS], 40);
+	rrl_free(t);
+}
+
 static void test_rate_and_slip(void **state)
 {
 	(void)state;
@@ -261,6 +286,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rate_and_slip),
+		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_flood),
 		cmocka_unit_test(test_slip_settings),
 		cmocka_unit_test(test_ipv6_prefix),

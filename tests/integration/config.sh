@@ -40,6 +40,7 @@ address 198.18.0.9/24
 nsid from-the-file
 log stderr
 access $DDI_TMP/access
+rrl-rate 1000
 EOF
 # the file's access rules: root admin, everyone else (nobody) read-only
 printf 'uid:0 admin\n* read-only\n' >"$DDI_TMP/access"
@@ -76,14 +77,22 @@ wait $during
 ddi_expect "queries answered throughout the reload (40 of 40)" "40 0" "$(cat "$DDI_TMP/during")"
 ddi_expect "the server was not restarted" "$DDI_PID" "$(pgrep -f "ddiplane.*--config $CONF" | head -1)"
 
+ddi_log "a running rate limiter takes a new rate at reload"
+sed -i 's/^rrl-rate 1000$/rrl-rate 500/' "$CONF"
+out=$("$CTL" -s "$SOCK" --json reload | tr -d ' \n')
+ddi_expect_match "reload: the rate limiter's new rate is applied live" '"reloaded":\["log","access","rrl-rate/rrl-slip"\]' "$out"
+ddi_expect_match "reload: and is not among what needs a restart" '"restart_needed":\["tcp-max-clients"\]' "$out"
+
 ddi_log "a broken file at reload is refused and changes nothing; SIGHUP reloads too"
 echo "rrl-slip lots" >>"$CONF"
 out=$("$CTL" -s "$SOCK" reload 2>&1) && ddi_fail "a broken file at reload is refused" "$out" ||
   ddi_expect_match "a broken file at reload is refused with its line" "reload refused, nothing changed: .*$CONF:[0-9]+: --rrl-slip must be" "$out"
 sed -i '/rrl-slip lots/d' "$CONF"
 printf 'uid:0 admin\n* read-only\n' >"$DDI_TMP/access"
+nrel=$(grep -c 'configuration reloaded' "$DDI_LOG" || true)
 kill -HUP "$DDI_PID"
-for _ in $(seq 30); do grep -q 'configuration reloaded' "$DDI_LOG" && [ "$(grep -c 'configuration reloaded' "$DDI_LOG")" -ge 2 ] && break; sleep 0.1; done
+for _ in $(seq 30); do [ "$(grep -c 'configuration reloaded' "$DDI_LOG" || true)" -gt "$nrel" ] && break; sleep 0.1; done
+ddi_expect "SIGHUP: one more reload logged" "$((nrel + 1))" "$(grep -c 'configuration reloaded' "$DDI_LOG" || true)"
 out=$(nb record add hup.ddi.test. 60 A 198.18.0.83 2>&1) &&
   ddi_fail "after SIGHUP the read-only rule is back" "$out" ||
   ddi_expect_match "after SIGHUP the read-only rule is back" 'access denied' "$out"
