@@ -1025,7 +1025,8 @@ static void show_progress(void *ctx, const char *what, uint64_t done, uint64_t t
 	if (!end && rate > 0 && total > done)
 		fprintf(stderr, ", %.0f s left   ", (double)(total - done) / rate);
 	else
-		fprintf(stderr, "%s", end ? ", writing...\n" : "   ");
+		fprintf(stderr, "%s", !end ? "   " : strcmp(what, "records read") == 0 ?
+		        ", writing the store...\n" : ", done\n");
 	p->last = now;
 	p->shown = true;
 }

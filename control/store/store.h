@@ -433,6 +433,9 @@ int store_follow(struct store *s, uint64_t from_seq, const struct store_follow_o
  */
 int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_error *err);
 
+/* Bytes of the store's pages in use (an upper bound of a compacted backup's size). */
+int store_used_bytes(struct store *s, uint64_t *bytes, struct store_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Checking and restoring (control/store/restore.c)                        */
 /* ------------------------------------------------------------------------ */

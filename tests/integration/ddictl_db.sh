@@ -187,6 +187,9 @@ check "on a terminal: the result after the progress" grep -q 'zone big.test. imp
 run "$CTL" --db "$T/pdb2" zone import big.test. "$T/big.zone"
 check "not a terminal: no progress, only the result" \
   bash -c "! grep -q 'records read' '$T/out' '$T/err' && grep -q 'imported: serial 1, 50003 RRsets' '$T/out'"
+run script -qec "$CTL --db $T/pdb backup $T/pdb-backup" /dev/null
+check "backup on a terminal: progress in bytes, then the result" \
+  bash -c "grep -Eq 'ddictl: backup: [0-9]+ of about [0-9]+ bytes copied, [0-9]+/s, done' '$T/out' && grep -q 'backup of the store at journal seq 1' '$T/out'"
 run script -qec "$CTL --json --db $T/pdb3 zone import big.test. $T/big.zone" /dev/null
 check "--json on a terminal: no progress" bash -c "! grep -q 'records read' '$T/out'"
 
