@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "control/mgmt/commands.h"
+#include "control/log.h"
 #include "control/ddns/keys.h"
 #include "control/ddns/policy.h"
 #include "control/ddns/tsig.h"
@@ -528,6 +529,20 @@ static bool cmd_find(const char *name, struct found *f)
 	return false;
 }
 
+/* A refused command is logged with its actor, at most 10 lines a second (they are few). */
+static void log_denied(const struct cmd_ctx *ctx, const char *name, enum cmd_role need)
+{
+	static _Atomic long sec;
+	static _Atomic unsigned n;
+	long now = (long)time(NULL);
+	if (atomic_exchange(&sec, now) != now)
+		atomic_store(&n, 0);
+	if (atomic_fetch_add(&n, 1) < 10)
+		ddi_log(LOG_SUB_MGMT, LOG_LVL_INFO, ctx->actor ? ctx->actor : "?", "%s refused: "
+		        "needs the %s role, the peer has %s", name, role_name(need),
+		        role_name(ctx->role));
+}
+
 enum cmd_role cmd_role_needed(const char *command)
 {
 	struct found f;
@@ -554,10 +569,12 @@ json_t *cmd_exec(const struct cmd_ctx *ctx, const json_t *request, uint64_t *seq
 	if (!cmd_find(name, &cmd))
 		return cmd_reply(CMD_UNSUPPORTED, NULL, "unknown command '%.100s' (see list-commands)",
 		                 name);
-	if (ctx->role < cmd.role)
+	if (ctx->role < cmd.role) {
+		log_denied(ctx, cmd.name, cmd.role);
 		return cmd_reply(CMD_ERROR, NULL, "%s: access denied: %s needs the %s role, %s has %s",
 		                 cmd.name, cmd.name, role_name(cmd.role),
 		                 ctx->actor ? ctx->actor : "this peer", role_name(ctx->role));
+	}
 	json_t *empty = NULL;
 	if (!args)
 		args = empty = json_object();

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "control/log.h"
 #include "control/ddns/keys.h"
 #include "control/ddns/tsig.h"
 #include "control/store/store.h"
@@ -168,7 +168,8 @@ static void queue(struct xfr_notifier *n, const uint8_t *apex, const struct sock
 	}
 	if (!slot->len) {
 		count(&n->st->notify_failed);
-		syslog(LOG_WARNING, "notify: cannot build a NOTIFY (SOA too large, or notify_key missing)");
+		ddi_log(LOG_SUB_XFR, LOG_LVL_WARNING, NULL,
+		        "cannot build a NOTIFY (SOA too large, or notify_key missing)");
 		return;
 	}
 	slot->used = true;

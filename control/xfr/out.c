@@ -2,10 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #include "control/ddns/keys.h"
 #include "control/ddns/tsig.h"
+#include "control/log.h"
 #include "control/store/store.h"
 #include "control/xfr/xfr.h"
 #include "dns/errcode.h"
@@ -625,6 +628,31 @@ static int transfer(struct xfr *t, const struct soa *soa, bool ixfr, uint32_t cl
 	return rc;
 }
 
+/*
+ * A refused transfer is logged with who asked, at most XFR_LOG_PER_SEC lines
+ * a second (a stranger can ask as often as it likes; every refusal is
+ * counted anyway).
+ */
+#define XFR_LOG_PER_SEC 10
+
+static void log_refusal(const struct xfr *t, uint8_t family, const uint8_t *addr, const char *what)
+{
+	static _Atomic long sec;
+	static _Atomic unsigned n;
+	long now = (long)time(NULL);
+	if (atomic_exchange(&sec, now) != now)
+		atomic_store(&n, 0);
+	if (atomic_fetch_add(&n, 1) >= XFR_LOG_PER_SEC)
+		return;
+	char a[INET6_ADDRSTRLEN] = "?", actor[128], zone[DNS_NAME_STRLEN];
+	inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
+	snprintf(actor, sizeof(actor), "%s@%s", t->signed_ ? "tsig" : "unsigned", a);
+	if (dns_name_to_str(zone, sizeof(zone), t->q->qname) < 0)
+		snprintf(zone, sizeof(zone), "?");
+	ddi_log(LOG_SUB_XFR, LOG_LVL_INFO, actor, "%s of %s refused: %s",
+	        dns_type_name(t->q->qtype), zone, what);
+}
+
 /* Checks in order: zone, TSIG, ACL; then the transfer. Returns <0 when nothing could be sent. */
 static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 {
@@ -644,6 +672,7 @@ static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 		                                 key_lookup, t);
 		if (r != TSIG_OK) {
 			count(&t->x->st->notauth);
+			log_refusal(t, family, addr, "TSIG does not verify (NOTAUTH)");
 			msg_begin(t, tsig_result_rcode(r));
 			dns_put16(t->m->buf + 6, 0);
 			if (r != TSIG_FORMERR)
@@ -657,6 +686,7 @@ static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 	int rc = store_zone_get(t->x->s, t->txn, t->apex, false, &zi, &e);
 	if (rc == DDI_ENOZONE || (rc == 0 && !dns_name_equal(zi.apex, t->apex))) {
 		count(&t->x->st->notauth);   /* RFC 5936 2.2.1: not authoritative for it */
+		log_refusal(t, family, addr, "not a zone of this server (NOTAUTH)");
 		return answer_rcode(t, DNS_RCODE_NOTAUTH);
 	}
 	struct aclread *ar = calloc(1, sizeof(*ar));
@@ -669,10 +699,12 @@ static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 		bool ok = ar->rc == 0 && xfr_acl_allows(&ar->acl, family, addr,
 		                                          t->signed_ ? t->tsig.key.name : NULL);
 		if (ar->rc != 0 && ar->rc != DDI_ENOENT)
-			syslog(LOG_WARNING, "xfr: zone_acl of a zone does not validate: %s", ar->err);
+			ddi_log(LOG_SUB_XFR, LOG_LVL_WARNING, NULL, "zone_acl of a zone does not "
+			        "validate: %s", ar->err);
 		free(ar);
 		if (!ok) {
 			count(&t->x->st->refused);   /* RFC 5936 2.2.1: REFUSED when not allowed */
+			log_refusal(t, family, addr, "not allowed by the zone's transfer ACL (REFUSED)");
 			return answer_rcode(t, DNS_RCODE_REFUSED);
 		}
 		rc = store_rrset_get(t->x->s, t->txn, t->apex, DNS_T_SOA, soa_cb, &soa, &e);
@@ -685,7 +717,8 @@ static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 		rc = transfer(t, &soa, ixfr, client);
 	if (rc < 0 && rc != DDI_EIO && t->nmsg == 0) {
 		count(&t->x->st->failed);
-		syslog(LOG_ERR, "xfr: %s", e.msg[0] ? e.msg : ddi_strerror(rc));
+		ddi_log(LOG_SUB_XFR, LOG_LVL_ERR, NULL, "transfer failed: %s",
+		        e.msg[0] ? e.msg : ddi_strerror(rc));
 		return answer_rcode(t, DNS_RCODE_SERVFAIL);
 	}
 	return rc;

@@ -202,6 +202,13 @@ ddi_expect_match "journal records the actor unix:nobody" 'unix:nobody' "$(c jour
 out=$(c record add ro2.ddi.test. 60 A 198.18.0.9 2>&1) && ddi_fail "root is read-only by '* read-only'" "$out" || \
   ddi_expect_match "root is read-only by '* read-only'" 'access denied' "$out"
 
+ddi_expect_match "log: the refused command with its actor" \
+  'mgmt: info: record-add refused: needs the admin role, the peer has read-only actor=unix:root' "$(cat "$DDI_LOG")"
+out=$(D +tcp +time=3 +tries=1 @$S4 ddi.test AXFR 2>&1 || true)
+ddi_expect_match "AXFR without a transfer ACL: REFUSED" 'Transfer failed|REFUSED' "$out"
+ddi_expect_match "log: the refused transfer with who asked" \
+  'xfr: info: AXFR of ddi\.test\. refused: not allowed by the zone.s transfer ACL \(REFUSED\) actor=unsigned@198\.18\.0\.2' "$(cat "$DDI_LOG")"
+
 ddi_log "backup and shutdown over the socket"
 ro backup "$DDI_TMP/bk" >/dev/null
 ddi_expect_match "backup holds the data" '^www\.ddi\.test\. ' "$("$CTL" --db "$DDI_TMP/bk" record get www.ddi.test. A)"
