@@ -23,6 +23,8 @@ struct ddns_env {
 	                                    rules the caller read once for the burst (in `batch`) */
 	struct ctl *ctl;                 /* woken after a change when there is no batch (may be NULL);
 	                                    with a batch the caller wakes it after the commit */
+	/* NOTIFY of a secondary zone (upd_server.notify), set by the daemon; NULL: none */
+	int (*notify)(const uint8_t *apex, uint8_t family, const uint8_t *addr, const uint8_t *key);
 };
 
 /*

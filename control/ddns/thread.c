@@ -108,7 +108,8 @@ static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n
 	if (!have_pol)
 		pol_set_free(&pol);
 	struct ddns_env env = { .st = t->conf.store, .batch = batch,
-	                        .policy = have_pol ? &pol : NULL, .ctl = t->conf.ctl };
+	                        .policy = have_pol ? &pol : NULL, .ctl = t->conf.ctl,
+	                        .notify = t->conf.notify };
 	for (unsigned i = 0; i < n; i++) {
 		struct ddns_msg *m = &msgs[i];
 		/* req and resp may be the same frame: serve from a copy */

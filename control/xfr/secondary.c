@@ -821,3 +821,39 @@ bool xfr_sec_status_all(int (*cb)(void *ctx, const struct xfr_sec_status *st), v
 	pthread_mutex_unlock(&g_mu);
 	return s != NULL;
 }
+
+static int metric_zone(void *ctx, const struct xfr_sec_status *st)
+{
+	FILE *f = ctx;
+	char zb[DNS_NAME_STRLEN];
+	dns_name_to_str(zb, sizeof(zb), st->apex);
+#define Z(name, v) fprintf(f, "ddiplane_secondary_" name "{zone=\"%s\"} %lld\n", zb, (long long)(v))
+	Z("serial", st->serial);
+	Z("loaded", st->loaded);
+	Z("ok", st->last_error[0] == 0);
+	Z("last_refresh_seconds", st->last_refresh);
+	Z("next_refresh_seconds", st->next_refresh);
+	Z("expires_seconds", st->expires);
+	Z("transfers_total", st->transfers);
+	Z("failures_total", st->failures);
+#undef Z
+	return 0;
+}
+
+void xfr_sec_metrics(FILE *f)
+{
+	struct xfr_sec_stats t;
+	fprintf(f, "# HELP ddiplane_secondary_serial Secondary zones: serial, state and timers "
+	        "(control/xfr/secondary.h).\n# TYPE ddiplane_secondary_serial gauge\n");
+	if (!xfr_sec_status_all(metric_zone, f, &t))
+		return;
+	fprintf(f, "# HELP ddiplane_xfr_in_total Zone transfers in, SOA queries and NOTIFY in by "
+	        "outcome.\n# TYPE ddiplane_xfr_in_total counter\n");
+#define O(n) fprintf(f, "ddiplane_xfr_in_total{outcome=\"" #n "\"} %llu\n", (unsigned long long)t.n)
+	O(soa_queries); O(soa_failed); O(axfr); O(ixfr); O(uptodate); O(ixfr_fallback);
+	O(commit_failed); O(notify_accepted); O(notify_refused); O(expired);
+#undef O
+	for (unsigned k = XFR_IN_E_MALFORMED; k < XFR_IN__COUNT; k++)
+		fprintf(f, "ddiplane_xfr_in_total{outcome=\"refused_%s\"} %llu\n",
+		        xfr_in_result_name((enum xfr_in_result)k), (unsigned long long)t.refused[k]);
+}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "control/xfr/in.h"
@@ -121,6 +122,16 @@ bool xfr_sec_status(const uint8_t *apex, struct xfr_sec_status *st);
 /* Every zone's status (cb returning non-zero stops); false when no thread runs. */
 bool xfr_sec_status_all(int (*cb)(void *ctx, const struct xfr_sec_status *st), void *ctx,
                         struct xfr_sec_stats *totals);
+
+/*
+ * Prometheus text for /metrics: ddiplane_xfr_in_total{outcome} (every
+ * outcome of xfr_sec_stats and of the transfer parser) and per zone
+ * ddiplane_secondary_serial, _loaded, _last_refresh_seconds,
+ * _next_refresh_seconds, _expires_seconds, _failures_total, _ok (1 when
+ * the last refresh succeeded). Nothing when no thread runs.
+ */
+
+void xfr_sec_metrics(FILE *f);
 
 /*
  * The zone_acl value of a new secondary zone: {"primaries": [...], "primary_key": KEY}
