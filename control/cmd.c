@@ -1,9 +1,12 @@
 /* cmd -- the reply every control command makes (control/cmd.h) */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "control/cmd.h"
+#include "control/log.h"
 
 /*
  * Messages quote hostile text (a zone file's token, a name), often cut to a
@@ -58,4 +61,16 @@ uint64_t cmd_count_lines(const char *text, size_t len)
 	     p++)
 		n++;
 	return n + (len && text[len - 1] != '\n');
+}
+
+void cmd_log_refused(const char *actor, const char *command, const char *needs, const char *has)
+{
+	static _Atomic long sec;
+	static _Atomic unsigned n;
+	long now = (long)time(NULL);
+	if (atomic_exchange(&sec, now) != now)
+		atomic_store(&n, 0);
+	if (atomic_fetch_add(&n, 1) < CMD_LOG_REFUSED_PER_SEC)
+		ddi_log(LOG_SUB_MGMT, LOG_LVL_INFO, actor ? actor : "?", "%s refused: needs the %s "
+		        "role, the peer has %s", command, needs, has);
 }

@@ -70,6 +70,13 @@ struct cmd_ctx {
 	void *progress_ctx;
 };
 
+/*
+ * A command refused for the peer's role, logged with its actor (mgmt
+ * subsystem, info), at most CMD_LOG_REFUSED_PER_SEC lines a second.
+ */
+#define CMD_LOG_REFUSED_PER_SEC 10
+void cmd_log_refused(const char *actor, const char *command, const char *needs, const char *has);
+
 /* Lines in text[0..len): the `total` of a progress report over a file's text. */
 uint64_t cmd_count_lines(const char *text, size_t len);
 

@@ -31,6 +31,7 @@
 #include "control/ddns/thread.h"
 #include "control/store/store.h"
 #include "control/tcp/tcp.h"
+#include "control/xfr/secondary.h"
 #include "control/xfr/xfr.h"
 #include "dataplane/counters.h"
 #include "dataplane/ddns_ring.h"
@@ -70,6 +71,7 @@ static struct {
 	struct tcp_server *tcp;
 	struct xfr_out *xfr;             /* AXFR/IXFR out, called by the TCP server */
 	struct xfr_notifier *notifier;   /* NOTIFY out */
+	struct xfr_secondary *secondary; /* secondary zones: refresh, IXFR/AXFR in */
 	struct xfr_stats xst;
 	struct ctl_access *access;
 	struct ctlsock *csock;
@@ -430,6 +432,7 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	             (unsigned long long)__atomic_load_n(&run.xst.n, __ATOMIC_RELAXED));
 	XFR_COUNTERS(X)
 #undef X
+	xfr_sec_metrics(f);
 	struct ddns_stats ds;
 	ddns_thread_stats(run.ddns, &ds);
 	fprintf(f, "# HELP ddiplane_ddns_messages_total UPDATE and NOTIFY served by the DDNS thread, "
@@ -958,6 +961,20 @@ static uint64_t qlog_dropped(void)
 	return n;
 }
 
+/* RFC 1996 3.10: a NOTIFY of a secondary zone goes to the refresh thread (control/xfr/secondary.h). */
+static int secondary_notify(const uint8_t *apex, uint8_t family, const uint8_t *addr,
+                            const uint8_t *key)
+{
+	switch (xfr_sec_notify(apex, family, addr, key)) {
+	case XFR_SEC_NOTIFY_ACCEPTED:
+		return DNS_RCODE_NOERROR;
+	case XFR_SEC_NOTIFY_REFUSED:
+		return DNS_RCODE_REFUSED;
+	default:
+		return -1;
+	}
+}
+
 static int step_threads(void)
 {
 	char err[256];
@@ -970,8 +987,14 @@ static int step_threads(void)
 		fprintf(stderr, "ddiplane: cannot start the control thread: %s\n", ddi_strerror(rc));
 		return -1;
 	}
+	struct xfr_sec_conf xc = { .store = run.st, .ctl = run.ctl };
+	if ((rc = xfr_secondary_start(&run.secondary, &xc)) < 0) {
+		fprintf(stderr, "ddiplane: cannot start the zone refresh thread: %s\n", ddi_strerror(rc));
+		return -1;
+	}
 	struct ddns_thread_conf dc = { .store = run.st, .ctl = run.ctl,
-	                               .source = dp_ddns_source(&run.ddns_src, &sh) };
+	                               .source = dp_ddns_source(&run.ddns_src, &sh),
+	                               .notify = secondary_notify };
 	if ((rc = ddns_thread_start(&run.ddns, &dc)) < 0) {
 		fprintf(stderr, "ddiplane: cannot start the DDNS thread: %s\n", ddi_strerror(rc));
 		return -1;
@@ -1182,6 +1205,7 @@ static void teardown(void)
 	xfr_notifier_stop(run.notifier);
 	xfr_out_free(run.xfr);
 	ddns_thread_stop(run.ddns);
+	xfr_secondary_stop(run.secondary);
 	ctl_stop(run.ctl);
 	ctl_access_free(run.access);
 	dp_ddns_rings_drain(&sh);

@@ -24,6 +24,7 @@ static const char *const texts[] = {
 	[-(DDI_ECONFLICT - DDI_ERROR_BASE)] = "conflict with an existing owner",
 	[-(DDI_EPOLICY - DDI_ERROR_BASE)] = "refused by policy",
 	[-(DDI_EINCLUDE - DDI_ERROR_BASE)] = "$INCLUDE is not allowed",
+	[-(DDI_ESECONDARY - DDI_ERROR_BASE)] = "a secondary zone changes only by zone transfer: change it on its primary",
 };
 
 const char *ddi_strerror(int code)

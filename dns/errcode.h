@@ -44,7 +44,8 @@ enum ddi_err {
 	DDI_ECONFLICT = -1017,  /* address or name owned by someone else */
 	DDI_EPOLICY = -1018,    /* refused by policy */
 	DDI_EINCLUDE = -1019,   /* $INCLUDE not allowed */
-	DDI_ERROR_LAST = -1019,
+	DDI_ESECONDARY = -1020, /* the zone is a secondary: it changes only by zone transfer */
+	DDI_ERROR_LAST = -1020,
 };
 
 /* A static, human-readable text for an error code (never NULL). */

@@ -516,6 +516,14 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 			c->apex = wk->node[wk->apex_k];
 			c->apex_off = suffix_off(wk, wk->apex_k);
 			c->apex_name = suffix_name(wk, wk->apex_k);
+			/*
+			 * A zone whose apex has no SOA is a secondary that has not
+			 * loaded yet or has expired (control/store/store.h, "Secondary
+			 * zones"): not authoritative, SERVFAIL (RFC 1035 4.3.5, as
+			 * BIND and Knot answer for an expired zone).
+			 */
+			if (idx_node_rrset(c->apex, DNS_T_SOA) == NULL)
+				return ANS_SERVFAIL;
 		} else if (wk->apex_k < 0 || wk->node[wk->apex_k] != c->apex) {
 			return ANS_ANSWER;  /* into another zone we serve: not followed, as Knot */
 		}
@@ -680,6 +688,9 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 			break;
 		case ANS_REFUSED:
 			rcode = DNS_RCODE_REFUSED;
+			break;
+		case ANS_SERVFAIL:
+			rcode = DNS_RCODE_SERVFAIL;
 			break;
 		case ANS_FORMERR:
 			rcode = DNS_RCODE_FORMERR;

@@ -164,9 +164,14 @@ static const char help_zadd[] =
 "NAME\n    ddictl zone add - create a zone\n\n"
 "SYNOPSIS\n"
 "    ddictl ... zone add ORIGIN [--soa \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\"]\n"
-"                               [--ns NAME]... [--ttl TTL]\n\n"
+"                               [--ns NAME]... [--ttl TTL]\n"
+"    ddictl ... zone add ORIGIN --primary ADDR[@PORT] [--primary ...] [--key NAME]\n\n"
 "DESCRIPTION\n"
-"    Creates the zone with its SOA and NS records in one transaction.\n"
+"    With --primary: a secondary zone that follows its primaries by zone\n"
+"    transfer (SOA refresh, NOTIFY, IXFR with AXFR fallback, TSIG with the\n"
+"    store's key NAME when given). It is empty (SERVFAIL) until the first\n"
+"    transfer; records and dynamic updates are refused on it.\n"
+"    Otherwise: creates the zone with its SOA and NS records in one transaction.\n"
 "    Relative names in --soa and --ns are relative to ORIGIN. Without --soa\n"
 "    the SOA is \"MNAME hostmaster 1 3600 900 1209600 300\", MNAME being the\n"
 "    first --ns or \"ns1\". Refused when the zone exists or when the enclosing\n"
@@ -461,15 +466,42 @@ static int b_zone_one(struct ctl *c, int argc, char **argv, json_t **req, const 
 	return EXIT_OK;
 }
 
+static const char help_zrefresh[] =
+"NAME\n    ddictl zone refresh - refresh a secondary zone now\n\n"
+"SYNOPSIS\n    ddictl -s SOCKET zone refresh ORIGIN [--force]\n\n"
+"DESCRIPTION\n"
+"    Asks the primaries for the SOA now and transfers when newer (IXFR, AXFR\n"
+"    fallback); with --force, transfers the whole zone (AXFR) without asking.\n";
+
+static int b_zone_refresh(struct ctl *c, int argc, char **argv, json_t **req, const char **cmd)
+{
+	bool force = false;
+	(void)c;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--force") == 0) {
+			force = true;
+			memmove(argv + i, argv + i + 1, (size_t)(argc - i - 1) * sizeof(*argv));
+			argc--;
+			i--;
+		}
+	if (positional(&argc, &argv) != 1)
+		return usage("%s takes ORIGIN [--force]", *cmd);
+	*req = request(*cmd, json_pack("{s:s, s:b}", "zone", argv[0], "force", force));
+	return EXIT_OK;
+}
+
 static int b_zone_add(struct ctl *c, int argc, char **argv, json_t **req, const char **cmd)
 {
 	static const struct option opts[] = {
 		{ "soa", required_argument, NULL, 'S' },
 		{ "ns", required_argument, NULL, 'n' },
 		{ "ttl", required_argument, NULL, 't' },
+		{ "primary", required_argument, NULL, 'p' },
+		{ "key", required_argument, NULL, 'k' },
 		{ 0 },
 	};
 	json_t *a = json_object(), *ns = json_array();
+	json_t *prim = NULL;
 	uint64_t ttl;
 	int o;
 	(void)c;
@@ -481,6 +513,14 @@ static int b_zone_add(struct ctl *c, int argc, char **argv, json_t **req, const 
 			break;
 		case 'n':
 			json_array_append_new(ns, json_string(optarg));
+			break;
+		case 'p':
+			if (!prim)
+				json_object_set_new(a, "primaries", prim = json_array());
+			json_array_append_new(prim, json_string(optarg));
+			break;
+		case 'k':
+			json_object_set_new(a, "key", json_string(optarg));
 			break;
 		case 't':
 			if (!parse_u64(optarg, &ttl)) {
@@ -877,6 +917,7 @@ static const struct sub subs[] = {
 	{ "zone", "list", help_zlist, b_status },
 	{ "zone", "add", help_zadd, b_zone_add },
 	{ "zone", "remove", help_zremove, b_zone_one },
+	{ "zone", "refresh", help_zrefresh, b_zone_refresh },
 	{ "zone", "import", help_zimport, b_zone_import },
 	{ "zone", "export", help_zexport, b_zone_one },
 	{ "record", "add", help_radd, b_record_add },
@@ -1172,10 +1213,19 @@ static void print_human(const char *cmd, const json_t *reply)
 	} else if (strcmp(cmd, "zone-list") == 0) {
 		size_t i;
 		json_t *z;
-		printf("%-40s %10s %8s %8s  %s\n", "ZONE", "SERIAL", "RRSETS", "RECORDS", "CREATED");
-		json_array_foreach(json_object_get(a, "zones"), i, z)
-			printf("%-40s %10lld %8lld %8lld  %s\n", jstr(z, "zone"), jint(z, "serial"),
-			       jint(z, "rrsets"), jint(z, "records"), jstr(z, "created"));
+		printf("%-32s %-9s %10s %8s %8s  %s\n", "ZONE", "ROLE", "SERIAL", "RRSETS", "RECORDS",
+		       "CREATED");
+		json_array_foreach(json_object_get(a, "zones"), i, z) {
+			printf("%-32s %-9s %10lld %8lld %8lld  %s\n", jstr(z, "zone"), jstr(z, "role"),
+			       jint(z, "serial"), jint(z, "rrsets"), jint(z, "records"),
+			       jstr(z, "created"));
+			if (json_object_get(z, "primaries"))
+				printf("    primaries %s, last refresh %lld, next refresh %lld, expires %lld, "
+				       "last transfer %s, last error: %s\n", jstr(z, "primaries"),
+				       jint(z, "last_refresh"), jint(z, "next_refresh"), jint(z, "expires"),
+				       *jstr(z, "last_transfer") ? jstr(z, "last_transfer") : "-",
+				       *jstr(z, "last_error") ? jstr(z, "last_error") : "-");
+		}
 	} else if (strcmp(cmd, "zone-export") == 0) {
 		fputs(jstr(a, "text"), stdout);
 	} else if (strcmp(cmd, "record-get") == 0 || strcmp(cmd, "record-list") == 0) {

@@ -18,6 +18,7 @@ struct dctx {
 	struct store *st;
 	struct store_txn *txn;   /* what reads read and writes nest in; NULL: their own */
 	struct ddns_refusals *refusals;
+	int (*notify)(const uint8_t *apex, uint8_t family, const uint8_t *addr, const uint8_t *key);
 };
 
 static int key_lookup(void *ctx, const uint8_t *name, struct tsig_key *out)
@@ -271,13 +272,29 @@ static bool zone_known(void *ctx, const uint8_t *apex)
 	return store_zone_get(d->st, d->txn, apex, false, &zi, &e) == DDI_EOK;
 }
 
+static bool zone_secondary(void *ctx, const uint8_t *apex)
+{
+	struct dctx *d = ctx;
+	struct store_error e;
+	struct store_zone_info zi;
+	return store_zone_get(d->st, d->txn, apex, false, &zi, &e) == DDI_EOK &&
+	       (zi.flags & STORE_ZONE_SECONDARY);
+}
+
+static int notify(void *ctx, const uint8_t *apex, uint8_t family, const uint8_t *addr,
+                  const uint8_t *key)
+{
+	struct dctx *d = ctx;
+	return d->notify ? d->notify(apex, family, addr, key) : -1;
+}
+
 int ddns_serve(const struct ddns_env *env, const uint8_t *req, size_t len, uint8_t src_family,
                const uint8_t *src_addr, uint8_t *resp, size_t cap, struct upd_outcome *out)
 {
 	struct upd_outcome local;
 	struct store_error e;
 	struct pol_set own = { 0 };
-	struct dctx d = { env->st, env->batch, env->refusals };
+	struct dctx d = { env->st, env->batch, env->refusals, env->notify };
 	if (!out)
 		out = &local;
 	/*
@@ -292,7 +309,8 @@ int ddns_serve(const struct ddns_env *env, const uint8_t *req, size_t len, uint8
 		pol = &own;
 	}
 	struct upd_server s = { .ctx = &d, .key_lookup = key_lookup, .policy = pol,
-	                        .transact = transact, .unchanged = unchanged, .zone_known = zone_known };
+	                        .transact = transact, .unchanged = unchanged, .zone_known = zone_known,
+	                        .zone_secondary = zone_secondary, .notify = notify };
 	int n = upd_serve(&s, req, len, src_family, src_addr, (uint64_t)time(NULL), resp, cap, out);
 	pol_set_free(&own);
 	if (out->nops > 0 && env->ctl && !env->batch)

@@ -27,6 +27,8 @@ struct ddns_env {
 	struct ddns_refusals *refusals;  /* updates that changed nothing are counted, logged and
 	                                    noted here (control/ddns/refusal.h); NULL: nothing is
 	                                    kept of them, not even a journal note */
+	/* NOTIFY of a secondary zone (upd_server.notify), set by the daemon; NULL: none */
+	int (*notify)(const uint8_t *apex, uint8_t family, const uint8_t *addr, const uint8_t *key);
 };
 
 /*

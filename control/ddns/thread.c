@@ -120,7 +120,7 @@ static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n
 		pol_set_free(&pol);
 	struct ddns_env env = { .st = t->conf.store, .batch = batch,
 	                        .policy = have_pol ? &pol : NULL, .ctl = t->conf.ctl,
-	                        .refusals = &t->refusals };
+	                        .refusals = &t->refusals, .notify = t->conf.notify };
 	/* closing notes of (key, reason) intervals that are over ride on this batch's sync */
 	ddns_refusals_tick(&t->refusals, t->conf.store, batch, mono_ms());
 	for (unsigned i = 0; i < n; i++) {

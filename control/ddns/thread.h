@@ -79,6 +79,8 @@ struct ddns_thread_conf {
 	struct store *store;
 	struct ctl *ctl;                 /* woken after each commit to publish; may be NULL */
 	struct ddns_source source;       /* take NULL: TCP submissions only */
+	/* NOTIFY of a secondary zone: see ddns_env.notify (NULL: none) */
+	int (*notify)(const uint8_t *apex, uint8_t family, const uint8_t *addr, const uint8_t *key);
 };
 
 /*

@@ -664,3 +664,35 @@ enum tsig_result tsig_verify_response(struct tsig_rr *t, const struct tsig_key *
 		return TSIG_BADTIME;
 	return TSIG_OK;
 }
+
+enum tsig_result tsig_verify_next(struct tsig_rr *t, const struct tsig_key *k,
+                                  const uint8_t *prior, uint16_t prior_len,
+                                  const uint8_t *msg, size_t len, uint64_t now)
+{
+	uint8_t mac[TSIG_MAC_MAX];
+	size_t pos, mac_len = 0;
+	enum tsig_alg alg;
+
+	if (msg == NULL || k == NULL || prior == NULL || tsig_find(msg, len, &pos) != DDI_EOK ||
+	    tsig_rr_parse(t, msg, len, pos) != DDI_EOK)
+		return TSIG_FORMERR;
+	alg = tsig_alg_from_wire(t->alg_name);
+	if (alg == TSIG_ALG_NONE || alg != k->alg || !dns_name_equal(t->key_name, k->name))
+		return TSIG_BADKEY;
+	if (mac_size_bad(alg, t->mac_len))
+		return TSIG_FORMERR;
+	struct mac_input in = {
+		.prior = prior, .prior_len = prior_len, .msg = msg, .msg_len = pos,
+		.id = t->orig_id, .arcount = (uint16_t)(dns_get16(msg + 10) - 1),
+		.key_name = t->key_name, .alg_name = t->alg_name, .time_signed = t->time_signed,
+		.fudge = t->fudge, .timers_only = true,
+	};
+	if (mac_compute(k, &in, mac, &mac_len) != DDI_EOK ||
+	    CRYPTO_memcmp(mac, t->mac, t->mac_len) != 0)
+		return TSIG_BADSIG;
+	if (t->error != TSIG_ERR_NONE)
+		return t->error == TSIG_ERR_BADTIME ? TSIG_BADTIME : TSIG_BADSIG;
+	if (time_bad(t->time_signed, t->fudge, now))
+		return TSIG_BADTIME;
+	return TSIG_OK;
+}

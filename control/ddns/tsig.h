@@ -253,4 +253,20 @@ enum tsig_result tsig_verify_response(struct tsig_rr *t, const struct tsig_key *
                                       const uint8_t *req_mac, uint16_t req_mac_len,
                                       const uint8_t *msg, size_t len, uint64_t now);
 
+/*
+ * Client side, RFC 8945 5.3.1: verify a LATER message of a signed
+ * multi-message response (AXFR, IXFR; the first one is checked with
+ * tsig_verify_response against the request's MAC). Its MAC covers
+ * [prior MAC size, prior MAC] (the MAC of the previous signed message),
+ * the message without its TSIG RR (ARCOUNT - 1, ID = Original ID) and the
+ * timers only (Time Signed, Fudge). Every message must be signed here:
+ * the 5.3.1 allowance of up to 99 unsigned messages in between is not
+ * taken (Knot DNS and BIND sign each one), so an unsigned message is
+ * TSIG_FORMERR. Key and algorithm must be the same (else TSIG_BADKEY);
+ * Time Signed within Fudge of `now` (else TSIG_BADTIME).
+ */
+enum tsig_result tsig_verify_next(struct tsig_rr *t, const struct tsig_key *k,
+                                  const uint8_t *prior, uint16_t prior_len,
+                                  const uint8_t *msg, size_t len, uint64_t now);
+
 #endif

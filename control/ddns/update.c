@@ -865,11 +865,17 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	}
 
 	if (q.opcode == DNS_OP_NOTIFY) {
-		bool known = upd_zone_name(req, len, zone) == DDI_EOK && s->zone_known != NULL &&
-		             s->zone_known(s->ctx, zone);
+		bool named = upd_zone_name(req, len, zone) == DDI_EOK;
+		bool known = named && s->zone_known != NULL && s->zone_known(s->ctx, zone);
+		int sec = named && s->notify ? s->notify(s->ctx, zone, src_family, src_addr, key) : -1;
 		n = upd_notify_response(req, len, known, resp, cap);
 		if (n < 0)
 			return n;
+		if (sec > 0 && n >= DNS_HDR_LEN) {
+			/* a secondary zone's NOTIFY not from its primary (RFC 1996 3.10) */
+			dns_put16(resp + 2, (uint16_t)((dns_get16(resp + 2) & ~0xfu) | (unsigned)sec));
+			snprintf(out->reason, sizeof(out->reason), "NOTIFY not from the zone's primary");
+		}
 		out->rcode = (uint8_t)(dns_get16(resp + 2) & 0xf);
 		rlen = (size_t)n;
 		if (q.has_tsig && (r = tsig_sign_response(&tc, resp, &rlen, cap, now)) != DDI_EOK)
@@ -889,6 +895,10 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 		why = r != DDI_EOK ? UPD_WHY_SERVFAIL : why_of_rcode(rc);
 		snprintf(out->reason, sizeof(out->reason), "%s", rc == DNS_RCODE_NOTZONE ?
 		         "a name outside the zone" : "malformed update");
+	} else if (s->zone_secondary && s->zone_secondary(s->ctx, m.zone)) {
+		/* RFC 2136 3.1: a secondary is not authoritative for changes; its primary is */
+		out->rcode = DNS_RCODE_NOTAUTH;
+		snprintf(out->reason, sizeof(out->reason), "a secondary zone: update its primary");
 	} else if (!pol_may_update(s->policy, key, src_family, src_addr)) {
 		out->rcode = DNS_RCODE_REFUSED;
 		why = key ? UPD_WHY_NO_POLICY : UPD_WHY_UNSIGNED;

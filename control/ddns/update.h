@@ -186,6 +186,16 @@ struct upd_server {
 	void (*unchanged)(void *ctx, const struct upd_outcome *o);
 	/* Is `apex` a zone we serve (NOTIFY)? NULL: no. */
 	bool (*zone_known)(void *ctx, const uint8_t *apex);
+	/*
+	 * Is `apex` a secondary zone (UPDATE: NOTAUTH, RFC 2136 3.1)? May be NULL.
+	 * For a NOTIFY of a secondary zone `notify` (may be NULL) is asked: it
+	 * returns -1 (not a secondary zone: answered as above), or the rcode
+	 * (NOERROR: a refresh is scheduled, REFUSED: not from its primary or
+	 * not signed with its key), RFC 1996 3.10.
+	 */
+	bool (*zone_secondary)(void *ctx, const uint8_t *apex);
+	int (*notify)(void *ctx, const uint8_t *apex, uint8_t family, const uint8_t *addr,
+	              const uint8_t *key);
 };
 
 /*

@@ -18,6 +18,7 @@
 #include "control/ddns/tsig.h"
 #include "control/ipam/cmd.h"
 #include "control/xfr/cmd.h"
+#include "control/xfr/secondary.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
 #include "dns/name.h"
@@ -31,12 +32,34 @@
 
 static json_t *store_err(const struct store_error *e, int rc)
 {
+
 	return cmd_reply(rc == DDI_ENOENT || rc == DDI_ENOZONE ? CMD_ERROR : CMD_ERROR, NULL, "%s",
 	                 e->msg[0] ? e->msg : ddi_strerror(rc));
 }
 
 static json_t *changed(uint64_t seq, json_t *args, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * A store error for a request; a refusal of a secondary zone names its
+ * primaries: "ddi.test. is a secondary zone of 198.18.0.5: change it on its primary".
+ */
+static json_t *store_err_q(const struct cmd_ctx *ctx, const struct store_error *e, int rc)
+{
+	const char *cut = strstr(e->msg, " is a secondary zone");
+	char zb[DNS_NAME_STRLEN + 2], prim[256];
+	uint8_t apex[DNS_NAME_MAXLEN];
+	size_t zl = cut ? (size_t)(cut - e->msg) : 0;
+	if (rc != DDI_ESECONDARY || !cut || zl >= sizeof(zb))
+		return store_err(e, rc);
+	memcpy(zb, e->msg, zl);
+	zb[zl] = 0;
+	if (dns_name_from_str(apex, zb, zl, NULL) <= 0 ||
+	    !xfr_sec_primaries_text(ctx->store, apex, prim, sizeof(prim)))
+		return store_err(e, rc);
+	return cmd_reply(CMD_ERROR, NULL, "%s is a secondary zone of %s: change it on its primary",
+	                 zb, prim);
+}
 
 static json_t *changed(uint64_t seq, json_t *args, const char *fmt, ...)
 {
@@ -433,6 +456,7 @@ static int out_rrset(void *ctx, const uint8_t *owner, uint16_t type, uint32_t tt
 static json_t *c_zone_list(struct req *q, uint64_t *seq);
 static json_t *c_zone_add(struct req *q, uint64_t *seq);
 static json_t *c_zone_remove(struct req *q, uint64_t *seq);
+static json_t *c_zone_refresh(struct req *q, uint64_t *seq);
 static json_t *c_zone_import(struct req *q, uint64_t *seq);
 static json_t *c_zone_export(struct req *q, uint64_t *seq);
 static json_t *c_record_add(struct req *q, uint64_t *seq);
@@ -466,6 +490,7 @@ static const struct command {
 	{ "zone-list", CMD_ROLE_READ, c_zone_list },
 	{ "zone-add", CMD_ROLE_ADMIN, c_zone_add },
 	{ "zone-remove", CMD_ROLE_ADMIN, c_zone_remove },
+	{ "zone-refresh", CMD_ROLE_ADMIN, c_zone_refresh },
 	{ "zone-import", CMD_ROLE_ADMIN, c_zone_import },
 	{ "zone-export", CMD_ROLE_READ, c_zone_export },
 	{ "record-add", CMD_ROLE_ADMIN, c_record_add },
@@ -529,20 +554,6 @@ static bool cmd_find(const char *name, struct found *f)
 	return false;
 }
 
-/* A refused command is logged with its actor, at most 10 lines a second (they are few). */
-static void log_denied(const struct cmd_ctx *ctx, const char *name, enum cmd_role need)
-{
-	static _Atomic long sec;
-	static _Atomic unsigned n;
-	long now = (long)time(NULL);
-	if (atomic_exchange(&sec, now) != now)
-		atomic_store(&n, 0);
-	if (atomic_fetch_add(&n, 1) < 10)
-		ddi_log(LOG_SUB_MGMT, LOG_LVL_INFO, ctx->actor ? ctx->actor : "?", "%s refused: "
-		        "needs the %s role, the peer has %s", name, role_name(need),
-		        role_name(ctx->role));
-}
-
 enum cmd_role cmd_role_needed(const char *command)
 {
 	struct found f;
@@ -570,7 +581,7 @@ json_t *cmd_exec(const struct cmd_ctx *ctx, const json_t *request, uint64_t *seq
 		return cmd_reply(CMD_UNSUPPORTED, NULL, "unknown command '%.100s' (see list-commands)",
 		                 name);
 	if (ctx->role < cmd.role) {
-		log_denied(ctx, cmd.name, cmd.role);
+		cmd_log_refused(ctx->actor, cmd.name, role_name(cmd.role), role_name(ctx->role));
 		return cmd_reply(CMD_ERROR, NULL, "%s: access denied: %s needs the %s role, %s has %s",
 		                 cmd.name, cmd.name, role_name(cmd.role),
 		                 ctx->actor ? ctx->actor : "this peer", role_name(ctx->role));
@@ -667,12 +678,28 @@ static int zlist_cb(void *ctx, const struct store_zone_info *z)
 	json_t *arr = ctx;
 	char nb[DNS_NAME_STRLEN], tb[64];
 	fmt_time(tb, sizeof(tb), z->created_ns);
-	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I}", "zone", name_str(nb, z->apex),
+	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:s}", "zone", name_str(nb, z->apex),
 	                      "serial", (json_int_t)z->serial, "rrsets", (json_int_t)z->nrrsets,
 	                      "records", (json_int_t)z->nrrs, "created", tb, "flags",
-	                      (json_int_t)z->flags);
+	                      (json_int_t)z->flags, "role",
+	                      z->flags & STORE_ZONE_SECONDARY ? "secondary" : "primary");
 	if (!o || json_array_append_new(arr, o) != 0)
 		return DDI_ENOMEM;
+	if (!(z->flags & STORE_ZONE_SECONDARY))
+		return 0;
+	/* a secondary: its primaries, and the refresh thread's view when a server runs */
+	struct xfr_sec_status st;
+	json_object_set_new(o, "loaded", json_boolean(z->has_soa));
+	if (xfr_sec_status(z->apex, &st)) {
+		json_object_set_new(o, "primaries", json_string(st.primaries));
+		json_object_set_new(o, "last_refresh", json_integer(st.last_refresh));
+		json_object_set_new(o, "next_refresh", json_integer(st.next_refresh));
+		json_object_set_new(o, "expires", json_integer(st.expires));
+		json_object_set_new(o, "last_error", json_string(st.last_error));
+		json_object_set_new(o, "last_transfer", json_string(st.last_kind));
+		json_object_set_new(o, "transfers", json_integer((json_int_t)st.transfers));
+		json_object_set_new(o, "failures", json_integer((json_int_t)st.failures));
+	}
 	return 0;
 }
 
@@ -686,11 +713,58 @@ static json_t *c_zone_list(struct req *q, uint64_t *seq)
 	int rc = store_zone_list(q->ctx->store, true, zlist_cb, arr, &e);
 	if (rc) {
 		json_decref(arr);
-		return store_err(&e, rc);
+		return store_err_q(q->ctx, &e, rc);
 	}
 	size_t n = json_array_size(arr);
 	return cmd_reply(n ? CMD_OK : CMD_EMPTY, json_pack("{s:o}", "zones", arr), "%zu zone%s", n,
 	                 n == 1 ? "" : "s");
+}
+
+/* A secondary zone: empty, its primaries (and key) in its zone_acl, one commit. */
+static json_t *zone_add_secondary(struct req *q, const uint8_t *origin, json_t *prim,
+                                  uint64_t *seq)
+{
+	char nb[DNS_NAME_STRLEN], why[160];
+	const char *list[XFR_SEC_MAX_PRIMARIES];
+	size_t n = json_array_size(prim);
+	if (n == 0 || n > XFR_SEC_MAX_PRIMARIES)
+		return cmd_reply(CMD_ERROR, NULL, "give 1 to %d primaries", XFR_SEC_MAX_PRIMARIES);
+	for (size_t i = 0; i < n; i++)
+		if (!(list[i] = json_string_value(json_array_get(prim, i))))
+			return cmd_reply(CMD_ERROR, NULL, "\"primaries\" holds strings ADDR[@PORT]");
+	const char *key = arg_str(q, "key", false);
+	if (q->err[0])
+		return FAIL(q);
+	char *acl = xfr_sec_acl_json(list, n, key, why, sizeof(why));
+	if (!acl)
+		return cmd_reply(CMD_ERROR, NULL, "zone add: %s", why);
+	struct store_op ops[2] = {
+		{ .kind = STORE_OP_ZONE_ADD, .zone = origin, .zone_flags = STORE_ZONE_SECONDARY },
+		{ .kind = STORE_OP_ACL_SET, .zone = origin, .count = 1, .rdatas = (const uint8_t *)acl,
+		  .rdatas_len = strlen(acl) },
+	};
+	struct store_error e;
+	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, ops, 2, seq, &e);
+	free(acl);
+	if (rc)
+		return store_err_q(q->ctx, &e, rc);
+	(void)xfr_sec_refresh(origin, false);   /* a running server transfers it at once */
+	return changed(*seq, NULL, "secondary zone %s added", name_str(nb, origin));
+}
+
+static json_t *c_zone_refresh(struct req *q, uint64_t *seq)
+{
+	uint8_t origin[DNS_NAME_MAXLEN];
+	char nb[DNS_NAME_STRLEN];
+	(void)seq;
+	if (!arg_name(q, "zone", origin, true, NULL))
+		return FAIL(q);
+	bool force = json_is_true(json_object_get(q->args, "force"));
+	if (xfr_sec_refresh(origin, force) != DDI_EOK)
+		return cmd_reply(CMD_ERROR, NULL, "%s is not a secondary zone of a running server",
+		                 name_str(nb, origin));
+	return cmd_reply(CMD_OK, NULL, "%s of %s scheduled", force ? "retransfer" : "refresh",
+	                 name_str(nb, origin));
 }
 
 static json_t *c_zone_add(struct req *q, uint64_t *seq)
@@ -699,6 +773,11 @@ static json_t *c_zone_add(struct req *q, uint64_t *seq)
 	char nb[DNS_NAME_STRLEN];
 	if (!arg_name(q, "zone", origin, true, NULL))
 		return FAIL(q);
+	json_t *prim = json_object_get(q->args, "primaries");
+	if (prim && !json_is_array(prim))
+		return cmd_reply(CMD_ERROR, NULL, "\"primaries\" must be an array of ADDR[@PORT]");
+	if (prim)
+		return zone_add_secondary(q, origin, prim, seq);
 	const char *soa = arg_str(q, "soa", false);
 	uint64_t ttl = 3600;
 	if (q->err[0] || !arg_u64(q, "ttl", &ttl, false))
@@ -758,7 +837,7 @@ static json_t *c_zone_add(struct req *q, uint64_t *seq)
 		reply = cmd_reply(CMD_ERROR, NULL, "out of memory");
 	} else {
 		int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, ops, nns ? 3 : 2, seq, &e);
-		reply = rc ? store_err(&e, rc) : changed(*seq, NULL, "zone %s added",
+		reply = rc ? store_err_q(q->ctx, &e, rc) : changed(*seq, NULL, "zone %s added",
 		                                         name_str(nb, origin));
 	}
 	free(soard);
@@ -777,7 +856,7 @@ static json_t *c_zone_remove(struct req *q, uint64_t *seq)
 	struct store_op op = { .kind = STORE_OP_ZONE_REMOVE, .zone = origin };
 	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, &op, 1, seq, &e);
 	if (rc)
-		return store_err(&e, rc);
+		return store_err_q(q->ctx, &e, rc);
 	return changed(*seq, NULL, "zone %s removed", name_str(nb, origin));
 }
 
@@ -820,7 +899,7 @@ static json_t *c_zone_import(struct req *q, uint64_t *seq)
 	free(rrs);
 	recs_free(&r);
 	if (rc)
-		return store_err(&e, rc);
+		return store_err_q(q->ctx, &e, rc);
 	if (store_zone_get(q->ctx->store, NULL, origin, true, &zi, &e) != 0)
 		return changed(*seq, NULL, "zone %s imported", name_str(nb, origin));
 	return changed(*seq, json_pack("{s:I, s:I, s:I}", "serial", (json_int_t)zi.serial,
@@ -857,7 +936,7 @@ static json_t *c_zone_export(struct req *q, uint64_t *seq)
 	if (rc) {
 		free(buf);
 		json_decref(o.arr);
-		return rc == DDI_ENOMEM ? cmd_reply(CMD_ERROR, NULL, "out of memory") : store_err(&e, rc);
+		return rc == DDI_ENOMEM ? cmd_reply(CMD_ERROR, NULL, "out of memory") : store_err_q(q->ctx, &e, rc);
 	}
 	size_t n = json_array_size(o.arr);
 	json_t *a = json_pack("{s:o, s:s%}", "records", o.arr, "text", buf ? buf : "", blen);
@@ -872,7 +951,7 @@ static json_t *commit_one(struct req *q, struct store_op *op, uint64_t *seq, con
 	struct store_error e;
 	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, op, 1, seq, &e);
 	if (rc)
-		return store_err(&e, rc);
+		return store_err_q(q->ctx, &e, rc);
 	return changed(*seq, NULL, "%s %s%s%s", verb, name_str(nb, op->owner), op->type ? " " : "",
 	               op->type ? dns_type_name(op->type) : "");
 }
@@ -960,7 +1039,7 @@ static json_t *c_record_get(struct req *q, uint64_t *seq)
 		                 e.msg[0] ? e.msg : "no records");
 	if (rc) {
 		json_decref(o.arr);
-		return store_err(&e, rc);
+		return store_err_q(q->ctx, &e, rc);
 	}
 	size_t n = json_array_size(o.arr);
 	return cmd_reply(CMD_OK, json_pack("{s:o}", "records", o.arr), "%zu record%s", n,
@@ -985,7 +1064,7 @@ static json_t *c_record_list(struct req *q, uint64_t *seq)
 	int rc = store_zone_walk(q->ctx->store, zone, out_rrset, &o, &e);
 	if (rc < 0) {
 		json_decref(o.arr);
-		return store_err(&e, rc);
+		return store_err_q(q->ctx, &e, rc);
 	}
 	size_t n = json_array_size(o.arr);
 	return cmd_reply(n ? CMD_OK : CMD_EMPTY, json_pack("{s:o}", "records", o.arr),
@@ -1060,7 +1139,7 @@ static json_t *c_changes(struct req *q, uint64_t *seq)
 	}
 	struct store_error e;
 	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, ops, n, seq, &e);
-	reply = rc ? store_err(&e, rc) : changed(*seq, NULL, "%zu change%s committed", n,
+	reply = rc ? store_err_q(q->ctx, &e, rc) : changed(*seq, NULL, "%zu change%s committed", n,
 	                                         n == 1 ? "" : "s");
 out:
 	for (size_t i = 0; rs && i < n; i++)
@@ -1119,7 +1198,7 @@ static json_t *c_journal(struct req *q, uint64_t *seq)
 	int rc = store_journal_read(q->ctx->store, since, 0, journal_cb, &j, &e);
 	if (rc < 0) {
 		json_decref(j.arr);
-		return store_err(&e, rc);
+		return store_err_q(q->ctx, &e, rc);
 	}
 	size_t n = json_array_size(j.arr);
 	return cmd_reply(n ? CMD_OK : CMD_EMPTY, json_pack("{s:o}", "entries", j.arr),
@@ -1172,7 +1251,7 @@ static json_t *c_backup(struct req *q, uint64_t *seq)
 			                 (uint64_t)st.st_size);
 	}
 	if (rc)
-		return store_err(&e, rc);
+		return store_err_q(q->ctx, &e, rc);
 	return cmd_reply(CMD_OK, json_pack("{s:s, s:I}", "dir", dir, "seq", (json_int_t)last),
 	                 "backup of the store at journal seq %" PRIu64 " in %s", last, dir);
 }
@@ -1232,7 +1311,7 @@ static json_t *c_key_add(struct req *q, uint64_t *seq)
 	explicit_bzero(&k, sizeof(k));
 	explicit_bzero(b64, sizeof(b64));
 	if (rc)
-		return store_err(&e, rc);
+		return store_err_q(q->ctx, &e, rc);
 	json_t *args = json_pack("{s:s, s:s, s:s}", "name", name_str(nb, name), "algorithm",
 	                         tsig_alg_name(alg), "key", text);
 	explicit_bzero(text, sizeof(text));
@@ -1259,7 +1338,7 @@ static json_t *c_key_list(struct req *q, uint64_t *seq)
 	int rc = ddns_key_list(q->ctx->store, NULL, key_list_cb, arr, &e);
 	if (rc) {
 		json_decref(arr);
-		return rc == DDI_ENOMEM ? cmd_reply(CMD_ERROR, NULL, "out of memory") : store_err(&e, rc);
+		return rc == DDI_ENOMEM ? cmd_reply(CMD_ERROR, NULL, "out of memory") : store_err_q(q->ctx, &e, rc);
 	}
 	size_t n = json_array_size(arr);
 	return cmd_reply(n ? CMD_OK : CMD_EMPTY, json_pack("{s:o}", "keys", arr), "%zu key%s", n,
@@ -1276,7 +1355,7 @@ static json_t *c_key_remove(struct req *q, uint64_t *seq)
 	struct store_op op = { .kind = STORE_OP_KEY_REMOVE, .owner = name };
 	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, &op, 1, seq, &e);
 	if (rc)
-		return store_err(&e, rc);
+		return store_err_q(q->ctx, &e, rc);
 	return changed(*seq, NULL, "key %s and its update policy removed", name_str(nb, name));
 }
 
@@ -1385,7 +1464,7 @@ static json_t *c_policy_list(struct req *q, uint64_t *seq)
 		return FAIL(q);
 	int rc = ddns_policy_load(q->ctx->store, NULL, &all, &e);
 	if (rc)
-		return store_err(&e, rc);
+		return store_err_q(q->ctx, &e, rc);
 	json_t *arr = json_array();
 	size_t idx = 0;
 	for (size_t i = 0; arr && i < all.n; i++) {

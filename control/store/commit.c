@@ -157,6 +157,33 @@ int towner_cmp(const void *a, const void *b)
 	return x->op > y->op ? -1 : x->op < y->op;
 }
 
+/* A secondary zone without SOA must hold nothing at all (store.h, "Secondary zones"). */
+static int zone_empty_check(struct cctx *c, struct tzone *tz)
+{
+	char zb[DNS_NAME_STRLEN];
+	struct subzones sz;
+	struct zscan zs = { 0 };
+	int rc = subzones_load(c->s, c->txn, tz->z.key, tz->z.klen - 1, &sz, c->err);
+	if (rc)
+		return rc;
+	if ((rc = mdb_cursor_open(c->txn, c->s->rrsets, &zs.cur)) != 0) {
+		subzones_free(&sz);
+		return c_mdb(c, rc, "rrsets");
+	}
+	zs.ak = tz->z.key;
+	zs.aklen = tz->z.klen - 1;
+	zs.sz = &sz;
+	rc = zscan_next(&zs);
+	mdb_cursor_close(zs.cur);
+	subzones_free(&sz);
+	if (rc < 0)
+		return seterr(c->err, rc, tz->op, "rrsets scan: %s", ddi_strerror(rc));
+	if (rc == 1)
+		return seterr(c->err, DDI_ESOA, tz->op, "secondary zone %s has data but no SOA",
+		              nstr(zb, tz->z.apex));
+	return DDI_EOK;
+}
+
 /* After all ops: each zone still there has one SOA; advance serials. */
 int zone_finish(struct cctx *c, struct tzone *tz)
 {
@@ -164,6 +191,8 @@ int zone_finish(struct cctx *c, struct tzone *tz)
 	struct rrval soa;
 	uint16_t oldcount;
 	int rc = rrset_read(c, tz->z.key, tz->z.klen - 1, DNS_T_SOA, &soa);
+	if (rc == DDI_ENOENT && (tz->z.flags & STORE_ZONE_SECONDARY))
+		return zone_empty_check(c, tz);   /* before the first transfer, or expired */
 	if (rc == DDI_ENOENT)
 		return seterr(c->err, DDI_ESOA, tz->op, "zone %s has no SOA at its apex",
 		              nstr(zb, tz->z.apex));
@@ -174,8 +203,8 @@ int zone_finish(struct cctx *c, struct tzone *tz)
 	if (soa.count != 1)
 		return seterr(c->err, DDI_ESOA, tz->op, "zone %s has %u SOA records",
 		              nstr(zb, tz->z.apex), soa.count);
-	if (tz->soa_explicit || tz->added || !tz->changed)
-		return DDI_EOK;
+	if (tz->soa_explicit || tz->added || !tz->changed || (tz->z.flags & STORE_ZONE_SECONDARY))
+		return DDI_EOK;   /* a secondary's serial is its primary's */
 	if ((rc = buf_need(c, soa.len)) != 0)
 		return rc;
 	memcpy(c->buf, soa.rdatas, soa.len);

@@ -502,7 +502,8 @@ int ipam_policy_check(struct cctx *c, const struct store_op *ops, size_t nops, l
 		return DDI_EOK;   /* no IPAM: nothing to check, and bulk loads stay fast */
 	for (size_t i = 0; i < nops; i++) {
 		const struct store_op *op = &ops[i];
-		if ((op->kind != STORE_OP_RR_ADD && op->kind != STORE_OP_RRSET_REPLACE) ||
+		if ((op->flags & STORE_OPF_TRANSFER) ||   /* the primary's data (store.h) */
+		    (op->kind != STORE_OP_RR_ADD && op->kind != STORE_OP_RRSET_REPLACE) ||
 		    (op->type != DNS_T_A && op->type != DNS_T_AAAA) || !op->owner)
 			continue;
 		t.c = *c;   /* shares txn, err and the journal arrays */

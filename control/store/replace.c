@@ -50,6 +50,8 @@ struct zrepl {
 	size_t soalen;
 	uint32_t soattl;
 	bool soa_stale;          /* the new SOA's serial is not newer than the stored one */
+	bool secondary;          /* STORE_ZONE_SECONDARY: the serial is the primary's, empty allowed */
+	char nb[DNS_NAME_STRLEN];
 };
 
 /* 0. The zone as it is: whether it exists, its serial, the zones below it. */
@@ -76,6 +78,12 @@ static int replace_begin(struct zrepl *r)
 			r->old_serial = dns_soa_serial(soa.rdatas + 2, dns_get16(soa.rdatas));
 		}
 	}
+	uint32_t zflags = r->existed ? r->z.flags : op->zone_flags;
+	r->secondary = (zflags & STORE_ZONE_SECONDARY) != 0;
+	if (r->secondary && !(op->flags & STORE_OPF_TRANSFER))
+		return seterr(c->err, DDI_ESECONDARY, c->op,
+		              "%s is a secondary zone: change it on its primary",
+		              nstr(r->nb, op->zone));
 	return subzones_load(c->s, c->txn, r->z.key, r->z.klen - 1, &r->sz, c->err);
 }
 
@@ -221,7 +229,7 @@ static int replace_check_names(struct zrepl *r)
 			              nstr(nb, first->owner), nrrsets, c->s->max_rrsets);
 		i = j;
 	}
-	if (!soa_seen)
+	if (!soa_seen && !(r->secondary && n == 0))   /* an empty secondary: see store.h */
 		return seterr(c->err, DDI_ESOA, c->op, "zone %s has no SOA at its apex",
 		              nstr(zb, r->op->zone));
 	return DDI_EOK;
@@ -270,7 +278,7 @@ static void replace_soa(struct zrepl *r, size_t len, uint32_t ttl)
 	 * changes are known.
 	 */
 	uint16_t sl = dns_get16(c->buf);
-	if (r->had_soa && !serial_gt(dns_soa_serial(c->buf + 2, sl), r->old_serial)) {
+	if (r->had_soa && !r->secondary && !serial_gt(dns_soa_serial(c->buf + 2, sl), r->old_serial)) {
 		dns_soa_set_serial(c->buf + 2, sl, r->old_serial);
 		r->soa_stale = true;
 	}

@@ -197,6 +197,9 @@ static int op_target(struct cctx *c, const struct store_op *op, uint8_t okey[DNS
 			              nstr(nb, op->owner), nstr(zb, op->zone),
 			              nstr(fb, z->apex));
 	}
+	if ((z->flags & STORE_ZONE_SECONDARY) && !(op->flags & STORE_OPF_TRANSFER))
+		return seterr(c->err, DDI_ESECONDARY, c->op,
+		              "%s is a secondary zone: change it on its primary", nstr(zb, z->apex));
 	bool apex = *oklen + 1 == z->klen;
 	if (op->type == DNS_T_SOA && !apex &&
 	    (op->kind == STORE_OP_RRSET_REPLACE || op->kind == STORE_OP_RR_ADD))

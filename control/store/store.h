@@ -169,6 +169,8 @@ enum store_op_kind {
 
 /* Op flags. */
 #define STORE_OPF_MISSING_OK 0x1   /* deleting what does not exist is not an error */
+#define STORE_OPF_TRANSFER 0x2     /* the op applies a zone transfer (control/xfr/secondary.c):
+                                      the only ops a secondary zone takes, see below */
 
 /* One record for STORE_OP_ZONE_REPLACE (the caller owns the memory). */
 struct store_rr {
@@ -181,6 +183,32 @@ struct store_rr {
 
 /* Zone flags (zones database, serial policy). */
 #define STORE_ZONE_SERIAL_UNIXTIME 0x1   /* advance to max(serial + 1, now in unix seconds) */
+#define STORE_ZONE_SECONDARY 0x2         /* the zone follows a primary, see below */
+
+/*
+ * Secondary zones (ddiplane as a secondary, control/xfr/secondary.h).
+ * A zone created with STORE_ZONE_SECONDARY (ZONE_ADD zone_flags; the flag
+ * never changes afterwards) holds exactly what its primary transferred:
+ *   - Its role is the flag; its primaries and transfer key are in its
+ *     zone_acl value ("primaries", "primary_key"), written by ACL_SET in
+ *     the same commit as the ZONE_ADD, so both are journaled.
+ *   - Before its first transfer, and after it expired (RFC 1035 4.3.5:
+ *     EXPIRE seconds without a successful refresh), the zone is EMPTY: no
+ *     RRset at all, not even an SOA. That is the one state in which a
+ *     zone may lack its SOA, and the index answers every question of a
+ *     zone whose apex has no SOA with SERVFAIL (index/answer.c). An
+ *     expiry is a ZONE_REPLACE with no records; the next refresh is an AXFR.
+ *   - Only ops flagged STORE_OPF_TRANSFER change its RRsets (ZONE_REPLACE
+ *     for AXFR and expiry, RR_ADD/RR_DELETE for IXFR); any other RRset or
+ *     zone-replace op on it is DDI_ESECONDARY, whoever makes it (the
+ *     control socket, ddictl --db, UPDATE, IPAM). ZONE_REMOVE and ACL_SET
+ *     are allowed (they are configuration).
+ *   - Its serial is the primary's: no automatic advance, and ZONE_REPLACE
+ *     keeps the transferred serial as it is. The differences of each
+ *     transfer are recorded like any commit's, so it can serve IXFR on.
+ *   - The IPAM DNS policy is not applied to transferred A/AAAA records
+ *     (they are the primary's data, checked there).
+ */
 
 /*
  * One change. The memory it points to is the caller's and is only read
