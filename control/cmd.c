@@ -1,9 +1,7 @@
 /* cmd -- the reply every control command makes (control/cmd.h) */
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "control/cmd.h"
 #include "control/log.h"
@@ -65,12 +63,8 @@ uint64_t cmd_count_lines(const char *text, size_t len)
 
 void cmd_log_refused(const char *actor, const char *command, const char *needs, const char *has)
 {
-	static _Atomic long sec;
-	static _Atomic unsigned n;
-	long now = (long)time(NULL);
-	if (atomic_exchange(&sec, now) != now)
-		atomic_store(&n, 0);
-	if (atomic_fetch_add(&n, 1) < CMD_LOG_REFUSED_PER_SEC)
+	static struct ddi_log_limit limit;
+	if (ddi_log_limit_take(&limit, CMD_LOG_REFUSED_PER_SEC))
 		ddi_log(LOG_SUB_MGMT, LOG_LVL_INFO, actor ? actor : "?", "%s refused: needs the %s "
 		        "role, the peer has %s", command, needs, has);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
@@ -147,6 +148,14 @@ void ddi_log_hold(bool on)
 		held_buf = NULL;
 		held_len = 0;
 	}
+}
+
+bool ddi_log_limit_take(struct ddi_log_limit *l, unsigned per_sec)
+{
+	long now = (long)time(NULL);
+	if (atomic_exchange(&l->sec, now) != now)
+		atomic_store(&l->n, 0);
+	return atomic_fetch_add(&l->n, 1) < per_sec;
 }
 
 bool ddi_log_enabled(enum ddi_log_sub sub, enum ddi_log_level level)

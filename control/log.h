@@ -77,6 +77,16 @@ bool ddi_log_enabled(enum ddi_log_sub sub, enum ddi_log_level level);
  */
 void ddi_log_hold(bool on);
 
+/*
+ * A bound on lines a stranger can cause: at most `per_sec` takes a second
+ * per limiter (a static struct ddi_log_limit per call site). Any thread.
+ */
+struct ddi_log_limit {
+	_Atomic long sec;
+	_Atomic unsigned n;
+};
+bool ddi_log_limit_take(struct ddi_log_limit *l, unsigned per_sec);
+
 /* One line; `actor` (may be NULL) is who caused it ("unix:alice", "tsig:dhcp-key@198.18.0.2"). */
 void ddi_log(enum ddi_log_sub sub, enum ddi_log_level level, const char *actor, const char *fmt,
              ...) __attribute__((format(printf, 4, 5)));

@@ -637,12 +637,8 @@ static int transfer(struct xfr *t, const struct soa *soa, bool ixfr, uint32_t cl
 
 static void log_refusal(const struct xfr *t, uint8_t family, const uint8_t *addr, const char *what)
 {
-	static _Atomic long sec;
-	static _Atomic unsigned n;
-	long now = (long)time(NULL);
-	if (atomic_exchange(&sec, now) != now)
-		atomic_store(&n, 0);
-	if (atomic_fetch_add(&n, 1) >= XFR_LOG_PER_SEC)
+	static struct ddi_log_limit limit;
+	if (!ddi_log_limit_take(&limit, XFR_LOG_PER_SEC))
 		return;
 	char a[INET6_ADDRSTRLEN] = "?", actor[128], zone[DNS_NAME_STRLEN];
 	inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
