@@ -263,39 +263,39 @@ int journal_write(struct cctx *c, const char *actor, uint64_t *seqp)
 	return DDI_EOK;
 }
 
+/* One op of a commit (c->op already names it for the error). */
+int commit_op(struct cctx *c, const struct store_op *op)
+{
+	switch (op->kind) {
+	case STORE_OP_ZONE_ADD:
+		return op_zone_add(c, op);
+	case STORE_OP_ZONE_REMOVE:
+		return op_zone_remove(c, op);
+	case STORE_OP_ZONE_REPLACE:
+		return op_zone_replace(c, op);
+	case STORE_OP_RRSET_REPLACE:
+	case STORE_OP_RRSET_DELETE:
+	case STORE_OP_RR_ADD:
+	case STORE_OP_RR_DELETE:
+		return op_rrset(c, op);
+	case STORE_OP_KEY_ADD:
+	case STORE_OP_KEY_REMOVE:
+	case STORE_OP_POLICY_SET:
+		return op_key(c, op);
+	case STORE_OP_ACL_SET:
+		return op_acl(c, op);
+	default:
+		return seterr(c->err, DDI_EINVAL, c->op, "op %ld: unknown kind %d", c->op, op->kind);
+	}
+}
+
 /* The ops of a commit, in order. */
 static int commit_ops(struct cctx *c, const struct store_op *ops, size_t nops)
 {
 	int rc = DDI_EOK;
 	for (size_t i = 0; i < nops && rc == 0; i++) {
 		c->op = (long)i;
-		switch (ops[i].kind) {
-		case STORE_OP_ZONE_ADD:
-			rc = op_zone_add(c, &ops[i]);
-			break;
-		case STORE_OP_ZONE_REMOVE:
-			rc = op_zone_remove(c, &ops[i]);
-			break;
-		case STORE_OP_ZONE_REPLACE:
-			rc = op_zone_replace(c, &ops[i]);
-			break;
-		case STORE_OP_RRSET_REPLACE:
-		case STORE_OP_RRSET_DELETE:
-		case STORE_OP_RR_ADD:
-		case STORE_OP_RR_DELETE:
-			rc = op_rrset(c, &ops[i]);
-			break;
-		case STORE_OP_KEY_ADD:
-		case STORE_OP_KEY_REMOVE:
-		case STORE_OP_POLICY_SET:
-			rc = op_key(c, &ops[i]);
-			break;
-		case STORE_OP_ACL_SET:
-			rc = op_acl(c, &ops[i]);
-			break;
-		default:
-			rc = seterr(c->err, DDI_EINVAL, c->op, "op %zu: unknown kind %d", i, ops[i].kind);
-		}
+		rc = commit_op(c, &ops[i]);
 	}
 	return rc;
 }

@@ -323,6 +323,8 @@ int zone_finish(struct cctx *c, struct tzone *tz);
 int journal_write(struct cctx *c, const char *actor, uint64_t *seqp);
 /* After the ops: the name checks, the zones' SOA and serial, the journal entry. */
 int commit_finish(struct cctx *c, const char *actor, uint64_t *seq);
+/* One op of a commit, any kind (commit.c); c->op names it in errors. */
+int commit_op(struct cctx *c, const struct store_op *op);
 void cctx_free(struct cctx *c);
 
 /* rrset.c */

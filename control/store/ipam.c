@@ -463,23 +463,13 @@ int store_ipam_dns(struct store_ipam *t, const struct store_op *ops, size_t nops
 	long base = c->op + 1;
 	for (size_t i = 0; i < nops && rc == 0; i++) {
 		c->op = base + (long)i;
-		switch (ops[i].kind) {
-		case STORE_OP_ZONE_ADD:
-			rc = op_zone_add(c, &ops[i]);
-			break;
-		case STORE_OP_ZONE_REMOVE:
-			rc = op_zone_remove(c, &ops[i]);
-			break;
-		case STORE_OP_RRSET_REPLACE:
-		case STORE_OP_RRSET_DELETE:
-		case STORE_OP_RR_ADD:
-		case STORE_OP_RR_DELETE:
-			rc = op_rrset(c, &ops[i]);
-			break;
-		default:
-			rc = seterr(c->err, DDI_EINVAL, c->op, "op %zu: kind %d not allowed here", i,
-			            ops[i].kind);
-		}
+		/* DNS data only: zones and RRsets (no ZONE_REPLACE, keys, policies or ACLs here) */
+		bool dns = ops[i].kind == STORE_OP_ZONE_ADD || ops[i].kind == STORE_OP_ZONE_REMOVE ||
+		           ops[i].kind == STORE_OP_RRSET_REPLACE || ops[i].kind == STORE_OP_RRSET_DELETE ||
+		           ops[i].kind == STORE_OP_RR_ADD || ops[i].kind == STORE_OP_RR_DELETE;
+		rc = dns ? commit_op(c, &ops[i])
+		         : seterr(c->err, DDI_EINVAL, c->op, "op %zu: kind %d not allowed here", i,
+		                  ops[i].kind);
 	}
 	/* bulk: the caller (import) writes records only for what it allocated to that name */
 	if (rc == 0 && !t->quiet)
