@@ -361,7 +361,7 @@ static int diff_zone(struct cctx *c, struct tzone *tz, uint64_t seq, struct zdif
 	memset(&zd->rem, 0, sizeof(zd->rem));
 	memset(&zd->add, 0, sizeof(zd->add));
 	zd->have_old = zd->have_new = false;
-	if (c->bulk || c->dover) {
+	if (c->bulk || c->dover || tz->synth) {
 		if (!tz->changed)
 			return DDI_EOK;
 		return diff_put(c, &tz->z, seq, STORE_DIFF_BREAK, 0, zone_serial_now(c, &tz->z), zd);
