@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ void dp_options_usage(FILE *f, const char *prog)
 "SYNOPSIS\n"
 "    %s [EAL options] -- --address IP[/PLEN] [--address IP[/PLEN] ...]\n"
 "             [--db DIR] [--control PATH] [--access FILE] [--metrics IP:PORT]\n"
+"             [--catalog NAME]\n"
 "             [--journal-poll-us N] [--nsid STR] [--idle-sleep-us N]\n"
 "             [--tap-name NAME] [--udp-size N] [--help]\n"
 "\n"
@@ -105,6 +107,11 @@ void dp_options_usage(FILE *f, const char *prog)
 "        \"gid:N ROLE\", \"group:NAME ROLE\" or \"* ROLE\", ROLE being admin,\n"
 "        read-only or none. Without a rule that matches: uid 0 and\n"
 "        ddiplane's own uid are admin, every other peer read-only.\n"
+"    --catalog NAME\n"
+"        Serve a catalog zone (RFC 9432, version 2) called NAME (e.g.\n"
+"        catalog.invalid.), generated from the store: one member PTR per zone\n"
+"        whose ACL lets someone transfer it. Transferred and NOTIFYed like\n"
+"        any zone, with the ACL of \"ddictl zone acl NAME --catalog\".\n"
 "    --metrics IP:PORT\n"
 "        Serve Prometheus metrics at http://IP:PORT/metrics (e.g.\n"
 "        127.0.0.1:9153): packets per lcore and outcome, responses by\n"
@@ -197,7 +204,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 }
 
 enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_UDP, OPT_HELP,
-       OPT_METRICS, OPT_ACCESS, OPT_POLL };
+       OPT_METRICS, OPT_ACCESS, OPT_POLL, OPT_CATALOG };
 
 int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 {
@@ -213,6 +220,7 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "access", required_argument, NULL, OPT_ACCESS },
 		{ "journal-poll-us", required_argument, NULL, OPT_POLL },
+		{ "catalog", required_argument, NULL, OPT_CATALOG },
 		{ NULL, 0, NULL, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -232,6 +240,19 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 		case OPT_CONTROL: o->control = optarg; o->control_given = true; break;
 		case OPT_METRICS: o->metrics = optarg; break;
 		case OPT_ACCESS: o->access = optarg; break;
+		case OPT_CATALOG: {
+			char nb[DNS_NAME_STRLEN + 2];
+			size_t l = strlen(optarg);
+			snprintf(nb, sizeof(nb), "%s%s", optarg, l && optarg[l - 1] == '.' ? "" : ".");
+			if (l == 0 || l > DNS_NAME_STRLEN ||
+			    dns_name_from_str(o->catalog, nb, strlen(nb), NULL) <= 0) {
+				fprintf(err, "ddiplane: bad --catalog '%s': give a domain name\n", optarg);
+				return -1;
+			}
+			dns_name_lower(o->catalog);
+			o->has_catalog = true;
+			break;
+		}
 		case OPT_POLL:
 			if (parse_uint(optarg, 1000000, &v) < 0 || v < 100) {
 				fprintf(err, "ddiplane: --journal-poll-us must be 100..1000000\n");

@@ -48,6 +48,7 @@ ACL=(--transfer 198.18.0.0/24 --notify $NAMED --notify $KNOT)
 "$CTL" --db "$DB" zone acl $REV "${ACL[@]}" >/dev/null
 "$CTL" --db "$DB" zone acl $BIG --transfer $KNOT --transfer-key xfr.key. \
   --notify $KNOT --notify-key xfr.key. >/dev/null
+"$CTL" --db "$DB" zone acl $CAT --catalog --transfer $KNOT --notify $KNOT >/dev/null
 ddi_expect_match "zone acl shows what was set" 'xfr\.key' "$("$CTL" --db "$DB" zone acl $BIG)"
 
 CATOPT="--catalog $CAT"; [ -n "${DDI_NOCAT:-}" ] && CATOPT=
