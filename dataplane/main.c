@@ -1007,7 +1007,8 @@ static int step_threads(void)
 		fprintf(stderr, "ddiplane: out of memory\n");
 		return -1;
 	}
-	if ((rc = xfr_notifier_start(&run.notifier, run.st, &run.xst)) < 0) {
+	if ((rc = xfr_notifier_start(&run.notifier, run.st, &run.xst,
+	                             run.o.has_catalog ? run.o.catalog : NULL)) < 0) {
 		fprintf(stderr, "ddiplane: cannot start the NOTIFY thread: %s\n", ddi_strerror(rc));
 		return -1;
 	}

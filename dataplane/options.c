@@ -13,6 +13,7 @@
 #include "control/tcp/tcp.h"
 #include "dataplane/options.h"
 #include "dataplane/worker.h"
+#include "dns/name.h"
 #include "dns/wire.h"
 
 static void usage_hardening(FILE *f)
@@ -104,7 +105,8 @@ static void usage_head(FILE *f, const char *prog)
 "             [--rrl-rate N [--rrl-slip N] [--rrl-table-size N] [--rrl-exempt PREFIX ...]]\n"
 "             [--no-cookies] [--cookie-secret-lifetime HOURS]\n"
 "             [--log auto|stderr|syslog|journal] [--log-level SPEC]\n"
-"             [--query-log FILE [--query-log-sample N]] [--config FILE] [--help]\n"
+"             [--query-log FILE [--query-log-sample N]] [--catalog NAME]\n"
+"             [--config FILE] [--help]\n"
 "\n"
 "DESCRIPTION\n"
 "    ddiplane answers DNS queries over UDP on DPDK ports from an in-memory\n"
@@ -247,6 +249,11 @@ static void usage_options(FILE *f)
 "        change the control thread publishes is logged at info with its\n"
 "        actor (journal field DDI_ACTOR), refused updates at info at most\n"
 "        10 lines a second. The workers never log: they count.\n"
+"    --catalog NAME\n"
+"        Serve a catalog zone (RFC 9432, version 2) called NAME (e.g.\n"
+"        catalog.invalid.), generated from the store: one member PTR per zone\n"
+"        whose ACL lets someone transfer it. Transferred and NOTIFYed like\n"
+"        any zone, with the ACL of \"ddictl zone acl NAME --catalog\".\n"
 "    --query-log FILE\n"
 "        Append one line per answered query (time, client#port, name,\n"
 "        type, rcode, size) to FILE. Off by default. The workers copy each\n"
@@ -381,7 +388,8 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_UDP, OPT_HELP,
        OPT_METRICS, OPT_ACCESS, OPT_POLL, OPT_TCP_MAX, OPT_TCP_PER_CLIENT, OPT_TCP_IDLE,
        OPT_RRL_RATE, OPT_RRL_SLIP, OPT_RRL_SIZE, OPT_RRL_EXEMPT, OPT_NO_COOKIES,
-       OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL, OPT_CONFIG, OPT_QLOG, OPT_QLOG_SAMPLE };
+       OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL, OPT_CONFIG, OPT_QLOG, OPT_QLOG_SAMPLE,
+       OPT_CATALOG };
 
 /* The --rrl-* and cookie options; 1 when `c` is not one of them, 0 or -1 (with a message). */
 static int parse_hardening(struct dp_options *o, int c, const char *arg, FILE *err)
@@ -500,6 +508,7 @@ static const struct option longopts[] = {
 	{ "tcp-max-per-client", required_argument, NULL, OPT_TCP_PER_CLIENT },
 	{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
 	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "catalog", required_argument, NULL, OPT_CATALOG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -598,6 +607,19 @@ static int apply(struct dp_options *o, int c, const char *arg, FILE *err)
 		}
 		o->tcp_idle_timeout = (unsigned)v;
 		break;
+	case OPT_CATALOG: {
+		char nb[DNS_NAME_STRLEN + 2];
+		size_t l = strlen(arg);
+		snprintf(nb, sizeof(nb), "%s%s", arg, l && arg[l - 1] == '.' ? "" : ".");
+		if (l == 0 || l > DNS_NAME_STRLEN ||
+		    dns_name_from_str(o->catalog, nb, strlen(nb), NULL) <= 0) {
+			fprintf(err, "ddiplane: bad --catalog '%s': give a domain name\n", arg);
+			return -1;
+		}
+		dns_name_lower(o->catalog);
+		o->has_catalog = true;
+		break;
+	}
 	case 'h':
 	case OPT_HELP: o->help = true; return 0;
 	case OPT_CONFIG: return 0;   /* read before everything else (dp_options_parse) */
@@ -806,6 +828,8 @@ size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_opt
 	DIFF(a->no_cookies != b->no_cookies || a->cookie_lifetime_h != b->cookie_lifetime_h,
 	     "cookies");
 	DIFF(STRDIFF(query_log) || a->query_log_sample != b->query_log_sample, "query-log");
+	DIFF(a->has_catalog != b->has_catalog || memcmp(a->catalog, b->catalog, sizeof(a->catalog)),
+	     "catalog");
 #undef STRDIFF
 #undef DIFF
 	return n;

@@ -8,6 +8,7 @@
 
 #include "dataplane/packet.h"
 #include "dataplane/rrl.h"
+#include "dns/name.h"
 
 #define DP_DEFAULT_CONFIG "/etc/ddiplane/ddiplane.conf"
 #define DP_DEFAULT_DB "var/db"
@@ -23,6 +24,8 @@ struct dp_options {
 	bool control_given;        /* --control given: failing to open it is fatal */
 	const char *metrics;       /* --metrics IP:PORT, NULL: no HTTP /metrics */
 	const char *access;        /* --access FILE: control socket roles, NULL: defaults */
+	bool has_catalog;          /* --catalog NAME: serve a catalog zone (RFC 9432) */
+	uint8_t catalog[DNS_NAME_MAXLEN];   /* its wire name */
 	unsigned poll_us;          /* --journal-poll-us: how often LMDB is polled for commits */
 	struct dp_service svc;     /* service addresses */
 	uint8_t plen4[DP_MAX_ADDRS], plen6[DP_MAX_ADDRS];  /* prefix lengths for the tap */

@@ -13,6 +13,7 @@ pkgs=(
   valgrind python3 ethtool iputils-ping curl
   systemd   # systemd-analyze: tests/integration/systemd.sh verifies the unit
   kea-dhcp-ddns-server   # ddns.sh: Kea D2 drives RFC 2136 updates
+  bind9   # xfr.sh: named as a secondary of ddiplane
 )
 
 missing=()

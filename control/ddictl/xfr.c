@@ -9,14 +9,18 @@
 const char ddictl_help_zone_acl[] =
 "NAME\n    ddictl zone acl - who may transfer a zone (AXFR/IXFR), whom to NOTIFY\n\n"
 "SYNOPSIS\n    ddictl zone acl ZONE [--transfer PREFIX]... [--transfer-key KEY]...\n"
-"                    [--notify ADDR[@PORT]]... [--notify-key KEY] | --clear\n\n"
+"                    [--notify ADDR[@PORT]]... [--notify-key KEY] [--catalog] | --clear\n\n"
 "DESCRIPTION\n"
 "    Without options, shows the ACL. With options, replaces it in one commit\n"
 "    (journaled as acl-set). A transfer is allowed when the ACL names prefixes\n"
 "    or keys, the source is inside one of the prefixes (when it names any) and\n"
 "    the request is TSIG-signed with one of the keys (when it names any).\n"
 "    No ACL: nobody (REFUSED). NOTIFY goes to every --notify target after each\n"
-"    change of the zone's serial, signed with --notify-key when given.\n";
+"    change of the zone's serial, signed with --notify-key when given.\n"
+"    --catalog: ZONE is the catalog zone ddiplane generates (ddiplane\n"
+"    --catalog NAME, RFC 9432), not a zone of the store; its NOTIFY goes out\n"
+"    when member zones come and go. A member is a zone whose ACL lets someone\n"
+"    transfer it.\n";
 
 const char ddictl_help_diff[] =
 "NAME\n    ddictl diff - the differences of a zone, as IXFR serves them\n\n"
@@ -42,13 +46,14 @@ int ddictl_xfr_build(struct ctl *c, int argc, char **argv, json_t **req, const c
 		{ "notify", required_argument, NULL, 'n' },
 		{ "notify-key", required_argument, NULL, 'K' },
 		{ "clear", no_argument, NULL, 'c' },
+		{ "catalog", no_argument, NULL, 'C' },
 		{ 0 },
 	};
 	bool acl = strcmp(*cmd, "zone-acl") == 0;
 	json_t *a = json_object();
 	int o;
 	optind = 0;
-	while ((o = getopt_long(argc, argv, "", acl ? opts : opts + 5, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "", acl ? opts : opts + 6, NULL)) != -1) {
 		const char *f = o == 't' ? "transfer" : o == 'k' ? "transfer_keys" : o == 'n' ? "notify"
 		                                                                            : NULL;
 		if (f) {
@@ -60,10 +65,12 @@ int ddictl_xfr_build(struct ctl *c, int argc, char **argv, json_t **req, const c
 			json_object_set_new(a, "notify_key", json_string(optarg));
 		} else if (o == 'c') {
 			json_object_set_new(a, "clear", json_true());
+		} else if (o == 'C') {
+			json_object_set_new(a, "catalog", json_true());
 		} else {
 			json_decref(a);
 			return usage2(acl ? "zone acl ZONE [--transfer P]... [--transfer-key K]... "
-			                    "[--notify A[@PORT]]... [--notify-key K] | --clear"
+			                    "[--notify A[@PORT]]... [--notify-key K] [--catalog] | --clear"
 			                  : "diff ZONE [SERIAL]");
 		}
 	}

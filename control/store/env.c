@@ -429,6 +429,15 @@ int store_used_bytes(struct store *s, uint64_t *bytes, struct store_error *err)
 	return DDI_EOK;
 }
 
+int store_last_seq_in(struct store *s, struct store_txn *tx, uint64_t *seq,
+                      struct store_error *err)
+{
+	if (!tx)
+		return store_last_seq(s, seq, err);
+	clearerr_(err);
+	return last_seq_txn(s, tx->txn, seq, err);
+}
+
 int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_error *err)
 {
 	clearerr_(err);

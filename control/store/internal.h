@@ -270,6 +270,7 @@ struct tzone {               /* a zone touched by the commit */
 	long op;                 /* last op that touched it */
 	bool removed, added, soa_explicit;
 	bool changed;            /* some RRset of it was written */
+	bool synth;              /* an address its reverse names synthesize from changed (BREAK) */
 };
 
 struct towner {              /* a name touched by rrset-level ops: checked at the end */

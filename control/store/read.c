@@ -267,19 +267,27 @@ int store_zone_list(struct store *s, bool count,
                     int (*cb)(void *ctx, const struct store_zone_info *z), void *ctx,
                     struct store_error *err)
 {
+	return store_zone_list_in(s, NULL, count, cb, ctx, err);
+}
+
+int store_zone_list_in(struct store *s, struct store_txn *tx, bool count,
+                       int (*cb)(void *ctx, const struct store_zone_info *z), void *ctx,
+                       struct store_error *err)
+{
 	char hb[128];
-	MDB_txn *txn;
+	MDB_txn *txn = tx ? tx->txn : NULL;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	struct zrec z;
 	struct store_zone_info zi;
 	int cbrc = 0;
 	clearerr_(err);
-	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	int rc = tx ? 0 : txn_begin(s, MDB_RDONLY, &txn);
 	if (rc)
 		return mdb_fail(err, rc, "read transaction");
 	if ((rc = mdb_cursor_open(txn, s->zones, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		if (!tx)
+			mdb_txn_abort(txn);
 		return mdb_fail(err, rc, "zones");
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -295,7 +303,8 @@ int store_zone_list(struct store *s, bool count,
 			break;
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	if (!tx)
+		mdb_txn_abort(txn);
 	if (cbrc)
 		return cbrc;
 	if (rc == MDB_NOTFOUND)

@@ -1,4 +1,5 @@
 /* store/rrset -- the RRset-level ops of a commit (replace, delete, add and delete RRs) and the addresses database */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,57 @@ size_t addr_key(uint8_t out[17], uint16_t type, const uint8_t *rd, uint16_t rdle
 	return (size_t)rdlen + 1;
 }
 
+/* The reverse name of an address key (family, address): in-addr.arpa or ip6.arpa nibbles. */
+static void addr_reverse(uint8_t out[DNS_NAME_MAXLEN], const uint8_t *ak)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t p = 0;
+	if (ak[0] == 4) {
+		for (int i = 4; i >= 1; i--) {
+			char b[4];
+			int l = snprintf(b, sizeof(b), "%u", ak[i]);
+			out[p++] = (uint8_t)l;
+			memcpy(out + p, b, (size_t)l);
+			p += (size_t)l;
+		}
+		memcpy(out + p, "\7in-addr\4arpa", 14);
+		return;
+	}
+	for (int i = 31; i >= 0; i--) {
+		out[p++] = 1;
+		out[p++] = (uint8_t)hex[i % 2 ? ak[1 + i / 2] & 0xf : ak[1 + i / 2] >> 4];
+	}
+	memcpy(out + p, "\3ip6\4arpa", 10);
+}
+
+/*
+ * An address gained or lost an owner: the zone that holds its reverse name
+ * synthesizes a different PTR answer, so its content changed for a
+ * secondary too. Mark it changed (zone_finish advances its serial, the
+ * NOTIFY thread sees the new serial) and synthetic (diff.c records a BREAK:
+ * the synthesized PTRs are not captured RR by RR, IXFR falls back to AXFR,
+ * RFC 1995 4). No zone holds it: nothing to do.
+ */
+static int addr_touch_reverse(struct cctx *c, const uint8_t *ak)
+{
+	uint8_t rev[DNS_NAME_MAXLEN], rk[DNS_KEY_MAXLEN];
+	struct zrec z;
+	addr_reverse(rev, ak);
+	int kl = dns_name_to_key(rk, rev);
+	if (kl < 0)
+		return DDI_EOK;
+	int rc = zone_find(c->s, c->txn, rk, (size_t)kl, &z, c->err);
+	if (rc == DDI_ENOENT)
+		return DDI_EOK;
+	if (rc)
+		return rc;
+	struct tzone *tz = touch_zone(c, &z);
+	if (!tz)
+		return c_nomem(c);
+	tz->changed = tz->synth = true;
+	return DDI_EOK;
+}
+
 /* Add or remove `owner_lc` as an owner of each address in rdatas (already validated). */
 static int addrs_update(struct cctx *c, const uint8_t *owner_lc, uint16_t type,
                         const uint8_t *rdatas, size_t len, bool add)
@@ -39,6 +91,8 @@ static int addrs_update(struct cctx *c, const uint8_t *owner_lc, uint16_t type,
 		             : mdb_del(c->txn, c->s->addrs, &k, &v);
 		if (rc && rc != MDB_KEYEXIST && rc != MDB_NOTFOUND)
 			return c_mdb(c, rc, "addresses");
+		if (rc == 0 && (rc = addr_touch_reverse(c, ak)) != 0)
+			return rc;
 	}
 	return DDI_EOK;
 }

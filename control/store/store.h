@@ -171,6 +171,8 @@ enum store_op_kind {
 #define STORE_OPF_MISSING_OK 0x1   /* deleting what does not exist is not an error */
 #define STORE_OPF_TRANSFER 0x2     /* the op applies a zone transfer (control/xfr/secondary.c):
                                       the only ops a secondary zone takes, see below */
+#define STORE_OPF_NO_ZONE 0x4      /* ACL_SET: the name need not be a zone of the store (the
+                                      catalog zone control/xfr generates, RFC 9432) */
 
 /* One record for STORE_OP_ZONE_REPLACE (the caller owns the memory). */
 struct store_rr {
@@ -777,6 +779,15 @@ int store_acl_get(struct store *s, struct store_txn *txn, const uint8_t *apex, s
  */
 int store_read_begin(struct store *s, struct store_txn **txn, struct store_error *err);
 void store_read_end(struct store_txn *txn);
+
+/* store_zone_list in `txn` (NULL: its own read transaction). */
+int store_zone_list_in(struct store *s, struct store_txn *txn, bool count,
+                       int (*cb)(void *ctx, const struct store_zone_info *z), void *ctx,
+                       struct store_error *err);
+
+/* store_last_seq in `txn` (NULL: its own read transaction). */
+int store_last_seq_in(struct store *s, struct store_txn *txn, uint64_t *seq,
+                      struct store_error *err);
 
 /* store_zone_walk in `txn` (NULL: its own read transaction). */
 int store_zone_walk_in(struct store *s, struct store_txn *txn, const uint8_t *apex,

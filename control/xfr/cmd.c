@@ -68,7 +68,10 @@ static json_t *c_zone_acl(const struct cmd_ctx *ctx, const json_t *args, uint64_
 		free(text);
 		return cmd_reply(CMD_ERROR, NULL, "zone-acl: %s", why);
 	}
-	struct store_op op = { .kind = STORE_OP_ACL_SET, .zone = apex, .count = clear ? 0 : 1,
+	/* "catalog": the name is the catalog zone ddiplane generates (--catalog), no zone of the store */
+	uint32_t flags = json_is_true(json_object_get(args, "catalog")) ? STORE_OPF_NO_ZONE : 0;
+	struct store_op op = { .kind = STORE_OP_ACL_SET, .flags = flags, .zone = apex,
+	                       .count = clear ? 0 : 1,
 	                       .rdatas = (const uint8_t *)text, .rdatas_len = strlen(text) };
 	int rc = store_commit(ctx->store, NULL, ctx->actor, &op, 1, seq, &e);
 	free(text);

@@ -7,9 +7,11 @@
 #include "control/cmd.h"
 
 /*
- * zone-acl  zone [transfer[]] [transfer_keys[]] [notify[]] [notify_key] [clear]
+ * zone-acl  zone [transfer[]] [transfer_keys[]] [notify[]] [notify_key] [clear] [catalog]
  *           set the zone's ACL (control/xfr/xfr.h) in one commit (journaled "acl-set");
- *           with none of them, show it; clear: remove it (nobody may transfer)
+ *           with none of them, show it; clear: remove it (nobody may transfer);
+ *           catalog: the zone is the catalog ddiplane generates (--catalog NAME), not a
+ *           zone of the store
  * diff      zone [serial]
  *           the zone's differences (or the one starting at serial): seq, time,
  *           serials, the RRs removed and added in presentation form

@@ -61,6 +61,9 @@ struct xfr_notifier {
 	struct seen_zone *zones;
 	size_t nzones;
 	struct pending *p;
+	bool has_catalog, catalog_seen;
+	uint8_t catalog[DNS_NAME_MAXLEN];
+	uint64_t catalog_digest;   /* of the member list last notified */
 };
 
 static uint64_t mono_ms(void)
@@ -206,6 +209,29 @@ static int zone_cb(void *ctx, const struct store_zone_info *zi)
 	return 0;
 }
 
+/*
+ * RFC 9432 5.1: consumers learn of members coming and going from the
+ * catalog's new serial. Rewrite the catalog when its member list changed;
+ * the commit's new serial is NOTIFYed by zone_cb on the next poll.
+ */
+static void catalog_check(struct xfr_notifier *n)
+{
+	struct store_error e;
+	uint64_t d;
+	if (!n->has_catalog || xfr_catalog_digest(n->s, n->catalog, &d) != 0)
+		return;
+	if (n->catalog_seen && d == n->catalog_digest)
+		return;
+	int rc = xfr_catalog_sync(n->s, n->catalog, &e);
+	if (rc) {
+		ddi_log(LOG_SUB_XFR, LOG_LVL_ERR, NULL, "catalog: cannot write the catalog zone: %s",
+		        e.msg[0] ? e.msg : ddi_strerror(rc));
+		return;   /* tried again on the next change */
+	}
+	n->catalog_seen = true;
+	n->catalog_digest = d;
+}
+
 static void send_due(struct xfr_notifier *n, uint64_t now)
 {
 	for (size_t i = 0; i < NOTIFY_PENDING_MAX; i++) {
@@ -277,18 +303,24 @@ static void *notifier_main(void *arg)
 			n->first = false;
 			n->last_seq = seq;
 			store_zone_list(n->s, false, zone_cb, n, &e);
+			catalog_check(n);
 		}
 		send_due(n, mono_ms());
 	}
 	return NULL;
 }
 
-int xfr_notifier_start(struct xfr_notifier **out, struct store *s, struct xfr_stats *st)
+int xfr_notifier_start(struct xfr_notifier **out, struct store *s, struct xfr_stats *st,
+                       const uint8_t *catalog)
 {
 	struct xfr_notifier *n = calloc(1, sizeof(*n));
 	if (!n)
 		return DDI_ENOMEM;
 	n->s = s;
+	if ((n->has_catalog = catalog != NULL)) {
+		memcpy(n->catalog, catalog, dns_name_len(catalog));
+		dns_name_lower(n->catalog);
+	}
 	n->st = st;
 	n->first = true;
 	n->zones = calloc(ZONES_MAX, sizeof(*n->zones));

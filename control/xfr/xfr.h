@@ -10,6 +10,8 @@
 #include "dns/name.h"
 
 struct store;
+struct store_txn;
+struct store_error;
 
 /* ------------------------------------------------------------------------ */
 /* Who may transfer a zone, whom to notify (the store's zone_acl value)      */
@@ -107,6 +109,25 @@ int xfr_out_serve(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t fam
 uint16_t xfr_qtype(const uint8_t *msg, size_t len);
 
 /* ------------------------------------------------------------------------ */
+/* The catalog zone (RFC 9432 version 2), control/xfr/catalog.c             */
+/* ------------------------------------------------------------------------ */
+
+/* One RR of a generated zone. Non-zero stops and is returned. */
+typedef int (*xfr_rr_fn)(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                         const uint8_t *rdata, uint16_t rdlen);
+
+/* A digest of the catalog's member list (own read transaction): regenerate when it changes. */
+int xfr_catalog_digest(struct store *s, const uint8_t *catalog, uint64_t *digest);
+
+/*
+ * Write the catalog zone `catalog` (a lower-case wire name) into the store
+ * from the members of one read snapshot: one ZONE_REPLACE commit (actor
+ * "catalog") that creates it the first time; a replace that changes
+ * nothing is no commit. Own transactions; the NOTIFY thread calls it.
+ */
+int xfr_catalog_sync(struct store *s, const uint8_t *catalog, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* NOTIFY out (RFC 1996)                                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -125,8 +146,14 @@ struct xfr_notifier;
  * signed with notify_key when the ACL names one. Zones present at start
  * are notified once too (secondaries learn of changes made while we
  * were down), as Knot does.
+ * With `catalog` (a wire name; NULL: none), the thread also keeps that
+ * catalog zone (RFC 9432) current: when the member list changes (a zone
+ * added or removed, an ACL that makes a zone transferable or not) it
+ * rewrites it (xfr_catalog_sync); its new serial is then NOTIFYed to the
+ * targets of its ACL like any zone's.
  */
-int xfr_notifier_start(struct xfr_notifier **out, struct store *s, struct xfr_stats *st);
+int xfr_notifier_start(struct xfr_notifier **out, struct store *s, struct xfr_stats *st,
+                       const uint8_t *catalog);
 void xfr_notifier_stop(struct xfr_notifier *n);
 
 #endif

@@ -130,7 +130,7 @@ ddi_log "every change is logged once published, with its actor"
 c record add logged.ddi.test. 60 A 198.18.0.66 >/dev/null
 for _ in $(seq 50); do grep -q 'logged\.ddi\.test\.' "$DDI_LOG" && break; sleep 0.1; done
 ddi_expect_match "log: the change, its ops and its actor" \
-  '^ddiplane: follow: info: change [0-9]+: rr-add logged\.ddi\.test\. A 0->1, serial ddi\.test\. SOA [0-9]+->[0-9]+ actor=unix:root$' \
+  '^ddiplane: follow: info: change [0-9]+: rr-add logged\.ddi\.test\. A 0->1, serial ddi\.test\. SOA [0-9]+->[0-9]+, serial 0\.18\.198\.in-addr\.arpa\. SOA [0-9]+->[0-9]+ actor=unix:root$' \
   "$(grep 'logged\.ddi\.test\.' "$DDI_LOG")"
 
 ddi_log "metrics"

@@ -275,12 +275,69 @@ static void test_ixfr(void **state)
 	assert_int_equal(f->st.ixfr_axfr, 1);
 }
 
+/*
+ * An address gaining an owner changes the synthesized PTRs of the reverse
+ * zone: its serial advances (secondaries refresh it) and IXFR from before
+ * answers the whole zone with the new PTR (a BREAK difference, RFC 1995 4).
+ */
+static void test_reverse_serial(void **state)
+{
+	struct fx *f = *state;
+	import(f, "example.com.", ZONE);
+	import(f, "18.198.in-addr.arpa.", REV);
+	acl(f, "18.198.in-addr.arpa.", "{\"transfer\":[\"198.18.0.0/15\"]}");
+	add_a(f, "new.example.com.", 7);
+	struct got g = ask(f, "18.198.in-addr.arpa.", DNS_T_IXFR, 7, "198.18.0.9");
+	assert_int_equal(g.rcode, 0);
+	assert_string_equal(g.rrs[0], "18.198.in-addr.arpa. SOA 8");
+	assert_int_equal(f->st.ixfr_axfr, 1);
+	bool found = false;
+	for (unsigned i = 0; i < g.nrr; i++)
+		found |= strcmp(g.rrs[i], "7.1.18.198.in-addr.arpa. PTR new.example.com.") == 0;
+	assert_true(found);
+	g = ask(f, "18.198.in-addr.arpa.", DNS_T_IXFR, 8, "198.18.0.9");
+	assert_int_equal(g.nrr, 1);   /* current */
+}
+
+/* The catalog zone (RFC 9432): members are the zones someone may transfer; rewritten on change. */
+static void test_catalog(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	import(f, "example.com.", ZONE);
+	import(f, "18.198.in-addr.arpa.", REV);
+	acl(f, "example.com.", "{\"transfer\":[\"198.18.0.0/24\"]}");
+	static const char cacl[] = "{\"transfer\":[\"198.18.0.0/24\"]}";
+	struct store_op op = { .kind = STORE_OP_ACL_SET, .flags = STORE_OPF_NO_ZONE,
+	                       .zone = N("catalog.invalid."), .count = 1,
+	                       .rdatas = (const uint8_t *)cacl, .rdatas_len = strlen(cacl) };
+	assert_int_equal(store_commit(f->s, NULL, "test", &op, 1, NULL, &e), DDI_EOK);
+	assert_int_equal(xfr_catalog_sync(f->s, N("catalog.invalid."), &e), DDI_EOK);
+	struct got g = ask(f, "catalog.invalid.", DNS_T_AXFR, 0, "198.18.0.9");
+	assert_int_equal(g.rcode, 0);
+	assert_int_equal(g.nrr, 5);   /* SOA NS version-TXT one-member-PTR SOA */
+	assert_string_equal(g.rrs[0], "catalog.invalid. SOA 1");
+	assert_non_null(strstr(g.rrs[3], ".zones.catalog.invalid. PTR example.com."));
+	/* the reverse zone becomes transferable: a second member, a newer serial */
+	acl(f, "18.198.in-addr.arpa.", "{\"transfer\":[\"198.18.0.0/15\"]}");
+	assert_int_equal(xfr_catalog_sync(f->s, N("catalog.invalid."), &e), DDI_EOK);
+	g = ask(f, "catalog.invalid.", DNS_T_AXFR, 0, "198.18.0.9");
+	assert_int_equal(g.nrr, 6);
+	assert_string_equal(g.rrs[0], "catalog.invalid. SOA 2");
+	/* nothing changed: no new serial */
+	assert_int_equal(xfr_catalog_sync(f->s, N("catalog.invalid."), &e), DDI_EOK);
+	g = ask(f, "catalog.invalid.", DNS_T_IXFR, 2, "198.18.0.9");
+	assert_int_equal(g.nrr, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_axfr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_axfr_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ixfr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reverse_serial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_catalog, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
