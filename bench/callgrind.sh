@@ -45,6 +45,17 @@ done
 ir=$(ir_of icount_run_frame_mix)
 [ -n "$ir" ] || { echo "callgrind.sh: no count for icount_run_frame_mix" >&2; exit 1; }
 printf '| frame (dp_packet_process: headers, checksums, answer) | mix 60/15/15/10 | %d |\n' $((ir / nq))
+while read -r fn label; do
+	ir=$(ir_of "icount_run_frame_$fn")
+	[ -n "$ir" ] || { echo "callgrind.sh: no count for icount_run_frame_$fn" >&2; exit 1; }
+	printf '| frame, %s | mix 60/15/15/10 | %d |\n' "$label" $((ir / nq))
+done <<'EOF'
+cookies_none cookies on, queries without a COOKIE
+cookies_client cookies on, client cookie: a server cookie made (one SipHash)
+cookies_server cookies on, our valid server cookie: checked (one SipHash) and echoed
+rrl_pass RRL on, every response within the rate
+rrl_limited RRL on (1/s), nearly every response dropped or slipped
+EOF
 echo
 echo "Top functions by own instructions (all rows together):"
 echo

@@ -386,6 +386,7 @@ int main(int argc, char **argv)
 		die("ctl ring");
 	sh.nworkers = 1;
 	sh.idle_sleep_us = 0;     /* never sleep: the worker polls like on a NIC */
+	dp_shared_clock_init(&sh);
 	static struct dp_worker w = { .sh = &sh, .queue = 0 };
 	if (rte_eal_remote_launch(dp_worker_main, &w, wl) != 0)
 		die("remote launch");

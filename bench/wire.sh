@@ -12,6 +12,7 @@
 #            [--servers "ddiplane-packet ddiplane-xdp knot-xdp knot-udp nsd"]
 #            [--gens "dnsperf kxdpgun"] [--out FILE] [--keep]
 # Environment: DDIPLANE, DDICTL (binaries; default build/ then build-*/),
+#              DDI_EXTRA (more ddiplane options, e.g. "--query-log /tmp/q.log"),
 #              NAMES, DURATION, LOADS, SERVERS, GENS as the flags.
 #
 # Only 198.18.0.0/15 and 2001:2::/48 are used, inside namespaces this script
@@ -46,6 +47,7 @@ START_TIMEOUT=300
 NICE=${NICE:--15}
 # ddiplane's --idle-sleep-us: 0 keeps the worker polling (its core at 100 %).
 DDI_IDLE_SLEEP_US=${DDI_IDLE_SLEEP_US:-0}
+DDI_EXTRA=${DDI_EXTRA:-}
 # dnsperf -v prints one line per query with its latency: the only way to a
 # p99 with dnsperf 2.10 (no histogram option yet). Printing costs the
 # generator about a quarter of its rate, so it is used only up to this
@@ -53,7 +55,7 @@ DDI_IDLE_SLEEP_US=${DDI_IDLE_SLEEP_US:-0}
 # deviation and no p99.
 P99_MAX_LOAD=${P99_MAX_LOAD:-50000}
 
-usage() { sed -n '9,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '9,17p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -269,7 +271,7 @@ start_ddiplane() { # DATADIR TAG VDEV
 	setsid ip netns exec $NS_S "$DDIPLANE" -l $GEN_CPU,$SRV_CPU --no-huge -m 1024 --no-shconf --no-pci \
 		--file-prefix "ddiwire$$" --vdev "$vdev" -- \
 		--db "$db" --control "$WORK/$tag.sock" --address $SRV4/24 --address $SRV6/64 \
-		--idle-sleep-us "$DDI_IDLE_SLEEP_US" > "$WORK/$tag.log" 2>&1 &
+		--idle-sleep-us "$DDI_IDLE_SLEEP_US" $DDI_EXTRA > "$WORK/$tag.log" 2>&1 &
 	SPID=$!
 	PIDS+=("$SPID")
 }

@@ -1,8 +1,33 @@
 /* cmd -- the reply every control command makes (control/cmd.h) */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "control/cmd.h"
+
+/*
+ * Messages quote hostile text (a zone file's token, a name), often cut to a
+ * length in bytes that may split a UTF-8 sequence; jansson refuses a string
+ * that is not UTF-8, which would leave the reply without its "text". Every
+ * byte that does not start a complete, well-formed sequence becomes '?'.
+ */
+static void utf8_mend(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	while (*p) {
+		int n = *p < 0x80 ? 1 : (*p >> 5) == 0x6 ? 2 : (*p >> 4) == 0xe ? 3 :
+		        (*p >> 3) == 0x1e ? 4 : 0;
+		int k = 1;
+		while (k < n && (p[k] & 0xc0) == 0x80)
+			k++;
+		/* overlong 2-byte forms (C0, C1) and anything incomplete are not UTF-8 */
+		if (n == 0 || k < n || *p == 0xc0 || *p == 0xc1 || *p > 0xf4) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
 
 json_t *cmd_reply(enum cmd_result r, json_t *arguments, const char *fmt, ...)
 {
@@ -11,14 +36,26 @@ json_t *cmd_reply(enum cmd_result r, json_t *arguments, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_mend(msg);
 	json_t *o = json_object();
 	if (!o) {
 		json_decref(arguments);
 		return NULL;
 	}
 	json_object_set_new(o, "result", json_integer(r));
-	json_object_set_new(o, "text", json_string(msg));
+	json_t *text = json_string(msg);
+	/* what jansson still refuses (surrogates, overlong 3/4-byte forms): say so, in ASCII */
+	json_object_set_new(o, "text", text ? text : json_string("(message not valid UTF-8)"));
 	if (arguments)
 		json_object_set_new(o, "arguments", arguments);
 	return o;
+}
+
+uint64_t cmd_count_lines(const char *text, size_t len)
+{
+	uint64_t n = 0;
+	for (const char *p = text, *end = text + len; p < end && (p = memchr(p, '\n', (size_t)(end - p)));
+	     p++)
+		n++;
+	return n + (len && text[len - 1] != '\n');
 }

@@ -41,6 +41,12 @@ struct cmd_hooks {
 	json_t *(*stats)(void *ctx);           /* new reference: the "arguments" of stats */
 	void (*shutdown)(void *ctx);
 	/*
+	 * Re-read the configuration and apply what can change live; new
+	 * reference: {"reloaded": [...], "restart_needed": [...]} or
+	 * {"error": "why"} with nothing changed.
+	 */
+	json_t *(*reload)(void *ctx);
+	/*
 	 * IPAM: the published index version to count addresses from
 	 * (ipam_index_ops), valid until index_leave; the calling thread is a
 	 * QSBR reader in between. NULL: count from the store.
@@ -54,7 +60,18 @@ struct cmd_ctx {
 	const char *actor;           /* journal actor: "unix:alice", "uid:1000" */
 	enum cmd_role role;
 	const struct cmd_hooks *hooks;   /* NULL: ddictl --db */
+	/*
+	 * Long work (zone import, IPAM import) reports how far it is: `done`
+	 * of about `total` units of `what` ("records", "rows"); called at most
+	 * every few thousand units, and once with done == total at the end of
+	 * the phase. NULL: nobody watches (the socket, tests).
+	 */
+	void (*progress)(void *ctx, const char *what, uint64_t done, uint64_t total);
+	void *progress_ctx;
 };
+
+/* Lines in text[0..len): the `total` of a progress report over a file's text. */
+uint64_t cmd_count_lines(const char *text, size_t len);
 
 /* A reply object {"result": r, "text": text} with optional arguments (stolen). */
 json_t *cmd_reply(enum cmd_result r, json_t *arguments, const char *fmt, ...)

@@ -77,11 +77,11 @@ enum ddi_log_target ddi_log_target(void)
 	return (enum ddi_log_target)atomic_load_explicit(&target, memory_order_relaxed);
 }
 
-int ddi_log_levels_set(const char *spec, char *why, size_t len)
+/* The thresholds `spec` gives, from the current ones: 0, or -1 with the reason. */
+static int levels_parse(const char *spec, int next[LOG_SUB__COUNT], char *why, size_t len)
 {
-	int next[LOG_SUB__COUNT];
 	for (int i = 0; i < LOG_SUB__COUNT; i++)
-		next[i] = atomic_load_explicit(&threshold[i], memory_order_relaxed);
+		next[i] = LOG_LVL_INFO;   /* a spec is whole: what it does not name is at the default */
 	char buf[256];
 	if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf)) {
 		snprintf(why, len, "log level spec longer than %zu bytes", sizeof(buf) - 1);
@@ -108,9 +108,45 @@ int ddi_log_levels_set(const char *spec, char *why, size_t len)
 			if (sub < 0 || sub == i)
 				next[i] = lvl;
 	}
+	return 0;
+}
+
+int ddi_log_levels_check(const char *spec, char *why, size_t len)
+{
+	int next[LOG_SUB__COUNT];
+	return levels_parse(spec, next, why, len);
+}
+
+int ddi_log_levels_set(const char *spec, char *why, size_t len)
+{
+	int next[LOG_SUB__COUNT];
+	if (levels_parse(spec, next, why, len) < 0)
+		return -1;
 	for (int i = 0; i < LOG_SUB__COUNT; i++)
 		atomic_store_explicit(&threshold[i], next[i], memory_order_relaxed);
 	return 0;
+}
+
+/* ddi_log_hold: this thread's stderr lines, written at once by the release */
+static __thread FILE *held;
+static __thread char *held_buf;
+static __thread size_t held_len;
+
+void ddi_log_hold(bool on)
+{
+	if (on && !held) {
+		held = open_memstream(&held_buf, &held_len);
+		return;
+	}
+	if (!on && held) {
+		fclose(held);
+		held = NULL;
+		if (held_len)
+			fwrite(held_buf, 1, held_len, stderr);   /* one write for the batch */
+		free(held_buf);
+		held_buf = NULL;
+		held_len = 0;
+	}
 }
 
 bool ddi_log_enabled(enum ddi_log_sub sub, enum ddi_log_level level)
@@ -147,8 +183,8 @@ void ddi_log(enum ddi_log_sub sub, enum ddi_log_level level, const char *actor, 
 	case LOG_TO_STDERR:
 	default:
 		/* one fprintf: stdio locks the stream, so lines of two threads do not mix */
-		fprintf(stderr, "ddiplane: %s: %s: %s%s%s\n", sub_names[sub], level_names[level], msg,
-		        actor ? " actor=" : "", actor ? actor : "");
+		fprintf(held ? held : stderr, "ddiplane: %s: %s: %s%s%s\n", sub_names[sub],
+		        level_names[level], msg, actor ? " actor=" : "", actor ? actor : "");
 		break;
 	}
 }

@@ -57,13 +57,25 @@ enum ddi_log_target ddi_log_target(void);
 
 /*
  * Thresholds from a spec: "LEVEL" for every subsystem, "SUBSYS=LEVEL" for
- * one, several separated by commas ("info,ddns=debug"). On an error
- * nothing changes and `why` says which word is wrong. Any thread.
+ * one, several separated by commas ("info,ddns=debug"); what the spec does
+ * not name is at info. On an error nothing changes and `why` says which
+ * word is wrong. Any thread.
  */
 int ddi_log_levels_set(const char *spec, char *why, size_t len);
+/* The same check, nothing changed: 0, or -1 with the reason. */
+int ddi_log_levels_check(const char *spec, char *why, size_t len);
 
 /* Would a line at `level` from `sub` be written? (cheap; check before building costly text) */
 bool ddi_log_enabled(enum ddi_log_sub sub, enum ddi_log_level level);
+
+/*
+ * Between ddi_log_hold(true) and ddi_log_hold(false) this thread's lines
+ * for stderr are kept and then written with one write(2): a thread that
+ * logs a burst (the control thread, one line per change of a published
+ * batch) makes one system call for it, not one per line. Other targets
+ * are not held (syslog and the journal take a line at a time).
+ */
+void ddi_log_hold(bool on);
 
 /* One line; `actor` (may be NULL) is who caused it ("unix:alice", "tsig:dhcp-key@198.18.0.2"). */
 void ddi_log(enum ddi_log_sub sub, enum ddi_log_level level, const char *actor, const char *fmt,

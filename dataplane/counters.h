@@ -23,6 +23,26 @@ enum dp_outcome {
 	DP_OUT_BADVERS,
 	DP_OUT_TRUNCATED,       /* also counted under its rcode: TC was set */
 	DP_OUT_NO_ANSWER,       /* answer_query said send nothing (QR set, ...) */
+	/*
+	 * Response rate limiting (dataplane/rrl.h), with --rrl-rate: each UDP
+	 * response a worker computed ends in one of these four. Passed and
+	 * exempt ones are also counted under their rcode above; dropped and
+	 * slipped ones are their packet's outcome.
+	 */
+	DP_OUT_RRL_PASSED,      /* within the rate of its prefix and kind: sent */
+	DP_OUT_RRL_EXEMPT,      /* sent without being charged or limited: a valid server cookie,
+	                           or an --rrl-exempt prefix over the rate */
+	DP_OUT_RRL_DROPPED,     /* over the rate: nothing sent */
+	DP_OUT_RRL_SLIPPED,     /* over the rate: sent truncated (TC=1, no records) */
+	/*
+	 * DNS cookies (RFC 7873, dns/cookie.h): a query with a COOKIE option,
+	 * counted besides its rcode (malformed: FORMERR).
+	 */
+	DP_OUT_COOKIE_NEW,      /* client cookie only: a server cookie made */
+	DP_OUT_COOKIE_VALID,    /* our valid server cookie: echoed */
+	DP_OUT_COOKIE_REFRESHED,/* valid, older than 30 min or of the previous secret: a new one */
+	DP_OUT_COOKIE_BAD,      /* a server cookie that is not a valid one of ours: a new one */
+	DP_OUT_COOKIE_MALFORMED,/* option length not 8 or 16..40: FORMERR (RFC 7873 5.2.2) */
 	/* Not for the fast path: handed to the kernel through the tap. */
 	DP_OUT_NOT_FOR_US,      /* UDP to an address that is not a service address */
 	DP_OUT_EXC_ARP,

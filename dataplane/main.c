@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +26,7 @@
 #include "control/mgmt/commands.h"
 #include "control/follow/follow.h"
 #include "control/mgmt/ctlsock.h"
+#include "control/log.h"
 #include "control/mgmt/metrics.h"
 #include "control/ddns/thread.h"
 #include "control/store/store.h"
@@ -33,6 +36,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/ddns_ring.h"
 #include "dataplane/options.h"
+#include "dataplane/qlog.h"
 #include "dataplane/sdnotify.h"
 #include "dataplane/tapif.h"
 #include "dataplane/worker.h"
@@ -72,9 +76,17 @@ static struct {
 	struct ctl_access *access;
 	struct ctlsock *csock;
 	struct metrics *mx;
+	struct dns_cookie_secrets cookies;   /* read by the lcores when cookies are on */
 	cpu_set_t main_set;              /* the main lcore's CPUs */
+	int argc;                        /* ddiplane's own arguments, for a reload */
+	char **argv;
+	pthread_t reloader;              /* SIGHUP: re-read the configuration */
+	bool reloader_started;
+	struct qlog *qlog;               /* --query-log: the writer thread */
 	time_t started;
 } run;
+
+static uint64_t qlog_dropped(void);
 
 /*
  * IPAM counts from the published index. The control socket's thread is a
@@ -128,8 +140,22 @@ static json_t *ddns_json(void)
 	ddns_thread_stats(run.ddns, &ds);
 	for (unsigned k = 0; o && k < DDNS_OUT__COUNT; k++)
 		json_object_set_new(o, ddns_outcome_names[k], json_integer((json_int_t)ds.v[k]));
-	if (o)
-		json_object_set_new(o, "max_batch", json_integer((json_int_t)ds.max_batch));
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "max_batch", json_integer((json_int_t)ds.max_batch));
+	/* refusals (control/ddns/refusal.h): by reason, and what the log and journal kept */
+	const struct ddns_refusal_stats *r = &ds.refusals;
+	json_t *why = json_object();
+	for (unsigned k = UPD_WHY_NONE + 1; why && k < UPD_WHY__COUNT; k++)
+		json_object_set_new(why, upd_why_names[k], json_integer((json_int_t)r->why[k]));
+	json_object_set_new(o, "refused_by", why);
+	json_object_set_new(o, "refusal_log", json_pack("{s:I, s:I}",
+	                    "lines", (json_int_t)r->log_lines, "suppressed",
+	                    (json_int_t)r->log_suppressed));
+	json_object_set_new(o, "refusal_notes", json_pack("{s:I, s:I, s:I, s:I}",
+	                    "journaled", (json_int_t)r->notes, "folded", (json_int_t)r->folded,
+	                    "table_full", (json_int_t)r->table_full, "failed",
+	                    (json_int_t)r->note_failed));
 	return o;
 }
 
@@ -147,6 +173,26 @@ static json_t *xfr_json(void)
 	}
 #undef X
 	return o;
+}
+
+/* The NIC's (or PMD's) own counters of every port: what was lost before any lcore saw it. */
+static json_t *ports_json(void)
+{
+	json_t *arr = json_array();
+	for (unsigned i = 0; arr && i < sh.nports; i++) {
+		struct rte_eth_stats es;
+		if (rte_eth_stats_get(sh.ports[i].port_id, &es) != 0)
+			continue;
+		json_array_append_new(arr, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
+		                                     "port", (int)sh.ports[i].port_id,
+		                                     "ipackets", (json_int_t)es.ipackets,
+		                                     "opackets", (json_int_t)es.opackets,
+		                                     "imissed", (json_int_t)es.imissed,
+		                                     "ierrors", (json_int_t)es.ierrors,
+		                                     "oerrors", (json_int_t)es.oerrors,
+		                                     "rx_nombuf", (json_int_t)es.rx_nombuf));
+	}
+	return arr;
 }
 
 static json_t *hook_stats(void *ctx)
@@ -170,11 +216,15 @@ static json_t *hook_stats(void *ctx)
 	dp_counters_sum(&total);
 	tcp_server_stats(run.tcp, &ts);
 	ctl_get_stats(run.ctl, &cs);
-	a = json_pack("{s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+	a = json_pack("{s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+	              "s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 	              "lcores", lc, "total", counters_json(&total),
 	              "tcp", "accepted", (json_int_t)ts.accepted, "queries", (json_int_t)ts.queries,
-	              "refused_full", (json_int_t)ts.refused_full, "closed_idle",
-	              (json_int_t)ts.closed_idle,
+	              "refused_total_limit", (json_int_t)ts.refused_total_limit,
+	              "refused_client_limit", (json_int_t)ts.refused_client_limit,
+	              "idle_closed", (json_int_t)ts.idle_closed, "closed_peer",
+	              (json_int_t)ts.closed_peer, "bad_length", (json_int_t)ts.bad_length,
+	              "no_answer", (json_int_t)ts.no_answer, "open", (json_int_t)ts.open,
 	              "control", "generation", (json_int_t)cs.generation, "published_seq",
 	              (json_int_t)cs.published_seq, "store_seq", (json_int_t)cs.store_seq,
 	              "publishes", (json_int_t)cs.publishes, "entries", (json_int_t)cs.entries,
@@ -183,6 +233,13 @@ static json_t *hook_stats(void *ctx)
 		json_object_set_new(a, "ddns", ddns_json());
 	if (a)
 		json_object_set_new(a, "xfr", xfr_json());
+	if (a)
+		json_object_set_new(a, "ports", ports_json());
+	if (a && run.qlog)
+		json_object_set_new(a, "query_log", json_pack("{s:s, s:I, s:i}", "file",
+		                                              run.o.query_log, "dropped",
+		                                              (json_int_t)qlog_dropped(), "sample",
+		                                              (int)run.o.query_log_sample));
 	return a;
 }
 
@@ -235,9 +292,59 @@ static bool health_all(void *ctx, char *why, size_t len)
 	return metrics_follower_healthy(&st, now, &caught_up_ns, why, len);
 }
 
+/* Updates that changed nothing, by reason, and what the log and the journal kept of them. */
+static void metrics_refusals(FILE *f, const struct ddns_refusal_stats *r)
+{
+	fprintf(f, "# HELP ddiplane_ddns_refused_total UPDATEs that changed nothing, by reason "
+	        "(control/ddns/update.h enum upd_why).\n# TYPE ddiplane_ddns_refused_total counter\n");
+	for (unsigned k = UPD_WHY_NONE + 1; k < UPD_WHY__COUNT; k++)
+		fprintf(f, "ddiplane_ddns_refused_total{reason=\"%s\"} %llu\n", upd_why_names[k],
+		        (unsigned long long)r->why[k]);
+	fprintf(f, "# HELP ddiplane_ddns_refusal_log_total Refusals written to stderr or "
+	        "suppressed by its rate limit.\n# TYPE ddiplane_ddns_refusal_log_total counter\n"
+	        "ddiplane_ddns_refusal_log_total{outcome=\"logged\"} %llu\n"
+	        "ddiplane_ddns_refusal_log_total{outcome=\"suppressed\"} %llu\n",
+	        (unsigned long long)r->log_lines, (unsigned long long)r->log_suppressed);
+	fprintf(f, "# HELP ddiplane_ddns_refusal_notes_total Authenticated refusals: noted in the "
+	        "journal, folded into a note of the interval, not noted (table full, store error)."
+	        "\n# TYPE ddiplane_ddns_refusal_notes_total counter\n"
+	        "ddiplane_ddns_refusal_notes_total{outcome=\"journaled\"} %llu\n"
+	        "ddiplane_ddns_refusal_notes_total{outcome=\"folded\"} %llu\n"
+	        "ddiplane_ddns_refusal_notes_total{outcome=\"table_full\"} %llu\n"
+	        "ddiplane_ddns_refusal_notes_total{outcome=\"failed\"} %llu\n",
+	        (unsigned long long)r->notes, (unsigned long long)r->folded,
+	        (unsigned long long)r->table_full, (unsigned long long)r->note_failed);
+}
+
+/* The ports' own counters for /metrics. */
+static void metrics_ports(FILE *f)
+{
+	fprintf(f, "# HELP ddiplane_port_packets_total Packets the port received and sent (its PMD's "
+	        "counters).\n# TYPE ddiplane_port_packets_total counter\n"
+	        "# HELP ddiplane_port_drops_total Packets the port lost before an lcore saw them "
+	        "(imissed: receive ring full; ierrors, oerrors; rx_nombuf: no mbuf).\n"
+	        "# TYPE ddiplane_port_drops_total counter\n");
+	for (unsigned i = 0; i < sh.nports; i++) {
+		struct rte_eth_stats es;
+		unsigned p = sh.ports[i].port_id;
+		if (rte_eth_stats_get((uint16_t)p, &es) != 0)
+			continue;
+		fprintf(f, "ddiplane_port_packets_total{port=\"%u\",direction=\"rx\"} %llu\n"
+		        "ddiplane_port_packets_total{port=\"%u\",direction=\"tx\"} %llu\n"
+		        "ddiplane_port_drops_total{port=\"%u\",reason=\"imissed\"} %llu\n"
+		        "ddiplane_port_drops_total{port=\"%u\",reason=\"ierrors\"} %llu\n"
+		        "ddiplane_port_drops_total{port=\"%u\",reason=\"oerrors\"} %llu\n"
+		        "ddiplane_port_drops_total{port=\"%u\",reason=\"rx_nombuf\"} %llu\n",
+		        p, (unsigned long long)es.ipackets, p, (unsigned long long)es.opackets, p,
+		        (unsigned long long)es.imissed, p, (unsigned long long)es.ierrors, p,
+		        (unsigned long long)es.oerrors, p, (unsigned long long)es.rx_nombuf);
+	}
+}
+
 /* The dataplane's series for /metrics: one label set per lcore. */
 static void metrics_dataplane(void *ctx, FILE *f)
 {
+	metrics_ports(f);
 	static const struct { enum dp_outcome o; const char *rcode; } rc[] = {
 		{ DP_OUT_NOERROR, "NOERROR" }, { DP_OUT_NODATA, "NOERROR" },
 		{ DP_OUT_REFERRAL, "NOERROR" }, { DP_OUT_NXDOMAIN, "NXDOMAIN" },
@@ -306,9 +413,19 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	tcp_server_stats(run.tcp, &ts);
 	fprintf(f, "# HELP ddiplane_tcp_queries_total DNS messages answered over TCP.\n"
 	        "# TYPE ddiplane_tcp_queries_total counter\nddiplane_tcp_queries_total %llu\n"
-	        "# HELP ddiplane_tcp_connections_total TCP connections accepted.\n"
-	        "# TYPE ddiplane_tcp_connections_total counter\nddiplane_tcp_connections_total %llu\n",
-	        (unsigned long long)ts.queries, (unsigned long long)ts.accepted);
+	        "# HELP ddiplane_tcp_connections_total TCP connections by outcome: accepted, "
+	        "refused (reset at once) by which limit, closed idle.\n"
+	        "# TYPE ddiplane_tcp_connections_total counter\n"
+	        "ddiplane_tcp_connections_total{outcome=\"accepted\"} %llu\n"
+	        "ddiplane_tcp_connections_total{outcome=\"refused_total_limit\"} %llu\n"
+	        "ddiplane_tcp_connections_total{outcome=\"refused_client_limit\"} %llu\n"
+	        "ddiplane_tcp_connections_total{outcome=\"idle_closed\"} %llu\n"
+	        "# HELP ddiplane_tcp_connections_open TCP connections open now.\n"
+	        "# TYPE ddiplane_tcp_connections_open gauge\nddiplane_tcp_connections_open %llu\n",
+	        (unsigned long long)ts.queries, (unsigned long long)ts.accepted,
+	        (unsigned long long)ts.refused_total_limit,
+	        (unsigned long long)ts.refused_client_limit, (unsigned long long)ts.idle_closed,
+	        (unsigned long long)ts.open);
 	fprintf(f, "# HELP ddiplane_xfr_total Zone transfers out and NOTIFY out by outcome "
 	        "(control/xfr/xfr.h).\n# TYPE ddiplane_xfr_total counter\n");
 #define X(n) fprintf(f, "ddiplane_xfr_total{outcome=\"" #n "\"} %llu\n", \
@@ -327,6 +444,7 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	fprintf(f, "# HELP ddiplane_ddns_batch_max Largest burst of updates committed with one sync.\n"
 	        "# TYPE ddiplane_ddns_batch_max gauge\nddiplane_ddns_batch_max %llu\n",
 	        (unsigned long long)ds.max_batch);
+	metrics_refusals(f, &ds.refusals);
 }
 
 static void on_signal(int sig)
@@ -394,8 +512,9 @@ static int port_setup(struct dp_port *p, uint16_t port_id, unsigned nworkers,
 			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 			conf.rx_adv_conf.rss_conf.rss_hf = hf;
 		} else {
-			fprintf(stderr, "ddiplane: warning: port %u (%s) has no RSS: the driver alone "
-			        "spreads packets over the %u RX queues\n", port_id, info.driver_name, nrx);
+			ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_WARNING, NULL, "port %u (%s) has no RSS: the driver "
+			        "alone "
+			        "spreads packets over the %u RX queues", port_id, info.driver_name, nrx);
 		}
 	}
 	p->pctx = *base;
@@ -499,7 +618,8 @@ static int tap_setup(struct dp_port *p, unsigned i, const struct dp_options *o, 
 			return -1;
 		}
 	}
-	printf("ddiplane: port %u %s, exception path tap %s\n", p->port_id, macs, p->tap_name);
+	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "port %u %s, exception path tap %s",
+	        p->port_id, macs, p->tap_name);
 	return 0;
 }
 
@@ -527,7 +647,8 @@ static int open_store(const struct dp_options *o, struct store **st, struct idx 
 		        err.msg[0] ? err.msg : ddi_strerror(ret));
 		return -1;
 	}
-	printf("ddiplane: database %s loaded at journal seq %llu\n", o->db, (unsigned long long)seq);
+	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "database %s loaded at journal seq %llu",
+	        o->db, (unsigned long long)seq);
 	return 0;
 }
 
@@ -551,10 +672,24 @@ static int step_eal(int argc, char **argv)
 }
 
 /* Our options, and the lcores: one control lcore, 1..RTE_MAX_LCORE_DP workers. */
+static json_t *hook_reload(void *ctx);
+
+/* The log settings of the options (checked by the parser) into control/log.h. */
+static void log_apply(const struct dp_options *o)
+{
+	char why[160];
+	ddi_log_target_set(o->log_target ? o->log_target : "auto");
+	if (ddi_log_levels_set(o->log_levels ? o->log_levels : "info", why, sizeof(why)) < 0)
+		fprintf(stderr, "ddiplane: --log-level: %s\n", why);   /* checked already: not reached */
+}
+
 static int step_options(int argc, char **argv)
 {
+	run.argc = argc;
+	run.argv = argv;
 	if (dp_options_parse(&run.o, argc, argv, stderr) < 0)
 		return -2;
+	log_apply(&run.o);
 	run.nworkers = rte_lcore_count() - 1;
 	if (run.nworkers > RTE_MAX_LCORE_DP) {
 		fprintf(stderr, "ddiplane: at most %d workers\n", RTE_MAX_LCORE_DP);
@@ -601,7 +736,8 @@ static uint16_t udp_size_for_ports(uint16_t udp_max)
 		if (lim > room)
 			lim = room;
 		if (udp_max > lim) {
-			fprintf(stderr, "ddiplane: warning: --udp-size %u capped to %u (port %u MTU %u)\n",
+			ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_WARNING, NULL,
+			        "--udp-size %u capped to %u (port %u MTU %u)",
 			        udp_max, lim, sh.ports[i].port_id, mtu);
 			udp_max = (uint16_t)(lim < DNS_UDP_MIN ? DNS_UDP_MIN : lim);
 		}
@@ -645,12 +781,50 @@ static int step_ports(void)
 		run.aconf.nsid_len = (uint16_t)strlen(run.o.nsid);
 	}
 	struct dp_pctx base = { .svc = &run.o.svc, .conf = &run.aconf };
+	if (!run.o.no_cookies) {
+		uint8_t secret[DNS_COOKIE_SECRET_LEN];
+		if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
+			fprintf(stderr, "ddiplane: no random bytes for the cookie secret (getrandom: %s); "
+			        "run with --no-cookies\n", strerror(errno));
+			return -1;
+		}
+		dns_cookie_secrets_init(&run.cookies, secret);
+		run.aconf.cookies = true;
+		base.cookies = &run.cookies;
+	}
 	for (unsigned i = 0; i < sh.nports; i++) {
 		run.nready = i + 1;   /* teardown stops what this iteration started, even half */
 		if (port_setup(&sh.ports[i], sh.ports[i].port_id, nw, run.mp, &base) < 0 ||
 		    tap_setup(&sh.ports[i], i, &run.o, nw, run.mp) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * Response rate limiting: one table per lcore that answers (the workers
+ * and the control lcore), each with its own random hash seed.
+ */
+static int step_rrl(void)
+{
+	if (run.o.rrl.rate == 0)
+		return 0;
+	unsigned l;
+	RTE_LCORE_FOREACH(l) {
+		uint64_t seed;
+		if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+			seed = rte_rdtsc() ^ ((uint64_t)l << 56);
+		sh.lcore[l].rrl = rrl_new(&run.o.rrl, seed);
+		if (!sh.lcore[l].rrl) {
+			fprintf(stderr, "ddiplane: no memory for the rate-limiting table of lcore %u (%u "
+			        "buckets of 16 bytes; give a smaller --rrl-table-size)\n", l,
+			        run.o.rrl.table_size);
+			return -1;
+		}
+	}
+	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "response rate limiting: %u/s per prefix "
+	        "and kind, slip %u, %u buckets per lcore, %u exempt prefixes", run.o.rrl.rate, run.o.rrl.slip,
+	       run.o.rrl.table_size, run.o.rrl.nexempt);
 	return 0;
 }
 
@@ -722,7 +896,10 @@ static int xfr_hook(void *ctx, const uint8_t *req, size_t len, uint8_t fam, cons
 static int tcp_start(char *err, size_t errlen)
 {
 	struct tcp_conf tc = { .idx = run.idx, .answer = &run.aconf, .update = ddns_thread_submit,
-	                       .update_ctx = run.ddns, .xfr = xfr_hook, .xfr_ctx = run.xfr };
+	                       .update_ctx = run.ddns, .xfr = xfr_hook, .xfr_ctx = run.xfr,
+	                       .max_conns = run.o.tcp_max_clients,
+	                       .max_per_client = run.o.tcp_max_per_client,
+	                       .idle_timeout_ms = run.o.tcp_idle_timeout * 1000 };
 	for (unsigned a = 0; a < run.o.svc.n4; a++) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&tc.listen[tc.nlisten++];
 		s4->sin_family = AF_INET;
@@ -743,6 +920,47 @@ static int tcp_start(char *err, size_t errlen)
  * writer), the DDNS thread (wakes it after commits), the TCP server
  * (submits to the DDNS thread), the control socket and /metrics.
  */
+/* --query-log: one ring per worker (the workers write, one thread drains), before they start. */
+static int qlog_setup(void)
+{
+	if (!run.o.query_log)
+		return 0;
+	for (unsigned w = 0; w < run.nworkers; w++) {
+		sh.qlog[w] = aligned_alloc(64, sizeof(struct qlog_ring));
+		if (!sh.qlog[w]) {
+			fprintf(stderr, "ddiplane: out of memory for the query log\n");
+			return -1;
+		}
+		memset(sh.qlog[w], 0, sizeof(struct qlog_ring));
+		sh.qlog[w]->sample = run.o.query_log_sample;
+	}
+	int rc = qlog_start(&run.qlog, run.o.query_log, sh.qlog, run.nworkers);
+	if (rc < 0) {
+		fprintf(stderr, "ddiplane: --query-log %s: %s\n", run.o.query_log, ddi_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void qlog_teardown(void)
+{
+	qlog_stop(run.qlog);   /* after the workers stopped: a last drain */
+	run.qlog = NULL;
+	for (unsigned w = 0; w < RTE_MAX_LCORE_DP; w++) {
+		free(sh.qlog[w]);
+		sh.qlog[w] = NULL;
+	}
+}
+
+static uint64_t qlog_dropped(void)
+{
+	uint64_t n = 0;
+	for (unsigned w = 0; w < RTE_MAX_LCORE_DP; w++)
+		if (sh.qlog[w])
+			n += atomic_load_explicit(&sh.qlog[w]->dropped, memory_order_relaxed);
+	return n;
+}
+
 /* RFC 1996 3.10: a NOTIFY of a secondary zone goes to the refresh thread (control/xfr/secondary.h). */
 static int secondary_notify(const uint8_t *apex, uint8_t family, const uint8_t *addr,
                             const uint8_t *key)
@@ -762,6 +980,8 @@ static int step_threads(void)
 	char err[256];
 	int rc;
 	affinity_for_threads();
+	if (qlog_setup() < 0)
+		return -1;
 	struct ctl_conf cc = { .store = run.st, .idx = run.idx, .poll_us = run.o.poll_us };
 	if ((rc = ctl_start(&run.ctl, &cc)) < 0) {
 		fprintf(stderr, "ddiplane: cannot start the control thread: %s\n", ddi_strerror(rc));
@@ -801,6 +1021,7 @@ static int step_threads(void)
 	}
 	static const struct cmd_hooks hooks = {
 		.status = hook_status, .stats = hook_stats, .shutdown = hook_shutdown,
+		.reload = hook_reload,
 		.index_enter = hook_index_enter, .index_leave = hook_index_leave,
 	};
 	struct ctlsock_conf sc = { .path = run.o.control, .store = run.st, .ctl = run.ctl,
@@ -810,8 +1031,8 @@ static int step_threads(void)
 			fprintf(stderr, "ddiplane: %s\n", err);
 			return -1;
 		}
-		fprintf(stderr, "ddiplane: warning: %s: running without a control socket (give "
-		        "--control PATH)\n", err);
+		ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_WARNING, NULL, "%s: running without a control socket (give "
+		        "--control PATH)", err);
 		run.csock = NULL;
 	}
 	if (run.o.metrics) {
@@ -825,6 +1046,93 @@ static int step_threads(void)
 	return 0;
 }
 
+/*
+ * Reload (ddictl reload, SIGHUP): parse the command line again, with the
+ * configuration file it names, and apply what can change live: the log
+ * settings and the control socket's access file. Every other setting that
+ * differs is named in "restart_needed" and keeps its value until a restart.
+ * One reload at a time (the socket's command and the SIGHUP thread).
+ */
+static json_t *hook_reload(void *ctx)
+{
+	static pthread_mutex_t one = PTHREAD_MUTEX_INITIALIZER;
+	(void)ctx;
+	char *msg = NULL, err[512];
+	size_t msglen = 0;
+	struct dp_options n;
+	struct ctl_access *acc = NULL;
+	json_t *out = NULL;
+	pthread_mutex_lock(&one);
+	FILE *m = open_memstream(&msg, &msglen);
+	int rc = m ? dp_options_parse(&n, run.argc, run.argv, m) : -1;
+	if (m)
+		fclose(m);
+	if (rc < 0) {
+		out = json_pack("{s:s}", "error", msg && msglen ? msg : "out of memory");
+		goto done;
+	}
+	if (ctl_access_load(&acc, n.access, err, sizeof(err)) < 0) {
+		out = json_pack("{s:s}", "error", err);
+		dp_options_free(&n);
+		goto done;
+	}
+	log_apply(&n);
+	if (run.csock)
+		ctlsock_set_access(run.csock, acc);   /* it takes the table over */
+	else
+		ctl_access_free(acc);
+	/* a running rate limiter takes a new rate and slip at each lcore's next burst */
+	bool rrl_live = run.o.rrl.rate && n.rrl.rate &&
+	                (n.rrl.rate != run.o.rrl.rate || n.rrl.slip != run.o.rrl.slip);
+	if (rrl_live)
+		rrl_live_set(&sh.rrl_live, n.rrl.rate, n.rrl.slip);
+	const char *names[32];
+	size_t nr = dp_options_restart_needed(&run.o, &n, names, 32);
+	json_t *rn = json_array();
+	for (size_t i = 0; rn && i < nr; i++)
+		json_array_append_new(rn, json_string(names[i]));
+	json_t *done = json_pack("[s, s]", "log", "access");
+	if (done && rrl_live)
+		json_array_append_new(done, json_string("rrl-rate/rrl-slip"));
+	out = json_pack("{s:o, s:o, s:s?}", "reloaded", done, "restart_needed", rn, "config",
+	                n.config);
+	ddi_log(LOG_SUB_MGMT, LOG_LVL_NOTICE, NULL, "configuration reloaded (%s); %zu setting%s "
+	        "need%s a restart", n.config ? n.config : "command line only", nr,
+	        nr == 1 ? "" : "s", nr == 1 ? "s" : "");
+	dp_options_free(&n);
+done:
+	free(msg);
+	pthread_mutex_unlock(&one);
+	return out;
+}
+
+static atomic_bool reload_asked;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	atomic_store(&reload_asked, true);
+}
+
+/* The SIGHUP side of reload: a thread of its own, off the lcores, looking every 200 ms. */
+static void *reloader_main(void *arg)
+{
+	(void)arg;
+	while (!dp_quitting(&sh)) {
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		if (!atomic_exchange(&reload_asked, false))
+			continue;
+		json_t *r = hook_reload(NULL);
+		json_t *e = r ? json_object_get(r, "error") : NULL;
+		if (e)
+			ddi_log(LOG_SUB_MGMT, LOG_LVL_ERR, NULL, "SIGHUP: reload refused, nothing "
+			        "changed: %s", json_string_value(e));
+		json_decref(r);
+	}
+	return NULL;
+}
+
 /* Workers on their lcores, the control loop here, until SIGINT/SIGTERM or `shutdown`. */
 static void step_run(void)
 {
@@ -835,6 +1143,18 @@ static void step_run(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	struct sigaction hup = { .sa_handler = on_hup };
+	sigemptyset(&hup.sa_mask);
+	sigaction(SIGHUP, &hup, NULL);
+	run.reloader_started = pthread_create(&run.reloader, NULL, reloader_main, NULL) == 0;
+	if (run.reloader_started)
+		pthread_setname_np(run.reloader, "ddi-reload");
+
+	dp_shared_clock_init(&sh);
+	if (!run.o.no_cookies) {
+		sh.cookies = &run.cookies;
+		sh.cookie_rotate_tsc = (uint64_t)run.o.cookie_lifetime_h * 3600 * 1000 * sh.tsc_per_ms;
+	}
 
 	unsigned lcore, w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -847,16 +1167,18 @@ static void step_run(void)
 	struct dp_notify *notify = NULL;
 	int nrc = dp_notify_start(&notify, health_all, NULL);
 	if (nrc < 0)
-		fprintf(stderr, "ddiplane: warning: no systemd notification thread: %s\n",
+		ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_WARNING, NULL, "no systemd notification thread: %s",
 		        ddi_strerror(nrc));
-	printf("ddiplane: ready: %u worker(s), %u port(s), UDP size %u, control socket %s%s%s\n",
-	       run.nworkers, sh.nports, run.aconf.udp_max, run.csock ? run.o.control : "(none)",
+	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "ready: %u worker(s), %u port(s), UDP size "
+	        "%u, control socket %s%s%s", run.nworkers, sh.nports, run.aconf.udp_max, run.csock ? run.o.control : "(none)",
 	       run.mx ? ", metrics http://" : "", run.mx ? run.o.metrics : "");
 
 	dp_control_loop(&sh);
 
 	dp_notify_stop(notify);
-	printf("ddiplane: stopping\n");
+	if (run.reloader_started)
+		pthread_join(run.reloader, NULL);
+	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "stopping");
 	rte_eal_mp_wait_lcore();
 }
 
@@ -868,14 +1190,17 @@ static void step_run(void)
 static void teardown(void)
 {
 	metrics_stop(run.mx);
+	qlog_teardown();
 	ctlsock_stop(run.csock);
 	if (run.tcp) {
 		struct tcp_stats ts;
 		tcp_server_stats(run.tcp, &ts);
 		tcp_server_stop(run.tcp);
-		printf("TCP: %llu connections (%llu refused: full), %llu answers, %llu closed idle\n",
-		       (unsigned long long)ts.accepted, (unsigned long long)ts.refused_full,
-		       (unsigned long long)ts.queries, (unsigned long long)ts.closed_idle);
+		printf("TCP: %llu connections (refused: %llu at the total limit, %llu at the client "
+		       "limit), %llu answers, %llu closed idle\n",
+		       (unsigned long long)ts.accepted, (unsigned long long)ts.refused_total_limit,
+		       (unsigned long long)ts.refused_client_limit, (unsigned long long)ts.queries,
+		       (unsigned long long)ts.idle_closed);
 	}
 	xfr_notifier_stop(run.notifier);
 	xfr_out_free(run.xfr);
@@ -903,8 +1228,11 @@ static void teardown(void)
 	}
 	if (run.mp)
 		dp_counters_print(stdout);
+	for (unsigned l = 0; l < DP_MAX_LCORES; l++)
+		rrl_free(sh.lcore[l].rrl);
 	store_close(run.st);
 	store_server_release(run.claim - 1);
+	dp_options_free(&run.o);
 	idx_free(run.idx);
 	rte_eal_cleanup();
 }
@@ -920,7 +1248,8 @@ int main(int argc, char **argv)
 	if (n < 0)
 		return 1;
 	int rc = step_options(argc - n, argv + n);
-	if (rc == 0 && step_store() == 0 && step_ports() == 0 && step_rings() == 0 &&
+	if (rc == 0 && step_store() == 0 && step_ports() == 0 && step_rrl() == 0 &&
+	    step_rings() == 0 &&
 	    step_threads() == 0) {
 		step_run();
 		rc = 0;

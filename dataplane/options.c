@@ -5,13 +5,91 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "control/ddns/refusal.h"
 #include "control/ddns/thread.h"
+#include "control/log.h"
+#include "control/tcp/tcp.h"
 #include "dataplane/options.h"
 #include "dataplane/worker.h"
 #include "dns/wire.h"
 
-void dp_options_usage(FILE *f, const char *prog)
+static void usage_hardening(FILE *f)
+{
+	fputs(
+"RESPONSE RATE LIMITING\n"
+"    With --rrl-rate N every UDP response a worker sends is charged to the\n"
+"    client's prefix (/24 for IPv4, /56 for IPv6) and to its kind: answer,\n"
+"    NODATA, NXDOMAIN, referral, error (REFUSED, FORMERR, SERVFAIL,\n"
+"    NOTIMP, BADVERS). Each prefix and kind may receive N responses per\n"
+"    second (a bucket holds one second's worth and refills continuously).\n"
+"    Over that rate a response is dropped, except every --rrl-slip'th one,\n"
+"    which is sent truncated (TC=1, no records) so that a real client\n"
+"    behind a spoofed flood retries over TCP, which cannot be spoofed. A\n"
+"    query that carries a valid server cookie (below) has proved its\n"
+"    address and is not limited. Each worker keeps its own table\n"
+"    (--rrl-table-size buckets of 16 bytes; lock-free, nothing allocated\n"
+"    per query): with RSS a client's queries meet one worker. Counted as\n"
+"    rrl_passed, rrl_exempt, rrl_dropped and rrl_slipped in \"ddictl stats\"\n"
+"    and ddiplane_packets_total in /metrics. DNS over TCP is not limited.\n"
+"    The same settings elsewhere:\n"
+"      ddiplane           Knot DNS (mod-rrl)     NSD\n"
+"      --rrl-rate N       rate-limit: N          rrl-ratelimit: N (default 200)\n"
+"      --rrl-slip N       slip: N                rrl-slip: N (default 2)\n"
+"      --rrl-table-size N table-size: N          rrl-size: N (default 1000000)\n"
+"      --rrl-exempt P     whitelist: P           rrl-whitelist-ratelimit (by class)\n"
+"      /24 and /56        /24 and /56            rrl-ipv4-prefix-length: 24,\n"
+"                                                rrl-ipv6-prefix-length: 64\n"
+"    Knot and NSD also put the question name (or zone) in the key; here\n"
+"    the key is the prefix and the kind only.\n"
+"\n"
+"DNS COOKIES\n"
+"    On by default (RFC 7873, server cookies as RFC 9018: version 1, a\n"
+"    timestamp and SipHash-2-4 of client cookie, timestamp and client\n"
+"    address under a 16-byte secret). A query with a client cookie gets it\n"
+"    back with a fresh server cookie in the OPT; a valid server cookie (made\n"
+"    with the current or the previous secret, at most 1 hour old and at most\n"
+"    5 minutes ahead) is echoed, or replaced when older than 30 minutes; an\n"
+"    invalid one is answered normally with a new one (RFC 7873 5.2.4: no\n"
+"    query here requires a valid cookie, so BADCOOKIE is never sent); a\n"
+"    COOKIE option whose length is not 8 or 16..40 bytes is answered\n"
+"    FORMERR (5.2.2). The secret is drawn with getrandom() at start and\n"
+"    replaced every --cookie-secret-lifetime hours, the previous one\n"
+"    staying valid. Counted as cookie_new, cookie_valid, cookie_refreshed,\n"
+"    cookie_bad and cookie_malformed. Served by the workers (UDP); DNS over\n"
+"    TCP answers FORMERR to a malformed option but returns no cookie yet.\n"
+"\n",
+	      f);
+}
+
+/* The --rrl-* and cookie options, in the OPTIONS list. */
+static void usage_hardening_options(FILE *f)
+{
+	fprintf(f,
+"    --rrl-rate N\n"
+"        Response rate limiting (above): at most N responses per second,\n"
+"        1..%u, per client prefix and response kind. 0 or absent: off.\n"
+"    --rrl-slip N\n"
+"        Of the responses over the rate, send every Nth truncated (TC=1)\n"
+"        instead of dropping it, 0..%u (default %u, as NSD and BIND): 0 never,\n"
+"        1 every one.\n"
+"    --rrl-table-size N\n"
+"        Rate-limiting buckets per lcore, a power of two, %u..%u (default\n"
+"        %u). A bucket is one client prefix and kind seen recently.\n"
+"    --rrl-exempt IP[/PLEN]\n"
+"        Never limit clients in this prefix (monitoring, resolvers you\n"
+"        trust). Repeat for more, at most %d.\n"
+"    --no-cookies\n"
+"        Ignore the COOKIE option (RFC 7873 5.2.1): no cookie is returned.\n"
+"    --cookie-secret-lifetime HOURS\n"
+"        Replace the cookie secret every HOURS hours, 1..8760 (default %d,\n"
+"        as Knot's mod-cookies). Cookies of the previous secret stay valid.\n",
+	        RRL_RATE_MAX, RRL_SLIP_MAX, RRL_DEFAULT_SLIP, RRL_TABLE_SIZE_MIN, RRL_TABLE_SIZE_MAX,
+	        RRL_DEFAULT_TABLE_SIZE, RRL_EXEMPT_MAX, DP_DEFAULT_COOKIE_LIFETIME_H);
+}
+
+static void usage_head(FILE *f, const char *prog)
 {
 	fprintf(f,
 "NAME\n"
@@ -21,7 +99,12 @@ void dp_options_usage(FILE *f, const char *prog)
 "    %s [EAL options] -- --address IP[/PLEN] [--address IP[/PLEN] ...]\n"
 "             [--db DIR] [--control PATH] [--access FILE] [--metrics IP:PORT]\n"
 "             [--journal-poll-us N] [--nsid STR] [--idle-sleep-us N]\n"
-"             [--tap-name NAME] [--udp-size N] [--help]\n"
+"             [--tap-name NAME] [--udp-size N] [--tcp-max-clients N]\n"
+"             [--tcp-max-per-client N] [--tcp-idle-timeout SECONDS]\n"
+"             [--rrl-rate N [--rrl-slip N] [--rrl-table-size N] [--rrl-exempt PREFIX ...]]\n"
+"             [--no-cookies] [--cookie-secret-lifetime HOURS]\n"
+"             [--log auto|stderr|syslog|journal] [--log-level SPEC]\n"
+"             [--query-log FILE [--query-log-sample N]] [--config FILE] [--help]\n"
 "\n"
 "DESCRIPTION\n"
 "    ddiplane answers DNS queries over UDP on DPDK ports from an in-memory\n"
@@ -43,8 +126,8 @@ void dp_options_usage(FILE *f, const char *prog)
 "    \"ddictl key add\"; unknown key or bad signature: NOTAUTH with BADKEY or\n"
 "    BADSIG, clock skew: BADTIME), the update policy (\"ddictl policy add\":\n"
 "    which key may change which names, types and subnets; anything else is\n"
-"    REFUSED and journaled), the prerequisites (YXDOMAIN, NXRRSET, ...),\n"
-"    then writes the change with its journal entry in the LMDB store. An\n"
+"    REFUSED), the prerequisites (YXDOMAIN, NXRRSET, ...), then writes the\n"
+"    change with its journal entry in the LMDB store. An\n"
 "    A/AAAA inside an IPAM prefix becomes a dynamic allocation owned by the\n"
 "    key. Updates that arrive together are committed as one group: one\n"
 "    write transaction and one sync for up to %d of them, each still all or\n"
@@ -65,8 +148,41 @@ void dp_options_usage(FILE *f, const char *prog)
 "    (answers by rcode, batches, largest batch) are under \"ddns\" in\n"
 "    \"ddictl stats\" and ddiplane_ddns_messages_total in /metrics.\n"
 "\n"
+"    Refusals do not grow the store: the journal records changes, and\n"
+"    anyone who reaches port 53 can send UPDATEs. Every update that changed\n"
+"    nothing is counted by reason (\"ddns\" -> \"refused_by\" in \"ddictl\n"
+"    stats\", ddiplane_ddns_refused_total{reason} in /metrics: unsigned,\n"
+"    tsig_badkey, tsig_badsig, tsig_badtime, policy, yxdomain, ...) and each\n"
+"    refusal is logged to stderr, at most %d lines a second, the rest summed\n"
+"    up in one \"N more refused updates not logged\" line. Only an update\n"
+"    signed with a known key (TSIG verified, in time) that was refused by\n"
+"    policy, a prerequisite or the store, or changed nothing, is noted in\n"
+"    the journal (key, source, zone, reason), and at most once per key and\n"
+"    reason every %u s: the next note says how many were folded into the\n"
+"    last one. Unsigned, BADKEY, BADSIG and BADTIME (a replayed capture)\n"
+"    updates are never noted.\n"
+"\n"
 "    NOTIFY (RFC 1996) is answered NOERROR for a zone this server serves\n"
 "    and NOTAUTH for any other; FORMERR when malformed.\n"
+"\n",
+	        prog, DDNS_BURST, DP_DDNS_RING_SIZE, DDNS_TCP_QUEUE, DDNS_LOG_PER_SEC, DDNS_NOTE_INTERVAL_MS / 1000);
+}
+
+static void usage_tcp(FILE *f)
+{
+	fprintf(f,
+"DNS OVER TCP\n"
+"    Queries, UPDATE and NOTIFY over TCP (RFC 7766) are served by one thread\n"
+"    on the kernel side of the tap. It holds at most --tcp-max-clients\n"
+"    connections, at most --tcp-max-per-client of them from one client (an\n"
+"    IPv4 address or an IPv6 /64), and closes a connection that sent no\n"
+"    complete message and took no answer for --tcp-idle-timeout seconds.\n"
+"    A connection over a limit is accepted and reset at once, so that the\n"
+"    client learns it at once instead of waiting in the listen backlog (RFC\n"
+"    7766 6.2.3 allows zero timeouts under load or attack). Counted under\n"
+"    \"tcp\" in \"ddictl stats\" (accepted, refused_total_limit,\n"
+"    refused_client_limit, idle_closed, open) and as\n"
+"    ddiplane_tcp_connections_total{outcome} in /metrics.\n"
 "\n"
 "EAL OPTIONS (before \"--\"; see the DPDK documentation)\n"
 "    -l 0,1           main lcore 0 (control), worker on lcore 1\n"
@@ -77,7 +193,12 @@ void dp_options_usage(FILE *f, const char *prog)
 "                     run without hugepages (tests, demos); DPDK 22.11 refuses\n"
 "                     --in-memory together with --no-huge\n"
 "    --file-prefix P  run beside another DPDK process\n"
-"\n"
+"\n");
+}
+
+static void usage_options(FILE *f)
+{
+	fprintf(f,
 "OPTIONS (after \"--\")\n"
 "    --address IP[/PLEN]\n"
 "        A service address, IPv4 or IPv6; repeat for more (at most %d per\n"
@@ -112,6 +233,38 @@ void dp_options_usage(FILE *f, const char *prog)
 "        lag, publish latency. Off by default. The same server answers\n"
 "        http://IP:PORT/health: 200 while every worker runs and the\n"
 "        published index follows the store, 503 with the reason when not.\n"
+"    --config FILE\n"
+"        Read settings from FILE first (default /etc/ddiplane/ddiplane.conf\n"
+"        when it exists): one \"NAME VALUE\" per line, NAME a long option\n"
+"        of this page without its dashes, '#' comments; flags override it.\n"
+"        Errors name the file and line. ddictl reload and SIGHUP re-read it:\n"
+"        the log settings, --access and the rate and slip of a running rate\n"
+"        limiter apply at once, the rest at restart.\n"
+"    --log auto|stderr|syslog|journal\n"
+"        Where the log goes (default auto: the systemd journal when stderr\n"
+"        is connected to it, else stderr). Lines have a level and a\n"
+"        subsystem (dataplane, store, follow, ddns, xfr, mgmt, tcp); every\n"
+"        change the control thread publishes is logged at info with its\n"
+"        actor (journal field DDI_ACTOR), refused updates at info at most\n"
+"        10 lines a second. The workers never log: they count.\n"
+"    --query-log FILE\n"
+"        Append one line per answered query (time, client#port, name,\n"
+"        type, rcode, size) to FILE. Off by default. The workers copy each\n"
+"        record into a ring of their own (no lock, no system call); one\n"
+"        thread writes them every 100 ms; a full ring drops the record and\n"
+"        counts it (query_log_dropped): a slow disk never slows the answers.\n"
+"    --query-log-sample N\n"
+"        Log one answered query in N on each worker (default 1: every one).\n"
+"    --log-level SPEC\n"
+"        LEVEL for all subsystems, SUBSYSTEM=LEVEL for one, comma-separated\n"
+"        (err, warning, notice, info, debug; default info), e.g.\n"
+"        \"info,follow=notice\" to keep changes out of the log.\n",
+	        DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL);
+}
+
+static void usage_more_options(FILE *f)
+{
+	fprintf(f,
 "    --journal-poll-us N\n"
 "        How often the control thread looks for commits made by other\n"
 "        processes (ddictl --db) in the store, 100..1000000 us (default\n"
@@ -130,9 +283,28 @@ void dp_options_usage(FILE *f, const char *prog)
 "        answer, whatever the client advertises. Larger answers are\n"
 "        truncated (TC) and the client retries over TCP. Capped to what the\n"
 "        port's MTU carries, as ddiplane never fragments.\n"
+"    --tcp-max-clients N\n"
+"        TCP connections open at once, 1..%d (default %d: tens are\n"
+"        enough for TC retries, DHCP servers' updates and transfers, and\n"
+"        the default ulimit -n of 1024 holds them; the limit is raised to\n"
+"        fit when the hard limit allows, else ddiplane does not start).\n"
+"    --tcp-max-per-client N\n"
+"        TCP connections open at once from one IPv4 address or IPv6 /64,\n"
+"        1..N of --tcp-max-clients (default %d: RFC 7766 6.2.2 asks for\n"
+"        limits \"much looser\" than a client's one or two, as a client\n"
+"        address may be a NAT).\n"
+"    --tcp-idle-timeout SECONDS\n"
+"        Close a TCP connection that sent no complete message and took no\n"
+"        answer for this long, 1..3600 (default %d, as Knot DNS).\n"
 "    --help\n"
 "        Print this text and exit.\n"
-"\n"
+"\n",
+	        DP_NSID_MAX, DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT, TCP_MAX_CONNS_LIMIT, TCP_MAX_CONNS_DEFAULT, TCP_MAX_PER_CLIENT_DEFAULT, TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000);
+}
+
+static void usage_tail(FILE *f)
+{
+	fprintf(f,
 "SIGNALS\n"
 "    SIGINT, SIGTERM: stop the workers, stop and close the ports, remove\n"
 "    the tap, close the store, print the packet counters, exit 0.\n"
@@ -146,9 +318,19 @@ void dp_options_usage(FILE *f, const char *prog)
 "    ip netns exec ddi-srv build/ddiplane -l 0,1 --no-huge -m 512 --no-shconf --no-pci \\\n"
 "        --vdev net_af_packet0,iface=ddi-s -- --db var/db \\\n"
 "        --address 198.18.0.1/24 --address 2001:2::1/64\n"
-"    ip netns exec ddi-cli dig @198.18.0.1 www.ddi.test A\n",
-	        prog, DDNS_BURST, DP_DDNS_RING_SIZE, DDNS_TCP_QUEUE, DP_MAX_ADDRS, DP_DEFAULT_DB, DP_DEFAULT_CONTROL, DP_NSID_MAX,
-	        DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT);
+"    ip netns exec ddi-cli dig @198.18.0.1 www.ddi.test A\n");
+}
+
+/* The manual page, in sections (each its own function, to stay readable). */
+void dp_options_usage(FILE *f, const char *prog)
+{
+	usage_head(f, prog);
+	usage_tcp(f);
+	usage_hardening(f);
+	usage_options(f);
+	usage_more_options(f);
+	usage_hardening_options(f);
+	usage_tail(f);
 }
 
 int dp_options_add_address(struct dp_options *o, const char *s)
@@ -197,96 +379,394 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 }
 
 enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_UDP, OPT_HELP,
-       OPT_METRICS, OPT_ACCESS, OPT_POLL };
+       OPT_METRICS, OPT_ACCESS, OPT_POLL, OPT_TCP_MAX, OPT_TCP_PER_CLIENT, OPT_TCP_IDLE,
+       OPT_RRL_RATE, OPT_RRL_SLIP, OPT_RRL_SIZE, OPT_RRL_EXEMPT, OPT_NO_COOKIES,
+       OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL, OPT_CONFIG, OPT_QLOG, OPT_QLOG_SAMPLE };
 
-int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
+/* The --rrl-* and cookie options; 1 when `c` is not one of them, 0 or -1 (with a message). */
+static int parse_hardening(struct dp_options *o, int c, const char *arg, FILE *err)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "control", required_argument, NULL, OPT_CONTROL },
-		{ "address", required_argument, NULL, OPT_ADDRESS },
-		{ "nsid", required_argument, NULL, OPT_NSID },
-		{ "idle-sleep-us", required_argument, NULL, OPT_IDLE },
-		{ "tap-name", required_argument, NULL, OPT_TAP },
-		{ "udp-size", required_argument, NULL, OPT_UDP },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "metrics", required_argument, NULL, OPT_METRICS },
-		{ "access", required_argument, NULL, OPT_ACCESS },
-		{ "journal-poll-us", required_argument, NULL, OPT_POLL },
-		{ NULL, 0, NULL, 0 },
-	};
+	unsigned long v;
+	switch (c) {
+	case OPT_RRL_RATE:
+		if (parse_uint(arg, RRL_RATE_MAX, &v) < 0) {
+			fprintf(err, "ddiplane: --rrl-rate must be 0..%u responses per second\n",
+			        RRL_RATE_MAX);
+			return -1;
+		}
+		o->rrl.rate = (uint32_t)v;
+		return 0;
+	case OPT_RRL_SLIP:
+		if (parse_uint(arg, RRL_SLIP_MAX, &v) < 0) {
+			fprintf(err, "ddiplane: --rrl-slip must be 0..%u\n", RRL_SLIP_MAX);
+			return -1;
+		}
+		o->rrl.slip = (uint32_t)v;
+		return 0;
+	case OPT_RRL_SIZE:
+		if (parse_uint(arg, RRL_TABLE_SIZE_MAX, &v) < 0 || v < RRL_TABLE_SIZE_MIN ||
+		    (v & (v - 1)) != 0) {
+			fprintf(err, "ddiplane: --rrl-table-size must be a power of two, %u..%u\n",
+			        RRL_TABLE_SIZE_MIN, RRL_TABLE_SIZE_MAX);
+			return -1;
+		}
+		o->rrl.table_size = (uint32_t)v;
+		return 0;
+	case OPT_RRL_EXEMPT:
+		if (o->rrl.nexempt >= RRL_EXEMPT_MAX ||
+		    rrl_prefix_parse(arg, &o->rrl.exempt[o->rrl.nexempt]) < 0) {
+			fprintf(err, "ddiplane: bad --rrl-exempt '%s': give IP[/PLEN], IPv4 or IPv6 "
+			        "(at most %d)\n", arg, RRL_EXEMPT_MAX);
+			return -1;
+		}
+		o->rrl.nexempt++;
+		return 0;
+	case OPT_NO_COOKIES:
+		o->no_cookies = true;
+		return 0;
+	case OPT_COOKIE_LIFETIME:
+		if (parse_uint(arg, 8760, &v) < 0 || v < 1) {
+			fprintf(err, "ddiplane: --cookie-secret-lifetime must be 1..8760 hours\n");
+			return -1;
+		}
+		o->cookie_lifetime_h = (unsigned)v;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* --log and --log-level (control/log.h); 1 when `c` is not one of them, 0 or -1 (with a message). */
+static int parse_log(struct dp_options *o, int c, const char *arg, FILE *err)
+{
+	char why[160];
+	switch (c) {
+	case OPT_LOG:
+		if (strcmp(arg, "auto") && strcmp(arg, "stderr") && strcmp(arg, "syslog") &&
+		    strcmp(arg, "journal")) {
+			fprintf(err, "ddiplane: --log must be auto, stderr, syslog or journal, not '%s'\n",
+			        arg);
+			return -1;
+		}
+		o->log_target = arg;
+		return 0;
+	case OPT_LOG_LEVEL:
+		if (ddi_log_levels_check(arg, why, sizeof(why)) < 0) {
+			fprintf(err, "ddiplane: --log-level: %s\n", why);
+			return -1;
+		}
+		o->log_levels = arg;
+		return 0;
+	case OPT_QLOG:
+		o->query_log = arg;
+		return 0;
+	case OPT_QLOG_SAMPLE: {
+		unsigned long v;
+		if (parse_uint(arg, 1000000, &v) < 0 || v < 1) {
+			fprintf(err, "ddiplane: --query-log-sample must be 1..1000000\n");
+			return -1;
+		}
+		o->query_log_sample = (unsigned)v;
+		return 0;
+	}
+	default:
+		return 1;
+	}
+}
+
+static const struct option longopts[] = {
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "address", required_argument, NULL, OPT_ADDRESS },
+	{ "nsid", required_argument, NULL, OPT_NSID },
+	{ "idle-sleep-us", required_argument, NULL, OPT_IDLE },
+	{ "tap-name", required_argument, NULL, OPT_TAP },
+	{ "udp-size", required_argument, NULL, OPT_UDP },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "access", required_argument, NULL, OPT_ACCESS },
+	{ "journal-poll-us", required_argument, NULL, OPT_POLL },
+	{ "rrl-rate", required_argument, NULL, OPT_RRL_RATE },
+	{ "rrl-slip", required_argument, NULL, OPT_RRL_SLIP },
+	{ "rrl-table-size", required_argument, NULL, OPT_RRL_SIZE },
+	{ "rrl-exempt", required_argument, NULL, OPT_RRL_EXEMPT },
+	{ "no-cookies", no_argument, NULL, OPT_NO_COOKIES },
+	{ "cookie-secret-lifetime", required_argument, NULL, OPT_COOKIE_LIFETIME },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "query-log", required_argument, NULL, OPT_QLOG },
+	{ "query-log-sample", required_argument, NULL, OPT_QLOG_SAMPLE },
+	{ "tcp-max-clients", required_argument, NULL, OPT_TCP_MAX },
+	{ "tcp-max-per-client", required_argument, NULL, OPT_TCP_PER_CLIENT },
+	{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void defaults(struct dp_options *o)
+{
 	memset(o, 0, sizeof(*o));
 	o->db = DP_DEFAULT_DB;
 	o->control = DP_DEFAULT_CONTROL;
 	o->idle_sleep_us = DP_DEFAULT_IDLE_SLEEP_US;
 	o->tap_name = DP_DEFAULT_TAP;
 	o->udp_size = DNS_EDNS_DEFAULT;
+	rrl_conf_init(&o->rrl);
+	o->cookie_lifetime_h = DP_DEFAULT_COOKIE_LIFETIME_H;
+	o->tcp_max_clients = TCP_MAX_CONNS_DEFAULT;
+	o->tcp_max_per_client = TCP_MAX_PER_CLIENT_DEFAULT;
+	o->tcp_idle_timeout = TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000;
+	o->query_log_sample = 1;
 
+}
+
+/*
+ * One option, from the command line or the configuration file: 0, -1 with
+ * a message on `err`, or 1 when `c` is no option.
+ */
+static int apply(struct dp_options *o, int c, const char *arg, FILE *err)
+{
+	unsigned long v;
+	int hr = parse_hardening(o, c, arg, err);
+	if (hr > 0)
+		hr = parse_log(o, c, arg, err);
+	if (hr <= 0)
+		return hr;
+	switch (c) {
+	case OPT_DB: o->db = arg; break;
+	case OPT_CONTROL: o->control = arg; o->control_given = true; break;
+	case OPT_METRICS: o->metrics = arg; break;
+	case OPT_ACCESS: o->access = arg; break;
+	case OPT_POLL:
+		if (parse_uint(arg, 1000000, &v) < 0 || v < 100) {
+			fprintf(err, "ddiplane: --journal-poll-us must be 100..1000000\n");
+			return -1;
+		}
+		o->poll_us = (unsigned)v;
+		break;
+	case OPT_ADDRESS:
+		if (dp_options_add_address(o, arg) < 0) {
+			fprintf(err, "ddiplane: bad --address '%s': give an IPv4 or IPv6 unicast "
+			        "address, optionally with /PLEN (at most %d per family)\n",
+			        arg, DP_MAX_ADDRS);
+			return -1;
+		}
+		break;
+	case OPT_NSID:
+		if (strlen(arg) == 0 || strlen(arg) > DP_NSID_MAX) {
+			fprintf(err, "ddiplane: --nsid must be 1..%d bytes\n", DP_NSID_MAX);
+			return -1;
+		}
+		o->nsid = arg;
+		break;
+	case OPT_IDLE:
+		if (parse_uint(arg, 1000000, &v) < 0) {
+			fprintf(err, "ddiplane: --idle-sleep-us must be 0..1000000\n");
+			return -1;
+		}
+		o->idle_sleep_us = (unsigned)v;
+		break;
+	case OPT_TAP:
+		if (strlen(arg) == 0 || strlen(arg) > 12 || strchr(arg, '/') ||
+		    strchr(arg, ',')) {
+			fprintf(err, "ddiplane: --tap-name must be 1..12 characters, no '/' or ','\n");
+			return -1;
+		}
+		o->tap_name = arg;
+		break;
+	case OPT_UDP:
+		if (parse_uint(arg, DNS_MSG_MAX - 48, &v) < 0 || v < DNS_UDP_MIN) {
+			fprintf(err, "ddiplane: --udp-size must be %d..%d\n", DNS_UDP_MIN,
+			        DNS_MSG_MAX - 48);
+			return -1;
+		}
+		o->udp_size = (uint16_t)v;
+		break;
+	case OPT_TCP_MAX:
+	case OPT_TCP_PER_CLIENT:
+		if (parse_uint(arg, TCP_MAX_CONNS_LIMIT, &v) < 0 || v < 1) {
+			fprintf(err, "ddiplane: --%s must be 1..%d\n", c == OPT_TCP_MAX ?
+			        "tcp-max-clients" : "tcp-max-per-client", TCP_MAX_CONNS_LIMIT);
+			return -1;
+		}
+		*(c == OPT_TCP_MAX ? &o->tcp_max_clients : &o->tcp_max_per_client) = (unsigned)v;
+		break;
+	case OPT_TCP_IDLE:
+		if (parse_uint(arg, 3600, &v) < 0 || v < 1) {
+			fprintf(err, "ddiplane: --tcp-idle-timeout must be 1..3600 seconds\n");
+			return -1;
+		}
+		o->tcp_idle_timeout = (unsigned)v;
+		break;
+	case 'h':
+	case OPT_HELP: o->help = true; return 0;
+	case OPT_CONFIG: return 0;   /* read before everything else (dp_options_parse) */
+	default:
+		return 1;
+	}
+
+	return 0;
+}
+
+#define CONFIG_MAX (1 << 20)   /* a configuration file larger than this is a mistake */
+
+/* `line` (modified) into name and value; false for a blank or comment line. */
+static bool config_split(char *line, char **name, char **value)
+{
+	char *h = strchr(line, '#');
+	/* '#' starts a comment at the start of a line or after blank space */
+	while (h && h != line && h[-1] != ' ' && h[-1] != '\t')
+		h = strchr(h + 1, '#');
+	if (h)
+		*h = 0;
+	char *e = line + strlen(line);
+	while (e > line && strchr(" \t\r", e[-1]))
+		*--e = 0;
+	line += strspn(line, " \t");
+	if (!*line)
+		return false;
+	*name = line;
+	line += strcspn(line, " \t");
+	if (*line) {
+		*line++ = 0;
+		line += strspn(line, " \t");
+	}
+	*value = line;
+	return true;
+}
+
+/* One setting of the file: its option id by name, or -1 with the reason. */
+static int config_option(const char *name, const char *value, char *why, size_t len)
+{
+	for (const struct option *lo = longopts; lo->name; lo++) {
+		if (strcmp(lo->name, name) != 0)
+			continue;
+		if (lo->val == OPT_CONFIG || lo->val == OPT_HELP) {
+			snprintf(why, len, "'%s' is for the command line only", name);
+			return -1;
+		}
+		if (lo->has_arg == no_argument && *value) {
+			snprintf(why, len, "'%s' takes no value", name);
+			return -1;
+		}
+		if (lo->has_arg == required_argument && !*value) {
+			snprintf(why, len, "'%s' needs a value", name);
+			return -1;
+		}
+		return lo->val;
+	}
+	snprintf(why, len, "unknown setting '%.60s' (every long option of ddiplane --help is a "
+	         "setting, without its dashes)", name);
+	return -1;
+}
+
+int dp_options_load(struct dp_options *o, const char *path, FILE *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(err, "ddiplane: configuration file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char *text = malloc(CONFIG_MAX + 1);
+	size_t n = text ? fread(text, 1, CONFIG_MAX + 1, f) : 0;
+	bool bad = !text || ferror(f) || n > CONFIG_MAX;
+	fclose(f);
+	if (bad) {
+		fprintf(err, "ddiplane: configuration file %s: %s\n", path,
+		        text ? "unreadable or larger than 1 MiB" : "out of memory");
+		free(text);
+		return -1;
+	}
+	text[n] = 0;
+	if (memchr(text, 0, n)) {
+		fprintf(err, "ddiplane: configuration file %s: not text (a NUL byte)\n", path);
+		free(text);
+		return -1;
+	}
+	free(o->conf_text);
+	o->conf_text = text;   /* the values point into it for the options' lifetime */
+	o->config = path;
+	unsigned lineno = 0;
+	for (char *line = text, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		lineno++;
+		char *name, *value, why[200];
+		if (!config_split(line, &name, &value))
+			continue;
+		int id = config_option(name, value, why, sizeof(why));
+		char *msg = NULL;
+		size_t msglen = 0;
+		FILE *m = id < 0 ? NULL : open_memstream(&msg, &msglen);
+		int r = id < 0 ? -1 : m ? apply(o, id, value, m) : -1;
+		if (m)
+			fclose(m);
+		if (r != 0) {
+			const char *text_of = id < 0 ? why : msg && strncmp(msg, "ddiplane: ", 10) == 0 ?
+			                                     msg + 10 : msg ? msg : "out of memory";
+			fprintf(err, "ddiplane: %s:%u: %s%s", path, lineno, text_of,
+			        id < 0 ? "\n" : "");
+			free(msg);
+			return -1;
+		}
+		free(msg);
+	}
+	return 0;
+}
+
+void dp_options_free(struct dp_options *o)
+{
+	free(o->conf_text);
+	o->conf_text = NULL;
+}
+
+int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
+{
+	defaults(o);
+	/* the file first, so that every flag overrides it */
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+	}
+	if (path ? dp_options_load(o, path, err) < 0
+	         : access(DP_DEFAULT_CONFIG, F_OK) == 0 && dp_options_load(o, DP_DEFAULT_CONFIG, err) < 0)
+		return -1;
+	bool addr_seen = false, exempt_seen = false;
 	optind = 1;
 	opterr = 0;
 	int c;
-	unsigned long v;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_DB: o->db = optarg; break;
-		case OPT_CONTROL: o->control = optarg; o->control_given = true; break;
-		case OPT_METRICS: o->metrics = optarg; break;
-		case OPT_ACCESS: o->access = optarg; break;
-		case OPT_POLL:
-			if (parse_uint(optarg, 1000000, &v) < 0 || v < 100) {
-				fprintf(err, "ddiplane: --journal-poll-us must be 100..1000000\n");
-				return -1;
-			}
-			o->poll_us = (unsigned)v;
-			break;
-		case OPT_ADDRESS:
-			if (dp_options_add_address(o, optarg) < 0) {
-				fprintf(err, "ddiplane: bad --address '%s': give an IPv4 or IPv6 unicast "
-				        "address, optionally with /PLEN (at most %d per family)\n",
-				        optarg, DP_MAX_ADDRS);
-				return -1;
-			}
-			break;
-		case OPT_NSID:
-			if (strlen(optarg) == 0 || strlen(optarg) > DP_NSID_MAX) {
-				fprintf(err, "ddiplane: --nsid must be 1..%d bytes\n", DP_NSID_MAX);
-				return -1;
-			}
-			o->nsid = optarg;
-			break;
-		case OPT_IDLE:
-			if (parse_uint(optarg, 1000000, &v) < 0) {
-				fprintf(err, "ddiplane: --idle-sleep-us must be 0..1000000\n");
-				return -1;
-			}
-			o->idle_sleep_us = (unsigned)v;
-			break;
-		case OPT_TAP:
-			if (strlen(optarg) == 0 || strlen(optarg) > 12 || strchr(optarg, '/') ||
-			    strchr(optarg, ',')) {
-				fprintf(err, "ddiplane: --tap-name must be 1..12 characters, no '/' or ','\n");
-				return -1;
-			}
-			o->tap_name = optarg;
-			break;
-		case OPT_UDP:
-			if (parse_uint(optarg, DNS_MSG_MAX - 48, &v) < 0 || v < DNS_UDP_MIN) {
-				fprintf(err, "ddiplane: --udp-size must be %d..%d\n", DNS_UDP_MIN,
-				        DNS_MSG_MAX - 48);
-				return -1;
-			}
-			o->udp_size = (uint16_t)v;
-			break;
-		case 'h':
-		case OPT_HELP: o->help = true; return 0;
-		default:
+		/* a repeatable option on the command line replaces the file's list */
+		if (c == OPT_ADDRESS && !addr_seen) {
+			addr_seen = true;
+			o->svc.n4 = o->svc.n6 = 0;
+		}
+		if (c == OPT_RRL_EXEMPT && !exempt_seen) {
+			exempt_seen = true;
+			o->rrl.nexempt = 0;
+		}
+		int r = apply(o, c, optarg, err);
+		if (r < 0)
+			return -1;
+		if (r > 0) {
 			fprintf(err, "ddiplane: unknown or incomplete option '%s' (see --help)\n",
 			        argv[optind - 1]);
 			return -1;
 		}
+		if (o->help)
+			return 0;
 	}
 	if (optind < argc) {
 		fprintf(err, "ddiplane: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -1;
+	}
+	if (o->tcp_max_per_client > o->tcp_max_clients) {
+		fprintf(err, "ddiplane: --tcp-max-per-client %u is more than --tcp-max-clients %u\n",
+		        o->tcp_max_per_client, o->tcp_max_clients);
 		return -1;
 	}
 	if (o->svc.n4 + o->svc.n6 == 0) {
@@ -295,3 +775,39 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 	}
 	return 0;
 }
+
+size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_options *b,
+                                 const char **names, size_t max)
+{
+	size_t n = 0;
+#define DIFF(cond, name) do { if ((cond) && n < max) names[n++] = (name); } while (0)
+#define STRDIFF(x) (((a)->x == NULL) != ((b)->x == NULL) || ((a)->x && strcmp((a)->x, (b)->x)))
+	DIFF(STRDIFF(db), "db");
+	DIFF(STRDIFF(control), "control");
+	DIFF(STRDIFF(metrics), "metrics");
+	DIFF(a->svc.n4 != b->svc.n4 || a->svc.n6 != b->svc.n6 ||
+	     memcmp(a->svc.v4, b->svc.v4, sizeof(a->svc.v4)) ||
+	     memcmp(a->svc.v6, b->svc.v6, sizeof(a->svc.v6)) ||
+	     memcmp(a->plen4, b->plen4, sizeof(a->plen4)) || memcmp(a->plen6, b->plen6, sizeof(a->plen6)),
+	     "address");
+	DIFF(STRDIFF(nsid), "nsid");
+	DIFF(a->idle_sleep_us != b->idle_sleep_us, "idle-sleep-us");
+	DIFF(STRDIFF(tap_name), "tap-name");
+	DIFF(a->udp_size != b->udp_size, "udp-size");
+	DIFF(a->poll_us != b->poll_us, "journal-poll-us");
+	DIFF(a->tcp_max_clients != b->tcp_max_clients, "tcp-max-clients");
+	DIFF(a->tcp_max_per_client != b->tcp_max_per_client, "tcp-max-per-client");
+	DIFF(a->tcp_idle_timeout != b->tcp_idle_timeout, "tcp-idle-timeout");
+	/* rate and slip of a running rate limiter change live; turning it on or off does not */
+	DIFF((a->rrl.rate == 0) != (b->rrl.rate == 0), "rrl-rate (on or off)");
+	DIFF(a->rrl.table_size != b->rrl.table_size, "rrl-table-size");
+	DIFF(a->rrl.nexempt != b->rrl.nexempt ||
+	     memcmp(a->rrl.exempt, b->rrl.exempt, sizeof(a->rrl.exempt)), "rrl-exempt");
+	DIFF(a->no_cookies != b->no_cookies || a->cookie_lifetime_h != b->cookie_lifetime_h,
+	     "cookies");
+	DIFF(STRDIFF(query_log) || a->query_log_sample != b->query_log_sample, "query-log");
+#undef STRDIFF
+#undef DIFF
+	return n;
+}
+

@@ -1,4 +1,5 @@
 /* packet -- parse Ethernet/VLAN/IPv4/IPv6/UDP, answer DNS in place, rewrite the headers */
+#include <assert.h>
 #include <string.h>
 
 #include "dataplane/packet.h"
@@ -436,8 +437,140 @@ int dp_packet_reply(const struct dp_pctx *ctx, const struct dp_frame *f, size_t 
 	return 0;
 }
 
-void dp_packet_process(const struct dp_pctx *ctx, const struct idx_version *v,
-                       uint8_t *frame, size_t len, size_t cap, struct dp_result *r)
+/* ------------------------------------------------------------------------ */
+/* After the answer: cookies and rate limiting                              */
+/* ------------------------------------------------------------------------ */
+
+static inline void also_count(struct dp_result *r, enum dp_outcome o)
+{
+	r->also[r->nalso++] = (uint8_t)o;
+}
+
+static_assert(DP_OUT__COUNT <= UINT8_MAX, "dp_result.also holds an outcome in a byte");
+
+static enum dp_outcome cookie_outcome(enum dns_cookie_verdict cv)
+{
+	switch (cv) {
+	case DNS_COOKIE_NEW: return DP_OUT_COOKIE_NEW;
+	case DNS_COOKIE_VALID: return DP_OUT_COOKIE_VALID;
+	case DNS_COOKIE_REFRESHED: return DP_OUT_COOKIE_REFRESHED;
+	case DNS_COOKIE_BAD: return DP_OUT_COOKIE_BAD;
+	case DNS_COOKIE_MALFORMED:
+	case DNS_COOKIE_NONE:
+		break;
+	}
+	return DP_OUT_COOKIE_MALFORMED;
+}
+
+/* The kind a response is limited as (Knot's classes, coarser). */
+static enum rrl_kind rrl_kind_of(enum answer_outcome o)
+{
+	switch (o) {
+	case ANS_ANSWER: return RRL_K_ANSWER;
+	case ANS_NODATA: return RRL_K_NODATA;
+	case ANS_NXDOMAIN: return RRL_K_NXDOMAIN;
+	case ANS_REFERRAL: return RRL_K_REFERRAL;
+	default: return RRL_K_ERROR;
+	}
+}
+
+/*
+ * A slipped response: header and question kept (flags and rcode too), TC
+ * set, no answer and no authority, the OPT (our UDP size, and the cookie
+ * to come) moved up behind the question. A client that honours TC asks
+ * again over TCP, which a spoofer cannot; the reflected bytes shrink to
+ * about the query's size. Returns the new length; *opt_pos follows the OPT.
+ */
+static size_t slip(uint8_t *dns, size_t n, const struct dns_query *q, uint16_t *opt_pos)
+{
+	size_t qend = dns_get16(dns + 4) == 1 ? q->question_end : DNS_HDR_LEN;
+	size_t optlen = *opt_pos ? n - *opt_pos : 0;
+	if (optlen)
+		memmove(dns + qend, dns + *opt_pos, optlen);
+	*opt_pos = optlen ? (uint16_t)qend : 0;
+	dns_put16(dns + 2, dns_get16(dns + 2) | DNS_TC);
+	dns_put16(dns + 6, 0);
+	dns_put16(dns + 8, 0);
+	dns_put16(dns + 10, optlen ? 1 : 0);
+	return qend + optlen;
+}
+
+/* The query's cookie, kept aside: the answer is written over the query. */
+struct qcookie {
+	enum dns_cookie_verdict verdict;
+	uint8_t bytes[DNS_COOKIE_LEN];   /* client cookie, and our server cookie if it sent one */
+};
+
+/* Step 1: RFC 7873 5.2, what the client's COOKIE option is worth. */
+static void cookie_take(const struct dp_pctx *ctx, const struct dp_lcore *lc,
+                        const struct dp_frame *f, const struct dns_query *q, struct qcookie *qc,
+                        struct dp_result *r)
+{
+	qc->verdict = DNS_COOKIE_NONE;
+	const uint8_t *opt = dns_query_cookie(q);
+	if (!ctx->cookies || !opt)
+		return;
+	qc->verdict = dns_cookie_check(ctx->cookies, lc->now_s, opt, q->edns_cookie_len,
+	                               dp_frame_source(f), f->v6 ? 16 : 4);
+	also_count(r, cookie_outcome(qc->verdict));
+	if (qc->verdict != DNS_COOKIE_MALFORMED)
+		memcpy(qc->bytes, opt,
+		       q->edns_cookie_len < DNS_COOKIE_LEN ? q->edns_cookie_len : DNS_COOKIE_LEN);
+}
+
+/*
+ * Steps 2 and 3 of dp_packet_process_lc() on the answer of `n` bytes at
+ * f->dns. Returns the length to send, or 0 with r saying why nothing is sent.
+ */
+static size_t harden(const struct dp_pctx *ctx, struct dp_lcore *lc, const struct dp_frame *f,
+                     const struct dns_query *q, const struct qcookie *qc,
+                     const struct answer_info *info, size_t n, struct dp_result *r)
+{
+	const uint8_t *src = dp_frame_source(f);
+	size_t iplen = f->v6 ? 16 : 4;
+	uint16_t opt_pos = info->opt_pos;
+	enum dns_cookie_verdict cv = qc->verdict;
+
+	/* 2. rate limiting, unless a valid server cookie proved the source address */
+	if (lc->rrl) {
+		enum rrl_verdict v = RRL_EXEMPT;
+		if (cv != DNS_COOKIE_VALID && cv != DNS_COOKIE_REFRESHED)
+			v = rrl_decide(lc->rrl, lc->now_ms, src, f->v6, rrl_kind_of(info->outcome));
+		switch (v) {
+		case RRL_PASS:
+			also_count(r, DP_OUT_RRL_PASSED);
+			break;
+		case RRL_EXEMPT:
+			also_count(r, DP_OUT_RRL_EXEMPT);
+			break;
+		case RRL_DROP:
+			set_outcome(r, DP_ACT_DROP, DP_OUT_RRL_DROPPED);
+			r->truncated = false;
+			return 0;
+		case RRL_SLIP:
+			n = slip(f->dns, n, q, &opt_pos);
+			r->outcome = DP_OUT_RRL_SLIPPED;
+			r->truncated = true;
+			break;
+		}
+	}
+
+	/* 3. the cookie to send back, into the OPT's reserved room (index/answer.h) */
+	if (opt_pos && cv != DNS_COOKIE_NONE && cv != DNS_COOKIE_MALFORMED) {
+		uint8_t cookie[DNS_COOKIE_LEN];
+		size_t clen = dns_cookie_respond(ctx->cookies, cv, lc->now_s, qc->bytes, src, iplen,
+		                                 cookie);
+		size_t grown = dns_opt_append_option(f->dns, n, f->cap - f->dns_off, opt_pos,
+		                                     DNS_EDNS_OPT_COOKIE, cookie, (uint16_t)clen);
+		if (grown)
+			n = grown;
+	}
+	return n;
+}
+
+void dp_packet_process_lc(const struct dp_pctx *ctx, struct dp_lcore *lc,
+                          const struct idx_version *v, uint8_t *frame, size_t len, size_t cap,
+                          struct dp_result *r)
 {
 	struct dp_frame f;
 	if (dp_packet_parse(ctx, frame, len, cap, &f, r) < 0)
@@ -449,12 +582,32 @@ void dp_packet_process(const struct dp_pctx *ctx, const struct idx_version *v,
 	struct answer_info info = { 0 };
 	size_t n = 0;
 	enum dns_parse_result pr = dns_query_parse(&q, f.dns, f.dns_len);
+	bool hardened = lc && (lc->rrl || ctx->cookies);
+	struct qcookie qc;
+	if (hardened)
+		cookie_take(ctx, lc, &f, &q, &qc, r);
 	if (cap > f.dns_off)
 		n = answer_query(v, ctx->conf, ANSWER_UDP, &q, pr, f.dns, cap - f.dns_off, &info);
-	if (dp_packet_reply(ctx, &f, n, r) < 0)
-		return;
 	r->outcome = outcome_of(&info);
 	r->truncated = info.truncated;
+	if (n && hardened) {
+		n = harden(ctx, lc, &f, &q, &qc, &info, n, r);
+		if (n == 0)
+			return;       /* rate limited: r says so */
+	}
+	enum dp_outcome o = r->outcome;
+	if (dp_packet_reply(ctx, &f, n, r) < 0) {
+		r->truncated = false;    /* nothing sent: only DP_OUT_NO_ANSWER counts */
+		r->nalso = 0;
+		return;
+	}
+	r->outcome = o;
 	r->answered = true;
 	r->qtype = info.qtype;
+}
+
+void dp_packet_process(const struct dp_pctx *ctx, const struct idx_version *v,
+                       uint8_t *frame, size_t len, size_t cap, struct dp_result *r)
+{
+	dp_packet_process_lc(ctx, NULL, v, frame, len, cap, r);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "dataplane/counters.h"
+#include "dataplane/rrl.h"
+#include "dns/cookie.h"
 #include "index/answer.h"
 
 /*
@@ -50,7 +52,23 @@ struct dp_pctx {
 	 * false: they are answered NOTIMP like every other opcode.
 	 */
 	bool ddns;
+	/*
+	 * DNS cookies (RFC 7873/9018): the secrets the control lcore rotates,
+	 * NULL when off (--no-cookies). With them conf->cookies is true.
+	 */
+	const struct dns_cookie_secrets *cookies;
 };
+
+/*
+ * One lcore's own state on the answer path, written by that lcore only (no
+ * lock): its rate-limiting table and its clock, read once per burst so
+ * that no packet pays for a clock read.
+ */
+struct dp_lcore {
+	struct rrl_table *rrl;      /* NULL: no response rate limiting */
+	uint32_t now_ms;            /* monotonic milliseconds (wraps), for RRL */
+	uint32_t now_s;             /* seconds since 1970, for cookie timestamps */
+} __attribute__((aligned(64)));     /* one cache line per lcore: written every burst */
 
 struct dp_result {
 	enum dp_action action;
@@ -62,6 +80,8 @@ struct dp_result {
 	uint16_t len;       /* frame length after processing (DP_ACT_TX, DP_ACT_CONTROL) */
 	uint16_t l2_len;    /* Ethernet + VLAN tags */
 	uint16_t l3_len;    /* IP header (20 after a rewrite, options are not echoed) */
+	uint8_t nalso;      /* outcomes counted besides `outcome` (RRL, cookie) */
+	uint8_t also[2];
 };
 
 /*
@@ -124,6 +144,24 @@ const uint8_t *dp_frame_source(const struct dp_frame *f);
  */
 void dp_packet_process(const struct dp_pctx *ctx, const struct idx_version *v,
                        uint8_t *frame, size_t len, size_t cap, struct dp_result *r);
+
+/*
+ * dp_packet_process() on lcore state `lc` (NULL: as dp_packet_process):
+ * after answer_query() and before the frame is turned around,
+ *
+ * 1. cookies (ctx->cookies): the query's COOKIE option is checked
+ *    (dns_cookie_check); a valid server cookie proves the source address,
+ *    so its response is not rate limited (as BIND does);
+ * 2. rate limiting (lc->rrl): the response is charged to the client's
+ *    prefix and the kind of its outcome; over the rate it is dropped
+ *    (DP_OUT_RRL_DROPPED, frame unchanged) or slipped: cut down to
+ *    header, question and OPT with TC set (DP_OUT_RRL_SLIPPED);
+ * 3. the COOKIE (client cookie and our server cookie) is appended to the
+ *    response's OPT, in the room answer_query() kept for it.
+ */
+void dp_packet_process_lc(const struct dp_pctx *ctx, struct dp_lcore *lc,
+                          const struct idx_version *v, uint8_t *frame, size_t len, size_t cap,
+                          struct dp_result *r);
 
 /* Internet checksum helpers (RFC 1071), exposed for the tests. */
 uint32_t dp_csum_add(uint32_t sum, const uint8_t *p, size_t n);

@@ -1,7 +1,10 @@
 /* worker -- l2fwd-shaped lcore loops around dp_packet_process() */
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -9,6 +12,7 @@
 #include <rte_ring.h>
 #include <urcu-qsbr.h>
 
+#include "dataplane/qlog.h"
 #include "dataplane/worker.h"
 #include "index/snapshot.h"
 
@@ -30,9 +34,34 @@ static inline void restore_vlan(struct rte_mbuf *m)
 	}
 }
 
+/*
+ * The lcore's clock for this burst: one TSC read and two divisions per
+ * burst, none per packet (the RRL refill and cookie timestamps need no
+ * more than milliseconds and seconds).
+ */
+static inline void lcore_clock(const struct dp_shared *sh, struct dp_lcore *lc)
+{
+	uint64_t ms = (rte_rdtsc() - sh->tsc_base) / sh->tsc_per_ms;
+	lc->now_ms = (uint32_t)ms;
+	lc->now_s = sh->unix_base + (uint32_t)(ms / 1000);
+	if (lc->rrl)   /* a reload's rate and slip, once per burst */
+		rrl_refresh(lc->rrl, &sh->rrl_live);
+}
+
+void dp_shared_clock_init(struct dp_shared *sh)
+{
+	uint64_t hz = rte_get_tsc_hz();
+	sh->tsc_per_ms = hz >= 1000 ? hz / 1000 : 1;
+	sh->tsc_base = rte_rdtsc();
+	sh->unix_base = (uint32_t)time(NULL);
+	if (sh->cookie_rotate_tsc == 0)
+		sh->cookie_rotate_tsc = UINT64_MAX / 2;   /* no rotation asked for */
+}
+
 /* Run one mbuf through the core; fill in the mbuf side of a response. */
-static inline void process_mbuf(const struct dp_pctx *pc, const struct idx_version *v,
-                                struct rte_mbuf *m, struct dp_result *r)
+static inline void process_mbuf(const struct dp_pctx *pc, struct dp_lcore *lc,
+                                const struct idx_version *v, struct rte_mbuf *m,
+                                struct dp_result *r)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	size_t cap = rte_pktmbuf_data_len(m) + rte_pktmbuf_tailroom(m);
@@ -43,7 +72,7 @@ static inline void process_mbuf(const struct dp_pctx *pc, const struct idx_versi
 		r->outcome = DP_OUT_EXC_OTHER;
 		return;
 	}
-	dp_packet_process(pc, v, frame, rte_pktmbuf_data_len(m), cap, r);
+	dp_packet_process_lc(pc, lc, v, frame, rte_pktmbuf_data_len(m), cap, r);
 	if (r->action == DP_ACT_CONTROL || r->action == DP_ACT_DDNS) {
 		/* IPv4 options and Ethernet padding gone: the frame re-parses alike */
 		m->data_len = r->len;
@@ -77,6 +106,8 @@ static inline void count_result(struct dp_counters *c, const struct dp_result *r
 		dp_count(c, DP_OUT_TRUNCATED);
 	if (r->answered)
 		c->qtype[dp_qtype_of(r->qtype)]++;
+	for (unsigned i = 0; i < r->nalso; i++)
+		dp_count(c, (enum dp_outcome)r->also[i]);
 }
 
 /* Send what tx_burst took; free and count the rest. */
@@ -100,6 +131,7 @@ int dp_worker_main(void *arg)
 	struct dp_shared *sh = w->sh;
 	const uint16_t q = w->queue;
 	struct dp_counters *c = &dp_counters[rte_lcore_id()];
+	struct dp_lcore *lc = &sh->lcore[rte_lcore_id()];
 	struct rte_mbuf *rx[DP_BURST], *tx[DP_BURST], *exc[DP_BURST];
 	unsigned idle = 0;
 
@@ -133,6 +165,7 @@ int dp_worker_main(void *arg)
 
 			/* The snapshot is read once per burst (index/snapshot.h R2). */
 			const struct idx_version *v = idx_acquire(sh->idx);
+			lcore_clock(sh, lc);
 			uint16_t ntx = 0, nexc = 0;
 			for (uint16_t i = 0; i < n; i++) {
 				struct rte_mbuf *m = rx[i];
@@ -140,10 +173,14 @@ int dp_worker_main(void *arg)
 				if (i + 1 < n)
 					rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
 				restore_vlan(m);
-				process_mbuf(&port->pctx, v, m, &r);
+				process_mbuf(&port->pctx, lc, v, m, &r);
 				count_result(c, &r);
 				switch (r.action) {
 				case DP_ACT_TX:
+					if (unlikely(sh->qlog[q] != NULL) && r.answered)
+						qlog_put(sh->qlog[q], rte_pktmbuf_mtod(m, uint8_t *), r.len,
+						         r.l2_len, r.l3_len, r.ipv6,
+						         (uint64_t)lc->now_s * 1000 + lc->now_ms % 1000);
 					tx[ntx++] = m;
 					break;
 				case DP_ACT_EXCEPTION:
@@ -231,13 +268,15 @@ static unsigned ctl_ring_burst(struct dp_shared *sh, unsigned *rr, struct dp_cou
 	if (n == 0)
 		return 0;
 	const struct idx_version *v = idx_acquire(sh->idx);
+	struct dp_lcore *lc = &sh->lcore[rte_lcore_id()];
+	lcore_clock(sh, lc);
 	unsigned ntx = 0, ndd = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct dp_port *port = port_of(sh, m->port);
 		struct dp_result r = { .action = DP_ACT_DROP };
 		if (port) {
-			process_mbuf(&port->pctx_ctl, v, m, &r);
+			process_mbuf(&port->pctx_ctl, lc, v, m, &r);
 			count_result(c, &r);
 		}
 		if (r.action == DP_ACT_TX)
@@ -263,11 +302,34 @@ static unsigned ddns_ret_burst(struct dp_shared *sh, unsigned *rr, struct dp_cou
 	return n;
 }
 
+/*
+ * A new cookie secret when the current one is due (RFC 9018 4.4: the
+ * previous one stays valid, dns/cookie.h). getrandom(GRND_NONBLOCK) on a
+ * booted system does not block; if it fails the rotation waits a minute
+ * and the current secret stays.
+ */
+static void cookie_tick(struct dp_shared *sh, uint64_t *next)
+{
+	if (!sh->cookies)
+		return;
+	uint64_t now = rte_rdtsc();
+	if (now < *next)
+		return;
+	uint8_t secret[DNS_COOKIE_SECRET_LEN];
+	if (getrandom(secret, sizeof(secret), GRND_NONBLOCK) == (ssize_t)sizeof(secret)) {
+		dns_cookie_rotate(sh->cookies, secret);
+		*next = now + sh->cookie_rotate_tsc;
+	} else {
+		*next = now + 60 * 1000 * sh->tsc_per_ms;
+	}
+}
+
 void dp_control_loop(struct dp_shared *sh)
 {
 	struct dp_counters *c = &dp_counters[rte_lcore_id()];
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned idle = 0, rr = 0;
+	uint64_t next_rotation = rte_rdtsc() + sh->cookie_rotate_tsc;
 
 	rcu_register_thread();
 	while (!dp_quitting(sh)) {
@@ -288,6 +350,7 @@ void dp_control_loop(struct dp_shared *sh)
 
 		got += ctl_ring_burst(sh, &rr, c);
 		got += ddns_ret_burst(sh, &rr, c);
+		cookie_tick(sh, &next_rotation);
 
 		/*
 		 * The control lcore is not the benchmark path: it sleeps as soon as a

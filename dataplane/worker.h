@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dataplane/packet.h"
+#include "dataplane/rrl.h"
 
 #define DP_MAX_PORTS 8
 #define DP_BURST 32
@@ -17,6 +18,7 @@
 
 struct rte_mbuf;
 struct rte_ring;
+struct qlog_ring;
 struct idx;
 
 /* One DPDK port and its tap. Read-only once the workers run. */
@@ -66,8 +68,25 @@ struct dp_shared {
 	void (*ddns_kick)(void *ctx);        /* never blocks */
 	void *ddns_kick_ctx;
 	struct rte_ring *to_worker[RTE_MAX_LCORE_DP];
+	struct qlog_ring *qlog[RTE_MAX_LCORE_DP];   /* per worker queue; NULL: no query log */
+	struct rrl_live rrl_live;            /* rate and slip of a reload, taken at each burst */
 	unsigned nworkers;
 	unsigned idle_sleep_us;
+	/*
+	 * Each lcore's own answer-path state (rate-limiting table, clock),
+	 * indexed by lcore id, written by that lcore only.
+	 */
+	struct dp_lcore lcore[DP_MAX_LCORES];
+	/* The lcores' clock: TSC at start, TSC ticks per millisecond, Unix time at start. */
+	uint64_t tsc_base, tsc_per_ms;
+	uint32_t unix_base;
+	/*
+	 * DNS cookie secrets, NULL when cookies are off: the control lcore
+	 * makes a new one every `cookie_rotate_tsc` TSC ticks (getrandom) and
+	 * publishes it with dns_cookie_rotate(); the workers only read.
+	 */
+	struct dns_cookie_secrets *cookies;
+	uint64_t cookie_rotate_tsc;
 	/* Set once (signal handler, `shutdown` command), read by every lcore. */
 	atomic_bool quit;
 };
@@ -87,6 +106,9 @@ struct dp_worker {
 	struct dp_shared *sh;
 	uint16_t queue;
 };
+
+/* The lcores' clock base (sh->tsc_base, tsc_per_ms, unix_base): before any lcore runs. */
+void dp_shared_clock_init(struct dp_shared *sh);
 
 /* lcore entry of a worker (rte_eal_remote_launch); arg is a struct dp_worker. */
 int dp_worker_main(void *arg);

@@ -1,6 +1,7 @@
 /* wire -- DNS message parsing as a server receives it, response writing with compression, EDNS0 */
 #include <string.h>
 
+#include "dns/cookie.h"
 #include "dns/errcode.h"
 #include "dns/wire.h"
 
@@ -85,8 +86,13 @@ static enum dns_parse_result parse_opt(struct dns_query *q, const uint8_t *rr,
 		o += 4;
 		if (olen > rdlen - o)
 			return DNS_PARSE_FORMERR;
-		if (code == DNS_EDNS_OPT_NSID)
+		if (code == DNS_EDNS_OPT_NSID) {
 			q->edns_nsid = true;
+		} else if (code == DNS_EDNS_OPT_COOKIE && q->edns_cookie_off == 0) {
+			/* its length is judged by the cookie policy (RFC 7873 5.2.2), not here */
+			q->edns_cookie_off = (uint16_t)(rd + o - q->wire);
+			q->edns_cookie_len = olen;
+		}
 		o += olen;
 	}
 	return DNS_PARSE_OK;
@@ -577,6 +583,24 @@ int dns_writer_put_opt(struct dns_writer *w, uint16_t udp_size, uint16_t ext_rco
 	w->section = DNS_SEC_ADDITIONAL;
 	w->count[DNS_SEC_ADDITIONAL]++;
 	return DDI_EOK;
+}
+
+size_t dns_opt_append_option(uint8_t *msg, size_t len, size_t cap, size_t opt_pos,
+                             uint16_t code, const uint8_t *data, uint16_t dlen)
+{
+	if (opt_pos < DNS_HDR_LEN || opt_pos + 1 + RR_FIXED > len || msg[opt_pos] != 0 ||
+	    dns_get16(msg + opt_pos + 1) != DNS_T_OPT)
+		return 0;
+	size_t rdlen = dns_get16(msg + opt_pos + 9);
+	size_t grown = rdlen + 4u + dlen;
+	if (opt_pos + 1 + RR_FIXED + rdlen != len || grown > UINT16_MAX ||
+	    len + 4u + dlen > cap || len + 4u + dlen > DNS_MSG_MAX)
+		return 0;
+	dns_put16(msg + len, code);
+	dns_put16(msg + len + 2, dlen);
+	memcpy(msg + len + 4, data, dlen);
+	dns_put16(msg + opt_pos + 9, (uint16_t)grown);
+	return len + 4u + dlen;
 }
 
 size_t dns_writer_finish(struct dns_writer *w)

@@ -83,10 +83,20 @@ struct dns_query {
 	bool edns_do;
 	bool edns_nsid;          /* the client asked for NSID */
 	uint16_t edns_udp_size;  /* as advertised by the client, >= 512 */
+	uint16_t edns_cookie_off;  /* RFC 7873 COOKIE option data (the first one), 0: none */
 	size_t opt_pos;          /* offset of the OPT RR in the additional section */
 	bool has_tsig;           /* last additional record is a TSIG */
+	/* the COOKIE's length as sent (dns/cookie.h says what is well formed); here, in
+	 * a hole of the layout, because the parse zeroes this struct for every query */
+	uint16_t edns_cookie_len;
 	size_t tsig_pos;         /* offset of the TSIG RR */
 };
+
+/* The query's COOKIE option data (q->edns_cookie_len bytes), or NULL. */
+static inline const uint8_t *dns_query_cookie(const struct dns_query *q)
+{
+	return q->edns_cookie_off ? q->wire + q->edns_cookie_off : NULL;
+}
 
 /*
  * Parse a message as a server receives it: header, exactly one question
@@ -185,6 +195,16 @@ uint16_t dns_writer_find_name(const struct dns_writer *w, const uint8_t *name);
 int dns_writer_put_opt(struct dns_writer *w, uint16_t udp_size, uint16_t ext_rcode,
                        bool do_bit, const uint8_t *nsid, uint16_t nsid_len, size_t bufcap);
 size_t dns_opt_size(uint16_t nsid_len);
+
+/*
+ * Append one EDNS option (code, length, `dlen` bytes of data) to the OPT RR
+ * at offset `opt_pos` of the finished message `msg` of `len` bytes, which
+ * must be its last record (answer_query writes it last): the option goes at
+ * the end and the OPT's RDLENGTH grows. Returns the new length, or 0 when
+ * `cap` cannot hold it or `opt_pos` is not an OPT that ends the message.
+ */
+size_t dns_opt_append_option(uint8_t *msg, size_t len, size_t cap, size_t opt_pos,
+                             uint16_t code, const uint8_t *data, uint16_t dlen);
 
 /* Write the section counts into the header; returns the message length. */
 size_t dns_writer_finish(struct dns_writer *w);

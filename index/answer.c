@@ -32,6 +32,7 @@
 
 #include <string.h>
 
+#include "dns/cookie.h"
 #include "dns/errcode.h"
 #include "dns/rdata.h"
 #include "index/answer.h"
@@ -571,17 +572,21 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 /* Entry points                                                              */
 /* ------------------------------------------------------------------------ */
 
-/* OPT for an EDNS query; the room for it was reserved from the limit. */
-static void finish_opt(struct ctx *c, const struct answer_conf *conf, uint16_t rcode, size_t cap)
+/* OPT for an EDNS query; the room for it was reserved from the limit. Returns its offset, 0: none. */
+static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16_t rcode,
+                           size_t cap)
 {
 	if (!c->q->has_edns)
-		return;
+		return 0;
 	bool nsid = c->q->edns_nsid && conf->nsid != NULL;
 	uint16_t udp = conf->udp_max != 0 ? conf->udp_max : DNS_EDNS_DEFAULT;
 	dns_writer_section(&c->w, DNS_SEC_ADDITIONAL);
+	size_t pos = c->w.len;
 	/* the OPT carries the upper 8 bits of the 12-bit rcode (RFC 6891 6.1.3) */
-	(void)dns_writer_put_opt(&c->w, udp, (uint16_t)(rcode >> 4), c->q->edns_do,
-	                         nsid ? conf->nsid : NULL, nsid ? conf->nsid_len : 0, cap);
+	if (dns_writer_put_opt(&c->w, udp, (uint16_t)(rcode >> 4), c->q->edns_do,
+	                       nsid ? conf->nsid : NULL, nsid ? conf->nsid_len : 0, cap) != DDI_EOK)
+		return 0;
+	return (uint16_t)pos;
 }
 
 size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
@@ -596,6 +601,7 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	info->rcode = 0;
 	info->truncated = false;
 	info->qtype = q->qtype;
+	info->opt_pos = 0;
 	if (parse == DNS_PARSE_DROP)
 		return 0;
 
@@ -604,8 +610,16 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	                              : DNS_MSG_MAX;
 	if (max > cap)
 		max = cap;
+	bool cookie_malformed = false;
 	if (q->has_edns) {
 		size_t opt = dns_opt_size(q->edns_nsid && conf->nsid ? conf->nsid_len : 0);
+		if (q->edns_cookie_off && conf->cookies) {
+			/* RFC 7873 5.2.2: a COOKIE option of a length no cookie has is FORMERR */
+			if (dns_cookie_len_ok(q->edns_cookie_len))
+				opt += DNS_COOKIE_OPT_ROOM;   /* appended by the caller */
+			else
+				cookie_malformed = true;
+		}
 		max = max > opt ? max - opt : 0;
 	}
 
@@ -629,6 +643,9 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	} else if (parse == DNS_PARSE_BADVERS) {
 		o = ANS_BADVERS;   /* RFC 6891 6.1.3 */
 		rcode = DNS_RCODE_BADVERS;
+	} else if (cookie_malformed) {
+		o = ANS_FORMERR;
+		rcode = DNS_RCODE_FORMERR;
 	} else if (q->opcode != DNS_OP_QUERY) {
 		o = ANS_NOTIMP;
 		rcode = DNS_RCODE_NOTIMP;
@@ -689,7 +706,7 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	if (c.truncated)
 		dns_writer_set_flags(&c.w, DNS_TC);
 	dns_writer_set_rcode(&c.w, (uint8_t)(rcode & 0xf));
-	finish_opt(&c, conf, rcode, cap);
+	info->opt_pos = finish_opt(&c, conf, rcode, cap);
 	size_t len = dns_writer_finish(&c.w);
 
 	info->outcome = o;

@@ -29,6 +29,16 @@ struct answer_conf {
 	const uint8_t *nsid;     /* RFC 5001 NSID, NULL for none */
 	uint16_t nsid_len;
 	uint16_t udp_max;        /* our EDNS UDP size, default DNS_EDNS_DEFAULT */
+	/*
+	 * DNS cookies (RFC 7873) are served by the caller, which alone knows
+	 * the client's address: answer_query() answers a malformed COOKIE
+	 * option FORMERR (5.2.2) and, for a query with a well-formed one,
+	 * keeps DNS_COOKIE_OPT_ROOM bytes of the client's UDP size free so
+	 * that the caller can append the COOKIE to the OPT (at info->opt_pos)
+	 * with dns_opt_append_option() without breaking the size limit and the
+	 * TC logic (RFC 2181 9). false: the option is ignored (RFC 7873 5.2.1).
+	 */
+	bool cookies;
 };
 
 struct answer_info {
@@ -36,6 +46,7 @@ struct answer_info {
 	uint8_t rcode;
 	bool truncated;          /* TC was set */
 	uint16_t qtype;
+	uint16_t opt_pos;        /* offset of the response's OPT RR (its last record), 0: none */
 };
 
 /*

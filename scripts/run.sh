@@ -98,4 +98,4 @@ trap 'echo; ddi_log "stopping"' INT TERM
 wait "$DDI_PID" 2>/dev/null || true
 ddi_stop
 echo
-cat "$DDI_LOG" | sed -n '/ddiplane: stopping/,$p'
+cat "$DDI_LOG" | sed -n '/dataplane: notice: stopping/,$p'

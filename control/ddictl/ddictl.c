@@ -91,6 +91,7 @@ static const char help_main[] =
 "    backup DIR                 a consistent compacted copy of the store\n"
 "    restore BACKUP [--replace] put a checked backup in place of --db DIR\n"
 "    shutdown                   stop the server\n"
+"    reload                     re-read the configuration: log settings, access file\n"
 "    send JSON                  send one raw request, print the raw reply\n"
 "    key add NAME [--algorithm ALG]   a TSIG key; prints ALG:NAME:SECRET once\n"
 "    key list | key remove NAME\n"
@@ -334,20 +335,24 @@ static int do_restore(const struct ctl *c, int argc, char **argv)
 		return EXIT_ERR;
 	}
 	if (c->json) {
-		json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}", "restored",
+		json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		                      "s:s?}", "restored",
 		                      c->db, "from", backup, "seq", (json_int_t)chk.last_seq,
 		                      "journal_entries", (json_int_t)chk.entries, "zones",
 		                      (json_int_t)chk.zones, "rrsets", (json_int_t)chk.rrsets, "records",
 		                      (json_int_t)chk.rrs, "keys", (json_int_t)chk.keys, "policies",
-		                      (json_int_t)chk.policies, "replaced", moved[0] ? moved : NULL);
+		                      (json_int_t)chk.policies, "differences", (json_int_t)chk.diffs,
+		                      "prefixes", (json_int_t)chk.prefixes, "allocations",
+		                      (json_int_t)chk.allocations, "replaced", moved[0] ? moved : NULL);
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(o);
 	} else {
 		printf("restored %s from %s: journal seq %" PRIu64 " (%" PRIu64 " entries), %" PRIu64
-		       " zones, %" PRIu64 " records, %" PRIu64 " keys, %" PRIu64 " policies\n",
+		       " zones, %" PRIu64 " records, %" PRIu64 " keys, %" PRIu64 " policies, %" PRIu64
+		       " differences, %" PRIu64 " IPAM prefixes, %" PRIu64 " allocations\n",
 		       c->db, backup, chk.last_seq, chk.entries, chk.zones, chk.rrs, chk.keys,
-		       chk.policies);
+		       chk.policies, chk.diffs, chk.prefixes, chk.allocations);
 		if (moved[0])
 			printf("the replaced store is kept in %s\n", moved);
 	}
@@ -359,6 +364,22 @@ static const char help_shutdown[] =
 "SYNOPSIS\n    ddictl -s SOCKET shutdown\n\n"
 "DESCRIPTION\n"
 "    The server stops as on SIGTERM: workers, ports, tap, store; exit 0.\n";
+
+static const char help_reload[] =
+"NAME\n    ddictl reload - re-read the server's configuration\n\n"
+"SYNOPSIS\n    ddictl -s SOCKET reload\n\n"
+"DESCRIPTION\n"
+"    The server parses its command line again with the configuration file\n"
+"    it names (--config, else /etc/ddiplane/ddiplane.conf), as SIGHUP does,\n"
+"    and applies what can change while it runs: the log target and levels\n"
+"    (--log, --log-level), the control socket's access file (--access;\n"
+"    for every peer that connects afterwards), and the rate and slip of a\n"
+"    rate limiter that runs (--rrl-rate, --rrl-slip; each worker takes them\n"
+"    at its next burst). A file that does not parse\n"
+"    is refused with its line and nothing changes. Settings that only a\n"
+"    restart applies (ports, addresses, TCP limits, RRL, cookies, ...) are\n"
+"    listed as \"restart needed\" and keep their values. Transfer ACLs and\n"
+"    NOTIFY targets live in the store: they change without any reload.\n";
 
 static const char help_send[] =
 "NAME\n    ddictl send - send one raw JSON request\n\n"
@@ -909,6 +930,7 @@ static const struct sub subs[] = {
 	{ "diff", NULL, ddictl_help_diff, ddictl_xfr_build },
 	{ "backup", NULL, help_backup, b_backup },
 	{ "shutdown", NULL, help_shutdown, b_status },
+	{ "reload", NULL, help_reload, b_status },
 	{ "send", NULL, help_send, b_send },
 	{ "key", "add", help_kadd, b_key_add },
 	{ "key", "list", help_klist, b_status },
@@ -1014,6 +1036,42 @@ static json_t *over_socket(const struct ctl *c, const char *text)
 	return reply;
 }
 
+/*
+ * Progress of long work on a terminal: one line rewritten in place (at
+ * most every 200 ms), "COMMAND: N of about M WHAT, R/s, T s left", and a
+ * final newline. Only when stderr is a terminal and without --json.
+ */
+struct progress {
+	const char *cmd;
+	struct timespec t0, last;
+	bool shown;
+};
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void show_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	bool end = done >= total;
+	if (!end && p->shown && since(&p->last, &now) < 0.2)
+		return;
+	double el = since(&p->t0, &now), rate = el > 0 ? (double)done / el : 0;
+	fprintf(stderr, "\rddictl: %s: %" PRIu64 " of about %" PRIu64 " %s, %.0f/s", p->cmd, done,
+	        total, what, rate);
+	if (!end && rate > 0 && total > done)
+		fprintf(stderr, ", %.0f s left   ", (double)(total - done) / rate);
+	else
+		fprintf(stderr, "%s", !end ? "   " : strcmp(what, "records read") == 0 ?
+		        ", writing the store...\n" : ", done\n");
+	p->last = now;
+	p->shown = true;
+}
+
 static json_t *locally(const struct ctl *c, const json_t *req)
 {
 	struct store *s = NULL;
@@ -1026,6 +1084,12 @@ static json_t *locally(const struct ctl *c, const json_t *req)
 		return cmd_reply(CMD_ERROR, NULL, "%s", e.msg[0] ? e.msg : ddi_strerror(rc));
 	/* The local user owns the files: every role. */
 	struct cmd_ctx ctx = { .store = s, .actor = c->actor, .role = CMD_ROLE_ADMIN };
+	struct progress pr = { .cmd = cmd ? cmd : "?" };
+	if (!c->json && isatty(STDERR_FILENO)) {
+		clock_gettime(CLOCK_MONOTONIC, &pr.t0);
+		ctx.progress = show_progress;
+		ctx.progress_ctx = &pr;
+	}
 	json_t *reply = cmd_exec(&ctx, req, NULL);
 	store_close(s);
 	return reply;
@@ -1074,14 +1138,26 @@ static void print_stats(const json_t *a)
 			printf(" %14lld", jint(l, k));
 		printf(" %14lld\n", (long long)json_integer_value(v));
 	}
-	const char *groups[] = { "tcp", "control" };
-	for (size_t g = 0; g < 2; g++) {
+	const char *groups[] = { "tcp", "control", "ddns" };
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		const json_t *o = json_object_get(a, groups[g]);
 		if (!o)
 			continue;
 		printf("%s:", groups[g]);
-		json_object_foreach((json_t *)o, k, v)
-			printf(" %s=%lld", k, (long long)json_integer_value(v));
+		json_object_foreach((json_t *)o, k, v) {
+			if (!json_is_object(v)) {
+				printf(" %s=%lld", k, (long long)json_integer_value(v));
+				continue;
+			}
+			/* a sub-group (ddns refusals by reason): its own line, zeros left out */
+			const char *k2;
+			json_t *v2;
+			printf("\n%s.%s:", groups[g], k);
+			json_object_foreach(v, k2, v2)
+				if (json_integer_value(v2))
+					printf(" %s=%lld", k2, (long long)json_integer_value(v2));
+			printf("\n%s:", groups[g]);
+		}
 		printf("\n");
 	}
 }
@@ -1128,6 +1204,12 @@ static void print_human(const char *cmd, const json_t *reply)
 		}
 	} else if (strcmp(cmd, "stats") == 0) {
 		print_stats(a);
+	} else if (strcmp(cmd, "reload") == 0) {
+		size_t i;
+		json_t *x;
+		printf("%s\n", text);
+		json_array_foreach(json_object_get(a, "restart_needed"), i, x)
+			printf("restart needed: %s\n", json_string_value(x));
 	} else if (strcmp(cmd, "zone-list") == 0) {
 		size_t i;
 		json_t *z;

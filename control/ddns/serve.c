@@ -7,6 +7,7 @@
 #include "control/ddns/serve.h"
 #include "control/ipam/ipam.h"
 #include "control/ddns/policy.h"
+#include "control/ddns/refusal.h"
 #include "control/store/store.h"
 #include "control/ddns/tsig.h"
 #include "dns/errcode.h"
@@ -16,6 +17,7 @@
 struct dctx {
 	struct store *st;
 	struct store_txn *txn;   /* what reads read and writes nest in; NULL: their own */
+	struct ddns_refusals *refusals;
 	int (*notify)(const uint8_t *apex, uint8_t family, const uint8_t *addr, const uint8_t *key);
 };
 
@@ -248,12 +250,18 @@ static int transact(void *ctx, const char *actor, upd_txn_fn fn, void *arg)
 	return store_transact(d->st, d->txn, actor, tx_fn, &t, NULL, &e);
 }
 
-static void journal(void *ctx, const char *actor, const char *text)
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Counted, logged at a bounded rate, noted only when authenticated (control/ddns/refusal.h). */
+static void unchanged(void *ctx, const struct upd_outcome *o)
 {
 	struct dctx *d = ctx;
-	struct store_error e;
-	/* best effort: the answer does not depend on it, and a full store is logged elsewhere */
-	(void)store_journal_note(d->st, d->txn, actor, text, NULL, &e);
+	ddns_refusals_record(d->refusals, d->st, d->txn, o, now_ms());
 }
 
 static bool zone_known(void *ctx, const uint8_t *apex)
@@ -286,7 +294,7 @@ int ddns_serve(const struct ddns_env *env, const uint8_t *req, size_t len, uint8
 	struct upd_outcome local;
 	struct store_error e;
 	struct pol_set own = { 0 };
-	struct dctx d = { env->st, env->batch, env->notify };
+	struct dctx d = { .st = env->st, .txn = env->batch, .refusals = env->refusals, .notify = env->notify };
 	if (!out)
 		out = &local;
 	/*
@@ -301,7 +309,7 @@ int ddns_serve(const struct ddns_env *env, const uint8_t *req, size_t len, uint8
 		pol = &own;
 	}
 	struct upd_server s = { .ctx = &d, .key_lookup = key_lookup, .policy = pol,
-	                        .transact = transact, .journal = journal, .zone_known = zone_known,
+	                        .transact = transact, .unchanged = unchanged, .zone_known = zone_known,
 	                        .zone_secondary = zone_secondary, .notify = notify };
 	int n = upd_serve(&s, req, len, src_family, src_addr, (uint64_t)time(NULL), resp, cap, out);
 	pol_set_free(&own);

@@ -12,6 +12,7 @@ struct store_txn;
 struct ctl;
 
 struct pol_set;
+struct ddns_refusals;
 
 /* Where an update is served: the store, and what the caller shares across a burst. */
 struct ddns_env {
@@ -23,6 +24,9 @@ struct ddns_env {
 	                                    rules the caller read once for the burst (in `batch`) */
 	struct ctl *ctl;                 /* woken after a change when there is no batch (may be NULL);
 	                                    with a batch the caller wakes it after the commit */
+	struct ddns_refusals *refusals;  /* updates that changed nothing are counted, logged and
+	                                    noted here (control/ddns/refusal.h); NULL: nothing is
+	                                    kept of them, not even a journal note */
 	/* NOTIFY of a secondary zone (upd_server.notify), set by the daemon; NULL: none */
 	int (*notify)(const uint8_t *apex, uint8_t family, const uint8_t *addr, const uint8_t *key);
 };
@@ -32,8 +36,10 @@ struct ddns_env {
  * length prefix) from `src_addr` (family 4 or 6): TSIG keys and the update
  * policy are read from the store, the prerequisites and changes are
  * evaluated and written in one store_transact() (durable when this
- * returns, or with env->batch when it commits), refusals are journaled with
- * store_journal_note(), and the control thread is woken (see ddns_env)
+ * returns, or with env->batch when it commits), refusals go to
+ * env->refusals (counted, logged at a bounded rate, an authenticated one
+ * noted in the journal at most once per key and reason per interval,
+ * in env->batch), and the control thread is woken (see ddns_env)
  * so that the change is published to the workers without waiting for its
  * poll.
  * Returns the response length, 0 when nothing is to be sent, or a negative

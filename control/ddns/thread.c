@@ -6,12 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control/ddns/keys.h"
 #include "control/ddns/policy.h"
+#include "control/ddns/refusal.h"
 #include "control/ddns/serve.h"
 #include "control/follow/follow.h"
+#include "control/log.h"
 #include "control/ddns/thread.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
@@ -61,8 +64,16 @@ struct ddns_thread {
 	unsigned queued;                 /* jobs on the list or in the current burst */
 
 	struct ddns_stats st;            /* written by the thread (and submitters for TCP_FULL), __atomic */
+	struct ddns_refusals refusals;   /* the thread's alone; its counters are atomics */
 	uint8_t copy[DNS_MSG_MAX];       /* the request while its answer overwrites it */
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void count(struct ddns_thread *t, enum ddns_outcome o, uint64_t n)
 {
@@ -109,7 +120,10 @@ static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n
 		pol_set_free(&pol);
 	struct ddns_env env = { .st = t->conf.store, .batch = batch,
 	                        .policy = have_pol ? &pol : NULL, .ctl = t->conf.ctl,
-	                        .notify = t->conf.notify };
+	                        .notify = t->conf.notify,
+	                        .refusals = &t->refusals };
+	/* closing notes of (key, reason) intervals that are over ride on this batch's sync */
+	ddns_refusals_tick(&t->refusals, t->conf.store, batch, mono_ms());
 	for (unsigned i = 0; i < n; i++) {
 		struct ddns_msg *m = &msgs[i];
 		/* req and resp may be the same frame: serve from a copy */
@@ -119,8 +133,8 @@ static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n
 	}
 	pol_set_free(&pol);
 	if (batched && store_batch_end(batch, true, &e) != DDI_EOK) {
-		fprintf(stderr, "ddiplane: dynamic updates not committed, %u answers dropped: %s\n", n,
-		        e.msg);
+		ddi_log(LOG_SUB_DDNS, LOG_LVL_ERR, NULL, "dynamic updates not committed, %u answers "
+		        "dropped: %s", n, e.msg);
 		return false;
 	}
 	/* the wakes ddns_serve gave inside the batch came before the commit: publish now */
@@ -205,9 +219,18 @@ static void *ddns_main(void *arg)
 			}
 		}
 		/* Drain what is queued; bounded so that quit is seen under a flood. */
-		for (unsigned b = 0; b < 64 && !__atomic_load_n(&t->quit, __ATOMIC_ACQUIRE); b++)
+		unsigned b = 0;
+		for (; b < 64 && !__atomic_load_n(&t->quit, __ATOMIC_ACQUIRE); b++)
 			if (run_burst(t) == 0)
 				break;
+		/*
+		 * Idle: report the log lines a flood suppressed and close the note
+		 * intervals that are over, even if no update comes any more. At most
+		 * one small write per (key, reason) and interval, in its own
+		 * transaction (this thread may wait for the store).
+		 */
+		if (b == 0)
+			ddns_refusals_tick(&t->refusals, t->conf.store, NULL, mono_ms());
 	}
 	/* Release TCP submitters still queued: no answer (they were never served). */
 	pthread_mutex_lock(&t->lock);
@@ -229,6 +252,7 @@ int ddns_thread_start(struct ddns_thread **out, const struct ddns_thread_conf *c
 	if (!t)
 		return DDI_ENOMEM;
 	t->conf = *conf;
+	ddns_refusals_init(&t->refusals, stderr);
 	t->head = NULL;
 	t->tail = &t->head;
 	t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -329,4 +353,5 @@ void ddns_thread_stats(const struct ddns_thread *t, struct ddns_stats *out)
 	for (unsigned k = 0; k < DDNS_OUT__COUNT; k++)
 		out->v[k] = __atomic_load_n(&t->st.v[k], __ATOMIC_RELAXED);
 	out->max_batch = __atomic_load_n(&t->st.max_batch, __ATOMIC_RELAXED);
+	ddns_refusals_stats(&t->refusals, &out->refusals);
 }

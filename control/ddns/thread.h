@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "control/ddns/refusal.h"
+
 /*
  * Why a thread: serving an update takes the LMDB write lock and syncs to
  * disk. The lock may be held for seconds by another process (a `ddictl
@@ -25,6 +27,12 @@
  *   4. Hand the answers back: give() for the dataplane's, a condition
  *      variable for each waiting TCP submitter.
  * While one burst syncs, the next messages queue and form the next burst.
+ *
+ * Refusals (control/ddns/refusal.h): an update that changed nothing is
+ * counted by reason and logged at a bounded rate; only one authenticated
+ * by TSIG is noted in the journal, at most once per (key, reason) per
+ * minute, in the burst's batch. Between bursts the thread reports what the
+ * log suppressed and writes the closing notes of intervals that are over.
  *
  * RCU: this thread never registers with liburcu. It reads no index; the
  * control thread publishes what it commits (woken by ddns_serve).
@@ -112,6 +120,8 @@ extern const char *const ddns_outcome_names[DDNS_OUT__COUNT];
 struct ddns_stats {
 	uint64_t v[DDNS_OUT__COUNT];
 	uint64_t max_batch;      /* largest burst served */
+	struct ddns_refusal_stats refusals;  /* updates that changed nothing, by reason; their
+	                                        log lines and journal notes (refusal.h) */
 };
 
 /*

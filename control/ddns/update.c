@@ -740,17 +740,58 @@ static uint8_t store_rcode(int err)
 	}
 }
 
-static void journal(const struct upd_server *s, const struct upd_outcome *o, const uint8_t *zone)
-{
-	char z[DNS_NAME_STRLEN] = "?", text[768];
+const char *const upd_why_names[UPD_WHY__COUNT] = {
+	[UPD_WHY_NONE] = "none",
+	[UPD_WHY_NOCHANGE] = "nochange",
+	[UPD_WHY_FORMERR] = "formerr",
+	[UPD_WHY_NOTIMP] = "notimp",
+	[UPD_WHY_TSIG_FORMERR] = "tsig_formerr",
+	[UPD_WHY_TSIG_BADKEY] = "tsig_badkey",
+	[UPD_WHY_TSIG_BADSIG] = "tsig_badsig",
+	[UPD_WHY_TSIG_BADTIME] = "tsig_badtime",
+	[UPD_WHY_UNSIGNED] = "unsigned",
+	[UPD_WHY_NO_POLICY] = "no_policy",
+	[UPD_WHY_POLICY] = "policy",
+	[UPD_WHY_NOTAUTH] = "notauth",
+	[UPD_WHY_NOTZONE] = "notzone",
+	[UPD_WHY_YXDOMAIN] = "yxdomain",
+	[UPD_WHY_NXDOMAIN] = "nxdomain",
+	[UPD_WHY_YXRRSET] = "yxrrset",
+	[UPD_WHY_NXRRSET] = "nxrrset",
+	[UPD_WHY_STORE] = "store",
+	[UPD_WHY_SERVFAIL] = "servfail",
+};
 
-	if (s->journal == NULL)
-		return;
+/* Which check answered, from the rcode of the evaluation (prerequisites, zones) or the store. */
+static enum upd_why why_of_rcode(uint8_t rcode)
+{
+	switch (rcode) {
+	case DNS_RCODE_NOERROR: return UPD_WHY_NOCHANGE;
+	case DNS_RCODE_FORMERR: return UPD_WHY_FORMERR;
+	case DNS_RCODE_NOTAUTH: return UPD_WHY_NOTAUTH;
+	case DNS_RCODE_NOTZONE: return UPD_WHY_NOTZONE;
+	case DNS_RCODE_YXDOMAIN: return UPD_WHY_YXDOMAIN;
+	case DNS_RCODE_NXDOMAIN: return UPD_WHY_NXDOMAIN;
+	case DNS_RCODE_YXRRSET: return UPD_WHY_YXRRSET;
+	case DNS_RCODE_NXRRSET: return UPD_WHY_NXRRSET;
+	case DNS_RCODE_REFUSED: return UPD_WHY_STORE;
+	default: return UPD_WHY_SERVFAIL;
+	}
+}
+
+/* Hand an update that changed nothing to the server, with its text. */
+static void unchanged(const struct upd_server *s, struct upd_outcome *o, enum upd_why why,
+                      const uint8_t *zone)
+{
+	char z[DNS_NAME_STRLEN] = "?";
+
+	o->why = why;
 	if (zone != NULL && dns_name_to_str(z, sizeof(z), zone) < 0)
 		snprintf(z, sizeof(z), "?");
-	snprintf(text, sizeof(text), "update %.300s %s%s%.300s", z, rcode_name(o->rcode),
+	snprintf(o->text, sizeof(o->text), "update %.300s %s%s%.300s", z, rcode_name(o->rcode),
 	         o->reason[0] ? ": " : "", o->reason);
-	s->journal(s->ctx, o->actor, text);
+	if (s->unchanged != NULL)
+		s->unchanged(s->ctx, o);
 }
 
 int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_t src_family,
@@ -780,11 +821,16 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	if (pr != DNS_PARSE_OK) {
 		/* Malformed framing (or EDNS version > 0, answered as FORMERR here): unsigned. */
 		out->rcode = DNS_RCODE_FORMERR;
+		snprintf(out->reason, sizeof(out->reason), "malformed message");
+		if (out->opcode == DNS_OP_UPDATE)
+			unchanged(s, out, UPD_WHY_FORMERR, NULL);
 		n = upd_response(req, len, out->rcode, resp, cap);
 		return n < 0 ? (n == DDI_EMALF ? 0 : n) : n;
 	}
 	if (q.opcode != DNS_OP_UPDATE && q.opcode != DNS_OP_NOTIFY) {
 		out->rcode = DNS_RCODE_NOTIMP;
+		snprintf(out->reason, sizeof(out->reason), "opcode %u", q.opcode);
+		unchanged(s, out, UPD_WHY_NOTIMP, NULL);
 		n = upd_response(req, len, out->rcode, resp, cap);
 		return n < 0 ? 0 : n;
 	}
@@ -800,10 +846,13 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 			snprintf(out->reason, sizeof(out->reason), "TSIG %s",
 			         out->tsig == TSIG_BADKEY ? "BADKEY" : out->tsig == TSIG_BADSIG ? "BADSIG" :
 			         out->tsig == TSIG_BADTIME ? "BADTIME" : "malformed");
-			if (upd_zone_name(req, len, zone) == DDI_EOK)
-				journal(s, out, zone);
-			else
-				journal(s, out, NULL);
+			static const enum upd_why by_tsig[] = {
+				[TSIG_FORMERR] = UPD_WHY_TSIG_FORMERR, [TSIG_BADKEY] = UPD_WHY_TSIG_BADKEY,
+				[TSIG_BADSIG] = UPD_WHY_TSIG_BADSIG, [TSIG_BADTIME] = UPD_WHY_TSIG_BADTIME,
+			};
+			/* a NOTIFY that fails TSIG is counted with the updates: same check, same stranger */
+			unchanged(s, out, by_tsig[out->tsig],
+			          upd_zone_name(req, len, zone) == DDI_EOK ? zone : NULL);
 			n = upd_response(req, len, out->rcode, resp, cap);
 			if (n < 0)
 				return n;
@@ -835,8 +884,15 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	}
 
 	/* UPDATE. */
+	enum upd_why why = UPD_WHY_NONE;
+	if (q.has_tsig) {
+		out->authenticated = true;   /* TSIG_OK: every failure returned above */
+		size_t at = strcspn(out->actor + 5, "@");
+		snprintf(out->key, sizeof(out->key), "%.*s", (int)at, out->actor + 5);
+	}
 	if ((r = upd_parse(&m, req, len, &rc)) != DDI_EOK || rc != DNS_RCODE_NOERROR) {
 		out->rcode = r != DDI_EOK ? DNS_RCODE_SERVFAIL : rc;
+		why = r != DDI_EOK ? UPD_WHY_SERVFAIL : why_of_rcode(rc);
 		snprintf(out->reason, sizeof(out->reason), "%s", rc == DNS_RCODE_NOTZONE ?
 		         "a name outside the zone" : "malformed update");
 	} else if (s->zone_secondary && s->zone_secondary(s->ctx, m.zone)) {
@@ -845,6 +901,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 		snprintf(out->reason, sizeof(out->reason), "a secondary zone: update its primary");
 	} else if (!pol_may_update(s->policy, key, src_family, src_addr)) {
 		out->rcode = DNS_RCODE_REFUSED;
+		why = key ? UPD_WHY_NO_POLICY : UPD_WHY_UNSIGNED;
 		snprintf(out->reason, sizeof(out->reason), "%s",
 		         key ? "the key has no update policy" : "unsigned updates are not allowed from here");
 	} else {
@@ -853,19 +910,22 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 		r = s->transact(s->ctx, out->actor, serve_fn, &t);
 		if (r != DDI_EOK) {
 			out->rcode = store_rcode(r);
+			why = why_of_rcode(out->rcode);
 			snprintf(out->reason, sizeof(out->reason), "%s", ddi_strerror(r));
 		} else {
 			out->rcode = t.rcode;
 			out->nops = t.rcode == DNS_RCODE_NOERROR ? t.plan.nops : 0;
+			/* REFUSED from inside the transaction is pol_check's (3.3) */
+			why = t.rcode == DNS_RCODE_REFUSED ? UPD_WHY_POLICY : why_of_rcode(t.rcode);
 			snprintf(out->reason, sizeof(out->reason), "%s", t.reason);
 		}
 		upd_plan_free(&t.plan);
 	}
-	/* Changes are journaled by the commit; everything else here. */
+	/* Changes are journaled by the commit; everything else goes to the server. */
 	if (out->rcode != DNS_RCODE_NOERROR || out->nops == 0) {
 		if (out->rcode == DNS_RCODE_NOERROR)
 			snprintf(out->reason, sizeof(out->reason), "no change");
-		journal(s, out, m.zone);   /* the root when the zone section did not parse */
+		unchanged(s, out, why, m.zone);   /* the root when the zone section did not parse */
 	}
 	upd_msg_free(&m);
 

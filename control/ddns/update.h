@@ -160,6 +160,8 @@ int upd_zone_name(const uint8_t *req, size_t len, uint8_t name[DNS_NAME_MAXLEN])
 typedef int (*upd_txn_fn)(void *arg, const struct upd_view *v, const struct pol_view *pv,
                           const struct store_op **ops, size_t *nops);
 
+struct upd_outcome;
+
 /* What upd_serve() needs from the server. Every callback runs on the caller's thread. */
 struct upd_server {
 	void *ctx;
@@ -173,8 +175,15 @@ struct upd_server {
 	 * store's error for the ops (then nothing changed).
 	 */
 	int (*transact)(void *ctx, const char *actor, upd_txn_fn fn, void *arg);
-	/* Record an update that changed nothing (refused, or no change) in the journal. May be NULL. */
-	void (*journal)(void *ctx, const char *actor, const char *text);
+	/*
+	 * An UPDATE that changed nothing (refused, failed, or no change), with
+	 * the whole outcome (why, who, the text "update ZONE RCODE: reason").
+	 * What to keep of it is the server's choice: ddiplane counts it, logs
+	 * it at a bounded rate and notes an authenticated one in the journal
+	 * at most once per (key, reason) per interval (control/ddns/refusal.h);
+	 * nothing a stranger sends may grow the store. May be NULL.
+	 */
+	void (*unchanged)(void *ctx, const struct upd_outcome *o);
 	/* Is `apex` a zone we serve (NOTIFY)? NULL: no. */
 	bool (*zone_known)(void *ctx, const uint8_t *apex);
 	/*
@@ -189,6 +198,37 @@ struct upd_server {
 	              const uint8_t *key);
 };
 
+/*
+ * Why an UPDATE changed nothing, one name per outcome (counters, metrics
+ * labels, the (key, reason) of journal notes). The rcode says what the
+ * client saw; this says which check answered it.
+ */
+enum upd_why {
+	UPD_WHY_NONE = 0,        /* changed something (journaled by the commit) */
+	UPD_WHY_NOCHANGE,        /* NOERROR, but the data already was so */
+	UPD_WHY_FORMERR,         /* malformed message or update sections (RFC 2136 3.1, 3.2.1, 3.4.1) */
+	UPD_WHY_NOTIMP,          /* an opcode other than UPDATE/NOTIFY */
+	UPD_WHY_TSIG_FORMERR,    /* malformed TSIG (RFC 8945 5.2) */
+	UPD_WHY_TSIG_BADKEY,     /* unknown key or algorithm (RFC 8945 5.2.1) */
+	UPD_WHY_TSIG_BADSIG,     /* MAC does not verify (5.2.2) */
+	UPD_WHY_TSIG_BADTIME,    /* outside the fudge (5.2.3): also what a replayed capture gets */
+	UPD_WHY_UNSIGNED,        /* unsigned, and no rule for its source (policy step 3) */
+	UPD_WHY_NO_POLICY,       /* signed with a key that has no rule */
+	UPD_WHY_POLICY,          /* a rule of the key refused it (RFC 2136 3.3) */
+	UPD_WHY_NOTAUTH,         /* the zone section names no zone of ours (3.1.1) */
+	UPD_WHY_NOTZONE,         /* a name outside the zone (3.1.1, 3.4.1.3) */
+	UPD_WHY_YXDOMAIN,        /* prerequisites (3.2.5) */
+	UPD_WHY_NXDOMAIN,
+	UPD_WHY_YXRRSET,
+	UPD_WHY_NXRRSET,
+	UPD_WHY_STORE,           /* the store refused the result (CNAME, limits, TTL...): REFUSED */
+	UPD_WHY_SERVFAIL,        /* our failure (store error, memory) */
+	UPD_WHY__COUNT
+};
+
+/* "none", "nochange", "formerr", ..., "servfail": stats keys and metrics labels. */
+extern const char *const upd_why_names[UPD_WHY__COUNT];
+
 /* What upd_serve() did, for logs and counters. */
 struct upd_outcome {
 	uint8_t opcode;                /* of the request */
@@ -198,6 +238,10 @@ struct upd_outcome {
 	size_t nops;                   /* RRsets changed */
 	char actor[256];               /* "tsig:KEY@ADDR" or "unsigned@ADDR" */
 	char reason[256];              /* why it was refused, "" otherwise */
+	enum upd_why why;              /* UPD_WHY_NONE when it changed something */
+	bool authenticated;            /* signed and verified (TSIG_OK): `key` is who sent it */
+	char key[256];                 /* the key, presentation without the final dot; "" otherwise */
+	char text[768];                /* "update ZONE RCODE: reason", when why != UPD_WHY_NONE */
 };
 
 /*
@@ -210,7 +254,7 @@ struct upd_outcome {
  * zone and prerequisites (NOTAUTH, NOTZONE, YXDOMAIN, NXDOMAIN, YXRRSET,
  * NXRRSET) and the changes; a store refusal of the result (CNAME, limits)
  * answers REFUSED, any other failure SERVFAIL. Responses to signed
- * requests are signed. Refusals and no-change updates go to s->journal.
+ * requests are signed. Refusals and no-change updates go to s->unchanged.
  * Returns the response length, 0 when nothing is to be sent (a response
  * or a message shorter than a header), or DDI_ESPACE.
  */

@@ -141,6 +141,7 @@ static void log_changes(struct apply *a)
 		return;
 	fclose(a->log);
 	a->log = NULL;
+	ddi_log_hold(true);
 	for (char *line = a->logbuf, *nl; line && *line; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (!nl)
@@ -152,6 +153,7 @@ static void log_changes(struct apply *a)
 			ddi_log(LOG_SUB_FOLLOW, LOG_LVL_INFO, line, "%s", tab + 1);
 		}
 	}
+	ddi_log_hold(false);
 	free(a->logbuf);
 	a->logbuf = NULL;
 }

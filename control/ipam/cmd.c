@@ -1087,6 +1087,7 @@ struct imp {
 	size_t len;
 	const char *fname;
 	size_t nprefixes, nallocs, nrecords;
+	uint64_t rows, lines;      /* progress: rows read, lines of the text (about the total) */
 	struct ipam_prefix last;   /* cache: the prefix that held the previous address */
 	bool have_last;
 	bool have_max;             /* maxplen is known (no prefix row since) */
@@ -1105,6 +1106,9 @@ static int maxplen_cb(void *ctx, const struct ipam_prefix *p)
 static int import_row(void *ctx, const struct ipam_csv_row *row, struct ipam_error *err)
 {
 	struct imp *m = ctx;
+	const struct cmd_ctx *cc = m->q->ctx;
+	if (cc->progress && ++m->rows % 8192 == 0)
+		cc->progress(cc->progress_ctx, "rows imported", m->rows, m->lines);
 	struct store_ipam *t = m->t;
 	char cb[IPAM_CIDR_STRLEN], ab[IPAM_ADDR_STRLEN];
 	int rc;
@@ -1187,9 +1191,13 @@ static int import_tx(void *ctx, struct store_ipam *t)
 	struct ipam_error ie = { 0 };
 	m->t = t;
 	store_ipam_quiet(t, true);
+	if (m->q->ctx->progress)
+		m->lines = cmd_count_lines(m->text, m->len);
 	int rc = ipam_csv_read_mem(m->text, m->len, m->fname, import_row, m, &ie);
 	if (rc)
 		return ifail(m->q, rc, "%s", ie.msg);
+	if (m->q->ctx->progress)
+		m->q->ctx->progress(m->q->ctx->progress_ctx, "rows imported", m->rows, m->rows);
 	rc = store_ipam_note(t, "import", json_pack("{s:s, s:I, s:I}", "file", m->fname,
 	                                             "prefixes", (json_int_t)m->nprefixes,
 	                                             "addresses", (json_int_t)m->nallocs));

@@ -1,5 +1,8 @@
 /* commands -- every control command, from a JSON request to store calls and back to a JSON reply */
 #include <errno.h>
+#include <sys/stat.h>
+#include <stdatomic.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -220,7 +223,11 @@ static bool text_token(struct text *t, const char *a)
 	return text_add(t, "\"", 1);
 }
 
+#define PROGRESS_EVERY 8192   /* records between two progress reports */
+
 struct recs {
+	const struct cmd_ctx *ctx;   /* its progress hook, when the caller set one */
+	uint64_t lines;              /* the text's lines: the "about" total of the report */
 	size_t n, cap;
 	struct rec {
 		uint8_t owner[DNS_NAME_MAXLEN];
@@ -234,6 +241,8 @@ struct recs {
 static int recs_cb(void *ctx, const struct dns_rr *rr)
 {
 	struct recs *r = ctx;
+	if (r->ctx && r->ctx->progress && r->n % PROGRESS_EVERY == 0 && r->n)
+		r->ctx->progress(r->ctx->progress_ctx, "records read", r->n, r->lines);
 	if (r->n == r->cap) {
 		size_t nc = r->cap ? r->cap * 2 : 8;
 		struct rec *nv = realloc(r->v, nc * sizeof(*nv));
@@ -460,6 +469,7 @@ static json_t *c_backup(struct req *q, uint64_t *seq);
 static json_t *c_status(struct req *q, uint64_t *seq);
 static json_t *c_stats(struct req *q, uint64_t *seq);
 static json_t *c_shutdown(struct req *q, uint64_t *seq);
+static json_t *c_reload(struct req *q, uint64_t *seq);
 static json_t *c_list_commands(struct req *q, uint64_t *seq);
 static json_t *c_key_add(struct req *q, uint64_t *seq);
 static json_t *c_key_list(struct req *q, uint64_t *seq);
@@ -491,6 +501,7 @@ static const struct command {
 	{ "journal", CMD_ROLE_READ, c_journal },
 	{ "backup", CMD_ROLE_ADMIN, c_backup },
 	{ "shutdown", CMD_ROLE_ADMIN, c_shutdown },
+	{ "reload", CMD_ROLE_ADMIN, c_reload },
 	/* TSIG keys and update policy (RFC 2136) */
 	{ "key-add", CMD_ROLE_ADMIN, c_key_add },
 	{ "key-list", CMD_ROLE_READ, c_key_list },
@@ -625,6 +636,28 @@ static json_t *c_stats(struct req *q, uint64_t *seq)
 	if (!a)
 		return cmd_reply(CMD_ERROR, NULL, "out of memory");
 	return cmd_reply(CMD_OK, a, "counters");
+}
+
+static json_t *c_reload(struct req *q, uint64_t *seq)
+{
+	(void)seq;
+	const struct cmd_hooks *h = q->ctx->hooks;
+	if (!h || !h->reload)
+		return cmd_reply(CMD_UNSUPPORTED, NULL, "reload: only a running server has a "
+		                 "configuration to re-read (use -s SOCKET)");
+	json_t *a = h->reload(h->ctx);
+	if (!a)
+		return cmd_reply(CMD_ERROR, NULL, "out of memory");
+	json_t *e = json_object_get(a, "error");
+	if (json_is_string(e)) {
+		json_t *r = cmd_reply(CMD_ERROR, NULL, "reload refused, nothing changed: %s",
+		                      json_string_value(e));
+		json_decref(a);
+		return r;
+	}
+	size_t nr = json_array_size(json_object_get(a, "restart_needed"));
+	return cmd_reply(CMD_OK, a, "configuration reloaded%s", nr ? "; some settings need a "
+	                 "restart (restart_needed)" : "");
 }
 
 static json_t *c_shutdown(struct req *q, uint64_t *seq)
@@ -838,7 +871,9 @@ static json_t *c_zone_import(struct req *q, uint64_t *seq)
 		return cmd_reply(CMD_ERROR, NULL, "missing argument \"text\" (the master file)");
 	if (q->err[0])
 		return FAIL(q);
-	struct recs r = { 0 };
+	struct recs r = { .ctx = q->ctx };
+	if (q->ctx->progress)
+		r.lines = cmd_count_lines(json_string_value(jt), json_string_length(jt));
 	if (!parse_text(q, json_string_value(jt), json_string_length(jt), fname ? fname : "text",
 	                origin, true, &r)) {
 		recs_free(&r);
@@ -855,6 +890,8 @@ static json_t *c_zone_import(struct req *q, uint64_t *seq)
 		                            .rdata = r.v[i].rdata };
 	struct store_op op = { .kind = STORE_OP_ZONE_REPLACE, .zone = origin, .rrs = rrs,
 	                       .nrrs = r.n };
+	if (q->ctx->progress)   /* the parse is done; the write is one transaction */
+		q->ctx->progress(q->ctx->progress_ctx, "records read", r.n, r.n);
 	int rc = store_commit(q->ctx->store, NULL, q->ctx->actor, &op, 1, seq, &e);
 	free(rrs);
 	recs_free(&r);
@@ -1165,6 +1202,28 @@ static json_t *c_journal(struct req *q, uint64_t *seq)
 	                 "%zu entr%s", n, n == 1 ? "y" : "ies");
 }
 
+/* Backup progress: the copy's size seen every 200 ms while mdb_env_copy2 writes it. */
+struct bwatch {
+	const struct cmd_ctx *ctx;
+	char path[4096];
+	uint64_t total;
+	atomic_bool done;
+};
+
+static void *bwatch_main(void *arg)
+{
+	struct bwatch *w = arg;
+	while (!atomic_load(&w->done)) {
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		struct stat st;
+		if (!atomic_load(&w->done) && stat(w->path, &st) == 0)
+			w->ctx->progress(w->ctx->progress_ctx, "bytes copied", (uint64_t)st.st_size,
+			                 w->total > (uint64_t)st.st_size ? w->total : (uint64_t)st.st_size + 1);
+	}
+	return NULL;
+}
+
 static json_t *c_backup(struct req *q, uint64_t *seq)
 {
 	struct store_error e;
@@ -1173,7 +1232,21 @@ static json_t *c_backup(struct req *q, uint64_t *seq)
 	if (!dir)
 		return FAIL(q);
 	uint64_t last = 0;
+	struct bwatch w = { .ctx = q->ctx };
+	pthread_t th;
+	bool watching = q->ctx->progress &&
+	                store_used_bytes(q->ctx->store, &w.total, &e) == DDI_EOK &&
+	                snprintf(w.path, sizeof(w.path), "%s/data.mdb", dir) < (int)sizeof(w.path) &&
+	                pthread_create(&th, NULL, bwatch_main, &w) == 0;
 	int rc = store_backup(q->ctx->store, dir, &last, &e);
+	if (watching) {
+		atomic_store(&w.done, true);
+		pthread_join(th, NULL);
+		struct stat st;
+		if (rc == 0 && stat(w.path, &st) == 0)   /* the copy is compacted: its size is the total */
+			q->ctx->progress(q->ctx->progress_ctx, "bytes copied", (uint64_t)st.st_size,
+			                 (uint64_t)st.st_size);
+	}
 	if (rc)
 		return store_err_q(q->ctx, &e, rc);
 	return cmd_reply(CMD_OK, json_pack("{s:s, s:I}", "dir", dir, "seq", (json_int_t)last),

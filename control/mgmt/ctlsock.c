@@ -1,5 +1,6 @@
 /* ctlsock -- the control socket server: epoll, non-blocking Unix stream sockets, JSON requests */
 #include <errno.h>
+#include <stdatomic.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -200,6 +201,8 @@ struct ctlsock {
 	unsigned nconns;
 	pthread_mutex_t lock;
 	struct ctlsock_stats st;
+	struct ctl_access *_Atomic pending;   /* ctlsock_set_access: in force from the next peer */
+	struct ctl_access *owned;             /* the last one swapped in (freed here) */
 };
 
 static uint64_t now_ns(void)
@@ -484,6 +487,13 @@ static void accept_all(struct ctlsock *s)
 			continue;
 		}
 		c->fd = fd;
+		/* a reloaded access file: this thread alone swaps it, so no reader is left */
+		struct ctl_access *na = atomic_exchange(&s->pending, NULL);
+		if (na) {
+			ctl_access_free(s->owned);
+			s->owned = na;
+			s->conf.access = na;
+		}
 		c->role = ctl_access_role(s->conf.access, cr.uid, cr.gid);
 		struct passwd pwb, *pw = NULL;
 		char buf[1024];
@@ -641,6 +651,12 @@ fail:
 	return rc;
 }
 
+void ctlsock_set_access(struct ctlsock *s, struct ctl_access *a)
+{
+	/* an access set before the swap happened is replaced unused */
+	ctl_access_free(atomic_exchange(&s->pending, a));
+}
+
 void ctlsock_stop(struct ctlsock *s)
 {
 	if (!s)
@@ -656,6 +672,8 @@ void ctlsock_stop(struct ctlsock *s)
 	close(s->epfd);
 	close(s->stopfd);
 	unlink(s->path);
+	ctl_access_free(atomic_exchange(&s->pending, NULL));
+	ctl_access_free(s->owned);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

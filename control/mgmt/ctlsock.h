@@ -32,6 +32,14 @@ int ctl_access_load(struct ctl_access **out, const char *path, char *err, size_t
 void ctl_access_free(struct ctl_access *a);
 enum cmd_role ctl_access_role(const struct ctl_access *a, uid_t uid, gid_t gid);
 
+struct ctlsock;
+/*
+ * A new access table (ctl_access_load) in force for every peer that
+ * connects from now on (a reload); connected peers keep the role they got.
+ * The socket takes `a` over (frees it). Any thread; never blocks.
+ */
+void ctlsock_set_access(struct ctlsock *s, struct ctl_access *a);
+
 struct ctlsock_conf {
 	const char *path;              /* the socket; an old socket file there is replaced */
 	struct store *store;

@@ -416,6 +416,19 @@ int store_last_seq(struct store *s, uint64_t *seq, struct store_error *err)
 	return rc;
 }
 
+int store_used_bytes(struct store *s, uint64_t *bytes, struct store_error *err)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	int rc = mdb_env_info(s->env, &info);
+	if (rc == 0)
+		rc = mdb_env_stat(s->env, &st);
+	if (rc)
+		return mdb_fail(err, rc, "store size");
+	*bytes = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	return DDI_EOK;
+}
+
 int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_error *err)
 {
 	clearerr_(err);

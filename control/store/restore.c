@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control/ipam/ipam.h"
 #include "control/store/internal.h"
 
 /* ------------------------------------------------------------------------ */
@@ -76,13 +77,47 @@ static int journal_cb(void *ctx, const struct store_journal_entry *e)
 	return 0;
 }
 
+static int diff_cb(void *ctx, const struct store_diff *d)
+{
+	(void)d;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+struct zcheck {
+	struct store *s;
+	struct store_check *c;
+	struct store_error *err;
+};
+
 static int zone_cb(void *ctx, const struct store_zone_info *z)
 {
-	struct store_check *c = ctx;
-	c->zones++;
-	c->rrsets += z->nrrsets;
-	c->rrs += z->nrrs;
+	struct zcheck *zc = ctx;
+	zc->c->zones++;
+	zc->c->rrsets += z->nrrsets;
+	zc->c->rrs += z->nrrs;
+	/* its differences (IXFR history) validate too */
+	return store_diff_walk(zc->s, NULL, z->apex, diff_cb, &zc->c->diffs, zc->err);
+}
+
+static int ipam_prefix_cb(void *ctx, const struct ipam_prefix *p)
+{
+	(void)p;
+	((struct store_check *)ctx)->prefixes++;
 	return 0;
+}
+
+static int ipam_alloc_cb(void *ctx, const struct ipam_alloc *a)
+{
+	(void)a;
+	((struct store_check *)ctx)->allocations++;
+	return 0;
+}
+
+static int ipam_check(void *ctx, struct store_ipam *t)
+{
+	int rc = store_ipam_prefix_walk(t, NULL, ipam_prefix_cb, ctx);
+	return rc ? rc : store_ipam_alloc_walk(t, NULL, ipam_alloc_cb, ctx);
 }
 
 static int value_cb(void *ctx, const uint8_t *name, const char *json, size_t len)
@@ -106,8 +141,12 @@ int store_check(struct store *s, struct store_check *c, struct store_error *err)
 	if (j.prev > c->last_seq)
 		return seterr(err, DDI_ECORRUPT, -1, "journal entry %" PRIu64 " is past the store's "
 		              "last sequence %" PRIu64, j.prev, c->last_seq);
-	/* every zone walked: every RRset read back and validated */
-	if ((rc = store_zone_list(s, true, zone_cb, c, err)) != 0)
+	/* every zone walked: every RRset read back and validated, and its differences */
+	struct zcheck zc = { s, c, err };
+	if ((rc = store_zone_list(s, true, zone_cb, &zc, err)) != 0)
+		return rc;
+	/* every IPAM prefix and allocation decodes */
+	if ((rc = store_ipam_read(s, ipam_check, c, err)) != 0)
 		return rc;
 	if ((rc = store_key_walk(s, NULL, value_cb, &c->keys, err)) != 0)
 		return rc;

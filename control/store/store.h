@@ -461,6 +461,9 @@ int store_follow(struct store *s, uint64_t from_seq, const struct store_follow_o
  */
 int store_backup(struct store *s, const char *dir, uint64_t *seq, struct store_error *err);
 
+/* Bytes of the store's pages in use (an upper bound of a compacted backup's size). */
+int store_used_bytes(struct store *s, uint64_t *bytes, struct store_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Checking and restoring (control/store/restore.c)                        */
 /* ------------------------------------------------------------------------ */
@@ -482,12 +485,15 @@ struct store_check {
 	uint64_t entries;          /* journal entries, each parsed and validated */
 	uint64_t zones, rrsets, rrs;   /* every zone walked, every RRset validated */
 	uint64_t keys, policies;   /* TSIG keys and policy entries read */
+	uint64_t diffs;            /* differences (IXFR history) of every zone, validated */
+	uint64_t prefixes, allocations;   /* IPAM records, decoded */
 };
 
 /*
  * Read the whole store as hostile input: every journal entry parses and
- * the sequences grow up to the last one, every zone's RRsets validate,
- * every key and policy value has its shape. DDI_ECORRUPT (or the read's
+ * the sequences grow up to the last one, every zone's RRsets and
+ * differences validate, every key and policy value has its shape, every
+ * IPAM prefix and allocation decodes. DDI_ECORRUPT (or the read's
  * error) names the first thing that does not.
  */
 int store_check(struct store *s, struct store_check *c, struct store_error *err);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu-qsbr.h>
@@ -29,7 +30,7 @@ struct conn {
 	int fd;                  /* -1: free slot */
 	bool peer_closed;        /* EOF read: close once the output is flushed */
 	uint8_t peer_family;     /* 4 or 6: the source of dynamic updates */
-	uint8_t peer[16];
+	uint8_t peer[16];        /* also the per-client key: 4 bytes, or the /64 of an IPv6 peer */
 	uint32_t events;         /* what epoll currently watches */
 	uint64_t last_ms;
 	uint8_t *in;
@@ -62,6 +63,11 @@ static void stat_inc(uint64_t *c)
 	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
 }
 
+static void stat_set(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, v, __ATOMIC_RELAXED);
+}
+
 static void conn_close(struct tcp_server *s, struct conn *c)
 {
 	if (c->fd < 0)
@@ -74,6 +80,7 @@ static void conn_close(struct tcp_server *s, struct conn *c)
 	c->in = c->out = NULL;
 	c->in_len = c->out_off = c->out_len = c->out_cap = 0;
 	s->nconns--;
+	stat_set(&s->st.open, s->nconns);
 }
 
 static void conn_watch(struct tcp_server *s, struct conn *c)
@@ -240,7 +247,12 @@ static void conn_readable(struct tcp_server *s, struct conn *c)
 		}
 		break;
 	}
-	c->last_ms = now_ms();
+	/*
+	 * Idle is "no complete message": a byte now and then of a message that
+	 * never completes does not keep the connection (slowloris).
+	 */
+	if (c->in_len >= 2 && c->in_len >= 2 + (size_t)dns_get16(c->in))
+		c->last_ms = now_ms();
 	if (!conn_process(s, c) || !conn_flush(c)) {
 		conn_close(s, c);
 		return;
@@ -255,11 +267,13 @@ static void conn_readable(struct tcp_server *s, struct conn *c)
 
 static void conn_writable(struct tcp_server *s, struct conn *c)
 {
+	size_t off = c->out_off;
 	if (!conn_flush(c)) {
 		conn_close(s, c);
 		return;
 	}
-	c->last_ms = now_ms();
+	if (c->out_off != off)
+		c->last_ms = now_ms();   /* the client takes our answer: not idle (a long transfer) */
 	/* Output drained below the mark: answer what waited in the input. */
 	if (!conn_process(s, c) || !conn_flush(c)) {
 		conn_close(s, c);
@@ -291,18 +305,46 @@ static void conn_set_peer(struct conn *c, const struct sockaddr_storage *ss)
 	}
 }
 
+/* Same client: the IPv4 address, or the /64 of an IPv6 one (tcp.h says why). */
+static bool same_client(const struct conn *c, uint8_t family, const uint8_t *peer)
+{
+	return c->fd >= 0 && c->peer_family == family &&
+	       memcmp(c->peer, peer, family == 4 ? 4 : 8) == 0;
+}
+
+/* Over a limit: reset at once (tcp.h: why accept, why a reset), counted by which limit. */
+static void refuse(int fd, uint64_t *counter)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	stat_inc(counter);
+}
+
+/* Which limit a new connection from `peer` would pass: NULL none, else its counter. */
+static uint64_t *over_limit(struct tcp_server *s, const struct conn *peer)
+{
+	if (s->nconns >= s->conf.max_conns)
+		return &s->st.refused_total_limit;
+	unsigned same = 0;
+	for (unsigned i = 0; i < s->conf.max_conns && same < s->conf.max_per_client; i++)
+		same += same_client(&s->conns[i], peer->peer_family, peer->peer);
+	return same >= s->conf.max_per_client ? &s->st.refused_client_limit : NULL;
+}
+
 static void do_accept(struct tcp_server *s, int lfd)
 {
-	unsigned max = s->conf.max_conns;
 	for (int i = 0; i < 64; i++) {        /* bounded: other sockets get their turn */
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (s->nconns >= max) {
-			stat_inc(&s->st.refused_full);
-			close(fd);
+		struct conn who;
+		conn_set_peer(&who, &peer);
+		uint64_t *limit = over_limit(s, &who);
+		if (limit) {
+			refuse(fd, limit);
 			continue;
 		}
 		int one = 1;
@@ -318,7 +360,8 @@ static void do_accept(struct tcp_server *s, int lfd)
 		}
 		c->fd = fd;
 		c->peer_closed = false;
-		conn_set_peer(c, &peer);
+		c->peer_family = who.peer_family;
+		memcpy(c->peer, who.peer, sizeof(c->peer));
 		c->in_len = 0;
 		c->last_ms = now_ms();
 		c->events = EPOLLIN;
@@ -331,6 +374,7 @@ static void do_accept(struct tcp_server *s, int lfd)
 			continue;
 		}
 		s->nconns++;
+		stat_set(&s->st.open, s->nconns);
 		stat_inc(&s->st.accepted);
 	}
 }
@@ -375,7 +419,7 @@ static void *tcp_thread(void *arg)
 			for (unsigned i = 0; i < s->conf.max_conns; i++) {
 				struct conn *c = &s->conns[i];
 				if (c->fd >= 0 && now - c->last_ms >= s->conf.idle_timeout_ms) {
-					stat_inc(&s->st.closed_idle);
+					stat_inc(&s->st.idle_closed);
 					conn_close(s, c);
 				}
 			}
@@ -418,6 +462,30 @@ static int listen_one(const struct sockaddr_storage *ss, char *err, size_t errle
 	return fd;
 }
 
+/*
+ * Every connection is a descriptor: make sure max_conns fit beside the
+ * store, the tap, DPDK's and the control sockets (FD_RESERVE), raising the
+ * soft limit up to the hard one when needed. Otherwise accept() would fail
+ * with EMFILE at some count below the limit the operator set, silently.
+ */
+#define FD_RESERVE 128
+static int fd_budget(unsigned max_conns, char *err, size_t errlen)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)max_conns + FD_RESERVE;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return DDI_EOK;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			return DDI_EOK;
+	}
+	snprintf(err, errlen, "--tcp-max-clients %u needs %llu file descriptors, the limit is %llu "
+	         "(raise it with ulimit -n or LimitNOFILE=, or lower --tcp-max-clients)", max_conns,
+	         (unsigned long long)need, (unsigned long long)rl.rlim_max);
+	return DDI_EINVAL;
+}
+
 int tcp_server_start(struct tcp_server **out, const struct tcp_conf *conf, char *err,
                      size_t errlen)
 {
@@ -427,6 +495,8 @@ int tcp_server_start(struct tcp_server **out, const struct tcp_conf *conf, char 
 	s->conf = *conf;
 	if (s->conf.max_conns == 0)
 		s->conf.max_conns = TCP_MAX_CONNS_DEFAULT;
+	if (s->conf.max_per_client == 0)
+		s->conf.max_per_client = TCP_MAX_PER_CLIENT_DEFAULT;
 	if (s->conf.idle_timeout_ms == 0)
 		s->conf.idle_timeout_ms = TCP_IDLE_TIMEOUT_MS_DEFAULT;
 	if (s->conf.nlisten > TCP_MAX_LISTEN)
@@ -435,7 +505,14 @@ int tcp_server_start(struct tcp_server **out, const struct tcp_conf *conf, char 
 	for (unsigned i = 0; i < TCP_MAX_LISTEN; i++)
 		s->lfd[i] = -1;
 
-	int ret = DDI_ENOMEM;
+	int ret = DDI_EINVAL;
+	if (s->conf.max_conns > TCP_MAX_CONNS_LIMIT) {
+		snprintf(err, errlen, "TCP server: at most %u connections", TCP_MAX_CONNS_LIMIT);
+		goto fail;
+	}
+	if ((ret = fd_budget(s->conf.max_conns, err, errlen)) != DDI_EOK)
+		goto fail;
+	ret = DDI_ENOMEM;
 	s->conns = calloc(s->conf.max_conns, sizeof(*s->conns));
 	s->scratch = malloc(2 + DNS_MSG_MAX);
 	if (!s->conns || !s->scratch) {

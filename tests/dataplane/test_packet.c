@@ -111,6 +111,8 @@ struct fr_opts {
 	const uint8_t *dst;     /* destination address, default the service address */
 	size_t pad;             /* Ethernet trailer bytes after the IP datagram */
 	bool no_csum;           /* IPv4: UDP checksum 0 */
+	const uint8_t *cookie;  /* an OPT with this COOKIE option (cookie_len bytes) */
+	size_t cookie_len;
 };
 
 static uint16_t csum_of(const uint8_t *p, size_t n, uint32_t init)
@@ -160,6 +162,17 @@ static void build(struct frame *f, const struct fr_opts *o)
 	dns_put16(dns + dl, o->qtype ? o->qtype : T_A);
 	dns_put16(dns + dl + 2, 1);
 	dl += 4;
+	if (o->cookie) {
+		dns_put16(dns + 10, 1);
+		dns[dl] = 0;                             /* OPT: root, 1232, rdlength */
+		dns_put16(dns + dl + 1, 41);
+		dns_put16(dns + dl + 3, 1232);
+		dns_put16(dns + dl + 9, (uint16_t)(4 + o->cookie_len));
+		dns_put16(dns + dl + 11, DNS_EDNS_OPT_COOKIE);
+		dns_put16(dns + dl + 13, (uint16_t)o->cookie_len);
+		memcpy(dns + dl + 15, o->cookie, o->cookie_len);
+		dl += 15 + o->cookie_len;
+	}
 
 	size_t ihl = o->kind == FR_V6 ? 40 : 20 + 4 * (size_t)o->ip4_optwords;
 	f->l4 = off + ihl;
@@ -649,6 +662,171 @@ static void test_counter_names(void **state)
 	assert_int_equal(sum.v[DP_OUT_NXDOMAIN], 2);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Cookies and rate limiting after the answer                               */
+/* ------------------------------------------------------------------------ */
+
+static const uint8_t CLIENT_COOKIE[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+static void run_lc(struct frame *f, struct dp_result *r, struct dp_lcore *lc,
+                   const struct dns_cookie_secrets *cs)
+{
+	struct answer_conf conf = aconf;
+	conf.cookies = cs != NULL;
+	struct dp_pctx pc = { .svc = &svc, .conf = &conf, .cookies = cs };
+	dp_packet_process_lc(&pc, lc, idx_acquire(ix), f->b, f->len, sizeof(f->b), r);
+	rcu_quiescent_state();
+}
+
+static bool also(const struct dp_result *r, enum dp_outcome o)
+{
+	for (unsigned i = 0; i < r->nalso; i++)
+		if (r->also[i] == o)
+			return true;
+	return false;
+}
+
+/* The COOKIE option of a response frame (the last option of its last RR, the OPT), or NULL. */
+static const uint8_t *resp_cookie(const struct frame *f, const struct dp_result *r, size_t *len)
+{
+	const uint8_t *end = f->b + r->len;
+	const uint8_t *c = end - DNS_COOKIE_LEN;
+	if (dns_get16(c - 4) != DNS_EDNS_OPT_COOKIE || dns_get16(c - 2) != DNS_COOKIE_LEN)
+		return NULL;
+	*len = DNS_COOKIE_LEN;
+	return c;
+}
+
+static void test_cookies(void **state)
+{
+	(void)state;
+	struct dns_cookie_secrets cs;
+	uint8_t secret[16] = { 9 };
+	dns_cookie_secrets_init(&cs, secret);
+	struct dp_lcore lc = { .now_s = 1700000000 };
+	struct frame f;
+	struct dp_result r;
+	size_t clen;
+	uint8_t got[DNS_COOKIE_LEN];
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		/* client cookie alone: the answer, then client cookie and a new server cookie */
+		build(&f, &(struct fr_opts){ .kind = v6 ? FR_V6 : FR_V4, .cookie = CLIENT_COOKIE,
+		                             .cookie_len = 8 });
+		run_lc(&f, &r, &lc, &cs);
+		check_response(&f, &r, v6, 14);
+		assert_int_equal(r.outcome, DP_OUT_NOERROR);
+		assert_true(also(&r, DP_OUT_COOKIE_NEW));
+		const uint8_t *c = resp_cookie(&f, &r, &clen);
+		assert_non_null(c);
+		assert_memory_equal(c, CLIENT_COOKIE, 8);
+		memcpy(got, c, sizeof(got));
+
+		/* sent back: valid, echoed */
+		build(&f, &(struct fr_opts){ .kind = v6 ? FR_V6 : FR_V4, .cookie = got,
+		                             .cookie_len = 24 });
+		run_lc(&f, &r, &lc, &cs);
+		check_response(&f, &r, v6, 14);
+		assert_true(also(&r, DP_OUT_COOKIE_VALID));
+		c = resp_cookie(&f, &r, &clen);
+		assert_non_null(c);
+		assert_memory_equal(c, got, 24);
+
+		/* forged: answered normally with a fresh cookie (RFC 7873 5.2.4) */
+		got[23] ^= 1;
+		build(&f, &(struct fr_opts){ .kind = v6 ? FR_V6 : FR_V4, .cookie = got,
+		                             .cookie_len = 24 });
+		run_lc(&f, &r, &lc, &cs);
+		assert_int_equal(r.outcome, DP_OUT_NOERROR);
+		assert_true(also(&r, DP_OUT_COOKIE_BAD));
+		c = resp_cookie(&f, &r, &clen);
+		assert_non_null(c);
+		assert_memory_not_equal(c, got, 24);
+
+		/* malformed: FORMERR, no cookie (RFC 7873 5.2.2) */
+		build(&f, &(struct fr_opts){ .kind = v6 ? FR_V6 : FR_V4, .cookie = got,
+		                             .cookie_len = 12 });
+		run_lc(&f, &r, &lc, &cs);
+		check_response(&f, &r, v6, 14);
+		assert_int_equal(r.outcome, DP_OUT_FORMERR);
+		assert_true(also(&r, DP_OUT_COOKIE_MALFORMED));
+		assert_null(resp_cookie(&f, &r, &clen));
+	}
+	/* cookies off: the option is ignored, even a malformed one */
+	build(&f, &(struct fr_opts){ .cookie = CLIENT_COOKIE, .cookie_len = 5 });
+	run_lc(&f, &r, &lc, NULL);
+	check_response(&f, &r, false, 14);
+	assert_int_equal(r.outcome, DP_OUT_NOERROR);
+	assert_int_equal(r.nalso, 0);
+	assert_null(resp_cookie(&f, &r, &clen));
+}
+
+static void test_rrl(void **state)
+{
+	(void)state;
+	struct rrl_conf rc;
+	rrl_conf_init(&rc);
+	rc.rate = 1;
+	rc.slip = 2;
+	rc.table_size = 64;
+	struct dp_lcore lc = { .rrl = rrl_new(&rc, 42), .now_ms = 1000, .now_s = 1700000000 };
+	struct dns_cookie_secrets cs;
+	uint8_t secret[16] = { 3 };
+	dns_cookie_secrets_init(&cs, secret);
+	struct frame f;
+	struct dp_result r;
+	size_t clen;
+
+	/* within the rate */
+	build(&f, &(struct fr_opts){ .kind = FR_V4 });
+	run_lc(&f, &r, &lc, NULL);
+	check_response(&f, &r, false, 14);
+	check_www_a(&f, &r);
+	assert_true(also(&r, DP_OUT_RRL_PASSED));
+	/* over it: dropped, then slipped (TC, no records), with the client's cookie */
+	build(&f, &(struct fr_opts){ .kind = FR_V4 });
+	run_lc(&f, &r, &lc, NULL);
+	assert_int_equal(r.action, DP_ACT_DROP);
+	assert_int_equal(r.outcome, DP_OUT_RRL_DROPPED);
+	assert_false(r.truncated);
+	build(&f, &(struct fr_opts){ .kind = FR_V4, .cookie = CLIENT_COOKIE, .cookie_len = 8 });
+	run_lc(&f, &r, &lc, &cs);
+	check_response(&f, &r, false, 14);
+	assert_int_equal(r.outcome, DP_OUT_RRL_SLIPPED);
+	assert_true(r.truncated);
+	assert_true(also(&r, DP_OUT_COOKIE_NEW));
+	const uint8_t *dns = f.b + 14 + 20 + 8;
+	assert_true(dns_get16(dns + 2) & DNS_TC);
+	assert_int_equal(dns_get16(dns + 6), 0);
+	assert_int_equal(dns_get16(dns + 8), 0);
+	assert_int_equal(dns_get16(dns + 10), 1);   /* the OPT */
+	const uint8_t *c = resp_cookie(&f, &r, &clen);
+	assert_non_null(c);
+	struct dns_query q;
+	assert_int_equal(dns_query_parse(&q, dns, r.len - 14 - 20 - 8), DNS_PARSE_DROP); /* QR */
+
+	/* a valid server cookie proved the address: not limited */
+	uint8_t valid[DNS_COOKIE_LEN];
+	memcpy(valid, c, sizeof(valid));
+	for (int i = 0; i < 3; i++) {
+		build(&f, &(struct fr_opts){ .kind = FR_V4, .cookie = valid, .cookie_len = 24 });
+		run_lc(&f, &r, &lc, &cs);
+		assert_int_equal(r.outcome, DP_OUT_NOERROR);
+		assert_true(also(&r, DP_OUT_RRL_EXEMPT));
+		assert_true(also(&r, DP_OUT_COOKIE_VALID));
+	}
+	/* another kind has its own bucket; a second later the answer passes again */
+	build(&f, &(struct fr_opts){ .kind = FR_V4, .qname = "nope.t." });
+	run_lc(&f, &r, &lc, NULL);
+	assert_int_equal(r.outcome, DP_OUT_NXDOMAIN);
+	assert_true(also(&r, DP_OUT_RRL_PASSED));
+	lc.now_ms += 1000;
+	build(&f, &(struct fr_opts){ .kind = FR_V4 });
+	run_lc(&f, &r, &lc, NULL);
+	check_www_a(&f, &r);
+	rrl_free(lc.rrl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -664,6 +842,8 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_tx_offload),
 		cmocka_unit_test(test_counter_names),
+		cmocka_unit_test(test_cookies),
+		cmocka_unit_test(test_rrl),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dns/cookie.h"
 #include "dns/wire.h"
 #include "index/answer.h"
 #include "tests/fuzz/fuzz_index.h"
@@ -17,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > MSG_MAX)
 		return 0;
 	for (int tr = 0; tr < 2; tr++) {
+		conf.cookies = tr == 0;   /* UDP with the COOKIE room reserved, TCP without */
 		/* in place, as the workers answer (the response overwrites the request) */
 		memcpy(buf, data, size);
 		struct dns_query q;
@@ -25,6 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = answer_query(v, &conf, tr ? ANSWER_TCP : ANSWER_UDP, &q, pr, buf,
 		                        tr ? MSG_MAX : 1232, &info);
 		if (n > (tr ? MSG_MAX : 1232u))
+			__builtin_trap();
+		/* the room kept for the cookie is there: appending it stays within the client's size */
+		if (n && tr == 0 && q.edns_cookie_off && dns_cookie_len_ok(q.edns_cookie_len) &&
+		    info.opt_pos && n + DNS_COOKIE_OPT_ROOM > dns_query_udp_max(&q, 1232))
 			__builtin_trap();
 		/* into another buffer too, as the TCP server does */
 		n = answer_message(v, &conf, tr ? ANSWER_TCP : ANSWER_UDP, data, size, out,

@@ -5,6 +5,12 @@ The seeds are kept in the tree; this script is how they were made, so that a
 new harness or a changed format gets its seeds the same way. Every packet is
 built by hand (struct), with correct lengths and checksums, so the fuzzer
 starts from inputs that reach deep into each parser.
+
+corpus/records/ is not written here: its seeds are values of a real store
+(ddictl --db zone import, record add/replace, key add, policy add, prefix
+add, alloc address; then `mdb_dump -s DB`), each prefixed with the byte that
+selects its database in fuzz_records.c; the key's secret replaced by a fixed
+test value.
 """
 import json
 import os
@@ -161,6 +167,14 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
     put("frame", "badsum", bytes(bad))
     put("frame", "arp", MAC_S + b"\xff" * 6 + b"\x08\x06" + bytes(28))
     put("frame", "other-port", udp4(frames[0][1], dport=5353))
+    # DNS cookies (RFC 7873): a client cookie, a client and server cookie, a malformed length
+    for name, ck in (("cookie-client", bytes(range(1, 9))),
+                     ("cookie-server", bytes(range(1, 9)) + b"\x01\0\0\0" + bytes(12)),
+                     ("cookie-malformed", bytes(range(1, 11)))):
+        cq = query("www.ddi.test", "A", qid=77, edns=opt(options=struct.pack("!HH", 10, len(ck)) + ck))
+        put("frame", name + "-v4", udp4(cq))
+        put("frame", name + "-v6", udp6(cq))
+        put("answer", name, cq)
 
     # updates: the forms of RFC 2136 2.4 and 2.5, and a NOTIFY
     a = struct.pack("!4B", 198, 18, 0, 200)

@@ -175,5 +175,23 @@ check "missing store exits 1" [ "$rc" -eq 1 ]
 run "$CTL" zone import --help
 check "subcommand --help" bash -c "[ $rc -eq 0 ] && grep -q 'SYNOPSIS' '$T/out'"
 
+# --- progress of long work: on a terminal only -----------------------------------
+python3 -c "
+print('\$ORIGIN big.test.\n\$TTL 300\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 198.18.0.1')
+for i in range(50000): print('h%d A 198.18.%d.%d' % (i, (i >> 8) & 255, i & 255))
+" >"$T/big.zone"
+run script -qec "$CTL --db $T/pdb zone import big.test. $T/big.zone" /dev/null
+check "on a terminal: progress with the count, the total, the rate" \
+  grep -Eq 'ddictl: zone-import: [0-9]+ of about 50005 records read, [0-9]+/s' "$T/out"
+check "on a terminal: the result after the progress" grep -q 'zone big.test. imported: serial 1, 50003 RRsets' "$T/out"
+run "$CTL" --db "$T/pdb2" zone import big.test. "$T/big.zone"
+check "not a terminal: no progress, only the result" \
+  bash -c "! grep -q 'records read' '$T/out' '$T/err' && grep -q 'imported: serial 1, 50003 RRsets' '$T/out'"
+run script -qec "$CTL --db $T/pdb backup $T/pdb-backup" /dev/null
+check "backup on a terminal: progress in bytes, then the result" \
+  bash -c "grep -Eq 'ddictl: backup: [0-9]+ of about [0-9]+ bytes copied, [0-9]+/s, done' '$T/out' && grep -q 'backup of the store at journal seq 1' '$T/out'"
+run script -qec "$CTL --json --db $T/pdb3 zone import big.test. $T/big.zone" /dev/null
+check "--json on a terminal: no progress" bash -c "! grep -q 'records read' '$T/out'"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

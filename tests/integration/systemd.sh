@@ -60,9 +60,13 @@ wait "$LISTENER" 2>/dev/null || true
 ddi_expect_match "STOPPING=1 on SIGTERM" 'STOPPING=1' "$(cat "$DDI_TMP/notify.log")"
 ddi_expect "ddiplane exits 0" 0 "$DDI_EXIT"
 
-ddi_log "without NOTIFY_SOCKET nothing is sent (and the server runs as before)"
-ddi_start --db "$DB" --address $S4/24
+ddi_log "without NOTIFY_SOCKET nothing is sent (and the server runs as before); --log-level per subsystem"
+ddi_start --db "$DB" --address $S4/24 --control "$DDI_TMP/ctl.sock" --log stderr --log-level info,follow=notice
 ddi_wait_answer $S4 ddi.test 30
+for _ in $(seq 50); do [ -S "$DDI_TMP/ctl.sock" ] && break; sleep 0.1; done
+"$DDI_BUILDDIR/ddictl" -s "$DDI_TMP/ctl.sock" record add quiet.ddi.test. 60 A 198.18.0.61 >/dev/null
+ddi_expect "the change is answered" "198.18.0.61" "$(ddi_cli dig +short +time=2 +tries=2 @$S4 quiet.ddi.test A)"
+ddi_expect "follow=notice: the change is not logged" 0 "$(grep -c 'quiet\.ddi\.test' "$DDI_LOG" || true)"
 ddi_stop
 ddi_expect "ddiplane exits 0 without systemd" 0 "$DDI_EXIT"
 

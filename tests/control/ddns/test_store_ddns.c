@@ -323,9 +323,13 @@ static void test_serve(void **state)
 	assert_int_equal(ddns_key_get(f->s, NULL, KEY, &k, &e), 0);
 
 	struct upd_outcome out;
+	struct ddns_refusals *rf = malloc(sizeof(*rf));
+	assert_non_null(rf);
+	ddns_refusals_init(rf, NULL);
+	struct ddns_env env = { .st = f->s, .refusals = rf };
 	size_t l = build_update(m, "a.dyn.ddi.test.", a1);
 	assert_true(tsig_sign(&k, NULL, 0, m, &l, sizeof(m), (uint64_t)time(NULL), 300, NULL) > 0);
-	int n = ddns_serve(&(struct ddns_env){ .st = f->s }, m, l, 4, src, resp, sizeof(resp), &out);
+	int n = ddns_serve(&env, m, l, 4, src, resp, sizeof(resp), &out);
 	assert_true(n > 12);
 	assert_int_equal(resp[3] & 0xf, DNS_RCODE_NOERROR);
 	assert_int_equal(out.nops, 1);
@@ -336,19 +340,47 @@ static void test_serve(void **state)
 	assert_int_equal(store_rrset_get(f->s, NULL, o, DNS_T_A, seen_cb, &c, &e), 0);
 	assert_int_equal(c, 1);
 
-	l = build_update(m, "www.ddi.test.", a1);
-	assert_true(tsig_sign(&k, NULL, 0, m, &l, sizeof(m), (uint64_t)time(NULL), 300, NULL) > 0);
-	n = ddns_serve(&(struct ddns_env){ .st = f->s }, m, l, 4, src, resp, sizeof(resp), &out);
-	assert_true(n > 12);
-	assert_int_equal(resp[3] & 0xf, DNS_RCODE_REFUSED);
+	/* refused by the key's rule: authenticated, so on record, once per (key, reason) */
+	uint64_t last, again;
+	for (int i = 0; i < 5; i++) {
+		l = build_update(m, "www.ddi.test.", a1);
+		assert_true(tsig_sign(&k, NULL, 0, m, &l, sizeof(m), (uint64_t)time(NULL), 300, NULL) > 0);
+		n = ddns_serve(&env, m, l, 4, src, resp, sizeof(resp), &out);
+		assert_true(n > 12);
+		assert_int_equal(resp[3] & 0xf, DNS_RCODE_REFUSED);
+		assert_int_equal(out.why, UPD_WHY_POLICY);
+		assert_true(out.authenticated);
+		assert_string_equal(out.key, "dyn.key");
+		if (i == 0)
+			assert_int_equal(store_last_seq(f->s, &last, &e), 0);
+	}
 	name(o, "www.ddi.test.");
 	assert_int_equal(store_rrset_get(f->s, NULL, o, DNS_T_A, seen_cb, &c, &e), DDI_ENOENT);
 	struct jn j = { 0 };
-	uint64_t last;
-	assert_int_equal(store_last_seq(f->s, &last, &e), 0);
+	assert_int_equal(store_last_seq(f->s, &again, &e), 0);
+	assert_int_equal(again, last);   /* the 4 others were folded into that note */
 	assert_int_equal(store_journal_read(f->s, last, 0, journal_cb, &j, &e), 0);
 	assert_non_null(strstr(j.last, "REFUSED"));
 	assert_non_null(strstr(j.last, "tsig:dyn.key@198.18.0.2"));
+
+	/* unsigned, from a source with no rule: counted, never in the store */
+	for (int i = 0; i < 20; i++) {
+		l = build_update(m, "www.ddi.test.", a1);
+		n = ddns_serve(&env, m, l, 4, src, resp, sizeof(resp), &out);
+		assert_int_equal(resp[3] & 0xf, DNS_RCODE_REFUSED);
+		assert_int_equal(out.why, UPD_WHY_UNSIGNED);
+		assert_false(out.authenticated);
+	}
+	assert_int_equal(store_last_seq(f->s, &again, &e), 0);
+	assert_int_equal(again, last);
+	struct ddns_refusal_stats rs;
+	ddns_refusals_stats(rf, &rs);
+	assert_int_equal(rs.why[UPD_WHY_POLICY], 5);
+	assert_int_equal(rs.why[UPD_WHY_UNSIGNED], 20);
+	assert_int_equal(rs.notes, 1);
+	assert_int_equal(rs.folded, 4);
+	assert_int_equal(rs.log_lines + rs.log_suppressed, 25);
+	free(rf);
 }
 
 /* The DDNS thread: a fake source hands 3 updates at once, TCP submits a NOTIFY meanwhile. */
@@ -426,6 +458,8 @@ static void test_thread(void **state)
 	assert_int_equal(st.v[DDNS_OUT_UDP], 3);
 	assert_int_equal(st.v[DDNS_OUT_TCP], 1);
 	assert_int_equal(st.v[DDNS_OUT_REFUSED], 3);
+	assert_int_equal(st.refusals.why[UPD_WHY_UNSIGNED], 3);
+	assert_int_equal(st.refusals.notes, 0);   /* strangers' refusals leave no note */
 	assert_int_equal(st.v[DDNS_OUT_NOERROR], 1);
 	assert_int_equal(st.v[DDNS_OUT_BATCH_FAILED], 0);
 	assert_true(st.v[DDNS_OUT_BATCHES] >= 1 && st.v[DDNS_OUT_BATCHES] <= 2);

@@ -1104,6 +1104,7 @@ struct fake_server {
 	int fail_commit;             /* error the "store" returns when applying */
 	int commits, journals;
 	char last_actor[256], last_journal[1024];
+	enum upd_why last_why;
 };
 
 static int fs_lookup(void *ctx, const uint8_t *name, struct tsig_key *out)
@@ -1164,12 +1165,13 @@ static int fs_transact(void *ctx, const char *actor, upd_txn_fn fn, void *arg)
 	return DDI_EOK;
 }
 
-static void fs_journal(void *ctx, const char *actor, const char *text)
+static void fs_journal(void *ctx, const struct upd_outcome *o)
 {
 	struct fake_server *f = ctx;
 	f->journals++;
-	snprintf(f->last_actor, sizeof(f->last_actor), "%s", actor);
-	snprintf(f->last_journal, sizeof(f->last_journal), "%s", text);
+	f->last_why = o->why;
+	snprintf(f->last_actor, sizeof(f->last_actor), "%s", o->actor);
+	snprintf(f->last_journal, sizeof(f->last_journal), "%s", o->text);
 }
 
 static bool fs_zone_known(void *ctx, const uint8_t *apex)
