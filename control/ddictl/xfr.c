@@ -16,7 +16,9 @@ const char ddictl_help_zone_acl[] =
 "    or keys, the source is inside one of the prefixes (when it names any) and\n"
 "    the request is TSIG-signed with one of the keys (when it names any).\n"
 "    No ACL: nobody (REFUSED). NOTIFY goes to every --notify target after each\n"
-"    change of the zone's serial, signed with --notify-key when given.\n";
+"    change of the zone's serial, signed with --notify-key when given.\n"
+"    A secondary zone's primaries and their key (ddictl zone add --primary)\n"
+"    are kept, by --clear too.\n";
 
 const char ddictl_help_diff[] =
 "NAME\n    ddictl diff - the differences of a zone, as IXFR serves them\n\n"

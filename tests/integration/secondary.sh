@@ -140,6 +140,16 @@ ddi_expect_match "ddiplane logged the IXFR" 'secv\.test\.: IXFR, serial 101' "$(
 ddi_expect_match "Knot's NOTIFY (from $P4, signed) was answered NOERROR" \
   'notify, outgoing, remote 198\.18\.0\.1@53, serial 101' "$(cat "$KD/knotd.log")"
 
+ddi_log "zone acl on a secondary keeps its primaries"
+"$CTL" -s "$SOCK" zone acl $Z --transfer 198.18.0.0/24 >/dev/null
+ddi_expect_match "the ACL is set beside the primaries" \
+  '"primaries".*198\.18\.0\.5.*"transfer"' "$("$CTL" -s "$SOCK" --json zone acl $Z | tr -d ' \n')"
+"$CTL" -s "$SOCK" zone acl $Z --clear >/dev/null
+out=$("$CTL" -s "$SOCK" --json zone acl $Z | tr -d ' \n')
+ddi_expect_match "--clear keeps the primaries and the key" '"primaries":\["198\.18\.0\.5"\].*"primary_key":"xfr\.key\."' "$out"
+ddi_expect "--clear removed the transfer rules" "" "$(printf '%s' "$out" | grep -o '"transfer"')"
+ddi_expect_match "zone list still names the primary" '"primaries": "198\.18\.0\.5' "$(zjson)"
+
 ddi_log "a transfer with a wrong key is refused; the zone keeps its answers"
 "$CTL" -s "$SOCK" key remove xfr.key. >/dev/null
 "$CTL" -s "$SOCK" key add xfr.key. >/dev/null   # a new secret: no longer Knot's
