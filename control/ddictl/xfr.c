@@ -20,7 +20,9 @@ const char ddictl_help_zone_acl[] =
 "    --catalog: ZONE is the catalog zone ddiplane generates (ddiplane\n"
 "    --catalog NAME, RFC 9432), not a zone of the store; its NOTIFY goes out\n"
 "    when member zones come and go. A member is a zone whose ACL lets someone\n"
-"    transfer it.\n";
+"    transfer it.\n"
+"    A secondary zone's primaries and their key (ddictl zone add --primary)\n"
+"    are kept, by --clear too.\n";
 
 const char ddictl_help_diff[] =
 "NAME\n    ddictl diff - the differences of a zone, as IXFR serves them\n\n"

@@ -294,7 +294,7 @@ int ddns_serve(const struct ddns_env *env, const uint8_t *req, size_t len, uint8
 	struct upd_outcome local;
 	struct store_error e;
 	struct pol_set own = { 0 };
-	struct dctx d = { env->st, env->batch, env->refusals, env->notify };
+	struct dctx d = { .st = env->st, .txn = env->batch, .refusals = env->refusals, .notify = env->notify };
 	if (!out)
 		out = &local;
 	/*

@@ -898,6 +898,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	} else if (s->zone_secondary && s->zone_secondary(s->ctx, m.zone)) {
 		/* RFC 2136 3.1: a secondary is not authoritative for changes; its primary is */
 		out->rcode = DNS_RCODE_NOTAUTH;
+		why = UPD_WHY_NOTAUTH;
 		snprintf(out->reason, sizeof(out->reason), "a secondary zone: update its primary");
 	} else if (!pol_may_update(s->policy, key, src_family, src_addr)) {
 		out->rcode = DNS_RCODE_REFUSED;

@@ -70,11 +70,52 @@ static json_t *c_zone_acl(const struct cmd_ctx *ctx, const json_t *args, uint64_
 	}
 	/* "catalog": the name is the catalog zone ddiplane generates (--catalog), no zone of the store */
 	uint32_t flags = json_is_true(json_object_get(args, "catalog")) ? STORE_OPF_NO_ZONE : 0;
-	struct store_op op = { .kind = STORE_OP_ACL_SET, .flags = flags, .zone = apex,
-	                       .count = clear ? 0 : 1,
-	                       .rdatas = (const uint8_t *)text, .rdatas_len = strlen(text) };
-	int rc = store_commit(ctx->store, NULL, ctx->actor, &op, 1, seq, &e);
+	/*
+	 * A secondary zone's primaries live in the same value ("primaries",
+	 * "primary_key", control/xfr/secondary.c): they are kept, also by
+	 * --clear. Read and write in one batch (the store's write lock), so a
+	 * concurrent zone-add or zone-acl is not lost in between.
+	 */
+	struct store_txn *batch = NULL;
+	memset(&e, 0, sizeof(e));
+	int rc = store_batch_begin(ctx->store, &batch, &e);
+	if (rc) {
+		free(text);
+		return cmd_reply(CMD_ERROR, NULL, "%s", e.msg[0] ? e.msg : ddi_strerror(rc));
+	}
+	json_t *cur = NULL;
+	rc = store_acl_get(ctx->store, batch, apex, show_cb, &cur, &e);
+	if (rc == DDI_ENOENT)
+		rc = DDI_EOK;
+	json_t *prim = cur ? json_object_get(cur, "primaries") : NULL;
+	json_t *pkey = cur ? json_object_get(cur, "primary_key") : NULL;
+	if (rc == DDI_EOK && (prim || pkey)) {
+		json_t *o = clear ? json_object() : json_loads(text, 0, NULL);
+		if (o && prim)
+			json_object_set(o, "primaries", prim);
+		if (o && pkey)
+			json_object_set(o, "primary_key", pkey);
+		free(text);
+		text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(o);
+		clear = false;   /* the primaries stay: an ACL value without transfer rules */
+		if (!text)
+			rc = DDI_ENOMEM;
+	}
+	json_decref(cur);
+	if (rc == DDI_EOK) {
+		struct store_op op = { .kind = STORE_OP_ACL_SET, .flags = flags, .zone = apex, .count = clear ? 0 : 1,
+		                       .rdatas = (const uint8_t *)text,
+		                       .rdatas_len = text ? strlen(text) : 0 };
+		rc = store_commit(ctx->store, batch, ctx->actor, &op, 1, seq, &e);
+	}
 	free(text);
+	struct store_error e2;
+	int rc2 = store_batch_end(batch, rc == DDI_EOK, &e2);
+	if (rc == DDI_EOK && rc2) {
+		rc = rc2;
+		e = e2;
+	}
 	if (rc)
 		return cmd_reply(CMD_ERROR, NULL, "%s", e.msg[0] ? e.msg : ddi_strerror(rc));
 	return cmd_reply(CMD_OK, json_pack("{s:I}", "seq", (json_int_t)*seq),

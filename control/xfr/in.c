@@ -110,6 +110,7 @@ static enum xfr_in_result fail(struct xfr_in *x, enum xfr_in_result r, const cha
 	vsnprintf(x->why, sizeof(x->why), fmt, ap);
 	va_end(ap);
 	x->st = XI_DONE;
+	x->kind = XFR_IN_KIND_NONE;   /* refused: xfr_in_ops gives nothing to commit */
 	return r;
 }
 

@@ -20,7 +20,7 @@ SOCK="$DDI_TMP/ctl.sock"
 DB="$DDI_TMP/db"
 KD="$DDI_TMP/knot"
 Z=secv.test.
-mkdir -p "$KD/storage" "$KD/run" "$KD/db"
+mkdir -p "$KD/storage" "$KD/run"
 
 ddi_log "ddiplane's store: a TSIG key and the secondary zone $Z of $P4"
 ddi_db_default "$DB"
@@ -46,12 +46,14 @@ cat >"$KD/knot.conf" <<CONF
 server:
     rundir: "$KD/run"
     listen: $P4@53
-database:
-    # Knot's journal and timers of this run only (the default is the system's /var/lib/knot)
-    storage: "$KD/db"
 log:
   - target: stderr
     any: info
+# Knot keeps its journal and timers in database.storage (default /var/lib/knot,
+# shared by every run): each run gets its own, so the zone starts at the zone
+# file's serial 100 and nothing of an earlier run is replayed.
+database:
+    storage: "$KD/storage"
 key:
   - id: xfr.key
     algorithm: hmac-sha256
@@ -71,6 +73,7 @@ template:
     storage: "$KD/storage"
     file: "$KD/%s.zone"
     journal-content: changes
+    zonefile-load: whole
     zonefile-sync: -1
     serial-policy: increment
 zone:
@@ -81,13 +84,17 @@ CONF
 
 ddi_ns_setup
 ddi_cli ip addr add $P4/24 dev ddi-c
-ddi_cli knotd -c "$KD/knot.conf" >"$KD/knotd.log" 2>&1 &
+# Not through ddi_cli (a function: `&` would fork a subshell and $! would be
+# that subshell, not knotd): `ip netns exec` execs knotd, so $! is knotd's pid.
+# lib.sh's EXIT trap (ddi_cleanup) stops it by that pid: TERM, at most 10 s,
+# then KILL, and waits for it -- also when a check fails early.
+ip netns exec "$DDI_NS_CLI" knotd -c "$KD/knot.conf" >"$KD/knotd.log" 2>&1 &
 KNOT_PID=$!
 _DDI_PIDS+=("$KNOT_PID")
-# knotd by its pid, also when a check fails early (lib.sh's cleanup then runs)
-trap 'kill -KILL $KNOT_PID 2>/dev/null || true; ddi_cleanup' EXIT
 knotc() { ddi_cli knotc -c "$KD/knot.conf" "$@" || true; }
-for _ in $(seq 50); do knotc zone-status $Z >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 50); do knotc zone-status $Z 2>/dev/null | grep -q 'serial: 100' && break; sleep 0.1; done
+ddi_expect_match "Knot loaded the zone file at serial 100 (fresh journal)" \
+  'loaded, serial none -> 100' "$(cat "$KD/knotd.log")"
 
 ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20
 ddi_wait_answer $S4 ddi.test 60
@@ -102,8 +109,15 @@ wait_for() {
 }
 answers() { [ "$(short "$1" A)" = "$2" ]; }
 zjson() { "$CTL" -s "$SOCK" --json zone list; }
+# the serial of zone $1 in ddiplane's store (zone list), empty when unknown
+zserial() { zjson | jq -r --arg z "$1" '.arguments.zones[] | select(.zone == $z) | .serial' 2>/dev/null; }
+at_serial() { [ "$(zserial $Z)" = "$1" ]; }
 
 ddi_log "initial AXFR"
+# Knot is changed only after ddiplane holds serial 100: else the first
+# transfer could already carry the change below
+if wait_for 20 at_serial 100; then ddi_ok "zone list: the secondary zone is at the primary's serial 100"
+else ddi_fail "zone list: the secondary zone is at the primary's serial 100" "$(zjson; tail -20 "$DDI_LOG")"; fi
 if wait_for 20 answers www.$Z 198.18.0.80; then ddi_ok "the zone transferred at start answers through the dataplane"
 else ddi_fail "the zone transferred at start answers through the dataplane" "$(short www.$Z A; zjson; tail -20 "$DDI_LOG")"; fi
 ddi_expect_match "its SOA is the primary's (serial 100)" ' 100 3600 60 600 60$' "$(short $Z SOA)"
@@ -115,6 +129,8 @@ knotc zone-set $Z new 300 A 198.18.0.77 >/dev/null
 knotc zone-unset $Z www A 198.18.0.80 >/dev/null
 knotc zone-set $Z www 300 A 198.18.0.81 >/dev/null
 knotc zone-commit $Z >/dev/null
+ddi_expect "Knot took the change (serial 101)" "101" \
+  "$(ddi_cli dig +norec +time=1 +tries=2 +short @$P4 $Z SOA | awk '{print $3}')"
 if wait_for 15 answers new.$Z 198.18.0.77; then ddi_ok "the change is answered after Knot's NOTIFY"
 else ddi_fail "the change is answered after Knot's NOTIFY" "$(zjson; tail -20 "$DDI_LOG"; tail -20 "$KD/knotd.log")"; fi
 ddi_expect "a replaced record follows" "198.18.0.81" "$(short www.$Z A)"
@@ -123,6 +139,16 @@ ddi_expect_match "ddiplane logged the IXFR" 'secv\.test\.: IXFR, serial 101' "$(
 
 ddi_expect_match "Knot's NOTIFY (from $P4, signed) was answered NOERROR" \
   'notify, outgoing, remote 198\.18\.0\.1@53, serial 101' "$(cat "$KD/knotd.log")"
+
+ddi_log "zone acl on a secondary keeps its primaries"
+"$CTL" -s "$SOCK" zone acl $Z --transfer 198.18.0.0/24 >/dev/null
+ddi_expect_match "the ACL is set beside the primaries" \
+  '"primaries".*198\.18\.0\.5.*"transfer"' "$("$CTL" -s "$SOCK" --json zone acl $Z | tr -d ' \n')"
+"$CTL" -s "$SOCK" zone acl $Z --clear >/dev/null
+out=$("$CTL" -s "$SOCK" --json zone acl $Z | tr -d ' \n')
+ddi_expect_match "--clear keeps the primaries and the key" '"primaries":\["198\.18\.0\.5"\].*"primary_key":"xfr\.key\."' "$out"
+ddi_expect "--clear removed the transfer rules" "" "$(printf '%s' "$out" | grep -o '"transfer"')"
+ddi_expect_match "zone list still names the primary" '"primaries": "198\.18\.0\.5' "$(zjson)"
 
 ddi_log "a transfer with a wrong key is refused; the zone keeps its answers"
 "$CTL" -s "$SOCK" key remove xfr.key. >/dev/null

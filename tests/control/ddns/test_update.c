@@ -1105,6 +1105,7 @@ struct fake_server {
 	int commits, journals;
 	char last_actor[256], last_journal[1024];
 	enum upd_why last_why;
+	bool secondary;              /* every zone is a secondary one (zone_secondary) */
 };
 
 static int fs_lookup(void *ctx, const uint8_t *name, struct tsig_key *out)
@@ -1183,6 +1184,12 @@ static bool fs_zone_known(void *ctx, const uint8_t *apex)
 	return false;
 }
 
+static bool fs_zone_secondary(void *ctx, const uint8_t *apex)
+{
+	struct fake_server *f = ctx;
+	return f->secondary && fs_zone_known(ctx, apex);
+}
+
 static struct pol_rule prule(const char *key, const char *text)
 {
 	struct pol_rule r;
@@ -1229,7 +1236,8 @@ static uint8_t serve(struct fake_server *f, struct mb *b, const struct tsig_key 
                      const uint8_t *src, struct upd_outcome *o, uint8_t *resp, size_t *rlen,
                      uint8_t mac[TSIG_MAC_MAX], int *maclen)
 {
-	struct upd_server s = { f, fs_lookup, &f->pol, fs_transact, fs_journal, fs_zone_known };
+	struct upd_server s = { f, fs_lookup, &f->pol, fs_transact, fs_journal, fs_zone_known,
+	                        .zone_secondary = fs_zone_secondary };
 	if (k != NULL) {
 		int ml = tsig_sign(k, NULL, 0, b->buf, &b->len, sizeof(b->buf), signed_at, 300, mac);
 		assert_true(ml > 0);
@@ -1321,6 +1329,17 @@ static void test_serve_signed(void **state)
 	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "h.example.org. 60 A 198.18.0.51");
 	assert_int_equal(serve(f, &b, &f->keys[0], NOW, client4, &o, resp, &rlen, mac, &ml),
 	                 DNS_RCODE_NOTAUTH);
+	/* A secondary zone (RFC 2136 3.1): NOTAUTH, counted as notauth, nothing applied. */
+	f->secondary = true;
+	int commits = f->commits;
+	mb_init(&b, "example.com.");
+	mb_rr(&b, SEC_UPD, DNS_CLASS_IN, "s.dyn 60 A 198.18.0.53");
+	assert_int_equal(serve(f, &b, &f->keys[0], NOW, client4, &o, resp, &rlen, mac, &ml),
+	                 DNS_RCODE_NOTAUTH);
+	assert_int_equal(f->last_why, UPD_WHY_NOTAUTH);
+	assert_string_equal(o.reason, "a secondary zone: update its primary");
+	assert_int_equal(f->commits, commits);
+	f->secondary = false;
 	/* The store refuses the result: REFUSED; the store fails: SERVFAIL. */
 	f->fail_commit = DDI_ELIMIT;
 	mb_init(&b, "example.com.");
