@@ -118,7 +118,8 @@ logging {
 zone "ddi.test" { type secondary; primaries { $S4; }; file "ddi.test.db"; };
 zone "$REV" { type secondary; primaries { $S4; }; file "rev.db"; };
 EOF
-ddi_cli named -f -c "$ND/named.conf" >"$ND/stderr" 2>&1 &
+# by ip netns exec, so that $! is named itself and lib.sh stops it by pid
+ip netns exec "$DDI_NS_CLI" named -f -c "$ND/named.conf" >"$ND/stderr" 2>&1 &
 _DDI_PIDS+=("$!")
 NAMED_PID=$!
 
@@ -182,7 +183,7 @@ zone:
     catalog-role: interpret
     catalog-template: member
 EOF
-ddi_cli knotd -c "$KD/knot.conf" >"$KD/stderr" 2>&1 &
+ip netns exec "$DDI_NS_CLI" knotd -c "$KD/knot.conf" >"$KD/stderr" 2>&1 &
 _DDI_PIDS+=("$!")
 KNOT_PID=$!
 
