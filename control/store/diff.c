@@ -492,13 +492,16 @@ int op_acl(struct cctx *c, const struct store_op *op)
 	return journal_op(c, STORE_J_ACL_SET, z.apex, z.apex, 0, had, 1);
 }
 
-int store_acl_get(struct store *s, struct store_txn *tx, const uint8_t *apex, store_value_cb cb,
-                  void *ctx, struct store_error *err)
+/*
+ * The prelude of a read keyed by a zone (its ACL, its differences): the
+ * apex checked and lower-cased into lc, its key into zk, a read transaction
+ * (tx or its own in *own). DDI_ENOENT when the store has no transfer
+ * databases yet (a store made before them); errors as read_begin.
+ */
+static int zone_read_begin(struct store *s, struct store_txn *tx, const uint8_t *apex,
+                           uint8_t lc[DNS_NAME_MAXLEN], uint8_t zk[ZKEY_MAX], size_t *zklen,
+                           struct store_txn *own, MDB_txn **txn, struct store_error *err)
 {
-	struct store_txn own;
-	MDB_txn *txn;
-	uint8_t zk[ZKEY_MAX], lc[DNS_NAME_MAXLEN];
-	char hb[128];
 	clearerr_(err);
 	if (!apex || dns_name_check(apex, DNS_NAME_MAXLEN) <= 0)
 		return seterr(err, DDI_EINVAL, -1, "no valid zone name");
@@ -506,10 +509,22 @@ int store_acl_get(struct store *s, struct store_txn *tx, const uint8_t *apex, st
 		return DDI_ENOENT;
 	memcpy(lc, apex, dns_name_len(apex));
 	dns_name_lower(lc);
-	int rc = read_begin(s, tx, &own, &txn, err);
+	*zklen = zkey_make(zk, lc);
+	return read_begin(s, tx, own, txn, err);
+}
+
+int store_acl_get(struct store *s, struct store_txn *tx, const uint8_t *apex, store_value_cb cb,
+                  void *ctx, struct store_error *err)
+{
+	struct store_txn own;
+	MDB_txn *txn;
+	uint8_t zk[ZKEY_MAX], lc[DNS_NAME_MAXLEN];
+	size_t zklen;
+	char hb[128];
+	int rc = zone_read_begin(s, tx, apex, lc, zk, &zklen, &own, &txn, err);
 	if (rc)
 		return rc;
-	MDB_val k = { zkey_make(zk, lc), zk }, v;
+	MDB_val k = { zklen, zk }, v;
 	rc = mdb_get(txn, s->zone_acl, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		rc = DDI_ENOENT;
@@ -611,16 +626,11 @@ int store_diff_walk(struct store *s, struct store_txn *tx, const uint8_t *apex,
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	uint8_t zk[ZKEY_MAX], lc[DNS_NAME_MAXLEN];
+	size_t zklen;
 	char hb[128];
-	clearerr_(err);
-	if (!apex || dns_name_check(apex, DNS_NAME_MAXLEN) <= 0)
-		return seterr(err, DDI_EINVAL, -1, "no valid zone name");
-	if (!s->xfr_dbs)
-		return DDI_EOK;
-	memcpy(lc, apex, dns_name_len(apex));
-	dns_name_lower(lc);
-	size_t zklen = zkey_make(zk, lc);
-	int rc = read_begin(s, tx, &own, &txn, err);
+	int rc = zone_read_begin(s, tx, apex, lc, zk, &zklen, &own, &txn, err);
+	if (rc == DDI_ENOENT && !s->xfr_dbs)
+		return DDI_EOK;   /* no differences database yet: no differences */
 	if (rc)
 		return rc;
 	if ((rc = mdb_cursor_open(txn, s->diffs, &cur)) != 0) {
