@@ -928,6 +928,9 @@ static const struct sub subs[] = {
 	{ "journal", NULL, help_journal, b_journal },
 	{ "zone", "acl", ddictl_help_zone_acl, ddictl_xfr_build },
 	{ "diff", NULL, ddictl_help_diff, ddictl_xfr_build },
+	{ "catalog", "add", ddictl_help_catalog_add, ddictl_xfr_build },
+	{ "catalog", "remove", ddictl_help_catalog_remove, ddictl_xfr_build },
+	{ "catalog", "list", ddictl_help_catalog_list, ddictl_xfr_build },
 	{ "backup", NULL, help_backup, b_backup },
 	{ "shutdown", NULL, help_shutdown, b_status },
 	{ "reload", NULL, help_reload, b_status },
@@ -1213,10 +1216,10 @@ static void print_human(const char *cmd, const json_t *reply)
 	} else if (strcmp(cmd, "zone-list") == 0) {
 		size_t i;
 		json_t *z;
-		printf("%-32s %-9s %10s %8s %8s  %s\n", "ZONE", "ROLE", "SERIAL", "RRSETS", "RECORDS",
+		printf("%-32s %-14s %10s %8s %8s  %s\n", "ZONE", "ROLE", "SERIAL", "RRSETS", "RECORDS",
 		       "CREATED");
 		json_array_foreach(json_object_get(a, "zones"), i, z) {
-			printf("%-32s %-9s %10lld %8lld %8lld  %s\n", jstr(z, "zone"), jstr(z, "role"),
+			printf("%-32s %-14s %10lld %8lld %8lld  %s\n", jstr(z, "zone"), jstr(z, "role"),
 			       jint(z, "serial"), jint(z, "rrsets"), jint(z, "records"),
 			       jstr(z, "created"));
 			if (json_object_get(z, "primaries"))

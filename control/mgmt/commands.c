@@ -18,6 +18,7 @@
 #include "control/ddns/tsig.h"
 #include "control/ipam/cmd.h"
 #include "control/xfr/cmd.h"
+#include "control/xfr/consume.h"
 #include "control/xfr/secondary.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
@@ -673,9 +674,14 @@ static json_t *c_shutdown(struct req *q, uint64_t *seq)
 	return cmd_reply(CMD_OK, NULL, "shutting down");
 }
 
+struct zlist {
+	json_t *arr;
+	struct store *store;
+};
+
 static int zlist_cb(void *ctx, const struct store_zone_info *z)
 {
-	json_t *arr = ctx;
+	json_t *arr = ((struct zlist *)ctx)->arr;
 	char nb[DNS_NAME_STRLEN], tb[64];
 	fmt_time(tb, sizeof(tb), z->created_ns);
 	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:s}", "zone", name_str(nb, z->apex),
@@ -687,6 +693,15 @@ static int zlist_cb(void *ctx, const struct store_zone_info *z)
 		return DDI_ENOMEM;
 	if (!(z->flags & STORE_ZONE_SECONDARY))
 		return 0;
+	/* a consumed catalog, or a member zone one added (control/xfr/consume.h) */
+	bool is_cat;
+	char cat[DNS_NAME_STRLEN];
+	if (xfr_cat_role(((struct zlist *)ctx)->store, z->apex, &is_cat, cat, sizeof(cat)) &&
+	    (is_cat || cat[0])) {
+		json_object_set_new(o, "role", json_string(is_cat ? "catalog" : "catalog member"));
+		if (cat[0])
+			json_object_set_new(o, "catalog", json_string(cat));
+	}
 	/* a secondary: its primaries, and the refresh thread's view when a server runs */
 	struct xfr_sec_status st;
 	json_object_set_new(o, "loaded", json_boolean(z->has_soa));
@@ -710,7 +725,8 @@ static json_t *c_zone_list(struct req *q, uint64_t *seq)
 	json_t *arr = json_array();
 	if (!arr)
 		return cmd_reply(CMD_ERROR, NULL, "out of memory");
-	int rc = store_zone_list(q->ctx->store, true, zlist_cb, arr, &e);
+	struct zlist zl = { arr, q->ctx->store };
+	int rc = store_zone_list(q->ctx->store, true, zlist_cb, &zl, &e);
 	if (rc) {
 		json_decref(arr);
 		return store_err_q(q->ctx, &e, rc);
