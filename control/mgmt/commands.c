@@ -674,10 +674,7 @@ static json_t *c_shutdown(struct req *q, uint64_t *seq)
 	return cmd_reply(CMD_OK, NULL, "shutting down");
 }
 
-struct zlist {
-	json_t *arr;
-	struct store *store;
-};
+struct zlist { json_t *arr; struct store *store; };
 
 static int zlist_cb(void *ctx, const struct store_zone_info *z)
 {
@@ -693,15 +690,7 @@ static int zlist_cb(void *ctx, const struct store_zone_info *z)
 		return DDI_ENOMEM;
 	if (!(z->flags & STORE_ZONE_SECONDARY))
 		return 0;
-	/* a consumed catalog, or a member zone one added (control/xfr/consume.h) */
-	bool is_cat;
-	char cat[DNS_NAME_STRLEN];
-	if (xfr_cat_role(((struct zlist *)ctx)->store, z->apex, &is_cat, cat, sizeof(cat)) &&
-	    (is_cat || cat[0])) {
-		json_object_set_new(o, "role", json_string(is_cat ? "catalog" : "catalog member"));
-		if (cat[0])
-			json_object_set_new(o, "catalog", json_string(cat));
-	}
+	xfr_cat_role_json(((struct zlist *)ctx)->store, z->apex, o);   /* consumed catalogs */
 	/* a secondary: its primaries, and the refresh thread's view when a server runs */
 	struct xfr_sec_status st;
 	json_object_set_new(o, "loaded", json_boolean(z->has_soa));

@@ -226,9 +226,13 @@ static json_t *c_catalog_add(const struct cmd_ctx *ctx, const json_t *args, uint
 			return cmd_reply(CMD_ERROR, NULL, "catalog-add: 'primaries' holds strings ADDR[@PORT]");
 	if (key && !json_is_string(key))
 		return cmd_reply(CMD_ERROR, NULL, "catalog-add: 'key' is a key name");
-	char *acl = xfr_cat_acl_json(list, n, json_string_value(key), why, sizeof(why));
-	if (!acl)
+	char *sec = xfr_sec_acl_json(list, n, json_string_value(key), why, sizeof(why));
+	if (!sec)
 		return cmd_reply(CMD_ERROR, NULL, "catalog-add: %s", why);
+	char *acl = xfr_cat_acl_json(sec);
+	free(sec);
+	if (!acl)
+		return cmd_reply(CMD_ERROR, NULL, "catalog-add: out of memory");
 	struct store_op ops[2] = {
 		{ .kind = STORE_OP_ZONE_ADD, .zone = apex, .zone_flags = STORE_ZONE_SECONDARY },
 		{ .kind = STORE_OP_ACL_SET, .zone = apex, .count = 1, .rdatas = (const uint8_t *)acl,

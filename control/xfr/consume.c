@@ -9,7 +9,6 @@
 #include "control/log.h"
 #include "control/store/store.h"
 #include "control/xfr/consume.h"
-#include "control/xfr/secondary.h"
 #include "dns/errcode.h"
 #include "dns/rdata.h"
 #include "dns/wire.h"
@@ -182,19 +181,13 @@ int xfr_cat_end(struct xfr_cat_reader *r)
 /* Zone ACL values                                                          */
 /* ------------------------------------------------------------------------ */
 
-char *xfr_cat_acl_json(const char *const *primaries, size_t n, const char *key, char *err,
-                       size_t errlen)
+char *xfr_cat_acl_json(const char *sec_json)
 {
-	char *s = xfr_sec_acl_json(primaries, n, key, err, errlen);
-	json_t *o = s ? json_loads(s, 0, NULL) : NULL;
-	free(s);
-	if (!o)
-		return NULL;
-	json_object_set_new(o, "consume_catalog", json_true());
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_t *o = sec_json ? json_loads(sec_json, 0, NULL) : NULL;
+	char *s = NULL;
+	if (json_is_object(o) && json_object_set_new(o, "consume_catalog", json_true()) == 0)
+		s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
-	if (!s)
-		snprintf(err, errlen, "out of memory");
 	return s;
 }
 
@@ -230,6 +223,17 @@ bool xfr_cat_role(struct store *s, const uint8_t *apex, bool *is_catalog, char *
 		snprintf(member_of, len, "%s", m);
 	json_decref(o);
 	return true;
+}
+
+void xfr_cat_role_json(struct store *s, const uint8_t *apex, json_t *o)
+{
+	bool is_cat;
+	char cat[DNS_NAME_STRLEN];
+	if (!xfr_cat_role(s, apex, &is_cat, cat, sizeof(cat)) || (!is_cat && !cat[0]))
+		return;
+	json_object_set_new(o, "role", json_string(is_cat ? "catalog" : "catalog member"));
+	if (cat[0])
+		json_object_set_new(o, "catalog", json_string(cat));
 }
 
 /* ------------------------------------------------------------------------ */

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "dns/name.h"
 
 struct store;
@@ -108,9 +110,12 @@ struct xfr_cat_result {
 int xfr_cat_sync(struct store *s, const uint8_t *catalog, struct xfr_cat_result *res, char *why,
                  size_t wlen);
 
-/* The zone_acl value of a consumed catalog (xfr_sec_acl_json with "consume_catalog"). */
-char *xfr_cat_acl_json(const char *const *primaries, size_t n, const char *key, char *err,
-                       size_t errlen);
+/*
+ * The zone_acl value of a consumed catalog: a secondary zone's value
+ * (xfr_sec_acl_json) with "consume_catalog": true. Malloc'd; NULL when
+ * `sec_json` is no JSON object or out of memory.
+ */
+char *xfr_cat_acl_json(const char *sec_json);
 
 /*
  * What the zone_acl value of `apex` says of catalogs: is_catalog (a
@@ -119,5 +124,8 @@ char *xfr_cat_acl_json(const char *const *primaries, size_t n, const char *key, 
  */
 bool xfr_cat_role(struct store *s, const uint8_t *apex, bool *is_catalog, char *member_of,
                   size_t len);
+
+/* For zone list: "role": "catalog" or "catalog member" (and "catalog": ORIGIN) into `o`. */
+void xfr_cat_role_json(struct store *s, const uint8_t *apex, json_t *o);
 
 #endif

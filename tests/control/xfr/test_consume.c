@@ -12,6 +12,7 @@
 
 #include "control/store/store.h"
 #include "control/xfr/consume.h"
+#include "control/xfr/secondary.h"
 #include "dns/errcode.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
@@ -229,7 +230,9 @@ static void catalog_add(struct fx *f, const char *primary)
 	char err[128];
 	struct store_error e;
 	const char *p[1] = { primary };
-	char *acl = xfr_cat_acl_json(p, 1, "xfr-key", err, sizeof(err));
+	char *sec = xfr_sec_acl_json(p, 1, "xfr-key", err, sizeof(err));
+	char *acl = xfr_cat_acl_json(sec);
+	free(sec);
 	assert_non_null(acl);
 	struct store_op ops[2] = {
 		{ .kind = STORE_OP_ZONE_ADD, .zone = N("cat.example."),
