@@ -553,7 +553,12 @@ static bool refresh(struct xfr_secondary *s, struct szone *z)
 		for (unsigned i = 0; i < z->nprim && !ok; i++) {
 			struct xfr_in x;
 			addr_text(&z->prim[i], pa, sizeof(pa));
-			if (!z->force && cur.have) {
+			/*
+			 * A consumed catalog is asked by IXFR straight away (an IXFR from
+			 * the current serial is one SOA, RFC 1995 2): Knot DNS answers no
+			 * ordinary query for a catalog zone it generates, not even SOA.
+			 */
+			if (!z->force && cur.have && !z->st.catalog) {
 				CNT(s, soa_queries);
 				enum xfr_in_result r = soa_query(z, &z->prim[i], z->has_key ? &key : NULL, &x);
 				uint32_t theirs = x.soa_serial;
