@@ -1081,7 +1081,8 @@ static json_t *locally(const struct ctl *c, const json_t *req)
 	struct store_error e;
 	struct store_options o = { .map_size = c->map_size };
 	const char *cmd = json_string_value(json_object_get(req, "command"));
-	o.create = cmd && (strcmp(cmd, "zone-import") == 0 || strcmp(cmd, "zone-add") == 0);
+	o.create = cmd && (strcmp(cmd, "zone-import") == 0 || strcmp(cmd, "zone-add") == 0 ||
+	                    strcmp(cmd, "catalog-add") == 0);
 	int rc = store_open(&s, c->db, &o, &e);
 	if (rc)
 		return cmd_reply(CMD_ERROR, NULL, "%s", e.msg[0] ? e.msg : ddi_strerror(rc));
