@@ -68,7 +68,7 @@ server:
     listen: $(fleet_addr "$i")@53
 log:
   - target: stderr
-    any: notice
+    any: info
 database:
     storage: "$d/storage"
 remote:
