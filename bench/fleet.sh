@@ -218,8 +218,16 @@ lat.sort()
 def pct(p):
     return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
 print("sent %d, acknowledged %d, refused or unanswered %d, on all 3 secondaries %d (not within the grace: %d); "
-      "latency ack -> last secondary: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
-      % (n, len(acked), n - len(acked), len(lat), missing, pct(0.50), pct(0.99), lat[-1] * 1000 if lat else float("nan")))
+      "latency ack -> last secondary: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; over 1 s: %d"
+      % (n, len(acked), n - len(acked), len(lat), missing, pct(0.50), pct(0.90), pct(0.99),
+         lat[-1] * 1000 if lat else float("nan"), sum(1 for x in lat if x > 1.0)))
+# where in the run the slow ones were: p50 of each 5 s of sending
+for b in range(0, int(dur), 5):
+    w = sorted(max(seen[k][c] for k in range(len(secs))) - acked[c] for c in acked
+               if b <= sent[c] - t0 < b + 5 and all(c in seen[k] for k in range(len(secs))))
+    if w:
+        print("  sent in [%d, %d) s: %d changes, p50 %.0f ms, max %.0f ms"
+              % (b, b + 5, len(w), w[len(w) // 2] * 1000, w[-1] * 1000))
 PY
 
 run() {   # run NAME PRIMARY S1 S2 S3 TAG
