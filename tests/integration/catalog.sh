@@ -136,14 +136,16 @@ knot_conf m1.test. m2.test.
 knotc reload >/dev/null
 if wait_for 30 answers www.m2.test 198.18.0.82; then ddi_ok "m2.test, added to Knot's catalog, is answered by ddiplane"
 else ddi_fail "m2.test, added to Knot's catalog, is answered by ddiplane" "$(why)"; fi
-ddi_expect "m1.test still answers" "198.18.0.81" "$(short www.m1.test A)"
+if wait_for 10 answers www.m1.test 198.18.0.81; then ddi_ok "m1.test still answers"   # bounded: one lost answer on a loaded machine is no failure
+else ddi_fail "m1.test still answers" "$(short www.m1.test A)"; fi
 
 ddi_log "a zone removed from Knot's catalog disappears from ddiplane"
 knot_conf m2.test.
 knotc reload >/dev/null
 if wait_for 30 gone www.m1.test m1.test.; then ddi_ok "m1.test, removed from Knot's catalog, is no longer served"
 else ddi_fail "m1.test, removed from Knot's catalog, is no longer served" "$(status www.m1.test A; why)"; fi
-ddi_expect "m2.test stays" "198.18.0.82" "$(short www.m2.test A)"
+if wait_for 10 answers www.m2.test 198.18.0.82; then ddi_ok "m2.test stays"   # bounded: one lost answer on a loaded machine is no failure
+else ddi_fail "m2.test stays" "$(short www.m2.test A)"; fi
 ddi_expect_match "ddiplane logged the catalog's changes" '1 removed.*actor=catalog:cat\.test\.' "$(cat "$DDI_LOG")"
 ddi_expect_match "the catalog was refreshed by IXFR after Knot's NOTIFY" 'cat\.test\.: IXFR' "$(cat "$DDI_LOG")"
 
