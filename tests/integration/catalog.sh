@@ -92,7 +92,7 @@ KNOT_PID=$!
 _DDI_PIDS+=("$KNOT_PID")
 knotc() { ddi_cli knotc -c "$KD/knot.conf" "$@" || true; }
 
-ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20
+ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --metrics 127.0.0.1:9153 --idle-sleep-us 20
 ddi_wait_answer $S4 ddi.test 60
 
 short() { ddi_cli dig +norec +time=1 +tries=2 +short "@$S4" "$@" 2>&1; }
@@ -149,12 +149,20 @@ else ddi_fail "m2.test stays" "$(short www.m2.test A)"; fi
 ddi_expect_match "ddiplane logged the catalog's changes" '1 removed.*actor=catalog:cat\.test\.' "$(cat "$DDI_LOG")"
 ddi_expect_match "the catalog was refreshed by IXFR after Knot's NOTIFY" 'cat\.test\.: IXFR' "$(cat "$DDI_LOG")"
 
+m=$(ddi_srv curl -s --max-time 5 http://127.0.0.1:9153/metrics)
+ddi_expect_match "metrics: members added" '^ddiplane_catalog_total\{outcome="added"\} 2$' "$m"
+ddi_expect_match "metrics: members removed" '^ddiplane_catalog_total\{outcome="removed"\} 1$' "$m"
+ddi_expect_match "metrics: the catalog's members and state" \
+  'ddiplane_catalog_members\{catalog="cat\.test\."\} 1.*ddiplane_catalog_ok\{catalog="cat\.test\."\} 1' "$(tr '\n' ' ' <<<"$m")"
+
 ddi_log "a zone of ours is never taken over by a catalog"
 zonefile ddi.test. 198.18.0.66
 knot_conf m2.test. ddi.test.
 knotc reload >/dev/null
 wait_for 15 sh -c "'$CTL' -s '$SOCK' --json catalog list | grep -q '\"members_listed\": 2'" || true
 ddi_expect_match "ddi.test (a primary zone of ours) is left alone" 'ddi\.test\. is already a zone of ours' "$(cat "$DDI_LOG")"
+ddi_expect_match "metrics: the conflict is counted" '^ddiplane_catalog_total\{outcome="conflict"\} [1-9]' \
+  "$(ddi_srv curl -s --max-time 5 http://127.0.0.1:9153/metrics)"
 ddi_expect "ddi.test is still ours" "primary" \
   "$(zjson | jq -r '.arguments.zones[] | select(.zone == "ddi.test.") | .role')"
 
