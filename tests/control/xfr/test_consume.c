@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "control/mgmt/commands.h"
 #include "control/store/store.h"
 #include "control/xfr/consume.h"
 #include "control/xfr/secondary.h"
@@ -446,6 +447,108 @@ static void test_sync_partial(void **state)
 	assert_false(zone_exists(f, "bad.parent.test.", NULL));
 }
 
+static json_t *exec(struct fx *f, enum cmd_role role, const char *text)
+{
+	uint64_t seq = 0;
+	json_t *req = json_loads(text, 0, NULL);
+	assert_non_null(req);
+	struct cmd_ctx ctx = { .store = f->s, .actor = "unix:test", .role = role };
+	json_t *r = cmd_exec(&ctx, req, &seq);
+	json_decref(req);
+	assert_non_null(r);
+	return r;
+}
+
+static int result(json_t *r)
+{
+	return (int)json_integer_value(json_object_get(r, "result"));
+}
+
+static const char *text(json_t *r)
+{
+	return json_string_value(json_object_get(r, "text"));
+}
+
+/* The role zone-list gives `zone` (NULL when absent). */
+static const char *zrole(json_t *r, const char *zone)
+{
+	size_t i;
+	json_t *z;
+	json_array_foreach(json_object_get(json_object_get(r, "arguments"), "zones"), i, z)
+		if (strcmp(json_string_value(json_object_get(z, "zone")), zone) == 0)
+			return json_string_value(json_object_get(z, "role"));
+	return NULL;
+}
+
+/* catalog-add, -list, -remove and zone-list/zone-acl through the command table. */
+static void test_commands(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	char acl[512];
+	json_t *r = exec(f, CMD_ROLE_ADMIN, "{\"command\": \"catalog-add\", \"arguments\": "
+	                 "{\"zone\": \"cat.example\", \"primaries\": [\"198.18.0.5@99999\"]}}");
+	assert_int_equal(result(r), CMD_ERROR);
+	assert_non_null(strstr(text(r), "not ADDR[@PORT]"));
+	json_decref(r);
+	r = exec(f, CMD_ROLE_ADMIN, "{\"command\": \"catalog-add\", \"arguments\": {\"zone\": "
+	         "\"cat.example\"}}");
+	assert_int_equal(result(r), CMD_ERROR);
+	json_decref(r);
+	r = exec(f, CMD_ROLE_READ, "{\"command\": \"catalog-add\", \"arguments\": {\"zone\": "
+	         "\"cat.example\", \"primaries\": [\"198.18.0.5\"]}}");
+	assert_int_not_equal(result(r), CMD_OK);   /* a read-only peer may not */
+	json_decref(r);
+	const char *add = "{\"command\": \"catalog-add\", \"arguments\": {\"zone\": \"cat.example\", "
+	                  "\"primaries\": [\"198.18.0.5\"], \"key\": \"xfr-key\"}}";
+	r = exec(f, CMD_ROLE_ADMIN, add);
+	assert_int_equal(result(r), CMD_OK);
+	json_decref(r);
+	r = exec(f, CMD_ROLE_ADMIN, add);
+	assert_int_equal(result(r), CMD_ERROR);   /* it exists */
+	json_decref(r);
+	static const char *const m[] = { "a1", "zone-a.test.", NULL };
+	transfer(f, "cat.example.", 1, "2", m);
+	sync_ok(f);
+	r = exec(f, CMD_ROLE_READ, "{\"command\": \"zone-list\"}");
+	assert_string_equal(zrole(r, "cat.example."), "catalog");
+	assert_string_equal(zrole(r, "zone-a.test."), "catalog member");
+	json_decref(r);
+	/* zone acl on a member keeps what makes it one */
+	r = exec(f, CMD_ROLE_ADMIN, "{\"command\": \"zone-acl\", \"arguments\": {\"zone\": "
+	         "\"zone-a.test\", \"transfer\": [\"198.18.0.0/24\"]}}");
+	assert_int_equal(result(r), CMD_OK);
+	json_decref(r);
+	assert_int_equal(store_acl_get(f->s, NULL, N("zone-a.test."), json_cb, acl, &e), DDI_EOK);
+	assert_non_null(strstr(acl, "\"member_of\":\"cat.example.\""));
+	assert_non_null(strstr(acl, "\"transfer\":[\"198.18.0.0/24\"]"));
+	/* the sync keeps the operator's transfer rules */
+	assert_int_equal(sync_ok(f).updated, 0);
+	r = exec(f, CMD_ROLE_READ, "{\"command\": \"catalog-list\"}");
+	assert_int_equal(result(r), CMD_OK);
+	json_t *c = json_array_get(json_object_get(json_object_get(r, "arguments"), "catalogs"), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "catalog")), "cat.example.");
+	assert_int_equal(json_integer_value(json_object_get(c, "member_zones")), 1);
+	assert_string_equal(json_string_value(json_object_get(c, "key")), "xfr-key.");
+	json_decref(r);
+	r = exec(f, CMD_ROLE_ADMIN, "{\"command\": \"catalog-remove\", \"arguments\": {\"zone\": "
+	         "\"zone-a.test\"}}");
+	assert_int_equal(result(r), CMD_ERROR);   /* a member is no catalog */
+	assert_non_null(strstr(text(r), "not a catalog"));
+	json_decref(r);
+	r = exec(f, CMD_ROLE_ADMIN, "{\"command\": \"catalog-remove\", \"arguments\": {\"zone\": "
+	         "\"cat.example\"}}");
+	assert_int_equal(result(r), CMD_OK);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "arguments"),
+	                                                    "members_removed")), 1);
+	json_decref(r);
+	assert_false(zone_exists(f, "zone-a.test.", NULL));
+	assert_false(zone_exists(f, "cat.example.", NULL));
+	r = exec(f, CMD_ROLE_READ, "{\"command\": \"catalog-list\"}");
+	assert_int_equal(result(r), CMD_EMPTY);
+	json_decref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +559,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_conflict_and_broken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_partial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
