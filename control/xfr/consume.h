@@ -47,7 +47,7 @@ struct store;
  */
 
 #define XFR_CAT_MAX_MEMBERS 4096     /* more in one catalog: broken (bounded memory) */
-#define XFR_CAT_ID_STRLEN (63 * 4 + 1) /* a label in presentation form, escaped */
+#define XFR_CAT_ID_STRLEN (63 * 4 + 2)  /* a label in presentation form, escaped, + "." and NUL */
 
 /* One member zone of a catalog. */
 struct xfr_cat_member {

@@ -87,6 +87,19 @@ static void test_members(void **state)
 	assert_string_equal(r.m[1].id, "b2");   /* lower-cased */
 	assert_int_equal(r.m[1].apex[1], 'z');  /* the name too */
 	xfr_cat_free(&r);
+	/* the longest unique ID in presentation form: 63 octets, each escaped \DDD */
+	head(&r);
+	uint8_t owner[DNS_NAME_MAXLEN], rd[64];
+	owner[0] = 63;
+	memset(owner + 1, 1, 63);
+	memcpy(owner + 64, N("zones.cat.example."), dns_name_len(N("zones.cat.example.")));
+	const uint8_t *t = N("odd.test.");
+	size_t n = one(rd, t, dns_name_len(t));
+	assert_int_equal(xfr_cat_rrset(&r, owner, DNS_T_PTR, 1, rd, n), 0);
+	assert_int_equal(xfr_cat_end(&r), 0);
+	assert_int_equal(strlen(r.m[0].id), 63 * 4);
+	assert_memory_equal(r.m[0].id, "\\001\\001", 8);
+	xfr_cat_free(&r);
 }
 
 static void test_bad_version(void **state)
