@@ -28,6 +28,7 @@
 #include "control/mgmt/ctlsock.h"
 #include "control/log.h"
 #include "control/mgmt/metrics.h"
+#include "control/ddns/gss.h"
 #include "control/ddns/thread.h"
 #include "control/store/store.h"
 #include "control/tcp/tcp.h"
@@ -68,6 +69,7 @@ static struct {
 	struct dp_ddns_source ddns_src;
 	struct ctl *ctl;
 	struct ddns_thread *ddns;
+	struct gss_server *gss;          /* GSS-TSIG contexts (--gss-principal), the DDNS thread's */
 	struct tcp_server *tcp;
 	struct xfr_out *xfr;             /* AXFR/IXFR out, called by the TCP server */
 	struct xfr_notifier *notifier;   /* NOTIFY out */
@@ -896,7 +898,8 @@ static int xfr_hook(void *ctx, const uint8_t *req, size_t len, uint8_t fam, cons
 static int tcp_start(char *err, size_t errlen)
 {
 	struct tcp_conf tc = { .idx = run.idx, .answer = &run.aconf, .update = ddns_thread_submit,
-	                       .update_ctx = run.ddns, .xfr = xfr_hook, .xfr_ctx = run.xfr,
+	                       .update_ctx = run.ddns, .update_tkey = run.gss != NULL,
+	                       .xfr = xfr_hook, .xfr_ctx = run.xfr,
 	                       .max_conns = run.o.tcp_max_clients,
 	                       .max_per_client = run.o.tcp_max_per_client,
 	                       .idle_timeout_ms = run.o.tcp_idle_timeout * 1000 };
@@ -992,9 +995,18 @@ static int step_threads(void)
 		fprintf(stderr, "ddiplane: cannot start the zone refresh thread: %s\n", ddi_strerror(rc));
 		return -1;
 	}
+	if (run.o.gss_principal != NULL) {
+		struct gss_conf gc = { .keytab = run.o.gss_keytab, .principal = run.o.gss_principal,
+		                       .max_contexts = run.o.gss_max_contexts,
+		                       .lifetime = run.o.gss_lifetime };
+		if ((rc = gss_server_new(&run.gss, &gc, err, sizeof(err))) < 0) {
+			fprintf(stderr, "ddiplane: GSS-TSIG: %s\n", err);
+			return -1;
+		}
+	}
 	struct ddns_thread_conf dc = { .store = run.st, .ctl = run.ctl,
 	                               .source = dp_ddns_source(&run.ddns_src, &sh),
-	                               .notify = secondary_notify };
+	                               .notify = secondary_notify, .gss = run.gss };
 	if ((rc = ddns_thread_start(&run.ddns, &dc)) < 0) {
 		fprintf(stderr, "ddiplane: cannot start the DDNS thread: %s\n", ddi_strerror(rc));
 		return -1;
@@ -1003,6 +1015,8 @@ static int step_threads(void)
 	sh.ddns_kick_ctx = run.ddns;
 	for (unsigned i = 0; i < sh.nports; i++)
 		sh.ports[i].pctx_ctl.ddns = true;   /* UPDATE/NOTIFY: to the DDNS thread */
+	for (unsigned i = 0; run.gss && i < sh.nports; i++)
+		sh.ports[i].pctx.tkey = sh.ports[i].pctx_ctl.tkey = true;   /* TKEY too */
 	if (!(run.xfr = xfr_out_new(run.st, &run.xst))) {
 		fprintf(stderr, "ddiplane: out of memory\n");
 		return -1;
@@ -1206,6 +1220,7 @@ static void teardown(void)
 	xfr_notifier_stop(run.notifier);
 	xfr_out_free(run.xfr);
 	ddns_thread_stop(run.ddns);
+	gss_server_free(run.gss);
 	xfr_secondary_stop(run.secondary);
 	ctl_stop(run.ctl);
 	ctl_access_free(run.access);

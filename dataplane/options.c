@@ -106,6 +106,8 @@ static void usage_head(FILE *f, const char *prog)
 "             [--no-cookies] [--cookie-secret-lifetime HOURS]\n"
 "             [--log auto|stderr|syslog|journal] [--log-level SPEC]\n"
 "             [--query-log FILE [--query-log-sample N]] [--catalog NAME]\n"
+"             [--gss-principal DNS/HOST@REALM [--gss-keytab FILE]\n"
+"              [--gss-max-contexts N] [--gss-key-lifetime SECONDS]]\n"
 "             [--config FILE] [--help]\n"
 "\n"
 "DESCRIPTION\n"
@@ -254,6 +256,33 @@ static void usage_options(FILE *f)
 "        catalog.invalid.), generated from the store: one member PTR per zone\n"
 "        whose ACL lets someone transfer it. Transferred and NOTIFYed like\n"
 "        any zone, with the ACL of \"ddictl zone acl NAME --catalog\".\n"
+"    --gss-principal DNS/HOST@REALM\n"
+"        Accept GSS-TSIG (RFC 3645) dynamic updates, as Windows clients,\n"
+"        Active Directory and nsupdate -g send them: TKEY queries (RFC 2930,\n"
+"        mode 3) over UDP or TCP negotiate a Kerberos context with this\n"
+"        service principal, and the context becomes a key, named as the\n"
+"        client chose, that signs its UPDATEs. Clients name the principal\n"
+"        after the zone's SOA MNAME: DNS/ns1.example.com@EXAMPLE.COM serves\n"
+"        a zone whose primary is ns1.example.com. The update policy then\n"
+"        names Kerberos principals instead of TSIG keys (see ddictl policy:\n"
+"        \"host/h1.example.com@EXAMPLE.COM\", \"@EXAMPLE.COM\" for a whole\n"
+"        realm, `self` for hosts updating their own names). Off by default;\n"
+"        startup fails when the keytab holds no key for the principal.\n"
+"    --gss-keytab FILE\n"
+"        The keytab holding the principal's keys (default: KRB5_KTNAME, else\n"
+"        the system's /etc/krb5.keytab). Kerberos settings (realm, KDC) come\n"
+"        from krb5.conf or KRB5_CONFIG; the server only needs the keytab: it\n"
+"        never contacts the KDC.\n"
+"    --gss-max-contexts N\n"
+"        Negotiated keys kept at most (default 1024, 1..1048576). Only a\n"
+"        client with a valid ticket creates one; a half-done negotiation\n"
+"        (SPNEGO's extra leg) is kept 30 seconds and at most a quarter of\n"
+"        the table holds them. When N keys are live, a new negotiation is\n"
+"        REFUSED and counted (ddiplane_gss_total{outcome=\"table_full\"}).\n"
+"    --gss-key-lifetime SECONDS\n"
+"        A negotiated key lasts its Kerberos ticket's remaining lifetime, at\n"
+"        most this (default 3600, 60..86400), then the client negotiates\n"
+"        again.\n"
 "    --query-log FILE\n"
 "        Append one line per answered query (time, client#port, name,\n"
 "        type, rcode, size) to FILE. Off by default. The workers copy each\n"
@@ -389,7 +418,7 @@ enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_
        OPT_METRICS, OPT_ACCESS, OPT_POLL, OPT_TCP_MAX, OPT_TCP_PER_CLIENT, OPT_TCP_IDLE,
        OPT_RRL_RATE, OPT_RRL_SLIP, OPT_RRL_SIZE, OPT_RRL_EXEMPT, OPT_NO_COOKIES,
        OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL, OPT_CONFIG, OPT_QLOG, OPT_QLOG_SAMPLE,
-       OPT_CATALOG };
+       OPT_CATALOG, OPT_GSS_KEYTAB, OPT_GSS_PRINCIPAL, OPT_GSS_MAX, OPT_GSS_LIFETIME };
 
 /* The --rrl-* and cookie options; 1 when `c` is not one of them, 0 or -1 (with a message). */
 static int parse_hardening(struct dp_options *o, int c, const char *arg, FILE *err)
@@ -509,6 +538,10 @@ static const struct option longopts[] = {
 	{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "catalog", required_argument, NULL, OPT_CATALOG },
+	{ "gss-keytab", required_argument, NULL, OPT_GSS_KEYTAB },
+	{ "gss-principal", required_argument, NULL, OPT_GSS_PRINCIPAL },
+	{ "gss-max-contexts", required_argument, NULL, OPT_GSS_MAX },
+	{ "gss-key-lifetime", required_argument, NULL, OPT_GSS_LIFETIME },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -620,6 +653,30 @@ static int apply(struct dp_options *o, int c, const char *arg, FILE *err)
 		o->has_catalog = true;
 		break;
 	}
+	case OPT_GSS_KEYTAB:
+		o->gss_keytab = arg;
+		break;
+	case OPT_GSS_PRINCIPAL:
+		if (arg[0] == '\0' || strchr(arg, '@') == NULL) {
+			fprintf(err, "ddiplane: bad --gss-principal '%s': give DNS/HOST@REALM\n", arg);
+			return -1;
+		}
+		o->gss_principal = arg;
+		break;
+	case OPT_GSS_MAX:
+		if (parse_uint(arg, 1048576, &v) < 0 || v < 1) {
+			fprintf(err, "ddiplane: --gss-max-contexts must be 1..1048576\n");
+			return -1;
+		}
+		o->gss_max_contexts = (unsigned)v;
+		break;
+	case OPT_GSS_LIFETIME:
+		if (parse_uint(arg, 86400, &v) < 0 || v < 60) {
+			fprintf(err, "ddiplane: --gss-key-lifetime must be 60..86400 seconds\n");
+			return -1;
+		}
+		o->gss_lifetime = (unsigned)v;
+		break;
 	case 'h':
 	case OPT_HELP: o->help = true; return 0;
 	case OPT_CONFIG: return 0;   /* read before everything else (dp_options_parse) */
@@ -830,6 +887,8 @@ size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_opt
 	DIFF(STRDIFF(query_log) || a->query_log_sample != b->query_log_sample, "query-log");
 	DIFF(a->has_catalog != b->has_catalog || memcmp(a->catalog, b->catalog, sizeof(a->catalog)),
 	     "catalog");
+	DIFF(STRDIFF(gss_keytab) || STRDIFF(gss_principal) ||
+	     a->gss_max_contexts != b->gss_max_contexts || a->gss_lifetime != b->gss_lifetime, "gss");
 #undef STRDIFF
 #undef DIFF
 	return n;

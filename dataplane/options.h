@@ -43,6 +43,10 @@ struct dp_options {
 	const char *log_levels;    /* --log-level: NULL: info everywhere */
 	const char *query_log;     /* --query-log FILE, NULL: off */
 	unsigned query_log_sample; /* --query-log-sample N: one answered query in N */
+	const char *gss_keytab;    /* --gss-keytab FILE: the GSS-TSIG acceptor's keytab, NULL: default */
+	const char *gss_principal; /* --gss-principal DNS/host@REALM: GSS-TSIG on; NULL: off */
+	unsigned gss_max_contexts; /* --gss-max-contexts N: negotiated keys kept at most */
+	unsigned gss_lifetime;     /* --gss-key-lifetime SECONDS: a negotiated key's lifetime at most */
 	const char *config;        /* the configuration file read, NULL: none */
 	char *conf_text;           /* its text, which the settings above point into */
 	bool help;

@@ -45,6 +45,7 @@
 struct store;
 struct ctl;
 struct ddns_thread;
+struct gss_server;
 
 /* One message of a burst. */
 struct ddns_msg {
@@ -81,6 +82,13 @@ struct ddns_thread_conf {
 	struct ddns_source source;       /* take NULL: TCP submissions only */
 	/* NOTIFY of a secondary zone: see ddns_env.notify (NULL: none) */
 	int (*notify)(const uint8_t *apex, uint8_t family, const uint8_t *addr, const uint8_t *key);
+	/*
+	 * GSS-TSIG (control/ddns/gss.h), NULL: off. The thread answers TKEY
+	 * queries with it (control/ddns/tkey.h), verifies and signs gss-tsig
+	 * updates with its contexts, and expires them between bursts; it is
+	 * the thread's alone until ddns_thread_stop (the caller frees it after).
+	 */
+	struct gss_server *gss;
 };
 
 /*

@@ -839,7 +839,8 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	if (q.has_tsig) {
 		out->is_signed = true;
 		out->tsig = tsig_verify(&tc, req, len, q.tsig_pos, now, s->key_lookup, s->ctx);
-		key = tc.req.key_name;
+		/* GSS-TSIG: the policy knows the Kerberos principal, not the TKEY name (tsig.h) */
+		key = tc.key.identity != NULL ? tc.key.identity : tc.req.key_name;
 		make_actor(out->actor, sizeof(out->actor), key, src_family, src_addr);
 		if (out->tsig != TSIG_OK) {
 			out->rcode = tsig_result_rcode(out->tsig);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <urcu-qsbr.h>
 
+#include "control/ddns/tkey.h"
 #include "control/tcp/tcp.h"
 #include "dns/errcode.h"
 #include "dns/wire.h"
@@ -182,7 +183,8 @@ static bool conn_process(struct tcp_server *s, struct conn *c)
 		struct answer_info info;
 		size_t n;
 		uint8_t opcode = (uint8_t)((c->in[pos + 4] >> 3) & 0xf);
-		if (s->conf.update && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY) &&
+		if (s->conf.update && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY ||
+		                       (s->conf.update_tkey && tkey_is_query(c->in + pos + 2, mlen))) &&
 		    !(c->in[pos + 4] & 0x80)) {
 			/* waits for the DDNS thread's commit (the store's lock, a sync): not as a QSBR reader */
 			rcu_thread_offline();

@@ -62,6 +62,8 @@ struct tcp_conf {
 	int (*update)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
 	              const uint8_t *src_addr, uint8_t *resp, size_t cap);
 	void *update_ctx;
+	/* TKEY queries (GSS-TSIG negotiation, control/ddns/tkey.h) go to `update` too */
+	bool update_tkey;
 	/*
 	 * AXFR and IXFR queries go here (NULL: answer_message(), which answers
 	 * them NOTIMP): the query, the peer, and `emit`, which queues one
