@@ -886,6 +886,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 
 	/* UPDATE. */
 	enum upd_why why = UPD_WHY_NONE;
+	struct pol_verdict ttl_v;
 	if (q.has_tsig) {
 		out->authenticated = true;   /* TSIG_OK: every failure returned above */
 		size_t at = strcspn(out->actor + 5, "@");
@@ -906,6 +907,12 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 		why = key ? UPD_WHY_NO_POLICY : UPD_WHY_UNSIGNED;
 		snprintf(out->reason, sizeof(out->reason), "%s",
 		         key ? "the key has no update policy" : "unsigned updates are not allowed from here");
+	} else if (pol_ttl_apply(s->policy, key, src_family, src_addr, &m, &ttl_v) >= 0 &&
+	           !ttl_v.allowed) {
+		/* the rule's TTL bounds with --ttl-over refuse (policy.h); clamps were made in place */
+		out->rcode = DNS_RCODE_REFUSED;
+		why = UPD_WHY_POLICY;
+		snprintf(out->reason, sizeof(out->reason), "%s", ttl_v.reason);
 	} else {
 		struct serve_txn t = { .s = s, .m = &m, .key = key, .fam = src_family, .addr = src_addr,
 		                       .rcode = DNS_RCODE_SERVFAIL };
