@@ -158,6 +158,16 @@ static json_t *ddns_json(void)
 	                    "journaled", (json_int_t)r->notes, "folded", (json_int_t)r->folded,
 	                    "table_full", (json_int_t)r->table_full, "failed",
 	                    (json_int_t)r->note_failed));
+	if (run.gss) {   /* GSS-TSIG (control/ddns/gss.h): TKEY and MIC outcomes, live contexts */
+		struct gss_stats gs;
+		json_t *g = json_object();
+		gss_stats(run.gss, &gs);
+		for (unsigned k = 0; g && k < GSS_OUT__COUNT; k++)
+			json_object_set_new(g, gss_outcome_names[k], json_integer((json_int_t)gs.v[k]));
+		if (g)
+			json_object_set_new(g, "contexts", json_integer((json_int_t)gs.contexts));
+		json_object_set_new(o, "gss", g);
+	}
 	return o;
 }
 
@@ -447,6 +457,18 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	        "# TYPE ddiplane_ddns_batch_max gauge\nddiplane_ddns_batch_max %llu\n",
 	        (unsigned long long)ds.max_batch);
 	metrics_refusals(f, &ds.refusals);
+	if (run.gss) {
+		struct gss_stats gs;
+		gss_stats(run.gss, &gs);
+		fprintf(f, "# HELP ddiplane_gss_total GSS-TSIG: TKEY negotiations and MICs by outcome "
+		        "(control/ddns/gss.h).\n# TYPE ddiplane_gss_total counter\n");
+		for (unsigned k = 0; k < GSS_OUT__COUNT; k++)
+			fprintf(f, "ddiplane_gss_total{outcome=\"%s\"} %llu\n", gss_outcome_names[k],
+			        (unsigned long long)gs.v[k]);
+		fprintf(f, "# HELP ddiplane_gss_contexts GSS-TSIG contexts kept now (--gss-max-contexts)."
+		        "\n# TYPE ddiplane_gss_contexts gauge\nddiplane_gss_contexts %llu\n",
+		        (unsigned long long)gs.contexts);
+	}
 }
 
 static void on_signal(int sig)

@@ -88,7 +88,7 @@ static int answer(const uint8_t *req, const struct tkey_query *q, uint8_t rcode,
 	size_t need = DNS_HDR_LEN + qlen;
 	size_t al = tk ? dns_name_len(tsig_alg_wire(TSIG_GSS)) : 0;
 	if (tk)
-		need += 2 + RR_FIXED + al + 16 + tk->key_len + 2;
+		need += 2 + RR_FIXED + al + 16 + tk->key_len;   /* pointer, fixed part, rdata */
 	if (cap < need)
 		return DDI_ESPACE;
 	memmove(resp, req, 2);
@@ -106,7 +106,8 @@ static int answer(const uint8_t *req, const struct tkey_query *q, uint8_t rcode,
 	dns_put16(p + 2, DNS_T_TKEY);
 	dns_put16(p + 4, DNS_CLASS_ANY);
 	dns_put32(p + 6, 0);
-	dns_put16(p + 10, (uint16_t)(al + 16 + tk->key_len + 2));
+	/* rdata: algorithm, inception, expiration, mode, error, key size, key, other size (0) */
+	dns_put16(p + 10, (uint16_t)(al + 16 + tk->key_len));
 	p += 2 + RR_FIXED;
 	memcpy(p, tsig_alg_wire(TSIG_GSS), al);
 	p += al;
