@@ -181,6 +181,8 @@ int tkey_serve(struct gss_server *g, const uint8_t *req, size_t len, uint64_t no
 		tk.error = TKEY_ERR_BADMODE;
 		return answer(req, &q, DNS_RCODE_NOERROR, &tk, resp, cap);
 	}
+	if (g == NULL)   /* GSS-TSIG off (no --gss-principal): nothing to negotiate with */
+		return answer(req, &q, DNS_RCODE_REFUSED, NULL, resp, cap);
 	size_t out_len = 0;
 	uint64_t expires = now;
 	switch (gss_accept(g, q.qname, q.tk.key, q.tk.key_len, now, token, sizeof(token), &out_len,

@@ -95,7 +95,7 @@ struct gss_server;
 
 /*
  * Answer a TKEY query (see the table above) with the contexts of `g` at
- * unix time `now`. Returns the answer's length, 0 for none (shorter than a
+ * unix time `now` (g NULL: GSS-TSIG is off, mode 3 is REFUSED). Returns the answer's length, 0 for none (shorter than a
  * header, or a response), or DDI_ESPACE. The DDNS thread only.
  */
 int tkey_serve(struct gss_server *g, const uint8_t *req, size_t len, uint64_t now, uint8_t *resp,

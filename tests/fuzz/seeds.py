@@ -68,6 +68,21 @@ def update(zone, prereq=(), updates=(), qid=0x4242):
     return msg + b"".join(prereq) + b"".join(updates)
 
 
+def tkey_query(keyname, mode, sect="ar", signed=False, token=b"\x60\x0b\x06\x09\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"):
+    now = 1700000000
+    rd = wname("gss-tsig") + struct.pack("!IIHHH", now, now + 3600, mode, 0, len(token)) + token
+    rd += struct.pack("!H", 0)
+    tk = rr(keyname, 249, 0, rd, 255)
+    extra = b""
+    if signed:   # a TSIG RR with a gss-tsig MAC (28 bytes, as a krb5 MIC is)
+        trd = wname("gss-tsig") + struct.pack("!HIH", 0, now, 300) + struct.pack("!H", 28) + \
+            b"\x04" * 28 + struct.pack("!HHH", 0x4243, 0, 0)
+        extra = rr(keyname, 250, 0, trd, 255)
+    an, ar = (1, 0) if sect == "an" else (0, 1)
+    msg = header(0x4243, 0, 1, an, 0, ar + (1 if signed else 0))
+    return msg + wname(keyname) + struct.pack("!HH", 249, 255) + tk + extra
+
+
 # --- frames -----------------------------------------------------------------
 
 def csum(data):
@@ -198,6 +213,12 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
                                                                        a)]))
     put("update", "notify", header(7, 4 << 11 | 0x0400) + wname("ddi.test") +
         struct.pack("!HH", 6, 1))
+    # TKEY queries (RFC 2930, RFC 3645 4.1): GSS-API negotiation as nsupdate -g sends it (TKEY
+    # in the additional section), as Windows does (answer section), a deletion signed with
+    # gss-tsig, a mode the server does not do
+    for name, mode, sect, tsig in (("tkey-gss", 3, "ar", False), ("tkey-gss-answer", 3, "an", False),
+                                   ("tkey-delete", 5, "ar", True), ("tkey-badmode", 2, "ar", False)):
+        put("update", name, tkey_query("123.sig-client.ddi.test", mode, sect, tsig))
     tsig = rr("fuzz.key", 250, 0, wname("hmac-sha256") + struct.pack("!HIHH", 0, 1700000000,
                                                                       300, 32) + bytes(32) +
               struct.pack("!HHH", 0x4242, 0, 0), 255)

@@ -156,9 +156,15 @@ ddi_expect "alice may add under realm.ddi.test." ok "$(gsu "$K/cc.alice" <<<"upd
 ddi_expect "b.realm.ddi.test. TXT answered" '"alice"' "$(short b.realm.ddi.test. TXT)"
 
 ddi_log "no ticket: nsupdate -g cannot negotiate, an unsigned update is refused"
+# (BIND 9.18's nsupdate -g dies of SIGSEGV in start_gssrequest with an empty
+# credentials cache, before it sends any TKEY: the failure is the client's;
+# what ddiplane must show is that nothing was negotiated or changed)
+est() { "$CTL" -s "$SOCK" --json stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["arguments"]["ddns"]["gss"]["established"])'; }
+e0=$(est)
 : >"$K/cc.none"
 r=$(gsu "$K/cc.none" <<<"update add h3.ddi.test. 300 A 198.18.0.76")
-if [ "$r" != ok ]; then ddi_ok "nsupdate -g without a ticket fails ($r)"; else ddi_fail "nsupdate -g without a ticket fails" "$r"; fi
+if [ "$r" != ok ]; then ddi_ok "nsupdate -g without a ticket fails (${r:-killed})"; else ddi_fail "nsupdate -g without a ticket fails" "$r"; fi
+ddi_expect "no GSS-TSIG context established without a ticket" "$e0" "$(est)"
 out=$( { printf 'server %s\nzone ddi.test.\nupdate add h3.ddi.test. 300 A 198.18.0.76\nsend\n' $S4; } | ddi_cli timeout 20 nsupdate 2>&1 || true)
 ddi_expect_match "the same update unsigned: REFUSED" 'update failed: REFUSED' "$out"
 ddi_expect "h3.ddi.test. not added" "" "$(short h3.ddi.test. A)"
