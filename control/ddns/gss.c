@@ -203,14 +203,30 @@ int gss_delete(struct gss_server *g, const uint8_t *name)
 	return DDI_EOK;
 }
 
+/* The oldest pending (half-negotiated) context other than `keep`, and how many are pending. */
+static struct gss_entry *oldest_pending(struct gss_server *g, const struct gss_entry *keep,
+                                        unsigned *pending)
+{
+	struct gss_entry *oldest = NULL;
+	*pending = 0;
+	for (unsigned i = 0; i < g->max; i++) {
+		struct gss_entry *e = &g->tab[i];
+		if (!e->used || e->established)
+			continue;
+		(*pending)++;
+		if (e != keep && (oldest == NULL || e->created < oldest->created))
+			oldest = e;
+	}
+	return oldest;
+}
+
 /*
- * A free slot for a new negotiation: an empty or expired one; else, when
- * pending contexts fill their quarter, the oldest pending one. NULL: full.
+ * A free slot for a new negotiation: an empty or expired one; else the
+ * oldest pending one (a stranger's half-negotiation never keeps a client
+ * with a ticket out). NULL: every slot holds a live established key.
  */
 static struct gss_entry *slot(struct gss_server *g, uint64_t now)
 {
-	struct gss_entry *oldest = NULL;
-	unsigned pending = 0;
 	for (unsigned i = 0; i < g->max; i++) {
 		struct gss_entry *e = &g->tab[i];
 		if (!e->used)
@@ -220,18 +236,25 @@ static struct gss_entry *slot(struct gss_server *g, uint64_t now)
 			gss_count(g, GSS_OUT_EXPIRED);
 			return e;
 		}
-		if (!e->established) {
-			pending++;
-			if (oldest == NULL || e->created < oldest->created)
-				oldest = e;
-		}
 	}
-	if (oldest != NULL && pending >= (g->max + 3) / 4) {
-		entry_drop(g, oldest);
+	unsigned pending;
+	struct gss_entry *old = oldest_pending(g, NULL, &pending);
+	if (old != NULL) {
+		entry_drop(g, old);
 		gss_count(g, GSS_OUT_PENDING_EVICTED);
-		return oldest;
 	}
-	return NULL;
+	return old;
+}
+
+/* At most a quarter of the table pending: the oldest others make room for `e`. */
+static void pending_bound(struct gss_server *g, const struct gss_entry *e)
+{
+	unsigned pending, cap = (g->max + 3) / 4;
+	struct gss_entry *old;
+	while ((old = oldest_pending(g, e, &pending)) != NULL && pending > cap) {
+		entry_drop(g, old);
+		gss_count(g, GSS_OUT_PENDING_EVICTED);
+	}
 }
 
 /* The initiator's name as our policy knows it; false when it is not a principal we can name. */
@@ -301,6 +324,7 @@ enum gss_accept_result gss_accept(struct gss_server *g, const uint8_t *name, con
 		res = GSS_ACCEPT_REJECTED;
 	} else if (major & GSS_S_CONTINUE_NEEDED) {
 		gss_count(g, GSS_OUT_CONTINUE);
+		pending_bound(g, e);
 		res = GSS_ACCEPT_CONTINUE;
 	} else if (!(flags & GSS_C_INTEG_FLAG) || !identity_of(src, e->identity, who, sizeof(who))) {
 		/* no MICs, or an initiator we could never name in a policy: useless as a key */

@@ -24,7 +24,8 @@
  *  - a pending context (gss_accept_sec_context asked for another leg,
  *    SPNEGO) lives GSS_PENDING_LIFETIME seconds, and at most a quarter of
  *    the table is pending: a new one then evicts the oldest pending one
- *    (counted). Only a client with a valid ticket establishes a context;
+ *    (counted), as does any new negotiation when the table is full. Only
+ *    a client with a valid ticket establishes a context;
  *  - an established context lives min(its Kerberos lifetime, `lifetime`)
  *    seconds; when the table holds `max_contexts` live ones a new
  *    negotiation is refused (counted), never an older key dropped.

@@ -146,7 +146,7 @@ static void test_parse(void **state)
 	uint8_t want[DNS_NAME_MAXLEN];
 	put_name(want, "1.SIG-h1.ddi.test.");
 	assert_true(dns_name_equal(q.qname, want));
-	assert_int_equal(q.qname[2], 's');   /* lower-cased */
+	assert_int_equal(q.qname[3], 's');   /* lower-cased */
 	assert_int_equal(q.tk.mode, TKEY_MODE_GSSAPI);
 	assert_int_equal(q.tk.key_len, 18);
 	assert_memory_equal(q.tk.key, junk_token, 18);
