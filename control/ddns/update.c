@@ -889,8 +889,10 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	struct pol_verdict ttl_v;
 	if (q.has_tsig) {
 		out->authenticated = true;   /* TSIG_OK: every failure returned above */
-		size_t at = strcspn(out->actor + 5, "@");
-		snprintf(out->key, sizeof(out->key), "%.*s", (int)at, out->actor + 5);
+		/* the last '@': a GSS-TSIG principal holds one too ("host/h1\\@realm") */
+		const char *at = strrchr(out->actor + 5, '@');
+		size_t kl = at ? (size_t)(at - (out->actor + 5)) : strlen(out->actor + 5);
+		snprintf(out->key, sizeof(out->key), "%.*s", (int)kl, out->actor + 5);
 	}
 	if ((r = upd_parse(&m, req, len, &rc)) != DDI_EOK || rc != DNS_RCODE_NOERROR) {
 		out->rcode = r != DDI_EOK ? DNS_RCODE_SERVFAIL : rc;
