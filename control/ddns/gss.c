@@ -44,7 +44,32 @@ struct gss_server {
 	struct gss_entry *tab;           /* max entries */
 	uint64_t st[GSS_OUT__COUNT];     /* __atomic: gss_stats reads them from another thread */
 	uint64_t live;                   /* __atomic */
+	uint64_t log_sec;                /* the second the log lines below were counted in */
+	unsigned log_n;                  /* lines logged in it */
+	uint64_t log_suppressed;         /* lines not logged in it */
 };
+
+#define GSS_LOG_PER_SEC 10   /* a flood of bogus TKEYs must not flood the log: counted instead */
+
+/* May a negotiation's outcome be logged at `now`? Reports what the last second suppressed. */
+static bool log_ok(struct gss_server *g, uint64_t now)
+{
+	if (now != g->log_sec) {
+		if (g->log_suppressed > 0)
+			ddi_log(LOG_SUB_DDNS, LOG_LVL_NOTICE, NULL, "GSS-TSIG: %llu more TKEY log lines "
+			        "suppressed (ddiplane_gss_total counts every outcome)",
+			        (unsigned long long)g->log_suppressed);
+		g->log_sec = now;
+		g->log_n = 0;
+		g->log_suppressed = 0;
+	}
+	if (g->log_n < GSS_LOG_PER_SEC) {
+		g->log_n++;
+		return true;
+	}
+	g->log_suppressed++;
+	return false;
+}
 
 void gss_count(struct gss_server *g, enum gss_outcome o)
 {
@@ -298,8 +323,9 @@ enum gss_accept_result gss_accept(struct gss_server *g, const uint8_t *name, con
 	if (e == NULL) {
 		if ((e = slot(g, now)) == NULL) {
 			gss_count(g, GSS_OUT_FULL);
-			ddi_log(LOG_SUB_DDNS, LOG_LVL_WARNING, NULL, "TKEY %s refused: %u GSS-TSIG contexts "
-			        "live (--gss-max-contexts)", tname, g->max);
+			if (log_ok(g, now))
+				ddi_log(LOG_SUB_DDNS, LOG_LVL_WARNING, NULL, "TKEY %s refused: %u GSS-TSIG "
+				        "contexts live (--gss-max-contexts)", tname, g->max);
 			return GSS_ACCEPT_FULL;
 		}
 		e->used = true;
@@ -317,8 +343,9 @@ enum gss_accept_result gss_accept(struct gss_server *g, const uint8_t *name, con
 	if (GSS_ERROR(major) || ob.length > cap || ob.length > GSS_TOKEN_MAX) {
 		char why[512];
 		gss_err(why, sizeof(why), "rejected", major, minor);
-		ddi_log(LOG_SUB_DDNS, LOG_LVL_NOTICE, NULL, "TKEY %s: GSS-API negotiation %s", tname,
-		        GSS_ERROR(major) ? why : "rejected: output token too long");
+		if (log_ok(g, now))
+			ddi_log(LOG_SUB_DDNS, LOG_LVL_NOTICE, NULL, "TKEY %s: GSS-API negotiation %s",
+			        tname, GSS_ERROR(major) ? why : "rejected: output token too long");
 		entry_drop(g, e);
 		gss_count(g, GSS_OUT_REJECTED);
 		res = GSS_ACCEPT_REJECTED;
@@ -328,8 +355,9 @@ enum gss_accept_result gss_accept(struct gss_server *g, const uint8_t *name, con
 		res = GSS_ACCEPT_CONTINUE;
 	} else if (!(flags & GSS_C_INTEG_FLAG) || !identity_of(src, e->identity, who, sizeof(who))) {
 		/* no MICs, or an initiator we could never name in a policy: useless as a key */
-		ddi_log(LOG_SUB_DDNS, LOG_LVL_NOTICE, NULL, "TKEY %s: GSS-API context without "
-		        "integrity or with an unusable principal", tname);
+		if (log_ok(g, now))
+			ddi_log(LOG_SUB_DDNS, LOG_LVL_NOTICE, NULL, "TKEY %s: GSS-API context without "
+			        "integrity or with an unusable principal", tname);
 		entry_drop(g, e);
 		gss_count(g, GSS_OUT_REJECTED);
 		res = GSS_ACCEPT_REJECTED;
@@ -341,8 +369,9 @@ enum gss_accept_result gss_accept(struct gss_server *g, const uint8_t *name, con
 		e->expires = now + (life ? life : 1);
 		*expires = e->expires;
 		gss_count(g, GSS_OUT_ESTABLISHED);
-		ddi_log(LOG_SUB_DDNS, LOG_LVL_INFO, NULL, "TKEY %s: GSS-TSIG key for %s, %llu s",
-		        tname, who, (unsigned long long)life);
+		if (log_ok(g, now))
+			ddi_log(LOG_SUB_DDNS, LOG_LVL_INFO, NULL, "TKEY %s: GSS-TSIG key for %s, %llu s",
+			        tname, who, (unsigned long long)life);
 		res = GSS_ACCEPT_COMPLETE;
 	}
 	if (res == GSS_ACCEPT_COMPLETE || res == GSS_ACCEPT_CONTINUE) {

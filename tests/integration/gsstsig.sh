@@ -95,7 +95,7 @@ ddi_cli env KRB5_CONFIG="$KRB5_CONFIG" KRB5_KDC_PROFILE="$KRB5_KDC_PROFILE" krb5
   -P "$K/kdc.pid" >"$K/kdc.out" 2>&1 &
 _DDI_PIDS+=("$!")
 ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20 \
-  --gss-principal "DNS/ns1.ddi.test@$REALM" --gss-keytab "$K/dns.keytab" --gss-max-contexts 64
+  --gss-principal "DNS/ns1.ddi.test@$REALM" --gss-keytab "$K/dns.keytab" --gss-max-contexts 16
 ddi_wait_answer $S4 ddi.test 60
 
 # a ticket for principal $1 from keytab $2 into credentials cache $3
@@ -217,6 +217,17 @@ ddi_expect_match "GSS-TSIG contexts established are counted" '"established": [1-
 ddi_expect_match "a bogus TKEY is counted as rejected" '"rejected": [1-9]' "$m"
 j=$("$CTL" -s "$SOCK" journal 2>&1 || true)
 ddi_expect_match "the journal names the principal as actor" 'tsig:host/h1\.ddi\.test.*@198\.18\.0\.2' "$j"
+
+ddi_log "the context table is bounded: live keys fill --gss-max-contexts 16, then TKEY is refused"
+gstat() { "$CTL" -s "$SOCK" --json stats 2>/dev/null | python3 -c 'import json,sys; g=json.load(sys.stdin)["arguments"]["ddns"]["gss"]; print(g["'"$1"'"])'; }
+for ((i = 0; i < 24; i++)); do
+  r=$(gsu "$K/cc.alice" <<<"update add c$i.realm.ddi.test. 300 TXT \"$i\"")
+  [ "$r" = ok ] || break
+done
+ddi_expect_match "a negotiation past the bound fails (after $i more)" '^[^o]|^$' "$r"
+ddi_expect "the table holds exactly --gss-max-contexts keys" 16 "$(gstat contexts)"
+ddi_expect_match "the refusals are counted (table_full)" '^[1-9]' "$(gstat table_full)"
+ddi_expect "an update after the refusal did not land" "" "$(short c$i.realm.ddi.test. TXT)"
 
 ddi_stop
 ddi_expect "ddiplane exits 0" 0 "$DDI_EXIT"
