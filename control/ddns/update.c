@@ -794,6 +794,13 @@ static void unchanged(const struct upd_server *s, struct upd_outcome *o, enum up
 		s->unchanged(s->ctx, o);
 }
 
+/* The key of actor "tsig:KEY@ADDR": up to the last '@' (a GSS-TSIG principal holds one too). */
+static void actor_key(struct upd_outcome *o)
+{
+	const char *k = o->actor + 5, *at = strrchr(k, '@');
+	snprintf(o->key, sizeof(o->key), "%.*s", (int)(at ? (size_t)(at - k) : strlen(k)), k);
+}
+
 int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_t src_family,
               const uint8_t *src_addr, uint64_t now, uint8_t *resp, size_t cap,
               struct upd_outcome *out)
@@ -889,10 +896,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	struct pol_verdict ttl_v;
 	if (q.has_tsig) {
 		out->authenticated = true;   /* TSIG_OK: every failure returned above */
-		/* the last '@': a GSS-TSIG principal holds one too ("host/h1\\@realm") */
-		const char *at = strrchr(out->actor + 5, '@');
-		size_t kl = at ? (size_t)(at - (out->actor + 5)) : strlen(out->actor + 5);
-		snprintf(out->key, sizeof(out->key), "%.*s", (int)kl, out->actor + 5);
+		actor_key(out);
 	}
 	if ((r = upd_parse(&m, req, len, &rc)) != DDI_EOK || rc != DNS_RCODE_NOERROR) {
 		out->rcode = r != DDI_EOK ? DNS_RCODE_SERVFAIL : rc;
