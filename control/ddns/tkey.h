@@ -73,6 +73,20 @@ static inline bool tkey_is_query(const uint8_t *msg, size_t len)
 	uint16_t flags = dns_get16(msg + 2);
 	if ((flags & DNS_QR) || DNS_OPCODE(flags) != DNS_OP_QUERY || dns_get16(msg + 4) != 1)
 		return false;
+	/*
+	 * The common queries in O(1), before walking the name (this runs for
+	 * every query on a worker when GSS-TSIG is on): a TKEY query carries a
+	 * TKEY RR, so not with no records past the question, nor when the
+	 * only one is an empty OPT at the end (EDNS version 0 without options:
+	 * root owner, type 41, extended rcode and version 0, rdlength 0; 40
+	 * fixed bits a TKEY RR's last bytes match by chance once in 2^40).
+	 */
+	uint16_t an = dns_get16(msg + 6), ns = dns_get16(msg + 8), ar = dns_get16(msg + 10);
+	const uint8_t *o = msg + len - 11;
+	if (an == 0 && ns == 0 &&
+	    (ar == 0 || (ar == 1 && len >= DNS_HDR_LEN + 16 && o[0] == 0 && dns_get16(o + 1) == 41 &&
+	                 o[5] == 0 && o[6] == 0 && dns_get16(o + 9) == 0)))
+		return false;
 	/* the question name: plain labels (the first name has nothing to point back to) */
 	size_t p = DNS_HDR_LEN;
 	for (unsigned n = 0; p < len && msg[p] != 0; n++) {

@@ -134,6 +134,19 @@ static void test_is_query(void **state)
 	assert_false(tkey_is_query(m, n));
 	n = tkey_msg(m, &(struct tq){ 0 });
 	assert_false(tkey_is_query(m, 20));      /* the question cut short */
+	/* the O(1) answers: no record past the question, or only an empty OPT */
+	dns_put16(m + 10, 0);
+	assert_false(tkey_is_query(m, n));
+	uint8_t q[64] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1 };
+	size_t p = DNS_HDR_LEN + put_name(q + DNS_HDR_LEN, "k.");
+	dns_put16(q + p, DNS_T_TKEY);
+	dns_put16(q + p + 2, DNS_CLASS_ANY);
+	p += 4;
+	static const uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0 };
+	memcpy(q + p, opt, sizeof(opt));
+	assert_false(tkey_is_query(q, p + sizeof(opt)));
+	q[p + 6] = 1;                            /* EDNS version 1: not the common case, walked */
+	assert_true(tkey_is_query(q, p + sizeof(opt)));
 }
 
 static void test_parse(void **state)
