@@ -94,6 +94,12 @@ ddi_ns_setup
 ddi_cli env KRB5_CONFIG="$KRB5_CONFIG" KRB5_KDC_PROFILE="$KRB5_KDC_PROFILE" krb5kdc -n -r $REALM \
   -P "$K/kdc.pid" >"$K/kdc.out" 2>&1 &
 _DDI_PIDS+=("$!")
+# a principal the keytab does not hold: ddiplane refuses to start, saying why
+ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --gss-principal "DNS/nope.ddi.test@$REALM" \
+  --gss-keytab "$K/dns.keytab"
+for ((i = 0; i < 100; i++)); do ddi_alive "$DDI_PID" || break; sleep 0.2; done
+if ddi_alive "$DDI_PID"; then ddi_fail "no credentials: ddiplane does not start"; ddi_stop; else ddi_ok "no credentials: ddiplane does not start"; fi
+ddi_expect_match "and says why" "GSS-TSIG: no credentials for DNS/nope.ddi.test@$REALM in $K/dns.keytab" "$(cat "$DDI_LOG")"
 ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20 \
   --gss-principal "DNS/ns1.ddi.test@$REALM" --gss-keytab "$K/dns.keytab" --gss-max-contexts 16
 ddi_wait_answer $S4 ddi.test 60

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -286,9 +287,30 @@ static void test_server_new(void **state)
 	assert_int_equal(gss_server_new(&g, &(struct gss_conf){ .keytab = keytab }, err, sizeof(err)),
 	                 DDI_EINVAL);
 	assert_non_null(strstr(err, "principal"));
-	/* a principal the keytab does not hold: the library's reason, at startup */
-	assert_int_equal(gss_server_new(&g, &(struct gss_conf){ .keytab = keytab,
-	                 .principal = "DNS/other.ddi.test@DDI.TEST" }, err, sizeof(err)), DDI_EACCES);
+	/*
+	 * A principal the keytab does not hold: the library's reason, at
+	 * startup. In a child that ends with _exit: MIT's gss_acquire_cred
+	 * leaks a principal copy on this failure (LeakSanitizer sees it in
+	 * libgssapi_krb5), and ddiplane exits on it anyway.
+	 */
+	int fd[2];
+	assert_int_equal(pipe(fd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int rc = gss_server_new(&g, &(struct gss_conf){ .keytab = keytab,
+		                        .principal = "DNS/other.ddi.test@DDI.TEST" }, err, sizeof(err));
+		if (write(fd[1], err, strlen(err) + 1) < 0)
+			_exit(3);
+		_exit(rc == DDI_EACCES ? 0 : 1);
+	}
+	close(fd[1]);
+	memset(err, 0, sizeof(err));
+	assert_true(read(fd[0], err, sizeof(err) - 1) > 0);
+	close(fd[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_non_null(strstr(err, "DNS/other.ddi.test@DDI.TEST"));
 	assert_int_equal(gss_server_new(&g, &(struct gss_conf){ .keytab = keytab,
 	                 .principal = PRINCIPAL }, err, sizeof(err)), DDI_EOK);
