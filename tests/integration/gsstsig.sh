@@ -224,6 +224,24 @@ ddi_expect_match "a bogus TKEY is counted as rejected" '"rejected": [1-9]' "$m"
 j=$("$CTL" -s "$SOCK" journal 2>&1 || true)
 ddi_expect_match "the journal names the principal as actor" 'tsig:host/h1\.ddi\.test.*@198\.18\.0\.2' "$j"
 
+ddi_log "a second client (python3-gssapi, its own RFC 3645 digests): answers' MICs, a forged MIC, key deletion"
+if /usr/bin/python3 -c 'import gssapi' 2>/dev/null; then
+  for tr in udp tcp; do
+    out=$(ddi_cli env KRB5_CONFIG="$KRB5_CONFIG" KRB5CCNAME="FILE:$K/cc.alice" timeout 30 /usr/bin/python3 \
+          "$DDI_SRCDIR/tests/integration/gss_client.py" $S4 "DNS/ns1.ddi.test@$REALM" ddi.test. \
+          "py.realm.ddi.test." $tr 2>&1 || true)
+    ddi_expect_match "py/$tr: TKEY negotiated" '^tkey: ok$' "$out"
+    ddi_expect_match "py/$tr: signed UPDATE NOERROR, the answer's MIC verifies" '^update: NOERROR  signed-ok$' "$out"
+    ddi_expect_match "py/$tr: a forged MIC is NOTAUTH/BADSIG" '^forged: NOTAUTH BADSIG$' "$out"
+    ddi_expect_match "py/$tr: TKEY mode 5 deletes the key (signed answer)" '^delete: NOERROR mode=5 error=0 signed-ok$' "$out"
+    ddi_expect_match "py/$tr: the deleted key is unknown: NOTAUTH/BADKEY" '^after: NOTAUTH BADKEY$' "$out"
+    ddi_expect "py/$tr: the signed update landed, the others did not" "\"py-$tr\"" "$(short py.realm.ddi.test. TXT | grep "py-$tr")"
+  done
+  ddi_expect "py: no forged or late TXT" "" "$(short py.realm.ddi.test. TXT | grep -E 'forged|after-delete')"
+else
+  ddi_fail "python3-gssapi is missing (scripts/deps.sh installs it)"
+fi
+
 ddi_log "the context table is bounded: live keys fill --gss-max-contexts 16, then TKEY is refused"
 gstat() { "$CTL" -s "$SOCK" --json stats 2>/dev/null | python3 -c 'import json,sys; g=json.load(sys.stdin)["arguments"]["ddns"]["gss"]; print(g["'"$1"'"])'; }
 for ((i = 0; i < 24; i++)); do
