@@ -19,6 +19,11 @@
  * (EVP_MAC); no function keeps state between calls, so every function may
  * be called from any thread.
  *
+ * GSS-TSIG (RFC 3645): a key of algorithm gss-tsig. carries the MIC
+ * functions of a context negotiated by TKEY (control/ddns/gss.h) instead
+ * of a secret; the same digest data (4.3) is then handed to gss_get_mic /
+ * gss_verify_mic, and the MAC-size rules of 5.2.2.1 are the mechanism's.
+ *
  * Times are unix seconds given by the caller (`now`), so tests can move the
  * clock. Multi-message responses (zone transfers) are signed with
  * tsig_sign_multi (RFC 8945 5.3.1).
