@@ -598,9 +598,8 @@ bool pol_key_covers(const uint8_t *rule_key, const uint8_t *key)
 }
 
 /*
- * `self` for a Kerberos principal (policy.h): host/NAME@REALM may change
- * NAME, MACHINE$@REALM may change MACHINE.<anything>; both at or below the
- * rule's NAME.
+ * `self` for a Kerberos principal (policy.h): host/HOST@REALM may change
+ * HOST at or below the rule's NAME, MACHINE$@REALM exactly MACHINE.NAME.
  */
 static bool principal_self(const struct pol_rule *r, const uint8_t *key, const uint8_t *owner)
 {
@@ -617,7 +616,8 @@ static bool principal_self(const struct pol_rule *r, const uint8_t *key, const u
 		       dns_name_from_str(host, hs, strlen(hs), NULL) > 0 && dns_name_equal(owner, host);
 	}
 	if (plen > 1 && k[plen - 1] == '$')
-		return owner[0] == plen - 1 && strncasecmp((const char *)owner + 1, k, plen - 1) == 0;
+		return owner[0] == plen - 1 && strncasecmp((const char *)owner + 1, k, plen - 1) == 0 &&
+		       dns_name_equal(dns_name_parent(owner), r->name);
 	return false;
 }
 

@@ -105,12 +105,13 @@ size_t pol_set_remove_key(struct pol_set *s, const uint8_t *key);
  *  - a realm-wide key "@REALM" (e.g. `policy add @EXAMPLE.COM grant
  *    subdomain hosts.example.com. A AAAA`) covers every principal of that
  *    realm; a principal's own rules are tried before its realm's;
- *  - `self` for a principal: "host/NAME@REALM" may change NAME (Kerberos
- *    host principals), "MACHINE$@REALM" (a Windows machine account) may
- *    change MACHINE.<anything at or below the rule's NAME>, as Windows
- *    clients register their own names; with a realm-wide key this is every
- *    host of the realm updating only its own name. The rule's NAME bounds
- *    where (NAME "." for anywhere).
+ *  - `self` for a principal: "host/HOST@REALM" may change HOST when it
+ *    is at or below the rule's NAME (Kerberos host principals, as BIND's
+ *    krb5-self), "MACHINE$@REALM" (a Windows machine account) may change
+ *    MACHINE.NAME exactly, NAME being the rule's (the domain the machine
+ *    registers in, as BIND's ms-self with the domain named by the rule);
+ *    with a realm-wide key this is every host of the realm updating only
+ *    its own name.
  *
  * TTL policy (per rule, for the records it grants)
  * ------------------------------------------------

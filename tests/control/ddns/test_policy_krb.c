@@ -120,9 +120,9 @@ static void test_principal_self(void **state)
 	assert_false(allowed(&s, "host/h1.ddi.test@DDI.TEST", "h2.ddi.test."));
 	assert_false(allowed(&s, "host/h1.ddi.test@DDI.TEST", "x.h1.ddi.test."));
 	assert_false(allowed(&s, "host/h1.example.com@DDI.TEST", "h1.example.com."));  /* not under ddi.test. */
-	/* MACHINE$@REALM: MACHINE.<at or below the rule's name> */
+	/* MACHINE$@REALM: exactly MACHINE.<the rule's name> */
 	assert_true(allowed(&s, "WIN7$@DDI.TEST", "win7.ddi.test."));
-	assert_true(allowed(&s, "WIN7$@DDI.TEST", "win7.site1.ddi.test."));
+	assert_false(allowed(&s, "WIN7$@DDI.TEST", "win7.site1.ddi.test."));
 	assert_false(allowed(&s, "WIN7$@DDI.TEST", "win8.ddi.test."));
 	assert_false(allowed(&s, "WIN7$@DDI.TEST", "win77.ddi.test."));
 	assert_false(allowed(&s, "WIN7$@DDI.TEST", "ddi.test."));
