@@ -41,8 +41,6 @@ int open_ddns_dbis(struct store *s, struct store_error *err)
 	return DDI_EOK;
 }
 
-/* K(name) 0x00, the key of both databases. */
-
 /*
  * A Kerberos principal read as a name ("host/h1.example.com@EXAMPLE.COM",
  * or a realm "@EXAMPLE.COM"): a label holds '@'. GSS-TSIG keys are
@@ -56,6 +54,8 @@ static bool is_principal(const uint8_t *name)
 			return true;
 	return false;
 }
+
+/* K(name) 0x00, the key of both databases. */
 static size_t kkey_make(uint8_t out[ZKEY_MAX], const uint8_t *name)
 {
 	return zkey_make(out, name);
