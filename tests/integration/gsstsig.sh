@@ -10,7 +10,7 @@
 # with dig through ddiplane's dataplane.
 . "$(dirname "$0")/lib.sh"
 ddi_need_root
-for t in dig nsupdate krb5kdc kdb5_util kadmin.local kinit klist python3; do
+for t in dig nsupdate krb5kdc kdb5_util kadmin.local kinit klist python3 curl; do
   command -v "$t" >/dev/null || { echo "SKIP: $t missing (scripts/deps.sh installs it)"; exit 77; }
 done
 for b in ddiplane ddictl; do
@@ -100,7 +100,7 @@ ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --gss-principal "DNS/nop
 for ((i = 0; i < 100; i++)); do ddi_alive "$DDI_PID" || break; sleep 0.2; done
 if ddi_alive "$DDI_PID"; then ddi_fail "no credentials: ddiplane does not start"; ddi_stop; else ddi_ok "no credentials: ddiplane does not start"; fi
 ddi_expect_match "and says why" "GSS-TSIG: no credentials for DNS/nope.ddi.test@$REALM in $K/dns.keytab" "$(cat "$DDI_LOG")"
-ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20 \
+ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20 --metrics 127.0.0.1:9153 \
   --gss-principal "DNS/ns1.ddi.test@$REALM" --gss-keytab "$K/dns.keytab" --gss-max-contexts 16
 ddi_wait_answer $S4 ddi.test 60
 
@@ -217,13 +217,6 @@ ddi_expect "b.refuse.ddi.test. not added" "" "$(short b.refuse.ddi.test. A)"
 ddi_expect "300 under the refuse rule: NOERROR" ok "$(nsu "$KT" <<<"update add c.refuse.ddi.test. 300 A 198.18.0.87")"
 ddi_expect "c.refuse.ddi.test. answered with TTL 300" 300 "$(ttl_of c.refuse.ddi.test.)"
 
-ddi_log "counters and the journal"
-m=$("$CTL" -s "$SOCK" --json stats 2>&1 || true)
-ddi_expect_match "GSS-TSIG contexts established are counted" '"established": [1-9]' "$m"
-ddi_expect_match "a bogus TKEY is counted as rejected" '"rejected": [1-9]' "$m"
-j=$("$CTL" -s "$SOCK" journal 2>&1 || true)
-ddi_expect_match "the journal names the principal as actor" 'tsig:host/h1\.ddi\.test.*@198\.18\.0\.2' "$j"
-
 ddi_log "a second client (python3-gssapi, its own RFC 3645 digests): answers' MICs, a forged MIC, key deletion"
 if /usr/bin/python3 -c 'import gssapi' 2>/dev/null; then
   for tr in udp tcp; do
@@ -241,6 +234,17 @@ if /usr/bin/python3 -c 'import gssapi' 2>/dev/null; then
 else
   ddi_fail "python3-gssapi is missing (scripts/deps.sh installs it)"
 fi
+
+ddi_log "counters and the journal"
+m=$("$CTL" -s "$SOCK" --json stats 2>&1 || true)
+ddi_expect_match "GSS-TSIG contexts established are counted" '"established": [1-9]' "$m"
+ddi_expect_match "a bogus TKEY is counted as rejected" '"rejected": [1-9]' "$m"
+m=$(ddi_srv curl -s --max-time 5 http://127.0.0.1:9153/metrics 2>&1 || true)
+ddi_expect_match "/metrics: GSS-TSIG outcomes" 'ddiplane_gss_total\{outcome="established"\} [1-9]' "$m"
+ddi_expect_match "/metrics: forged MICs counted" 'ddiplane_gss_total\{outcome="mic_bad"\} [1-9]' "$m"
+ddi_expect_match "/metrics: live contexts" 'ddiplane_gss_contexts [0-9]' "$m"
+j=$("$CTL" -s "$SOCK" journal 2>&1 || true)
+ddi_expect_match "the journal names the principal as actor" 'tsig:host/h1\.ddi\.test.*@198\.18\.0\.2' "$j"
 
 ddi_log "the context table is bounded: live keys fill --gss-max-contexts 16, then TKEY is refused"
 gstat() { "$CTL" -s "$SOCK" --json stats 2>/dev/null | python3 -c 'import json,sys; g=json.load(sys.stdin)["arguments"]["ddns"]["gss"]; print(g["'"$1"'"])'; }
