@@ -57,8 +57,10 @@ json_t *ipam_cmd_prefix_add(const struct cmd_ctx *ctx, const json_t *args, uint6
 	struct icmd q = { .ctx = ctx, .args = args };
 	struct padd a = { .q = &q };
 	struct store_error e;
+	bool meta;
 	ipam_prefix_init(&a.p);
-	if (!ic_cidr(&q, "prefix", &a.p.cidr) || !ic_desc(&q, a.p.description))
+	if (!ic_cidr(&q, "prefix", &a.p.cidr) || !ic_desc(&q, a.p.description) ||
+	    !ic_meta(&q, &a.p.meta, &meta))
 		return ic_reply(&q, q.code, NULL, 0);
 	const char *zone = ic_str(&q, "zone", false), *pol = ic_str(&q, "policy", false),
 	           *st = ic_str(&q, "status", false);
@@ -269,18 +271,77 @@ json_t *ipam_cmd_prefix_show(const struct cmd_ctx *ctx, const json_t *args, uint
 struct prem {
 	struct icmd *q;
 	struct ipam_cidr c;
+	bool release;
+	struct ipam_alloc *v;   /* the allocations of the prefix (not of a child prefix) */
+	size_t n, cap;
+	struct store_ipam *t;
 };
+
+/* An allocation inside the prefix whose deepest holding prefix is the prefix itself. */
+static int prem_cb(void *ctx, const struct ipam_alloc *a)
+{
+	struct prem *r = ctx;
+	struct ipam_prefix p;
+	int rc = store_ipam_prefix_holding(r->t, a->family, a->addr, 128, &p);
+	if (rc == DDI_ENOENT || (rc == 0 && ipam_cidr_cmp(&p.cidr, &r->c) != 0))
+		return 0;
+	if (rc)
+		return rc;
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 64;
+		void *nv = realloc(r->v, nc * sizeof(*r->v));
+		if (!nv)
+			return DDI_ENOMEM;
+		r->v = nv;
+		r->cap = nc;
+	}
+	r->v[r->n++] = *a;
+	return 0;
+}
+
+/* Release every collected allocation and its A/AAAA record (the PTR follows). */
+static int prem_release(struct prem *r, struct store_ipam *t)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct ipam_alloc *a = &r->v[i];
+		int rc = store_ipam_alloc_del(t, a->family, a->addr);
+		if (rc)
+			return ic_st_fail(r->q, t, rc);
+		if (a->name_len && store_ipam_addr_has_owner(t, a->family, a->addr, a->name) &&
+		    (rc = ic_host_record(r->q, t, a->name, a->family, a->addr, false)) != 0)
+			return rc;
+	}
+	return DDI_EOK;
+}
 
 static int prefix_remove_tx(void *ctx, struct store_ipam *t)
 {
 	struct prem *r = ctx;
-	char cb[IPAM_CIDR_STRLEN];
-	int rc = store_ipam_prefix_del(t, &r->c);
+	struct ipam_prefix p;
+	char cb[IPAM_CIDR_STRLEN], ab[IPAM_ADDR_STRLEN];
+	ic_cidr_s(&r->c, cb);
+	r->t = t;
+	int rc = store_ipam_prefix_get(t, &r->c, &p);
 	if (rc == DDI_ENOENT)
-		return ic_fail(r->q, rc, "no prefix %s", ic_cidr_s(&r->c, cb));
+		return ic_fail(r->q, rc, "no prefix %s", cb);
 	if (rc)
 		return ic_st_fail(r->q, t, rc);
-	snprintf(r->q->text, sizeof(r->q->text), "prefix %s removed", ic_cidr_s(&r->c, cb));
+	if ((rc = store_ipam_alloc_walk(t, &r->c, prem_cb, r)) != 0)
+		return ic_st_fail(r->q, t, rc);
+	if (r->n && !r->release)
+		return ic_fail(r->q, DDI_ECONFLICT,
+		               "prefix %s holds %zu allocation%s (the first is %s): release them, or "
+		               "remove the prefix with --release to release them with it",
+		               cb, r->n, r->n == 1 ? "" : "s",
+		               ic_addr_s(r->v[0].family, r->v[0].addr, ab));
+	if ((rc = prem_release(r, t)) != 0)
+		return rc;
+	if ((rc = store_ipam_prefix_del(t, &r->c)) != 0)
+		return ic_st_fail(r->q, t, rc);
+	r->q->out = json_pack("{s:o, s:I}", "prefix", ipam_prefix_to_json(&p), "released",
+	                      (json_int_t)r->n);
+	snprintf(r->q->text, sizeof(r->q->text), "prefix %s removed, %zu allocation%s released", cb,
+	         r->n, r->n == 1 ? "" : "s");
 	return DDI_EOK;
 }
 
@@ -289,9 +350,14 @@ json_t *ipam_cmd_prefix_remove(const struct cmd_ctx *ctx, const json_t *args, ui
 	struct icmd q = { .ctx = ctx, .args = args };
 	struct prem r = { .q = &q };
 	struct store_error e;
+	json_t *rel = json_object_get(args, "release");
 	if (!ic_cidr(&q, "prefix", &r.c))
 		return ic_reply(&q, q.code, NULL, 0);
+	if (rel && !json_is_boolean(rel))
+		return cmd_reply(CMD_ERROR, NULL, "argument \"release\" must be true or false");
+	r.release = json_is_true(rel);
 	int rc = store_ipam_write(ctx->store, NULL, ctx->actor, prefix_remove_tx, &r, seq, &e);
+	free(r.v);
 	return ic_reply(&q, rc, &e, *seq);
 }
 
@@ -322,6 +388,8 @@ static int range_add_tx(void *ctx, struct store_ipam *t)
 	struct icmd *q = a->q;
 	struct ipam_prefix p;
 	char fb[IPAM_ADDR_STRLEN], lb[IPAM_ADDR_STRLEN], ob1[IPAM_ADDR_STRLEN], ob2[IPAM_ADDR_STRLEN];
+	ic_addr_s(a->r.family, a->r.first, fb);
+	ic_addr_s(a->r.family, a->r.last, lb);
 	int rc = store_ipam_prefix_holding(t, a->r.family, a->r.first, 128, &p);
 	if (rc == DDI_ENOENT || (rc == 0 && !ipam_range_within(&p.cidr, &a->r)))
 		return ic_fail(q, DDI_ENOENT, "no prefix holds the range %s-%s",
@@ -376,6 +444,7 @@ struct aalloc {
 	uint8_t addr[16];
 	bool next;
 	const char *name;
+	bool no_dns;                 /* allocate without publishing the name */
 	struct ipam_alloc a;
 	struct ipam_span *excl;
 	size_t nexcl;
@@ -410,14 +479,18 @@ static int alloc_commit(struct aalloc *x, struct store_ipam *t)
 	snprintf(x->a.owner, sizeof(x->a.owner), "%s", q->ctx->actor ? q->ctx->actor : "");
 	if (ipam_alloc_check(&x->a, &ie) < 0)
 		return ic_fail(q, DDI_EINVAL, "%s", ie.msg);
-	int rc = store_ipam_alloc_put(t, &x->a);
-	if (rc)
-		return ic_st_fail(q, t, rc);
-	if ((rc = ic_host_record(q, t, x->a.name, x->a.family, x->a.addr, true)) != 0)
+	/* the name's A/AAAA goes into the served zone that holds it (an Infoblox host record) */
+	uint8_t apex[DNS_NAME_MAXLEN];
+	int rc;
+	if (!x->no_dns && (rc = ic_name_zone(q, t, x->a.name, apex)) != 0)
 		return rc;
-	q->out = json_pack("{s:s, s:s, s:o}", "address", ic_addr_s(x->a.family, x->a.addr, ab), "name",
-	                   dns_name_to_str(nb, sizeof(nb), x->a.name) > 0 ? nb : "?", "allocation",
-	                   ipam_alloc_to_json(&x->a));
+	if ((rc = store_ipam_alloc_put(t, &x->a)) != 0)
+		return ic_st_fail(q, t, rc);
+	if (!x->no_dns && (rc = ic_host_record(q, t, x->a.name, x->a.family, x->a.addr, true)) != 0)
+		return rc;
+	q->out = json_pack("{s:s, s:s, s:o, s:b}", "address", ic_addr_s(x->a.family, x->a.addr, ab),
+	                   "name", dns_name_to_str(nb, sizeof(nb), x->a.name) > 0 ? nb : "?",
+	                   "allocation", ipam_alloc_to_json(&x->a), "published", !x->no_dns);
 	snprintf(q->text, sizeof(q->text), "%s allocated to %.300s", ab, nb);
 	return DDI_EOK;
 }
@@ -492,8 +565,15 @@ static bool alloc_args(struct icmd *q, struct aalloc *x)
 	ipam_alloc_init(&x->a);
 	x->a.state = IPAM_STATE_STATIC;
 	x->name = ic_str(q, "name", true);
-	if (!x->name || !ic_desc(q, x->a.description))
+	bool meta;
+	if (!x->name || !ic_desc(q, x->a.description) || !ic_meta(q, &x->a.meta, &meta))
 		return false;
+	json_t *nd = json_object_get(q->args, "no_dns");
+	if (nd && !json_is_boolean(nd)) {
+		ic_fail(q, DDI_EINVAL, "argument \"no_dns\" must be true or false");
+		return false;
+	}
+	x->no_dns = json_is_true(nd);
 	const char *mac = ic_str(q, "mac", false);
 	if (q->err[0])
 		return false;
@@ -853,10 +933,17 @@ const struct cmd_def ipam_cmds[] = {
 	{ "prefix-tree", CMD_ROLE_READ, ipam_cmd_prefix_tree },
 	{ "prefix-show", CMD_ROLE_READ, ipam_cmd_prefix_show },
 	{ "prefix-remove", CMD_ROLE_ADMIN, ipam_cmd_prefix_remove },
+	{ "prefix-edit", CMD_ROLE_ADMIN, ipam_cmd_prefix_edit },
 	{ "range-add", CMD_ROLE_ADMIN, ipam_cmd_range_add },
+	{ "range-list", CMD_ROLE_READ, ipam_cmd_range_list },
+	{ "range-edit", CMD_ROLE_ADMIN, ipam_cmd_range_edit },
+	{ "range-remove", CMD_ROLE_ADMIN, ipam_cmd_range_remove },
 	{ "alloc-next", CMD_ROLE_ADMIN, ipam_cmd_alloc_next },
 	{ "alloc-address", CMD_ROLE_ADMIN, ipam_cmd_alloc_address },
 	{ "alloc-prefix", CMD_ROLE_ADMIN, ipam_cmd_alloc_prefix },
+	{ "alloc-reserve", CMD_ROLE_ADMIN, ipam_cmd_alloc_reserve },
+	{ "alloc-list", CMD_ROLE_READ, ipam_cmd_alloc_list },
+	{ "alloc-edit", CMD_ROLE_ADMIN, ipam_cmd_alloc_edit },
 	{ "release", CMD_ROLE_ADMIN, ipam_cmd_release },
 	{ "address-show", CMD_ROLE_READ, ipam_cmd_address_show },
 	{ "utilization", CMD_ROLE_READ, ipam_cmd_utilization },
