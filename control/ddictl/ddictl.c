@@ -177,10 +177,12 @@ static const char help_zadd[] =
 "    store's key NAME when given). It is empty (SERVFAIL) until the first\n"
 "    transfer; records and dynamic updates are refused on it.\n"
 "    Otherwise: creates the zone with its SOA and NS records in one transaction.\n"
-"    Relative names in --soa and --ns are relative to ORIGIN. Without --soa\n"
-"    the SOA is \"MNAME hostmaster 1 3600 900 1209600 300\", MNAME being the\n"
-"    first --ns or \"ns1\". Refused when the zone exists or when the enclosing\n"
-"    zone holds names at or below ORIGIN.\n";
+"    Names in --soa and --ns are absolute like every name on the command\n"
+"    line (a missing final dot is added: --ns ns1.example.com is\n"
+"    ns1.example.com.). Without --soa the SOA is \"MNAME hostmaster.ORIGIN\n"
+"    1 3600 900 1209600 300\", MNAME being the first --ns or ns1.ORIGIN.\n"
+"    Refused when the zone exists or when the enclosing zone holds names at\n"
+"    or below ORIGIN.\n";
 
 static const char help_zremove[] =
 "NAME\n    ddictl zone remove - delete a zone\n\n"
