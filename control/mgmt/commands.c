@@ -787,13 +787,8 @@ static json_t *c_zone_add(struct req *q, uint64_t *seq)
 		return cmd_reply(CMD_ERROR, NULL, "\"ns\" must be an array of names");
 	size_t nns = ns ? json_array_size(ns) : 0;
 
-	/*
-	 * The records as a small master file read with the root as origin:
-	 * names given in --soa and --ns are absolute like every name on a
-	 * command line (a missing final dot is added). Only the defaults,
-	 * which no one typed, are made under the origin: ns1.ORIGIN and
-	 * hostmaster.ORIGIN.
-	 */
+	/* A small master file with the root as origin: --soa/--ns names are absolute; the
+	 * defaults no one typed are ns1.ORIGIN and hostmaster.ORIGIN. */
 	struct text t = { 0 };
 	char line[128], on[DNS_NAME_STRLEN], dflt[DNS_NAME_STRLEN + 16];
 	const char *sub = strcmp(name_str(on, origin), ".") == 0 ? "" : on;
