@@ -263,6 +263,21 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
         {"command": "zone-remove", "arguments": {"zone": "fuzz.test."}},
         {"command": 7},
         {"arguments": []},
+        # the IPAM model's commands (appended: the numbers above stay)
+        {"command": "prefix-edit", "arguments": {"prefix": "198.18.4.0/24", "tenant": "acme",
+                                                 "tags": ["prod"], "untag": ["x"],
+                                                 "fields": {"site_code": "FRA1", "gone": ""}}},
+        {"command": "alloc-reserve", "arguments": {"address": "198.18.4.9", "note": "gw"}},
+        {"command": "alloc-list", "arguments": {"prefix": "198.18.4.0/24", "after": "198.18.4.1",
+                                                "limit": 2}},
+        {"command": "alloc-edit", "arguments": {"address": "198.18.4.1", "name": "h2.ddi.test",
+                                                "no_dns": False, "tags": ["web"]}},
+        {"command": "range-list", "arguments": {"prefix": "198.18.4.0/24"}},
+        {"command": "range-edit", "arguments": {"first": "198.18.4.100", "last": "198.18.4.110",
+                                                "new_last": "198.18.4.120", "dynamic": "no"}},
+        {"command": "range-remove", "arguments": {"first": "198.18.4.100",
+                                                  "last": "198.18.4.120"}},
+        {"command": "prefix-remove", "arguments": {"prefix": "198.18.4.0/24", "release": True}},
     ]
     for i, r in enumerate(reqs):
         put("ctl", "%02d-%s" % (i, r.get("command", "none")), json.dumps(r))
