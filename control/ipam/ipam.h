@@ -232,6 +232,9 @@ int ipam_hex_format(const uint8_t *b, size_t len, char *buf, size_t buflen);
  *            by key.
  * Every function keeps those rules or fails with DDI_EINVAL and the
  * reason, changing nothing; DDI_ELIMIT when a bound on the count is hit.
+ * They also keep every unused byte zero (after a string's NUL, slots past
+ * the counts), so two equal metadata are equal bytes (memcmp), as the
+ * decoder builds them.
  */
 struct ipam_field {
 	char key[IPAM_FIELD_KEY_MAX + 1];

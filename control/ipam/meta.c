@@ -83,7 +83,8 @@ int ipam_meta_set_tenant(struct ipam_meta *m, const char *tenant, struct ipam_er
 	int r = ipam_check_text(tenant, IPAM_TENANT_MAX, "the tenant", err);
 	if (r != DDI_EOK)
 		return r;
-	memcpy(m->tenant, tenant, strlen(tenant) + 1);
+	memset(m->tenant, 0, sizeof(m->tenant));
+	memcpy(m->tenant, tenant, strlen(tenant));
 	return DDI_EOK;
 }
 
@@ -100,7 +101,8 @@ int ipam_meta_tag_add(struct ipam_meta *m, const char *tag, struct ipam_error *e
 	if (m->ntags == IPAM_TAGS_MAX)
 		return ipam_fail(err, DDI_ELIMIT, "more than %d tags", IPAM_TAGS_MAX);
 	memmove(m->tags[i + 1], m->tags[i], (m->ntags - i) * sizeof(m->tags[0]));
-	memcpy(m->tags[i], tag, strlen(tag) + 1);
+	memset(m->tags[i], 0, sizeof(m->tags[i]));
+	memcpy(m->tags[i], tag, strlen(tag));
 	m->ntags++;
 	return DDI_EOK;
 }
@@ -112,6 +114,7 @@ int ipam_meta_tag_del(struct ipam_meta *m, const char *tag, struct ipam_error *e
 		if (strcmp(m->tags[i], tag) == 0) {
 			memmove(m->tags[i], m->tags[i + 1], (m->ntags - i - 1) * sizeof(m->tags[0]));
 			m->ntags--;
+			memset(m->tags[m->ntags], 0, sizeof(m->tags[0]));
 			return DDI_EOK;
 		}
 	return ipam_fail(err, DDI_ENOENT, "no tag '%s'", ipam_shown(tag, sb));
@@ -139,6 +142,7 @@ int ipam_meta_field_set(struct ipam_meta *m, const char *key, const char *value,
 		if (found) {
 			memmove(&m->fields[i], &m->fields[i + 1], (m->nfields - i - 1) * sizeof(m->fields[0]));
 			m->nfields--;
+			memset(&m->fields[m->nfields], 0, sizeof(m->fields[0]));
 		}
 		return DDI_EOK;
 	}
@@ -149,9 +153,11 @@ int ipam_meta_field_set(struct ipam_meta *m, const char *key, const char *value,
 			return ipam_fail(err, DDI_ELIMIT, "more than %d custom fields", IPAM_FIELDS_MAX);
 		memmove(&m->fields[i + 1], &m->fields[i], (m->nfields - i) * sizeof(m->fields[0]));
 		m->nfields++;
-		memcpy(m->fields[i].key, key, strlen(key) + 1);
+		memset(&m->fields[i], 0, sizeof(m->fields[i]));
+		memcpy(m->fields[i].key, key, strlen(key));
 	}
-	memcpy(m->fields[i].value, value, strlen(value) + 1);
+	memset(m->fields[i].value, 0, sizeof(m->fields[i].value));
+	memcpy(m->fields[i].value, value, strlen(value));
 	return DDI_EOK;
 }
 
@@ -255,6 +261,7 @@ int ipam_meta_from_json_member(struct ipam_meta *m, const char *k, const json_t 
 		if (json_array_size(v) > IPAM_TAGS_MAX)
 			return ipam_fail(err, DDI_EINVAL, "'tags': more than %d tags", IPAM_TAGS_MAX);
 		m->ntags = 0;
+		memset(m->tags, 0, sizeof(m->tags));
 		json_array_foreach(v, i, t) {
 			if ((r = jmeta_str(t, "a tag", &s, err)) != DDI_EOK ||
 			    (r = ipam_meta_tag_add(m, s, err)) != DDI_EOK)
@@ -271,6 +278,7 @@ int ipam_meta_from_json_member(struct ipam_meta *m, const char *k, const json_t 
 			return ipam_fail(err, DDI_EINVAL, "'fields': more than %d custom fields",
 			                 IPAM_FIELDS_MAX);
 		m->nfields = 0;
+		memset(m->fields, 0, sizeof(m->fields));
 		json_object_foreach((json_t *)v, fk, fv) {
 			if ((r = jmeta_str(fv, "a custom field", &s, err)) != DDI_EOK)
 				return r;

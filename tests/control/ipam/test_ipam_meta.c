@@ -52,6 +52,24 @@ static void test_tags(void **state)
 	assert_int_equal(m.ntags, IPAM_TAGS_MAX);
 	assert_int_equal(ipam_meta_check(&m, &e), DDI_EOK);
 
+	/* the same tags added in any order (and removed again) are the same bytes */
+	struct ipam_meta x = { 0 }, y = { 0 };
+	assert_int_equal(ipam_meta_tag_add(&x, "iiiiiiiiiiiiiiiiiiiiiiiiiiiiii", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_tag_add(&x, "Short", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_tag_add(&x, "gone", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_tag_del(&x, "gone", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_field_set(&x, "k", "a long value to be replaced", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_field_set(&x, "k", "v", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_field_set(&x, "a", "zzzzzzzzzzzz", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_field_set(&x, "a", "", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_set_tenant(&x, "a longer tenant", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_set_tenant(&x, "t", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_set_tenant(&y, "t", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_field_set(&y, "k", "v", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_tag_add(&y, "Short", &e), DDI_EOK);
+	assert_int_equal(ipam_meta_tag_add(&y, "iiiiiiiiiiiiiiiiiiiiiiiiiiiiii", &e), DDI_EOK);
+	assert_memory_equal(&x, &y, sizeof(x));
+
 	/* a CSV cell */
 	struct ipam_meta c = { 0 };
 	assert_int_equal(ipam_meta_tags_parse(&c, " b , a,,c ", &e), DDI_EOK);
