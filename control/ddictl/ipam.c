@@ -71,6 +71,7 @@ static const struct ispec specs[] = {
 };
 
 #define IPAM_HELP_META \
+"\nMETADATA (as NetBox's tenant, tags and custom fields cf_*; kept in ipam export)\n" \
 "    --tenant T           the tenant (at most 100 bytes of text; \"\" clears it on edit)\n" \
 "    --tag TAG            a tag (repeatable; at most 16 tags of 1..50 bytes, no comma)\n" \
 "    --field KEY=VALUE    a custom field (repeatable; KEY is 1..50 of a-z 0-9 _ starting\n" \
