@@ -88,12 +88,15 @@ bool ic_desc(struct icmd *q, char out[IPAM_DESC_MAX + 1])
 	const char *s = ic_str(q, "description", false);
 	if (q->err[0])
 		return false;
-	if (s && strlen(s) > IPAM_DESC_MAX) {
-		ic_fail(q, DDI_EINVAL, "description longer than %d bytes", IPAM_DESC_MAX);
+	struct ipam_error ie = { 0 };
+	if (s && ipam_check_text(s, IPAM_DESC_MAX, "the description", &ie) < 0) {
+		ic_fail(q, DDI_EINVAL, "%s", ie.msg);
 		return false;
 	}
-	if (s)
-		snprintf(out, IPAM_DESC_MAX + 1, "%s", s);
+	if (s) {
+		memset(out, 0, IPAM_DESC_MAX + 1);
+		memcpy(out, s, strlen(s));
+	}
 	return true;
 }
 

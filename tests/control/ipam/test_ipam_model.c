@@ -363,6 +363,10 @@ static void test_prefix_edit(void **state)
 	      "\"198.18.0.0/24\"}}");
 	FAILS(f, "policy must be", "{\"command\": \"prefix-edit\", \"arguments\": {\"prefix\": "
 	      "\"198.18.0.0/24\", \"policy\": \"lax\"}}");
+	FAILS(f, "the description is not UTF-8 text", "{\"command\": \"prefix-edit\", \"arguments\": "
+	      "{\"prefix\": \"198.18.0.0/24\", \"description\": \"bell\\u0007\"}}");
+	FAILS(f, "the description is longer than 200", "{\"command\": \"range-add\", \"arguments\": "
+	      "{\"first\": \"198.18.0.1\", \"last\": \"198.18.0.2\", \"description\": \"%0201d\"}}", 0);
 	FAILS(f, "no prefix", "{\"command\": \"prefix-edit\", \"arguments\": {\"prefix\": "
 	      "\"198.18.9.0/24\", \"tenant\": \"x\"}}");
 	r = OK(f, "{\"command\": \"prefix-list\"}");
