@@ -528,8 +528,11 @@ static int parse_row(const struct table *t, const struct rec *r, struct ipam_csv
 	row->line = r->line;
 	row->nignored = t->nignored;
 	row->ignored = t->ignored;
-	ipam_prefix_init(&row->prefix);
-	ipam_alloc_init(&row->alloc);
+	/* only the record of this table: each is ~5 KiB with its metadata */
+	if (t->kind == IPAM_CSV_PREFIXES)
+		ipam_prefix_init(&row->prefix);
+	else
+		ipam_alloc_init(&row->alloc);
 	row->mask = 0;
 	for (size_t i = 0; i < t->ncols; i++) {
 		const char *v = rec_field(r, i);
@@ -579,7 +582,7 @@ static int read_all(struct src *s, const char *fname, ipam_csv_cb cb, void *ctx,
 		struct rec r;
 		struct table t;
 		struct ipam_csv_row row;
-	} *st = malloc(sizeof(*st));
+	} *st = calloc(1, sizeof(*st));
 	struct ipam_error e = {0};
 	bool have_header = false;
 	unsigned tables = 0;

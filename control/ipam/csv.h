@@ -75,8 +75,8 @@ enum ipam_csv_kind {
 struct ipam_csv_row {
 	enum ipam_csv_kind kind;
 	unsigned long line;              /* line where the row starts, 1-based */
-	struct ipam_prefix prefix;       /* kind IPAM_CSV_PREFIXES */
-	struct ipam_alloc alloc;         /* kind IPAM_CSV_ADDRESSES */
+	struct ipam_prefix prefix;       /* kind IPAM_CSV_PREFIXES (else not set) */
+	struct ipam_alloc alloc;         /* kind IPAM_CSV_ADDRESSES (else not set) */
 	uint8_t mask;                    /* the /LEN of the address column (width if absent) */
 	unsigned table;                  /* 1 for the first table of the file, 2 for the next... */
 	size_t nignored;                 /* columns of this table that are not kept, */
