@@ -44,7 +44,11 @@
  *   address-show   address              allocation, prefix, DNS owners
  *   utilization    prefix               used/total addresses, child coverage
  *   conflicts                           records vs allocations, overlapping ranges
- *   ipam-import    text [filename]      NetBox CSV, all or nothing
+ *   ipam-import    text [filename]      NetBox CSV, all or nothing; each dns_name
+ *                  published in the served zone holding it; the reply counts
+ *                  "warnings_total" (names in no served zone) and lists the
+ *                  first 100 ("warnings": file, line, address, name, reason)
+ *                  and the columns not kept ("ignored_columns")
  *   ipam-export                         NetBox CSV text (prefixes, blank line, addresses)
  * 128-bit totals (IPv6) are JSON integers up to 2^63-1, strings beyond.
  */
