@@ -100,9 +100,14 @@ static const char help_main[] =
 "               [--ttl-max N] [--ttl-over clamp|refuse] [--ttl-default N]\n"
 "    policy list [KEY] | policy remove KEY INDEX\n"
 "    prefix add PREFIX [--zone ZONE] [--policy strict|auto|off] [--description TEXT]\n"
-"    prefix list | prefix tree [PREFIX] | prefix show PREFIX | prefix remove PREFIX\n"
-"    range add FIRST LAST [--dynamic]\n"
-"    alloc next PREFIX NAME [--mac MAC] | alloc address IP NAME\n"
+"    prefix list | prefix tree [PREFIX] | prefix show PREFIX\n"
+"    prefix edit PREFIX [--tenant T] [--tag TAG]... [--field KEY=VALUE]... [...]\n"
+"    prefix remove PREFIX [--release]\n"
+"    range add FIRST LAST [--dynamic] | range list [PREFIX]\n"
+"    range edit FIRST LAST [--new-first IP] [--new-last IP] | range remove FIRST LAST\n"
+"    alloc next PREFIX NAME [--mac MAC] [--no-dns] | alloc address IP NAME\n"
+"    alloc reserve IP [--note TEXT] | alloc list PREFIX [--after IP] [--limit N]\n"
+"    alloc edit IP [--name NAME] [--tag TAG]... [--field KEY=VALUE]...\n"
 "    alloc prefix PARENT LENGTH [--description TEXT]\n"
 "    release IP | address show IP | utilization PREFIX | conflicts\n"
 "    ipam import FILE.csv | ipam export    NetBox-style CSV, all or nothing\n"
@@ -173,10 +178,12 @@ static const char help_zadd[] =
 "    store's key NAME when given). It is empty (SERVFAIL) until the first\n"
 "    transfer; records and dynamic updates are refused on it.\n"
 "    Otherwise: creates the zone with its SOA and NS records in one transaction.\n"
-"    Relative names in --soa and --ns are relative to ORIGIN. Without --soa\n"
-"    the SOA is \"MNAME hostmaster 1 3600 900 1209600 300\", MNAME being the\n"
-"    first --ns or \"ns1\". Refused when the zone exists or when the enclosing\n"
-"    zone holds names at or below ORIGIN.\n";
+"    Names in --soa and --ns are absolute like every name on the command\n"
+"    line (a missing final dot is added: --ns ns1.example.com is\n"
+"    ns1.example.com.). Without --soa the SOA is \"MNAME hostmaster.ORIGIN\n"
+"    1 3600 900 1209600 300\", MNAME being the first --ns or ns1.ORIGIN.\n"
+"    Refused when the zone exists or when the enclosing zone holds names at\n"
+"    or below ORIGIN.\n";
 
 static const char help_zremove[] =
 "NAME\n    ddictl zone remove - delete a zone\n\n"
@@ -971,10 +978,17 @@ static const struct sub subs[] = {
 	{ "prefix", "tree", ddictl_help_prefix_tree, ddictl_ipam_build },
 	{ "prefix", "show", ddictl_help_prefix_show, ddictl_ipam_build },
 	{ "prefix", "remove", ddictl_help_prefix_remove, ddictl_ipam_build },
+	{ "prefix", "edit", ddictl_help_prefix_edit, ddictl_ipam_build },
 	{ "range", "add", ddictl_help_range_add, ddictl_ipam_build },
+	{ "range", "list", ddictl_help_range_list, ddictl_ipam_build },
+	{ "range", "edit", ddictl_help_range_edit, ddictl_ipam_build },
+	{ "range", "remove", ddictl_help_range_remove, ddictl_ipam_build },
 	{ "alloc", "next", ddictl_help_alloc_next, ddictl_ipam_build },
 	{ "alloc", "address", ddictl_help_alloc_address, ddictl_ipam_build },
 	{ "alloc", "prefix", ddictl_help_alloc_prefix, ddictl_ipam_build },
+	{ "alloc", "reserve", ddictl_help_alloc_reserve, ddictl_ipam_build },
+	{ "alloc", "list", ddictl_help_alloc_list, ddictl_ipam_build },
+	{ "alloc", "edit", ddictl_help_alloc_edit, ddictl_ipam_build },
 	{ "release", NULL, ddictl_help_release, ddictl_ipam_build },
 	{ "address", "show", ddictl_help_address_show, ddictl_ipam_build },
 	{ "utilization", NULL, ddictl_help_utilization, ddictl_ipam_build },
