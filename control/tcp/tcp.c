@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -150,15 +151,54 @@ static bool xfr_route(const uint8_t *msg, size_t len)
 	return t == 251 || t == 252;   /* IXFR, AXFR */
 }
 
-/* One message of a transfer, length-prefixed, queued on the connection. */
+/* What xfr_emit needs: the connection and the server's idle timeout. */
+struct xfr_sink {
+	struct tcp_server *s;
+	struct conn *c;
+};
+
+/*
+ * Wait until the socket has taken the output down below OUT_HIGH. A zone
+ * transfer is generated message by message from one read transaction;
+ * without this wait the whole transfer (30 MB for a million records)
+ * would pile up in c->out before the first byte leaves. The wait holds
+ * this thread (as generating the transfer does), at most idle_timeout_ms
+ * per stretch without progress: a secondary that stops reading loses its
+ * transfer and its connection.
+ */
+static int xfr_drain(struct tcp_server *s, struct conn *c)
+{
+	while (c->out_len - c->out_off >= OUT_HIGH) {
+		size_t off = c->out_off;
+		if (!conn_flush(c))
+			return DDI_EIO;
+		if (c->out_off != off) {
+			c->last_ms = now_ms();
+			continue;
+		}
+		struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+		int n = poll(&p, 1, (int)s->conf.idle_timeout_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
+			return DDI_EIO;   /* the reader stopped: give up the transfer */
+	}
+	return DDI_EOK;
+}
+
+/* One message of a transfer, length-prefixed, queued on the connection (bounded). */
 static int xfr_emit(void *ectx, const uint8_t *msg, size_t len)
 {
+	struct xfr_sink *k = ectx;
 	uint8_t pfx[2];
 	if (len > DNS_MSG_MAX)
 		return DDI_EINVAL;
+	int rc = xfr_drain(k->s, k->c);
+	if (rc)
+		return rc;
 	dns_put16(pfx, (uint16_t)len);
-	int rc = out_append(ectx, pfx, 2);
-	return rc ? rc : out_append(ectx, msg, len);
+	rc = out_append(k->c, pfx, 2);
+	return rc ? rc : out_append(k->c, msg, len);
 }
 
 /*
@@ -194,8 +234,9 @@ static bool conn_process(struct tcp_server *s, struct conn *c)
 		           xfr_route(c->in + pos + 2, mlen)) {
 			/* a zone transfer: many messages, read from the store, not the index */
 			rcu_thread_offline();
+			struct xfr_sink sink = { s, c };
 			int xr = s->conf.xfr(s->conf.xfr_ctx, c->in + pos + 2, mlen, c->peer_family, c->peer,
-			                     xfr_emit, c);
+			                     xfr_emit, &sink);
 			rcu_thread_online();
 			pos += 2 + mlen;
 			if (xr < 0) {
