@@ -137,7 +137,11 @@ static bool conn_flush(struct conn *c)
 	return true;
 }
 
-/* QTYPE AXFR or IXFR in the only question. */
+/*
+ * For the transfer server: QTYPE AXFR or IXFR in the only question, or an
+ * SOA query signed with TSIG (a secondary's refresh; its answer must be
+ * signed, which answer_message does not do).
+ */
 static bool xfr_route(const uint8_t *msg, size_t len)
 {
 	if (len < DNS_HDR_LEN + 5 || dns_get16(msg + 4) != 1)
@@ -148,6 +152,10 @@ static bool xfr_route(const uint8_t *msg, size_t len)
 	if (p + 5 > len || msg[p] != 0)
 		return false;
 	uint16_t t = dns_get16(msg + p + 1);
+	if (t == 6 && dns_get16(msg + 10) > 0) {   /* SOA, with additional records */
+		struct dns_query q;
+		return dns_query_parse(&q, msg, len) == DNS_PARSE_OK && q.has_tsig;
+	}
 	return t == 251 || t == 252;   /* IXFR, AXFR */
 }
 

@@ -488,6 +488,25 @@ static void log_refusal(const struct xfr *t, uint8_t family, const uint8_t *addr
 	        dns_type_name(t->q->qtype), zone, what);
 }
 
+/* A (signed) SOA query at a zone's apex: the SOA, in one message signed like the request. */
+static int answer_soa(struct xfr *t)
+{
+	struct store_error e;
+	struct soa soa = { 0 };
+	int rc = store_rrset_get(t->x->s, t->txn, t->apex, DNS_T_SOA, soa_cb, &soa, &e);
+	if (rc == 0 && !soa.have)
+		rc = DDI_ECORRUPT;
+	if (rc) {
+		count(&t->x->st->failed);
+		return answer_rcode(t, DNS_RCODE_SERVFAIL);
+	}
+	msg_begin(t, 0);
+	if ((rc = xrr(t, t->apex, DNS_T_SOA, soa.ttl, soa.rdata, soa.rdlen)) != 0)
+		return rc;
+	count(&t->x->st->soa_signed);
+	return msg_send(t);
+}
+
 /* Checks in order: zone, TSIG, ACL; then the transfer. Returns <0 when nothing could be sent. */
 static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 {
@@ -519,6 +538,8 @@ static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 	memcpy(t->apex, q->qname, q->qname_len);
 	dns_name_lower(t->apex);
 	int rc = store_zone_get(t->x->s, t->txn, t->apex, false, &zi, &e);
+	if (q->qtype == DNS_T_SOA && rc == 0 && dns_name_equal(zi.apex, t->apex))
+		return answer_soa(t);
 	if (rc == DDI_ENOZONE || (rc == 0 && !dns_name_equal(zi.apex, t->apex))) {
 		count(&t->x->st->notauth);   /* RFC 5936 2.2.1: not authoritative for it */
 		log_refusal(t, family, addr, "not a zone of this server (NOTAUTH)");
@@ -572,7 +593,7 @@ int xfr_out_serve(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t fam
 		return DDI_ENOMEM;
 	int rc;
 	if (pr != DNS_PARSE_OK || q.opcode != DNS_OP_QUERY || q.qclass != DNS_CLASS_IN ||
-	    (q.qtype != DNS_T_AXFR && q.qtype != DNS_T_IXFR)) {
+	    (q.qtype != DNS_T_AXFR && q.qtype != DNS_T_IXFR && q.qtype != DNS_T_SOA)) {
 		count(&x->st->formerr);
 		rc = answer_rcode(&t, DNS_RCODE_FORMERR);
 	} else if ((rc = store_read_begin(x->s, &t.txn, &e)) != 0) {

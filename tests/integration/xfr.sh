@@ -22,9 +22,12 @@ CTL="$DDI_BUILDDIR/ddictl"
 S4=198.18.0.1
 NAMED=198.18.0.5
 KNOT=198.18.0.6
+S6=2001:2::1
+NAMED6=2001:2::5
 SOCK="$DDI_TMP/ctl.sock"
 DB="$DDI_TMP/db"
 REV=0.18.198.in-addr.arpa.
+REV6=0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.2.ip6.arpa.
 BIG=big.test.
 BIGN=8000     # records in big.test: several 64 KiB messages of a signed AXFR
 CAT=catalog.invalid.
@@ -50,12 +53,16 @@ ACL=(--transfer 198.18.0.0/24 --notify $NAMED --notify $KNOT)
   --notify $KNOT --notify-key xfr.key. >/dev/null
 "$CTL" --db "$DB" zone acl $CAT --catalog --transfer $KNOT --notify $KNOT >/dev/null
 ddi_expect_match "zone acl shows what was set" 'xfr\.key' "$("$CTL" --db "$DB" zone acl $BIG)"
+# the IPv6 reverse zone goes to named over IPv6 only, TSIG-signed both ways
+"$CTL" --db "$DB" zone acl $REV6 --transfer 2001:2::/64 --transfer-key xfr.key. \
+  --notify $NAMED6 --notify-key xfr.key. >/dev/null
 
 CATOPT="--catalog $CAT"; [ -n "${DDI_NOCAT:-}" ] && CATOPT=
 ddi_ns_setup
 ddi_cli ip addr add $NAMED/24 dev ddi-c
 ddi_cli ip addr add $KNOT/24 dev ddi-c
-ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20 $CATOPT
+ddi_cli ip addr add $NAMED6/64 dev ddi-c nodad
+ddi_start --db "$DB" --address $S4/24 --address $S6/64 --control "$SOCK" --idle-sleep-us 20 $CATOPT
 ddi_wait_answer $S4 ddi.test 60
 
 # xfr counter NAME from ddictl stats (JSON)
@@ -102,21 +109,29 @@ options {
   session-keyfile "$ND/session.key";
   managed-keys-directory "$ND";
   listen-on port 53 { $NAMED; };
-  listen-on-v6 { none; };
+  listen-on-v6 { $NAMED6; };
   transfer-source $NAMED;
+  transfer-source-v6 $NAMED6;
   notify-source $NAMED;
+  notify-source-v6 $NAMED6;
   query-source address $NAMED;
+  query-source-v6 address $NAMED6;
   recursion no;
   notify no;
   dnssec-validation no;
 };
 controls { };
+key "xfr.key" { algorithm hmac-sha256; secret "${XKEY##*:}"; };
 logging {
   channel f { file "$ND/named.log"; severity info; print-time yes; print-category yes; };
   category default { f; }; category xfer-in { f; }; category notify { f; }; category general { f; };
 };
 zone "ddi.test" { type secondary; primaries { $S4; }; file "ddi.test.db"; };
 zone "$REV" { type secondary; primaries { $S4; }; file "rev.db"; };
+zone "$REV6" { type secondary; primaries { $S6 key "xfr.key"; }; file "rev6.db"; };
+# refresh over TCP: ddiplane signs its answer to a signed SOA query there (control/xfr/out.c);
+# the workers answer a signed SOA query over UDP unsigned, which named rejects (expected a TSIG)
+server $S6 { tcp-only yes; };
 EOF
 # by ip netns exec, so that $! is named itself and lib.sh stops it by pid
 ip netns exec "$DDI_NS_CLI" named -f -c "$ND/named.conf" >"$ND/stderr" 2>&1 &
@@ -209,6 +224,17 @@ wait_for 20 knot_has 10.0.18.198.in-addr.arpa PTR www.ddi.test. || true
 ddi_expect "knotd answers a synthesized PTR" www.ddi.test. \
   "$(ddi_cli dig +norec +short @$KNOT 10.0.18.198.in-addr.arpa PTR 2>&1)"
 
+ddi_log "IPv6 and TSIG with BIND: named pulls $REV6 from $S6, signed with xfr.key"
+rev6() { python3 -c "import ipaddress,sys; print(ipaddress.ip_address(sys.argv[1]).reverse_pointer)" "$1"; }
+wait_for 20 named_has "$(rev6 2001:2::10)" PTR www.ddi.test. || true
+ddi_expect "named answers a synthesized IPv6 PTR of $REV6" www.ddi.test. \
+  "$(ddi_cli dig +norec +short @$NAMED6 "$(rev6 2001:2::10)" PTR 2>&1)"
+ddi_expect_match "named's log: TSIG-signed transfer of $REV6 over IPv6" \
+  "transfer of '${REV6%.}/IN' from $S6#53: connected using [0-9a-f:]+#53 TSIG xfr\.key" "$(cat "$ND/named.log")"
+ddi_expect_match "named's log: it completed" "transfer of '${REV6%.}/IN' from $S6#53: Transfer completed" "$(cat "$ND/named.log")"
+out=$(ddi_cli kdig +timeout=3 +retry=0 "@$S6" $REV6 AXFR 2>&1 | sed -n "s/.*server replied with error '\([A-Z]*\)'.*/\1/p" | head -1) || true
+ddi_expect "AXFR of $REV6 over IPv6 without the key: REFUSED" REFUSED "$out"
+
 ddi_log "TSIG-signed AXFR of $BIGN records to knotd (RFC 8945 5.3.1, every message signed)"
 LAST=$(printf 'h%05d.%s' $((BIGN - 1)) $BIG)
 LASTA=198.19.$(((BIGN - 1) / 250)).$(((BIGN - 1) % 250 + 1))
@@ -293,6 +319,24 @@ out=$(ddi_cli dig +time=2 +tries=1 -b $NAMED "@$S4" ddi.test IXFR=$S0 +noall +an
 ddi_expect_match "IXFR=$S0: difference sequences framed by SOAs" '^SOA SOA (SOA )?.*A .*SOA $' "$out"
 out=$(ddi_cli dig +time=2 +tries=1 -b $NAMED "@$S4" ddi.test IXFR=$S1 +noall +answer 2>&1 | awk '{print $4}' | tr '\n' ' ')
 ddi_expect "IXFR at the current serial: the SOA alone" "SOA " "$out"
+
+ddi_log "IPv6: an AAAA added, NOTIFY (signed) to named over IPv6, the PTR by a signed IXFR"
+R6a=$(serial_at $S4 $REV6)
+"$CTL" -s "$SOCK" record add rec6.ddi.test. 300 AAAA 2001:2::77 >/dev/null
+R6b=$(serial_at $S4 $REV6)
+[ -n "$R6b" ] && [ "$R6b" -gt "$R6a" ] && ddi_ok "$REV6's serial advanced ($R6a -> $R6b)" ||
+  ddi_fail "$REV6's serial advanced" "$R6a -> $R6b"
+wait_for 20 named_has "$(rev6 2001:2::77)" PTR rec6.ddi.test. || true
+ddi_expect "named answers the new IPv6 PTR" rec6.ddi.test. \
+  "$(ddi_cli dig +norec +short @$NAMED6 "$(rev6 2001:2::77)" PTR 2>&1)"
+ddi_expect "named has $REV6's serial $R6b" "$R6b" "$(serial_at $NAMED6 $REV6)"
+ddi_expect_match "named's log: signed NOTIFY for $REV6 from $S6" \
+  "client @0x[0-9a-f]+ $S6#[0-9]+/key xfr\.key: received notify for zone '${REV6%.}'" "$(cat "$ND/named.log")"
+ddi_expect_match "named's log: its transfer of $REV6 to $R6b was incremental (5 records)" \
+  "transfer of '${REV6%.}/IN' from $S6#53: Transfer completed: 1 messages, 5 records, .*\(serial $R6b\)" "$(cat "$ND/named.log")"
+out=$(ddi_cli dig +time=2 +tries=1 -b $NAMED6 -y "$XKEY" "@$S6" $REV6 IXFR=$R6a +noall +answer 2>&1 | awk '{print $4, $5}' | tr '\n' '|')
+ddi_expect "signed IXFR=$R6a of $REV6 over IPv6: SOA, SOA, SOA, the new PTR, SOA" \
+  "SOA ns1.ddi.test.|SOA ns1.ddi.test.|SOA ns1.ddi.test.|PTR rec6.ddi.test.|SOA ns1.ddi.test.|" "$out"
 
 ddi_log "catalog zone (RFC 9432): knotd serves a zone created on ddiplane afterwards"
 "$CTL" -s "$SOCK" zone add new.test. --ns ns1.ddi.test. >/dev/null
