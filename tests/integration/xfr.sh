@@ -234,6 +234,7 @@ ddi_expect_match "named's log: TSIG-signed transfer of $REV6 over IPv6" \
 ddi_expect_match "named's log: it completed" "transfer of '${REV6%.}/IN' from $S6#53: Transfer completed" "$(cat "$ND/named.log")"
 out=$(ddi_cli kdig +timeout=3 +retry=0 "@$S6" $REV6 AXFR 2>&1 | sed -n "s/.*server replied with error '\([A-Z]*\)'.*/\1/p" | head -1) || true
 ddi_expect "AXFR of $REV6 over IPv6 without the key: REFUSED" REFUSED "$out"
+ddi_expect_match "ddiplane answered named's signed SOA queries signed (counted: soa_signed)" '^[1-9]' "$(xc soa_signed)"
 
 ddi_log "TSIG-signed AXFR of $BIGN records to knotd (RFC 8945 5.3.1, every message signed)"
 LAST=$(printf 'h%05d.%s' $((BIGN - 1)) $BIG)
