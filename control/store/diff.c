@@ -153,8 +153,8 @@ int diff_addr_capture(struct cctx *c, const uint8_t ak[17])
 {
 	if (c->bulk || c->dover || !c->s->xfr_dbs)
 		return DDI_EOK;
-	if (c->dused > c->s->diff_max_usage) {
-		diff_forget(c);
+	if (c->dused + c->nacaps * sizeof(struct acap) > c->s->diff_max_usage) {
+		diff_forget(c);   /* an address with no PTR takes no arena bytes: count the entries */
 		return DDI_EOK;
 	}
 	/* the common repeat (an owner's old addresses removed, its new ones added) costs nothing */

@@ -486,6 +486,28 @@ static void test_synth_stored_ptr(void **state)
 	                                " +" REV "/SOA/3600 +1." REV "/PTR/300/www.example.com.\n"));
 }
 
+/* A commit touching more addresses than diff_max_usage can remember: a BREAK, memory bounded. */
+static void test_synth_bounded(void **state)
+{
+	struct fx *f = *state;
+	static struct store_op ops[200];
+	static uint8_t rd[200][8];
+	char names[200][32];
+	make_rev(f->s);
+	for (int i = 0; i < 200; i++) {
+		snprintf(names[i], sizeof(names[i]), "h%d.example.com.", i);
+		ops[i] = (struct store_op){ .kind = STORE_OP_RR_ADD, .owner = N(names[i]),
+		                            .type = DNS_T_A, .ttl = 300, .count = 1, .rdatas = rd[i],
+		                            .rdatas_len = rd_a4(rd[i], 198, 18, 0, (uint8_t)(i + 2)) };
+		if (i % 50 == 49)   /* N()'s ring holds 64 names: commit in slices of 50 */
+			commit(f->s, ops + i - 49, 50);
+	}
+	struct seen sn = walk(f->s, REV);
+	assert_int_equal(sn.n, 4);
+	/* setup_bytes: 1500 bytes; 50 addresses with their PTRs are more */
+	assert_string_equal(sn.text, "0>8 break:\n0>9 break:\n0>10 break:\n0>11 break:\n");
+}
+
 /*
  * The oracle: after every random commit, the reverse zone's last
  * difference turns what a transfer showed before (zone walk + synthesized
@@ -664,6 +686,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_synth_outside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_synth_stored_ptr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_synth_oracle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_synth_bounded, setup_bytes, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
