@@ -503,7 +503,8 @@ static int answer_soa(struct xfr *t)
 	msg_begin(t, 0);
 	if ((rc = xrr(t, t->apex, DNS_T_SOA, soa.ttl, soa.rdata, soa.rdlen)) != 0)
 		return rc;
-	count(&t->x->st->soa_signed);
+	if (t->signed_)
+		count(&t->x->st->soa_signed);
 	return msg_send(t);
 }
 

@@ -318,6 +318,26 @@ static void test_reverse_serial(void **state)
 }
 
 /* The catalog zone (RFC 9432): members are the zones someone may transfer; rewritten on change. */
+/*
+ * An SOA query (what the TCP server routes here when it is TSIG-signed: a
+ * secondary's refresh) is answered with the zone's SOA, whatever the
+ * transfer ACL; a name below the apex is no zone: NOTAUTH.
+ */
+static void test_soa_query(void **state)
+{
+	struct fx *f = *state;
+	import(f, "example.com.", ZONE);
+	struct got g = ask(f, "example.com.", DNS_T_SOA, 0, "203.0.113.9");
+	assert_int_equal(g.rcode, 0);
+	assert_int_equal(g.nmsg, 1);
+	assert_int_equal(g.nrr, 1);
+	assert_string_equal(g.rrs[0], "example.com. SOA 100");
+	assert_int_equal(f->st.refused, 0);
+	g = ask(f, "www.example.com.", DNS_T_SOA, 0, "203.0.113.9");
+	assert_int_equal(g.rcode, DNS_RCODE_NOTAUTH);
+	assert_int_equal(g.nrr, 0);
+}
+
 static void test_catalog(void **state)
 {
 	struct fx *f = *state;
@@ -355,6 +375,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_axfr_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ixfr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reverse_serial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_soa_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catalog, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
