@@ -604,6 +604,8 @@ int xfr_out_serve(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t fam
 		rc = serve(&t, family, addr);
 		store_read_end(t.txn);
 	}
+	if (rc == DDI_EIO)
+		count(&x->st->aborted);   /* emit failed: nothing more can reach the client */
 	__atomic_fetch_add(&x->st->rrs, t.rrs, __ATOMIC_RELAXED);
 	free(t.m);
 	return rc;

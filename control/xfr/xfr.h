@@ -74,6 +74,7 @@ struct xfr_stats {
 	uint64_t notauth;           /* not a zone of ours (RFC 5936 2.2.1), or TSIG failed */
 	uint64_t formerr;           /* malformed request */
 	uint64_t failed;            /* store error while reading: SERVFAIL */
+	uint64_t aborted;           /* the connection failed or the client stopped reading mid-way */
 	uint64_t messages, rrs;     /* sent in transfers */
 	uint64_t notify_sent, notify_acked, notify_failed;   /* NOTIFY out (per target and serial) */
 };
