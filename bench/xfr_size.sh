@@ -16,7 +16,8 @@
 #              (echo 5), VmHWM after it, minus VmRSS before it
 # Only AXFRs that returned the whole zone (RECORDS + 4 records: SOA, NS, glue A, SOA) count.
 # Last, with DDI_BUILDDIR: one `ddictl record add` and IXFR from the old
-# serial (bytes versus the AXFR).
+# serial (bytes versus the AXFR). Then what the bound costs: a client that
+# stops reading mid-AXFR holds the TCP server's thread until the idle timeout.
 . "$(dirname "$0")/../tests/integration/lib.sh"
 ddi_need_root
 N=${1:-1000000}
@@ -78,3 +79,29 @@ S0=$(ddi_cli dig +short @198.18.0.1 big.test SOA | awk '{print $3}')
 echo "IXFR=$S0 after one record add:"
 ddi_cli dig @198.18.0.1 big.test IXFR=$S0 +noall +stats | grep -E 'XFR size|Query time'
 ddi_cli dig @198.18.0.1 big.test IXFR=$S0 +noall +answer
+
+# The price of the bound: the TCP server's thread waits for a transfer's reader
+# (control/tcp/tcp.c xfr_drain). A client that asks for the AXFR with a 4 KiB
+# receive buffer and then stops reading holds it until --tcp-idle-timeout
+# (default 10 s) passes without progress; a TCP query meanwhile waits, UDP does not.
+echo "a reader that stops mid-AXFR (after build, default --tcp-idle-timeout 10):"
+ab0=$("$CTL" -s "$SOCK" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['arguments']['xfr']['aborted'])")
+ddi_cli python3 - <<'PY' &
+import socket, struct, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("198.18.0.1", 53))
+q = struct.pack("!6H", 7, 0, 1, 0, 0, 0) + b"\x03big\x04test\x00" + struct.pack("!HH", 252, 1)
+s.sendall(struct.pack("!H", len(q)) + q)
+s.recv(100)
+time.sleep(15)
+PY
+STALLER=$!
+sleep 1
+t1=$(date +%s%N); a=$(ddi_cli dig +tcp +time=20 +tries=1 +short @198.18.0.1 big.test SOA 2>&1); t2=$(date +%s%N)
+echo "  TCP SOA query 1 s into the stall: $(((t2 - t1) / 1000000)) ms (answer: ${a:0:30})"
+t1=$(date +%s%N); a=$(ddi_cli dig +time=5 +tries=1 +short @198.18.0.1 big.test SOA 2>&1); t2=$(date +%s%N)
+echo "  UDP SOA query after it: $(((t2 - t1) / 1000000)) ms"
+wait "$STALLER" 2>/dev/null || true
+ab1=$("$CTL" -s "$SOCK" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['arguments']['xfr']['aborted'])")
+echo "  transfers aborted (xfr counter): $ab0 -> $ab1"

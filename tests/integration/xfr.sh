@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# xfr.sh -- ddiplane as a primary for real secondaries: BIND 9 named and Knot DNS pull AXFR then IXFR after NOTIFY, synthesized PTRs in the reverse zone, REFUSED/NOTAUTH, TSIG-signed multi-message AXFR, a catalog zone Knot interprets
+# xfr.sh -- ddiplane as a primary for real secondaries: BIND 9 named and Knot DNS pull AXFR then IXFR after NOTIFY, synthesized PTRs in the reverse zones by IXFR, IPv6 and TSIG with named, REFUSED/NOTAUTH, TSIG-signed multi-message AXFR, a catalog zone Knot interprets
 #
 # ddiplane runs in the server namespace (lib.sh); named (198.18.0.5) and
 # knotd (198.18.0.6) run in the client namespace, each with its own config,
 # rundir and working directory under $DDI_TMP. ddiplane's TCP (transfers)
 # and its NOTIFY (a kernel UDP socket in the server namespace) go through
-# its tap, which carries 198.18.0.1/24: the secondaries are on that link.
+# its tap, which carries 198.18.0.1/24 and 2001:2::1/64: the secondaries are
+# on that link. named also listens on 2001:2::5 and pulls the IPv6 reverse
+# zone from 2001:2::1, TSIG-signed; it refreshes that zone over TCP, where
+# ddiplane signs its answer to a signed SOA query (the workers, over UDP, do not).
 #
 # Outcomes are read from both sides: ddiplane's xfr counters (ddictl stats)
 # and the secondaries' logs and answers (dig against each secondary).
