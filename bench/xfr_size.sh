@@ -3,6 +3,7 @@
 #
 #   sudo bench/xfr_size.sh [RECORDS]     (default 1000000)
 #   sudo DDI_BUILDDIR_BEFORE=/path/to/build bench/xfr_size.sh 1000000
+#   SERIES=5: first, per build, 5 AXFRs in a row from one process (time, retransmissions)
 #
 # ddiplane in a namespace (tests/integration/lib.sh), dig in the client
 # namespace. A zone big.test. of RECORDS A records is imported (bench/zone-load);
@@ -65,6 +66,30 @@ axfr_run() {
   [ "$label" = after ] && [ "$r" = "$REPS" ] && return 0   # the last one serves the IXFR below
   ddi_stop
 }
+
+# SERIES consecutive AXFRs from one ddiplane of build $1 (label $2): time and the
+# server namespace's TCP retransmissions (nstat), which explain outliers on a loaded machine.
+axfr_series() {
+  local bdir=$1 label=$2 i t1 t2 out
+  DDI_BUILDDIR=$bdir ddi_start --db "$DB" --address 198.18.0.1/24 --control "$SOCK" --idle-sleep-us 20
+  ddi_wait_answer 198.18.0.1 big.test 300 || return 1
+  for ((i = 1; i <= SERIES; i++)); do
+    ddi_srv nstat -n >/dev/null 2>&1 || true
+    t1=$(date +%s%N)
+    out=$(ddi_cli dig +time=60 +tries=1 @198.18.0.1 big.test AXFR +noall +stats 2>&1 | grep -o 'XFR size: [0-9]* records') || true
+    t2=$(date +%s%N)
+    printf '| %s | %d | %s | %d ms | %s | %s |\n' "$label" "$i" "${out#XFR size: }" $(((t2 - t1) / 1000000)) \
+      "$(ddi_srv nstat -z TcpRetransSegs 2>/dev/null | awk '/TcpRetransSegs/ {print $2}')" "$(cut -d' ' -f1 /proc/loadavg)"
+  done
+  ddi_stop
+}
+SERIES=${SERIES:-0}
+if [ "$SERIES" -gt 0 ]; then
+  echo "| build | AXFR in a row | records | time | server TCP retransmissions | load |"
+  echo "|---|---:|---|---:|---:|---:|"
+  [ -n "${DDI_BUILDDIR_BEFORE:-}" ] && axfr_series "$DDI_BUILDDIR_BEFORE" before
+  axfr_series "$DDI_BUILDDIR" after
+fi
 
 echo "| build | run | AXFR (dig) | time | ddiplane RSS before | peak RSS growth |"
 echo "|---|---:|---|---:|---:|---:|"

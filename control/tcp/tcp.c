@@ -159,10 +159,11 @@ static bool xfr_route(const uint8_t *msg, size_t len)
 	return t == 251 || t == 252;   /* IXFR, AXFR */
 }
 
-/* What xfr_emit needs: the connection and the server's idle timeout. */
+/* What xfr_emit needs: the connection, the server's idle timeout, the time waited so far. */
 struct xfr_sink {
 	struct tcp_server *s;
 	struct conn *c;
+	uint64_t waited_ms;
 };
 
 /*
@@ -170,12 +171,17 @@ struct xfr_sink {
  * transfer is generated message by message from one read transaction;
  * without this wait the whole transfer (30 MB for a million records)
  * would pile up in c->out before the first byte leaves. The wait holds
- * this thread (as generating the transfer does), at most idle_timeout_ms
- * per stretch without progress: a secondary that stops reading loses its
- * transfer and its connection.
+ * this thread and so every other TCP client (as generating the transfer
+ * does): one transfer may make it wait at most idle_timeout_ms in all,
+ * progress or not (a reader that trickles would otherwise hold it for
+ * ever); past that the transfer and its connection are given up. A
+ * secondary on a slow link that needs longer needs a longer
+ * --tcp-idle-timeout.
  */
-static int xfr_drain(struct tcp_server *s, struct conn *c)
+static int xfr_drain(struct xfr_sink *k)
 {
+	struct conn *c = k->c;
+	uint64_t limit = k->s->conf.idle_timeout_ms;
 	while (c->out_len - c->out_off >= OUT_HIGH) {
 		size_t off = c->out_off;
 		if (!conn_flush(c))
@@ -184,8 +190,12 @@ static int xfr_drain(struct tcp_server *s, struct conn *c)
 			c->last_ms = now_ms();
 			continue;
 		}
+		if (k->waited_ms >= limit)
+			return DDI_EIO;   /* the reader is too slow for this thread: give up */
 		struct pollfd p = { .fd = c->fd, .events = POLLOUT };
-		int n = poll(&p, 1, (int)s->conf.idle_timeout_ms);
+		uint64_t t0 = now_ms();
+		int n = poll(&p, 1, (int)(limit - k->waited_ms));
+		k->waited_ms += now_ms() - t0;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0 || (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
@@ -201,7 +211,7 @@ static int xfr_emit(void *ectx, const uint8_t *msg, size_t len)
 	uint8_t pfx[2];
 	if (len > DNS_MSG_MAX)
 		return DDI_EINVAL;
-	int rc = xfr_drain(k->s, k->c);
+	int rc = xfr_drain(k);
 	if (rc)
 		return rc;
 	dns_put16(pfx, (uint16_t)len);
@@ -242,7 +252,7 @@ static bool conn_process(struct tcp_server *s, struct conn *c)
 		           xfr_route(c->in + pos + 2, mlen)) {
 			/* a zone transfer: many messages, read from the store, not the index */
 			rcu_thread_offline();
-			struct xfr_sink sink = { s, c };
+			struct xfr_sink sink = { s, c, 0 };
 			int xr = s->conf.xfr(s->conf.xfr_ctx, c->in + pos + 2, mlen, c->peer_family, c->peer,
 			                     xfr_emit, &sink);
 			rcu_thread_online();
