@@ -1,4 +1,4 @@
-/* store/diff -- differences of each commit per zone (IXFR, history), their retention, zone_acl, read snapshots */
+/* store/diff -- differences of each commit per zone (IXFR, history), their retention, zone_acl, read snapshots, synthesized PTRs */
 #include <stdlib.h>
 #include <string.h>
 

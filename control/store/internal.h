@@ -16,7 +16,8 @@
  *   journal.c  journal parse/read, follow, notes
  *   records.c  TSIG keys and update policy, kept as values the store does not interpret
  *   ipam.c     the IPAM databases (control/ipam/ipam.h records)
- *   diff.c     the differences of a commit (diffs), retention, zone_acl, snapshots
+ *   diff.c     the differences of a commit (diffs), retention, zone_acl, snapshots,
+ *              the synthesized PTRs of an address (transfers and differences)
  */
 
 #include <pthread.h>
