@@ -96,12 +96,18 @@ static const char help_main[] =
 "    key add NAME [--algorithm ALG]   a TSIG key; prints ALG:NAME:SECRET once\n"
 "    key list | key remove NAME\n"
 "    policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
-"               [--prefix PREFIX...] [--source PREFIX...]\n"
+"               [--prefix PREFIX...] [--source PREFIX...] [--ttl-min N]\n"
+"               [--ttl-max N] [--ttl-over clamp|refuse] [--ttl-default N]\n"
 "    policy list [KEY] | policy remove KEY INDEX\n"
 "    prefix add PREFIX [--zone ZONE] [--policy strict|auto|off] [--description TEXT]\n"
-"    prefix list | prefix tree [PREFIX] | prefix show PREFIX | prefix remove PREFIX\n"
-"    range add FIRST LAST [--dynamic]\n"
-"    alloc next PREFIX NAME [--mac MAC] | alloc address IP NAME\n"
+"    prefix list | prefix tree [PREFIX] | prefix show PREFIX\n"
+"    prefix edit PREFIX [--tenant T] [--tag TAG]... [--field KEY=VALUE]... [...]\n"
+"    prefix remove PREFIX [--release]\n"
+"    range add FIRST LAST [--dynamic] | range list [PREFIX]\n"
+"    range edit FIRST LAST [--new-first IP] [--new-last IP] | range remove FIRST LAST\n"
+"    alloc next PREFIX NAME [--mac MAC] [--no-dns] | alloc address IP NAME\n"
+"    alloc reserve IP [--note TEXT] | alloc list PREFIX [--after IP] [--limit N]\n"
+"    alloc edit IP [--name NAME] [--tag TAG]... [--field KEY=VALUE]...\n"
 "    alloc prefix PARENT LENGTH [--description TEXT]\n"
 "    release IP | address show IP | utilization PREFIX | conflicts\n"
 "    ipam import FILE.csv | ipam export    NetBox-style CSV, all or nothing\n"
@@ -172,10 +178,12 @@ static const char help_zadd[] =
 "    store's key NAME when given). It is empty (SERVFAIL) until the first\n"
 "    transfer; records and dynamic updates are refused on it.\n"
 "    Otherwise: creates the zone with its SOA and NS records in one transaction.\n"
-"    Relative names in --soa and --ns are relative to ORIGIN. Without --soa\n"
-"    the SOA is \"MNAME hostmaster 1 3600 900 1209600 300\", MNAME being the\n"
-"    first --ns or \"ns1\". Refused when the zone exists or when the enclosing\n"
-"    zone holds names at or below ORIGIN.\n";
+"    Names in --soa and --ns are absolute like every name on the command\n"
+"    line (a missing final dot is added: --ns ns1.example.com is\n"
+"    ns1.example.com.). Without --soa the SOA is \"MNAME hostmaster.ORIGIN\n"
+"    1 3600 900 1209600 300\", MNAME being the first --ns or ns1.ORIGIN.\n"
+"    Refused when the zone exists or when the enclosing zone holds names at\n"
+"    or below ORIGIN.\n";
 
 static const char help_zremove[] =
 "NAME\n    ddictl zone remove - delete a zone\n\n"
@@ -375,7 +383,9 @@ static const char help_reload[] =
 "    (--log, --log-level), the control socket's access file (--access;\n"
 "    for every peer that connects afterwards), and the rate and slip of a\n"
 "    rate limiter that runs (--rrl-rate, --rrl-slip; each worker takes them\n"
-"    at its next burst). A file that does not parse\n"
+"    at its next burst), and the cookie secrets of --cookie-secret-file\n"
+"    (a new first secret becomes current, the one before stays accepted).\n"
+"    A file that does not parse\n"
 "    is refused with its line and nothing changes. Settings that only a\n"
 "    restart applies (ports, addresses, TCP limits, RRL, cookies, ...) are\n"
 "    listed as \"restart needed\" and keep their values. Transfer ACLs and\n"
@@ -777,7 +787,9 @@ static const char help_padd[] =
 "NAME\n    ddictl policy add - allow or forbid a key some dynamic updates\n\n"
 "SYNOPSIS\n"
 "    ddictl ... policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
-"                         [--prefix PREFIX...] [--source PREFIX...]\n\n"
+"                         [--prefix PREFIX...] [--source PREFIX...]\n"
+"                         [--ttl-default N] [--ttl-min N] [--ttl-max N]\n"
+"                         [--ttl-over clamp|refuse]\n\n"
 "DESCRIPTION\n"
 "    Appends a rule to KEY's rules (KEY \".\": unsigned updates, which also\n"
 "    need --source). An update RR is allowed when the first of its key's\n"
@@ -793,10 +805,32 @@ static const char help_padd[] =
 "    --prefix    addresses of added or removed A/AAAA records must lie in one\n"
 "                of these (IPAM scope), e.g. 198.18.0.0/24 2001:2::/64\n"
 "    --source    the request must come from one of these prefixes\n\n"
+"    TTL policy of the records the rule grants (after the types and prefixes):\n"
+"    --ttl-default N  an added record with TTL 0 (the client chose none: an\n"
+"                UPDATE always carries a TTL) gets N seconds\n"
+"    --ttl-min N, --ttl-max N  the bounds of an added record's TTL\n"
+"    --ttl-over clamp|refuse  outside the bounds, set the TTL to the bound\n"
+"                (clamp, the default) or refuse the whole update (REFUSED)\n"
+"    The trade-off: a short TTL makes a host that moved reachable at its new\n"
+"    address sooner, but every resolver asks again after each TTL, so the\n"
+"    query load grows as the TTL shrinks; a long TTL spares the servers but\n"
+"    caches keep answering the old address for up to a TTL after a host\n"
+"    moved or left. Kea gives a DHCP-registered host a third of its lease\n"
+"    as its TTL, as RFC 4702 suggests.\n\n"
+"    GSS-TSIG (ddiplane --gss-principal): KEY may be a Kerberos principal,\n"
+"    host/h1.example.com@EXAMPLE.COM, alice@EXAMPLE.COM, or a whole realm,\n"
+"    @EXAMPLE.COM (its principals' own rules are tried first). With a\n"
+"    principal, `self` means: host/HOST@REALM may change HOST if it lies at\n"
+"    or below NAME, and a Windows machine account MACHINE$@REALM may change\n"
+"    MACHINE.NAME (NAME: the domain it registers in). Principals need no\n"
+"    `key add`.\n\n"
 "EXAMPLES\n"
 "    ddictl -s S policy add dhcp.key. grant subdomain dhcp.example.com. A AAAA PTR DHCID \\\n"
 "        --prefix 198.18.0.0/24\n"
-"    ddictl -s S policy add . grant name printer.example.com. A --source 198.18.0.7\n";
+"    ddictl -s S policy add . grant name printer.example.com. A --source 198.18.0.7\n"
+"    ddictl -s S policy add @EXAMPLE.COM grant self example.com. A AAAA --ttl-max 3600\n"
+"    ddictl -s S policy add dhcp.key. grant subdomain dhcp.example.com. A \\\n"
+"        --ttl-default 1200 --ttl-min 300 --ttl-max 3600 --ttl-over refuse\n";
 
 static const char help_plist[] =
 "NAME\n    ddictl policy list - the update policy\n\n"
@@ -848,7 +882,8 @@ static int b_policy_add(struct ctl *c, int argc, char **argv, json_t **req, cons
 	/* no "--" skipping: the rule's own options (--prefix, --source) follow */
 	if (argc < 3)
 		return usage("policy add takes KEY grant|deny self|name|subdomain|pattern NAME "
-		             "[TYPE...] [--prefix PREFIX...] [--source PREFIX...]");
+		             "[TYPE...] [--prefix PREFIX...] [--source PREFIX...] [--ttl-default N] "
+		             "[--ttl-min N] [--ttl-max N] [--ttl-over clamp|refuse]");
 	*req = request(*cmd, json_pack("{s:s, s:o}", "key", argv[1], "rule",
 	                               tokens(argv + 2, argc - 2)));
 	return EXIT_OK;
@@ -946,10 +981,17 @@ static const struct sub subs[] = {
 	{ "prefix", "tree", ddictl_help_prefix_tree, ddictl_ipam_build },
 	{ "prefix", "show", ddictl_help_prefix_show, ddictl_ipam_build },
 	{ "prefix", "remove", ddictl_help_prefix_remove, ddictl_ipam_build },
+	{ "prefix", "edit", ddictl_help_prefix_edit, ddictl_ipam_build },
 	{ "range", "add", ddictl_help_range_add, ddictl_ipam_build },
+	{ "range", "list", ddictl_help_range_list, ddictl_ipam_build },
+	{ "range", "edit", ddictl_help_range_edit, ddictl_ipam_build },
+	{ "range", "remove", ddictl_help_range_remove, ddictl_ipam_build },
 	{ "alloc", "next", ddictl_help_alloc_next, ddictl_ipam_build },
 	{ "alloc", "address", ddictl_help_alloc_address, ddictl_ipam_build },
 	{ "alloc", "prefix", ddictl_help_alloc_prefix, ddictl_ipam_build },
+	{ "alloc", "reserve", ddictl_help_alloc_reserve, ddictl_ipam_build },
+	{ "alloc", "list", ddictl_help_alloc_list, ddictl_ipam_build },
+	{ "alloc", "edit", ddictl_help_alloc_edit, ddictl_ipam_build },
 	{ "release", NULL, ddictl_help_release, ddictl_ipam_build },
 	{ "address", "show", ddictl_help_address_show, ddictl_ipam_build },
 	{ "utilization", NULL, ddictl_help_utilization, ddictl_ipam_build },

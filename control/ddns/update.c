@@ -794,6 +794,13 @@ static void unchanged(const struct upd_server *s, struct upd_outcome *o, enum up
 		s->unchanged(s->ctx, o);
 }
 
+/* The key of actor "tsig:KEY@ADDR": up to the last '@' (a GSS-TSIG principal holds one too). */
+static void actor_key(struct upd_outcome *o)
+{
+	const char *k = o->actor + 5, *at = strrchr(k, '@');
+	snprintf(o->key, sizeof(o->key), "%.*s", (int)(at ? (size_t)(at - k) : strlen(k)), k);
+}
+
 int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_t src_family,
               const uint8_t *src_addr, uint64_t now, uint8_t *resp, size_t cap,
               struct upd_outcome *out)
@@ -839,7 +846,8 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	if (q.has_tsig) {
 		out->is_signed = true;
 		out->tsig = tsig_verify(&tc, req, len, q.tsig_pos, now, s->key_lookup, s->ctx);
-		key = tc.req.key_name;
+		/* GSS-TSIG: the policy knows the Kerberos principal, not the TKEY name (tsig.h) */
+		key = tc.key.identity != NULL ? tc.key.identity : tc.req.key_name;
 		make_actor(out->actor, sizeof(out->actor), key, src_family, src_addr);
 		if (out->tsig != TSIG_OK) {
 			out->rcode = tsig_result_rcode(out->tsig);
@@ -885,10 +893,10 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 
 	/* UPDATE. */
 	enum upd_why why = UPD_WHY_NONE;
+	struct pol_verdict ttl_v;
 	if (q.has_tsig) {
 		out->authenticated = true;   /* TSIG_OK: every failure returned above */
-		size_t at = strcspn(out->actor + 5, "@");
-		snprintf(out->key, sizeof(out->key), "%.*s", (int)at, out->actor + 5);
+		actor_key(out);
 	}
 	if ((r = upd_parse(&m, req, len, &rc)) != DDI_EOK || rc != DNS_RCODE_NOERROR) {
 		out->rcode = r != DDI_EOK ? DNS_RCODE_SERVFAIL : rc;
@@ -905,6 +913,12 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 		why = key ? UPD_WHY_NO_POLICY : UPD_WHY_UNSIGNED;
 		snprintf(out->reason, sizeof(out->reason), "%s",
 		         key ? "the key has no update policy" : "unsigned updates are not allowed from here");
+	} else if (pol_ttl_apply(s->policy, key, src_family, src_addr, &m, &ttl_v) >= 0 &&
+	           !ttl_v.allowed) {
+		/* the rule's TTL bounds with --ttl-over refuse (policy.h); clamps were made in place */
+		out->rcode = DNS_RCODE_REFUSED;
+		why = UPD_WHY_POLICY;
+		snprintf(out->reason, sizeof(out->reason), "%s", ttl_v.reason);
 	} else {
 		struct serve_txn t = { .s = s, .m = &m, .key = key, .fam = src_family, .addr = src_addr,
 		                       .rcode = DNS_RCODE_SERVFAIL };
