@@ -18,7 +18,6 @@
 #include "control/ddns/tsig.h"
 #include "control/ipam/cmd.h"
 #include "control/xfr/cmd.h"
-#include "control/xfr/consume.h"
 #include "control/xfr/secondary.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
@@ -674,11 +673,9 @@ static json_t *c_shutdown(struct req *q, uint64_t *seq)
 	return cmd_reply(CMD_OK, NULL, "shutting down");
 }
 
-struct zlist { json_t *arr; struct store *store; };
-
 static int zlist_cb(void *ctx, const struct store_zone_info *z)
 {
-	json_t *arr = ((struct zlist *)ctx)->arr;
+	json_t *arr = ctx;
 	char nb[DNS_NAME_STRLEN], tb[64];
 	fmt_time(tb, sizeof(tb), z->created_ns);
 	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:s}", "zone", name_str(nb, z->apex),
@@ -690,7 +687,6 @@ static int zlist_cb(void *ctx, const struct store_zone_info *z)
 		return DDI_ENOMEM;
 	if (!(z->flags & STORE_ZONE_SECONDARY))
 		return 0;
-	xfr_cat_role_json(((struct zlist *)ctx)->store, z->apex, o);   /* consumed catalogs */
 	/* a secondary: its primaries, and the refresh thread's view when a server runs */
 	struct xfr_sec_status st;
 	json_object_set_new(o, "loaded", json_boolean(z->has_soa));
@@ -714,12 +710,12 @@ static json_t *c_zone_list(struct req *q, uint64_t *seq)
 	json_t *arr = json_array();
 	if (!arr)
 		return cmd_reply(CMD_ERROR, NULL, "out of memory");
-	struct zlist zl = { arr, q->ctx->store };
-	int rc = store_zone_list(q->ctx->store, true, zlist_cb, &zl, &e);
+	int rc = store_zone_list(q->ctx->store, true, zlist_cb, arr, &e);
 	if (rc) {
 		json_decref(arr);
 		return store_err_q(q->ctx, &e, rc);
 	}
+	xfr_sec_zone_roles(q->ctx->store, arr);   /* consumed catalogs and their members */
 	size_t n = json_array_size(arr);
 	return cmd_reply(n ? CMD_OK : CMD_EMPTY, json_pack("{s:o}", "zones", arr), "%zu zone%s", n,
 	                 n == 1 ? "" : "s");

@@ -163,6 +163,20 @@ static int acl_cb(void *ctx, const uint8_t *name, const char *json, size_t len)
 	return 0;
 }
 
+void xfr_sec_zone_roles(struct store *s, json_t *zones)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(zones, i, o) {
+		uint8_t apex[DNS_NAME_MAXLEN];
+		const char *z = json_string_value(json_object_get(o, "zone"));
+		const char *role = json_string_value(json_object_get(o, "role"));
+		if (z && role && strcmp(role, "secondary") == 0 &&
+		    dns_name_from_str(apex, z, strlen(z), NULL) > 0)
+			xfr_cat_role_json(s, apex, o);
+	}
+}
+
 bool xfr_sec_primaries_text(struct store *s, const uint8_t *apex, char *buf, size_t len)
 {
 	struct szone z;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
 #include "control/xfr/in.h"
 #include "dns/name.h"
 
@@ -149,6 +151,13 @@ void xfr_sec_metrics(FILE *f);
  */
 char *xfr_sec_acl_json(const char *const *primaries, size_t n, const char *key, char *err,
                        size_t errlen);
+
+/*
+ * zone list: each object of `zones` ({"zone": NAME, "role": ...}) that is a
+ * consumed catalog gets "role": "catalog", a zone a catalog added "role":
+ * "catalog member" and "catalog": ORIGIN (control/xfr/consume.h).
+ */
+void xfr_sec_zone_roles(struct store *s, json_t *zones);
 
 /* The primaries of a secondary zone as text ("198.18.0.5, ...") from its zone_acl. */
 bool xfr_sec_primaries_text(struct store *s, const uint8_t *apex, char *buf, size_t len);
