@@ -93,7 +93,8 @@ static const char help_main[] =
 "    shutdown                   stop the server\n"
 "    reload                     re-read the configuration: log settings, access file\n"
 "    send JSON                  send one raw request, print the raw reply\n"
-"    key add NAME [--algorithm ALG]   a TSIG key; prints ALG:NAME:SECRET once\n"
+"    key add NAME [--algorithm ALG] [--secret B64|-]\n"
+"                                     a TSIG key; prints ALG:NAME:SECRET once\n"
 "    key list | key remove NAME\n"
 "    policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
 "               [--prefix PREFIX...] [--source PREFIX...] [--ttl-min N]\n"
@@ -758,18 +759,27 @@ static int b_backup(struct ctl *c, int argc, char **argv, json_t **req, const ch
 /* ------------------------------------------------------------------------ */
 
 static const char help_kadd[] =
-"NAME\n    ddictl key add - make a TSIG key for dynamic updates\n\n"
-"SYNOPSIS\n    ddictl ... [--json] key add NAME [--algorithm ALG]\n\n"
+"NAME\n    ddictl key add - make a TSIG key for dynamic updates and transfers\n\n"
+"SYNOPSIS\n    ddictl ... [--json] key add NAME [--algorithm ALG] [--secret BASE64|-]\n\n"
 "DESCRIPTION\n"
 "    Generates a random secret as long as the algorithm's digest, stores the\n"
 "    key in the store (journaled) and prints it ONCE as ALG:NAME:SECRET, the\n"
 "    form nsupdate -y, knsupdate -y and Kea's key config take. Keep it: no\n"
 "    command shows the secret again. The key may update nothing until a\n"
-"    rule grants it something (ddictl policy add).\n\n"
+"    rule grants it something (ddictl policy add).\n"
+"    With --secret the key is one made elsewhere: the secret a primary or a\n"
+"    secondary of this server uses (tsig-keygen, keymgr -t, or key add on\n"
+"    another ddiplane), for zone acl --transfer-key/--notify-key and zone or\n"
+"    catalog add --key. The name and algorithm must match on both sides.\n\n"
 "OPTIONS\n"
 "    --algorithm ALG   hmac-sha256 (default), hmac-sha224, hmac-sha384,\n"
-"                      hmac-sha512, hmac-sha1, hmac-md5\n\n"
-"EXAMPLE\n    ddictl -s /run/ddiplane.sock key add dhcp.key.\n";
+"                      hmac-sha512, hmac-sha1, hmac-md5\n"
+"    --secret BASE64   the secret, base64 (RFC 4648, padding optional), at\n"
+"                      most 256 bytes; '-' reads it from the first line of\n"
+"                      standard input (a secret on the command line is seen\n"
+"                      by every user of ps)\n\n"
+"EXAMPLES\n    ddictl -s /run/ddiplane.sock key add dhcp.key.\n"
+"    ddictl -s /run/ddiplane.sock key add xfr.key. --secret - < xfr.secret\n";
 
 static const char help_klist[] =
 "NAME\n    ddictl key list - the TSIG keys\n\n"
@@ -844,25 +854,57 @@ static const char help_premove[] =
 "SYNOPSIS\n    ddictl ... policy remove KEY INDEX\n\n"
 "DESCRIPTION\n    Deletes KEY's rule number INDEX (0-based, as policy list shows it).\n";
 
+/* --secret -: the first line of standard input, without its line end. */
+static int secret_stdin(char *buf, size_t cap)
+{
+	if (!fgets(buf, (int)cap, stdin))
+		return -1;
+	size_t n = strcspn(buf, "\r\n");
+	if (!buf[n] && !feof(stdin))
+		return -1;   /* longer than any secret */
+	buf[n] = '\0';
+	return 0;
+}
+
 static int b_key_add(struct ctl *c, int argc, char **argv, json_t **req, const char **cmd)
 {
-	const char *name = NULL, *alg = NULL;
+	const char *name = NULL, *alg = NULL, *secret = NULL;
+	char line[1024];
 	(void)c;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--algorithm") == 0 && i + 1 < argc && !alg)
 			alg = argv[++i];
 		else if (strncmp(argv[i], "--algorithm=", 12) == 0 && !alg)
 			alg = argv[i] + 12;
+		else if (strcmp(argv[i], "--secret") == 0 && i + 1 < argc && !secret)
+			secret = argv[++i];
+		else if (strncmp(argv[i], "--secret=", 9) == 0 && !secret)
+			secret = argv[i] + 9;
 		else if (argv[i][0] != '-' && !name)
 			name = argv[i];
 		else
-			return usage("key add takes NAME [--algorithm ALG], not '%s'", argv[i]);
+			return usage("key add takes NAME [--algorithm ALG] [--secret BASE64|-], not '%s'",
+			             argv[i]);
 	}
 	if (!name)
-		return usage("key add takes NAME [--algorithm ALG]");
+		return usage("key add takes NAME [--algorithm ALG] [--secret BASE64|-]");
+	if (secret && strcmp(secret, "-") == 0) {
+		if (secret_stdin(line, sizeof(line)) < 0)
+			return usage("key add --secret -: no secret line (at most %zu characters) on "
+			             "standard input", sizeof(line) - 2);
+		secret = line;
+	}
 	json_t *a = json_pack("{s:s}", "name", name);
 	if (alg)
 		json_object_set_new(a, "algorithm", json_string(alg));
+	json_t *sv = secret ? json_string(secret) : NULL;
+	explicit_bzero(line, sizeof(line));
+	if (secret && !sv) {
+		json_decref(a);
+		return usage("key add --secret: the secret is not text (base64 expected)");
+	}
+	if (sv)
+		json_object_set_new(a, "secret", sv);
 	*req = request(*cmd, a);
 	return EXIT_OK;
 }
@@ -1123,8 +1165,9 @@ static json_t *locally(const struct ctl *c, const json_t *req)
 	struct store_error e;
 	struct store_options o = { .map_size = c->map_size };
 	const char *cmd = json_string_value(json_object_get(req, "command"));
+	/* the commands that begin a store: a zone, a followed catalog, a secondary's key */
 	o.create = cmd && (strcmp(cmd, "zone-import") == 0 || strcmp(cmd, "zone-add") == 0 ||
-	                    strcmp(cmd, "catalog-add") == 0);
+	                    strcmp(cmd, "catalog-add") == 0 || strcmp(cmd, "key-add") == 0);
 	int rc = store_open(&s, c->db, &o, &e);
 	if (rc)
 		return cmd_reply(CMD_ERROR, NULL, "%s", e.msg[0] ? e.msg : ddi_strerror(rc));

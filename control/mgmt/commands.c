@@ -1267,7 +1267,9 @@ static json_t *c_backup(struct req *q, uint64_t *seq)
 /* ------------------------------------------------------------------------ */
 
 /*
- *   key-add       name [algorithm]        new random secret; the reply's "key" is
+ *   key-add       name [algorithm] [secret]  a new random secret, or `secret`
+ *                                         (base64: a key made elsewhere, shared with a
+ *                                         primary or secondary); the reply's "key" is
  *                                         "alg:name:secret", shown this once
  *   key-list                              names, algorithms, creation times (no secrets)
  *   key-remove    name                    the key and its rules
@@ -1276,6 +1278,20 @@ static json_t *c_backup(struct req *q, uint64_t *seq)
  *   policy-list   [key]                   rules in order, with their index per key
  *   policy-remove key index               the index-th rule of the key (0-based)
  */
+
+/* A key whose secret was made elsewhere (base64, RFC 4648): DDI_EINVAL when it is none. */
+static int key_from_b64(struct tsig_key *k, const uint8_t *name, enum tsig_alg alg,
+                        const char *b64)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->name, name, dns_name_len(name));
+	k->alg = alg;
+	int n = tsig_b64_decode(k->secret, sizeof(k->secret), b64, strlen(b64));
+	if (n <= 0)
+		return DDI_EINVAL;
+	k->secret_len = (uint16_t)n;
+	return DDI_EOK;
+}
 
 static json_t *c_key_add(struct req *q, uint64_t *seq)
 {
@@ -1286,6 +1302,7 @@ static json_t *c_key_add(struct req *q, uint64_t *seq)
 	if (!arg_name(q, "name", name, true, NULL))
 		return FAIL(q);
 	const char *as = arg_str(q, "algorithm", false);
+	const char *given = arg_str(q, "secret", false);
 	if (q->err[0])
 		return FAIL(q);
 	enum tsig_alg alg = as ? tsig_alg_from_str(as, strlen(as)) : TSIG_ALG_DEFAULT;
@@ -1295,7 +1312,10 @@ static json_t *c_key_add(struct req *q, uint64_t *seq)
 	if (name[0] == 0)
 		return cmd_reply(CMD_ERROR, NULL, "the root name cannot be a key");
 	dns_name_lower(name);
-	int rc = tsig_key_generate(&k, name, alg);
+	int rc = given ? key_from_b64(&k, name, alg, given) : tsig_key_generate(&k, name, alg);
+	if (rc == DDI_EINVAL && given)
+		return cmd_reply(CMD_ERROR, NULL, "the secret is not base64 of 1..%d bytes",
+		                 TSIG_SECRET_MAX);
 	if (rc == 0 && tsig_b64_encode(b64, sizeof(b64), k.secret, k.secret_len) < 0)
 		rc = DDI_ESPACE;
 	if (rc == 0 && tsig_key_format(text, sizeof(text), &k) < 0)
