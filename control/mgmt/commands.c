@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "control/mgmt/commands.h"
+#include "control/mgmt/auth.h"
 #include "control/log.h"
 #include "control/ddns/keys.h"
 #include "control/ddns/policy.h"
@@ -527,6 +528,7 @@ static const struct room_table {
 } rooms[] = {
 	{ ipam_cmds, &ipam_ncmds },
 	{ xfr_cmds, &xfr_ncmds },
+	{ auth_cmds, &auth_ncmds },
 };
 
 /* One command of any table: exactly one of local and def is set. */
@@ -580,7 +582,12 @@ json_t *cmd_exec(const struct cmd_ctx *ctx, const json_t *request, uint64_t *seq
 	if (!cmd_find(name, &cmd))
 		return cmd_reply(CMD_UNSUPPORTED, NULL, "unknown command '%.100s' (see list-commands)",
 		                 name);
-	if (ctx->role < cmd.role) {
+	char why[512];
+	if (ctx->principal && !auth_allow(ctx->principal, cmd.name, cmd.role, args, why, sizeof(why))) {
+		auth_refused(ctx->store, ctx->principal->actor, cmd.name, why);
+		return cmd_reply(CMD_ERROR, NULL, "%s: access denied: %s", cmd.name, why);
+	}
+	if (!ctx->principal && ctx->role < cmd.role) {
 		cmd_log_refused(ctx->actor, cmd.name, role_name(cmd.role), role_name(ctx->role));
 		return cmd_reply(CMD_ERROR, NULL, "%s: access denied: %s needs the %s role, %s has %s",
 		                 cmd.name, cmd.name, role_name(cmd.role),
