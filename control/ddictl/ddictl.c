@@ -19,6 +19,7 @@
 
 #include "control/mgmt/commands.h"
 #include "control/ddictl/ipam.h"
+#include "control/ddictl/auth.h"
 #include "control/ddictl/xfr.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
@@ -105,6 +106,10 @@ static const char help_main[] =
 "    alloc prefix PARENT LENGTH [--description TEXT]\n"
 "    release IP | address show IP | utilization PREFIX | conflicts\n"
 "    ipam import FILE.csv | ipam export    NetBox-style CSV, all or nothing\n"
+"    token add NAME --role ROLE [--zone Z]... [--prefix P]...   an HTTP API token, once\n"
+"    token list | token remove NAME\n"
+"    role add user:NAME --role ROLE [--zone Z]... [--prefix P]...   a socket user's role\n"
+"    role list | role remove user:NAME\n"
 "\n"
 "OPTIONS\n"
 "    -s, --socket PATH   the server's control socket\n"
@@ -953,6 +958,12 @@ static const struct sub subs[] = {
 	{ "conflicts", NULL, ddictl_help_conflicts, ddictl_ipam_build },
 	{ "ipam", "import", ddictl_help_ipam_import, ddictl_ipam_build },
 	{ "ipam", "export", ddictl_help_ipam_export, ddictl_ipam_build },
+	{ "token", "add", ddictl_help_token_add, ddictl_auth_build },
+	{ "token", "list", ddictl_help_token_list, ddictl_auth_build },
+	{ "token", "remove", ddictl_help_token_remove, ddictl_auth_build },
+	{ "role", "add", ddictl_help_role_add, ddictl_auth_build },
+	{ "role", "list", ddictl_help_role_list, ddictl_auth_build },
+	{ "role", "remove", ddictl_help_role_remove, ddictl_auth_build },
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1234,6 +1245,7 @@ static void print_human(const char *cmd, const json_t *reply)
 		print_journal(json_object_get(a, "entries"));
 	} else if (print_ddns(cmd, a)) {
 	} else if (ddictl_xfr_print(cmd, reply)) {
+	} else if (ddictl_auth_print(cmd, reply)) {
 	} else if (ddictl_ipam_print(cmd, reply)) {
 		/* printed */
 	} else if (json_object_get(a, "seq") && json_object_get(a, "published")) {

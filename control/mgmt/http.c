@@ -494,7 +494,12 @@ static enum MHD_Result serve(struct http *h, struct MHD_Connection *conn, const 
 		                                     : "Authorization: Bearer TOKEN required "
 		                                       "(ddictl token add)");
 	}
-	json_t *out = precheck(h, p, &call, &st);
+	/* the idempotent routes look before they change, once the principal may change it */
+	json_t *req_args = json_object_get(call.request, "arguments");
+	const char *req_cmd = json_string_value(json_object_get(call.request, "command"));
+	json_t *out = call.kind == HTTP_R_PLAIN || call.kind == HTTP_R_LIST || !req_cmd ||
+	              !auth_allow(p, req_cmd, cmd_role_needed(req_cmd), req_args, why, sizeof(why))
+	                      ? NULL : precheck(h, p, &call, &st);
 	if (out) {
 		free(p);
 		json_decref(call.request);
