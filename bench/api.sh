@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# api.sh -- the HTTP API under load: durable record creations and next-free allocations per second over HTTPS, and the time from an API reply to the workers' first answer
+#
+# Usage: sudo bench/api.sh [DURATION_S] ["CONCURRENCIES"] [LATENCY_SAMPLES]
+#
+# ddiplane runs as in tests/integration (its own namespace, net_af_packet on
+# a veth), with the API on 127.0.0.1 of that namespace over HTTPS (a
+# certificate made here); bench/lib/api_client.py drives it with keep-alive
+# connections. Only 198.18.0.0/15 and 2001:2::/48, inside namespaces removed
+# on exit; every process stopped by pid. Not a test: prints a table.
+#
+# What counts:
+#   - a request counts when it was answered 2xx; every reply of a change
+#     waits for the commit (an LMDB transaction synced to disk) and for the
+#     publication of the index version holding it, as the control socket
+#     does; "unpub" counts 2xx replies that gave up waiting (none expected);
+#   - every request creates a name of its own (no request repeats);
+#   - after each run the acknowledged names are looked up in the store
+#     (ddictl -s record get, a sample of 200): "durable" is found/asked;
+#   - latency: a PUT of a new A record, then from the moment its reply is
+#     read, a UDP query every 0.2 ms from the client namespace until the
+#     workers answer it; "first" is how often the first query already got
+#     the answer (the reply is sent after publication, so it should be all).
+DUR=${1:-10}
+CONC=${2:-"1 4 16"}
+SAMPLES=${3:-200}
+. "$(cd "$(dirname "$0")" && pwd)/../tests/integration/lib.sh"
+set +e
+ddi_need_root
+CTL="$DDI_BUILDDIR/ddictl"
+DB=$DDI_TMP/db
+PORT=18444
+BASE=https://127.0.0.1:$PORT
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$DDI_TMP/key.pem" -out "$DDI_TMP/cert.pem" 2>/dev/null
+ddi_db_default "$DB"
+TOKEN=$("$CTL" --db "$DB" token add bench --role admin 2>/dev/null)
+"$CTL" --db "$DB" prefix add 198.19.0.0/16 --zone ddi.test. --policy strict >/dev/null
+ddi_ns_setup
+ddi_start --db "$DB" --address 198.18.0.1/24 --control "$DDI_TMP/ctl.sock" --idle-sleep-us 20 \
+  --http 127.0.0.1:$PORT --http-cert "$DDI_TMP/cert.pem" --http-key "$DDI_TMP/key.pem"
+ddi_wait_answer 198.18.0.1 ddi.test 60 || exit 1
+CLIENT="$DDI_SRCDIR/bench/lib/api_client.py"
+
+durable() {   # durable FILE: "found/asked" over a sample of 200 acknowledged names
+  python3 - "$1" "$CTL" "$DDI_TMP/ctl.sock" <<'PY'
+import json, subprocess, sys
+names = json.load(open(sys.argv[1]))["names"]
+step = max(1, len(names) // 200)
+sample = names[::step][:200]
+found = sum(1 for n in sample if subprocess.run([sys.argv[2], "-s", sys.argv[3], "record", "get", n, "A"],
+                                              capture_output=True).returncode == 0 and
+            subprocess.run([sys.argv[2], "-s", sys.argv[3], "record", "get", n, "A"],
+                           capture_output=True, text=True).stdout.strip() != "")
+print("%d/%d" % (found, len(sample)))
+PY
+}
+
+# warm-up (not counted): the first commits of a fresh store and the first TLS sessions
+ddi_srv python3 "$CLIENT" rate "$BASE" "$TOKEN" "$DDI_TMP/cert.pem" record 1 2 warm >/dev/null 2>&1
+echo "# machine: $(nproc) vCPU, $(uptime | sed 's/.*load average/load average/')"
+printf '%-7s %5s %8s %8s %6s %6s %8s %8s %9s\n' kind conc "ok/s" ok errors unpub p50_ms p99_ms durable
+run=0
+for kind in record alloc; do
+  for c in $CONC; do
+    run=$((run + 1))
+    ddi_srv python3 "$CLIENT" rate "$BASE" "$TOKEN" "$DDI_TMP/cert.pem" "$kind" "$DUR" "$c" "$run" \
+      >"$DDI_TMP/run$run.json" 2>"$DDI_TMP/run$run.err"
+    python3 - "$DDI_TMP/run$run.json" "$(durable "$DDI_TMP/run$run.json")" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("%-7s %5d %8.1f %8d %6d %6d %8s %8s %9s" % (r["kind"], r["concurrency"], r["rps"], r["ok"], r["errors"],
+      r["unpublished"], r["p50_ms"], r["p99_ms"], sys.argv[2]))
+PY
+  done
+done
+echo "# latency from the API reply to the first answer by the workers ($SAMPLES samples)"
+ddi_srv python3 "$CLIENT" latency "$BASE" "$TOKEN" "$DDI_TMP/cert.pem" "$SAMPLES" 198.18.0.1 "$DDI_NS_CLI"
+echo "# load average after: $(uptime | sed 's/.*load average: //')"
