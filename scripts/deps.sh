@@ -14,6 +14,7 @@ pkgs=(
   systemd   # systemd-analyze: tests/integration/systemd.sh verifies the unit
   kea-dhcp-ddns-server   # ddns.sh: Kea D2 drives RFC 2136 updates
   bind9   # xfr.sh: named as a secondary of ddiplane
+  openssl passwd util-linux   # httpapi.sh: a test certificate, useradd/userdel, runuser
 )
 
 missing=()
