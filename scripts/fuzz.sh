@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
 shift || true
-ALL=(zonefile answer frame csv ctl update records)
+ALL=(zonefile answer frame csv ctl update records http)
 HARNESSES=("${@:-${ALL[@]}}")
 case $SECS in '' | *[!0-9]*) echo "fuzz.sh: SECONDS must be a whole number, not '$SECS'" >&2; exit 2 ;; esac
 

@@ -247,6 +247,11 @@ unsigned http_route(const char *method, const char *path, const json_t *query, c
 	}
 	match(r, seg, n, args);
 	unsigned st = r->kind == HTTP_R_LIST ? page_of(query, call, why, wlen) : 0;
+	if (r->kind == HTTP_R_LIST && strcmp(r->command, "record-list") == 0 && st == 0) {
+		/* the zone walk stops one record past the page: a page costs its offset, not the zone */
+		json_object_set_new(args, "limit", json_integer((json_int_t)(call->offset + call->limit + 1)));
+		call->capped = true;
+	}
 	if (r->kind == HTTP_R_LIST && strcmp(r->command, "journal") == 0 && st == 0) {
 		/* the journal pages by seq: the cursor is the next seq to read */
 		json_object_set_new(args, "since", json_integer((json_int_t)(call->offset ? call->offset : 1)));
@@ -453,7 +458,8 @@ static json_t *page(const struct http_call *call, json_t *args)
 	}
 	json_object_set_new(args, call->list, items);
 	json_object_set_new(args, "next_cursor", next);
-	json_object_set_new(args, "total", journal ? json_null() : json_integer((json_int_t)n));
+	json_object_set_new(args, "total", journal || call->capped ? json_null()
+	                                                           : json_integer((json_int_t)n));
 	return args;
 }
 

@@ -25,7 +25,9 @@
  * arguments too, except `limit` and `cursor`, which page a list: at most
  * `limit` items (default HTTP_PAGE_DEFAULT, at most HTTP_PAGE_MAX) from
  * the opaque `cursor` of the previous page; the reply's "next_cursor" is
- * null on the last page.
+ * null on the last page, and "total" the length of the whole list (null
+ * where the command reads only up to the page: the journal, a zone's
+ * records).
  *
  * Replies: the command's "arguments" with its "text" as "message"; a
  * change also carries "seq" and "published" (the reply waits, at most
@@ -74,6 +76,7 @@ struct http_call {
 	bool created;              /* 201 on success (POST that creates) */
 	json_t *request;           /* {"command": ..., "arguments": {...}}, new reference */
 	size_t limit, offset;      /* the page */
+	bool capped;               /* the command read only up to the page's end: no total */
 };
 
 /*

@@ -356,6 +356,29 @@ static void test_router(void **state)
 	json_decref(r);
 }
 
+static void test_http_start_refusals(void **state)
+{
+	struct http *h = NULL;
+	char err[512];
+	(void)state;
+	struct http_conf c = { .listen = "198.18.0.1:8080" };
+	assert_int_equal(http_start(&h, &c, err, sizeof(err)), DDI_EINVAL);
+	assert_non_null(strstr(err, "plain HTTP only on a loopback address"));
+	c.listen = "[2001:2::1]:8080";
+	assert_int_equal(http_start(&h, &c, err, sizeof(err)), DDI_EINVAL);
+	c.listen = "127.0.0.1";
+	assert_int_equal(http_start(&h, &c, err, sizeof(err)), DDI_EINVAL);
+	assert_non_null(strstr(err, "give IP:PORT"));
+	c.listen = "127.0.0.1:8080";
+	c.cert = "/nonexistent/cert.pem";
+	assert_int_equal(http_start(&h, &c, err, sizeof(err)), DDI_EINVAL);
+	assert_non_null(strstr(err, "go together"));
+	c.key = "/nonexistent/key.pem";
+	assert_true(http_start(&h, &c, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent/cert.pem"));
+	assert_null(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_store_principals),
 		cmocka_unit_test(test_router),
+		cmocka_unit_test(test_http_start_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
