@@ -272,6 +272,16 @@ bool auth_allow(const struct auth_principal *p, const char *command, enum cmd_ro
 	return false;
 }
 
+json_t *auth_check(const struct cmd_ctx *ctx, const char *command, enum cmd_role needed,
+                   const json_t *args)
+{
+	char why[512];
+	if (auth_allow(ctx->principal, command, needed, args, why, sizeof(why)))
+		return NULL;
+	auth_refused(ctx->store, ctx->principal->actor, command, why);
+	return cmd_reply(CMD_ERROR, NULL, "%s: access denied: %s", command, why);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Tokens                                                                   */
 /* ------------------------------------------------------------------------ */

@@ -92,6 +92,14 @@ bool auth_principal_parse(struct auth_principal *p, const char *json, size_t len
 bool auth_allow(const struct auth_principal *p, const char *command, enum cmd_role needed,
                 const json_t *args, char *why, size_t wlen);
 
+/*
+ * cmd_exec's check for ctx->principal: NULL when allowed, else the reply
+ * "COMMAND: access denied: REASON" (result 1), the refusal remembered
+ * (auth_refused).
+ */
+json_t *auth_check(const struct cmd_ctx *ctx, const char *command, enum cmd_role needed,
+                   const json_t *args);
+
 /* Whether `command` is declared in the scope table (for the table's test). */
 bool auth_command_declared(const char *command);
 

@@ -582,11 +582,9 @@ json_t *cmd_exec(const struct cmd_ctx *ctx, const json_t *request, uint64_t *seq
 	if (!cmd_find(name, &cmd))
 		return cmd_reply(CMD_UNSUPPORTED, NULL, "unknown command '%.100s' (see list-commands)",
 		                 name);
-	char why[512];
-	if (ctx->principal && !auth_allow(ctx->principal, cmd.name, cmd.role, args, why, sizeof(why))) {
-		auth_refused(ctx->store, ctx->principal->actor, cmd.name, why);
-		return cmd_reply(CMD_ERROR, NULL, "%s: access denied: %s", cmd.name, why);
-	}
+	json_t *denied = ctx->principal ? auth_check(ctx, cmd.name, cmd.role, args) : NULL;
+	if (denied)
+		return denied;
 	if (!ctx->principal && ctx->role < cmd.role) {
 		cmd_log_refused(ctx->actor, cmd.name, role_name(cmd.role), role_name(ctx->role));
 		return cmd_reply(CMD_ERROR, NULL, "%s: access denied: %s needs the %s role, %s has %s",

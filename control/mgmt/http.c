@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,7 +306,7 @@ struct hreq {
 	bool too_large;
 };
 
-#define INC(h, f) atomic_fetch_add_explicit((_Atomic uint64_t *)&(h)->st.f, 1, memory_order_relaxed)
+#define INC(h, f) __atomic_fetch_add(&(h)->st.f, 1, __ATOMIC_RELAXED)
 
 static enum MHD_Result send_json(struct http *h, struct MHD_Connection *conn, unsigned status,
                                  json_t *body)
@@ -317,11 +316,11 @@ static enum MHD_Result send_json(struct http *h, struct MHD_Connection *conn, un
 	if (!text)
 		return MHD_NO;
 	size_t n = strlen(text);
-	text[n] = '\0';
-	char *t2 = realloc(text, n + 2);
+	char *t2 = realloc(text, n + 2);   /* a final newline, as the control socket ends a reply */
 	if (t2) {
 		text = t2;
 		text[n++] = '\n';
+		text[n] = '\0';
 	}
 	if (status >= 500)
 		INC(h, server_errors);
@@ -691,7 +690,7 @@ void http_stop(struct http *h)
 	free(h);
 }
 
-#define LD(f) atomic_load_explicit((_Atomic uint64_t *)&h->st.f, memory_order_relaxed)
+#define LD(f) __atomic_load_n(&h->st.f, __ATOMIC_RELAXED)
 
 void http_get_stats(struct http *h, struct http_stats *st)
 {
