@@ -94,32 +94,47 @@ struct put {
 	struct store *st;
 	uint8_t key[DNS_NAME_MAXLEN];
 	bool must_be_new;
+	json_t *rec;               /* NULL: remove */
 	char *text;
 	struct store_op op;
 };
 
-static int exists_cb(void *ctx, const uint8_t *name, const char *json, size_t len)
+/* The stored record's "created", kept when a role is given again (no change then). */
+static int created_cb(void *ctx, const uint8_t *name, const char *json, size_t len)
 {
-	(void)ctx, (void)name, (void)json, (void)len;
-	return 0;
+	json_t *old = json_loadb(json, len, 0, NULL), *c = json_object_get(old, "created");
+	(void)name;
+	if (json_is_integer(c))
+		json_object_set(ctx, "created", c);
+	json_decref(old);
+	return 1;
 }
 
 static int put_fn(void *arg, struct store_txn *txn, const struct store_op **ops, size_t *nops)
 {
 	struct put *pt = arg;
 	struct store_error e;
-	if (pt->must_be_new && store_auth_value(pt->st, txn, pt->key, exists_cb, NULL, &e) == 0)
+	int rc = pt->rec ? store_auth_value(pt->st, txn, pt->key, created_cb, pt->rec, &e) : 0;
+	if (pt->must_be_new && rc == 1)
 		return DDI_EEXIST;
+	if (pt->rec && !(pt->text = json_dumps(pt->rec, JSON_COMPACT | JSON_SORT_KEYS)))
+		return DDI_ENOMEM;
+	pt->op = (struct store_op){ .kind = STORE_OP_AUTH_SET, .owner = pt->key,
+	                            .count = pt->rec ? 1 : 0, .rdatas = (const uint8_t *)pt->text,
+	                            .rdatas_len = pt->text ? strlen(pt->text) : 0 };
 	*ops = &pt->op;
 	*nops = 1;
 	return DDI_EOK;
 }
 
-/* Write (or, rec NULL, remove) the principal NAME.KIND. in one journaled commit. */
+/*
+ * Write (or, rec NULL, remove) the principal NAME.KIND. in one journaled
+ * commit. Giving the same record again is no change (its "created" is kept).
+ */
 static int put_principal(const struct cmd_ctx *ctx, const char *kind, const char *name,
                          json_t *rec, bool must_be_new, uint64_t *seq, char *why, size_t wlen)
 {
-	struct put pt = { .st = ctx->store, .must_be_new = must_be_new };
+	struct put pt = { .st = ctx->store, .must_be_new = must_be_new, .rec = rec };
 	char s[AUTH_NAME_MAX + 16];
 	struct store_error e;
 	snprintf(s, sizeof(s), "%s.%s.", name, kind);
@@ -127,12 +142,6 @@ static int put_principal(const struct cmd_ctx *ctx, const char *kind, const char
 		snprintf(why, wlen, "the %s name must be 1 to %d of a-z 0-9 - _", kind, AUTH_NAME_MAX);
 		return DDI_EINVAL;
 	}
-	pt.text = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (rec && !pt.text)
-		return DDI_ENOMEM;
-	pt.op = (struct store_op){ .kind = STORE_OP_AUTH_SET, .owner = pt.key, .count = rec ? 1 : 0,
-	                           .rdatas = (const uint8_t *)pt.text,
-	                           .rdatas_len = pt.text ? strlen(pt.text) : 0 };
 	int rc = store_transact(ctx->store, NULL, ctx->actor, put_fn, &pt, seq, &e);
 	if (pt.text) {
 		OPENSSL_cleanse(pt.text, strlen(pt.text));
@@ -142,6 +151,8 @@ static int put_principal(const struct cmd_ctx *ctx, const char *kind, const char
 		snprintf(why, wlen, "%s %s exists (remove it first)", kind, name);
 	else if (rc == DDI_ENOENT)
 		snprintf(why, wlen, "no %s %s", kind, name);
+	else if (rc == DDI_ENOMEM)
+		snprintf(why, wlen, "out of memory");
 	else if (rc)
 		snprintf(why, wlen, "%.700s", e.msg[0] ? e.msg : ddi_strerror(rc));
 	return rc;

@@ -255,8 +255,13 @@ static void test_store_principals(void **state)
 	assert_int_equal(json_integer_value(json_object_get(rep, "result")), CMD_OK);
 	json_decref(rep);
 	uint64_t seq2;
+	uint64_t last = 0;
+	assert_int_equal(store_last_seq(s, &last, &e), 0);
 	rep = cmd_exec(&ctx, req, &seq2);   /* the same role again: no change, no entry */
 	assert_int_equal(json_integer_value(json_object_get(rep, "result")), CMD_OK);
+	uint64_t after = 0;
+	assert_int_equal(store_last_seq(s, &after, &e), 0);
+	assert_int_equal(after, last);
 	json_decref(rep);
 	json_decref(req);
 	assert_int_equal(auth_user_principal(s, "alice", &p), DDI_EOK);
