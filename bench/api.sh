@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # api.sh -- the HTTP API under load: durable record creations and next-free allocations per second over HTTPS, and the time from an API reply to the workers' first answer
 #
-# Usage: sudo bench/api.sh [DURATION_S] ["CONCURRENCIES"] [LATENCY_SAMPLES]
+# Usage: sudo bench/api.sh [DURATION_S] ["CONCURRENCIES"] [LATENCY_SAMPLES]   (env: ROUNDS, default 3)
 #
 # ddiplane runs as in tests/integration (its own namespace, net_af_packet on
 # a veth), with the API on 127.0.0.1 of that namespace over HTTPS (a
@@ -15,6 +15,9 @@
 #     publication of the index version holding it, as the control socket
 #     does; "unpub" counts 2xx replies that gave up waiting (none expected);
 #   - every request creates a name of its own (no request repeats);
+#   - "socket-*" rows send the same commands over the control socket from the
+#     same client (one request at a time per connection): the API's cost over
+#     the socket, measured side by side in one run on a shared machine;
 #   - after each run the acknowledged names are looked up in the store
 #     (ddictl -s record get, a sample of 200): "durable" is found/asked;
 #   - latency: a PUT of a new A record, then from the moment its reply is
@@ -24,6 +27,7 @@
 DUR=${1:-10}
 CONC=${2:-"1 4 16"}
 SAMPLES=${3:-200}
+ROUNDS=${ROUNDS:-3}
 . "$(cd "$(dirname "$0")" && pwd)/../tests/integration/lib.sh"
 set +e
 ddi_need_root
@@ -59,21 +63,43 @@ PY
 # warm-up (not counted): the first commits of a fresh store and the first TLS sessions
 ddi_srv python3 "$CLIENT" rate "$BASE" "$TOKEN" "$DDI_TMP/cert.pem" record 1 2 warm >/dev/null 2>&1
 echo "# machine: $(nproc) vCPU, $(uptime | sed 's/.*load average/load average/')"
-printf '%-7s %5s %8s %8s %6s %6s %8s %8s %9s\n' kind conc "ok/s" ok errors unpub p50_ms p99_ms durable
+# ROUNDS rounds, each running every kind and concurrency once in turn, so that
+# the stalls of a shared machine (another process's fsync, a busy CPU) fall
+# on all of them alike; the table shows per kind the median of the rounds.
 run=0
-for kind in record alloc; do
-  for c in $CONC; do
-    run=$((run + 1))
-    ddi_srv python3 "$CLIENT" rate "$BASE" "$TOKEN" "$DDI_TMP/cert.pem" "$kind" "$DUR" "$c" "$run" \
-      >"$DDI_TMP/run$run.json" 2>"$DDI_TMP/run$run.err"
-    python3 - "$DDI_TMP/run$run.json" "$(durable "$DDI_TMP/run$run.json")" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-print("%-7s %5d %8.1f %8d %6d %6d %8s %8s %9s" % (r["kind"], r["concurrency"], r["rps"], r["ok"], r["errors"],
-      r["unpublished"], r["p50_ms"], r["p99_ms"], sys.argv[2]))
-PY
+for r in $(seq "$ROUNDS"); do
+  for kind in record socket-record alloc socket-alloc; do
+    for c in $CONC; do
+      run=$((run + 1))
+      base=$BASE
+      [ "${kind#socket}" != "$kind" ] && base=$DDI_TMP/ctl.sock
+      ddi_srv python3 "$CLIENT" rate "$base" "$TOKEN" "$DDI_TMP/cert.pem" "$kind" "$DUR" "$c" "$run" \
+        >"$DDI_TMP/run$run.json" 2>"$DDI_TMP/run$run.err"
+      echo "$(durable "$DDI_TMP/run$run.json")" >"$DDI_TMP/run$run.durable"
+    done
   done
 done
+python3 - "$DDI_TMP" "$run" <<'PY'
+import json, statistics, sys
+d, n = sys.argv[1], int(sys.argv[2])
+rows = {}
+for i in range(1, n + 1):
+    try:
+        r = json.load(open("%s/run%d.json" % (d, i)))
+    except (OSError, ValueError):
+        continue
+    r["durable"] = open("%s/run%d.durable" % (d, i)).read().strip()
+    rows.setdefault((r["kind"], r["concurrency"]), []).append(r)
+print("%-13s %5s %6s %9s %9s %8s %6s %6s %9s %9s %s" % ("kind", "conc", "rounds", "ok/s med", "ok/s min",
+      "ok", "errors", "unpub", "p50_ms", "p99_ms", "durable"))
+for (kind, c), rs in rows.items():
+    found = sum(int(x["durable"].split("/")[0]) for x in rs)
+    asked = sum(int(x["durable"].split("/")[1]) for x in rs)
+    print("%-13s %5d %6d %9.1f %9.1f %8d %6d %6d %9.2f %9.2f %d/%d" % (kind, c, len(rs),
+          statistics.median(x["rps"] for x in rs), min(x["rps"] for x in rs), sum(x["ok"] for x in rs),
+          sum(x["errors"] for x in rs), sum(x["unpublished"] for x in rs),
+          statistics.median(x["p50_ms"] or 0 for x in rs), max(x["p99_ms"] or 0 for x in rs), found, asked))
+PY
 echo "# latency from the API reply to the first answer by the workers ($SAMPLES samples)"
 ddi_srv python3 "$CLIENT" latency "$BASE" "$TOKEN" "$DDI_TMP/cert.pem" "$SAMPLES" 198.18.0.1 "$DDI_NS_CLI"
 echo "# load average after: $(uptime | sed 's/.*load average: //')"

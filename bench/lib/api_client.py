@@ -7,7 +7,10 @@ usage: api_client.py rate BASE TOKEN CACERT KIND SECONDS CONCURRENCY RUN
 rate: CONCURRENCY threads, each with one keep-alive HTTPS connection, send
   KIND requests for SECONDS: "record" (PUT /records/rNNN-RUN.ddi.test/A, a
   name of its own each) or "alloc" (POST /prefixes/198.19.0.0/16/allocations,
-  next free address, a name of its own each). Prints one JSON line:
+  next free address, a name of its own each); "socket-record" and
+  "socket-alloc" send the same commands over the control socket (BASE is
+  then its path, TOKEN unused; one connection per thread, one request at a
+  time), for a ratio measured side by side. Prints one JSON line:
   {"kind", "concurrency", "seconds", "ok" (2xx), "errors" (other statuses),
   "unpublished" (2xx answered before publication), "rps" (ok / seconds),
   "p50_ms", "p99_ms" (of the 2xx), "names": [the names acknowledged]}.
@@ -15,7 +18,9 @@ latency: SAMPLES times: PUT a new A record, and from the moment its 2xx
   reply is read, query the name over UDP from the client namespace (a
   socket made in CLIENT_NETNS with setns) every 0.2 ms until the workers
   answer it with NOERROR and data. Prints {"samples", "p50_us", "p90_us",
-  "max_us", "first_query_answered"} (how many answered at the first query).
+  "max_us", "first_query_answered"} (how many answered at the first query),
+  "negative_answers_before" (answers without the record, from a version
+  older than the change, received after its API reply: 0 expected).
 Only the addresses given are ever sent to.
 """
 import ctypes
@@ -52,13 +57,33 @@ def pct(v, p):
     return v[min(len(v) - 1, int(len(v) * p))] if v else None
 
 
+class Sock:
+    """The control socket with the same interface as request(): one JSON request, one line back."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.connect(path)
+        self.buf = b""
+
+    def call(self, command, args):
+        self.s.sendall(json.dumps({"command": command, "arguments": args}).encode())
+        while b"\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise OSError("control socket closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        reply = json.loads(line)
+        return (200 if reply.get("result") == 0 else 400), json.dumps(reply.get("arguments", {})).encode()
+
+
 def rate(base, token, cacert, kind, seconds, concurrency, run):
     stop = time.monotonic() + seconds
     lock = threading.Lock()
     res = {"ok": 0, "errors": 0, "unpublished": 0, "lat": [], "names": []}
 
     def worker(w):
-        c = conn(base, cacert)
+        c = Sock(base) if kind.startswith("socket") else conn(base, cacert)
         i = 0
         ok = err = unpub = 0
         lat, names = [], []
@@ -67,14 +92,19 @@ def rate(base, token, cacert, kind, seconds, concurrency, run):
             i += 1
             t0 = time.monotonic()
             try:
-                if kind == "record":
+                if kind == "socket-record":
+                    st, data = c.call("record-replace", {"name": name, "type": "A", "ttl": 300,
+                                      "rdata": "198.18.%d.%d" % (1 + i // 250 % 200, 1 + i % 250)})
+                elif kind == "socket-alloc":
+                    st, data = c.call("alloc-next", {"prefix": "198.19.0.0/16", "name": name})
+                elif kind == "record":
                     st, data = request(c, "PUT", "/records/%s/A" % name, token,
                                        {"ttl": 300, "rdata": "198.18.%d.%d" % (1 + i // 250 % 200, 1 + i % 250)})
                 else:
                     st, data = request(c, "POST", "/prefixes/198.19.0.0/16/allocations", token, {"name": name})
             except (OSError, http.client.HTTPException):
                 err += 1
-                c = conn(base, cacert)
+                c = Sock(base) if kind.startswith("socket") else conn(base, cacert)
                 continue
             if 200 <= st < 300:
                 ok += 1
@@ -122,7 +152,7 @@ def latency(base, token, cacert, samples, dns_addr, netns):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)   # in the client namespace
     libc.setns(here, CLONE_NEWNET)
     u.setblocking(False)
-    out, first = [], 0
+    out, first, negative = [], 0, 0
     run = "%x" % (time.time_ns() & 0xffffff)
     for i in range(samples):
         name = "lat%d-%s.ddi.test." % (i, run)
@@ -143,13 +173,18 @@ def latency(base, token, cacert, samples, dns_addr, netns):
                     continue
                 pkt = u.recv(4096)
                 rid, flags, _, an = struct.unpack("!HHHH", pkt[:8])
-                if (flags & 0xf) == 0 and an > 0 and rid >> 6 == (i & 0x3ff):
+                if rid >> 6 != (i & 0x3ff):
+                    continue   # a late reply of an earlier sample
+                if (flags & 0xf) == 0 and an > 0:
                     got = time.monotonic_ns() - t0
                     first += n == 1
+                else:
+                    negative += 1   # answered from a version without the change
         if got is not None:
             out.append(got / 1e3)
     print(json.dumps({"samples": len(out), "p50_us": round(pct(out, 0.5), 1), "p90_us": round(pct(out, 0.9), 1),
-                      "max_us": round(max(out), 1), "first_query_answered": first}))
+                      "max_us": round(max(out), 1), "first_query_answered": first,
+                      "negative_answers_before": negative}))
 
 
 if __name__ == "__main__":
