@@ -231,6 +231,14 @@ static json_t *hook_stats(void *ctx)
 	              (json_int_t)cs.published_seq, "store_seq", (json_int_t)cs.store_seq,
 	              "publishes", (json_int_t)cs.publishes, "entries", (json_int_t)cs.entries,
 	              "max_batch", (json_int_t)cs.max_batch);
+	json_t *tcpc = json_pack("{s:I, s:I, s:I, s:I, s:I}", "cookie_new",
+	                         (json_int_t)ts.cookie_new, "cookie_valid", (json_int_t)ts.cookie_valid,
+	                         "cookie_refreshed", (json_int_t)ts.cookie_refreshed, "cookie_bad",
+	                         (json_int_t)ts.cookie_bad, "cookie_malformed",
+	                         (json_int_t)ts.cookie_malformed);
+	if (a && tcpc)
+		json_object_update(json_object_get(a, "tcp"), tcpc);
+	json_decref(tcpc);
 	if (a)
 		json_object_set_new(a, "ddns", ddns_json());
 	if (a)
@@ -428,6 +436,16 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	        (unsigned long long)ts.refused_total_limit,
 	        (unsigned long long)ts.refused_client_limit, (unsigned long long)ts.idle_closed,
 	        (unsigned long long)ts.open);
+	fprintf(f, "# HELP ddiplane_tcp_cookies_total DNS cookies of TCP queries by verdict "
+	        "(RFC 7873).\n# TYPE ddiplane_tcp_cookies_total counter\n"
+	        "ddiplane_tcp_cookies_total{verdict=\"new\"} %llu\n"
+	        "ddiplane_tcp_cookies_total{verdict=\"valid\"} %llu\n"
+	        "ddiplane_tcp_cookies_total{verdict=\"refreshed\"} %llu\n"
+	        "ddiplane_tcp_cookies_total{verdict=\"bad\"} %llu\n"
+	        "ddiplane_tcp_cookies_total{verdict=\"malformed\"} %llu\n",
+	        (unsigned long long)ts.cookie_new, (unsigned long long)ts.cookie_valid,
+	        (unsigned long long)ts.cookie_refreshed, (unsigned long long)ts.cookie_bad,
+	        (unsigned long long)ts.cookie_malformed);
 	fprintf(f, "# HELP ddiplane_xfr_total Zone transfers out and NOTIFY out by outcome "
 	        "(control/xfr/xfr.h).\n# TYPE ddiplane_xfr_total counter\n");
 #define X(n) fprintf(f, "ddiplane_xfr_total{outcome=\"" #n "\"} %llu\n", \
@@ -748,6 +766,49 @@ static uint16_t udp_size_for_ports(uint16_t udp_max)
 	return udp_max;
 }
 
+/*
+ * The cookie secrets: the shared ones of --cookie-secret-file (the second,
+ * when given, only accepted: init with it, then make the first current),
+ * else one from getrandom() that the control lcore replaces every
+ * --cookie-secret-lifetime hours.
+ */
+static int cookies_setup(void)
+{
+	if (run.o.cookie_nsecrets) {
+		dns_cookie_secrets_init(&run.cookies, run.o.cookie_secret[run.o.cookie_nsecrets - 1]);
+		if (run.o.cookie_nsecrets == 2)
+			dns_cookie_rotate(&run.cookies, run.o.cookie_secret[0]);
+		return 0;
+	}
+	uint8_t secret[DNS_COOKIE_SECRET_LEN];
+	if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
+		fprintf(stderr, "ddiplane: no random bytes for the cookie secret (getrandom: %s); "
+		        "run with --no-cookies\n", strerror(errno));
+		return -1;
+	}
+	dns_cookie_secrets_init(&run.cookies, secret);
+	explicit_bzero(secret, sizeof(secret));
+	return 0;
+}
+
+/*
+ * A reload with the same --cookie-secret-file: when its first secret
+ * changed, it becomes the current one and the current one the previous
+ * (the roll the --help describes). The only writer then: with a file the
+ * control lcore does not rotate. Returns true when it rotated.
+ */
+static bool cookies_reload(const struct dp_options *n)
+{
+	if (run.o.no_cookies || !run.o.cookie_nsecrets || !n->cookie_nsecrets ||
+	    n->no_cookies || strcmp(run.o.cookie_secret_file, n->cookie_secret_file) != 0)
+		return false;
+	if (memcmp(run.o.cookie_secret[0], n->cookie_secret[0], DNS_COOKIE_SECRET_LEN) == 0)
+		return false;
+	dns_cookie_rotate(&run.cookies, n->cookie_secret[0]);
+	memcpy(run.o.cookie_secret, n->cookie_secret, sizeof(run.o.cookie_secret));
+	return true;
+}
+
 /* Ports, the mbuf pool, the answer configuration, and one tap per port. */
 static int step_ports(void)
 {
@@ -785,13 +846,8 @@ static int step_ports(void)
 	}
 	struct dp_pctx base = { .svc = &run.o.svc, .conf = &run.aconf };
 	if (!run.o.no_cookies) {
-		uint8_t secret[DNS_COOKIE_SECRET_LEN];
-		if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
-			fprintf(stderr, "ddiplane: no random bytes for the cookie secret (getrandom: %s); "
-			        "run with --no-cookies\n", strerror(errno));
+		if (cookies_setup() < 0)
 			return -1;
-		}
-		dns_cookie_secrets_init(&run.cookies, secret);
 		run.aconf.cookies = true;
 		base.cookies = &run.cookies;
 	}
@@ -902,7 +958,8 @@ static int tcp_start(char *err, size_t errlen)
 	                       .update_ctx = run.ddns, .xfr = xfr_hook, .xfr_ctx = run.xfr,
 	                       .max_conns = run.o.tcp_max_clients,
 	                       .max_per_client = run.o.tcp_max_per_client,
-	                       .idle_timeout_ms = run.o.tcp_idle_timeout * 1000 };
+	                       .idle_timeout_ms = run.o.tcp_idle_timeout * 1000,
+	                       .cookies = run.o.no_cookies ? NULL : &run.cookies };
 	for (unsigned a = 0; a < run.o.svc.n4; a++) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&tc.listen[tc.nlisten++];
 		s4->sin_family = AF_INET;
@@ -1104,9 +1161,12 @@ static json_t *hook_reload(void *ctx)
 	json_t *rn = json_array();
 	for (size_t i = 0; rn && i < nr; i++)
 		json_array_append_new(rn, json_string(names[i]));
+	bool cookies_rolled = cookies_reload(&n);
 	json_t *done = json_pack("[s, s]", "log", "access");
 	if (done && rrl_live)
 		json_array_append_new(done, json_string("rrl-rate/rrl-slip"));
+	if (done && cookies_rolled)
+		json_array_append_new(done, json_string("cookie-secret-file"));
 	out = json_pack("{s:o, s:o, s:s?}", "reloaded", done, "restart_needed", rn, "config",
 	                n.config);
 	ddi_log(LOG_SUB_MGMT, LOG_LVL_NOTICE, NULL, "configuration reloaded (%s); %zu setting%s "
@@ -1166,7 +1226,10 @@ static void step_run(void)
 	dp_shared_clock_init(&sh);
 	if (!run.o.no_cookies) {
 		sh.cookies = &run.cookies;
-		sh.cookie_rotate_tsc = (uint64_t)run.o.cookie_lifetime_h * 3600 * 1000 * sh.tsc_per_ms;
+		/* shared secrets (a file) change by reload only; 0: the lcore never rotates */
+		if (!run.o.cookie_nsecrets)
+			sh.cookie_rotate_tsc =
+			        (uint64_t)run.o.cookie_lifetime_h * 3600 * 1000 * sh.tsc_per_ms;
 	}
 
 	unsigned lcore, w = 0;

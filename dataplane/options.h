@@ -41,6 +41,9 @@ struct dp_options {
 	struct rrl_conf rrl;       /* --rrl-*: rate 0 is off */
 	bool no_cookies;           /* --no-cookies */
 	unsigned cookie_lifetime_h;/* --cookie-secret-lifetime: hours between secret rotations */
+	const char *cookie_secret_file; /* --cookie-secret-file: NULL: a random secret, rotated */
+	uint8_t cookie_secret[2][16];   /* its secrets: [0] makes cookies, [1] is also accepted */
+	unsigned cookie_nsecrets;       /* 1 or 2 with a file, else 0 */
 	const char *log_target;    /* --log: NULL: auto */
 	const char *log_levels;    /* --log-level: NULL: info everywhere */
 	const char *query_log;     /* --query-log FILE, NULL: off */

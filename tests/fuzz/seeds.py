@@ -253,6 +253,40 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
     ]
     for i, r in enumerate(reqs):
         put("ctl", "%02d-%s" % (i, r.get("command", "none")), json.dumps(r))
+    xfr_seeds()
+
+
+def xfr_stream(mode, messages):
+    """A transfer answer for fuzz_xfrin: the mode byte, then each message behind its length."""
+    return bytes([mode]) + b"".join(struct.pack("!H", len(m)) + m for m in messages)
+
+
+def xfr_seeds():
+    zone = "ddi.test."
+    def soa(serial):
+        return rr(zone, "SOA", 3600, wname("ns1." + zone) + wname("hostmaster." + zone) +
+                  struct.pack("!IIIII", serial, 7200, 3600, 1209600, 300))
+    def answer(rrs, qtype="AXFR", question=True):
+        qd = wname(zone) + struct.pack("!HH", TYPES[qtype], 1) if question else b""
+        return header(0x1234, 0x8400, 1 if question else 0, len(rrs)) + qd + b"".join(rrs)
+    a = rr("www." + zone, "A", 300, bytes([198, 18, 0, 10]))
+    aaaa = rr("www." + zone, "AAAA", 300, bytes.fromhex("20010002000000000000000000000010"))
+    ns = rr(zone, "NS", 3600, wname("ns1." + zone))
+    txt = rr("t." + zone, "TXT", 60, b"\x05hello")
+    new, old = 2024010102, 2024010100
+    put("xfrin", "axfr-one", xfr_stream(0, [answer([soa(new), ns, a, aaaa, txt, soa(new)])]))
+    put("xfrin", "axfr-three", xfr_stream(0, [answer([soa(new), ns]), answer([a, aaaa], question=False),
+                                              answer([txt, soa(new)], question=False)]))
+    put("xfrin", "ixfr-two-steps", xfr_stream(1, [answer([
+        soa(new), soa(old), a, soa(old + 1), aaaa, soa(old + 1), soa(new), txt, soa(new)], "IXFR")]))
+    put("xfrin", "ixfr-uptodate", xfr_stream(1, [answer([soa(old)], "IXFR")]))
+    put("xfrin", "ixfr-as-axfr", xfr_stream(1, [answer([soa(new), ns, a, soa(new)], "IXFR")]))
+    put("xfrin", "soa", xfr_stream(2, [answer([soa(new)], "SOA")]))
+    put("xfrin", "soa-mismatch", xfr_stream(0, [answer([soa(new), a, soa(new + 1)])]))
+    put("xfrin", "refused", xfr_stream(0, [header(0x1234, 0x8405, 1, 0) + wname(zone) +
+                                           struct.pack("!HH", 252, 1)]))
+    put("xfrin", "cut-short", xfr_stream(0, [answer([soa(new), a, soa(new)])])[:-7])
+    put("xfrin", "signed-unsigned", xfr_stream(4, [answer([soa(new), a, soa(new)])]))
 
 
 if __name__ == "__main__":
