@@ -98,6 +98,9 @@ for (kind, c), rs in rows.items():
           statistics.median(x["rps"] for x in rs), min(x["rps"] for x in rs), sum(x["ok"] for x in rs),
           sum(x["errors"] for x in rs), sum(x["unpublished"] for x in rs),
           statistics.median(x["p50_ms"] or 0 for x in rs), max(x["p99_ms"] or 0 for x in rs), found, asked))
+    for x in rs:
+        for k, v in x.get("error_kinds", {}).items():
+            print("    %s x%d: %s" % (kind, v, k))
 PY
 echo "# latency from the API reply to the first answer by the workers ($SAMPLES samples)"
 ddi_srv python3 "$CLIENT" latency "$BASE" "$TOKEN" "$DDI_TMP/cert.pem" "$SAMPLES" 198.18.0.1 "$DDI_NS_CLI"

@@ -13,7 +13,8 @@ rate: CONCURRENCY threads, each with one keep-alive HTTPS connection, send
   time), for a ratio measured side by side. Prints one JSON line:
   {"kind", "concurrency", "seconds", "ok" (2xx), "errors" (other statuses),
   "unpublished" (2xx answered before publication), "rps" (ok / seconds),
-  "p50_ms", "p99_ms" (of the 2xx), "names": [the names acknowledged]}.
+  "p50_ms", "p99_ms" (of the 2xx), "error_kinds" (status and reason, or
+  exception, of the others), "names": [the names acknowledged]}.
 latency: SAMPLES times: PUT a new A record, and from the moment its 2xx
   reply is read, query the name over UDP from the client namespace (a
   socket made in CLIENT_NETNS with setns) every 0.2 ms until the workers
@@ -80,13 +81,13 @@ class Sock:
 def rate(base, token, cacert, kind, seconds, concurrency, run):
     stop = time.monotonic() + seconds
     lock = threading.Lock()
-    res = {"ok": 0, "errors": 0, "unpublished": 0, "lat": [], "names": []}
+    res = {"ok": 0, "errors": 0, "unpublished": 0, "lat": [], "names": [], "why": {}}
 
     def worker(w):
         c = Sock(base) if kind.startswith("socket") else conn(base, cacert)
         i = 0
         ok = err = unpub = 0
-        lat, names = [], []
+        lat, names, why = [], [], {}
         while time.monotonic() < stop:
             name = "r%d-%d-%s.ddi.test." % (w, i, run)
             i += 1
@@ -102,8 +103,9 @@ def rate(base, token, cacert, kind, seconds, concurrency, run):
                                        {"ttl": 300, "rdata": "198.18.%d.%d" % (1 + i // 250 % 200, 1 + i % 250)})
                 else:
                     st, data = request(c, "POST", "/prefixes/198.19.0.0/16/allocations", token, {"name": name})
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as e:
                 err += 1
+                why[type(e).__name__] = why.get(type(e).__name__, 0) + 1
                 c = Sock(base) if kind.startswith("socket") else conn(base, cacert)
                 continue
             if 200 <= st < 300:
@@ -114,7 +116,11 @@ def rate(base, token, cacert, kind, seconds, concurrency, run):
                     unpub += 1
             else:
                 err += 1
+                k = "%d %s" % (st, json.loads(data or b"{}").get("error", {}).get("reason", "")[:80])
+                why[k] = why.get(k, 0) + 1
         with lock:
+            for k, v in why.items():
+                res["why"][k] = res["why"].get(k, 0) + v
             res["ok"] += ok
             res["errors"] += err
             res["unpublished"] += unpub
@@ -133,7 +139,7 @@ def rate(base, token, cacert, kind, seconds, concurrency, run):
                       "rps": round(res["ok"] / el, 1),
                       "p50_ms": round(pct(res["lat"], 0.5) * 1e3, 2) if res["lat"] else None,
                       "p99_ms": round(pct(res["lat"], 0.99) * 1e3, 2) if res["lat"] else None,
-                      "names": res["names"]}))
+                      "error_kinds": res["why"], "names": res["names"]}))
 
 
 def dns_query(qid, name):
