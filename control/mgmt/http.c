@@ -304,6 +304,7 @@ struct hreq {
 	char *body;
 	size_t len, cap;
 	bool too_large;
+	bool answered;             /* a response is queued (413 before the body's end) */
 };
 
 #define INC(h, f) __atomic_fetch_add(&(h)->st.f, 1, __ATOMIC_RELAXED)
@@ -538,6 +539,14 @@ static enum MHD_Result serve(struct http *h, struct MHD_Connection *conn, const 
 	return send_json(h, conn, st, args);
 }
 
+/*
+ * A body over max_body is refused as soon as it is known to be too large,
+ * without reading the rest, so that a stranger cannot keep a thread busy
+ * reading garbage: a Content-Length over the bound is answered 413 before
+ * the body is read; a chunked body that passes the bound gets its
+ * connection closed (libmicrohttpd takes no response in the middle of an
+ * upload).
+ */
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
@@ -549,17 +558,26 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		if (!(rq = calloc(1, sizeof(*rq))))
 			return MHD_NO;
 		*con_cls = rq;
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (cl && strtoull(cl, NULL, 10) > h->conf.max_body) {
+			rq->too_large = rq->answered = true;
+			return serve(h, conn, url, method, rq);
+		}
+		return MHD_YES;
+	}
+	if (rq->answered) {
+		*upload_size = 0;   /* answered already: what still comes is dropped */
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		size_t n = *upload_size, max = h->conf.max_body;
+		size_t n = *upload_size;
 		*upload_size = 0;
-		if (rq->too_large || rq->len + n > max) {
-			rq->too_large = true;   /* read and dropped: answered 413 at the end */
+		if (rq->len + n > h->conf.max_body) {
+			rq->too_large = rq->answered = true;
 			free(rq->body);
 			rq->body = NULL;
 			rq->len = rq->cap = 0;
-			return MHD_YES;
+			return serve(h, conn, url, method, rq);
 		}
 		if (rq->len + n > rq->cap) {
 			size_t nc = rq->cap ? rq->cap : 4096;

@@ -44,7 +44,9 @@
  * /allocations/{address} of an address already allocated to that name is
  * 200 with "changed": false (another name: 409).
  *
- * Bounds: body max_body bytes, request headers HTTP_HEADER_MEMORY bytes,
+ * Bounds: body max_body bytes (a larger Content-Length is answered 413
+ * before the body is read; a chunked body that passes the bound has its
+ * connection closed), request headers HTTP_HEADER_MEMORY bytes,
  * max_conns connections (a thread each) and HTTP_PER_IP_CONNS per client
  * address, timeout_s of inactivity per connection.
  */
