@@ -75,7 +75,9 @@ class Sock:
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         reply = json.loads(line)
-        return (200 if reply.get("result") == 0 else 400), json.dumps(reply.get("arguments", {})).encode()
+        if reply.get("result") == 0:
+            return 200, json.dumps(reply.get("arguments", {})).encode()
+        return 400, json.dumps({"error": {"reason": reply.get("text", "")}}).encode()
 
 
 def rate(base, token, cacert, kind, seconds, concurrency, run):
@@ -97,12 +99,12 @@ def rate(base, token, cacert, kind, seconds, concurrency, run):
                     st, data = c.call("record-replace", {"name": name, "type": "A", "ttl": 300,
                                       "rdata": "198.18.%d.%d" % (1 + i // 250 % 200, 1 + i % 250)})
                 elif kind == "socket-alloc":
-                    st, data = c.call("alloc-next", {"prefix": "198.19.0.0/16", "name": name})
+                    st, data = c.call("alloc-next", {"prefix": "2001:2:0:100::/64", "name": name})
                 elif kind == "record":
                     st, data = request(c, "PUT", "/records/%s/A" % name, token,
                                        {"ttl": 300, "rdata": "198.18.%d.%d" % (1 + i // 250 % 200, 1 + i % 250)})
                 else:
-                    st, data = request(c, "POST", "/prefixes/198.19.0.0/16/allocations", token, {"name": name})
+                    st, data = request(c, "POST", "/prefixes/2001:2:0:100::/64/allocations", token, {"name": name})
             except (OSError, http.client.HTTPException) as e:
                 err += 1
                 why[type(e).__name__] = why.get(type(e).__name__, 0) + 1
