@@ -6,10 +6,10 @@
  * makes no system call; everything it needs lives on the stack (about 2 KiB).
  *
  * How a question is answered (RFC 1034 4.3.2, RFC 2308, RFC 4592):
- *  1. The question name and its ancestors are looked up in the trie, the
- *     name first (the lookup key of an ancestor is a prefix of the name's
- *     key ending at a label boundary, see dns/name.h), up to the first zone
- *     apex: the deepest apex picks the zone; none: REFUSED.
+ *  1. The question name and its ancestors are looked up in one descent of
+ *     the trie (the lookup key of an ancestor is a prefix of the name's key
+ *     ending at a label boundary, see dns/name.h; idx_find_path): the
+ *     deepest zone apex picks the zone; none: REFUSED.
  *  2. Below the apex, the highest node with a zone cut (IDX_NODE_DELEG)
  *     turns the answer into a referral; the deepest existing node is the
  *     closest encloser (empty non-terminals are nodes of their own in the
@@ -41,6 +41,7 @@
 #define ADDITIONAL_MAX 16     /* names given additional A/AAAA per response */
 #define PTR_OFF_MAX 0x3fff    /* largest offset a compression pointer reaches */
 #define DNS_T_DS 43
+#define OPT_LEN 11            /* an OPT RR without options */
 
 /* The ancestors of one name, as found in the trie. */
 struct walk {
@@ -49,8 +50,12 @@ struct walk {
 	int nlabels;
 	uint8_t loff[DNS_NAME_MAXLABELS + 1]; /* offset of label i in name; loff[nlabels] = root */
 	uint16_t kend[DNS_NAME_MAXLABELS + 1]; /* key length of the ancestor with k labels */
-	const struct idx_node *node[DNS_NAME_MAXLABELS + 1]; /* by number of labels */
-	uint8_t key[DNS_KEY_MAXLEN + 2];     /* room for the "*" label of a wildcard */
+	uint8_t labels_at[DNS_KEY_MAXLEN + 1]; /* k for key length kend[k]; other entries unset */
+	const struct idx_node *exact;        /* the name itself, or NULL */
+	const struct idx_node *apex;         /* the deepest apex above or at it, or NULL */
+	const struct idx_node *cut;          /* the highest cut below the apex, or NULL */
+	/* room for the "*" label of a wildcard, and for 8-byte stores past the end */
+	uint8_t key[DNS_KEY_MAXLEN + 2 + 8];
 	int apex_k;                          /* labels of the deepest apex, -1 for none */
 	int cut_k;                           /* labels of the zone cut, -1 for none */
 	int encloser_k;                      /* labels of the deepest existing ancestor */
@@ -106,10 +111,64 @@ static const uint8_t *suffix_name(const struct walk *wk, int k)
 	return wk->name + wk->loff[wk->nlabels - k];
 }
 
+/* A word of 8 name bytes with ASCII upper case folded to lower case. */
+static inline uint64_t fold8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t h = x & (0x7f * ones);
+	uint64_t ge_a = h + (0x80 - 'A') * ones;       /* high bit: byte >= 'A' */
+	uint64_t gt_z = h + (0x80 - 'Z' - 1) * ones;   /* high bit: byte > 'Z' */
+	uint64_t upper = ge_a & ~gt_z & ~x & (0x80 * ones);
+	return x | upper >> 2;                          /* + 0x20 */
+}
+
+/* True when one of the low `r` bytes (1..8) of x is 0x00 or 0x01 (escaped in keys). */
+static inline bool low8(uint64_t x, unsigned r)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t t = x & (0xfe * ones);
+	if (r < 8)
+		t |= ~0ULL << (8 * r);    /* bytes past the label cannot match */
+	return ((t - ones) & ~t & (0x80 * ones)) != 0;
+}
+
 /*
- * Look up the ancestors of `name` from the name itself up to the deepest
- * zone apex, and find the cut and the closest encloser on the way. Levels
- * above the apex are not looked up (wk->node[] is only set from apex_k on).
+ * Append the lookup-key form of the label at `l` to `dst` (lower case; a
+ * label with 0x00/0x01 returns false and is redone escaped by the caller).
+ * Eight bytes at a time; the last word is read so that it ends with the
+ * label, which for a short first label reads up to 7 bytes before the
+ * name: walk_name's names always lie in a DNS message after its 12-byte
+ * header. Stores may write up to 7 bytes past the label in `dst`.
+ */
+static inline bool key_label(uint8_t *dst, const uint8_t *l)
+{
+	unsigned len = l[0];
+	const uint8_t *src = l + 1;
+	unsigned j = 0;
+	uint64_t x;
+	for (; j + 8 < len; j += 8) {
+		memcpy(&x, src + j, 8);
+		if (low8(x, 8))
+			return false;
+		x = fold8(x);
+		memcpy(dst + j, &x, 8);
+	}
+	unsigned r = len - j;    /* 1..8 */
+	memcpy(&x, src + len - 8, 8);
+	x >>= 64 - 8 * r;        /* the label's last r bytes, in the low bytes */
+	if (low8(x, r))
+		return false;
+	x = fold8(x);
+	memcpy(dst + j, &x, 8);
+	return true;
+}
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "key_label's word order");
+
+/*
+ * Find the ancestors of `name` that exist in one descent: the name itself,
+ * the deepest zone apex, the highest cut below it and the closest encloser.
+ * `name` lies in a DNS message at or after its question (see key_label).
  */
 static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
                      uint16_t name_off)
@@ -138,15 +197,9 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 	for (int i = n - 1; i >= 0; i--) {
 		const uint8_t *l = name + wk->loff[i];
 		unsigned len = l[0];
-		/* Fast path: a table copy; a label with 0x00/0x01 is redone escaped. */
-		uint8_t *dst = wk->key + k;
-		unsigned low = 0;
-		for (unsigned j = 0; j < len; j++) {
-			uint8_t ch = key_byte[l[1 + j]];
-			dst[j] = ch;
-			low |= ch <= 1;
-		}
-		if (low) {
+		if (key_label(wk->key + k, l)) {
+			k += len;
+		} else {
 			for (unsigned j = 1; j <= len; j++) {
 				uint8_t ch = l[j];
 				if (ch <= 1) {
@@ -156,34 +209,42 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 					wk->key[k++] = key_byte[ch];
 				}
 			}
-		} else {
-			k += len;
 		}
 		wk->key[k++] = 0;
 		wk->kend[n - i] = (uint16_t)k;
+		wk->labels_at[k] = (uint8_t)(n - i);
 	}
+	wk->labels_at[0] = 0;
 
 	/*
-	 * Deepest first: the exact match (the common case) is needed anyway,
-	 * and the walk ends at the first apex, so a name right below its apex
-	 * costs two lookups, whatever lies above the zone.
+	 * One descent finds every ancestor that exists (index/index.h,
+	 * idx_find_path); then, deepest first as RFC 1034 4.3.2 reads: the
+	 * closest encloser, the highest cut below the apex, the deepest apex.
+	 * An ancestor's key ends at a label boundary: kend[d] for some d.
 	 */
+	struct idx_path path;
+	idx_find_path(v, wk->key, k, &path);
+	wk->exact = wk->apex = wk->cut = NULL;
 	wk->apex_k = -1;
 	wk->cut_k = -1;
 	wk->encloser_k = -1;
-	for (int d = n; d >= 0; d--) {
-		const struct idx_node *nd = idx_find(v, wk->key, wk->kend[d]);
-		wk->node[d] = nd;
-		if (nd == NULL)
-			continue;
-		if (wk->encloser_k < 0)
+	for (int j = (int)path.n - 1; j >= 0; j--) {
+		int d = wk->labels_at[path.keylen[j]];
+		const struct idx_node *nd = path.node[j];
+		if (wk->encloser_k < 0) {
 			wk->encloser_k = d;
+			if (d == n)
+				wk->exact = nd;
+		}
 		if (nd->flags & IDX_NODE_APEX) {
 			wk->apex_k = d;
+			wk->apex = nd;
 			break;
 		}
-		if (nd->flags & IDX_NODE_DELEG)
+		if (nd->flags & IDX_NODE_DELEG) {
 			wk->cut_k = d;   /* the highest cut below the apex wins */
+			wk->cut = nd;
+		}
 	}
 	return DDI_EOK;
 }
@@ -421,7 +482,7 @@ static enum answer_outcome truncate_answer(struct ctx *c, enum answer_outcome o)
  */
 static enum answer_outcome referral(struct ctx *c, const struct walk *wk)
 {
-	const struct idx_node *cut = wk->node[wk->cut_k];
+	const struct idx_node *cut = wk->cut;
 	const struct idx_rrset *ns = idx_node_rrset(cut, DNS_T_NS);
 	if (ns == NULL)
 		return ANS_REFERRAL;
@@ -511,9 +572,11 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 		if (walk_name(c->v, wk, name, name_off) != DDI_EOK)
 			return hop == 0 ? ANS_FORMERR : ANS_ANSWER;
 		if (hop == 0) {
+			if (c->w.ncompr == 1 && c->w.compr[0].labels == 0)
+				c->w.compr[0].labels = (uint8_t)wk->nlabels;   /* writer_start */
 			if (wk->apex_k < 0)
 				return ANS_REFUSED;
-			c->apex = wk->node[wk->apex_k];
+			c->apex = wk->apex;
 			c->apex_off = suffix_off(wk, wk->apex_k);
 			c->apex_name = suffix_name(wk, wk->apex_k);
 			/*
@@ -524,7 +587,7 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 			 */
 			if (idx_node_rrset(c->apex, DNS_T_SOA) == NULL)
 				return ANS_SERVFAIL;
-		} else if (wk->apex_k < 0 || wk->node[wk->apex_k] != c->apex) {
+		} else if (wk->apex_k < 0 || wk->apex != c->apex) {
 			return ANS_ANSWER;  /* into another zone we serve: not followed, as Knot */
 		}
 
@@ -537,7 +600,7 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 			return referral(c, wk);  /* RFC 1034 4.3.2 3b */
 		}
 
-		const struct idx_node *n = wk->node[wk->nlabels];
+		const struct idx_node *n = wk->exact;
 		if (n == NULL) {
 			const struct idx_addr *a = reverse_owners(c, wk);
 			if (a != NULL) {
@@ -572,6 +635,37 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 /* Entry points                                                              */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * What dns_writer_init does for a query with its one question, without
+ * clearing the whole writer: the header made a response in place (QR set,
+ * ID, opcode, RD and CD kept, RFC 1035 4.1.1, RFC 4035 3.2.2; AA, TC and the
+ * rcode are set at the end), counts 1/0/0/0, the question kept. The
+ * question name is the first compression target; its label count is
+ * filled in by resolve() once the walk has counted them.
+ */
+static void writer_start(struct dns_writer *w, const struct dns_query *q, uint8_t *out,
+                         size_t max)
+{
+	w->buf = out;
+	w->max = max;
+	w->len = q->question_end;
+	w->section = DNS_SEC_ANSWER;
+	w->count[0] = w->count[1] = w->count[2] = 0;
+	w->ncompr = 0;
+	if (out != q->wire)
+		memmove(out, q->wire, q->question_end);
+	uint16_t f = (uint16_t)((q->flags & (0x7800 | DNS_RD | DNS_CD)) | DNS_QR);
+	out[2] = (uint8_t)(f >> 8);
+	out[3] = (uint8_t)f;
+	static const uint8_t counts[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
+	memcpy(out + 4, counts, 8);
+	if (q->qname_len > 1) {
+		w->compr[0].off = DNS_HDR_LEN;
+		w->compr[0].labels = 0;   /* set by resolve() */
+		w->ncompr = 1;
+	}
+}
+
 /* OPT for an EDNS query; the room for it was reserved from the limit. Returns its offset, 0: none. */
 static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16_t rcode,
                            size_t cap)
@@ -582,6 +676,27 @@ static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16
 	uint16_t udp = conf->udp_max != 0 ? conf->udp_max : DNS_EDNS_DEFAULT;
 	dns_writer_section(&c->w, DNS_SEC_ADDITIONAL);
 	size_t pos = c->w.len;
+	if (!nsid && pos + OPT_LEN <= cap && pos + OPT_LEN <= DNS_MSG_MAX &&
+	    c->w.count[DNS_SEC_ADDITIONAL] < UINT16_MAX) {
+		/*
+		 * The common OPT (no option) from a template, as
+		 * dns_writer_put_opt writes it: root owner, type OPT, our UDP
+		 * size, the extended rcode (RFC 6891 6.1.3), version 0, DO, Z 0,
+		 * no rdata. The room was reserved from the limit.
+		 */
+		uint8_t *d = c->w.buf + pos;
+		uint16_t size = udp < DNS_UDP_MIN ? DNS_UDP_MIN : udp;
+		uint64_t head = 0x29ULL << 16 | (uint64_t)(size >> 8) << 24 |
+		                (uint64_t)(size & 0xff) << 32 | (uint64_t)((rcode >> 4) & 0xff) << 40;
+		memcpy(d, &head, 8);   /* 00 | 00 29 | size | ext rcode | version 0 | DO.. */
+		d[7] = c->q->edns_do ? 0x80 : 0;
+		d[8] = 0;
+		d[9] = 0;
+		d[10] = 0;
+		c->w.len = pos + OPT_LEN;
+		c->w.count[DNS_SEC_ADDITIONAL]++;
+		return (uint16_t)pos;
+	}
 	/* the OPT carries the upper 8 bits of the 12-bit rcode (RFC 6891 6.1.3) */
 	if (dns_writer_put_opt(&c->w, udp, (uint16_t)(rcode >> 4), c->q->edns_do,
 	                       nsid ? conf->nsid : NULL, nsid ? conf->nsid_len : 0, cap) != DDI_EOK)
@@ -664,8 +779,12 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 		o = ANS_FORMERR;   /* a QUERY without its one question */
 		rcode = DNS_RCODE_FORMERR;
 	}
-	if (dns_writer_init(&c.w, q, out, max, question) != DDI_EOK)
+	if (o == ANS_ANSWER && q->question_end <= max && q->question_end <= q->len) {
+		/* the common case: header and question from the query (writer_start) */
+		writer_start(&c.w, q, out, max);
+	} else if (dns_writer_init(&c.w, q, out, max, question) != DDI_EOK) {
 		return 0;
+	}
 
 	if (o == ANS_ANSWER) {
 		struct walk wk;
@@ -700,12 +819,12 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 		}
 		/* authoritative data, also when negative (RFC 2308); a referral is not */
 		if (o == ANS_ANSWER || o == ANS_NODATA || o == ANS_NXDOMAIN)
-			dns_writer_set_flags(&c.w, DNS_AA);
+			out[2] |= DNS_AA >> 8;
 	}
 
 	if (c.truncated)
-		dns_writer_set_flags(&c.w, DNS_TC);
-	dns_writer_set_rcode(&c.w, (uint8_t)(rcode & 0xf));
+		out[2] |= DNS_TC >> 8;
+	out[3] = (uint8_t)((out[3] & 0xf0) | (rcode & 0xf));
 	info->opt_pos = finish_opt(&c, conf, rcode, cap);
 	size_t len = dns_writer_finish(&c.w);
 

@@ -103,6 +103,22 @@ struct idx;           /* the published pointer and the writer's state */
  */
 const struct idx_node *idx_find(const struct idx_version *v, const uint8_t *key, size_t keylen);
 
+/*
+ * The names of the index that are `key` or an ancestor of it, found in one
+ * descent of the trie (the zone apex, a zone cut and the closest encloser
+ * of a question are among them): path->n entries, shortest key first,
+ * path->keylen[i] the lookup key length of path->node[i] (a prefix of `key`
+ * ending at a label boundary). Lifetime as for idx_find.
+ */
+#define IDX_PATH_MAX (DNS_NAME_MAXLABELS + 1)
+struct idx_path {
+	unsigned n;
+	uint16_t keylen[IDX_PATH_MAX];
+	const struct idx_node *node[IDX_PATH_MAX];
+};
+void idx_find_path(const struct idx_version *v, const uint8_t *key, size_t keylen,
+                   struct idx_path *path);
+
 /* Exact lookup of an address (4 or 16 bytes, network order). NULL when absent. */
 const struct idx_addr *idx_addr_find(const struct idx_version *v, int family, const uint8_t *addr);
 

@@ -82,6 +82,18 @@ const struct idx_node *idx_find(const struct idx_version *v, const uint8_t *key,
 	return trie_get(&v->names, key, keylen);
 }
 
+void idx_find_path(const struct idx_version *v, const uint8_t *key, size_t keylen,
+                   struct idx_path *path)
+{
+	struct trie_prefix found[IDX_PATH_MAX];
+	unsigned n = trie_get_prefixes(&v->names, key, keylen, found, IDX_PATH_MAX);
+	for (unsigned i = 0; i < n; i++) {
+		path->keylen[i] = (uint16_t)found[i].len;
+		path->node[i] = found[i].val;
+	}
+	path->n = n;
+}
+
 static void *addr_root(const struct idx_version *v, int family)
 {
 	return family == 4 ? v->v4 : family == 6 ? v->v6 : NULL;

@@ -284,6 +284,73 @@ void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len)
 	return key_eq(leaf_key(n), key, len) ? n->p : NULL;
 }
 
+/* How many leading bytes a and b have in common (at most min(alen, blen)). */
+static inline size_t common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t m = alen < blen ? alen : blen;
+	size_t i = 0;
+	for (; i + 8 <= m; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return i + (size_t)__builtin_ctzll(x ^ y) / 8;   /* little-endian */
+	}
+	while (i < m && a[i] == b[i])
+		i++;
+	return i;
+}
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "common_prefix counts bytes from the low end");
+
+unsigned trie_get_prefixes(const trie_node_t *root, const uint8_t *key, size_t len,
+                           struct trie_prefix *out, unsigned max)
+{
+	/* pos[] then sub[]: the table of a branch's phase is at (ix & 1) * 256 */
+	_Static_assert(offsetof(struct bytemap, sub) == 256, "byte map tables adjacent");
+	const uint8_t *map = (const uint8_t *)bytemap();
+	const node_t *n = root;
+	uintptr_t i = n->i;
+	unsigned cnt = 0;
+
+	if (i == 0 || max == 0)
+		return 0;
+	while (i & BR_FLAG) {
+		unsigned ix = (unsigned)(i >> NIX_SHIFT);
+		size_t byte = ix >> 1;
+		const node_t *t = n->p;
+		uint64_t b = 1ULL << BMP_SHIFT;   /* `key` ends here */
+		if (byte < len) {
+			b = 1ULL << (BMP_SHIFT + 1 + map[(ix & 1) << 8 | key[byte]]);
+			/* a shorter key ends at this byte: its twig is the first */
+			if ((i & (1ULL << BMP_SHIFT)) && cnt < max) {
+				out[cnt].len = byte;
+				out[cnt].val = t[0].p;
+				cnt++;
+			}
+		}
+		if (!(i & b)) {
+			/* no key goes on with `key`'s byte: any leaf below checks the prefixes */
+			while (isbranch(n))
+				n = twigs(n);
+			break;
+		}
+		n = t + popcount(i & BMP_MASK & (b - 1));
+		i = n->i;
+	}
+	const struct trie_key *lk = leaf_key(n);
+	size_t same = common_prefix(lk->data, lk->len, key, len);
+	/* prefixes seen on the way are keys only as far as `key` agrees with the leaf */
+	while (cnt > 0 && out[cnt - 1].len > same)
+		cnt--;
+	if (lk->len <= same && (cnt == 0 || out[cnt - 1].len < lk->len) && cnt < max) {
+		out[cnt].len = lk->len;
+		out[cnt].val = n->p;
+		cnt++;
+	}
+	return cnt;
+}
+
 static int walk_rec(const node_t *n, trie_walk_cb cb, void *ctx)
 {
 	if (!isbranch(n))

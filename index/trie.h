@@ -78,6 +78,24 @@ static inline bool trie_empty(const trie_node_t *root)
 /* The value of exactly `key`, or NULL. */
 void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len);
 
+/* A key that is a prefix of a looked-up key (trie_get_prefixes). */
+struct trie_prefix {
+	size_t len;
+	void *val;
+};
+
+/*
+ * Every key of the tree that is a prefix of `key` (`key` itself included),
+ * shortest first, at most `max` of them in out[]; returns how many. One
+ * descent: a shorter key that is a prefix of `key` ends at a branch on the
+ * way down (its "ends here" twig), and one comparison of `key` with the
+ * leaf the descent reaches confirms all of them at once (every key below a
+ * branch agrees with that branch's shorter keys on their bytes). The exact
+ * match, if any, is the last entry, with len == `len`.
+ */
+unsigned trie_get_prefixes(const trie_node_t *root, const uint8_t *key, size_t len,
+                           struct trie_prefix *out, unsigned max);
+
 /*
  * Insert or replace. On replace *oldkey and *oldval get what was there (else
  * NULL); freeing them is the caller's business (after a grace period if a

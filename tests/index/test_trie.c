@@ -153,6 +153,32 @@ static int prefix_check(void *ctx, const struct trie_key *key, void *val)
 }
 
 /* Everything a reader can ask, checked against the oracle. */
+/* trie_get_prefixes against the oracle: every key that is a prefix of q, shortest first. */
+static void check_prefixes(const trie_node_t *root, const struct oracle *o, const uint8_t *q,
+                           size_t qlen)
+{
+	struct trie_prefix got[17];
+	unsigned n = trie_get_prefixes(root, q, qlen, got, 17);
+	unsigned at = 0;
+	for (size_t len = 0; len <= qlen; len++) {
+		size_t ins;
+		long k = oracle_find(o, q, len, &ins);
+		if (k < 0)
+			continue;
+		assert_true(at < n);
+		assert_int_equal(got[at].len, len);
+		assert_ptr_equal(got[at].val, o->k[k]);
+		at++;
+	}
+	assert_int_equal(at, n);
+	/* a short out[] keeps the shortest ones */
+	if (n > 1) {
+		struct trie_prefix one;
+		assert_int_equal(trie_get_prefixes(root, q, qlen, &one, 1), 1);
+		assert_int_equal(one.len, got[0].len);
+	}
+}
+
 static void check_all(const trie_node_t *root, const struct oracle *o)
 {
 	for (size_t k = 0; k < o->n; k++)
@@ -215,6 +241,7 @@ static void check_all(const trie_node_t *root, const struct oracle *o)
 		}
 		assert_int_equal(pc.seen, expect);
 		assert_int_equal(trie_has_below(root, q, qlen), below);
+		check_prefixes(root, o, q, qlen);
 	}
 }
 
