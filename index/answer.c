@@ -30,6 +30,7 @@
  * over UDP NOTIMP, IXFR over UDP answered with the SOA (RFC 1995 2).
  */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "dns/cookie.h"
@@ -59,6 +60,7 @@ struct walk {
 	int apex_k;                          /* labels of the deepest apex, -1 for none */
 	int cut_k;                           /* labels of the zone cut, -1 for none */
 	int encloser_k;                      /* labels of the deepest existing ancestor */
+	uint16_t klen;                       /* key length of the name itself */
 };
 
 struct ctx {
@@ -166,12 +168,11 @@ static inline bool key_label(uint8_t *dst, const uint8_t *l)
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "key_label's word order");
 
 /*
- * Find the ancestors of `name` that exist in one descent: the name itself,
- * the deepest zone apex, the highest cut below it and the closest encloser.
- * `name` lies in a DNS message at or after its question (see key_label).
+ * The label offsets and the lookup key of `name` and of each of its
+ * ancestors. `name` lies in a DNS message at or after its question (see
+ * key_label). DDI_EMALF for a name the walk cannot hold.
  */
-static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
-                     uint16_t name_off)
+static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off)
 {
 	wk->name = name;
 	wk->name_off = name_off <= PTR_OFF_MAX ? name_off : 0;
@@ -215,22 +216,27 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 		wk->labels_at[k] = (uint8_t)(n - i);
 	}
 	wk->labels_at[0] = 0;
+	wk->klen = (uint16_t)k;
+	return DDI_EOK;
+}
 
-	/*
-	 * One descent finds every ancestor that exists (index/index.h,
-	 * idx_find_path); then, deepest first as RFC 1034 4.3.2 reads: the
-	 * closest encloser, the highest cut below the apex, the deepest apex.
-	 * An ancestor's key ends at a label boundary: kend[d] for some d.
-	 */
-	struct idx_path path;
-	idx_find_path(v, wk->key, k, &path);
+/*
+ * From the ancestors that exist (`path`, found by one descent, see
+ * index/index.h idx_find_path), deepest first as RFC 1034 4.3.2 reads:
+ * the closest encloser, the highest cut below the apex, the deepest apex.
+ * An ancestor's key ends at a label boundary: kend[d] for some d.
+ */
+static void walk_resolve(struct walk *wk, const struct idx_path *p)
+{
+	const struct idx_path *pp = p;
 	wk->exact = wk->apex = wk->cut = NULL;
 	wk->apex_k = -1;
 	wk->cut_k = -1;
 	wk->encloser_k = -1;
-	for (int j = (int)path.n - 1; j >= 0; j--) {
-		int d = wk->labels_at[path.keylen[j]];
-		const struct idx_node *nd = path.node[j];
+	int n = wk->nlabels;
+	for (int j = (int)pp->n - 1; j >= 0; j--) {
+		int d = wk->labels_at[pp->keylen[j]];
+		const struct idx_node *nd = pp->node[j];
 		if (wk->encloser_k < 0) {
 			wk->encloser_k = d;
 			if (d == n)
@@ -246,6 +252,22 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 			wk->cut = nd;
 		}
 	}
+}
+
+/*
+ * Find the ancestors of `name` that exist in one descent: the name itself,
+ * the deepest zone apex, the highest cut below it and the closest encloser.
+ * `name` lies in a DNS message at or after its question (see key_label).
+ */
+static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
+                     uint16_t name_off)
+{
+	int ret = walk_key(wk, name, name_off);
+	if (ret != DDI_EOK)
+		return ret;
+	struct idx_path path;
+	idx_find_path(v, wk->key, wk->klen, &path);
+	walk_resolve(wk, &path);
 	return DDI_EOK;
 }
 
@@ -559,7 +581,8 @@ static enum answer_outcome answer_node(struct ctx *c, const struct walk *wk,
  * reverse answer, the wildcard or NXDOMAIN; CNAMEs are followed inside the
  * zone of the question.
  */
-static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtype)
+static enum answer_outcome resolve(struct ctx *c, struct walk *wk, bool prewalked,
+                                   uint16_t qtype)
 {
 	const uint8_t *name = c->q->qname;
 	uint16_t name_off = DNS_HDR_LEN;
@@ -569,8 +592,11 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 	for (int hop = 0; hop < CNAME_MAX_HOPS; hop++) {
 		if (hop > 0 && !dns_name_is_sub(name, c->apex_name))
 			return ANS_ANSWER;  /* leaves the zone: the CNAMEs are the answer */
-		if (walk_name(c->v, wk, name, name_off) != DDI_EOK)
+		if (hop == 0 && prewalked) {
+			/* the question's walk, done with its burst (answer_bulk_lookup) */
+		} else if (walk_name(c->v, wk, name, name_off) != DDI_EOK) {
 			return hop == 0 ? ANS_FORMERR : ANS_ANSWER;
+		}
 		if (hop == 0) {
 			if (c->w.ncompr == 1 && c->w.compr[0].labels == 0)
 				c->w.compr[0].labels = (uint8_t)wk->nlabels;   /* writer_start */
@@ -704,10 +730,11 @@ static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16
 	return (uint16_t)pos;
 }
 
-size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
-                    enum answer_transport tr, const struct dns_query *q,
-                    enum dns_parse_result parse, uint8_t *out, size_t cap,
-                    struct answer_info *info)
+/* answer_query, with the question's walk already done (pre) or not (NULL). */
+static size_t answer_core(const struct idx_version *v, const struct answer_conf *conf,
+                          enum answer_transport tr, const struct dns_query *q,
+                          enum dns_parse_result parse, uint8_t *out, size_t cap,
+                          struct answer_info *info, struct walk *pre)
 {
 	static const struct answer_conf defaults = { .udp_max = DNS_EDNS_DEFAULT };
 	if (conf == NULL)
@@ -787,10 +814,10 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	}
 
 	if (o == ANS_ANSWER) {
-		struct walk wk;
+		struct walk local;
 		/* RFC 1995 2: IXFR over UDP that cannot be served: the SOA alone says "use TCP" */
 		uint16_t qtype = q->qtype == DNS_T_IXFR ? DNS_T_SOA : q->qtype;
-		o = resolve(&c, &wk, qtype);
+		o = resolve(&c, pre != NULL ? pre : &local, pre != NULL, qtype);
 		if (q->qtype == DNS_T_IXFR && o != ANS_ANSWER && o != ANS_REFUSED) {
 			/* IXFR is asked of an apex only; anything else is not ours to transfer */
 			(void)dns_writer_init(&c.w, q, out, max, true);
@@ -832,6 +859,99 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	info->rcode = (uint8_t)rcode;
 	info->truncated = c.truncated;
 	return len;
+}
+
+size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
+                    enum answer_transport tr, const struct dns_query *q,
+                    enum dns_parse_result parse, uint8_t *out, size_t cap,
+                    struct answer_info *info)
+{
+	return answer_core(v, conf, tr, q, parse, out, cap, info, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bursts: the questions' lookups walked together                            */
+/* ------------------------------------------------------------------------ */
+
+enum slot_state { SLOT_EMPTY = 0, SLOT_KEYED, SLOT_WALKED };
+
+struct bulk_slot {
+	struct walk wk;
+	struct idx_path path;
+	const uint8_t *qname;    /* the question this slot was prepared for */
+	uint8_t state;           /* enum slot_state */
+};
+
+struct answer_bulk {
+	struct bulk_slot slot[ANSWER_BULK_MAX];
+};
+
+_Static_assert(ANSWER_BULK_MAX <= IDX_BULK_MAX, "a burst is one idx_find_path_bulk");
+
+struct answer_bulk *answer_bulk_new(void)
+{
+	struct answer_bulk *b = calloc(1, sizeof(*b));
+	return b;
+}
+
+void answer_bulk_free(struct answer_bulk *b)
+{
+	free(b);
+}
+
+void answer_bulk_prepare(struct answer_bulk *b, unsigned i, const struct dns_query *q,
+                         enum dns_parse_result parse)
+{
+	struct bulk_slot *s = &b->slot[i];
+	s->state = SLOT_EMPTY;
+	s->qname = NULL;
+	if (parse != DNS_PARSE_OK || q->question_end == 0 || q->qdcount != 1 || q->qname == NULL)
+		return;
+	if (walk_key(&s->wk, q->qname, DNS_HDR_LEN) != DDI_EOK)
+		return;   /* answer_query_bulk walks it again and answers FORMERR */
+	s->qname = q->qname;
+	s->state = SLOT_KEYED;
+}
+
+void answer_bulk_lookup(const struct idx_version *v, struct answer_bulk *b, unsigned n)
+{
+	const uint8_t *keys[ANSWER_BULK_MAX];
+	size_t lens[ANSWER_BULK_MAX];
+	struct idx_path *paths[ANSWER_BULK_MAX];
+	unsigned idx[ANSWER_BULK_MAX];
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < n && i < ANSWER_BULK_MAX; i++) {
+		struct bulk_slot *s = &b->slot[i];
+		if (s->state != SLOT_KEYED)
+			continue;
+		keys[m] = s->wk.key;
+		lens[m] = s->wk.klen;
+		paths[m] = &s->path;
+		idx[m++] = i;
+	}
+	if (m == 0)
+		return;
+	idx_find_path_bulk(v, m, keys, lens, paths);
+	for (unsigned j = 0; j < m; j++) {
+		struct bulk_slot *s = &b->slot[idx[j]];
+		walk_resolve(&s->wk, &s->path);
+		s->state = SLOT_WALKED;
+	}
+}
+
+size_t answer_query_bulk(const struct idx_version *v, const struct answer_conf *conf,
+                         enum answer_transport tr, const struct dns_query *q,
+                         enum dns_parse_result parse, uint8_t *out, size_t cap,
+                         struct answer_info *info, struct answer_bulk *b, unsigned i)
+{
+	struct bulk_slot *s = i < ANSWER_BULK_MAX ? &b->slot[i] : NULL;
+	struct walk *pre = NULL;
+	if (s != NULL && s->state == SLOT_WALKED && s->qname == q->qname)
+		pre = &s->wk;
+	if (s != NULL)
+		s->state = SLOT_EMPTY;   /* a walk serves one answer */
+	return answer_core(v, conf, tr, q, parse, out, cap, info, pre);
 }
 
 size_t answer_message(const struct idx_version *v, const struct answer_conf *conf,

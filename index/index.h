@@ -114,10 +114,20 @@ const struct idx_node *idx_find(const struct idx_version *v, const uint8_t *key,
 struct idx_path {
 	unsigned n;
 	uint16_t keylen[IDX_PATH_MAX];
-	const struct idx_node *node[IDX_PATH_MAX];
+	const void *node[IDX_PATH_MAX];   /* each a const struct idx_node * */
 };
 void idx_find_path(const struct idx_version *v, const uint8_t *key, size_t keylen,
                    struct idx_path *path);
+
+/*
+ * idx_find_path for n (<= IDX_BULK_MAX) keys at once: keys[i] of lens[i]
+ * bytes into *paths[i]. The lookups are walked level by level with
+ * prefetches, so their cache misses overlap: a worker's burst costs about
+ * as many dependent misses as its deepest lookup, not their sum.
+ */
+#define IDX_BULK_MAX 64
+void idx_find_path_bulk(const struct idx_version *v, unsigned n, const uint8_t *const *keys,
+                        const size_t *lens, struct idx_path *const *paths);
 
 /* Exact lookup of an address (4 or 16 bytes, network order). NULL when absent. */
 const struct idx_addr *idx_addr_find(const struct idx_version *v, int family, const uint8_t *addr);

@@ -85,13 +85,26 @@ const struct idx_node *idx_find(const struct idx_version *v, const uint8_t *key,
 void idx_find_path(const struct idx_version *v, const uint8_t *key, size_t keylen,
                    struct idx_path *path)
 {
-	struct trie_prefix found[IDX_PATH_MAX];
-	unsigned n = trie_get_prefixes(&v->names, key, keylen, found, IDX_PATH_MAX);
+	path->n = trie_get_prefixes(&v->names, key, keylen, path->keylen, path->node, IDX_PATH_MAX);
+}
+
+_Static_assert(IDX_BULK_MAX <= TRIE_BULK_MAX, "bulk sizes");
+
+void idx_find_path_bulk(const struct idx_version *v, unsigned n, const uint8_t *const *keys,
+                        const size_t *lens, struct idx_path *const *paths)
+{
+	struct trie_bulk q[IDX_BULK_MAX];
+	assert(n <= IDX_BULK_MAX);
 	for (unsigned i = 0; i < n; i++) {
-		path->keylen[i] = (uint16_t)found[i].len;
-		path->node[i] = found[i].val;
+		q[i].key = keys[i];
+		q[i].len = lens[i];
+		q[i].lens = paths[i]->keylen;
+		q[i].vals = paths[i]->node;
+		q[i].max = IDX_PATH_MAX;
 	}
-	path->n = n;
+	trie_get_prefixes_bulk(&v->names, q, n);
+	for (unsigned i = 0; i < n; i++)
+		paths[i]->n = q[i].n;
 }
 
 static void *addr_root(const struct idx_version *v, int family)

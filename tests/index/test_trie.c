@@ -157,8 +157,9 @@ static int prefix_check(void *ctx, const struct trie_key *key, void *val)
 static void check_prefixes(const trie_node_t *root, const struct oracle *o, const uint8_t *q,
                            size_t qlen)
 {
-	struct trie_prefix got[17];
-	unsigned n = trie_get_prefixes(root, q, qlen, got, 17);
+	uint16_t lens[17];
+	const void *vals[17];
+	unsigned n = trie_get_prefixes(root, q, qlen, lens, vals, 17);
 	unsigned at = 0;
 	for (size_t len = 0; len <= qlen; len++) {
 		size_t ins;
@@ -166,16 +167,43 @@ static void check_prefixes(const trie_node_t *root, const struct oracle *o, cons
 		if (k < 0)
 			continue;
 		assert_true(at < n);
-		assert_int_equal(got[at].len, len);
-		assert_ptr_equal(got[at].val, o->k[k]);
+		assert_int_equal(lens[at], len);
+		assert_ptr_equal(vals[at], o->k[k]);
 		at++;
 	}
 	assert_int_equal(at, n);
 	/* a short out[] keeps the shortest ones */
 	if (n > 1) {
-		struct trie_prefix one;
-		assert_int_equal(trie_get_prefixes(root, q, qlen, &one, 1), 1);
-		assert_int_equal(one.len, got[0].len);
+		uint16_t one_len;
+		const void *one;
+		assert_int_equal(trie_get_prefixes(root, q, qlen, &one_len, &one, 1), 1);
+		assert_int_equal(one_len, lens[0]);
+	}
+}
+
+/* The bulk walk gives what one lookup at a time gives, for n random keys. */
+static void check_prefixes_bulk(const trie_node_t *root, unsigned n)
+{
+	uint8_t keys[TRIE_BULK_MAX][16];
+	uint16_t lens[TRIE_BULK_MAX][17], lens1[17];
+	const void *vals[TRIE_BULK_MAX][17], *vals1[17];
+	struct trie_bulk q[TRIE_BULK_MAX];
+	for (unsigned i = 0; i < n; i++) {
+		q[i].key = keys[i];
+		q[i].len = rnd_key(keys[i]);
+		q[i].lens = lens[i];
+		q[i].vals = vals[i];
+		q[i].max = 17;
+		q[i].n = 99;
+	}
+	trie_get_prefixes_bulk(root, q, n);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned m = trie_get_prefixes(root, keys[i], q[i].len, lens1, vals1, 17);
+		assert_int_equal(q[i].n, m);
+		for (unsigned j = 0; j < m; j++) {
+			assert_int_equal(lens[i][j], lens1[j]);
+			assert_ptr_equal(vals[i][j], vals1[j]);
+		}
 	}
 }
 
@@ -243,6 +271,8 @@ static void check_all(const trie_node_t *root, const struct oracle *o)
 		assert_int_equal(trie_has_below(root, q, qlen), below);
 		check_prefixes(root, o, q, qlen);
 	}
+	if (rnd() % 4 == 0)
+		check_prefixes_bulk(root, 1 + (unsigned)(rnd() % TRIE_BULK_MAX));
 }
 
 struct old_version {
