@@ -155,7 +155,7 @@ int dp_worker_main(void *arg)
 	struct dp_pending pend[DP_BURST];
 	unsigned idle = 0;
 	/* the burst's lookups walked together; without it (no memory) one by one */
-	struct answer_bulk *bulk = answer_bulk_new();
+	struct answer_bulk *bulks = answer_bulk_new();
 
 	rcu_register_thread();
 	while (!dp_quitting(sh)) {
@@ -196,6 +196,7 @@ int dp_worker_main(void *arg)
 			 */
 			struct dp_result res[DP_BURST];
 			bool live[DP_BURST];
+			struct answer_bulk *bulk = bulks && answer_bulk_worth(v) ? bulks : NULL;
 			for (uint16_t i = 0; i < n; i++) {
 				if (i + 1 < n)
 					rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
@@ -252,7 +253,7 @@ int dp_worker_main(void *arg)
 		}
 	}
 	rcu_unregister_thread();
-	answer_bulk_free(bulk);
+	answer_bulk_free(bulks);
 	return 0;
 }
 

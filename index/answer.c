@@ -899,6 +899,13 @@ void answer_bulk_free(struct answer_bulk *b)
 	free(b);
 }
 
+#define BULK_MIN_NODES 8192
+
+bool answer_bulk_worth(const struct idx_version *v)
+{
+	return idx_version_nodes(v) >= BULK_MIN_NODES;
+}
+
 void answer_bulk_prepare(struct answer_bulk *b, unsigned i, const struct dns_query *q,
                          enum dns_parse_result parse)
 {
