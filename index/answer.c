@@ -899,7 +899,7 @@ void answer_bulk_free(struct answer_bulk *b)
 	free(b);
 }
 
-#define BULK_MIN_NODES 8192
+#define BULK_MIN_NODES 16384
 
 bool answer_bulk_worth(const struct idx_version *v)
 {

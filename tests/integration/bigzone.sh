@@ -2,7 +2,7 @@
 # bigzone.sh -- a zone too big for the caches (20,000 names), where the worker walks each burst's lookups
 # together: exact answers of every kind, and 30,000 queries under load with the zone's rcodes and none lost
 #
-# Above answer_bulk_worth()'s 8,192 names the worker parses a whole burst,
+# Above answer_bulk_worth()'s 16,384 names the worker parses a whole burst,
 # walks its trie descents together and answers from those walks (index/answer.h,
 # answer_bulk_*); the other integration tests use small zones that the
 # one-by-one path answers. Every check here asserts the answer itself.
