@@ -380,21 +380,6 @@ static void put_additional(struct ctx *c, size_t from, uint16_t count, const uin
 /* Reverse names answered from the address index                             */
 /* ------------------------------------------------------------------------ */
 
-static bool label_is(const uint8_t *label, const char *s)
-{
-	size_t len = strlen(s);
-	if (label[0] != len)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t ch = label[1 + i];
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (uint8_t)(ch + 32);
-		if (ch != (uint8_t)s[i])
-			return false;
-	}
-	return true;
-}
-
 static int hex_digit(uint8_t ch)
 {
 	if (ch >= '0' && ch <= '9')
@@ -413,8 +398,8 @@ static int hex_digit(uint8_t ch)
 static int reverse_addr(const struct walk *wk, uint8_t addr[16])
 {
 	const uint8_t *name = wk->name;
-	if (wk->nlabels == 6 && label_is(name + wk->loff[4], "in-addr") &&
-	    label_is(name + wk->loff[5], "arpa")) {
+	/* the last labels, as the lookup key has them: root first, lower case */
+	if (wk->nlabels == 6 && wk->kend[2] == 13 && memcmp(wk->key, "arpa\0in-addr\0", 13) == 0) {
 		for (int i = 0; i < 4; i++) {
 			const uint8_t *l = name + wk->loff[i];
 			if (l[0] < 1 || l[0] > 3 || (l[0] > 1 && l[1] == '0'))
@@ -431,8 +416,7 @@ static int reverse_addr(const struct walk *wk, uint8_t addr[16])
 		}
 		return 4;
 	}
-	if (wk->nlabels == 34 && label_is(name + wk->loff[32], "ip6") &&
-	    label_is(name + wk->loff[33], "arpa")) {
+	if (wk->nlabels == 34 && wk->kend[2] == 9 && memcmp(wk->key, "arpa\0ip6\0", 9) == 0) {
 		memset(addr, 0, 16);
 		for (int i = 0; i < 32; i++) {
 			const uint8_t *l = name + wk->loff[i];
