@@ -298,6 +298,13 @@ static inline size_t common_prefix(const uint8_t *a, size_t alen, const uint8_t 
 		if (x != y)
 			return i + (size_t)__builtin_ctzll(x ^ y) / 8;   /* little-endian */
 	}
+	if (i < m && m >= 8) {
+		/* the tail as the last 8 bytes: those before i are known equal */
+		uint64_t x, y;
+		memcpy(&x, a + m - 8, 8);
+		memcpy(&y, b + m - 8, 8);
+		return x == y ? m : m - 8 + (size_t)__builtin_ctzll(x ^ y) / 8;
+	}
 	while (i < m && a[i] == b[i])
 		i++;
 	return i;
