@@ -61,6 +61,8 @@ struct walk {
 	int cut_k;                           /* labels of the zone cut, -1 for none */
 	int encloser_k;                      /* labels of the deepest existing ancestor */
 	uint16_t klen;                       /* key length of the name itself */
+	bool addr_known;                     /* addr holds the reverse name's address leaf */
+	const struct idx_addr *addr;         /* (answer_bulk_lookup), NULL: none */
 };
 
 struct ctx {
@@ -176,6 +178,7 @@ static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off)
 {
 	wk->name = name;
 	wk->name_off = name_off <= PTR_OFF_MAX ? name_off : 0;
+	wk->addr_known = false;
 
 	int n = 0;
 	size_t pos = 0;
@@ -435,11 +438,16 @@ static int reverse_addr(const struct walk *wk, uint8_t addr[16])
 /* The owners of the address a reverse name spells, or NULL. */
 static const struct idx_addr *reverse_owners(const struct ctx *c, const struct walk *wk)
 {
-	uint8_t addr[16];
-	int family = reverse_addr(wk, addr);
-	if (family == 0)
-		return NULL;
-	const struct idx_addr *a = idx_addr_find(c->v, family, addr);
+	const struct idx_addr *a;
+	if (wk->addr_known) {
+		a = wk->addr;   /* looked up with its burst */
+	} else {
+		uint8_t addr[16];
+		int family = reverse_addr(wk, addr);
+		if (family == 0)
+			return NULL;
+		a = idx_addr_find(c->v, family, addr);
+	}
 	return a != NULL && a->nowners > 0 ? a : NULL;
 }
 
@@ -863,6 +871,7 @@ struct bulk_slot {
 	struct walk wk;
 	struct idx_path path;
 	const uint8_t *qname;    /* the question this slot was prepared for */
+	uint8_t addr[16];        /* a reverse name's address */
 	uint8_t state;           /* enum slot_state */
 };
 
@@ -924,10 +933,31 @@ void answer_bulk_lookup(const struct idx_version *v, struct answer_bulk *b, unsi
 	if (m == 0)
 		return;
 	idx_find_path_bulk(v, m, keys, lens, paths);
+	/* the reverse names' address leaves, walked together too (synthesized PTR) */
+	int fams[ANSWER_BULK_MAX];
+	const uint8_t *addrs[ANSWER_BULK_MAX];
+	const struct idx_addr *found[ANSWER_BULK_MAX];
+	unsigned na = 0, aidx[ANSWER_BULK_MAX];
 	for (unsigned j = 0; j < m; j++) {
 		struct bulk_slot *s = &b->slot[idx[j]];
 		walk_resolve(&s->wk, &s->path);
 		s->state = SLOT_WALKED;
+		int fam = s->wk.exact == NULL || s->wk.exact->nrrsets == 0 ||
+		          idx_node_rrset(s->wk.exact, DNS_T_PTR) == NULL
+		        ? reverse_addr(&s->wk, s->addr) : 0;
+		if (fam != 0) {
+			fams[na] = fam;
+			addrs[na] = s->addr;
+			aidx[na++] = idx[j];
+		}
+	}
+	if (na == 0)
+		return;
+	idx_addr_find_bulk(v, na, fams, addrs, found);
+	for (unsigned j = 0; j < na; j++) {
+		struct walk *wk = &b->slot[aidx[j]].wk;
+		wk->addr = found[j];
+		wk->addr_known = true;
 	}
 }
 

@@ -133,6 +133,14 @@ void idx_find_path_bulk(const struct idx_version *v, unsigned n, const uint8_t *
 const struct idx_addr *idx_addr_find(const struct idx_version *v, int family, const uint8_t *addr);
 
 /*
+ * idx_addr_find for n (<= IDX_BULK_MAX) addresses at once (families[i] 4
+ * or 6, else not looked up), into found[i]; walked level by level with
+ * prefetches like idx_find_path_bulk.
+ */
+void idx_addr_find_bulk(const struct idx_version *v, unsigned n, const int *families,
+                        const uint8_t *const *addrs, const struct idx_addr **found);
+
+/*
  * Counts kept in the radix tree, O(prefix length):
  * idx_addr_count: addresses in prefix/plen that have an owner.
  * idx_addr_next_free: the lowest address in prefix/plen with no owner,

@@ -117,6 +117,21 @@ const struct idx_addr *idx_addr_find(const struct idx_version *v, int family, co
 	return radix_find(addr_root(v, family), family, addr);
 }
 
+void idx_addr_find_bulk(const struct idx_version *v, unsigned n, const int *families,
+                        const uint8_t *const *addrs, const struct idx_addr **found)
+{
+	struct radix_bulk q[IDX_BULK_MAX];
+	assert(n <= IDX_BULK_MAX);
+	for (unsigned i = 0; i < n; i++) {
+		q[i].root = addr_root(v, families[i]);
+		q[i].family = families[i];
+		q[i].addr = addrs[i];
+	}
+	radix_find_bulk(q, n);
+	for (unsigned i = 0; i < n; i++)
+		found[i] = q[i].found;
+}
+
 uint64_t idx_addr_count(const struct idx_version *v, int family, const uint8_t *prefix, int plen)
 {
 	return radix_count(addr_root(v, family), family, prefix, plen);

@@ -627,6 +627,9 @@ static void test_bulk(void **state)
 		{ "_ssh._tcp.host1.example.", DNS_T_SRV, 1232 }, { "example.com.", DNS_T_ANY, 0 },
 		{ "80.2.0.192.in-addr.arpa.", DNS_T_PTR, 0 }, { "www.example.com.", DNS_T_A, 0 },
 		{ "_sip._udp.example.com.", DNS_T_SRV, 0 }, { "multi.example.com.", DNS_T_A, 1232 },
+		{ "53.2.0.192.in-addr.arpa.", DNS_T_PTR, 0 }, { "25.2.0.192.IN-ADDR.ARPA.", DNS_T_PTR, 1232 },
+		{ "99.2.0.192.in-addr.arpa.", DNS_T_PTR, 0 }, { "1.2.0.192.in-addr.arpa.", DNS_T_ANY, 0 },
+		{ "53.2.0.192.in-addr.arpa.", DNS_T_A, 0 },
 	};
 	enum { N = sizeof(qs) / sizeof(qs[0]) };
 	_Static_assert(N <= ANSWER_BULK_MAX, "one burst");
