@@ -81,9 +81,9 @@ struct answer_bulk;
  * Whether walking a burst's lookups together pays on version v: not when
  * the index is small enough to stay in the caches, where there is no miss
  * to hide and the lockstep walk's bookkeeping (~140 instructions a query)
- * is pure cost (bench-bulk-ab, CPU time one by one / in bursts: 0.87 at
- * 1,000 names, 0.97 at 10,000, 1.43 at 100,000, 2.23 at 1M). The walk in
- * lockstep starts at 16,384 names.
+ * is pure cost (bench-bulk-ab, CPU time one by one / in bursts: 0.83 at
+ * 1,000 names, 0.96 at 10,000, 1.22 at 30,000, 2.0 at 100,000, 3.4 at
+ * 1M). The walk in lockstep starts at 16,384 names.
  */
 bool answer_bulk_worth(const struct idx_version *v);
 struct answer_bulk *answer_bulk_new(void);
