@@ -942,9 +942,10 @@ void answer_bulk_lookup(const struct idx_version *v, struct answer_bulk *b, unsi
 		struct bulk_slot *s = &b->slot[idx[j]];
 		walk_resolve(&s->wk, &s->path);
 		s->state = SLOT_WALKED;
-		int fam = s->wk.exact == NULL || s->wk.exact->nrrsets == 0 ||
-		          idx_node_rrset(s->wk.exact, DNS_T_PTR) == NULL
-		        ? reverse_addr(&s->wk, s->addr) : 0;
+		/* a reverse name without a PTR RRset of its own: its PTRs come from the address */
+		int fam = reverse_addr(&s->wk, s->addr);
+		if (fam != 0 && s->wk.exact != NULL && idx_node_rrset(s->wk.exact, DNS_T_PTR) != NULL)
+			fam = 0;
 		if (fam != 0) {
 			fams[na] = fam;
 			addrs[na] = s->addr;
