@@ -45,6 +45,9 @@ done
 ir=$(ir_of icount_run_frame_mix)
 [ -n "$ir" ] || { echo "callgrind.sh: no count for icount_run_frame_mix" >&2; exit 1; }
 printf '| frame (dp_packet_process: headers, checksums, answer) | mix 60/15/15/10 | %d |\n' $((ir / nq))
+ir=$(ir_of icount_run_frame_bulk)
+[ -n "$ir" ] || { echo "callgrind.sh: no count for icount_run_frame_bulk" >&2; exit 1; }
+printf '| frame, bursts of 32, lookups walked together (the worker) | mix 60/15/15/10 | %d |\n' $((ir / nq))
 while read -r fn label; do
 	ir=$(ir_of "icount_run_frame_$fn")
 	[ -n "$ir" ] || { echo "callgrind.sh: no count for icount_run_frame_$fn" >&2; exit 1; }

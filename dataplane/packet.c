@@ -570,35 +570,43 @@ static size_t harden(const struct dp_pctx *ctx, struct dp_lcore *lc, const struc
 	return n;
 }
 
-void dp_packet_process_lc(const struct dp_pctx *ctx, struct dp_lcore *lc,
-                          const struct idx_version *v, uint8_t *frame, size_t len, size_t cap,
-                          struct dp_result *r)
+bool dp_packet_begin(const struct dp_pctx *ctx, uint8_t *frame, size_t len, size_t cap,
+                     struct dp_pending *p, struct dp_result *r)
 {
-	struct dp_frame f;
-	if (dp_packet_parse(ctx, frame, len, cap, &f, r) < 0)
-		return;
-	if (dns_route(ctx, &f, r) != DP_ACT_TX)
-		return;
+	if (dp_packet_parse(ctx, frame, len, cap, &p->f, r) < 0)
+		return false;
+	if (dns_route(ctx, &p->f, r) != DP_ACT_TX)
+		return false;
+	p->pr = dns_query_parse(&p->q, p->f.dns, p->f.dns_len);
+	return true;
+}
 
-	struct dns_query q;
+void dp_packet_finish(const struct dp_pctx *ctx, struct dp_lcore *lc, const struct idx_version *v,
+                      struct dp_pending *p, struct dp_result *r, struct answer_bulk *bulk,
+                      unsigned slot)
+{
+	const struct dp_frame *f = &p->f;
 	struct answer_info info = { 0 };
 	size_t n = 0;
-	enum dns_parse_result pr = dns_query_parse(&q, f.dns, f.dns_len);
 	bool hardened = lc && (lc->rrl || ctx->cookies);
 	struct qcookie qc;
 	if (hardened)
-		cookie_take(ctx, lc, &f, &q, &qc, r);
-	if (cap > f.dns_off)
-		n = answer_query(v, ctx->conf, ANSWER_UDP, &q, pr, f.dns, cap - f.dns_off, &info);
+		cookie_take(ctx, lc, f, &p->q, &qc, r);
+	if (f->cap > f->dns_off) {
+		size_t room = f->cap - f->dns_off;
+		n = bulk ? answer_query_bulk(v, ctx->conf, ANSWER_UDP, &p->q, p->pr, f->dns, room,
+		                             &info, bulk, slot)
+		         : answer_query(v, ctx->conf, ANSWER_UDP, &p->q, p->pr, f->dns, room, &info);
+	}
 	r->outcome = outcome_of(&info);
 	r->truncated = info.truncated;
 	if (n && hardened) {
-		n = harden(ctx, lc, &f, &q, &qc, &info, n, r);
+		n = harden(ctx, lc, f, &p->q, &qc, &info, n, r);
 		if (n == 0)
 			return;       /* rate limited: r says so */
 	}
 	enum dp_outcome o = r->outcome;
-	if (dp_packet_reply(ctx, &f, n, r) < 0) {
+	if (dp_packet_reply(ctx, f, n, r) < 0) {
 		r->truncated = false;    /* nothing sent: only DP_OUT_NO_ANSWER counts */
 		r->nalso = 0;
 		return;
@@ -606,6 +614,15 @@ void dp_packet_process_lc(const struct dp_pctx *ctx, struct dp_lcore *lc,
 	r->outcome = o;
 	r->answered = true;
 	r->qtype = info.qtype;
+}
+
+void dp_packet_process_lc(const struct dp_pctx *ctx, struct dp_lcore *lc,
+                          const struct idx_version *v, uint8_t *frame, size_t len, size_t cap,
+                          struct dp_result *r)
+{
+	struct dp_pending p;
+	if (dp_packet_begin(ctx, frame, len, cap, &p, r))
+		dp_packet_finish(ctx, lc, v, &p, r, NULL, 0);
 }
 
 void dp_packet_process(const struct dp_pctx *ctx, const struct idx_version *v,

@@ -170,6 +170,29 @@ void dp_packet_process_lc(const struct dp_pctx *ctx, struct dp_lcore *lc,
                           const struct idx_version *v, uint8_t *frame, size_t len, size_t cap,
                           struct dp_result *r);
 
+/*
+ * dp_packet_process_lc() in two steps, for a burst whose lookups are walked
+ * together (dataplane/worker.c, index/answer.h answer_bulk_*):
+ * dp_packet_begin() parses the frame and the DNS query into *p and returns
+ * true when a query awaits its answer (false: r says what to do with the
+ * frame, as dp_packet_process_lc would); the caller may then give p->q and
+ * p->pr to answer_bulk_prepare(bulk, slot) and call answer_bulk_lookup();
+ * dp_packet_finish() answers (with answer_query_bulk() when bulk is not
+ * NULL), applies cookies and rate limiting and turns the frame around.
+ * The same frame buffer must stay in place between the two.
+ */
+struct dp_pending {
+	struct dp_frame f;
+	struct dns_query q;
+	enum dns_parse_result pr;
+};
+
+bool dp_packet_begin(const struct dp_pctx *ctx, uint8_t *frame, size_t len, size_t cap,
+                     struct dp_pending *p, struct dp_result *r);
+void dp_packet_finish(const struct dp_pctx *ctx, struct dp_lcore *lc, const struct idx_version *v,
+                      struct dp_pending *p, struct dp_result *r, struct answer_bulk *bulk,
+                      unsigned slot);
+
 /* Internet checksum helpers (RFC 1071), exposed for the tests. */
 uint32_t dp_csum_add(uint32_t sum, const uint8_t *p, size_t n);
 uint16_t dp_csum_fold(uint32_t sum);

@@ -58,21 +58,10 @@ void dp_shared_clock_init(struct dp_shared *sh)
 		sh->cookie_rotate_tsc = UINT64_MAX / 2;   /* no rotation asked for */
 }
 
-/* Run one mbuf through the core; fill in the mbuf side of a response. */
-static inline void process_mbuf(const struct dp_pctx *pc, struct dp_lcore *lc,
-                                const struct idx_version *v, struct rte_mbuf *m,
-                                struct dp_result *r)
+/* The mbuf side of a result: lengths of a frame handed on, offloads of a response. */
+static inline void mbuf_after(const struct dp_pctx *pc, struct rte_mbuf *m,
+                              const struct dp_result *r)
 {
-	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-	size_t cap = rte_pktmbuf_data_len(m) + rte_pktmbuf_tailroom(m);
-
-	/* Multi-segment frames are not for the fast path (jumbo queries do not exist). */
-	if (unlikely(m->nb_segs != 1)) {
-		r->action = DP_ACT_EXCEPTION;
-		r->outcome = DP_OUT_EXC_OTHER;
-		return;
-	}
-	dp_packet_process_lc(pc, lc, v, frame, rte_pktmbuf_data_len(m), cap, r);
 	if (r->action == DP_ACT_CONTROL || r->action == DP_ACT_DDNS) {
 		/* IPv4 options and Ethernet padding gone: the frame re-parses alike */
 		m->data_len = r->len;
@@ -80,6 +69,36 @@ static inline void process_mbuf(const struct dp_pctx *pc, struct dp_lcore *lc,
 	} else if (r->action == DP_ACT_TX) {
 		dp_mbuf_tx_prepare(pc, m, r);
 	}
+}
+
+/*
+ * Step 1 of a burst for one mbuf: parse it (dp_packet_begin); true when a
+ * query awaits its answer in *p.
+ */
+static inline bool begin_mbuf(const struct dp_pctx *pc, struct rte_mbuf *m,
+                              struct dp_pending *p, struct dp_result *r)
+{
+	/* Multi-segment frames are not for the fast path (jumbo queries do not exist). */
+	if (unlikely(m->nb_segs != 1)) {
+		memset(r, 0, sizeof(*r));
+		r->action = DP_ACT_EXCEPTION;
+		r->outcome = DP_OUT_EXC_OTHER;
+		return false;
+	}
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	size_t cap = rte_pktmbuf_data_len(m) + rte_pktmbuf_tailroom(m);
+	return dp_packet_begin(pc, frame, rte_pktmbuf_data_len(m), cap, p, r);
+}
+
+/* Run one mbuf through the core on its own (the control lcore's path). */
+static inline void process_mbuf(const struct dp_pctx *pc, struct dp_lcore *lc,
+                                const struct idx_version *v, struct rte_mbuf *m,
+                                struct dp_result *r)
+{
+	struct dp_pending p;
+	if (begin_mbuf(pc, m, &p, r))
+		dp_packet_finish(pc, lc, v, &p, r, NULL, 0);
+	mbuf_after(pc, m, r);
 }
 
 void dp_mbuf_tx_prepare(const struct dp_pctx *pc, struct rte_mbuf *m, const struct dp_result *r)
@@ -133,7 +152,10 @@ int dp_worker_main(void *arg)
 	struct dp_counters *c = &dp_counters[rte_lcore_id()];
 	struct dp_lcore *lc = &sh->lcore[rte_lcore_id()];
 	struct rte_mbuf *rx[DP_BURST], *tx[DP_BURST], *exc[DP_BURST];
+	struct dp_pending pend[DP_BURST];
 	unsigned idle = 0;
+	/* the burst's lookups walked together; without it (no memory) one by one */
+	struct answer_bulk *bulks = answer_bulk_new();
 
 	rcu_register_thread();
 	while (!dp_quitting(sh)) {
@@ -166,14 +188,33 @@ int dp_worker_main(void *arg)
 			/* The snapshot is read once per burst (index/snapshot.h R2). */
 			const struct idx_version *v = idx_acquire(sh->idx);
 			lcore_clock(sh, lc);
+			/*
+			 * The burst in three passes: parse every frame and build
+			 * the lookup keys; walk all lookups together, level by
+			 * level, so that their cache misses overlap
+			 * (answer_bulk_lookup); then answer and send each.
+			 */
+			struct dp_result res[DP_BURST];
+			bool live[DP_BURST];
+			struct answer_bulk *bulk = bulks && answer_bulk_worth(v) ? bulks : NULL;
+			for (uint16_t i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
+				restore_vlan(rx[i]);
+				live[i] = begin_mbuf(&port->pctx, rx[i], &pend[i], &res[i]);
+				if (bulk != NULL)
+					answer_bulk_prepare(bulk, i, &pend[i].q,
+					                    live[i] ? pend[i].pr : DNS_PARSE_DROP);
+			}
+			if (bulk != NULL)
+				answer_bulk_lookup(v, bulk, n);
 			uint16_t ntx = 0, nexc = 0;
 			for (uint16_t i = 0; i < n; i++) {
 				struct rte_mbuf *m = rx[i];
-				struct dp_result r;
-				if (i + 1 < n)
-					rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
-				restore_vlan(m);
-				process_mbuf(&port->pctx, lc, v, m, &r);
+				struct dp_result r = res[i];
+				if (live[i])
+					dp_packet_finish(&port->pctx, lc, v, &pend[i], &r, bulk, i);
+				mbuf_after(&port->pctx, m, &r);
 				count_result(c, &r);
 				switch (r.action) {
 				case DP_ACT_TX:
@@ -212,6 +253,7 @@ int dp_worker_main(void *arg)
 		}
 	}
 	rcu_unregister_thread();
+	answer_bulk_free(bulks);
 	return 0;
 }
 

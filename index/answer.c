@@ -6,10 +6,10 @@
  * makes no system call; everything it needs lives on the stack (about 2 KiB).
  *
  * How a question is answered (RFC 1034 4.3.2, RFC 2308, RFC 4592):
- *  1. The question name and its ancestors are looked up in the trie, the
- *     name first (the lookup key of an ancestor is a prefix of the name's
- *     key ending at a label boundary, see dns/name.h), up to the first zone
- *     apex: the deepest apex picks the zone; none: REFUSED.
+ *  1. The question name and its ancestors are looked up in one descent of
+ *     the trie (the lookup key of an ancestor is a prefix of the name's key
+ *     ending at a label boundary, see dns/name.h; idx_find_path): the
+ *     deepest zone apex picks the zone; none: REFUSED.
  *  2. Below the apex, the highest node with a zone cut (IDX_NODE_DELEG)
  *     turns the answer into a referral; the deepest existing node is the
  *     closest encloser (empty non-terminals are nodes of their own in the
@@ -30,6 +30,7 @@
  * over UDP NOTIMP, IXFR over UDP answered with the SOA (RFC 1995 2).
  */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "dns/cookie.h"
@@ -41,6 +42,7 @@
 #define ADDITIONAL_MAX 16     /* names given additional A/AAAA per response */
 #define PTR_OFF_MAX 0x3fff    /* largest offset a compression pointer reaches */
 #define DNS_T_DS 43
+#define OPT_LEN 11            /* an OPT RR without options */
 
 /* The ancestors of one name, as found in the trie. */
 struct walk {
@@ -49,11 +51,18 @@ struct walk {
 	int nlabels;
 	uint8_t loff[DNS_NAME_MAXLABELS + 1]; /* offset of label i in name; loff[nlabels] = root */
 	uint16_t kend[DNS_NAME_MAXLABELS + 1]; /* key length of the ancestor with k labels */
-	const struct idx_node *node[DNS_NAME_MAXLABELS + 1]; /* by number of labels */
-	uint8_t key[DNS_KEY_MAXLEN + 2];     /* room for the "*" label of a wildcard */
+	uint8_t labels_at[DNS_KEY_MAXLEN + 1]; /* k for key length kend[k]; other entries unset */
+	const struct idx_node *exact;        /* the name itself, or NULL */
+	const struct idx_node *apex;         /* the deepest apex above or at it, or NULL */
+	const struct idx_node *cut;          /* the highest cut below the apex, or NULL */
+	/* room for the "*" label of a wildcard, and for 8-byte stores past the end */
+	uint8_t key[DNS_KEY_MAXLEN + 2 + 8];
 	int apex_k;                          /* labels of the deepest apex, -1 for none */
 	int cut_k;                           /* labels of the zone cut, -1 for none */
 	int encloser_k;                      /* labels of the deepest existing ancestor */
+	uint16_t klen;                       /* key length of the name itself */
+	bool addr_known;                     /* addr holds the reverse name's address leaf */
+	const struct idx_addr *addr;         /* (answer_bulk_lookup), NULL: none */
 };
 
 struct ctx {
@@ -106,16 +115,70 @@ static const uint8_t *suffix_name(const struct walk *wk, int k)
 	return wk->name + wk->loff[wk->nlabels - k];
 }
 
+/* A word of 8 name bytes with ASCII upper case folded to lower case. */
+static inline uint64_t fold8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t h = x & (0x7f * ones);
+	uint64_t ge_a = h + (0x80 - 'A') * ones;       /* high bit: byte >= 'A' */
+	uint64_t gt_z = h + (0x80 - 'Z' - 1) * ones;   /* high bit: byte > 'Z' */
+	uint64_t upper = ge_a & ~gt_z & ~x & (0x80 * ones);
+	return x | upper >> 2;                          /* + 0x20 */
+}
+
+/* True when one of the low `r` bytes (1..8) of x is 0x00 or 0x01 (escaped in keys). */
+static inline bool low8(uint64_t x, unsigned r)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t t = x & (0xfe * ones);
+	if (r < 8)
+		t |= ~0ULL << (8 * r);    /* bytes past the label cannot match */
+	return ((t - ones) & ~t & (0x80 * ones)) != 0;
+}
+
 /*
- * Look up the ancestors of `name` from the name itself up to the deepest
- * zone apex, and find the cut and the closest encloser on the way. Levels
- * above the apex are not looked up (wk->node[] is only set from apex_k on).
+ * Append the lookup-key form of the label at `l` to `dst` (lower case; a
+ * label with 0x00/0x01 returns false and is redone escaped by the caller).
+ * Eight bytes at a time; the last word is read so that it ends with the
+ * label, which for a short first label reads up to 7 bytes before the
+ * name: walk_name's names always lie in a DNS message after its 12-byte
+ * header. Stores may write up to 7 bytes past the label in `dst`.
  */
-static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
-                     uint16_t name_off)
+static inline bool key_label(uint8_t *dst, const uint8_t *l)
+{
+	unsigned len = l[0];
+	const uint8_t *src = l + 1;
+	unsigned j = 0;
+	uint64_t x;
+	for (; j + 8 < len; j += 8) {
+		memcpy(&x, src + j, 8);
+		if (low8(x, 8))
+			return false;
+		x = fold8(x);
+		memcpy(dst + j, &x, 8);
+	}
+	unsigned r = len - j;    /* 1..8 */
+	memcpy(&x, src + len - 8, 8);
+	x >>= 64 - 8 * r;        /* the label's last r bytes, in the low bytes */
+	if (low8(x, r))
+		return false;
+	x = fold8(x);
+	memcpy(dst + j, &x, 8);
+	return true;
+}
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "key_label's word order");
+
+/*
+ * The label offsets and the lookup key of `name` and of each of its
+ * ancestors. `name` lies in a DNS message at or after its question (see
+ * key_label). DDI_EMALF for a name the walk cannot hold.
+ */
+static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off)
 {
 	wk->name = name;
 	wk->name_off = name_off <= PTR_OFF_MAX ? name_off : 0;
+	wk->addr_known = false;
 
 	int n = 0;
 	size_t pos = 0;
@@ -138,15 +201,9 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 	for (int i = n - 1; i >= 0; i--) {
 		const uint8_t *l = name + wk->loff[i];
 		unsigned len = l[0];
-		/* Fast path: a table copy; a label with 0x00/0x01 is redone escaped. */
-		uint8_t *dst = wk->key + k;
-		unsigned low = 0;
-		for (unsigned j = 0; j < len; j++) {
-			uint8_t ch = key_byte[l[1 + j]];
-			dst[j] = ch;
-			low |= ch <= 1;
-		}
-		if (low) {
+		if (key_label(wk->key + k, l)) {
+			k += len;
+		} else {
 			for (unsigned j = 1; j <= len; j++) {
 				uint8_t ch = l[j];
 				if (ch <= 1) {
@@ -156,35 +213,64 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 					wk->key[k++] = key_byte[ch];
 				}
 			}
-		} else {
-			k += len;
 		}
 		wk->key[k++] = 0;
 		wk->kend[n - i] = (uint16_t)k;
+		wk->labels_at[k] = (uint8_t)(n - i);
 	}
+	wk->labels_at[0] = 0;
+	wk->klen = (uint16_t)k;
+	return DDI_EOK;
+}
 
-	/*
-	 * Deepest first: the exact match (the common case) is needed anyway,
-	 * and the walk ends at the first apex, so a name right below its apex
-	 * costs two lookups, whatever lies above the zone.
-	 */
+/*
+ * From the ancestors that exist (`path`, found by one descent, see
+ * index/index.h idx_find_path), deepest first as RFC 1034 4.3.2 reads:
+ * the closest encloser, the highest cut below the apex, the deepest apex.
+ * An ancestor's key ends at a label boundary: kend[d] for some d.
+ */
+static void walk_resolve(struct walk *wk, const struct idx_path *p)
+{
+	const struct idx_path *pp = p;
+	wk->exact = wk->apex = wk->cut = NULL;
 	wk->apex_k = -1;
 	wk->cut_k = -1;
 	wk->encloser_k = -1;
-	for (int d = n; d >= 0; d--) {
-		const struct idx_node *nd = idx_find(v, wk->key, wk->kend[d]);
-		wk->node[d] = nd;
-		if (nd == NULL)
-			continue;
-		if (wk->encloser_k < 0)
+	int n = wk->nlabels;
+	for (int j = (int)pp->n - 1; j >= 0; j--) {
+		int d = wk->labels_at[pp->keylen[j]];
+		const struct idx_node *nd = pp->node[j];
+		if (wk->encloser_k < 0) {
 			wk->encloser_k = d;
+			if (d == n)
+				wk->exact = nd;
+		}
 		if (nd->flags & IDX_NODE_APEX) {
 			wk->apex_k = d;
+			wk->apex = nd;
 			break;
 		}
-		if (nd->flags & IDX_NODE_DELEG)
+		if (nd->flags & IDX_NODE_DELEG) {
 			wk->cut_k = d;   /* the highest cut below the apex wins */
+			wk->cut = nd;
+		}
 	}
+}
+
+/*
+ * Find the ancestors of `name` that exist in one descent: the name itself,
+ * the deepest zone apex, the highest cut below it and the closest encloser.
+ * `name` lies in a DNS message at or after its question (see key_label).
+ */
+static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
+                     uint16_t name_off)
+{
+	int ret = walk_key(wk, name, name_off);
+	if (ret != DDI_EOK)
+		return ret;
+	struct idx_path path;
+	idx_find_path(v, wk->key, wk->klen, &path);
+	walk_resolve(wk, &path);
 	return DDI_EOK;
 }
 
@@ -297,21 +383,6 @@ static void put_additional(struct ctx *c, size_t from, uint16_t count, const uin
 /* Reverse names answered from the address index                             */
 /* ------------------------------------------------------------------------ */
 
-static bool label_is(const uint8_t *label, const char *s)
-{
-	size_t len = strlen(s);
-	if (label[0] != len)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t ch = label[1 + i];
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (uint8_t)(ch + 32);
-		if (ch != (uint8_t)s[i])
-			return false;
-	}
-	return true;
-}
-
 static int hex_digit(uint8_t ch)
 {
 	if (ch >= '0' && ch <= '9')
@@ -330,8 +401,8 @@ static int hex_digit(uint8_t ch)
 static int reverse_addr(const struct walk *wk, uint8_t addr[16])
 {
 	const uint8_t *name = wk->name;
-	if (wk->nlabels == 6 && label_is(name + wk->loff[4], "in-addr") &&
-	    label_is(name + wk->loff[5], "arpa")) {
+	/* the last labels, as the lookup key has them: root first, lower case */
+	if (wk->nlabels == 6 && wk->kend[2] == 13 && memcmp(wk->key, "arpa\0in-addr\0", 13) == 0) {
 		for (int i = 0; i < 4; i++) {
 			const uint8_t *l = name + wk->loff[i];
 			if (l[0] < 1 || l[0] > 3 || (l[0] > 1 && l[1] == '0'))
@@ -348,8 +419,7 @@ static int reverse_addr(const struct walk *wk, uint8_t addr[16])
 		}
 		return 4;
 	}
-	if (wk->nlabels == 34 && label_is(name + wk->loff[32], "ip6") &&
-	    label_is(name + wk->loff[33], "arpa")) {
+	if (wk->nlabels == 34 && wk->kend[2] == 9 && memcmp(wk->key, "arpa\0ip6\0", 9) == 0) {
 		memset(addr, 0, 16);
 		for (int i = 0; i < 32; i++) {
 			const uint8_t *l = name + wk->loff[i];
@@ -368,11 +438,16 @@ static int reverse_addr(const struct walk *wk, uint8_t addr[16])
 /* The owners of the address a reverse name spells, or NULL. */
 static const struct idx_addr *reverse_owners(const struct ctx *c, const struct walk *wk)
 {
-	uint8_t addr[16];
-	int family = reverse_addr(wk, addr);
-	if (family == 0)
-		return NULL;
-	const struct idx_addr *a = idx_addr_find(c->v, family, addr);
+	const struct idx_addr *a;
+	if (wk->addr_known) {
+		a = wk->addr;   /* looked up with its burst */
+	} else {
+		uint8_t addr[16];
+		int family = reverse_addr(wk, addr);
+		if (family == 0)
+			return NULL;
+		a = idx_addr_find(c->v, family, addr);
+	}
 	return a != NULL && a->nowners > 0 ? a : NULL;
 }
 
@@ -421,7 +496,7 @@ static enum answer_outcome truncate_answer(struct ctx *c, enum answer_outcome o)
  */
 static enum answer_outcome referral(struct ctx *c, const struct walk *wk)
 {
-	const struct idx_node *cut = wk->node[wk->cut_k];
+	const struct idx_node *cut = wk->cut;
 	const struct idx_rrset *ns = idx_node_rrset(cut, DNS_T_NS);
 	if (ns == NULL)
 		return ANS_REFERRAL;
@@ -498,7 +573,8 @@ static enum answer_outcome answer_node(struct ctx *c, const struct walk *wk,
  * reverse answer, the wildcard or NXDOMAIN; CNAMEs are followed inside the
  * zone of the question.
  */
-static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtype)
+static enum answer_outcome resolve(struct ctx *c, struct walk *wk, bool prewalked,
+                                   uint16_t qtype)
 {
 	const uint8_t *name = c->q->qname;
 	uint16_t name_off = DNS_HDR_LEN;
@@ -508,12 +584,17 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 	for (int hop = 0; hop < CNAME_MAX_HOPS; hop++) {
 		if (hop > 0 && !dns_name_is_sub(name, c->apex_name))
 			return ANS_ANSWER;  /* leaves the zone: the CNAMEs are the answer */
-		if (walk_name(c->v, wk, name, name_off) != DDI_EOK)
+		if (hop == 0 && prewalked) {
+			/* the question's walk, done with its burst (answer_bulk_lookup) */
+		} else if (walk_name(c->v, wk, name, name_off) != DDI_EOK) {
 			return hop == 0 ? ANS_FORMERR : ANS_ANSWER;
+		}
 		if (hop == 0) {
+			if (c->w.ncompr == 1 && c->w.compr[0].labels == 0)
+				c->w.compr[0].labels = (uint8_t)wk->nlabels;   /* writer_start */
 			if (wk->apex_k < 0)
 				return ANS_REFUSED;
-			c->apex = wk->node[wk->apex_k];
+			c->apex = wk->apex;
 			c->apex_off = suffix_off(wk, wk->apex_k);
 			c->apex_name = suffix_name(wk, wk->apex_k);
 			/*
@@ -524,7 +605,7 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 			 */
 			if (idx_node_rrset(c->apex, DNS_T_SOA) == NULL)
 				return ANS_SERVFAIL;
-		} else if (wk->apex_k < 0 || wk->node[wk->apex_k] != c->apex) {
+		} else if (wk->apex_k < 0 || wk->apex != c->apex) {
 			return ANS_ANSWER;  /* into another zone we serve: not followed, as Knot */
 		}
 
@@ -537,7 +618,7 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 			return referral(c, wk);  /* RFC 1034 4.3.2 3b */
 		}
 
-		const struct idx_node *n = wk->node[wk->nlabels];
+		const struct idx_node *n = wk->exact;
 		if (n == NULL) {
 			const struct idx_addr *a = reverse_owners(c, wk);
 			if (a != NULL) {
@@ -572,6 +653,37 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, uint16_t qtyp
 /* Entry points                                                              */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * What dns_writer_init does for a query with its one question, without
+ * clearing the whole writer: the header made a response in place (QR set,
+ * ID, opcode, RD and CD kept, RFC 1035 4.1.1, RFC 4035 3.2.2; AA, TC and the
+ * rcode are set at the end), counts 1/0/0/0, the question kept. The
+ * question name is the first compression target; its label count is
+ * filled in by resolve() once the walk has counted them.
+ */
+static void writer_start(struct dns_writer *w, const struct dns_query *q, uint8_t *out,
+                         size_t max)
+{
+	w->buf = out;
+	w->max = max;
+	w->len = q->question_end;
+	w->section = DNS_SEC_ANSWER;
+	w->count[0] = w->count[1] = w->count[2] = 0;
+	w->ncompr = 0;
+	if (out != q->wire)
+		memmove(out, q->wire, q->question_end);
+	uint16_t f = (uint16_t)((q->flags & (0x7800 | DNS_RD | DNS_CD)) | DNS_QR);
+	out[2] = (uint8_t)(f >> 8);
+	out[3] = (uint8_t)f;
+	static const uint8_t counts[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
+	memcpy(out + 4, counts, 8);
+	if (q->qname_len > 1) {
+		w->compr[0].off = DNS_HDR_LEN;
+		w->compr[0].labels = 0;   /* set by resolve() */
+		w->ncompr = 1;
+	}
+}
+
 /* OPT for an EDNS query; the room for it was reserved from the limit. Returns its offset, 0: none. */
 static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16_t rcode,
                            size_t cap)
@@ -582,6 +694,27 @@ static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16
 	uint16_t udp = conf->udp_max != 0 ? conf->udp_max : DNS_EDNS_DEFAULT;
 	dns_writer_section(&c->w, DNS_SEC_ADDITIONAL);
 	size_t pos = c->w.len;
+	if (!nsid && pos + OPT_LEN <= cap && pos + OPT_LEN <= DNS_MSG_MAX &&
+	    c->w.count[DNS_SEC_ADDITIONAL] < UINT16_MAX) {
+		/*
+		 * The common OPT (no option) from a template, as
+		 * dns_writer_put_opt writes it: root owner, type OPT, our UDP
+		 * size, the extended rcode (RFC 6891 6.1.3), version 0, DO, Z 0,
+		 * no rdata. The room was reserved from the limit.
+		 */
+		uint8_t *d = c->w.buf + pos;
+		uint16_t size = udp < DNS_UDP_MIN ? DNS_UDP_MIN : udp;
+		uint64_t head = 0x29ULL << 16 | (uint64_t)(size >> 8) << 24 |
+		                (uint64_t)(size & 0xff) << 32 | (uint64_t)((rcode >> 4) & 0xff) << 40;
+		memcpy(d, &head, 8);   /* 00 | 00 29 | size | ext rcode | version 0 | DO.. */
+		d[7] = c->q->edns_do ? 0x80 : 0;
+		d[8] = 0;
+		d[9] = 0;
+		d[10] = 0;
+		c->w.len = pos + OPT_LEN;
+		c->w.count[DNS_SEC_ADDITIONAL]++;
+		return (uint16_t)pos;
+	}
 	/* the OPT carries the upper 8 bits of the 12-bit rcode (RFC 6891 6.1.3) */
 	if (dns_writer_put_opt(&c->w, udp, (uint16_t)(rcode >> 4), c->q->edns_do,
 	                       nsid ? conf->nsid : NULL, nsid ? conf->nsid_len : 0, cap) != DDI_EOK)
@@ -589,10 +722,11 @@ static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16
 	return (uint16_t)pos;
 }
 
-size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
-                    enum answer_transport tr, const struct dns_query *q,
-                    enum dns_parse_result parse, uint8_t *out, size_t cap,
-                    struct answer_info *info)
+/* answer_query, with the question's walk already done (pre) or not (NULL). */
+static size_t answer_core(const struct idx_version *v, const struct answer_conf *conf,
+                          enum answer_transport tr, const struct dns_query *q,
+                          enum dns_parse_result parse, uint8_t *out, size_t cap,
+                          struct answer_info *info, struct walk *pre)
 {
 	static const struct answer_conf defaults = { .udp_max = DNS_EDNS_DEFAULT };
 	if (conf == NULL)
@@ -664,14 +798,18 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 		o = ANS_FORMERR;   /* a QUERY without its one question */
 		rcode = DNS_RCODE_FORMERR;
 	}
-	if (dns_writer_init(&c.w, q, out, max, question) != DDI_EOK)
+	if (o == ANS_ANSWER && q->question_end <= max && q->question_end <= q->len) {
+		/* the common case: header and question from the query (writer_start) */
+		writer_start(&c.w, q, out, max);
+	} else if (dns_writer_init(&c.w, q, out, max, question) != DDI_EOK) {
 		return 0;
+	}
 
 	if (o == ANS_ANSWER) {
-		struct walk wk;
+		struct walk local;
 		/* RFC 1995 2: IXFR over UDP that cannot be served: the SOA alone says "use TCP" */
 		uint16_t qtype = q->qtype == DNS_T_IXFR ? DNS_T_SOA : q->qtype;
-		o = resolve(&c, &wk, qtype);
+		o = resolve(&c, pre != NULL ? pre : &local, pre != NULL, qtype);
 		if (q->qtype == DNS_T_IXFR && o != ANS_ANSWER && o != ANS_REFUSED) {
 			/* IXFR is asked of an apex only; anything else is not ours to transfer */
 			(void)dns_writer_init(&c.w, q, out, max, true);
@@ -700,12 +838,12 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 		}
 		/* authoritative data, also when negative (RFC 2308); a referral is not */
 		if (o == ANS_ANSWER || o == ANS_NODATA || o == ANS_NXDOMAIN)
-			dns_writer_set_flags(&c.w, DNS_AA);
+			out[2] |= DNS_AA >> 8;
 	}
 
 	if (c.truncated)
-		dns_writer_set_flags(&c.w, DNS_TC);
-	dns_writer_set_rcode(&c.w, (uint8_t)(rcode & 0xf));
+		out[2] |= DNS_TC >> 8;
+	out[3] = (uint8_t)((out[3] & 0xf0) | (rcode & 0xf));
 	info->opt_pos = finish_opt(&c, conf, rcode, cap);
 	size_t len = dns_writer_finish(&c.w);
 
@@ -713,6 +851,129 @@ size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
 	info->rcode = (uint8_t)rcode;
 	info->truncated = c.truncated;
 	return len;
+}
+
+size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
+                    enum answer_transport tr, const struct dns_query *q,
+                    enum dns_parse_result parse, uint8_t *out, size_t cap,
+                    struct answer_info *info)
+{
+	return answer_core(v, conf, tr, q, parse, out, cap, info, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bursts: the questions' lookups walked together                            */
+/* ------------------------------------------------------------------------ */
+
+enum slot_state { SLOT_EMPTY = 0, SLOT_KEYED, SLOT_WALKED };
+
+struct bulk_slot {
+	struct walk wk;
+	struct idx_path path;
+	const uint8_t *qname;    /* the question this slot was prepared for */
+	uint8_t addr[16];        /* a reverse name's address */
+	uint8_t state;           /* enum slot_state */
+};
+
+struct answer_bulk {
+	struct bulk_slot slot[ANSWER_BULK_MAX];
+};
+
+_Static_assert(ANSWER_BULK_MAX <= IDX_BULK_MAX, "a burst is one idx_find_path_bulk");
+
+struct answer_bulk *answer_bulk_new(void)
+{
+	struct answer_bulk *b = calloc(1, sizeof(*b));
+	return b;
+}
+
+void answer_bulk_free(struct answer_bulk *b)
+{
+	free(b);
+}
+
+#define BULK_MIN_NODES 16384
+
+bool answer_bulk_worth(const struct idx_version *v)
+{
+	return idx_version_nodes(v) >= BULK_MIN_NODES;
+}
+
+void answer_bulk_prepare(struct answer_bulk *b, unsigned i, const struct dns_query *q,
+                         enum dns_parse_result parse)
+{
+	struct bulk_slot *s = &b->slot[i];
+	s->state = SLOT_EMPTY;
+	s->qname = NULL;
+	if (parse != DNS_PARSE_OK || q->question_end == 0 || q->qdcount != 1 || q->qname == NULL)
+		return;
+	if (walk_key(&s->wk, q->qname, DNS_HDR_LEN) != DDI_EOK)
+		return;   /* answer_query_bulk walks it again and answers FORMERR */
+	s->qname = q->qname;
+	s->state = SLOT_KEYED;
+}
+
+void answer_bulk_lookup(const struct idx_version *v, struct answer_bulk *b, unsigned n)
+{
+	const uint8_t *keys[ANSWER_BULK_MAX];
+	size_t lens[ANSWER_BULK_MAX];
+	struct idx_path *paths[ANSWER_BULK_MAX];
+	unsigned idx[ANSWER_BULK_MAX];
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < n && i < ANSWER_BULK_MAX; i++) {
+		struct bulk_slot *s = &b->slot[i];
+		if (s->state != SLOT_KEYED)
+			continue;
+		keys[m] = s->wk.key;
+		lens[m] = s->wk.klen;
+		paths[m] = &s->path;
+		idx[m++] = i;
+	}
+	if (m == 0)
+		return;
+	idx_find_path_bulk(v, m, keys, lens, paths);
+	/* the reverse names' address leaves, walked together too (synthesized PTR) */
+	int fams[ANSWER_BULK_MAX];
+	const uint8_t *addrs[ANSWER_BULK_MAX];
+	const struct idx_addr *found[ANSWER_BULK_MAX];
+	unsigned na = 0, aidx[ANSWER_BULK_MAX];
+	for (unsigned j = 0; j < m; j++) {
+		struct bulk_slot *s = &b->slot[idx[j]];
+		walk_resolve(&s->wk, &s->path);
+		s->state = SLOT_WALKED;
+		/* a reverse name without a PTR RRset of its own: its PTRs come from the address */
+		int fam = reverse_addr(&s->wk, s->addr);
+		if (fam != 0 && s->wk.exact != NULL && idx_node_rrset(s->wk.exact, DNS_T_PTR) != NULL)
+			fam = 0;
+		if (fam != 0) {
+			fams[na] = fam;
+			addrs[na] = s->addr;
+			aidx[na++] = idx[j];
+		}
+	}
+	if (na == 0)
+		return;
+	idx_addr_find_bulk(v, na, fams, addrs, found);
+	for (unsigned j = 0; j < na; j++) {
+		struct walk *wk = &b->slot[aidx[j]].wk;
+		wk->addr = found[j];
+		wk->addr_known = true;
+	}
+}
+
+size_t answer_query_bulk(const struct idx_version *v, const struct answer_conf *conf,
+                         enum answer_transport tr, const struct dns_query *q,
+                         enum dns_parse_result parse, uint8_t *out, size_t cap,
+                         struct answer_info *info, struct answer_bulk *b, unsigned i)
+{
+	struct bulk_slot *s = i < ANSWER_BULK_MAX ? &b->slot[i] : NULL;
+	struct walk *pre = NULL;
+	if (s != NULL && s->state == SLOT_WALKED && s->qname == q->qname)
+		pre = &s->wk;
+	if (s != NULL)
+		s->state = SLOT_EMPTY;   /* a walk serves one answer */
+	return answer_core(v, conf, tr, q, parse, out, cap, info, pre);
 }
 
 size_t answer_message(const struct idx_version *v, const struct answer_conf *conf,

@@ -103,8 +103,42 @@ struct idx;           /* the published pointer and the writer's state */
  */
 const struct idx_node *idx_find(const struct idx_version *v, const uint8_t *key, size_t keylen);
 
+/*
+ * The names of the index that are `key` or an ancestor of it, found in one
+ * descent of the trie (the zone apex, a zone cut and the closest encloser
+ * of a question are among them): path->n entries, shortest key first,
+ * path->keylen[i] the lookup key length of path->node[i] (a prefix of `key`
+ * ending at a label boundary). Lifetime as for idx_find.
+ */
+#define IDX_PATH_MAX (DNS_NAME_MAXLABELS + 1)
+struct idx_path {
+	unsigned n;
+	uint16_t keylen[IDX_PATH_MAX];
+	const void *node[IDX_PATH_MAX];   /* each a const struct idx_node * */
+};
+void idx_find_path(const struct idx_version *v, const uint8_t *key, size_t keylen,
+                   struct idx_path *path);
+
+/*
+ * idx_find_path for n (<= IDX_BULK_MAX) keys at once: keys[i] of lens[i]
+ * bytes into *paths[i]. The lookups are walked level by level with
+ * prefetches, so their cache misses overlap: a worker's burst costs about
+ * as many dependent misses as its deepest lookup, not their sum.
+ */
+#define IDX_BULK_MAX 64
+void idx_find_path_bulk(const struct idx_version *v, unsigned n, const uint8_t *const *keys,
+                        const size_t *lens, struct idx_path *const *paths);
+
 /* Exact lookup of an address (4 or 16 bytes, network order). NULL when absent. */
 const struct idx_addr *idx_addr_find(const struct idx_version *v, int family, const uint8_t *addr);
+
+/*
+ * idx_addr_find for n (<= IDX_BULK_MAX) addresses at once (families[i] 4
+ * or 6, else not looked up), into found[i]; walked level by level with
+ * prefetches like idx_find_path_bulk.
+ */
+void idx_addr_find_bulk(const struct idx_version *v, unsigned n, const int *families,
+                        const uint8_t *const *addrs, const struct idx_addr **found);
 
 /*
  * Counts kept in the radix tree, O(prefix length):

@@ -172,6 +172,49 @@ const struct idx_addr *radix_find(const void *root, int family, const uint8_t *a
 	return NULL;
 }
 
+void radix_find_bulk(struct radix_bulk *q, unsigned n)
+{
+	unsigned active = 0;
+	for (unsigned k = 0; k < n; k++) {
+		q[k].found = NULL;
+		if (q[k].addr != NULL && (q[k].family == 4 || q[k].family == 6) && q[k].root != NULL)
+			active++;
+		else
+			q[k].root = NULL;   /* done */
+	}
+	/*
+	 * q[k].root is the lane's position (NULL: done); a leaf is prefetched
+	 * and compared on the lane's next turn.
+	 */
+	while (active > 0) {
+		for (unsigned k = 0; k < n; k++) {
+			const void *p = q[k].root;
+			if (p == NULL)
+				continue;
+			if (is_leaf(p)) {
+				size_t w = q[k].family == 4 ? 4 : 16;
+				if (memcmp(as_leaf(p)->addr, q[k].addr, w) == 0)
+					q[k].found = as_leaf(p);
+				q[k].root = NULL;
+				active--;
+				continue;
+			}
+			const struct radix_node *nd = p;
+			unsigned b = nd->bit;
+			const uint8_t *a = q[k].addr;
+			unsigned bit = (a[b >> 3] >> (7 - (b & 7))) & 1;
+			p = nd->child[bit];
+			if (p == NULL) {
+				q[k].root = NULL;
+				active--;
+				continue;
+			}
+			__builtin_prefetch(is_leaf(p) ? (const void *)as_leaf(p) : p, 0, 3);
+			q[k].root = p;
+		}
+	}
+}
+
 uint64_t radix_count(const void *root, int family, const uint8_t *prefix, int plen)
 {
 	int w = radix_width(family);

@@ -34,6 +34,21 @@ int radix_width(int family);
 
 const struct idx_addr *radix_find(const void *root, int family, const uint8_t *addr);
 
+/* One lookup of radix_find_bulk: in root, family, addr; out found. */
+struct radix_bulk {
+	const void *root;
+	int family;
+	const uint8_t *addr;
+	const struct idx_addr *found;
+};
+
+/*
+ * radix_find for n lookups at once, walked level by level with each
+ * lookup's next node prefetched while the others take their step, so that
+ * their cache misses overlap (as trie_get_prefixes_bulk).
+ */
+void radix_find_bulk(struct radix_bulk *q, unsigned n);
+
 /*
  * Insert `leaf` (its family and addr say where) or replace the leaf of the
  * same address, which goes to *old (else NULL) for the caller to free.

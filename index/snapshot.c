@@ -82,6 +82,31 @@ const struct idx_node *idx_find(const struct idx_version *v, const uint8_t *key,
 	return trie_get(&v->names, key, keylen);
 }
 
+void idx_find_path(const struct idx_version *v, const uint8_t *key, size_t keylen,
+                   struct idx_path *path)
+{
+	path->n = trie_get_prefixes(&v->names, key, keylen, path->keylen, path->node, IDX_PATH_MAX);
+}
+
+_Static_assert(IDX_BULK_MAX <= TRIE_BULK_MAX, "bulk sizes");
+
+void idx_find_path_bulk(const struct idx_version *v, unsigned n, const uint8_t *const *keys,
+                        const size_t *lens, struct idx_path *const *paths)
+{
+	struct trie_bulk q[IDX_BULK_MAX];
+	assert(n <= IDX_BULK_MAX);
+	for (unsigned i = 0; i < n; i++) {
+		q[i].key = keys[i];
+		q[i].len = lens[i];
+		q[i].lens = paths[i]->keylen;
+		q[i].vals = paths[i]->node;
+		q[i].max = IDX_PATH_MAX;
+	}
+	trie_get_prefixes_bulk(&v->names, q, n);
+	for (unsigned i = 0; i < n; i++)
+		paths[i]->n = q[i].n;
+}
+
 static void *addr_root(const struct idx_version *v, int family)
 {
 	return family == 4 ? v->v4 : family == 6 ? v->v6 : NULL;
@@ -90,6 +115,21 @@ static void *addr_root(const struct idx_version *v, int family)
 const struct idx_addr *idx_addr_find(const struct idx_version *v, int family, const uint8_t *addr)
 {
 	return radix_find(addr_root(v, family), family, addr);
+}
+
+void idx_addr_find_bulk(const struct idx_version *v, unsigned n, const int *families,
+                        const uint8_t *const *addrs, const struct idx_addr **found)
+{
+	struct radix_bulk q[IDX_BULK_MAX];
+	assert(n <= IDX_BULK_MAX);
+	for (unsigned i = 0; i < n; i++) {
+		q[i].root = addr_root(v, families[i]);
+		q[i].family = families[i];
+		q[i].addr = addrs[i];
+	}
+	radix_find_bulk(q, n);
+	for (unsigned i = 0; i < n; i++)
+		found[i] = q[i].found;
 }
 
 uint64_t idx_addr_count(const struct idx_version *v, int family, const uint8_t *prefix, int plen)

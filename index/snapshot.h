@@ -15,6 +15,13 @@
  *   R3. rcu_quiescent_state() once per loop iteration; rcu_thread_offline()
  *       before sleeping, rcu_thread_online() after.
  *   R4. Never keep v or a node pointer in a structure that outlives the burst.
+ *   R5. A burst whose lookups are walked together (index/answer.h,
+ *       answer_bulk_*) walks and answers with the same v, inside the burst.
+ *       The per-thread answer_bulk outlives bursts, but the node pointers
+ *       of its slots are dead at the burst's end: a slot is dereferenced
+ *       only by the one answer it was prepared and walked for in this
+ *       burst (answer_query_bulk marks it used; answer_bulk_prepare resets
+ *       every slot of the next burst before its walk).
  *
  * Writer (the control thread, only one, and one transaction at a time):
  *   W0. The writer is a registered QSBR thread (rcu_register_thread) that

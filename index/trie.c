@@ -284,6 +284,148 @@ void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len)
 	return key_eq(leaf_key(n), key, len) ? n->p : NULL;
 }
 
+#define prefetch(p) __builtin_prefetch((p), 0, 3)
+
+/* How many leading bytes a and b have in common (at most min(alen, blen)). */
+static inline size_t common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t m = alen < blen ? alen : blen;
+	size_t i = 0;
+	for (; i + 8 <= m; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return i + (size_t)__builtin_ctzll(x ^ y) / 8;   /* little-endian */
+	}
+	if (i < m && m >= 8) {
+		/* the tail as the last 8 bytes: those before i are known equal */
+		uint64_t x, y;
+		memcpy(&x, a + m - 8, 8);
+		memcpy(&y, b + m - 8, 8);
+		return x == y ? m : m - 8 + (size_t)__builtin_ctzll(x ^ y) / 8;
+	}
+	while (i < m && a[i] == b[i])
+		i++;
+	return i;
+}
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "common_prefix counts bytes from the low end");
+
+/*
+ * One level of trie_get_prefixes at branch *np: records a shorter key that
+ * ends here, moves *np to the twig of `key`'s byte. false: no twig for it,
+ * *np is then a leaf below (any one, to check the prefixes against).
+ */
+static inline bool prefix_step(const node_t **np, const uint8_t *key, size_t len, uint16_t *lens,
+                               const void **vals, unsigned max, unsigned *cnt)
+{
+	/* pos[] then sub[]: the table of a branch's phase is at (ix & 1) * 256 */
+	_Static_assert(offsetof(struct bytemap, sub) == 256, "byte map tables adjacent");
+	const uint8_t *map = (const uint8_t *)bytemap();
+	const node_t *n = *np;
+	uintptr_t i = n->i;
+	unsigned ix = (unsigned)(i >> NIX_SHIFT);
+	size_t byte = ix >> 1;
+	const node_t *t = n->p;
+	uint64_t b = 1ULL << BMP_SHIFT;   /* `key` ends here */
+	if (byte < len) {
+		b = 1ULL << (BMP_SHIFT + 1 + map[(ix & 1) << 8 | key[byte]]);
+		/* a shorter key ends at this byte: its twig is the first */
+		if ((i & (1ULL << BMP_SHIFT)) && *cnt < max) {
+			lens[*cnt] = (uint16_t)byte;
+			vals[*cnt] = t[0].p;
+			(*cnt)++;
+		}
+	}
+	if (!(i & b)) {
+		while (isbranch(n))
+			n = twigs(n);
+		*np = n;
+		return false;
+	}
+	*np = t + popcount(i & BMP_MASK & (b - 1));
+	return true;
+}
+
+/* The end of trie_get_prefixes at leaf n: keep what `key` agrees with. */
+static inline unsigned prefix_finish(const node_t *n, const uint8_t *key, size_t len,
+                                     uint16_t *lens, const void **vals, unsigned max,
+                                     unsigned cnt)
+{
+	const struct trie_key *lk = leaf_key(n);
+	size_t same = common_prefix(lk->data, lk->len, key, len);
+	/* prefixes seen on the way are keys only as far as `key` agrees with the leaf */
+	while (cnt > 0 && lens[cnt - 1] > same)
+		cnt--;
+	if (lk->len <= same && (cnt == 0 || lens[cnt - 1] < lk->len) && cnt < max) {
+		lens[cnt] = lk->len;
+		vals[cnt] = n->p;
+		cnt++;
+	}
+	return cnt;
+}
+
+_Static_assert(TRIE_KEY_MAXLEN <= UINT16_MAX, "prefix lengths fit lens[]");
+
+unsigned trie_get_prefixes(const trie_node_t *root, const uint8_t *key, size_t len,
+                           uint16_t *lens, const void **vals, unsigned max)
+{
+	const node_t *n = root;
+	unsigned cnt = 0;
+
+	if (n->i == 0 || max == 0)
+		return 0;
+	while (isbranch(n) && prefix_step(&n, key, len, lens, vals, max, &cnt))
+		;
+	return prefix_finish(n, key, len, lens, vals, max, cnt);
+}
+
+void trie_get_prefixes_bulk(const trie_node_t *root, struct trie_bulk *q, unsigned n)
+{
+	enum { WALK, LEAF, DONE };
+	const node_t *at[TRIE_BULK_MAX];
+	uint8_t state[TRIE_BULK_MAX];
+	unsigned active = 0;
+
+	assert(n <= TRIE_BULK_MAX);
+	for (unsigned k = 0; k < n; k++) {
+		q[k].n = 0;
+		at[k] = root;
+		state[k] = root->i == 0 || q[k].max == 0 ? DONE : WALK;
+		active += state[k] != DONE;
+	}
+	/*
+	 * Round robin, one level per lookup per round: the twig a lookup moves
+	 * to (and at its leaf, the key and the value) is prefetched, and by the
+	 * time its turn comes again the other lookups' steps have hidden the
+	 * miss. A lookup is in its leaf state for one round before the
+	 * comparison that reads the leaf's key.
+	 */
+	while (active > 0) {
+		for (unsigned k = 0; k < n; k++) {
+			if (state[k] == DONE)
+				continue;
+			struct trie_bulk *b = &q[k];
+			if (state[k] == LEAF) {
+				b->n = prefix_finish(at[k], b->key, b->len, b->lens, b->vals, b->max, b->n);
+				state[k] = DONE;
+				active--;
+				continue;
+			}
+			if (!isbranch(at[k]) ||
+			    !prefix_step(&at[k], b->key, b->len, b->lens, b->vals, b->max, &b->n)) {
+				/* at a leaf: its key for the comparison, its value for the caller */
+				state[k] = LEAF;
+				prefetch((const void *)at[k]->i);
+				prefetch(at[k]->p);
+				continue;
+			}
+			prefetch(at[k]);
+		}
+	}
+}
+
 static int walk_rec(const node_t *n, trie_walk_cb cb, void *ctx)
 {
 	if (!isbranch(n))

@@ -79,6 +79,38 @@ static inline bool trie_empty(const trie_node_t *root)
 void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len);
 
 /*
+ * Every key of the tree that is a prefix of `key` (`key` itself included),
+ * shortest first, at most `max` of them: lens[i] and vals[i]; returns how
+ * many. One descent: a shorter key that is a prefix of `key` ends at a
+ * branch on the way down (its "ends here" twig), and one comparison of
+ * `key` with the leaf the descent reaches confirms all of them at once
+ * (every key below a branch agrees with that branch's shorter keys on their
+ * bytes). The exact match, if any, is the last entry, with lens[i] == len.
+ */
+unsigned trie_get_prefixes(const trie_node_t *root, const uint8_t *key, size_t len,
+                           uint16_t *lens, const void **vals, unsigned max);
+
+#define TRIE_BULK_MAX 64
+
+/* One lookup of trie_get_prefixes_bulk: in key, len, lens, vals, max; out n. */
+struct trie_bulk {
+	const uint8_t *key;
+	size_t len;
+	uint16_t *lens;
+	const void **vals;
+	unsigned max;
+	unsigned n;
+};
+
+/*
+ * trie_get_prefixes for `n` (<= TRIE_BULK_MAX) keys at once, walked level
+ * by level, each lookup's next twig prefetched while the others take their
+ * step, so that the cache misses of the lookups overlap (as DPDK's LPM and
+ * hash bulk lookups do) instead of following one another.
+ */
+void trie_get_prefixes_bulk(const trie_node_t *root, struct trie_bulk *q, unsigned n);
+
+/*
  * Insert or replace. On replace *oldkey and *oldval get what was there (else
  * NULL); freeing them is the caller's business (after a grace period if a
  * published version holds them). Errors: DDI_EINVAL (key too long),

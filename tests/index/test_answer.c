@@ -606,6 +606,68 @@ static void test_large_tcp(void **state)
 	assert_true(info.truncated);
 }
 
+/*
+ * A burst answered with its lookups walked together (answer_bulk_*) gives
+ * byte for byte what answer_query gives one query at a time, for every
+ * kind of answer; a slot prepared for another question is not used.
+ */
+static void test_bulk(void **state)
+{
+	(void)state;
+	static const struct { const char *name; uint16_t type; uint16_t edns; } qs[] = {
+		{ "www.example.com.", DNS_T_A, 0 }, { "WWW.Example.COM.", DNS_T_AAAA, 1232 },
+		{ "example.com.", DNS_T_MX, 1232 }, { "alias.example.com.", DNS_T_A, 0 },
+		{ "chain1.example.com.", DNS_T_A, 4096 }, { "loop1.example.com.", DNS_T_A, 0 },
+		{ "outside.example.com.", DNS_T_A, 0 }, { "x.wild.example.com.", DNS_T_A, 1232 },
+		{ "x.y.cwild.example.com.", DNS_T_AAAA, 0 }, { "b.c.ent.example.com.", DNS_T_A, 0 },
+		{ "nothere.example.com.", DNS_T_A, 1232 }, { "www.sub.example.com.", DNS_T_A, 0 },
+		{ "sub.example.com.", 43 /* DS */, 0 }, { "x.fat.example.com.", DNS_T_A, 0 },
+		{ "big.example.com.", DNS_T_TXT, 0 }, { "example.org.", DNS_T_A, 0 },
+		{ "host3.example.", DNS_T_MX, 0 }, { "sub.*.example.", DNS_T_TXT, 0 },
+		{ "_ssh._tcp.host1.example.", DNS_T_SRV, 1232 }, { "example.com.", DNS_T_ANY, 0 },
+		{ "80.2.0.192.in-addr.arpa.", DNS_T_PTR, 0 }, { "www.example.com.", DNS_T_A, 0 },
+		{ "_sip._udp.example.com.", DNS_T_SRV, 0 }, { "multi.example.com.", DNS_T_A, 1232 },
+		{ "53.2.0.192.in-addr.arpa.", DNS_T_PTR, 0 }, { "25.2.0.192.IN-ADDR.ARPA.", DNS_T_PTR, 1232 },
+		{ "99.2.0.192.in-addr.arpa.", DNS_T_PTR, 0 }, { "1.2.0.192.in-addr.arpa.", DNS_T_ANY, 0 },
+		{ "53.2.0.192.in-addr.arpa.", DNS_T_A, 0 },
+	};
+	enum { N = sizeof(qs) / sizeof(qs[0]) };
+	_Static_assert(N <= ANSWER_BULK_MAX, "one burst");
+	static uint8_t bufs[N][4096], ref[4096];
+	size_t lens[N];
+	struct dns_query q[N];
+	enum dns_parse_result pr[N];
+	struct answer_bulk *b = answer_bulk_new();
+	assert_non_null(b);
+
+	for (int round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < N; i++) {
+			int l = td_query(bufs[i], sizeof(bufs[i]), (uint16_t)(0x100 + i), qs[i].name,
+			                 qs[i].type, DNS_CLASS_IN, DNS_OP_QUERY, DNS_RD, qs[i].edns, 0,
+			                 qs[i].edns != 0, false);
+			assert_true(l > 0);
+			lens[i] = (size_t)l;
+			pr[i] = dns_query_parse(&q[i], bufs[i], lens[i]);
+			answer_bulk_prepare(b, i, &q[i], pr[i]);
+		}
+		answer_bulk_lookup(ver, b, N);
+		for (unsigned i = 0; i < N; i++) {
+			struct answer_info ri, bi;
+			size_t rl = answer_message(ver, &conf, ANSWER_UDP, bufs[i], lens[i], ref,
+			                           sizeof(ref), &ri);
+			/* round 1: slot i answers question N-1-i, prepared for another name */
+			unsigned slot = round == 0 ? i : N - 1 - i;
+			size_t bl = answer_query_bulk(ver, &conf, ANSWER_UDP, &q[i], pr[i], bufs[i],
+			                              sizeof(bufs[i]), &bi, b, slot);
+			assert_int_equal(bl, rl);
+			assert_memory_equal(bufs[i], ref, rl);
+			assert_int_equal(bi.outcome, ri.outcome);
+			assert_int_equal(bi.rcode, ri.rcode);
+		}
+	}
+	answer_bulk_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -625,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_badvers_nsid),
 		cmocka_unit_test(test_reverse),
 		cmocka_unit_test(test_large_tcp),
+		cmocka_unit_test(test_bulk),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

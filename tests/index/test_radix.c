@@ -176,6 +176,22 @@ static void check_all(const void *root, int family, const struct oracle *o)
 		assert_ptr_equal(radix_find(root, family, b), o->l[k]);
 	}
 	assert_int_equal(radix_count(root, family, b, 0), o->n);
+
+	/* radix_find_bulk: present and random addresses together, as radix_find */
+	{
+		uint8_t qa[40][16];
+		struct radix_bulk bq[40];
+		for (int i = 0; i < 40; i++) {
+			u128 q = (i % 2 && o->n) ? o->a[rnd() % o->n] : rnd_addr(w);
+			to_bytes(q, w, qa[i]);
+			bq[i] = (struct radix_bulk){ root, family, qa[i], (const void *)1 };
+		}
+		bq[39].family = 5;   /* not a family: not looked up */
+		radix_find_bulk(bq, 40);
+		for (int i = 0; i < 39; i++)
+			assert_ptr_equal(bq[i].found, radix_find(root, family, qa[i]));
+		assert_null(bq[39].found);
+	}
 	for (int r = 0; r < 30; r++) {
 		u128 q = rnd_addr(w);
 		size_t at = lower_bound(o, q);

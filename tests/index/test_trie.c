@@ -153,6 +153,60 @@ static int prefix_check(void *ctx, const struct trie_key *key, void *val)
 }
 
 /* Everything a reader can ask, checked against the oracle. */
+/* trie_get_prefixes against the oracle: every key that is a prefix of q, shortest first. */
+static void check_prefixes(const trie_node_t *root, const struct oracle *o, const uint8_t *q,
+                           size_t qlen)
+{
+	uint16_t lens[17];
+	const void *vals[17];
+	unsigned n = trie_get_prefixes(root, q, qlen, lens, vals, 17);
+	unsigned at = 0;
+	for (size_t len = 0; len <= qlen; len++) {
+		size_t ins;
+		long k = oracle_find(o, q, len, &ins);
+		if (k < 0)
+			continue;
+		assert_true(at < n);
+		assert_int_equal(lens[at], len);
+		assert_ptr_equal(vals[at], o->k[k]);
+		at++;
+	}
+	assert_int_equal(at, n);
+	/* a short out[] keeps the shortest ones */
+	if (n > 1) {
+		uint16_t one_len;
+		const void *one;
+		assert_int_equal(trie_get_prefixes(root, q, qlen, &one_len, &one, 1), 1);
+		assert_int_equal(one_len, lens[0]);
+	}
+}
+
+/* The bulk walk gives what one lookup at a time gives, for n random keys. */
+static void check_prefixes_bulk(const trie_node_t *root, unsigned n)
+{
+	uint8_t keys[TRIE_BULK_MAX][16];
+	uint16_t lens[TRIE_BULK_MAX][17], lens1[17];
+	const void *vals[TRIE_BULK_MAX][17], *vals1[17];
+	struct trie_bulk q[TRIE_BULK_MAX];
+	for (unsigned i = 0; i < n; i++) {
+		q[i].key = keys[i];
+		q[i].len = rnd_key(keys[i]);
+		q[i].lens = lens[i];
+		q[i].vals = vals[i];
+		q[i].max = 17;
+		q[i].n = 99;
+	}
+	trie_get_prefixes_bulk(root, q, n);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned m = trie_get_prefixes(root, keys[i], q[i].len, lens1, vals1, 17);
+		assert_int_equal(q[i].n, m);
+		for (unsigned j = 0; j < m; j++) {
+			assert_int_equal(lens[i][j], lens1[j]);
+			assert_ptr_equal(vals[i][j], vals1[j]);
+		}
+	}
+}
+
 static void check_all(const trie_node_t *root, const struct oracle *o)
 {
 	for (size_t k = 0; k < o->n; k++)
@@ -215,7 +269,10 @@ static void check_all(const trie_node_t *root, const struct oracle *o)
 		}
 		assert_int_equal(pc.seen, expect);
 		assert_int_equal(trie_has_below(root, q, qlen), below);
+		check_prefixes(root, o, q, qlen);
 	}
+	if (rnd() % 4 == 0)
+		check_prefixes_bulk(root, 1 + (unsigned)(rnd() % TRIE_BULK_MAX));
 }
 
 struct old_version {
@@ -556,6 +613,92 @@ static void test_build(void **state)
 	}
 }
 
+/*
+ * trie_get_prefixes with long keys (host-name sized, past the 8-byte
+ * comparisons) that are prefixes of one another, against a brute-force
+ * search, one by one and in bulk.
+ */
+static void test_prefixes_long(void **state)
+{
+	(void)state;
+	enum { NBASE = 40, NKEYS = 400, NQ = 300, KMAX = 48 };
+	static const uint8_t alpha[] = { 0x00, 'a', 'b', '-', '7' };
+	uint8_t base[NBASE][KMAX];
+	struct trie_key *keys[NKEYS];
+	size_t nk = 0;
+	struct idx_gc garbage = { 0 };
+	struct trie_cow c = { 1, &garbage };
+	trie_node_t root;
+	trie_init(&root);
+	for (int b = 0; b < NBASE; b++)
+		for (int i = 0; i < KMAX; i++)
+			base[b][i] = alpha[rnd() % sizeof(alpha)];
+	while (nk < NKEYS) {
+		/* a prefix of a base key, so that keys are prefixes of each other */
+		const uint8_t *from = base[rnd() % NBASE];
+		size_t len = rnd() % (KMAX + 1);
+		if (trie_get(&root, from, len) != NULL)
+			continue;
+		struct trie_key *k = key_new(from, len);
+		const struct trie_key *ok;
+		void *ov;
+		assert_int_equal(trie_set(&c, &root, k, k, &ok, &ov), DDI_EOK);
+		keys[nk++] = k;
+	}
+	uint8_t qs[NQ][KMAX + 4];
+	size_t ql[NQ];
+	for (int i = 0; i < NQ; i++) {
+		ql[i] = rnd() % (KMAX + 4);
+		memcpy(qs[i], base[rnd() % NBASE], KMAX);
+		qs[i][KMAX] = qs[i][KMAX + 1] = qs[i][KMAX + 2] = qs[i][KMAX + 3] = 'a';
+		if (rnd() % 3 == 0)
+			qs[i][rnd() % (KMAX + 4)] = alpha[rnd() % sizeof(alpha)];   /* a miss somewhere */
+		const struct trie_key *k = keys[rnd() % nk];
+		if (rnd() % 3 == 0 && k->len > 0 && ql[i] >= k->len) {
+			/* a key's bytes but its last, which the descent may never test */
+			memcpy(qs[i], k->data, k->len);
+			qs[i][k->len - 1] = (uint8_t)(k->data[k->len - 1] ^ 0x40);
+		}
+	}
+	uint16_t lens[NQ][KMAX + 5];
+	const void *vals[NQ][KMAX + 5];
+	struct trie_bulk bq[TRIE_BULK_MAX];
+	for (int i0 = 0; i0 < NQ; i0 += TRIE_BULK_MAX) {
+		unsigned n = NQ - i0 < TRIE_BULK_MAX ? (unsigned)(NQ - i0) : TRIE_BULK_MAX;
+		for (unsigned j = 0; j < n; j++)
+			bq[j] = (struct trie_bulk){ qs[i0 + j], ql[i0 + j], lens[i0 + j], vals[i0 + j],
+			                           KMAX + 5, 0 };
+		trie_get_prefixes_bulk(&root, bq, n);
+		for (unsigned j = 0; j < n; j++) {
+			int i = i0 + (int)j;
+			uint16_t l1[KMAX + 5];
+			const void *v1[KMAX + 5];
+			unsigned m = trie_get_prefixes(&root, qs[i], ql[i], l1, v1, KMAX + 5);
+			unsigned at = 0;
+			for (size_t len = 0; len <= ql[i]; len++) {
+				const struct trie_key *hit = NULL;
+				for (size_t k = 0; k < nk; k++)
+					if (keys[k]->len == len && memcmp(keys[k]->data, qs[i], len) == 0)
+						hit = keys[k];
+				if (hit == NULL)
+					continue;
+				assert_true(at < m);
+				assert_int_equal(l1[at], len);
+				assert_ptr_equal(v1[at], hit);
+				at++;
+			}
+			assert_int_equal(at, m);
+			assert_int_equal(bq[j].n, m);
+			for (unsigned k = 0; k < m; k++) {
+				assert_int_equal(lens[i][k], l1[k]);
+				assert_ptr_equal(vals[i][k], v1[k]);
+			}
+		}
+	}
+	trie_free(&root, free_leaf, NULL);
+	idx_gc_free_all(&garbage);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_stamp_reset),
 		cmocka_unit_test(test_bulk),
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_prefixes_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
