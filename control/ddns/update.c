@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/ddns/lease.h"
 #include "control/ddns/policy.h"
 #include "control/ddns/update.h"
 #include "dns/errcode.h"
@@ -673,7 +674,42 @@ struct serve_txn {
 	struct upd_plan plan;
 	uint8_t rcode;
 	char reason[256];
+	uint32_t lease;                /* granted (RFC 9664), 0: the UPDATE asked for none */
+	struct store_op *xops;         /* the plan's ops and the refreshes (dyn_ops) */
 };
+
+/*
+ * The ops an accepted UPDATE applies: the plan's, flagged dynamic (the
+ * RRsets keep their lease and aging stamp), then one DYN_REFRESH per
+ * RRset the message adds to: its aging stamp, and its lease (or none).
+ * A refresh that changes no record still renews them (RFC 9664 4.1).
+ */
+static int dyn_ops(struct serve_txn *t, const struct store_op **ops, size_t *nops)
+{
+	size_t n = t->plan.nops;
+	free(t->xops);
+	if ((t->xops = calloc(n + t->m->nupdate + 1, sizeof(*t->xops))) == NULL)
+		return DDI_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		t->xops[i] = t->plan.ops[i];
+		t->xops[i].flags |= STORE_OPF_DYNAMIC;
+	}
+	for (size_t i = 0; i < t->m->nupdate; i++) {
+		const struct upd_rr *u = &t->m->update[i];
+		bool seen = false;
+		if (u->kind != UPD_OP_ADD)
+			continue;
+		for (size_t j = t->plan.nops; j < n && !seen; j++)
+			seen = t->xops[j].type == u->type && dns_name_equal(t->xops[j].owner, u->owner);
+		if (!seen)
+			t->xops[n++] = (struct store_op){ .kind = STORE_OP_DYN_REFRESH,
+			                                  .flags = STORE_OPF_DYNAMIC, .owner = u->owner,
+			                                  .type = u->type, .lease = t->lease };
+	}
+	*ops = t->xops;
+	*nops = n;
+	return DDI_EOK;
+}
 
 /* Inside the backend's write transaction: prerequisites, then permissions (RFC 2136 3.2, 3.3). */
 static int serve_fn(void *arg, const struct upd_view *v, const struct pol_view *pv,
@@ -702,9 +738,7 @@ static int serve_fn(void *arg, const struct upd_view *v, const struct pol_view *
 		snprintf(t->reason, sizeof(t->reason), "%s", verdict.reason);
 		return DDI_EOK;
 	}
-	*ops = t->plan.ops;
-	*nops = t->plan.nops;
-	return DDI_EOK;
+	return dyn_ops(t, ops, nops);
 }
 
 static void make_actor(char *buf, size_t len, const uint8_t *key, uint8_t fam, const uint8_t *addr)
@@ -885,6 +919,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 
 	/* UPDATE. */
 	enum upd_why why = UPD_WHY_NONE;
+	struct ul_lease ul = { 0 };
 	if (q.has_tsig) {
 		out->authenticated = true;   /* TSIG_OK: every failure returned above */
 		size_t at = strcspn(out->actor + 5, "@");
@@ -895,6 +930,10 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 		why = r != DDI_EOK ? UPD_WHY_SERVFAIL : why_of_rcode(rc);
 		snprintf(out->reason, sizeof(out->reason), "%s", rc == DNS_RCODE_NOTZONE ?
 		         "a name outside the zone" : "malformed update");
+	} else if (q.has_edns && ul_parse_message(req, len, q.opt_pos, &ul) != DDI_EOK) {
+		out->rcode = DNS_RCODE_FORMERR;   /* RFC 9664 4: a lease of 4 or 8 bytes, once */
+		why = UPD_WHY_FORMERR;
+		snprintf(out->reason, sizeof(out->reason), "malformed Update Lease option");
 	} else if (s->zone_secondary && s->zone_secondary(s->ctx, m.zone)) {
 		/* RFC 2136 3.1: a secondary is not authoritative for changes; its primary is */
 		out->rcode = DNS_RCODE_NOTAUTH;
@@ -908,6 +947,13 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	} else {
 		struct serve_txn t = { .s = s, .m = &m, .key = key, .fam = src_family, .addr = src_addr,
 		                       .rcode = DNS_RCODE_SERVFAIL };
+		if (ul.present) {
+			uint32_t lmin, lmax;
+			pol_lease_bounds(s->policy, key, &lmin, &lmax);
+			t.lease = ul.lease = ul_grant(ul.lease, lmin, lmax);
+			if (ul.has_key_lease)
+				ul.key_lease = ul_grant(ul.key_lease, lmin, lmax);
+		}
 		r = s->transact(s->ctx, out->actor, serve_fn, &t);
 		if (r != DDI_EOK) {
 			out->rcode = store_rcode(r);
@@ -921,6 +967,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 			snprintf(out->reason, sizeof(out->reason), "%s", t.reason);
 		}
 		upd_plan_free(&t.plan);
+		free(t.xops);
 	}
 	/* Changes are journaled by the commit; everything else goes to the server. */
 	if (out->rcode != DNS_RCODE_NOERROR || out->nops == 0) {
@@ -931,6 +978,8 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	upd_msg_free(&m);
 
 	n = upd_response(req, len, out->rcode, resp, cap);
+	if (n >= 0 && ul.present && out->rcode == DNS_RCODE_NOERROR)
+		n = ul_append(resp, (size_t)n, cap, &ul);   /* the lease granted (RFC 9664 4.2) */
 	if (n < 0)
 		return n;
 	rlen = (size_t)n;

@@ -17,6 +17,7 @@
  *   records.c  TSIG keys and update policy, kept as values the store does not interpret
  *   ipam.c     the IPAM databases (control/ipam/ipam.h records)
  *   diff.c     the differences of a commit (diffs), retention, zone_acl, snapshots
+ *   life.c     leases and aging stamps of dynamic RRsets, zones' aging settings
  */
 
 #include <pthread.h>
@@ -54,6 +55,8 @@ struct store {
 	MDB_dbi ipam_prefixes, ipam_ranges, ipam_allocs;   /* see ipam.c */
 	MDB_dbi diffs, zone_acl;     /* see diff.c */
 	bool xfr_dbs;                /* diffs and zone_acl exist */
+	MDB_dbi leases, lease_exp, aging, aging_zones;   /* see life.c */
+	bool life_dbs;               /* the four above exist */
 	unsigned max_rrsets, max_rrs;
 	unsigned diff_max_depth;
 	size_t diff_max_usage;
@@ -360,6 +363,12 @@ int diff_capture(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t typ
 /* After the journal entry (seq): one difference per zone changed, retention. */
 int diff_finish(struct cctx *c, uint64_t seq);
 int op_acl(struct cctx *c, const struct store_op *op);
+
+/* life.c */
+int open_life_dbis(struct store *s, struct store_error *err);
+/* The RRset (okey, type) is gone or became static: drop its lease and aging stamp. */
+int life_forget(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type);
+int op_dyn_refresh(struct cctx *c, const struct store_op *op);
 
 /* ipam.c */
 int ipam_policy_check(struct cctx *c, const struct store_op *ops, size_t nops, long base);
