@@ -29,6 +29,7 @@
 #include "control/log.h"
 #include "control/mgmt/metrics.h"
 #include "control/ddns/thread.h"
+#include "control/life/life.h"
 #include "control/store/store.h"
 #include "control/tcp/tcp.h"
 #include "control/xfr/secondary.h"
@@ -71,6 +72,7 @@ static struct {
 	struct tcp_server *tcp;
 	struct xfr_out *xfr;             /* AXFR/IXFR out, called by the TCP server */
 	struct xfr_notifier *notifier;   /* NOTIFY out */
+	struct life_thread *life;        /* lease expiry and scavenging */
 	struct xfr_secondary *secondary; /* secondary zones: refresh, IXFR/AXFR in */
 	struct xfr_stats xst;
 	struct ctl_access *access;
@@ -1012,6 +1014,12 @@ static int step_threads(void)
 		fprintf(stderr, "ddiplane: cannot start the NOTIFY thread: %s\n", ddi_strerror(rc));
 		return -1;
 	}
+	struct life_thread_conf lc = { .store = run.st, .interval_ms = run.o.sweep_ms,
+	                               .batch = run.o.sweep_batch };
+	if ((rc = life_thread_start(&run.life, &lc)) < 0) {
+		fprintf(stderr, "ddiplane: cannot start the lease expiry thread: %s\n", ddi_strerror(rc));
+		return -1;
+	}
 	if (tcp_start(err, sizeof(err)) < 0) {
 		fprintf(stderr, "ddiplane: %s\n", err);
 		return -1;
@@ -1203,6 +1211,7 @@ static void teardown(void)
 		       (unsigned long long)ts.refused_client_limit, (unsigned long long)ts.queries,
 		       (unsigned long long)ts.idle_closed);
 	}
+	life_thread_stop(run.life);
 	xfr_notifier_stop(run.notifier);
 	xfr_out_free(run.xfr);
 	ddns_thread_stop(run.ddns);

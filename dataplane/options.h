@@ -43,6 +43,8 @@ struct dp_options {
 	const char *log_levels;    /* --log-level: NULL: info everywhere */
 	const char *query_log;     /* --query-log FILE, NULL: off */
 	unsigned query_log_sample; /* --query-log-sample N: one answered query in N */
+	unsigned sweep_ms;         /* --sweep-interval-ms: lease expiry and scavenging tick */
+	unsigned sweep_batch;      /* --sweep-batch: RRsets removed per journaled commit */
 	const char *config;        /* the configuration file read, NULL: none */
 	char *conf_text;           /* its text, which the settings above point into */
 	bool help;

@@ -20,6 +20,7 @@
 #include "control/mgmt/commands.h"
 #include "control/ddictl/ipam.h"
 #include "control/ddictl/xfr.h"
+#include "control/ddictl/life.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
 
@@ -97,6 +98,7 @@ static const char help_main[] =
 "    key list | key remove NAME\n"
 "    policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
 "               [--prefix PREFIX...] [--source PREFIX...]\n"
+"               [--lease-min SECONDS] [--lease-max SECONDS]\n"
 "    policy list [KEY] | policy remove KEY INDEX\n"
 "    prefix add PREFIX [--zone ZONE] [--policy strict|auto|off] [--description TEXT]\n"
 "    prefix list | prefix tree [PREFIX] | prefix show PREFIX | prefix remove PREFIX\n"
@@ -105,6 +107,12 @@ static const char help_main[] =
 "    alloc prefix PARENT LENGTH [--description TEXT]\n"
 "    release IP | address show IP | utilization PREFIX | conflicts\n"
 "    ipam import FILE.csv | ipam export    NetBox-style CSV, all or nothing\n"
+"    zone aging ZONE --no-refresh S --refresh S [--period S] | --off\n"
+"    scavenge ZONE [--dry-run]  remove dynamic records not refreshed in time\n"
+"    lease sweep                remove records whose update lease ended\n"
+"    stale [ZONE|PREFIX]        records without allocations, and the reverse; leases\n"
+"    history NAME               every change to a name: actor, time, old and new\n"
+"    revert SEQ                 undo one journal entry (refused if the data moved on)\n"
 "\n"
 "OPTIONS\n"
 "    -s, --socket PATH   the server's control socket\n"
@@ -777,7 +785,8 @@ static const char help_padd[] =
 "NAME\n    ddictl policy add - allow or forbid a key some dynamic updates\n\n"
 "SYNOPSIS\n"
 "    ddictl ... policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
-"                         [--prefix PREFIX...] [--source PREFIX...]\n\n"
+"                         [--prefix PREFIX...] [--source PREFIX...]\n"
+"                         [--lease-min SECONDS] [--lease-max SECONDS]\n\n"
 "DESCRIPTION\n"
 "    Appends a rule to KEY's rules (KEY \".\": unsigned updates, which also\n"
 "    need --source). An update RR is allowed when the first of its key's\n"
@@ -792,7 +801,15 @@ static const char help_padd[] =
 "                the DNSSEC types; ANY: every type\n"
 "    --prefix    addresses of added or removed A/AAAA records must lie in one\n"
 "                of these (IPAM scope), e.g. 198.18.0.0/24 2001:2::/64\n"
-"    --source    the request must come from one of these prefixes\n\n"
+"    --source    the request must come from one of these prefixes\n"
+"    --lease-min, --lease-max\n"
+"                bounds of the update lease (RFC 9664 EDNS option 2) the key's\n"
+"                updates may ask: a lease below the minimum is raised, one\n"
+"                above the maximum cut (the response says what was granted).\n"
+"                Over all of a key's rules, the largest minimum and the\n"
+"                smallest maximum apply; none set: up to one week. When the\n"
+"                lease ends the server removes the records and the dynamic\n"
+"                IPAM allocations they registered (actor \"lease-expiry\").\n\n"
 "EXAMPLES\n"
 "    ddictl -s S policy add dhcp.key. grant subdomain dhcp.example.com. A AAAA PTR DHCID \\\n"
 "        --prefix 198.18.0.0/24\n"
@@ -928,6 +945,12 @@ static const struct sub subs[] = {
 	{ "journal", NULL, help_journal, b_journal },
 	{ "zone", "acl", ddictl_help_zone_acl, ddictl_xfr_build },
 	{ "diff", NULL, ddictl_help_diff, ddictl_xfr_build },
+	{ "zone", "aging", ddictl_help_zone_aging, ddictl_life_build },
+	{ "scavenge", NULL, ddictl_help_scavenge, ddictl_life_build },
+	{ "lease", "sweep", ddictl_help_lease_sweep, ddictl_life_build },
+	{ "stale", NULL, ddictl_help_stale, ddictl_life_build },
+	{ "history", NULL, ddictl_help_history, ddictl_life_build },
+	{ "revert", NULL, ddictl_help_revert, ddictl_life_build },
 	{ "backup", NULL, help_backup, b_backup },
 	{ "shutdown", NULL, help_shutdown, b_status },
 	{ "reload", NULL, help_reload, b_status },
@@ -1234,6 +1257,7 @@ static void print_human(const char *cmd, const json_t *reply)
 		print_journal(json_object_get(a, "entries"));
 	} else if (print_ddns(cmd, a)) {
 	} else if (ddictl_xfr_print(cmd, reply)) {
+	} else if (ddictl_life_print(cmd, reply)) {
 	} else if (ddictl_ipam_print(cmd, reply)) {
 		/* printed */
 	} else if (json_object_get(a, "seq") && json_object_get(a, "published")) {

@@ -17,6 +17,7 @@
 #include "control/ddns/policy.h"
 #include "control/ddns/tsig.h"
 #include "control/ipam/cmd.h"
+#include "control/life/cmd.h"
 #include "control/xfr/cmd.h"
 #include "control/xfr/secondary.h"
 #include "control/store/store.h"
@@ -527,6 +528,7 @@ static const struct room_table {
 } rooms[] = {
 	{ ipam_cmds, &ipam_ncmds },
 	{ xfr_cmds, &xfr_ncmds },
+	{ life_cmds, &life_ncmds },
 };
 
 /* One command of any table: exactly one of local and def is set. */
