@@ -828,6 +828,19 @@ static void unchanged(const struct upd_server *s, struct upd_outcome *o, enum up
 		s->unchanged(s->ctx, o);
 }
 
+/* The lease (RFC 9664) the requester's policy grants, in place of the one asked; 0: none asked. */
+static uint32_t lease_grant(const struct pol_set *p, const uint8_t *key, struct ul_lease *ul)
+{
+	uint32_t lmin, lmax;
+	if (!ul->present)
+		return 0;
+	pol_lease_bounds(p, key, &lmin, &lmax);
+	ul->lease = ul_grant(ul->lease, lmin, lmax);
+	if (ul->has_key_lease)
+		ul->key_lease = ul_grant(ul->key_lease, lmin, lmax);
+	return ul->lease;
+}
+
 int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_t src_family,
               const uint8_t *src_addr, uint64_t now, uint8_t *resp, size_t cap,
               struct upd_outcome *out)
@@ -947,13 +960,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	} else {
 		struct serve_txn t = { .s = s, .m = &m, .key = key, .fam = src_family, .addr = src_addr,
 		                       .rcode = DNS_RCODE_SERVFAIL };
-		if (ul.present) {
-			uint32_t lmin, lmax;
-			pol_lease_bounds(s->policy, key, &lmin, &lmax);
-			t.lease = ul.lease = ul_grant(ul.lease, lmin, lmax);
-			if (ul.has_key_lease)
-				ul.key_lease = ul_grant(ul.key_lease, lmin, lmax);
-		}
+		t.lease = lease_grant(s->policy, key, &ul);
 		r = s->transact(s->ctx, out->actor, serve_fn, &t);
 		if (r != DDI_EOK) {
 			out->rcode = store_rcode(r);
