@@ -235,6 +235,17 @@ static json_t *hook_stats(void *ctx)
 		json_object_set_new(a, "ddns", ddns_json());
 	if (a)
 		json_object_set_new(a, "xfr", xfr_json());
+	if (a) {
+		struct life_stats le, sc;
+		life_thread_stats(run.life, &le, &sc);
+		json_object_set_new(a, "lifecycle", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+		                    "lease_expired_rrsets", (json_int_t)le.rrsets,
+		                    "lease_released_allocations", (json_int_t)le.allocations,
+		                    "lease_batches", (json_int_t)le.batches,
+		                    "scavenged_rrsets", (json_int_t)sc.rrsets,
+		                    "scavenged_allocations", (json_int_t)sc.allocations,
+		                    "scavenge_batches", (json_int_t)sc.batches));
+	}
 	if (a)
 		json_object_set_new(a, "ports", ports_json());
 	if (a && run.qlog)
