@@ -15,14 +15,14 @@
 # fixed offered rate below capacity shows the server's loss, not the
 # generator's share of CPU 0), printing its rate every second (-S 1).
 # What counts:
-#   - "before": the mean of the per-second rates from 3 s after dnsperf
-#     starts to the second the leases end;
-#   - "during": the mean of the per-second rates from the second the
-#     leases end to the second the follower has published the last
-#     lease-expiry commit (the workers answer from the index: that is when
-#     they stop seeing the names);
-#   - only NOERROR answers (dnsperf's per-second rate counts responses;
-#     its summary's NOERROR count is checked against its responses);
+#   - the reply rate is the workers' own count of NOERROR answers
+#     (ddictl stats, total.noerror), sampled every 0.2 s: what the workers
+#     did, whatever dnsperf's share of CPU 0 (its per-second rates, -S 1,
+#     are printed beside, and its NOERROR total against its responses);
+#   - "before": the mean rate from 3 s after dnsperf starts to the moment
+#     the leases end; "during": from then to the moment the follower has
+#     published the last lease-expiry commit (the workers answer from the
+#     index: that is when they stop seeing the names);
 #   - removal time: from the end of the leases to the last lease-expiry
 #     journal entry (removed from the store) and to its publication.
 # Only 198.18.0.0/15 and 2001:2::/48 inside namespaces removed on exit;
@@ -45,7 +45,7 @@ echo "leases end between $(date -u -d @$((first / 1000000000)) +%T) and $(date -
   "($(awk -v a="$first" -v b="$last" 'BEGIN{printf "%.2f", (b-a)/1e9}') s apart)"
 ddi_ns_setup
 DDI_EAL="-l 0,1 --no-huge -m 1024 --no-shconf --no-pci --file-prefix ddi$DDI_ID --vdev $(ddi_vdev)"
-ddi_start --db "$DB" --address 198.18.0.1/24 --control "$DDI_TMP/ctl.sock" --idle-sleep-us 0 \
+ddi_start --db "$DB" --address 198.18.0.1/24 --control "$DDI_TMP/ctl.sock" --idle-sleep-us 20 \
   --sweep-interval-ms 200 --sweep-batch "$BATCH"
 ddi_wait_answer 198.18.0.1 ddi.test 120 || exit 1
 now=$(date +%s%N)
@@ -64,17 +64,22 @@ ddi_cli taskset -c 0 dnsperf -s 198.18.0.1 -d "$qf" -l "$dur" -c 8 -q 200 -t 2 -
 dpid=$!; _DDI_PIDS+=($dpid)
 # watch the follower: when does the published seq reach the last lease-expiry commit?
 pub_done=
+: > "$DDI_TMP/samples"
 while ddi_alive $dpid; do
   st=$("$CTL" -s "$DDI_TMP/ctl.sock" --json status 2>/dev/null)
-  exp=$("$CTL" -s "$DDI_TMP/ctl.sock" --json stats 2>/dev/null |
-        sed -n 's/.*"lease_expired_rrsets": \([0-9]*\).*/\1/p')
+  stats=$("$CTL" -s "$DDI_TMP/ctl.sock" --json stats 2>/dev/null)
+  exp=$(sed -n 's/.*"lease_expired_rrsets": \([0-9]*\).*/\1/p' <<<"$stats")
+  python3 -c 'import json,sys,time; t=json.load(sys.stdin)["arguments"]["total"]; print(time.time_ns(), t["noerror"])' \
+    <<<"$stats" >> "$DDI_TMP/samples" 2>/dev/null
   if [ -z "$pub_done" ] && [ "${exp:-0}" -ge "$N" ]; then
     ps=$(sed -n 's/.*"seq": \([0-9]*\).*/\1/p' <<<"$st" | head -1)
     ss=$(sed -n 's/.*"store_seq": \([0-9]*\).*/\1/p' <<<"$st")
     if [ -n "$ps" ] && [ "$ps" -ge "$ss" ]; then pub_done=$(date +%s%N); fi
   fi
-  sleep 0.1
+  sleep 0.2
 done
+cp "$DDI_TMP/samples" "${SAMPLES_OUT:-/tmp/lease_sweep.samples}" 2>/dev/null
+cp "$DDI_TMP/dnsperf.out" "${DNSPERF_OUT:-/tmp/lease_sweep.dnsperf}" 2>/dev/null
 wait $dpid
 out=$(cat "$DDI_TMP/dnsperf.out")
 journ=$("$CTL" -s "$DDI_TMP/ctl.sock" --json journal --actor lease-expiry --limit 100000)
@@ -89,25 +94,34 @@ out = open("$DDI_TMP/dnsperf.out").read()
 rates = [(float(t), float(r)) for t, r in re.findall(r"^\s*(\d+\.\d+): (\d+(?:\.\d+)?)\s*$", out, re.M)]
 noerr = re.search(r"NOERROR (\d+)", out)
 resp = re.search(r"Queries completed:\s+(\d+)", out)
-if not rates:
+samples = [tuple(int(x) for x in l.split()) for l in open("$DDI_TMP/samples") if l.strip()]
+if not rates or len(samples) < 10:
     print(out[-2000:]); sys.exit(1)
 t0 = rates[0][0]
 f, p = first / 1e9, (pub / 1e9 if pub else jlast / 1e9)
+def rate(a, b):   # workers' NOERROR answers per second between the samples nearest a and b
+    sa = min(samples, key=lambda s: abs(s[0] / 1e9 - a))
+    sb = min(samples, key=lambda s: abs(s[0] / 1e9 - b))
+    return (sb[1] - sa[1]) / ((sb[0] - sa[0]) / 1e9) if sb[0] > sa[0] else 0
+mb = rate(samples[0][0] / 1e9 + 3, f)
+md = rate(f, max(p, f + 1))
 before = [r for t, r in rates if t0 + 3 <= t <= f]
 during = [r for t, r in rates if f < t <= max(p, f) + 1]
-mb = sum(before) / len(before) if before else 0
-md = sum(during) / len(during) if during else 0
 print("removed from the store: %s RRsets in %s journaled batches, last batch %.2f s after the leases ended"
       % (swept, batches, (jlast - first) / 1e9))
 if pub:
     print("published to the workers %.2f s after the leases ended (%.2f s after the last lease ended)"
           % ((pub - first) / 1e9, (pub - last) / 1e9))
 print("the last name afterwards: %s" % gone)
-print("reply rate before: %.0f/s (%d one-second samples), during the sweep: %.0f/s (%d samples), ratio %.3f"
-      % (mb, len(before), md, len(during), md / mb if mb else 0))
+print("workers' NOERROR replies before: %.0f/s, during the sweep (%.1f s): %.0f/s, ratio %.3f"
+      % (mb, max(p, f + 1) - f, md, md / mb if mb else 0))
+print("dnsperf's view (its per-second responses): before %.0f/s, during %.0f/s"
+      % (sum(before) / len(before) if before else 0, sum(during) / len(during) if during else 0))
+print("workers' rate per second around the end of the leases (s from it: rate):")
+print("  " + "  ".join("%+d:%.0f" % (k, rate(f + k, f + k + 1)) for k in range(-4, int(max(p, f) - f) + 4)))
 print("dnsperf: %s queries completed, %s NOERROR" % (resp.group(1) if resp else "?",
                                                     noerr.group(1) if noerr else "?"))
-print("per-second rates around the end of the leases (s from it: rate):")
+print("dnsperf's per-second rates around the end of the leases:")
 print("  " + "  ".join("%+.0f:%.0f" % (t - f, r) for t, r in rates if f - 3 <= t <= max(p, f) + 3))
 PY
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -102,6 +102,18 @@ int diff_capture(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t typ
 	return DDI_EOK;
 }
 
+bool diff_created(const struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type)
+{
+	uint8_t rk[RKEY_MAX];
+	if (c->bulk || c->dover || !c->s->xfr_dbs)
+		return true;   /* not remembered: the caller's op wrote it */
+	size_t rkl = rkey_make(rk, okey, oklen, type);
+	for (size_t i = 0; i < c->ncaps; i++)
+		if (c->caps[i].klen == rkl && memcmp(c->darena + c->caps[i].koff, rk, rkl) == 0)
+			return c->caps[i].count == 0;
+	return false;
+}
+
 static const uint8_t *g_arena;   /* qsort has no context argument: set just before the sort */
 
 static int dcap_cmp(const void *a, const void *b)

@@ -363,6 +363,8 @@ int diff_capture(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t typ
 /* After the journal entry (seq): one difference per zone changed, retention. */
 int diff_finish(struct cctx *c, uint64_t seq);
 int op_acl(struct cctx *c, const struct store_op *op);
+/* The RRset (okey, type) did not exist before this commit wrote it (true when not remembered). */
+bool diff_created(const struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type);
 
 /* life.c */
 int open_life_dbis(struct store *s, struct store_error *err);

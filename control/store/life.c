@@ -194,8 +194,12 @@ int op_dyn_refresh(struct cctx *c, const struct store_op *op)
 	rc = azone_read(c->s, c->txn, z.key, z.klen, &a, c->err);
 	if (rc && rc != DDI_ENOENT)
 		return rc;
+	bool aging_on = rc == 0;
 	MDB_val k = { rklen, rk }, v;
-	if (rc == 0 && mdb_get(c->txn, c->s->aging, &k, &v) == 0 && v.mv_size == AGING_VAL) {
+	bool dynamic = mdb_get(c->txn, c->s->aging, &k, &v) == 0 && v.mv_size == AGING_VAL;
+	if (!dynamic && !diff_created(c, okey, oklen, op->type))
+		return DDI_EOK;   /* an operator's RRset the update added to: it stays static */
+	if (dynamic && aging_on) {
 		uint64_t last = get64(v.mv_data);
 		stamp = last > INT64_MAX || now - (int64_t)last >= (int64_t)a.no_refresh * 1000000000;
 	}

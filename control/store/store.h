@@ -828,7 +828,10 @@ int store_addr_walk_in(struct store *s, struct store_txn *txn, int family, const
  *               (absent: aging off, the default)
  * They change in the transaction of the data they describe:
  *   - STORE_OP_DYN_REFRESH (owner, type, lease), after the RRset ops of a
- *     dynamic update in the same commit: when the RRset exists, its aging
+ *     dynamic update in the same commit: when the RRset exists and is
+ *     dynamic (it has an aging stamp, or this commit created it; an
+ *     operator's RRset an update adds to stays static, so that neither a
+ *     lease nor the scavenger ever removes an operator's record), its aging
  *     stamp becomes now (unless the zone has aging on and the stamp is
  *     younger than the no-refresh interval: Windows DNS's rule, which
  *     keeps refreshes from rewriting the stamp), and its lease becomes

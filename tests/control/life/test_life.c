@@ -195,6 +195,11 @@ static void test_lease_index(void **state)
 	                        .owner = N("a.ex."), .type = DNS_T_A };
 	commit(f->s, "tsig:k", &del, 1, NULL);
 	assert_int_equal(due(f->s, INT64_MAX, 0)->n, 0);
+	/* an update adding to an operator's RRset leaves it static: no lease, no stamp */
+	static_set(f->s, "op.ex.", 300, 1, NULL);
+	dyn_add(f->s, "op.ex.", 5, 2, 60);
+	assert_int_equal(store_lease_get(f->s, NULL, N("op.ex."), DNS_T_A, &l, &e), DDI_ENOENT);
+	assert_int_equal(store_aging_stamp(f->s, NULL, N("op.ex."), DNS_T_A, &st, &e), DDI_ENOENT);
 	/* a refresh of an RRset that does not exist leaves nothing */
 	struct store_op r = { .kind = STORE_OP_DYN_REFRESH, .owner = N("zz.ex."), .type = DNS_T_A,
 	                      .lease = 5 };
