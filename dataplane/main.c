@@ -329,6 +329,29 @@ static void metrics_refusals(FILE *f, const struct ddns_refusal_stats *r)
 	        (unsigned long long)r->table_full, (unsigned long long)r->note_failed);
 }
 
+/* What the lease thread removed: expired leases and scavenged RRsets, their allocations, commits. */
+static void metrics_lifecycle(FILE *f)
+{
+	struct life_stats le, sc;
+	life_thread_stats(run.life, &le, &sc);
+	fprintf(f, "# HELP ddiplane_lifecycle_removed_rrsets_total Dynamic RRsets removed by the "
+	        "server: their update lease ended (lease_expiry) or aging scavenged them (scavenger)."
+	        "\n# TYPE ddiplane_lifecycle_removed_rrsets_total counter\n"
+	        "ddiplane_lifecycle_removed_rrsets_total{by=\"lease_expiry\"} %llu\n"
+	        "ddiplane_lifecycle_removed_rrsets_total{by=\"scavenger\"} %llu\n",
+	        (unsigned long long)le.rrsets, (unsigned long long)sc.rrsets);
+	fprintf(f, "# HELP ddiplane_lifecycle_released_allocations_total Dynamic IPAM allocations "
+	        "released with them.\n# TYPE ddiplane_lifecycle_released_allocations_total counter\n"
+	        "ddiplane_lifecycle_released_allocations_total{by=\"lease_expiry\"} %llu\n"
+	        "ddiplane_lifecycle_released_allocations_total{by=\"scavenger\"} %llu\n",
+	        (unsigned long long)le.allocations, (unsigned long long)sc.allocations);
+	fprintf(f, "# HELP ddiplane_lifecycle_batches_total Journaled commits that removed them.\n"
+	        "# TYPE ddiplane_lifecycle_batches_total counter\n"
+	        "ddiplane_lifecycle_batches_total{by=\"lease_expiry\"} %llu\n"
+	        "ddiplane_lifecycle_batches_total{by=\"scavenger\"} %llu\n",
+	        (unsigned long long)le.batches, (unsigned long long)sc.batches);
+}
+
 /* The ports' own counters for /metrics. */
 static void metrics_ports(FILE *f)
 {
@@ -458,6 +481,7 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	        "# TYPE ddiplane_ddns_batch_max gauge\nddiplane_ddns_batch_max %llu\n",
 	        (unsigned long long)ds.max_batch);
 	metrics_refusals(f, &ds.refusals);
+	metrics_lifecycle(f);
 }
 
 static void on_signal(int sig)

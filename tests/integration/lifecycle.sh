@@ -31,7 +31,8 @@ ddi_expect_match "policy list shows the lease bound" 'lease\.key\. +0  grant sub
 
 ddi_ns_setup
 start() {
-  ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20 --sweep-interval-ms 200
+  ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20 --sweep-interval-ms 200 \
+    --metrics 127.0.0.1:9153
   ddi_wait_answer $S4 ddi.test 60
 }
 start
@@ -144,6 +145,13 @@ ddi_expect "nsupdate adds s3" ok "$(nsu <<<"update add s3.dyn.ddi.test. 300 A 19
 if wait_status 8 NXDOMAIN s3.dyn.ddi.test. A; then ddi_ok "the server scavenges s3 by itself"
 else ddi_fail "the server scavenges s3 by itself"; fi
 ddi_expect "static records survive periodic scavenging" 198.18.5.1 "$(short static.dyn.ddi.test. A)"
+m=$(ddi_srv curl -s --max-time 5 http://127.0.0.1:9153/metrics)
+ddi_expect_match "metrics: RRsets removed by lease expiry since the restart" \
+  '^ddiplane_lifecycle_removed_rrsets_total\{by="lease_expiry"\} [1-9]' "$m"
+ddi_expect_match "metrics: RRsets the server's scavenger removed" \
+  '^ddiplane_lifecycle_removed_rrsets_total\{by="scavenger"\} [1-9]' "$m"
+ddi_expect_match "stats: the lifecycle counters" '"lease_expired_rrsets": [1-9]' \
+  "$("$CTL" -s "$SOCK" --json stats)"
 ddi_expect "zone aging --off" "aging off" "$("$CTL" -s "$SOCK" zone aging ddi.test --off)"
 out=$("$CTL" -s "$SOCK" scavenge ddi.test 2>&1 || true)
 ddi_expect_match "scavenge with aging off is refused with the reason" 'aging is off for ddi\.test\.' "$out"
