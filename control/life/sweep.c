@@ -65,6 +65,17 @@ static int addrs_cb(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl
 static int remove_rrset(struct store *s, struct store_ipam *t, const struct due *d,
                         struct life_stats *st)
 {
+	uint8_t apex[DNS_NAME_MAXLEN];
+	struct store_zone_info zi;
+	struct store_txn *txn = store_ipam_txn(t);
+	int zrc = store_zone_of(s, txn, d->owner, apex, store_ipam_error(t));
+	if (zrc == DDI_EOK)
+		zrc = store_zone_get(s, txn, apex, false, &zi, store_ipam_error(t));
+	if (zrc == DDI_ENOZONE || (zrc == DDI_EOK && (zi.flags & STORE_ZONE_SECONDARY)))
+		/* its zone went, or follows a primary now: nothing of ours to remove */
+		return store_lease_drop(s, txn, d->owner, d->type, store_ipam_error(t));
+	if (zrc)
+		return zrc;
 	if (d->type == DNS_T_A || d->type == DNS_T_AAAA) {
 		int fam = d->type == DNS_T_A ? 4 : 6;
 		struct addrs a = { .alen = fam == 4 ? 4 : 16 };

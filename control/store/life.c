@@ -362,6 +362,9 @@ int store_aging_set(struct store *s, struct store_txn *txn, const char *actor,
 	if (rc)
 		return rc;
 	rc = zone_of_apex(s, t.txn, apex, &z, err);
+	if (rc == 0 && (z.flags & STORE_ZONE_SECONDARY))
+		rc = seterr(err, DDI_ESECONDARY, -1, "%s is a secondary zone: age it on its primary",
+		            nstr(zb, z.apex));
 	MDB_val k = { z.klen, z.key };
 	if (rc == 0 && cfg) {
 		val[0] = AZONE_VERSION;
@@ -487,6 +490,29 @@ out:
 	subzones_free(&sz);
 	read_end(&own);
 	return rc;
+}
+
+int store_lease_drop(struct store *s, struct store_txn *txn, const uint8_t *owner, uint16_t type,
+                     struct store_error *err)
+{
+	struct store_txn t;
+	uint8_t okey[DNS_KEY_MAXLEN], rk[RKEY_MAX];
+	clearerr_(err);
+	if (!owner || dns_name_check(owner, DNS_NAME_MAXLEN) <= 0)
+		return seterr(err, DDI_EINVAL, -1, "no valid owner name");
+	int rc = need_dbs(s, err);
+	if (rc == 0)
+		rc = txn_open(s, txn, true, &t, err);
+	if (rc)
+		return rc;
+	size_t rklen = rkey_make(rk, okey, (size_t)dns_name_to_key(okey, owner), type);
+	rc = lease_drop(s, t.txn, rk, rklen, err);
+	MDB_val k = { rklen, rk };
+	int drc = rc ? 0 : mdb_del(t.txn, s->aging, &k, NULL);
+	if (drc && drc != MDB_NOTFOUND)
+		rc = mdb_fail(err, drc, "aging");
+	int crc = txn_close(&t, rc == 0, err);
+	return rc ? rc : crc;
 }
 
 int store_aging_stamp(struct store *s, struct store_txn *txn, const uint8_t *owner,

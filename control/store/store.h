@@ -902,6 +902,14 @@ int store_aging_walk(struct store *s, struct store_txn *txn, const uint8_t *apex
                                int64_t refreshed_ns),
                      void *ctx, struct store_error *err);
 
+/*
+ * Forget the lease and aging stamp of one RRset without touching its data
+ * (its zone was removed, or became a secondary), in a write transaction
+ * nested in `txn` when given. Nothing to forget is not an error.
+ */
+int store_lease_drop(struct store *s, struct store_txn *txn, const uint8_t *owner, uint16_t type,
+                     struct store_error *err);
+
 /* The aging stamp of one RRset. DDI_ENOENT: none (a static RRset). */
 int store_aging_stamp(struct store *s, struct store_txn *txn, const uint8_t *owner,
                       uint16_t type, int64_t *refreshed_ns, struct store_error *err);

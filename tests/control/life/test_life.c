@@ -326,6 +326,23 @@ static void test_sweep_releases_allocations(void **state)
 	assert_int_equal(n, 1);
 }
 
+/* A lease whose zone was removed does not stall the sweep: it is forgotten. */
+static void test_sweep_zone_gone(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	struct store_lease l;
+	make_zone(f->s);
+	dyn_add(f->s, "g.ex.", 0, 1, 1);
+	struct store_op rm = { .kind = STORE_OP_ZONE_REMOVE, .zone = N("ex.") };
+	commit(f->s, "unix:op", &rm, 1, NULL);
+	assert_int_equal(store_lease_get(f->s, NULL, N("g.ex."), DNS_T_A, &l, &e), DDI_EOK);
+	struct life_stats st = { 0 };
+	assert_int_equal(life_lease_sweep(f->s, now_ns() + 5 * SEC, 0, 0, &st, &e), DDI_EOK);
+	assert_int_equal(store_lease_get(f->s, NULL, N("g.ex."), DNS_T_A, &l, &e), DDI_ENOENT);
+	assert_int_equal(due(f->s, INT64_MAX, 0)->n, 0);
+}
+
 struct names {
 	size_t n;
 	char v[16][32];
@@ -514,6 +531,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lease_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_releases_allocations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_zone_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scavenge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_revert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_retention, setup, teardown),
