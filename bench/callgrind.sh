@@ -55,6 +55,7 @@ cookies_client cookies on, client cookie: a server cookie made (one SipHash)
 cookies_server cookies on, our valid server cookie: checked (one SipHash) and echoed
 rrl_pass RRL on, every response within the rate
 rrl_limited RRL on (1/s), nearly every response dropped or slipped
+tkey GSS-TSIG on: each query's question checked for TKEY
 EOF
 echo
 echo "Top functions by own instructions (all rows together):"

@@ -89,6 +89,7 @@ __attribute__((noinline)) size_t icount_run_frame_cookies_client(const struct id
 __attribute__((noinline)) size_t icount_run_frame_cookies_server(const struct idx_version *v);
 __attribute__((noinline)) size_t icount_run_frame_rrl_pass(const struct idx_version *v);
 __attribute__((noinline)) size_t icount_run_frame_rrl_limited(const struct idx_version *v);
+__attribute__((noinline)) size_t icount_run_frame_tkey(const struct idx_version *v);
 
 size_t icount_run_A(const struct idx_version *v) { return run_messages(v); }
 size_t icount_run_AAAA(const struct idx_version *v) { return run_messages(v); }
@@ -157,6 +158,9 @@ static void prepare_frames(enum fr_cookie ck)
 	}
 }
 
+/* GSS-TSIG on (--gss-principal): every query's question is checked for TKEY (packet.h tkey). */
+static bool frames_tkey;
+
 /* The frames through dp_packet_process_lc: lc NULL is the plain worker path. */
 static size_t run_frames(const struct idx_version *v, struct dp_lcore *lc, bool cookies,
                          bool all_sent)
@@ -166,7 +170,7 @@ static size_t run_frames(const struct idx_version *v, struct dp_lcore *lc, bool 
 	memcpy(svc.v4[0], svc_addr, 4);
 	svc.n4 = 1;
 	const struct dp_pctx pc = { .svc = &svc, .conf = cookies ? &conf_ck : &conf,
-	                            .cookies = cookies ? &secrets : NULL };
+	                            .cookies = cookies ? &secrets : NULL, .tkey = frames_tkey };
 	uint8_t buf[1600];
 	size_t bytes = 0;
 	for (size_t i = 0; i < NQ; i++) {
@@ -217,6 +221,14 @@ size_t icount_run_frame_rrl_limited(const struct idx_version *v)
 	return run_frames(v, &lc_rrl, false, false);
 }
 
+size_t icount_run_frame_tkey(const struct idx_version *v)
+{
+	frames_tkey = true;
+	size_t b = run_frames(v, NULL, false, true);
+	frames_tkey = false;
+	return b;
+}
+
 int main(int argc, char **argv)
 {
 	size_t names = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
@@ -240,6 +252,7 @@ int main(int argc, char **argv)
 	prepare(BC_KINDS, names, 11);
 	prepare_frames(FR_NO_COOKIE);
 	total_bytes += icount_run_frame_mix(v);
+	total_bytes += icount_run_frame_tkey(v);
 
 	/* cookies on: a fixed secret, the clock where the frames' server cookies are valid */
 	static const uint8_t secret[DNS_COOKIE_SECRET_LEN] = { 42 };

@@ -28,6 +28,7 @@
 #include "control/mgmt/ctlsock.h"
 #include "control/log.h"
 #include "control/mgmt/metrics.h"
+#include "control/ddns/gss.h"
 #include "control/ddns/thread.h"
 #include "control/life/life.h"
 #include "control/store/store.h"
@@ -69,6 +70,7 @@ static struct {
 	struct dp_ddns_source ddns_src;
 	struct ctl *ctl;
 	struct ddns_thread *ddns;
+	struct gss_server *gss;          /* GSS-TSIG contexts (--gss-principal), the DDNS thread's */
 	struct tcp_server *tcp;
 	struct xfr_out *xfr;             /* AXFR/IXFR out, called by the TCP server */
 	struct xfr_notifier *notifier;   /* NOTIFY out */
@@ -158,6 +160,16 @@ static json_t *ddns_json(void)
 	                    "journaled", (json_int_t)r->notes, "folded", (json_int_t)r->folded,
 	                    "table_full", (json_int_t)r->table_full, "failed",
 	                    (json_int_t)r->note_failed));
+	if (run.gss) {   /* GSS-TSIG (control/ddns/gss.h): TKEY and MIC outcomes, live contexts */
+		struct gss_stats gs;
+		json_t *g = json_object();
+		gss_stats(run.gss, &gs);
+		for (unsigned k = 0; g && k < GSS_OUT__COUNT; k++)
+			json_object_set_new(g, gss_outcome_names[k], json_integer((json_int_t)gs.v[k]));
+		if (g)
+			json_object_set_new(g, "contexts", json_integer((json_int_t)gs.contexts));
+		json_object_set_new(o, "gss", g);
+	}
 	return o;
 }
 
@@ -231,6 +243,14 @@ static json_t *hook_stats(void *ctx)
 	              (json_int_t)cs.published_seq, "store_seq", (json_int_t)cs.store_seq,
 	              "publishes", (json_int_t)cs.publishes, "entries", (json_int_t)cs.entries,
 	              "max_batch", (json_int_t)cs.max_batch);
+	json_t *tcpc = json_pack("{s:I, s:I, s:I, s:I, s:I}", "cookie_new",
+	                         (json_int_t)ts.cookie_new, "cookie_valid", (json_int_t)ts.cookie_valid,
+	                         "cookie_refreshed", (json_int_t)ts.cookie_refreshed, "cookie_bad",
+	                         (json_int_t)ts.cookie_bad, "cookie_malformed",
+	                         (json_int_t)ts.cookie_malformed);
+	if (a && tcpc)
+		json_object_update(json_object_get(a, "tcp"), tcpc);
+	json_decref(tcpc);
 	if (a)
 		json_object_set_new(a, "ddns", ddns_json());
 	if (a)
@@ -462,6 +482,16 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	        (unsigned long long)ts.refused_total_limit,
 	        (unsigned long long)ts.refused_client_limit, (unsigned long long)ts.idle_closed,
 	        (unsigned long long)ts.open);
+	fprintf(f, "# HELP ddiplane_tcp_cookies_total DNS cookies of TCP queries by verdict "
+	        "(RFC 7873).\n# TYPE ddiplane_tcp_cookies_total counter\n"
+	        "ddiplane_tcp_cookies_total{verdict=\"new\"} %llu\n"
+	        "ddiplane_tcp_cookies_total{verdict=\"valid\"} %llu\n"
+	        "ddiplane_tcp_cookies_total{verdict=\"refreshed\"} %llu\n"
+	        "ddiplane_tcp_cookies_total{verdict=\"bad\"} %llu\n"
+	        "ddiplane_tcp_cookies_total{verdict=\"malformed\"} %llu\n",
+	        (unsigned long long)ts.cookie_new, (unsigned long long)ts.cookie_valid,
+	        (unsigned long long)ts.cookie_refreshed, (unsigned long long)ts.cookie_bad,
+	        (unsigned long long)ts.cookie_malformed);
 	fprintf(f, "# HELP ddiplane_xfr_total Zone transfers out and NOTIFY out by outcome "
 	        "(control/xfr/xfr.h).\n# TYPE ddiplane_xfr_total counter\n");
 #define X(n) fprintf(f, "ddiplane_xfr_total{outcome=\"" #n "\"} %llu\n", \
@@ -482,6 +512,18 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	        (unsigned long long)ds.max_batch);
 	metrics_refusals(f, &ds.refusals);
 	metrics_lifecycle(f);
+	if (run.gss) {
+		struct gss_stats gs;
+		gss_stats(run.gss, &gs);
+		fprintf(f, "# HELP ddiplane_gss_total GSS-TSIG: TKEY negotiations and MICs by outcome "
+		        "(control/ddns/gss.h).\n# TYPE ddiplane_gss_total counter\n");
+		for (unsigned k = 0; k < GSS_OUT__COUNT; k++)
+			fprintf(f, "ddiplane_gss_total{outcome=\"%s\"} %llu\n", gss_outcome_names[k],
+			        (unsigned long long)gs.v[k]);
+		fprintf(f, "# HELP ddiplane_gss_contexts GSS-TSIG contexts kept now (--gss-max-contexts)."
+		        "\n# TYPE ddiplane_gss_contexts gauge\nddiplane_gss_contexts %llu\n",
+		        (unsigned long long)gs.contexts);
+	}
 }
 
 static void on_signal(int sig)
@@ -782,6 +824,49 @@ static uint16_t udp_size_for_ports(uint16_t udp_max)
 	return udp_max;
 }
 
+/*
+ * The cookie secrets: the shared ones of --cookie-secret-file (the second,
+ * when given, only accepted: init with it, then make the first current),
+ * else one from getrandom() that the control lcore replaces every
+ * --cookie-secret-lifetime hours.
+ */
+static int cookies_setup(void)
+{
+	if (run.o.cookie_nsecrets) {
+		dns_cookie_secrets_init(&run.cookies, run.o.cookie_secret[run.o.cookie_nsecrets - 1]);
+		if (run.o.cookie_nsecrets == 2)
+			dns_cookie_rotate(&run.cookies, run.o.cookie_secret[0]);
+		return 0;
+	}
+	uint8_t secret[DNS_COOKIE_SECRET_LEN];
+	if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
+		fprintf(stderr, "ddiplane: no random bytes for the cookie secret (getrandom: %s); "
+		        "run with --no-cookies\n", strerror(errno));
+		return -1;
+	}
+	dns_cookie_secrets_init(&run.cookies, secret);
+	explicit_bzero(secret, sizeof(secret));
+	return 0;
+}
+
+/*
+ * A reload with the same --cookie-secret-file: when its first secret
+ * changed, it becomes the current one and the current one the previous
+ * (the roll the --help describes). The only writer then: with a file the
+ * control lcore does not rotate. Returns true when it rotated.
+ */
+static bool cookies_reload(const struct dp_options *n)
+{
+	if (run.o.no_cookies || !run.o.cookie_nsecrets || !n->cookie_nsecrets ||
+	    n->no_cookies || strcmp(run.o.cookie_secret_file, n->cookie_secret_file) != 0)
+		return false;
+	if (memcmp(run.o.cookie_secret[0], n->cookie_secret[0], DNS_COOKIE_SECRET_LEN) == 0)
+		return false;
+	dns_cookie_rotate(&run.cookies, n->cookie_secret[0]);
+	memcpy(run.o.cookie_secret, n->cookie_secret, sizeof(run.o.cookie_secret));
+	return true;
+}
+
 /* Ports, the mbuf pool, the answer configuration, and one tap per port. */
 static int step_ports(void)
 {
@@ -819,13 +904,8 @@ static int step_ports(void)
 	}
 	struct dp_pctx base = { .svc = &run.o.svc, .conf = &run.aconf };
 	if (!run.o.no_cookies) {
-		uint8_t secret[DNS_COOKIE_SECRET_LEN];
-		if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
-			fprintf(stderr, "ddiplane: no random bytes for the cookie secret (getrandom: %s); "
-			        "run with --no-cookies\n", strerror(errno));
+		if (cookies_setup() < 0)
 			return -1;
-		}
-		dns_cookie_secrets_init(&run.cookies, secret);
 		run.aconf.cookies = true;
 		base.cookies = &run.cookies;
 	}
@@ -933,10 +1013,12 @@ static int xfr_hook(void *ctx, const uint8_t *req, size_t len, uint8_t fam, cons
 static int tcp_start(char *err, size_t errlen)
 {
 	struct tcp_conf tc = { .idx = run.idx, .answer = &run.aconf, .update = ddns_thread_submit,
-	                       .update_ctx = run.ddns, .xfr = xfr_hook, .xfr_ctx = run.xfr,
+	                       .update_ctx = run.ddns, .update_tkey = run.gss != NULL,
+	                       .xfr = xfr_hook, .xfr_ctx = run.xfr,
 	                       .max_conns = run.o.tcp_max_clients,
 	                       .max_per_client = run.o.tcp_max_per_client,
-	                       .idle_timeout_ms = run.o.tcp_idle_timeout * 1000 };
+	                       .idle_timeout_ms = run.o.tcp_idle_timeout * 1000,
+	                       .cookies = run.o.no_cookies ? NULL : &run.cookies };
 	for (unsigned a = 0; a < run.o.svc.n4; a++) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&tc.listen[tc.nlisten++];
 		s4->sin_family = AF_INET;
@@ -1029,9 +1111,18 @@ static int step_threads(void)
 		fprintf(stderr, "ddiplane: cannot start the zone refresh thread: %s\n", ddi_strerror(rc));
 		return -1;
 	}
+	if (run.o.gss_principal != NULL) {
+		struct gss_conf gc = { .keytab = run.o.gss_keytab, .principal = run.o.gss_principal,
+		                       .max_contexts = run.o.gss_max_contexts,
+		                       .lifetime = run.o.gss_lifetime };
+		if ((rc = gss_server_new(&run.gss, &gc, err, sizeof(err))) < 0) {
+			fprintf(stderr, "ddiplane: GSS-TSIG: %s\n", err);
+			return -1;
+		}
+	}
 	struct ddns_thread_conf dc = { .store = run.st, .ctl = run.ctl,
 	                               .source = dp_ddns_source(&run.ddns_src, &sh),
-	                               .notify = secondary_notify };
+	                               .notify = secondary_notify, .gss = run.gss };
 	if ((rc = ddns_thread_start(&run.ddns, &dc)) < 0) {
 		fprintf(stderr, "ddiplane: cannot start the DDNS thread: %s\n", ddi_strerror(rc));
 		return -1;
@@ -1040,6 +1131,8 @@ static int step_threads(void)
 	sh.ddns_kick_ctx = run.ddns;
 	for (unsigned i = 0; i < sh.nports; i++)
 		sh.ports[i].pctx_ctl.ddns = true;   /* UPDATE/NOTIFY: to the DDNS thread */
+	for (unsigned i = 0; run.gss && i < sh.nports; i++)
+		sh.ports[i].pctx.tkey = sh.ports[i].pctx_ctl.tkey = true;   /* TKEY too */
 	if (!(run.xfr = xfr_out_new(run.st, &run.xst))) {
 		fprintf(stderr, "ddiplane: out of memory\n");
 		return -1;
@@ -1135,9 +1228,12 @@ static json_t *hook_reload(void *ctx)
 	json_t *rn = json_array();
 	for (size_t i = 0; rn && i < nr; i++)
 		json_array_append_new(rn, json_string(names[i]));
+	bool cookies_rolled = cookies_reload(&n);
 	json_t *done = json_pack("[s, s]", "log", "access");
 	if (done && rrl_live)
 		json_array_append_new(done, json_string("rrl-rate/rrl-slip"));
+	if (done && cookies_rolled)
+		json_array_append_new(done, json_string("cookie-secret-file"));
 	out = json_pack("{s:o, s:o, s:s?}", "reloaded", done, "restart_needed", rn, "config",
 	                n.config);
 	ddi_log(LOG_SUB_MGMT, LOG_LVL_NOTICE, NULL, "configuration reloaded (%s); %zu setting%s "
@@ -1197,7 +1293,10 @@ static void step_run(void)
 	dp_shared_clock_init(&sh);
 	if (!run.o.no_cookies) {
 		sh.cookies = &run.cookies;
-		sh.cookie_rotate_tsc = (uint64_t)run.o.cookie_lifetime_h * 3600 * 1000 * sh.tsc_per_ms;
+		/* shared secrets (a file) change by reload only; 0: the lcore never rotates */
+		if (!run.o.cookie_nsecrets)
+			sh.cookie_rotate_tsc =
+			        (uint64_t)run.o.cookie_lifetime_h * 3600 * 1000 * sh.tsc_per_ms;
 	}
 
 	unsigned lcore, w = 0;
@@ -1250,6 +1349,7 @@ static void teardown(void)
 	xfr_notifier_stop(run.notifier);
 	xfr_out_free(run.xfr);
 	ddns_thread_stop(run.ddns);
+	gss_server_free(run.gss);
 	xfr_secondary_stop(run.secondary);
 	ctl_stop(run.ctl);
 	ctl_access_free(run.access);

@@ -13,6 +13,7 @@
 #include "control/tcp/tcp.h"
 #include "dataplane/options.h"
 #include "dataplane/worker.h"
+#include "dns/cookie.h"
 #include "dns/name.h"
 #include "dns/wire.h"
 
@@ -58,8 +59,16 @@ static void usage_hardening(FILE *f)
 "    FORMERR (5.2.2). The secret is drawn with getrandom() at start and\n"
 "    replaced every --cookie-secret-lifetime hours, the previous one\n"
 "    staying valid. Counted as cookie_new, cookie_valid, cookie_refreshed,\n"
-"    cookie_bad and cookie_malformed. Served by the workers (UDP); DNS over\n"
-"    TCP answers FORMERR to a malformed option but returns no cookie yet.\n"
+"    cookie_bad and cookie_malformed. Served by the workers (UDP) and by the\n"
+"    TCP server alike (counted there as tcp_cookie_*).\n"
+"    Anycast: servers behind one address must accept each other's cookies\n"
+"    (RFC 9018 6), so they share a secret: --cookie-secret-file FILE holds\n"
+"    it as 32 hexadecimal digits on a line ('#' starts a comment). A second\n"
+"    secret line is accepted but makes no cookies; to roll a fleet, put the\n"
+"    new secret first and the old one second on every server, reload them\n"
+"    (SIGHUP or 'ddictl reload'), and drop the old line an hour later. With\n"
+"    a file nothing rotates on its own. Make one with\n"
+"      od -An -tx1 -N16 /dev/urandom | tr -d ' \\n'\n"
 "\n",
 	      f);
 }
@@ -85,7 +94,12 @@ static void usage_hardening_options(FILE *f)
 "        Ignore the COOKIE option (RFC 7873 5.2.1): no cookie is returned.\n"
 "    --cookie-secret-lifetime HOURS\n"
 "        Replace the cookie secret every HOURS hours, 1..8760 (default %d,\n"
-"        as Knot's mod-cookies). Cookies of the previous secret stay valid.\n",
+"        as Knot's mod-cookies). Cookies of the previous secret stay valid.\n"
+"    --cookie-secret-file FILE\n"
+"        The cookie secret shared by the servers of an anycast address\n"
+"        (above; BIND's cookie-secret, Knot's mod-cookies secret): one or\n"
+"        two lines of 32 hex digits, the first making cookies. Read at start\n"
+"        and at each reload; keep it readable by root only.\n",
 	        RRL_RATE_MAX, RRL_SLIP_MAX, RRL_DEFAULT_SLIP, RRL_TABLE_SIZE_MIN, RRL_TABLE_SIZE_MAX,
 	        RRL_DEFAULT_TABLE_SIZE, RRL_EXEMPT_MAX, DP_DEFAULT_COOKIE_LIFETIME_H);
 }
@@ -104,8 +118,11 @@ static void usage_head(FILE *f, const char *prog)
 "             [--tcp-max-per-client N] [--tcp-idle-timeout SECONDS]\n"
 "             [--rrl-rate N [--rrl-slip N] [--rrl-table-size N] [--rrl-exempt PREFIX ...]]\n"
 "             [--no-cookies] [--cookie-secret-lifetime HOURS]\n"
+"             [--cookie-secret-file FILE]\n"
 "             [--log auto|stderr|syslog|journal] [--log-level SPEC]\n"
 "             [--query-log FILE [--query-log-sample N]] [--catalog NAME]\n"
+"             [--gss-principal DNS/HOST@REALM [--gss-keytab FILE]\n"
+"              [--gss-max-contexts N] [--gss-key-lifetime SECONDS]]\n"
 "             [--sweep-interval-ms N] [--sweep-batch N]\n"
 "             [--config FILE] [--help]\n"
 "\n"
@@ -268,6 +285,33 @@ static void usage_options(FILE *f)
 "        store's write lock is released between batches, so dynamic updates\n"
 "        interleave with a large expiry; larger batches remove faster and\n"
 "        hold the lock longer.\n"
+"    --gss-principal DNS/HOST@REALM\n"
+"        Accept GSS-TSIG (RFC 3645) dynamic updates, as Windows clients,\n"
+"        Active Directory and nsupdate -g send them: TKEY queries (RFC 2930,\n"
+"        mode 3) over UDP or TCP negotiate a Kerberos context with this\n"
+"        service principal, and the context becomes a key, named as the\n"
+"        client chose, that signs its UPDATEs. Clients name the principal\n"
+"        after the zone's SOA MNAME: DNS/ns1.example.com@EXAMPLE.COM serves\n"
+"        a zone whose primary is ns1.example.com. The update policy then\n"
+"        names Kerberos principals instead of TSIG keys (see ddictl policy:\n"
+"        \"host/h1.example.com@EXAMPLE.COM\", \"@EXAMPLE.COM\" for a whole\n"
+"        realm, `self` for hosts updating their own names). Off by default;\n"
+"        startup fails when the keytab holds no key for the principal.\n"
+"    --gss-keytab FILE\n"
+"        The keytab holding the principal's keys (default: KRB5_KTNAME, else\n"
+"        the system's /etc/krb5.keytab). Kerberos settings (realm, KDC) come\n"
+"        from krb5.conf or KRB5_CONFIG; the server only needs the keytab: it\n"
+"        never contacts the KDC.\n"
+"    --gss-max-contexts N\n"
+"        Negotiated keys kept at most (default 1024, 1..1048576). Only a\n"
+"        client with a valid ticket creates one; a half-done negotiation\n"
+"        (SPNEGO's extra leg) is kept 30 seconds and at most a quarter of\n"
+"        the table holds them. When N keys are live, a new negotiation is\n"
+"        REFUSED and counted (ddiplane_gss_total{outcome=\"table_full\"}).\n"
+"    --gss-key-lifetime SECONDS\n"
+"        A negotiated key lasts its Kerberos ticket's remaining lifetime, at\n"
+"        most this (default 3600, 60..86400), then the client negotiates\n"
+"        again.\n"
 "    --query-log FILE\n"
 "        Append one line per answered query (time, client#port, name,\n"
 "        type, rcode, size) to FILE. Off by default. The workers copy each\n"
@@ -403,7 +447,8 @@ enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_
        OPT_METRICS, OPT_ACCESS, OPT_POLL, OPT_TCP_MAX, OPT_TCP_PER_CLIENT, OPT_TCP_IDLE,
        OPT_RRL_RATE, OPT_RRL_SLIP, OPT_RRL_SIZE, OPT_RRL_EXEMPT, OPT_NO_COOKIES,
        OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL, OPT_CONFIG, OPT_QLOG, OPT_QLOG_SAMPLE,
-       OPT_CATALOG, OPT_SWEEP_MS, OPT_SWEEP_BATCH };
+       OPT_CATALOG, OPT_COOKIE_FILE, OPT_GSS_KEYTAB, OPT_GSS_PRINCIPAL, OPT_GSS_MAX,
+       OPT_GSS_LIFETIME, OPT_SWEEP_MS, OPT_SWEEP_BATCH };
 
 /* The --rrl-* and cookie options; 1 when `c` is not one of them, 0 or -1 (with a message). */
 static int parse_hardening(struct dp_options *o, int c, const char *arg, FILE *err)
@@ -445,6 +490,9 @@ static int parse_hardening(struct dp_options *o, int c, const char *arg, FILE *e
 		return 0;
 	case OPT_NO_COOKIES:
 		o->no_cookies = true;
+		return 0;
+	case OPT_COOKIE_FILE:
+		o->cookie_secret_file = arg;
 		return 0;
 	case OPT_COOKIE_LIFETIME:
 		if (parse_uint(arg, 8760, &v) < 0 || v < 1) {
@@ -514,6 +562,7 @@ static const struct option longopts[] = {
 	{ "rrl-exempt", required_argument, NULL, OPT_RRL_EXEMPT },
 	{ "no-cookies", no_argument, NULL, OPT_NO_COOKIES },
 	{ "cookie-secret-lifetime", required_argument, NULL, OPT_COOKIE_LIFETIME },
+	{ "cookie-secret-file", required_argument, NULL, OPT_COOKIE_FILE },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "query-log", required_argument, NULL, OPT_QLOG },
@@ -525,6 +574,10 @@ static const struct option longopts[] = {
 	{ "catalog", required_argument, NULL, OPT_CATALOG },
 	{ "sweep-interval-ms", required_argument, NULL, OPT_SWEEP_MS },
 	{ "sweep-batch", required_argument, NULL, OPT_SWEEP_BATCH },
+	{ "gss-keytab", required_argument, NULL, OPT_GSS_KEYTAB },
+	{ "gss-principal", required_argument, NULL, OPT_GSS_PRINCIPAL },
+	{ "gss-max-contexts", required_argument, NULL, OPT_GSS_MAX },
+	{ "gss-key-lifetime", required_argument, NULL, OPT_GSS_LIFETIME },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -649,6 +702,30 @@ static int apply(struct dp_options *o, int c, const char *arg, FILE *err)
 		}
 		*(c == OPT_SWEEP_MS ? &o->sweep_ms : &o->sweep_batch) = (unsigned)v;
 		break;
+	case OPT_GSS_KEYTAB:
+		o->gss_keytab = arg;
+		break;
+	case OPT_GSS_PRINCIPAL:
+		if (arg[0] == '\0' || strchr(arg, '@') == NULL) {
+			fprintf(err, "ddiplane: bad --gss-principal '%s': give DNS/HOST@REALM\n", arg);
+			return -1;
+		}
+		o->gss_principal = arg;
+		break;
+	case OPT_GSS_MAX:
+		if (parse_uint(arg, 1048576, &v) < 0 || v < 1) {
+			fprintf(err, "ddiplane: --gss-max-contexts must be 1..1048576\n");
+			return -1;
+		}
+		o->gss_max_contexts = (unsigned)v;
+		break;
+	case OPT_GSS_LIFETIME:
+		if (parse_uint(arg, 86400, &v) < 0 || v < 60) {
+			fprintf(err, "ddiplane: --gss-key-lifetime must be 60..86400 seconds\n");
+			return -1;
+		}
+		o->gss_lifetime = (unsigned)v;
+		break;
 	case 'h':
 	case OPT_HELP: o->help = true; return 0;
 	case OPT_CONFIG: return 0;   /* read before everything else (dp_options_parse) */
@@ -772,6 +849,61 @@ void dp_options_free(struct dp_options *o)
 	o->conf_text = NULL;
 }
 
+/*
+ * --cookie-secret-file: one or two secrets of 32 hex digits, one a line;
+ * blank lines and '#' comments are skipped. Errors name the file and line
+ * and never print a secret.
+ */
+static int cookie_secrets_read(struct dp_options *o, FILE *err)
+{
+	const char *path = o->cookie_secret_file;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(err, "ddiplane: --cookie-secret-file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char line[256];
+	unsigned lineno = 0;
+	int rc = 0;
+	o->cookie_nsecrets = 0;
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		lineno++;
+		size_t n = strcspn(line, "#\r\n");
+		if (!line[n] && !feof(f)) {
+			fprintf(err, "ddiplane: %s:%u: line too long\n", path, lineno);
+			rc = -1;
+			break;
+		}
+		while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+			n--;
+		size_t b = strspn(line, " \t");
+		if (b >= n)
+			continue;
+		if (o->cookie_nsecrets == 2) {
+			fprintf(err, "ddiplane: %s:%u: more than two secrets\n", path, lineno);
+			rc = -1;
+		} else if (dns_cookie_secret_from_hex(line + b, n - b,
+		                                      o->cookie_secret[o->cookie_nsecrets]) < 0) {
+			fprintf(err, "ddiplane: %s:%u: a cookie secret is exactly 32 hexadecimal digits\n", path,
+			        lineno);
+			rc = -1;
+		} else {
+			o->cookie_nsecrets++;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		fprintf(err, "ddiplane: --cookie-secret-file %s: read error\n", path);
+		rc = -1;
+	}
+	fclose(f);
+	if (rc == 0 && o->cookie_nsecrets == 0) {
+		fprintf(err, "ddiplane: %s: no cookie secret in the file\n", path);
+		rc = -1;
+	}
+	explicit_bzero(line, sizeof(line));
+	return rc;
+}
+
 int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 {
 	defaults(o);
@@ -824,6 +956,8 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *err)
 		fprintf(err, "ddiplane: no service address: give at least one --address IP[/PLEN]\n");
 		return -1;
 	}
+	if (o->cookie_secret_file && cookie_secrets_read(o, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -854,12 +988,14 @@ size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_opt
 	DIFF(a->rrl.table_size != b->rrl.table_size, "rrl-table-size");
 	DIFF(a->rrl.nexempt != b->rrl.nexempt ||
 	     memcmp(a->rrl.exempt, b->rrl.exempt, sizeof(a->rrl.exempt)), "rrl-exempt");
-	DIFF(a->no_cookies != b->no_cookies || a->cookie_lifetime_h != b->cookie_lifetime_h,
-	     "cookies");
+	DIFF(a->no_cookies != b->no_cookies || a->cookie_lifetime_h != b->cookie_lifetime_h ||
+	     STRDIFF(cookie_secret_file), "cookies");
 	DIFF(STRDIFF(query_log) || a->query_log_sample != b->query_log_sample, "query-log");
 	DIFF(a->has_catalog != b->has_catalog || memcmp(a->catalog, b->catalog, sizeof(a->catalog)),
 	     "catalog");
 	DIFF(a->sweep_ms != b->sweep_ms || a->sweep_batch != b->sweep_batch, "sweep");
+	DIFF(STRDIFF(gss_keytab) || STRDIFF(gss_principal) ||
+	     a->gss_max_contexts != b->gss_max_contexts || a->gss_lifetime != b->gss_lifetime, "gss");
 #undef STRDIFF
 #undef DIFF
 	return n;

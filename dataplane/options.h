@@ -39,12 +39,19 @@ struct dp_options {
 	struct rrl_conf rrl;       /* --rrl-*: rate 0 is off */
 	bool no_cookies;           /* --no-cookies */
 	unsigned cookie_lifetime_h;/* --cookie-secret-lifetime: hours between secret rotations */
+	const char *cookie_secret_file; /* --cookie-secret-file: NULL: a random secret, rotated */
+	uint8_t cookie_secret[2][16];   /* its secrets: [0] makes cookies, [1] is also accepted */
+	unsigned cookie_nsecrets;       /* 1 or 2 with a file, else 0 */
 	const char *log_target;    /* --log: NULL: auto */
 	const char *log_levels;    /* --log-level: NULL: info everywhere */
 	const char *query_log;     /* --query-log FILE, NULL: off */
 	unsigned query_log_sample; /* --query-log-sample N: one answered query in N */
 	unsigned sweep_ms;         /* --sweep-interval-ms: lease expiry and scavenging tick */
 	unsigned sweep_batch;      /* --sweep-batch: RRsets removed per journaled commit */
+	const char *gss_keytab;    /* --gss-keytab FILE: the GSS-TSIG acceptor's keytab, NULL: default */
+	const char *gss_principal; /* --gss-principal DNS/host@REALM: GSS-TSIG on; NULL: off */
+	unsigned gss_max_contexts; /* --gss-max-contexts N: negotiated keys kept at most */
+	unsigned gss_lifetime;     /* --gss-key-lifetime SECONDS: a negotiated key's lifetime at most */
 	const char *config;        /* the configuration file read, NULL: none */
 	char *conf_text;           /* its text, which the settings above point into */
 	bool help;

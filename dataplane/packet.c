@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "control/ddns/tkey.h"
 #include "dataplane/packet.h"
 #include "dns/wire.h"
 
@@ -347,13 +348,14 @@ static enum dp_action dns_route(const struct dp_pctx *ctx, const struct dp_frame
 {
 	uint16_t flags = dns_get16(f->dns + 2);
 	uint8_t opcode = (uint8_t)DNS_OPCODE(flags);
-	if (opcode == DNS_OP_QUERY || (flags & DNS_QR))
+	bool tkey = opcode == DNS_OP_QUERY && ctx->tkey && tkey_is_query(f->dns, f->dns_len);
+	if ((opcode == DNS_OP_QUERY && !tkey) || (flags & DNS_QR))
 		return DP_ACT_TX;     /* answered (or dropped, QR set) by answer_query() here */
 	if (!ctx->answer_all_opcodes) {
 		set_outcome(r, DP_ACT_CONTROL, DP_OUT_TO_CONTROL);
 		return DP_ACT_CONTROL;
 	}
-	if (ctx->ddns && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY)) {
+	if (ctx->ddns && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY || tkey)) {
 		set_outcome(r, DP_ACT_DDNS, DP_OUT_TO_DDNS);
 		return DP_ACT_DDNS;
 	}

@@ -53,6 +53,13 @@ struct dp_pctx {
 	 */
 	bool ddns;
 	/*
+	 * GSS-TSIG on (--gss-principal): TKEY queries (control/ddns/tkey.h) go
+	 * the way of UPDATE (workers to the control lcore, it to the DDNS
+	 * thread) instead of being answered from the index. Costs a walk of
+	 * the question name per query, so it is off without GSS-TSIG.
+	 */
+	bool tkey;
+	/*
 	 * DNS cookies (RFC 7873/9018): the secrets the control lcore rotates,
 	 * NULL when off (--no-cookies). With them conf->cookies is true.
 	 */

@@ -96,6 +96,30 @@ void dns_cookie_server_make(uint8_t out[DNS_COOKIE_SERVER_LEN],
 	cookie_hash(out + 8, client, out, ip, iplen, secret);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int dns_cookie_secret_from_hex(const char *s, size_t len, uint8_t out[DNS_COOKIE_SECRET_LEN])
+{
+	if (len != 2 * DNS_COOKIE_SECRET_LEN)
+		return -1;
+	for (size_t i = 0; i < DNS_COOKIE_SECRET_LEN; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 void dns_cookie_secrets_init(struct dns_cookie_secrets *s, const uint8_t secret[DNS_COOKIE_SECRET_LEN])
 {
 	memset(s->slot, 0, sizeof(s->slot));

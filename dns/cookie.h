@@ -70,6 +70,15 @@ struct dns_cookie_secrets {
 /* Start with `secret` (getrandom() at start), no previous one. Not thread-safe. */
 void dns_cookie_secrets_init(struct dns_cookie_secrets *s, const uint8_t secret[DNS_COOKIE_SECRET_LEN]);
 
+/*
+ * A secret written as DNS_COOKIE_SECRET_LEN * 2 hexadecimal digits (either
+ * case, nothing else: no prefix, no spaces), as BIND's cookie-secret and
+ * Knot's mod-cookies secret take it. Servers that share a secret accept
+ * each other's cookies (RFC 9018 6, anycast). Returns 0, or -1 when `s`
+ * (`len` characters) is not exactly that.
+ */
+int dns_cookie_secret_from_hex(const char *s, size_t len, uint8_t out[DNS_COOKIE_SECRET_LEN]);
+
 /* Make `secret` the current one and the current one the previous one. One writer at a time. */
 void dns_cookie_rotate(struct dns_cookie_secrets *s, const uint8_t secret[DNS_COOKIE_SECRET_LEN]);
 

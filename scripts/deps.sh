@@ -14,6 +14,8 @@ pkgs=(
   systemd   # systemd-analyze: tests/integration/systemd.sh verifies the unit
   kea-dhcp-ddns-server   # ddns.sh: Kea D2 drives RFC 2136 updates
   bind9   # xfr.sh: named as a secondary of ddiplane
+  libkrb5-dev krb5-kdc krb5-admin-server krb5-user   # GSS-TSIG: GSS-API, and gsstsig.sh's own KDC
+  python3-gssapi   # gsstsig.sh: a second GSS-TSIG client beside nsupdate -g
 )
 
 missing=()

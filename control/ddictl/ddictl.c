@@ -97,7 +97,8 @@ static const char help_main[] =
 "    key add NAME [--algorithm ALG]   a TSIG key; prints ALG:NAME:SECRET once\n"
 "    key list | key remove NAME\n"
 "    policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
-"               [--prefix PREFIX...] [--source PREFIX...]\n"
+"               [--prefix PREFIX...] [--source PREFIX...] [--ttl-min N]\n"
+"               [--ttl-max N] [--ttl-over clamp|refuse] [--ttl-default N]\n"
 "               [--lease-min SECONDS] [--lease-max SECONDS]\n"
 "    policy list [KEY] | policy remove KEY INDEX\n"
 "    prefix add PREFIX [--zone ZONE] [--policy strict|auto|off] [--description TEXT]\n"
@@ -383,7 +384,9 @@ static const char help_reload[] =
 "    (--log, --log-level), the control socket's access file (--access;\n"
 "    for every peer that connects afterwards), and the rate and slip of a\n"
 "    rate limiter that runs (--rrl-rate, --rrl-slip; each worker takes them\n"
-"    at its next burst). A file that does not parse\n"
+"    at its next burst), and the cookie secrets of --cookie-secret-file\n"
+"    (a new first secret becomes current, the one before stays accepted).\n"
+"    A file that does not parse\n"
 "    is refused with its line and nothing changes. Settings that only a\n"
 "    restart applies (ports, addresses, TCP limits, RRL, cookies, ...) are\n"
 "    listed as \"restart needed\" and keep their values. Transfer ACLs and\n"
@@ -786,6 +789,8 @@ static const char help_padd[] =
 "SYNOPSIS\n"
 "    ddictl ... policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
 "                         [--prefix PREFIX...] [--source PREFIX...]\n"
+"                         [--ttl-default N] [--ttl-min N] [--ttl-max N]\n"
+"                         [--ttl-over clamp|refuse]\n"
 "                         [--lease-min SECONDS] [--lease-max SECONDS]\n\n"
 "DESCRIPTION\n"
 "    Appends a rule to KEY's rules (KEY \".\": unsigned updates, which also\n"
@@ -801,7 +806,7 @@ static const char help_padd[] =
 "                the DNSSEC types; ANY: every type\n"
 "    --prefix    addresses of added or removed A/AAAA records must lie in one\n"
 "                of these (IPAM scope), e.g. 198.18.0.0/24 2001:2::/64\n"
-"    --source    the request must come from one of these prefixes\n"
+"    --source    the request must come from one of these prefixes\n\n"
 "    --lease-min, --lease-max\n"
 "                bounds of the update lease (RFC 9664 EDNS option 2) the key's\n"
 "                updates may ask: a lease below the minimum is raised, one\n"
@@ -810,10 +815,32 @@ static const char help_padd[] =
 "                smallest maximum apply; none set: up to one week. When the\n"
 "                lease ends the server removes the records and the dynamic\n"
 "                IPAM allocations they registered (actor \"lease-expiry\").\n\n"
+"    TTL policy of the records the rule grants (after the types and prefixes):\n"
+"    --ttl-default N  an added record with TTL 0 (the client chose none: an\n"
+"                UPDATE always carries a TTL) gets N seconds\n"
+"    --ttl-min N, --ttl-max N  the bounds of an added record's TTL\n"
+"    --ttl-over clamp|refuse  outside the bounds, set the TTL to the bound\n"
+"                (clamp, the default) or refuse the whole update (REFUSED)\n"
+"    The trade-off: a short TTL makes a host that moved reachable at its new\n"
+"    address sooner, but every resolver asks again after each TTL, so the\n"
+"    query load grows as the TTL shrinks; a long TTL spares the servers but\n"
+"    caches keep answering the old address for up to a TTL after a host\n"
+"    moved or left. Kea gives a DHCP-registered host a third of its lease\n"
+"    as its TTL, as RFC 4702 suggests.\n\n"
+"    GSS-TSIG (ddiplane --gss-principal): KEY may be a Kerberos principal,\n"
+"    host/h1.example.com@EXAMPLE.COM, alice@EXAMPLE.COM, or a whole realm,\n"
+"    @EXAMPLE.COM (its principals' own rules are tried first). With a\n"
+"    principal, `self` means: host/HOST@REALM may change HOST if it lies at\n"
+"    or below NAME, and a Windows machine account MACHINE$@REALM may change\n"
+"    MACHINE.NAME (NAME: the domain it registers in). Principals need no\n"
+"    `key add`.\n\n"
 "EXAMPLES\n"
 "    ddictl -s S policy add dhcp.key. grant subdomain dhcp.example.com. A AAAA PTR DHCID \\\n"
 "        --prefix 198.18.0.0/24\n"
-"    ddictl -s S policy add . grant name printer.example.com. A --source 198.18.0.7\n";
+"    ddictl -s S policy add . grant name printer.example.com. A --source 198.18.0.7\n"
+"    ddictl -s S policy add @EXAMPLE.COM grant self example.com. A AAAA --ttl-max 3600\n"
+"    ddictl -s S policy add dhcp.key. grant subdomain dhcp.example.com. A \\\n"
+"        --ttl-default 1200 --ttl-min 300 --ttl-max 3600 --ttl-over refuse\n";
 
 static const char help_plist[] =
 "NAME\n    ddictl policy list - the update policy\n\n"
@@ -865,7 +892,8 @@ static int b_policy_add(struct ctl *c, int argc, char **argv, json_t **req, cons
 	/* no "--" skipping: the rule's own options (--prefix, --source) follow */
 	if (argc < 3)
 		return usage("policy add takes KEY grant|deny self|name|subdomain|pattern NAME "
-		             "[TYPE...] [--prefix PREFIX...] [--source PREFIX...]");
+		             "[TYPE...] [--prefix PREFIX...] [--source PREFIX...] [--ttl-default N] "
+		             "[--ttl-min N] [--ttl-max N] [--ttl-over clamp|refuse]");
 	*req = request(*cmd, json_pack("{s:s, s:o}", "key", argv[1], "rule",
 	                               tokens(argv + 2, argc - 2)));
 	return EXIT_OK;

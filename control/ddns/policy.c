@@ -1,9 +1,11 @@
 /* policy -- who may change what through RFC 2136: per-key grant/deny rules by name, type, address scope and source */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "control/ddns/policy.h"
 #include "dns/errcode.h"
@@ -221,11 +223,52 @@ static bool pattern_ok(const uint8_t *name)
 	return true;
 }
 
+/* --ttl-default/--ttl-min/--ttl-max N (1..2^31-1), --ttl-over clamp|refuse. */
+static int ttl_option(struct pol_rule *r, const char *opt, const char *val, char *err,
+                      size_t errlen)
+{
+	if (strcmp(opt, "--ttl-over") == 0) {
+		if (strcmp(val, "clamp") == 0)
+			r->ttl_over = POL_TTL_CLAMP;
+		else if (strcmp(val, "refuse") == 0)
+			r->ttl_over = POL_TTL_REFUSE;
+		else
+			return seterr(err, errlen, DDI_ESYNTAX, "--ttl-over takes clamp or refuse, not '%s'",
+			              val);
+		return DDI_EOK;
+	}
+	uint32_t *dst = strcmp(opt, "--ttl-default") == 0 ? &r->ttl_default
+	              : strcmp(opt, "--ttl-min") == 0 ? &r->ttl_min
+	              : strcmp(opt, "--ttl-max") == 0 ? &r->ttl_max : NULL;
+	if (dst == NULL)
+		return seterr(err, errlen, DDI_ESYNTAX, "unknown option '%s' (--ttl-default, --ttl-min, "
+		              "--ttl-max, --ttl-over)", opt);
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(val, &end, 10);
+	if (errno || end == val || *end || val[0] == '-' || v < 1 || v > POL_TTL_LIMIT)
+		return seterr(err, errlen, DDI_ESYNTAX, "%s takes seconds, 1..%u, not '%s'", opt,
+		              POL_TTL_LIMIT, val);
+	*dst = (uint32_t)v;
+	return DDI_EOK;
+}
+
+static bool ttl_consistent(const struct pol_rule *r)
+{
+	if (r->ttl_min && r->ttl_max && r->ttl_min > r->ttl_max)
+		return false;
+	if (r->ttl_default && ((r->ttl_min && r->ttl_default < r->ttl_min) ||
+	                       (r->ttl_max && r->ttl_default > r->ttl_max)))
+		return false;
+	return r->ttl_over <= POL_TTL_REFUSE && r->ttl_default <= POL_TTL_LIMIT &&
+	       r->ttl_min <= POL_TTL_LIMIT && r->ttl_max <= POL_TTL_LIMIT;
+}
+
 int pol_rule_from_argv(struct pol_rule *r, const char *key, int argc, char *const *argv,
                        char *err, size_t errlen)
 {
 	int i = 0;
-	enum { TYPES, PREFIXES, SOURCES } mode = TYPES;
+	enum { TYPES, PREFIXES, SOURCES, AFTER_TTL } mode = TYPES;
 
 	memset(r, 0, sizeof(*r));
 	if (key == NULL || name_parse(r->key, key) != DDI_EOK)
@@ -264,6 +307,20 @@ int pol_rule_from_argv(struct pol_rule *r, const char *key, int argc, char *cons
 			i++;
 			continue;
 		}
+		if (strncmp(a, "--ttl-", 6) == 0) {
+			if ((mode == PREFIXES && r->nprefixes == 0) || (mode == SOURCES && r->nsources == 0))
+				return seterr(err, errlen, DDI_ESYNTAX, "an option without a prefix");
+			if (i + 1 >= argc)
+				return seterr(err, errlen, DDI_ESYNTAX, "%s needs a value", a);
+			int e = ttl_option(r, a, argv[++i], err, errlen);
+			if (e != DDI_EOK)
+				return e;
+			mode = AFTER_TTL;
+			continue;
+		}
+		if (mode == AFTER_TTL)
+			return seterr(err, errlen, DDI_ESYNTAX, "'%s': types and prefixes go before the "
+			              "--ttl-* options", a);
 		if (mode == TYPES) {
 			uint16_t t = dns_type_from_str(a, strlen(a));
 			if (t == 0 || (t != DNS_T_ANY && dns_type_is_meta(t)))
@@ -288,6 +345,9 @@ int pol_rule_from_argv(struct pol_rule *r, const char *key, int argc, char *cons
 		              "a rule for unsigned updates (key '.') needs --source");
 	if (r->lease_min && r->lease_max && r->lease_min > r->lease_max)
 		return seterr(err, errlen, DDI_ESYNTAX, "--lease-min is above --lease-max");
+	if (!ttl_consistent(r))
+		return seterr(err, errlen, DDI_ESYNTAX, "--ttl-min is above --ttl-max, or "
+		              "--ttl-default lies outside them");
 	return DDI_EOK;
 }
 
@@ -331,6 +391,14 @@ int pol_rule_format(char *buf, size_t buflen, const struct pol_rule *r)
 		PUT(" --lease-min %u", (unsigned)r->lease_min);
 	if (r->lease_max)
 		PUT(" --lease-max %u", (unsigned)r->lease_max);
+	if (r->ttl_default)
+		PUT(" --ttl-default %u", r->ttl_default);
+	if (r->ttl_min)
+		PUT(" --ttl-min %u", r->ttl_min);
+	if (r->ttl_max)
+		PUT(" --ttl-max %u", r->ttl_max);
+	if (r->ttl_over == POL_TTL_REFUSE)
+		PUT(" --ttl-over refuse");
 #undef PUT
 	return (int)len;
 }
@@ -377,7 +445,44 @@ json_t *pol_rule_to_json(const struct pol_rule *r)
 		json_object_set_new(o, "lease_min", json_integer(r->lease_min));
 	if (o != NULL && r->lease_max)
 		json_object_set_new(o, "lease_max", json_integer(r->lease_max));
+	/* the TTL policy only when set: rules without one keep their old form */
+	if (o != NULL && r->ttl_default)
+		json_object_set_new(o, "ttl_default", json_integer(r->ttl_default));
+	if (o != NULL && r->ttl_min)
+		json_object_set_new(o, "ttl_min", json_integer(r->ttl_min));
+	if (o != NULL && r->ttl_max)
+		json_object_set_new(o, "ttl_max", json_integer(r->ttl_max));
+	if (o != NULL && r->ttl_over == POL_TTL_REFUSE)
+		json_object_set_new(o, "ttl_over", json_string("refuse"));
 	return o;
+}
+
+/* "ttl_default" etc.: absent, or an integer 1..2^31-1. */
+static int ttl_from(uint32_t *dst, const json_t *v)
+{
+	if (v == NULL)
+		return DDI_EOK;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > (json_int_t)POL_TTL_LIMIT)
+		return DDI_ESYNTAX;
+	*dst = (uint32_t)json_integer_value(v);
+	return DDI_EOK;
+}
+
+static int ttl_json(struct pol_rule *r, const json_t *j)
+{
+	const json_t *over = json_object_get(j, "ttl_over");
+	if (ttl_from(&r->ttl_default, json_object_get(j, "ttl_default")) != DDI_EOK ||
+	    ttl_from(&r->ttl_min, json_object_get(j, "ttl_min")) != DDI_EOK ||
+	    ttl_from(&r->ttl_max, json_object_get(j, "ttl_max")) != DDI_EOK)
+		return DDI_ESYNTAX;
+	if (over != NULL) {
+		const char *o = json_string_value(over);
+		if (o == NULL || (strcmp(o, "clamp") && strcmp(o, "refuse")))
+			return DDI_ESYNTAX;
+		r->ttl_over = strcmp(o, "refuse") == 0 ? POL_TTL_REFUSE : POL_TTL_CLAMP;
+	}
+	return ttl_consistent(r) ? DDI_EOK : DDI_ESYNTAX;
 }
 
 static int prefixes_from(struct pol_prefix *list, uint8_t *n, const json_t *a)
@@ -410,7 +515,10 @@ int pol_rule_from_json(struct pol_rule *r, const json_t *j)
 	json_object_foreach((json_t *)j, k, v) {
 		if (strcmp(k, "key") && strcmp(k, "action") && strcmp(k, "match") && strcmp(k, "name") &&
 		    strcmp(k, "types") && strcmp(k, "prefixes") && strcmp(k, "sources") &&
-		    strcmp(k, "lease_min") && strcmp(k, "lease_max"))
+		    strncmp(k, "ttl_", 4) && strcmp(k, "lease_min") && strcmp(k, "lease_max"))
+			return DDI_ESYNTAX;
+		if (strncmp(k, "ttl_", 4) == 0 && strcmp(k, "ttl_default") && strcmp(k, "ttl_min") &&
+		    strcmp(k, "ttl_max") && strcmp(k, "ttl_over"))
 			return DDI_ESYNTAX;
 		if (strncmp(k, "lease_", 6) == 0) {
 			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
@@ -446,7 +554,7 @@ int pol_rule_from_json(struct pol_rule *r, const json_t *j)
 		return DDI_ESYNTAX;
 	if (r->lease_min && r->lease_max && r->lease_min > r->lease_max)
 		return DDI_ESYNTAX;
-	return DDI_EOK;
+	return ttl_json(r, j);
 }
 
 void pol_lease_bounds(const struct pol_set *s, const uint8_t *key, uint32_t *min, uint32_t *max)
@@ -454,8 +562,8 @@ void pol_lease_bounds(const struct pol_set *s, const uint8_t *key, uint32_t *min
 	*min = *max = 0;
 	for (size_t i = 0; s != NULL && i < s->n; i++) {
 		const struct pol_rule *r = &s->rules[i];
-		if (key != NULL ? !dns_name_equal(r->key, key) : r->key[0] != 0)
-			continue;
+		if (key != NULL ? !pol_key_covers(r->key, key) : r->key[0] != 0)
+			continue;   /* the key's own rules, and a realm's for its principals (GSS-TSIG) */
 		if (r->lease_min > *min)
 			*min = r->lease_min;
 		if (r->lease_max && (*max == 0 || r->lease_max < *max))
@@ -499,10 +607,69 @@ int pol_set_from_json(struct pol_set *s, const json_t *j)
 /* Matching                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* A wire name's labels joined by dots, no escaping, no final dot ("" for the root). */
+static void plain(char *buf, size_t cap, const uint8_t *name)
+{
+	size_t n = 0;
+	for (const uint8_t *p = name; *p != 0 && n + *p + 2 <= cap; p += 1 + *p) {
+		if (n > 0)
+			buf[n++] = '.';
+		memcpy(buf + n, p + 1, *p);
+		n += *p;
+	}
+	buf[n] = '\0';
+}
+
+/* A principal's text and where its realm begins (the last '@'); NULL when not a principal. */
+static const char *principal_of(char *buf, size_t cap, const uint8_t *key)
+{
+	plain(buf, cap, key);
+	return key[0] != 0 && key[1] != '@' ? strrchr(buf, '@') : NULL;
+}
+
+bool pol_key_covers(const uint8_t *rule_key, const uint8_t *key)
+{
+	char rk[DNS_NAME_STRLEN], k[DNS_NAME_STRLEN];
+	if (dns_name_equal(rule_key, key))
+		return true;
+	/* "@realm": every principal whose realm it is (names are lower-case already) */
+	if (rule_key[0] == 0 || rule_key[1] != '@')
+		return false;
+	const char *at = principal_of(k, sizeof(k), key);
+	plain(rk, sizeof(rk), rule_key);
+	return at != NULL && at != k && strcmp(at, rk) == 0;
+}
+
+/*
+ * `self` for a Kerberos principal (policy.h): host/HOST@REALM may change
+ * HOST at or below the rule's NAME, MACHINE$@REALM exactly MACHINE.NAME.
+ */
+static bool principal_self(const struct pol_rule *r, const uint8_t *key, const uint8_t *owner)
+{
+	char k[DNS_NAME_STRLEN];
+	const char *at = principal_of(k, sizeof(k), key);
+	if (at == NULL || !dns_name_is_sub(owner, r->name))
+		return false;
+	size_t plen = (size_t)(at - k);
+	if (plen > 5 && strncmp(k, "host/", 5) == 0) {
+		uint8_t host[DNS_NAME_MAXLEN];
+		char hs[DNS_NAME_STRLEN + 1];
+		snprintf(hs, sizeof(hs), "%.*s.", (int)(plen - 5), k + 5);
+		return strchr(hs, '/') == NULL &&
+		       dns_name_from_str(host, hs, strlen(hs), NULL) > 0 && dns_name_equal(owner, host);
+	}
+	if (plen > 1 && k[plen - 1] == '$')
+		return owner[0] == plen - 1 && strncasecmp((const char *)owner + 1, k, plen - 1) == 0 &&
+		       dns_name_equal(dns_name_parent(owner), r->name);
+	return false;
+}
+
 bool pol_name_matches(const struct pol_rule *r, const uint8_t *key, const uint8_t *owner)
 {
 	switch (r->match) {
 	case POL_SELF:
+		if (key != NULL && key[0] != 0 && principal_self(r, key, owner))
+			return true;
 		return key != NULL && key[0] != 0 && dns_name_equal(owner, key);
 	case POL_NAME:
 		return dns_name_equal(owner, r->name);
@@ -550,7 +717,7 @@ bool pol_may_update(const struct pol_set *s, const uint8_t *key, uint8_t src_fam
 	const uint8_t *rkey = key != NULL ? key : root_name;
 
 	for (size_t j = 0; s != NULL && j < s->n; j++)
-		if (dns_name_equal(s->rules[j].key, rkey) &&
+		if (pol_key_covers(s->rules[j].key, rkey) &&
 		    (s->rules[j].nsources == 0 ? key != NULL
 		                               : src_addr != NULL && in_any(s->rules[j].sources,
 		                                                            s->rules[j].nsources,
@@ -662,6 +829,64 @@ static int check_scope(const struct pol_rule *r, long rule, long idx, const stru
 	return DDI_EOK;
 }
 
+/*
+ * The deciding rule of one update RR: the first of the key's own rules
+ * that matches, else the first of a realm-wide key's (GSS-TSIG principals,
+ * policy.h); -1 when none.
+ */
+static long rule_for(const struct pol_set *s, const uint8_t *rkey, const uint8_t *key,
+                     const struct upd_rr *u, uint16_t type, uint8_t src_family,
+                     const uint8_t *src_addr)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t j = 0; s != NULL && j < s->n; j++) {
+			const struct pol_rule *r = &s->rules[j];
+			bool own = dns_name_equal(r->key, rkey);
+			if ((pass == 0 ? own : !own && pol_key_covers(r->key, rkey)) &&
+			    pol_name_matches(r, key, u->owner) && type_matches(r, type) &&
+			    source_matches(r, key == NULL, src_family, src_addr))
+				return (long)j;
+		}
+	return -1;
+}
+
+int pol_ttl_apply(const struct pol_set *s, const uint8_t *key, uint8_t src_family,
+                  const uint8_t *src_addr, struct upd_msg *m, struct pol_verdict *v)
+{
+	const uint8_t *rkey = key != NULL ? key : root_name;
+	char owner_s[DNS_NAME_STRLEN];
+	int changed = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->allowed = true;
+	v->rr = -1;
+	v->rule = -1;
+	for (size_t i = 0; i < m->nupdate; i++) {
+		struct upd_rr *u = &m->update[i];
+		if (u->kind != UPD_OP_ADD)
+			continue;
+		long j = rule_for(s, rkey, key, u, u->type, src_family, src_addr);
+		if (j < 0 || s->rules[j].action != POL_GRANT)
+			continue;   /* pol_check refuses it */
+		const struct pol_rule *r = &s->rules[j];
+		uint32_t ttl = u->ttl == 0 && r->ttl_default ? r->ttl_default : u->ttl;
+		uint32_t bound = r->ttl_max && ttl > r->ttl_max ? r->ttl_max
+		               : r->ttl_min && ttl < r->ttl_min ? r->ttl_min : ttl;
+		if (bound != ttl && r->ttl_over == POL_TTL_REFUSE) {
+			if (dns_name_to_str(owner_s, sizeof(owner_s), u->owner) < 0)
+				snprintf(owner_s, sizeof(owner_s), "?");
+			refuse(v, (long)i, j, "%s: TTL %u is %s the rule's %s of %u", owner_s, ttl,
+			       bound < ttl ? "above" : "below", bound < ttl ? "maximum" : "minimum", bound);
+			return changed;
+		}
+		if (bound != u->ttl) {
+			u->ttl = bound;
+			changed++;
+		}
+	}
+	return changed;
+}
+
 int pol_check(const struct pol_set *s, const uint8_t *key, uint8_t src_family,
               const uint8_t *src_addr, const struct upd_msg *m, const struct pol_view *view,
               struct pol_verdict *v)
@@ -686,14 +911,7 @@ int pol_check(const struct pol_set *s, const uint8_t *key, uint8_t src_family,
 
 		if (dns_name_to_str(owner_s, sizeof(owner_s), u->owner) < 0)
 			snprintf(owner_s, sizeof(owner_s), "?");
-		for (size_t j = 0; s != NULL && j < s->n; j++) {
-			const struct pol_rule *r = &s->rules[j];
-			if (dns_name_equal(r->key, rkey) && pol_name_matches(r, key, u->owner) &&
-			    type_matches(r, type) && source_matches(r, is_unsigned, src_family, src_addr)) {
-				found = (long)j;
-				break;
-			}
-		}
+		found = rule_for(s, rkey, key, u, type, src_family, src_addr);
 		if (found < 0) {
 			refuse(v, (long)i, -1, "%s: no rule grants %s %s", owner_s, key_s,
 			       type == DNS_T_ANY ? "deleting the name" : dns_type_name(type));

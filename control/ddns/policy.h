@@ -67,7 +67,13 @@ struct pol_rule {
 	uint8_t nsources;
 	struct pol_prefix sources[POL_MAX_PREFIXES];
 	uint32_t lease_min, lease_max;    /* RFC 9664 lease bounds in seconds, 0: none */
+	/* TTL policy of the records the rule grants (pol_ttl_apply); 0: not set */
+	uint32_t ttl_default, ttl_min, ttl_max;
+	uint8_t ttl_over;                 /* POL_TTL_CLAMP (the default) or POL_TTL_REFUSE */
 };
+
+enum pol_ttl_over { POL_TTL_CLAMP = 0, POL_TTL_REFUSE = 1 };
+#define POL_TTL_LIMIT 2147483647u     /* RFC 2181 8: TTLs are 0..2^31-1 */
 
 /* An ordered list of rules (all keys). Owns its array. */
 struct pol_set {
@@ -89,6 +95,39 @@ int pol_set_remove(struct pol_set *s, const uint8_t *key, size_t index);
 /* Remove every rule of `key` (when the key is removed). Returns how many. */
 size_t pol_set_remove_key(struct pol_set *s, const uint8_t *key);
 
+/*
+ * Kerberos principals (GSS-TSIG, control/ddns/gss.h)
+ * --------------------------------------------------
+ * A GSS-TSIG update is checked under its client's principal, read as a
+ * domain name (as BIND does): "host/h1.example.com@EXAMPLE.COM" is the key
+ * name host/h1.example.com\@example.com. (labels split at dots, lower-
+ * cased), so `policy add host/h1.example.com@EXAMPLE.COM ...` names it
+ * like any key. Besides:
+ *  - a realm-wide key "@REALM" (e.g. `policy add @EXAMPLE.COM grant
+ *    subdomain hosts.example.com. A AAAA`) covers every principal of that
+ *    realm; a principal's own rules are tried before its realm's;
+ *  - `self` for a principal: "host/HOST@REALM" may change HOST when it
+ *    is at or below the rule's NAME (Kerberos host principals, as BIND's
+ *    krb5-self), "MACHINE$@REALM" (a Windows machine account) may change
+ *    MACHINE.NAME exactly, NAME being the rule's (the domain the machine
+ *    registers in, as BIND's ms-self with the domain named by the rule);
+ *    with a realm-wide key this is every host of the realm updating only
+ *    its own name.
+ *
+ * TTL policy (per rule, for the records it grants)
+ * ------------------------------------------------
+ * RFC 2136 carries a TTL with every added RR; there is no "no TTL". A TTL
+ * of 0 in an addition is taken as "the client chose none" and, when the
+ * rule has --ttl-default N, becomes N. Then --ttl-min and --ttl-max bound
+ * it: outside, the TTL is clamped to the bound (--ttl-over clamp, the
+ * default) or the whole update is REFUSED (--ttl-over refuse). Deletions
+ * carry no TTL and are not looked at. The trade-off: short TTLs make a
+ * moved host reachable at its new address sooner but multiply the queries
+ * that reach the servers (every resolver asks again after each TTL); long
+ * ones spare the servers but let caches answer the old address for up to
+ * a TTL after a host moved or left.
+ */
+
 /* ------------------------------------------------------------------------ */
 /* Text and JSON                                                            */
 /* ------------------------------------------------------------------------ */
@@ -101,6 +140,7 @@ bool pol_prefix_contains(const struct pol_prefix *p, uint8_t family, const uint8
 /*
  * The command shape `policy add KEY` takes after the key:
  *   grant|deny self|name|subdomain|pattern NAME [TYPE...] [--prefix P...] [--source P...]
+ *   [--ttl-default N] [--ttl-min N] [--ttl-max N] [--ttl-over clamp|refuse]
  * (`--prefix` and `--source` may each repeat and take one or more
  * prefixes up to the next option). `key` is the key name in presentation
  * form, "." for unsigned requests. On error returns DDI_ESYNTAX (or
@@ -183,5 +223,18 @@ bool pol_may_update(const struct pol_set *s, const uint8_t *key, uint8_t src_fam
 
 /* Does the rule's name part match `owner` for `key` (exposed for tests and `policy list`)? */
 bool pol_name_matches(const struct pol_rule *r, const uint8_t *key, const uint8_t *owner);
+
+/* Does a rule of key `rule_key` apply to requests signed with `key` (same name, or realm-wide)? */
+bool pol_key_covers(const uint8_t *rule_key, const uint8_t *key);
+
+/*
+ * The TTL policy (see above) of every addition of `m` for `key` (NULL:
+ * unsigned) from `source`: the first rule that matches each added RR (as
+ * pol_check finds it) sets its TTL in place. `v` says allowed, or the
+ * first refusal (--ttl-over refuse) with the reason. Returns how many TTLs
+ * were changed. Runs before the transaction: it needs only the rules.
+ */
+int pol_ttl_apply(const struct pol_set *s, const uint8_t *key, uint8_t src_family,
+                  const uint8_t *src_addr, struct upd_msg *m, struct pol_verdict *v);
 
 #endif

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "control/follow/follow.h"
+#include "control/ddns/gss.h"
 #include "control/ddns/keys.h"
 #include "control/ddns/serve.h"
 #include "control/ipam/ipam.h"
@@ -19,12 +20,16 @@ struct dctx {
 	struct store_txn *txn;   /* what reads read and writes nest in; NULL: their own */
 	struct ddns_refusals *refusals;
 	int (*notify)(const uint8_t *apex, uint8_t family, const uint8_t *addr, const uint8_t *key);
+	struct gss_server *gss;
 };
 
 static int key_lookup(void *ctx, const uint8_t *name, struct tsig_key *out)
 {
 	struct dctx *d = ctx;
 	struct store_error e;
+	/* a GSS-TSIG context (negotiated by TKEY) first: its name is the client's choice */
+	if (d->gss != NULL && gss_lookup(d->gss, name, out) == DDI_EOK)
+		return DDI_EOK;
 	int rc = ddns_key_get(d->st, d->txn, name, out, &e);
 	return rc == DDI_EOK ? DDI_EOK : rc == DDI_ENOENT ? DDI_ENOENT : rc;
 }
@@ -294,7 +299,8 @@ int ddns_serve(const struct ddns_env *env, const uint8_t *req, size_t len, uint8
 	struct upd_outcome local;
 	struct store_error e;
 	struct pol_set own = { 0 };
-	struct dctx d = { .st = env->st, .txn = env->batch, .refusals = env->refusals, .notify = env->notify };
+	struct dctx d = { .st = env->st, .txn = env->batch, .refusals = env->refusals, .notify = env->notify,
+	                  .gss = env->gss };
 	if (!out)
 		out = &local;
 	/*

@@ -13,6 +13,7 @@ struct ctl;
 
 struct pol_set;
 struct ddns_refusals;
+struct gss_server;
 
 /* Where an update is served: the store, and what the caller shares across a burst. */
 struct ddns_env {
@@ -29,6 +30,8 @@ struct ddns_env {
 	                                    kept of them, not even a journal note */
 	/* NOTIFY of a secondary zone (upd_server.notify), set by the daemon; NULL: none */
 	int (*notify)(const uint8_t *apex, uint8_t family, const uint8_t *addr, const uint8_t *key);
+	/* GSS-TSIG contexts (control/ddns/gss.h): keys looked up before the store's; NULL: none */
+	struct gss_server *gss;
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control/ddns/gss.h"
 #include "control/ddns/keys.h"
 #include "control/ddns/policy.h"
 #include "control/ddns/refusal.h"
@@ -16,6 +17,7 @@
 #include "control/follow/follow.h"
 #include "control/log.h"
 #include "control/ddns/thread.h"
+#include "control/ddns/tkey.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
 #include "dns/wire.h"
@@ -120,14 +122,20 @@ static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n
 		pol_set_free(&pol);
 	struct ddns_env env = { .st = t->conf.store, .batch = batch,
 	                        .policy = have_pol ? &pol : NULL, .ctl = t->conf.ctl,
-	                        .refusals = &t->refusals, .notify = t->conf.notify };
+	                        .refusals = &t->refusals, .notify = t->conf.notify,
+	                        .gss = t->conf.gss };
+	/* GSS-TSIG contexts whose time is over go between bursts, never inside one (gss.h) */
+	uint64_t now = (uint64_t)time(NULL);
+	gss_expire(t->conf.gss, now);
 	/* closing notes of (key, reason) intervals that are over ride on this batch's sync */
 	ddns_refusals_tick(&t->refusals, t->conf.store, batch, mono_ms());
 	for (unsigned i = 0; i < n; i++) {
 		struct ddns_msg *m = &msgs[i];
 		/* req and resp may be the same frame: serve from a copy */
 		memcpy(t->copy, m->req, m->len);
-		int rc = ddns_serve(&env, t->copy, m->len, m->family, m->src, m->resp, m->cap, NULL);
+		int rc = t->conf.gss && tkey_is_query(t->copy, m->len)
+		         ? tkey_serve(t->conf.gss, t->copy, m->len, now, m->resp, m->cap)
+		         : ddns_serve(&env, t->copy, m->len, m->family, m->src, m->resp, m->cap, NULL);
 		m->n = rc > 0 ? rc : 0;
 	}
 	pol_set_free(&pol);
@@ -228,8 +236,10 @@ static void *ddns_main(void *arg)
 		 * one small write per (key, reason) and interval, in its own
 		 * transaction (this thread may wait for the store).
 		 */
-		if (b == 0)
+		if (b == 0) {
 			ddns_refusals_tick(&t->refusals, t->conf.store, NULL, mono_ms());
+			gss_expire(t->conf.gss, (uint64_t)time(NULL));
+		}
 	}
 	/* Release TCP submitters still queued: no answer (they were never served). */
 	pthread_mutex_lock(&t->lock);

@@ -1,4 +1,4 @@
-/* thread -- the DDNS thread: RFC 2136 UPDATE and NOTIFY from the dataplane and TCP, one group commit per burst */
+/* thread -- the DDNS thread: RFC 2136 UPDATE and NOTIFY (and TKEY for GSS-TSIG) from the dataplane and TCP, one group commit per burst */
 #ifndef DDI_CONTROL_DDNS_THREAD_H
 #define DDI_CONTROL_DDNS_THREAD_H
 
@@ -21,7 +21,8 @@
  *   2. Take up to DDNS_BURST messages: the dataplane's through the source's
  *      take(), then TCP submissions (ddns_thread_submit).
  *   3. Serve them in ONE store batch (ddns_serve between store_batch_begin
- *      and store_batch_end): N updates cost one sync. If the batch does not
+ *      and store_batch_end): N updates cost one sync. TKEY queries (GSS-TSIG
+ *      on) are answered by tkey_serve in the same loop; they write nothing. If the batch does not
  *      commit, every answer of the burst is dropped (nothing unsynced is
  *      acknowledged; clients retry) and TCP submitters get no answer.
  *   4. Hand the answers back: give() for the dataplane's, a condition
@@ -45,6 +46,7 @@
 struct store;
 struct ctl;
 struct ddns_thread;
+struct gss_server;
 
 /* One message of a burst. */
 struct ddns_msg {
@@ -81,6 +83,13 @@ struct ddns_thread_conf {
 	struct ddns_source source;       /* take NULL: TCP submissions only */
 	/* NOTIFY of a secondary zone: see ddns_env.notify (NULL: none) */
 	int (*notify)(const uint8_t *apex, uint8_t family, const uint8_t *addr, const uint8_t *key);
+	/*
+	 * GSS-TSIG (control/ddns/gss.h), NULL: off. The thread answers TKEY
+	 * queries with it (control/ddns/tkey.h), verifies and signs gss-tsig
+	 * updates with its contexts, and expires them between bursts; it is
+	 * the thread's alone until ddns_thread_stop (the caller frees it after).
+	 */
+	struct gss_server *gss;
 };
 
 /*

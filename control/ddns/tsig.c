@@ -1,4 +1,5 @@
 /* tsig -- RFC 8945 transaction signatures: keys, request verification, response signing */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -33,6 +34,8 @@ static const struct alg_info algs[] = {
 	[TSIG_HMAC_SHA256] = { "hmac-sha256", (const uint8_t *)"\x0bhmac-sha256", "SHA256", 32 },
 	[TSIG_HMAC_SHA384] = { "hmac-sha384", (const uint8_t *)"\x0bhmac-sha384", "SHA384", 48 },
 	[TSIG_HMAC_SHA512] = { "hmac-sha512", (const uint8_t *)"\x0bhmac-sha512", "SHA512", 64 },
+	/* RFC 3645: no digest of ours; the MIC's length is the mechanism's (tsig_key.mic) */
+	[TSIG_GSS] = { "gss-tsig", (const uint8_t *)"\x08gss-tsig", NULL, 0 },
 };
 #define NALGS ((int)(sizeof(algs) / sizeof(algs[0])))
 
@@ -82,7 +85,8 @@ enum tsig_alg tsig_alg_from_str(const char *s, size_t len)
 		return TSIG_HMAC_MD5;
 	if (dns_name_from_str(wire, s, len, NULL) < 0)
 		return TSIG_ALG_NONE;
-	return tsig_alg_from_wire(wire);
+	enum tsig_alg a = tsig_alg_from_wire(wire);
+	return a == TSIG_GSS ? TSIG_ALG_NONE : a;   /* gss-tsig keys come from TKEY, never from text */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -337,8 +341,51 @@ struct mac_input {
 	bool timers_only;          /* RFC 8945 5.3.1: later messages of a stream: Time Signed, Fudge */
 };
 
+/*
+ * GSS-TSIG (RFC 3645 3.3, 4): the same bytes an HMAC covers, in one buffer,
+ * handed to the context's gss_get_mic (signing: check NULL, MIC to out) or
+ * gss_verify_mic (check: the received MIC; DDI_EOK when it verifies,
+ * DDI_EACCES when not). The buffer is bounded by the message (64 KiB).
+ */
+static int gss_mac(const struct tsig_key *k, const struct mac_input *in, const uint8_t *hdr,
+                   const uint8_t *vars, size_t vl, uint8_t out[TSIG_MAC_MAX], size_t *out_len,
+                   const uint8_t *check, size_t check_len)
+{
+	if (k->mic == NULL)
+		return DDI_EINVAL;
+	size_t n = (in->prior ? 2 + (size_t)in->prior_len : 0) + in->msg_len + vl;
+	uint8_t *buf = malloc(n), *p = buf;
+	if (buf == NULL)
+		return DDI_ENOMEM;
+	if (in->prior) {
+		dns_put16(p, in->prior_len);
+		memcpy(p + 2, in->prior, in->prior_len);
+		p += 2 + in->prior_len;
+	}
+	memcpy(p, hdr, DNS_HDR_LEN);
+	memcpy(p + DNS_HDR_LEN, in->msg + DNS_HDR_LEN, in->msg_len - DNS_HDR_LEN);
+	memcpy(p + in->msg_len, vars, vl);
+	int r;
+	if (check != NULL) {
+		r = k->mic->verify(k->mic_ctx, buf, n, check, check_len) == 0 ? DDI_EOK : DDI_EACCES;
+	} else {
+		r = k->mic->sign(k->mic_ctx, buf, n, out, TSIG_MAC_MAX);
+		if (r >= 0) {
+			*out_len = (size_t)r;
+			r = DDI_EOK;
+		}
+	}
+	free(buf);
+	return r;
+}
+
+/*
+ * The MAC over `in` with key k into out. For TSIG_GSS with `check` given,
+ * verify that MAC instead (DDI_EOK or DDI_EACCES); HMAC callers compare.
+ */
 static int mac_compute(const struct tsig_key *k, const struct mac_input *in,
-                       uint8_t out[TSIG_MAC_MAX], size_t *out_len)
+                       uint8_t out[TSIG_MAC_MAX], size_t *out_len, const uint8_t *check,
+                       size_t check_len)
 {
 	const struct alg_info *a = alg_get(k->alg);
 	uint8_t hdr[DNS_HDR_LEN], vars[DNS_NAME_MAXLEN * 2 + 32], b2[2];
@@ -381,6 +428,9 @@ static int mac_compute(const struct tsig_key *k, const struct mac_input *in,
 		vl += in->other_len;
 	}
 
+	if (k->alg == TSIG_GSS)
+		return gss_mac(k, in, hdr, vars, vl, out, out_len, check, check_len);
+
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)a->digest, 0),
 		OSSL_PARAM_construct_end(),
@@ -412,6 +462,8 @@ out:
 /* RFC 8945 5.2.2.1 rules 1 and 3: a MAC size we must treat as FORMERR. */
 static bool mac_size_bad(enum tsig_alg alg, uint16_t mac_len)
 {
+	if (alg == TSIG_GSS)
+		return mac_len == 0;   /* a MIC's length is the mechanism's: gss_verify_mic judges it */
 	size_t full = tsig_alg_digest_len(alg), min = full / 2;
 
 	if (min < 10)
@@ -439,7 +491,10 @@ static enum tsig_result mac_check(const struct tsig_key *k, const struct tsig_rr
 		.fudge = t->fudge, .error = t->error, .other_len = t->other_len, .other = t->other,
 	};
 
-	if (mac_compute(k, &in, mac, &mac_len) != DDI_EOK)
+	if (k->alg == TSIG_GSS)   /* a MIC is checked by the mechanism, not recomputed */
+		return mac_compute(k, &in, NULL, NULL, t->mac, t->mac_len) == DDI_EOK ? TSIG_OK
+		                                                                      : TSIG_BADSIG;
+	if (mac_compute(k, &in, mac, &mac_len, NULL, 0) != DDI_EOK)
 		return TSIG_BADSIG;
 	/* 5.2.2.1 rule 4: a truncated MAC is compared with as many leading bytes. */
 	if (CRYPTO_memcmp(mac, t->mac, t->mac_len) != 0)
@@ -559,7 +614,7 @@ int tsig_sign(const struct tsig_key *k, const uint8_t *prior_mac, uint16_t prior
 		.id = dns_get16(msg), .arcount = dns_get16(msg + 10), .key_name = k->name,
 		.alg_name = alg_name, .time_signed = time_signed, .fudge = fudge,
 	};
-	if ((r = mac_compute(k, &in, mac, &mac_len)) != DDI_EOK)
+	if ((r = mac_compute(k, &in, mac, &mac_len, NULL, 0)) != DDI_EOK)
 		return r;
 	r = put_tsig_rr(msg, len, cap, k->name, alg_name, time_signed, fudge, mac,
 	                (uint16_t)mac_len, dns_get16(msg), 0, NULL, 0);
@@ -600,7 +655,7 @@ int tsig_sign_response(const struct tsig_ctx *t, uint8_t *msg, size_t *len, size
 		.alg_name = t->req.alg_name, .time_signed = time_signed, .fudge = t->req.fudge,
 		.error = t->error, .other_len = other_len, .other = other,
 	};
-	if ((r = mac_compute(&t->key, &in, mac, &mac_len)) != DDI_EOK)
+	if ((r = mac_compute(&t->key, &in, mac, &mac_len, NULL, 0)) != DDI_EOK)
 		return r;
 	return put_tsig_rr(msg, len, cap, t->req.key_name, t->req.alg_name, time_signed,
 	                   t->req.fudge, mac, (uint16_t)mac_len, dns_get16(msg), t->error,
@@ -622,7 +677,7 @@ int tsig_sign_multi(const struct tsig_ctx *t, bool first, const uint8_t *prior, 
 		.alg_name = t->req.alg_name, .time_signed = now, .fudge = t->req.fudge,
 		.timers_only = !first,
 	};
-	int r = mac_compute(&t->key, &in, mac, &mac_len);
+	int r = mac_compute(&t->key, &in, mac, &mac_len, NULL, 0);
 	if (r != DDI_EOK)
 		return r;
 	r = put_tsig_rr(msg, len, cap, t->req.key_name, t->req.alg_name, now, t->req.fudge, mac,
@@ -687,7 +742,7 @@ enum tsig_result tsig_verify_next(struct tsig_rr *t, const struct tsig_key *k,
 		.key_name = t->key_name, .alg_name = t->alg_name, .time_signed = t->time_signed,
 		.fudge = t->fudge, .timers_only = true,
 	};
-	if (mac_compute(k, &in, mac, &mac_len) != DDI_EOK ||
+	if (mac_compute(k, &in, mac, &mac_len, NULL, 0) != DDI_EOK ||
 	    CRYPTO_memcmp(mac, t->mac, t->mac_len) != 0)
 		return TSIG_BADSIG;
 	if (t->error != TSIG_ERR_NONE)

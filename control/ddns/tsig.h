@@ -19,6 +19,11 @@
  * (EVP_MAC); no function keeps state between calls, so every function may
  * be called from any thread.
  *
+ * GSS-TSIG (RFC 3645): a key of algorithm gss-tsig. carries the MIC
+ * functions of a context negotiated by TKEY (control/ddns/gss.h) instead
+ * of a secret; the same digest data (4.3) is then handed to gss_get_mic /
+ * gss_verify_mic, and the MAC-size rules of 5.2.2.1 are the mechanism's.
+ *
  * Times are unix seconds given by the caller (`now`), so tests can move the
  * clock. Multi-message responses (zone transfers) are signed with
  * tsig_sign_multi (RFC 8945 5.3.1).
@@ -33,6 +38,8 @@ enum tsig_alg {
 	TSIG_HMAC_SHA256,     /* hmac-sha256. (the default) */
 	TSIG_HMAC_SHA384,     /* hmac-sha384. */
 	TSIG_HMAC_SHA512,     /* hmac-sha512. */
+	TSIG_GSS,             /* gss-tsig. (RFC 3645): the MAC is a GSS-API MIC made with a
+	                         context negotiated by TKEY (tsig_key.mic), never a shared secret */
 };
 #define TSIG_ALG_DEFAULT TSIG_HMAC_SHA256
 
@@ -50,12 +57,36 @@ enum tsig_error {
 #define TSIG_FUDGE_DEFAULT 300 /* seconds, RFC 8945 10 recommends 300 */
 #define TSIG_KEY_STRLEN 1024   /* "hmac-sha512:" + name + ":" + base64(256) fits */
 
-/* A shared secret and what it is called. */
+/*
+ * GSS-TSIG (RFC 3645 3.3, 4): what a TSIG_GSS key signs and verifies with.
+ * `data` is exactly what an HMAC would cover (RFC 8945 4.3). verify returns
+ * 0 when `mic` is a valid MIC of data for the context (gss_verify_mic),
+ * else non-zero; sign writes the MIC (gss_get_mic) to `out` (cap bytes)
+ * and returns its length, or a negative error. Called on the thread that
+ * owns the context only.
+ */
+struct tsig_mic_ops {
+	int (*verify)(void *ctx, const uint8_t *data, size_t len, const uint8_t *mic, size_t mic_len);
+	int (*sign)(void *ctx, const uint8_t *data, size_t len, uint8_t *out, size_t cap);
+};
+
+/* A shared secret (or, for TSIG_GSS, a negotiated context) and what it is called. */
 struct tsig_key {
 	uint8_t name[DNS_NAME_MAXLEN];   /* wire form, lower-case */
 	enum tsig_alg alg;
-	uint16_t secret_len;             /* 1..TSIG_SECRET_MAX */
+	uint16_t secret_len;             /* 1..TSIG_SECRET_MAX; 0 for TSIG_GSS */
 	uint8_t secret[TSIG_SECRET_MAX];
+	/*
+	 * TSIG_GSS only (NULL otherwise): the context's MIC functions and the
+	 * authenticated identity, the client's Kerberos principal as a wire
+	 * name ("host/h1.example.com@EXAMPLE.COM" read as a domain name, as
+	 * BIND does), which the update policy is keyed by instead of the
+	 * TKEY name. Both point into the context table (control/ddns/gss.h)
+	 * and stay valid until the thread that owns it expires contexts.
+	 */
+	const struct tsig_mic_ops *mic;
+	void *mic_ctx;
+	const uint8_t *identity;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -71,11 +102,12 @@ const uint8_t *tsig_alg_wire(enum tsig_alg alg);
 /*
  * "hmac-sha256", "HMAC-SHA256.", "hmac-md5", "hmac-md5.sig-alg.reg.int" ...
  * -> algorithm, case-insensitive, with or without the trailing dot.
- * TSIG_ALG_NONE when unknown.
+ * TSIG_ALG_NONE when unknown, and for "gss-tsig" (no shared-secret key
+ * can have it: its keys come from TKEY only).
  */
 enum tsig_alg tsig_alg_from_str(const char *s, size_t len);
 
-/* A wire name (validated) -> algorithm, case-insensitive. TSIG_ALG_NONE when unknown. */
+/* A wire name (validated) -> algorithm, case-insensitive, gss-tsig. included. TSIG_ALG_NONE when unknown. */
 enum tsig_alg tsig_alg_from_wire(const uint8_t *name);
 
 /* Output length of the algorithm's HMAC in bytes (0 for TSIG_ALG_NONE). */

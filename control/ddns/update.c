@@ -674,9 +674,22 @@ struct serve_txn {
 	struct upd_plan plan;
 	uint8_t rcode;
 	char reason[256];
-	uint32_t lease;                /* granted (RFC 9664), 0: the UPDATE asked for none */
+	struct ul_lease *ul;           /* the Update Lease option (RFC 9664), bounded in place */
 	struct store_op *xops;         /* the plan's ops and the refreshes (dyn_ops) */
 };
+
+/* The lease (RFC 9664) the requester's policy grants, in place of the one asked; 0: none asked. */
+static uint32_t lease_grant(const struct pol_set *p, const uint8_t *key, struct ul_lease *ul)
+{
+	uint32_t lmin, lmax;
+	if (!ul->present)
+		return 0;
+	pol_lease_bounds(p, key, &lmin, &lmax);
+	ul->lease = ul_grant(ul->lease, lmin, lmax);
+	if (ul->has_key_lease)
+		ul->key_lease = ul_grant(ul->key_lease, lmin, lmax);
+	return ul->lease;
+}
 
 /*
  * The ops an accepted UPDATE applies: the plan's, flagged dynamic (the
@@ -687,6 +700,7 @@ struct serve_txn {
 static int dyn_ops(struct serve_txn *t, const struct store_op **ops, size_t *nops)
 {
 	size_t n = t->plan.nops;
+	uint32_t lease = lease_grant(t->s->policy, t->key, t->ul);   /* clamping twice changes nothing */
 	free(t->xops);
 	if ((t->xops = calloc(n + t->m->nupdate + 1, sizeof(*t->xops))) == NULL)
 		return DDI_ENOMEM;
@@ -704,7 +718,7 @@ static int dyn_ops(struct serve_txn *t, const struct store_op **ops, size_t *nop
 		if (!seen)
 			t->xops[n++] = (struct store_op){ .kind = STORE_OP_DYN_REFRESH,
 			                                  .flags = STORE_OPF_DYNAMIC, .owner = u->owner,
-			                                  .type = u->type, .lease = t->lease };
+			                                  .type = u->type, .lease = lease };
 	}
 	*ops = t->xops;
 	*nops = n;
@@ -828,17 +842,38 @@ static void unchanged(const struct upd_server *s, struct upd_outcome *o, enum up
 		s->unchanged(s->ctx, o);
 }
 
-/* The lease (RFC 9664) the requester's policy grants, in place of the one asked; 0: none asked. */
-static uint32_t lease_grant(const struct pol_set *p, const uint8_t *key, struct ul_lease *ul)
+/* RFC 9664 4: an Update Lease option has 4 or 8 bytes and comes once; else FORMERR, nothing applied. */
+static bool lease_bad(const struct dns_query *q, const uint8_t *req, size_t len, struct ul_lease *ul,
+                      struct upd_outcome *out)
 {
-	uint32_t lmin, lmax;
-	if (!ul->present)
-		return 0;
-	pol_lease_bounds(p, key, &lmin, &lmax);
-	ul->lease = ul_grant(ul->lease, lmin, lmax);
-	if (ul->has_key_lease)
-		ul->key_lease = ul_grant(ul->key_lease, lmin, lmax);
-	return ul->lease;
+	if (!q->has_edns || ul_parse_message(req, len, q->opt_pos, ul) == DDI_EOK)
+		return false;
+	out->rcode = DNS_RCODE_FORMERR;
+	snprintf(out->reason, sizeof(out->reason), "malformed Update Lease option");
+	return true;
+}
+
+/* The response, with the lease granted (RFC 9664 4.2) when the update was accepted. */
+static int respond(const uint8_t *req, size_t len, uint8_t rcode, const struct ul_lease *ul,
+                   uint8_t *resp, size_t cap)
+{
+	int n = upd_response(req, len, rcode, resp, cap);
+	if (n >= 0 && ul->present && rcode == DNS_RCODE_NOERROR)
+		n = ul_append(resp, (size_t)n, cap, ul);
+	return n;
+}
+
+static void serve_txn_free(struct serve_txn *t)
+{
+	upd_plan_free(&t->plan);
+	free(t->xops);
+}
+
+/* The key of actor "tsig:KEY@ADDR": up to the last '@' (a GSS-TSIG principal holds one too). */
+static void actor_key(struct upd_outcome *o)
+{
+	const char *k = o->actor + 5, *at = strrchr(k, '@');
+	snprintf(o->key, sizeof(o->key), "%.*s", (int)(at ? (size_t)(at - k) : strlen(k)), k);
 }
 
 int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_t src_family,
@@ -886,7 +921,8 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	if (q.has_tsig) {
 		out->is_signed = true;
 		out->tsig = tsig_verify(&tc, req, len, q.tsig_pos, now, s->key_lookup, s->ctx);
-		key = tc.req.key_name;
+		/* GSS-TSIG: the policy knows the Kerberos principal, not the TKEY name (tsig.h) */
+		key = tc.key.identity != NULL ? tc.key.identity : tc.req.key_name;
 		make_actor(out->actor, sizeof(out->actor), key, src_family, src_addr);
 		if (out->tsig != TSIG_OK) {
 			out->rcode = tsig_result_rcode(out->tsig);
@@ -933,20 +969,18 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	/* UPDATE. */
 	enum upd_why why = UPD_WHY_NONE;
 	struct ul_lease ul = { 0 };
+	struct pol_verdict ttl_v;
 	if (q.has_tsig) {
 		out->authenticated = true;   /* TSIG_OK: every failure returned above */
-		size_t at = strcspn(out->actor + 5, "@");
-		snprintf(out->key, sizeof(out->key), "%.*s", (int)at, out->actor + 5);
+		actor_key(out);
 	}
 	if ((r = upd_parse(&m, req, len, &rc)) != DDI_EOK || rc != DNS_RCODE_NOERROR) {
 		out->rcode = r != DDI_EOK ? DNS_RCODE_SERVFAIL : rc;
 		why = r != DDI_EOK ? UPD_WHY_SERVFAIL : why_of_rcode(rc);
 		snprintf(out->reason, sizeof(out->reason), "%s", rc == DNS_RCODE_NOTZONE ?
 		         "a name outside the zone" : "malformed update");
-	} else if (q.has_edns && ul_parse_message(req, len, q.opt_pos, &ul) != DDI_EOK) {
-		out->rcode = DNS_RCODE_FORMERR;   /* RFC 9664 4: a lease of 4 or 8 bytes, once */
+	} else if (lease_bad(&q, req, len, &ul, out)) {
 		why = UPD_WHY_FORMERR;
-		snprintf(out->reason, sizeof(out->reason), "malformed Update Lease option");
 	} else if (s->zone_secondary && s->zone_secondary(s->ctx, m.zone)) {
 		/* RFC 2136 3.1: a secondary is not authoritative for changes; its primary is */
 		out->rcode = DNS_RCODE_NOTAUTH;
@@ -957,10 +991,15 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 		why = key ? UPD_WHY_NO_POLICY : UPD_WHY_UNSIGNED;
 		snprintf(out->reason, sizeof(out->reason), "%s",
 		         key ? "the key has no update policy" : "unsigned updates are not allowed from here");
+	} else if (pol_ttl_apply(s->policy, key, src_family, src_addr, &m, &ttl_v) >= 0 &&
+	           !ttl_v.allowed) {
+		/* the rule's TTL bounds with --ttl-over refuse (policy.h); clamps were made in place */
+		out->rcode = DNS_RCODE_REFUSED;
+		why = UPD_WHY_POLICY;
+		snprintf(out->reason, sizeof(out->reason), "%s", ttl_v.reason);
 	} else {
 		struct serve_txn t = { .s = s, .m = &m, .key = key, .fam = src_family, .addr = src_addr,
-		                       .rcode = DNS_RCODE_SERVFAIL };
-		t.lease = lease_grant(s->policy, key, &ul);
+		                       .rcode = DNS_RCODE_SERVFAIL, .ul = &ul };
 		r = s->transact(s->ctx, out->actor, serve_fn, &t);
 		if (r != DDI_EOK) {
 			out->rcode = store_rcode(r);
@@ -973,8 +1012,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 			why = t.rcode == DNS_RCODE_REFUSED ? UPD_WHY_POLICY : why_of_rcode(t.rcode);
 			snprintf(out->reason, sizeof(out->reason), "%s", t.reason);
 		}
-		upd_plan_free(&t.plan);
-		free(t.xops);
+		serve_txn_free(&t);
 	}
 	/* Changes are journaled by the commit; everything else goes to the server. */
 	if (out->rcode != DNS_RCODE_NOERROR || out->nops == 0) {
@@ -984,10 +1022,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	}
 	upd_msg_free(&m);
 
-	n = upd_response(req, len, out->rcode, resp, cap);
-	if (n >= 0 && ul.present && out->rcode == DNS_RCODE_NOERROR)
-		n = ul_append(resp, (size_t)n, cap, &ul);   /* the lease granted (RFC 9664 4.2) */
-	if (n < 0)
+	if ((n = respond(req, len, out->rcode, &ul, resp, cap)) < 0)
 		return n;
 	rlen = (size_t)n;
 	if (q.has_tsig && (r = tsig_sign_response(&tc, resp, &rlen, cap, now)) != DDI_EOK)

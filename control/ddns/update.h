@@ -19,6 +19,9 @@ struct pol_view;
  *
  *  1. dns_query_parse() the message; if it has a TSIG, tsig_verify() it
  *     (control/ddns/tsig.h) and answer a TSIG failure before anything else.
+ *     A GSS-TSIG key is checked by the policy under its principal
+ *     (tsig_key.identity), not its TKEY name; the TTL policy of the rules
+ *     (pol_ttl_apply) then clamps or refuses the added RRs' TTLs.
  *  2. upd_parse(): the zone section, the prerequisite and update sections
  *     (RFC 2136 3.1, the form checks of 3.2.1/3.2.3, the pre-scan of
  *     3.4.1.3). A non-zero rcode (FORMERR, NOTZONE) is the answer.

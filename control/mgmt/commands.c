@@ -1432,7 +1432,8 @@ static json_t *c_policy_add(struct req *q, uint64_t *seq)
 	if (!json_is_array(jr) || argc == 0 || argc > 64)
 		return cmd_reply(CMD_ERROR, NULL, "argument \"rule\" must be an array of 1 to 64 words: "
 		                 "grant|deny self|name|subdomain|pattern NAME [TYPE...] "
-		                 "[--prefix PREFIX...] [--source PREFIX...]");
+		                 "[--prefix PREFIX...] [--source PREFIX...] [--ttl-default N] "
+		                 "[--ttl-min N] [--ttl-max N] [--ttl-over clamp|refuse]");
 	json_array_foreach(jr, i, w) {
 		if (!json_is_string(w))
 			return cmd_reply(CMD_ERROR, NULL, "argument \"rule\": word %zu is not a string", i);

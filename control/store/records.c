@@ -41,6 +41,20 @@ int open_ddns_dbis(struct store *s, struct store_error *err)
 	return DDI_EOK;
 }
 
+/*
+ * A Kerberos principal read as a name ("host/h1.example.com@EXAMPLE.COM",
+ * or a realm "@EXAMPLE.COM"): a label holds '@'. GSS-TSIG keys are
+ * negotiated, never stored, so such a name has rules but no key record
+ * (control/ddns/policy.h).
+ */
+static bool is_principal(const uint8_t *name)
+{
+	for (const uint8_t *p = name; *p != 0; p += 1 + *p)
+		if (memchr(p + 1, '@', *p) != NULL)
+			return true;
+	return false;
+}
+
 /* K(name) 0x00, the key of both databases. */
 static size_t kkey_make(uint8_t out[ZKEY_MAX], const uint8_t *name)
 {
@@ -105,7 +119,7 @@ int op_key(struct cctx *c, const struct store_op *op)
 	}
 	case STORE_OP_POLICY_SET: {
 		uint64_t oldn = 0;
-		if (!is_root && (rc = mdb_get(c->txn, c->s->keys, &k, &v)) != 0)
+		if (!is_root && !is_principal(lc) && (rc = mdb_get(c->txn, c->s->keys, &k, &v)) != 0)
 			return rc == MDB_NOTFOUND
 			               ? seterr(c->err, DDI_ENOENT, c->op, "no key %s", nstr(nb, lc))
 			               : c_mdb(c, rc, "keys");

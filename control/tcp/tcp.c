@@ -15,7 +15,9 @@
 #include <unistd.h>
 #include <urcu-qsbr.h>
 
+#include "control/ddns/tkey.h"
 #include "control/tcp/tcp.h"
+#include "dns/cookie.h"
 #include "dns/errcode.h"
 #include "dns/wire.h"
 #include "index/snapshot.h"
@@ -161,6 +163,60 @@ static int xfr_emit(void *ectx, const uint8_t *msg, size_t len)
 	return rc ? rc : out_append(ectx, msg, len);
 }
 
+/* The counter of a cookie verdict, NULL for none. */
+static uint64_t *cookie_counter(struct tcp_server *s, enum dns_cookie_verdict v)
+{
+	switch (v) {
+	case DNS_COOKIE_NEW: return &s->st.cookie_new;
+	case DNS_COOKIE_VALID: return &s->st.cookie_valid;
+	case DNS_COOKIE_REFRESHED: return &s->st.cookie_refreshed;
+	case DNS_COOKIE_BAD: return &s->st.cookie_bad;
+	case DNS_COOKIE_MALFORMED: return &s->st.cookie_malformed;
+	case DNS_COOKIE_NONE: break;
+	}
+	return NULL;
+}
+
+/*
+ * A query from the index, with its cookie as the workers serve it
+ * (dataplane/packet.c): checked before the answer (answer_query keeps the
+ * room for it, and answers a malformed one FORMERR), then appended to the
+ * OPT. No rate limiting over TCP: the handshake proved the address.
+ */
+static size_t answer_tcp(struct tcp_server *s, const struct conn *c, const uint8_t *wire,
+                         size_t len, uint8_t *out, size_t cap)
+{
+	struct dns_query q;
+	struct answer_info info;
+	memset(&q, 0, sizeof(q));
+	enum dns_parse_result pr = dns_query_parse(&q, wire, len);
+	enum dns_cookie_verdict cv = DNS_COOKIE_NONE;
+	const uint8_t *opt = dns_query_cookie(&q);
+	uint8_t client[DNS_COOKIE_LEN];
+	size_t iplen = c->peer_family == 6 ? 16 : 4;
+	uint32_t now = (uint32_t)time(NULL);
+	if (s->conf.cookies && opt && pr == DNS_PARSE_OK) {
+		cv = dns_cookie_check(s->conf.cookies, now, opt, q.edns_cookie_len, c->peer, iplen);
+		memcpy(client, opt, q.edns_cookie_len < sizeof(client) ? q.edns_cookie_len
+		                                                        : sizeof(client));
+		uint64_t *ctr = cookie_counter(s, cv);
+		if (ctr)
+			stat_inc(ctr);
+	}
+	const struct idx_version *v = idx_acquire(s->conf.idx);
+	size_t n = answer_query(v, s->conf.answer, ANSWER_TCP, &q, pr, out, cap, &info);
+	if (n && info.opt_pos && cv != DNS_COOKIE_NONE && cv != DNS_COOKIE_MALFORMED) {
+		uint8_t cookie[DNS_COOKIE_LEN];
+		size_t clen = dns_cookie_respond(s->conf.cookies, cv, now, client, c->peer, iplen,
+		                                 cookie);
+		size_t grown = dns_opt_append_option(out, n, cap, info.opt_pos, DNS_EDNS_OPT_COOKIE,
+		                                     cookie, (uint16_t)clen);
+		if (grown)
+			n = grown;
+	}
+	return n;
+}
+
 /*
  * Answer every complete message in the input buffer, in order (RFC 7766
  * 6.2.1.1: responses to pipelined queries may be sent in order). Stops
@@ -179,10 +235,10 @@ static bool conn_process(struct tcp_server *s, struct conn *c)
 		}
 		if (c->in_len - pos < 2 + mlen)
 			break;
-		struct answer_info info;
 		size_t n;
 		uint8_t opcode = (uint8_t)((c->in[pos + 4] >> 3) & 0xf);
-		if (s->conf.update && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY) &&
+		if (s->conf.update && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY ||
+		                       (s->conf.update_tkey && tkey_is_query(c->in + pos + 2, mlen))) &&
 		    !(c->in[pos + 4] & 0x80)) {
 			/* waits for the DDNS thread's commit (the store's lock, a sync): not as a QSBR reader */
 			rcu_thread_offline();
@@ -205,9 +261,7 @@ static bool conn_process(struct tcp_server *s, struct conn *c)
 			stat_inc(&s->st.queries);
 			continue;
 		} else {
-			const struct idx_version *v = idx_acquire(s->conf.idx);
-			n = answer_message(v, s->conf.answer, ANSWER_TCP, c->in + pos + 2, mlen,
-			                   s->scratch + 2, DNS_MSG_MAX, &info);
+			n = answer_tcp(s, c, c->in + pos + 2, mlen, s->scratch + 2, DNS_MSG_MAX);
 		}
 		pos += 2 + mlen;
 		if (n == 0 || n > DNS_MSG_MAX) {

@@ -41,6 +41,7 @@
 
 struct idx;
 struct tcp_server;
+struct dns_cookie_secrets;
 
 struct tcp_conf {
 	struct idx *idx;                 /* answers come from idx_acquire(idx) */
@@ -62,6 +63,8 @@ struct tcp_conf {
 	int (*update)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
 	              const uint8_t *src_addr, uint8_t *resp, size_t cap);
 	void *update_ctx;
+	/* TKEY queries (GSS-TSIG negotiation, control/ddns/tkey.h) go to `update` too */
+	bool update_tkey;
 	/*
 	 * AXFR and IXFR queries go here (NULL: answer_message(), which answers
 	 * them NOTIMP): the query, the peer, and `emit`, which queues one
@@ -73,6 +76,12 @@ struct tcp_conf {
 	           const uint8_t *src_addr, int (*emit)(void *ectx, const uint8_t *msg, size_t len),
 	           void *ectx);
 	void *xfr_ctx;
+	/*
+	 * DNS cookies (RFC 7873, dns/cookie.h), NULL: off. The same secrets the
+	 * workers use, so a cookie learnt over UDP is valid over TCP and back;
+	 * `answer` must then have cookies on (answer_conf.cookies).
+	 */
+	const struct dns_cookie_secrets *cookies;
 };
 
 /* Counters, written by the server thread only, read with relaxed loads. */
@@ -86,6 +95,11 @@ struct tcp_stats {
 	uint64_t idle_closed;      /* idle timeout */
 	uint64_t closed_peer;      /* EOF or error from the peer */
 	uint64_t open;             /* connections open now (a gauge) */
+	uint64_t cookie_new;       /* a client cookie alone: a server cookie sent */
+	uint64_t cookie_valid;     /* our server cookie, echoed */
+	uint64_t cookie_refreshed; /* ours but old or of the previous secret: a new one sent */
+	uint64_t cookie_bad;       /* not ours: answered normally with a new one (RFC 7873 5.2.4) */
+	uint64_t cookie_malformed; /* bad COOKIE length: FORMERR */
 };
 
 /*

@@ -444,6 +444,43 @@ static void handoff(enum fr_kind kind, uint16_t opcode, int optwords, int vlans)
 	rcu_quiescent_state();
 }
 
+/*
+ * GSS-TSIG on (pctx.tkey): a TKEY query goes the way of an UPDATE, worker
+ * to control lcore to DDNS thread; off, and for every other query, it is
+ * answered where it arrived.
+ */
+static void test_tkey_route(void **state)
+{
+	struct frame f;
+	struct dp_result r;
+	static const uint8_t ck[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	const struct fr_opts tkey = { .kind = FR_V4, .qtype = 249, .cookie = ck, .cookie_len = 8 };
+	const struct idx_version *v = idx_acquire(ix);
+	(void)state;
+	struct dp_pctx worker = { .svc = &svc, .conf = &aconf };
+	struct dp_pctx ctl = { .svc = &svc, .conf = &aconf, .answer_all_opcodes = true, .ddns = true };
+
+	build(&f, &tkey);
+	dp_packet_process(&worker, v, f.b, f.len, sizeof(f.b), &r);
+	assert_int_equal(r.action, DP_ACT_TX);          /* off: answered like any query */
+	worker.tkey = ctl.tkey = true;
+	build(&f, &tkey);
+	dp_packet_process(&worker, v, f.b, f.len, sizeof(f.b), &r);
+	assert_int_equal(r.action, DP_ACT_CONTROL);
+	assert_int_equal(r.outcome, DP_OUT_TO_CONTROL);
+	dp_packet_process(&ctl, v, f.b, f.len, sizeof(f.b), &r);
+	assert_int_equal(r.action, DP_ACT_DDNS);
+	assert_int_equal(r.outcome, DP_OUT_TO_DDNS);
+	/* on, other queries are answered by the worker: an A query, a TKEY question with no record */
+	build(&f, &(struct fr_opts){ .kind = FR_V4, .cookie = ck, .cookie_len = 8 });
+	dp_packet_process(&worker, v, f.b, f.len, sizeof(f.b), &r);
+	assert_int_equal(r.action, DP_ACT_TX);
+	build(&f, &(struct fr_opts){ .kind = FR_V6, .qtype = 249 });
+	dp_packet_process(&worker, v, f.b, f.len, sizeof(f.b), &r);
+	assert_int_equal(r.action, DP_ACT_TX);
+	rcu_quiescent_state();
+}
+
 static void test_ddns_handoff(void **state)
 {
 	(void)state;
@@ -838,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_outcomes),
 		cmocka_unit_test(test_opcode_to_control),
 		cmocka_unit_test(test_ddns_handoff),
+		cmocka_unit_test(test_tkey_route),
 		cmocka_unit_test(test_exceptions),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_tx_offload),

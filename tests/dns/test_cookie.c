@@ -239,6 +239,24 @@ static void test_wire(void **state)
 	assert_int_equal(dns_opt_append_option(m, n2, n2 + 4, opt, 1, m, 1), 0);
 }
 
+/* Secrets written in hex (--cookie-secret-file): exactly 32 digits, either case. */
+static void test_secret_hex(void **state)
+{
+	(void)state;
+	uint8_t k[DNS_COOKIE_SECRET_LEN];
+	const char *good = "000102030405060708090A0b0C0d0E0f";
+	assert_int_equal(dns_cookie_secret_from_hex(good, strlen(good), k), 0);
+	for (int i = 0; i < DNS_COOKIE_SECRET_LEN; i++)
+		assert_int_equal(k[i], i);
+	const char *bad[] = { "", "00", "000102030405060708090a0b0c0d0e0", /* 31 */
+	                      "000102030405060708090a0b0c0d0e0f00",         /* 34 */
+	                      "000102030405060708090a0b0c0d0e0g",           /* not hex */
+	                      "0x0102030405060708090a0b0c0d0e0f",           /* prefix */
+	                      "00010203040506070809 a0b0c0d0e0f" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(dns_cookie_secret_from_hex(bad[i], strlen(bad[i]), k), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_rejections),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_wire),
+		cmocka_unit_test(test_secret_hex),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

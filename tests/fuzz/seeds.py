@@ -68,6 +68,21 @@ def update(zone, prereq=(), updates=(), qid=0x4242):
     return msg + b"".join(prereq) + b"".join(updates)
 
 
+def tkey_query(keyname, mode, sect="ar", signed=False, token=b"\x60\x0b\x06\x09\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"):
+    now = 1700000000
+    rd = wname("gss-tsig") + struct.pack("!IIHHH", now, now + 3600, mode, 0, len(token)) + token
+    rd += struct.pack("!H", 0)
+    tk = rr(keyname, 249, 0, rd, 255)
+    extra = b""
+    if signed:   # a TSIG RR with a gss-tsig MAC (28 bytes, as a krb5 MIC is)
+        trd = wname("gss-tsig") + struct.pack("!HIH", 0, now, 300) + struct.pack("!H", 28) + \
+            b"\x04" * 28 + struct.pack("!HHH", 0x4243, 0, 0)
+        extra = rr(keyname, 250, 0, trd, 255)
+    an, ar = (1, 0) if sect == "an" else (0, 1)
+    msg = header(0x4243, 0, 1, an, 0, ar + (1 if signed else 0))
+    return msg + wname(keyname) + struct.pack("!HH", 249, 255) + tk + extra
+
+
 # --- frames -----------------------------------------------------------------
 
 def csum(data):
@@ -198,6 +213,12 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
                                                                        a)]))
     put("update", "notify", header(7, 4 << 11 | 0x0400) + wname("ddi.test") +
         struct.pack("!HH", 6, 1))
+    # TKEY queries (RFC 2930, RFC 3645 4.1): GSS-API negotiation as nsupdate -g sends it (TKEY
+    # in the additional section), as Windows does (answer section), a deletion signed with
+    # gss-tsig, a mode the server does not do
+    for name, mode, sect, tsig in (("tkey-gss", 3, "ar", False), ("tkey-gss-answer", 3, "an", False),
+                                   ("tkey-delete", 5, "ar", True), ("tkey-badmode", 2, "ar", False)):
+        put("update", name, tkey_query("123.sig-client.ddi.test", mode, sect, tsig))
     tsig = rr("fuzz.key", 250, 0, wname("hmac-sha256") + struct.pack("!HIHH", 0, 1700000000,
                                                                       300, 32) + bytes(32) +
               struct.pack("!HHH", 0x4242, 0, 0), 255)
@@ -271,6 +292,40 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
     ]
     for i, r in enumerate(reqs):
         put("ctl", "%02d-%s" % (i, r.get("command", "none")), json.dumps(r))
+    xfr_seeds()
+
+
+def xfr_stream(mode, messages):
+    """A transfer answer for fuzz_xfrin: the mode byte, then each message behind its length."""
+    return bytes([mode]) + b"".join(struct.pack("!H", len(m)) + m for m in messages)
+
+
+def xfr_seeds():
+    zone = "ddi.test."
+    def soa(serial):
+        return rr(zone, "SOA", 3600, wname("ns1." + zone) + wname("hostmaster." + zone) +
+                  struct.pack("!IIIII", serial, 7200, 3600, 1209600, 300))
+    def answer(rrs, qtype="AXFR", question=True):
+        qd = wname(zone) + struct.pack("!HH", TYPES[qtype], 1) if question else b""
+        return header(0x1234, 0x8400, 1 if question else 0, len(rrs)) + qd + b"".join(rrs)
+    a = rr("www." + zone, "A", 300, bytes([198, 18, 0, 10]))
+    aaaa = rr("www." + zone, "AAAA", 300, bytes.fromhex("20010002000000000000000000000010"))
+    ns = rr(zone, "NS", 3600, wname("ns1." + zone))
+    txt = rr("t." + zone, "TXT", 60, b"\x05hello")
+    new, old = 2024010102, 2024010100
+    put("xfrin", "axfr-one", xfr_stream(0, [answer([soa(new), ns, a, aaaa, txt, soa(new)])]))
+    put("xfrin", "axfr-three", xfr_stream(0, [answer([soa(new), ns]), answer([a, aaaa], question=False),
+                                              answer([txt, soa(new)], question=False)]))
+    put("xfrin", "ixfr-two-steps", xfr_stream(1, [answer([
+        soa(new), soa(old), a, soa(old + 1), aaaa, soa(old + 1), soa(new), txt, soa(new)], "IXFR")]))
+    put("xfrin", "ixfr-uptodate", xfr_stream(1, [answer([soa(old)], "IXFR")]))
+    put("xfrin", "ixfr-as-axfr", xfr_stream(1, [answer([soa(new), ns, a, soa(new)], "IXFR")]))
+    put("xfrin", "soa", xfr_stream(2, [answer([soa(new)], "SOA")]))
+    put("xfrin", "soa-mismatch", xfr_stream(0, [answer([soa(new), a, soa(new + 1)])]))
+    put("xfrin", "refused", xfr_stream(0, [header(0x1234, 0x8405, 1, 0) + wname(zone) +
+                                           struct.pack("!HH", 252, 1)]))
+    put("xfrin", "cut-short", xfr_stream(0, [answer([soa(new), a, soa(new)])])[:-7])
+    put("xfrin", "signed-unsigned", xfr_stream(4, [answer([soa(new), a, soa(new)])]))
 
 
 if __name__ == "__main__":

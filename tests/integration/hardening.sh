@@ -7,7 +7,11 @@
 # queries per second for 3 s while a second client, 198.18.3.2 (another
 # /24) on the same veth, asks 10 per second: the first gets about 50 per
 # second plus every other limited response truncated, the second every
-# answer. Counted on the client side and with "ddictl stats".
+# answer. Counted on the client side and with "ddictl stats". Cookies over
+# TCP (the same secrets as UDP), and last the shared secret of
+# --cookie-secret-file: a cookie made before a restart (another server of
+# the same anycast address) stays valid, a secret rolled by reload keeps the
+# old cookies valid, another secret does not, a bad file stops the start.
 . "$(dirname "$0")/lib.sh"
 ddi_need_root
 for t in dig kdig python3; do
@@ -41,7 +45,8 @@ cookie_of() { { grep -oi 'COOKIE: [0-9a-f]*' <<<"$1" || true; } | head -1 | cut 
 
 ddi_log "help documents the options"
 help=$("$DDI_BUILDDIR/ddiplane" --help)
-for o in --rrl-rate --rrl-slip --rrl-table-size --rrl-exempt --no-cookies --cookie-secret-lifetime; do
+for o in --rrl-rate --rrl-slip --rrl-table-size --rrl-exempt --no-cookies --cookie-secret-lifetime \
+  --cookie-secret-file; do
   ddi_expect_match "--help: $o" -- "$o" "$help"
 done
 
@@ -80,6 +85,31 @@ ddi_expect_match "kdig +cookie: client and server cookie" '^[0-9a-f]{16}01000000
 out=$(ddi_cli kdig +cookie="$kck" +time=2 +retry=0 @$S4 www.ddi.test A 2>&1)
 ddi_expect_match "kdig sends it back: answered" 'status: NOERROR' "$out"
 ddi_expect "kdig sends it back: echoed" "$kck" "$(cookie_of "$out")"
+
+ddi_log "DNS cookies over TCP: the same secrets as UDP"
+tstat() {
+  "$CTL" -s "$SOCK" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['arguments']['tcp']['$1'])"
+}
+tn0=$(tstat cookie_new); tv0=$(tstat cookie_valid); tb0=$(tstat cookie_bad)
+out=$(D +tcp +cookie=$CC @$S4 www.ddi.test A)
+tck=$(cookie_of "$out")
+ddi_expect_match "dig +tcp +cookie: answered" 'status: NOERROR' "$out"
+ddi_expect_match "dig +tcp +cookie: client cookie and a 16-byte server cookie" "^${CC}01000000[0-9a-f]{24}\$" "$tck"
+ddi_expect "dig +tcp +cookie: counted new" "$((tn0 + 1))" "$(tstat cookie_new)"
+out=$(D +tcp +cookie="$ck" @$S4 www.ddi.test A)
+ddi_expect "the UDP server cookie sent over TCP: echoed as it is" "$ck" "$(cookie_of "$out")"
+ddi_expect "the UDP server cookie over TCP: counted valid" "$((tv0 + 1))" "$(tstat cookie_valid)"
+out=$(D +tcp +cookie="$forged" @$S4 www.ddi.test A)
+fresh=$(cookie_of "$out")
+ddi_expect_match "forged server cookie over TCP: a fresh one" "^${CC}01000000[0-9a-f]{24}\$" "$fresh"
+if [ "$fresh" != "$forged" ]; then ddi_ok "forged server cookie over TCP: not echoed"; else ddi_fail "forged over TCP: echoed"; fi
+ddi_expect "forged server cookie over TCP: counted bad" "$((tb0 + 1))" "$(tstat cookie_bad)"
+out=$(D +tcp +cookie=0102030405060708090a0b0c @$S4 www.ddi.test A)
+ddi_expect_match "malformed COOKIE over TCP: FORMERR" 'status: FORMERR' "$out"
+out=$(ddi_cli kdig +tcp +cookie="$kck" +time=2 +retry=0 @$S4 www.ddi.test A 2>&1)
+ddi_expect "kdig +tcp with its UDP cookie: echoed" "$kck" "$(cookie_of "$out")"
+out=$(D +tcp +cookie=$CC @2001:2::1 www.ddi.test AAAA)
+ddi_expect_match "dig +tcp +cookie over IPv6: a server cookie" "^${CC}01000000[0-9a-f]{24}\$" "$(cookie_of "$out")"
 
 ddi_log "rate limiting: $FLOOD_QPS q/s for ${SECS}s from 198.18.0.2 against $RATE/s, 10 q/s from 198.18.3.2"
 sleep 1.2        # the buckets the queries above used are full again
@@ -148,4 +178,53 @@ ddi_expect_match "after the flood: full answer" 'flags: qr aa;.*ANSWER: 1' "$(tr
 
 ddi_stop
 ddi_expect "ddiplane exits 0" "0" "$DDI_EXIT"
+
+ddi_log "a shared cookie secret (--cookie-secret-file): valid across servers and restarts"
+SA=00112233445566778899aabbccddeeff
+SB=ffeeddccbbaa99887766554433221100
+SF="$DDI_TMP/cookie.secret"
+start_with_secret() {
+  ddi_start --db "$DDI_TMP/db" --address $S4/24 --address 2001:2::1/64 --control "$SOCK" \
+    --idle-sleep-us 50 --cookie-secret-file "$SF"
+  ddi_wait_answer $S4 ddi.test 60
+}
+printf '# the fleet secret\n%s\n' "$SA" >"$SF"
+start_with_secret
+out=$(D +cookie=$CC @$S4 www.ddi.test A)
+sck=$(cookie_of "$out")
+ddi_expect_match "secret A: a server cookie" "^${CC}01000000[0-9a-f]{24}\$" "$sck"
+ddi_stop
+start_with_secret     # another server of the same address: a new process, the same secret
+v0=$(stat cookie_valid)
+out=$(D +cookie="$sck" @$S4 www.ddi.test A)
+ddi_expect "secret A, the next server: the cookie is echoed" "$sck" "$(cookie_of "$out")"
+ddi_expect "secret A, the next server: counted valid" "$((v0 + 1))" "$(stat cookie_valid)"
+printf '%s\n%s\n' "$SB" "$SA" >"$SF"
+out=$("$CTL" -s "$SOCK" --json reload 2>&1) || true
+ddi_expect_match "roll to secret B by reload: done" '"reloaded": \[[^]]*"cookie-secret-file"' "$(tr -d "\n" <<<"$out")"
+r0=$(stat cookie_refreshed)
+out=$(D +cookie="$sck" @$S4 www.ddi.test A)
+nck=$(cookie_of "$out")
+ddi_expect "after the roll, the cookie of A: counted refreshed" "$((r0 + 1))" "$(stat cookie_refreshed)"
+if [ -n "$nck" ] && [ "$nck" != "$sck" ]; then ddi_ok "after the roll: a new cookie (secret B)"; else ddi_fail "after the roll: $nck"; fi
+v0=$(stat cookie_valid)
+out=$(D +cookie="$nck" @$S4 www.ddi.test A)
+ddi_expect "the cookie of B: echoed" "$nck" "$(cookie_of "$out")"
+ddi_expect "the cookie of B: counted valid" "$((v0 + 1))" "$(stat cookie_valid)"
+ddi_stop
+printf '%s\n' "$SB" >"$SF"
+start_with_secret     # B alone: a cookie of A is no longer one of ours
+b0=$(stat cookie_bad)
+out=$(D +cookie="$sck" @$S4 www.ddi.test A)
+ddi_expect "secret B alone, the cookie of A: counted bad" "$((b0 + 1))" "$(stat cookie_bad)"
+out=$(D +tcp +cookie="$nck" @$S4 www.ddi.test A)
+ddi_expect "secret B alone, the cookie of B over TCP: echoed" "$nck" "$(cookie_of "$out")"
+ddi_stop
+ddi_expect "ddiplane exits 0 (shared secret)" "0" "$DDI_EXIT"
+printf '%s\n# a comment\n0011 not hex\n' "$SA" >"$SF"
+out=$(ddi_srv "$DDI_BUILDDIR/ddiplane" -l 0,1 --no-huge -m 256 --no-shconf --no-pci --file-prefix ddic$DDI_ID \
+  --vdev net_null0 -- --address $S4/24 --db "$DDI_TMP/db" --cookie-secret-file "$SF" 2>&1) &&
+  ddi_fail "a bad secret file is refused" "$out" ||
+  ddi_expect_match "a bad secret file: refused, naming file and line" "^ddiplane: $SF:3: a cookie secret is exactly 32 hexadecimal digits" "$out"
+if grep -q "$SA" <<<"$out"; then ddi_fail "the error prints the secret"; else ddi_ok "the error does not print the secret"; fi
 ddi_summary
