@@ -69,7 +69,7 @@ while ddi_alive $dpid; do
   st=$("$CTL" -s "$DDI_TMP/ctl.sock" --json status 2>/dev/null)
   stats=$("$CTL" -s "$DDI_TMP/ctl.sock" --json stats 2>/dev/null)
   exp=$(sed -n 's/.*"lease_expired_rrsets": \([0-9]*\).*/\1/p' <<<"$stats")
-  python3 -c 'import json,sys,time; t=json.load(sys.stdin)["arguments"]["total"]; print(time.time_ns(), t["noerror"])' \
+  python3 -c 'import json,sys,time; a=json.load(sys.stdin)["arguments"]; print(time.time_ns(), a["total"]["noerror"], sum(p.get("imissed", 0) for p in a.get("ports", [])))' \
     <<<"$stats" >> "$DDI_TMP/samples" 2>/dev/null
   if [ -z "$pub_done" ] && [ "${exp:-0}" -ge "$N" ]; then
     ps=$(sed -n 's/.*"seq": \([0-9]*\).*/\1/p' <<<"$st" | head -1)
@@ -95,6 +95,10 @@ rates = [(float(t), float(r)) for t, r in re.findall(r"^\s*(\d+\.\d+): (\d+(?:\.
 noerr = re.search(r"NOERROR (\d+)", out)
 resp = re.search(r"Queries completed:\s+(\d+)", out)
 samples = [tuple(int(x) for x in l.split()) for l in open("$DDI_TMP/samples") if l.strip()]
+def missed(a, b):   # frames the port dropped (receive ring full: the worker behind) between a and b
+    sa = min(samples, key=lambda s: abs(s[0] / 1e9 - a))
+    sb = min(samples, key=lambda s: abs(s[0] / 1e9 - b))
+    return sb[2] - sa[2]
 if not rates or len(samples) < 10:
     print(out[-2000:]); sys.exit(1)
 t0 = rates[0][0]
@@ -115,6 +119,8 @@ if pub:
 print("the last name afterwards: %s" % gone)
 print("workers' NOERROR replies before: %.0f/s, during the sweep (%.1f s): %.0f/s, ratio %.3f"
       % (mb, max(p, f + 1) - f, md, md / mb if mb else 0))
+print("frames the port dropped (imissed: the worker behind its receive ring): before %d, during %d"
+      % (missed(samples[0][0] / 1e9 + 3, f), missed(f, max(p, f + 1))))
 print("dnsperf's view (its per-second responses): before %.0f/s, during %.0f/s"
       % (sum(before) / len(before) if before else 0, sum(during) / len(during) if during else 0))
 print("workers' rate per second around the end of the leases (s from it: rate):")

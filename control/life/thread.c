@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "control/life/life.h"
 #include "control/log.h"
@@ -15,8 +17,11 @@
  * `batch` RRsets; between two batches the store's write lock is free, so
  * dynamic updates and operators interleave with a large expiry instead
  * of waiting for all of it. Zones are checked for a due scavenge once a
- * second at most.
+ * second at most. The thread runs at nice 10 (LIFE_NICE): removing what
+ * expired is background work that yields the control core to what a client
+ * waits for (the DDNS thread, the follower, the control lcore).
  */
+#define LIFE_NICE 10
 
 struct life_thread {
 	struct store *st;
@@ -94,6 +99,8 @@ static void *run(void *arg)
 {
 	struct life_thread *t = arg;
 	int64_t last_zones = 0;
+	/* Linux: a thread's nice value is its own (the tid as the "process"); failing is harmless */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), LIFE_NICE);
 	pthread_mutex_lock(&t->mu);
 	while (!t->stop) {
 		pthread_mutex_unlock(&t->mu);
