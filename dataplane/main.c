@@ -174,8 +174,9 @@ static json_t *ddns_json(void)
 }
 
 /* The transfer counters: name, value (control/xfr/xfr.h). */
-#define XFR_COUNTERS(X) X(axfr) X(ixfr) X(ixfr_axfr) X(ixfr_current) X(refused) X(notauth) \
-	X(formerr) X(failed) X(messages) X(rrs) X(notify_sent) X(notify_acked) X(notify_failed)
+#define XFR_COUNTERS(X) X(axfr) X(ixfr) X(ixfr_axfr) X(ixfr_current) X(soa_signed) X(refused) \
+	X(notauth) X(formerr) X(failed) X(aborted) X(messages) X(rrs) X(notify_sent) X(notify_acked) \
+	X(notify_failed)
 
 static json_t *xfr_json(void)
 {

@@ -102,9 +102,14 @@ static const char help_main[] =
 "               [--lease-min SECONDS] [--lease-max SECONDS]\n"
 "    policy list [KEY] | policy remove KEY INDEX\n"
 "    prefix add PREFIX [--zone ZONE] [--policy strict|auto|off] [--description TEXT]\n"
-"    prefix list | prefix tree [PREFIX] | prefix show PREFIX | prefix remove PREFIX\n"
-"    range add FIRST LAST [--dynamic]\n"
-"    alloc next PREFIX NAME [--mac MAC] | alloc address IP NAME\n"
+"    prefix list | prefix tree [PREFIX] | prefix show PREFIX\n"
+"    prefix edit PREFIX [--tenant T] [--tag TAG]... [--field KEY=VALUE]... [...]\n"
+"    prefix remove PREFIX [--release]\n"
+"    range add FIRST LAST [--dynamic] | range list [PREFIX]\n"
+"    range edit FIRST LAST [--new-first IP] [--new-last IP] | range remove FIRST LAST\n"
+"    alloc next PREFIX NAME [--mac MAC] [--no-dns] | alloc address IP NAME\n"
+"    alloc reserve IP [--note TEXT] | alloc list PREFIX [--after IP] [--limit N]\n"
+"    alloc edit IP [--name NAME] [--tag TAG]... [--field KEY=VALUE]...\n"
 "    alloc prefix PARENT LENGTH [--description TEXT]\n"
 "    release IP | address show IP | utilization PREFIX | conflicts\n"
 "    ipam import FILE.csv | ipam export    NetBox-style CSV, all or nothing\n"
@@ -181,10 +186,12 @@ static const char help_zadd[] =
 "    store's key NAME when given). It is empty (SERVFAIL) until the first\n"
 "    transfer; records and dynamic updates are refused on it.\n"
 "    Otherwise: creates the zone with its SOA and NS records in one transaction.\n"
-"    Relative names in --soa and --ns are relative to ORIGIN. Without --soa\n"
-"    the SOA is \"MNAME hostmaster 1 3600 900 1209600 300\", MNAME being the\n"
-"    first --ns or \"ns1\". Refused when the zone exists or when the enclosing\n"
-"    zone holds names at or below ORIGIN.\n";
+"    Names in --soa and --ns are absolute like every name on the command\n"
+"    line (a missing final dot is added: --ns ns1.example.com is\n"
+"    ns1.example.com.). Without --soa the SOA is \"MNAME hostmaster.ORIGIN\n"
+"    1 3600 900 1209600 300\", MNAME being the first --ns or ns1.ORIGIN.\n"
+"    Refused when the zone exists or when the enclosing zone holds names at\n"
+"    or below ORIGIN.\n";
 
 static const char help_zremove[] =
 "NAME\n    ddictl zone remove - delete a zone\n\n"
@@ -979,6 +986,9 @@ static const struct sub subs[] = {
 	{ "stale", NULL, ddictl_help_stale, ddictl_life_build },
 	{ "history", NULL, ddictl_help_history, ddictl_life_build },
 	{ "revert", NULL, ddictl_help_revert, ddictl_life_build },
+	{ "catalog", "add", ddictl_help_catalog_add, ddictl_xfr_build },
+	{ "catalog", "remove", ddictl_help_catalog_remove, ddictl_xfr_build },
+	{ "catalog", "list", ddictl_help_catalog_list, ddictl_xfr_build },
 	{ "backup", NULL, help_backup, b_backup },
 	{ "shutdown", NULL, help_shutdown, b_status },
 	{ "reload", NULL, help_reload, b_status },
@@ -994,10 +1004,17 @@ static const struct sub subs[] = {
 	{ "prefix", "tree", ddictl_help_prefix_tree, ddictl_ipam_build },
 	{ "prefix", "show", ddictl_help_prefix_show, ddictl_ipam_build },
 	{ "prefix", "remove", ddictl_help_prefix_remove, ddictl_ipam_build },
+	{ "prefix", "edit", ddictl_help_prefix_edit, ddictl_ipam_build },
 	{ "range", "add", ddictl_help_range_add, ddictl_ipam_build },
+	{ "range", "list", ddictl_help_range_list, ddictl_ipam_build },
+	{ "range", "edit", ddictl_help_range_edit, ddictl_ipam_build },
+	{ "range", "remove", ddictl_help_range_remove, ddictl_ipam_build },
 	{ "alloc", "next", ddictl_help_alloc_next, ddictl_ipam_build },
 	{ "alloc", "address", ddictl_help_alloc_address, ddictl_ipam_build },
 	{ "alloc", "prefix", ddictl_help_alloc_prefix, ddictl_ipam_build },
+	{ "alloc", "reserve", ddictl_help_alloc_reserve, ddictl_ipam_build },
+	{ "alloc", "list", ddictl_help_alloc_list, ddictl_ipam_build },
+	{ "alloc", "edit", ddictl_help_alloc_edit, ddictl_ipam_build },
 	{ "release", NULL, ddictl_help_release, ddictl_ipam_build },
 	{ "address", "show", ddictl_help_address_show, ddictl_ipam_build },
 	{ "utilization", NULL, ddictl_help_utilization, ddictl_ipam_build },
@@ -1129,7 +1146,8 @@ static json_t *locally(const struct ctl *c, const json_t *req)
 	struct store_error e;
 	struct store_options o = { .map_size = c->map_size };
 	const char *cmd = json_string_value(json_object_get(req, "command"));
-	o.create = cmd && (strcmp(cmd, "zone-import") == 0 || strcmp(cmd, "zone-add") == 0);
+	o.create = cmd && (strcmp(cmd, "zone-import") == 0 || strcmp(cmd, "zone-add") == 0 ||
+	                    strcmp(cmd, "catalog-add") == 0);
 	int rc = store_open(&s, c->db, &o, &e);
 	if (rc)
 		return cmd_reply(CMD_ERROR, NULL, "%s", e.msg[0] ? e.msg : ddi_strerror(rc));
@@ -1264,10 +1282,10 @@ static void print_human(const char *cmd, const json_t *reply)
 	} else if (strcmp(cmd, "zone-list") == 0) {
 		size_t i;
 		json_t *z;
-		printf("%-32s %-9s %10s %8s %8s  %s\n", "ZONE", "ROLE", "SERIAL", "RRSETS", "RECORDS",
+		printf("%-32s %-14s %10s %8s %8s  %s\n", "ZONE", "ROLE", "SERIAL", "RRSETS", "RECORDS",
 		       "CREATED");
 		json_array_foreach(json_object_get(a, "zones"), i, z) {
-			printf("%-32s %-9s %10lld %8lld %8lld  %s\n", jstr(z, "zone"), jstr(z, "role"),
+			printf("%-32s %-14s %10lld %8lld %8lld  %s\n", jstr(z, "zone"), jstr(z, "role"),
 			       jint(z, "serial"), jint(z, "rrsets"), jint(z, "records"),
 			       jstr(z, "created"));
 			if (json_object_get(z, "primaries"))

@@ -19,6 +19,9 @@ extern const char ddictl_help_prefix_add[], ddictl_help_prefix_list[], ddictl_he
 	ddictl_help_prefix_show[], ddictl_help_prefix_remove[], ddictl_help_range_add[],
 	ddictl_help_alloc_next[], ddictl_help_alloc_address[], ddictl_help_alloc_prefix[],
 	ddictl_help_release[], ddictl_help_address_show[], ddictl_help_utilization[],
-	ddictl_help_conflicts[], ddictl_help_ipam_import[], ddictl_help_ipam_export[];
+	ddictl_help_conflicts[], ddictl_help_ipam_import[], ddictl_help_ipam_export[],
+	ddictl_help_prefix_edit[], ddictl_help_range_list[], ddictl_help_range_edit[],
+	ddictl_help_range_remove[], ddictl_help_alloc_reserve[], ddictl_help_alloc_list[],
+	ddictl_help_alloc_edit[];
 
 #endif

@@ -126,13 +126,64 @@ static void get_text(struct rbuf *r, char *out, size_t n, size_t max)
 		r->bad = true;
 }
 
+/* The version 2 trailer (ipam.h). */
+static void put_meta(struct wbuf *w, const struct ipam_meta *m)
+{
+	size_t tl = strlen(m->tenant);
+	put8(w, (uint8_t)tl);
+	put(w, m->tenant, tl);
+	put8(w, m->ntags);
+	for (size_t i = 0; i < m->ntags; i++) {
+		size_t n = strlen(m->tags[i]);
+		put8(w, (uint8_t)n);
+		put(w, m->tags[i], n);
+	}
+	put8(w, m->nfields);
+	for (size_t i = 0; i < m->nfields; i++) {
+		size_t kl = strlen(m->fields[i].key), vl = strlen(m->fields[i].value);
+		put8(w, (uint8_t)kl);
+		put(w, m->fields[i].key, kl);
+		put8(w, (uint8_t)vl);
+		put(w, m->fields[i].value, vl);
+	}
+}
+
+static void get_meta(struct rbuf *r, struct ipam_meta *m)
+{
+	uint8_t n = get8(r);
+	get_text(r, m->tenant, n, IPAM_TENANT_MAX);
+	m->ntags = get8(r);
+	if (m->ntags > IPAM_TAGS_MAX) {
+		r->bad = true;
+		return;
+	}
+	for (size_t i = 0; i < m->ntags && !r->bad; i++) {
+		n = get8(r);
+		get_text(r, m->tags[i], n, IPAM_TAG_MAX);
+	}
+	m->nfields = get8(r);
+	if (m->nfields > IPAM_FIELDS_MAX) {
+		r->bad = true;
+		return;
+	}
+	for (size_t i = 0; i < m->nfields && !r->bad; i++) {
+		n = get8(r);
+		get_text(r, m->fields[i].key, n, IPAM_FIELD_KEY_MAX);
+		n = get8(r);
+		get_text(r, m->fields[i].value, n, IPAM_FIELD_VALUE_MAX);
+	}
+}
+
 static int finish_encode(struct wbuf *w)
 {
 	return w->over ? DDI_ESPACE : (int)w->len;
 }
 
-/* Version byte, then: DDI_ESCHEMA for a version we do not know. */
-static int start_decode(struct rbuf *r, const uint8_t *v, size_t len)
+/*
+ * Version byte, then: DDI_ESCHEMA for a version we do not know. `meta`
+ * (NULL for a range) is set when the value is version 2 (has the trailer).
+ */
+static int start_decode(struct rbuf *r, const uint8_t *v, size_t len, bool *meta)
 {
 	r->p = v;
 	r->len = len;
@@ -140,7 +191,12 @@ static int start_decode(struct rbuf *r, const uint8_t *v, size_t len)
 	r->bad = false;
 	if (v == NULL || len == 0)
 		return DDI_ECORRUPT;
-	return v[r->pos++] == IPAM_VALUE_VERSION ? DDI_EOK : DDI_ESCHEMA;
+	uint8_t ver = v[r->pos++];
+	if (meta)
+		*meta = ver == IPAM_VALUE_VERSION_META;
+	if (ver == IPAM_VALUE_VERSION || (meta && ver == IPAM_VALUE_VERSION_META))
+		return DDI_EOK;
+	return DDI_ESCHEMA;
 }
 
 static bool family_ok(uint8_t f)
@@ -154,7 +210,8 @@ int ipam_prefix_encode(const struct ipam_prefix *p, uint8_t *out, size_t outlen)
 		return DDI_EINVAL;
 	struct wbuf w = {.p = out, .cap = outlen};
 	size_t dl = strlen(p->description);
-	put8(&w, IPAM_VALUE_VERSION);
+	bool meta = !ipam_meta_empty(&p->meta);
+	put8(&w, meta ? IPAM_VALUE_VERSION_META : IPAM_VALUE_VERSION);
 	put8(&w, p->cidr.family);
 	put8(&w, p->cidr.plen);
 	put(&w, p->cidr.addr, ipam_addr_bytes(p->cidr.family));
@@ -166,13 +223,16 @@ int ipam_prefix_encode(const struct ipam_prefix *p, uint8_t *out, size_t outlen)
 	put(&w, p->zone, p->zone_len);
 	put16(&w, (uint16_t)dl);
 	put(&w, p->description, dl);
+	if (meta)
+		put_meta(&w, &p->meta);
 	return finish_encode(&w);
 }
 
 int ipam_prefix_decode(const uint8_t *v, size_t len, struct ipam_prefix *p)
 {
 	struct rbuf r;
-	int rc = start_decode(&r, v, len);
+	bool meta;
+	int rc = start_decode(&r, v, len, &meta);
 	if (rc != DDI_EOK)
 		return rc;
 	ipam_prefix_init(p);
@@ -189,7 +249,9 @@ int ipam_prefix_decode(const uint8_t *v, size_t len, struct ipam_prefix *p)
 	getn(&r, p->zone, p->zone_len);
 	uint16_t dl = get16(&r);
 	get_text(&r, p->description, dl, IPAM_DESC_MAX);
-	if (r.bad || r.pos != r.len || ipam_prefix_check(p, NULL) != DDI_EOK)
+	if (meta)
+		get_meta(&r, &p->meta);
+	if (r.bad || (meta && ipam_meta_empty(&p->meta)) || r.pos != r.len || ipam_prefix_check(p, NULL) != DDI_EOK)
 		return DDI_ECORRUPT;
 	return DDI_EOK;
 }
@@ -215,7 +277,7 @@ int ipam_range_encode(const struct ipam_range *rg, uint8_t *out, size_t outlen)
 int ipam_range_decode(const uint8_t *v, size_t len, struct ipam_range *rg)
 {
 	struct rbuf r;
-	int rc = start_decode(&r, v, len);
+	int rc = start_decode(&r, v, len, NULL);
 	if (rc != DDI_EOK)
 		return rc;
 	ipam_range_init(rg);
@@ -241,7 +303,8 @@ int ipam_alloc_encode(const struct ipam_alloc *a, uint8_t *out, size_t outlen)
 		return DDI_EINVAL;
 	struct wbuf w = {.p = out, .cap = outlen};
 	size_t ol = strlen(a->owner), dl = strlen(a->description);
-	put8(&w, IPAM_VALUE_VERSION);
+	bool meta = !ipam_meta_empty(&a->meta);
+	put8(&w, meta ? IPAM_VALUE_VERSION_META : IPAM_VALUE_VERSION);
 	put8(&w, a->family);
 	put(&w, a->addr, ipam_addr_bytes(a->family));
 	put8(&w, a->state);
@@ -257,13 +320,16 @@ int ipam_alloc_encode(const struct ipam_alloc *a, uint8_t *out, size_t outlen)
 	put(&w, a->owner, ol);
 	put16(&w, (uint16_t)dl);
 	put(&w, a->description, dl);
+	if (meta)
+		put_meta(&w, &a->meta);
 	return finish_encode(&w);
 }
 
 int ipam_alloc_decode(const uint8_t *v, size_t len, struct ipam_alloc *a)
 {
 	struct rbuf r;
-	int rc = start_decode(&r, v, len);
+	bool meta;
+	int rc = start_decode(&r, v, len, &meta);
 	if (rc != DDI_EOK)
 		return rc;
 	ipam_alloc_init(a);
@@ -286,7 +352,9 @@ int ipam_alloc_decode(const uint8_t *v, size_t len, struct ipam_alloc *a)
 	get_text(&r, a->owner, ol, IPAM_OWNER_MAX);
 	uint16_t dl = get16(&r);
 	get_text(&r, a->description, dl, IPAM_DESC_MAX);
-	if (r.bad || r.pos != r.len || ipam_alloc_check(a, NULL) != DDI_EOK)
+	if (meta)
+		get_meta(&r, &a->meta);
+	if (r.bad || (meta && ipam_meta_empty(&a->meta)) || r.pos != r.len || ipam_alloc_check(a, NULL) != DDI_EOK)
 		return DDI_ECORRUPT;
 	return DDI_EOK;
 }
@@ -342,6 +410,8 @@ json_t *ipam_prefix_to_json(const struct ipam_prefix *p)
 	jset(o, "description", json_string(p->description), &ok);
 	jset(o, "created", json_integer((json_int_t)p->created), &ok);
 	jset(o, "updated", json_integer((json_int_t)p->updated), &ok);
+	if (ok && ipam_meta_to_json(&p->meta, o) != DDI_EOK)
+		ok = false;
 	return finish_json(o, ok);
 }
 
@@ -378,6 +448,8 @@ json_t *ipam_alloc_to_json(const struct ipam_alloc *a)
 	jset(o, "updated", json_integer((json_int_t)a->updated), &ok);
 	if (a->expires != 0)
 		jset(o, "expires", json_integer((json_int_t)a->expires), &ok);
+	if (ok && ipam_meta_to_json(&a->meta, o) != DDI_EOK)
+		ok = false;
 	return finish_json(o, ok);
 }
 
@@ -492,6 +564,8 @@ int ipam_prefix_from_json(const json_t *j, struct ipam_prefix *p, struct ipam_er
 			r = jtime(v, k, &p->created, err);
 		} else if (strcmp(k, "updated") == 0) {
 			r = jtime(v, k, &p->updated, err);
+		} else if ((r = ipam_meta_from_json_member(&p->meta, k, v, err)) != DDI_ENOENT) {
+			/* tenant, tags, fields */
 		} else {
 			char sb[80];
 			r = ipam_fail(err, DDI_EINVAL, "unknown key '%s' in a prefix", ipam_shown(k, sb));
@@ -586,6 +660,8 @@ int ipam_alloc_from_json(const json_t *j, struct ipam_alloc *a, struct ipam_erro
 			r = jtime(v, k, &a->updated, err);
 		} else if (strcmp(k, "expires") == 0) {
 			r = jtime(v, k, &a->expires, err);
+		} else if ((r = ipam_meta_from_json_member(&a->meta, k, v, err)) != DDI_ENOENT) {
+			/* tenant, tags, fields */
 		} else {
 			char sb[80];
 			r = ipam_fail(err, DDI_EINVAL, "unknown key '%s' in an allocation", ipam_shown(k, sb));

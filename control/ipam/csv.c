@@ -184,6 +184,9 @@ enum col {
 	COL_CLIENTID,
 	COL_OWNER,
 	COL_EXPIRES,
+	COL_TAGS,
+	COL_TENANT,
+	COL_FIELD,     /* a custom field: its key in table.keys */
 	COL_COUNT,
 };
 
@@ -206,12 +209,14 @@ static const struct {
 	{"client_id", COL_CLIENTID},
 	{"owner", COL_OWNER},
 	{"lease_expires", COL_EXPIRES},
+	{"tags", COL_TAGS},
+	{"tenant", COL_TENANT},
 };
 
 /* NetBox export columns that carry nothing ddiplane keeps. */
 static const char *const ignored_names[] = {
-	"id", "tenant", "tenant_group", "site", "site_group", "region", "location", "vlan",
-	"vlan_group", "role", "tags", "comments", "created", "last_updated", "is_pool",
+	"id", "tenant_group", "site", "site_group", "region", "location", "vlan",
+	"vlan_group", "role", "comments", "created", "last_updated", "is_pool",
 	"mark_utilized", "scope_type", "scope_id", "scope", "family", "depth", "children",
 	"utilization", "display", "url", "assigned_object_type", "assigned_object_id",
 	"assigned_object", "assigned", "interface", "device", "virtual_machine", "parent",
@@ -224,6 +229,9 @@ struct table {
 	size_t ncols;
 	enum col cols[CSV_MAX_FIELDS];
 	char names[CSV_MAX_FIELDS][48];   /* the header as written, for messages */
+	char keys[CSV_MAX_FIELDS][IPAM_FIELD_KEY_MAX + 1];   /* of COL_FIELD columns */
+	size_t nignored;
+	char ignored[CSV_MAX_FIELDS][48]; /* names of the columns not kept */
 };
 
 /* Lower-case, trimmed, spaces as '_', "cf_" dropped; false if too long. */
@@ -251,6 +259,7 @@ static bool col_allowed(enum ipam_csv_kind kind, enum col c)
 {
 	switch (c) {
 	case COL_IGNORE: case COL_STATUS: case COL_DESC: case COL_VRF:
+	case COL_TAGS: case COL_TENANT: case COL_FIELD:
 		return true;
 	case COL_PREFIX: case COL_ZONE: case COL_POLICY:
 		return kind == IPAM_CSV_PREFIXES;
@@ -281,10 +290,27 @@ static int parse_header(const struct rec *r, struct table *t, struct ipam_error 
 		for (size_t k = 0; !known && k < sizeof(ignored_names) / sizeof(ignored_names[0]); k++)
 			if (strcmp(norm, ignored_names[k]) == 0)
 				known = true;
-		/* Other NetBox custom fields are someone else's data: ignore them. */
 		if (!known && !custom)
 			return ipam_fail(err, DDI_ESYNTAX, "unknown column '%s'", ipam_shown(h, sb));
-		if (t->cols[i] != COL_IGNORE) {
+		if (!known) {
+			/* Another custom field: kept as one, under its NetBox name. */
+			struct ipam_meta probe = {0};
+			struct ipam_error e;
+			if (ipam_meta_field_set(&probe, norm, "x", &e) != DDI_EOK)
+				return ipam_fail(err, DDI_ESYNTAX, "column '%s': %s", ipam_shown(h, sb), e.msg);
+			for (size_t k = 0; k < i; k++)
+				if (t->cols[k] == COL_FIELD && strcmp(t->keys[k], norm) == 0)
+					return ipam_fail(err, DDI_ESYNTAX, "column '%s' appears twice",
+					                 ipam_shown(h, sb));
+			t->cols[i] = COL_FIELD;
+			snprintf(t->keys[i], sizeof(t->keys[i]), "%.50s", norm);
+			continue;
+		}
+		if (t->cols[i] == COL_IGNORE) {
+			snprintf(t->ignored[t->nignored++], sizeof(t->ignored[0]), "%s", t->names[i]);
+			continue;
+		}
+		if (t->cols[i] != COL_FIELD) {
 			if (seen[t->cols[i]])
 				return ipam_fail(err, DDI_ESYNTAX, "column '%s' appears twice", ipam_shown(h, sb));
 			seen[t->cols[i]] = true;
@@ -500,8 +526,13 @@ static int parse_row(const struct table *t, const struct rec *r, struct ipam_csv
 		return ipam_fail(err, DDI_ESYNTAX, "%zu fields, the header has %zu", r->nf, t->ncols);
 	row->kind = t->kind;
 	row->line = r->line;
-	ipam_prefix_init(&row->prefix);
-	ipam_alloc_init(&row->alloc);
+	row->nignored = t->nignored;
+	row->ignored = t->ignored;
+	/* only the record of this table: each is ~5 KiB with its metadata */
+	if (t->kind == IPAM_CSV_PREFIXES)
+		ipam_prefix_init(&row->prefix);
+	else
+		ipam_alloc_init(&row->alloc);
 	row->mask = 0;
 	for (size_t i = 0; i < t->ncols; i++) {
 		const char *v = rec_field(r, i);
@@ -513,7 +544,14 @@ static int parse_row(const struct table *t, const struct rec *r, struct ipam_csv
 				            "global address space)", t->names[i], ipam_shown(v, sb));
 			continue;
 		}
-		if (t->kind == IPAM_CSV_PREFIXES)
+		struct ipam_meta *m = t->kind == IPAM_CSV_PREFIXES ? &row->prefix.meta : &row->alloc.meta;
+		if (t->cols[i] == COL_TAGS)
+			rc = ipam_meta_tags_parse(m, v, &e);
+		else if (t->cols[i] == COL_TENANT)
+			rc = ipam_meta_set_tenant(m, v, &e);
+		else if (t->cols[i] == COL_FIELD)
+			rc = ipam_meta_field_set(m, t->keys[i], v, &e);
+		else if (t->kind == IPAM_CSV_PREFIXES)
 			rc = prefix_value(t->cols[i], v, row, &e);
 		else
 			rc = alloc_value(t->cols[i], v, row, &has_status, &e);
@@ -544,9 +582,10 @@ static int read_all(struct src *s, const char *fname, ipam_csv_cb cb, void *ctx,
 		struct rec r;
 		struct table t;
 		struct ipam_csv_row row;
-	} *st = malloc(sizeof(*st));
+	} *st = calloc(1, sizeof(*st));
 	struct ipam_error e = {0};
 	bool have_header = false;
+	unsigned tables = 0;
 	int rc;
 
 	if (st == NULL)
@@ -585,9 +624,11 @@ static int read_all(struct src *s, const char *fname, ipam_csv_cb cb, void *ctx,
 				goto out;
 			}
 			have_header = true;
+			tables++;
 			continue;
 		}
 		rc = parse_row(&st->t, &st->r, &st->row, &e);
+		st->row.table = tables;
 		if (rc == DDI_EOK) {
 			e.msg[0] = '\0';
 			rc = cb(ctx, &st->row, &e);
@@ -659,13 +700,52 @@ static int finish(FILE *out)
 	return ferror(out) ? DDI_EIO : DDI_EOK;
 }
 
-int ipam_csv_write_prefix_header(FILE *out)
+int ipam_csv_keys_add(struct ipam_csv_keys *k, const struct ipam_meta *m)
 {
-	fputs("prefix,status,description,dns_zone,dns_policy\n", out);
+	for (size_t f = 0; f < m->nfields; f++) {
+		size_t i = 0;
+		while (i < k->n && strcmp(k->key[i], m->fields[f].key) < 0)
+			i++;
+		if (i < k->n && strcmp(k->key[i], m->fields[f].key) == 0)
+			continue;
+		if (k->n == IPAM_CSV_KEYS_MAX)
+			return DDI_ELIMIT;
+		memmove(k->key[i + 1], k->key[i], (k->n - i) * sizeof(k->key[0]));
+		snprintf(k->key[i], sizeof(k->key[i]), "%s", m->fields[f].key);
+		k->n++;
+	}
+	return DDI_EOK;
+}
+
+/* The columns every table ends with: tags, tenant, cf_KEY... */
+static void put_meta_header(FILE *out, const struct ipam_csv_keys *keys)
+{
+	fputs(",tags,tenant", out);
+	for (size_t i = 0; keys && i < keys->n; i++)
+		fprintf(out, ",cf_%s", keys->key[i]);
+	putc('\n', out);
+}
+
+static void put_meta(FILE *out, const struct ipam_meta *m, const struct ipam_csv_keys *keys)
+{
+	char tags[IPAM_TAGS_STRLEN];
+	ipam_meta_tags_join(m, tags);
+	put_field(out, tags, false);
+	put_field(out, m->tenant, !keys || keys->n == 0);
+	for (size_t i = 0; keys && i < keys->n; i++) {
+		const char *v = ipam_meta_field_get(m, keys->key[i]);
+		put_field(out, v ? v : "", i + 1 == keys->n);
+	}
+}
+
+int ipam_csv_write_prefix_header(FILE *out, const struct ipam_csv_keys *keys)
+{
+	fputs("prefix,status,description,dns_zone,dns_policy", out);
+	put_meta_header(out, keys);
 	return finish(out);
 }
 
-int ipam_csv_write_prefix(FILE *out, const struct ipam_prefix *p)
+int ipam_csv_write_prefix(FILE *out, const struct ipam_prefix *p, const struct ipam_csv_keys *keys)
 {
 	char c[IPAM_CIDR_STRLEN], z[DNS_NAME_STRLEN];
 	if (ipam_prefix_check(p, NULL) != DDI_EOK || ipam_cidr_format(&p->cidr, c, sizeof(c)) < 0)
@@ -675,17 +755,20 @@ int ipam_csv_write_prefix(FILE *out, const struct ipam_prefix *p)
 	put_field(out, ipam_status_name(p->status), false);
 	put_field(out, p->description, false);
 	put_field(out, z, false);
-	put_field(out, ipam_policy_name(p->policy), true);
+	put_field(out, ipam_policy_name(p->policy), false);
+	put_meta(out, &p->meta, keys);
 	return finish(out);
 }
 
-int ipam_csv_write_alloc_header(FILE *out)
+int ipam_csv_write_alloc_header(FILE *out, const struct ipam_csv_keys *keys)
 {
-	fputs("address,status,dns_name,description,mac_address,client_id,owner,lease_expires\n", out);
+	fputs("address,status,dns_name,description,mac_address,client_id,owner,lease_expires", out);
+	put_meta_header(out, keys);
 	return finish(out);
 }
 
-int ipam_csv_write_alloc(FILE *out, const struct ipam_alloc *a, int mask)
+int ipam_csv_write_alloc(FILE *out, const struct ipam_alloc *a, int mask,
+                         const struct ipam_csv_keys *keys)
 {
 	char addr[IPAM_ADDR_STRLEN], c[IPAM_CIDR_STRLEN + 8], n[DNS_NAME_STRLEN];
 	char hw[IPAM_CLIENTID_MAX * 3 + 1] = "", t[32] = "";
@@ -715,6 +798,7 @@ int ipam_csv_write_alloc(FILE *out, const struct ipam_alloc *a, int mask)
 	put_field(out, a->hw_type == IPAM_HW_MAC ? hw : "", false);
 	put_field(out, a->hw_type == IPAM_HW_CLIENTID ? hw : "", false);
 	put_field(out, a->owner, false);
-	put_field(out, t, true);
+	put_field(out, t, false);
+	put_meta(out, &a->meta, keys);
 	return finish(out);
 }

@@ -29,7 +29,7 @@
  *   prefixes:  prefix (required, strict: no host bits), status (active,
  *              reserved, deprecated; NetBox's "container" reads as
  *              active), description, dns_zone (or zone), dns_policy
- *              (strict, auto, off)
+ *              (strict, auto, off), tags, tenant, cf_* (custom fields)
  *   addresses: address or ip_address (required; "ADDR/LEN" as NetBox writes it, LEN being
  *              the mask of the enclosing network, or "ADDR"), status
  *              (NetBox's active -> static, dhcp and slaac -> dynamic,
@@ -37,14 +37,21 @@
  *              NetBox's deprecated is refused), dns_name (absolute, with
  *              or without the final dot; empty for none), description,
  *              mac_address (or mac), client_id, owner, lease_expires
- *              ("YYYY-MM-DDTHH:MM:SSZ" or unix seconds; dynamic only)
+ *              ("YYYY-MM-DDTHH:MM:SSZ" or unix seconds; dynamic only),
+ *              tags, tenant, cf_* (custom fields)
  *
- * Columns NetBox exports that ddiplane has no use for (id, tenant, site,
- * vlan, role, tags, comments, created, last_updated, is_pool, ...) and
- * other custom fields (cf_*) are ignored. "vrf" must be empty: ddiplane has
- * one global address space, and silently merging VRFs would merge
- * overlapping networks. Any other column is an error, so that a misspelt
- * "descripton" is not silently dropped.
+ * Both tables: "tags" holds comma-separated tags as NetBox writes them
+ * ("a,b"), "tenant" the tenant's name, and a custom field column cf_KEY
+ * (KEY not one of the columns above) the value of custom field KEY (an
+ * empty cell: not set). Bounds and rules: ipam_meta (ipam.h).
+ *
+ * Columns NetBox exports that ddiplane has no use for (id, site, vlan,
+ * role, comments, created, last_updated, is_pool, ...) are not kept: each
+ * row carries their header names (ignored, nignored) so that the importer
+ * reports them instead of dropping them silently. "vrf" must be empty:
+ * ddiplane has one global address space, and silently merging VRFs would
+ * merge overlapping networks. Any other column is an error, so that a
+ * misspelt "descripton" is not silently dropped.
  *
  * Empty fields take the defaults of ipam_*_init(); a missing address
  * status is "active" (static) when dns_name is set, else "reserved".
@@ -68,9 +75,12 @@ enum ipam_csv_kind {
 struct ipam_csv_row {
 	enum ipam_csv_kind kind;
 	unsigned long line;              /* line where the row starts, 1-based */
-	struct ipam_prefix prefix;       /* kind IPAM_CSV_PREFIXES */
-	struct ipam_alloc alloc;         /* kind IPAM_CSV_ADDRESSES */
+	struct ipam_prefix prefix;       /* kind IPAM_CSV_PREFIXES (else not set) */
+	struct ipam_alloc alloc;         /* kind IPAM_CSV_ADDRESSES (else not set) */
 	uint8_t mask;                    /* the /LEN of the address column (width if absent) */
+	unsigned table;                  /* 1 for the first table of the file, 2 for the next... */
+	size_t nignored;                 /* columns of this table that are not kept, */
+	const char (*ignored)[48];       /* ...their header names (valid during the callback) */
 };
 
 /*
@@ -92,14 +102,30 @@ int ipam_csv_read_mem(const char *buf, size_t len, const char *fname, ipam_csv_c
                       struct ipam_error *err);
 
 /*
+ * The custom field columns of a table being written: the union of the
+ * keys of its records, sorted, at most IPAM_CSV_KEYS_MAX (a table has at
+ * most 96 columns). ipam_csv_keys_add merges the keys of one record:
+ * DDI_EOK or DDI_ELIMIT.
+ */
+#define IPAM_CSV_KEYS_MAX 64
+struct ipam_csv_keys {
+	size_t n;
+	char key[IPAM_CSV_KEYS_MAX][IPAM_FIELD_KEY_MAX + 1];
+};
+int ipam_csv_keys_add(struct ipam_csv_keys *k, const struct ipam_meta *m);
+
+/*
  * Writers: the header lines and one row each. `mask` is the LEN written
  * after the address (the enclosing prefix's length; the width if unknown).
- * Return DDI_EOK, DDI_EIO on a write error, DDI_EINVAL for a record that
- * does not check.
+ * `keys` (NULL: none) are the cf_ columns, written after tags and tenant;
+ * the header and the rows of one table take the same keys. Return
+ * DDI_EOK, DDI_EIO on a write error, DDI_EINVAL for a record that does
+ * not check.
  */
-int ipam_csv_write_prefix_header(FILE *out);
-int ipam_csv_write_prefix(FILE *out, const struct ipam_prefix *p);
-int ipam_csv_write_alloc_header(FILE *out);
-int ipam_csv_write_alloc(FILE *out, const struct ipam_alloc *a, int mask);
+int ipam_csv_write_prefix_header(FILE *out, const struct ipam_csv_keys *keys);
+int ipam_csv_write_prefix(FILE *out, const struct ipam_prefix *p, const struct ipam_csv_keys *keys);
+int ipam_csv_write_alloc_header(FILE *out, const struct ipam_csv_keys *keys);
+int ipam_csv_write_alloc(FILE *out, const struct ipam_alloc *a, int mask,
+                         const struct ipam_csv_keys *keys);
 
 #endif

@@ -559,7 +559,8 @@ int ipam_prefix_check(const struct ipam_prefix *p, struct ipam_error *err)
 	int r = check_zone(p->zone, p->zone_len, "the zone", err);
 	if (r != DDI_EOK)
 		return r;
-	return ipam_check_text(p->description, IPAM_DESC_MAX, "the description", err);
+	r = ipam_check_text(p->description, IPAM_DESC_MAX, "the description", err);
+	return r != DDI_EOK ? r : ipam_meta_check(&p->meta, err);
 }
 
 int ipam_range_check(const struct ipam_range *r, struct ipam_error *err)
@@ -604,7 +605,8 @@ int ipam_alloc_check(const struct ipam_alloc *a, struct ipam_error *err)
 	r = ipam_check_text(a->owner, IPAM_OWNER_MAX, "the owner", err);
 	if (r != DDI_EOK)
 		return r;
-	return ipam_check_text(a->description, IPAM_DESC_MAX, "the description", err);
+	r = ipam_check_text(a->description, IPAM_DESC_MAX, "the description", err);
+	return r != DDI_EOK ? r : ipam_meta_check(&a->meta, err);
 }
 
 /* ------------------------------------------------------------------------ */

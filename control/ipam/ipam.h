@@ -35,8 +35,15 @@
 #define IPAM_DESC_MAX 200       /* description bytes (NetBox's max_length) */
 #define IPAM_OWNER_MAX 64       /* owner (user, team, key name) bytes */
 #define IPAM_CLIENTID_MAX 130   /* DHCPv6 DUID: type(2) + at most 128 (RFC 8415 11.1) */
-#define IPAM_VALUE_VERSION 1    /* first byte of every binary value */
-#define IPAM_VALUE_MAX 1024     /* no encoded value is longer */
+#define IPAM_VALUE_VERSION 1    /* first byte of a value without metadata */
+#define IPAM_VALUE_VERSION_META 2 /* ... and of a prefix or allocation with metadata */
+#define IPAM_VALUE_MAX 8192     /* no encoded value is longer */
+#define IPAM_TENANT_MAX 100     /* tenant name bytes (NetBox's max_length) */
+#define IPAM_TAGS_MAX 16        /* tags on one record */
+#define IPAM_TAG_MAX 50         /* bytes of one tag */
+#define IPAM_FIELDS_MAX 16      /* custom fields on one record */
+#define IPAM_FIELD_KEY_MAX 50   /* custom field name bytes (NetBox's max_length) */
+#define IPAM_FIELD_VALUE_MAX 200 /* custom field value bytes */
 #define IPAM_CIDR_STRLEN 50     /* "ffff:...:ffff/128" plus NUL, with room */
 #define IPAM_ADDR_STRLEN 46     /* INET6_ADDRSTRLEN */
 
@@ -206,6 +213,76 @@ int ipam_clientid_parse(const char *s, uint8_t *out, size_t *len, struct ipam_er
 /* Lower-case colon-separated hex of len bytes; returns the length or DDI_ESPACE. */
 int ipam_hex_format(const uint8_t *b, size_t len, char *buf, size_t buflen);
 
+/* --- Metadata: tags, tenant, custom fields ------------------------------- */
+
+/*
+ * What NetBox and Infoblox users hang on prefixes and addresses to find
+ * them again: a tenant (who it belongs to), tags (labels), and free-form
+ * custom fields (NetBox's cf_*, Infoblox's extensible attributes).
+ *   tenant   UTF-8 text without control characters, at most
+ *            IPAM_TENANT_MAX bytes; "" for none.
+ *   tags     at most IPAM_TAGS_MAX, each 1..IPAM_TAG_MAX bytes of UTF-8
+ *            text without control characters or commas (a CSV cell holds
+ *            them comma-separated, as NetBox writes them), no space at
+ *            either end, no two equal; kept sorted (bytewise).
+ *   fields   at most IPAM_FIELDS_MAX, keys 1..IPAM_FIELD_KEY_MAX bytes of
+ *            [a-z0-9_] starting with a letter (NetBox's custom field
+ *            names), values 1..IPAM_FIELD_VALUE_MAX bytes of UTF-8 text
+ *            without control characters; no two keys equal; kept sorted
+ *            by key.
+ * Every function keeps those rules or fails with DDI_EINVAL and the
+ * reason, changing nothing; DDI_ELIMIT when a bound on the count is hit.
+ * They also keep every unused byte zero (after a string's NUL, slots past
+ * the counts), so two equal metadata are equal bytes (memcmp), as the
+ * decoder builds them.
+ */
+struct ipam_field {
+	char key[IPAM_FIELD_KEY_MAX + 1];
+	char value[IPAM_FIELD_VALUE_MAX + 1];
+};
+
+struct ipam_meta {
+	char tenant[IPAM_TENANT_MAX + 1];
+	uint8_t ntags, nfields;
+	char tags[IPAM_TAGS_MAX][IPAM_TAG_MAX + 1];
+	struct ipam_field fields[IPAM_FIELDS_MAX];
+};
+
+/* No tenant, no tags, no fields. */
+bool ipam_meta_empty(const struct ipam_meta *m);
+/* The rules above, as a whole (the decoder and the encoders call it). */
+int ipam_meta_check(const struct ipam_meta *m, struct ipam_error *err);
+int ipam_meta_set_tenant(struct ipam_meta *m, const char *tenant, struct ipam_error *err);
+/* Add a tag (present already: no change, DDI_EOK); remove one (absent: DDI_ENOENT). */
+int ipam_meta_tag_add(struct ipam_meta *m, const char *tag, struct ipam_error *err);
+int ipam_meta_tag_del(struct ipam_meta *m, const char *tag, struct ipam_error *err);
+/* Set key to value; an empty value removes the key (absent: no change). */
+int ipam_meta_field_set(struct ipam_meta *m, const char *key, const char *value,
+                        struct ipam_error *err);
+/* "KEY=VALUE" as given on a command line: ipam_meta_field_set(KEY, VALUE). */
+int ipam_meta_field_parse(struct ipam_meta *m, const char *kv, struct ipam_error *err);
+/* The value of key, NULL when absent. */
+const char *ipam_meta_field_get(const struct ipam_meta *m, const char *key);
+/*
+ * A CSV cell of comma-separated tags ("a, b,c"): each trimmed of spaces
+ * and added; empty pieces are skipped. The joined form is what the
+ * writer puts in a cell: "a,b,c" (at most IPAM_TAGS_MAX * (IPAM_TAG_MAX + 1) bytes).
+ */
+int ipam_meta_tags_parse(struct ipam_meta *m, const char *cell, struct ipam_error *err);
+#define IPAM_TAGS_STRLEN (IPAM_TAGS_MAX * (IPAM_TAG_MAX + 1) + 1)
+void ipam_meta_tags_join(const struct ipam_meta *m, char out[IPAM_TAGS_STRLEN]);
+
+/*
+ * JSON: the members "tenant" (string), "tags" (array of strings) and
+ * "fields" (object of strings) are added to / read from a record's object.
+ * ipam_meta_from_json_member reads one member by key into m: DDI_EOK,
+ * DDI_ENOENT when k is none of the three (not an error: the caller goes
+ * on), DDI_EINVAL naming the key.
+ */
+int ipam_meta_to_json(const struct ipam_meta *m, json_t *obj);
+int ipam_meta_from_json_member(struct ipam_meta *m, const char *k, const json_t *v,
+                               struct ipam_error *err);
+
 /* --- Records ------------------------------------------------------------- */
 
 struct ipam_prefix {
@@ -216,6 +293,7 @@ struct ipam_prefix {
 	uint8_t zone[DNS_NAME_MAXLEN];      /* wire name of the forward zone of its hosts */
 	uint64_t created, updated;          /* unix seconds */
 	char description[IPAM_DESC_MAX + 1];
+	struct ipam_meta meta;
 };
 
 struct ipam_range {
@@ -239,6 +317,7 @@ struct ipam_alloc {
 	uint64_t expires;                   /* lease end (unix s) for dynamic ones, else 0 */
 	char owner[IPAM_OWNER_MAX + 1];
 	char description[IPAM_DESC_MAX + 1];
+	struct ipam_meta meta;
 };
 
 /* Zero-filled records with the defaults (status active, policy off, state static). */
@@ -278,6 +357,12 @@ size_t ipam_alloc_key(int family, const uint8_t addr[16], uint8_t out[IPAM_KEY_M
  *   alloc   ver(1)=1 family(1) addr(4|16) state(1) created(8) updated(8)
  *           expires(8) name_len(1) name hw_type(1) hw_len(1) hw
  *           owner_len(1) owner desc_len(2) desc
+ * A prefix or allocation with metadata (not ipam_meta_empty) is written as
+ * version 2: the same bytes with 2 as the first, then
+ *           tenant_len(1) tenant ntags(1) {tag_len(1) tag}...
+ *           nfields(1) {key_len(1) key value_len(1) value}...
+ * Both versions decode; one without metadata is still written as version
+ * 1, so the store stays readable by a ddiplane that knows only version 1.
  * The encoders check the record first (DDI_EINVAL) and return the value
  * length or DDI_ESPACE; IPAM_VALUE_MAX always suffices. The decoders treat
  * the value as hostile: every length is bounded by the value, no trailing
@@ -301,6 +386,8 @@ int ipam_alloc_decode(const uint8_t *v, size_t len, struct ipam_alloc *a);
  *           "mac": "00:1a:..." (only for IPAM_HW_MAC), "client_id": "01:.." (only for
  *           IPAM_HW_CLIENTID), "owner": "", "description": "", "created": N,
  *           "updated": N, "expires": N (only when non-zero)}
+ *   prefixes and allocations also carry "tenant": "", "tags": [...],
+ *   "fields": {"key": "value", ...} (ipam_meta_to_json).
  * to_json returns a new reference or NULL (no memory). from_json reads the
  * same shape: the key naming the record is required, the others default;
  * an unknown key, a wrong JSON type or a bad value is DDI_EINVAL with the

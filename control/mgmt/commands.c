@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -717,6 +716,7 @@ static json_t *c_zone_list(struct req *q, uint64_t *seq)
 		json_decref(arr);
 		return store_err_q(q->ctx, &e, rc);
 	}
+	xfr_sec_zone_roles(q->ctx->store, arr);   /* consumed catalogs and their members */
 	size_t n = json_array_size(arr);
 	return cmd_reply(n ? CMD_OK : CMD_EMPTY, json_pack("{s:o}", "zones", arr), "%zu zone%s", n,
 	                 n == 1 ? "" : "s");
@@ -789,29 +789,34 @@ static json_t *c_zone_add(struct req *q, uint64_t *seq)
 		return cmd_reply(CMD_ERROR, NULL, "\"ns\" must be an array of names");
 	size_t nns = ns ? json_array_size(ns) : 0;
 
-	/* The records as a small master file relative to the origin. */
+	/* A small master file with the root as origin: --soa/--ns names are absolute; the
+	 * defaults no one typed are ns1.ORIGIN and hostmaster.ORIGIN. */
 	struct text t = { 0 };
-	char line[128];
-	snprintf(line, sizeof(line), "@ %" PRIu64 " IN SOA ", ttl);
-	bool ok = text_str(&t, line);
+	char line[128], on[DNS_NAME_STRLEN], dflt[DNS_NAME_STRLEN + 16];
+	const char *sub = strcmp(name_str(on, origin), ".") == 0 ? "" : on;
+	snprintf(line, sizeof(line), " %" PRIu64 " IN SOA ", ttl);
+	bool ok = text_str(&t, on) && text_str(&t, line);
+	snprintf(dflt, sizeof(dflt), "ns1.%s", sub);
 	if (soa)
 		ok = ok && !strpbrk(soa, "\n\r") && text_str(&t, soa);
 	else
 		ok = ok && text_token(&t, nns ? json_string_value(json_array_get(ns, 0)) ?
-		                                  json_string_value(json_array_get(ns, 0)) : "" : "ns1") &&
-		     text_str(&t, " hostmaster 1 3600 900 1209600 300");
+		                                  json_string_value(json_array_get(ns, 0)) : "" : dflt) &&
+		     text_str(&t, " hostmaster.") && text_str(&t, sub) &&
+		     text_str(&t, " 1 3600 900 1209600 300");
 	ok = ok && text_str(&t, "\n");
 	for (size_t i = 0; i < nns && ok; i++) {
 		const char *s = json_string_value(json_array_get(ns, i));
-		snprintf(line, sizeof(line), "@ %" PRIu64 " IN NS ", ttl);
-		ok = s && text_str(&t, line) && text_token(&t, s) && text_str(&t, "\n");
+		snprintf(line, sizeof(line), " %" PRIu64 " IN NS ", ttl);
+		ok = s && text_str(&t, on) && text_str(&t, line) && text_token(&t, s) &&
+		     text_str(&t, "\n");
 	}
 	if (!ok) {
 		free(t.p);
 		return cmd_reply(CMD_ERROR, NULL, "soa and ns must be strings without line breaks");
 	}
 	struct recs r = { 0 };
-	ok = parse_text(q, t.p, t.len, "arguments", origin, true, &r);
+	ok = parse_text(q, t.p, t.len, "arguments", NULL, true, &r);
 	free(t.p);
 	if (!ok) {
 		recs_free(&r);

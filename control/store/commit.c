@@ -333,6 +333,7 @@ void cctx_free(struct cctx *c)
 	free(c->owners);
 	free(c->buf);
 	free(c->caps);
+	free(c->acaps);
 	free(c->darena);
 }
 

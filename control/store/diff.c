@@ -1,4 +1,4 @@
-/* store/diff -- differences of each commit per zone (IXFR, history), their retention, zone_acl, read snapshots */
+/* store/diff -- differences of each commit per zone (IXFR, history), their retention, zone_acl, read snapshots, synthesized PTRs */
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,16 +67,31 @@ static int darena_put(struct cctx *c, const void *p, size_t n, size_t *off)
 	return DDI_EOK;
 }
 
+/* Too large to record: forget it all, keep the memory bounded (every zone gets a BREAK). */
+static void diff_forget(struct cctx *c)
+{
+	c->dover = true;
+	c->ncaps = c->nacaps = c->dused = 0;
+}
+
 int diff_capture(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type,
                  const struct rrval *old)
 {
 	if (c->bulk || c->dover || !c->s->xfr_dbs)
 		return DDI_EOK;   /* bulk: every zone touched gets a BREAK (diff_finish) */
 	if (c->dused > c->s->diff_max_usage) {
-		/* too large to record: forget it all, keep the memory bounded */
-		c->dover = true;
-		c->ncaps = c->dused = 0;
+		diff_forget(c);
 		return DDI_EOK;
+	}
+	if (type == DNS_T_PTR) {
+		/* a stored PTR hides the synthesized ones of its address (and shows them when it goes) */
+		uint8_t owner[DNS_NAME_MAXLEN], ak[17];
+		int rc;
+		if (dns_key_to_name(owner, okey, oklen) > 0 && reverse_addr_key(owner, ak) &&
+		    (rc = diff_addr_capture(c, ak)) != 0)
+			return rc;
+		if (c->dover)
+			return DDI_EOK;
 	}
 	if (c->ncaps == c->capcaps) {
 		size_t nc = c->capcaps ? c->capcaps * 2 : 16;
@@ -112,6 +127,78 @@ bool diff_created(const struct cctx *c, const uint8_t *okey, size_t oklen, uint1
 		if (c->caps[i].klen == rkl && memcmp(c->darena + c->caps[i].koff, rk, rkl) == 0)
 			return c->caps[i].count == 0;
 	return false;
+}
+
+/*
+ * The synthesized PTRs of an address key as a capture in darena (struct
+ * acap's layout); *len 0 when none.
+ */
+static int synth_put(struct cctx *c, const uint8_t ak[17], size_t *off, size_t *len)
+{
+	struct store_synth *sy = malloc(sizeof(*sy));
+	if (!sy)
+		return c_nomem(c);
+	size_t start = c->dused, o;
+	int rc = synth_ptr_txn(c->s, c->txn, ak, sy, c->err);
+	*off = start;
+	*len = 0;
+	if (rc == 1) {
+		uint8_t t[4];
+		dns_put32(t, sy->ttl);
+		rc = darena_put(c, sy->zone, dns_name_len(sy->zone), &o);
+		if (rc == 0)
+			rc = darena_put(c, t, 4, &o);
+		for (unsigned i = 0; i < sy->n && rc == 0; i++) {
+			uint16_t nl = (uint16_t)dns_name_len(sy->targets[i]);
+			dns_put16(t, nl);
+			rc = darena_put(c, t, 2, &o);
+			if (rc == 0)
+				rc = darena_put(c, sy->targets[i], nl, &o);
+		}
+		*len = c->dused - start;
+	}
+	free(sy);
+	return rc;
+}
+
+int diff_addr_capture(struct cctx *c, const uint8_t ak[17])
+{
+	if (c->bulk || c->dover || !c->s->xfr_dbs)
+		return DDI_EOK;
+	if (c->dused + c->nacaps * sizeof(struct acap) > c->s->diff_max_usage) {
+		diff_forget(c);   /* an address with no PTR takes no arena bytes: count the entries */
+		return DDI_EOK;
+	}
+	/* the common repeat (an owner's old addresses removed, its new ones added) costs nothing */
+	for (size_t i = c->nacaps; i > 0 && i + 8 > c->nacaps; i--)
+		if (memcmp(c->acaps[i - 1].ak, ak, 17) == 0)
+			return DDI_EOK;
+	if (c->nacaps == c->capacaps) {
+		size_t nc = c->capacaps ? c->capacaps * 2 : 16;
+		struct acap *n = realloc(c->acaps, nc * sizeof(*n));
+		if (!n)
+			return c_nomem(c);
+		c->acaps = n;
+		c->capacaps = nc;
+	}
+	struct acap *a = &c->acaps[c->nacaps];
+	memset(a, 0, sizeof(*a));
+	memcpy(a->ak, ak, 1 + (ak[0] == 4 ? 4 : 16));
+	a->order = c->nacaps;
+	int rc = synth_put(c, a->ak, &a->boff, &a->blen);
+	if (rc)
+		return rc;
+	c->nacaps++;
+	return DDI_EOK;
+}
+
+static int acap_cmp(const void *a, const void *b)
+{
+	const struct acap *x = a, *y = b;
+	int r = memcmp(x->ak, y->ak, 17);
+	if (r)
+		return r;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 static const uint8_t *g_arena;   /* qsort has no context argument: set just before the sort */
@@ -264,6 +351,43 @@ static int zdiff_rrset(struct cctx *c, struct zdiff *zd, const struct dcap *d)
 	                   ttl_changed);
 }
 
+/* One capture's PTRs if they belong to the zone: items and TTL; false when none. */
+static bool synth_part(const struct cctx *c, const struct tzone *tz, size_t off, size_t len,
+                       const uint8_t **items, size_t *ilen, uint32_t *ttl)
+{
+	const uint8_t *p = c->darena + off;
+	*items = NULL;
+	*ilen = 0;
+	*ttl = 0;
+	if (len == 0 || !dns_name_equal(p, tz->z.apex))
+		return false;
+	size_t nl = dns_name_len(p);
+	*ttl = dns_get32(p + nl);
+	*items = p + nl + 4;
+	*ilen = len - nl - 4;
+	return true;
+}
+
+/* The synthesized PTRs of one address that left and came in this zone (RFC 1995 4). */
+static int zdiff_synth(struct cctx *c, struct zdiff *zd, const struct tzone *tz,
+                       const struct acap *a)
+{
+	const uint8_t *bi, *ai;
+	size_t bl, al;
+	uint32_t bt, at;
+	bool had = synth_part(c, tz, a->boff, a->blen, &bi, &bl, &bt);
+	bool has = synth_part(c, tz, a->aoff, a->alen, &ai, &al, &at);
+	if (!had && !has)
+		return DDI_EOK;
+	uint8_t rev[DNS_NAME_MAXLEN];
+	addr_reverse(rev, a->ak);
+	bool ttl_changed = had && has && bt != at;
+	int rc = items_minus(c, &zd->rem, rev, DNS_T_PTR, bt, bi, bl, ai, al, ttl_changed);
+	if (rc == 0)
+		rc = items_minus(c, &zd->add, rev, DNS_T_PTR, at, ai, al, bi, bl, ttl_changed);
+	return rc;
+}
+
 static size_t dkey_make(uint8_t out[DIFF_KEY_MAX], const struct zrec *z, uint64_t seq)
 {
 	memcpy(out, z->key, z->klen);
@@ -373,7 +497,7 @@ static int diff_zone(struct cctx *c, struct tzone *tz, uint64_t seq, struct zdif
 	memset(&zd->rem, 0, sizeof(zd->rem));
 	memset(&zd->add, 0, sizeof(zd->add));
 	zd->have_old = zd->have_new = false;
-	if (c->bulk || c->dover || tz->synth) {
+	if (c->bulk || c->dover) {
 		if (!tz->changed)
 			return DDI_EOK;
 		return diff_put(c, &tz->z, seq, STORE_DIFF_BREAK, 0, zone_serial_now(c, &tz->z), zd);
@@ -388,6 +512,8 @@ static int diff_zone(struct cctx *c, struct tzone *tz, uint64_t seq, struct zdif
 		any = true;
 		rc = zdiff_rrset(c, zd, d);
 	}
+	for (size_t i = 0; i < c->nacaps && rc == 0; i++)
+		rc = zdiff_synth(c, zd, tz, &c->acaps[i]);
 	if (rc == 0 && any && !zd->have_old)
 		rc = zone_prefix_delete(c, c->s->diffs, &tz->z, "diffs");   /* a new zone: no history */
 	if (rc || !any || !zd->have_old || !zd->have_new)
@@ -433,6 +559,20 @@ int diff_finish(struct cctx *c, uint64_t seq)
 		g_arena = c->darena;   /* the writer lock serializes commits of this process */
 		qsort(c->caps, c->ncaps, sizeof(*c->caps), dcap_cmp);
 	}
+	/* the addresses: the first capture of each holds the PTRs before; read them after */
+	if (c->nacaps > 1)
+		qsort(c->acaps, c->nacaps, sizeof(*c->acaps), acap_cmp);
+	size_t n = 0;
+	for (size_t i = 0; i < c->nacaps && rc == 0; i++) {
+		if (n > 0 && memcmp(c->acaps[n - 1].ak, c->acaps[i].ak, 17) == 0)
+			continue;
+		c->acaps[n] = c->acaps[i];
+		rc = synth_put(c, c->acaps[n].ak, &c->acaps[n].aoff, &c->acaps[n].alen);
+		n++;
+	}
+	c->nacaps = n;
+	if (rc)
+		return rc;
 	struct zdiff *zd = malloc(sizeof(*zd));
 	if (!zd)
 		return c_nomem(c);
@@ -770,6 +910,238 @@ int store_addr_walk_in(struct store *s, struct store_txn *tx, int family, const 
 	}
 	mdb_cursor_close(cur);
 	read_end(&own);
+	if (cbrc)
+		return cbrc;
+	if (rc && rc != MDB_NOTFOUND)
+		return mdb_fail(err, rc, "addresses");
+	return DDI_EOK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Synthesized PTRs: one rule for transfers and differences                 */
+/* ------------------------------------------------------------------------ */
+
+static uint8_t lc_(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/*
+ * The address prefix a reverse name spells: "18.198.in-addr.arpa." is
+ * 198.18.0.0/16, each ip6.arpa label one nibble. false for other names and
+ * for labels that are no octet/nibble (RFC 2317 classless zones).
+ */
+static bool reverse_prefix(const uint8_t *name, int *family, uint8_t addr[16], unsigned *plen)
+{
+	static const uint8_t v4[] = "\7in-addr\4arpa", v6[] = "\3ip6\4arpa";
+	const uint8_t *lab[40];
+	int n = 0;
+	size_t al = dns_name_len(name);
+	for (const uint8_t *p = name; *p && n < 40; p += 1 + *p)
+		lab[n++] = p;
+	memset(addr, 0, 16);
+	if (al >= sizeof(v4) && dns_name_equal(name + al - sizeof(v4), v4)) {
+		int k = n - 2;
+		if (k < 0 || k > 4)
+			return false;
+		for (int i = 0; i < k; i++) {
+			const uint8_t *l = lab[k - 1 - i];
+			unsigned v = 0;
+			if (l[0] == 0 || l[0] > 3)
+				return false;
+			for (int j = 1; j <= l[0]; j++) {
+				if (l[j] < '0' || l[j] > '9')
+					return false;
+				v = v * 10 + (unsigned)(l[j] - '0');
+			}
+			if (v > 255 || (l[0] > 1 && l[1] == '0'))
+				return false;
+			addr[i] = (uint8_t)v;
+		}
+		*family = 4;
+		*plen = (unsigned)k * 8;
+		return true;
+	}
+	if (al >= sizeof(v6) && dns_name_equal(name + al - sizeof(v6), v6)) {
+		int k = n - 2;
+		if (k < 0 || k > 32)
+			return false;
+		for (int i = 0; i < k; i++) {
+			const uint8_t *l = lab[k - 1 - i];
+			int c = l[0] == 1 ? lc_(l[1]) : -1, v;
+			if (c >= '0' && c <= '9')
+				v = c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v = c - 'a' + 10;
+			else
+				return false;
+			addr[i / 2] |= (uint8_t)(i % 2 ? v : v << 4);
+		}
+		*family = 6;
+		*plen = (unsigned)k * 4;
+		return true;
+	}
+	return false;
+}
+
+bool reverse_addr_key(const uint8_t *name, uint8_t ak[17])
+{
+	int family;
+	unsigned plen;
+	if (!reverse_prefix(name, &family, ak + 1, &plen) || plen != (family == 4 ? 32u : 128u))
+		return false;
+	ak[0] = (uint8_t)family;
+	return true;
+}
+
+/* The smallest TTL of the owner's A/AAAA RRset and *ttl; unchanged when it has none. */
+static int synth_ttl(struct store *s, MDB_txn *txn, const uint8_t *owner, uint16_t type,
+                     uint32_t *ttl, struct store_error *err)
+{
+	uint8_t okey[DNS_KEY_MAXLEN], rk[RKEY_MAX];
+	char hb[128];
+	struct rrval rv;
+	int okl = dns_name_to_key(okey, owner);
+	if (okl < 0)
+		return seterr(err, DDI_ECORRUPT, -1, "addresses: bad owner name");
+	MDB_val k = { rkey_make(rk, okey, (size_t)okl, type), rk }, v;
+	int rc = mdb_get(txn, s->rrsets, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return DDI_EOK;
+	if (rc)
+		return mdb_fail(err, rc, "rrsets");
+	if (!rrval_parse(&v, type, &rv))
+		return seterr(err, DDI_ECORRUPT, -1, "rrsets value of key %s does not validate",
+		              khex(hb, k.mv_data, k.mv_size));
+	if (rv.ttl < *ttl)
+		*ttl = rv.ttl;
+	return DDI_EOK;
+}
+
+int synth_ptr_txn(struct store *s, MDB_txn *txn, const uint8_t ak[17], struct store_synth *out,
+                  struct store_error *err)
+{
+	MDB_cursor *cur;
+	char hb[128];
+	size_t alen = ak[0] == 4 ? 4 : 16;
+	uint16_t type = ak[0] == 4 ? DNS_T_A : DNS_T_AAAA;
+	int rc = mdb_cursor_open(txn, s->addrs, &cur);
+	if (rc)
+		return mdb_fail(err, rc, "addresses");
+	MDB_val k = { 1 + alen, (void *)ak }, v;
+	out->n = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0 && out->n < STORE_SYNTH_MAX;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size == 0 || dns_name_check(v.mv_data, v.mv_size) != (int)v.mv_size) {
+			mdb_cursor_close(cur);
+			return seterr(err, DDI_ECORRUPT, -1, "addresses value of key %s does not validate",
+			              khex(hb, ak, 1 + alen));
+		}
+		memcpy(out->targets[out->n++], v.mv_data, v.mv_size);
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return mdb_fail(err, rc, "addresses");
+	if (out->n == 0)
+		return 0;
+	out->family = ak[0];
+	memset(out->addr, 0, sizeof(out->addr));
+	memcpy(out->addr, ak + 1, alen);
+	addr_reverse(out->rev, ak);
+	/* a stored PTR answers instead */
+	uint8_t rk[RKEY_MAX], okey[DNS_KEY_MAXLEN];
+	int okl = dns_name_to_key(okey, out->rev);
+	MDB_val pk = { rkey_make(rk, okey, (size_t)okl, DNS_T_PTR), rk }, pv;
+	if ((rc = mdb_get(txn, s->rrsets, &pk, &pv)) == 0)
+		return 0;
+	if (rc != MDB_NOTFOUND)
+		return mdb_fail(err, rc, "rrsets");
+	struct zrec z;
+	if ((rc = zone_find(s, txn, okey, (size_t)okl, &z, err)) == DDI_ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	memcpy(out->zone, z.apex, dns_name_len(z.apex));
+	out->ttl = STORE_TTL_MAX;
+	for (unsigned i = 0; i < out->n; i++)
+		if ((rc = synth_ttl(s, txn, out->targets[i], type, &out->ttl, err)) != 0)
+			return rc;
+	return 1;
+}
+
+int store_synth_ptr(struct store *s, struct store_txn *tx, int family, const uint8_t *addr,
+                    struct store_synth *out, struct store_error *err)
+{
+	struct store_txn own;
+	MDB_txn *txn;
+	uint8_t ak[17];
+	clearerr_(err);
+	if ((family != 4 && family != 6) || !addr || !out)
+		return seterr(err, DDI_EINVAL, -1, "bad address");
+	ak[0] = (uint8_t)family;
+	memcpy(ak + 1, addr, family == 4 ? 4 : 16);
+	int rc = read_begin(s, tx, &own, &txn, err);
+	if (rc)
+		return rc;
+	rc = synth_ptr_txn(s, txn, ak, out, err);
+	read_end(&own);
+	return rc;
+}
+
+int store_synth_walk_in(struct store *s, struct store_txn *tx, const uint8_t *apex,
+                        int (*cb)(void *ctx, const struct store_synth *sy), void *ctx,
+                        struct store_error *err)
+{
+	struct store_txn own;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	uint8_t lc[DNS_NAME_MAXLEN], start[17] = { 0 }, ak[17];
+	int family;
+	unsigned plen;
+	clearerr_(err);
+	if (!apex || dns_name_check(apex, DNS_NAME_MAXLEN) <= 0)
+		return seterr(err, DDI_EINVAL, -1, "no valid zone name");
+	memcpy(lc, apex, dns_name_len(apex));
+	dns_name_lower(lc);
+	if (!reverse_prefix(lc, &family, start + 1, &plen))
+		return DDI_EOK;   /* no reverse zone: nothing synthesized */
+	start[0] = (uint8_t)family;
+	size_t alen = family == 4 ? 4 : 16, full = plen / 8;
+	struct store_synth *sy = malloc(sizeof(*sy));
+	if (!sy)
+		return seterr(err, DDI_ENOMEM, -1, "out of memory");
+	int rc = read_begin(s, tx, &own, &txn, err);
+	if (rc) {
+		free(sy);
+		return rc;
+	}
+	if ((rc = mdb_cursor_open(txn, s->addrs, &cur)) != 0) {
+		read_end(&own);
+		free(sy);
+		return mdb_fail(err, rc, "addresses");
+	}
+	MDB_val k = { 1 + alen, start }, v;
+	int cbrc = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+		const uint8_t *a = k.mv_data;
+		if (k.mv_size != 1 + alen || a[0] != family)
+			break;   /* past the family */
+		if (memcmp(a + 1, start + 1, full) != 0 ||
+		    (plen % 8 && ((a[1 + full] ^ start[1 + full]) & (uint8_t)(0xff << (8 - plen % 8)))))
+			break;   /* past the prefix */
+		memcpy(ak, a, 1 + alen);
+		int r = synth_ptr_txn(s, txn, ak, sy, err);
+		if (r < 0) {
+			cbrc = r;
+			break;
+		}
+		if (r == 1 && dns_name_equal(sy->zone, lc) && (cbrc = cb(ctx, sy)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	read_end(&own);
+	free(sy);
 	if (cbrc)
 		return cbrc;
 	if (rc && rc != MDB_NOTFOUND)

@@ -16,7 +16,8 @@
  *   journal.c  journal parse/read, follow, notes
  *   records.c  TSIG keys and update policy, kept as values the store does not interpret
  *   ipam.c     the IPAM databases (control/ipam/ipam.h records)
- *   diff.c     the differences of a commit (diffs), retention, zone_acl, snapshots
+ *   diff.c     the differences of a commit (diffs), retention, zone_acl, snapshots,
+ *              the synthesized PTRs of an address (transfers and differences)
  *   life.c     leases and aging stamps of dynamic RRsets, zones' aging settings
  */
 
@@ -273,7 +274,6 @@ struct tzone {               /* a zone touched by the commit */
 	long op;                 /* last op that touched it */
 	bool removed, added, soa_explicit;
 	bool changed;            /* some RRset of it was written */
-	bool synth;              /* an address its reverse names synthesize from changed (BREAK) */
 };
 
 struct towner {              /* a name touched by rrset-level ops: checked at the end */
@@ -302,6 +302,8 @@ struct cctx {
 	uint8_t *darena;         /* keys and old values of caps */
 	size_t dused, dcap_bytes;
 	bool dover;              /* too much to remember: every zone touched gets a BREAK */
+	struct acap *acaps;      /* addresses whose synthesized PTRs may change (diff.c) */
+	size_t nacaps, capacaps;
 };
 
 /* One RRset as it was before the commit first wrote it (diff.c). */
@@ -310,6 +312,18 @@ struct dcap {
 	uint16_t klen, count;    /* count 0: there was no RRset */
 	uint32_t ttl;
 	size_t order;
+};
+
+/*
+ * One address as it was before the commit first touched it (diff.c): its
+ * synthesized PTRs before (boff) and, filled by diff_finish, after (aoff),
+ * each in darena as: zone apex (wire), ttl(4), then [rdlen(2) target]...;
+ * length 0: nothing was (is) synthesized.
+ */
+struct acap {
+	uint8_t ak[17];          /* family(1) address */
+	size_t order;
+	size_t boff, blen, aoff, alen;
 };
 
 int c_nomem(struct cctx *c);
@@ -340,6 +354,8 @@ int rrset_write(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type
                 uint16_t count, const uint8_t *rdatas, size_t len, uint16_t *oldcount,
                 bool *changed);
 int op_rrset(struct cctx *c, const struct store_op *op);
+/* The reverse name (lower-case wire) of an address key (family, address). */
+void addr_reverse(uint8_t out[DNS_NAME_MAXLEN], const uint8_t *ak);
 
 /* zone.c */
 int zone_keys(struct cctx *c, const struct zrec *z, struct keylist *kl);
@@ -362,6 +378,17 @@ int diff_capture(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t typ
                  const struct rrval *old);
 /* After the journal entry (seq): one difference per zone changed, retention. */
 int diff_finish(struct cctx *c, uint64_t seq);
+/*
+ * Remember the synthesized PTRs of the address key ak (family, address)
+ * before the commit changes what they derive from (its owners, their
+ * A/AAAA TTLs, a PTR stored at its reverse name); once per address counts.
+ */
+int diff_addr_capture(struct cctx *c, const uint8_t ak[17]);
+/* ak of a whole reverse name (4 octet labels + in-addr.arpa., 32 nibbles + ip6.arpa.). */
+bool reverse_addr_key(const uint8_t *name, uint8_t ak[17]);
+/* store_synth_ptr in an LMDB transaction (the commit's, too): 1, 0 or an error. */
+int synth_ptr_txn(struct store *s, MDB_txn *txn, const uint8_t ak[17], struct store_synth *out,
+                  struct store_error *err);
 int op_acl(struct cctx *c, const struct store_op *op);
 /* The RRset (okey, type) did not exist before this commit wrote it (true when not remembered). */
 bool diff_created(const struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type);

@@ -215,7 +215,8 @@ int store_ipam_prefix_put(struct store_ipam *t, const struct ipam_prefix *p)
 	if (rc == 0)
 		rc = ipam_db_put(t, t->c.s->ipam_prefixes, key, ipam_prefix_key(&p->cidr, key), val,
 		                 ipam_prefix_encode(p, val, sizeof(val)), "prefix");
-	return rc ? rc : ipam_jlog(t, "prefix-put", ipam_prefix_to_json(p));
+	/* quiet (bulk): no JSON built only to be dropped (a record with metadata is ~10 objects) */
+	return rc ? rc : t->quiet ? DDI_EOK : ipam_jlog(t, "prefix-put", ipam_prefix_to_json(p));
 }
 
 int store_ipam_prefix_del(struct store_ipam *t, const struct ipam_cidr *c)
@@ -271,7 +272,7 @@ int store_ipam_alloc_put(struct store_ipam *t, const struct ipam_alloc *a)
 	if (rc == 0)
 		rc = ipam_db_put(t, t->c.s->ipam_allocs, key, ipam_alloc_key(a->family, a->addr, key),
 		                 val, ipam_alloc_encode(a, val, sizeof(val)), "allocation");
-	return rc ? rc : ipam_jlog(t, "alloc-put", ipam_alloc_to_json(a));
+	return rc ? rc : t->quiet ? DDI_EOK : ipam_jlog(t, "alloc-put", ipam_alloc_to_json(a));
 }
 
 int store_ipam_alloc_del(struct store_ipam *t, int family, const uint8_t addr[16])

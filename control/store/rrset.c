@@ -24,7 +24,7 @@ size_t addr_key(uint8_t out[17], uint16_t type, const uint8_t *rd, uint16_t rdle
 }
 
 /* The reverse name of an address key (family, address): in-addr.arpa or ip6.arpa nibbles. */
-static void addr_reverse(uint8_t out[DNS_NAME_MAXLEN], const uint8_t *ak)
+void addr_reverse(uint8_t out[DNS_NAME_MAXLEN], const uint8_t *ak)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t p = 0;
@@ -50,9 +50,9 @@ static void addr_reverse(uint8_t out[DNS_NAME_MAXLEN], const uint8_t *ak)
  * An address gained or lost an owner: the zone that holds its reverse name
  * synthesizes a different PTR answer, so its content changed for a
  * secondary too. Mark it changed (zone_finish advances its serial, the
- * NOTIFY thread sees the new serial) and synthetic (diff.c records a BREAK:
- * the synthesized PTRs are not captured RR by RR, IXFR falls back to AXFR,
- * RFC 1995 4). No zone holds it: nothing to do.
+ * NOTIFY thread sees the new serial); diff.c records the synthesized PTRs
+ * that left and came (diff_addr_capture ran before the change). No zone
+ * holds it: nothing to do.
  */
 static int addr_touch_reverse(struct cctx *c, const uint8_t *ak)
 {
@@ -70,7 +70,7 @@ static int addr_touch_reverse(struct cctx *c, const uint8_t *ak)
 	struct tzone *tz = touch_zone(c, &z);
 	if (!tz)
 		return c_nomem(c);
-	tz->changed = tz->synth = true;
+	tz->changed = true;
 	return DDI_EOK;
 }
 
@@ -87,7 +87,10 @@ static int addrs_update(struct cctx *c, const uint8_t *owner_lc, uint16_t type,
 		if (!kl)
 			continue;
 		MDB_val k = { kl, ak };
-		int rc = add ? mdb_put(c->txn, c->s->addrs, &k, &v, MDB_NODUPDATA)
+		int rc = diff_addr_capture(c, ak);
+		if (rc)
+			return rc;
+		rc = add ? mdb_put(c->txn, c->s->addrs, &k, &v, MDB_NODUPDATA)
 		             : mdb_del(c->txn, c->s->addrs, &k, &v);
 		if (rc && rc != MDB_KEYEXIST && rc != MDB_NOTFOUND)
 			return c_mdb(c, rc, "addresses");

@@ -734,7 +734,12 @@ int store_batch_end(struct store_txn *batch, bool commit, struct store_error *er
  * journal seq: the store remembers the first value of each RRset it
  * writes in the commit and compares it with the last, so a commit that
  * writes an RRset twice records the net change (condensed per commit).
- * A TTL change removes the old RRs and adds the new ones. Zone add
+ * A TTL change removes the old RRs and adds the new ones. A reverse
+ * zone's difference also carries the PTR RRs it synthesizes (see
+ * store_synth_ptr) that left and came because the commit changed an
+ * address's owners, their A/AAAA TTLs or a PTR stored at its reverse
+ * name: the store reads them before the first such change of each
+ * address and again at the end. Zone add
  * records nothing (the history starts with the zone); zone remove deletes
  * the zone's differences and its zone_acl entry in the same transaction.
  *
@@ -913,5 +918,51 @@ int store_lease_drop(struct store *s, struct store_txn *txn, const uint8_t *owne
 /* The aging stamp of one RRset. DDI_ENOENT: none (a static RRset). */
 int store_aging_stamp(struct store *s, struct store_txn *txn, const uint8_t *owner,
                       uint16_t type, int64_t *refreshed_ns, struct store_error *err);
+
+/*
+ * The PTR RRs ddiplane synthesizes for an address from the addresses
+ * database: the ONE rule that zone transfers (control/xfr/out.c) and the
+ * differences of a commit (diff.c) share, so that an IXFR of a reverse
+ * zone carries what its AXFR would.
+ *   owner   the reverse name of the address (d.c.b.a.in-addr.arpa., or 32
+ *           nibble labels + ip6.arpa.), lower-case;
+ *   rdata   one PTR per owner name of the address, in the addresses
+ *           database's order (wire bytes), the first STORE_SYNTH_MAX;
+ *   ttl     the smallest TTL of those owners' A (AAAA) RRsets;
+ * nothing when a PTR RRset is stored at the reverse name (it answers
+ * instead) or when no zone of the store holds the reverse name; `zone`
+ * is the deepest zone that holds it.
+ */
+#define STORE_SYNTH_MAX 16
+
+struct store_synth {
+	int family;                            /* 4 or 6 */
+	uint8_t addr[16];
+	uint8_t rev[DNS_NAME_MAXLEN];          /* owner of the PTRs */
+	uint8_t zone[DNS_NAME_MAXLEN];         /* apex of the zone that holds rev */
+	uint32_t ttl;
+	unsigned n;                            /* 1..STORE_SYNTH_MAX */
+	uint8_t targets[STORE_SYNTH_MAX][DNS_NAME_MAXLEN];
+};
+
+/*
+ * The synthesized PTRs of one address (family 4: 4 bytes, 6: 16), read in
+ * `txn` (NULL: its own read transaction). Returns 1 with *out set, 0 when
+ * nothing is synthesized (see above), or an error (DDI_ECORRUPT names the
+ * key that does not validate).
+ */
+int store_synth_ptr(struct store *s, struct store_txn *txn, int family, const uint8_t *addr,
+                    struct store_synth *out, struct store_error *err);
+
+/*
+ * Every synthesized PTR RRset the zone `apex` holds, in address order,
+ * read in `txn`: nothing for a zone that is no reverse zone
+ * (in-addr.arpa. or ip6.arpa. with whole octet/nibble labels; RFC 2317
+ * classless zones synthesize nothing). cb returning non-zero stops and is
+ * returned. The walk keeps one address in memory, whatever the zone's size.
+ */
+int store_synth_walk_in(struct store *s, struct store_txn *txn, const uint8_t *apex,
+                        int (*cb)(void *ctx, const struct store_synth *sy), void *ctx,
+                        struct store_error *err);
 
 #endif

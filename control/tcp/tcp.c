@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -138,7 +139,11 @@ static bool conn_flush(struct conn *c)
 	return true;
 }
 
-/* QTYPE AXFR or IXFR in the only question. */
+/*
+ * For the transfer server: QTYPE AXFR or IXFR in the only question, or an
+ * SOA query signed with TSIG (a secondary's refresh; its answer must be
+ * signed, which answer_message does not do).
+ */
 static bool xfr_route(const uint8_t *msg, size_t len)
 {
 	if (len < DNS_HDR_LEN + 5 || dns_get16(msg + 4) != 1)
@@ -149,18 +154,71 @@ static bool xfr_route(const uint8_t *msg, size_t len)
 	if (p + 5 > len || msg[p] != 0)
 		return false;
 	uint16_t t = dns_get16(msg + p + 1);
+	if (t == 6 && dns_get16(msg + 10) > 0) {   /* SOA, with additional records */
+		struct dns_query q;
+		return dns_query_parse(&q, msg, len) == DNS_PARSE_OK && q.has_tsig;
+	}
 	return t == 251 || t == 252;   /* IXFR, AXFR */
 }
 
-/* One message of a transfer, length-prefixed, queued on the connection. */
+/* What xfr_emit needs: the connection, the server's idle timeout, the time waited so far. */
+struct xfr_sink {
+	struct tcp_server *s;
+	struct conn *c;
+	uint64_t waited_ms;
+};
+
+/*
+ * Wait until the socket has taken the output down below OUT_HIGH. A zone
+ * transfer is generated message by message from one read transaction;
+ * without this wait the whole transfer (30 MB for a million records)
+ * would pile up in c->out before the first byte leaves. The wait holds
+ * this thread and so every other TCP client (as generating the transfer
+ * does): one transfer may make it wait at most idle_timeout_ms in all,
+ * progress or not (a reader that trickles would otherwise hold it for
+ * ever); past that the transfer and its connection are given up. A
+ * secondary on a slow link that needs longer needs a longer
+ * --tcp-idle-timeout.
+ */
+static int xfr_drain(struct xfr_sink *k)
+{
+	struct conn *c = k->c;
+	uint64_t limit = k->s->conf.idle_timeout_ms;
+	while (c->out_len - c->out_off >= OUT_HIGH) {
+		size_t off = c->out_off;
+		if (!conn_flush(c))
+			return DDI_EIO;
+		if (c->out_off != off) {
+			c->last_ms = now_ms();
+			continue;
+		}
+		if (k->waited_ms >= limit)
+			return DDI_EIO;   /* the reader is too slow for this thread: give up */
+		struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+		uint64_t t0 = now_ms();
+		int n = poll(&p, 1, (int)(limit - k->waited_ms));
+		k->waited_ms += now_ms() - t0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
+			return DDI_EIO;   /* the reader stopped: give up the transfer */
+	}
+	return DDI_EOK;
+}
+
+/* One message of a transfer, length-prefixed, queued on the connection (bounded). */
 static int xfr_emit(void *ectx, const uint8_t *msg, size_t len)
 {
+	struct xfr_sink *k = ectx;
 	uint8_t pfx[2];
 	if (len > DNS_MSG_MAX)
 		return DDI_EINVAL;
+	int rc = xfr_drain(k);
+	if (rc)
+		return rc;
 	dns_put16(pfx, (uint16_t)len);
-	int rc = out_append(ectx, pfx, 2);
-	return rc ? rc : out_append(ectx, msg, len);
+	rc = out_append(k->c, pfx, 2);
+	return rc ? rc : out_append(k->c, msg, len);
 }
 
 /* The counter of a cookie verdict, NULL for none. */
@@ -250,8 +308,9 @@ static bool conn_process(struct tcp_server *s, struct conn *c)
 		           xfr_route(c->in + pos + 2, mlen)) {
 			/* a zone transfer: many messages, read from the store, not the index */
 			rcu_thread_offline();
+			struct xfr_sink sink = { s, c, 0 };
 			int xr = s->conf.xfr(s->conf.xfr_ctx, c->in + pos + 2, mlen, c->peer_family, c->peer,
-			                     xfr_emit, c);
+			                     xfr_emit, &sink);
 			rcu_thread_online();
 			pos += 2 + mlen;
 			if (xr < 0) {

@@ -69,8 +69,12 @@ struct tcp_conf {
 	 * AXFR and IXFR queries go here (NULL: answer_message(), which answers
 	 * them NOTIMP): the query, the peer, and `emit`, which queues one
 	 * response message (no length prefix) on the connection, in order.
-	 * Runs on the server thread, RCU-offline (it reads the store, not the
-	 * index). ddiplane points it at xfr_out_serve (control/xfr/xfr.h).
+	 * emit keeps at most ~128 KiB queued: past that it waits (poll) for
+	 * the socket to take it, so a transfer's memory is a few messages
+	 * whatever the zone's size; it fails (DDI_EIO) when the peer stops
+	 * reading or once the transfer has waited idle_timeout_ms in all (the
+	 * wait holds this thread: every other TCP client waits too). Runs on the server
+	 * thread, RCU-offline (it reads the store, not the index). ddiplane points it at xfr_out_serve (control/xfr/xfr.h).
 	 */
 	int (*xfr)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
 	           const uint8_t *src_addr, int (*emit)(void *ectx, const uint8_t *msg, size_t len),

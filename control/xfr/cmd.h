@@ -1,4 +1,4 @@
-/* xfr/cmd -- control commands of zone transfer: zone-acl (who may transfer, whom to notify), diff */
+/* xfr/cmd -- control commands of zone transfer: zone-acl (who may transfer, whom to notify), diff, catalog-* */
 #ifndef DDI_CONTROL_XFR_CMD_H
 #define DDI_CONTROL_XFR_CMD_H
 
@@ -15,6 +15,16 @@
  * diff      zone [serial]
  *           the zone's differences (or the one starting at serial): seq, time,
  *           serials, the RRs removed and added in presentation form
+ * catalog-add     zone primaries[] [key]
+ *           consume the catalog zone `zone` (RFC 9432) from its primaries: a
+ *           secondary zone marked "consume_catalog" whose members the refresh
+ *           thread adds and removes as secondary zones (control/xfr/consume.h)
+ * catalog-remove  zone
+ *           stop consuming it: the catalog and every member zone it added go,
+ *           in one commit
+ * catalog-list
+ *           the consumed catalogs: serial, primaries, key, member zones, and
+ *           from a running server the last refresh and the last sync's error
  */
 extern const struct cmd_def xfr_cmds[];
 extern const size_t xfr_ncmds;

@@ -301,163 +301,14 @@ static int rrset_cb(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl
 	return 0;
 }
 
-/*
- * The address prefix a reverse zone covers: "18.198.in-addr.arpa." is
- * 198.18.0.0/16, each ip6.arpa label one nibble. false for other zones and
- * for labels that are no octet/nibble (RFC 2317 classless zones).
- */
-static bool reverse_prefix(const uint8_t *apex, int *family, uint8_t addr[16], unsigned *plen)
+/* One synthesized PTR RRset (store_synth_ptr's rule, the one the differences use too). */
+static int synth_cb(void *ctx, const struct store_synth *sy)
 {
-	static const uint8_t v4[] = "\7in-addr\4arpa", v6[] = "\3ip6\4arpa";
-	const uint8_t *lab[40];
-	int n = 0;
-	size_t al = dns_name_len(apex);
-	for (const uint8_t *p = apex; *p && n < 40; p += 1 + *p)
-		lab[n++] = p;
-	memset(addr, 0, 16);
-	if (al >= sizeof(v4) && dns_name_equal(apex + al - sizeof(v4), v4)) {
-		int k = n - 2;
-		if (k < 0 || k > 4)
-			return false;
-		for (int i = 0; i < k; i++) {
-			const uint8_t *l = lab[k - 1 - i];
-			unsigned v = 0;
-			if (l[0] == 0 || l[0] > 3)
-				return false;
-			for (int j = 1; j <= l[0]; j++) {
-				if (l[j] < '0' || l[j] > '9')
-					return false;
-				v = v * 10 + (unsigned)(l[j] - '0');
-			}
-			if (v > 255 || (l[0] > 1 && l[1] == '0'))
-				return false;
-			addr[i] = (uint8_t)v;
-		}
-		*family = 4;
-		*plen = (unsigned)k * 8;
-		return true;
-	}
-	if (al >= sizeof(v6) && dns_name_equal(apex + al - sizeof(v6), v6)) {
-		int k = n - 2;
-		if (k < 0 || k > 32)
-			return false;
-		for (int i = 0; i < k; i++) {
-			const uint8_t *l = lab[k - 1 - i];
-			int c = l[0] == 1 ? lc(l[1]) : -1, v;
-			if (c >= '0' && c <= '9')
-				v = c - '0';
-			else if (c >= 'a' && c <= 'f')
-				v = c - 'a' + 10;
-			else
-				return false;
-			addr[i / 2] |= (uint8_t)(i % 2 ? v : v << 4);
-		}
-		*family = 6;
-		*plen = (unsigned)k * 4;
-		return true;
-	}
-	return false;
-}
-
-/* The reverse name of an address (lower-case wire). */
-static void reverse_name(uint8_t out[DNS_NAME_MAXLEN], int family, const uint8_t *a)
-{
-	size_t p = 0;
-	if (family == 4) {
-		for (int i = 3; i >= 0; i--) {
-			char b[4];
-			int l = snprintf(b, sizeof(b), "%u", a[i]);
-			out[p++] = (uint8_t)l;
-			memcpy(out + p, b, (size_t)l);
-			p += (size_t)l;
-		}
-		memcpy(out + p, "\7in-addr\4arpa", 14);
-	} else {
-		static const char hex[] = "0123456789abcdef";
-		for (int i = 31; i >= 0; i--) {
-			out[p++] = 1;
-			out[p++] = (uint8_t)hex[i % 2 ? a[i / 2] & 0xf : a[i / 2] >> 4];
-		}
-		memcpy(out + p, "\3ip6\4arpa", 10);
-	}
-}
-
-/* The PTRs of one address: its owners, the smallest TTL of their A/AAAA RRsets (as the index). */
-struct synth {
-	struct xfr *t;
-	int family;
-	uint8_t addr[16];
-	bool have;
-	unsigned n;
-	uint8_t owners[16][DNS_NAME_MAXLEN];   /* an address with more owners gives the first 16 */
-	uint32_t ttl;
-};
-
-static int ttl_cb(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl, uint16_t count,
-                  const uint8_t *rdatas, size_t len)
-{
-	uint32_t *min = ctx;
-	(void)owner, (void)type, (void)count, (void)rdatas, (void)len;
-	if (ttl < *min)
-		*min = ttl;
-	return 0;
-}
-
-static int has_cb(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl, uint16_t count,
-                  const uint8_t *rdatas, size_t len)
-{
-	(void)ctx, (void)owner, (void)type, (void)ttl, (void)count, (void)rdatas, (void)len;
-	return 1;
-}
-
-static int synth_flush(struct synth *sy)
-{
-	struct xfr *t = sy->t;
-	struct store *s = t->x->s;
-	struct store_error e;
-	uint8_t rev[DNS_NAME_MAXLEN], zone[DNS_NAME_MAXLEN];
-	if (!sy->have)
-		return 0;
-	sy->have = false;
-	reverse_name(rev, sy->family, sy->addr);
-	/* a stored PTR answers instead; a deeper zone holds its own names */
-	int rc = store_rrset_get(s, t->txn, rev, DNS_T_PTR, has_cb, NULL, &e);
-	if (rc == 1)
-		return 0;
-	if (rc != DDI_ENOENT && rc != 0)
-		return rc;
-	if ((rc = store_zone_of(s, t->txn, rev, zone, &e)) != 0 || !dns_name_equal(zone, t->apex))
-		return rc == DDI_ENOZONE ? 0 : rc;
+	struct xfr *t = ctx;
 	for (unsigned i = 0; i < sy->n; i++) {
-		if ((rc = xrr(t, rev, DNS_T_PTR, sy->ttl, sy->owners[i],
-		              (uint16_t)dns_name_len(sy->owners[i]))) != 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int synth_cb(void *ctx, int family, const uint8_t *addr, const uint8_t *owner)
-{
-	struct synth *sy = ctx;
-	size_t al = family == 4 ? 4 : 16;
-	struct store_error e;
-	if (sy->have && memcmp(sy->addr, addr, al) != 0) {
-		int rc = synth_flush(sy);
+		int rc = xrr(t, sy->rev, DNS_T_PTR, sy->ttl, sy->targets[i],
+		             (uint16_t)dns_name_len(sy->targets[i]));
 		if (rc)
-			return rc;
-	}
-	if (!sy->have) {
-		sy->have = true;
-		sy->family = family;
-		memcpy(sy->addr, addr, al);
-		sy->n = 0;
-		sy->ttl = STORE_TTL_MAX;
-	}
-	if (sy->n < 16) {
-		memcpy(sy->owners[sy->n++], owner, dns_name_len(owner));
-		int rc = store_rrset_get(sy->t->x->s, sy->t->txn, owner,
-		                         family == 4 ? DNS_T_A : DNS_T_AAAA, ttl_cb, &sy->ttl, &e);
-		if (rc && rc != DDI_ENOENT)
 			return rc;
 	}
 	return 0;
@@ -466,21 +317,9 @@ static int synth_cb(void *ctx, int family, const uint8_t *addr, const uint8_t *o
 static int zone_body(struct xfr *t)
 {
 	struct store_error e;
-	int family, rc;
-	uint8_t prefix[16];
-	unsigned plen;
-	if ((rc = store_zone_walk_in(t->x->s, t->txn, t->apex, rrset_cb, t, &e)) != 0)
-		return rc;
-	if (!reverse_prefix(t->apex, &family, prefix, &plen))
-		return 0;
-	struct synth *sy = calloc(1, sizeof(*sy));
-	if (!sy)
-		return DDI_ENOMEM;
-	sy->t = t;
-	rc = store_addr_walk_in(t->x->s, t->txn, family, prefix, plen, synth_cb, sy, &e);
+	int rc = store_zone_walk_in(t->x->s, t->txn, t->apex, rrset_cb, t, &e);
 	if (rc == 0)
-		rc = synth_flush(sy);
-	free(sy);
+		rc = store_synth_walk_in(t->x->s, t->txn, t->apex, synth_cb, t, &e);
 	return rc;
 }
 
@@ -649,6 +488,26 @@ static void log_refusal(const struct xfr *t, uint8_t family, const uint8_t *addr
 	        dns_type_name(t->q->qtype), zone, what);
 }
 
+/* A (signed) SOA query at a zone's apex: the SOA, in one message signed like the request. */
+static int answer_soa(struct xfr *t)
+{
+	struct store_error e;
+	struct soa soa = { 0 };
+	int rc = store_rrset_get(t->x->s, t->txn, t->apex, DNS_T_SOA, soa_cb, &soa, &e);
+	if (rc == 0 && !soa.have)
+		rc = DDI_ECORRUPT;
+	if (rc) {
+		count(&t->x->st->failed);
+		return answer_rcode(t, DNS_RCODE_SERVFAIL);
+	}
+	msg_begin(t, 0);
+	if ((rc = xrr(t, t->apex, DNS_T_SOA, soa.ttl, soa.rdata, soa.rdlen)) != 0)
+		return rc;
+	if (t->signed_)
+		count(&t->x->st->soa_signed);
+	return msg_send(t);
+}
+
 /* Checks in order: zone, TSIG, ACL; then the transfer. Returns <0 when nothing could be sent. */
 static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 {
@@ -680,6 +539,8 @@ static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 	memcpy(t->apex, q->qname, q->qname_len);
 	dns_name_lower(t->apex);
 	int rc = store_zone_get(t->x->s, t->txn, t->apex, false, &zi, &e);
+	if (q->qtype == DNS_T_SOA && rc == 0 && dns_name_equal(zi.apex, t->apex))
+		return answer_soa(t);
 	if (rc == DDI_ENOZONE || (rc == 0 && !dns_name_equal(zi.apex, t->apex))) {
 		count(&t->x->st->notauth);   /* RFC 5936 2.2.1: not authoritative for it */
 		log_refusal(t, family, addr, "not a zone of this server (NOTAUTH)");
@@ -733,7 +594,7 @@ int xfr_out_serve(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t fam
 		return DDI_ENOMEM;
 	int rc;
 	if (pr != DNS_PARSE_OK || q.opcode != DNS_OP_QUERY || q.qclass != DNS_CLASS_IN ||
-	    (q.qtype != DNS_T_AXFR && q.qtype != DNS_T_IXFR)) {
+	    (q.qtype != DNS_T_AXFR && q.qtype != DNS_T_IXFR && q.qtype != DNS_T_SOA)) {
 		count(&x->st->formerr);
 		rc = answer_rcode(&t, DNS_RCODE_FORMERR);
 	} else if ((rc = store_read_begin(x->s, &t.txn, &e)) != 0) {
@@ -743,6 +604,8 @@ int xfr_out_serve(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t fam
 		rc = serve(&t, family, addr);
 		store_read_end(t.txn);
 	}
+	if (rc == DDI_EIO)
+		count(&x->st->aborted);   /* emit failed: nothing more can reach the client */
 	__atomic_fetch_add(&x->st->rrs, t.rrs, __ATOMIC_RELAXED);
 	free(t.m);
 	return rc;

@@ -21,6 +21,7 @@
 #include "control/follow/follow.h"
 #include "control/log.h"
 #include "control/store/store.h"
+#include "control/xfr/consume.h"
 #include "control/xfr/secondary.h"
 #include "control/xfr/xfr.h"
 #include "dns/errcode.h"
@@ -150,6 +151,7 @@ static int acl_cb(void *ctx, const uint8_t *name, const char *json, size_t len)
 			c->z->nprim++;
 	}
 	c->z->has_key = false;
+	c->z->st.catalog = json_is_true(json_object_get(o, "consume_catalog"));
 	if (json_is_string(k)) {
 		const char *ks = json_string_value(k);
 		c->z->has_key = dns_name_from_str(c->z->key, ks, strlen(ks), NULL) > 0;
@@ -159,6 +161,20 @@ static int acl_cb(void *ctx, const uint8_t *name, const char *json, size_t len)
 	c->ok = c->z->nprim > 0;
 	json_decref(o);
 	return 0;
+}
+
+void xfr_sec_zone_roles(struct store *s, json_t *zones)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(zones, i, o) {
+		uint8_t apex[DNS_NAME_MAXLEN];
+		const char *z = json_string_value(json_object_get(o, "zone"));
+		const char *role = json_string_value(json_object_get(o, "role"));
+		if (z && role && strcmp(role, "secondary") == 0 &&
+		    dns_name_from_str(apex, z, strlen(z), NULL) > 0)
+			xfr_cat_role_json(s, apex, o);
+	}
 }
 
 bool xfr_sec_primaries_text(struct store *s, const uint8_t *apex, char *buf, size_t len)
@@ -217,6 +233,9 @@ static int sync_cb(void *ctx, const struct store_zone_info *zi)
 	struct aclcfg a = { z, false };
 	if (store_acl_get(c->s->conf.store, NULL, zi->apex, acl_cb, &a, &e) != DDI_EOK || !a.ok)
 		return 0;   /* no primaries: nothing to follow */
+	bool cat = z->st.catalog;
+	memset(&z->st, 0, sizeof(z->st));
+	z->st.catalog = cat;
 	memcpy(z->st.apex, z->apex, sizeof(z->apex));
 	z->st.loaded = zi->has_soa;
 	z->st.serial = zi->serial;
@@ -247,6 +266,7 @@ static void zones_sync(struct xfr_secondary *s)
 			memcpy(keep.key, c.fresh[i].key, sizeof(keep.key));
 			keep.st.loaded = c.fresh[i].st.loaded;
 			keep.st.serial = c.fresh[i].st.serial;
+			keep.st.catalog = c.fresh[i].st.catalog;
 			c.fresh[i] = keep;
 		} else {
 			c.fresh[i].due = now_s();   /* new, or at start: refresh now */
@@ -528,8 +548,8 @@ static int transfer(struct xfr_secondary *s, struct szone *z, const struct socka
 	return -1;
 }
 
-/* Refresh zone z (a copy; the result is written back under the mutex). */
-static void refresh(struct xfr_secondary *s, struct szone *z)
+/* Refresh zone z (a copy; the result is written back under the mutex). True when it succeeded. */
+static bool refresh(struct xfr_secondary *s, struct szone *z)
 {
 	char why[512] = "", zb[DNS_NAME_STRLEN], pa[80];
 	const char *kind = "";
@@ -547,7 +567,12 @@ static void refresh(struct xfr_secondary *s, struct szone *z)
 		for (unsigned i = 0; i < z->nprim && !ok; i++) {
 			struct xfr_in x;
 			addr_text(&z->prim[i], pa, sizeof(pa));
-			if (!z->force && cur.have) {
+			/*
+			 * A consumed catalog is asked by IXFR straight away (an IXFR from
+			 * the current serial is one SOA, RFC 1995 2): Knot DNS answers no
+			 * ordinary query for a catalog zone it generates, not even SOA.
+			 */
+			if (!z->force && cur.have && !z->st.catalog) {
 				CNT(s, soa_queries);
 				enum xfr_in_result r = soa_query(z, &z->prim[i], z->has_key ? &key : NULL, &x);
 				uint32_t theirs = x.soa_serial;
@@ -609,11 +634,79 @@ static void refresh(struct xfr_secondary *s, struct szone *z)
 	z->st.serial = cur.have ? dns_soa_serial(cur.rd, cur.len) : 0;
 	z->st.next_refresh = z->due;
 	z->st.expires = cur.have && z->last_ok ? z->last_ok + z->expire : 0;
+	return ok;
+}
+
+#define CADD(s, f, n) atomic_fetch_add_explicit((_Atomic uint64_t *)&(s)->stats.f, (n), \
+                                                memory_order_relaxed)
+
+/*
+ * A consumed catalog was refreshed: make its members follow it
+ * (control/xfr/consume.h). True when the store changed, so the zone list
+ * is read again and the new (or restarted) members are refreshed at once.
+ */
+static bool catalog_follow(struct xfr_secondary *s, struct szone *z)
+{
+	struct xfr_cat_result res;
+	char why[512], zb[DNS_NAME_STRLEN], actor[DNS_NAME_STRLEN + 16];
+	dns_name_to_str(zb, sizeof(zb), z->apex);
+	snprintf(actor, sizeof(actor), "catalog:%s", zb);
+	int rc = xfr_cat_sync(s->conf.store, z->apex, &res, why, sizeof(why));
+	if (rc == DDI_EOK && res.empty)
+		return false;   /* nothing transferred yet: members stay as they are */
+	CNT(s, cat_syncs);
+	bool was_ok = z->st.catalog_error[0] == 0;
+	if (rc || res.broken) {
+		if (rc)
+			CNT(s, cat_failed);
+		else
+			CNT(s, cat_broken);
+		if (was_ok || strcmp(z->st.catalog_error, why) != 0)
+			ddi_log(LOG_SUB_XFR, LOG_LVL_WARNING, actor, "%s, serial %u: nothing changed",
+			        rc ? "cannot sync the members" : "broken catalog", z->st.serial);
+		if (was_ok || strcmp(z->st.catalog_error, why) != 0)
+			ddi_log(LOG_SUB_XFR, LOG_LVL_WARNING, actor, "why: %s", why);
+		snprintf(z->st.catalog_error, sizeof(z->st.catalog_error), "%s%.200s",
+		         rc ? "" : "broken catalog: ", why);
+		return false;
+	}
+	CADD(s, cat_added, res.added);
+	CADD(s, cat_removed, res.removed);
+	CADD(s, cat_restarted, res.restarted);
+	CADD(s, cat_updated, res.updated);
+	CADD(s, cat_conflicts, res.conflicts);
+	CADD(s, cat_member_failed, res.failed);
+	z->st.members = (uint32_t)res.members;
+	if (res.failed)
+		snprintf(z->st.catalog_error, sizeof(z->st.catalog_error), "%.200s", why);
+	else
+		z->st.catalog_error[0] = 0;
+	bool changed = res.added || res.removed || res.restarted || res.updated;
+	if (changed)
+		ddi_log(LOG_SUB_XFR, LOG_LVL_INFO, actor, "serial %u, %zu members: %zu added, %zu "
+		        "removed, %zu started over, %zu updated", z->st.serial, res.members, res.added,
+		        res.removed, res.restarted, res.updated);
+	if (changed && s->conf.ctl)
+		ctl_wake(s->conf.ctl);
+	return changed;
 }
 
 /* ------------------------------------------------------------------------ */
 /* The thread                                                               */
 /* ------------------------------------------------------------------------ */
+
+/* The members of a catalog changed: read the zones again, refresh the empty ones now. */
+static void members_now(struct xfr_secondary *s)
+{
+	s->synced_seq = 0;
+	zones_sync(s);
+	int64_t t = now_s();
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < s->nzones; i++)
+		if (!s->zones[i].st.loaded && s->zones[i].due != INT64_MAX && s->zones[i].due > t)
+			s->zones[i].due = t;
+	pthread_mutex_unlock(&s->mu);
+}
 
 static void *run(void *arg)
 {
@@ -652,7 +745,7 @@ static void *run(void *arg)
 			pthread_mutex_unlock(&s->mu);
 			if (!found || stopping)
 				break;
-			refresh(s, &z);
+			bool resync = refresh(s, &z) && z.st.catalog && catalog_follow(s, &z);
 			pthread_mutex_lock(&s->mu);
 			struct szone *w = zone_find(s, z.apex);
 			if (w) {
@@ -665,6 +758,8 @@ static void *run(void *arg)
 				w->again = false;
 			}
 			pthread_mutex_unlock(&s->mu);
+			if (resync)
+				members_now(s);
 		}
 	}
 	return NULL;
@@ -836,6 +931,10 @@ static int metric_zone(void *ctx, const struct xfr_sec_status *st)
 	Z("expires_seconds", st->expires);
 	Z("transfers_total", st->transfers);
 	Z("failures_total", st->failures);
+	if (st->catalog) {
+		fprintf(f, "ddiplane_catalog_members{catalog=\"%s\"} %u\n", zb, st->members);
+		fprintf(f, "ddiplane_catalog_ok{catalog=\"%s\"} %d\n", zb, st->catalog_error[0] == 0);
+	}
 #undef Z
 	return 0;
 }
@@ -853,6 +952,14 @@ void xfr_sec_metrics(FILE *f)
 	O(soa_queries); O(soa_failed); O(axfr); O(ixfr); O(uptodate); O(ixfr_fallback);
 	O(commit_failed); O(notify_accepted); O(notify_refused); O(expired);
 #undef O
+	fprintf(f, "# HELP ddiplane_catalog_total Catalog consumption (RFC 9432): syncs and member "
+	        "zones by outcome.\n# TYPE ddiplane_catalog_total counter\n");
+#define C(n, v) fprintf(f, "ddiplane_catalog_total{outcome=\"" n "\"} %llu\n", \
+                        (unsigned long long)t.v)
+	C("sync", cat_syncs); C("broken", cat_broken); C("failed", cat_failed);
+	C("added", cat_added); C("removed", cat_removed); C("restarted", cat_restarted);
+	C("updated", cat_updated); C("conflict", cat_conflicts); C("member_failed", cat_member_failed);
+#undef C
 	for (unsigned k = XFR_IN_E_MALFORMED; k < XFR_IN__COUNT; k++)
 		fprintf(f, "ddiplane_xfr_in_total{outcome=\"refused_%s\"} %llu\n",
 		        xfr_in_result_name((enum xfr_in_result)k), (unsigned long long)t.refused[k]);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
 #include "control/xfr/in.h"
 #include "dns/name.h"
 
@@ -72,6 +74,9 @@ struct xfr_sec_stats {
 	uint64_t commit_failed;            /* the store refused the data */
 	uint64_t notify_accepted, notify_refused;
 	uint64_t expired;
+	/* catalog consumption (control/xfr/consume.h), in all consumed catalogs */
+	uint64_t cat_syncs, cat_broken, cat_failed;   /* syncs run; refused as broken; store errors */
+	uint64_t cat_added, cat_removed, cat_restarted, cat_updated, cat_conflicts, cat_member_failed;
 };
 
 struct xfr_sec_conf {
@@ -115,6 +120,9 @@ struct xfr_sec_status {
 	char last_error[256];            /* "" when the last refresh succeeded */
 	uint64_t transfers, failures;
 	char last_kind[8];               /* "AXFR", "IXFR", "" */
+	bool catalog;                    /* a consumed catalog (control/xfr/consume.h) */
+	uint32_t members;                /* its members at the last sync */
+	char catalog_error[256];         /* "" when its last sync succeeded */
 };
 
 /* The status of `apex` (false when it is not a secondary zone or no thread runs). */
@@ -128,7 +136,10 @@ bool xfr_sec_status_all(int (*cb)(void *ctx, const struct xfr_sec_status *st), v
  * outcome of xfr_sec_stats and of the transfer parser) and per zone
  * ddiplane_secondary_serial, _loaded, _last_refresh_seconds,
  * _next_refresh_seconds, _expires_seconds, _failures_total, _ok (1 when
- * the last refresh succeeded). Nothing when no thread runs.
+ * the last refresh succeeded), ddiplane_catalog_total{outcome} (member
+ * zones added, removed, restarted ... by catalog consumption) and per
+ * consumed catalog ddiplane_catalog_members and _ok. Nothing when no
+ * thread runs.
  */
 
 void xfr_sec_metrics(FILE *f);
@@ -140,6 +151,13 @@ void xfr_sec_metrics(FILE *f);
  */
 char *xfr_sec_acl_json(const char *const *primaries, size_t n, const char *key, char *err,
                        size_t errlen);
+
+/*
+ * zone list: each object of `zones` ({"zone": NAME, "role": ...}) that is a
+ * consumed catalog gets "role": "catalog", a zone a catalog added "role":
+ * "catalog member" and "catalog": ORIGIN (control/xfr/consume.h).
+ */
+void xfr_sec_zone_roles(struct store *s, json_t *zones);
 
 /* The primaries of a secondary zone as text ("198.18.0.5, ...") from its zone_acl. */
 bool xfr_sec_primaries_text(struct store *s, const uint8_t *apex, char *buf, size_t len);

@@ -69,10 +69,12 @@ struct xfr_stats {
 	uint64_t ixfr;              /* IXFR served from differences */
 	uint64_t ixfr_axfr;         /* IXFR answered with the whole zone (RFC 1995 4) */
 	uint64_t ixfr_current;      /* IXFR answered with the SOA alone: the client is current */
+	uint64_t soa_signed;        /* TSIG-signed SOA queries over TCP answered signed (refresh) */
 	uint64_t refused;           /* no ACL, or the ACL does not allow the source/key */
 	uint64_t notauth;           /* not a zone of ours (RFC 5936 2.2.1), or TSIG failed */
 	uint64_t formerr;           /* malformed request */
 	uint64_t failed;            /* store error while reading: SERVFAIL */
+	uint64_t aborted;           /* the connection failed or the client stopped reading mid-way */
 	uint64_t messages, rrs;     /* sent in transfers */
 	uint64_t notify_sent, notify_acked, notify_failed;   /* NOTIFY out (per target and serial) */
 };
@@ -92,6 +94,9 @@ typedef int (*xfr_emit_fn)(void *ctx, const uint8_t *msg, size_t len);
 /*
  * Answer an AXFR or IXFR query (opcode QUERY, one question, class IN)
  * received over TCP from (family, addr): every message through emit.
+ * Also a TSIG-signed SOA query (a secondary's refresh, RFC 8945 5.3: a
+ * signed request gets a signed answer): the zone's SOA in one message,
+ * signed, whatever the transfer ACL (the SOA is public).
  * The zone is read from ONE LMDB read transaction (a consistent snapshot);
  * messages are at most 64 KiB, owner names compressed per message, the SOA
  * first and last (RFC 5936 2.2), TSIG-signed when the request was

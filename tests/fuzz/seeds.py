@@ -252,6 +252,19 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
     put("csv", "prefixes.csv", "prefix,status,description\n198.18.0.0/15,container,all\n")
     put("csv", "bad-address.csv", "address,status,dns_name,description\n"
         "198.18.9.300/24,active,imp2.ddi.test,\n")
+    # NetBox's export with metadata: tags (a quoted list), tenant, custom fields
+    # (cf_*, one of them a ddiplane column), columns not kept (ID, Site, Role)
+    put("csv", "netbox-meta.csv", "ID,Prefix,Status,Site,VRF,Tenant,Tags,cf_site_code,cf_dns_zone\n"
+        "1,198.18.20.0/24,active,FRA1,,acme,\"prod, edge\",FRA1,\n"
+        "\nID,Address,Tenant,Status,Role,DNS name,Tags,cf_rack,cf_owner\n"
+        "10,198.18.20.10/24,acme,active,,nb1.ddi.test,web,\"r1 \"\"north\"\"\",alice\n"
+        "11,198.18.20.13/24,,reserved,,,,,\n")
+    # what ipam export writes: tags, tenant, the cf_ columns in use
+    put("csv", "export-meta.csv", "prefix,status,description,dns_zone,dns_policy,tags,tenant,"
+        "cf_site_code\n198.18.21.0/24,active,,,off,lab,acme,AMS2\n\n"
+        "address,status,dns_name,description,mac_address,client_id,owner,lease_expires,tags,"
+        "tenant,cf_rack\n198.18.21.1/24,active,r3.ddi.test,,,,unix:root,,\"db,web\","
+        "\"acme, Inc.\",\"r1 \"\"north\"\"\"\n")
 
     # control requests: every command once, with arguments the way ddictl sends them
     reqs = [
@@ -289,6 +302,21 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
         {"command": "zone-remove", "arguments": {"zone": "fuzz.test."}},
         {"command": 7},
         {"arguments": []},
+        # the IPAM model's commands (appended: the numbers above stay)
+        {"command": "prefix-edit", "arguments": {"prefix": "198.18.4.0/24", "tenant": "acme",
+                                                 "tags": ["prod"], "untag": ["x"],
+                                                 "fields": {"site_code": "FRA1", "gone": ""}}},
+        {"command": "alloc-reserve", "arguments": {"address": "198.18.4.9", "note": "gw"}},
+        {"command": "alloc-list", "arguments": {"prefix": "198.18.4.0/24", "after": "198.18.4.1",
+                                                "limit": 2}},
+        {"command": "alloc-edit", "arguments": {"address": "198.18.4.1", "name": "h2.ddi.test",
+                                                "no_dns": False, "tags": ["web"]}},
+        {"command": "range-list", "arguments": {"prefix": "198.18.4.0/24"}},
+        {"command": "range-edit", "arguments": {"first": "198.18.4.100", "last": "198.18.4.110",
+                                                "new_last": "198.18.4.120", "dynamic": "no"}},
+        {"command": "range-remove", "arguments": {"first": "198.18.4.100",
+                                                  "last": "198.18.4.120"}},
+        {"command": "prefix-remove", "arguments": {"prefix": "198.18.4.0/24", "release": True}},
     ]
     for i, r in enumerate(reqs):
         put("ctl", "%02d-%s" % (i, r.get("command", "none")), json.dumps(r))

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# xfr.sh -- ddiplane as a primary for real secondaries: BIND 9 named and Knot DNS pull AXFR then IXFR after NOTIFY, synthesized PTRs in the reverse zone, REFUSED/NOTAUTH, TSIG-signed multi-message AXFR, a catalog zone Knot interprets
+# xfr.sh -- ddiplane as a primary for real secondaries: BIND 9 named and Knot DNS pull AXFR then IXFR after NOTIFY, synthesized PTRs in the reverse zones by IXFR, IPv6 and TSIG with named, REFUSED/NOTAUTH, TSIG-signed multi-message AXFR, a catalog zone Knot interprets
 #
 # ddiplane runs in the server namespace (lib.sh); named (198.18.0.5) and
 # knotd (198.18.0.6) run in the client namespace, each with its own config,
 # rundir and working directory under $DDI_TMP. ddiplane's TCP (transfers)
 # and its NOTIFY (a kernel UDP socket in the server namespace) go through
-# its tap, which carries 198.18.0.1/24: the secondaries are on that link.
+# its tap, which carries 198.18.0.1/24 and 2001:2::1/64: the secondaries are
+# on that link. named also listens on 2001:2::5 and pulls the IPv6 reverse
+# zone from 2001:2::1, TSIG-signed; it refreshes that zone over TCP, where
+# ddiplane signs its answer to a signed SOA query (the workers, over UDP, do not).
 #
 # Outcomes are read from both sides: ddiplane's xfr counters (ddictl stats)
 # and the secondaries' logs and answers (dig against each secondary).
@@ -22,9 +25,12 @@ CTL="$DDI_BUILDDIR/ddictl"
 S4=198.18.0.1
 NAMED=198.18.0.5
 KNOT=198.18.0.6
+S6=2001:2::1
+NAMED6=2001:2::5
 SOCK="$DDI_TMP/ctl.sock"
 DB="$DDI_TMP/db"
 REV=0.18.198.in-addr.arpa.
+REV6=0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.2.ip6.arpa.
 BIG=big.test.
 BIGN=8000     # records in big.test: several 64 KiB messages of a signed AXFR
 CAT=catalog.invalid.
@@ -50,12 +56,16 @@ ACL=(--transfer 198.18.0.0/24 --notify $NAMED --notify $KNOT)
   --notify $KNOT --notify-key xfr.key. >/dev/null
 "$CTL" --db "$DB" zone acl $CAT --catalog --transfer $KNOT --notify $KNOT >/dev/null
 ddi_expect_match "zone acl shows what was set" 'xfr\.key' "$("$CTL" --db "$DB" zone acl $BIG)"
+# the IPv6 reverse zone goes to named over IPv6 only, TSIG-signed both ways
+"$CTL" --db "$DB" zone acl $REV6 --transfer 2001:2::/64 --transfer-key xfr.key. \
+  --notify $NAMED6 --notify-key xfr.key. >/dev/null
 
 CATOPT="--catalog $CAT"; [ -n "${DDI_NOCAT:-}" ] && CATOPT=
 ddi_ns_setup
 ddi_cli ip addr add $NAMED/24 dev ddi-c
 ddi_cli ip addr add $KNOT/24 dev ddi-c
-ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20 $CATOPT
+ddi_cli ip addr add $NAMED6/64 dev ddi-c nodad
+ddi_start --db "$DB" --address $S4/24 --address $S6/64 --control "$SOCK" --idle-sleep-us 20 $CATOPT
 ddi_wait_answer $S4 ddi.test 60
 
 # xfr counter NAME from ddictl stats (JSON)
@@ -102,21 +112,29 @@ options {
   session-keyfile "$ND/session.key";
   managed-keys-directory "$ND";
   listen-on port 53 { $NAMED; };
-  listen-on-v6 { none; };
+  listen-on-v6 { $NAMED6; };
   transfer-source $NAMED;
+  transfer-source-v6 $NAMED6;
   notify-source $NAMED;
+  notify-source-v6 $NAMED6;
   query-source address $NAMED;
+  query-source-v6 address $NAMED6;
   recursion no;
   notify no;
   dnssec-validation no;
 };
 controls { };
+key "xfr.key" { algorithm hmac-sha256; secret "${XKEY##*:}"; };
 logging {
   channel f { file "$ND/named.log"; severity info; print-time yes; print-category yes; };
   category default { f; }; category xfer-in { f; }; category notify { f; }; category general { f; };
 };
 zone "ddi.test" { type secondary; primaries { $S4; }; file "ddi.test.db"; };
 zone "$REV" { type secondary; primaries { $S4; }; file "rev.db"; };
+zone "$REV6" { type secondary; primaries { $S6 key "xfr.key"; }; file "rev6.db"; };
+# refresh over TCP: ddiplane signs its answer to a signed SOA query there (control/xfr/out.c);
+# the workers answer a signed SOA query over UDP unsigned, which named rejects (expected a TSIG)
+server $S6 { tcp-only yes; };
 EOF
 # by ip netns exec, so that $! is named itself and lib.sh stops it by pid
 ip netns exec "$DDI_NS_CLI" named -f -c "$ND/named.conf" >"$ND/stderr" 2>&1 &
@@ -209,6 +227,18 @@ wait_for 20 knot_has 10.0.18.198.in-addr.arpa PTR www.ddi.test. || true
 ddi_expect "knotd answers a synthesized PTR" www.ddi.test. \
   "$(ddi_cli dig +norec +short @$KNOT 10.0.18.198.in-addr.arpa PTR 2>&1)"
 
+ddi_log "IPv6 and TSIG with BIND: named pulls $REV6 from $S6, signed with xfr.key"
+rev6() { python3 -c "import ipaddress,sys; print(ipaddress.ip_address(sys.argv[1]).reverse_pointer)" "$1"; }
+wait_for 20 named_has "$(rev6 2001:2::10)" PTR www.ddi.test. || true
+ddi_expect "named answers a synthesized IPv6 PTR of $REV6" www.ddi.test. \
+  "$(ddi_cli dig +norec +short @$NAMED6 "$(rev6 2001:2::10)" PTR 2>&1)"
+ddi_expect_match "named's log: TSIG-signed transfer of $REV6 over IPv6" \
+  "transfer of '${REV6%.}/IN' from $S6#53: connected using [0-9a-f:]+#53 TSIG xfr\.key" "$(cat "$ND/named.log")"
+ddi_expect_match "named's log: it completed" "transfer of '${REV6%.}/IN' from $S6#53: Transfer completed" "$(cat "$ND/named.log")"
+out=$(ddi_cli kdig +timeout=3 +retry=0 "@$S6" $REV6 AXFR 2>&1 | sed -n "s/.*server replied with error '\([A-Z]*\)'.*/\1/p" | head -1) || true
+ddi_expect "AXFR of $REV6 over IPv6 without the key: REFUSED" REFUSED "$out"
+ddi_expect_match "ddiplane answered named's signed SOA queries signed (counted: soa_signed)" '^[1-9]' "$(xc soa_signed)"
+
 ddi_log "TSIG-signed AXFR of $BIGN records to knotd (RFC 8945 5.3.1, every message signed)"
 LAST=$(printf 'h%05d.%s' $((BIGN - 1)) $BIG)
 LASTA=198.19.$(((BIGN - 1) / 250)).$(((BIGN - 1) % 250 + 1))
@@ -225,11 +255,13 @@ ddi_log "a record, an IPAM allocation and a dynamic update: NOTIFY, then IXFR"
 before_ixfr=$(xc ixfr)
 before_sent=$(xc notify_sent)
 before_acked=$(xc notify_acked)
+before_ixfr_axfr=$(xc ixfr_axfr)
 S1=$S0
 "$CTL" -s "$SOCK" record add rec1.ddi.test. 300 A 198.18.0.77 >/dev/null
 out=$("$CTL" -s "$SOCK" alloc next 198.18.0.0/24 alloc1.ddi.test 2>&1)
 ALLOC=${out%% *}
 ddi_expect_match "alloc next gave an address" '^198\.18\.0\.[0-9]+$' "$ALLOC"
+Rm=$(serial_at $S4 $REV)
 nsout=$(printf 'server %s\nzone ddi.test.\nupdate add upd1.dyn.ddi.test. 300 A 198.18.0.88\nsend\n' $S4 |
   ddi_cli timeout 20 nsupdate -y "$NSKEY" 2>&1) && ddi_ok "nsupdate accepted" || ddi_fail "nsupdate accepted" "$nsout"
 S1=$(serial_at $S4 ddi.test)
@@ -261,12 +293,54 @@ ddi_expect_match "knotd's log: IXFR of ddi.test" '\[ddi\.test\.\] IXFR, incoming
 [ "$(xc ixfr)" -ge $((before_ixfr + 2)) ] && ddi_ok "ddiplane served IXFRs from its differences" ||
   ddi_fail "ddiplane served IXFRs from its differences" "ixfr $(xc ixfr), before $before_ixfr"
 
-ddi_expect_match "the reverse zone's IXFR answered with the whole zone (its PTRs are synthesized, RFC 1995 4)" '^[1-9]' "$(xc ixfr_axfr)"
+ddi_log "the reverse zone's IXFR: just the synthesized PTRs that changed (store/diff.c records them)"
+ddi_expect "no IXFR fell back to the whole zone" "$before_ixfr_axfr" "$(xc ixfr_axfr)"
+ddi_expect_match "knotd's log: IXFR of the reverse zone" '\[0\.18\.198\.in-addr\.arpa\.\] IXFR, incoming, remote 198\.18\.0\.1@53.*finished' "$(cat "$KD/knot.log")"
+# named 9.18 logs no transfer type. Its transfer to $R1 came from $R0 or a serial between
+# (NOTIFYs race the three changes): an IXFR of k changes of one PTR each is 2 + 3k records,
+# fewer than the AXFR's; and named answers IXFR from the journal that IXFR wrote.
+nax=$(ddi_cli dig +time=5 +tries=2 -b $NAMED "@$S4" $REV AXFR +noall +answer 2>&1 | grep -c .) || true
+nrec=$(sed -n "s/.*transfer of '0\.18\.198\.in-addr\.arpa\/IN' from $S4#53: Transfer completed: 1 messages, \([0-9]*\) records, .*(serial $R1)/\1/p" "$ND/named.log" | head -1)
+if [ -n "$nrec" ] && [ "$nrec" -lt "$nax" ] && [ $(((nrec - 2) % 3)) = 0 ]; then
+  ddi_ok "named's log: its transfer of $REV to $R1 had the IXFR shape ($nrec records, the AXFR has $nax)"
+else
+  ddi_fail "named's log: its transfer of $REV to $R1 had the IXFR shape" "records '$nrec', AXFR $nax"
+fi
+out=$(ddi_cli dig +time=5 +tries=2 "@$NAMED" $REV IXFR=$Rm +noall +answer 2>&1 | awk '{print $1, $4, $5}' | tr '\n' '|') || true
+ddi_expect "named answers IXFR=$Rm of $REV from its journal: the one new PTR" \
+  "$REV SOA ns1.ddi.test.|$REV SOA ns1.ddi.test.|$REV SOA ns1.ddi.test.|88.$REV PTR upd1.dyn.ddi.test.|$REV SOA ns1.ddi.test.|" "$out"
+# one change (the nsupdate of upd1 -> 198.18.0.88): the IXFR carries that PTR and nothing else
+out=$(ddi_cli dig +time=5 +tries=2 -b $NAMED "@$S4" $REV IXFR=$Rm +noall +answer 2>&1 | awk '{print $1, $4, $5}' | tr '\n' '|') || true
+ddi_expect "IXFR=$Rm of $REV after one update: SOA $R1, SOA $Rm, SOA $R1, the new PTR, SOA $R1" \
+  "$REV SOA ns1.ddi.test.|$REV SOA ns1.ddi.test.|$REV SOA ns1.ddi.test.|88.$REV PTR upd1.dyn.ddi.test.|$REV SOA ns1.ddi.test.|" "$out"
+out=$(ddi_cli dig +time=5 +tries=2 -b $NAMED "@$S4" $REV IXFR=$Rm +noall +answer 2>&1 | awk '$4 == "SOA" {print $7}' | tr '\n' ' ') || true
+ddi_expect "its SOA serials" "$R1 $Rm $R1 $R1 " "$out"
+out=$(ddi_cli dig +time=5 +tries=2 -b $NAMED "@$S4" $REV IXFR=$R0 +noall +answer 2>&1 | awk '$4 == "PTR" {print $1, $5}' | sort | tr '\n' '|') || true
+ddi_expect "IXFR=$R0 of $REV: the three new PTRs (record add, alloc next, nsupdate), nothing else" \
+  "$(printf '%s\n' "77.$REV rec1.ddi.test." "88.$REV upd1.dyn.ddi.test." "${ALLOC##*.}.$REV alloc1.ddi.test." | sort | tr '\n' '|')" "$out"
 ddi_log "the shape of an IXFR answer (RFC 1995 4): SOA new, SOA old, removed, SOA new, added, SOA new"
 out=$(ddi_cli dig +time=2 +tries=1 -b $NAMED "@$S4" ddi.test IXFR=$S0 +noall +answer 2>&1 | awk '{print $4}' | tr '\n' ' ')
 ddi_expect_match "IXFR=$S0: difference sequences framed by SOAs" '^SOA SOA (SOA )?.*A .*SOA $' "$out"
 out=$(ddi_cli dig +time=2 +tries=1 -b $NAMED "@$S4" ddi.test IXFR=$S1 +noall +answer 2>&1 | awk '{print $4}' | tr '\n' ' ')
 ddi_expect "IXFR at the current serial: the SOA alone" "SOA " "$out"
+
+ddi_log "IPv6: an AAAA added, NOTIFY (signed) to named over IPv6, the PTR by a signed IXFR"
+R6a=$(serial_at $S4 $REV6)
+"$CTL" -s "$SOCK" record add rec6.ddi.test. 300 AAAA 2001:2::77 >/dev/null
+R6b=$(serial_at $S4 $REV6)
+[ -n "$R6b" ] && [ "$R6b" -gt "$R6a" ] && ddi_ok "$REV6's serial advanced ($R6a -> $R6b)" ||
+  ddi_fail "$REV6's serial advanced" "$R6a -> $R6b"
+wait_for 20 named_has "$(rev6 2001:2::77)" PTR rec6.ddi.test. || true
+ddi_expect "named answers the new IPv6 PTR" rec6.ddi.test. \
+  "$(ddi_cli dig +norec +short @$NAMED6 "$(rev6 2001:2::77)" PTR 2>&1)"
+ddi_expect "named has $REV6's serial $R6b" "$R6b" "$(serial_at $NAMED6 $REV6)"
+ddi_expect_match "named's log: signed NOTIFY for $REV6 from $S6" \
+  "client @0x[0-9a-f]+ $S6#[0-9]+/key xfr\.key: received notify for zone '${REV6%.}'" "$(cat "$ND/named.log")"
+ddi_expect_match "named's log: its transfer of $REV6 to $R6b was incremental (5 records)" \
+  "transfer of '${REV6%.}/IN' from $S6#53: Transfer completed: 1 messages, 5 records, .*\(serial $R6b\)" "$(cat "$ND/named.log")"
+out=$(ddi_cli dig +time=5 +tries=2 -b $NAMED6 -y "$XKEY" "@$S6" $REV6 IXFR=$R6a +noall +answer 2>&1 | awk '{print $4, $5}' | tr '\n' '|') || true
+ddi_expect "signed IXFR=$R6a of $REV6 over IPv6: SOA, SOA, SOA, the new PTR, SOA" \
+  "SOA ns1.ddi.test.|SOA ns1.ddi.test.|SOA ns1.ddi.test.|PTR rec6.ddi.test.|SOA ns1.ddi.test.|" "$out"
 
 ddi_log "catalog zone (RFC 9432): knotd serves a zone created on ddiplane afterwards"
 "$CTL" -s "$SOCK" zone add new.test. --ns ns1.ddi.test. >/dev/null

@@ -385,7 +385,7 @@ static void hostile(const uint8_t *v, size_t len, decode_fn dec, void *out)
 	memcpy(buf, v, len);
 	buf[len] = 0;
 	assert_int_equal(dec(buf, len + 1, out), DDI_ECORRUPT);   /* trailing byte */
-	buf[0] = 2;
+	buf[0] = 3;
 	assert_int_equal(dec(buf, len, out), DDI_ESCHEMA);
 	for (size_t i = 1; i < len; i++) {
 		for (int k = 0; k < 8; k++) {
@@ -494,8 +494,8 @@ static void test_json(void **state)
 	assert_non_null(j);
 	char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII);
 	assert_string_equal(s, "{\"created\":1700000000,\"description\":\"rack 3, r\\u00E9seau \\\"A\\\"\","
-	                       "\"policy\":\"strict\",\"prefix\":\"198.18.0.0/24\",\"status\":\"reserved\","
-	                       "\"updated\":1700000001,\"zone\":\"example.com.\"}");
+	                       "\"fields\":{},\"policy\":\"strict\",\"prefix\":\"198.18.0.0/24\",\"status\":\"reserved\","
+	                       "\"tags\":[],\"tenant\":\"\",\"updated\":1700000001,\"zone\":\"example.com.\"}");
 	free(s);
 	assert_int_equal(ipam_prefix_from_json(j, &p2, &e), DDI_EOK);
 	assert_memory_equal(&p, &p2, sizeof(p));
@@ -511,8 +511,9 @@ static void test_json(void **state)
 	j = ipam_alloc_to_json(&a);
 	s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
 	assert_string_equal(s, "{\"address\":\"2001:2::42\",\"client_id\":\"00:01:02\",\"created\":1,"
-	                       "\"description\":\"lease\",\"expires\":1800000000,\"name\":"
+	                       "\"description\":\"lease\",\"expires\":1800000000,\"fields\":{},\"name\":"
 	                       "\"host42.example.com.\",\"owner\":\"kea-ddns\",\"state\":\"dynamic\","
+	                       "\"tags\":[],\"tenant\":\"\","
 	                       "\"updated\":2}");
 	free(s);
 	assert_int_equal(ipam_alloc_from_json(j, &a2, &e), DDI_EOK);

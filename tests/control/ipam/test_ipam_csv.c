@@ -175,29 +175,29 @@ static void test_round_trip(void **state)
 
 	FILE *out = open_memstream(&buf, &len);
 	assert_non_null(out);
-	assert_int_equal(ipam_csv_write_prefix_header(out), DDI_EOK);
+	assert_int_equal(ipam_csv_write_prefix_header(out, NULL), DDI_EOK);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(ipam_csv_write_prefix(out, &p[i]), DDI_EOK);
+		assert_int_equal(ipam_csv_write_prefix(out, &p[i], NULL), DDI_EOK);
 	fputc('\n', out);
-	assert_int_equal(ipam_csv_write_alloc_header(out), DDI_EOK);
+	assert_int_equal(ipam_csv_write_alloc_header(out, NULL), DDI_EOK);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(ipam_csv_write_alloc(out, &al[i], i < 2 ? 24 : 48), DDI_EOK);
+		assert_int_equal(ipam_csv_write_alloc(out, &al[i], i < 2 ? 24 : 48, NULL), DDI_EOK);
 	struct ipam_alloc bad = al[0];
 	bad.name_len = 0;
-	assert_int_equal(ipam_csv_write_alloc(out, &bad, 24), DDI_EINVAL);
-	assert_int_equal(ipam_csv_write_alloc(out, &al[0], 33), DDI_EINVAL);
+	assert_int_equal(ipam_csv_write_alloc(out, &bad, 24, NULL), DDI_EINVAL);
+	assert_int_equal(ipam_csv_write_alloc(out, &al[0], 33, NULL), DDI_EINVAL);
 	fclose(out);
 	assert_string_equal(buf,
-		"prefix,status,description,dns_zone,dns_policy\n"
-		"198.18.0.0/15,active,,,off\n"
-		"198.18.0.0/24,reserved,\"quote \"\" comma , and \xc3\xa9\",\"ex,ample.com\",strict\n"
-		"2001:2::/48,active,\" lead and trail \",.,auto\n"
+		"prefix,status,description,dns_zone,dns_policy,tags,tenant\n"
+		"198.18.0.0/15,active,,,off,,\n"
+		"198.18.0.0/24,reserved,\"quote \"\" comma , and \xc3\xa9\",\"ex,ample.com\",strict,,\n"
+		"2001:2::/48,active,\" lead and trail \",.,auto,,\n"
 		"\n"
-		"address,status,dns_name,description,mac_address,client_id,owner,lease_expires\n"
-		"198.18.0.5/24,active,web1.example.com,\"line one, \"\"two\"\"\",00:1a:2b:3c:4d:5e,,alice,\n"
-		"198.18.0.6/24,reserved,,,,,,\n"
-		"2001:2::7/48,dhcp,lease.example.com,,,00:03:00:01,,2026-11-22T19:00:00Z\n"
-		"2001:2::8/48,dhcp,,,,,,\n");
+		"address,status,dns_name,description,mac_address,client_id,owner,lease_expires,tags,tenant\n"
+		"198.18.0.5/24,active,web1.example.com,\"line one, \"\"two\"\"\",00:1a:2b:3c:4d:5e,,alice,,,\n"
+		"198.18.0.6/24,reserved,,,,,,,,\n"
+		"2001:2::7/48,dhcp,lease.example.com,,,00:03:00:01,,2026-11-22T19:00:00Z,,\n"
+		"2001:2::8/48,dhcp,,,,,,,,\n");
 
 	assert_int_equal(ipam_csv_read_mem(buf, len, "export.csv", collect, &g, &e), DDI_EOK);
 	assert_int_equal(g.n, 7);

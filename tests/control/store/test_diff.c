@@ -158,6 +158,10 @@ static int seen_cb(void *ctx, const struct store_diff *d)
 		                      i < d->nrem ? '-' : '+', nb, dns_type_name(rr.type), rr.ttl);
 		if (rr.type == DNS_T_A)
 			l += (size_t)snprintf(sn->text + l, sizeof(sn->text) - l, "/%u", rr.rdata[3]);
+		if (rr.type == DNS_T_PTR) {
+			dns_name_to_str(nb, sizeof(nb), rr.rdata);
+			l += (size_t)snprintf(sn->text + l, sizeof(sn->text) - l, "/%s", nb);
+		}
 		i++;
 	}
 	assert_int_equal(i, (size_t)d->nrem + d->nadd);
@@ -367,6 +371,307 @@ static void test_corrupt(void **state)
 	                 DDI_ECORRUPT);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Reverse zones: the synthesized PTRs in the differences                   */
+/* ------------------------------------------------------------------------ */
+
+#define REV "0.18.198.in-addr.arpa."
+
+static size_t rd_a4(uint8_t *out, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	dns_put16(out, 4);
+	out[2] = a;
+	out[3] = b;
+	out[4] = c;
+	out[5] = d;
+	return 6;
+}
+
+/* example.com. (www A 198.18.0.1) and the reverse zone of 198.18.0.0/24, serial 7. */
+static void make_rev(struct store *s)
+{
+	uint8_t soard[512], nsrd[512];
+	make_zone(s);
+	size_t sl = rd_str(soard, DNS_T_SOA, "ns1.example.com. h.example.com. 7 3600 900 1209600 300");
+	size_t nl = rd_str(nsrd, DNS_T_NS, "ns1.example.com.");
+	struct store_op ops[3] = {
+		{ .kind = STORE_OP_ZONE_ADD, .zone = N(REV) },
+		{ .kind = STORE_OP_RRSET_REPLACE, .owner = N(REV), .type = DNS_T_SOA, .ttl = 3600,
+		  .count = 1, .rdatas = soard, .rdatas_len = sl },
+		{ .kind = STORE_OP_RRSET_REPLACE, .owner = N(REV), .type = DNS_T_NS, .ttl = 3600,
+		  .count = 1, .rdatas = nsrd, .rdatas_len = nl },
+	};
+	commit(s, ops, 3);
+}
+
+static void rr_op(struct store *s, enum store_op_kind kind, const char *owner, uint32_t ttl,
+                  uint8_t c, uint8_t d)
+{
+	uint8_t rd[8];
+	struct store_op op = { .kind = kind, .owner = N(owner), .type = DNS_T_A, .ttl = ttl,
+	                       .count = 1, .rdatas = rd, .rdatas_len = rd_a4(rd, 198, c, 0, d) };
+	commit(s, &op, 1);
+}
+
+/* An A added: the reverse zone's difference is that PTR (and its SOAs); deleted: removed. */
+static void test_synth_add_delete(void **state)
+{
+	struct fx *f = *state;
+	make_rev(f->s);
+	assert_int_equal(walk(f->s, REV).n, 0);
+	rr_op(f->s, STORE_OP_RR_ADD, "host.example.com.", 120, 18, 5);
+	struct seen sn = walk(f->s, REV);
+	assert_string_equal(sn.text, "7>8: -" REV "/SOA/3600 +" REV "/SOA/3600 +5." REV
+	                             "/PTR/120/host.example.com.\n");
+	/* a second owner of the address: one more PTR, the TTL the smaller of the two */
+	rr_op(f->s, STORE_OP_RR_ADD, "alias.example.com.", 60, 18, 5);
+	sn = walk(f->s, REV);
+	assert_non_null(strstr(sn.text, "8>9: -" REV "/SOA/3600 -5." REV "/PTR/120/host.example.com."
+	                                " +" REV "/SOA/3600 +5." REV "/PTR/60/host.example.com."
+	                                " +5." REV "/PTR/60/alias.example.com.\n"));
+	rr_op(f->s, STORE_OP_RR_DELETE, "alias.example.com.", 0, 18, 5);
+	rr_op(f->s, STORE_OP_RR_DELETE, "host.example.com.", 0, 18, 5);
+	sn = walk(f->s, REV);
+	assert_int_equal(sn.n, 4);
+	assert_non_null(strstr(sn.text, "10>11: -" REV "/SOA/3600 -5." REV
+	                                "/PTR/120/host.example.com. +" REV "/SOA/3600\n"));
+	assert_null(strstr(sn.text, "break"));
+}
+
+/* An address outside every reverse zone: nothing in the reverse zone, its serial unchanged. */
+static void test_synth_outside(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	struct store_synth sy;
+	make_rev(f->s);
+	rr_op(f->s, STORE_OP_RR_ADD, "far.example.com.", 300, 19, 9);
+	assert_int_equal(walk(f->s, REV).n, 0);
+	struct seen fw = walk(f->s, "example.com.");
+	assert_int_equal(fw.n, 1);
+	assert_non_null(strstr(fw.text, "+far.example.com./A/300/9"));
+	const uint8_t far[4] = { 198, 19, 0, 9 }, www[4] = { 198, 18, 0, 1 };
+	assert_int_equal(store_synth_ptr(f->s, NULL, 4, far, &sy, &e), 0);   /* no zone holds it */
+	assert_int_equal(store_synth_ptr(f->s, NULL, 4, www, &sy, &e), 1);
+	assert_int_equal(sy.n, 1);
+	assert_int_equal(sy.ttl, 300);
+	assert_true(dns_name_equal(sy.rev, N("1." REV)));
+	assert_true(dns_name_equal(sy.zone, N(REV)));
+	assert_true(dns_name_equal(sy.targets[0], N("www.example.com.")));
+}
+
+/* A PTR stored at the reverse name hides the synthesized one; removing it shows it again. */
+static void test_synth_stored_ptr(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	struct store_synth sy;
+	uint8_t rd[512];
+	make_rev(f->s);
+	size_t l = rd_str(rd, DNS_T_PTR, "named.example.com.");
+	struct store_op op = { .kind = STORE_OP_RRSET_REPLACE, .owner = N("1." REV),
+	                       .type = DNS_T_PTR, .ttl = 30, .count = 1, .rdatas = rd,
+	                       .rdatas_len = l };
+	commit(f->s, &op, 1);
+	struct seen sn = walk(f->s, REV);
+	assert_string_equal(sn.text, "7>8: -" REV "/SOA/3600 -1." REV "/PTR/300/www.example.com."
+	                             " +" REV "/SOA/3600 +1." REV "/PTR/30/named.example.com.\n");
+	const uint8_t www[4] = { 198, 18, 0, 1 };
+	assert_int_equal(store_synth_ptr(f->s, NULL, 4, www, &sy, &e), 0);
+	struct store_op del = { .kind = STORE_OP_RRSET_DELETE, .owner = N("1." REV),
+	                        .type = DNS_T_PTR };
+	commit(f->s, &del, 1);
+	sn = walk(f->s, REV);
+	assert_non_null(strstr(sn.text, "8>9: -" REV "/SOA/3600 -1." REV "/PTR/30/named.example.com."
+	                                " +" REV "/SOA/3600 +1." REV "/PTR/300/www.example.com.\n"));
+}
+
+/* A commit touching more addresses than diff_max_usage can remember: a BREAK, memory bounded. */
+static void test_synth_bounded(void **state)
+{
+	struct fx *f = *state;
+	static struct store_op ops[200];
+	static uint8_t rd[200][8];
+	char names[200][32];
+	make_rev(f->s);
+	for (int i = 0; i < 200; i++) {
+		snprintf(names[i], sizeof(names[i]), "h%d.example.com.", i);
+		ops[i] = (struct store_op){ .kind = STORE_OP_RR_ADD, .owner = N(names[i]),
+		                            .type = DNS_T_A, .ttl = 300, .count = 1, .rdatas = rd[i],
+		                            .rdatas_len = rd_a4(rd[i], 198, 18, 0, (uint8_t)(i + 2)) };
+		if (i % 50 == 49)   /* N()'s ring holds 64 names: commit in slices of 50 */
+			commit(f->s, ops + i - 49, 50);
+	}
+	struct seen sn = walk(f->s, REV);
+	assert_int_equal(sn.n, 4);
+	/* setup_bytes: 1500 bytes; 50 addresses with their PTRs are more */
+	assert_string_equal(sn.text, "0>8 break:\n0>9 break:\n0>10 break:\n0>11 break:\n");
+}
+
+/*
+ * The oracle: after every random commit, the reverse zone's last
+ * difference turns what a transfer showed before (zone walk + synthesized
+ * PTRs, the AXFR's content) into what it shows after.
+ */
+struct rrtext {
+	size_t n;
+	char v[256][160];
+};
+
+static void rrtext_add(struct rrtext *t, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                       const uint8_t *rdata, uint16_t rdlen)
+{
+	char nb[DNS_NAME_STRLEN], rb[DNS_NAME_STRLEN] = "";
+	if (type == DNS_T_SOA)
+		return;   /* the framing, checked by the serials */
+	dns_name_to_str(nb, sizeof(nb), owner);
+	if (type == DNS_T_PTR || type == DNS_T_NS)
+		dns_name_to_str(rb, sizeof(rb), rdata);
+	else
+		snprintf(rb, sizeof(rb), "len%u", rdlen);
+	assert_true(t->n < 256);
+	snprintf(t->v[t->n++], 160, "%.70s %.10s %u %.70s", nb, dns_type_name(type), ttl, rb);
+}
+
+static int rrtext_rrset(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                        uint16_t count, const uint8_t *rdatas, size_t len)
+{
+	(void)count;
+	for (size_t off = 0; off + 2 <= len; off += 2 + (size_t)dns_get16(rdatas + off))
+		rrtext_add(ctx, owner, type, ttl, rdatas + off + 2, dns_get16(rdatas + off));
+	return 0;
+}
+
+static int rrtext_synth(void *ctx, const struct store_synth *sy)
+{
+	for (unsigned i = 0; i < sy->n; i++)
+		rrtext_add(ctx, sy->rev, DNS_T_PTR, sy->ttl, sy->targets[i],
+		           (uint16_t)dns_name_len(sy->targets[i]));
+	return 0;
+}
+
+static int rrtext_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void rrtext_of_zone(struct store *s, struct rrtext *t)
+{
+	struct store_error e;
+	t->n = 0;
+	assert_int_equal(store_zone_walk_in(s, NULL, N(REV), rrtext_rrset, t, &e), DDI_EOK);
+	assert_int_equal(store_synth_walk_in(s, NULL, N(REV), rrtext_synth, t, &e), DDI_EOK);
+	qsort(t->v, t->n, sizeof(t->v[0]), rrtext_cmp);
+}
+
+struct lastdiff {
+	size_t n;
+	uint64_t seq;
+	bool brk;
+	uint32_t from, to;
+	struct rrtext rem, add;
+};
+
+static int last_cb(void *ctx, const struct store_diff *d)
+{
+	struct lastdiff *ld = ctx;
+	size_t off = 0, i = 0;
+	struct store_rr rr;
+	ld->n++;
+	ld->seq = d->seq;
+	ld->brk = d->flags & STORE_DIFF_BREAK;
+	ld->from = d->serial_from;
+	ld->to = d->serial_to;
+	ld->rem.n = ld->add.n = 0;
+	while (store_diff_rr_next(d, &off, &rr) == 1) {
+		rrtext_add(i < d->nrem ? &ld->rem : &ld->add, rr.owner, rr.type, rr.ttl, rr.rdata,
+		           rr.rdlen);
+		i++;
+	}
+	return 0;
+}
+
+static bool rrtext_has(const struct rrtext *t, const char *v)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i], v) == 0)
+			return true;
+	return false;
+}
+
+static void test_synth_oracle(void **state)
+{
+	struct fx *f = *state;
+	struct store_error e;
+	static struct rrtext before, after, applied;
+	static struct lastdiff ld;
+	static const char *owners[] = { "a.example.com.", "b.example.com.", "c.example.com." };
+	unsigned seed = 11, changes = 0;
+	make_rev(f->s);
+	rrtext_of_zone(f->s, &before);
+	for (int it = 0; it < 200; it++) {
+		struct store_op ops[3];
+		uint8_t rd[3][512];
+		int nops = 1 + (int)(rand_r(&seed) % 3);
+		for (int i = 0; i < nops; i++) {
+			unsigned r = (unsigned)rand_r(&seed);
+			uint8_t d = (uint8_t)(1 + (r >> 8) % 4), c = (r >> 12) % 8 ? 18 : 19;
+			ops[i] = (struct store_op){ .owner = N(owners[(r >> 4) % 3]), .type = DNS_T_A,
+			                            .ttl = (r >> 16) % 2 ? 300 : 60, .count = 1,
+			                            .rdatas = rd[i],
+			                            .rdatas_len = rd_a4(rd[i], 198, c, 0, d) };
+			switch (r % 5) {
+			case 0:
+			case 1:
+				ops[i].kind = STORE_OP_RR_ADD;
+				break;
+			case 2:
+				ops[i].kind = STORE_OP_RR_DELETE;
+				break;
+			case 3:
+				ops[i].kind = STORE_OP_RRSET_REPLACE;
+				break;
+			default:   /* a stored PTR at one of the addresses, or none */
+				ops[i].owner = N(d == 1 ? "1." REV : d == 2 ? "2." REV : "3." REV);
+				ops[i].type = DNS_T_PTR;
+				ops[i].kind = (r >> 20) % 2 ? STORE_OP_RRSET_DELETE : STORE_OP_RRSET_REPLACE;
+				ops[i].rdatas_len = rd_str(rd[i], DNS_T_PTR, "stored.example.com.");
+				break;
+			}
+		}
+		int rc = store_commit(f->s, NULL, "test:oracle", ops, (size_t)nops, NULL, &e);
+		assert_true(rc == DDI_EOK || rc == DDI_ENOENT || rc == DDI_EINVAL);
+		uint64_t had = ld.seq;
+		assert_int_equal(store_diff_walk(f->s, NULL, N(REV), last_cb, &ld, &e), DDI_EOK);
+		rrtext_of_zone(f->s, &after);
+		if (ld.seq == had) {   /* no difference recorded: the zone must show the same */
+			assert_int_equal(after.n, before.n);
+			for (size_t i = 0; i < after.n; i++)
+				assert_string_equal(after.v[i], before.v[i]);
+			continue;
+		}
+		changes++;
+		assert_false(ld.brk);
+		/* before - removed + added == after, and every removed RR was there */
+		applied.n = 0;
+		for (size_t i = 0; i < ld.rem.n; i++)
+			assert_true(rrtext_has(&before, ld.rem.v[i]));
+		for (size_t i = 0; i < before.n; i++)
+			if (!rrtext_has(&ld.rem, before.v[i]))
+				memcpy(applied.v[applied.n++], before.v[i], 160);
+		for (size_t i = 0; i < ld.add.n; i++) {
+			assert_false(rrtext_has(&applied, ld.add.v[i]));
+			memcpy(applied.v[applied.n++], ld.add.v[i], 160);
+		}
+		qsort(applied.v, applied.n, sizeof(applied.v[0]), rrtext_cmp);
+		assert_int_equal(applied.n, after.n);
+		for (size_t i = 0; i < after.n; i++)
+			assert_string_equal(applied.v[i], after.v[i]);
+		before = after;
+	}
+	assert_true(changes > 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +682,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zone_remove_and_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_break, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_synth_add_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_synth_outside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_synth_stored_ptr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_synth_oracle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_synth_bounded, setup_bytes, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -278,7 +278,8 @@ static void test_ixfr(void **state)
 /*
  * An address gaining an owner changes the synthesized PTRs of the reverse
  * zone: its serial advances (secondaries refresh it) and IXFR from before
- * answers the whole zone with the new PTR (a BREAK difference, RFC 1995 4).
+ * carries just the new PTR (the difference store/diff.c recorded), not the
+ * whole zone; losing it removes the PTR the same way.
  */
 static void test_reverse_serial(void **state)
 {
@@ -289,17 +290,54 @@ static void test_reverse_serial(void **state)
 	add_a(f, "new.example.com.", 7);
 	struct got g = ask(f, "18.198.in-addr.arpa.", DNS_T_IXFR, 7, "198.18.0.9");
 	assert_int_equal(g.rcode, 0);
-	assert_string_equal(g.rrs[0], "18.198.in-addr.arpa. SOA 8");
-	assert_int_equal(f->st.ixfr_axfr, 1);
-	bool found = false;
-	for (unsigned i = 0; i < g.nrr; i++)
-		found |= strcmp(g.rrs[i], "7.1.18.198.in-addr.arpa. PTR new.example.com.") == 0;
-	assert_true(found);
+	static const char *const want[] = {
+		"18.198.in-addr.arpa. SOA 8", "18.198.in-addr.arpa. SOA 7", "18.198.in-addr.arpa. SOA 8",
+		"7.1.18.198.in-addr.arpa. PTR new.example.com.", "18.198.in-addr.arpa. SOA 8",
+	};
+	assert_int_equal(g.nrr, 5);
+	for (int i = 0; i < 5; i++)
+		assert_string_equal(g.rrs[i], want[i]);
+	assert_int_equal(f->st.ixfr, 1);
+	assert_int_equal(f->st.ixfr_axfr, 0);
 	g = ask(f, "18.198.in-addr.arpa.", DNS_T_IXFR, 8, "198.18.0.9");
 	assert_int_equal(g.nrr, 1);   /* current */
+	struct store_error e;
+	uint8_t rd[6] = { 0, 4, 198, 18, 1, 7 };
+	struct store_op del = { .kind = STORE_OP_RR_DELETE, .owner = N("new.example.com."),
+	                        .type = DNS_T_A, .count = 1, .rdatas = rd, .rdatas_len = 6 };
+	assert_int_equal(store_commit(f->s, NULL, "test", &del, 1, NULL, &e), DDI_EOK);
+	g = ask(f, "18.198.in-addr.arpa.", DNS_T_IXFR, 8, "198.18.0.9");
+	static const char *const gone[] = {
+		"18.198.in-addr.arpa. SOA 9", "18.198.in-addr.arpa. SOA 8",
+		"7.1.18.198.in-addr.arpa. PTR new.example.com.", "18.198.in-addr.arpa. SOA 9",
+		"18.198.in-addr.arpa. SOA 9",
+	};
+	assert_int_equal(g.nrr, 5);
+	for (int i = 0; i < 5; i++)
+		assert_string_equal(g.rrs[i], gone[i]);
 }
 
 /* The catalog zone (RFC 9432): members are the zones someone may transfer; rewritten on change. */
+/*
+ * An SOA query (what the TCP server routes here when it is TSIG-signed: a
+ * secondary's refresh) is answered with the zone's SOA, whatever the
+ * transfer ACL; a name below the apex is no zone: NOTAUTH.
+ */
+static void test_soa_query(void **state)
+{
+	struct fx *f = *state;
+	import(f, "example.com.", ZONE);
+	struct got g = ask(f, "example.com.", DNS_T_SOA, 0, "203.0.113.9");
+	assert_int_equal(g.rcode, 0);
+	assert_int_equal(g.nmsg, 1);
+	assert_int_equal(g.nrr, 1);
+	assert_string_equal(g.rrs[0], "example.com. SOA 100");
+	assert_int_equal(f->st.refused, 0);
+	g = ask(f, "www.example.com.", DNS_T_SOA, 0, "203.0.113.9");
+	assert_int_equal(g.rcode, DNS_RCODE_NOTAUTH);
+	assert_int_equal(g.nrr, 0);
+}
+
 static void test_catalog(void **state)
 {
 	struct fx *f = *state;
@@ -337,6 +375,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_axfr_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ixfr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reverse_serial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_soa_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catalog, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
