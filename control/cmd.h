@@ -59,6 +59,12 @@ struct cmd_ctx {
 	struct store *store;
 	const char *actor;           /* journal actor: "unix:alice", "uid:1000" */
 	enum cmd_role role;
+	/*
+	 * A principal with a role scoped per zone and prefix (an API token, a
+	 * Unix user given a role: control/mgmt/auth.h). When set, it decides
+	 * instead of `role`, for every command (auth_allow); NULL: `role`.
+	 */
+	const struct auth_principal *principal;
 	const struct cmd_hooks *hooks;   /* NULL: ddictl --db */
 	/*
 	 * Long work (zone import, IPAM import) reports how far it is: `done`

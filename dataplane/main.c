@@ -27,6 +27,7 @@
 #include "control/follow/follow.h"
 #include "control/mgmt/ctlsock.h"
 #include "control/log.h"
+#include "control/mgmt/http.h"
 #include "control/mgmt/metrics.h"
 #include "control/ddns/gss.h"
 #include "control/ddns/thread.h"
@@ -80,6 +81,7 @@ static struct {
 	struct ctl_access *access;
 	struct ctlsock *csock;
 	struct metrics *mx;
+	struct http *api;
 	struct dns_cookie_secrets cookies;   /* read by the lcores when cookies are on */
 	cpu_set_t main_set;              /* the main lcore's CPUs */
 	int argc;                        /* ddiplane's own arguments, for a reload */
@@ -525,6 +527,7 @@ static void metrics_dataplane(void *ctx, FILE *f)
 		        "\n# TYPE ddiplane_gss_contexts gauge\nddiplane_gss_contexts %llu\n",
 		        (unsigned long long)gs.contexts);
 	}
+	http_metrics_write(run.api, f);
 }
 
 static void on_signal(int sig)
@@ -1173,6 +1176,15 @@ static int step_threads(void)
 		        "--control PATH)", err);
 		run.csock = NULL;
 	}
+	if (run.o.http) {
+		struct http_conf hc = { .listen = run.o.http, .cert = run.o.http_cert,
+		                        .key = run.o.http_key, .store = run.st, .ctl = run.ctl,
+		                        .hooks = &hooks };
+		if (http_start(&run.api, &hc, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ddiplane: %s\n", err);
+			return -1;
+		}
+	}
 	if (run.o.metrics) {
 		struct metrics_conf mc = { .listen = run.o.metrics, .write = metrics_dataplane,
 		                           .ctl = run.ctl, .health = health_dataplane };
@@ -1334,6 +1346,7 @@ static void step_run(void)
 static void teardown(void)
 {
 	metrics_stop(run.mx);
+	http_stop(run.api);
 	qlog_teardown();
 	ctlsock_stop(run.csock);
 	if (run.tcp) {

@@ -123,6 +123,7 @@ static void usage_head(FILE *f, const char *prog)
 "             [--query-log FILE [--query-log-sample N]] [--catalog NAME]\n"
 "             [--gss-principal DNS/HOST@REALM [--gss-keytab FILE]\n"
 "              [--gss-max-contexts N] [--gss-key-lifetime SECONDS]]\n"
+"             [--http IP:PORT [--http-cert FILE --http-key FILE]]\n"
 "             [--sweep-interval-ms N] [--sweep-batch N]\n"
 "             [--config FILE] [--help]\n"
 "\n"
@@ -253,6 +254,22 @@ static void usage_options(FILE *f)
 "        lag, publish latency. Off by default. The same server answers\n"
 "        http://IP:PORT/health: 200 while every worker runs and the\n"
 "        published index follows the store, 503 with the reason when not.\n"
+"    --http IP:PORT\n"
+"        Serve the automation API at IP:PORT/api/v1/ (e.g. 198.18.0.1:8443):\n"
+"        zones, records, prefixes, ranges, allocations, keys, policies,\n"
+"        journal, stats, tokens and roles as JSON resources over the same\n"
+"        commands as the control socket, each request authenticated by a\n"
+"        bearer token (ddictl token add NAME --role ROLE) and checked against\n"
+"        the token's role and its zones or prefixes; every change is\n"
+"        journaled with actor token:NAME. Its OpenAPI 3 document is at\n"
+"        /api/v1/openapi.json. Without --http-cert and --http-key the API\n"
+"        is plain HTTP, which is allowed only on a loopback address.\n"
+"        Bounds: 4 MiB of body, 64 KiB of headers, 64 connections (32 per\n"
+"        client address), 10 s of inactivity per connection.\n"
+"        Counted in ddiplane_http_requests_total{outcome} in /metrics.\n"
+"    --http-cert FILE, --http-key FILE\n"
+"        PEM certificate (chain) and private key: the API speaks HTTPS\n"
+"        (TLS through libmicrohttpd's GnuTLS). Read once at start.\n"
 "    --config FILE\n"
 "        Read settings from FILE first (default /etc/ddiplane/ddiplane.conf\n"
 "        when it exists): one \"NAME VALUE\" per line, NAME a long option\n"
@@ -448,7 +465,8 @@ enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_
        OPT_RRL_RATE, OPT_RRL_SLIP, OPT_RRL_SIZE, OPT_RRL_EXEMPT, OPT_NO_COOKIES,
        OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL, OPT_CONFIG, OPT_QLOG, OPT_QLOG_SAMPLE,
        OPT_CATALOG, OPT_COOKIE_FILE, OPT_GSS_KEYTAB, OPT_GSS_PRINCIPAL, OPT_GSS_MAX,
-       OPT_GSS_LIFETIME, OPT_SWEEP_MS, OPT_SWEEP_BATCH };
+       OPT_GSS_LIFETIME, OPT_HTTP, OPT_HTTP_CERT, OPT_HTTP_KEY, OPT_SWEEP_MS,
+       OPT_SWEEP_BATCH };
 
 /* The --rrl-* and cookie options; 1 when `c` is not one of them, 0 or -1 (with a message). */
 static int parse_hardening(struct dp_options *o, int c, const char *arg, FILE *err)
@@ -554,6 +572,9 @@ static const struct option longopts[] = {
 	{ "udp-size", required_argument, NULL, OPT_UDP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "http", required_argument, NULL, OPT_HTTP },
+	{ "http-cert", required_argument, NULL, OPT_HTTP_CERT },
+	{ "http-key", required_argument, NULL, OPT_HTTP_KEY },
 	{ "access", required_argument, NULL, OPT_ACCESS },
 	{ "journal-poll-us", required_argument, NULL, OPT_POLL },
 	{ "rrl-rate", required_argument, NULL, OPT_RRL_RATE },
@@ -616,6 +637,9 @@ static int apply(struct dp_options *o, int c, const char *arg, FILE *err)
 	case OPT_DB: o->db = arg; break;
 	case OPT_CONTROL: o->control = arg; o->control_given = true; break;
 	case OPT_METRICS: o->metrics = arg; break;
+	case OPT_HTTP: o->http = arg; break;
+	case OPT_HTTP_CERT: o->http_cert = arg; break;
+	case OPT_HTTP_KEY: o->http_key = arg; break;
 	case OPT_ACCESS: o->access = arg; break;
 	case OPT_POLL:
 		if (parse_uint(arg, 1000000, &v) < 0 || v < 100) {
@@ -970,6 +994,7 @@ size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_opt
 	DIFF(STRDIFF(db), "db");
 	DIFF(STRDIFF(control), "control");
 	DIFF(STRDIFF(metrics), "metrics");
+	DIFF(STRDIFF(http) || STRDIFF(http_cert) || STRDIFF(http_key), "http");
 	DIFF(a->svc.n4 != b->svc.n4 || a->svc.n6 != b->svc.n6 ||
 	     memcmp(a->svc.v4, b->svc.v4, sizeof(a->svc.v4)) ||
 	     memcmp(a->svc.v6, b->svc.v6, sizeof(a->svc.v6)) ||

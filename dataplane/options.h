@@ -23,6 +23,8 @@ struct dp_options {
 	const char *control;       /* control socket path */
 	bool control_given;        /* --control given: failing to open it is fatal */
 	const char *metrics;       /* --metrics IP:PORT, NULL: no HTTP /metrics */
+	const char *http;          /* --http IP:PORT, NULL: no HTTP API */
+	const char *http_cert, *http_key;   /* --http-cert/--http-key FILE: HTTPS */
 	const char *access;        /* --access FILE: control socket roles, NULL: defaults */
 	bool has_catalog;          /* --catalog NAME: serve a catalog zone (RFC 9432) */
 	uint8_t catalog[DNS_NAME_MAXLEN];   /* its wire name */

@@ -16,6 +16,7 @@ pkgs=(
   bind9   # xfr.sh: named as a secondary of ddiplane
   libkrb5-dev krb5-kdc krb5-admin-server krb5-user   # GSS-TSIG: GSS-API, and gsstsig.sh's own KDC
   python3-gssapi   # gsstsig.sh: a second GSS-TSIG client beside nsupdate -g
+  openssl passwd util-linux   # httpapi.sh: a test certificate, useradd/userdel, runuser
 )
 
 missing=()

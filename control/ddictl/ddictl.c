@@ -18,7 +18,9 @@
 #include <jansson.h>
 
 #include "control/mgmt/commands.h"
+#include "control/ddictl/ddns.h"
 #include "control/ddictl/ipam.h"
+#include "control/ddictl/auth.h"
 #include "control/ddictl/xfr.h"
 #include "control/ddictl/life.h"
 #include "control/store/store.h"
@@ -94,7 +96,8 @@ static const char help_main[] =
 "    shutdown                   stop the server\n"
 "    reload                     re-read the configuration: log settings, access file\n"
 "    send JSON                  send one raw request, print the raw reply\n"
-"    key add NAME [--algorithm ALG]   a TSIG key; prints ALG:NAME:SECRET once\n"
+"    key add NAME [--algorithm ALG] [--secret B64|-]\n"
+"                                     a TSIG key; prints ALG:NAME:SECRET once\n"
 "    key list | key remove NAME\n"
 "    policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
 "               [--prefix PREFIX...] [--source PREFIX...] [--ttl-min N]\n"
@@ -119,6 +122,10 @@ static const char help_main[] =
 "    stale [ZONE|PREFIX]        records without allocations, and the reverse; leases\n"
 "    history NAME               every change to a name: actor, time, old and new\n"
 "    revert SEQ                 undo one journal entry (refused if the data moved on)\n"
+"    token add NAME --role ROLE [--zone Z]... [--prefix P]...   an HTTP API token, once\n"
+"    token list | token remove NAME\n"
+"    role add user:NAME --role ROLE [--zone Z]... [--prefix P]...   a socket user's role\n"
+"    role list | role remove user:NAME\n"
 "\n"
 "OPTIONS\n"
 "    -s, --socket PATH   the server's control socket\n"
@@ -765,121 +772,57 @@ static int b_backup(struct ctl *c, int argc, char **argv, json_t **req, const ch
 /* TSIG keys and update policy (RFC 2136)                                   */
 /* ------------------------------------------------------------------------ */
 
-static const char help_kadd[] =
-"NAME\n    ddictl key add - make a TSIG key for dynamic updates\n\n"
-"SYNOPSIS\n    ddictl ... [--json] key add NAME [--algorithm ALG]\n\n"
-"DESCRIPTION\n"
-"    Generates a random secret as long as the algorithm's digest, stores the\n"
-"    key in the store (journaled) and prints it ONCE as ALG:NAME:SECRET, the\n"
-"    form nsupdate -y, knsupdate -y and Kea's key config take. Keep it: no\n"
-"    command shows the secret again. The key may update nothing until a\n"
-"    rule grants it something (ddictl policy add).\n\n"
-"OPTIONS\n"
-"    --algorithm ALG   hmac-sha256 (default), hmac-sha224, hmac-sha384,\n"
-"                      hmac-sha512, hmac-sha1, hmac-md5\n\n"
-"EXAMPLE\n    ddictl -s /run/ddiplane.sock key add dhcp.key.\n";
-
-static const char help_klist[] =
-"NAME\n    ddictl key list - the TSIG keys\n\n"
-"SYNOPSIS\n    ddictl ... [--json] key list\n\n"
-"DESCRIPTION\n    Name, algorithm and creation time of every key. Never the secret.\n";
-
-static const char help_kremove[] =
-"NAME\n    ddictl key remove - delete a TSIG key\n\n"
-"SYNOPSIS\n    ddictl ... key remove NAME\n\n"
-"DESCRIPTION\n"
-"    Deletes the key and its update policy rules in one transaction: updates\n"
-"    signed with it get NOTAUTH (BADKEY) from then on.\n";
-
-static const char help_padd[] =
-"NAME\n    ddictl policy add - allow or forbid a key some dynamic updates\n\n"
-"SYNOPSIS\n"
-"    ddictl ... policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
-"                         [--prefix PREFIX...] [--source PREFIX...]\n"
-"                         [--ttl-default N] [--ttl-min N] [--ttl-max N]\n"
-"                         [--ttl-over clamp|refuse]\n"
-"                         [--lease-min SECONDS] [--lease-max SECONDS]\n\n"
-"DESCRIPTION\n"
-"    Appends a rule to KEY's rules (KEY \".\": unsigned updates, which also\n"
-"    need --source). An update RR is allowed when the first of its key's\n"
-"    rules whose name, type and source match is a grant; none matching is a\n"
-"    deny, and one denied RR refuses the whole message (REFUSED).\n\n"
-"    self        the key's own name (NAME is ignored but must be given)\n"
-"    name        exactly NAME\n"
-"    subdomain   NAME and every name below it\n"
-"    pattern     a wildcard: \"*.dhcp.example.com.\" matches any name below\n"
-"                dhcp.example.com., not the name itself\n\n"
-"    TYPE...     the types the rule covers; none: every type but SOA, NS and\n"
-"                the DNSSEC types; ANY: every type\n"
-"    --prefix    addresses of added or removed A/AAAA records must lie in one\n"
-"                of these (IPAM scope), e.g. 198.18.0.0/24 2001:2::/64\n"
-"    --source    the request must come from one of these prefixes\n\n"
-"    --lease-min, --lease-max\n"
-"                bounds of the update lease (RFC 9664 EDNS option 2) the key's\n"
-"                updates may ask: a lease below the minimum is raised, one\n"
-"                above the maximum cut (the response says what was granted).\n"
-"                Over all of a key's rules, the largest minimum and the\n"
-"                smallest maximum apply; none set: up to one week. When the\n"
-"                lease ends the server removes the records and the dynamic\n"
-"                IPAM allocations they registered (actor \"lease-expiry\").\n\n"
-"    TTL policy of the records the rule grants (after the types and prefixes):\n"
-"    --ttl-default N  an added record with TTL 0 (the client chose none: an\n"
-"                UPDATE always carries a TTL) gets N seconds\n"
-"    --ttl-min N, --ttl-max N  the bounds of an added record's TTL\n"
-"    --ttl-over clamp|refuse  outside the bounds, set the TTL to the bound\n"
-"                (clamp, the default) or refuse the whole update (REFUSED)\n"
-"    The trade-off: a short TTL makes a host that moved reachable at its new\n"
-"    address sooner, but every resolver asks again after each TTL, so the\n"
-"    query load grows as the TTL shrinks; a long TTL spares the servers but\n"
-"    caches keep answering the old address for up to a TTL after a host\n"
-"    moved or left. Kea gives a DHCP-registered host a third of its lease\n"
-"    as its TTL, as RFC 4702 suggests.\n\n"
-"    GSS-TSIG (ddiplane --gss-principal): KEY may be a Kerberos principal,\n"
-"    host/h1.example.com@EXAMPLE.COM, alice@EXAMPLE.COM, or a whole realm,\n"
-"    @EXAMPLE.COM (its principals' own rules are tried first). With a\n"
-"    principal, `self` means: host/HOST@REALM may change HOST if it lies at\n"
-"    or below NAME, and a Windows machine account MACHINE$@REALM may change\n"
-"    MACHINE.NAME (NAME: the domain it registers in). Principals need no\n"
-"    `key add`.\n\n"
-"EXAMPLES\n"
-"    ddictl -s S policy add dhcp.key. grant subdomain dhcp.example.com. A AAAA PTR DHCID \\\n"
-"        --prefix 198.18.0.0/24\n"
-"    ddictl -s S policy add . grant name printer.example.com. A --source 198.18.0.7\n"
-"    ddictl -s S policy add @EXAMPLE.COM grant self example.com. A AAAA --ttl-max 3600\n"
-"    ddictl -s S policy add dhcp.key. grant subdomain dhcp.example.com. A \\\n"
-"        --ttl-default 1200 --ttl-min 300 --ttl-max 3600 --ttl-over refuse\n";
-
-static const char help_plist[] =
-"NAME\n    ddictl policy list - the update policy\n\n"
-"SYNOPSIS\n    ddictl ... [--json] policy list [KEY]\n\n"
-"DESCRIPTION\n"
-"    The rules of every key (or of KEY) in the order they are tried, with\n"
-"    their INDEX per key (for policy remove).\n";
-
-static const char help_premove[] =
-"NAME\n    ddictl policy remove - delete one rule\n\n"
-"SYNOPSIS\n    ddictl ... policy remove KEY INDEX\n\n"
-"DESCRIPTION\n    Deletes KEY's rule number INDEX (0-based, as policy list shows it).\n";
+/* --secret -: the first line of standard input, without its line end. */
+static int secret_stdin(char *buf, size_t cap)
+{
+	if (!fgets(buf, (int)cap, stdin))
+		return -1;
+	size_t n = strcspn(buf, "\r\n");
+	if (!buf[n] && !feof(stdin))
+		return -1;   /* longer than any secret */
+	buf[n] = '\0';
+	return 0;
+}
 
 static int b_key_add(struct ctl *c, int argc, char **argv, json_t **req, const char **cmd)
 {
-	const char *name = NULL, *alg = NULL;
+	const char *name = NULL, *alg = NULL, *secret = NULL;
+	char line[1024];
 	(void)c;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--algorithm") == 0 && i + 1 < argc && !alg)
 			alg = argv[++i];
 		else if (strncmp(argv[i], "--algorithm=", 12) == 0 && !alg)
 			alg = argv[i] + 12;
+		else if (strcmp(argv[i], "--secret") == 0 && i + 1 < argc && !secret)
+			secret = argv[++i];
+		else if (strncmp(argv[i], "--secret=", 9) == 0 && !secret)
+			secret = argv[i] + 9;
 		else if (argv[i][0] != '-' && !name)
 			name = argv[i];
 		else
-			return usage("key add takes NAME [--algorithm ALG], not '%s'", argv[i]);
+			return usage("key add takes NAME [--algorithm ALG] [--secret BASE64|-], not '%s'",
+			             argv[i]);
 	}
 	if (!name)
-		return usage("key add takes NAME [--algorithm ALG]");
+		return usage("key add takes NAME [--algorithm ALG] [--secret BASE64|-]");
+	if (secret && strcmp(secret, "-") == 0) {
+		if (secret_stdin(line, sizeof(line)) < 0)
+			return usage("key add --secret -: no secret line (at most %zu characters) on "
+			             "standard input", sizeof(line) - 2);
+		secret = line;
+	}
 	json_t *a = json_pack("{s:s}", "name", name);
 	if (alg)
 		json_object_set_new(a, "algorithm", json_string(alg));
+	json_t *sv = secret ? json_string(secret) : NULL;
+	explicit_bzero(line, sizeof(line));
+	if (secret && !sv) {
+		json_decref(a);
+		return usage("key add --secret: the secret is not text (base64 expected)");
+	}
+	if (sv)
+		json_object_set_new(a, "secret", sv);
 	*req = request(*cmd, a);
 	return EXIT_OK;
 }
@@ -993,12 +936,12 @@ static const struct sub subs[] = {
 	{ "shutdown", NULL, help_shutdown, b_status },
 	{ "reload", NULL, help_reload, b_status },
 	{ "send", NULL, help_send, b_send },
-	{ "key", "add", help_kadd, b_key_add },
-	{ "key", "list", help_klist, b_status },
-	{ "key", "remove", help_kremove, b_key_one },
-	{ "policy", "add", help_padd, b_policy_add },
-	{ "policy", "list", help_plist, b_policy_list },
-	{ "policy", "remove", help_premove, b_policy_remove },
+	{ "key", "add", ddictl_help_kadd, b_key_add },
+	{ "key", "list", ddictl_help_klist, b_status },
+	{ "key", "remove", ddictl_help_kremove, b_key_one },
+	{ "policy", "add", ddictl_help_padd, b_policy_add },
+	{ "policy", "list", ddictl_help_plist, b_policy_list },
+	{ "policy", "remove", ddictl_help_premove, b_policy_remove },
 	{ "prefix", "add", ddictl_help_prefix_add, ddictl_ipam_build },
 	{ "prefix", "list", ddictl_help_prefix_list, ddictl_ipam_build },
 	{ "prefix", "tree", ddictl_help_prefix_tree, ddictl_ipam_build },
@@ -1021,6 +964,12 @@ static const struct sub subs[] = {
 	{ "conflicts", NULL, ddictl_help_conflicts, ddictl_ipam_build },
 	{ "ipam", "import", ddictl_help_ipam_import, ddictl_ipam_build },
 	{ "ipam", "export", ddictl_help_ipam_export, ddictl_ipam_build },
+	{ "token", "add", ddictl_help_token_add, ddictl_auth_build },
+	{ "token", "list", ddictl_help_token_list, ddictl_auth_build },
+	{ "token", "remove", ddictl_help_token_remove, ddictl_auth_build },
+	{ "role", "add", ddictl_help_role_add, ddictl_auth_build },
+	{ "role", "list", ddictl_help_role_list, ddictl_auth_build },
+	{ "role", "remove", ddictl_help_role_remove, ddictl_auth_build },
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1146,8 +1095,9 @@ static json_t *locally(const struct ctl *c, const json_t *req)
 	struct store_error e;
 	struct store_options o = { .map_size = c->map_size };
 	const char *cmd = json_string_value(json_object_get(req, "command"));
+	/* the commands that begin a store: a zone, a followed catalog, a secondary's key */
 	o.create = cmd && (strcmp(cmd, "zone-import") == 0 || strcmp(cmd, "zone-add") == 0 ||
-	                    strcmp(cmd, "catalog-add") == 0);
+	                    strcmp(cmd, "catalog-add") == 0 || strcmp(cmd, "key-add") == 0);
 	int rc = store_open(&s, c->db, &o, &e);
 	if (rc)
 		return cmd_reply(CMD_ERROR, NULL, "%s", e.msg[0] ? e.msg : ddi_strerror(rc));
@@ -1304,6 +1254,7 @@ static void print_human(const char *cmd, const json_t *reply)
 	} else if (print_ddns(cmd, a)) {
 	} else if (ddictl_xfr_print(cmd, reply)) {
 	} else if (ddictl_life_print(cmd, reply)) {
+	} else if (ddictl_auth_print(cmd, reply)) {
 	} else if (ddictl_ipam_print(cmd, reply)) {
 		/* printed */
 	} else if (json_object_get(a, "seq") && json_object_get(a, "published")) {

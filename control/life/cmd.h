@@ -8,8 +8,9 @@
 
 /*
  *   zone-aging   {"zone", "no_refresh", "refresh", "period"} sets, {"zone", "off": true}
- *                turns off, {"zone"} shows (admin to change, read to show)
- *   scavenge     {"zone", "dry_run"}: the dynamic RRsets past both intervals (admin)
+ *                turns off, {"zone"} shows (admin, or a dns-editor of the zone)
+ *   scavenge     {"zone", "dry_run"}: the dynamic RRsets past both intervals (admin, or a
+ *                dns-editor of the zone)
  *   lease-sweep  {}: remove what is due now (the server's thread does it every second) (admin)
  *   stale        {"zone" | "prefix", "within", "limit"} (read)
  *   history      {"name"} (read)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "control/follow/follow.h"
+#include "control/mgmt/auth.h"
 #include "control/mgmt/ctlsock.h"
 #include "dns/errcode.h"
 
@@ -178,6 +179,7 @@ enum cmd_role ctl_access_role(const struct ctl_access *a, uid_t uid, gid_t gid)
 struct conn {
 	int fd;
 	enum cmd_role role;
+	uid_t uid;
 	char actor[300];
 	char *in;                  /* bytes received, not yet a whole request */
 	size_t inlen, incap;
@@ -312,11 +314,24 @@ static void handle_request(struct ctlsock *s, struct conn *c, json_t *req)
 	struct cmd_ctx ctx = { .store = s->conf.store, .actor = c->actor, .role = c->role,
 	                       .hooks = s->conf.hooks };
 	uint64_t seq = 0;
+	/*
+	 * A user given a scoped role (role-add) has it instead of the access
+	 * file's; read at every request, so that a change applies at once.
+	 * uid 0 stays admin.
+	 */
+	struct auth_principal *pr = NULL;
+	if (c->uid != 0 && strncmp(c->actor, "unix:", 5) == 0 && (pr = malloc(sizeof(*pr))) &&
+	    auth_user_principal(s->conf.store, c->actor + 5, pr) != DDI_EOK) {
+		free(pr);
+		pr = NULL;
+	}
+	ctx.principal = pr;
 	const char *cmd = json_string_value(json_object_get(req, "command"));
 	STAT_INC(s, requests);
-	if (cmd && c->role < cmd_role_needed(cmd) && cmd_role_needed(cmd) != CMD_ROLE_NONE)
+	if (cmd && !pr && c->role < cmd_role_needed(cmd) && cmd_role_needed(cmd) != CMD_ROLE_NONE)
 		STAT_INC(s, denied);
 	json_t *reply = cmd_exec(&ctx, req, &seq);
+	free(pr);
 	if (json_integer_value(json_object_get(reply, "result")) != CMD_OK)
 		STAT_INC(s, errors);
 	if (seq && s->conf.ctl) {
@@ -495,6 +510,7 @@ static void accept_all(struct ctlsock *s)
 			s->conf.access = na;
 		}
 		c->role = ctl_access_role(s->conf.access, cr.uid, cr.gid);
+		c->uid = cr.uid;
 		struct passwd pwb, *pw = NULL;
 		char buf[1024];
 		if (getpwuid_r(cr.uid, &pwb, buf, sizeof(buf), &pw) == 0 && pw && pw->pw_name[0])

@@ -282,6 +282,8 @@ int commit_op(struct cctx *c, const struct store_op *op)
 	case STORE_OP_KEY_REMOVE:
 	case STORE_OP_POLICY_SET:
 		return op_key(c, op);
+	case STORE_OP_AUTH_SET:
+		return op_auth(c, op);
 	case STORE_OP_ACL_SET:
 		return op_acl(c, op);
 	case STORE_OP_DYN_REFRESH:

@@ -367,7 +367,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 		rc = mdb_fail(err, rc, dir);
 		goto fail;
 	}
-	if ((rc = open_ddns_dbis(s, err)) != 0)
+	if ((rc = open_ddns_dbis(s, err)) != 0 || (rc = open_auth_dbi(s, err)) != 0)
 		goto fail;
 	if ((rc = ipam_dbis_open(s, err)) != 0)
 		goto fail;

@@ -53,6 +53,8 @@ struct store {
 	MDB_dbi meta, zones, rrsets, addrs, journal;
 	MDB_dbi keys, policies;      /* TSIG keys and update policy (RFC 2136) */
 	bool ddns_dbs;               /* keys and policies exist (a store made before them may lack them) */
+	MDB_dbi principals;          /* API tokens and scoped roles (records.c) */
+	bool auth_db;                /* principals exists */
 	MDB_dbi ipam_prefixes, ipam_ranges, ipam_allocs;   /* see ipam.c */
 	MDB_dbi diffs, zone_acl;     /* see diff.c */
 	bool xfr_dbs;                /* diffs and zone_acl exist */
@@ -263,6 +265,7 @@ void read_end(struct store_txn *own);
 int last_seq_txn(struct store *s, MDB_txn *txn, uint64_t *seq, struct store_error *err);
 /* Open keys and policies (records.c) and the IPAM databases (ipam.c). */
 int open_ddns_dbis(struct store *s, struct store_error *err);
+int open_auth_dbi(struct store *s, struct store_error *err);
 int ipam_dbis_open(struct store *s, struct store_error *err);
 
 /* ------------------------------------------------------------------------ */
@@ -370,6 +373,7 @@ int op_zone_replace(struct cctx *c, const struct store_op *op);
 
 /* records.c */
 int op_key(struct cctx *c, const struct store_op *op);
+int op_auth(struct cctx *c, const struct store_op *op);
 
 /* diff.c */
 int open_xfr_dbis(struct store *s, struct store_error *err);

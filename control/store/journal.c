@@ -25,6 +25,7 @@ const char *const jop_names[] = {
 	[STORE_J_KEY_ADD] = "key-add",
 	[STORE_J_KEY_REMOVE] = "key-remove",
 	[STORE_J_POLICY_SET] = "policy-set",
+	[STORE_J_AUTH_SET] = "auth-set",
 	[STORE_J_ACL_SET] = "acl-set",
 };
 
@@ -303,6 +304,7 @@ static int follow_entry(void *ctx, const struct store_journal_entry *e)
 		case STORE_J_KEY_ADD:
 		case STORE_J_KEY_REMOVE:
 		case STORE_J_POLICY_SET:
+		case STORE_J_AUTH_SET:
 		case STORE_J_ACL_SET:
 			break;   /* not in the index: read from the store when used */
 		case STORE_J_RRSET_REPLACE:

@@ -187,9 +187,22 @@ int store_key_value(struct store *s, struct store_txn *tx, const uint8_t *name,
 	return rc;
 }
 
+static int rec_walk_dbi(struct store *s, struct store_txn *tx, MDB_dbi dbi, const char *what,
+                        store_value_cb cb, void *ctx, struct store_error *err);
+
 /* Every entry of the keys or policies database, in canonical order of names. */
 static int rec_walk(struct store *s, struct store_txn *tx, MDB_dbi dbi, const char *what,
                     store_value_cb cb, void *ctx, struct store_error *err)
+{
+	clearerr_(err);
+	if (!s->ddns_dbs)
+		return DDI_EOK;
+	return rec_walk_dbi(s, tx, dbi, what, cb, ctx, err);
+}
+
+/* Every entry of one database keyed K(name) 0x00, in canonical order of names. */
+static int rec_walk_dbi(struct store *s, struct store_txn *tx, MDB_dbi dbi, const char *what,
+                        store_value_cb cb, void *ctx, struct store_error *err)
 {
 	char hb[128];
 	uint8_t name[DNS_NAME_MAXLEN];
@@ -198,9 +211,6 @@ static int rec_walk(struct store *s, struct store_txn *tx, MDB_dbi dbi, const ch
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int cbrc = 0;
-	clearerr_(err);
-	if (!s->ddns_dbs)
-		return DDI_EOK;
 	int rc = read_begin(s, tx, &own, &txn, err);
 	if (rc)
 		return rc;
@@ -237,4 +247,115 @@ int store_policy_walk(struct store *s, struct store_txn *tx, store_value_cb cb, 
                       struct store_error *err)
 {
 	return rec_walk(s, tx, s->policies, "policies", cb, ctx, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Principals                                                               */
+/* ------------------------------------------------------------------------ */
+
+#define AUTH_VALUE_MAX (64u << 10)
+
+/* Open principals as open_ddns_dbis opens keys: created when missing, absent when read-only. */
+int open_auth_dbi(struct store *s, struct store_error *err)
+{
+	MDB_txn *txn;
+	for (int pass = 0; pass < 2; pass++) {
+		int rc = mdb_txn_begin(s->env, NULL, pass ? 0 : MDB_RDONLY, &txn);
+		if (rc)
+			return pass ? DDI_EOK : mdb_fail(err, rc, "principals");
+		rc = mdb_dbi_open(txn, "principals", pass ? MDB_CREATE : 0, &s->principals);
+		if (rc == 0 && (rc = mdb_txn_commit(txn)) == 0) {
+			s->auth_db = true;
+			return DDI_EOK;
+		}
+		if (rc)
+			mdb_txn_abort(txn);
+		if (rc != MDB_NOTFOUND)
+			return pass ? DDI_EOK : mdb_fail(err, rc, "principals");
+	}
+	return DDI_EOK;
+}
+
+/* STORE_OP_AUTH_SET inside a commit: put (count 1) or remove (count 0) one principal. */
+int op_auth(struct cctx *c, const struct store_op *op)
+{
+	static const uint8_t root[1] = { 0 };
+	char nb[DNS_NAME_STRLEN];
+	uint8_t kb[ZKEY_MAX], lc[DNS_NAME_MAXLEN];
+	int nl = op->owner ? dns_name_check(op->owner, DNS_NAME_MAXLEN) : -1;
+	if (nl <= 1)
+		return seterr(c->err, DDI_EINVAL, c->op, "op %ld: no valid principal name", c->op);
+	if (!c->s->auth_db)
+		return seterr(c->err, DDI_ESCHEMA, c->op, "the store has no principals database "
+		              "(opened read-only?)");
+	memcpy(lc, op->owner, (size_t)nl);
+	dns_name_lower(lc);
+	MDB_val k = { kkey_make(kb, lc), kb }, v;
+	int rc = mdb_get(c->txn, c->s->principals, &k, &v);
+	if (rc && rc != MDB_NOTFOUND)
+		return c_mdb(c, rc, "principals");
+	bool had = rc == 0;
+	if (op->count == 0) {
+		if (!had)
+			return (op->flags & STORE_OPF_MISSING_OK)
+			               ? DDI_EOK
+			               : seterr(c->err, DDI_ENOENT, c->op, "no principal %s", nstr(nb, lc));
+		if ((rc = mdb_del(c->txn, c->s->principals, &k, NULL)) != 0)
+			return c_mdb(c, rc, "principals");
+		return journal_op(c, STORE_J_AUTH_SET, root, lc, 0, 1, 0);
+	}
+	if (!op->rdatas || !op->rdatas_len || op->rdatas_len > AUTH_VALUE_MAX)
+		return seterr(c->err, DDI_EINVAL, c->op, "op %ld: no value, or larger than 64 KiB",
+		              c->op);
+	json_t *j = json_loadb((const char *)op->rdatas, op->rdatas_len, 0, NULL);
+	bool ok = json_is_object(j);
+	json_decref(j);
+	if (!ok)
+		return seterr(c->err, DDI_EINVAL, c->op, "op %ld: value is not a JSON object", c->op);
+	if (had && v.mv_size == op->rdatas_len && memcmp(v.mv_data, op->rdatas, v.mv_size) == 0)
+		return DDI_EOK;   /* no change */
+	v.mv_size = op->rdatas_len;
+	v.mv_data = (void *)op->rdatas;
+	if ((rc = mdb_put(c->txn, c->s->principals, &k, &v, 0)) != 0)
+		return c_mdb(c, rc, "principals");
+	return journal_op(c, STORE_J_AUTH_SET, root, lc, 0, had, 1);
+}
+
+int store_auth_value(struct store *s, struct store_txn *tx, const uint8_t *name,
+                     store_value_cb cb, void *ctx, struct store_error *err)
+{
+	char nb[DNS_NAME_STRLEN];
+	uint8_t kb[ZKEY_MAX], lc[DNS_NAME_MAXLEN];
+	MDB_txn *txn;
+	struct store_txn own;
+	clearerr_(err);
+	int nl = name ? dns_name_check(name, DNS_NAME_MAXLEN) : -1;
+	if (nl <= 0)
+		return seterr(err, DDI_EINVAL, -1, "no valid principal name");
+	memcpy(lc, name, (size_t)nl);
+	dns_name_lower(lc);
+	if (!s->auth_db)
+		return seterr(err, DDI_ENOENT, -1, "no principals database");
+	int rc = read_begin(s, tx, &own, &txn, err);
+	if (rc)
+		return rc;
+	MDB_val k = { kkey_make(kb, lc), kb }, v;
+	rc = mdb_get(txn, s->principals, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		rc = seterr(err, DDI_ENOENT, -1, "no principal %s", nstr(nb, lc));
+	else if (rc)
+		rc = mdb_fail(err, rc, "principals");
+	else
+		rc = cb(ctx, lc, v.mv_data, v.mv_size);
+	read_end(&own);
+	return rc;
+}
+
+int store_auth_walk(struct store *s, struct store_txn *tx, store_value_cb cb, void *ctx,
+                    struct store_error *err)
+{
+	clearerr_(err);
+	if (!s->auth_db)
+		return DDI_EOK;
+	return rec_walk_dbi(s, tx, s->principals, "principals", cb, ctx, err);
 }

@@ -162,6 +162,9 @@ enum store_op_kind {
 	STORE_OP_KEY_REMOVE,       /* owner: key name; its policy rules go with it */
 	STORE_OP_POLICY_SET,       /* owner: key name ("." unsigned); rdatas/rdatas_len: the JSON
 	                              array of its rules, count: how many (0 removes them) */
+	/* Principals of the control socket and the HTTP API, see "Principals" below */
+	STORE_OP_AUTH_SET = 40,    /* owner: the principal's name; rdatas/rdatas_len: a JSON object
+	                              (count 1), or count 0: remove it */
 	/* Who may transfer a zone and whom to notify, see "Zone transfer" below */
 	STORE_OP_ACL_SET = 48,     /* zone: apex; rdatas/rdatas_len: a JSON object (count 1),
 	                              or count 0: remove it */
@@ -394,6 +397,7 @@ enum store_jop {
 	STORE_J_ZONE_ADD = 1, STORE_J_ZONE_REMOVE, STORE_J_ZONE_REPLACE, STORE_J_RRSET_REPLACE,
 	STORE_J_RRSET_DELETE, STORE_J_RR_ADD, STORE_J_RR_DELETE, STORE_J_SERIAL,
 	STORE_J_KEY_ADD = 32, STORE_J_KEY_REMOVE, STORE_J_POLICY_SET,   /* zone ".", owner: the key */
+	STORE_J_AUTH_SET = 40,     /* zone ".", owner: the principal; old/new: 0 or 1 */
 	STORE_J_ACL_SET = 48,      /* zone and owner: the apex; old/new: 0 or 1 (absent, present) */
 };
 
@@ -559,6 +563,22 @@ int store_key_walk(struct store *s, struct store_txn *txn, store_value_cb cb, vo
 /* Every policy entry (the root name first: the unsigned rules), in canonical order of names. */
 int store_policy_walk(struct store *s, struct store_txn *txn, store_value_cb cb, void *ctx,
                       struct store_error *err);
+
+/*
+ * Principals (API tokens, Unix users with a scoped role: control/mgmt/auth.h):
+ *   principals  K(name) 0x00 -> JSON object, opaque to the store
+ * The name is a wire name the caller derives ("ci.token.", "alice.user.").
+ * Written only through store_commit (STORE_OP_AUTH_SET), journaled as
+ * "auth-set" (zone ".", owner the name; old/new 0 or 1); writing the same
+ * value again is no change. The store checks only that a value is a JSON
+ * object of at most 64 KiB. Reads as for keys (the value is valid during
+ * the callback only); a store opened read-only that predates the database
+ * finds nothing. DDI_ENOENT when absent.
+ */
+int store_auth_value(struct store *s, struct store_txn *txn, const uint8_t *name,
+                     store_value_cb cb, void *ctx, struct store_error *err);
+int store_auth_walk(struct store *s, struct store_txn *txn, store_value_cb cb, void *ctx,
+                    struct store_error *err);
 
 /*
  * One journal entry that changes no data: {"v":1,...,"actor":A,"ops":[],"note":TEXT}

@@ -1,4 +1,4 @@
-/* secondary -- the refresh thread: SOA timers and NOTIFY, SOA over UDP, IXFR/AXFR over TCP, one commit per transfer */
+/* secondary -- the refresh thread: SOA timers and NOTIFY, SOA over UDP (TCP when signed), IXFR/AXFR over TCP, one commit per transfer */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -574,7 +574,15 @@ static bool refresh(struct xfr_secondary *s, struct szone *z)
 			 */
 			if (!z->force && cur.have && !z->st.catalog) {
 				CNT(s, soa_queries);
-				enum xfr_in_result r = soa_query(z, &z->prim[i], z->has_key ? &key : NULL, &x);
+				/*
+				 * A signed SOA query goes over TCP: a signed answer needs the
+				 * key, which a ddiplane primary's UDP workers do not hold (its
+				 * TCP server answers it signed), and every primary answers
+				 * SOA over TCP (BIND's and Knot's too).
+				 */
+				enum xfr_in_result r = z->has_key
+				        ? tcp_xfr(z, &z->prim[i], &key, DNS_T_SOA, NULL, 0, 0, NULL, &x)
+				        : soa_query(z, &z->prim[i], NULL, &x);
 				uint32_t theirs = x.soa_serial;
 				if (r != XFR_IN_DONE) {
 					CNT(s, soa_failed);

@@ -36,7 +36,8 @@ struct ctl;
  *      XFR_SEC_EMPTY_RETRY_S), or now after a NOTIFY from one of its
  *      primaries (RFC 1996 3.10).
  *   3. Refresh: the primaries in order; for each an SOA query over UDP
- *      (XFR_SEC_UDP_TIMEOUT_MS, RFC 1996 3.11), and when the primary's
+ *      (XFR_SEC_UDP_TIMEOUT_MS, RFC 1996 3.11; over TCP when the zone has
+ *      a key: a ddiplane primary signs answers on TCP only), and when the primary's
  *      serial is newer (RFC 1982) or the zone is empty, a transfer over
  *      TCP: IXFR from our SOA (RFC 1995), falling back to AXFR when the
  *      primary cannot (an error rcode), or the differences do not apply

@@ -16,8 +16,9 @@
 # dataplane to come up, then goes on): it must catch up by
 # IXFR (its log, and the primary's IXFR counter), not AXFR. (The primary
 # keeps 100 differences per zone, STORE_DIFF_MAX_DEPTH_DEFAULT; a secondary
-# further behind gets AXFR, as RFC 1995 allows. The reverse zone's
-# synthesized PTRs change by BREAK differences and always go by AXFR.)
+# further behind gets AXFR, as RFC 1995 allows.) Every transfer, SOA query
+# and NOTIFY is TSIG-signed with xfr.fleet., made on the primary and given
+# to the secondaries with key add --secret: an unsigned AXFR is refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fleet_lib.sh"
 ddi_need_root
@@ -39,13 +40,17 @@ ddi_db_default "$DB1"
 NSKEY=$("$CTL" --db "$DB1" key add ns.key. 2>/dev/null)
 "$CTL" --db "$DB1" policy add ns.key. grant subdomain dyn.ddi.test. --prefix 198.18.0.0/24 >/dev/null
 "$CTL" --db "$DB1" prefix add 198.18.0.0/24 --zone ddi.test. --policy auto >/dev/null
-ACL=(--transfer 198.18.0.0/24 --notify "$(fleet_addr 2)" --notify "$(fleet_addr 3)" --notify "$(fleet_addr 4)")
+XKEY=$("$CTL" --db "$DB1" key add xfr.fleet. 2>/dev/null)   # hmac-sha256:xfr.fleet:SECRET
+ACL=(--transfer 198.18.0.0/24 --transfer-key xfr.fleet. --notify-key xfr.fleet.
+     --notify "$(fleet_addr 2)" --notify "$(fleet_addr 3)" --notify "$(fleet_addr 4)")
 "$CTL" --db "$DB1" zone acl ddi.test. "${ACL[@]}" >/dev/null
 "$CTL" --db "$DB1" zone acl $REV "${ACL[@]}" >/dev/null
 "$CTL" --db "$DB1" zone acl $CAT --catalog "${ACL[@]}" >/dev/null
 for i in 2 3 4; do
   mkdir -p "$DDI_TMP/db$i"
-  out=$("$CTL" --db "$DDI_TMP/db$i" catalog add $CAT --primary "$P" 2>&1)
+  out=$(printf '%s\n' "${XKEY##*:}" | "$CTL" --db "$DDI_TMP/db$i" key add xfr.fleet. --secret - 2>/dev/null)
+  ddi_expect "secondary $i: the primary's transfer key, given with --secret -" "$XKEY" "$out"
+  out=$("$CTL" --db "$DDI_TMP/db$i" catalog add $CAT --primary "$P" --key xfr.fleet. 2>&1)
   ddi_expect_match "secondary $i: catalog add is all it gets" 'catalog catalog\.fleet\. added' "$out"
 done
 
@@ -146,6 +151,24 @@ ixfr1=$(xc ixfr)
 if [ "$ixfr1" -gt "$ixfr0" ]; then ddi_ok "the primary served IXFR ($ixfr0 -> $ixfr1 during the stream)"
 else ddi_fail "the primary served IXFR" "$ixfr0 -> $ixfr1"; fi
 echo "primary's transfer counters: $(ctl 1 --json stats | jq -c '.arguments.xfr')"
+
+ddi_log "a refresh by the timer's path (an SOA query first, signed: over TCP) finds server 2 current"
+zfield() { ctl 2 --json zone list | jq -r --arg f "$1" '.arguments.zones[] | select(.zone == "ddi.test.") | .[$f]'; }
+lr0=$(zfield last_refresh)
+sleep 1.1   # last_refresh has one-second steps
+ctl 2 zone refresh ddi.test. >/dev/null
+for ((k = 0; k < 40; k++)); do [ "$(zfield last_refresh)" -gt "$lr0" ] && break; sleep 0.25; done
+if [ "$(zfield last_refresh)" -gt "$lr0" ]; then ddi_ok "server 2 refreshed ddi.test by its SOA query"
+else ddi_fail "server 2 refreshed ddi.test by its SOA query" "$(ctl 2 zone list; tail -5 "$DDI_TMP/log2")"; fi
+ddi_expect "server 2: no refresh error" "" "$(zfield last_error)"
+ddi_expect "server 2's log: no failed refresh of ddi.test" "" "$(grep 'ddi\.test\.: refresh failed' "$DDI_TMP/log2" || true)"
+
+ddi_log "transfers need the key: unsigned refused, signed served"
+out=$(fleet_hub dig +time=3 +tries=1 "@$P" ddi.test AXFR 2>&1 || true)
+ddi_expect_match "an unsigned AXFR from the fleet's prefix: refused" 'Transfer failed|REFUSED' "$out"
+out=$(fleet_hub dig +time=3 +tries=1 -y "$XKEY" "@$P" ddi.test AXFR 2>&1 || true)
+ddi_expect_match "AXFR signed with xfr.fleet.: the zone, signed" 'alloc[0-9]+\.ddi\.test\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+198\.18\.' "$(tr '\n' ' ' <<<"$out")"
+ddi_expect_match "AXFR signed with xfr.fleet.: its TSIG verified by dig" 'xfr\.fleet\..*TSIG' "$out"
 for i in 1 2 3 4; do
   ddi_alive "${FLEET_PID[$i]}" && ddi_ok "server $i still runs" || ddi_fail "server $i still runs" "$(tail "$DDI_TMP/log$i")"
 done
