@@ -8,15 +8,19 @@
 
 #define ROLES \
 "    ROLE is one of:\n" \
-"      reader       every read (lists, exports, journal, stats); no change\n" \
+"      reader       reads (lists, exports, journal, stats); no change\n" \
 "      dns-editor   reads, and record changes of names inside its --zone\n" \
 "                   zones (record add/delete/replace, changes)\n" \
 "      ipam-editor  reads, and prefixes, ranges and allocations inside its\n" \
-"                   --prefix prefixes (alloc next/address/prefix, release,\n" \
-"                   prefix add/remove, range add), with the A/AAAA and PTR\n" \
-"                   records that follow an allocation\n" \
+"                   --prefix prefixes (alloc next/address/prefix/reserve/\n" \
+"                   edit, release, prefix add/edit/remove, range add/edit/\n" \
+"                   remove), with the A/AAAA and PTR records that follow\n" \
 "      admin        everything\n" \
-"    An editor given no --zone (--prefix) has every zone (prefix). Anything\n" \
+"    A role given no --zone (--prefix) has every zone (prefix). With them,\n" \
+"    reads that name one zone, name, prefix or address (record get/list,\n" \
+"    zone export, diff, prefix show, alloc list, utilization, address show)\n" \
+"    are inside them too, for any role; lists of everything (zone list,\n" \
+"    prefix list, journal, stats) are not scoped. Anything\n" \
 "    else (zones, keys, policies, tokens, roles, imports) needs admin. A\n" \
 "    request outside the role or scope is refused with the reason, counted\n" \
 "    (ddiplane_auth_refused_total) and noted in the journal at most once per\n" \

@@ -176,13 +176,37 @@ static const struct scope_decl {
 	{ "scavenge", T_NAME, "zone", NULL },
 };
 
-static const struct scope_decl *scope_of(const char *command)
+/*
+ * The reads that name one zone, name, prefix or address: a principal whose
+ * role names zones (or prefixes) reads only inside them, whatever its role.
+ * Lists of everything (zone-list, prefix-list, journal, stats) are not
+ * scoped: they name nothing to check against.
+ */
+static const struct scope_decl read_scopes[] = {
+	{ "record-get", T_NAME, "name", NULL },
+	{ "record-list", T_NAME, "zone", NULL },
+	{ "zone-export", T_NAME, "zone", NULL },
+	{ "diff", T_NAME, "zone", NULL },
+	{ "prefix-show", T_ADDR, "prefix", NULL },
+	{ "alloc-list", T_ADDR, "prefix", NULL },
+	{ "utilization", T_ADDR, "prefix", NULL },
+	{ "address-show", T_ADDR, "address", NULL },
+};
+
+static const struct scope_decl *find_decl(const struct scope_decl *t, size_t n,
+                                          const char *command)
 {
-	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
-		if (strcmp(scopes[i].command, command) == 0)
-			return &scopes[i];
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i].command, command) == 0)
+			return &t[i];
 	return NULL;
 }
+
+static const struct scope_decl *scope_of(const char *command)
+{
+	return find_decl(scopes, sizeof(scopes) / sizeof(scopes[0]), command);
+}
+
 
 bool auth_command_declared(const char *command)
 {
@@ -207,12 +231,13 @@ static void scope_text(const struct auth_principal *p, char *buf, size_t len)
 	}
 }
 
-static bool name_in_scope(const struct auth_principal *p, const char *s, char *why, size_t wlen)
+static bool name_in_scope(const struct auth_principal *p, const char *s, const char *verb,
+                          char *why, size_t wlen)
 {
 	uint8_t name[DNS_NAME_MAXLEN];
 	char sc[512];
 	if (!s || !s[0] || dns_name_from_str(name, s, strlen(s), NULL) <= 0) {
-		snprintf(why, wlen, "the name to change is missing or not valid");
+		snprintf(why, wlen, "the name to %s is missing or not valid", verb);
 		return false;
 	}
 	if (p->nzones == 0)
@@ -221,16 +246,17 @@ static bool name_in_scope(const struct auth_principal *p, const char *s, char *w
 		if (dns_name_is_sub(name, p->zones[i]))
 			return true;
 	scope_text(p, sc, sizeof(sc));
-	snprintf(why, wlen, "%s (%s) may not change %.256s: outside its zones", p->actor, sc, s);
+	snprintf(why, wlen, "%s (%s) may not %s %.256s: outside its zones", p->actor, sc, verb, s);
 	return false;
 }
 
-static bool addr_in_scope(const struct auth_principal *p, const char *s, char *why, size_t wlen)
+static bool addr_in_scope(const struct auth_principal *p, const char *s, const char *verb,
+                          char *why, size_t wlen)
 {
 	struct auth_prefix a;
 	char sc[512];
 	if (!s || !auth_prefix_parse(s, &a)) {
-		snprintf(why, wlen, "the prefix or address to change is missing or not valid");
+		snprintf(why, wlen, "the prefix or address to %s is missing or not valid", verb);
 		return false;
 	}
 	if (p->nprefixes == 0)
@@ -239,15 +265,30 @@ static bool addr_in_scope(const struct auth_principal *p, const char *s, char *w
 		if (auth_prefix_within(&a, &p->prefixes[i]))
 			return true;
 	scope_text(p, sc, sizeof(sc));
-	snprintf(why, wlen, "%s (%s) may not change %.64s: outside its prefixes", p->actor, sc, s);
+	snprintf(why, wlen, "%s (%s) may not %s %.64s: outside its prefixes", p->actor, sc, verb, s);
 	return false;
+}
+
+/* A read (read_scopes) by a principal with zones or prefixes: inside them only. */
+static bool read_allowed(const struct auth_principal *p, const char *command, const json_t *args,
+                         char *why, size_t wlen)
+{
+	const struct scope_decl *d =
+	        find_decl(read_scopes, sizeof(read_scopes) / sizeof(read_scopes[0]), command);
+	if (!d || (d->touch == T_NAME ? p->nzones == 0 : p->nprefixes == 0))
+		return true;
+	const char *a = json_string_value(json_object_get(args, d->arg));
+	return d->touch == T_NAME ? name_in_scope(p, a, "read", why, wlen)
+	                          : addr_in_scope(p, a, "read", why, wlen);
 }
 
 bool auth_allow(const struct auth_principal *p, const char *command, enum cmd_role needed,
                 const json_t *args, char *why, size_t wlen)
 {
-	if (p->role == AUTH_ROLE_ADMIN || needed <= CMD_ROLE_READ)
+	if (p->role == AUTH_ROLE_ADMIN)
 		return true;
+	if (needed <= CMD_ROLE_READ)
+		return read_allowed(p, command, args, why, wlen);
 	const struct scope_decl *d = scope_of(command);
 	enum auth_role want = !d ? AUTH_ROLE_ADMIN
 	                      : d->touch == T_ADDR ? AUTH_ROLE_IPAM_EDITOR : AUTH_ROLE_DNS_EDITOR;
@@ -260,13 +301,15 @@ bool auth_allow(const struct auth_principal *p, const char *command, enum cmd_ro
 	const char *a2 = d->arg2 ? json_string_value(json_object_get(args, d->arg2)) : NULL;
 	switch (d->touch) {
 	case T_NAME:
-		return name_in_scope(p, a1, why, wlen);
+		return name_in_scope(p, a1, "change", why, wlen);
 	case T_ADDR:
-		if (!addr_in_scope(p, a1, why, wlen) || (d->arg2 && !addr_in_scope(p, a2, why, wlen)))
+		if (!addr_in_scope(p, a1, "change", why, wlen) ||
+		    (d->arg2 && !addr_in_scope(p, a2, "change", why, wlen)))
 			return false;
 		for (const char *const *o = &d->opt1; o <= &d->opt2; o++)
 			if (*o && json_object_get(args, *o) &&
-			    !addr_in_scope(p, json_string_value(json_object_get(args, *o)), why, wlen))
+			    !addr_in_scope(p, json_string_value(json_object_get(args, *o)), "change", why,
+			                   wlen))
 				return false;
 		return true;
 	case T_CHANGES: {
@@ -277,7 +320,8 @@ bool auth_allow(const struct auth_principal *p, const char *command, enum cmd_ro
 			return false;
 		}
 		json_array_foreach(ch, i, c) {
-			if (!name_in_scope(p, json_string_value(json_object_get(c, "name")), why, wlen))
+			if (!name_in_scope(p, json_string_value(json_object_get(c, "name")), "change", why,
+			                   wlen))
 				return false;
 		}
 		return true;

@@ -73,9 +73,11 @@ static json_t *record_from(const json_t *args, const char *kind, const char *nam
 		snprintf(pb, sizeof(pb), "%s/%u", ab, p.plen);
 		json_array_append_new(prefixes, json_string(pb));
 	}
-	if ((json_array_size(zones) && r != AUTH_ROLE_DNS_EDITOR) ||
-	    (json_array_size(prefixes) && r != AUTH_ROLE_IPAM_EDITOR)) {
-		snprintf(why, wlen, "zones scope a dns-editor, prefixes an ipam-editor");
+	/* a reader may be scoped both ways (what it reads); an admin not at all */
+	if ((json_array_size(zones) && r != AUTH_ROLE_DNS_EDITOR && r != AUTH_ROLE_READER) ||
+	    (json_array_size(prefixes) && r != AUTH_ROLE_IPAM_EDITOR && r != AUTH_ROLE_READER)) {
+		snprintf(why, wlen, "zones scope a dns-editor or a reader, prefixes an ipam-editor "
+		         "or a reader");
 		ok = false;
 	}
 	if (!ok) {

@@ -97,6 +97,10 @@ r=$(api "$EDITOR" PUT /records/ed.other.test/A '{"ttl":300,"rdata":"198.18.0.83"
 ddi_expect "editor in another zone: 403" "403" "$(status "$r")"
 ddi_expect_match "outside its zones" 'may not change ed\.other\.test.*outside its zones' "$r"
 ddi_expect_match "not answered" 'status: NXDOMAIN' "$(D @$S4 ed.other.test A)"
+ddi_expect "editor reads its zone's records: 200" "200" "$(status "$(api "$EDITOR" GET /zones/ddi.test/records)")"
+r=$(api "$EDITOR" GET /zones/other.test/records)
+ddi_expect "editor reads another zone's records: 403" "403" "$(status "$r")"
+ddi_expect_match "with the reason" 'may not read other\.test.*outside its zones' "$r"
 ddi_expect "editor may not allocate: 403" "403" \
   "$(status "$(api "$EDITOR" POST /prefixes/198.18.7.0/24/allocations '{"name":"x.ddi.test"}')")"
 ddi_expect_match "the refusal is journaled with the principal" '"note": *"refused record-replace' \

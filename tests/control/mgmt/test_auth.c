@@ -44,6 +44,14 @@ static void test_roles(void **state)
 	assert_non_null(strstr(why, "needs the dns-editor role (or admin), token:ro has reader"));
 	assert_false(allow(r, "zone-add", "{\"zone\":\"b.test.\"}", why));
 	assert_non_null(strstr(why, "zone-add needs the admin role"));
+	struct auth_principal *rs = mk("{\"kind\":\"token\",\"name\":\"ros\",\"role\":\"reader\","
+	                               "\"zones\":[\"a.test\"],\"prefixes\":[\"198.18.1.0/24\"]}");
+	assert_true(allow(rs, "zone-export", "{\"zone\":\"a.test\"}", why));
+	assert_false(allow(rs, "zone-export", "{\"zone\":\"b.test\"}", why));
+	assert_non_null(strstr(why, "token:ros (reader for a.test. 198.18.1.0/24) may not read b.test"));
+	assert_true(allow(rs, "utilization", "{\"prefix\":\"198.18.1.0/24\"}", why));
+	assert_false(allow(rs, "utilization", "{\"prefix\":\"198.18.2.0/24\"}", why));
+	assert_false(allow(rs, "record-add", "{\"name\":\"x.a.test.\"}", why));   /* still no change */
 
 	struct auth_principal *d = mk("{\"kind\":\"user\",\"name\":\"alice\",\"role\":\"dns-editor\","
 	                              "\"zones\":[\"A.Test\"]}");
@@ -62,6 +70,17 @@ static void test_roles(void **state)
 	assert_false(allow(d, "changes", "{\"changes\":{}}", why));
 	assert_false(allow(d, "alloc-next", "{\"prefix\":\"198.18.1.0/24\"}", why));
 	assert_false(allow(d, "zone-import", "{\"zone\":\"a.test.\"}", why));
+	/* reads that name a zone or name: inside its zones only; lists of everything stay open */
+	assert_true(allow(d, "record-list", "{\"zone\":\"a.test.\"}", why));
+	assert_true(allow(d, "record-get", "{\"name\":\"www.a.test.\"}", why));
+	assert_false(allow(d, "record-get", "{\"name\":\"www.b.test.\"}", why));
+	assert_non_null(strstr(why, "unix:alice (dns-editor for a.test.) may not read www.b.test.: "
+	                            "outside its zones"));
+	assert_false(allow(d, "zone-export", "{\"zone\":\"b.test.\"}", why));
+	assert_false(allow(d, "diff", "{\"zone\":\"b.test.\"}", why));
+	assert_false(allow(d, "record-list", "{}", why));
+	assert_true(allow(d, "zone-list", "{}", why));
+	assert_true(allow(d, "prefix-show", "{\"prefix\":\"198.18.9.0/24\"}", why));   /* no prefixes named */
 
 	struct auth_principal *i = mk("{\"kind\":\"token\",\"name\":\"ip\",\"role\":\"ipam-editor\","
 	                              "\"prefixes\":[\"198.18.1.0/24\",\"2001:2:0:1::/64\"]}");
@@ -80,6 +99,12 @@ static void test_roles(void **state)
 	                   "\"new_last\":\"198.18.2.30\"}", why));   /* grown out of its prefix */
 	assert_true(allow(i, "alloc-edit", "{\"address\":\"198.18.1.9\",\"name\":\"x.b.test\"}", why));
 	assert_false(allow(i, "alloc-reserve", "{\"address\":\"198.18.2.9\"}", why));
+	assert_true(allow(i, "alloc-list", "{\"prefix\":\"198.18.1.0/25\"}", why));
+	assert_false(allow(i, "alloc-list", "{\"prefix\":\"198.18.2.0/24\"}", why));
+	assert_false(allow(i, "utilization", "{\"prefix\":\"198.18.0.0/16\"}", why));   /* wider */
+	assert_true(allow(i, "address-show", "{\"address\":\"2001:2:0:1::9\"}", why));
+	assert_false(allow(i, "address-show", "{\"address\":\"198.18.2.9\"}", why));
+	assert_true(allow(i, "record-get", "{\"name\":\"any.b.test.\"}", why));   /* no zones named */
 	assert_false(allow(i, "alloc-next", "{\"prefix\":\"not-an-address\"}", why));
 	assert_false(allow(i, "record-add", "{\"name\":\"h.b.test\"}", why));
 
