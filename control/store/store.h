@@ -866,7 +866,8 @@ int store_addr_walk_in(struct store *s, struct store_txn *txn, int family, const
  *     STORE_OPF_DYNAMIC that changes it (an operator's edit makes a
  *     record static), drop its lease and aging stamp.
  * Zone remove and replace do not touch them: a lease whose RRset is gone
- * is dropped by the expiry sweep, which deletes with STORE_OPF_MISSING_OK.
+ * is dropped by the expiry sweep, which deletes with STORE_OPF_MISSING_OK,
+ * and one whose zone is gone (or is a secondary now) with store_lease_drop.
  * Reads: `txn` as everywhere (NULL: a read transaction of its own).
  */
 struct store_lease {
