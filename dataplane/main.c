@@ -31,6 +31,7 @@
 #include "control/mgmt/metrics.h"
 #include "control/ddns/gss.h"
 #include "control/ddns/thread.h"
+#include "control/life/life.h"
 #include "control/store/store.h"
 #include "control/tcp/tcp.h"
 #include "control/xfr/secondary.h"
@@ -74,6 +75,7 @@ static struct {
 	struct tcp_server *tcp;
 	struct xfr_out *xfr;             /* AXFR/IXFR out, called by the TCP server */
 	struct xfr_notifier *notifier;   /* NOTIFY out */
+	struct life_thread *life;        /* lease expiry and scavenging */
 	struct xfr_secondary *secondary; /* secondary zones: refresh, IXFR/AXFR in */
 	struct xfr_stats xst;
 	struct ctl_access *access;
@@ -256,6 +258,17 @@ static json_t *hook_stats(void *ctx)
 		json_object_set_new(a, "ddns", ddns_json());
 	if (a)
 		json_object_set_new(a, "xfr", xfr_json());
+	if (a) {
+		struct life_stats le, sc;
+		life_thread_stats(run.life, &le, &sc);
+		json_object_set_new(a, "lifecycle", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+		                    "lease_expired_rrsets", (json_int_t)le.rrsets,
+		                    "lease_released_allocations", (json_int_t)le.allocations,
+		                    "lease_batches", (json_int_t)le.batches,
+		                    "scavenged_rrsets", (json_int_t)sc.rrsets,
+		                    "scavenged_allocations", (json_int_t)sc.allocations,
+		                    "scavenge_batches", (json_int_t)sc.batches));
+	}
 	if (a)
 		json_object_set_new(a, "ports", ports_json());
 	if (a && run.qlog)
@@ -337,6 +350,29 @@ static void metrics_refusals(FILE *f, const struct ddns_refusal_stats *r)
 	        "ddiplane_ddns_refusal_notes_total{outcome=\"failed\"} %llu\n",
 	        (unsigned long long)r->notes, (unsigned long long)r->folded,
 	        (unsigned long long)r->table_full, (unsigned long long)r->note_failed);
+}
+
+/* What the lease thread removed: expired leases and scavenged RRsets, their allocations, commits. */
+static void metrics_lifecycle(FILE *f)
+{
+	struct life_stats le, sc;
+	life_thread_stats(run.life, &le, &sc);
+	fprintf(f, "# HELP ddiplane_lifecycle_removed_rrsets_total Dynamic RRsets removed by the "
+	        "server: their update lease ended (lease_expiry) or aging scavenged them (scavenger)."
+	        "\n# TYPE ddiplane_lifecycle_removed_rrsets_total counter\n"
+	        "ddiplane_lifecycle_removed_rrsets_total{by=\"lease_expiry\"} %llu\n"
+	        "ddiplane_lifecycle_removed_rrsets_total{by=\"scavenger\"} %llu\n",
+	        (unsigned long long)le.rrsets, (unsigned long long)sc.rrsets);
+	fprintf(f, "# HELP ddiplane_lifecycle_released_allocations_total Dynamic IPAM allocations "
+	        "released with them.\n# TYPE ddiplane_lifecycle_released_allocations_total counter\n"
+	        "ddiplane_lifecycle_released_allocations_total{by=\"lease_expiry\"} %llu\n"
+	        "ddiplane_lifecycle_released_allocations_total{by=\"scavenger\"} %llu\n",
+	        (unsigned long long)le.allocations, (unsigned long long)sc.allocations);
+	fprintf(f, "# HELP ddiplane_lifecycle_batches_total Journaled commits that removed them.\n"
+	        "# TYPE ddiplane_lifecycle_batches_total counter\n"
+	        "ddiplane_lifecycle_batches_total{by=\"lease_expiry\"} %llu\n"
+	        "ddiplane_lifecycle_batches_total{by=\"scavenger\"} %llu\n",
+	        (unsigned long long)le.batches, (unsigned long long)sc.batches);
 }
 
 /* The ports' own counters for /metrics. */
@@ -478,6 +514,7 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	        "# TYPE ddiplane_ddns_batch_max gauge\nddiplane_ddns_batch_max %llu\n",
 	        (unsigned long long)ds.max_batch);
 	metrics_refusals(f, &ds.refusals);
+	metrics_lifecycle(f);
 	if (run.gss) {
 		struct gss_stats gs;
 		gss_stats(run.gss, &gs);
@@ -1109,6 +1146,12 @@ static int step_threads(void)
 		fprintf(stderr, "ddiplane: cannot start the NOTIFY thread: %s\n", ddi_strerror(rc));
 		return -1;
 	}
+	struct life_thread_conf lc = { .store = run.st, .interval_ms = run.o.sweep_ms,
+	                               .batch = run.o.sweep_batch };
+	if ((rc = life_thread_start(&run.life, &lc)) < 0) {
+		fprintf(stderr, "ddiplane: cannot start the lease expiry thread: %s\n", ddi_strerror(rc));
+		return -1;
+	}
 	if (tcp_start(err, sizeof(err)) < 0) {
 		fprintf(stderr, "ddiplane: %s\n", err);
 		return -1;
@@ -1316,6 +1359,7 @@ static void teardown(void)
 		       (unsigned long long)ts.refused_client_limit, (unsigned long long)ts.queries,
 		       (unsigned long long)ts.idle_closed);
 	}
+	life_thread_stop(run.life);
 	xfr_notifier_stop(run.notifier);
 	xfr_out_free(run.xfr);
 	ddns_thread_stop(run.ddns);

@@ -124,6 +124,7 @@ static void usage_head(FILE *f, const char *prog)
 "             [--gss-principal DNS/HOST@REALM [--gss-keytab FILE]\n"
 "              [--gss-max-contexts N] [--gss-key-lifetime SECONDS]]\n"
 "             [--http IP:PORT [--http-cert FILE --http-key FILE]]\n"
+"             [--sweep-interval-ms N] [--sweep-batch N]\n"
 "             [--config FILE] [--help]\n"
 "\n"
 "DESCRIPTION\n"
@@ -288,6 +289,19 @@ static void usage_options(FILE *f)
 "        catalog.invalid.), generated from the store: one member PTR per zone\n"
 "        whose ACL lets someone transfer it. Transferred and NOTIFYed like\n"
 "        any zone, with the ACL of \"ddictl zone acl NAME --catalog\".\n"
+"    --sweep-interval-ms N\n"
+"        How often (default 1000 ms, 10..60000) a control-plane thread removes\n"
+"        the dynamic records whose update lease (RFC 9664) ended, with the\n"
+"        dynamic IPAM allocations they registered (their PTRs go with them),\n"
+"        journaled with actor \"lease-expiry\", and scavenges the zones whose\n"
+"        aging period is due (\"ddictl zone aging\"; actor \"scavenger\").\n"
+"        Leases are in the store: they survive a restart, and what expired\n"
+"        while the server was down goes at the first tick.\n"
+"    --sweep-batch N\n"
+"        RRsets removed per journaled commit (default 1000, 1..100000). The\n"
+"        store's write lock is released between batches, so dynamic updates\n"
+"        interleave with a large expiry; larger batches remove faster and\n"
+"        hold the lock longer.\n"
 "    --gss-principal DNS/HOST@REALM\n"
 "        Accept GSS-TSIG (RFC 3645) dynamic updates, as Windows clients,\n"
 "        Active Directory and nsupdate -g send them: TKEY queries (RFC 2930,\n"
@@ -451,7 +465,8 @@ enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_
        OPT_RRL_RATE, OPT_RRL_SLIP, OPT_RRL_SIZE, OPT_RRL_EXEMPT, OPT_NO_COOKIES,
        OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL, OPT_CONFIG, OPT_QLOG, OPT_QLOG_SAMPLE,
        OPT_CATALOG, OPT_COOKIE_FILE, OPT_GSS_KEYTAB, OPT_GSS_PRINCIPAL, OPT_GSS_MAX,
-       OPT_GSS_LIFETIME, OPT_HTTP, OPT_HTTP_CERT, OPT_HTTP_KEY };
+       OPT_GSS_LIFETIME, OPT_HTTP, OPT_HTTP_CERT, OPT_HTTP_KEY, OPT_SWEEP_MS,
+       OPT_SWEEP_BATCH };
 
 /* The --rrl-* and cookie options; 1 when `c` is not one of them, 0 or -1 (with a message). */
 static int parse_hardening(struct dp_options *o, int c, const char *arg, FILE *err)
@@ -578,6 +593,8 @@ static const struct option longopts[] = {
 	{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "catalog", required_argument, NULL, OPT_CATALOG },
+	{ "sweep-interval-ms", required_argument, NULL, OPT_SWEEP_MS },
+	{ "sweep-batch", required_argument, NULL, OPT_SWEEP_BATCH },
 	{ "gss-keytab", required_argument, NULL, OPT_GSS_KEYTAB },
 	{ "gss-principal", required_argument, NULL, OPT_GSS_PRINCIPAL },
 	{ "gss-max-contexts", required_argument, NULL, OPT_GSS_MAX },
@@ -599,6 +616,8 @@ static void defaults(struct dp_options *o)
 	o->tcp_max_per_client = TCP_MAX_PER_CLIENT_DEFAULT;
 	o->tcp_idle_timeout = TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000;
 	o->query_log_sample = 1;
+	o->sweep_ms = 1000;
+	o->sweep_batch = 1000;
 
 }
 
@@ -696,6 +715,17 @@ static int apply(struct dp_options *o, int c, const char *arg, FILE *err)
 		o->has_catalog = true;
 		break;
 	}
+	case OPT_SWEEP_MS:
+	case OPT_SWEEP_BATCH:
+		if (parse_uint(arg, c == OPT_SWEEP_MS ? 60000 : 100000, &v) < 0 ||
+		    v < (c == OPT_SWEEP_MS ? 10 : 1)) {
+			fprintf(err, "ddiplane: --%s must be %s\n", c == OPT_SWEEP_MS ?
+			        "sweep-interval-ms" : "sweep-batch", c == OPT_SWEEP_MS ? "10..60000" :
+			        "1..100000");
+			return -1;
+		}
+		*(c == OPT_SWEEP_MS ? &o->sweep_ms : &o->sweep_batch) = (unsigned)v;
+		break;
 	case OPT_GSS_KEYTAB:
 		o->gss_keytab = arg;
 		break;
@@ -988,6 +1018,7 @@ size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_opt
 	DIFF(STRDIFF(query_log) || a->query_log_sample != b->query_log_sample, "query-log");
 	DIFF(a->has_catalog != b->has_catalog || memcmp(a->catalog, b->catalog, sizeof(a->catalog)),
 	     "catalog");
+	DIFF(a->sweep_ms != b->sweep_ms || a->sweep_batch != b->sweep_batch, "sweep");
 	DIFF(STRDIFF(gss_keytab) || STRDIFF(gss_principal) ||
 	     a->gss_max_contexts != b->gss_max_contexts || a->gss_lifetime != b->gss_lifetime, "gss");
 #undef STRDIFF

@@ -48,6 +48,8 @@ struct dp_options {
 	const char *log_levels;    /* --log-level: NULL: info everywhere */
 	const char *query_log;     /* --query-log FILE, NULL: off */
 	unsigned query_log_sample; /* --query-log-sample N: one answered query in N */
+	unsigned sweep_ms;         /* --sweep-interval-ms: lease expiry and scavenging tick */
+	unsigned sweep_batch;      /* --sweep-batch: RRsets removed per journaled commit */
 	const char *gss_keytab;    /* --gss-keytab FILE: the GSS-TSIG acceptor's keytab, NULL: default */
 	const char *gss_principal; /* --gss-principal DNS/host@REALM: GSS-TSIG on; NULL: off */
 	unsigned gss_max_contexts; /* --gss-max-contexts N: negotiated keys kept at most */

@@ -22,6 +22,7 @@
 #include "control/ddictl/ipam.h"
 #include "control/ddictl/auth.h"
 #include "control/ddictl/xfr.h"
+#include "control/ddictl/life.h"
 #include "control/store/store.h"
 #include "dns/errcode.h"
 
@@ -101,6 +102,7 @@ static const char help_main[] =
 "    policy add KEY grant|deny self|name|subdomain|pattern NAME [TYPE...]\n"
 "               [--prefix PREFIX...] [--source PREFIX...] [--ttl-min N]\n"
 "               [--ttl-max N] [--ttl-over clamp|refuse] [--ttl-default N]\n"
+"               [--lease-min SECONDS] [--lease-max SECONDS]\n"
 "    policy list [KEY] | policy remove KEY INDEX\n"
 "    prefix add PREFIX [--zone ZONE] [--policy strict|auto|off] [--description TEXT]\n"
 "    prefix list | prefix tree [PREFIX] | prefix show PREFIX\n"
@@ -114,6 +116,12 @@ static const char help_main[] =
 "    alloc prefix PARENT LENGTH [--description TEXT]\n"
 "    release IP | address show IP | utilization PREFIX | conflicts\n"
 "    ipam import FILE.csv | ipam export    NetBox-style CSV, all or nothing\n"
+"    zone aging ZONE --no-refresh S --refresh S [--period S] | --off\n"
+"    scavenge ZONE [--dry-run]  remove dynamic records not refreshed in time\n"
+"    lease sweep                remove records whose update lease ended\n"
+"    stale [ZONE|PREFIX]        records without allocations, and the reverse; leases\n"
+"    history NAME               every change to a name: actor, time, old and new\n"
+"    revert SEQ                 undo one journal entry (refused if the data moved on)\n"
 "    token add NAME --role ROLE [--zone Z]... [--prefix P]...   an HTTP API token, once\n"
 "    token list | token remove NAME\n"
 "    role add user:NAME --role ROLE [--zone Z]... [--prefix P]...   a socket user's role\n"
@@ -915,6 +923,12 @@ static const struct sub subs[] = {
 	{ "journal", NULL, help_journal, b_journal },
 	{ "zone", "acl", ddictl_help_zone_acl, ddictl_xfr_build },
 	{ "diff", NULL, ddictl_help_diff, ddictl_xfr_build },
+	{ "zone", "aging", ddictl_help_zone_aging, ddictl_life_build },
+	{ "scavenge", NULL, ddictl_help_scavenge, ddictl_life_build },
+	{ "lease", "sweep", ddictl_help_lease_sweep, ddictl_life_build },
+	{ "stale", NULL, ddictl_help_stale, ddictl_life_build },
+	{ "history", NULL, ddictl_help_history, ddictl_life_build },
+	{ "revert", NULL, ddictl_help_revert, ddictl_life_build },
 	{ "catalog", "add", ddictl_help_catalog_add, ddictl_xfr_build },
 	{ "catalog", "remove", ddictl_help_catalog_remove, ddictl_xfr_build },
 	{ "catalog", "list", ddictl_help_catalog_list, ddictl_xfr_build },
@@ -1239,6 +1253,7 @@ static void print_human(const char *cmd, const json_t *reply)
 		print_journal(json_object_get(a, "entries"));
 	} else if (print_ddns(cmd, a)) {
 	} else if (ddictl_xfr_print(cmd, reply)) {
+	} else if (ddictl_life_print(cmd, reply)) {
 	} else if (ddictl_auth_print(cmd, reply)) {
 	} else if (ddictl_ipam_print(cmd, reply)) {
 		/* printed */

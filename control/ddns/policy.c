@@ -296,6 +296,17 @@ int pol_rule_from_argv(struct pol_rule *r, const char *key, int argc, char *cons
 			mode = SOURCES;
 			continue;
 		}
+		if (strcmp(a, "--lease-min") == 0 || strcmp(a, "--lease-max") == 0) {
+			char *end;
+			unsigned long v = i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
+			if (i + 1 >= argc || argv[i + 1][0] < '0' || argv[i + 1][0] > '9' || *end ||
+			    v == 0 || v > 0x7fffffffu)
+				return seterr(err, errlen, DDI_ESYNTAX,
+				              "%s takes a number of seconds from 1 to 2147483647", a);
+			*(a[9] == 'i' ? &r->lease_min : &r->lease_max) = (uint32_t)v;
+			i++;
+			continue;
+		}
 		if (strncmp(a, "--ttl-", 6) == 0) {
 			if ((mode == PREFIXES && r->nprefixes == 0) || (mode == SOURCES && r->nsources == 0))
 				return seterr(err, errlen, DDI_ESYNTAX, "an option without a prefix");
@@ -332,6 +343,8 @@ int pol_rule_from_argv(struct pol_rule *r, const char *key, int argc, char *cons
 	if (r->key[0] == 0 && r->nsources == 0)
 		return seterr(err, errlen, DDI_ESYNTAX,
 		              "a rule for unsigned updates (key '.') needs --source");
+	if (r->lease_min && r->lease_max && r->lease_min > r->lease_max)
+		return seterr(err, errlen, DDI_ESYNTAX, "--lease-min is above --lease-max");
 	if (!ttl_consistent(r))
 		return seterr(err, errlen, DDI_ESYNTAX, "--ttl-min is above --ttl-max, or "
 		              "--ttl-default lies outside them");
@@ -374,6 +387,10 @@ int pol_rule_format(char *buf, size_t buflen, const struct pol_rule *r)
 			return DDI_EINVAL;
 		PUT(" %s", pfx);
 	}
+	if (r->lease_min)
+		PUT(" --lease-min %u", (unsigned)r->lease_min);
+	if (r->lease_max)
+		PUT(" --lease-max %u", (unsigned)r->lease_max);
 	if (r->ttl_default)
 		PUT(" --ttl-default %u", r->ttl_default);
 	if (r->ttl_min)
@@ -424,6 +441,10 @@ json_t *pol_rule_to_json(const struct pol_rule *r)
 	              action_names[r->action], "match", match_names[r->match], "name", name,
 	              "types", types, "prefixes", prefixes_json(r->prefixes, r->nprefixes),
 	              "sources", prefixes_json(r->sources, r->nsources));
+	if (o != NULL && r->lease_min)
+		json_object_set_new(o, "lease_min", json_integer(r->lease_min));
+	if (o != NULL && r->lease_max)
+		json_object_set_new(o, "lease_max", json_integer(r->lease_max));
 	/* the TTL policy only when set: rules without one keep their old form */
 	if (o != NULL && r->ttl_default)
 		json_object_set_new(o, "ttl_default", json_integer(r->ttl_default));
@@ -494,11 +515,17 @@ int pol_rule_from_json(struct pol_rule *r, const json_t *j)
 	json_object_foreach((json_t *)j, k, v) {
 		if (strcmp(k, "key") && strcmp(k, "action") && strcmp(k, "match") && strcmp(k, "name") &&
 		    strcmp(k, "types") && strcmp(k, "prefixes") && strcmp(k, "sources") &&
-		    strncmp(k, "ttl_", 4))
+		    strncmp(k, "ttl_", 4) && strcmp(k, "lease_min") && strcmp(k, "lease_max"))
 			return DDI_ESYNTAX;
 		if (strncmp(k, "ttl_", 4) == 0 && strcmp(k, "ttl_default") && strcmp(k, "ttl_min") &&
 		    strcmp(k, "ttl_max") && strcmp(k, "ttl_over"))
 			return DDI_ESYNTAX;
+		if (strncmp(k, "lease_", 6) == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+			    json_integer_value(v) > 0x7fffffff)
+				return DDI_ESYNTAX;
+			*(k[7] == 'i' ? &r->lease_min : &r->lease_max) = (uint32_t)json_integer_value(v);
+		}
 	}
 	if (json_unpack((json_t *)j, "{s:s, s:s, s:s, s:s, s?o, s?o, s?o}", "key", &key, "action",
 	                &action, "match", &match, "name", &name, "types", &types, "prefixes",
@@ -525,7 +552,23 @@ int pol_rule_from_json(struct pol_rule *r, const json_t *j)
 		return DDI_ESYNTAX;
 	if (r->key[0] == 0 && r->nsources == 0)
 		return DDI_ESYNTAX;
+	if (r->lease_min && r->lease_max && r->lease_min > r->lease_max)
+		return DDI_ESYNTAX;
 	return ttl_json(r, j);
+}
+
+void pol_lease_bounds(const struct pol_set *s, const uint8_t *key, uint32_t *min, uint32_t *max)
+{
+	*min = *max = 0;
+	for (size_t i = 0; s != NULL && i < s->n; i++) {
+		const struct pol_rule *r = &s->rules[i];
+		if (key != NULL ? !pol_key_covers(r->key, key) : r->key[0] != 0)
+			continue;   /* the key's own rules, and a realm's for its principals (GSS-TSIG) */
+		if (r->lease_min > *min)
+			*min = r->lease_min;
+		if (r->lease_max && (*max == 0 || r->lease_max < *max))
+			*max = r->lease_max;
+	}
 }
 
 json_t *pol_set_to_json(const struct pol_set *s)

@@ -66,6 +66,7 @@ struct pol_rule {
 	struct pol_prefix prefixes[POL_MAX_PREFIXES];
 	uint8_t nsources;
 	struct pol_prefix sources[POL_MAX_PREFIXES];
+	uint32_t lease_min, lease_max;    /* RFC 9664 lease bounds in seconds, 0: none */
 	/* TTL policy of the records the rule grants (pol_ttl_apply); 0: not set */
 	uint32_t ttl_default, ttl_min, ttl_max;
 	uint8_t ttl_over;                 /* POL_TTL_CLAMP (the default) or POL_TTL_REFUSE */
@@ -147,6 +148,15 @@ bool pol_prefix_contains(const struct pol_prefix *p, uint8_t family, const uint8
  */
 int pol_rule_from_argv(struct pol_rule *r, const char *key, int argc, char *const *argv,
                        char *err, size_t errlen);
+
+/*
+ * Lease bounds (RFC 9664) of `key` (NULL: unsigned): the largest
+ * lease_min and the smallest non-zero lease_max among its rules, 0 where
+ * none sets one (ul_grant then grants up to one week). A rule sets them
+ * with `--lease-min SECONDS` / `--lease-max SECONDS` (JSON "lease_min",
+ * "lease_max", omitted when 0).
+ */
+void pol_lease_bounds(const struct pol_set *s, const uint8_t *key, uint32_t *min, uint32_t *max);
 
 /* One line: "grant subdomain dhcp.example.com. A AAAA --prefix 198.18.0.0/24". */
 int pol_rule_format(char *buf, size_t buflen, const struct pol_rule *r);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/ddns/lease.h"
 #include "control/ddns/policy.h"
 #include "control/ddns/update.h"
 #include "dns/errcode.h"
@@ -673,7 +674,56 @@ struct serve_txn {
 	struct upd_plan plan;
 	uint8_t rcode;
 	char reason[256];
+	struct ul_lease *ul;           /* the Update Lease option (RFC 9664), bounded in place */
+	struct store_op *xops;         /* the plan's ops and the refreshes (dyn_ops) */
 };
+
+/* The lease (RFC 9664) the requester's policy grants, in place of the one asked; 0: none asked. */
+static uint32_t lease_grant(const struct pol_set *p, const uint8_t *key, struct ul_lease *ul)
+{
+	uint32_t lmin, lmax;
+	if (!ul->present)
+		return 0;
+	pol_lease_bounds(p, key, &lmin, &lmax);
+	ul->lease = ul_grant(ul->lease, lmin, lmax);
+	if (ul->has_key_lease)
+		ul->key_lease = ul_grant(ul->key_lease, lmin, lmax);
+	return ul->lease;
+}
+
+/*
+ * The ops an accepted UPDATE applies: the plan's, flagged dynamic (the
+ * RRsets keep their lease and aging stamp), then one DYN_REFRESH per
+ * RRset the message adds to: its aging stamp, and its lease (or none).
+ * A refresh that changes no record still renews them (RFC 9664 4.1).
+ */
+static int dyn_ops(struct serve_txn *t, const struct store_op **ops, size_t *nops)
+{
+	size_t n = t->plan.nops;
+	uint32_t lease = lease_grant(t->s->policy, t->key, t->ul);   /* clamping twice changes nothing */
+	free(t->xops);
+	if ((t->xops = calloc(n + t->m->nupdate + 1, sizeof(*t->xops))) == NULL)
+		return DDI_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		t->xops[i] = t->plan.ops[i];
+		t->xops[i].flags |= STORE_OPF_DYNAMIC;
+	}
+	for (size_t i = 0; i < t->m->nupdate; i++) {
+		const struct upd_rr *u = &t->m->update[i];
+		bool seen = false;
+		if (u->kind != UPD_OP_ADD)
+			continue;
+		for (size_t j = t->plan.nops; j < n && !seen; j++)
+			seen = t->xops[j].type == u->type && dns_name_equal(t->xops[j].owner, u->owner);
+		if (!seen)
+			t->xops[n++] = (struct store_op){ .kind = STORE_OP_DYN_REFRESH,
+			                                  .flags = STORE_OPF_DYNAMIC, .owner = u->owner,
+			                                  .type = u->type, .lease = lease };
+	}
+	*ops = t->xops;
+	*nops = n;
+	return DDI_EOK;
+}
 
 /* Inside the backend's write transaction: prerequisites, then permissions (RFC 2136 3.2, 3.3). */
 static int serve_fn(void *arg, const struct upd_view *v, const struct pol_view *pv,
@@ -702,9 +752,7 @@ static int serve_fn(void *arg, const struct upd_view *v, const struct pol_view *
 		snprintf(t->reason, sizeof(t->reason), "%s", verdict.reason);
 		return DDI_EOK;
 	}
-	*ops = t->plan.ops;
-	*nops = t->plan.nops;
-	return DDI_EOK;
+	return dyn_ops(t, ops, nops);
 }
 
 static void make_actor(char *buf, size_t len, const uint8_t *key, uint8_t fam, const uint8_t *addr)
@@ -792,6 +840,33 @@ static void unchanged(const struct upd_server *s, struct upd_outcome *o, enum up
 	         o->reason[0] ? ": " : "", o->reason);
 	if (s->unchanged != NULL)
 		s->unchanged(s->ctx, o);
+}
+
+/* RFC 9664 4: an Update Lease option has 4 or 8 bytes and comes once; else FORMERR, nothing applied. */
+static bool lease_bad(const struct dns_query *q, const uint8_t *req, size_t len, struct ul_lease *ul,
+                      struct upd_outcome *out)
+{
+	if (!q->has_edns || ul_parse_message(req, len, q->opt_pos, ul) == DDI_EOK)
+		return false;
+	out->rcode = DNS_RCODE_FORMERR;
+	snprintf(out->reason, sizeof(out->reason), "malformed Update Lease option");
+	return true;
+}
+
+/* The response, with the lease granted (RFC 9664 4.2) when the update was accepted. */
+static int respond(const uint8_t *req, size_t len, uint8_t rcode, const struct ul_lease *ul,
+                   uint8_t *resp, size_t cap)
+{
+	int n = upd_response(req, len, rcode, resp, cap);
+	if (n >= 0 && ul->present && rcode == DNS_RCODE_NOERROR)
+		n = ul_append(resp, (size_t)n, cap, ul);
+	return n;
+}
+
+static void serve_txn_free(struct serve_txn *t)
+{
+	upd_plan_free(&t->plan);
+	free(t->xops);
 }
 
 /* The key of actor "tsig:KEY@ADDR": up to the last '@' (a GSS-TSIG principal holds one too). */
@@ -893,6 +968,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 
 	/* UPDATE. */
 	enum upd_why why = UPD_WHY_NONE;
+	struct ul_lease ul = { 0 };
 	struct pol_verdict ttl_v;
 	if (q.has_tsig) {
 		out->authenticated = true;   /* TSIG_OK: every failure returned above */
@@ -903,6 +979,8 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 		why = r != DDI_EOK ? UPD_WHY_SERVFAIL : why_of_rcode(rc);
 		snprintf(out->reason, sizeof(out->reason), "%s", rc == DNS_RCODE_NOTZONE ?
 		         "a name outside the zone" : "malformed update");
+	} else if (lease_bad(&q, req, len, &ul, out)) {
+		why = UPD_WHY_FORMERR;
 	} else if (s->zone_secondary && s->zone_secondary(s->ctx, m.zone)) {
 		/* RFC 2136 3.1: a secondary is not authoritative for changes; its primary is */
 		out->rcode = DNS_RCODE_NOTAUTH;
@@ -921,7 +999,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 		snprintf(out->reason, sizeof(out->reason), "%s", ttl_v.reason);
 	} else {
 		struct serve_txn t = { .s = s, .m = &m, .key = key, .fam = src_family, .addr = src_addr,
-		                       .rcode = DNS_RCODE_SERVFAIL };
+		                       .rcode = DNS_RCODE_SERVFAIL, .ul = &ul };
 		r = s->transact(s->ctx, out->actor, serve_fn, &t);
 		if (r != DDI_EOK) {
 			out->rcode = store_rcode(r);
@@ -934,7 +1012,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 			why = t.rcode == DNS_RCODE_REFUSED ? UPD_WHY_POLICY : why_of_rcode(t.rcode);
 			snprintf(out->reason, sizeof(out->reason), "%s", t.reason);
 		}
-		upd_plan_free(&t.plan);
+		serve_txn_free(&t);
 	}
 	/* Changes are journaled by the commit; everything else goes to the server. */
 	if (out->rcode != DNS_RCODE_NOERROR || out->nops == 0) {
@@ -944,8 +1022,7 @@ int upd_serve(const struct upd_server *s, const uint8_t *req, size_t len, uint8_
 	}
 	upd_msg_free(&m);
 
-	n = upd_response(req, len, out->rcode, resp, cap);
-	if (n < 0)
+	if ((n = respond(req, len, out->rcode, &ul, resp, cap)) < 0)
 		return n;
 	rlen = (size_t)n;
 	if (q.has_tsig && (r = tsig_sign_response(&tc, resp, &rlen, cap, now)) != DDI_EOK)

@@ -172,6 +172,8 @@ static const struct scope_decl {
 	{ "range-remove", T_ADDR, "first", "last" },
 	{ "alloc-reserve", T_ADDR, "address", NULL },
 	{ "alloc-edit", T_ADDR, "address", NULL },
+	{ "zone-aging", T_NAME, "zone", NULL },
+	{ "scavenge", T_NAME, "zone", NULL },
 };
 
 /*
@@ -189,6 +191,8 @@ static const struct scope_decl read_scopes[] = {
 	{ "alloc-list", T_ADDR, "prefix", NULL },
 	{ "utilization", T_ADDR, "prefix", NULL },
 	{ "address-show", T_ADDR, "address", NULL },
+	{ "history", T_NAME, "name", NULL },
+	{ "stale", T_NAME, "zone", NULL },   /* a scoped reader names one of its zones */
 };
 
 static const struct scope_decl *find_decl(const struct scope_decl *t, size_t n,

@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "control/ddns/policy.h"
 #include "control/ddns/tsig.h"
 #include "control/ipam/cmd.h"
+#include "control/life/cmd.h"
 #include "control/xfr/cmd.h"
 #include "control/xfr/secondary.h"
 #include "control/store/store.h"
@@ -513,6 +513,7 @@ static const struct room_table {
 } rooms[] = {
 	{ ipam_cmds, &ipam_ncmds },
 	{ xfr_cmds, &xfr_ncmds },
+	{ life_cmds, &life_ncmds },
 	{ auth_cmds, &auth_ncmds },
 };
 

@@ -286,6 +286,8 @@ int commit_op(struct cctx *c, const struct store_op *op)
 		return op_auth(c, op);
 	case STORE_OP_ACL_SET:
 		return op_acl(c, op);
+	case STORE_OP_DYN_REFRESH:
+		return op_dyn_refresh(c, op);
 	default:
 		return seterr(c->err, DDI_EINVAL, c->op, "op %ld: unknown kind %d", c->op, op->kind);
 	}

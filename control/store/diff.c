@@ -117,6 +117,18 @@ int diff_capture(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t typ
 	return DDI_EOK;
 }
 
+bool diff_created(const struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type)
+{
+	uint8_t rk[RKEY_MAX];
+	if (c->bulk || c->dover || !c->s->xfr_dbs)
+		return true;   /* not remembered: the caller's op wrote it */
+	size_t rkl = rkey_make(rk, okey, oklen, type);
+	for (size_t i = 0; i < c->ncaps; i++)
+		if (c->caps[i].klen == rkl && memcmp(c->darena + c->caps[i].koff, rk, rkl) == 0)
+			return c->caps[i].count == 0;
+	return false;
+}
+
 /*
  * The synthesized PTRs of an address key as a capture in darena (struct
  * acap's layout); *len 0 when none.

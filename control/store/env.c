@@ -340,7 +340,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	s->diff_max_usage = o.diff_max_usage ? o.diff_max_usage : STORE_DIFF_MAX_USAGE_DEFAULT;
 	rc = mdb_env_create(&s->env);
 	if (rc == 0)
-		rc = mdb_env_set_maxdbs(s->env, 16);
+		rc = mdb_env_set_maxdbs(s->env, 32);
 	if (rc == 0)
 		rc = mdb_env_set_mapsize(s->env, o.map_size);
 	if (rc == 0)
@@ -372,6 +372,8 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	if ((rc = ipam_dbis_open(s, err)) != 0)
 		goto fail;
 	if ((rc = open_xfr_dbis(s, err)) != 0)
+		goto fail;
+	if ((rc = open_life_dbis(s, err)) != 0)
 		goto fail;
 	*out = s;
 	return DDI_EOK;

@@ -18,6 +18,7 @@
  *   ipam.c     the IPAM databases (control/ipam/ipam.h records)
  *   diff.c     the differences of a commit (diffs), retention, zone_acl, snapshots,
  *              the synthesized PTRs of an address (transfers and differences)
+ *   life.c     leases and aging stamps of dynamic RRsets, zones' aging settings
  */
 
 #include <pthread.h>
@@ -57,6 +58,8 @@ struct store {
 	MDB_dbi ipam_prefixes, ipam_ranges, ipam_allocs;   /* see ipam.c */
 	MDB_dbi diffs, zone_acl;     /* see diff.c */
 	bool xfr_dbs;                /* diffs and zone_acl exist */
+	MDB_dbi leases, lease_exp, aging, aging_zones;   /* see life.c */
+	bool life_dbs;               /* the four above exist */
 	unsigned max_rrsets, max_rrs;
 	unsigned diff_max_depth;
 	size_t diff_max_usage;
@@ -391,6 +394,14 @@ bool reverse_addr_key(const uint8_t *name, uint8_t ak[17]);
 int synth_ptr_txn(struct store *s, MDB_txn *txn, const uint8_t ak[17], struct store_synth *out,
                   struct store_error *err);
 int op_acl(struct cctx *c, const struct store_op *op);
+/* The RRset (okey, type) did not exist before this commit wrote it (true when not remembered). */
+bool diff_created(const struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type);
+
+/* life.c */
+int open_life_dbis(struct store *s, struct store_error *err);
+/* The RRset (okey, type) is gone or became static: drop its lease and aging stamp. */
+int life_forget(struct cctx *c, const uint8_t *okey, size_t oklen, uint16_t type);
+int op_dyn_refresh(struct cctx *c, const struct store_op *op);
 
 /* ipam.c */
 int ipam_policy_check(struct cctx *c, const struct store_op *ops, size_t nops, long base);

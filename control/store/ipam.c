@@ -467,7 +467,8 @@ int store_ipam_dns(struct store_ipam *t, const struct store_op *ops, size_t nops
 		/* DNS data only: zones and RRsets (no ZONE_REPLACE, keys, policies or ACLs here) */
 		bool dns = ops[i].kind == STORE_OP_ZONE_ADD || ops[i].kind == STORE_OP_ZONE_REMOVE ||
 		           ops[i].kind == STORE_OP_RRSET_REPLACE || ops[i].kind == STORE_OP_RRSET_DELETE ||
-		           ops[i].kind == STORE_OP_RR_ADD || ops[i].kind == STORE_OP_RR_DELETE;
+		           ops[i].kind == STORE_OP_RR_ADD || ops[i].kind == STORE_OP_RR_DELETE ||
+		           ops[i].kind == STORE_OP_DYN_REFRESH;
 		rc = dns ? commit_op(c, &ops[i])
 		         : seterr(c->err, DDI_EINVAL, c->op, "op %zu: kind %d not allowed here", i,
 		                  ops[i].kind);

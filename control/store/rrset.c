@@ -326,7 +326,8 @@ int op_rrset(struct cctx *c, const struct store_op *op)
 				return c_mdb(c, rc, "rrsets");
 			if (!found)
 				break;
-			if ((rc = rrset_write(c, okey, oklen, type, 0, 0, NULL, 0, &oldcount, NULL)) != 0)
+			if ((rc = rrset_write(c, okey, oklen, type, 0, 0, NULL, 0, &oldcount, NULL)) != 0 ||
+			    (rc = life_forget(c, okey, oklen, type)) != 0)
 				return rc;
 			tz->changed = true;
 			nt++;
@@ -398,6 +399,10 @@ int op_rrset(struct cctx *c, const struct store_op *op)
 	bool changed;
 	if ((rc = rrset_write(c, okey, oklen, op->type, ttl, (uint16_t)count, c->buf, len,
 	                      &oldcount, &changed)) != 0)
+		return rc;
+	/* gone, or an operator's edit of a dynamic RRset: no lease, no aging (store.h) */
+	if ((count == 0 || (changed && !(op->flags & STORE_OPF_DYNAMIC))) &&
+	    (rc = life_forget(c, okey, oklen, op->type)) != 0)
 		return rc;
 	if (!changed)
 		return DDI_EOK;

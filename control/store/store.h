@@ -168,6 +168,8 @@ enum store_op_kind {
 	/* Who may transfer a zone and whom to notify, see "Zone transfer" below */
 	STORE_OP_ACL_SET = 48,     /* zone: apex; rdatas/rdatas_len: a JSON object (count 1),
 	                              or count 0: remove it */
+	/* Leases and aging of dynamic RRsets, see "Leases and aging" below */
+	STORE_OP_DYN_REFRESH = 64, /* owner, type, lease: a dynamic update refreshed the RRset */
 };
 
 /* Op flags. */
@@ -176,6 +178,9 @@ enum store_op_kind {
                                       the only ops a secondary zone takes, see below */
 #define STORE_OPF_NO_ZONE 0x4      /* ACL_SET: the name need not be a zone of the store (the
                                       catalog zone control/xfr generates, RFC 9432) */
+#define STORE_OPF_DYNAMIC 0x8      /* RRset ops of a dynamic update (RFC 2136), a lease expiry
+                                      or the scavenger: the RRset keeps its lease and aging
+                                      stamp; any other write makes it static (see below) */
 
 /* One record for STORE_OP_ZONE_REPLACE (the caller owns the memory). */
 struct store_rr {
@@ -237,6 +242,7 @@ struct store_op {
 	const struct store_rr *rrs;    /* ZONE_REPLACE */
 	size_t nrrs;
 	uint32_t zone_flags;       /* ZONE_ADD (and ZONE_REPLACE that creates): STORE_ZONE_* */
+	uint32_t lease;            /* DYN_REFRESH: seconds granted (RFC 9664), 0: no lease */
 };
 
 /*
@@ -828,6 +834,111 @@ int store_addr_walk_in(struct store *s, struct store_txn *txn, int family, const
                        unsigned plen,
                        int (*cb)(void *ctx, int family, const uint8_t *addr, const uint8_t *owner),
                        void *ctx, struct store_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Leases and aging of dynamic RRsets (control/store/life.c)                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Four more databases (created with the store, or on the first writable
+ * open of an older one):
+ *   leases      K(owner) 0x00 type(2) -> expires_ns(8) granted(4)
+ *   lease_exp   expires_ns(8) K(owner) 0x00 type(2) -> empty: the same
+ *               leases ordered by expiry, so that finding what is due is a
+ *               cursor walk over exactly the due entries, not a scan
+ *   aging       K(owner) 0x00 type(2) -> refreshed_ns(8): when a dynamic
+ *               update last refreshed the RRset
+ *   aging_zones K(apex) 0x00 -> version(1)=1 no_refresh(4) refresh(4)
+ *               period(4) last_scavenge_ns(8): the zone's aging settings
+ *               (absent: aging off, the default)
+ * They change in the transaction of the data they describe:
+ *   - STORE_OP_DYN_REFRESH (owner, type, lease), after the RRset ops of a
+ *     dynamic update in the same commit: when the RRset exists and is
+ *     dynamic (it has an aging stamp, or this commit created it; an
+ *     operator's RRset an update adds to stays static, so that neither a
+ *     lease nor the scavenger ever removes an operator's record), its aging
+ *     stamp becomes now (unless the zone has aging on and the stamp is
+ *     younger than the no-refresh interval: Windows DNS's rule, which
+ *     keeps refreshes from rewriting the stamp), and its lease becomes
+ *     now + lease (lease 0: the RRset has no lease any more). The op
+ *     changes no data and is not journaled.
+ *   - any RRset op that leaves the RRset absent, and any op without
+ *     STORE_OPF_DYNAMIC that changes it (an operator's edit makes a
+ *     record static), drop its lease and aging stamp.
+ * Zone remove and replace do not touch them: a lease whose RRset is gone
+ * is dropped by the expiry sweep, which deletes with STORE_OPF_MISSING_OK,
+ * and one whose zone is gone (or is a secondary now) with store_lease_drop.
+ * Reads: `txn` as everywhere (NULL: a read transaction of its own).
+ */
+struct store_lease {
+	uint8_t owner[DNS_NAME_MAXLEN];  /* lower-case wire */
+	uint16_t type;
+	int64_t expires_ns;
+	uint32_t granted;                /* seconds, as granted */
+};
+
+/* The lease of one RRset. DDI_ENOENT when it has none. */
+int store_lease_get(struct store *s, struct store_txn *txn, const uint8_t *owner, uint16_t type,
+                    struct store_lease *out, struct store_error *err);
+
+/*
+ * Leases in expiry order, from the earliest: those with expires_ns <=
+ * until_ns (INT64_MAX: all), at most `max` (0: no limit). cb returning
+ * non-zero stops and is returned. Entries that do not validate:
+ * DDI_ECORRUPT naming the key.
+ */
+int store_lease_due(struct store *s, struct store_txn *txn, int64_t until_ns, size_t max,
+                    int (*cb)(void *ctx, const struct store_lease *l), void *ctx,
+                    struct store_error *err);
+
+struct store_aging {
+	uint32_t no_refresh;             /* seconds after a refresh in which a refresh is not stamped */
+	uint32_t refresh;                /* then seconds in which a refresh must come */
+	uint32_t period;                 /* scavenge every `period` seconds; 0: only when asked */
+	int64_t last_scavenge_ns;        /* 0: never */
+};
+
+/* The zone's aging settings. DDI_ENOENT: aging is off. DDI_ENOZONE: no such zone. */
+int store_aging_get(struct store *s, struct store_txn *txn, const uint8_t *apex,
+                    struct store_aging *out, struct store_error *err);
+
+/*
+ * Set (cfg) or turn off (NULL) aging of zone `apex`, journaled as a note
+ * ("aging ZONE no-refresh N refresh N period N" or "aging ZONE off") with
+ * `actor`, in one write transaction nested in `txn` when given.
+ * DDI_ENOZONE, DDI_EINVAL (refresh or no_refresh 0).
+ */
+int store_aging_set(struct store *s, struct store_txn *txn, const char *actor,
+                    const uint8_t *apex, const struct store_aging *cfg, uint64_t *seq,
+                    struct store_error *err);
+
+/* Record that the zone was scavenged at `when_ns` (no journal entry). */
+int store_aging_scavenged(struct store *s, struct store_txn *txn, const uint8_t *apex,
+                          int64_t when_ns, struct store_error *err);
+
+/*
+ * The aging stamps of the RRsets of zone `apex` (names of deeper zones
+ * left out), in canonical order, starting after (after_owner, after_type)
+ * when after_owner is not NULL; at most `max` (0: no limit). cb returning
+ * non-zero stops and is returned.
+ */
+int store_aging_walk(struct store *s, struct store_txn *txn, const uint8_t *apex,
+                     const uint8_t *after_owner, uint16_t after_type, size_t max,
+                     int (*cb)(void *ctx, const uint8_t *owner, uint16_t type,
+                               int64_t refreshed_ns),
+                     void *ctx, struct store_error *err);
+
+/*
+ * Forget the lease and aging stamp of one RRset without touching its data
+ * (its zone was removed, or became a secondary), in a write transaction
+ * nested in `txn` when given. Nothing to forget is not an error.
+ */
+int store_lease_drop(struct store *s, struct store_txn *txn, const uint8_t *owner, uint16_t type,
+                     struct store_error *err);
+
+/* The aging stamp of one RRset. DDI_ENOENT: none (a static RRset). */
+int store_aging_stamp(struct store *s, struct store_txn *txn, const uint8_t *owner,
+                      uint16_t type, int64_t *refreshed_ns, struct store_error *err);
 
 /*
  * The PTR RRs ddiplane synthesizes for an address from the addresses

@@ -226,6 +226,24 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
     signed[11] = 1
     put("update", "tsig-badsig", bytes(signed) + tsig)
 
+    # the Update Lease option (RFC 9664): on an UPDATE, and its own parser's inputs
+    def lease_opt(data):
+        return struct.pack("!HH", 2, len(data)) + data
+    for name, data in (("lease", struct.pack("!I", 3600)),
+                       ("lease-key", struct.pack("!II", 5, 7200)),
+                       ("lease-short", b"\0\0\1"),
+                       ("lease-twice", None)):
+        opts = (lease_opt(data) if data is not None else
+                lease_opt(struct.pack("!I", 1)) + lease_opt(struct.pack("!I", 2)))
+        leased = bytearray(update("ddi.test", updates=[rr("fz5.ddi.test", "A", 300, a)]))
+        leased[11] = 1
+        put("update", "add-" + name, bytes(leased) + opt(options=opts))
+        put("lease", name, opts)
+        put("lease", name + "-message", header(1, 5 << 11, 0, 0, 0, 1) + opt(options=opts))
+    put("lease", "cookie-then-lease", struct.pack("!HH", 10, 8) + bytes(range(8)) +
+        lease_opt(struct.pack("!I", 60)))
+    put("lease", "overrun", struct.pack("!HH", 2, 200) + bytes(4))
+
     # IPAM CSV: both sections, quoting, the columns NetBox exports
     put("csv", "both.csv", "prefix,status,description,dns_zone,dns_policy\n"
         "198.18.9.0/24,active,imported,ddi.test,off\n2001:2:0:9::/64,reserved,\"six, quoted\",,\n"

@@ -147,6 +147,8 @@ static void model_apply(struct model *m, const struct upd_plan *p)
 {
 	for (size_t i = 0; i < p->nops; i++) {
 		const struct store_op *op = &p->ops[i];
+		if (op->kind == STORE_OP_DYN_REFRESH)
+			continue;   /* leases and aging: no data change (store.h) */
 		assert_int_equal(op->kind, STORE_OP_RRSET_REPLACE);
 		assert_true(op->flags & STORE_OPF_MISSING_OK);
 		assert_non_null(op->zone);
@@ -1155,7 +1157,10 @@ static int fs_transact(void *ctx, const char *actor, upd_txn_fn fn, void *arg)
 	const struct store_op *ops;
 	size_t nops;
 	int r = fn(arg, &v, &pv, &ops, &nops);
-	if (r != DDI_EOK || nops == 0)
+	size_t ndata = 0;
+	for (size_t i = 0; r == DDI_EOK && i < nops; i++)
+		ndata += ops[i].kind != STORE_OP_DYN_REFRESH;
+	if (r != DDI_EOK || ndata == 0)
 		return r;
 	if (f->fail_commit)
 		return f->fail_commit;
