@@ -219,23 +219,41 @@ int op_dyn_refresh(struct cctx *c, const struct store_op *op)
 /* Reads                                                                    */
 /* ------------------------------------------------------------------------ */
 
-int store_lease_get(struct store *s, struct store_txn *txn, const uint8_t *owner, uint16_t type,
-                    struct store_lease *out, struct store_error *err)
+/*
+ * The prelude of a read by RRset (leases, aging stamps): the owner checked,
+ * the databases there, a read transaction (*own ends it with read_end), and
+ * the RRset's key in rk / *k.
+ */
+static int rr_read_begin(struct store *s, struct store_txn *txn, const uint8_t *owner,
+                         uint16_t type, struct store_txn *own, MDB_txn **t, uint8_t rk[RKEY_MAX],
+                         MDB_val *k, struct store_error *err)
 {
-	struct store_txn own;
-	MDB_txn *t;
-	uint8_t okey[DNS_KEY_MAXLEN], rk[RKEY_MAX];
-	char hb[128];
+	uint8_t okey[DNS_KEY_MAXLEN];
 	clearerr_(err);
 	if (!owner || dns_name_check(owner, DNS_NAME_MAXLEN) <= 0)
 		return seterr(err, DDI_EINVAL, -1, "no valid owner name");
 	int rc = need_dbs(s, err);
 	if (rc == 0)
-		rc = read_begin(s, txn, &own, &t, err);
+		rc = read_begin(s, txn, own, t, err);
 	if (rc)
 		return rc;
 	size_t oklen = (size_t)dns_name_to_key(okey, owner);
-	MDB_val k = { rkey_make(rk, okey, oklen, type), rk }, v;
+	k->mv_size = rkey_make(rk, okey, oklen, type);
+	k->mv_data = rk;
+	return DDI_EOK;
+}
+
+int store_lease_get(struct store *s, struct store_txn *txn, const uint8_t *owner, uint16_t type,
+                    struct store_lease *out, struct store_error *err)
+{
+	struct store_txn own;
+	MDB_txn *t;
+	uint8_t rk[RKEY_MAX];
+	char hb[128];
+	MDB_val k, v;
+	int rc = rr_read_begin(s, txn, owner, type, &own, &t, rk, &k, err);
+	if (rc)
+		return rc;
 	rc = mdb_get(t, s->leases, &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		rc = DDI_ENOENT;
@@ -520,17 +538,11 @@ int store_aging_stamp(struct store *s, struct store_txn *txn, const uint8_t *own
 {
 	struct store_txn own;
 	MDB_txn *t;
-	uint8_t okey[DNS_KEY_MAXLEN], rk[RKEY_MAX];
-	clearerr_(err);
-	if (!owner || dns_name_check(owner, DNS_NAME_MAXLEN) <= 0)
-		return seterr(err, DDI_EINVAL, -1, "no valid owner name");
-	int rc = need_dbs(s, err);
-	if (rc == 0)
-		rc = read_begin(s, txn, &own, &t, err);
+	uint8_t rk[RKEY_MAX];
+	MDB_val k, v;
+	int rc = rr_read_begin(s, txn, owner, type, &own, &t, rk, &k, err);
 	if (rc)
 		return rc;
-	size_t oklen = (size_t)dns_name_to_key(okey, owner);
-	MDB_val k = { rkey_make(rk, okey, oklen, type), rk }, v;
 	rc = mdb_get(t, s->aging, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		rc = DDI_ENOENT;

@@ -157,8 +157,13 @@ static bool rec_name(const MDB_val *k, uint8_t name[DNS_NAME_MAXLEN])
 	       key_to_name(name, k->mv_data, k->mv_size - 1);
 }
 
-int store_key_value(struct store *s, struct store_txn *tx, const uint8_t *name,
-                    store_value_cb cb, void *ctx, struct store_error *err)
+/*
+ * One value of the keys or principals database by its (lower-cased) name:
+ * `what` names the entry in errors ("key", "principal"), `db` the database.
+ */
+static int rec_value(struct store *s, struct store_txn *tx, MDB_dbi dbi, bool have,
+                     const char *what, const char *db, const uint8_t *name, store_value_cb cb,
+                     void *ctx, struct store_error *err)
 {
 	char nb[DNS_NAME_STRLEN];
 	uint8_t kb[ZKEY_MAX], lc[DNS_NAME_MAXLEN];
@@ -167,24 +172,30 @@ int store_key_value(struct store *s, struct store_txn *tx, const uint8_t *name,
 	clearerr_(err);
 	int nl = name ? dns_name_check(name, DNS_NAME_MAXLEN) : -1;
 	if (nl <= 0)
-		return seterr(err, DDI_EINVAL, -1, "no valid key name");
+		return seterr(err, DDI_EINVAL, -1, "no valid %s name", what);
 	memcpy(lc, name, (size_t)nl);
 	dns_name_lower(lc);
-	if (!s->ddns_dbs)
-		return seterr(err, DDI_ENOENT, -1, "no keys database");
+	if (!have)
+		return seterr(err, DDI_ENOENT, -1, "no %s database", db);
 	int rc = read_begin(s, tx, &own, &txn, err);
 	if (rc)
 		return rc;
 	MDB_val k = { kkey_make(kb, lc), kb }, v;
-	rc = mdb_get(txn, s->keys, &k, &v);
+	rc = mdb_get(txn, dbi, &k, &v);
 	if (rc == MDB_NOTFOUND)
-		rc = seterr(err, DDI_ENOENT, -1, "no key %s", nstr(nb, lc));
+		rc = seterr(err, DDI_ENOENT, -1, "no %s %s", what, nstr(nb, lc));
 	else if (rc)
-		rc = mdb_fail(err, rc, "keys");
+		rc = mdb_fail(err, rc, db);
 	else
 		rc = cb(ctx, lc, v.mv_data, v.mv_size);
 	read_end(&own);
 	return rc;
+}
+
+int store_key_value(struct store *s, struct store_txn *tx, const uint8_t *name,
+                    store_value_cb cb, void *ctx, struct store_error *err)
+{
+	return rec_value(s, tx, s->keys, s->ddns_dbs, "key", "keys", name, cb, ctx, err);
 }
 
 static int rec_walk_dbi(struct store *s, struct store_txn *tx, MDB_dbi dbi, const char *what,
@@ -324,31 +335,8 @@ int op_auth(struct cctx *c, const struct store_op *op)
 int store_auth_value(struct store *s, struct store_txn *tx, const uint8_t *name,
                      store_value_cb cb, void *ctx, struct store_error *err)
 {
-	char nb[DNS_NAME_STRLEN];
-	uint8_t kb[ZKEY_MAX], lc[DNS_NAME_MAXLEN];
-	MDB_txn *txn;
-	struct store_txn own;
-	clearerr_(err);
-	int nl = name ? dns_name_check(name, DNS_NAME_MAXLEN) : -1;
-	if (nl <= 0)
-		return seterr(err, DDI_EINVAL, -1, "no valid principal name");
-	memcpy(lc, name, (size_t)nl);
-	dns_name_lower(lc);
-	if (!s->auth_db)
-		return seterr(err, DDI_ENOENT, -1, "no principals database");
-	int rc = read_begin(s, tx, &own, &txn, err);
-	if (rc)
-		return rc;
-	MDB_val k = { kkey_make(kb, lc), kb }, v;
-	rc = mdb_get(txn, s->principals, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		rc = seterr(err, DDI_ENOENT, -1, "no principal %s", nstr(nb, lc));
-	else if (rc)
-		rc = mdb_fail(err, rc, "principals");
-	else
-		rc = cb(ctx, lc, v.mv_data, v.mv_size);
-	read_end(&own);
-	return rc;
+	return rec_value(s, tx, s->principals, s->auth_db, "principal", "principals", name, cb,
+	                 ctx, err);
 }
 
 int store_auth_walk(struct store *s, struct store_txn *tx, store_value_cb cb, void *ctx,
