@@ -1,6 +1,7 @@
 /* main -- ddiplane: EAL, store, index, control thread and socket, metrics, ports, taps, DDNS thread, TCP, lcores */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -41,6 +42,7 @@
 #include "dataplane/options.h"
 #include "dataplane/qlog.h"
 #include "dataplane/sdnotify.h"
+#include "dataplane/steer.h"
 #include "dataplane/tapif.h"
 #include "dataplane/worker.h"
 #include "dns/errcode.h"
@@ -871,6 +873,43 @@ static bool cookies_reload(const struct dp_options *n)
 	return true;
 }
 
+/*
+ * Receive steering (dataplane/steer.h): the kernel's receive work of a
+ * net_af_packet port goes to the CPUs no worker polls. A failure is logged
+ * and not fatal: the server answers as before, with the old risk.
+ */
+static void steer_ports(void)
+{
+	cpu_set_t workers, others;
+	char why[256], ifname[IF_NAMESIZE];
+	CPU_ZERO(&workers);
+	CPU_ZERO(&others);
+	unsigned wl;
+	RTE_LCORE_FOREACH_WORKER(wl) {
+		rte_cpuset_t ws = rte_lcore_cpuset(wl);
+		CPU_OR(&workers, &workers, &ws);
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	for (long cpu = 0; cpu < ncpu && cpu < CPU_SETSIZE; cpu++)
+		if (!CPU_ISSET((int)cpu, &workers))
+			CPU_SET((int)cpu, &others);
+	for (unsigned i = 0; i < sh.nports; i++) {
+		struct rte_eth_dev_info di;
+		if (rte_eth_dev_info_get(sh.ports[i].port_id, &di) != 0 || !di.driver_name ||
+		    strcmp(di.driver_name, "net_af_packet") != 0 || di.if_index == 0 ||
+		    !if_indextoname(di.if_index, ifname))
+			continue;
+		int n = steer_port(ifname, &workers, &others, why, sizeof(why));
+		if (n < 0)
+			ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_WARNING, NULL, "port %u (%s): receive work left "
+			        "where it is: %s", sh.ports[i].port_id, ifname, why);
+		else if (n > 0)
+			ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "port %u (%s): receive steering "
+			        "of %d queue%s moved off the worker CPUs (--no-steer-rx leaves it)",
+			        sh.ports[i].port_id, ifname, n, n == 1 ? "" : "s");
+	}
+}
+
 /* Ports, the mbuf pool, the answer configuration, and one tap per port. */
 static int step_ports(void)
 {
@@ -919,6 +958,8 @@ static int step_ports(void)
 		    tap_setup(&sh.ports[i], i, &run.o, nw, run.mp) < 0)
 			return -1;
 	}
+	if (!run.o.no_steer_rx)
+		steer_ports();
 	return 0;
 }
 
@@ -1345,6 +1386,7 @@ static void step_run(void)
  */
 static void teardown(void)
 {
+	steer_restore();
 	metrics_stop(run.mx);
 	http_stop(run.api);
 	qlog_teardown();

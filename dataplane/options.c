@@ -114,7 +114,7 @@ static void usage_head(FILE *f, const char *prog)
 "    %s [EAL options] -- --address IP[/PLEN] [--address IP[/PLEN] ...]\n"
 "             [--db DIR] [--control PATH] [--access FILE] [--metrics IP:PORT]\n"
 "             [--journal-poll-us N] [--nsid STR] [--idle-sleep-us N]\n"
-"             [--tap-name NAME] [--udp-size N] [--tcp-max-clients N]\n"
+"             [--tap-name NAME] [--no-steer-rx] [--udp-size N] [--tcp-max-clients N]\n"
 "             [--tcp-max-per-client N] [--tcp-idle-timeout SECONDS]\n"
 "             [--rrl-rate N [--rrl-slip N] [--rrl-table-size N] [--rrl-exempt PREFIX ...]]\n"
 "             [--no-cookies] [--cookie-secret-lifetime HOURS]\n"
@@ -360,6 +360,15 @@ static void usage_more_options(FILE *f)
 "    --tap-name NAME\n"
 "        Kernel name of the exception-path tap of the first port (default\n"
 "        %s); the tap of port i > 0 is NAME followed by i.\n"
+"    --no-steer-rx\n"
+"        Leave the receive steering of net_af_packet ports alone. By default\n"
+"        a port driven through a kernel interface whose Receive Packet\n"
+"        Steering map (/sys/class/net/IF/queues/rx-N/rps_cpus) holds a\n"
+"        worker's CPU gets the CPUs no worker polls instead, restored at\n"
+"        exit: the kernel's receive work for each frame would otherwise\n"
+"        take the worker's core and, under overload, starve it (receive\n"
+"        livelock). Interrupts of a real NIC under net_af_packet belong off\n"
+"        the workers too: /proc/irq/N/smp_affinity.\n"
 "    --udp-size N\n"
 "        Our EDNS UDP payload size, 512..%d (default %d): the largest UDP\n"
 "        answer, whatever the client advertises. Larger answers are\n"
@@ -466,7 +475,7 @@ enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_
        OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL, OPT_CONFIG, OPT_QLOG, OPT_QLOG_SAMPLE,
        OPT_CATALOG, OPT_COOKIE_FILE, OPT_GSS_KEYTAB, OPT_GSS_PRINCIPAL, OPT_GSS_MAX,
        OPT_GSS_LIFETIME, OPT_HTTP, OPT_HTTP_CERT, OPT_HTTP_KEY, OPT_SWEEP_MS,
-       OPT_SWEEP_BATCH };
+       OPT_SWEEP_BATCH, OPT_NO_STEER };
 
 /* The --rrl-* and cookie options; 1 when `c` is not one of them, 0 or -1 (with a message). */
 static int parse_hardening(struct dp_options *o, int c, const char *arg, FILE *err)
@@ -569,6 +578,7 @@ static const struct option longopts[] = {
 	{ "nsid", required_argument, NULL, OPT_NSID },
 	{ "idle-sleep-us", required_argument, NULL, OPT_IDLE },
 	{ "tap-name", required_argument, NULL, OPT_TAP },
+	{ "no-steer-rx", no_argument, NULL, OPT_NO_STEER },
 	{ "udp-size", required_argument, NULL, OPT_UDP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
@@ -677,6 +687,9 @@ static int apply(struct dp_options *o, int c, const char *arg, FILE *err)
 			return -1;
 		}
 		o->tap_name = arg;
+		break;
+	case OPT_NO_STEER:
+		o->no_steer_rx = true;
 		break;
 	case OPT_UDP:
 		if (parse_uint(arg, DNS_MSG_MAX - 48, &v) < 0 || v < DNS_UDP_MIN) {
@@ -1003,6 +1016,7 @@ size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_opt
 	DIFF(STRDIFF(nsid), "nsid");
 	DIFF(a->idle_sleep_us != b->idle_sleep_us, "idle-sleep-us");
 	DIFF(STRDIFF(tap_name), "tap-name");
+	DIFF(a->no_steer_rx != b->no_steer_rx, "no-steer-rx");
 	DIFF(a->udp_size != b->udp_size, "udp-size");
 	DIFF(a->poll_us != b->poll_us, "journal-poll-us");
 	DIFF(a->tcp_max_clients != b->tcp_max_clients, "tcp-max-clients");

@@ -40,6 +40,7 @@ struct dp_options {
 	unsigned tcp_idle_timeout; /* --tcp-idle-timeout: seconds without a complete message */
 	struct rrl_conf rrl;       /* --rrl-*: rate 0 is off */
 	bool no_cookies;           /* --no-cookies */
+	bool no_steer_rx;          /* --no-steer-rx: leave af_packet ports' RPS maps alone */
 	unsigned cookie_lifetime_h;/* --cookie-secret-lifetime: hours between secret rotations */
 	const char *cookie_secret_file; /* --cookie-secret-file: NULL: a random secret, rotated */
 	uint8_t cookie_secret[2][16];   /* its secrets: [0] makes cookies, [1] is also accepted */

@@ -221,6 +221,25 @@ out=$(D +tcp +cookie="$nck" @$S4 www.ddi.test A)
 ddi_expect "secret B alone, the cookie of B over TCP: echoed" "$nck" "$(cookie_of "$out")"
 ddi_stop
 ddi_expect "ddiplane exits 0 (shared secret)" "0" "$DDI_EXIT"
+ddi_log "receive steering: the kernel's receive work for the af_packet port leaves the worker's CPU"
+RPS=/sys/class/net/ddi-s/queues/rx-0/rps_cpus
+if [ "${DDI_PMD:-packet}" != packet ]; then
+  ddi_log "(DDI_PMD=$DDI_PMD: no af_packet port, nothing to steer)"
+elif ddi_srv test -w $RPS; then
+  ddi_srv sh -c "echo 2 > $RPS"            # CPU 1: the worker of -l 0,1
+  start_with_secret
+  ddi_expect "while it runs: RPS on CPU 0 only (the CPUs no worker polls)" "1" "$(ddi_srv cat $RPS)"
+  ddi_expect_match "and it says so" 'receive steering of 1 queue moved off the worker CPUs' "$(cat "$DDI_LOG")"
+  ddi_stop
+  ddi_expect "after it stops: the map it found" "2" "$(ddi_srv cat $RPS)"
+  ddi_start --db "$DDI_TMP/db" --address $S4/24 --control "$SOCK" --no-steer-rx
+  ddi_wait_answer $S4 ddi.test 60
+  ddi_expect "--no-steer-rx: left alone" "2" "$(ddi_srv cat $RPS)"
+  ddi_stop
+  ddi_srv sh -c "echo 0 > $RPS"
+else
+  ddi_fail "receive steering: no writable $RPS to check it on"
+fi
 printf '%s\n# a comment\n0011 not hex\n' "$SA" >"$SF"
 out=$(ddi_srv "$DDI_BUILDDIR/ddiplane" -l 0,1 --no-huge -m 256 --no-shconf --no-pci --file-prefix ddic$DDI_ID \
   --vdev net_null0 -- --address $S4/24 --db "$DDI_TMP/db" --cookie-secret-file "$SF" 2>&1) &&
