@@ -34,25 +34,57 @@ static int show_cb(void *ctx, const uint8_t *name, const char *json, size_t len)
 	return 0;
 }
 
+/* A key name as stored: absolute, a missing final dot added (the rule of every command). */
+static json_t *abs_name(json_t *v)
+{
+	const char *t = json_string_value(v);
+	size_t l = t ? strlen(t) : 0;
+	if (!l || t[l - 1] == '.')
+		return json_incref(v);
+	char buf[DNS_NAME_STRLEN + 2];
+	snprintf(buf, sizeof(buf), "%s.", t);
+	return json_string(buf);
+}
+
+/* The ACL's fields from the arguments, key names made absolute; NULL when none is given. */
+static json_t *acl_fields(const json_t *args)
+{
+	static const char *const fields[] = { "transfer", "transfer_keys", "notify", "notify_key" };
+	json_t *acl = json_object();
+	bool any = false;
+	for (size_t i = 0; acl && i < 4; i++) {
+		json_t *v = json_object_get(args, fields[i]), *k;
+		size_t j;
+		if (!v)
+			continue;
+		any = true;
+		if (strcmp(fields[i], "notify_key") == 0) {
+			json_object_set_new(acl, fields[i], abs_name(v));
+		} else if (strcmp(fields[i], "transfer_keys") == 0 && json_is_array(v)) {
+			json_t *keys = json_array();
+			json_array_foreach(v, j, k)
+				json_array_append_new(keys, abs_name(k));
+			json_object_set_new(acl, fields[i], keys);
+		} else {
+			json_object_set(acl, fields[i], v);
+		}
+	}
+	if (!any) {
+		json_decref(acl);
+		return NULL;
+	}
+	return acl;
+}
+
 static json_t *c_zone_acl(const struct cmd_ctx *ctx, const json_t *args, uint64_t *seq)
 {
 	uint8_t apex[DNS_NAME_MAXLEN];
 	struct store_error e;
 	if (!zone_arg(args, apex))
 		return cmd_reply(CMD_ERROR, NULL, "zone-acl: 'zone' (a zone name) is required");
-	static const char *const fields[] = { "transfer", "transfer_keys", "notify", "notify_key" };
-	json_t *acl = json_object();
-	bool any = false;
-	for (size_t i = 0; i < 4; i++) {
-		json_t *v = json_object_get(args, fields[i]);
-		if (v) {
-			json_object_set(acl, fields[i], v);
-			any = true;
-		}
-	}
+	json_t *acl = acl_fields(args);
 	bool clear = json_is_true(json_object_get(args, "clear"));
-	if (!any && !clear) {
-		json_decref(acl);
+	if (!acl && !clear) {
 		json_t *cur = NULL;
 		int rc = store_acl_get(ctx->store, NULL, apex, show_cb, &cur, &e);
 		if (rc == DDI_ENOENT)
@@ -61,7 +93,9 @@ static json_t *c_zone_acl(const struct cmd_ctx *ctx, const json_t *args, uint64_
 			return cmd_reply(CMD_ERROR, NULL, "%s", e.msg[0] ? e.msg : ddi_strerror(rc));
 		return cmd_reply(CMD_OK, json_pack("{s:o}", "acl", cur ? cur : json_object()), "ACL");
 	}
-	char *text = json_dumps(acl, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!acl)
+		acl = json_object();   /* --clear alone */
+	char *text = acl ? json_dumps(acl, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(acl);
 	if (!text)
 		return cmd_reply(CMD_ERROR, NULL, "out of memory");

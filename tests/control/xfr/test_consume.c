@@ -535,6 +535,17 @@ static void test_commands(void **state)
 	assert_int_equal(store_acl_get(f->s, NULL, N("zone-a.test."), json_cb, acl, &e), DDI_EOK);
 	assert_non_null(strstr(acl, "\"member_of\":\"cat.example.\""));
 	assert_non_null(strstr(acl, "\"transfer\":[\"198.18.0.0/24\"]"));
+	/* key names are absolute, a missing final dot added, as on every command line */
+	r = exec(f, CMD_ROLE_ADMIN, "{\"command\": \"zone-acl\", \"arguments\": {\"zone\": "
+	         "\"zone-a.test\", \"transfer\": [\"198.18.0.0/24\"], \"transfer_keys\": [\"k1\", "
+	         "\"k2.\"], \"notify_key\": \"k1\"}}");
+	assert_int_equal(result(r), CMD_OK);
+	json_decref(r);
+	acl[0] = 0;
+	assert_int_equal(store_acl_get(f->s, NULL, N("zone-a.test."), json_cb, acl, &e), DDI_EOK);
+	assert_non_null(strstr(acl, "\"transfer_keys\":[\"k1.\",\"k2.\"]"));
+	assert_non_null(strstr(acl, "\"notify_key\":\"k1.\""));
+	assert_non_null(strstr(acl, "\"member_of\":\"cat.example.\""));
 	/* the sync keeps the operator's transfer rules */
 	assert_int_equal(sync_ok(f).updated, 0);
 	r = exec(f, CMD_ROLE_READ, "{\"command\": \"catalog-list\"}");
