@@ -189,31 +189,42 @@ int dp_worker_main(void *arg)
 			const struct idx_version *v = idx_acquire(sh->idx);
 			lcore_clock(sh, lc);
 			/*
-			 * The burst in three passes: parse every frame and build
-			 * the lookup keys; walk all lookups together, level by
-			 * level, so that their cache misses overlap
-			 * (answer_bulk_lookup); then answer and send each.
+			 * A large index: the burst in three passes. Parse every
+			 * frame and build the lookup keys; walk all lookups
+			 * together, level by level, so that their cache misses
+			 * overlap (answer_bulk_lookup); then answer and send each.
+			 * A small one stays in the caches: each frame is parsed and
+			 * answered at once, with nothing kept per frame between
+			 * passes (the three passes cost it about 10 %).
 			 */
 			struct dp_result res[DP_BURST];
 			bool live[DP_BURST];
 			struct answer_bulk *bulk = bulks && answer_bulk_worth(v) ? bulks : NULL;
-			for (uint16_t i = 0; i < n; i++) {
+			for (uint16_t i = 0; bulk != NULL && i < n; i++) {
 				if (i + 1 < n)
 					rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
 				restore_vlan(rx[i]);
 				live[i] = begin_mbuf(&port->pctx, rx[i], &pend[i], &res[i]);
-				if (bulk != NULL)
-					answer_bulk_prepare(bulk, i, &pend[i].q,
-					                    live[i] ? pend[i].pr : DNS_PARSE_DROP);
+				answer_bulk_prepare(bulk, i, &pend[i].q,
+				                    live[i] ? pend[i].pr : DNS_PARSE_DROP);
 			}
 			if (bulk != NULL)
 				answer_bulk_lookup(v, bulk, n);
 			uint16_t ntx = 0, nexc = 0;
 			for (uint16_t i = 0; i < n; i++) {
 				struct rte_mbuf *m = rx[i];
-				struct dp_result r = res[i];
-				if (live[i])
-					dp_packet_finish(&port->pctx, lc, v, &pend[i], &r, bulk, i);
+				struct dp_result r;
+				if (bulk == NULL) {
+					if (i + 1 < n)
+						rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
+					restore_vlan(m);
+					if (begin_mbuf(&port->pctx, m, &pend[0], &r))
+						dp_packet_finish(&port->pctx, lc, v, &pend[0], &r, NULL, 0);
+				} else {
+					r = res[i];
+					if (live[i])
+						dp_packet_finish(&port->pctx, lc, v, &pend[i], &r, bulk, i);
+				}
 				mbuf_after(&port->pctx, m, &r);
 				count_result(c, &r);
 				switch (r.action) {
