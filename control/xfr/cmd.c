@@ -39,8 +39,8 @@ static json_t *abs_name(json_t *v)
 {
 	const char *t = json_string_value(v);
 	size_t l = t ? strlen(t) : 0;
-	if (!l || t[l - 1] == '.')
-		return json_incref(v);
+	if (!l || t[l - 1] == '.' || l > DNS_NAME_STRLEN)
+		return json_incref(v);   /* not a string, already absolute, or too long: the parser judges */
 	char buf[DNS_NAME_STRLEN + 2];
 	snprintf(buf, sizeof(buf), "%s.", t);
 	return json_string(buf);
