@@ -451,23 +451,20 @@ static const struct idx_addr *reverse_owners(const struct ctx *c, const struct w
 	return a != NULL && a->nowners > 0 ? a : NULL;
 }
 
-/* One PTR per owner of the address, owner = the name being answered. All or nothing. */
+/*
+ * One PTR per owner of the address, owner = the name being answered, the
+ * target spelled as the owner's node has it. All or nothing.
+ */
 static int put_synth_ptr(struct ctx *c, const struct walk *wk, const struct idx_addr *a)
 {
 	struct dns_writer saved = c->w;
 	uint8_t rr[10 + DNS_NAME_MAXLEN];
-	size_t pos = 0;
+	dns_put16(rr, DNS_T_PTR);
+	dns_put16(rr + 2, DNS_CLASS_IN);
+	dns_put32(rr + 4, a->ttl);
 	for (uint16_t i = 0; i < a->nowners; i++) {
-		if (pos >= a->owners_len)
-			break;
-		const uint8_t *owner = a->owners + pos;
-		size_t olen = dns_name_len(owner);
-		pos += olen;
-		dns_put16(rr, DNS_T_PTR);
-		dns_put16(rr + 2, DNS_CLASS_IN);
-		dns_put32(rr + 4, a->ttl);
+		size_t olen = idx_node_owner(a->owner[i], rr + 10);
 		dns_put16(rr + 8, (uint16_t)olen);
-		memcpy(rr + 10, owner, olen);
 		int ret = wk->name_off != 0
 		        ? dns_writer_put_rr_at(&c->w, wk->name_off, rr, 10 + olen)
 		        : dns_writer_put_rr(&c->w, wk->name, rr, 10 + olen);

@@ -10,6 +10,7 @@
 _Static_assert(sizeof(struct idx_node) == 8, "node header");
 _Static_assert(sizeof(struct idx_rrset) == 16, "rrset entry");
 _Static_assert(_Alignof(struct idx_node) == 4, "node alignment");
+_Static_assert(((sizeof(struct trie_key) + TRIE_KEY_MAXLEN + 3) & ~3u) <= UINT16_MAX, "key_off");
 
 static inline void put16(uint8_t *p, uint16_t v)
 {
@@ -55,6 +56,54 @@ const uint8_t *idx_rrset_next(const struct idx_node *n, const struct idx_rrset *
 	return rr + 2;
 }
 
+/* Does a wire name have an upper-case letter (the key would lose it)? Length bytes are < 64. */
+static bool has_upper(const uint8_t *wire, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned)(wire[i] - 'A') < 26u)
+			return true;
+	return false;
+}
+
+size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN])
+{
+	if (n->owner_off != 0) {
+		const uint8_t *o = (const uint8_t *)n + n->owner_off;
+		size_t len = dns_name_len(o);
+		memcpy(out, o, len);
+		return len;
+	}
+	/*
+	 * From the key (labels root first, each ended by 0, octets 0 and 1
+	 * escaped as 1 1 and 1 2): the wire length first, then each label
+	 * written from the end of `out` backwards. The key was made by
+	 * node_build's caller from a checked name: it decodes to <= 255 bytes.
+	 */
+	const struct trie_key *k = key_of_node(n);
+	const uint8_t *p = k->data, *end = p + k->len;
+	size_t len = 1;
+	for (const uint8_t *q = p; q < end; q++) {
+		if (*q == 1)
+			q++;
+		len++;   /* a label octet, or a label's length octet for its 0 */
+	}
+	size_t at = len;
+	out[--at] = 0;
+	while (p < end) {
+		size_t ll = 0;
+		const uint8_t *l = p;
+		for (; *p != 0; p++, ll++)
+			p += *p == 1;
+		p++;
+		at -= 1 + ll;
+		uint8_t *w = out + at;
+		*w++ = (uint8_t)ll;
+		for (; *l != 0; l++)
+			*w++ = *l == 1 ? (uint8_t)(*++l - 1) : *l;
+	}
+	return len;
+}
+
 int node_build(struct idx_node **out, const struct trie_key **keyout, const uint8_t *key,
                size_t keylen, const uint8_t *owner, size_t ownerlen, uint16_t flags,
                const struct idx_node *old, uint16_t type, uint32_t ttl, uint16_t count,
@@ -84,6 +133,8 @@ int node_build(struct idx_node **out, const struct trie_key **keyout, const uint
 	const size_t al = _Alignof(struct idx_node);
 	size_t keyblk = (sizeof(struct trie_key) + keylen + al - 1) & ~(al - 1);
 	size_t owner_off = sizeof(struct idx_node) + nrr * sizeof(struct idx_rrset);
+	if (!has_upper(owner, ownerlen))
+		ownerlen = 0;   /* the key spells it: idx_node_owner rebuilds it */
 	size_t nodelen = owner_off + ownerlen + blobs;
 	if (nodelen > UINT32_MAX)
 		return DDI_ELIMIT;
@@ -98,8 +149,8 @@ int node_build(struct idx_node **out, const struct trie_key **keyout, const uint
 	uint8_t *base = (uint8_t *)n;
 	n->flags = flags;
 	n->nrrsets = (uint16_t)nrr;
-	n->owner_off = (uint16_t)owner_off;
-	n->reserved = 0;
+	n->owner_off = ownerlen ? (uint16_t)owner_off : 0;
+	n->key_off = (uint16_t)keyblk;
 	memcpy(base + owner_off, owner, ownerlen);
 
 	/* Merge old's sorted RRsets with the new one, in type order. */

@@ -12,11 +12,14 @@
  * A node block is one malloc():
  *
  *   struct trie_key (2) + key bytes | pad to 4 | struct idx_node (8)
- *   | rrsets[nrrsets] (16 each) | owner wire name | RR blobs
+ *   | rrsets[nrrsets] (16 each) | [owner wire name] | RR blobs
  *
  * The trie leaf points at the key (the block's start) and at the node, so
- * free(key) frees the whole node. The owner sits before the blobs so that
- * its 16-bit offset always fits.
+ * free(key) frees the whole node; the node finds its key by key_off. The
+ * owner's wire name is there only when its spelling is not the lower-case
+ * form the key gives (it has upper-case letters): most names are written
+ * lower-case, and their node then holds the name once, as its key. The
+ * owner sits before the blobs so that its 16-bit offset always fits.
  */
 
 #define NODE_MAX_RRSETS 1024   /* keeps owner_off in 16 bits */
@@ -26,6 +29,12 @@ static inline struct idx_node *node_of_key(const struct trie_key *k)
 {
 	const size_t al = _Alignof(struct idx_node);
 	return (struct idx_node *)((uint8_t *)k + ((sizeof(struct trie_key) + k->len + al - 1) & ~(al - 1)));
+}
+
+/* The trie key of a node's block. */
+static inline const struct trie_key *key_of_node(const struct idx_node *n)
+{
+	return (const struct trie_key *)((const uint8_t *)n - n->key_off);
 }
 
 /*

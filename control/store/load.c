@@ -71,7 +71,7 @@ static int apex_cb(void *ctx, const struct idx_node *n)
 		a->v = nv;
 		a->cap = nc;
 	}
-	memcpy(a->v[a->n++], idx_node_owner(n), dns_name_len(idx_node_owner(n)));
+	idx_node_owner(n, a->v[a->n++]);
 	return 0;
 }
 

@@ -38,6 +38,17 @@ static const uint8_t *W(const char *s)
 	return b;
 }
 
+/* The owner of a node as idx_node_owner spells it (static buffers, a few in rotation). */
+static const uint8_t *OWN(const struct idx_node *n)
+{
+	static __thread uint8_t buf[8][DNS_NAME_MAXLEN];
+	static __thread int next;
+	uint8_t *b = buf[next++ % 8];
+	size_t len = idx_node_owner(n, b);
+	assert_int_equal(len, dns_name_len(b));
+	return b;
+}
+
 static const struct idx_node *find(const struct idx_version *v, const char *name)
 {
 	uint8_t key[DNS_KEY_MAXLEN];
@@ -135,7 +146,7 @@ static void test_node_layout(void **state)
 	assert_int_equal(n->flags, 0);
 	assert_int_equal(n->nrrsets, 2);
 	/* The owner keeps the spelling of its first write. */
-	assert_memory_equal(idx_node_owner(n), W("Host.Example.com"), 18);
+	assert_memory_equal(OWN(n), W("Host.Example.com"), 18);
 	assert_int_equal(n->rrsets[0].type, T_A);
 	assert_int_equal(n->rrsets[1].type, T_TXT);
 	const struct idx_rrset *rs = idx_node_rrset(n, T_A);
@@ -160,7 +171,7 @@ static void test_node_layout(void **state)
 	assert_non_null(apex);
 	assert_int_equal(apex->flags, IDX_NODE_APEX);
 	assert_int_equal(apex->nrrsets, 0);
-	assert_memory_equal(idx_node_owner(apex), W("Example.COM"), 13);
+	assert_memory_equal(OWN(apex), W("Example.COM"), 13);
 	rcu_thread_offline();
 	idx_free(ix);
 	teardown_thread();
@@ -203,7 +214,7 @@ static void test_ent_deleg_outzone(void **state)
 	assert_int_equal(find(v, "c.example.com")->flags, IDX_NODE_ENT);
 	assert_int_equal(find(v, "b.c.example.com")->flags, IDX_NODE_ENT);
 	assert_int_equal(find(v, "b.c.example.com")->nrrsets, 0);
-	assert_memory_equal(idx_node_owner(find(v, "b.c.example.com")), W("b.c.example.com"), 17);
+	assert_memory_equal(OWN(find(v, "b.c.example.com")), W("b.c.example.com"), 17);
 	assert_int_equal(find(v, "a.b.c.example.com")->flags, 0);
 	/* Data at an ENT turns it into a normal node; removing it back to ENT. */
 	assert_int_equal(set_txt(t, "c.example.com", "c"), 0);
@@ -307,16 +318,12 @@ static void check_owners(const struct idx_addr *a, uint32_t ttl, int n, const ch
 	assert_non_null(a);
 	assert_int_equal(a->nowners, n);
 	assert_int_equal(a->ttl, ttl);
-	const uint8_t *o = a->owners;
-	size_t total = 0;
 	for (int k = 0; k < n; k++) {
 		const uint8_t *w = W(owners[k]);
-		size_t len = dns_name_len(w);
-		assert_memory_equal(o, w, len);
-		o += len;
-		total += len;
+		const uint8_t *o = OWN(a->owner[k]);
+		assert_int_equal(dns_name_len(o), dns_name_len(w));
+		assert_memory_equal(o, w, dns_name_len(w));
 	}
-	assert_int_equal(a->owners_len, total);
 }
 
 static void test_addresses(void **state)
@@ -481,10 +488,11 @@ static bool m_below(int j, int i)
 
 static int order_cb(void *ctx, const struct idx_node *n)
 {
-	const uint8_t **prev = ctx;
-	if (*prev != NULL && dns_name_cmp(*prev, idx_node_owner(n)) >= 0)
+	uint8_t *prev = ctx;   /* the previous owner; starts empty (prev[0] == 0xff) */
+	const uint8_t *o = OWN(n);
+	if (prev[0] != 0xff && dns_name_cmp(prev, o) >= 0)
 		return 1;
-	*prev = idx_node_owner(n);
+	memcpy(prev, o, dns_name_len(o));
 	return 0;
 }
 
@@ -529,8 +537,8 @@ static void model_check(const struct idx_version *v, const struct model *m)
 		assert_int_equal(idx_node_rrset(n, T_NS) != NULL, mn->ns);
 	}
 	assert_int_equal(idx_version_nodes(v), nodes);
-	const uint8_t *prev = NULL;
-	assert_int_equal(idx_walk(v, NULL, 0, order_cb, &prev), 0);
+	uint8_t prev[DNS_NAME_MAXLEN] = { 0xff };
+	assert_int_equal(idx_walk(v, NULL, 0, order_cb, prev), 0);
 
 	for (int k = 0; k < MADDRS; k++) {
 		uint8_t addr[4] = { 198, 18, 5, (uint8_t)k };
@@ -544,11 +552,8 @@ static void model_check(const struct idx_version *v, const struct model *m)
 			ttl = m->n[i].attl < ttl ? m->n[i].attl : ttl;
 			assert_non_null(a);
 			bool listed = false;
-			const uint8_t *o = a->owners;
-			for (uint16_t x = 0; x < a->nowners; x++) {
-				listed = listed || dns_name_equal(o, W(mnames[i]));
-				o += dns_name_len(o);
-			}
+			for (uint16_t x = 0; x < a->nowners; x++)
+				listed = listed || dns_name_equal(OWN(a->owner[x]), W(mnames[i]));
 			assert_true(listed);
 		}
 		if (owners == 0) {
@@ -1070,7 +1075,7 @@ static void test_bulk_same_as_incremental(void **state)
 	assert_int_equal(li.n, 21);   /* data, ENTs (c, b, y, w, two in arpa), the empty zone */
 	for (int k = 0; k < li.n; k++) {
 		const struct idx_node *a = li.v[k], *b = lb.v[k];
-		const uint8_t *oa = idx_node_owner(a), *ob = idx_node_owner(b);
+		const uint8_t *oa = OWN(a), *ob = OWN(b);
 		assert_int_equal(dns_name_len(oa), dns_name_len(ob));
 		assert_memory_equal(oa, ob, dns_name_len(oa));
 		assert_int_equal(a->flags, b->flags);
@@ -1106,8 +1111,15 @@ static void test_bulk_same_as_incremental(void **state)
 			found++;
 			assert_int_equal(x->nowners, y->nowners);
 			assert_int_equal(x->ttl, y->ttl);
-			assert_int_equal(x->owners_len, y->owners_len);
-			assert_memory_equal(x->owners, y->owners, x->owners_len);
+			for (uint16_t o = 0; o < x->nowners; o++) {
+				const uint8_t *ox = OWN(x->owner[o]), *oy = OWN(y->owner[o]);
+				assert_int_equal(dns_name_len(ox), dns_name_len(oy));
+				assert_memory_equal(ox, oy, dns_name_len(ox));
+				uint8_t key[DNS_KEY_MAXLEN];
+				int kl = dns_name_to_key(key, oy);
+				assert_ptr_equal(idx_find(vb, key, (size_t)kl), y->owner[o]);
+				assert_ptr_equal(idx_find(vi, key, (size_t)kl), x->owner[o]);
+			}
 		}
 	}
 	assert_int_equal(found, 8);
