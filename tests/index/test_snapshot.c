@@ -15,7 +15,9 @@
 
 #include "dns/errcode.h"
 #include "dns/name.h"
+#include "index/answer.h"
 #include "index/snapshot.h"
+#include "tests/tools/testdns.h"
 
 /*
  * White-box: the test is built with snapshot.c itself (the library's copy
@@ -1157,6 +1159,337 @@ static void test_bulk_same_as_incremental(void **state)
 	idx_free(blk);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Address leaves against the trie, after random changes                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The oracle is the version itself: for every pool address, the nodes of
+ * its trie whose A/AAAA hold it are exactly the leaf's owners (the same
+ * pointers, each once: a leaf pointing at a replaced node fails here, and
+ * under ASan reads freed memory once the version that held it is gone),
+ * the leaf's TTL is the smallest of their RRsets' TTLs, and the PTR answer
+ * names exactly those owners, spelled as their nodes are.
+ */
+#define LPOOL 8   /* 198.18.5.0..7 and 2001:2::5:0..7 */
+
+static void pool_addr(int fam, int k, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (fam == 4) {
+		out[0] = 198, out[1] = 18, out[2] = 5, out[3] = (uint8_t)k;
+	} else {
+		out[0] = 0x20, out[1] = 0x01, out[3] = 0x02, out[13] = 5, out[15] = (uint8_t)k;
+	}
+}
+
+static void reverse_name(char *buf, size_t len, int fam, const uint8_t *a)
+{
+	if (fam == 4) {
+		snprintf(buf, len, "%u.%u.%u.%u.in-addr.arpa.", a[3], a[2], a[1], a[0]);
+		return;
+	}
+	size_t at = 0;
+	for (int i = 15; i >= 0; i--)
+		at += (size_t)snprintf(buf + at, len - at, "%x.%x.", a[i] & 15, a[i] >> 4);
+	snprintf(buf + at, len - at, "ip6.arpa.");
+}
+
+struct node_set {
+	int n;
+	const struct idx_node *v[256];
+};
+
+static int set_cb(void *ctx, const struct idx_node *n)
+{
+	struct node_set *s = ctx;
+	assert_true(s->n < 256);
+	s->v[s->n++] = n;
+	return 0;
+}
+
+static bool node_holds(const struct idx_node *n, int fam, const uint8_t *addr, uint32_t *ttl)
+{
+	const struct idx_rrset *rs = idx_node_rrset(n, fam == 4 ? T_A : T_AAAA);
+	size_t alen = fam == 4 ? 4 : 16;
+	uint32_t pos = 0;
+	uint16_t rrlen;
+	const uint8_t *rr;
+	while (rs != NULL && (rr = idx_rrset_next(n, rs, &pos, &rrlen)) != NULL)
+		if (rrlen == 10 + alen && memcmp(rr + 10, addr, alen) == 0) {
+			*ttl = rs->ttl;
+			return true;
+		}
+	return false;
+}
+
+static void leaves_check(const struct idx_version *v, bool ptr)
+{
+	static struct node_set all;
+	all.n = 0;
+	assert_int_equal(idx_walk(v, NULL, 0, set_cb, &all), 0);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		for (int k = 0; k < LPOOL; k++) {
+			uint8_t addr[16];
+			pool_addr(fam, k, addr);
+			const struct idx_addr *a = idx_addr_find(v, fam, addr);
+			int want = 0;
+			uint32_t ttl = UINT32_MAX, t1;
+			for (int i = 0; i < all.n; i++) {
+				if (!node_holds(all.v[i], fam, addr, &t1))
+					continue;
+				want++;
+				ttl = t1 < ttl ? t1 : ttl;
+				assert_non_null(a);
+				int seen = 0;
+				for (uint16_t x = 0; x < a->nowners; x++)
+					seen += a->owner[x] == all.v[i];
+				assert_int_equal(seen, 1);
+			}
+			if (want == 0) {
+				assert_null(a);
+			} else {
+				assert_int_equal(a->family, fam);
+				assert_memory_equal(a->addr, addr, fam == 4 ? 4 : 16);
+				assert_int_equal(a->nowners, want);
+				assert_int_equal(a->ttl, ttl);
+				for (uint16_t x = 0; x < a->nowners; x++) {
+					/* the node the trie returns for the owner's name */
+					uint8_t key[DNS_KEY_MAXLEN];
+					int kl = dns_name_to_key(key, OWN(a->owner[x]));
+					assert_ptr_equal(idx_find(v, key, (size_t)kl), a->owner[x]);
+				}
+			}
+			if (!ptr)
+				continue;
+			char rev[128];
+			reverse_name(rev, sizeof(rev), fam, addr);
+			static uint8_t q[512], out[4096];
+			static struct td_msg msg;
+			static const struct answer_conf conf = { .udp_max = 4096 };
+			struct answer_info info;
+			int ql = td_query(q, sizeof(q), 7, rev, DNS_T_PTR, DNS_CLASS_IN, DNS_OP_QUERY, 0, 4096,
+			                  0, false, false);
+			assert_true(ql > 0);
+			size_t len = answer_message(v, &conf, ANSWER_UDP, q, (size_t)ql, out, sizeof(out),
+			                            &info);
+			assert_true(len > 0);
+			assert_int_equal(td_parse(&msg, out, len), DDI_EOK);
+			if (want == 0) {
+				assert_int_equal(msg.rcode, DNS_RCODE_NXDOMAIN);
+				assert_int_equal(msg.nrr[0], 0);
+				continue;
+			}
+			assert_int_equal(msg.rcode, DNS_RCODE_NOERROR);
+			assert_int_equal(msg.nrr[0], want);
+			for (int r = 0; r < want; r++) {
+				const struct td_rr *rr = &msg.rr[0][r];
+				assert_int_equal(rr->type, DNS_T_PTR);
+				assert_int_equal(rr->ttl, a->ttl);
+				/* the r-th owner, in the leaf's order, spelled as its node */
+				const uint8_t *o = OWN(a->owner[r]);
+				assert_int_equal(rr->rdlen, dns_name_len(o));
+				assert_memory_equal(rr->rdata, o, rr->rdlen);
+			}
+		}
+	}
+}
+
+/* Random spelling of a name: each letter upper-case with probability 1/4. */
+static const char *spell(const char *name, uint64_t *rng)
+{
+	static __thread char buf[4][64];
+	static __thread int next;
+	char *b = buf[next++ % 4];
+	size_t i = 0;
+	for (; name[i] && i < 63; i++) {
+		*rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		b[i] = (*rng >> 62) == 0 && name[i] >= 'a' && name[i] <= 'z' ? (char)(name[i] - 32)
+		                                                                  : name[i];
+	}
+	b[i] = 0;
+	return b;
+}
+
+static void soa_at(struct idx_txn *t, const char *apex)
+{
+	uint8_t soa[24] = { 0, 22 };   /* . . 0 0 0 0 0 */
+	assert_int_equal(idx_txn_rrset_set(t, W(apex), 6, 60, 1, soa, 24), DDI_EOK);
+}
+
+/* A copy of v made by a bulk load (zones, then every RRset in key order). */
+static struct idx *bulk_copy(const struct idx_version *v)
+{
+	static struct node_set all;
+	all.n = 0;
+	assert_int_equal(idx_walk(v, NULL, 0, set_cb, &all), 0);
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	for (int i = 0; i < all.n; i++)
+		if (all.v[i]->flags & IDX_NODE_APEX)
+			assert_int_equal(idx_txn_zone_add(t, OWN(all.v[i])), DDI_EOK);
+	for (int i = 0; i < all.n; i++) {
+		const struct idx_node *n = all.v[i];
+		for (uint16_t r = 0; r < n->nrrsets; r++) {
+			static uint8_t rd[8192];
+			size_t len = 0;
+			uint32_t pos = 0;
+			uint16_t rrlen;
+			const uint8_t *rr;
+			while ((rr = idx_rrset_next(n, &n->rrsets[r], &pos, &rrlen)) != NULL) {
+				memcpy(rd + len, rr + 8, (size_t)rrlen - 8);   /* rdlen rdata */
+				len += (size_t)rrlen - 8;
+			}
+			assert_int_equal(idx_txn_bulk_rrset(t, OWN(n), n->rrsets[r].type, n->rrsets[r].ttl,
+			                                    n->rrsets[r].count, rd, len), DDI_EOK);
+		}
+	}
+	assert_int_equal(idx_txn_commit(t, 1), DDI_EOK);
+	return ix;
+}
+
+/* The leaves of a and b hold the same owners (by spelling; order may differ) and TTLs. */
+static void leaves_same(const struct idx_version *a, const struct idx_version *b)
+{
+	for (int fam = 4; fam <= 6; fam += 2)
+		for (int k = 0; k < LPOOL; k++) {
+			uint8_t addr[16];
+			pool_addr(fam, k, addr);
+			const struct idx_addr *x = idx_addr_find(a, fam, addr), *y = idx_addr_find(b, fam, addr);
+			assert_true((x == NULL) == (y == NULL));
+			if (x == NULL)
+				continue;
+			assert_int_equal(x->nowners, y->nowners);
+			assert_int_equal(x->ttl, y->ttl);
+			for (uint16_t i = 0; i < x->nowners; i++) {
+				const uint8_t *ox = OWN(x->owner[i]);
+				bool found = false;
+				for (uint16_t j = 0; j < y->nowners; j++) {
+					const uint8_t *oy = OWN(y->owner[j]);
+					found = found || (dns_name_len(ox) == dns_name_len(oy) &&
+					                  memcmp(ox, oy, dns_name_len(ox)) == 0);
+				}
+				assert_true(found);
+			}
+		}
+}
+
+/* One random change; the outcomes the index may give for it. */
+static void leaves_op(struct idx_txn *t, uint64_t *rng)
+{
+	static const char *zones[] = { "b.example.com", "a.b.example.com", "c.example.com" };
+	*rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	uint64_t r = *rng;
+	const char *name = spell(mnames[(r >> 33) % MNAMES], rng);
+	int ret;
+	switch ((r >> 20) % 10) {
+	case 0:
+	case 1:
+	case 2:
+	case 3: {
+		/* A or AAAA: one or two pool addresses, or (1 in 8) the RRset removed */
+		uint16_t type = (r >> 18) & 1 ? T_AAAA : T_A;
+		uint8_t addrs[2][16];
+		int n = 1 + (int)((r >> 50) & 1);
+		pool_addr(type == T_A ? 4 : 6, (int)((r >> 40) % LPOOL), addrs[0]);
+		pool_addr(type == T_A ? 4 : 6, (int)((r >> 45) % LPOOL), addrs[1]);
+		if (((r >> 51) & 7) == 0)
+			n = 0;
+		uint32_t ttl = 60 + (uint32_t)((r >> 52) % 4) * 60;
+		ret = set_addrs(t, name, type, ttl, n, addrs);
+		break;
+	}
+	case 4:
+		ret = del_rrset(t, name, (r >> 18) & 1 ? T_AAAA : T_A);
+		break;
+	case 5:
+		ret = (r >> 18) & 1 ? set_txt(t, name, (r >> 19) & 1 ? "t" : "u") : del_rrset(t, name, T_TXT);
+		break;
+	case 6:
+		ret = (r >> 18) & 1 ? set_ns(t, name, "ns.example.net") : del_rrset(t, name, T_NS);
+		break;
+	case 7:
+	case 8: {
+		/* a zone below example.com added or removed */
+		const char *z = spell(zones[(r >> 40) % 3], rng);
+		ret = (r >> 18) & 1 ? idx_txn_zone_add(t, W(z)) : idx_txn_zone_del(t, W(z));
+		assert_true(ret == DDI_EOK || ret == DDI_EEXIST || ret == DDI_ENOZONE);
+		return;
+	}
+	default:
+		/* rarely the whole zone goes, and comes back */
+		if (((r >> 40) & 7) != 0)
+			return;
+		ret = idx_txn_zone_del(t, W("example.com"));
+		assert_true(ret == DDI_EOK || ret == DDI_ENOZONE);
+		assert_int_equal(idx_txn_zone_add(t, W(spell("example.com", rng))), DDI_EOK);
+		return;
+	}
+	assert_true(ret == DDI_EOK || ret == DDI_EOUTZONE);
+}
+
+static void test_leaves_random(void **state)
+{
+	(void)state;
+	enum { TXNS = 300, KEEP = 4 };
+	uint64_t rng = 0x5eed;
+	const struct idx_version *old_v[KEEP];
+	int nold = 0;
+
+	setup_thread();
+	mnames_init();
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), DDI_EOK);
+	assert_int_equal(idx_txn_zone_add(t, W("5.18.198.in-addr.arpa")), DDI_EOK);
+	assert_int_equal(idx_txn_zone_add(t, W("2.0.0.0.1.0.0.2.ip6.arpa")), DDI_EOK);
+	soa_at(t, "5.18.198.in-addr.arpa");
+	soa_at(t, "2.0.0.0.1.0.0.2.ip6.arpa");
+	assert_int_equal(idx_txn_commit(t, 0), DDI_EOK);
+	rcu_thread_online();   /* versions held below stay allocated */
+	for (int x = 0; x < TXNS; x++) {
+		t = idx_txn_begin(ix);
+		int nops = 1 + (int)((rng = rng * 6364136223846793005ULL + 1442695040888963407ULL) >> 61);
+		for (int op = 0; op < nops; op++)
+			leaves_op(t, &rng);
+		leaves_check(idx_txn_version(t), false);
+		if ((rng >> 58) == 0) {
+			idx_txn_abort(t);
+			leaves_check(idx_acquire(ix), true);
+			continue;
+		}
+		if (nold == KEEP) {
+			memmove(old_v, old_v + 1, (KEEP - 1) * sizeof(*old_v));
+			nold--;
+		}
+		old_v[nold++] = idx_acquire(ix);
+		assert_int_equal(idx_txn_commit(t, (uint64_t)x + 1), DDI_EOK);
+		const struct idx_version *v = idx_acquire(ix);
+		leaves_check(v, true);
+		for (int k = 0; k < nold; k++)
+			leaves_check(old_v[k], true);
+		if (x % 10 == 9) {
+			/* the bulk load of the same data makes the same leaves */
+			struct idx *copy = bulk_copy(v);
+			const struct idx_version *cv = idx_acquire(copy);
+			leaves_check(cv, true);
+			leaves_same(v, cv);
+			rcu_thread_offline();   /* a quiescent state: held versions may go */
+			idx_free(copy);
+			rcu_thread_online();
+			nold = 0;
+		}
+		if (x % 25 == 24) {
+			/* let the call_rcu thread free what no one holds any more */
+			nold = 0;
+			rcu_quiescent_state();
+		}
+	}
+	rcu_thread_offline();
+	idx_free(ix);
+	teardown_thread();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1166,6 +1499,7 @@ int main(void)
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_cow_versions),
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_leaves_random),
 		cmocka_unit_test(test_model_stamp_wrap),
 		cmocka_unit_test(test_stamp_wrap),
 		cmocka_unit_test(test_reader_stress),
