@@ -588,6 +588,56 @@ static void test_reverse(void **state)
 	expect(DNS_RCODE_NXDOMAIN, true, false, 0, 1, 0);
 }
 
+/*
+ * PTR targets are spelled as their owners' nodes: a lower-case owner is
+ * rebuilt from its trie key, a mixed-case one is stored. After another
+ * RRset of an owner changes (its node replaced), the PTR still names it,
+ * with the new node's TTL.
+ */
+static void test_reverse_spelling(void **state)
+{
+	(void)state;
+	struct idx *own = idx_new();
+	struct idx_txn *t = idx_txn_begin(own);
+	struct zf_error err = { 0 };
+	assert_int_equal(td_load_string(t, "example.org.",
+	                                 "@ 3600 IN SOA ns.example.org. h.example.org. 1 2 3 4 5\n"
+	                                 "Web.Example.ORG. 600 IN A 198.18.9.1\n"
+	                                 "api.example.org. 300 IN A 198.18.9.1\n"
+	                                 "\\000x.example.org. 900 IN A 198.18.9.2\n",
+	                                 &err), DDI_EOK);
+	assert_int_equal(td_load_string(t, "9.18.198.in-addr.arpa.",
+	                                 "@ 3600 IN SOA ns.example.org. h.example.org. 1 2 3 4 5\n",
+	                                 &err), DDI_EOK);
+	assert_int_equal(idx_txn_commit(t, 1), DDI_EOK);
+	const struct idx_version *saved = ver;
+	ver = idx_acquire(own);
+	ask("1.9.18.198.in-addr.arpa.", DNS_T_PTR);
+	expect(DNS_RCODE_NOERROR, true, false, 2, 0, 0);
+	expect_rr(0, "1.9.18.198.in-addr.arpa. 300 IN PTR Web.Example.ORG.");
+	expect_rr(0, "1.9.18.198.in-addr.arpa. 300 IN PTR api.example.org.");
+	/* an escaped octet 0 in the key comes back as itself */
+	ask("2.9.18.198.in-addr.arpa.", DNS_T_PTR);
+	expect(DNS_RCODE_NOERROR, true, false, 1, 0, 0);
+	expect_rr(0, "2.9.18.198.in-addr.arpa. 900 IN PTR \\000x.example.org.");
+
+	/* api's node replaced by a TXT, then its A: the leaf follows each */
+	t = idx_txn_begin(own);
+	static const uint8_t txt[4] = { 0, 2, 1, 'x' }, a1[6] = { 0, 4, 198, 18, 9, 1 };
+	uint8_t api[DNS_NAME_MAXLEN];
+	assert_true(dns_name_from_str(api, "api.example.org.", 16, NULL) > 0);
+	assert_int_equal(idx_txn_rrset_set(t, api, DNS_T_TXT, 60, 1, txt, 4), DDI_EOK);
+	assert_int_equal(idx_txn_rrset_set(t, api, DNS_T_A, 1200, 1, a1, 6), DDI_EOK);
+	assert_int_equal(idx_txn_commit(t, 2), DDI_EOK);
+	ver = idx_acquire(own);
+	ask("1.9.18.198.in-addr.arpa.", DNS_T_PTR);
+	expect(DNS_RCODE_NOERROR, true, false, 2, 0, 0);
+	expect_rr(0, "1.9.18.198.in-addr.arpa. 600 IN PTR Web.Example.ORG.");
+	expect_rr(0, "1.9.18.198.in-addr.arpa. 600 IN PTR api.example.org.");
+	ver = saved;
+	idx_free(own);
+}
+
 static void test_large_tcp(void **state)
 {
 	(void)state;
@@ -686,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_formerr),
 		cmocka_unit_test(test_badvers_nsid),
 		cmocka_unit_test(test_reverse),
+		cmocka_unit_test(test_reverse_spelling),
 		cmocka_unit_test(test_large_tcp),
 		cmocka_unit_test(test_bulk),
 	};

@@ -1,0 +1,172 @@
+/* index_mem -- index heap bytes per A record of the benchmark corpus, built record by record or by a bulk load, with where the bytes go */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <urcu-qsbr.h>
+
+#include "bench/corpus.h"
+#include "dns/errcode.h"
+#include "dns/name.h"
+#include "dns/rdata.h"
+#include "dns/wire.h"
+#include "index/snapshot.h"
+#ifndef INDEX_MEM_TOTAL_ONLY
+#include "index/node.h"
+#endif
+
+/*
+ * Usage: index-mem N [incremental|bulk]
+ *
+ * Builds the corpus of bench/corpus.h (N names h<i>.bench.test., each an A
+ * record, every 16th also an AAAA: N + N/16 address records, PTR from the
+ * address index) in one transaction, either with idx_txn_rrset_set per
+ * RRset (bc_build, what bench-core's bytes_per_record counts) or with the
+ * bulk load a start from the store uses (idx_txn_bulk_rrset in key order),
+ * and prints the heap it took (mallinfo2: chunks in use, malloc's
+ * per-chunk header included), per name and per address record. Then,
+ * where the bytes go: node blocks (key, header, RRsets, blobs, an owner
+ * only if mixed case) and address leaves counted chunk by chunk
+ * (malloc_usable_size + 8 header bytes), the rest being the qp-trie's twig
+ * arrays and the radix trees' nodes.
+ */
+
+static size_t heap_now(void)
+{
+	struct mallinfo2 m = mallinfo2();
+	return m.uordblks + m.hblkhd;
+}
+
+static void bulk_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, const void *rd,
+                     uint16_t len)
+{
+	uint8_t buf[2 + 512];
+	dns_put16(buf, len);
+	memcpy(buf + 2, rd, len);
+	int ret = idx_txn_bulk_rrset(t, owner, type, 3600, 1, buf, 2u + len);
+	if (ret != DDI_EOK) {
+		fprintf(stderr, "index-mem: bulk_rrset: %s\n", ddi_strerror(ret));
+		exit(1);
+	}
+}
+
+static int by_label(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The corpus of bc_build, by a bulk load: zones, then RRsets in key order. */
+static struct idx *bulk_build(size_t n)
+{
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	uint8_t w[DNS_NAME_MAXLEN], soa[22] = { 0, 0 }, ns[DNS_NAME_MAXLEN];
+	if (!ix || !t)
+		exit(1);
+	/* host labels in memcmp order of their keys ("h1\0" < "h10\0"): strcmp order */
+	char **lab = malloc(n * sizeof(*lab));
+	char *store = malloc(n * 24);
+	if (!lab || !store)
+		exit(1);
+	for (size_t i = 0; i < n; i++) {
+		lab[i] = store + i * 24;
+		snprintf(lab[i], 24, "h%zu", i);
+	}
+	qsort(lab, n, sizeof(*lab), by_label);
+	const char *zones[] = { "10.in-addr.arpa.", "bench.test." };
+	for (size_t z = 0; z < 2; z++) {
+		dns_name_from_str(w, zones[z], strlen(zones[z]), NULL);
+		if (idx_txn_zone_add(t, w) != DDI_EOK)
+			exit(1);
+	}
+	for (size_t z = 0; z < 2; z++) {   /* arpa. before test. in key order */
+		dns_name_from_str(w, zones[z], strlen(zones[z]), NULL);
+		bulk_set(t, w, DNS_T_SOA, soa, sizeof(soa));
+		dns_name_from_str(ns, "ns.bench.test.", 14, NULL);
+		bulk_set(t, w, DNS_T_NS, ns, (uint16_t)dns_name_len(ns));
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t i = strtoul(lab[k] + 1, NULL, 10);
+		bc_host_name(w, i);
+		uint32_t a = htonl(bc_addr(i));
+		bulk_set(t, w, DNS_T_A, &a, 4);
+		if (i % 16 == 0) {
+			uint8_t a6[16] = { 0x20, 0x01, 0x00, 0x02 };
+			memcpy(a6 + 12, &a, 4);
+			bulk_set(t, w, DNS_T_AAAA, a6, 16);
+		}
+	}
+	free(lab);
+	free(store);
+	if (idx_txn_commit(t, 1) != DDI_EOK)
+		exit(1);
+	return ix;
+}
+
+#ifndef INDEX_MEM_TOTAL_ONLY
+static size_t chunk(const void *p)
+{
+	return malloc_usable_size((void *)p) + 8;
+}
+
+static int node_cb(void *ctx, const struct idx_node *n)
+{
+	size_t *sum = ctx;
+	*sum += chunk(key_of_node(n));
+	return 0;
+}
+
+/* Node blocks and address leaves, chunk by chunk. */
+static void breakdown(const struct idx_version *v, size_t n, size_t total, size_t records)
+{
+	size_t nodes = 0, leaves = 0, nleaves = 0;
+	idx_walk(v, NULL, 0, node_cb, &nodes);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t a = htonl(bc_addr(i));
+		uint8_t a6[16] = { 0x20, 0x01, 0x00, 0x02 };
+		memcpy(a6 + 12, &a, 4);
+		const struct idx_addr *l4 = idx_addr_find(v, 4, (const uint8_t *)&a);
+		const struct idx_addr *l6 = i % 16 == 0 ? idx_addr_find(v, 6, a6) : NULL;
+		if (l4)
+			leaves += chunk(l4), nleaves++;
+		if (l6)
+			leaves += chunk(l6), nleaves++;
+	}
+	printf("  node blocks    %6.1f bytes per record (%zu names)\n", (double)nodes / (double)records,
+	       idx_version_nodes(v));
+	printf("  address leaves %6.1f bytes per record (%zu leaves)\n", (double)leaves / (double)records,
+	       nleaves);
+	printf("  trie + radix   %6.1f bytes per record (the rest)\n",
+	       (double)(total - nodes - leaves) / (double)records);
+}
+#endif
+
+int main(int argc, char **argv)
+{
+	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
+	bool bulk = argc > 2 && strcmp(argv[2], "bulk") == 0;
+	if (n == 0 || (argc > 2 && !bulk && strcmp(argv[2], "incremental") != 0)) {
+		fprintf(stderr, "usage: index-mem N [incremental|bulk]\n");
+		return 2;
+	}
+	rcu_register_thread();
+	rcu_thread_offline();
+	size_t before = heap_now(), bytes;
+	struct idx *ix = bulk ? bulk_build(n) : bc_build(n, NULL, NULL);
+	rcu_barrier();   /* what the commit handed to call_rcu is freed */
+	bytes = heap_now() - before;
+	size_t records = n + (n + 15) / 16;
+	printf("%s, %zu names, %zu address records: %.1f bytes per name, %.1f bytes per record\n",
+	       bulk ? "bulk" : "incremental", n, records, (double)bytes / (double)n,
+	       (double)bytes / (double)records);
+#ifndef INDEX_MEM_TOTAL_ONLY
+	rcu_thread_online();
+	breakdown(idx_acquire(ix), n, bytes, records);
+	rcu_thread_offline();
+#endif
+	idx_free(ix);
+	rcu_unregister_thread();
+	return 0;
+}
