@@ -1,6 +1,9 @@
 /* node -- building index nodes and reading their RRsets */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "dns/errcode.h"
 #include "index/node.h"
@@ -65,21 +68,18 @@ static bool has_upper(const uint8_t *wire, size_t len)
 	return false;
 }
 
-size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN])
+/* 0x80 in each byte of v that is 0, 0 elsewhere (exact, no borrow between bytes). */
+static inline uint64_t zero_bytes(uint64_t v)
 {
-	if (n->owner_off != 0) {
-		const uint8_t *o = (const uint8_t *)n + n->owner_off;
-		size_t len = dns_name_len(o);
-		memcpy(out, o, len);
-		return len;
-	}
-	/*
-	 * From the key (labels root first, each ended by 0, octets 0 and 1
-	 * escaped as 1 1 and 1 2): the wire length first, then each label
-	 * written from the end of `out` backwards. The key was made by
-	 * node_build's caller from a checked name: it decodes to <= 255 bytes.
-	 */
-	const struct trie_key *k = key_of_node(n);
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+	return ~(((v & low7) + low7) | v | low7);
+}
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "idx_node_owner reads keys in little-endian words");
+
+/* idx_node_owner for a key with escaped octets (0x01 in the key): two passes. */
+static size_t owner_escaped(const struct trie_key *k, uint8_t out[DNS_NAME_MAXLEN])
+{
 	const uint8_t *p = k->data, *end = p + k->len;
 	size_t len = 1;
 	for (const uint8_t *q = p; q < end; q++) {
@@ -102,6 +102,114 @@ size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN])
 			*w++ = *l == 1 ? (uint8_t)(*++l - 1) : *l;
 	}
 	return len;
+}
+
+/*
+ * idx_node_owner from a key, in 8-byte words: one pass finds the 0s (label
+ * ends) and copies each label at once, in words from its end. A word may
+ * run before the label in `out` (a part written later, as labels go to
+ * lower offsets) and before the label in the key down to the key's length
+ * field (same block), never past either; reading the key in words may run
+ * past it into the node header behind it (same block).
+ */
+static size_t owner_words(const struct trie_key *k, uint8_t out[DNS_NAME_MAXLEN])
+{
+	const uint8_t *d = k->data;
+	size_t len = k->len, b = 0;
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t v;
+		memcpy(&v, d + i, 8);
+		if (len - i < 8)
+			v |= ~(uint64_t)0 << (8 * (len - i));   /* bytes past the key: not 0 or 1 */
+		if (zero_bytes(v ^ 0x0101010101010101ULL) != 0)
+			return owner_escaped(k, out);
+		for (uint64_t z = zero_bytes(v); z != 0; z &= z - 1) {
+			size_t e = i + (size_t)__builtin_ctzll(z) / 8, c = e - b;
+			uint8_t *o = out + (len - e);
+			const uint8_t *src = d + b;
+			while (c >= 8) {
+				c -= 8;
+				memcpy(o + c, src + c, 8);
+			}
+			if (c > 0 && len - e + c >= 8 && b + c + 2 >= 8) {
+				memcpy(o + c - 8, src + c - 8, 8);   /* o[-1] is written below */
+			} else {
+				while (c > 0) {
+					c--;
+					o[c] = src[c];
+				}
+			}
+			o[-1] = (uint8_t)(e - b);
+			b = e + 1;
+		}
+	}
+	out[len] = 0;
+	return len + 1;
+}
+
+#ifdef __SSE2__
+/*
+ * idx_node_owner from a key of <= 32 bytes with `avail` >= 32 bytes
+ * readable from d: two 16-byte loads give the 0s and 1s as bit masks; the
+ * labels are copied last to first (wire order) in 16-byte moves, which may
+ * run past a label into `out` (written next) and past it in the block.
+ */
+static size_t owner_sse2(const struct trie_key *k, size_t avail, uint8_t out[DNS_NAME_MAXLEN])
+{
+	const uint8_t *d = k->data;
+	size_t len = k->len;
+	__m128i lo = _mm_loadu_si128((const __m128i *)d);
+	__m128i hi = _mm_loadu_si128((const __m128i *)(d + 16));
+	__m128i zero = _mm_setzero_si128(), one = _mm_set1_epi8(1);
+	uint32_t inkey = len == 32 ? ~0u : (1u << len) - 1;
+	uint32_t z = ((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(lo, zero)) |
+	              (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(hi, zero)) << 16) & inkey;
+	uint32_t o1 = ((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(lo, one)) |
+	               (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(hi, one)) << 16) & inkey;
+	if (o1 != 0)
+		return owner_escaped(k, out);
+	size_t at = 0;
+	while (z != 0) {
+		/* the last label of the key is the first of the wire name */
+		size_t e = 31 - (size_t)__builtin_clz(z);
+		z &= ~(1u << e);
+		size_t b = z != 0 ? 32 - (size_t)__builtin_clz(z) : 0, ll = e - b;
+		out[at] = (uint8_t)ll;
+		if (ll <= 16 && b + 16 <= avail && at + 17 <= DNS_NAME_MAXLEN)
+			_mm_storeu_si128((__m128i *)(out + at + 1), _mm_loadu_si128((const __m128i *)(d + b)));
+		else
+			memcpy(out + at + 1, d + b, ll);
+		at += ll + 1;
+	}
+	out[at] = 0;
+	return at + 1;
+}
+#endif
+
+size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN])
+{
+	if (n->owner_off != 0) {
+		const uint8_t *o = (const uint8_t *)n + n->owner_off;
+		size_t len = dns_name_len(o);
+		memcpy(out, o, len);
+		return len;
+	}
+	/*
+	 * From the key (labels root first, each ended by 0, octets 0 and 1
+	 * escaped as 1 1 and 1 2; made by node_build's caller from a checked
+	 * name). Without escapes (the PTR path's case) the wire name is as
+	 * long as the key plus the root label, and the label ended by the 0 at
+	 * key offset e goes to wire offset len - e.
+	 */
+	const struct trie_key *k = key_of_node(n);
+#ifdef __SSE2__
+	/* Bytes readable from the key's data on: up to the end of the RRset array. */
+	size_t avail = (size_t)(n->key_off & NODE_KEY_OFF_MASK) - sizeof(struct trie_key) +
+	               sizeof(*n) + (size_t)n->nrrsets * sizeof(n->rrsets[0]);
+	if (k->len <= 32 && avail >= 32)
+		return owner_sse2(k, avail, out);
+#endif
+	return owner_words(k, out);
 }
 
 int node_build(struct idx_node **out, const struct trie_key **keyout, const uint8_t *key,

@@ -31,10 +31,13 @@ static inline struct idx_node *node_of_key(const struct trie_key *k)
 	return (struct idx_node *)((uint8_t *)k + ((sizeof(struct trie_key) + k->len + al - 1) & ~(al - 1)));
 }
 
+/* key_off: the distance back to the key; its top bit is free (keys are short). */
+#define NODE_KEY_OFF_MASK 0x7fffu
+
 /* The trie key of a node's block. */
 static inline const struct trie_key *key_of_node(const struct idx_node *n)
 {
-	return (const struct trie_key *)((const uint8_t *)n - n->key_off);
+	return (const struct trie_key *)((const uint8_t *)n - (n->key_off & NODE_KEY_OFF_MASK));
 }
 
 /*

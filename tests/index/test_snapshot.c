@@ -328,6 +328,57 @@ static void check_owners(const struct idx_addr *a, uint32_t ttl, int n, const ch
 	}
 }
 
+/*
+ * idx_node_owner rebuilds a lower-case owner from the trie key: short and
+ * long keys (the word and vector paths), escaped octets 0 and 1, labels of
+ * 1..63 octets, ENTs (no RRsets behind the key), a mixed-case owner (stored).
+ */
+static void test_owner_rebuild(void **state)
+{
+	(void)state;
+	static const char *names[] = {
+		"example.com",
+		"a.example.com",
+		"h123456.bench.example.com",
+		"\\000x.example.com",
+		"\\001.\\000\\001\\002.example.com",
+		"x\\001y.example.com",
+		"long-label-with-an-escape-\\000-inside-it.example.com",
+		"a-rather-long-label-of-forty-characters-x.example.com",
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde.example.com",
+		"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.example.com",
+		"1.2.3.4.5.6.7.8.9.0.a.b.c.d.e.f.0.1.2.3.4.5.6.7.8.9.a.b.c.d.e.f.ip6.example.com",
+		"Mixed.Case.example.com",
+		"deep.ent.below.example.com",
+	};
+	setup_thread();
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), DDI_EOK);
+	for (size_t i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+		if (set_txt(t, names[i], "x") != DDI_EOK)
+			fail_msg("%s", names[i]);
+	const struct idx_version *v = idx_txn_version(t);
+	const char *check[] = { "ent.below.example.com", "below.example.com" };   /* ENTs */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) + 2; i++) {
+		const char *nm = i < sizeof(names) / sizeof(names[0]) ? names[i]
+		                                                     : check[i - sizeof(names) / sizeof(names[0])];
+		const struct idx_node *n = find(v, nm);
+		assert_non_null(n);
+		const uint8_t *w = W(nm);
+		uint8_t out[DNS_NAME_MAXLEN];
+		memset(out, 0xee, sizeof(out));
+		size_t len = idx_node_owner(n, out);
+		assert_int_equal(len, dns_name_len(w));
+		assert_memory_equal(out, w, len);
+		/* stored only when the key cannot spell it */
+		assert_int_equal(n->owner_off != 0, strcmp(nm, "Mixed.Case.example.com") == 0);
+	}
+	idx_txn_abort(t);
+	idx_free(ix);
+	teardown_thread();
+}
+
 static void test_addresses(void **state)
 {
 	(void)state;
@@ -1496,6 +1547,7 @@ int main(void)
 		cmocka_unit_test(test_node_layout),
 		cmocka_unit_test(test_ent_deleg_outzone),
 		cmocka_unit_test(test_nested_zones),
+		cmocka_unit_test(test_owner_rebuild),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_cow_versions),
 		cmocka_unit_test(test_model),
