@@ -15,6 +15,7 @@
 #include "index/snapshot.h"
 #ifndef INDEX_MEM_TOTAL_ONLY
 #include "index/node.h"
+#include "index/slab.h"
 #endif
 
 /*
@@ -33,10 +34,27 @@
  * arrays and the radix trees' nodes.
  */
 
+/* Slab arenas are mmap()ed: mallinfo2 does not see them. */
+static size_t slab_mapped(void)
+{
+#ifdef INDEX_MEM_TOTAL_ONLY
+	return 0;
+#else
+	return slab_bytes();
+#endif
+}
+
 static size_t heap_now(void)
 {
 	struct mallinfo2 m = mallinfo2();
 	return m.uordblks + m.hblkhd;
+}
+
+/* What the heap took from the system, free chunks included (fragmentation shows here). */
+static size_t heap_system(void)
+{
+	struct mallinfo2 m = mallinfo2();
+	return m.arena + m.hblkhd;
 }
 
 static void bulk_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, const void *rd,
@@ -106,40 +124,68 @@ static struct idx *bulk_build(size_t n)
 }
 
 #ifndef INDEX_MEM_TOTAL_ONLY
-static size_t chunk(const void *p)
-{
-	return malloc_usable_size((void *)p) + 8;
-}
+struct sums {
+	size_t heap;   /* malloc() chunks: usable size + 8 header bytes */
+	size_t slab;   /* slab blocks: their exact bytes */
+};
 
 static int node_cb(void *ctx, const struct idx_node *n)
 {
-	size_t *sum = ctx;
-	*sum += chunk(key_of_node(n));
+	struct sums *s = ctx;
+	const struct trie_key *k = key_of_node(n);
+	if (!(n->key_off & NODE_KEY_SLAB)) {
+		s->heap += malloc_usable_size((void *)k) + 8;
+		return 0;
+	}
+	size_t end = sizeof(*n) + n->nrrsets * sizeof(n->rrsets[0]);
+	if (n->owner_off != 0) {
+		uint8_t w[DNS_NAME_MAXLEN];
+		end = n->owner_off + idx_node_owner(n, w);
+	}
+	for (uint16_t r = 0; r < n->nrrsets; r++)
+		if (n->rrsets[r].off + n->rrsets[r].len > end)
+			end = n->rrsets[r].off + n->rrsets[r].len;
+	s->slab += (n->key_off & NODE_KEY_OFF_MASK) + end;
 	return 0;
 }
 
-/* Node blocks and address leaves, chunk by chunk. */
+static void leaf_add(struct sums *s, const struct idx_addr *a, size_t *count)
+{
+	if (a == NULL)
+		return;
+	(*count)++;
+	if (a->slab)
+		s->slab += sizeof(*a) + a->nowners * sizeof(a->owner[0]);
+	else
+		s->heap += malloc_usable_size((void *)a) + 8;
+}
+
+/* Node blocks and address leaves, block by block. */
 static void breakdown(const struct idx_version *v, size_t n, size_t total, size_t records)
 {
-	size_t nodes = 0, leaves = 0, nleaves = 0;
+	struct sums nodes = { 0 }, leaves = { 0 };
+	size_t nleaves = 0;
 	idx_walk(v, NULL, 0, node_cb, &nodes);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t a = htonl(bc_addr(i));
 		uint8_t a6[16] = { 0x20, 0x01, 0x00, 0x02 };
 		memcpy(a6 + 12, &a, 4);
-		const struct idx_addr *l4 = idx_addr_find(v, 4, (const uint8_t *)&a);
-		const struct idx_addr *l6 = i % 16 == 0 ? idx_addr_find(v, 6, a6) : NULL;
-		if (l4)
-			leaves += chunk(l4), nleaves++;
-		if (l6)
-			leaves += chunk(l6), nleaves++;
+		leaf_add(&leaves, idx_addr_find(v, 4, (const uint8_t *)&a), &nleaves);
+		if (i % 16 == 0)
+			leaf_add(&leaves, idx_addr_find(v, 6, a6), &nleaves);
 	}
-	printf("  node blocks    %6.1f bytes per record (%zu names)\n", (double)nodes / (double)records,
-	       idx_version_nodes(v));
-	printf("  address leaves %6.1f bytes per record (%zu leaves)\n", (double)leaves / (double)records,
-	       nleaves);
+	double r = (double)records;
+	size_t arenas = slab_bytes();
+	printf("  node blocks    %6.1f bytes per record (%zu names): %.1f in malloc chunks, %.1f in slabs\n",
+	       (double)(nodes.heap + nodes.slab) / r, idx_version_nodes(v), (double)nodes.heap / r,
+	       (double)nodes.slab / r);
+	printf("  address leaves %6.1f bytes per record (%zu leaves): %.1f in malloc chunks, %.1f in slabs\n",
+	       (double)(leaves.heap + leaves.slab) / r, nleaves, (double)leaves.heap / r,
+	       (double)leaves.slab / r);
+	printf("  slab arenas    %6.1f bytes per record (%zu KiB; unused or freed blocks: %.1f)\n",
+	       (double)arenas / r, arenas / 1024, (double)(arenas - nodes.slab - leaves.slab) / r);
 	printf("  trie + radix   %6.1f bytes per record (the rest)\n",
-	       (double)(total - nodes - leaves) / (double)records);
+	       (double)(total - nodes.heap - leaves.heap - arenas) / r);
 }
 #endif
 
@@ -153,14 +199,16 @@ int main(int argc, char **argv)
 	}
 	rcu_register_thread();
 	rcu_thread_offline();
-	size_t before = heap_now(), bytes;
+	size_t before = heap_now(), sys_before = heap_system(), bytes;
 	struct idx *ix = bulk ? bulk_build(n) : bc_build(n, NULL, NULL);
 	rcu_barrier();   /* what the commit handed to call_rcu is freed */
-	bytes = heap_now() - before;
+	bytes = heap_now() - before + slab_mapped();
 	size_t records = n + (n + 15) / 16;
 	printf("%s, %zu names, %zu address records: %.1f bytes per name, %.1f bytes per record\n",
 	       bulk ? "bulk" : "incremental", n, records, (double)bytes / (double)n,
 	       (double)bytes / (double)records);
+	printf("  taken from the system (heap, free chunks included, and slab mappings): %.1f bytes per record\n",
+	       (double)(heap_system() - sys_before + slab_mapped()) / (double)records);
 #ifndef INDEX_MEM_TOTAL_ONLY
 	rcu_thread_online();
 	breakdown(idx_acquire(ix), n, bytes, records);

@@ -91,7 +91,7 @@ const uint8_t *idx_rrset_next(const struct idx_node *n, const struct idx_rrset *
 struct idx_addr {
 	uint8_t family;     /* 4 or 6 */
 	uint8_t addr[16];   /* network order; IPv4 uses the first 4 bytes */
-	uint8_t reserved;
+	uint8_t slab;       /* 1: the leaf comes from a bulk load's slab (index/slab.h) */
 	uint16_t nowners;
 	uint32_t ttl;       /* PTR TTL: the smallest TTL of the owners' A/AAAA RRsets */
 	const struct idx_node *owner[];   /* nowners (>= 1) name nodes */

@@ -13,7 +13,7 @@
 _Static_assert(sizeof(struct idx_node) == 8, "node header");
 _Static_assert(sizeof(struct idx_rrset) == 16, "rrset entry");
 _Static_assert(_Alignof(struct idx_node) == 4, "node alignment");
-_Static_assert(((sizeof(struct trie_key) + TRIE_KEY_MAXLEN + 3) & ~3u) <= UINT16_MAX, "key_off");
+_Static_assert(((sizeof(struct trie_key) + TRIE_KEY_MAXLEN + 3) & ~3u) <= NODE_KEY_OFF_MASK, "key_off");
 
 static inline void put16(uint8_t *p, uint16_t v)
 {
@@ -212,10 +212,18 @@ size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN])
 	return owner_words(k, out);
 }
 
+void node_free(const struct trie_key *k)
+{
+	if (node_of_key(k)->key_off & NODE_KEY_SLAB)
+		slab_free((void *)k);
+	else
+		free((void *)k);
+}
+
 int node_build(struct idx_node **out, const struct trie_key **keyout, const uint8_t *key,
                size_t keylen, const uint8_t *owner, size_t ownerlen, uint16_t flags,
                const struct idx_node *old, uint16_t type, uint32_t ttl, uint16_t count,
-               const uint8_t *rdatas, size_t rdatas_len)
+               const uint8_t *rdatas, size_t rdatas_len, struct slab *sl)
 {
 	/* Which RRsets the new node has: old's, minus `type`, plus the new one. */
 	size_t nold = old ? old->nrrsets : 0;
@@ -246,8 +254,9 @@ int node_build(struct idx_node **out, const struct trie_key **keyout, const uint
 	size_t nodelen = owner_off + ownerlen + blobs;
 	if (nodelen > UINT32_MAX)
 		return DDI_ELIMIT;
-	uint8_t *blk = malloc(keyblk + nodelen);
-	if (blk == NULL)
+	uint8_t *blk = sl != NULL ? slab_alloc(sl, keyblk + nodelen, al) : NULL;
+	bool slab = blk != NULL;
+	if (blk == NULL && (blk = malloc(keyblk + nodelen)) == NULL)
 		return DDI_ENOMEM;
 
 	struct trie_key *tk = (struct trie_key *)blk;
@@ -258,7 +267,7 @@ int node_build(struct idx_node **out, const struct trie_key **keyout, const uint
 	n->flags = flags;
 	n->nrrsets = (uint16_t)nrr;
 	n->owner_off = ownerlen ? (uint16_t)owner_off : 0;
-	n->key_off = (uint16_t)keyblk;
+	n->key_off = (uint16_t)(keyblk | (slab ? NODE_KEY_SLAB : 0));
 	memcpy(base + owner_off, owner, ownerlen);
 
 	/* Merge old's sorted RRsets with the new one, in type order. */

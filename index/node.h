@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "index/index.h"
+#include "index/slab.h"
 #include "index/trie.h"
 
 /*
@@ -31,8 +32,9 @@ static inline struct idx_node *node_of_key(const struct trie_key *k)
 	return (struct idx_node *)((uint8_t *)k + ((sizeof(struct trie_key) + k->len + al - 1) & ~(al - 1)));
 }
 
-/* key_off: the distance back to the key; its top bit is free (keys are short). */
+/* key_off: the distance back to the key (keys are short), and a flag. */
 #define NODE_KEY_OFF_MASK 0x7fffu
+#define NODE_KEY_SLAB 0x8000u   /* the block comes from a slab (node_free) */
 
 /* The trie key of a node's block. */
 static inline const struct trie_key *key_of_node(const struct idx_node *n)
@@ -45,12 +47,16 @@ static inline const struct trie_key *key_of_node(const struct idx_node *n)
  * the RRsets of `old` (may be NULL) with the RRset of `type` replaced by
  * `count` RRs of class IN from `rdatas` ([rdlen(2) rdata] items, already
  * checked to be exactly rdatas_len bytes); count 0 removes it; type 0
- * keeps old's RRsets unchanged. Flags are set to `flags`.
+ * keeps old's RRsets unchanged. Flags are set to `flags`. The block comes
+ * from slab `sl` when given (and the block fits one), else from malloc().
  * Returns DDI_EOK and the node and its key, or DDI_ENOMEM, DDI_ELIMIT.
  */
 int node_build(struct idx_node **out, const struct trie_key **keyout, const uint8_t *key,
                size_t keylen, const uint8_t *owner, size_t ownerlen, uint16_t flags,
                const struct idx_node *old, uint16_t type, uint32_t ttl, uint16_t count,
-               const uint8_t *rdatas, size_t rdatas_len);
+               const uint8_t *rdatas, size_t rdatas_len, struct slab *sl);
+
+/* Free a node block by its key: free() or slab_free(), as it was made. */
+void node_free(const struct trie_key *k);
 
 #endif

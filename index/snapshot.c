@@ -10,6 +10,7 @@
 #include "dns/errcode.h"
 #include "index/node.h"
 #include "index/radix.h"
+#include "index/slab.h"
 #include "index/snapshot.h"
 #include "index/trie.h"
 
@@ -65,6 +66,45 @@ struct gc_batch {
 	struct rcu_head head;
 	struct idx_gc list;
 };
+
+/*
+ * The garbage and created lists hold twig arrays and radix nodes (trie.c,
+ * radix.c push them; free()), version roots (free()), node blocks and
+ * address leaves (pushed here). A node block or leaf from a slab goes on
+ * a list with bit 0 of its pointer set (both are at least 2-aligned), so
+ * that the list is freed without reading the objects.
+ */
+static void *gc_node(const struct trie_key *k)
+{
+	const struct idx_node *n = node_of_key(k);
+	return (void *)((uintptr_t)k | ((n->key_off & NODE_KEY_SLAB) ? 1 : 0));
+}
+
+static void *gc_leaf(const struct idx_addr *a)
+{
+	return (void *)((uintptr_t)a | (a->slab ? 1 : 0));
+}
+
+static void leaf_free(struct idx_addr *a)
+{
+	if (a->slab)
+		slab_free(a);
+	else
+		free(a);
+}
+
+/* idx_gc_free_all for lists that may hold slab blocks. */
+static void gc_free_all(struct idx_gc *g)
+{
+	for (size_t k = 0; k < g->n; k++) {
+		uintptr_t p = (uintptr_t)g->v[k];
+		if (p & 1)
+			slab_free((void *)(p & ~(uintptr_t)1));
+		else
+			free((void *)p);
+	}
+	idx_gc_clear(g);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Readers                                                                  */
@@ -200,13 +240,13 @@ static void free_node_leaf(void *ctx, const struct trie_key *key, void *val)
 {
 	(void)ctx;
 	(void)val;
-	free((void *)key);   /* the node block starts with its key */
+	node_free(key);   /* the node block starts with its key */
 }
 
 static void free_addr_leaf(void *ctx, struct idx_addr *a)
 {
 	(void)ctx;
-	free(a);
+	leaf_free(a);
 }
 
 static void version_free_all(struct idx_version *v)
@@ -297,7 +337,7 @@ const struct idx_version *idx_txn_version(struct idx_txn *t)
 static void batch_free(struct rcu_head *head)
 {
 	struct gc_batch *b = caa_container_of(head, struct gc_batch, head);
-	idx_gc_free_all(&b->list);
+	gc_free_all(&b->list);
 	free(b);
 }
 
@@ -336,7 +376,7 @@ int idx_txn_commit(struct idx_txn *t, uint64_t seq)
 		synchronize_rcu();
 		if (online)
 			rcu_thread_online();
-		idx_gc_free_all(&t->garbage);
+		gc_free_all(&t->garbage);
 		free(old);   /* not on the list when the push failed; else already freed */
 	}
 	idx_gc_clear(&t->created);
@@ -356,7 +396,7 @@ void idx_txn_abort(struct idx_txn *t)
 	trie_free_fresh(&t->v->names, t->tc.stamp);
 	radix_free_fresh(t->v->v4, t->rc.gen);
 	radix_free_fresh(t->v->v6, t->rc.gen);
-	idx_gc_free_all(&t->created);
+	gc_free_all(&t->created);
 	idx_gc_clear(&t->garbage);
 	t->ix->txn = NULL;
 	free(t->v);
@@ -456,8 +496,8 @@ static int put_node(struct idx_txn *t, struct idx_node *n, const struct trie_key
 	const struct trie_key *ok;
 	void *ov;
 
-	if (idx_gc_push(&t->created, (void *)tk) != DDI_EOK) {
-		free((void *)tk);
+	if (idx_gc_push(&t->created, gc_node(tk)) != DDI_EOK) {
+		node_free(tk);
 		return DDI_ENOMEM;
 	}
 	int ret = trie_set(&t->tc, &t->v->names, tk, n, &ok, &ov);
@@ -465,7 +505,7 @@ static int put_node(struct idx_txn *t, struct idx_node *n, const struct trie_key
 		return ret;
 	if (ok == NULL)
 		t->v->nodes++;
-	else if (idx_gc_push(&t->garbage, (void *)ok) != DDI_EOK)
+	else if (idx_gc_push(&t->garbage, gc_node(ok)) != DDI_EOK)
 		return DDI_ENOMEM;
 	return DDI_EOK;
 }
@@ -479,7 +519,7 @@ static int del_node(struct idx_txn *t, const uint8_t *key, size_t keylen)
 	if (ret != DDI_EOK)
 		return ret;
 	t->v->nodes--;
-	return idx_gc_push(&t->garbage, (void *)ok);
+	return idx_gc_push(&t->garbage, gc_node(ok));
 }
 
 /* An ENT node for every missing ancestor of r with more than `from` labels. */
@@ -493,7 +533,7 @@ static int fill_ents(struct idx_txn *t, const struct name_ref *r, int from)
 		struct idx_node *n;
 		const struct trie_key *tk;
 		int ret = node_build(&n, &tk, r->key, r->ends[j], w, wlen, IDX_NODE_ENT, NULL, 0, 0,
-		                     0, NULL, 0);
+		                     0, NULL, 0, NULL);
 		if (ret == DDI_EOK)
 			ret = put_node(t, n, tk);
 		if (ret != DDI_EOK)
@@ -524,18 +564,21 @@ static uint32_t node_ttl(const struct idx_node *n, int family)
 	return rs ? rs->ttl : UINT32_MAX;
 }
 
-/* A new address leaf with room for `nowners` owners, on the created list. */
+/* A new address leaf with room for `nowners` owners (from slab sl if given), on the created list. */
 static struct idx_addr *leaf_new(struct idx_txn *t, int family, const uint8_t *addr,
-                                 size_t nowners)
+                                 size_t nowners, struct slab *sl)
 {
-	struct idx_addr *a = malloc(sizeof(*a) + nowners * sizeof(a->owner[0]));
-	if (a == NULL)
+	size_t len = sizeof(struct idx_addr) + nowners * sizeof(((struct idx_addr *)0)->owner[0]);
+	struct idx_addr *a = sl != NULL ? slab_alloc(sl, len, _Alignof(struct idx_addr)) : NULL;
+	bool slab = a != NULL;
+	if (a == NULL && (a = malloc(len)) == NULL)
 		return NULL;
-	if (idx_gc_push(&t->created, a) != DDI_EOK) {
-		free(a);
+	memset(a, 0, sizeof(*a));
+	a->slab = slab;
+	if (idx_gc_push(&t->created, gc_leaf(a)) != DDI_EOK) {
+		leaf_free(a);
 		return NULL;
 	}
-	memset(a, 0, sizeof(*a));
 	a->family = (uint8_t)family;
 	memcpy(a->addr, addr, family == 4 ? 4 : 16);
 	a->nowners = (uint16_t)nowners;
@@ -564,12 +607,12 @@ static int addr_refresh(struct idx_txn *t, int family, const uint8_t *addr,
 			return DDI_EOK;
 		int ret = radix_del(&t->rc, root, family, addr, &ol);
 		if (ret == DDI_EOK)
-			ret = idx_gc_push(&t->garbage, ol);
+			ret = idx_gc_push(&t->garbage, gc_leaf(ol));
 		return ret;
 	}
 	if (m > UINT16_MAX)
 		return DDI_ELIMIT;
-	struct idx_addr *a = leaf_new(t, family, addr, m);
+	struct idx_addr *a = leaf_new(t, family, addr, m, NULL);
 	if (a == NULL)
 		return DDI_ENOMEM;
 	/* Keep the owners' order; the changed owner keeps its place or comes last. */
@@ -592,7 +635,7 @@ static int addr_refresh(struct idx_txn *t, int family, const uint8_t *addr,
 	a->ttl = ttl;
 	int ret = radix_set(&t->rc, root, a, &ol);
 	if (ret == DDI_EOK && ol != NULL)
-		ret = idx_gc_push(&t->garbage, ol);
+		ret = idx_gc_push(&t->garbage, gc_leaf(ol));
 	return ret;
 }
 
@@ -727,7 +770,7 @@ int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, ui
 			flags |= IDX_NODE_DELEG;
 		const struct trie_key *tk;
 		ret = node_build(&n, &tk, r.key, r.keylen, r.wire, r.wirelen, flags, old, type, ttl,
-		                 count, rdatas, rdatas_len);
+		                 count, rdatas, rdatas_len, NULL);
 		if (ret == DDI_EOK)
 			ret = put_node(t, n, tk);
 		if (ret == DDI_EOK && old == NULL)
@@ -804,7 +847,7 @@ int idx_txn_zone_add(struct idx_txn *t, const uint8_t *apex)
 	const struct trie_key *tk;
 	if (ret == DDI_EOK)
 		ret = node_build(&n, &tk, r.key, r.keylen, r.wire, r.wirelen, IDX_NODE_APEX, old, 0, 0,
-		                 0, NULL, 0);
+		                 0, NULL, 0, NULL);
 	if (ret == DDI_EOK)
 		ret = put_node(t, n, tk);
 	if (ret == DDI_EOK && old != NULL)
@@ -862,7 +905,7 @@ int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
 		struct idx_node *n;
 		const struct trie_key *tk;
 		ret = node_build(&n, &tk, r.key, r.keylen, r.wire, r.wirelen, IDX_NODE_ENT, NULL, 0, 0, 0,
-		                 NULL, 0);
+		                 NULL, 0, NULL);
 		if (ret == DDI_EOK)
 			ret = put_node(t, n, tk);
 	} else {
@@ -892,12 +935,14 @@ struct bulk {
 	const struct trie_key **keys;   /* node blocks (node_of_key) in key order */
 	size_t n, cap;
 	bool addrs_due;   /* the last node has A/AAAA whose leaves are not made yet */
+	struct slab slab; /* node blocks and address leaves of the load */
 };
 
 static void bulk_free(struct bulk *b)
 {
 	if (b == NULL)
 		return;
+	slab_close(&b->slab);
 	free(b->keys);
 	free(b);
 }
@@ -951,11 +996,11 @@ static int bulk_node(struct idx_txn *t, struct idx_node **n, const struct trie_k
                      uint16_t count, const uint8_t *rdatas, size_t rdatas_len)
 {
 	int ret = node_build(n, tk, r->key, keylen, wire, wirelen, flags, old, type, ttl, count,
-	                     rdatas, rdatas_len);
+	                     rdatas, rdatas_len, &t->bulk->slab);
 	if (ret != DDI_EOK)
 		return ret;
-	if (idx_gc_push(&t->created, (void *)*tk) != DDI_EOK) {
-		free((void *)*tk);
+	if (idx_gc_push(&t->created, gc_node(*tk)) != DDI_EOK) {
+		node_free(*tk);
 		return DDI_ENOMEM;
 	}
 	return DDI_EOK;
@@ -984,7 +1029,7 @@ static int bulk_addrs(struct idx_txn *t, const struct idx_node *n)
 			const uint8_t *addr = rr + 10;
 			if (rrlen != 10 + alen || blob_has(n, rs, at, addr, alen))
 				continue;   /* the same address twice in one RRset: once is enough */
-			struct idx_addr *old = NULL, *a = leaf_new(t, family, addr, 1);
+			struct idx_addr *old = NULL, *a = leaf_new(t, family, addr, 1, &t->bulk->slab);
 			if (a == NULL)
 				return DDI_ENOMEM;
 			a->owner[0] = n;
@@ -997,15 +1042,15 @@ static int bulk_addrs(struct idx_txn *t, const struct idx_node *n)
 			/* a (alone) goes as soon as the leaf with every owner is in */
 			if (old->nowners == UINT16_MAX)
 				return DDI_ELIMIT;
-			struct idx_addr *both = leaf_new(t, family, addr, old->nowners + 1u);
-			if (both == NULL || idx_gc_push(&t->garbage, old) != DDI_EOK)
+			struct idx_addr *both = leaf_new(t, family, addr, old->nowners + 1u, &t->bulk->slab);
+			if (both == NULL || idx_gc_push(&t->garbage, gc_leaf(old)) != DDI_EOK)
 				return DDI_ENOMEM;
 			memcpy(both->owner, old->owner, old->nowners * sizeof(old->owner[0]));
 			both->owner[old->nowners] = n;
 			both->ttl = old->ttl < rs->ttl ? old->ttl : rs->ttl;
 			struct idx_addr *alone;
 			if ((ret = radix_set(&t->rc, root, both, &alone)) != DDI_EOK ||
-			    (ret = idx_gc_push(&t->garbage, alone)) != DDI_EOK)
+			    (ret = idx_gc_push(&t->garbage, gc_leaf(alone))) != DDI_EOK)
 				return ret;
 		}
 	}
@@ -1060,7 +1105,7 @@ int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, u
 		                count, rdatas, rdatas_len);
 		if (ret != DDI_EOK)
 			return ret;
-		if (idx_gc_push(&t->garbage, (void *)last) != DDI_EOK)
+		if (idx_gc_push(&t->garbage, gc_node(last)) != DDI_EOK)
 			return DDI_ENOMEM;
 		b->keys[b->n - 1] = tk;
 	} else {
@@ -1156,7 +1201,7 @@ int idx_txn_bulk_end(struct idx_txn *t)
 		if (cmp >= 0) {
 			b->keys[--w] = bk;
 			i--;
-			if (cmp == 0 && (ret = idx_gc_push(&t->garbage, (void *)zk)) == DDI_EOK)
+			if (cmp == 0 && (ret = idx_gc_push(&t->garbage, gc_node(zk))) == DDI_EOK)
 				j--;
 		} else {
 			b->keys[--w] = zk;

@@ -1541,6 +1541,109 @@ static void test_leaves_random(void **state)
 	teardown_thread();
 }
 
+/*
+ * Slabs: a bulk load's node blocks and leaves come from arenas; changes
+ * replace them one by one (copy-on-write), and an arena is unmapped once
+ * the call_rcu thread freed its last block. Aborted loads and idx_free
+ * give everything back.
+ */
+static void slab_load(struct idx_txn *t, int n)
+{
+	char name[64];
+	/* key order of hNNNNN: fixed width */
+	for (int k = 0; k < n; k++) {
+		snprintf(name, sizeof(name), "h%05d.example.com", k);
+		uint8_t rd[6] = { 0, 4, 198, 18, (uint8_t)(k >> 8), (uint8_t)k };
+		assert_int_equal(idx_txn_bulk_rrset(t, W(name), T_A, 60, 1, rd, 6), DDI_EOK);
+		if (k % 3 == 0) {
+			uint8_t txt[4] = { 0, 2, 1, 'x' };
+			assert_int_equal(idx_txn_bulk_rrset(t, W(name), T_TXT, 60, 1, txt, 4), DDI_EOK);
+		}
+	}
+}
+
+static void test_slab(void **state)
+{
+	(void)state;
+	enum { N = 20000 };
+	char name[64];
+	setup_thread();
+	size_t base = slab_bytes();
+
+	/* the module alone: an arena goes with its last block, not before */
+	struct slab sl = { 0 };
+	void *p[3];
+	for (int k = 0; k < 3; k++)
+		assert_non_null(p[k] = slab_alloc(&sl, 40, 8));
+	assert_null(slab_alloc(&sl, SLAB_BLOCK_MAX + 1, 8));
+	slab_close(&sl);
+	assert_int_equal(slab_bytes(), base + SLAB_ARENA);
+	slab_free(p[0]);
+	slab_free(p[2]);
+	assert_int_equal(slab_bytes(), base + SLAB_ARENA);
+	slab_free(p[1]);
+	assert_int_equal(slab_bytes(), base);
+
+	/* an aborted bulk load */
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), DDI_EOK);
+	slab_load(t, N);
+	assert_true(slab_bytes() > base);
+	idx_txn_abort(t);
+	assert_int_equal(slab_bytes(), base);
+
+	/* a committed one, then every node and leaf replaced, in ten txns */
+	t = idx_txn_begin(ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), DDI_EOK);
+	slab_load(t, N);
+	assert_int_equal(idx_txn_commit(t, 1), DDI_EOK);
+	size_t loaded = slab_bytes();
+	assert_true(loaded >= base + 2 * SLAB_ARENA);
+	for (int round = 0; round < 10; round++) {
+		t = idx_txn_begin(ix);
+		for (int k = round; k < N; k += 10) {
+			snprintf(name, sizeof(name), "h%05d.example.com", k);
+			assert_int_equal(set_a(t, name, 120, 0xc6120000u | (uint32_t)k), DDI_EOK);
+		}
+		assert_int_equal(idx_txn_commit(t, 2 + (uint64_t)round), DDI_EOK);
+		rcu_barrier();   /* offline: the replaced blocks are freed */
+		if (round < 9)
+			assert_true(slab_bytes() > base);
+	}
+	/* every block of the load is replaced: its arenas are gone */
+	assert_int_equal(slab_bytes(), base);
+	rcu_thread_online();
+	const struct idx_version *v = idx_acquire(ix);
+	for (int k = 0; k < N; k++) {
+		snprintf(name, sizeof(name), "h%05d.example.com", k);
+		const struct idx_node *n = find(v, name);
+		uint8_t a[4] = { 198, 18, (uint8_t)(k >> 8), (uint8_t)k };
+		const struct idx_addr *l = idx_addr_find(v, 4, a);
+		assert_non_null(n);
+		assert_non_null(l);
+		assert_int_equal(idx_node_rrset(n, T_A)->ttl, 120);
+		assert_int_equal(l->nowners, 1);
+		assert_ptr_equal(l->owner[0], n);
+		assert_int_equal(l->ttl, 120);
+		assert_int_equal(l->slab, 0);
+		assert_int_equal(n->key_off & NODE_KEY_SLAB, 0);
+	}
+	rcu_thread_offline();
+	idx_free(ix);
+
+	/* idx_free gives a loaded version's arenas back */
+	ix = idx_new();
+	t = idx_txn_begin(ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), DDI_EOK);
+	slab_load(t, N);
+	assert_int_equal(idx_txn_commit(t, 1), DDI_EOK);
+	assert_true(slab_bytes() > base);
+	idx_free(ix);
+	assert_int_equal(slab_bytes(), base);
+	teardown_thread();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1552,6 +1655,7 @@ int main(void)
 		cmocka_unit_test(test_cow_versions),
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_leaves_random),
+		cmocka_unit_test(test_slab),
 		cmocka_unit_test(test_model_stamp_wrap),
 		cmocka_unit_test(test_stamp_wrap),
 		cmocka_unit_test(test_reader_stress),
