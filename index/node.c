@@ -151,10 +151,11 @@ static size_t owner_words(const struct trie_key *k, uint8_t out[DNS_NAME_MAXLEN]
 /*
  * idx_node_owner from a key of <= 32 bytes with `avail` >= 32 bytes
  * readable from d: two 16-byte loads give the 0s and 1s as bit masks; the
- * labels are copied last to first (wire order) in 16-byte moves, which may
- * run past a label into `out` (written next) and past it in the block.
+ * labels are copied last to first (wire order) in 32-byte moves from a copy
+ * of the key, which run past a label into `out` (written next, or past the
+ * name: out has 255 bytes, the name ends before 34).
  */
-static size_t owner_sse2(const struct trie_key *k, size_t avail, uint8_t out[DNS_NAME_MAXLEN])
+static size_t owner_sse2(const struct trie_key *k, uint8_t out[DNS_NAME_MAXLEN])
 {
 	const uint8_t *d = k->data;
 	size_t len = k->len;
@@ -168,18 +169,31 @@ static size_t owner_sse2(const struct trie_key *k, size_t avail, uint8_t out[DNS
 	               (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(hi, one)) << 16) & inkey;
 	if (o1 != 0)
 		return owner_escaped(k, out);
+	/* the key again, in a buffer that label copies cannot run out of */
+	uint8_t buf[64];
+	_mm_storeu_si128((__m128i *)buf, lo);
+	_mm_storeu_si128((__m128i *)(buf + 16), hi);
+	_mm_storeu_si128((__m128i *)(buf + 32), zero);
+	_mm_storeu_si128((__m128i *)(buf + 48), zero);
 	size_t at = 0;
-	while (z != 0) {
-		/* the last label of the key is the first of the wire name */
-		size_t e = 31 - (size_t)__builtin_clz(z);
-		z &= ~(1u << e);
-		size_t b = z != 0 ? 32 - (size_t)__builtin_clz(z) : 0, ll = e - b;
-		out[at] = (uint8_t)ll;
-		if (ll <= 16 && b + 16 <= avail && at + 17 <= DNS_NAME_MAXLEN)
-			_mm_storeu_si128((__m128i *)(out + at + 1), _mm_loadu_si128((const __m128i *)(d + b)));
-		else
-			memcpy(out + at + 1, d + b, ll);
-		at += ll + 1;
+	if (z == 0) {
+		out[0] = 0;
+		return 1;
+	}
+	/* the last label of the key is the first of the wire name */
+	size_t e = 31 - (size_t)__builtin_clz(z);
+	for (;;) {
+		uint32_t rest = z & ((1u << e) - 1);
+		size_t b = rest != 0 ? 32 - (size_t)__builtin_clz(rest) : 0;
+		/* 32 bytes whatever the label's length (< 32): at <= 32, so within out */
+		out[at] = (uint8_t)(e - b);
+		_mm_storeu_si128((__m128i *)(out + at + 1), _mm_loadu_si128((const __m128i *)(buf + b)));
+		_mm_storeu_si128((__m128i *)(out + at + 17),
+		                 _mm_loadu_si128((const __m128i *)(buf + b + 16)));
+		at += e - b + 1;
+		if (rest == 0)
+			break;
+		e = b - 1;
 	}
 	out[at] = 0;
 	return at + 1;
@@ -207,7 +221,7 @@ size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN])
 	size_t avail = (size_t)(n->key_off & NODE_KEY_OFF_MASK) - sizeof(struct trie_key) +
 	               sizeof(*n) + (size_t)n->nrrsets * sizeof(n->rrsets[0]);
 	if (k->len <= 32 && avail >= 32)
-		return owner_sse2(k, avail, out);
+		return owner_sse2(k, out);
 #endif
 	return owner_words(k, out);
 }
