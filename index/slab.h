@@ -17,6 +17,11 @@
  * one more and trimming), not malloc(): an aligned malloc() leaves gaps in
  * the heap that ate the savings. Each goes back with munmap() on its own.
  *
+ * The price: an arena stays while any of its blocks lives, so after heavy
+ * churn a few survivors can hold whole arenas (at worst 64 KiB each); the
+ * next reload from the store packs them again. Changes after the load
+ * (idx_txn_rrset_set) use malloc().
+ *
  * Threads: slab_alloc and slab_close on the writer thread only (one slab
  * per bulk load); slab_free from any thread.
  */
