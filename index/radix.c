@@ -159,6 +159,21 @@ static bool prefix_eq(const uint8_t *a, const uint8_t *b, int bits)
 /* Readers                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* The leaf's address is addr: word loads, not a call to memcmp. */
+static inline bool same_addr(const struct idx_addr *l, const uint8_t *addr, int family)
+{
+	if (family == 4) {
+		uint32_t x, y;
+		memcpy(&x, l->addr, 4);
+		memcpy(&y, addr, 4);
+		return x == y;
+	}
+	uint64_t x[2], y[2];
+	memcpy(x, l->addr, 16);
+	memcpy(y, addr, 16);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
 /*
  * The PTR answer's lookup: per level one read of the node's first line
  * (pos, the bitmap word, its rank) and one of the child slot.
@@ -177,7 +192,7 @@ const struct idx_addr *radix_find(const void *root, int family, const uint8_t *a
 			return NULL;
 		p = n->child[n->rank[c >> 6] + pop64(word & (bit - 1))];
 	}
-	if (memcmp(as_leaf(p)->addr, addr, family == 4 ? 4 : 16) == 0)
+	if (same_addr(as_leaf(p), addr, family))
 		return as_leaf(p);
 	return NULL;
 }
@@ -202,7 +217,7 @@ void radix_find_bulk(struct radix_bulk *q, unsigned n)
 			if (p == NULL)
 				continue;
 			if (is_leaf(p)) {
-				if (memcmp(as_leaf(p)->addr, q[k].addr, q[k].family == 4 ? 4 : 16) == 0)
+				if (same_addr(as_leaf(p), q[k].addr, q[k].family))
 					q[k].found = as_leaf(p);
 				q[k].root = NULL;
 				active--;
