@@ -46,10 +46,13 @@ struct radix_node {
 	uint16_t cap;        /* room allocated for children */
 	uint64_t gen;        /* transaction that allocated this node */
 	uint64_t count;      /* leaves below */
+	/* What only next free reads: bit c set when the child for byte value c
+	 * holds every address of its block (2^(width - 8 * (pos + 1))). */
+	uint64_t full[4];
 	void *child[];       /* n, by byte value; tagged: bit 0 set = struct idx_addr * */
 };
 
-static_assert(offsetof(struct radix_node, child) == 64, "a node header is one cache line");
+static_assert(offsetof(struct radix_node, full) == 64, "what a lookup reads is the first line");
 
 static inline bool is_leaf(const void *p)
 {
@@ -79,6 +82,14 @@ static inline unsigned pop64(uint64_t x)
 static inline bool has_child(const struct radix_node *n, unsigned c)
 {
 	return (n->bitmap[c >> 6] >> (c & 63)) & 1;
+}
+
+static inline void bit_set(uint64_t *bits, unsigned c, bool on)
+{
+	if (on)
+		bits[c >> 6] |= (uint64_t)1 << (c & 63);
+	else
+		bits[c >> 6] &= ~((uint64_t)1 << (c & 63));
 }
 
 /* Children for byte values below c (0..256): the index of c's child. */
@@ -283,11 +294,11 @@ uint64_t radix_count(const void *root, int family, const uint8_t *prefix, int pl
 	return 0;
 }
 
-/* The first byte value in [c0, c1] with no child of n, or -1. */
-static int first_absent(const struct radix_node *n, unsigned c0, unsigned c1)
+/* The first c in [c0, c1] whose bit is clear, or -1. */
+static int first_clear(const uint64_t bits[4], unsigned c0, unsigned c1)
 {
 	for (unsigned c = c0; c <= c1;) {
-		uint64_t free_bits = ~n->bitmap[c >> 6] & (~(uint64_t)0 << (c & 63));
+		uint64_t free_bits = ~bits[c >> 6] & (~(uint64_t)0 << (c & 63));
 		if (free_bits) {
 			unsigned f = (c & ~63u) + (unsigned)__builtin_ctzll(free_bits);
 			return f <= c1 ? (int)f : -1;
@@ -300,9 +311,11 @@ static int first_absent(const struct radix_node *n, unsigned c0, unsigned c1)
 /*
  * The lowest address in [lo, hi] within the /d (d a multiple of 8) whose
  * first d bits are base's that the subtree p (every stored address of that
- * /d) does not hold. A node's children are tried in byte order; a full
- * child is passed over on its count (its capacity is a power of two), so
- * only the paths along lo and hi go deep.
+ * /d) does not hold. A node's children are tried in byte order, the full
+ * ones passed over on the node's bitmap of full children; a child wholly
+ * inside [lo, hi] that is not full has a free address, so only the two
+ * children at the ends of the range can come back empty: only the paths
+ * along lo and hi go deep, O(levels) calls.
  */
 static bool next_free(const void *p, int w, int d, u128 base, u128 lo, u128 hi, u128 *out)
 {
@@ -350,22 +363,14 @@ static bool next_free(const void *p, int w, int d, u128 base, u128 lo, u128 hi, 
 		return false;
 	int sh = w - d - 8;
 	unsigned c0 = (unsigned)(from >> sh) & 0xff, c1 = (unsigned)(to >> sh) & 0xff;
-	if (sh == 0) {
-		/* The last byte: a child is the leaf of exactly that address. */
-		int f = first_absent(n, c0, c1);
-		if (f < 0)
-			return false;
-		*out = base | (u128)(unsigned)f;
-		return true;
-	}
-	unsigned k = rank_of(n, c0);
-	for (unsigned c = c0; c <= c1; c++) {
-		u128 cb = base | (u128)c << sh;
-		if (!has_child(n, c)) {
+	for (int c = first_clear(n->full, c0, c1); c >= 0;
+	     c = (unsigned)c < c1 ? first_clear(n->full, (unsigned)c + 1, c1) : -1) {
+		u128 cb = base | (u128)(unsigned)c << sh;
+		if (!has_child(n, (unsigned)c)) {
 			*out = cb > from ? cb : from;
 			return true;
 		}
-		if (next_free(n->child[k++], w, d + 8, cb, lo, hi, out))
+		if (next_free(n->child[rank_of(n, (unsigned)c)], w, d + 8, cb, lo, hi, out))
 			return true;
 	}
 	return false;
@@ -413,6 +418,28 @@ int radix_walk(const void *root, int (*cb)(void *ctx, const struct idx_addr *a),
 /* Writer                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* Set n's full bit for byte value b from its child there (w: the width). */
+static void update_full(struct radix_node *n, unsigned b, int w)
+{
+	int bits = w - 8 * n->pos - 8;   /* the child's block holds 2^bits addresses */
+	uint64_t have = has_child(n, b) ? subtree_count(n->child[rank_of(n, b)]) : 0;
+	bit_set(n->full, b, bits < 64 && have == (uint64_t)1 << bits);
+}
+
+/* The nodes a change went through and the byte it took in each, root first. */
+struct path {
+	struct radix_node *n[16];
+	uint8_t b[16];
+	int depth;
+};
+
+/* After a change below them, the full bits of the path's nodes, bottom up. */
+static void path_update_full(const struct path *pa, int w)
+{
+	for (int i = pa->depth - 1; i >= 0; i--)
+		update_full(pa->n[i], pa->b[i], w);
+}
+
 static struct radix_node *node_alloc(const struct radix_cow *c, unsigned cap)
 {
 	struct radix_node *m = malloc(sizeof(*m) + cap * sizeof(void *));
@@ -458,7 +485,7 @@ static struct radix_node *cow_node(struct radix_cow *c, void **slot)
  * below: in place if n is this transaction's (reallocated when it has no
  * room), else into a copy, the old one to the garbage list.
  */
-static int add_child(struct radix_cow *c, void **slot, unsigned b, void *p)
+static int add_child(struct radix_cow *c, void **slot, unsigned b, void *p, int w)
 {
 	struct radix_node *n = *slot;
 	unsigned at = rank_of(n, b);
@@ -487,9 +514,10 @@ static int add_child(struct radix_cow *c, void **slot, unsigned b, void *p)
 	memmove(&n->child[at + 1], &n->child[at], (n->n - at) * sizeof(void *));
 	n->child[at] = p;
 	n->n++;
-	n->bitmap[b >> 6] |= (uint64_t)1 << (b & 63);
+	bit_set(n->bitmap, b, true);
 	set_ranks(n);
 	n->count += subtree_count(p);
+	update_full(n, b, w);
 	return DDI_EOK;
 }
 
@@ -532,15 +560,16 @@ static int remove_child(struct radix_cow *c, void **slot, unsigned b, unsigned k
 	*old = gone;
 	m->n--;
 	m->count--;
-	m->bitmap[b >> 6] &= ~((uint64_t)1 << (b & 63));
+	bit_set(m->bitmap, b, false);
+	bit_set(m->full, b, false);
 	set_ranks(m);
 	*slot = m;
 	return DDI_EOK;
 }
 
 /* A new node at byte d over the leaf (new, byte value a) and the subtree `other` (byte o). */
-static struct radix_node *split(struct radix_cow *c, int d, unsigned a, void *leaf, unsigned o,
-                                void *other)
+static struct radix_node *split(struct radix_cow *c, int w, int d, unsigned a, void *leaf,
+                                unsigned o, void *other)
 {
 	struct radix_node *m = node_alloc(c, 2);
 
@@ -554,6 +583,8 @@ static struct radix_node *split(struct radix_cow *c, int d, unsigned a, void *le
 	set_ranks(m);
 	m->child[a > o] = leaf;
 	m->child[a < o] = other;
+	update_full(m, a, w);
+	update_full(m, o, w);
 	return m;
 }
 
@@ -586,16 +617,23 @@ int radix_set(struct radix_cow *c, void **root, struct idx_addr *leaf, struct id
 	bool exists = d == bytes;
 
 	/* Down to where a branches off, copying the path. */
+	struct path pa = { .depth = 0 };
 	for (;;) {
 		struct radix_node *n = *slot;
 		if (is_leaf(n) || n->pos > d)
 			break;
-		if (n->pos == d)   /* a new byte value here (exists means d > every pos) */
-			return add_child(c, slot, a[d], tag_leaf(leaf));
+		if (n->pos == d) {   /* a new byte value here (exists means d > every pos) */
+			int ret = add_child(c, slot, a[d], tag_leaf(leaf), w);
+			if (ret == DDI_EOK)
+				path_update_full(&pa, w);
+			return ret;
+		}
 		if ((n = cow_node(c, slot)) == NULL)
 			return DDI_ENOMEM;
 		if (!exists)
 			n->count++;
+		pa.n[pa.depth] = n;
+		pa.b[pa.depth++] = a[n->pos];
 		slot = &n->child[rank_of(n, a[n->pos])];
 	}
 	if (exists) {
@@ -603,10 +641,11 @@ int radix_set(struct radix_cow *c, void **root, struct idx_addr *leaf, struct id
 		*slot = tag_leaf(leaf);
 		return DDI_EOK;
 	}
-	struct radix_node *m = split(c, d, a[d], tag_leaf(leaf), la[d], *slot);
+	struct radix_node *m = split(c, w, d, a[d], tag_leaf(leaf), la[d], *slot);
 	if (m == NULL)
 		return DDI_ENOMEM;
 	*slot = m;
+	path_update_full(&pa, w);
 	return DDI_EOK;
 }
 
@@ -626,14 +665,21 @@ int radix_del(struct radix_cow *c, void **root, int family, const uint8_t *addr,
 		*slot = NULL;
 		return DDI_EOK;
 	}
+	struct path pa = { .depth = 0 };
 	for (;;) {
 		struct radix_node *n = *slot;
 		unsigned b = addr[n->pos], k = rank_of(n, b);
-		if (is_leaf(n->child[k]))
-			return remove_child(c, slot, b, k, old);
+		if (is_leaf(n->child[k])) {
+			int ret = remove_child(c, slot, b, k, old);
+			if (ret == DDI_EOK)
+				path_update_full(&pa, w);
+			return ret;
+		}
 		if ((n = cow_node(c, slot)) == NULL)
 			return DDI_ENOMEM;
 		n->count--;
+		pa.n[pa.depth] = n;
+		pa.b[pa.depth++] = (uint8_t)b;
 		slot = &n->child[k];
 	}
 }
