@@ -23,7 +23,9 @@
  * nodes only, the leaves (struct idx_addr, the index's) are allocated
  * before and not counted. Then N radix_find lookups of present addresses
  * in a random order, timed with the thread's CPU clock, one by one and in
- * radix_find_bulk bursts of 32. The same file builds against any radix.c
+ * radix_find_bulk bursts of 32; and radix_count and radix_next_free
+ * (skipping the first and last address) on prefixes of whole and partial
+ * bytes around the first address, in a loop. The same file builds against any radix.c
  * with this API, so an older tree is measured with the same program.
  */
 
@@ -110,6 +112,24 @@ static void lookups(const char *what, void *root, int family, struct idx_addr **
 	       (t2 - t1) * 1e9 / (double)nb, BURST);
 }
 
+/* CPU time per call of radix_count and radix_next_free on prefix/plen (skips 1 and 1). */
+static void counts(const char *what, void *root, int family, const uint8_t *prefix, int plen)
+{
+	enum { REPS = 100000 };
+	uint8_t out[16];
+	uint64_t sum = 0, found = 0;
+	double t0 = cpu_now();
+	for (int k = 0; k < REPS; k++)
+		sum += radix_count(root, family, prefix, plen);
+	double t1 = cpu_now();
+	for (int k = 0; k < REPS; k++)
+		found += radix_next_free(root, family, prefix, plen, 1, 1, out) == DDI_EOK;
+	double t2 = cpu_now();
+	printf("%s /%d: count %.1f ns (%llu), next free %.1f ns (%s)\n", what, plen,
+	       (t1 - t0) * 1e9 / REPS, (unsigned long long)(sum / REPS), (t2 - t1) * 1e9 / REPS,
+	       found == REPS ? "found" : found ? "?" : "full");
+}
+
 static void measure(const char *what, int family, struct idx_addr **l, size_t n, size_t txn)
 {
 	shuffle(l, n);   /* insertion and lookup order */
@@ -119,6 +139,12 @@ static void measure(const char *what, int family, struct idx_addr **l, size_t n,
 	printf("%s one transaction: %zu bytes, %.2f bytes per address\n", what, m1 - m0,
 	       (double)(m1 - m0) / (double)n);
 	lookups(what, root, family, l, n);
+	/* prefixes around the first address: whole bytes and partial ones */
+	static const uint8_t v4[16] = { 198, 18, 0, 0 };
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x00, 0x02 };
+	static const int plens4[] = { 8, 12, 16, 20, 24 }, plens6[] = { 48, 64, 68, 72 };
+	for (int k = 0; k < (family == 4 ? 5 : 4); k++)
+		counts(what, root, family, family == 4 ? v4 : v6, family == 4 ? plens4[k] : plens6[k]);
 	radix_free(root, NULL, NULL);
 
 	m0 = in_use();
