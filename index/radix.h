@@ -15,9 +15,12 @@
  * leaf). An interior node branches on one byte of the address (256 ways at
  * most, only the children that exist stored, packed behind a bitmap), skips
  * the bytes all its leaves share (path compression; a lookup compares the
- * whole address at the leaf) and keeps how many leaves it holds, so a
- * lookup is at most 4 node steps for IPv4 and 16 for IPv6, and counts and
- * next-free searches are O(levels) (up to 256 children tried per level).
+ * whole address at the leaf), and keeps how many leaves it holds and which
+ * of its children are full. So a lookup is at most 4 node steps for IPv4
+ * and 16 for IPv6; radix_count is a descent, plus at the partial byte of a
+ * prefix length that is not a multiple of 8 a popcount or the sum of at
+ * most 128 children's counts; radix_next_free passes full children on the
+ * bitmap and goes deep only along the two ends of the range: O(levels).
  *
  * A root is a tagged pointer: NULL is empty, bit 0 set is a leaf.
  *
