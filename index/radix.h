@@ -1,4 +1,4 @@
-/* radix -- copy-on-write path-compressed binary radix tree over IPv4/IPv6 addresses, with counts */
+/* radix -- copy-on-write multibit radix tree (8-bit strides, bitmap-packed children) over IPv4/IPv6 addresses, with counts */
 #ifndef DDI_INDEX_RADIX_H
 #define DDI_INDEX_RADIX_H
 
@@ -12,9 +12,15 @@
 /*
  * One tree per family: IPv4 is 32 bits wide, IPv6 128. Leaves are struct
  * idx_addr (caller-allocated, never changed once linked; a change is a new
- * leaf). Interior nodes test one bit (0 = most significant) and keep the
- * common prefix of their leaves and how many leaves they hold, so counts
- * and next-free searches are O(width).
+ * leaf). An interior node branches on one byte of the address (256 ways at
+ * most, only the children that exist stored, packed behind a bitmap), skips
+ * the bytes all its leaves share (path compression; a lookup compares the
+ * whole address at the leaf), and keeps how many leaves it holds and which
+ * of its children are full. So a lookup is at most 4 node steps for IPv4
+ * and 16 for IPv6; radix_count is a descent, plus at the partial byte of a
+ * prefix length that is not a multiple of 8 a popcount or the sum of at
+ * most 128 children's counts; radix_next_free passes full children on the
+ * bitmap and goes deep only along the two ends of the range: O(levels).
  *
  * A root is a tagged pointer: NULL is empty, bit 0 set is a leaf.
  *

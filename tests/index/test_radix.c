@@ -130,9 +130,19 @@ static int oracle_next_free(const struct oracle *o, int w, u128 prefix, int plen
 	}
 }
 
+/* 0: rnd_addr's small clusters; 1: dense, nodes of up to 256 children that
+ * grow and shrink across versions, with far-apart addresses too. */
+static int addr_mode;
+
 /* Addresses that collide often and fill small prefixes, with far-apart bits too. */
 static u128 rnd_addr(int w)
 {
+	if (addr_mode == 1) {
+		u128 base = w == 32 ? (u128)0xc6120000 : (u128)0x20010002ULL << 96;
+		if (rnd() % 50 == 0)
+			return ((u128)rnd() << 64 | rnd()) & span_of(w, 0);
+		return base + rnd() % 3000;
+	}
 	u128 base = w == 32 ? (u128)0xc6120000 : (u128)0x20010002ULL << 96;
 	u128 a = base + (rnd() % 24);
 	if (rnd() % 3 == 0)
@@ -233,7 +243,7 @@ struct old_version {
 	struct oracle o;
 };
 
-static void oracle_run(int family)
+static void oracle_run(int family, int mode, int gens, unsigned max_ops)
 {
 	int w = radix_width(family);
 	void *pub = NULL;
@@ -243,12 +253,13 @@ static void oracle_run(int family)
 	size_t nold = 0;
 	uint8_t b[16];
 
-	for (uint64_t gen = 1; gen <= 300; gen++) {
+	addr_mode = mode;
+	for (uint64_t gen = 1; gen <= (uint64_t)gens; gen++) {
 		void *root = pub;
 		struct idx_gc garbage = { 0 }, created = { 0 };
 		struct radix_cow c = { gen, &garbage };
 		struct oracle to = oracle_copy(&o);
-		int nops = 1 + (int)(rnd() % 30);
+		int nops = 1 + (int)(rnd() % max_ops);
 		bool abort_it = rnd() % 4 == 0;
 
 		/* Room to grow. */
@@ -323,18 +334,33 @@ static void oracle_run(int family)
 	for (size_t k = 0; k < nold; k++)
 		oracle_free(&old[k].o);
 	idx_gc_free_all(&deferred);
+	addr_mode = 0;
 }
 
 static void test_oracle_v4(void **state)
 {
 	(void)state;
-	oracle_run(4);
+	oracle_run(4, 0, 300, 30);
 }
 
 static void test_oracle_v6(void **state)
 {
 	(void)state;
-	oracle_run(6);
+	oracle_run(6, 0, 300, 30);
+}
+
+/* Dense: big nodes built, copied, grown and shrunk while five older
+ * versions keep answering exactly as when they were published. */
+static void test_oracle_dense_v4(void **state)
+{
+	(void)state;
+	oracle_run(4, 1, 60, 400);
+}
+
+static void test_oracle_dense_v6(void **state)
+{
+	(void)state;
+	oracle_run(6, 1, 60, 400);
 }
 
 /* Prefix edges: /31, /32, /127, /128, /0, full prefixes, bad arguments. */
@@ -430,12 +456,159 @@ static void test_edges(void **state)
 	radix_free(v6, free_leaf_cb, NULL);
 }
 
+/* --- every prefix length -------------------------------------------------- */
+
+static int cmp_u128(const void *x, const void *y)
+{
+	u128 a = *(const u128 *)x, b = *(const u128 *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Insert each address not yet present into the tree (generation c) and the oracle. */
+static void add_all(struct radix_cow *c, void **root, int family, struct oracle *o, const u128 *as,
+                    size_t n)
+{
+	uint8_t b[16];
+	int w = radix_width(family);
+	for (size_t k = 0; k < n; k++) {
+		struct idx_addr *ol;
+		to_bytes(as[k], w, b);
+		if (radix_find(*root, family, b) != NULL)
+			continue;
+		assert_int_equal(radix_set(c, root, leaf_new(family, as[k]), &ol), DDI_EOK);
+		assert_null(ol);
+		if (o->n == o->cap) {
+			o->cap = o->cap ? 2 * o->cap : 1024;
+			o->a = realloc(o->a, o->cap * sizeof(*o->a));
+			o->l = realloc(o->l, o->cap * sizeof(*o->l));   /* unused here; oracle_copy copies it */
+			assert_true(o->a && o->l);
+		}
+		o->a[o->n++] = as[k];
+	}
+	qsort(o->a, o->n, sizeof(*o->a), cmp_u128);
+}
+
+/* count and next free at every prefix length of each probe, with skips, against the oracle. */
+static void check_plens(const void *root, int family, const struct oracle *o, const u128 *probes,
+                        size_t np)
+{
+	static const uint64_t skips[][2] = { { 0, 0 }, { 1, 1 }, { 2, 0 }, { 0, 3 }, { 256, 0 },
+	                                     { 255, 1 }, { UINT64_MAX, 0 }, { 0, UINT64_MAX } };
+	int w = radix_width(family);
+	uint8_t b[16], out[16];
+
+	for (size_t k = 0; k < np; k++) {
+		to_bytes(probes[k], w, b);
+		for (int plen = 0; plen <= w; plen++) {
+			assert_int_equal(radix_count(root, family, b, plen),
+			                 oracle_count(o, w, probes[k], plen));
+			for (size_t s = 0; s < sizeof(skips) / sizeof(skips[0]); s++) {
+				u128 want = 0;
+				int er = oracle_next_free(o, w, probes[k], plen, skips[s][0], skips[s][1], &want);
+				memset(out, 0xee, sizeof(out));
+				int got = radix_next_free(root, family, b, plen, skips[s][0], skips[s][1], out);
+				if (got != er || (er == DDI_EOK && from_bytes(out, w) != want))
+					fail_msg("family %d probe %zu /%d skips %zu: %d vs oracle %d", family, k, plen,
+					         s, got, er);
+			}
+		}
+	}
+}
+
+/* IPv4: a full /16, a full /24, a half /24, lone addresses at both ends of the space. */
+static void test_plens_v4(void **state)
+{
+	(void)state;
+	void *root = NULL;
+	struct idx_gc garbage = { 0 };
+	struct radix_cow c = { 1, &garbage };
+	struct oracle o = { 0 };
+	size_t n = 0;
+	u128 *as = malloc(70000 * sizeof(*as));
+	assert_non_null(as);
+
+	for (u128 a = 0xc6120000; a <= 0xc612ffff; a++)   /* 198.18.0.0/16 */
+		as[n++] = a;
+	for (u128 a = 0xc6130000; a <= 0xc61300ff; a++)   /* 198.19.0.0/24 */
+		as[n++] = a;
+	for (u128 a = 0xc6130100; a <= 0xc613017f; a++)   /* 198.19.1.0/25 */
+		as[n++] = a;
+	as[n++] = 0;
+	as[n++] = 0xffffffff;
+	as[n++] = 0x0a000000;
+	as[n++] = 0xc6130205;   /* a leaf alone below 198.19.2.0/24 */
+	add_all(&c, &root, 4, &o, as, n);
+	const u128 probes[] = { 0xc6120000, 0xc612ffff, 0xc6124d05, 0xc6130000, 0xc6130100, 0xc61301c8,
+	                        0xc6130205, 0xc6140000, 0x0a000000, 0, 0xffffffff, 0x7f000001 };
+	size_t np = sizeof(probes) / sizeof(probes[0]);
+	check_plens(root, 4, &o, probes, np);
+
+	/* Generation 2: holes in the full prefixes; the old root answers as before. */
+	struct oracle o1 = oracle_copy(&o);
+	void *r1 = root;
+	struct radix_cow c2 = { 2, &garbage };
+	const u128 holes[] = { 0xc612c807, 0xc6120000, 0xc6130040, 0xc61300ff, 0xc6130205, 0xffffffff };
+	for (size_t k = 0; k < sizeof(holes) / sizeof(holes[0]); k++) {
+		uint8_t b[16];
+		struct idx_addr *ol;
+		to_bytes(holes[k], 32, b);
+		assert_int_equal(radix_del(&c2, &root, 4, b, &ol), DDI_EOK);
+		assert_int_equal(idx_gc_push(&garbage, ol), 0);
+		size_t at = lower_bound(&o, holes[k]);
+		memmove(o.a + at, o.a + at + 1, (o.n - at - 1) * sizeof(*o.a));
+		o.n--;
+	}
+	check_plens(root, 4, &o, probes, np);
+	check_plens(r1, 4, &o1, probes, np);
+	radix_free(root, free_leaf_cb, NULL);
+	idx_gc_free_all(&garbage);
+	oracle_free(&o);
+	oracle_free(&o1);
+	free(as);
+}
+
+/* IPv6: sparse random addresses in a /64, a full /120, a half /120, both ends. */
+static void test_plens_v6(void **state)
+{
+	(void)state;
+	void *root = NULL;
+	struct idx_gc garbage = { 0 };
+	struct radix_cow c = { 1, &garbage };
+	struct oracle o = { 0 };
+	size_t n = 0;
+	u128 net = (u128)0x20010002ULL << 96, sub = net | (u128)1 << 64;   /* 2001:2::/64, 2001:2:0:1::/64 */
+	u128 *as = malloc(3000 * sizeof(*as));
+	assert_non_null(as);
+
+	for (int k = 0; k < 2000; k++)
+		as[n++] = net | rnd();
+	for (int k = 0; k < 256; k++)
+		as[n++] = sub | (u128)k;
+	for (int k = 0; k < 128; k++)
+		as[n++] = sub | 0x100 | (u128)k;
+	as[n++] = 0;
+	as[n++] = ~(u128)0;
+	as[n++] = sub | (u128)1 << 40;
+	add_all(&c, &root, 6, &o, as, n);
+	const u128 probes[] = { net, net | 0x8000000000000000ULL, o.a[500], o.a[1999], sub,
+	                        sub | 0xff, sub | 0x100, sub | 0x1c8, sub | (u128)1 << 40, 0, ~(u128)0 };
+	check_plens(root, 6, &o, probes, sizeof(probes) / sizeof(probes[0]));
+	radix_free(root, free_leaf_cb, NULL);
+	idx_gc_free_all(&garbage);
+	oracle_free(&o);
+	free(as);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_oracle_v4),
 		cmocka_unit_test(test_oracle_v6),
+		cmocka_unit_test(test_oracle_dense_v4),
+		cmocka_unit_test(test_oracle_dense_v6),
+		cmocka_unit_test(test_plens_v4),
+		cmocka_unit_test(test_plens_v6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
