@@ -137,15 +137,7 @@ static int node_cb(void *ctx, const struct idx_node *n)
 		s->heap += malloc_usable_size((void *)k) + 8;
 		return 0;
 	}
-	size_t end = sizeof(*n) + n->nrrsets * sizeof(n->rrsets[0]);
-	if (n->owner_off != 0) {
-		uint8_t w[DNS_NAME_MAXLEN];
-		end = n->owner_off + idx_node_owner(n, w);
-	}
-	for (uint16_t r = 0; r < n->nrrsets; r++)
-		if (n->rrsets[r].off + n->rrsets[r].len > end)
-			end = n->rrsets[r].off + n->rrsets[r].len;
-	s->slab += (n->key_off & NODE_KEY_OFF_MASK) + end;
+	s->slab += node_block_len(k);
 	return 0;
 }
 

@@ -226,6 +226,18 @@ size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN])
 	return owner_words(k, out);
 }
 
+size_t node_block_len(const struct trie_key *k)
+{
+	const struct idx_node *n = node_of_key(k);
+	size_t end = sizeof(*n) + (size_t)n->nrrsets * sizeof(n->rrsets[0]);
+	if (n->owner_off != 0)
+		end = n->owner_off + dns_name_len((const uint8_t *)n + n->owner_off);
+	for (uint16_t r = 0; r < n->nrrsets; r++)
+		if (n->rrsets[r].off + (size_t)n->rrsets[r].len > end)
+			end = n->rrsets[r].off + (size_t)n->rrsets[r].len;
+	return (size_t)(n->key_off & NODE_KEY_OFF_MASK) + end;
+}
+
 void node_free(const struct trie_key *k)
 {
 	if (node_of_key(k)->key_off & NODE_KEY_SLAB)

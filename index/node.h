@@ -56,6 +56,9 @@ int node_build(struct idx_node **out, const struct trie_key **keyout, const uint
                const struct idx_node *old, uint16_t type, uint32_t ttl, uint16_t count,
                const uint8_t *rdatas, size_t rdatas_len, struct slab *sl);
 
+/* Bytes of a node block, from its key to the end of its last part. */
+size_t node_block_len(const struct trie_key *k);
+
 /* Free a node block by its key: free() or slab_free(), as it was made. */
 void node_free(const struct trie_key *k);
 

@@ -76,6 +76,18 @@ void *slab_alloc(struct slab *s, size_t len, size_t align)
 	return (uint8_t *)s->cur + at;
 }
 
+bool slab_grow_last(struct slab *s, void *p, size_t oldlen, size_t newlen)
+{
+	uint8_t *base = (uint8_t *)s->cur;
+	if (base == NULL || (uint8_t *)p < base || (uint8_t *)p + oldlen != base + s->used)
+		return false;
+	size_t at = (size_t)((uint8_t *)p - base);
+	if (newlen > SLAB_BLOCK_MAX || at + newlen > SLAB_ARENA)
+		return false;
+	s->used = at + newlen;
+	return true;
+}
+
 void slab_close(struct slab *s)
 {
 	if (s->cur != NULL)

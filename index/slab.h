@@ -2,6 +2,7 @@
 #ifndef DDI_INDEX_SLAB_H
 #define DDI_INDEX_SLAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,14 @@ struct slab {
  * malloc) or without memory.
  */
 void *slab_alloc(struct slab *s, size_t len, size_t align);
+
+/*
+ * Grow block p (of oldlen bytes) to newlen bytes in place: true when p is
+ * the last block handed out and its arena has the room, else false and
+ * nothing changed. A bulk load rebuilds an owner's node for each of its
+ * RRsets; growing it in place leaves no dead copy behind in the arena.
+ */
+bool slab_grow_last(struct slab *s, void *p, size_t oldlen, size_t newlen);
 
 /* The slab is done: its current arena goes once its blocks are all freed. */
 void slab_close(struct slab *s);

@@ -1007,6 +1007,47 @@ static int bulk_node(struct idx_txn *t, struct idx_node **n, const struct trie_k
 }
 
 /*
+ * Another RRset of the last owner: its node is rebuilt. Nothing else comes
+ * from the slab between an owner's RRsets (its ENTs come before, its
+ * address leaves after), so the node is the slab's last block: the new one
+ * is built aside and copied over it, grown in place, when the arena has
+ * room. Otherwise it is a new block and the old one garbage.
+ */
+static int bulk_rebuild(struct idx_txn *t, const struct name_ref *r, uint16_t flags,
+                        uint16_t type, uint32_t ttl, uint16_t count, const uint8_t *rdatas,
+                        size_t rdatas_len)
+{
+	struct bulk *b = t->bulk;
+	const struct trie_key *last = b->keys[b->n - 1], *tk;
+	const struct idx_node *old = node_of_key(last);
+	struct idx_node *n;
+	int ret;
+	if (old->key_off & NODE_KEY_SLAB) {
+		ret = node_build(&n, &tk, r->key, r->keylen, r->wire, r->wirelen, flags, old, type, ttl,
+		                 count, rdatas, rdatas_len, NULL);
+		if (ret != DDI_EOK)
+			return ret;
+		size_t len = node_block_len(tk);
+		bool grown = slab_grow_last(&b->slab, (void *)last, node_block_len(last), len);
+		if (grown) {
+			memcpy((void *)last, tk, len);   /* same key, same offsets: the block is position-free */
+			node_of_key(last)->key_off |= NODE_KEY_SLAB;
+		}
+		free((void *)tk);
+		if (grown)
+			return DDI_EOK;   /* the same block, on the created list already */
+	}
+	ret = bulk_node(t, &n, &tk, r, r->wire, r->wirelen, r->keylen, flags, old, type, ttl, count,
+	                rdatas, rdatas_len);
+	if (ret != DDI_EOK)
+		return ret;
+	if (idx_gc_push(&t->garbage, gc_node(last)) != DDI_EOK)
+		return DDI_ENOMEM;
+	b->keys[b->n - 1] = tk;
+	return DDI_EOK;
+}
+
+/*
  * The address leaves of an owner's final node (the bulk path rebuilds the
  * last node while RRsets of its owner come, so its leaves are made when
  * the next owner comes or the load ends): a leaf with this one owner, and
@@ -1101,13 +1142,8 @@ int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, u
 		if (type == TYPE_NS && !(flags & IDX_NODE_APEX))
 			flags |= IDX_NODE_DELEG;
 		ref_spelling(&r, old);   /* the first spelling stays */
-		ret = bulk_node(t, &n, &tk, &r, r.wire, r.wirelen, r.keylen, flags, old, type, ttl,
-		                count, rdatas, rdatas_len);
-		if (ret != DDI_EOK)
+		if ((ret = bulk_rebuild(t, &r, flags, type, ttl, count, rdatas, rdatas_len)) != DDI_EOK)
 			return ret;
-		if (idx_gc_push(&t->garbage, gc_node(last)) != DDI_EOK)
-			return DDI_ENOMEM;
-		b->keys[b->n - 1] = tk;
 	} else {
 		/* A new owner: the zones are in the trie, the bulk nodes are not. */
 		const struct idx_node *old = trie_get(&t->v->names, r.key, r.keylen);
