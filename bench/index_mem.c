@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <arpa/inet.h>
 #include <urcu-qsbr.h>
 
@@ -12,6 +14,7 @@
 #include "dns/name.h"
 #include "dns/rdata.h"
 #include "dns/wire.h"
+#include "index/answer.h"
 #include "index/snapshot.h"
 #ifndef INDEX_MEM_TOTAL_ONLY
 #include "index/node.h"
@@ -19,7 +22,7 @@
 #endif
 
 /*
- * Usage: index-mem N [incremental|bulk]
+ * Usage: index-mem N [incremental|bulk] [time]
  *
  * Builds the corpus of bench/corpus.h (N names h<i>.bench.test., each an A
  * record, every 16th also an AAAA: N + N/16 address records, PTR from the
@@ -32,6 +35,11 @@
  * only if mixed case) and address leaves counted chunk by chunk
  * (malloc_usable_size + 8 header bytes), the rest being the qp-trie's twig
  * arrays and the radix trees' nodes.
+ *
+ * With `time`: CPU time per answer (parse + answer_query) of 262,144 A and
+ * as many PTR queries on uniformly random names of the index (most of
+ * them cache misses at 1M names), three rounds alternating A and PTR;
+ * each query's rcode must be NOERROR.
  */
 
 /* Slab arenas are mmap()ed: mallinfo2 does not see them. */
@@ -181,12 +189,52 @@ static void breakdown(const struct idx_version *v, size_t n, size_t total, size_
 }
 #endif
 
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define TQ (1u << 18)
+#define TSLOT 80
+
+/* ns of CPU per answer of TQ queries of one kind, each checked NOERROR. */
+static double time_answers(struct idx *ix, enum bc_kind kind, size_t n, uint8_t (*qs)[TSLOT],
+                           uint8_t *qlen)
+{
+	for (size_t i = 0; i < TQ; i++)
+		qlen[i] = (uint8_t)bc_query(qs[i], kind, (size_t)random() % n, false);
+	const struct answer_conf conf = { .udp_max = DNS_EDNS_DEFAULT };
+	uint8_t buf[2048];
+	rcu_thread_online();
+	const struct idx_version *v = idx_acquire(ix);
+	double t0 = cpu_now();
+	for (size_t i = 0; i < TQ; i++) {
+		memcpy(buf, qs[i], qlen[i]);
+		struct dns_query q;
+		enum dns_parse_result pr = dns_query_parse(&q, buf, qlen[i]);
+		struct answer_info info;
+		if (answer_query(v, &conf, ANSWER_UDP, &q, pr, buf, sizeof(buf), &info) == 0 ||
+		    info.rcode != DNS_RCODE_NOERROR) {
+			fprintf(stderr, "index-mem: %s query %zu: rcode %u\n", bc_kind_name[kind], i,
+			        info.rcode);
+			exit(1);
+		}
+	}
+	double t = cpu_now() - t0;
+	rcu_thread_offline();
+	return t / TQ * 1e9;
+}
+
 int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
 	bool bulk = argc > 2 && strcmp(argv[2], "bulk") == 0;
-	if (n == 0 || (argc > 2 && !bulk && strcmp(argv[2], "incremental") != 0)) {
-		fprintf(stderr, "usage: index-mem N [incremental|bulk]\n");
+	bool timed = argc > 3 && strcmp(argv[3], "time") == 0;
+	if (n == 0 || (argc > 2 && !bulk && strcmp(argv[2], "incremental") != 0) ||
+	    (argc > 3 && !timed)) {
+		fprintf(stderr, "usage: index-mem N [incremental|bulk] [time]\n");
 		return 2;
 	}
 	rcu_register_thread();
@@ -206,6 +254,21 @@ int main(int argc, char **argv)
 	breakdown(idx_acquire(ix), n, bytes, records);
 	rcu_thread_offline();
 #endif
+	if (timed) {
+		uint8_t(*qs)[TSLOT] = malloc(TQ * TSLOT);
+		uint8_t *qlen = malloc(TQ);
+		if (!qs || !qlen)
+			return 1;
+		srandom(1);
+		for (int round = 0; round < 3; round++) {
+			double a = time_answers(ix, BC_A, n, qs, qlen);
+			double p = time_answers(ix, BC_PTR, n, qs, qlen);
+			printf("  round %d: A %.0f ns, PTR %.0f ns CPU per answer (%u random names each)\n",
+			       round + 1, a, p, TQ);
+		}
+		free(qs);
+		free(qlen);
+	}
 	idx_free(ix);
 	rcu_unregister_thread();
 	return 0;
