@@ -51,7 +51,8 @@ struct idx_node {
 	uint16_t flags;      /* enum idx_node_flag */
 	uint16_t nrrsets;
 	uint16_t owner_off;  /* offset of the owner's wire name from the node; 0: not stored */
-	uint16_t key_off;    /* the block's trie key starts this many bytes before the node */
+	uint16_t key_off;    /* the block's trie key starts this many bytes before the node;
+	                        top bit: the block is from a slab (index/node.h) */
 	struct idx_rrset rrsets[];  /* sorted by type; blobs (and a mixed-case owner) follow */
 };
 

@@ -10,13 +10,13 @@
 #include "index/trie.h"
 
 /*
- * A node block is one malloc():
+ * A node block is one malloc(), or one block of a bulk load's slab:
  *
  *   struct trie_key (2) + key bytes | pad to 4 | struct idx_node (8)
  *   | rrsets[nrrsets] (16 each) | [owner wire name] | RR blobs
  *
  * The trie leaf points at the key (the block's start) and at the node, so
- * free(key) frees the whole node; the node finds its key by key_off. The
+ * node_free(key) frees the whole node; the node finds its key by key_off. The
  * owner's wire name is there only when its spelling is not the lower-case
  * form the key gives (it has upper-case letters): most names are written
  * lower-case, and their node then holds the name once, as its key. The
