@@ -168,8 +168,16 @@ void idx_addr_find_bulk(const struct idx_version *v, unsigned n, const int *fami
 		q[i].addr = addrs[i];
 	}
 	radix_find_bulk(q, n);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		found[i] = q[i].found;
+		/* The PTR answer reads the owner's node header and the key in
+		 * front of it (idx_node_owner): fetch them for the whole burst. */
+		if (found[i] != NULL && found[i]->nowners > 0) {
+			const uint8_t *o = (const uint8_t *)found[i]->owner[0];
+			__builtin_prefetch(o);
+			__builtin_prefetch(o - 32);
+		}
+	}
 }
 
 uint64_t idx_addr_count(const struct idx_version *v, int family, const uint8_t *prefix, int plen)
