@@ -241,7 +241,7 @@ size_t node_block_len(const struct trie_key *k)
 void node_free(const struct trie_key *k)
 {
 	if (node_of_key(k)->key_off & NODE_KEY_SLAB)
-		slab_free((void *)k);
+		slab_free((void *)k, node_block_len(k));
 	else
 		free((void *)k);
 }

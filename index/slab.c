@@ -4,6 +4,22 @@
 
 #include "index/slab.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SLAB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLAB_ASAN 1
+#endif
+#endif
+#ifdef SLAB_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /*
  * An arena is SLAB_ARENA bytes aligned to SLAB_ARENA, so that a block
  * finds its arena by masking its address. `live` counts the blocks not
@@ -29,8 +45,10 @@ static void unmap(void *p, size_t len)
 
 static void arena_put(struct slab_arena *a)
 {
-	if (__atomic_sub_fetch(&a->live, 1, __ATOMIC_ACQ_REL) == 0)
+	if (__atomic_sub_fetch(&a->live, 1, __ATOMIC_ACQ_REL) == 0) {
+		UNPOISON(a, SLAB_ARENA);   /* the range may be mapped again */
 		unmap(a, SLAB_ARENA);
+	}
 }
 
 /* The next arena of the slab's pool; a new pool when it is used up. */
@@ -98,10 +116,12 @@ void slab_close(struct slab *s)
 	s->used = 0;
 }
 
-void slab_free(void *p)
+void slab_free(void *p, size_t len)
 {
-	if (p != NULL)
-		arena_put((struct slab_arena *)((uintptr_t)p & ~(uintptr_t)(SLAB_ARENA - 1)));
+	if (p == NULL)
+		return;
+	POISON(p, len);
+	arena_put((struct slab_arena *)((uintptr_t)p & ~(uintptr_t)(SLAB_ARENA - 1)));
 }
 
 size_t slab_bytes(void)

@@ -58,8 +58,12 @@ bool slab_grow_last(struct slab *s, void *p, size_t oldlen, size_t newlen);
 /* The slab is done: its current arena goes once its blocks are all freed. */
 void slab_close(struct slab *s);
 
-/* Free one block of slab_alloc; its arena goes with the last one. */
-void slab_free(void *p);
+/*
+ * Free one block of slab_alloc (`len` bytes, as allocated or grown); its
+ * arena goes with the last one. Under AddressSanitizer the block is
+ * poisoned at once, so that a stale pointer into a live arena shows.
+ */
+void slab_free(void *p, size_t len);
 
 /* Bytes mapped for arenas and not unmapped yet, over all slabs (malloc statistics do not see them). */
 size_t slab_bytes(void);

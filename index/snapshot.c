@@ -71,24 +71,28 @@ struct gc_batch {
  * The garbage and created lists hold twig arrays and radix nodes (trie.c,
  * radix.c push them; free()), version roots (free()), node blocks and
  * address leaves (pushed here). A node block or leaf from a slab goes on
- * a list with bit 0 of its pointer set (both are at least 2-aligned), so
- * that the list is freed without reading the objects.
+ * a list with bit 0 of its pointer set, and bit 1 too for a leaf (keys are
+ * 4-aligned, leaves 8-aligned), so that the list can be freed with
+ * free() for the others without reading them.
  */
+#define GC_SLAB 1u
+#define GC_LEAF 2u
+
 static void *gc_node(const struct trie_key *k)
 {
 	const struct idx_node *n = node_of_key(k);
-	return (void *)((uintptr_t)k | ((n->key_off & NODE_KEY_SLAB) ? 1 : 0));
+	return (void *)((uintptr_t)k | ((n->key_off & NODE_KEY_SLAB) ? GC_SLAB : 0));
 }
 
 static void *gc_leaf(const struct idx_addr *a)
 {
-	return (void *)((uintptr_t)a | (a->slab ? 1 : 0));
+	return (void *)((uintptr_t)a | (a->slab ? GC_SLAB | GC_LEAF : 0));
 }
 
 static void leaf_free(struct idx_addr *a)
 {
 	if (a->slab)
-		slab_free(a);
+		slab_free(a, sizeof(*a) + a->nowners * sizeof(a->owner[0]));
 	else
 		free(a);
 }
@@ -98,10 +102,12 @@ static void gc_free_all(struct idx_gc *g)
 {
 	for (size_t k = 0; k < g->n; k++) {
 		uintptr_t p = (uintptr_t)g->v[k];
-		if (p & 1)
-			slab_free((void *)(p & ~(uintptr_t)1));
-		else
+		if (!(p & GC_SLAB))
 			free((void *)p);
+		else if (p & GC_LEAF)
+			leaf_free((struct idx_addr *)(p & ~(uintptr_t)3));
+		else
+			node_free((const struct trie_key *)(p & ~(uintptr_t)3));
 	}
 	idx_gc_clear(g);
 }

@@ -12,6 +12,9 @@
 
 #include <cmocka.h>
 #include <urcu-qsbr.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "dns/errcode.h"
 #include "dns/name.h"
@@ -1578,10 +1581,15 @@ static void test_slab(void **state)
 	assert_null(slab_alloc(&sl, SLAB_BLOCK_MAX + 1, 8));
 	slab_close(&sl);
 	assert_int_equal(slab_bytes(), base + SLAB_ARENA);
-	slab_free(p[0]);
-	slab_free(p[2]);
+	slab_free(p[0], 40);
+	slab_free(p[2], 40);
 	assert_int_equal(slab_bytes(), base + SLAB_ARENA);
-	slab_free(p[1]);
+#if defined(__SANITIZE_ADDRESS__)
+	/* a freed block of a live arena is poisoned: a stale pointer shows */
+	assert_true(__asan_address_is_poisoned(p[0]));
+	assert_false(__asan_address_is_poisoned(p[1]));
+#endif
+	slab_free(p[1], 40);
 	assert_int_equal(slab_bytes(), base);
 
 	/* an aborted bulk load */
