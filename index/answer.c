@@ -44,6 +44,8 @@
 #define DNS_T_DS 43
 #define OPT_LEN 11            /* an OPT RR without options */
 
+#define KEY_FRONT 8           /* bytes in front of a walk's key (walk_key_fast) */
+
 /* The ancestors of one name, as found in the trie. */
 struct walk {
 	const uint8_t *name;                 /* wire name being resolved */
@@ -55,8 +57,12 @@ struct walk {
 	const struct idx_node *exact;        /* the name itself, or NULL */
 	const struct idx_node *apex;         /* the deepest apex above or at it, or NULL */
 	const struct idx_node *cut;          /* the highest cut below the apex, or NULL */
-	/* room for the "*" label of a wildcard, and for 8-byte stores past the end */
-	uint8_t key[DNS_KEY_MAXLEN + 2 + 8];
+	/*
+	 * The lookup key at kbuf + KEY_FRONT (wk_key): room for the "*" label
+	 * of a wildcard and for 8-byte stores past the end, and in front for
+	 * walk_key_fast's stores that end with a label.
+	 */
+	uint8_t kbuf[KEY_FRONT + DNS_KEY_MAXLEN + 2 + 8];
 	int apex_k;                          /* labels of the deepest apex, -1 for none */
 	int cut_k;                           /* labels of the zone cut, -1 for none */
 	int encloser_k;                      /* labels of the deepest existing ancestor */
@@ -100,6 +106,16 @@ static const uint8_t key_byte[256] = {
 	0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee, 0xef,
 	0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
 };
+
+static inline uint8_t *wk_key(struct walk *wk)
+{
+	return wk->kbuf + KEY_FRONT;
+}
+
+static inline const uint8_t *wk_key_c(const struct walk *wk)
+{
+	return wk->kbuf + KEY_FRONT;
+}
 
 /* The offset of the suffix of w->name with k labels, as a pointer target (0 if none). */
 static uint16_t suffix_off(const struct walk *wk, int k)
@@ -169,16 +185,89 @@ static inline bool key_label(uint8_t *dst, const uint8_t *l)
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "key_label's word order");
 
+/* True when one of the high `r` bytes (1..8) of x is 0x00 or 0x01 (escaped in keys). */
+static inline bool high8(uint64_t x, unsigned r)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t t = x & (0xfe * ones);
+	t |= ~0ULL >> (8 * r - 1) >> 1;   /* the low 8 - r bytes are not the label's */
+	return ((t - ones) & ~t & (0x80 * ones)) != 0;
+}
+
+/*
+ * walk_key for a name of a known wire length `wlen` (the question: the
+ * parse measured it), in one pass from the first label: the lookup key
+ * has the labels in the reverse order, each followed by 0, so it is
+ * wlen - 1 bytes long when nothing needs escaping and label i (at wire
+ * offset pos) ends at key offset wlen - 2 - pos. Each label is folded
+ * eight bytes at a time from its end, every store ending with the bytes
+ * it owns; what a store writes below a label (at most 7 bytes, into the
+ * KEY_FRONT room for the last label) belongs to the labels still to come,
+ * which write it afterwards. false: a label needs escaping (0x00/0x01) or
+ * the name is not `wlen` bytes of plain labels; walk_key does it the
+ * general way. Reads up to 7 bytes before a label, as key_label.
+ */
+static bool walk_key_fast(struct walk *wk, const uint8_t *name, size_t wlen)
+{
+	if (wlen < 1 || wlen > DNS_NAME_MAXLEN)
+		return false;
+	size_t klen = wlen - 1;
+	uint8_t *key = wk_key(wk);
+	size_t pos = 0;
+	int n = 0;
+	while (pos < klen) {
+		unsigned len = name[pos];
+		if (len == 0 || len > DNS_LABEL_MAXLEN || pos + len + 1 > klen ||
+		    n == DNS_NAME_MAXLABELS)
+			return false;
+		wk->loff[n++] = (uint8_t)pos;
+		const uint8_t *src = name + pos + 1 + len;   /* end of the label */
+		uint8_t *dst = key + klen - pos - 1;          /* where its 0 goes */
+		*dst = 0;
+		unsigned r = len;
+		uint64_t x;
+		for (; r > 8; r -= 8, src -= 8, dst -= 8) {
+			memcpy(&x, src - 8, 8);
+			if (low8(x, 8))
+				return false;
+			x = fold8(x);
+			memcpy(dst - 8, &x, 8);
+		}
+		memcpy(&x, src - 8, 8);   /* the label's first r bytes are the high ones */
+		if (high8(x, r))
+			return false;
+		x = fold8(x);
+		memcpy(dst - 8, &x, 8);
+		pos += len + 1;
+	}
+	if (name[klen] != 0)
+		return false;
+	wk->loff[n] = (uint8_t)klen;
+	wk->nlabels = n;
+	wk->klen = (uint16_t)klen;
+	wk->kend[0] = 0;
+	wk->labels_at[0] = 0;
+	for (int i = 0; i < n; i++) {
+		size_t e = klen - wk->loff[i];   /* the ancestor with n - i labels ends here */
+		wk->kend[n - i] = (uint16_t)e;
+		wk->labels_at[e] = (uint8_t)(n - i);
+	}
+	return true;
+}
+
 /*
  * The label offsets and the lookup key of `name` and of each of its
  * ancestors. `name` lies in a DNS message at or after its question (see
- * key_label). DDI_EMALF for a name the walk cannot hold.
+ * key_label); `wlen` is its wire length when known (0: not known).
+ * DDI_EMALF for a name the walk cannot hold.
  */
-static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off)
+static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off, size_t wlen)
 {
 	wk->name = name;
 	wk->name_off = name_off <= PTR_OFF_MAX ? name_off : 0;
 	wk->addr_known = false;
+	if (wlen != 0 && walk_key_fast(wk, name, wlen))
+		return DDI_EOK;
 
 	int n = 0;
 	size_t pos = 0;
@@ -201,20 +290,20 @@ static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off)
 	for (int i = n - 1; i >= 0; i--) {
 		const uint8_t *l = name + wk->loff[i];
 		unsigned len = l[0];
-		if (key_label(wk->key + k, l)) {
+		if (key_label(wk_key(wk) + k, l)) {
 			k += len;
 		} else {
 			for (unsigned j = 1; j <= len; j++) {
 				uint8_t ch = l[j];
 				if (ch <= 1) {
-					wk->key[k++] = 1;
-					wk->key[k++] = (uint8_t)(ch + 1);
+					wk_key(wk)[k++] = 1;
+					wk_key(wk)[k++] = (uint8_t)(ch + 1);
 				} else {
-					wk->key[k++] = key_byte[ch];
+					wk_key(wk)[k++] = key_byte[ch];
 				}
 			}
 		}
-		wk->key[k++] = 0;
+		wk_key(wk)[k++] = 0;
 		wk->kend[n - i] = (uint16_t)k;
 		wk->labels_at[k] = (uint8_t)(n - i);
 	}
@@ -263,13 +352,13 @@ static void walk_resolve(struct walk *wk, const struct idx_path *p)
  * `name` lies in a DNS message at or after its question (see key_label).
  */
 static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
-                     uint16_t name_off)
+                     uint16_t name_off, size_t wlen)
 {
-	int ret = walk_key(wk, name, name_off);
+	int ret = walk_key(wk, name, name_off, wlen);
 	if (ret != DDI_EOK)
 		return ret;
 	struct idx_path path;
-	idx_find_path(v, wk->key, wk->klen, &path);
+	idx_find_path(v, wk_key(wk), wk->klen, &path);
 	walk_resolve(wk, &path);
 	return DDI_EOK;
 }
@@ -278,9 +367,10 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 static const struct idx_node *find_wildcard(const struct idx_version *v, struct walk *wk)
 {
 	size_t kl = wk->kend[wk->encloser_k];
-	wk->key[kl] = '*';
-	wk->key[kl + 1] = 0;
-	return idx_find(v, wk->key, kl + 2);
+	uint8_t *key = wk_key(wk);
+	key[kl] = '*';
+	key[kl + 1] = 0;
+	return idx_find(v, key, kl + 2);
 }
 
 /* Skip one (possibly compressed) name written by us in the response. */
@@ -402,7 +492,7 @@ static int reverse_addr(const struct walk *wk, uint8_t addr[16])
 {
 	const uint8_t *name = wk->name;
 	/* the last labels, as the lookup key has them: root first, lower case */
-	if (wk->nlabels == 6 && wk->kend[2] == 13 && memcmp(wk->key, "arpa\0in-addr\0", 13) == 0) {
+	if (wk->nlabels == 6 && wk->kend[2] == 13 && memcmp(wk_key_c(wk), "arpa\0in-addr\0", 13) == 0) {
 		for (int i = 0; i < 4; i++) {
 			const uint8_t *l = name + wk->loff[i];
 			if (l[0] < 1 || l[0] > 3 || (l[0] > 1 && l[1] == '0'))
@@ -419,7 +509,7 @@ static int reverse_addr(const struct walk *wk, uint8_t addr[16])
 		}
 		return 4;
 	}
-	if (wk->nlabels == 34 && wk->kend[2] == 9 && memcmp(wk->key, "arpa\0ip6\0", 9) == 0) {
+	if (wk->nlabels == 34 && wk->kend[2] == 9 && memcmp(wk_key_c(wk), "arpa\0ip6\0", 9) == 0) {
 		memset(addr, 0, 16);
 		for (int i = 0; i < 32; i++) {
 			const uint8_t *l = name + wk->loff[i];
@@ -586,7 +676,8 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, bool prewalke
 			return ANS_ANSWER;  /* leaves the zone: the CNAMEs are the answer */
 		if (hop == 0 && prewalked) {
 			/* the question's walk, done with its burst (answer_bulk_lookup) */
-		} else if (walk_name(c->v, wk, name, name_off) != DDI_EOK) {
+		} else if (walk_name(c->v, wk, name, name_off, hop == 0 ? c->q->qname_len : 0) !=
+		           DDI_EOK) {
 			return hop == 0 ? ANS_FORMERR : ANS_ANSWER;
 		}
 		if (hop == 0) {
@@ -907,7 +998,7 @@ void answer_bulk_prepare(struct answer_bulk *b, unsigned i, const struct dns_que
 	s->qname = NULL;
 	if (parse != DNS_PARSE_OK || q->question_end == 0 || q->qdcount != 1 || q->qname == NULL)
 		return;
-	if (walk_key(&s->wk, q->qname, DNS_HDR_LEN) != DDI_EOK)
+	if (walk_key(&s->wk, q->qname, DNS_HDR_LEN, q->qname_len) != DDI_EOK)
 		return;   /* answer_query_bulk walks it again and answers FORMERR */
 	s->qname = q->qname;
 	s->state = SLOT_KEYED;
@@ -925,7 +1016,7 @@ void answer_bulk_lookup(const struct idx_version *v, struct answer_bulk *b, unsi
 		struct bulk_slot *s = &b->slot[i];
 		if (s->state != SLOT_KEYED)
 			continue;
-		keys[m] = s->wk.key;
+		keys[m] = wk_key(&s->wk);
 		lens[m] = s->wk.klen;
 		paths[m] = &s->path;
 		idx[m++] = i;

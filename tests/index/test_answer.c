@@ -668,6 +668,107 @@ static void test_bulk(void **state)
 	answer_bulk_free(b);
 }
 
+/*
+ * The question's lookup key is built in one pass from its first label
+ * (walk_key_fast), the index's keys by dns_name_to_key: random owners
+ * (labels of 1 to 63 bytes, upper and lower case, digits, '.', 0x00, 0x01,
+ * 0xff, names up to 255 bytes) are each found when asked in another case
+ * mix, and a name one byte off is not.
+ */
+static size_t key_query(uint8_t *q, const uint8_t *name, size_t nlen, bool edns)
+{
+	memset(q, 0, DNS_HDR_LEN);
+	q[0] = 0x42;
+	q[5] = 1;
+	q[11] = edns ? 1 : 0;
+	memcpy(q + DNS_HDR_LEN, name, nlen);
+	size_t p = DNS_HDR_LEN + nlen;
+	dns_put16(q + p, DNS_T_A);
+	dns_put16(q + p + 2, DNS_CLASS_IN);
+	p += 4;
+	if (edns) {
+		static const uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 };
+		memcpy(q + p, opt, sizeof(opt));
+		p += sizeof(opt);
+	}
+	return p;
+}
+
+static void test_key_random(void **state)
+{
+	(void)state;
+	static const uint8_t alphabet[] = "abcxyzABCXYZ019-_.\x00\x01\x02\x7f\x80\xff@[`{";
+	static const uint8_t apex[] = "\x01k\x04test";   /* k.test. */
+	enum { NN = 400 };
+	static uint8_t names[NN][DNS_NAME_MAXLEN];
+	static size_t nlen[NN];
+	struct idx *kx = idx_new();
+	assert_non_null(kx);
+	struct idx_txn *t = idx_txn_begin(kx);
+	assert_non_null(t);
+	struct zf_error err = { 0 };
+	assert_int_equal(td_load_string(t, "k.test.",
+	                                "@ 60 IN SOA ns.k.test. h.k.test. 1 2 3 4 5\n@ 60 IN NS ns\n",
+	                                &err), DDI_EOK);
+	srandom(4034);
+	for (int i = 0; i < NN; i++) {
+		uint8_t *n = names[i];
+		size_t room = DNS_NAME_MAXLEN - sizeof(apex);   /* the apex and its root byte */
+		size_t p = 0;
+		int labels = 1 + (int)(random() % (i % 7 == 0 ? 60 : 4));
+		for (int l = 0; l < labels && room - p >= 2; l++) {
+			size_t len = i % 5 == 0 ? 63 : 1 + (size_t)random() % (l % 2 ? 20 : 63);
+			if (len > room - p - 1)
+				len = room - p - 1;
+			n[p++] = (uint8_t)len;
+			for (size_t j = 0; j < len; j++)
+				n[p++] = i % 3 == 0 ? alphabet[random() % (sizeof(alphabet) - 1)]
+				                    : (uint8_t)('a' + random() % 26);
+		}
+		memcpy(n + p, apex, sizeof(apex));
+		nlen[i] = p + sizeof(apex);
+		assert_true(nlen[i] <= DNS_NAME_MAXLEN);
+		uint8_t rd[2 + 4] = { 0, 4, 198, 18, (uint8_t)(i >> 8), (uint8_t)i };
+		int ret = idx_txn_rrset_set(t, n, DNS_T_A, 60, 1, rd, sizeof(rd));
+		assert_int_equal(ret, DDI_EOK);
+	}
+	assert_int_equal(idx_txn_commit(t, 1), DDI_EOK);
+	const struct idx_version *kv = idx_acquire(kx);
+
+	static uint8_t q[DNS_HDR_LEN + DNS_NAME_MAXLEN + 4 + 11], r[1024];
+	for (int i = 0; i < NN; i++) {
+		uint8_t asked[DNS_NAME_MAXLEN];
+		memcpy(asked, names[i], nlen[i]);
+		/* flip the case of letters at random, label lengths kept */
+		for (size_t p = 0; asked[p] != 0; p += asked[p] + 1U)
+			for (size_t j = 1; j <= asked[p]; j++) {
+				uint8_t ch = asked[p + j];
+				if (((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') && random() % 2)
+					asked[p + j] = ch ^ 0x20;
+			}
+		for (int miss = 0; miss < 2; miss++) {
+			if (miss)
+				asked[1] = asked[1] == '~' ? '}' : '~';   /* in no owner: alphabet lacks them */
+			size_t ql = key_query(q, asked, nlen[i], i % 2 == 0);
+			struct answer_info ai;
+			size_t len = answer_message(kv, &conf, ANSWER_UDP, q, ql, r, sizeof(r), &ai);
+			assert_true(len > 0);
+			assert_int_equal(td_parse(&m, r, len), DDI_EOK);
+			if (miss) {
+				assert_int_equal(ai.rcode, DNS_RCODE_NXDOMAIN);
+				continue;
+			}
+			assert_int_equal(ai.rcode, DNS_RCODE_NOERROR);
+			assert_int_equal(m.nrr[0], 1);
+			assert_int_equal(m.rr[0][0].rdlen, 4);
+			assert_int_equal(m.rr[0][0].rdata[3], (uint8_t)i);
+			assert_int_equal(m.rr[0][0].rdata[2], (uint8_t)(i >> 8));
+		}
+	}
+	(void)kv;
+	idx_free(kx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +789,7 @@ int main(void)
 		cmocka_unit_test(test_reverse),
 		cmocka_unit_test(test_large_tcp),
 		cmocka_unit_test(test_bulk),
+		cmocka_unit_test(test_key_random),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
