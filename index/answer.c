@@ -775,6 +775,19 @@ static void writer_start(struct dns_writer *w, const struct dns_query *q, uint8_
 	}
 }
 
+/* The common OPT (no option) at d: OPT_LEN bytes, as dns_writer_put_opt writes it. */
+static inline void put_opt_template(uint8_t *d, uint16_t udp, uint16_t rcode, bool dnssec_ok)
+{
+	uint16_t size = udp < DNS_UDP_MIN ? DNS_UDP_MIN : udp;
+	uint64_t head = 0x29ULL << 16 | (uint64_t)(size >> 8) << 24 |
+	                (uint64_t)(size & 0xff) << 32 | (uint64_t)((rcode >> 4) & 0xff) << 40;
+	memcpy(d, &head, 8);   /* 00 | 00 29 | size | ext rcode | version 0 | DO.. */
+	d[7] = dnssec_ok ? 0x80 : 0;
+	d[8] = 0;
+	d[9] = 0;
+	d[10] = 0;
+}
+
 /* OPT for an EDNS query; the room for it was reserved from the limit. Returns its offset, 0: none. */
 static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16_t rcode,
                            size_t cap)
@@ -793,15 +806,7 @@ static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16
 		 * size, the extended rcode (RFC 6891 6.1.3), version 0, DO, Z 0,
 		 * no rdata. The room was reserved from the limit.
 		 */
-		uint8_t *d = c->w.buf + pos;
-		uint16_t size = udp < DNS_UDP_MIN ? DNS_UDP_MIN : udp;
-		uint64_t head = 0x29ULL << 16 | (uint64_t)(size >> 8) << 24 |
-		                (uint64_t)(size & 0xff) << 32 | (uint64_t)((rcode >> 4) & 0xff) << 40;
-		memcpy(d, &head, 8);   /* 00 | 00 29 | size | ext rcode | version 0 | DO.. */
-		d[7] = c->q->edns_do ? 0x80 : 0;
-		d[8] = 0;
-		d[9] = 0;
-		d[10] = 0;
+		put_opt_template(c->w.buf + pos, udp, rcode, c->q->edns_do);
 		c->w.len = pos + OPT_LEN;
 		c->w.count[DNS_SEC_ADDITIONAL]++;
 		return (uint16_t)pos;
@@ -811,6 +816,54 @@ static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16
 	                       nsid ? conf->nsid : NULL, nsid ? conf->nsid_len : 0, cap) != DDI_EOK)
 		return 0;
 	return (uint16_t)pos;
+}
+
+/*
+ * The common answer without the general writer: an A or AAAA question
+ * (parsed clean, class IN, no NSID or COOKIE to add) whose name exists in a
+ * zone with its SOA, is not at or below a cut, and has the RRset, which
+ * fits: header and question kept, the stored RRset (its owners already
+ * point at the question) copied after it, the plain OPT. The bytes are
+ * those the general path writes (test_answer checks it on every answer it
+ * has; tests/integration/differential.sh against Knot and NSD). Returns the
+ * length, 0: not this case, the general path answers.
+ */
+static size_t answer_fast(const struct answer_conf *conf, const struct dns_query *q,
+                          uint8_t *out, size_t cap, size_t max, const struct walk *wk,
+                          struct answer_info *info)
+{
+	const struct idx_node *n = wk->exact;
+	if (n == NULL || wk->apex_k < 0 || wk->cut_k >= 0 ||
+	    idx_node_rrset(wk->apex, DNS_T_SOA) == NULL)
+		return 0;
+	const struct idx_rrset *rs = idx_node_rrset(n, q->qtype);
+	if (rs == NULL)
+		return 0;
+	size_t qend = q->question_end;
+	size_t len = qend + rs->len;
+	if (len > max || (q->has_edns && len + OPT_LEN > cap))
+		return 0;
+	if (out != q->wire)
+		memmove(out, q->wire, qend);
+	/* QR, AA; opcode, RD and CD kept; TC, Z and rcode clear (writer_start) */
+	uint16_t f = (uint16_t)((q->flags & (0x7800 | DNS_RD | DNS_CD)) | DNS_QR | DNS_AA);
+	out[2] = (uint8_t)(f >> 8);
+	out[3] = (uint8_t)f;
+	dns_put16(out + 4, 1);
+	dns_put16(out + 6, rs->count);
+	dns_put16(out + 8, 0);
+	dns_put16(out + 10, 0);
+	memcpy(out + qend, idx_rrset_blob(n, rs), rs->len);
+	info->opt_pos = 0;
+	if (q->has_edns) {
+		put_opt_template(out + len, conf->udp_max != 0 ? conf->udp_max : DNS_EDNS_DEFAULT,
+		                 DNS_RCODE_NOERROR, q->edns_do);
+		out[11] = 1;
+		info->opt_pos = (uint16_t)len;
+		len += OPT_LEN;
+	}
+	info->outcome = ANS_ANSWER;
+	return len;
 }
 
 /* answer_query, with the question's walk already done (pre) or not (NULL). */
@@ -846,6 +899,22 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 				cookie_malformed = true;
 		}
 		max = max > opt ? max - opt : 0;
+	}
+
+	/* the common case first (answer_fast), with a walk the general path can reuse */
+	struct walk local;
+	if (parse == DNS_PARSE_OK && q->opcode == DNS_OP_QUERY && q->qclass == DNS_CLASS_IN &&
+	    (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA) && q->qdcount == 1 &&
+	    q->qname_len > 1 && q->question_end != 0 && q->question_end <= q->len &&
+	    !cookie_malformed && !(q->edns_cookie_off && conf->cookies) &&
+	    !(q->edns_nsid && conf->nsid)) {
+		if (pre == NULL && walk_name(v, &local, q->qname, DNS_HDR_LEN, q->qname_len) == DDI_EOK)
+			pre = &local;
+		if (pre != NULL) {
+			size_t n = answer_fast(conf, q, out, cap, max, pre, info);
+			if (n != 0)
+				return n;
+		}
 	}
 
 	/* Field by field: zeroing the whole context (the writer, the added[]
@@ -897,7 +966,6 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 	}
 
 	if (o == ANS_ANSWER) {
-		struct walk local;
 		/* RFC 1995 2: IXFR over UDP that cannot be served: the SOA alone says "use TCP" */
 		uint16_t qtype = q->qtype == DNS_T_IXFR ? DNS_T_SOA : q->qtype;
 		o = resolve(&c, pre != NULL ? pre : &local, pre != NULL, qtype);
