@@ -152,6 +152,16 @@ enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, 
 	uint32_t total = (uint32_t)q->ancount + q->nscount + q->arcount;
 	if (total == 0)
 		return pos == len ? DNS_PARSE_OK : DNS_PARSE_FORMERR;
+	/*
+	 * The other common case: one OPT without options, the last 11 bytes
+	 * (root owner, type, UDP size, extended rcode, version, flags, rdlength
+	 * 0). What the walk below finds for it, without the walk.
+	 */
+	if (total == 1 && q->arcount == 1 && len - pos == 11 && wire[pos] == 0 &&
+	    dns_get16(wire + pos + 1) == DNS_T_OPT && dns_get16(wire + pos + 9) == 0) {
+		q->opt_pos = pos;
+		return parse_opt(q, wire + pos + 1, wire + len, 0);
+	}
 
 	/* Walk every record; one OPT and a last TSIG may sit in additional. */
 	uint32_t first_ar = (uint32_t)q->ancount + q->nscount;
