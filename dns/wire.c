@@ -126,7 +126,8 @@ enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, 
 
 	/* The question name: nothing precedes it, so a pointer is malformed. */
 	size_t pos = DNS_HDR_LEN;
-	for (;;) {
+	unsigned labels = 0;
+	for (;; labels++) {
 		if (pos >= len)
 			return DNS_PARSE_FORMERR;
 		uint8_t l = wire[pos];
@@ -138,6 +139,7 @@ enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, 
 		if (pos - DNS_HDR_LEN + 1 > DNS_NAME_MAXLEN)
 			return DNS_PARSE_FORMERR;
 	}
+	q->qname_labels = (uint8_t)labels;   /* < 128: each takes two of 255 bytes */
 	pos++;
 	if (len - pos < 4)
 		return DNS_PARSE_FORMERR;

@@ -207,23 +207,25 @@ static inline bool high8(uint64_t x, unsigned r)
  * the name is not `wlen` bytes of plain labels; walk_key does it the
  * general way. Reads up to 7 bytes before a label, as key_label.
  */
-static bool walk_key_fast(struct walk *wk, const uint8_t *name, size_t wlen)
+static bool walk_key_fast(struct walk *wk, const uint8_t *name, size_t wlen, unsigned nlabels)
 {
-	if (wlen < 1 || wlen > DNS_NAME_MAXLEN)
+	if (wlen < 1 || wlen > DNS_NAME_MAXLEN || nlabels > DNS_NAME_MAXLABELS)
 		return false;
 	size_t klen = wlen - 1;
 	uint8_t *key = wk_key(wk);
 	size_t pos = 0;
-	int n = 0;
+	unsigned i = 0;
 	while (pos < klen) {
 		unsigned len = name[pos];
-		if (len == 0 || len > DNS_LABEL_MAXLEN || pos + len + 1 > klen ||
-		    n == DNS_NAME_MAXLABELS)
+		if (len - 1 >= DNS_LABEL_MAXLEN || pos + len + 1 > klen || i == nlabels)
 			return false;
-		wk->loff[n++] = (uint8_t)pos;
+		wk->loff[i] = (uint8_t)pos;
 		const uint8_t *src = name + pos + 1 + len;   /* end of the label */
-		uint8_t *dst = key + klen - pos - 1;          /* where its 0 goes */
+		size_t end = klen - pos;                      /* the key of its ancestor ends here */
+		uint8_t *dst = key + end - 1;                 /* where its 0 goes */
 		*dst = 0;
+		wk->kend[nlabels - i] = (uint16_t)end;
+		wk->labels_at[end] = (uint8_t)(nlabels - i);
 		unsigned r = len;
 		uint64_t x;
 		for (; r > 8; r -= 8, src -= 8, dst -= 8) {
@@ -239,34 +241,32 @@ static bool walk_key_fast(struct walk *wk, const uint8_t *name, size_t wlen)
 		x = fold8(x);
 		memcpy(dst - 8, &x, 8);
 		pos += len + 1;
+		i++;
 	}
-	if (name[klen] != 0)
+	if (name[klen] != 0 || i != nlabels)
 		return false;
-	wk->loff[n] = (uint8_t)klen;
-	wk->nlabels = n;
+	wk->loff[i] = (uint8_t)klen;
+	wk->nlabels = (int)i;
 	wk->klen = (uint16_t)klen;
 	wk->kend[0] = 0;
 	wk->labels_at[0] = 0;
-	for (int i = 0; i < n; i++) {
-		size_t e = klen - wk->loff[i];   /* the ancestor with n - i labels ends here */
-		wk->kend[n - i] = (uint16_t)e;
-		wk->labels_at[e] = (uint8_t)(n - i);
-	}
 	return true;
 }
 
 /*
  * The label offsets and the lookup key of `name` and of each of its
  * ancestors. `name` lies in a DNS message at or after its question (see
- * key_label); `wlen` is its wire length when known (0: not known).
+ * key_label); `wlen` is its wire length and `nlabels` its label count when
+ * known (wlen 0: not known).
  * DDI_EMALF for a name the walk cannot hold.
  */
-static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off, size_t wlen)
+static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off, size_t wlen,
+                    unsigned nlabels)
 {
 	wk->name = name;
 	wk->name_off = name_off <= PTR_OFF_MAX ? name_off : 0;
 	wk->addr_known = false;
-	if (wlen != 0 && walk_key_fast(wk, name, wlen))
+	if (wlen != 0 && walk_key_fast(wk, name, wlen, nlabels))
 		return DDI_EOK;
 
 	int n = 0;
@@ -352,9 +352,9 @@ static void walk_resolve(struct walk *wk, const struct idx_path *p)
  * `name` lies in a DNS message at or after its question (see key_label).
  */
 static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
-                     uint16_t name_off, size_t wlen)
+                     uint16_t name_off, size_t wlen, unsigned nlabels)
 {
-	int ret = walk_key(wk, name, name_off, wlen);
+	int ret = walk_key(wk, name, name_off, wlen, nlabels);
 	if (ret != DDI_EOK)
 		return ret;
 	struct idx_path path;
@@ -676,8 +676,8 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, bool prewalke
 			return ANS_ANSWER;  /* leaves the zone: the CNAMEs are the answer */
 		if (hop == 0 && prewalked) {
 			/* the question's walk, done with its burst (answer_bulk_lookup) */
-		} else if (walk_name(c->v, wk, name, name_off, hop == 0 ? c->q->qname_len : 0) !=
-		           DDI_EOK) {
+		} else if (walk_name(c->v, wk, name, name_off, hop == 0 ? c->q->qname_len : 0,
+		                     c->q->qname_labels) != DDI_EOK) {
 			return hop == 0 ? ANS_FORMERR : ANS_ANSWER;
 		}
 		if (hop == 0) {
@@ -883,6 +883,33 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 	if (parse == DNS_PARSE_DROP)
 		return 0;
 
+	/*
+	 * The common case first (answer_fast), with a walk the general path
+	 * can reuse. No NSID and no COOKIE to make room for: the limit is the
+	 * general path's with a plain OPT.
+	 */
+	struct walk local;
+	if (parse == DNS_PARSE_OK && q->opcode == DNS_OP_QUERY && q->qclass == DNS_CLASS_IN &&
+	    (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA) && q->qdcount == 1 &&
+	    q->qname_len > 1 && q->question_end != 0 && q->question_end <= q->len &&
+	    !(q->edns_cookie_off && conf->cookies) && !(q->edns_nsid && conf->nsid)) {
+		if (pre == NULL && walk_name(v, &local, q->qname, DNS_HDR_LEN, q->qname_len,
+		                               q->qname_labels) == DDI_EOK)
+			pre = &local;
+		if (pre != NULL) {
+			size_t fmax = tr == ANSWER_UDP
+			            ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max : DNS_EDNS_DEFAULT)
+			            : DNS_MSG_MAX;
+			if (fmax > cap)
+				fmax = cap;
+			if (q->has_edns)
+				fmax = fmax > OPT_LEN ? fmax - OPT_LEN : 0;
+			size_t n = answer_fast(conf, q, out, cap, fmax, pre, info);
+			if (n != 0)
+				return n;
+		}
+	}
+
 	size_t max = tr == ANSWER_UDP ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max
 	                                                                  : DNS_EDNS_DEFAULT)
 	                              : DNS_MSG_MAX;
@@ -899,22 +926,6 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 				cookie_malformed = true;
 		}
 		max = max > opt ? max - opt : 0;
-	}
-
-	/* the common case first (answer_fast), with a walk the general path can reuse */
-	struct walk local;
-	if (parse == DNS_PARSE_OK && q->opcode == DNS_OP_QUERY && q->qclass == DNS_CLASS_IN &&
-	    (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA) && q->qdcount == 1 &&
-	    q->qname_len > 1 && q->question_end != 0 && q->question_end <= q->len &&
-	    !cookie_malformed && !(q->edns_cookie_off && conf->cookies) &&
-	    !(q->edns_nsid && conf->nsid)) {
-		if (pre == NULL && walk_name(v, &local, q->qname, DNS_HDR_LEN, q->qname_len) == DDI_EOK)
-			pre = &local;
-		if (pre != NULL) {
-			size_t n = answer_fast(conf, q, out, cap, max, pre, info);
-			if (n != 0)
-				return n;
-		}
 	}
 
 	/* Field by field: zeroing the whole context (the writer, the added[]
@@ -1066,7 +1077,7 @@ void answer_bulk_prepare(struct answer_bulk *b, unsigned i, const struct dns_que
 	s->qname = NULL;
 	if (parse != DNS_PARSE_OK || q->question_end == 0 || q->qdcount != 1 || q->qname == NULL)
 		return;
-	if (walk_key(&s->wk, q->qname, DNS_HDR_LEN, q->qname_len) != DDI_EOK)
+	if (walk_key(&s->wk, q->qname, DNS_HDR_LEN, q->qname_len, q->qname_labels) != DDI_EOK)
 		return;   /* answer_query_bulk walks it again and answers FORMERR */
 	s->qname = q->qname;
 	s->state = SLOT_KEYED;
