@@ -896,6 +896,16 @@ static void test_csum_oracle(void **state)
 			}
 		}
 	}
+	/* the largest datagrams: the 64-bit sum's carries folded back */
+	static uint8_t big[65536];
+	static const size_t sizes[] = { 1500, 9001, 65535 };
+	for (int fill = 0; fill < 2; fill++) {
+		for (size_t i = 0; i < sizeof(big); i++)
+			big[i] = fill == 0 ? 0xff : (uint8_t)random();
+		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+			assert_int_equal(dp_csum_fold(dp_csum_add(17, big + 1, sizes[k])),
+			                 dp_csum_fold(csum_ref(17, big + 1, sizes[k]) % 0xffff + 0xffff));
+	}
 }
 
 int main(void)
