@@ -43,22 +43,37 @@
 /* ------------------------------------------------------------------------ */
 
 /*
- * The ones' complement sum (RFC 1071) eight bytes at a time: the 16-bit
- * words are summed in the machine's order, as 32-bit halves into a 64-bit
- * accumulator (no carry is lost for the < 64 KiB a frame holds), and folded
- * once; the sum does not depend on byte order (RFC 1071 2(B)), so a folded
+ * The ones' complement sum (RFC 1071) sixteen bytes at a time: the 16-bit
+ * words are summed in the machine's order as 64-bit words, the carries out
+ * of the top counted and added back (end-around) with the 64-bit sum folded
+ * to 33 bits, and folded to 16 once per checksum; the sum does not depend on byte order (RFC 1071 2(B)), so a folded
  * sum is the network-order sum byte-swapped. Byte by byte, the checksums
  * were the largest share of the frame path's own instructions
  * (bench/RESULTS.md "Instructions per query, second round").
  */
 static inline uint64_t csum_words(const uint8_t *p, size_t n)
 {
-	uint64_t s = 0;
-	for (; n >= 8; p += 8, n -= 8) {
+	/* whole 64-bit words, their carries counted apart and added back at the end */
+	uint64_t s = 0, carries = 0;
+	for (; n >= 16; p += 16, n -= 16) {
+		uint64_t w0, w1;
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		s += w0;
+		carries += s < w0;
+		s += w1;
+		carries += s < w1;
+	}
+	if (n >= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
-		s += (w & 0xffffffffu) + (w >> 32);
+		s += w;
+		carries += s < w;
+		p += 8;
+		n -= 8;
 	}
+	/* fold to 33 bits: room below for the tail and the caller's additions */
+	s = (s & 0xffffffffu) + (s >> 32) + carries;
 	if (n >= 4) {
 		uint32_t w;
 		memcpy(&w, p, 4);
