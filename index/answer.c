@@ -318,7 +318,8 @@ static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off, siz
  * the closest encloser, the highest cut below the apex, the deepest apex.
  * An ancestor's key ends at a label boundary: kend[d] for some d.
  */
-static void walk_resolve(struct walk *wk, const struct idx_path *p)
+static inline __attribute__((always_inline)) void walk_resolve(struct walk *wk,
+                                                               const struct idx_path *p)
 {
 	const struct idx_path *pp = p;
 	wk->exact = wk->apex = wk->cut = NULL;
@@ -828,15 +829,45 @@ static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16
  * has; tests/integration/differential.sh against Knot and NSD). Returns the
  * length, 0: not this case, the general path answers.
  */
+/* idx_node_rrset inline, for the fast path's two look-ups (the same scan, no call). */
+static inline const struct idx_rrset *node_rrset(const struct idx_node *n, uint16_t type)
+{
+	for (uint16_t k = 0; k < n->nrrsets; k++) {
+		const struct idx_rrset *rs = &n->rrsets[k];
+		if (rs->type >= type)
+			return rs->type == type ? rs : NULL;
+	}
+	return NULL;
+}
+
+/* memcpy of one RRset's bytes; the common sizes (an A or AAAA RR or two, 12-32 bytes) inline. */
+static inline void copy_rrset(uint8_t *d, const uint8_t *s, size_t len)
+{
+	if (len >= 8 && len <= 16) {
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + len - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + len - 8, &b, 8);
+	} else if (len > 16 && len <= 32) {
+		uint8_t a[16], b[16];
+		memcpy(a, s, 16);
+		memcpy(b, s + len - 16, 16);
+		memcpy(d, a, 16);
+		memcpy(d + len - 16, b, 16);
+	} else {
+		memcpy(d, s, len);
+	}
+}
+
 static size_t answer_fast(const struct answer_conf *conf, const struct dns_query *q,
                           uint8_t *out, size_t cap, size_t max, const struct walk *wk,
                           struct answer_info *info)
 {
 	const struct idx_node *n = wk->exact;
-	if (n == NULL || wk->apex_k < 0 || wk->cut_k >= 0 ||
-	    idx_node_rrset(wk->apex, DNS_T_SOA) == NULL)
+	if (n == NULL || wk->apex_k < 0 || wk->cut_k >= 0 || node_rrset(wk->apex, DNS_T_SOA) == NULL)
 		return 0;
-	const struct idx_rrset *rs = idx_node_rrset(n, q->qtype);
+	const struct idx_rrset *rs = node_rrset(n, q->qtype);
 	if (rs == NULL)
 		return 0;
 	size_t qend = q->question_end;
@@ -853,7 +884,7 @@ static size_t answer_fast(const struct answer_conf *conf, const struct dns_query
 	dns_put16(out + 6, rs->count);
 	dns_put16(out + 8, 0);
 	dns_put16(out + 10, 0);
-	memcpy(out + qend, idx_rrset_blob(n, rs), rs->len);
+	copy_rrset(out + qend, idx_rrset_blob(n, rs), rs->len);
 	info->opt_pos = 0;
 	if (q->has_edns) {
 		put_opt_template(out + len, conf->udp_max != 0 ? conf->udp_max : DNS_EDNS_DEFAULT,
