@@ -161,8 +161,14 @@ enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, 
 	 */
 	if (total == 1 && q->arcount == 1 && len - pos == 11 && wire[pos] == 0 &&
 	    dns_get16(wire + pos + 1) == DNS_T_OPT && dns_get16(wire + pos + 9) == 0) {
+		const uint8_t *rr = wire + pos + 1;   /* as parse_opt, with no options to walk */
+		uint16_t udp = dns_get16(rr + 2);
 		q->opt_pos = pos;
-		return parse_opt(q, wire + pos + 1, wire + len, 0);
+		q->has_edns = true;
+		q->edns_udp_size = udp < DNS_UDP_MIN ? DNS_UDP_MIN : udp;
+		q->edns_version = rr[5];
+		q->edns_do = (rr[6] & 0x80) != 0;
+		return q->edns_version != 0 ? DNS_PARSE_BADVERS : DNS_PARSE_OK;
 	}
 
 	/* Walk every record; one OPT and a last TSIG may sit in additional. */
