@@ -897,6 +897,38 @@ static size_t answer_fast(const struct answer_conf *conf, const struct dns_query
 	return len;
 }
 
+/*
+ * answer_fast if the question is of its kind, after the walk (into `local`
+ * unless *pre has one; *pre then points at it, for the general path). No
+ * NSID and no COOKIE to make room for: the limit is the general path's
+ * with a plain OPT. Returns the length, 0: the general path answers.
+ */
+static size_t try_fast(const struct idx_version *v, const struct answer_conf *conf,
+                       enum answer_transport tr, const struct dns_query *q,
+                       enum dns_parse_result parse, uint8_t *out, size_t cap,
+                       struct answer_info *info, struct walk **pre, struct walk *local)
+{
+	if (!(parse == DNS_PARSE_OK && q->opcode == DNS_OP_QUERY && q->qclass == DNS_CLASS_IN &&
+	      (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA) && q->qdcount == 1 &&
+	      q->qname_len > 1 && q->question_end != 0 && q->question_end <= q->len &&
+	      !(q->edns_cookie_off && conf->cookies) && !(q->edns_nsid && conf->nsid)))
+		return 0;
+	if (*pre == NULL) {
+		if (walk_name(v, local, q->qname, DNS_HDR_LEN, q->qname_len, q->qname_labels) !=
+		    DDI_EOK)
+			return 0;
+		*pre = local;
+	}
+	size_t fmax = tr == ANSWER_UDP
+	            ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max : DNS_EDNS_DEFAULT)
+	            : DNS_MSG_MAX;
+	if (fmax > cap)
+		fmax = cap;
+	if (q->has_edns)
+		fmax = fmax > OPT_LEN ? fmax - OPT_LEN : 0;
+	return answer_fast(conf, q, out, cap, fmax, *pre, info);
+}
+
 /* answer_query, with the question's walk already done (pre) or not (NULL). */
 static size_t answer_core(const struct idx_version *v, const struct answer_conf *conf,
                           enum answer_transport tr, const struct dns_query *q,
@@ -914,32 +946,11 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 	if (parse == DNS_PARSE_DROP)
 		return 0;
 
-	/*
-	 * The common case first (answer_fast), with a walk the general path
-	 * can reuse. No NSID and no COOKIE to make room for: the limit is the
-	 * general path's with a plain OPT.
-	 */
+	/* the common case first, with a walk the general path can reuse */
 	struct walk local;
-	if (parse == DNS_PARSE_OK && q->opcode == DNS_OP_QUERY && q->qclass == DNS_CLASS_IN &&
-	    (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA) && q->qdcount == 1 &&
-	    q->qname_len > 1 && q->question_end != 0 && q->question_end <= q->len &&
-	    !(q->edns_cookie_off && conf->cookies) && !(q->edns_nsid && conf->nsid)) {
-		if (pre == NULL && walk_name(v, &local, q->qname, DNS_HDR_LEN, q->qname_len,
-		                               q->qname_labels) == DDI_EOK)
-			pre = &local;
-		if (pre != NULL) {
-			size_t fmax = tr == ANSWER_UDP
-			            ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max : DNS_EDNS_DEFAULT)
-			            : DNS_MSG_MAX;
-			if (fmax > cap)
-				fmax = cap;
-			if (q->has_edns)
-				fmax = fmax > OPT_LEN ? fmax - OPT_LEN : 0;
-			size_t n = answer_fast(conf, q, out, cap, fmax, pre, info);
-			if (n != 0)
-				return n;
-		}
-	}
+	size_t fast = try_fast(v, conf, tr, q, parse, out, cap, info, &pre, &local);
+	if (fast != 0)
+		return fast;
 
 	size_t max = tr == ANSWER_UDP ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max
 	                                                                  : DNS_EDNS_DEFAULT)
