@@ -1,4 +1,4 @@
-/* test_load -- store_load_index on a corrupt store: every value truncated and flipped is refused or loaded, never a crash */
+/* test_load -- store_load_index on a corrupt store: values cut and flipped are refused or loaded, never a crash; a data file cut short is refused */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <lmdb.h>
 #include <urcu-qsbr.h>
@@ -280,12 +281,28 @@ static void test_load_flipped(void **state)
 	idx_free(ix);
 }
 
+/* A data file cut short is refused by store_open (LMDB alone would SIGBUS reading it). */
+static void test_load_file_cut(void **state)
+{
+	struct fx *f = *state;
+	char path[96];
+	struct store_error e;
+	struct store *s = NULL;
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	assert_int_equal(truncate(path, 3 * 4096), 0);
+	assert_int_equal(store_open(&s, f->dir, NULL, &e), DDI_ECORRUPT);
+	assert_null(s);
+	assert_non_null(strstr(e.msg, "cut short"));
+	assert_non_null(strstr(e.msg, f->dir));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_load_intact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_flipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_file_cut, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
