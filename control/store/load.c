@@ -199,7 +199,8 @@ static uint64_t map_release(struct store *s, const void *inmap)
 {
 	MDB_envinfo info;
 	MDB_stat ms;
-	char line[512];
+	char *line = NULL, perm[5];
+	size_t cap = 0;
 	uintptr_t p = (uintptr_t)inmap, lo, hi;
 	uint64_t kb = 0;
 	FILE *f = inmap ? fopen("/proc/self/maps", "re") : NULL;
@@ -209,16 +210,18 @@ static uint64_t map_release(struct store *s, const void *inmap)
 	uint64_t used = UINT64_MAX;
 	if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &ms) == 0)
 		used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) != 2 || p < lo || p >= hi)
+	while (getline(&line, &cap, f) > 0) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %4s", &lo, &hi, perm) != 3 || p < lo ||
+		    p >= hi)
 			continue;
 		/* only a read-only shared mapping: never anything a write could lose */
 		size_t len = hi - lo < used ? hi - lo : (size_t)used;
-		if (strncmp(strchr(line, ' ') + 1, "r--s", 4) == 0 &&
+		if (strcmp(perm, "r--s") == 0 &&
 		    madvise((void *)lo, len, MADV_DONTNEED) == 0)
 			kb = len / 1024;
 		break;
 	}
+	free(line);
 	fclose(f);
 	return kb;
 }
