@@ -95,6 +95,7 @@ static struct {
 	time_t started;
 	struct dp_phases ph;             /* start-up phase times, logged once */
 	struct dp_loader loader;         /* the store's load, beside EAL and the ports */
+	struct dp_first_answer first;    /* logs the first answer's time */
 } run;
 
 static uint64_t qlog_dropped(void);
@@ -748,19 +749,12 @@ static void log_apply(const struct dp_options *o)
  */
 static int step_options(int argc, char **argv)
 {
-	static char *own[256];
-	int i = 1, n = 0;
-	while (i < argc && strcmp(argv[i], "--") != 0)
-		i++;
-	own[n++] = argv[0];
-	for (i++; i < argc; i++) {
-		if (n == (int)(sizeof(own) / sizeof(own[0])) - 1) {
-			fprintf(stderr, "ddiplane: more than %d arguments after --\n", n - 1);
-			return -2;
-		}
-		own[n++] = argv[i];
+	int n;
+	char **own = dp_own_args(argc, argv, &n);
+	if (!own) {
+		fprintf(stderr, "ddiplane: more than %d arguments after --\n", DP_OWN_ARGS_MAX);
+		return -2;
 	}
-	own[n] = NULL;
 	run.argc = n;
 	run.argv = own;
 	if (dp_options_parse(&run.o, n, own, stderr) < 0)
@@ -804,13 +798,7 @@ static int step_store_join(void)
 	int rc = dp_loader_join(&run.loader, &run.ph);
 	run.st = run.loader.st;
 	run.claim = run.loader.claim_fd + 1;
-	if (rc < 0) {
-		fprintf(stderr, "ddiplane: %s\n", run.loader.msg);
-		return -1;
-	}
-	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "database %s loaded at journal seq %llu",
-	        run.o.db, (unsigned long long)run.loader.seq);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 /* Answers are never fragmented: the UDP size fits the smallest port MTU. */
@@ -1366,8 +1354,8 @@ static void step_run(void)
 		w++;
 	}
 	dp_phase(&run.ph, "signals and workers");
-	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_INFO, NULL, "start-up: %s; workers answering %llu ms "
-	        "after start", run.ph.text, (unsigned long long)(dp_phases_elapsed(&run.ph) / 1000000));
+	dp_phases_log(&run.ph);
+	dp_first_answer_start(&run.first, run.ph.t0);
 	run.started = time(NULL);
 	struct dp_notify *notify = NULL;
 	int nrc = dp_notify_start(&notify, health_all, NULL);
@@ -1394,6 +1382,7 @@ static void step_run(void)
  */
 static void teardown(void)
 {
+	dp_first_answer_stop(&run.first);
 	steer_restore();
 	metrics_stop(run.mx);
 	http_stop(run.api);

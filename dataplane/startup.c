@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "control/log.h"
+#include "dataplane/counters.h"
 #include "dataplane/startup.h"
 #include "dns/errcode.h"
 
@@ -42,9 +44,27 @@ void dp_phase(struct dp_phases *p, const char *name)
 	p->last = now;
 }
 
-uint64_t dp_phases_elapsed(const struct dp_phases *p)
+void dp_phases_log(const struct dp_phases *p)
 {
-	return mono_ns() - p->t0;
+	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_INFO, NULL, "start-up: %s; workers answering %" PRIu64
+	        " ms after start", p->text, (mono_ns() - p->t0) / 1000000);
+}
+
+char **dp_own_args(int argc, char **argv, int *n)
+{
+	static char *own[DP_OWN_ARGS_MAX + 2];
+	int i = 1, k = 0;
+	while (i < argc && strcmp(argv[i], "--") != 0)
+		i++;
+	own[k++] = argv[0];
+	for (i++; i < argc; i++) {
+		if (k == DP_OWN_ARGS_MAX + 1)
+			return NULL;
+		own[k++] = argv[i];
+	}
+	own[k] = NULL;
+	*n = k;
+	return own;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -146,5 +166,61 @@ int dp_loader_join(struct dp_loader *l, struct dp_phases *p)
 	    thousands(b, sizeof(b), s->rrs), s->zones, s->scan_ns / 1000000, s->build_ns / 1000000,
 	    s->publish_ns / 1000000, s->released_kb / 1024, l->trim_ns / 1000000, l->end_ns / 1000000, waited / 1000000);
 	p->last = mono_ns();
+	if (l->rc < 0)
+		fprintf(stderr, "ddiplane: %s\n", l->msg);
+	else
+		ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "database %s loaded at journal seq %"
+		        PRIu64, l->db, l->seq);
 	return l->rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The first answer                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* Answers sent so far, every rcode (the outcomes a worker answers with). */
+static uint64_t answered(void)
+{
+	uint64_t n = 0;
+	for (unsigned l = 0; l < DP_MAX_LCORES; l++)
+		for (unsigned o = DP_OUT_NOERROR; o <= DP_OUT_BADVERS; o++)
+			n += __atomic_load_n(&dp_counters[l].v[o], __ATOMIC_RELAXED);
+	return n;
+}
+
+static void *first_main(void *arg)
+{
+	struct dp_first_answer *f = arg;
+	const struct timespec ms = { .tv_sec = 0, .tv_nsec = 1000000 };
+	/* bounded: a server nobody asks stops looking after the wait */
+	for (unsigned i = 0; i < DP_FIRST_ANSWER_WAIT_S * 1000u; i++) {
+		if (__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE))
+			return NULL;
+		if (answered() > 0) {
+			ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_INFO, NULL,
+			        "start-up: first answer %" PRIu64 " ms after start",
+			        (mono_ns() - f->t0) / 1000000);
+			return NULL;
+		}
+		nanosleep(&ms, NULL);
+	}
+	return NULL;
+}
+
+void dp_first_answer_start(struct dp_first_answer *f, uint64_t t0)
+{
+	f->t0 = t0;
+	f->stop = false;
+	f->started = pthread_create(&f->th, NULL, first_main, f) == 0;
+	if (f->started)
+		pthread_setname_np(f->th, "ddi-first");
+}
+
+void dp_first_answer_stop(struct dp_first_answer *f)
+{
+	if (!f->started)
+		return;
+	__atomic_store_n(&f->stop, true, __ATOMIC_RELEASE);
+	pthread_join(f->th, NULL);
+	f->started = false;
 }

@@ -25,8 +25,17 @@ struct dp_phases {
 void dp_phases_init(struct dp_phases *p);
 /* Append "NAME N ms", the time since the previous mark (or since init). */
 void dp_phase(struct dp_phases *p, const char *name);
-/* Nanoseconds since dp_phases_init. */
-uint64_t dp_phases_elapsed(const struct dp_phases *p);
+/* Log the line at info: "start-up: PHASES; workers answering N ms after start". */
+void dp_phases_log(const struct dp_phases *p);
+
+/*
+ * ddiplane's own arguments: argv[0], then what follows "--" (EAL's come
+ * before it), NULL-terminated, in a static array (*n of them). The strings
+ * are argv's; argv itself is left as it is for rte_eal_init. NULL when more
+ * than DP_OWN_ARGS_MAX follow "--".
+ */
+#define DP_OWN_ARGS_MAX 254
+char **dp_own_args(int argc, char **argv, int *n);
 
 /*
  * The store and the index load, in a thread of its own, so that the
@@ -58,7 +67,30 @@ struct dp_loader {
 
 /* Start the loader thread; on failure (no thread) load on the caller's thread. */
 void dp_loader_start(struct dp_loader *l, const char *db, struct idx *ix, uint64_t t0);
-/* Wait for it; returns l->rc. Appends the loader's figures and the wait to *p. */
+/*
+ * Wait for it; returns l->rc. Appends the loader's figures and the wait to
+ * *p, and says the outcome: "ddiplane: <msg>" on stderr on an error, else
+ * "database DB loaded at journal seq N" at notice.
+ */
 int dp_loader_join(struct dp_loader *l, struct dp_phases *p);
+
+/*
+ * The first DNS answer, logged once at info ("start-up: first answer N ms
+ * after start"): a thread that sums the workers' answer counters
+ * (dataplane/counters.h) every millisecond until one is counted, for at
+ * most DP_FIRST_ANSWER_WAIT_S seconds, then ends.
+ */
+#define DP_FIRST_ANSWER_WAIT_S 60
+struct dp_first_answer {
+	pthread_t th;
+	bool started;
+	bool stop;          /* atomic: set by dp_first_answer_stop */
+	uint64_t t0;        /* dp_phases' t0 */
+};
+
+/* Start the watcher (nothing is logged if no thread can be made). */
+void dp_first_answer_start(struct dp_first_answer *f, uint64_t t0);
+/* Stop it (if it still runs) and wait for it. */
+void dp_first_answer_stop(struct dp_first_answer *f);
 
 #endif
