@@ -155,7 +155,7 @@ static void leaf_add(struct sums *s, const struct idx_addr *a, size_t *count)
 		return;
 	(*count)++;
 	if (a->slab)
-		s->slab += sizeof(*a) + a->nowners * sizeof(a->owner[0]);
+		s->slab += idx_addr_len(a->family, a->nowners);
 	else
 		s->heap += malloc_usable_size((void *)a) + 8;
 }

@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 		return 1;
 	for (size_t k = 0; k < n; k++) {
 		uint32_t a = 0xc6120000u + (uint32_t)k;
-		l[k] = calloc(1, sizeof(**l));
+		l[k] = calloc(1, idx_addr_len(6, 0));
 		if (l[k] == NULL)
 			return 1;
 		l[k]->family = 4;

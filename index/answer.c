@@ -552,9 +552,9 @@ static int put_synth_ptr(struct ctx *c, const struct walk *wk, const struct idx_
 	uint8_t rr[10 + DNS_NAME_MAXLEN];
 	dns_put16(rr, DNS_T_PTR);
 	dns_put16(rr + 2, DNS_CLASS_IN);
-	dns_put32(rr + 4, a->ttl);
+	dns_put32(rr + 4, idx_addr_ttl(a));
 	for (uint16_t i = 0; i < a->nowners; i++) {
-		size_t olen = idx_node_owner(a->owner[i], rr + 10);
+		size_t olen = idx_node_owner(idx_addr_owner(a, i), rr + 10);
 		dns_put16(rr + 8, (uint16_t)olen);
 		int ret = wk->name_off != 0
 		        ? dns_writer_put_rr_at(&c->w, wk->name_off, rr, 10 + olen)

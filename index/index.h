@@ -37,23 +37,25 @@ enum idx_node_flag {
  * One RRset of a node. The RRs are stored ready to be copied into a
  * response: each starts with the compression pointer 0xC00C (the question
  * name at offset 12), so an answer whose owner is the question name (the
- * common case, also for wildcards) is one memcpy of the blob.
+ * common case, also for wildcards) is one memcpy of the blob. The blobs lie
+ * end to end in the order of the entries from the node's blobs_off on, so
+ * an entry needs no offset (idx_rrset_blob adds up the lengths before it,
+ * none for the first); the TTL is in every RR of the blob (idx_rrset_ttl).
  */
 struct idx_rrset {
 	uint16_t type;
 	uint16_t count;     /* number of RRs */
-	uint32_t ttl;
-	uint32_t off;       /* offset of the RR blob from the start of the node */
 	uint32_t len;       /* blob bytes: count x [C0 0C, type(2) class(2) ttl(4) rdlen(2) rdata] */
 };
 
 struct idx_node {
 	uint16_t flags;      /* enum idx_node_flag */
 	uint16_t nrrsets;
-	uint16_t owner_off;  /* offset of the owner's wire name from the node; 0: not stored */
+	uint16_t blobs_off;  /* offset of the first RR blob from the node; the owner's wire name
+	                        is stored when this is past the rrsets array (it lies between) */
 	uint16_t key_off;    /* the block's trie key starts this many bytes before the node;
 	                        top bit: the block is from a slab (index/node.h) */
-	struct idx_rrset rrsets[];  /* sorted by type; blobs (and a mixed-case owner) follow */
+	struct idx_rrset rrsets[];  /* sorted by type; a mixed-case owner, then the blobs, follow */
 };
 
 /*
@@ -64,9 +66,26 @@ struct idx_node {
  */
 size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN]);
 
+/* Is the owner's spelling stored in the node (it has upper-case letters)? */
+static inline bool idx_node_has_owner(const struct idx_node *n)
+{
+	return n->blobs_off > sizeof(*n) + (size_t)n->nrrsets * sizeof(n->rrsets[0]);
+}
+
+/* The RR blob of rs (an entry of n): after the blobs of the entries before it. */
 static inline const uint8_t *idx_rrset_blob(const struct idx_node *n, const struct idx_rrset *rs)
 {
-	return (const uint8_t *)n + rs->off;
+	size_t off = n->blobs_off;
+	for (const struct idx_rrset *p = n->rrsets; p < rs; p++)
+		off += p->len;
+	return (const uint8_t *)n + off;
+}
+
+/* The TTL of rs (an entry of n, count >= 1): its first RR's. */
+static inline uint32_t idx_rrset_ttl(const struct idx_node *n, const struct idx_rrset *rs)
+{
+	const uint8_t *t = idx_rrset_blob(n, rs) + 6;   /* C0 0C type class | ttl */
+	return (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
 }
 
 /* The RRset of `type` or NULL. */
@@ -88,15 +107,44 @@ const uint8_t *idx_rrset_next(const struct idx_node *n, const struct idx_rrset *
  * nodes of its own version: the writer replaces the leaf whenever it
  * replaces one of those nodes (snapshot.c, addrs_repoint), so a reader
  * reaches from a leaf only nodes of the version it acquired.
+ *
+ * Layout (8-byte aligned): the header, the address sized to its family (4
+ * or 16 bytes), padding to 8, then the owner pointers: 8 + 8 x nowners
+ * bytes for IPv4, 24 + 8 x nowners for IPv6 (idx_addr_len). The PTR TTL
+ * is not stored: idx_addr_ttl reads it from the owners' nodes.
  */
 struct idx_addr {
 	uint8_t family;     /* 4 or 6 */
-	uint8_t addr[16];   /* network order; IPv4 uses the first 4 bytes */
 	uint8_t slab;       /* 1: the leaf comes from a bulk load's slab (index/slab.h) */
-	uint16_t nowners;
-	uint32_t ttl;       /* PTR TTL: the smallest TTL of the owners' A/AAAA RRsets */
-	const struct idx_node *owner[];   /* nowners (>= 1) name nodes */
+	uint16_t nowners;   /* >= 1 */
+	uint8_t addr[];     /* network order, 4 or 16 bytes; the owners follow */
 };
+
+#define IDX_ADDR_OWNERS_OFF(family) ((family) == 4 ? 8u : 24u)
+
+/* Bytes of a leaf of `family` with `nowners` owners. */
+static inline size_t idx_addr_len(int family, size_t nowners)
+{
+	return IDX_ADDR_OWNERS_OFF(family) + nowners * sizeof(const struct idx_node *);
+}
+
+/* The owners' nodes of a leaf, nowners of them. */
+static inline const struct idx_node *const *idx_addr_owners(const struct idx_addr *a)
+{
+	return (const struct idx_node *const *)(const void *)((const uint8_t *)a +
+	                                                      IDX_ADDR_OWNERS_OFF(a->family));
+}
+
+static inline const struct idx_node *idx_addr_owner(const struct idx_addr *a, size_t i)
+{
+	return idx_addr_owners(a)[i];
+}
+
+/*
+ * The PTR TTL of a leaf: the smallest TTL of its owners' A (IPv4) or AAAA
+ * (IPv6) RRsets (index/node.c).
+ */
+uint32_t idx_addr_ttl(const struct idx_addr *a);
 
 /* --- Versions ------------------------------------------------------------ */
 

@@ -11,7 +11,10 @@
 #define CLASS_IN 1
 
 _Static_assert(sizeof(struct idx_node) == 8, "node header");
-_Static_assert(sizeof(struct idx_rrset) == 16, "rrset entry");
+_Static_assert(sizeof(struct idx_rrset) == 8, "rrset entry");
+_Static_assert(sizeof(struct idx_addr) == 4 && IDX_ADDR_OWNERS_OFF(4) >= 4 + 4 &&
+               IDX_ADDR_OWNERS_OFF(6) >= 4 + 16 && IDX_ADDR_OWNERS_OFF(4) % 8 == 0 &&
+               IDX_ADDR_OWNERS_OFF(6) % 8 == 0, "address leaf layout");
 _Static_assert(_Alignof(struct idx_node) == 4, "node alignment");
 _Static_assert(((sizeof(struct trie_key) + TRIE_KEY_MAXLEN + 3) & ~3u) <= NODE_KEY_OFF_MASK, "key_off");
 
@@ -44,6 +47,19 @@ const struct idx_rrset *idx_node_rrset(const struct idx_node *n, uint16_t type)
 			return rs->type == type ? rs : NULL;
 	}
 	return NULL;
+}
+
+uint32_t idx_addr_ttl(const struct idx_addr *a)
+{
+	uint16_t type = a->family == 4 ? 1 : 28;   /* A, AAAA */
+	const struct idx_node *const *o = idx_addr_owners(a);
+	uint32_t ttl = UINT32_MAX;
+	for (uint16_t i = 0; i < a->nowners; i++) {
+		const struct idx_rrset *rs = idx_node_rrset(o[i], type);
+		uint32_t t = rs != NULL ? idx_rrset_ttl(o[i], rs) : UINT32_MAX;
+		ttl = t < ttl ? t : ttl;
+	}
+	return ttl;
 }
 
 const uint8_t *idx_rrset_next(const struct idx_node *n, const struct idx_rrset *rs, uint32_t *pos,
@@ -202,8 +218,8 @@ static size_t owner_sse2(const struct trie_key *k, uint8_t out[DNS_NAME_MAXLEN])
 
 size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN])
 {
-	if (n->owner_off != 0) {
-		const uint8_t *o = (const uint8_t *)n + n->owner_off;
+	if (idx_node_has_owner(n)) {
+		const uint8_t *o = (const uint8_t *)(n->rrsets + n->nrrsets);
 		size_t len = dns_name_len(o);
 		memcpy(out, o, len);
 		return len;
@@ -217,9 +233,9 @@ size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN])
 	 */
 	const struct trie_key *k = key_of_node(n);
 #ifdef __SSE2__
-	/* Bytes readable from the key's data on: up to the end of the RRset array. */
+	/* Bytes readable from the key's data on: up to the end of the first blob. */
 	size_t avail = (size_t)(n->key_off & NODE_KEY_OFF_MASK) - sizeof(struct trie_key) +
-	               sizeof(*n) + (size_t)n->nrrsets * sizeof(n->rrsets[0]);
+	               n->blobs_off + (n->nrrsets > 0 ? n->rrsets[0].len : 0);
 	if (k->len <= 32 && avail >= 32)
 		return owner_sse2(k, out);
 #endif
@@ -229,12 +245,9 @@ size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN])
 size_t node_block_len(const struct trie_key *k)
 {
 	const struct idx_node *n = node_of_key(k);
-	size_t end = sizeof(*n) + (size_t)n->nrrsets * sizeof(n->rrsets[0]);
-	if (n->owner_off != 0)
-		end = n->owner_off + dns_name_len((const uint8_t *)n + n->owner_off);
+	size_t end = n->blobs_off;
 	for (uint16_t r = 0; r < n->nrrsets; r++)
-		if (n->rrsets[r].off + (size_t)n->rrsets[r].len > end)
-			end = n->rrsets[r].off + (size_t)n->rrsets[r].len;
+		end += n->rrsets[r].len;
 	return (size_t)(n->key_off & NODE_KEY_OFF_MASK) + end;
 }
 
@@ -292,7 +305,7 @@ int node_build(struct idx_node **out, const struct trie_key **keyout, const uint
 	uint8_t *base = (uint8_t *)n;
 	n->flags = flags;
 	n->nrrsets = (uint16_t)nrr;
-	n->owner_off = ownerlen ? (uint16_t)owner_off : 0;
+	n->blobs_off = (uint16_t)(owner_off + ownerlen);
 	n->key_off = (uint16_t)(keyblk | (slab ? NODE_KEY_SLAB : 0));
 	memcpy(base + owner_off, owner, ownerlen);
 
@@ -305,8 +318,6 @@ int node_build(struct idx_node **out, const struct trie_key **keyout, const uint
 			struct idx_rrset *rs = &n->rrsets[r++];
 			rs->type = type;
 			rs->count = count;
-			rs->ttl = ttl;
-			rs->off = (uint32_t)at;
 			rs->len = (uint32_t)newlen;
 			const uint8_t *src = rdatas;
 			for (uint16_t i = 0; i < count; i++) {
@@ -327,7 +338,6 @@ int node_build(struct idx_node **out, const struct trie_key **keyout, const uint
 			continue;
 		struct idx_rrset *rs = &n->rrsets[r++];
 		*rs = *ors;
-		rs->off = (uint32_t)at;
 		memcpy(base + at, idx_rrset_blob(old, ors), ors->len);
 		at += ors->len;
 	}

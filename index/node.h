@@ -13,17 +13,17 @@
  * A node block is one malloc(), or one block of a bulk load's slab:
  *
  *   struct trie_key (2) + key bytes | pad to 4 | struct idx_node (8)
- *   | rrsets[nrrsets] (16 each) | [owner wire name] | RR blobs
+ *   | rrsets[nrrsets] (8 each) | [owner wire name] | RR blobs
  *
  * The trie leaf points at the key (the block's start) and at the node, so
  * node_free(key) frees the whole node; the node finds its key by key_off. The
  * owner's wire name is there only when its spelling is not the lower-case
  * form the key gives (it has upper-case letters): most names are written
  * lower-case, and their node then holds the name once, as its key. The
- * owner sits before the blobs so that its 16-bit offset always fits.
+ * owner sits before the blobs so that blobs_off (16 bits) always fits.
  */
 
-#define NODE_MAX_RRSETS 1024   /* keeps owner_off in 16 bits */
+#define NODE_MAX_RRSETS 1024   /* keeps blobs_off in 16 bits */
 
 /* The node of a block, from its key (the block's start): the layout above. */
 static inline struct idx_node *node_of_key(const struct trie_key *k)

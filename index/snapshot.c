@@ -92,7 +92,7 @@ static void *gc_leaf(const struct idx_addr *a)
 static void leaf_free(struct idx_addr *a)
 {
 	if (a->slab)
-		slab_free(a, sizeof(*a) + a->nowners * sizeof(a->owner[0]));
+		slab_free(a, idx_addr_len(a->family, a->nowners));
 	else
 		free(a);
 }
@@ -179,7 +179,7 @@ void idx_addr_find_bulk(const struct idx_version *v, unsigned n, const int *fami
 		/* The PTR answer reads the owner's node header and the key in
 		 * front of it (idx_node_owner): fetch them for the whole burst. */
 		if (found[i] != NULL && found[i]->nowners > 0) {
-			const uint8_t *o = (const uint8_t *)found[i]->owner[0];
+			const uint8_t *o = (const uint8_t *)idx_addr_owner(found[i], 0);
 			__builtin_prefetch(o);
 			__builtin_prefetch(o - 32);
 		}
@@ -571,32 +571,31 @@ static int prune_ents(struct idx_txn *t, const struct name_ref *r, int stop)
 	return DDI_EOK;
 }
 
-/* The TTL of node n's A (family 4) or AAAA RRset; UINT32_MAX if none. */
-static uint32_t node_ttl(const struct idx_node *n, int family)
-{
-	const struct idx_rrset *rs = idx_node_rrset(n, family == 4 ? TYPE_A : TYPE_AAAA);
-	return rs ? rs->ttl : UINT32_MAX;
-}
-
 /* A new address leaf with room for `nowners` owners (from slab sl if given), on the created list. */
 static struct idx_addr *leaf_new(struct idx_txn *t, int family, const uint8_t *addr,
                                  size_t nowners, struct slab *sl)
 {
-	size_t len = sizeof(struct idx_addr) + nowners * sizeof(((struct idx_addr *)0)->owner[0]);
-	struct idx_addr *a = sl != NULL ? slab_alloc(sl, len, _Alignof(struct idx_addr)) : NULL;
+	size_t len = idx_addr_len(family, nowners);
+	struct idx_addr *a = sl != NULL ? slab_alloc(sl, len, _Alignof(void *)) : NULL;
 	bool slab = a != NULL;
 	if (a == NULL && (a = malloc(len)) == NULL)
 		return NULL;
-	memset(a, 0, sizeof(*a));
+	memset(a, 0, IDX_ADDR_OWNERS_OFF(family));
+	a->family = (uint8_t)family;   /* leaf_free reads it */
 	a->slab = slab;
 	if (idx_gc_push(&t->created, gc_leaf(a)) != DDI_EOK) {
 		leaf_free(a);
 		return NULL;
 	}
-	a->family = (uint8_t)family;
 	memcpy(a->addr, addr, family == 4 ? 4 : 16);
 	a->nowners = (uint16_t)nowners;
 	return a;
+}
+
+/* The owners of a leaf being made (not yet linked). */
+static inline const struct idx_node **leaf_owners(struct idx_addr *a)
+{
+	return (const struct idx_node **)(void *)((uint8_t *)a + IDX_ADDR_OWNERS_OFF(a->family));
 }
 
 /*
@@ -604,7 +603,7 @@ static struct idx_addr *leaf_new(struct idx_txn *t, int family, const uint8_t *a
  * from `old` to `n` (old NULL: a new owner; n NULL: the owner is gone):
  * the owner is listed, as n, when `present`, and not at all otherwise.
  * The other owners' nodes are the txn's current ones (the leaf is kept so
- * by every replacement); the TTL is recomputed from them.
+ * by every replacement).
  */
 static int addr_refresh(struct idx_txn *t, int family, const uint8_t *addr,
                         const struct idx_node *old, const struct idx_node *n, bool present)
@@ -614,8 +613,9 @@ static int addr_refresh(struct idx_txn *t, int family, const uint8_t *addr,
 	size_t m = present ? 1 : 0;
 	struct idx_addr *ol;
 
+	const struct idx_node *const *ho = had != NULL ? idx_addr_owners(had) : NULL;
 	for (uint16_t k = 0; had != NULL && k < had->nowners; k++)
-		m += had->owner[k] != old && had->owner[k] != n;
+		m += ho[k] != old && ho[k] != n;
 	if (m == 0) {
 		if (had == NULL)
 			return DDI_EOK;
@@ -632,21 +632,16 @@ static int addr_refresh(struct idx_txn *t, int family, const uint8_t *addr,
 	/* Keep the owners' order; the changed owner keeps its place or comes last. */
 	size_t w = 0;
 	bool placed = !present;
+	const struct idx_node **ao = leaf_owners(a);
 	for (uint16_t k = 0; had != NULL && k < had->nowners; k++) {
-		const struct idx_node *e = had->owner[k];
+		const struct idx_node *e = ho[k];
 		if (e != old && e != n)
-			a->owner[w++] = e;
+			ao[w++] = e;
 		else if (!placed)
-			a->owner[w++] = n, placed = true;
+			ao[w++] = n, placed = true;
 	}
 	if (!placed)
-		a->owner[w++] = n;
-	uint32_t ttl = UINT32_MAX;
-	for (size_t k = 0; k < w; k++) {
-		uint32_t ot = node_ttl(a->owner[k], family);
-		ttl = ot < ttl ? ot : ttl;
-	}
-	a->ttl = ttl;
+		ao[w++] = n;
 	int ret = radix_set(&t->rc, root, a, &ol);
 	if (ret == DDI_EOK && ol != NULL)
 		ret = idx_gc_push(&t->garbage, gc_leaf(ol));
@@ -1087,8 +1082,7 @@ static int bulk_addrs(struct idx_txn *t, const struct idx_node *n)
 			struct idx_addr *old = NULL, *a = leaf_new(t, family, addr, 1, &t->bulk->slab);
 			if (a == NULL)
 				return DDI_ENOMEM;
-			a->owner[0] = n;
-			a->ttl = rs->ttl;
+			leaf_owners(a)[0] = n;
 			int ret = radix_set(&t->rc, root, a, &old);
 			if (ret != DDI_EOK)
 				return ret;
@@ -1100,9 +1094,8 @@ static int bulk_addrs(struct idx_txn *t, const struct idx_node *n)
 			struct idx_addr *both = leaf_new(t, family, addr, old->nowners + 1u, &t->bulk->slab);
 			if (both == NULL || idx_gc_push(&t->garbage, gc_leaf(old)) != DDI_EOK)
 				return DDI_ENOMEM;
-			memcpy(both->owner, old->owner, old->nowners * sizeof(old->owner[0]));
-			both->owner[old->nowners] = n;
-			both->ttl = old->ttl < rs->ttl ? old->ttl : rs->ttl;
+			memcpy(leaf_owners(both), idx_addr_owners(old), old->nowners * sizeof(void *));
+			leaf_owners(both)[old->nowners] = n;
 			struct idx_addr *alone;
 			if ((ret = radix_set(&t->rc, root, both, &alone)) != DDI_EOK ||
 			    (ret = idx_gc_push(&t->garbage, gc_leaf(alone))) != DDI_EOK)

@@ -43,7 +43,7 @@ static u128 from_bytes(const uint8_t *b, int w)
 
 static struct idx_addr *leaf_new(int family, u128 a)
 {
-	struct idx_addr *l = calloc(1, sizeof(*l));
+	struct idx_addr *l = calloc(1, idx_addr_len(6, 0));
 	assert_non_null(l);
 	l->family = (uint8_t)family;
 	to_bytes(a, radix_width(family), l->addr);

@@ -158,7 +158,7 @@ static void test_node_layout(void **state)
 	assert_ptr_equal(rs, &n->rrsets[0]);
 	assert_null(idx_node_rrset(n, T_AAAA));
 	assert_int_equal(rs->count, 2);
-	assert_int_equal(rs->ttl, 600);
+	assert_int_equal(idx_rrset_ttl(n, rs), 600);
 	assert_int_equal(rs->len, 2 * 16);
 	static const uint8_t blob[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x02, 0x58, 0, 4, 198, 18, 0, 1,
 	                                0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x02, 0x58, 0, 4, 198, 18, 0, 2 };
@@ -322,10 +322,10 @@ static void check_owners(const struct idx_addr *a, uint32_t ttl, int n, const ch
 {
 	assert_non_null(a);
 	assert_int_equal(a->nowners, n);
-	assert_int_equal(a->ttl, ttl);
+	assert_int_equal(idx_addr_ttl(a), ttl);
 	for (int k = 0; k < n; k++) {
 		const uint8_t *w = W(owners[k]);
-		const uint8_t *o = OWN(a->owner[k]);
+		const uint8_t *o = OWN(idx_addr_owner(a, k));
 		assert_int_equal(dns_name_len(o), dns_name_len(w));
 		assert_memory_equal(o, w, dns_name_len(w));
 	}
@@ -375,7 +375,7 @@ static void test_owner_rebuild(void **state)
 		assert_int_equal(len, dns_name_len(w));
 		assert_memory_equal(out, w, len);
 		/* stored only when the key cannot spell it */
-		assert_int_equal(n->owner_off != 0, strcmp(nm, "Mixed.Case.example.com") == 0);
+		assert_int_equal(idx_node_has_owner(n), strcmp(nm, "Mixed.Case.example.com") == 0);
 	}
 	idx_txn_abort(t);
 	idx_free(ix);
@@ -577,7 +577,7 @@ static void model_check(const struct idx_version *v, const struct model *m)
 			assert_null(rs);
 		} else {
 			assert_non_null(rs);
-			assert_int_equal(rs->ttl, mn->attl);
+			assert_int_equal(idx_rrset_ttl(n, rs), mn->attl);
 			assert_int_equal(rs->count, __builtin_popcount(mn->amask));
 			uint32_t pos = 0;
 			uint16_t rrlen;
@@ -609,14 +609,14 @@ static void model_check(const struct idx_version *v, const struct model *m)
 			assert_non_null(a);
 			bool listed = false;
 			for (uint16_t x = 0; x < a->nowners; x++)
-				listed = listed || dns_name_equal(OWN(a->owner[x]), W(mnames[i]));
+				listed = listed || dns_name_equal(OWN(idx_addr_owner(a, x)), W(mnames[i]));
 			assert_true(listed);
 		}
 		if (owners == 0) {
 			assert_null(a);
 		} else {
 			assert_int_equal(a->nowners, owners);
-			assert_int_equal(a->ttl, ttl);
+			assert_int_equal(idx_addr_ttl(a), ttl);
 		}
 	}
 	uint8_t p24[4] = { 198, 18, 5, 0 };
@@ -1143,7 +1143,7 @@ static void test_bulk_same_as_incremental(void **state)
 			const struct idx_rrset *ra = &a->rrsets[r], *rb = &b->rrsets[r];
 			assert_int_equal(ra->type, rb->type);
 			assert_int_equal(ra->count, rb->count);
-			assert_int_equal(ra->ttl, rb->ttl);
+			assert_int_equal(idx_rrset_ttl(a, ra), idx_rrset_ttl(b, rb));
 			assert_int_equal(ra->len, rb->len);
 			assert_memory_equal(idx_rrset_blob(a, ra), idx_rrset_blob(b, rb), ra->len);
 		}
@@ -1166,15 +1166,15 @@ static void test_bulk_same_as_incremental(void **state)
 				continue;
 			found++;
 			assert_int_equal(x->nowners, y->nowners);
-			assert_int_equal(x->ttl, y->ttl);
+			assert_int_equal(idx_addr_ttl(x), idx_addr_ttl(y));
 			for (uint16_t o = 0; o < x->nowners; o++) {
-				const uint8_t *ox = OWN(x->owner[o]), *oy = OWN(y->owner[o]);
+				const uint8_t *ox = OWN(idx_addr_owner(x, o)), *oy = OWN(idx_addr_owner(y, o));
 				assert_int_equal(dns_name_len(ox), dns_name_len(oy));
 				assert_memory_equal(ox, oy, dns_name_len(ox));
 				uint8_t key[DNS_KEY_MAXLEN];
 				int kl = dns_name_to_key(key, oy);
-				assert_ptr_equal(idx_find(vb, key, (size_t)kl), y->owner[o]);
-				assert_ptr_equal(idx_find(vi, key, (size_t)kl), x->owner[o]);
+				assert_ptr_equal(idx_find(vb, key, (size_t)kl), idx_addr_owner(y, o));
+				assert_ptr_equal(idx_find(vi, key, (size_t)kl), idx_addr_owner(x, o));
 			}
 		}
 	}
@@ -1271,7 +1271,7 @@ static bool node_holds(const struct idx_node *n, int fam, const uint8_t *addr, u
 	const uint8_t *rr;
 	while (rs != NULL && (rr = idx_rrset_next(n, rs, &pos, &rrlen)) != NULL)
 		if (rrlen == 10 + alen && memcmp(rr + 10, addr, alen) == 0) {
-			*ttl = rs->ttl;
+			*ttl = idx_rrset_ttl(n, rs);
 			return true;
 		}
 	return false;
@@ -1297,7 +1297,7 @@ static void leaves_check(const struct idx_version *v, bool ptr)
 				assert_non_null(a);
 				int seen = 0;
 				for (uint16_t x = 0; x < a->nowners; x++)
-					seen += a->owner[x] == all.v[i];
+					seen += idx_addr_owner(a, x) == all.v[i];
 				assert_int_equal(seen, 1);
 			}
 			if (want == 0) {
@@ -1306,12 +1306,12 @@ static void leaves_check(const struct idx_version *v, bool ptr)
 				assert_int_equal(a->family, fam);
 				assert_memory_equal(a->addr, addr, fam == 4 ? 4 : 16);
 				assert_int_equal(a->nowners, want);
-				assert_int_equal(a->ttl, ttl);
+				assert_int_equal(idx_addr_ttl(a), ttl);
 				for (uint16_t x = 0; x < a->nowners; x++) {
 					/* the node the trie returns for the owner's name */
 					uint8_t key[DNS_KEY_MAXLEN];
-					int kl = dns_name_to_key(key, OWN(a->owner[x]));
-					assert_ptr_equal(idx_find(v, key, (size_t)kl), a->owner[x]);
+					int kl = dns_name_to_key(key, OWN(idx_addr_owner(a, x)));
+					assert_ptr_equal(idx_find(v, key, (size_t)kl), idx_addr_owner(a, x));
 				}
 			}
 			if (!ptr)
@@ -1339,9 +1339,9 @@ static void leaves_check(const struct idx_version *v, bool ptr)
 			for (int r = 0; r < want; r++) {
 				const struct td_rr *rr = &msg.rr[0][r];
 				assert_int_equal(rr->type, DNS_T_PTR);
-				assert_int_equal(rr->ttl, a->ttl);
+				assert_int_equal(rr->ttl, idx_addr_ttl(a));
 				/* the r-th owner, in the leaf's order, spelled as its node */
-				const uint8_t *o = OWN(a->owner[r]);
+				const uint8_t *o = OWN(idx_addr_owner(a, r));
 				assert_int_equal(rr->rdlen, dns_name_len(o));
 				assert_memory_equal(rr->rdata, o, rr->rdlen);
 			}
@@ -1394,7 +1394,8 @@ static struct idx *bulk_copy(const struct idx_version *v)
 				memcpy(rd + len, rr + 8, (size_t)rrlen - 8);   /* rdlen rdata */
 				len += (size_t)rrlen - 8;
 			}
-			assert_int_equal(idx_txn_bulk_rrset(t, OWN(n), n->rrsets[r].type, n->rrsets[r].ttl,
+			uint32_t rttl = idx_rrset_ttl(n, &n->rrsets[r]);
+			assert_int_equal(idx_txn_bulk_rrset(t, OWN(n), n->rrsets[r].type, rttl,
 			                                    n->rrsets[r].count, rd, len), DDI_EOK);
 		}
 	}
@@ -1414,12 +1415,12 @@ static void leaves_same(const struct idx_version *a, const struct idx_version *b
 			if (x == NULL)
 				continue;
 			assert_int_equal(x->nowners, y->nowners);
-			assert_int_equal(x->ttl, y->ttl);
+			assert_int_equal(idx_addr_ttl(x), idx_addr_ttl(y));
 			for (uint16_t i = 0; i < x->nowners; i++) {
-				const uint8_t *ox = OWN(x->owner[i]);
+				const uint8_t *ox = OWN(idx_addr_owner(x, i));
 				bool found = false;
 				for (uint16_t j = 0; j < y->nowners; j++) {
-					const uint8_t *oy = OWN(y->owner[j]);
+					const uint8_t *oy = OWN(idx_addr_owner(y, j));
 					found = found || (dns_name_len(ox) == dns_name_len(oy) &&
 					                  memcmp(ox, oy, dns_name_len(ox)) == 0);
 				}
@@ -1634,10 +1635,10 @@ static void test_slab(void **state)
 		const struct idx_addr *l = idx_addr_find(v, 4, a);
 		assert_non_null(n);
 		assert_non_null(l);
-		assert_int_equal(idx_node_rrset(n, T_A)->ttl, 120);
+		assert_int_equal(idx_rrset_ttl(n, idx_node_rrset(n, T_A)), 120);
 		assert_int_equal(l->nowners, 1);
-		assert_ptr_equal(l->owner[0], n);
-		assert_int_equal(l->ttl, 120);
+		assert_ptr_equal(idx_addr_owner(l, 0), n);
+		assert_int_equal(idx_addr_ttl(l), 120);
 		assert_int_equal(l->slab, 0);
 		assert_int_equal(n->key_off & NODE_KEY_SLAB, 0);
 	}

@@ -885,7 +885,7 @@ static int cmp_rrset(void *ctx, const uint8_t *owner, uint16_t type, uint32_t tt
 	const struct idx_rrset *rs = idx_node_rrset(n, type);
 	assert_non_null(rs);
 	assert_int_equal(rs->count, count);
-	assert_int_equal(rs->ttl, ttl);
+	assert_int_equal(idx_rrset_ttl(n, rs), ttl);
 	uint32_t pos = 0;
 	uint16_t rrlen;
 	const uint8_t *rr;
