@@ -182,6 +182,7 @@ void idx_addr_find_bulk(const struct idx_version *v, unsigned n, const int *fami
 			const uint8_t *o = (const uint8_t *)idx_addr_owner(found[i], 0);
 			__builtin_prefetch(o);
 			__builtin_prefetch(o - 32);
+			__builtin_prefetch(o + 25);   /* the A/AAAA TTL (idx_addr_ttl) */
 		}
 	}
 }

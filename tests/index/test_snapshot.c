@@ -172,6 +172,24 @@ static void test_node_layout(void **state)
 	assert_non_null(rr);
 	assert_int_equal(rr[13], 2);
 	assert_null(idx_rrset_next(n, rs, &pos, &rrlen));
+	/* 8-byte entries, the stored owner (mixed case) after them, the blobs end to end */
+	assert_true(idx_node_has_owner(n));
+	assert_int_equal(n->blobs_off, 8 + 2 * 8 + 18);
+	const struct idx_rrset *txt = idx_node_rrset(n, T_TXT);
+	assert_ptr_equal(idx_rrset_blob(n, txt), idx_rrset_blob(n, rs) + rs->len);
+	static const uint8_t tblob[] = { 0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0x01, 0x2c, 0, 3, 2, 'h', 'i' };
+	assert_int_equal(txt->len, sizeof(tblob));
+	assert_memory_equal(idx_rrset_blob(n, txt), tblob, sizeof(tblob));
+	assert_int_equal(idx_rrset_ttl(n, txt), 300);
+	assert_int_equal(node_block_len(key_of_node(n)),
+	                 (n->key_off & NODE_KEY_OFF_MASK) + n->blobs_off + 32 + sizeof(tblob));
+	/* a leaf is sized to its family: 8 + 8 per owner for IPv4, 24 + 8 for IPv6 */
+	const struct idx_addr *l4 = idx_addr_find(v, 4, two[1]);
+	assert_non_null(l4);
+	assert_int_equal(idx_addr_len(l4->family, l4->nowners), 16);
+	assert_ptr_equal(idx_addr_owner(l4, 0), n);
+	assert_int_equal(idx_addr_ttl(l4), 600);
+	assert_int_equal(idx_addr_len(6, 2), 40);
 	const struct idx_node *apex = find(v, "example.com");
 	assert_non_null(apex);
 	assert_int_equal(apex->flags, IDX_NODE_APEX);
