@@ -51,12 +51,23 @@ const struct idx_rrset *idx_node_rrset(const struct idx_node *n, uint16_t type)
 
 uint32_t idx_addr_ttl(const struct idx_addr *a)
 {
+	/* One scan per owner finds the RRset and its blob's offset together
+	 * (idx_node_rrset, then idx_rrset_blob, would walk the entries twice):
+	 * this is on the PTR answer's path. */
 	uint16_t type = a->family == 4 ? 1 : 28;   /* A, AAAA */
 	const struct idx_node *const *o = idx_addr_owners(a);
 	uint32_t ttl = UINT32_MAX;
 	for (uint16_t i = 0; i < a->nowners; i++) {
-		const struct idx_rrset *rs = idx_node_rrset(o[i], type);
-		uint32_t t = rs != NULL ? idx_rrset_ttl(o[i], rs) : UINT32_MAX;
+		const struct idx_node *n = o[i];
+		const struct idx_rrset *rs = n->rrsets, *end = rs + n->nrrsets;
+		size_t off = n->blobs_off;
+		for (; rs < end && rs->type < type; rs++)
+			off += rs->len;
+		if (rs == end || rs->type != type)
+			continue;   /* not an owner of this family's address: cannot happen */
+		uint32_t t;
+		memcpy(&t, (const uint8_t *)n + off + 6, 4);   /* C0 0C type class | ttl */
+		t = __builtin_bswap32(t);
 		ttl = t < ttl ? t : ttl;
 	}
 	return ttl;
