@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# signedq.sh -- TSIG-signed queries over UDP: the workers hand them to the DDNS thread, which verifies, answers from the index and signs (dig -y, kdig -y), BADSIG/BADKEY refused with NOTAUTH, unsigned queries still answered by the workers, counters
+#
+# ddiplane runs in its own namespace (lib.sh); dig and kdig in the client
+# namespace. Every check reads the client's own verdict on the answer's
+# TSIG (dig's TSIG PSEUDOSECTION and its "Couldn't verify" complaint,
+# kdig's TSIG section and warnings), not only that an answer came.
+. "$(dirname "$0")/lib.sh"
+ddi_need_root
+for t in dig kdig python3; do
+  command -v "$t" >/dev/null || { echo "SKIP: $t missing (scripts/deps.sh installs it)"; exit 77; }
+done
+for b in ddiplane ddictl; do
+  [ -x "$DDI_BUILDDIR/$b" ] || { echo "build $b first"; exit 1; }
+done
+
+CTL="$DDI_BUILDDIR/ddictl"
+S4=198.18.0.1
+SOCK="$DDI_TMP/ctl.sock"
+DB="$DDI_TMP/db"
+
+ddi_log "store with the sample zones and two keys"
+ddi_db_default "$DB"
+K1=$("$CTL" --db "$DB" key add q.key. 2>/dev/null)                          # hmac-sha256
+K2=$("$CTL" --db "$DB" key add sec.key. --algorithm hmac-sha512 2>/dev/null) # a secondary's key
+ddi_expect_match "key add prints alg:name:secret" '^hmac-sha256:q\.key:' "$K1"
+BAD="${K1%:*}:$(printf 'not the secret, not at all!!!!!!' | base64)"
+UNKNOWN="hmac-sha256:nobody.key:${K1##*:}"
+
+ddi_ns_setup
+ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20
+ddi_wait_answer $S4 ddi.test 60
+
+stats() { "$CTL" -s "$SOCK" --json stats; }
+# jget JSON PATH...: one value of the stats (0 when absent)
+jget() { python3 -c 'import json,sys
+v=json.loads(sys.argv[1])["arguments"]
+for k in sys.argv[2:]: v=v.get(k, 0) if isinstance(v, dict) else 0
+print(v)' "$@"; }
+dg() { ddi_cli dig +norec +time=2 +tries=2 "@$S4" "$@" 2>&1; }
+kd() { ddi_cli kdig +norec +time=2 +retry=1 "@$S4" "$@" 2>&1; }
+status() { sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$1" | head -1; }
+
+st0=$(stats)
+noerr0=$(jget "$st0" total noerror)
+
+ddi_log "unsigned queries: answered by the workers, as before"
+out=$(dg www.ddi.test A)
+ddi_expect "unsigned A: NOERROR" NOERROR "$(status "$out")"
+ddi_expect_match "unsigned A: the address" 'www\.ddi\.test\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+198\.18\.0\.10' "$out"
+st1=$(stats)
+ddi_expect "unsigned A: counted noerror by the dataplane" "$((noerr0 + 1))" "$(jget "$st1" total noerror)"
+ddi_expect "unsigned A: nothing handed to the DDNS thread" 0 "$(jget "$st1" total signed_to_ddns)"
+
+ddi_log "dig -y: the answer, signed, verified by dig"
+out=$(dg -y "$K1" www.ddi.test A)
+ddi_expect "dig -y A: NOERROR" NOERROR "$(status "$out")"
+ddi_expect_match "dig -y A: the address" 'www\.ddi\.test\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+198\.18\.0\.10' "$out"
+ddi_expect_match "dig -y A: a TSIG pseudosection with our key, NOERROR" \
+  '^q\.key\.[[:space:]]+0[[:space:]]+ANY[[:space:]]+TSIG[[:space:]]+hmac-sha256\. [0-9]+ 300 32 [A-Za-z0-9+/=]+ [0-9]+ NOERROR 0' "$out"
+if grep -qiE "couldn't verify|tsig verify failure|expected a TSIG" <<<"$out"; then
+  ddi_fail "dig -y A: dig verified the answer's TSIG" "$out"
+else ddi_ok "dig -y A: dig verified the answer's TSIG"; fi
+out=$(dg -y "$K1" +dnssec +bufsize=1232 mail.ddi.test AAAA)
+ddi_expect_match "dig -y with EDNS: NOERROR or NODATA, signed" 'TSIG[[:space:]]+hmac-sha256\. .* NOERROR 0' "$out"
+if grep -qiE "couldn't verify|tsig verify failure" <<<"$out"; then ddi_fail "dig -y with EDNS: verified" "$out"
+else ddi_ok "dig -y with EDNS: verified"; fi
+out=$(dg -y "$K1" nosuchname.ddi.test A)
+ddi_expect "dig -y NXDOMAIN: signed NXDOMAIN" NXDOMAIN "$(status "$out")"
+ddi_expect_match "dig -y NXDOMAIN: TSIG present" 'TSIG[[:space:]]+hmac-sha256\.' "$out"
+
+ddi_log "kdig -y: the answer, signed, verified by kdig"
+out=$(kd -y "$K1" www.ddi.test A)
+ddi_expect_match "kdig -y A: the address" 'www\.ddi\.test\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+198\.18\.0\.10' "$out"
+ddi_expect_match "kdig -y A: a TSIG section" 'TSIG PSEUDOSECTION' "$out"
+# kdig checks the reply's TSIG and warns ";; WARNING: reply verification ... (failed to verify TSIG)"
+if grep -qE '^;; WARNING' <<<"$out"; then ddi_fail "kdig -y A: kdig verified the answer's TSIG" "$out"
+else ddi_ok "kdig -y A: kdig verified the answer's TSIG"; fi
+
+ddi_log "a secondary's SOA refresh over UDP, hmac-sha512"
+out=$(dg -y "$K2" ddi.test SOA)
+ddi_expect "dig -y SOA: NOERROR" NOERROR "$(status "$out")"
+ddi_expect_match "dig -y SOA: the SOA" 'ddi\.test\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+SOA' "$out"
+ddi_expect_match "dig -y SOA: signed with sec.key, hmac-sha512" '^sec\.key\.[[:space:]]+0[[:space:]]+ANY[[:space:]]+TSIG[[:space:]]+hmac-sha512\. [0-9]+ 300 64 ' "$out"
+if grep -qiE "couldn't verify|tsig verify failure" <<<"$out"; then ddi_fail "dig -y SOA: verified" "$out"
+else ddi_ok "dig -y SOA: verified"; fi
+out=$(kd -y "$K2" ddi.test SOA)
+ddi_expect_match "kdig -y SOA: the SOA, signed" 'TSIG PSEUDOSECTION' "$out"
+if grep -qE '^;; WARNING' <<<"$out"; then ddi_fail "kdig -y SOA: verified" "$out"
+else ddi_ok "kdig -y SOA: verified"; fi
+
+ddi_log "refusals: wrong secret, unknown key"
+out=$(dg -y "$BAD" www.ddi.test A)
+ddi_expect "wrong secret: NOTAUTH" NOTAUTH "$(status "$out")"
+ddi_expect_match "wrong secret: TSIG error BADSIG" 'TSIG[[:space:]]+hmac-sha256\. [0-9]+ 300 0 +[0-9]+ BADSIG 0' "$out"
+if grep -q '198\.18\.0\.10' <<<"$out"; then ddi_fail "wrong secret: no answer records" "$out"
+else ddi_ok "wrong secret: no answer records"; fi
+out=$(dg -y "$UNKNOWN" www.ddi.test A)
+ddi_expect "unknown key: NOTAUTH" NOTAUTH "$(status "$out")"
+ddi_expect_match "unknown key: TSIG error BADKEY" 'TSIG[[:space:]]+hmac-sha256\. [0-9]+ 300 0 +[0-9]+ BADKEY 0' "$out"
+out=$(kd -y "$BAD" www.ddi.test A)
+# kdig shows NOTAUTH with the TSIG error as the extended status, and cannot verify the unsigned reply
+ddi_expect_match "kdig wrong secret: BADSIG, no answer" 'status: BADSIG;.*ANSWER: 0' "$(tr '\n' ' ' <<<"$out")"
+
+ddi_log "counters"
+st2=$(stats)
+ddi_expect "ddns: signed queries answered (dig 4, kdig 2)" 6 "$(jget "$st2" ddns signed_query_answered)"
+ddi_expect "ddns: signed queries refused BADSIG (dig, kdig)" 2 "$(jget "$st2" ddns signed_query_badsig)"
+ddi_expect "ddns: signed queries refused BADKEY" 1 "$(jget "$st2" ddns signed_query_badkey)"
+ddi_expect "dataplane: signed queries queued to the DDNS thread" 9 "$(jget "$st2" total signed_to_ddns)"
+ddi_expect "dataplane: none dropped for the share" 0 "$(jget "$st2" total signed_ddns_full)"
+ddi_expect "dataplane: noerror counts the unsigned query only" "$((noerr0 + 1))" "$(jget "$st2" total noerror)"
+
+ddi_summary
