@@ -140,8 +140,45 @@ static bool is_query(const struct ddns_msg *m)
 	return m->len >= DNS_HDR_LEN && DNS_OPCODE(dns_get16(m->req + 2)) == DNS_OP_QUERY;
 }
 
+/* One signed query of the burst, with the keys of `qk` (control/ddns/query.h). */
+static void serve_query(struct ddns_thread *t, struct qkeys *qk, struct ddns_msg *m, uint64_t now)
+{
+	struct ddns_query_env qenv = { .idx = t->conf.source.idx, .answer = t->conf.source.answer,
+	                               .lookup = query_key_lookup, .lookup_ctx = qk };
+	enum ddns_query_result qr;
+	int rc = ddns_query_serve(&qenv, t->copy, m->len, now, true, m->resp, m->cap, &qr);
+	m->query = (uint8_t)(1 + qr);
+	m->n = rc > 0 ? rc : 0;
+}
+
+/*
+ * A burst of signed queries only (no UPDATE, NOTIFY, TKEY) opens no store
+ * batch: a batch takes the store's write lock, which another process may
+ * hold for seconds, and a query writes nothing. Each key is read in a read
+ * transaction of its own. Returns false (nothing served) when the burst
+ * holds anything else.
+ */
+static bool serve_queries_only(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n,
+                               unsigned nu)
+{
+	if (nu != n)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (!is_query(&msgs[i]) || (t->conf.gss && tkey_is_query(msgs[i].req, msgs[i].len)))
+			return false;
+	struct qkeys qk = { .t = t, .batch = NULL };
+	uint64_t now = (uint64_t)time(NULL);
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(t->copy, msgs[i].req, msgs[i].len);
+		serve_query(t, &qk, &msgs[i], now);
+	}
+	return true;
+}
+
 static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n, unsigned nu)
 {
+	if (serve_queries_only(t, msgs, n, nu))
+		return true;
 	struct store_error e;
 	struct store_txn *batch = NULL;
 	bool batched = store_batch_begin(t->conf.store, &batch, &e) == DDI_EOK;
@@ -167,8 +204,6 @@ static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n
 	/* closing notes of (key, reason) intervals that are over ride on this batch's sync */
 	ddns_refusals_tick(&t->refusals, t->conf.store, batch, mono_ms());
 	struct qkeys qk = { .t = t, .batch = batch };
-	struct ddns_query_env qenv = { .idx = t->conf.source.idx, .answer = t->conf.source.answer,
-	                               .lookup = query_key_lookup, .lookup_ctx = &qk };
 	for (unsigned i = 0; i < n; i++) {
 		struct ddns_msg *m = &msgs[i];
 		/* req and resp may be the same frame: serve from a copy */
@@ -178,9 +213,8 @@ static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n
 		if (t->conf.gss && tkey_is_query(t->copy, m->len)) {
 			rc = tkey_serve(t->conf.gss, t->copy, m->len, now, m->resp, m->cap);
 		} else if (i < nu && is_query(m)) {
-			enum ddns_query_result qr;
-			rc = ddns_query_serve(&qenv, t->copy, m->len, now, true, m->resp, m->cap, &qr);
-			m->query = (uint8_t)(1 + qr);
+			serve_query(t, &qk, m, now);   /* keys read in the batch */
+			continue;
 		} else {
 			rc = ddns_serve(&env, t->copy, m->len, m->family, m->src, m->resp, m->cap, NULL);
 		}

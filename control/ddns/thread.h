@@ -37,8 +37,10 @@
  *
  * Signed queries (control/ddns/query.h): a QUERY with a TSIG that the
  * source hands over is verified and answered from the source's index in
- * the same burst (no write; its answer waits for the burst's commit like
- * the others), and counted by outcome (DDNS_OUT_SQ_*), not by rcode.
+ * the same burst, and counted by outcome (DDNS_OUT_SQ_*), not by rcode.
+ * A burst of signed queries only opens no store batch (no write lock: the
+ * keys are read in read transactions); in a burst with updates the keys
+ * are read in its batch and the answers wait for its commit like the others.
  *
  * RCU: with a source index (signed queries) this thread registers with
  * liburcu QSBR and is offline at all times but inside ddns_query_serve's
