@@ -28,7 +28,7 @@ BAD="${K1%:*}:$(printf 'not the secret, not at all!!!!!!' | base64)"
 UNKNOWN="hmac-sha256:nobody.key:${K1##*:}"
 
 ddi_ns_setup
-ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20
+ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --metrics 127.0.0.1:9153 --idle-sleep-us 20
 ddi_wait_answer $S4 ddi.test 60
 
 stats() { "$CTL" -s "$SOCK" --json stats; }
@@ -110,5 +110,12 @@ ddi_expect "ddns: signed queries refused BADKEY" 1 "$(jget "$st2" ddns signed_qu
 ddi_expect "dataplane: signed queries queued to the DDNS thread" 9 "$(jget "$st2" total signed_to_ddns)"
 ddi_expect "dataplane: none dropped for the share" 0 "$(jget "$st2" total signed_ddns_full)"
 ddi_expect "dataplane: noerror counts the unsigned query only" "$((noerr0 + 1))" "$(jget "$st2" total noerror)"
+m=$(ddi_srv curl -s --max-time 5 http://127.0.0.1:9153/metrics)
+ddi_expect_match "metrics: signed queries answered" '^ddiplane_ddns_messages_total\{outcome="signed_query_answered"\} 6$' "$m"
+ddi_expect_match "metrics: signed queries refused BADSIG" '^ddiplane_ddns_messages_total\{outcome="signed_query_badsig"\} 2$' "$m"
+ddi_expect "metrics: signed queries queued to the DDNS thread, summed over lcores" 9 \
+  "$(awk -F' ' '/^ddiplane_packets_total\{.*outcome="signed_to_ddns"\}/ {s += $2} END {print s + 0}' <<<"$m")"
+ddi_expect "metrics: none dropped for the share" 0 \
+  "$(awk -F' ' '/^ddiplane_packets_total\{.*outcome="signed_ddns_full"\}/ {s += $2} END {print s + 0}' <<<"$m")"
 
 ddi_summary
