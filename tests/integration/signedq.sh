@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# signedq.sh -- TSIG-signed queries over UDP: the workers hand them to the DDNS thread, which verifies, answers from the index and signs (dig -y, kdig -y), BADSIG/BADKEY refused with NOTAUTH, unsigned queries still answered by the workers, counters
+# signedq.sh -- TSIG-signed queries over UDP: the workers hand them to the DDNS thread, which verifies, answers from the index and signs (dig -y, kdig -y), BADSIG/BADKEY refused with NOTAUTH, unsigned queries still answered by the workers, counters in stats and /metrics, an UPDATE answered during a flood of signed queries
 #
 # ddiplane runs in its own namespace (lib.sh); dig and kdig in the client
 # namespace. Every check reads the client's own verdict on the answer's
@@ -24,6 +24,7 @@ ddi_db_default "$DB"
 K1=$("$CTL" --db "$DB" key add q.key. 2>/dev/null)                          # hmac-sha256
 K2=$("$CTL" --db "$DB" key add sec.key. --algorithm hmac-sha512 2>/dev/null) # a secondary's key
 ddi_expect_match "key add prints alg:name:secret" '^hmac-sha256:q\.key:' "$K1"
+"$CTL" --db "$DB" policy add q.key. grant subdomain dyn.ddi.test. A --prefix 198.18.0.0/24 >/dev/null
 BAD="${K1%:*}:$(printf 'not the secret, not at all!!!!!!' | base64)"
 UNKNOWN="hmac-sha256:nobody.key:${K1##*:}"
 
@@ -117,5 +118,34 @@ ddi_expect "metrics: signed queries queued to the DDNS thread, summed over lcore
   "$(awk -F' ' '/^ddiplane_packets_total\{.*outcome="signed_to_ddns"\}/ {s += $2} END {print s + 0}' <<<"$m")"
 ddi_expect "metrics: none dropped for the share" 0 \
   "$(awk -F' ' '/^ddiplane_packets_total\{.*outcome="signed_ddns_full"\}/ {s += $2} END {print s + 0}' <<<"$m")"
+
+ddi_log "a flood of signed queries (unknown key) does not starve an UPDATE"
+ddi_cli python3 - $S4 3 >"$DDI_TMP/flood.out" 2>&1 <<'PY' &
+import socket, struct, sys, time
+# www.ddi.test A signed by a key the server does not know (TSIG with no MAC): BADKEY each
+q = (struct.pack(">HHHHHH", 0x5151, 0, 1, 0, 0, 1) + b"\x03www\x03ddi\x04test\x00" + struct.pack(">HH", 1, 1) +
+     b"\x05flood\x03key\x00" + struct.pack(">HHIH", 250, 255, 0, 29) + b"\x0bhmac-sha256\x00" +
+     struct.pack(">HIHH", 0, int(time.time()), 300, 0) + struct.pack(">HHH", 0x5151, 0, 0))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setblocking(False)
+end, n = time.time() + float(sys.argv[2]), 0
+while time.time() < end:
+    try:
+        s.sendto(q, (sys.argv[1], 53)); n += 1
+    except BlockingIOError:
+        time.sleep(0.0005)
+print(n)
+PY
+flood=$!
+sleep 0.5
+out=$({ printf 'server %s\nzone ddi.test.\nupdate add f.dyn.ddi.test. 300 A 198.18.0.77\nsend\n' $S4; } |
+      ddi_cli timeout 20 nsupdate -y "$K1" 2>&1) && out=ok
+wait $flood || true
+ddi_expect "UPDATE during the flood: NOERROR" ok "$out"
+ddi_expect "UPDATE during the flood: answered" 198.18.0.77 "$(ddi_cli dig +norec +short +time=2 "@$S4" f.dyn.ddi.test A)"
+st3=$(stats)
+sent=$(cat "$DDI_TMP/flood.out")
+bk=$(jget "$st3" ddns signed_query_badkey); full=$(jget "$st3" total signed_ddns_full)
+echo "     flood: $sent signed queries sent, $((bk - 1)) answered BADKEY, $full dropped for the share" >&2
+ddi_expect_match "flood: refused BADKEY by the DDNS thread" '^[0-9]{3,}$' "$bk"
 
 ddi_summary
