@@ -278,7 +278,11 @@ static unsigned run_burst(struct ddns_thread *t)
 	count(t, DDNS_OUT_TCP, nt);
 
 	bool committed = serve_burst(t, msgs, n, nu);
-	count(t, DDNS_OUT_BATCHES, 1);
+	bool writes = false;   /* a burst of signed queries only had no store batch */
+	for (unsigned i = 0; i < n && !writes; i++)
+		writes = msgs[i].query == 0;
+	if (writes)
+		count(t, DDNS_OUT_BATCHES, 1);
 	if (!committed)
 		count(t, DDNS_OUT_BATCH_FAILED, 1);
 	for (unsigned i = 0; i < n; i++)
