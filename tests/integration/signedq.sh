@@ -25,6 +25,8 @@ K1=$("$CTL" --db "$DB" key add q.key. 2>/dev/null)                          # hm
 K2=$("$CTL" --db "$DB" key add sec.key. --algorithm hmac-sha512 2>/dev/null) # a secondary's key
 ddi_expect_match "key add prints alg:name:secret" '^hmac-sha256:q\.key:' "$K1"
 "$CTL" --db "$DB" policy add q.key. grant subdomain dyn.ddi.test. A --prefix 198.18.0.0/24 >/dev/null
+# an A RRset of 30 addresses: 12 + 18 + 30 * 16 = 510 bytes unsigned, too large for 512 with a TSIG
+for i in $(seq 100 129); do "$CTL" --db "$DB" record add big.ddi.test. 300 A 198.18.1.$i >/dev/null; done
 BAD="${K1%:*}:$(printf 'not the secret, not at all!!!!!!' | base64)"
 UNKNOWN="hmac-sha256:nobody.key:${K1##*:}"
 
@@ -70,6 +72,17 @@ out=$(dg -y "$K1" nosuchname.ddi.test A)
 ddi_expect "dig -y NXDOMAIN: signed NXDOMAIN" NXDOMAIN "$(status "$out")"
 ddi_expect_match "dig -y NXDOMAIN: TSIG present" 'TSIG[[:space:]]+hmac-sha256\.' "$out"
 
+ddi_log "truncation: the answer does not fit 512 bytes with its TSIG (RFC 8945 5.3)"
+out=$(dg +noedns +ignore big.ddi.test A)
+ddi_expect_match "unsigned, no EDNS: 30 addresses fit 512" 'ANSWER: 30,' "$out"
+out=$(dg -y "$K1" +noedns +ignore big.ddi.test A)
+ddi_expect_match "signed, no EDNS: TC, NOERROR, no answer records" 'flags: qr aa tc; QUERY: 1, ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 1' "$out"
+ddi_expect_match "signed, no EDNS: the TSIG" 'TSIG[[:space:]]+hmac-sha256\. [0-9]+ 300 32 .* NOERROR 0' "$out"
+if grep -qiE "couldn't verify|tsig verify failure" <<<"$out"; then ddi_fail "signed, no EDNS: verified" "$out"
+else ddi_ok "signed, no EDNS: verified"; fi
+out=$(dg -y "$K1" +bufsize=1232 big.ddi.test A)
+ddi_expect_match "signed, EDNS 1232: all 30 addresses, signed" 'ANSWER: 30,' "$out"
+
 ddi_log "kdig -y: the answer, signed, verified by kdig"
 out=$(kd -y "$K1" www.ddi.test A)
 ddi_expect_match "kdig -y A: the address" 'www\.ddi\.test\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+198\.18\.0\.10' "$out"
@@ -105,16 +118,17 @@ ddi_expect_match "kdig wrong secret: BADSIG, no answer" 'status: BADSIG;.*ANSWER
 
 ddi_log "counters"
 st2=$(stats)
-ddi_expect "ddns: signed queries answered (dig 4, kdig 2)" 6 "$(jget "$st2" ddns signed_query_answered)"
+ddi_expect "ddns: signed queries truncated" 1 "$(jget "$st2" ddns signed_query_truncated)"
+ddi_expect "ddns: signed queries answered (dig 5, kdig 2)" 7 "$(jget "$st2" ddns signed_query_answered)"
 ddi_expect "ddns: signed queries refused BADSIG (dig, kdig)" 2 "$(jget "$st2" ddns signed_query_badsig)"
 ddi_expect "ddns: signed queries refused BADKEY" 1 "$(jget "$st2" ddns signed_query_badkey)"
-ddi_expect "dataplane: signed queries queued to the DDNS thread" 9 "$(jget "$st2" total signed_to_ddns)"
+ddi_expect "dataplane: signed queries queued to the DDNS thread" 11 "$(jget "$st2" total signed_to_ddns)"
 ddi_expect "dataplane: none dropped for the share" 0 "$(jget "$st2" total signed_ddns_full)"
-ddi_expect "dataplane: noerror counts the unsigned query only" "$((noerr0 + 1))" "$(jget "$st2" total noerror)"
+ddi_expect "dataplane: noerror counts the unsigned queries only" "$((noerr0 + 2))" "$(jget "$st2" total noerror)"
 m=$(ddi_srv curl -s --max-time 5 http://127.0.0.1:9153/metrics)
-ddi_expect_match "metrics: signed queries answered" '^ddiplane_ddns_messages_total\{outcome="signed_query_answered"\} 6$' "$m"
+ddi_expect_match "metrics: signed queries answered" '^ddiplane_ddns_messages_total\{outcome="signed_query_answered"\} 7$' "$m"
 ddi_expect_match "metrics: signed queries refused BADSIG" '^ddiplane_ddns_messages_total\{outcome="signed_query_badsig"\} 2$' "$m"
-ddi_expect "metrics: signed queries queued to the DDNS thread, summed over lcores" 9 \
+ddi_expect "metrics: signed queries queued to the DDNS thread, summed over lcores" 11 \
   "$(awk -F' ' '/^ddiplane_packets_total\{.*outcome="signed_to_ddns"\}/ {s += $2} END {print s + 0}' <<<"$m")"
 ddi_expect "metrics: none dropped for the share" 0 \
   "$(awk -F' ' '/^ddiplane_packets_total\{.*outcome="signed_ddns_full"\}/ {s += $2} END {print s + 0}' <<<"$m")"
