@@ -510,7 +510,7 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	xfr_sec_metrics(f);
 	struct ddns_stats ds;
 	ddns_thread_stats(run.ddns, &ds);
-	fprintf(f, "# HELP ddiplane_ddns_messages_total UPDATE and NOTIFY served by the DDNS thread, "
+	fprintf(f, "# HELP ddiplane_ddns_messages_total UPDATE, NOTIFY, signed QUERY of the DDNS thread, "
 	        "by outcome (rcode of the answer, queue and batch outcomes; control/ddns/thread.h)."
 	        "\n# TYPE ddiplane_ddns_messages_total counter\n");
 	for (unsigned k = 0; k < DDNS_OUT__COUNT; k++)

@@ -321,6 +321,20 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
     for i, r in enumerate(reqs):
         put("ctl", "%02d-%s" % (i, r.get("command", "none")), json.dumps(r))
     xfr_seeds()
+    signedq_seeds()
+
+
+def signedq_seeds():
+    # fuzz_signedq.c: a mode byte (bit 0: the harness signs the message with its key; bits 1-3:
+    # response buffer; bit 7: TCP), then the message
+    tsig_empty = rr("q.key.", 250, 0, b"", rclass=255)
+    put("signedq", "signed-a", b"\x03" + query("www.ddi.test.", "A"))
+    put("signedq", "signed-a-edns", b"\x05" + query("www.ddi.test.", "A", edns=opt()))
+    put("signedq", "signed-txt-512", b"\x03" + query("big.shapes.test.", "TXT"))
+    put("signedq", "signed-nx", b"\x07" + query("nothere.ddi.test.", "AAAA", edns=opt(4096)))
+    put("signedq", "signed-tcp", b"\x89" + query("ddi.test.", "SOA"))
+    put("signedq", "raw-empty-tsig", b"\x00" + header(0x1234, 0x0100, 1, 0, 0, 1) +
+        wname("www.ddi.test.") + struct.pack("!HH", 1, 1) + tsig_empty)
 
 
 def xfr_stream(mode, messages):
