@@ -486,17 +486,33 @@ static void *xfr_thread(void *arg)
 	return NULL;
 }
 
+/* A whole message waits in the input. */
+static bool conn_has_message(const struct conn *c)
+{
+	return c->in_len >= 2 && c->in_len >= 2 + (size_t)dns_get16(c->in);
+}
+
 /* After input came or output left: answer, flush, then hand off, close or watch. */
 static void conn_advance(struct tcp_server *s, struct conn *c, bool count_peer_close)
 {
-	enum conn_next next = conn_process(s, c);
-	if (next == CONN_CLOSE || !conn_flush(c)) {
-		conn_close(s, c);
-		return;
-	}
-	if (next == CONN_XFR) {
-		xfr_handoff(s, c);
-		return;
+	for (;;) {
+		enum conn_next next = conn_process(s, c);
+		if (next == CONN_CLOSE || !conn_flush(c)) {
+			conn_close(s, c);
+			return;
+		}
+		if (next == CONN_XFR) {
+			xfr_handoff(s, c);
+			return;
+		}
+		/*
+		 * conn_process stopped at OUT_HIGH and the flush took it all below:
+		 * answer the requests that waited now, as no event will come for
+		 * them (the client waits for their answers, e.g. a query
+		 * pipelined after a transfer). Each round answers one at least.
+		 */
+		if (c->out_len - c->out_off >= OUT_HIGH || !conn_has_message(c))
+			break;
 	}
 	if (c->peer_closed && c->out_len == c->out_off) {
 		if (count_peer_close)
@@ -566,7 +582,7 @@ static void conn_readable(struct tcp_server *s, struct conn *c)
 	 * Idle is "no complete message": a byte now and then of a message that
 	 * never completes does not keep the connection (slowloris).
 	 */
-	if (c->in_len >= 2 && c->in_len >= 2 + (size_t)dns_get16(c->in))
+	if (conn_has_message(c))
 		c->last_ms = now_ms();
 	conn_advance(s, c, true);
 }
