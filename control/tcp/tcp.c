@@ -544,11 +544,11 @@ static void xfr_collect(struct tcp_server *s)
 		size_t req = 2 + (size_t)dns_get16(c->in);   /* the transfer's request: answered */
 		memmove(c->in, c->in + req, c->in_len - req);
 		c->in_len -= req;
-		stat_inc(&s->st.queries);
 		if (c->xfr_close) {
 			conn_close(s, c);
 			continue;
 		}
+		stat_inc(&s->st.queries);   /* as a query answered on the loop: when it went out */
 		struct epoll_event e = { .events = 0, .data.u64 = (uint64_t)(c - s->conns) };
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->fd, &e) < 0) {
 			conn_close(s, c);
