@@ -549,6 +549,7 @@ static void xfr_collect(struct tcp_server *s)
 			continue;
 		}
 		stat_inc(&s->st.queries);   /* as a query answered on the loop: when it went out */
+		c->last_ms = now_ms();      /* idle from the transfer's end, as after any answer */
 		struct epoll_event e = { .events = 0, .data.u64 = (uint64_t)(c - s->conns) };
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->fd, &e) < 0) {
 			conn_close(s, c);
