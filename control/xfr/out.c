@@ -221,8 +221,13 @@ static void msg_begin(struct xfr *t, uint8_t rcode)
 	m->len = DNS_HDR_LEN;
 	m->an = 0;
 	m->nnames = m->next = 0;
-	if (t->nmsg == 0) {
-		/* RFC 5936 2.2.1: the question in the first message */
+	/*
+	 * RFC 5936 2.2.1: the question in the first message; none when the
+	 * request's question did not parse (a FORMERR for a header that
+	 * announces no or several questions leaves question_end unset).
+	 */
+	if (t->nmsg == 0 && q->question_end > DNS_HDR_LEN && q->question_end <= q->len &&
+	    q->question_end <= MSG_CAP) {
 		memcpy(m->buf + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, q->question_end - DNS_HDR_LEN);
 		m->len = q->question_end;
 		dns_put16(m->buf + 4, 1);
