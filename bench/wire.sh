@@ -11,7 +11,13 @@
 #            [--loads "20000 50000 100000 200000 max"]
 #            [--servers "ddiplane-packet ddiplane-xdp knot-xdp knot-udp nsd"]
 #            [--gens "dnsperf kxdpgun"] [--out FILE] [--keep]
+#   --gens "" runs no generator: only memory per record and start-up time.
+#   Start-up is timed with the client's neighbour entry for the server
+#   pinned beforehand (NEIGH_PIN=0: resolved by ARP during the start).
+#   Servers "before-packet" and "before-xdp" are ddiplane again from the
+#   binary in DDIPLANE_BEFORE (its ddictl beside it): before/after in one run.
 # Environment: DDIPLANE, DDICTL (binaries; default build/ then build-*/),
+#              DDIPLANE_BEFORE (a second ddiplane, e.g. main built elsewhere),
 #              DDI_EXTRA (more ddiplane options, e.g. "--query-log /tmp/q.log"),
 #              NAMES, DURATION, LOADS, SERVERS, GENS as the flags.
 #
@@ -54,8 +60,17 @@ DDI_EXTRA=${DDI_EXTRA:-}
 # offered load; above it the table has dnsperf's own average and standard
 # deviation and no p99.
 P99_MAX_LOAD=${P99_MAX_LOAD:-50000}
+# The kernel servers' addresses are on the veth before they start, so the
+# client's first ARP request is answered at once; ddiplane answers ARP (on
+# its tap) only once it runs, and the client's kernel retries an unanswered
+# request after 1 s: its first-answer time then measured the client's ARP
+# timer (about 1,050 ms whatever the server did). Every server's MAC is the
+# veth's (net_af_packet and net_af_xdp take the interface's), so the
+# client's entry is pinned to it before each start, for every server alike,
+# as a router that knew the service address before a restart would have it.
+NEIGH_PIN=${NEIGH_PIN:-1}
 
-usage() { sed -n '9,17p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '9,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -245,10 +260,15 @@ find_ddi() {
 	fi
 }
 
-start_ddiplane() { # DATADIR TAG VDEV
+start_ddiplane() { # DATADIR TAG VDEV [BIN]
 	local data=$1 tag=$2 vdev=$3 db o f t0 t1
 	db=$WORK/$tag.db
 	find_ddi
+	local DDIPLANE=$DDIPLANE DDICTL=$DDICTL
+	if [ -n "${4:-}" ]; then
+		DDIPLANE=$4
+		DDICTL=$(dirname "$4")/ddictl
+	fi
 	if [ -z "$DDIPLANE" ] || [ ! -x "$DDIPLANE" ]; then
 		echo "no ddiplane binary (${DDIPLANE:-build/ddiplane, build-*/ddiplane})" > "$WORK/$tag.why"; return 1
 	fi
@@ -267,6 +287,7 @@ start_ddiplane() { # DATADIR TAG VDEV
 	echo "$(( (t1 - t0) / 1000000 ))" > "$WORK/$tag.import_ms"
 	du -sk "$db" | awk '{print $1}' > "$WORK/$tag.db_kb"
 	srv_addr off
+	neigh_pin
 	T_START=$(date +%s%N)
 	setsid ip netns exec $NS_S "$DDIPLANE" -l $GEN_CPU,$SRV_CPU --no-huge -m 1024 --no-shconf --no-pci \
 		--file-prefix "ddiwire$$" --vdev "$vdev" -- \
@@ -310,6 +331,7 @@ start_knot() { # DATADIR TAG xdp|udp
 		done < "$data/zones.txt"
 	} > "$d/knot.conf"
 	srv_addr on
+	neigh_pin
 	T_START=$(date +%s%N)
 	setsid ip netns exec $NS_S taskset -c $SRV_CPU knotd -c "$d/knot.conf" > "$WORK/$tag.log" 2>&1 &
 	SPID=$!
@@ -350,10 +372,21 @@ start_nsd() { # DATADIR TAG
 		done < "$data/zones.txt"
 	} > "$d/nsd.conf"
 	srv_addr on
+	neigh_pin
 	T_START=$(date +%s%N)
 	setsid ip netns exec $NS_S taskset -c $SRV_CPU nsd -d -c "$d/nsd.conf" > "$WORK/$tag.log" 2>&1 &
 	SPID=$!
 	PIDS+=("$SPID")
+}
+
+# The client's neighbour entry for the server: pinned to the veth's MAC, or
+# left to ARP (NEIGH_PIN=0; a pin left by bench_mode is removed).
+neigh_pin() {
+	local mac
+	ip -n $NS_C neigh del $SRV4 dev $IF_C 2>/dev/null
+	[ "$NEIGH_PIN" = 1 ] || return 0
+	mac=$(ip -n $NS_S -o link show $IF_S | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	[ -n "$mac" ] && ip -n $NS_C neigh replace $SRV4 lladdr "$mac" dev $IF_C nud permanent
 }
 
 SPID=
@@ -362,6 +395,8 @@ start_server() { # NAME DATADIR TAG
 	case "$1" in
 	ddiplane-packet) start_ddiplane "$2" "$3" "net_af_packet0,iface=$IF_S,qpairs=1" ;;
 	ddiplane-xdp) start_ddiplane "$2" "$3" "net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1" ;;
+	before-packet) start_ddiplane "$2" "$3" "net_af_packet0,iface=$IF_S,qpairs=1" "$DDIPLANE_BEFORE" ;;
+	before-xdp) start_ddiplane "$2" "$3" "net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1" "$DDIPLANE_BEFORE" ;;
 	knot-xdp) start_knot "$2" "$3" xdp ;;
 	knot-udp) start_knot "$2" "$3" udp ;;
 	nsd) start_nsd "$2" "$3" ;;
@@ -427,7 +462,7 @@ bench_mode() {
 			renice -n "$NICE" -p "${t##*/}" >/dev/null 2>&1
 		done
 	done
-	case "$1" in ddiplane-*)
+	case "$1" in ddiplane-*|before-*)
 		chrt -i -p 0 "$SPID" >/dev/null 2>&1 || log "$1: chrt -i on the control lcore failed" ;;
 	esac
 	mac=$(ip -n $NS_C neigh show $SRV4 dev $IF_C | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}')
@@ -516,7 +551,9 @@ gen_data || { echo "wire.sh: zone generation failed" >&2; exit 1; }
 } > "$MEMTAB"
 
 for srv in $SERVERS; do
-	case "$srv" in ddiplane-packet|ddiplane-xdp|knot-xdp|knot-udp|nsd) ;; *)
+	case "$srv" in before-*) [ -x "${DDIPLANE_BEFORE:-}" ] || {
+		log "$srv needs DDIPLANE_BEFORE, skipped"; continue; } ;; esac
+	case "$srv" in ddiplane-packet|ddiplane-xdp|before-packet|before-xdp|knot-xdp|knot-udp|nsd) ;; *)
 		log "unknown server $srv, skipped"; continue ;;
 	esac
 	note=""
@@ -541,7 +578,7 @@ for srv in $SERVERS; do
 		continue
 	fi
 	bench_mode "$srv"
-	case "$srv" in ddiplane-*) note="control lcore on CPU $GEN_CPU at SCHED_IDLE; " ;; esac
+	case "$srv" in ddiplane-*|before-*) note="control lcore on CPU $GEN_CPU at SCHED_IDLE; " ;; esac
 	sleep 1
 	full_kb=$(mem_kb "$SPID")
 	if [ -s "$WORK/$srv.import_ms" ]; then
@@ -554,6 +591,7 @@ for srv in $SERVERS; do
 		echo "| $srv | $RECORDS | n/a: $(cat "$WORK/$srv-empty.why" 2>/dev/null) | $(( full_kb / 1024 )) | | $TTFA_MS | $note |" >> "$MEMTAB"
 	fi
 	log "$srv: up in $TTFA_MS ms, PSS $(( full_kb / 1024 )) MiB"
+	grep -h 'start-up:' "$WORK/$srv.log" 2>/dev/null | sed 's/^/    /' >&2
 	for g in $GENS; do
 		for load in $LOADS; do
 			if ! kill -0 "$SPID" 2>/dev/null; then
@@ -584,6 +622,8 @@ T_END=$(date +%s)
 	echo "Names: $NAMES ($RECORDS records in 4 zones), $DURATION s per run, server worker on CPU $SRV_CPU, generator on CPU $GEN_CPU, nice $NICE, $(( T_END - T_BEGIN )) s in all."
 	echo "Load average (1, 5, 15 min) at start: $LOAD_BEGIN; at end: $(cut -d' ' -f1-3 /proc/loadavg)."
 	[ -n "${DDIPLANE:-}" ] && echo "ddiplane: $DDIPLANE, ddictl: $DDICTL (tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null))."
+	[ -n "${DDIPLANE_BEFORE:-}" ] && echo "before-*: $DDIPLANE_BEFORE."
+	[ "$NEIGH_PIN" = 1 ] && echo "Client's neighbour entry for the server pinned before each start (NEIGH_PIN=0: left to ARP)."
 	echo
 	cat "$TABLE"
 	echo

@@ -42,6 +42,7 @@
 #include "dataplane/options.h"
 #include "dataplane/qlog.h"
 #include "dataplane/sdnotify.h"
+#include "dataplane/startup.h"
 #include "dataplane/steer.h"
 #include "dataplane/tapif.h"
 #include "dataplane/worker.h"
@@ -92,6 +93,9 @@ static struct {
 	bool reloader_started;
 	struct qlog *qlog;               /* --query-log: the writer thread */
 	time_t started;
+	struct dp_phases ph;             /* start-up phase times, logged once */
+	struct dp_loader loader;         /* the store's load, beside EAL and the ports */
+	struct dp_first_answer first;    /* logs the first answer's time */
 } run;
 
 static uint64_t qlog_dropped(void);
@@ -710,35 +714,6 @@ static int tap_setup(struct dp_port *p, unsigned i, const struct dp_options *o, 
 	return 0;
 }
 
-static int open_store(const struct dp_options *o, struct store **st, struct idx *ix)
-{
-	struct store_error err;
-	uint64_t seq = 0;
-	int ret = store_open(st, o->db, NULL, &err);
-	if (ret == DDI_ENOENT) {
-		fprintf(stderr,
-		        "ddiplane: no database in '%s': %s\n"
-		        "  create one with: build/ddictl --db %s zone import ORIGIN ZONEFILE\n"
-		        "  (scripts/run.sh creates the default one from share/)\n",
-		        o->db, err.msg[0] ? err.msg : ddi_strerror(ret), o->db);
-		return -1;
-	}
-	if (ret < 0) {
-		fprintf(stderr, "ddiplane: cannot open the database '%s': %s\n", o->db,
-		        err.msg[0] ? err.msg : ddi_strerror(ret));
-		return -1;
-	}
-	ret = store_load_index(*st, ix, &seq, &err);
-	if (ret < 0) {
-		fprintf(stderr, "ddiplane: cannot load the database '%s': %s\n", o->db,
-		        err.msg[0] ? err.msg : ddi_strerror(ret));
-		return -1;
-	}
-	ddi_log(LOG_SUB_DATAPLANE, LOG_LVL_NOTICE, NULL, "database %s loaded at journal seq %llu",
-	        o->db, (unsigned long long)seq);
-	return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The steps of main(), in order                                            */
 /* ------------------------------------------------------------------------ */
@@ -770,13 +745,29 @@ static void log_apply(const struct dp_options *o)
 		fprintf(stderr, "ddiplane: --log-level: %s\n", why);   /* checked already: not reached */
 }
 
+/*
+ * Our options (after "--"), parsed before EAL so that the store can load
+ * while EAL comes up; EAL parses its own part of argv, untouched by this.
+ */
 static int step_options(int argc, char **argv)
 {
-	run.argc = argc;
-	run.argv = argv;
-	if (dp_options_parse(&run.o, argc, argv, stderr) < 0)
+	int n;
+	char **own = dp_own_args(argc, argv, &n);
+	if (!own) {
+		fprintf(stderr, "ddiplane: more than %d arguments after --\n", DP_OWN_ARGS_MAX);
+		return -2;
+	}
+	run.argc = n;
+	run.argv = own;
+	if (dp_options_parse(&run.o, n, own, stderr) < 0)
 		return -2;
 	log_apply(&run.o);
+	return 0;
+}
+
+/* One control lcore, 1..RTE_MAX_LCORE_DP workers. */
+static int step_lcores(void)
+{
 	run.nworkers = rte_lcore_count() - 1;
 	if (run.nworkers > RTE_MAX_LCORE_DP) {
 		fprintf(stderr, "ddiplane: at most %d workers\n", RTE_MAX_LCORE_DP);
@@ -790,8 +781,8 @@ static int step_options(int argc, char **argv)
 	return 0;
 }
 
-/* The index, and the store loaded into it (published as version 1). */
-static int step_store(void)
+/* The index, and the store's load into it started (dataplane/startup.h). */
+static int step_store_start(void)
 {
 	run.idx = idx_new();
 	if (!run.idx) {
@@ -799,17 +790,17 @@ static int step_store(void)
 		return -1;
 	}
 	sh.idx = run.idx;
-	if (open_store(&run.o, &run.st, run.idx) < 0)
-		return -1;
-	/* one server per store: a second one, or a restore over it, is refused while this runs */
-	struct store_error err;
-	int fd;
-	if (store_server_claim(run.o.db, &fd, &err) != DDI_EOK) {
-		fprintf(stderr, "ddiplane: %s\n", err.msg);
-		return -1;
-	}
-	run.claim = fd + 1;
+	dp_loader_start(&run.loader, run.o.db, run.idx, run.ph.t0);
 	return 0;
+}
+
+/* The load done: the store open and claimed, the index published as version 1. */
+static int step_store_join(void)
+{
+	int rc = dp_loader_join(&run.loader, &run.ph);
+	run.st = run.loader.st;
+	run.claim = run.loader.claim_fd + 1;
+	return rc < 0 ? -1 : 0;
 }
 
 /* Answers are never fragmented: the UDP size fits the smallest port MTU. */
@@ -941,6 +932,7 @@ static int step_ports(void)
 		        nmbufs, rte_strerror(rte_errno));
 		return -1;
 	}
+	dp_phase(&run.ph, "mbuf pool");
 
 	run.aconf.udp_max = udp_size_for_ports(run.o.udp_size);
 	if (run.o.nsid) {
@@ -962,6 +954,7 @@ static int step_ports(void)
 	}
 	if (!run.o.no_steer_rx)
 		steer_ports();
+	dp_phase(&run.ph, "ports and taps");
 	return 0;
 }
 
@@ -1362,6 +1355,9 @@ static void step_run(void)
 		rte_eal_remote_launch(dp_worker_main, &workers[w], lcore);
 		w++;
 	}
+	dp_phase(&run.ph, "signals and workers");
+	dp_phases_log(&run.ph);
+	dp_first_answer_start(&run.first, run.ph.t0);
 	run.started = time(NULL);
 	struct dp_notify *notify = NULL;
 	int nrc = dp_notify_start(&notify, health_all, NULL);
@@ -1388,6 +1384,7 @@ static void step_run(void)
  */
 static void teardown(void)
 {
+	dp_first_answer_stop(&run.first);
 	steer_restore();
 	metrics_stop(run.mx);
 	http_stop(run.api);
@@ -1440,6 +1437,16 @@ static void teardown(void)
 	rte_eal_cleanup();
 }
 
+/* EAL failed: the load is waited for, what it opened closed. */
+static void teardown_before_eal(void)
+{
+	dp_loader_join(&run.loader, &run.ph);
+	store_close(run.loader.st);
+	store_server_release(run.loader.claim_fd);
+	idx_free(run.idx);
+	dp_options_free(&run.o);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1447,20 +1454,31 @@ int main(int argc, char **argv)
 		dp_options_usage(stdout, "ddiplane");
 		return 0;
 	}
-	int n = step_eal(argc, argv);
-	if (n < 0)
+	dp_phases_init(&run.ph);
+	if (step_options(argc, argv) < 0) {
+		dp_options_free(&run.o);
+		return 2;
+	}
+	if (step_store_start() < 0) {
+		dp_options_free(&run.o);
 		return 1;
-	int rc = step_options(argc - n, argv + n);
-	if (rc == 0 && step_store() == 0 && step_ports() == 0 && step_rrl() == 0 &&
-	    step_rings() == 0 &&
-	    step_threads() == 0) {
+	}
+	dp_phase(&run.ph, "options");
+	if (step_eal(argc, argv) < 0) {
+		teardown_before_eal();
+		return 1;
+	}
+	dp_phase(&run.ph, "eal");
+	int rc = step_lcores();
+	if (rc == 0 && step_ports() == 0 && step_rrl() == 0 && step_rings() == 0 &&
+	    step_store_join() == 0 && step_threads() == 0) {
 		step_run();
 		rc = 0;
-	} else if (rc == 0) {
-		rc = 1;
 	} else {
-		rc = rc == -2 ? 2 : 1;
+		rc = 1;
 	}
+	if (run.loader.started)
+		step_store_join();   /* a step failed before the join: the loader still owns run.st */
 	teardown();
 	return rc;
 }

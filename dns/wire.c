@@ -126,7 +126,8 @@ enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, 
 
 	/* The question name: nothing precedes it, so a pointer is malformed. */
 	size_t pos = DNS_HDR_LEN;
-	for (;;) {
+	unsigned labels = 0;
+	for (;; labels++) {
 		if (pos >= len)
 			return DNS_PARSE_FORMERR;
 		uint8_t l = wire[pos];
@@ -138,6 +139,7 @@ enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, 
 		if (pos - DNS_HDR_LEN + 1 > DNS_NAME_MAXLEN)
 			return DNS_PARSE_FORMERR;
 	}
+	q->qname_labels = (uint8_t)labels;   /* < 128: each takes two of 255 bytes */
 	pos++;
 	if (len - pos < 4)
 		return DNS_PARSE_FORMERR;
@@ -152,6 +154,22 @@ enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, 
 	uint32_t total = (uint32_t)q->ancount + q->nscount + q->arcount;
 	if (total == 0)
 		return pos == len ? DNS_PARSE_OK : DNS_PARSE_FORMERR;
+	/*
+	 * The other common case: one OPT without options, the last 11 bytes
+	 * (root owner, type, UDP size, extended rcode, version, flags, rdlength
+	 * 0). What the walk below finds for it, without the walk.
+	 */
+	if (total == 1 && q->arcount == 1 && len - pos == 11 && wire[pos] == 0 &&
+	    dns_get16(wire + pos + 1) == DNS_T_OPT && dns_get16(wire + pos + 9) == 0) {
+		const uint8_t *rr = wire + pos + 1;   /* as parse_opt, with no options to walk */
+		uint16_t udp = dns_get16(rr + 2);
+		q->opt_pos = pos;
+		q->has_edns = true;
+		q->edns_udp_size = udp < DNS_UDP_MIN ? DNS_UDP_MIN : udp;
+		q->edns_version = rr[5];
+		q->edns_do = (rr[6] & 0x80) != 0;
+		return q->edns_version != 0 ? DNS_PARSE_BADVERS : DNS_PARSE_OK;
+	}
 
 	/* Walk every record; one OPT and a last TSIG may sit in additional. */
 	uint32_t first_ar = (uint32_t)q->ancount + q->nscount;

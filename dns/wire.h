@@ -76,6 +76,7 @@ struct dns_query {
 	uint16_t qdcount, ancount, nscount, arcount;
 	const uint8_t *qname;    /* wire form inside the message, case as sent */
 	uint8_t qname_len;
+	uint8_t qname_labels;    /* its labels, the root not counted */
 	uint16_t qtype, qclass;
 	size_t question_end;     /* offset just past the question (12 + qname + 4) */
 	bool has_edns;

@@ -44,6 +44,8 @@
 #define DNS_T_DS 43
 #define OPT_LEN 11            /* an OPT RR without options */
 
+#define KEY_FRONT 8           /* bytes in front of a walk's key (walk_key_fast) */
+
 /* The ancestors of one name, as found in the trie. */
 struct walk {
 	const uint8_t *name;                 /* wire name being resolved */
@@ -55,8 +57,12 @@ struct walk {
 	const struct idx_node *exact;        /* the name itself, or NULL */
 	const struct idx_node *apex;         /* the deepest apex above or at it, or NULL */
 	const struct idx_node *cut;          /* the highest cut below the apex, or NULL */
-	/* room for the "*" label of a wildcard, and for 8-byte stores past the end */
-	uint8_t key[DNS_KEY_MAXLEN + 2 + 8];
+	/*
+	 * The lookup key at kbuf + KEY_FRONT (wk_key): room for the "*" label
+	 * of a wildcard and for 8-byte stores past the end, and in front for
+	 * walk_key_fast's stores that end with a label.
+	 */
+	uint8_t kbuf[KEY_FRONT + DNS_KEY_MAXLEN + 2 + 8];
 	int apex_k;                          /* labels of the deepest apex, -1 for none */
 	int cut_k;                           /* labels of the zone cut, -1 for none */
 	int encloser_k;                      /* labels of the deepest existing ancestor */
@@ -100,6 +106,16 @@ static const uint8_t key_byte[256] = {
 	0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee, 0xef,
 	0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
 };
+
+static inline uint8_t *wk_key(struct walk *wk)
+{
+	return wk->kbuf + KEY_FRONT;
+}
+
+static inline const uint8_t *wk_key_c(const struct walk *wk)
+{
+	return wk->kbuf + KEY_FRONT;
+}
 
 /* The offset of the suffix of w->name with k labels, as a pointer target (0 if none). */
 static uint16_t suffix_off(const struct walk *wk, int k)
@@ -169,16 +185,89 @@ static inline bool key_label(uint8_t *dst, const uint8_t *l)
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "key_label's word order");
 
+/* True when one of the high `r` bytes (1..8) of x is 0x00 or 0x01 (escaped in keys). */
+static inline bool high8(uint64_t x, unsigned r)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t t = x & (0xfe * ones);
+	t |= ~0ULL >> (8 * r - 1) >> 1;   /* the low 8 - r bytes are not the label's */
+	return ((t - ones) & ~t & (0x80 * ones)) != 0;
+}
+
+/*
+ * walk_key for a name of a known wire length `wlen` (the question: the
+ * parse measured it), in one pass from the first label: the lookup key
+ * has the labels in the reverse order, each followed by 0, so it is
+ * wlen - 1 bytes long when nothing needs escaping and label i (at wire
+ * offset pos) ends at key offset wlen - 2 - pos. Each label is folded
+ * eight bytes at a time from its end, every store ending with the bytes
+ * it owns; what a store writes below a label (at most 7 bytes, into the
+ * KEY_FRONT room for the last label) belongs to the labels still to come,
+ * which write it afterwards. false: a label needs escaping (0x00/0x01) or
+ * the name is not `wlen` bytes of plain labels; walk_key does it the
+ * general way. Reads up to 7 bytes before a label, as key_label.
+ */
+static bool walk_key_fast(struct walk *wk, const uint8_t *name, size_t wlen, unsigned nlabels)
+{
+	if (wlen < 1 || wlen > DNS_NAME_MAXLEN || nlabels > DNS_NAME_MAXLABELS)
+		return false;
+	size_t klen = wlen - 1;
+	uint8_t *key = wk_key(wk);
+	size_t pos = 0;
+	unsigned i = 0;
+	while (pos < klen) {
+		unsigned len = name[pos];
+		if (len - 1 >= DNS_LABEL_MAXLEN || pos + len + 1 > klen || i == nlabels)
+			return false;
+		wk->loff[i] = (uint8_t)pos;
+		const uint8_t *src = name + pos + 1 + len;   /* end of the label */
+		size_t end = klen - pos;                      /* the key of its ancestor ends here */
+		uint8_t *dst = key + end - 1;                 /* where its 0 goes */
+		*dst = 0;
+		wk->kend[nlabels - i] = (uint16_t)end;
+		wk->labels_at[end] = (uint8_t)(nlabels - i);
+		unsigned r = len;
+		uint64_t x;
+		for (; r > 8; r -= 8, src -= 8, dst -= 8) {
+			memcpy(&x, src - 8, 8);
+			if (low8(x, 8))
+				return false;
+			x = fold8(x);
+			memcpy(dst - 8, &x, 8);
+		}
+		memcpy(&x, src - 8, 8);   /* the label's first r bytes are the high ones */
+		if (high8(x, r))
+			return false;
+		x = fold8(x);
+		memcpy(dst - 8, &x, 8);
+		pos += len + 1;
+		i++;
+	}
+	if (name[klen] != 0 || i != nlabels)
+		return false;
+	wk->loff[i] = (uint8_t)klen;
+	wk->nlabels = (int)i;
+	wk->klen = (uint16_t)klen;
+	wk->kend[0] = 0;
+	wk->labels_at[0] = 0;
+	return true;
+}
+
 /*
  * The label offsets and the lookup key of `name` and of each of its
  * ancestors. `name` lies in a DNS message at or after its question (see
- * key_label). DDI_EMALF for a name the walk cannot hold.
+ * key_label); `wlen` is its wire length and `nlabels` its label count when
+ * known (wlen 0: not known).
+ * DDI_EMALF for a name the walk cannot hold.
  */
-static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off)
+static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off, size_t wlen,
+                    unsigned nlabels)
 {
 	wk->name = name;
 	wk->name_off = name_off <= PTR_OFF_MAX ? name_off : 0;
 	wk->addr_known = false;
+	if (wlen != 0 && walk_key_fast(wk, name, wlen, nlabels))
+		return DDI_EOK;
 
 	int n = 0;
 	size_t pos = 0;
@@ -201,20 +290,20 @@ static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off)
 	for (int i = n - 1; i >= 0; i--) {
 		const uint8_t *l = name + wk->loff[i];
 		unsigned len = l[0];
-		if (key_label(wk->key + k, l)) {
+		if (key_label(wk_key(wk) + k, l)) {
 			k += len;
 		} else {
 			for (unsigned j = 1; j <= len; j++) {
 				uint8_t ch = l[j];
 				if (ch <= 1) {
-					wk->key[k++] = 1;
-					wk->key[k++] = (uint8_t)(ch + 1);
+					wk_key(wk)[k++] = 1;
+					wk_key(wk)[k++] = (uint8_t)(ch + 1);
 				} else {
-					wk->key[k++] = key_byte[ch];
+					wk_key(wk)[k++] = key_byte[ch];
 				}
 			}
 		}
-		wk->key[k++] = 0;
+		wk_key(wk)[k++] = 0;
 		wk->kend[n - i] = (uint16_t)k;
 		wk->labels_at[k] = (uint8_t)(n - i);
 	}
@@ -229,7 +318,8 @@ static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off)
  * the closest encloser, the highest cut below the apex, the deepest apex.
  * An ancestor's key ends at a label boundary: kend[d] for some d.
  */
-static void walk_resolve(struct walk *wk, const struct idx_path *p)
+static inline __attribute__((always_inline)) void walk_resolve(struct walk *wk,
+                                                               const struct idx_path *p)
 {
 	const struct idx_path *pp = p;
 	wk->exact = wk->apex = wk->cut = NULL;
@@ -263,13 +353,13 @@ static void walk_resolve(struct walk *wk, const struct idx_path *p)
  * `name` lies in a DNS message at or after its question (see key_label).
  */
 static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
-                     uint16_t name_off)
+                     uint16_t name_off, size_t wlen, unsigned nlabels)
 {
-	int ret = walk_key(wk, name, name_off);
+	int ret = walk_key(wk, name, name_off, wlen, nlabels);
 	if (ret != DDI_EOK)
 		return ret;
 	struct idx_path path;
-	idx_find_path(v, wk->key, wk->klen, &path);
+	idx_find_path(v, wk_key(wk), wk->klen, &path);
 	walk_resolve(wk, &path);
 	return DDI_EOK;
 }
@@ -278,9 +368,10 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 static const struct idx_node *find_wildcard(const struct idx_version *v, struct walk *wk)
 {
 	size_t kl = wk->kend[wk->encloser_k];
-	wk->key[kl] = '*';
-	wk->key[kl + 1] = 0;
-	return idx_find(v, wk->key, kl + 2);
+	uint8_t *key = wk_key(wk);
+	key[kl] = '*';
+	key[kl + 1] = 0;
+	return idx_find(v, key, kl + 2);
 }
 
 /* Skip one (possibly compressed) name written by us in the response. */
@@ -402,7 +493,7 @@ static int reverse_addr(const struct walk *wk, uint8_t addr[16])
 {
 	const uint8_t *name = wk->name;
 	/* the last labels, as the lookup key has them: root first, lower case */
-	if (wk->nlabels == 6 && wk->kend[2] == 13 && memcmp(wk->key, "arpa\0in-addr\0", 13) == 0) {
+	if (wk->nlabels == 6 && wk->kend[2] == 13 && memcmp(wk_key_c(wk), "arpa\0in-addr\0", 13) == 0) {
 		for (int i = 0; i < 4; i++) {
 			const uint8_t *l = name + wk->loff[i];
 			if (l[0] < 1 || l[0] > 3 || (l[0] > 1 && l[1] == '0'))
@@ -419,7 +510,7 @@ static int reverse_addr(const struct walk *wk, uint8_t addr[16])
 		}
 		return 4;
 	}
-	if (wk->nlabels == 34 && wk->kend[2] == 9 && memcmp(wk->key, "arpa\0ip6\0", 9) == 0) {
+	if (wk->nlabels == 34 && wk->kend[2] == 9 && memcmp(wk_key_c(wk), "arpa\0ip6\0", 9) == 0) {
 		memset(addr, 0, 16);
 		for (int i = 0; i < 32; i++) {
 			const uint8_t *l = name + wk->loff[i];
@@ -451,23 +542,20 @@ static const struct idx_addr *reverse_owners(const struct ctx *c, const struct w
 	return a != NULL && a->nowners > 0 ? a : NULL;
 }
 
-/* One PTR per owner of the address, owner = the name being answered. All or nothing. */
+/*
+ * One PTR per owner of the address, owner = the name being answered, the
+ * target spelled as the owner's node has it. All or nothing.
+ */
 static int put_synth_ptr(struct ctx *c, const struct walk *wk, const struct idx_addr *a)
 {
 	struct dns_writer saved = c->w;
 	uint8_t rr[10 + DNS_NAME_MAXLEN];
-	size_t pos = 0;
+	dns_put16(rr, DNS_T_PTR);
+	dns_put16(rr + 2, DNS_CLASS_IN);
+	dns_put32(rr + 4, a->ttl);
 	for (uint16_t i = 0; i < a->nowners; i++) {
-		if (pos >= a->owners_len)
-			break;
-		const uint8_t *owner = a->owners + pos;
-		size_t olen = dns_name_len(owner);
-		pos += olen;
-		dns_put16(rr, DNS_T_PTR);
-		dns_put16(rr + 2, DNS_CLASS_IN);
-		dns_put32(rr + 4, a->ttl);
+		size_t olen = idx_node_owner(a->owner[i], rr + 10);
 		dns_put16(rr + 8, (uint16_t)olen);
-		memcpy(rr + 10, owner, olen);
 		int ret = wk->name_off != 0
 		        ? dns_writer_put_rr_at(&c->w, wk->name_off, rr, 10 + olen)
 		        : dns_writer_put_rr(&c->w, wk->name, rr, 10 + olen);
@@ -586,7 +674,8 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, bool prewalke
 			return ANS_ANSWER;  /* leaves the zone: the CNAMEs are the answer */
 		if (hop == 0 && prewalked) {
 			/* the question's walk, done with its burst (answer_bulk_lookup) */
-		} else if (walk_name(c->v, wk, name, name_off) != DDI_EOK) {
+		} else if (walk_name(c->v, wk, name, name_off, hop == 0 ? c->q->qname_len : 0,
+		                     c->q->qname_labels) != DDI_EOK) {
 			return hop == 0 ? ANS_FORMERR : ANS_ANSWER;
 		}
 		if (hop == 0) {
@@ -684,6 +773,19 @@ static void writer_start(struct dns_writer *w, const struct dns_query *q, uint8_
 	}
 }
 
+/* The common OPT (no option) at d: OPT_LEN bytes, as dns_writer_put_opt writes it. */
+static inline void put_opt_template(uint8_t *d, uint16_t udp, uint16_t rcode, bool dnssec_ok)
+{
+	uint16_t size = udp < DNS_UDP_MIN ? DNS_UDP_MIN : udp;
+	uint64_t head = 0x29ULL << 16 | (uint64_t)(size >> 8) << 24 |
+	                (uint64_t)(size & 0xff) << 32 | (uint64_t)((rcode >> 4) & 0xff) << 40;
+	memcpy(d, &head, 8);   /* 00 | 00 29 | size | ext rcode | version 0 | DO.. */
+	d[7] = dnssec_ok ? 0x80 : 0;
+	d[8] = 0;
+	d[9] = 0;
+	d[10] = 0;
+}
+
 /* OPT for an EDNS query; the room for it was reserved from the limit. Returns its offset, 0: none. */
 static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16_t rcode,
                            size_t cap)
@@ -702,15 +804,7 @@ static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16
 		 * size, the extended rcode (RFC 6891 6.1.3), version 0, DO, Z 0,
 		 * no rdata. The room was reserved from the limit.
 		 */
-		uint8_t *d = c->w.buf + pos;
-		uint16_t size = udp < DNS_UDP_MIN ? DNS_UDP_MIN : udp;
-		uint64_t head = 0x29ULL << 16 | (uint64_t)(size >> 8) << 24 |
-		                (uint64_t)(size & 0xff) << 32 | (uint64_t)((rcode >> 4) & 0xff) << 40;
-		memcpy(d, &head, 8);   /* 00 | 00 29 | size | ext rcode | version 0 | DO.. */
-		d[7] = c->q->edns_do ? 0x80 : 0;
-		d[8] = 0;
-		d[9] = 0;
-		d[10] = 0;
+		put_opt_template(c->w.buf + pos, udp, rcode, c->q->edns_do);
 		c->w.len = pos + OPT_LEN;
 		c->w.count[DNS_SEC_ADDITIONAL]++;
 		return (uint16_t)pos;
@@ -720,6 +814,116 @@ static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16
 	                       nsid ? conf->nsid : NULL, nsid ? conf->nsid_len : 0, cap) != DDI_EOK)
 		return 0;
 	return (uint16_t)pos;
+}
+
+/*
+ * The common answer without the general writer: an A or AAAA question
+ * (parsed clean, class IN, no NSID or COOKIE to add) whose name exists in a
+ * zone with its SOA, is not at or below a cut, and has the RRset, which
+ * fits: header and question kept, the stored RRset (its owners already
+ * point at the question) copied after it, the plain OPT. The bytes are
+ * those the general path writes (test_answer checks it on every answer it
+ * has; tests/integration/differential.sh against Knot and NSD). Returns the
+ * length, 0: not this case, the general path answers.
+ */
+/* idx_node_rrset inline, for the fast path's two look-ups (the same scan, no call). */
+static inline const struct idx_rrset *node_rrset(const struct idx_node *n, uint16_t type)
+{
+	for (uint16_t k = 0; k < n->nrrsets; k++) {
+		const struct idx_rrset *rs = &n->rrsets[k];
+		if (rs->type >= type)
+			return rs->type == type ? rs : NULL;
+	}
+	return NULL;
+}
+
+/* memcpy of one RRset's bytes; the common sizes (an A or AAAA RR or two, 12-32 bytes) inline. */
+static inline void copy_rrset(uint8_t *d, const uint8_t *s, size_t len)
+{
+	if (len >= 8 && len <= 16) {
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + len - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + len - 8, &b, 8);
+	} else if (len > 16 && len <= 32) {
+		uint8_t a[16], b[16];
+		memcpy(a, s, 16);
+		memcpy(b, s + len - 16, 16);
+		memcpy(d, a, 16);
+		memcpy(d + len - 16, b, 16);
+	} else {
+		memcpy(d, s, len);
+	}
+}
+
+static size_t answer_fast(const struct answer_conf *conf, const struct dns_query *q,
+                          uint8_t *out, size_t cap, size_t max, const struct walk *wk,
+                          struct answer_info *info)
+{
+	const struct idx_node *n = wk->exact;
+	if (n == NULL || wk->apex_k < 0 || wk->cut_k >= 0 || node_rrset(wk->apex, DNS_T_SOA) == NULL)
+		return 0;
+	const struct idx_rrset *rs = node_rrset(n, q->qtype);
+	if (rs == NULL)
+		return 0;
+	size_t qend = q->question_end;
+	size_t len = qend + rs->len;
+	if (len > max || (q->has_edns && len + OPT_LEN > cap))
+		return 0;
+	if (out != q->wire)
+		memmove(out, q->wire, qend);
+	/* QR, AA; opcode, RD and CD kept; TC, Z and rcode clear (writer_start) */
+	uint16_t f = (uint16_t)((q->flags & (0x7800 | DNS_RD | DNS_CD)) | DNS_QR | DNS_AA);
+	out[2] = (uint8_t)(f >> 8);
+	out[3] = (uint8_t)f;
+	dns_put16(out + 4, 1);
+	dns_put16(out + 6, rs->count);
+	dns_put16(out + 8, 0);
+	dns_put16(out + 10, 0);
+	copy_rrset(out + qend, idx_rrset_blob(n, rs), rs->len);
+	info->opt_pos = 0;
+	if (q->has_edns) {
+		put_opt_template(out + len, conf->udp_max != 0 ? conf->udp_max : DNS_EDNS_DEFAULT,
+		                 DNS_RCODE_NOERROR, q->edns_do);
+		out[11] = 1;
+		info->opt_pos = (uint16_t)len;
+		len += OPT_LEN;
+	}
+	info->outcome = ANS_ANSWER;
+	return len;
+}
+
+/*
+ * answer_fast if the question is of its kind, after the walk (into `local`
+ * unless *pre has one; *pre then points at it, for the general path). No
+ * NSID and no COOKIE to make room for: the limit is the general path's
+ * with a plain OPT. Returns the length, 0: the general path answers.
+ */
+static size_t try_fast(const struct idx_version *v, const struct answer_conf *conf,
+                       enum answer_transport tr, const struct dns_query *q,
+                       enum dns_parse_result parse, uint8_t *out, size_t cap,
+                       struct answer_info *info, struct walk **pre, struct walk *local)
+{
+	if (!(parse == DNS_PARSE_OK && q->opcode == DNS_OP_QUERY && q->qclass == DNS_CLASS_IN &&
+	      (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA) && q->qdcount == 1 &&
+	      q->qname_len > 1 && q->question_end != 0 && q->question_end <= q->len &&
+	      !(q->edns_cookie_off && conf->cookies) && !(q->edns_nsid && conf->nsid)))
+		return 0;
+	if (*pre == NULL) {
+		if (walk_name(v, local, q->qname, DNS_HDR_LEN, q->qname_len, q->qname_labels) !=
+		    DDI_EOK)
+			return 0;
+		*pre = local;
+	}
+	size_t fmax = tr == ANSWER_UDP
+	            ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max : DNS_EDNS_DEFAULT)
+	            : DNS_MSG_MAX;
+	if (fmax > cap)
+		fmax = cap;
+	if (q->has_edns)
+		fmax = fmax > OPT_LEN ? fmax - OPT_LEN : 0;
+	return answer_fast(conf, q, out, cap, fmax, *pre, info);
 }
 
 /* answer_query, with the question's walk already done (pre) or not (NULL). */
@@ -738,6 +942,12 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 	info->opt_pos = 0;
 	if (parse == DNS_PARSE_DROP)
 		return 0;
+
+	/* the common case first, with a walk the general path can reuse */
+	struct walk local;
+	size_t fast = try_fast(v, conf, tr, q, parse, out, cap, info, &pre, &local);
+	if (fast != 0)
+		return fast;
 
 	size_t max = tr == ANSWER_UDP ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max
 	                                                                  : DNS_EDNS_DEFAULT)
@@ -806,7 +1016,6 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 	}
 
 	if (o == ANS_ANSWER) {
-		struct walk local;
 		/* RFC 1995 2: IXFR over UDP that cannot be served: the SOA alone says "use TCP" */
 		uint16_t qtype = q->qtype == DNS_T_IXFR ? DNS_T_SOA : q->qtype;
 		o = resolve(&c, pre != NULL ? pre : &local, pre != NULL, qtype);
@@ -907,7 +1116,7 @@ void answer_bulk_prepare(struct answer_bulk *b, unsigned i, const struct dns_que
 	s->qname = NULL;
 	if (parse != DNS_PARSE_OK || q->question_end == 0 || q->qdcount != 1 || q->qname == NULL)
 		return;
-	if (walk_key(&s->wk, q->qname, DNS_HDR_LEN) != DDI_EOK)
+	if (walk_key(&s->wk, q->qname, DNS_HDR_LEN, q->qname_len, q->qname_labels) != DDI_EOK)
 		return;   /* answer_query_bulk walks it again and answers FORMERR */
 	s->qname = q->qname;
 	s->state = SLOT_KEYED;
@@ -925,7 +1134,7 @@ void answer_bulk_lookup(const struct idx_version *v, struct answer_bulk *b, unsi
 		struct bulk_slot *s = &b->slot[i];
 		if (s->state != SLOT_KEYED)
 			continue;
-		keys[m] = s->wk.key;
+		keys[m] = wk_key(&s->wk);
 		lens[m] = s->wk.klen;
 		paths[m] = &s->path;
 		idx[m++] = i;

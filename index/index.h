@@ -50,15 +50,19 @@ struct idx_rrset {
 struct idx_node {
 	uint16_t flags;      /* enum idx_node_flag */
 	uint16_t nrrsets;
-	uint16_t owner_off;  /* offset of the owner's wire name (original case) from the node */
-	uint16_t reserved;
-	struct idx_rrset rrsets[];  /* sorted by type; blobs and owner follow */
+	uint16_t owner_off;  /* offset of the owner's wire name from the node; 0: not stored */
+	uint16_t key_off;    /* the block's trie key starts this many bytes before the node;
+	                        top bit: the block is from a slab (index/node.h) */
+	struct idx_rrset rrsets[];  /* sorted by type; blobs (and a mixed-case owner) follow */
 };
 
-static inline const uint8_t *idx_node_owner(const struct idx_node *n)
-{
-	return (const uint8_t *)n + n->owner_off;
-}
+/*
+ * The owner's wire name, in the spelling the node was created with, into
+ * `out`; returns its length. The node keeps a copy of the owner only when
+ * it has upper-case letters: otherwise the name is rebuilt from the trie
+ * key in front of the node (the lower-case form), a short loop over the key.
+ */
+size_t idx_node_owner(const struct idx_node *n, uint8_t out[DNS_NAME_MAXLEN]);
 
 static inline const uint8_t *idx_rrset_blob(const struct idx_node *n, const struct idx_rrset *rs)
 {
@@ -79,16 +83,19 @@ const uint8_t *idx_rrset_next(const struct idx_node *n, const struct idx_rrset *
 /* --- Addresses: the radix trees' leaves ---------------------------------- */
 
 /*
- * Everything known about one address: the names whose A/AAAA hold it, each
- * spelled as its node's owner, in the order they were added.
+ * Everything known about one address: the nodes of the names whose A/AAAA
+ * hold it, in the order they were added. A leaf points at the owners'
+ * nodes of its own version: the writer replaces the leaf whenever it
+ * replaces one of those nodes (snapshot.c, addrs_repoint), so a reader
+ * reaches from a leaf only nodes of the version it acquired.
  */
 struct idx_addr {
 	uint8_t family;     /* 4 or 6 */
 	uint8_t addr[16];   /* network order; IPv4 uses the first 4 bytes */
+	uint8_t slab;       /* 1: the leaf comes from a bulk load's slab (index/slab.h) */
 	uint16_t nowners;
 	uint32_t ttl;       /* PTR TTL: the smallest TTL of the owners' A/AAAA RRsets */
-	uint32_t owners_len;
-	uint8_t owners[];   /* nowners wire names, concatenated, original case */
+	const struct idx_node *owner[];   /* nowners (>= 1) name nodes */
 };
 
 /* --- Versions ------------------------------------------------------------ */

@@ -10,6 +10,7 @@
 #include "dns/errcode.h"
 #include "index/node.h"
 #include "index/radix.h"
+#include "index/slab.h"
 #include "index/snapshot.h"
 #include "index/trie.h"
 
@@ -65,6 +66,51 @@ struct gc_batch {
 	struct rcu_head head;
 	struct idx_gc list;
 };
+
+/*
+ * The garbage and created lists hold twig arrays and radix nodes (trie.c,
+ * radix.c push them; free()), version roots (free()), node blocks and
+ * address leaves (pushed here). A node block or leaf from a slab goes on
+ * a list with bit 0 of its pointer set, and bit 1 too for a leaf (keys are
+ * 4-aligned, leaves 8-aligned), so that the list can be freed with
+ * free() for the others without reading them.
+ */
+#define GC_SLAB 1u
+#define GC_LEAF 2u
+
+static void *gc_node(const struct trie_key *k)
+{
+	const struct idx_node *n = node_of_key(k);
+	return (void *)((uintptr_t)k | ((n->key_off & NODE_KEY_SLAB) ? GC_SLAB : 0));
+}
+
+static void *gc_leaf(const struct idx_addr *a)
+{
+	return (void *)((uintptr_t)a | (a->slab ? GC_SLAB | GC_LEAF : 0));
+}
+
+static void leaf_free(struct idx_addr *a)
+{
+	if (a->slab)
+		slab_free(a, sizeof(*a) + a->nowners * sizeof(a->owner[0]));
+	else
+		free(a);
+}
+
+/* idx_gc_free_all for lists that may hold slab blocks. */
+static void gc_free_all(struct idx_gc *g)
+{
+	for (size_t k = 0; k < g->n; k++) {
+		uintptr_t p = (uintptr_t)g->v[k];
+		if (!(p & GC_SLAB))
+			free((void *)p);
+		else if (p & GC_LEAF)
+			leaf_free((struct idx_addr *)(p & ~(uintptr_t)3));
+		else
+			node_free((const struct trie_key *)(p & ~(uintptr_t)3));
+	}
+	idx_gc_clear(g);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Readers                                                                  */
@@ -128,8 +174,16 @@ void idx_addr_find_bulk(const struct idx_version *v, unsigned n, const int *fami
 		q[i].addr = addrs[i];
 	}
 	radix_find_bulk(q, n);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		found[i] = q[i].found;
+		/* The PTR answer reads the owner's node header and the key in
+		 * front of it (idx_node_owner): fetch them for the whole burst. */
+		if (found[i] != NULL && found[i]->nowners > 0) {
+			const uint8_t *o = (const uint8_t *)found[i]->owner[0];
+			__builtin_prefetch(o);
+			__builtin_prefetch(o - 32);
+		}
+	}
 }
 
 uint64_t idx_addr_count(const struct idx_version *v, int family, const uint8_t *prefix, int plen)
@@ -200,13 +254,13 @@ static void free_node_leaf(void *ctx, const struct trie_key *key, void *val)
 {
 	(void)ctx;
 	(void)val;
-	free((void *)key);   /* the node block starts with its key */
+	node_free(key);   /* the node block starts with its key */
 }
 
 static void free_addr_leaf(void *ctx, struct idx_addr *a)
 {
 	(void)ctx;
-	free(a);
+	leaf_free(a);
 }
 
 static void version_free_all(struct idx_version *v)
@@ -297,7 +351,7 @@ const struct idx_version *idx_txn_version(struct idx_txn *t)
 static void batch_free(struct rcu_head *head)
 {
 	struct gc_batch *b = caa_container_of(head, struct gc_batch, head);
-	idx_gc_free_all(&b->list);
+	gc_free_all(&b->list);
 	free(b);
 }
 
@@ -336,7 +390,7 @@ int idx_txn_commit(struct idx_txn *t, uint64_t seq)
 		synchronize_rcu();
 		if (online)
 			rcu_thread_online();
-		idx_gc_free_all(&t->garbage);
+		gc_free_all(&t->garbage);
 		free(old);   /* not on the list when the push failed; else already freed */
 	}
 	idx_gc_clear(&t->created);
@@ -356,7 +410,7 @@ void idx_txn_abort(struct idx_txn *t)
 	trie_free_fresh(&t->v->names, t->tc.stamp);
 	radix_free_fresh(t->v->v4, t->rc.gen);
 	radix_free_fresh(t->v->v6, t->rc.gen);
-	idx_gc_free_all(&t->created);
+	gc_free_all(&t->created);
 	idx_gc_clear(&t->garbage);
 	t->ix->txn = NULL;
 	free(t->v);
@@ -380,6 +434,7 @@ struct name_ref {
 	int nlabels;
 	uint16_t ends[DNS_NAME_MAXLABELS + 1];
 	uint8_t offs[DNS_NAME_MAXLABELS + 1];
+	uint8_t spell[DNS_NAME_MAXLEN];   /* the wire of ref_spelling */
 };
 
 static int name_ref(struct name_ref *r, const uint8_t *wire)
@@ -420,6 +475,16 @@ static int name_ref(struct name_ref *r, const uint8_t *wire)
 	return DDI_EOK;
 }
 
+/*
+ * r spelled as node n's owner (the same name, maybe another case): a name
+ * keeps the spelling it was created with. Same labels, same offsets.
+ */
+static void ref_spelling(struct name_ref *r, const struct idx_node *n)
+{
+	idx_node_owner(n, r->spell);
+	r->wire = r->spell;
+}
+
 /* The ancestor of r with j labels, as a wire name and length. */
 static const uint8_t *ancestor_wire(const struct name_ref *r, int j, size_t *len)
 {
@@ -445,8 +510,8 @@ static int put_node(struct idx_txn *t, struct idx_node *n, const struct trie_key
 	const struct trie_key *ok;
 	void *ov;
 
-	if (idx_gc_push(&t->created, (void *)tk) != DDI_EOK) {
-		free((void *)tk);
+	if (idx_gc_push(&t->created, gc_node(tk)) != DDI_EOK) {
+		node_free(tk);
 		return DDI_ENOMEM;
 	}
 	int ret = trie_set(&t->tc, &t->v->names, tk, n, &ok, &ov);
@@ -454,7 +519,7 @@ static int put_node(struct idx_txn *t, struct idx_node *n, const struct trie_key
 		return ret;
 	if (ok == NULL)
 		t->v->nodes++;
-	else if (idx_gc_push(&t->garbage, (void *)ok) != DDI_EOK)
+	else if (idx_gc_push(&t->garbage, gc_node(ok)) != DDI_EOK)
 		return DDI_ENOMEM;
 	return DDI_EOK;
 }
@@ -468,7 +533,7 @@ static int del_node(struct idx_txn *t, const uint8_t *key, size_t keylen)
 	if (ret != DDI_EOK)
 		return ret;
 	t->v->nodes--;
-	return idx_gc_push(&t->garbage, (void *)ok);
+	return idx_gc_push(&t->garbage, gc_node(ok));
 }
 
 /* An ENT node for every missing ancestor of r with more than `from` labels. */
@@ -482,7 +547,7 @@ static int fill_ents(struct idx_txn *t, const struct name_ref *r, int from)
 		struct idx_node *n;
 		const struct trie_key *tk;
 		int ret = node_build(&n, &tk, r->key, r->ends[j], w, wlen, IDX_NODE_ENT, NULL, 0, 0,
-		                     0, NULL, 0);
+		                     0, NULL, 0, NULL);
 		if (ret == DDI_EOK)
 			ret = put_node(t, n, tk);
 		if (ret != DDI_EOK)
@@ -506,172 +571,137 @@ static int prune_ents(struct idx_txn *t, const struct name_ref *r, int stop)
 	return DDI_EOK;
 }
 
-/* The TTL of owner's A or AAAA RRset in the txn's version; UINT32_MAX if none. */
-static uint32_t owner_ttl(const struct idx_txn *t, const uint8_t *owner, int family)
+/* The TTL of node n's A (family 4) or AAAA RRset; UINT32_MAX if none. */
+static uint32_t node_ttl(const struct idx_node *n, int family)
 {
-	uint8_t key[DNS_KEY_MAXLEN];
-	int klen = dns_name_to_key(key, owner);
-	if (klen < 0)
-		return UINT32_MAX;
-	const struct idx_node *n = trie_get(&t->v->names, key, (size_t)klen);
-	const struct idx_rrset *rs = n ? idx_node_rrset(n, family == 4 ? TYPE_A : TYPE_AAAA) : NULL;
+	const struct idx_rrset *rs = idx_node_rrset(n, family == 4 ? TYPE_A : TYPE_AAAA);
 	return rs ? rs->ttl : UINT32_MAX;
 }
 
+/* A new address leaf with room for `nowners` owners (from slab sl if given), on the created list. */
+static struct idx_addr *leaf_new(struct idx_txn *t, int family, const uint8_t *addr,
+                                 size_t nowners, struct slab *sl)
+{
+	size_t len = sizeof(struct idx_addr) + nowners * sizeof(((struct idx_addr *)0)->owner[0]);
+	struct idx_addr *a = sl != NULL ? slab_alloc(sl, len, _Alignof(struct idx_addr)) : NULL;
+	bool slab = a != NULL;
+	if (a == NULL && (a = malloc(len)) == NULL)
+		return NULL;
+	memset(a, 0, sizeof(*a));
+	a->slab = slab;
+	if (idx_gc_push(&t->created, gc_leaf(a)) != DDI_EOK) {
+		leaf_free(a);
+		return NULL;
+	}
+	a->family = (uint8_t)family;
+	memcpy(a->addr, addr, family == 4 ? 4 : 16);
+	a->nowners = (uint16_t)nowners;
+	return a;
+}
+
 /*
- * Bring the address leaf of addr up to date for one owner: listed when
- * `present` (its RRset's TTL is `ttl`), not listed otherwise; the TTL of
- * the leaf is recomputed from the other owners' RRsets in the txn's trie.
+ * Bring the address leaf of addr up to date after one owner's node went
+ * from `old` to `n` (old NULL: a new owner; n NULL: the owner is gone):
+ * the owner is listed, as n, when `present`, and not at all otherwise.
+ * The other owners' nodes are the txn's current ones (the leaf is kept so
+ * by every replacement); the TTL is recomputed from them.
  */
-static int addr_refresh(struct idx_txn *t, int family, const uint8_t *addr, const uint8_t *owner,
-                        size_t ownerlen, bool present, uint32_t owner_ttl_now)
+static int addr_refresh(struct idx_txn *t, int family, const uint8_t *addr,
+                        const struct idx_node *old, const struct idx_node *n, bool present)
 {
 	void **root = family == 4 ? &t->v->v4 : &t->v->v6;
-	const struct idx_addr *old = radix_find(*root, family, addr);
-	size_t len = 0, n = 0;
-	bool had = false;
-	uint32_t ttl = UINT32_MAX;
-
-	if (old != NULL) {
-		const uint8_t *o = old->owners;
-		for (uint16_t k = 0; k < old->nowners; k++) {
-			size_t olen = dns_name_len(o);
-			if (dns_name_equal(o, owner)) {
-				had = true;
-			} else {
-				len += olen;
-				n++;
-				uint32_t ot = owner_ttl(t, o, family);
-				ttl = ot < ttl ? ot : ttl;
-			}
-			o += olen;
-		}
-	}
-	if (present) {
-		len += ownerlen;
-		n++;
-		ttl = owner_ttl_now < ttl ? owner_ttl_now : ttl;
-	}
+	const struct idx_addr *had = radix_find(*root, family, addr);
+	size_t m = present ? 1 : 0;
 	struct idx_addr *ol;
-	if (n == 0) {
-		if (old == NULL)
+
+	for (uint16_t k = 0; had != NULL && k < had->nowners; k++)
+		m += had->owner[k] != old && had->owner[k] != n;
+	if (m == 0) {
+		if (had == NULL)
 			return DDI_EOK;
 		int ret = radix_del(&t->rc, root, family, addr, &ol);
 		if (ret == DDI_EOK)
-			ret = idx_gc_push(&t->garbage, ol);
+			ret = idx_gc_push(&t->garbage, gc_leaf(ol));
 		return ret;
 	}
-	if (n > UINT16_MAX || len > UINT32_MAX)
+	if (m > UINT16_MAX)
 		return DDI_ELIMIT;
-	if (old != NULL && had == present && old->ttl == ttl) {
-		/* Same owners and TTL; only the owner's spelling may differ. */
-		const uint8_t *o = old->owners;
-		bool same = true;
-		for (uint16_t k = 0; k < old->nowners; k++) {
-			size_t olen = dns_name_len(o);
-			if (dns_name_equal(o, owner))
-				same = memcmp(o, owner, ownerlen) == 0;
-			o += olen;
-		}
-		if (same)
-			return DDI_EOK;
-	}
-	struct idx_addr *a = malloc(sizeof(*a) + len);
+	struct idx_addr *a = leaf_new(t, family, addr, m, NULL);
 	if (a == NULL)
 		return DDI_ENOMEM;
-	if (idx_gc_push(&t->created, a) != DDI_EOK) {
-		free(a);
-		return DDI_ENOMEM;
-	}
-	memset(a, 0, sizeof(*a));
-	a->family = (uint8_t)family;
-	memcpy(a->addr, addr, family == 4 ? 4 : 16);
-	a->nowners = (uint16_t)n;
-	a->ttl = ttl;
-	a->owners_len = (uint32_t)len;
 	/* Keep the owners' order; the changed owner keeps its place or comes last. */
-	uint8_t *w = a->owners;
-	if (old != NULL) {
-		const uint8_t *o = old->owners;
-		for (uint16_t k = 0; k < old->nowners; k++) {
-			size_t olen = dns_name_len(o);
-			if (!dns_name_equal(o, owner)) {
-				memcpy(w, o, olen);
-				w += olen;
-			} else if (present) {
-				memcpy(w, owner, ownerlen);
-				w += ownerlen;
-			}
-			o += olen;
-		}
+	size_t w = 0;
+	bool placed = !present;
+	for (uint16_t k = 0; had != NULL && k < had->nowners; k++) {
+		const struct idx_node *e = had->owner[k];
+		if (e != old && e != n)
+			a->owner[w++] = e;
+		else if (!placed)
+			a->owner[w++] = n, placed = true;
 	}
-	if (present && !had)
-		memcpy(w, owner, ownerlen);
+	if (!placed)
+		a->owner[w++] = n;
+	uint32_t ttl = UINT32_MAX;
+	for (size_t k = 0; k < w; k++) {
+		uint32_t ot = node_ttl(a->owner[k], family);
+		ttl = ot < ttl ? ot : ttl;
+	}
+	a->ttl = ttl;
 	int ret = radix_set(&t->rc, root, a, &ol);
 	if (ret == DDI_EOK && ol != NULL)
-		ret = idx_gc_push(&t->garbage, ol);
+		ret = idx_gc_push(&t->garbage, gc_leaf(ol));
 	return ret;
 }
 
-/* Is `addr` among the rdata items of an RR blob or an rdatas buffer? */
-static bool rdatas_have(const uint8_t *rdatas, uint16_t count, const uint8_t *addr, size_t alen)
+/* Is `addr` (alen bytes) the rdata of one of the first `upto` blob bytes of rs in n? */
+static bool blob_has(const struct idx_node *n, const struct idx_rrset *rs, uint32_t upto,
+                     const uint8_t *addr, size_t alen)
 {
-	const uint8_t *p = rdatas;
-	for (uint16_t k = 0; k < count; k++) {
-		size_t rdlen = (size_t)(p[0] << 8 | p[1]);
-		if (rdlen == alen && memcmp(p + 2, addr, alen) == 0)
+	uint32_t pos = 0;
+	uint16_t rrlen;
+	const uint8_t *rr;
+	while (pos < upto && (rr = idx_rrset_next(n, rs, &pos, &rrlen)) != NULL)
+		if (rrlen == 10 + alen && memcmp(rr + 10, addr, alen) == 0)
 			return true;
-		p += 2 + rdlen;
-	}
 	return false;
 }
 
 /*
- * After the owner's A or AAAA RRset went from `oldrs` (in node `old`) to
- * the `count` rdatas given: update every address leaf either touches.
+ * One owner's node went from `old` to `n` (either NULL: created, deleted):
+ * every address leaf that lists old, or that n's A/AAAA RRsets now need,
+ * is replaced so that it lists n (or drops the owner). Called for every
+ * node replacement that touches a node with addresses (an RRset of any
+ * type, a flag, a zone change): a leaf never points at a node its
+ * version does not hold.
  */
-static int addrs_update(struct idx_txn *t, const struct name_ref *r, uint16_t type,
-                        const struct idx_node *old, const struct idx_rrset *oldrs, uint32_t ttl,
-                        uint16_t count, const uint8_t *rdatas)
+static int addrs_repoint(struct idx_txn *t, const struct idx_node *old, const struct idx_node *n)
 {
-	int family = type == TYPE_A ? 4 : 6;
-	size_t alen = family == 4 ? 4 : 16;
-	int ret;
-
-	if (oldrs != NULL) {
+	static const uint16_t types[] = { TYPE_A, TYPE_AAAA };
+	for (size_t f = 0; f < 2; f++) {
+		int family = f == 0 ? 4 : 6;
+		size_t alen = family == 4 ? 4 : 16;
+		const struct idx_rrset *ors = old ? idx_node_rrset(old, types[f]) : NULL;
+		const struct idx_rrset *nrs = n ? idx_node_rrset(n, types[f]) : NULL;
 		uint32_t pos = 0;
 		uint16_t rrlen;
 		const uint8_t *rr;
-		while ((rr = idx_rrset_next(old, oldrs, &pos, &rrlen)) != NULL) {
-			/* rr: type class ttl rdlen rdata */
+		/* rr: type class ttl rdlen rdata */
+		while (ors != NULL && (rr = idx_rrset_next(old, ors, &pos, &rrlen)) != NULL) {
 			if (rrlen != 10 + alen)
 				continue;
-			bool keep = rdatas_have(rdatas, count, rr + 10, alen);
-			ret = addr_refresh(t, family, rr + 10, r->wire, r->wirelen, keep, ttl);
+			bool keep = nrs != NULL && blob_has(n, nrs, nrs->len, rr + 10, alen);
+			int ret = addr_refresh(t, family, rr + 10, old, n, keep);
 			if (ret != DDI_EOK)
 				return ret;
 		}
-	}
-	const uint8_t *p = rdatas;
-	for (uint16_t k = 0; k < count; k++) {
-		if ((ret = addr_refresh(t, family, p + 2, r->wire, r->wirelen, true, ttl)) != DDI_EOK)
-			return ret;
-		p += 2 + alen;
-	}
-	return DDI_EOK;
-}
-
-/* Drop every A/AAAA address of a node that is going away. */
-static int addrs_drop(struct idx_txn *t, const struct name_ref *r, const struct idx_node *n)
-{
-	static const uint16_t types[] = { TYPE_A, TYPE_AAAA };
-	for (size_t k = 0; k < 2; k++) {
-		const struct idx_rrset *rs = idx_node_rrset(n, types[k]);
-		if (rs == NULL)
-			continue;
-		int ret = addrs_update(t, r, types[k], n, rs, 0, 0, NULL);
-		if (ret != DDI_EOK)
-			return ret;
+		pos = 0;
+		while (nrs != NULL && (rr = idx_rrset_next(n, nrs, &pos, &rrlen)) != NULL) {
+			if (rrlen != 10 + alen || (ors != NULL && blob_has(old, ors, ors->len, rr + 10, alen)))
+				continue;
+			int ret = addr_refresh(t, family, rr + 10, old, n, true);
+			if (ret != DDI_EOK)
+				return ret;
+		}
 	}
 	return DDI_EOK;
 }
@@ -733,12 +763,13 @@ int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, ui
 		return DDI_EOUTZONE;
 	const struct idx_rrset *oldrs = old ? idx_node_rrset(old, type) : NULL;
 	if (old != NULL)
-		r.wire = idx_node_owner(old);   /* the first spelling stays: same labels, same offsets */
+		ref_spelling(&r, old);   /* the first spelling stays */
 	if (count == 0 && oldrs == NULL)
 		return DDI_EOK;
 	size_t nrr = (old ? old->nrrsets : 0) - (oldrs ? 1 : 0) + (count ? 1 : 0);
 	uint16_t isapex = old ? (old->flags & IDX_NODE_APEX) : 0;
 
+	struct idx_node *n = NULL;
 	if (nrr == 0 && !isapex && !trie_has_below(&t->v->names, r.key, r.keylen)) {
 		if ((ret = del_node(t, r.key, r.keylen)) != DDI_EOK)
 			return ret;
@@ -751,10 +782,9 @@ int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, ui
 		bool has_ns = type == TYPE_NS ? count > 0 : (old && idx_node_rrset(old, TYPE_NS));
 		if (has_ns && !isapex)
 			flags |= IDX_NODE_DELEG;
-		struct idx_node *n;
 		const struct trie_key *tk;
 		ret = node_build(&n, &tk, r.key, r.keylen, r.wire, r.wirelen, flags, old, type, ttl,
-		                 count, rdatas, rdatas_len);
+		                 count, rdatas, rdatas_len, NULL);
 		if (ret == DDI_EOK)
 			ret = put_node(t, n, tk);
 		if (ret == DDI_EOK && old == NULL)
@@ -762,10 +792,9 @@ int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, ui
 		if (ret != DDI_EOK)
 			return ret;
 	}
-	/* `old` stays readable: it is on the garbage list, freed after commit. */
-	if (type == TYPE_A || type == TYPE_AAAA)
-		return addrs_update(t, &r, type, old, oldrs, ttl, count, rdatas);
-	return DDI_EOK;
+	/* `old` stays readable: it is on the garbage list, freed after commit.
+	 * Its address leaves (of any RRset change, not only A/AAAA) now list n. */
+	return addrs_repoint(t, old, n);
 }
 
 struct collect {
@@ -821,7 +850,7 @@ int idx_txn_zone_add(struct idx_txn *t, const uint8_t *apex)
 	if (old != NULL && (old->flags & IDX_NODE_APEX))
 		return DDI_EEXIST;
 	if (old != NULL)
-		r.wire = idx_node_owner(old);
+		ref_spelling(&r, old);
 	int outer = find_apex(t->v, &r, r.nlabels - 1);
 
 	/* Deeper zones already served become descendants: note them first. */
@@ -832,15 +861,19 @@ int idx_txn_zone_add(struct idx_txn *t, const uint8_t *apex)
 	const struct trie_key *tk;
 	if (ret == DDI_EOK)
 		ret = node_build(&n, &tk, r.key, r.keylen, r.wire, r.wirelen, IDX_NODE_APEX, old, 0, 0,
-		                 0, NULL, 0);
+		                 0, NULL, 0, NULL);
 	if (ret == DDI_EOK)
 		ret = put_node(t, n, tk);
+	if (ret == DDI_EOK && old != NULL)
+		ret = addrs_repoint(t, old, n);   /* a name with addresses became an apex */
 	if (ret == DDI_EOK && old == NULL && outer >= 0)
 		ret = fill_ents(t, &r, outer);
 	/* Names between this apex and a deeper one are now ours: ENTs. */
 	for (size_t k = 0; ret == DDI_EOK && k < c.nodes.n; k++) {
 		struct name_ref d;
-		ret = name_ref(&d, idx_node_owner(c.nodes.v[k]));
+		uint8_t w[DNS_NAME_MAXLEN];
+		idx_node_owner(c.nodes.v[k], w);
+		ret = name_ref(&d, w);
 		if (ret == DDI_EOK)
 			ret = fill_ents(t, &d, r.nlabels);
 	}
@@ -862,7 +895,7 @@ int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
 	const struct idx_node *top = trie_get(&t->v->names, r.key, r.keylen);
 	if (top == NULL || !(top->flags & IDX_NODE_APEX))
 		return DDI_ENOZONE;
-	r.wire = idx_node_owner(top);
+	ref_spelling(&r, top);
 
 	/* Keys and nodes stay valid while we delete: replaced blocks are only
 	 * put on the garbage list, freed after the commit. */
@@ -871,12 +904,9 @@ int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
 	for (size_t k = 0; ret == DDI_EOK && k < c.keys.n; k++) {
 		const struct trie_key *key = c.keys.v[k];
 		const struct idx_node *n = c.nodes.v[k];
-		struct name_ref d;
 		ret = del_node(t, key->data, key->len);
 		if (ret == DDI_EOK)
-			ret = name_ref(&d, idx_node_owner(n));
-		if (ret == DDI_EOK)
-			ret = addrs_drop(t, &d, n);
+			ret = addrs_repoint(t, n, NULL);
 	}
 	idx_gc_clear(&c.keys);
 	idx_gc_clear(&c.nodes);
@@ -889,7 +919,7 @@ int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
 		struct idx_node *n;
 		const struct trie_key *tk;
 		ret = node_build(&n, &tk, r.key, r.keylen, r.wire, r.wirelen, IDX_NODE_ENT, NULL, 0, 0, 0,
-		                 NULL, 0);
+		                 NULL, 0, NULL);
 		if (ret == DDI_EOK)
 			ret = put_node(t, n, tk);
 	} else {
@@ -898,7 +928,7 @@ int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
 			ret = prune_ents(t, &r, outer);
 	}
 	if (ret == DDI_EOK)
-		ret = addrs_drop(t, &r, top);
+		ret = addrs_repoint(t, top, NULL);
 	return ret;
 }
 
@@ -918,12 +948,15 @@ int idx_txn_zone_del(struct idx_txn *t, const uint8_t *apex)
 struct bulk {
 	const struct trie_key **keys;   /* node blocks (node_of_key) in key order */
 	size_t n, cap;
+	bool addrs_due;   /* the last node has A/AAAA whose leaves are not made yet */
+	struct slab slab; /* node blocks and address leaves of the load */
 };
 
 static void bulk_free(struct bulk *b)
 {
 	if (b == NULL)
 		return;
+	slab_close(&b->slab);
 	free(b->keys);
 	free(b);
 }
@@ -977,77 +1010,116 @@ static int bulk_node(struct idx_txn *t, struct idx_node **n, const struct trie_k
                      uint16_t count, const uint8_t *rdatas, size_t rdatas_len)
 {
 	int ret = node_build(n, tk, r->key, keylen, wire, wirelen, flags, old, type, ttl, count,
-	                     rdatas, rdatas_len);
+	                     rdatas, rdatas_len, &t->bulk->slab);
 	if (ret != DDI_EOK)
 		return ret;
-	if (idx_gc_push(&t->created, (void *)*tk) != DDI_EOK) {
-		free((void *)*tk);
+	if (idx_gc_push(&t->created, gc_node(*tk)) != DDI_EOK) {
+		node_free(*tk);
 		return DDI_ENOMEM;
 	}
 	return DDI_EOK;
 }
 
-/* A new address leaf: `had`'s owners (if any) and then `owner`, on the created list. */
-static struct idx_addr *bulk_leaf(struct idx_txn *t, int family, const uint8_t *addr,
-                                  const struct idx_addr *had, const uint8_t *owner,
-                                  size_t ownerlen, uint32_t ttl)
+/*
+ * Another RRset of the last owner: its node is rebuilt. Nothing else comes
+ * from the slab between an owner's RRsets (its ENTs come before, its
+ * address leaves after), so the node is the slab's last block: the new one
+ * is built aside and copied over it, grown in place, when the arena has
+ * room. Otherwise it is a new block and the old one garbage.
+ */
+static int bulk_rebuild(struct idx_txn *t, const struct name_ref *r, uint16_t flags,
+                        uint16_t type, uint32_t ttl, uint16_t count, const uint8_t *rdatas,
+                        size_t rdatas_len)
 {
-	size_t hlen = had ? had->owners_len : 0;
-	struct idx_addr *a = malloc(sizeof(*a) + hlen + ownerlen);
-	if (a == NULL)
-		return NULL;
-	if (idx_gc_push(&t->created, a) != DDI_EOK) {
-		free(a);
-		return NULL;
+	struct bulk *b = t->bulk;
+	const struct trie_key *last = b->keys[b->n - 1], *tk;
+	const struct idx_node *old = node_of_key(last);
+	struct idx_node *n;
+	int ret;
+	if (old->key_off & NODE_KEY_SLAB) {
+		ret = node_build(&n, &tk, r->key, r->keylen, r->wire, r->wirelen, flags, old, type, ttl,
+		                 count, rdatas, rdatas_len, NULL);
+		if (ret != DDI_EOK)
+			return ret;
+		size_t len = node_block_len(tk);
+		bool grown = slab_grow_last(&b->slab, (void *)last, node_block_len(last), len);
+		if (grown) {
+			memcpy((void *)last, tk, len);   /* same key, same offsets: the block is position-free */
+			node_of_key(last)->key_off |= NODE_KEY_SLAB;
+		}
+		free((void *)tk);
+		if (grown)
+			return DDI_EOK;   /* the same block, on the created list already */
 	}
-	memset(a, 0, sizeof(*a));
-	a->family = (uint8_t)family;
-	memcpy(a->addr, addr, family == 4 ? 4 : 16);
-	a->nowners = (uint16_t)(had ? had->nowners + 1 : 1);
-	a->ttl = had && had->ttl < ttl ? had->ttl : ttl;
-	a->owners_len = (uint32_t)(hlen + ownerlen);
-	if (hlen)
-		memcpy(a->owners, had->owners, hlen);
-	memcpy(a->owners + hlen, owner, ownerlen);
-	return a;
+	ret = bulk_node(t, &n, &tk, r, r->wire, r->wirelen, r->keylen, flags, old, type, ttl, count,
+	                rdatas, rdatas_len);
+	if (ret != DDI_EOK)
+		return ret;
+	if (idx_gc_push(&t->garbage, gc_node(last)) != DDI_EOK)
+		return DDI_ENOMEM;
+	b->keys[b->n - 1] = tk;
+	return DDI_EOK;
 }
 
 /*
- * The address leaves of an A/AAAA RRset, inserted as they come: a leaf
- * with this one owner, and if the address had a leaf already (another
- * owner's, rare) one with both, owners in key order like the load that
- * adds them. No lookup first: radix_set hands back the leaf it replaced.
+ * The address leaves of an owner's final node (the bulk path rebuilds the
+ * last node while RRsets of its owner come, so its leaves are made when
+ * the next owner comes or the load ends): a leaf with this one owner, and
+ * if the address had a leaf already (another owner's, rare) one with both,
+ * owners in key order like the load that adds them. No lookup first:
+ * radix_set hands back the leaf it replaced.
  */
-static int bulk_addrs(struct idx_txn *t, const uint8_t *owner, size_t ownerlen, uint16_t type,
-                      uint32_t ttl, uint16_t count, const uint8_t *rdatas)
+static int bulk_addrs(struct idx_txn *t, const struct idx_node *n)
 {
-	int family = type == TYPE_A ? 4 : 6;
-	size_t alen = family == 4 ? 4 : 16;
-	void **root = family == 4 ? &t->v->v4 : &t->v->v6;
-	const uint8_t *p = rdatas;
-	for (uint16_t k = 0; k < count; k++, p += 2 + alen) {
-		if (rdatas_have(rdatas, k, p + 2, alen))
-			continue;   /* the same address twice in one RRset: once is enough */
-		struct idx_addr *old = NULL, *a = bulk_leaf(t, family, p + 2, NULL, owner, ownerlen, ttl);
-		if (a == NULL)
-			return DDI_ENOMEM;
-		int ret = radix_set(&t->rc, root, a, &old);
-		if (ret != DDI_EOK)
-			return ret;
-		if (old == NULL)
-			continue;
-		/* a (alone) goes as soon as the leaf with every owner is in */
-		if (old->nowners == UINT16_MAX || old->owners_len > UINT32_MAX - ownerlen)
-			return DDI_ELIMIT;
-		struct idx_addr *both = bulk_leaf(t, family, p + 2, old, owner, ownerlen, ttl);
-		if (both == NULL || idx_gc_push(&t->garbage, old) != DDI_EOK)
-			return DDI_ENOMEM;
-		struct idx_addr *alone;
-		if ((ret = radix_set(&t->rc, root, both, &alone)) != DDI_EOK ||
-		    (ret = idx_gc_push(&t->garbage, alone)) != DDI_EOK)
-			return ret;
+	static const uint16_t types[] = { TYPE_A, TYPE_AAAA };
+	for (size_t f = 0; f < 2; f++) {
+		const struct idx_rrset *rs = idx_node_rrset(n, types[f]);
+		int family = f == 0 ? 4 : 6;
+		size_t alen = family == 4 ? 4 : 16;
+		void **root = family == 4 ? &t->v->v4 : &t->v->v6;
+		uint32_t pos = 0, at;
+		uint16_t rrlen;
+		const uint8_t *rr;
+		while (rs != NULL && (at = pos, rr = idx_rrset_next(n, rs, &pos, &rrlen)) != NULL) {
+			const uint8_t *addr = rr + 10;
+			if (rrlen != 10 + alen || blob_has(n, rs, at, addr, alen))
+				continue;   /* the same address twice in one RRset: once is enough */
+			struct idx_addr *old = NULL, *a = leaf_new(t, family, addr, 1, &t->bulk->slab);
+			if (a == NULL)
+				return DDI_ENOMEM;
+			a->owner[0] = n;
+			a->ttl = rs->ttl;
+			int ret = radix_set(&t->rc, root, a, &old);
+			if (ret != DDI_EOK)
+				return ret;
+			if (old == NULL)
+				continue;
+			/* a (alone) goes as soon as the leaf with every owner is in */
+			if (old->nowners == UINT16_MAX)
+				return DDI_ELIMIT;
+			struct idx_addr *both = leaf_new(t, family, addr, old->nowners + 1u, &t->bulk->slab);
+			if (both == NULL || idx_gc_push(&t->garbage, gc_leaf(old)) != DDI_EOK)
+				return DDI_ENOMEM;
+			memcpy(both->owner, old->owner, old->nowners * sizeof(old->owner[0]));
+			both->owner[old->nowners] = n;
+			both->ttl = old->ttl < rs->ttl ? old->ttl : rs->ttl;
+			struct idx_addr *alone;
+			if ((ret = radix_set(&t->rc, root, both, &alone)) != DDI_EOK ||
+			    (ret = idx_gc_push(&t->garbage, gc_leaf(alone))) != DDI_EOK)
+				return ret;
+		}
 	}
 	return DDI_EOK;
+}
+
+/* Make the leaves of the last node if they are due (bulk_addrs). */
+static int bulk_addrs_due(struct idx_txn *t)
+{
+	struct bulk *b = t->bulk;
+	if (!b->addrs_due)
+		return DDI_EOK;
+	b->addrs_due = false;
+	return bulk_addrs(t, node_of_key(b->keys[b->n - 1]));
 }
 
 int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, uint32_t ttl,
@@ -1083,14 +1155,9 @@ int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, u
 		uint16_t flags = old->flags;
 		if (type == TYPE_NS && !(flags & IDX_NODE_APEX))
 			flags |= IDX_NODE_DELEG;
-		ret = bulk_node(t, &n, &tk, &r, idx_node_owner(old), r.wirelen, r.keylen, flags, old,
-		                type, ttl, count, rdatas, rdatas_len);
-		if (ret != DDI_EOK)
+		ref_spelling(&r, old);   /* the first spelling stays */
+		if ((ret = bulk_rebuild(t, &r, flags, type, ttl, count, rdatas, rdatas_len)) != DDI_EOK)
 			return ret;
-		if (idx_gc_push(&t->garbage, (void *)last) != DDI_EOK)
-			return DDI_ENOMEM;
-		b->keys[b->n - 1] = tk;
-		r.wire = idx_node_owner(n);   /* the first spelling stays */
 	} else {
 		/* A new owner: the zones are in the trie, the bulk nodes are not. */
 		const struct idx_node *old = trie_get(&t->v->names, r.key, r.keylen);
@@ -1099,7 +1166,10 @@ int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, u
 		if (apex < 0)
 			return DDI_EOUTZONE;
 		if (old != NULL)
-			r.wire = idx_node_owner(old);
+			ref_spelling(&r, old);
+		/* The previous owner is complete: its address leaves now. */
+		if ((ret = bulk_addrs_due(t)) != DDI_EOK)
+			return ret;
 		/* Missing ancestors below the apex become ENTs. An ancestor came
 		 * before (in key order, everything between it and this owner is
 		 * its descendant) iff the last key is it or below it. */
@@ -1129,7 +1199,7 @@ int idx_txn_bulk_rrset(struct idx_txn *t, const uint8_t *owner, uint16_t type, u
 			return ret;
 	}
 	if (type == TYPE_A || type == TYPE_AAAA)
-		return bulk_addrs(t, r.wire, r.wirelen, type, ttl, count, rdatas);
+		b->addrs_due = true;
 	return DDI_EOK;
 }
 
@@ -1153,11 +1223,13 @@ int idx_txn_bulk_end(struct idx_txn *t)
 	struct bulk *b = t->bulk;
 	if (b == NULL)
 		return DDI_EOK;
+	int ret = bulk_addrs_due(t);
 	/* The zones' nodes leave the trie and are merged with the bulk nodes
 	 * (a bulk node replaces a zone's node of the same key), in place: from
 	 * the back of the bulk array grown by the zones' count. */
 	struct idx_gc c = { 0 };
-	int ret = trie_walk(&t->v->names, NULL, 0, bulk_collect_cb, &c);
+	if (ret == DDI_EOK)
+		ret = trie_walk(&t->v->names, NULL, 0, bulk_collect_cb, &c);
 	for (size_t k = 0; ret == DDI_EOK && k < c.n; k++) {
 		const struct trie_key *ok;
 		void *ov;
@@ -1179,7 +1251,7 @@ int idx_txn_bulk_end(struct idx_txn *t)
 		if (cmp >= 0) {
 			b->keys[--w] = bk;
 			i--;
-			if (cmp == 0 && (ret = idx_gc_push(&t->garbage, (void *)zk)) == DDI_EOK)
+			if (cmp == 0 && (ret = idx_gc_push(&t->garbage, gc_node(zk))) == DDI_EOK)
 				j--;
 		} else {
 			b->keys[--w] = zk;

@@ -38,16 +38,22 @@
  *       place afterwards, so a bulk load of an empty index copies nothing.
  *       Every node block or address leaf that N+1 no longer holds goes on
  *       t's garbage list; every one allocated goes on t's created list
- *       (an object made and replaced within t is on both). Pointers read
- *       from idx_txn_version(t) are valid until the end of t.
+ *       (an object made and replaced within t is on both). Address leaves
+ *       point at their owners' nodes: whenever t replaces or removes a
+ *       node that holds A/AAAA RRsets (any RRset change of the owner, a
+ *       flag, a zone add or remove), it replaces the leaves that point at
+ *       it in the same change, so no leaf of N+1 points at a node N+1 does
+ *       not hold. Pointers read from idx_txn_version(t) are valid until
+ *       the end of t.
  *       A change that fails validation (DDI_EINVAL, DDI_ERDATA, DDI_ETTL,
  *       DDI_EOUTZONE, DDI_ENOZONE, DDI_EEXIST) changed nothing; after
  *       DDI_ENOMEM or DDI_ELIMIT the version may be half-changed: abort.
  *   W3. idx_txn_commit(t, seq): rcu_assign_pointer() of N+1 (the only store
  *       readers see; everything below it was fully built before). The
  *       garbage list plus the root of N go to ONE call_rcu() in a batch
- *       and are free()d by the call_rcu thread after every reader passed a
- *       quiescent state. Nothing of N+1 is freed.
+ *       and are freed by the call_rcu thread after every reader passed a
+ *       quiescent state (free(), or slab_free() for the blocks of a bulk
+ *       load: an arena goes with its last block). Nothing of N+1 is freed.
  *   W3'. Or idx_txn_abort(t): frees the created list, the twig arrays and
  *       radix nodes stamped by t and the root of N+1; forgets the garbage
  *       list (N still uses it). N stays published, untouched.
@@ -122,8 +128,10 @@ int idx_txn_rrset_set(struct idx_txn *t, const uint8_t *owner, uint16_t type, ui
  * order, the RRsets of one owner together), then idx_txn_bulk_end (or
  * idx_txn_commit, which ends it first). The result is the version the same
  * idx_txn_rrset_set calls would have made (ENTs, DELEG, address leaves with
- * their owners in key order), built with one allocation per node, twig
- * array and address leaf. The first call needs a version with no RRsets
+ * their owners in key order), built with one allocation per twig array,
+ * node blocks and address leaves from slabs (index/slab.h); an owner's
+ * address leaves are made when its node is final (its next owner comes,
+ * or the load ends), so that they point at that node. The first call needs a version with no RRsets
  * and no addresses (zones only); until the end the version read through
  * idx_txn_version shows the zones only, and zone_add, zone_del and
  * rrset_set refuse with DDI_EINVAL.

@@ -301,6 +301,29 @@ void read_end(struct store_txn *own)
 	txn_close(own, false, NULL);
 }
 
+/*
+ * The data file holds every page its meta page counts. LMDB maps the file
+ * and trusts that count: a file cut short (a copy that stopped, a full
+ * disk) would be read past its end, SIGBUS at the first such page, instead
+ * of being refused.
+ */
+static int file_covers_pages(struct store *s, const char *dir, struct store_error *err)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat st;
+	int fd;
+	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &ms) != 0 ||
+	    mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0)
+		return seterr(err, DDI_ECORRUPT, -1, "%s: cannot read the size of the data file", dir);
+	uint64_t need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	if ((uint64_t)st.st_size < need)
+		return seterr(err, DDI_ECORRUPT, -1, "%s: the data file has %llu bytes but its pages "
+		              "reach %llu: it was cut short (restore it from a backup)", dir,
+		              (unsigned long long)st.st_size, (unsigned long long)need);
+	return DDI_EOK;
+}
+
 int store_open(struct store **out, const char *dir, const struct store_options *opt,
                struct store_error *err)
 {
@@ -349,6 +372,8 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 		rc = mdb_fail(err, rc, dir);
 		goto fail;
 	}
+	if ((rc = file_covers_pages(s, dir, err)) != 0)
+		goto fail;
 	rc = txn_begin(s, o.create ? 0 : MDB_RDONLY, &txn);
 	if (rc) {
 		rc = mdb_fail(err, rc, dir);

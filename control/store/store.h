@@ -377,6 +377,26 @@ struct idx;
  */
 int store_load_index(struct store *s, struct idx *ix, uint64_t *seq, struct store_error *err);
 
+/* What one store_load_index_stats read, and where its time went (the start-up log). */
+struct store_load_stats {
+	uint64_t zones, rrsets, rrs;   /* loaded */
+	uint64_t scan_ns;      /* the one pass: read each entry, check its structure, insert it */
+	uint64_t build_ns;     /* idx_txn_bulk_end: the name trie made from the sorted nodes */
+	uint64_t publish_ns;   /* idx_txn_commit: the version published */
+	uint64_t released_kb;  /* the LMDB map's pages this process gave back after the load */
+};
+
+/*
+ * store_load_index, filling *st (may be NULL). After a load that succeeded
+ * the pages of the LMDB map the pass touched are unmapped from the process
+ * (madvise MADV_DONTNEED on the read-only map): they stay in the kernel's
+ * page cache, shared and reclaimable, and later reads fault them back in.
+ * A full load reads every value once; afterwards only changes are read,
+ * so the pass would otherwise leave the whole map resident in the process.
+ */
+int store_load_index_stats(struct store *s, struct idx *ix, uint64_t *seq,
+                           struct store_load_stats *st, struct store_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Journal                                                                  */
 /* ------------------------------------------------------------------------ */

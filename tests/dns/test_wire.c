@@ -509,6 +509,75 @@ static void test_parse_edns(void **state)
 	assert_int_equal(parse_once(&m), DNS_PARSE_OK);
 }
 
+/*
+ * A query whose last 11 bytes are a plain OPT is parsed by a shortcut:
+ * for every UDP size class, version, DO bit and flag word, the result and
+ * the fields are those of the same OPT with an unknown empty option (the
+ * general record walk). Near misses (an OPT in the answer section, a byte
+ * after it, an OPT rdlength pointing past the end, a non-root owner) are
+ * refused as before.
+ */
+static void test_parse_plain_opt(void **state)
+{
+	(void)state;
+	static const uint16_t sizes[] = { 0, 511, 512, 1232, 4096, 65535 };
+	static const uint8_t unknown[4] = { 0xff, 0x01, 0, 0 };
+	for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+		for (int ver = 0; ver < 3; ver++) {
+			for (int dob = 0; dob < 2; dob++) {
+				struct msg a, b;
+				query(&a, 0x0100, "Www.Example.COM.", T_A);
+				set_count(&a, 3, 1);
+				b = a;
+				opt(&a, sizes[si], (uint8_t)ver, dob, NULL, 0);
+				opt(&b, sizes[si], (uint8_t)ver, dob, unknown, sizeof(unknown));
+				struct dns_query qa, qb;
+				uint8_t *ca, *cb;
+				enum dns_parse_result ra = parse(&qa, &a, &ca), rb = parse(&qb, &b, &cb);
+				assert_int_equal(ra, ver == 0 ? DNS_PARSE_OK : DNS_PARSE_BADVERS);
+				assert_int_equal(ra, rb);
+				assert_true(qa.has_edns);
+				assert_int_equal(qa.edns_udp_size, qb.edns_udp_size);
+				assert_int_equal(qa.edns_udp_size, sizes[si] < 512 ? 512 : sizes[si]);
+				assert_int_equal(qa.edns_version, qb.edns_version);
+				assert_int_equal(qa.edns_do, qb.edns_do);
+				assert_int_equal(qa.edns_do, dob);
+				assert_int_equal(qa.opt_pos, qb.opt_pos);
+				assert_int_equal(qa.question_end, qb.question_end);
+				assert_int_equal(qa.qname_len, qb.qname_len);
+				assert_false(qa.edns_nsid);
+				assert_int_equal(qa.edns_cookie_off, 0);
+				free(ca);
+				free(cb);
+			}
+		}
+	}
+	struct msg m;
+	/* the OPT in the answer section */
+	query(&m, 0x0100, "a.example.", T_A);
+	set_count(&m, 1, 1);
+	opt(&m, 1232, 0, false, NULL, 0);
+	assert_int_equal(parse_once(&m), DNS_PARSE_FORMERR);
+	/* a byte after the OPT */
+	query(&m, 0x0100, "a.example.", T_A);
+	set_count(&m, 3, 1);
+	opt(&m, 1232, 0, false, NULL, 0);
+	put(&m, "", 1);
+	assert_int_equal(parse_once(&m), DNS_PARSE_FORMERR);
+	/* rdlength 1 with no byte for it */
+	query(&m, 0x0100, "a.example.", T_A);
+	set_count(&m, 3, 1);
+	opt(&m, 1232, 0, false, NULL, 0);
+	m.b[m.len - 1] = 1;
+	assert_int_equal(parse_once(&m), DNS_PARSE_FORMERR);
+	/* an owner that is not the root: one byte longer, so not the shortcut's 11 */
+	query(&m, 0x0100, "a.example.", T_A);
+	set_count(&m, 3, 1);
+	put(&m, "\001x\000", 3);
+	rr(&m, T_OPT, 1232, 0, NULL, 0);
+	assert_int_equal(parse_once(&m), DNS_PARSE_FORMERR);
+}
+
 static void test_parse_tsig(void **state)
 {
 	(void)state;
@@ -1200,6 +1269,7 @@ int main(void)
 		cmocka_unit_test(test_parse_records),
 		cmocka_unit_test(test_parse_bad_pointers),
 		cmocka_unit_test(test_parse_edns),
+		cmocka_unit_test(test_parse_plain_opt),
 		cmocka_unit_test(test_parse_tsig),
 		cmocka_unit_test(test_parse_update),
 		cmocka_unit_test(test_writer_init),

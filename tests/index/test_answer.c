@@ -7,6 +7,7 @@
 #include <string.h>
 #include <urcu-qsbr.h>
 
+#include "dns/cookie.h"
 #include "dns/errcode.h"
 #include "dns/rdata.h"
 #include "dns/wire.h"
@@ -588,6 +589,56 @@ static void test_reverse(void **state)
 	expect(DNS_RCODE_NXDOMAIN, true, false, 0, 1, 0);
 }
 
+/*
+ * PTR targets are spelled as their owners' nodes: a lower-case owner is
+ * rebuilt from its trie key, a mixed-case one is stored. After another
+ * RRset of an owner changes (its node replaced), the PTR still names it,
+ * with the new node's TTL.
+ */
+static void test_reverse_spelling(void **state)
+{
+	(void)state;
+	struct idx *own = idx_new();
+	struct idx_txn *t = idx_txn_begin(own);
+	struct zf_error err = { 0 };
+	assert_int_equal(td_load_string(t, "example.org.",
+	                                 "@ 3600 IN SOA ns.example.org. h.example.org. 1 2 3 4 5\n"
+	                                 "Web.Example.ORG. 600 IN A 198.18.9.1\n"
+	                                 "api.example.org. 300 IN A 198.18.9.1\n"
+	                                 "\\000x.example.org. 900 IN A 198.18.9.2\n",
+	                                 &err), DDI_EOK);
+	assert_int_equal(td_load_string(t, "9.18.198.in-addr.arpa.",
+	                                 "@ 3600 IN SOA ns.example.org. h.example.org. 1 2 3 4 5\n",
+	                                 &err), DDI_EOK);
+	assert_int_equal(idx_txn_commit(t, 1), DDI_EOK);
+	const struct idx_version *saved = ver;
+	ver = idx_acquire(own);
+	ask("1.9.18.198.in-addr.arpa.", DNS_T_PTR);
+	expect(DNS_RCODE_NOERROR, true, false, 2, 0, 0);
+	expect_rr(0, "1.9.18.198.in-addr.arpa. 300 IN PTR Web.Example.ORG.");
+	expect_rr(0, "1.9.18.198.in-addr.arpa. 300 IN PTR api.example.org.");
+	/* an escaped octet 0 in the key comes back as itself */
+	ask("2.9.18.198.in-addr.arpa.", DNS_T_PTR);
+	expect(DNS_RCODE_NOERROR, true, false, 1, 0, 0);
+	expect_rr(0, "2.9.18.198.in-addr.arpa. 900 IN PTR \\000x.example.org.");
+
+	/* api's node replaced by a TXT, then its A: the leaf follows each */
+	t = idx_txn_begin(own);
+	static const uint8_t txt[4] = { 0, 2, 1, 'x' }, a1[6] = { 0, 4, 198, 18, 9, 1 };
+	uint8_t api[DNS_NAME_MAXLEN];
+	assert_true(dns_name_from_str(api, "api.example.org.", 16, NULL) > 0);
+	assert_int_equal(idx_txn_rrset_set(t, api, DNS_T_TXT, 60, 1, txt, 4), DDI_EOK);
+	assert_int_equal(idx_txn_rrset_set(t, api, DNS_T_A, 1200, 1, a1, 6), DDI_EOK);
+	assert_int_equal(idx_txn_commit(t, 2), DDI_EOK);
+	ver = idx_acquire(own);
+	ask("1.9.18.198.in-addr.arpa.", DNS_T_PTR);
+	expect(DNS_RCODE_NOERROR, true, false, 2, 0, 0);
+	expect_rr(0, "1.9.18.198.in-addr.arpa. 600 IN PTR Web.Example.ORG.");
+	expect_rr(0, "1.9.18.198.in-addr.arpa. 600 IN PTR api.example.org.");
+	ver = saved;
+	idx_free(own);
+}
+
 static void test_large_tcp(void **state)
 {
 	(void)state;
@@ -668,6 +719,162 @@ static void test_bulk(void **state)
 	answer_bulk_free(b);
 }
 
+/*
+ * The question's lookup key is built in one pass from its first label
+ * (walk_key_fast), the index's keys by dns_name_to_key: random owners
+ * (labels of 1 to 63 bytes, upper and lower case, digits, '.', 0x00, 0x01,
+ * 0xff, names up to 255 bytes) are each found when asked in another case
+ * mix, and a name one byte off is not.
+ */
+static size_t key_query(uint8_t *q, const uint8_t *name, size_t nlen, bool edns)
+{
+	memset(q, 0, DNS_HDR_LEN);
+	q[0] = 0x42;
+	q[5] = 1;
+	q[11] = edns ? 1 : 0;
+	memcpy(q + DNS_HDR_LEN, name, nlen);
+	size_t p = DNS_HDR_LEN + nlen;
+	dns_put16(q + p, DNS_T_A);
+	dns_put16(q + p + 2, DNS_CLASS_IN);
+	p += 4;
+	if (edns) {
+		static const uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 };
+		memcpy(q + p, opt, sizeof(opt));
+		p += sizeof(opt);
+	}
+	return p;
+}
+
+static void test_key_random(void **state)
+{
+	(void)state;
+	static const uint8_t alphabet[] = "abcxyzABCXYZ019-_.\x00\x01\x02\x7f\x80\xff@[`{";
+	static const uint8_t apex[] = "\x01k\x04test";   /* k.test. */
+	enum { NN = 400 };
+	static uint8_t names[NN][DNS_NAME_MAXLEN];
+	static size_t nlen[NN];
+	struct idx *kx = idx_new();
+	assert_non_null(kx);
+	struct idx_txn *t = idx_txn_begin(kx);
+	assert_non_null(t);
+	struct zf_error err = { 0 };
+	assert_int_equal(td_load_string(t, "k.test.",
+	                                "@ 60 IN SOA ns.k.test. h.k.test. 1 2 3 4 5\n@ 60 IN NS ns\n",
+	                                &err), DDI_EOK);
+	srandom(4034);
+	for (int i = 0; i < NN; i++) {
+		uint8_t *n = names[i];
+		size_t room = DNS_NAME_MAXLEN - sizeof(apex);   /* the apex and its root byte */
+		size_t p = 0;
+		int labels = 1 + (int)(random() % (i % 7 == 0 ? 60 : 4));
+		for (int l = 0; l < labels && room - p >= 2; l++) {
+			size_t len = i % 5 == 0 ? 63 : 1 + (size_t)random() % (l % 2 ? 20 : 63);
+			if (len > room - p - 1)
+				len = room - p - 1;
+			n[p++] = (uint8_t)len;
+			for (size_t j = 0; j < len; j++)
+				n[p++] = i % 3 == 0 ? alphabet[random() % (sizeof(alphabet) - 1)]
+				                    : (uint8_t)('a' + random() % 26);
+		}
+		memcpy(n + p, apex, sizeof(apex));
+		nlen[i] = p + sizeof(apex);
+		assert_true(nlen[i] <= DNS_NAME_MAXLEN);
+		uint8_t rd[2 + 4] = { 0, 4, 198, 18, (uint8_t)(i >> 8), (uint8_t)i };
+		int ret = idx_txn_rrset_set(t, n, DNS_T_A, 60, 1, rd, sizeof(rd));
+		assert_int_equal(ret, DDI_EOK);
+	}
+	assert_int_equal(idx_txn_commit(t, 1), DDI_EOK);
+	const struct idx_version *kv = idx_acquire(kx);
+
+	static uint8_t q[DNS_HDR_LEN + DNS_NAME_MAXLEN + 4 + 11], r[1024];
+	for (int i = 0; i < NN; i++) {
+		uint8_t asked[DNS_NAME_MAXLEN];
+		memcpy(asked, names[i], nlen[i]);
+		/* flip the case of letters at random, label lengths kept */
+		for (size_t p = 0; asked[p] != 0; p += asked[p] + 1U)
+			for (size_t j = 1; j <= asked[p]; j++) {
+				uint8_t ch = asked[p + j];
+				if (((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') && random() % 2)
+					asked[p + j] = ch ^ 0x20;
+			}
+		for (int miss = 0; miss < 2; miss++) {
+			if (miss)
+				asked[1] = asked[1] == '~' ? '}' : '~';   /* in no owner: alphabet lacks them */
+			size_t ql = key_query(q, asked, nlen[i], i % 2 == 0);
+			struct answer_info ai;
+			size_t len = answer_message(kv, &conf, ANSWER_UDP, q, ql, r, sizeof(r), &ai);
+			assert_true(len > 0);
+			assert_int_equal(td_parse(&m, r, len), DDI_EOK);
+			if (miss) {
+				assert_int_equal(ai.rcode, DNS_RCODE_NXDOMAIN);
+				continue;
+			}
+			assert_int_equal(ai.rcode, DNS_RCODE_NOERROR);
+			assert_int_equal(m.nrr[0], 1);
+			assert_int_equal(m.rr[0][0].rdlen, 4);
+			assert_int_equal(m.rr[0][0].rdata[3], (uint8_t)i);
+			assert_int_equal(m.rr[0][0].rdata[2], (uint8_t)(i >> 8));
+		}
+	}
+	(void)kv;
+	idx_free(kx);
+}
+
+/*
+ * answer_fast (A/AAAA, exact match) gives byte for byte what the general
+ * path gives: the same question answered once plainly (the fast path) and
+ * once with a client COOKIE and cookies on (which the fast path leaves to
+ * the general one; the cookie itself is the caller's to append), for names
+ * that take the fast path and names that fall back from it, DO on and off,
+ * in place and into another buffer.
+ */
+static void test_fast_same(void **state)
+{
+	(void)state;
+	static const char *names[] = {
+		"www.example.com.", "WWW.Example.COM.", "multi.example.com.", "mail.example.com.",
+		"example.com.", "alias.example.com.", "x.wild.example.com.", "nothere.example.com.",
+		"www.sub.example.com.", "sub.example.com.", "b.c.ent.example.com.", "big.example.com.",
+		"host1.example.", "example.org.", "ns1.sub.example.com.",
+	};
+	static const uint16_t types[] = { DNS_T_A, DNS_T_AAAA };
+	struct answer_conf cconf = { .udp_max = DNS_EDNS_DEFAULT, .cookies = true };
+	static uint8_t q1[512], q2[512], r1[4096], r2[4096];
+	static const uint8_t ck[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		for (int t = 0; t < 2; t++) {
+			for (int dnssec = 0; dnssec < 2; dnssec++) {
+				int l = td_query(q1, sizeof(q1), 0x77, names[i], types[t], DNS_CLASS_IN,
+				                 DNS_OP_QUERY, DNS_RD | DNS_CD, 1232, 0, dnssec, false);
+				assert_true(l > 0);
+				memcpy(q2, q1, (size_t)l);
+				size_t l2 = dns_opt_append_option(q2, (size_t)l, sizeof(q2), (size_t)l - 11,
+				                                  DNS_EDNS_OPT_COOKIE, ck, sizeof(ck));
+				assert_true(l2 > 0);
+				struct answer_info i1, i2;
+				for (int inplace = 0; inplace < 2; inplace++) {
+					uint8_t *o1 = r1, *o2 = r2;
+					if (inplace) {
+						memcpy(r1, q1, (size_t)l);
+						memcpy(r2, q2, l2);
+					}
+					size_t n1 = answer_message(ver, &conf, ANSWER_UDP, inplace ? r1 : q1,
+					                           (size_t)l, o1, sizeof(r1), &i1);
+					size_t n2 = answer_message(ver, &cconf, ANSWER_UDP, inplace ? r2 : q2,
+					                           l2, o2, sizeof(r2), &i2);
+					assert_true(n1 > 0);
+					assert_int_equal(n1, n2);
+					assert_memory_equal(r1, r2, n1);
+					assert_int_equal(i1.outcome, i2.outcome);
+					assert_int_equal(i1.rcode, i2.rcode);
+					assert_int_equal(i1.opt_pos, i2.opt_pos);
+					assert_int_equal(i1.truncated, i2.truncated);
+				}
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -686,8 +893,11 @@ int main(void)
 		cmocka_unit_test(test_formerr),
 		cmocka_unit_test(test_badvers_nsid),
 		cmocka_unit_test(test_reverse),
+		cmocka_unit_test(test_reverse_spelling),
 		cmocka_unit_test(test_large_tcp),
 		cmocka_unit_test(test_bulk),
+		cmocka_unit_test(test_key_random),
+		cmocka_unit_test(test_fast_same),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

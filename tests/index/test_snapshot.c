@@ -12,10 +12,15 @@
 
 #include <cmocka.h>
 #include <urcu-qsbr.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "dns/errcode.h"
 #include "dns/name.h"
+#include "index/answer.h"
 #include "index/snapshot.h"
+#include "tests/tools/testdns.h"
 
 /*
  * White-box: the test is built with snapshot.c itself (the library's copy
@@ -35,6 +40,17 @@ static const uint8_t *W(const char *s)
 	static __thread int next;
 	uint8_t *b = buf[next++ % 8];
 	assert_true(dns_name_from_str(b, s, strlen(s), NULL) > 0);
+	return b;
+}
+
+/* The owner of a node as idx_node_owner spells it (static buffers, a few in rotation). */
+static const uint8_t *OWN(const struct idx_node *n)
+{
+	static __thread uint8_t buf[8][DNS_NAME_MAXLEN];
+	static __thread int next;
+	uint8_t *b = buf[next++ % 8];
+	size_t len = idx_node_owner(n, b);
+	assert_int_equal(len, dns_name_len(b));
 	return b;
 }
 
@@ -135,7 +151,7 @@ static void test_node_layout(void **state)
 	assert_int_equal(n->flags, 0);
 	assert_int_equal(n->nrrsets, 2);
 	/* The owner keeps the spelling of its first write. */
-	assert_memory_equal(idx_node_owner(n), W("Host.Example.com"), 18);
+	assert_memory_equal(OWN(n), W("Host.Example.com"), 18);
 	assert_int_equal(n->rrsets[0].type, T_A);
 	assert_int_equal(n->rrsets[1].type, T_TXT);
 	const struct idx_rrset *rs = idx_node_rrset(n, T_A);
@@ -160,7 +176,7 @@ static void test_node_layout(void **state)
 	assert_non_null(apex);
 	assert_int_equal(apex->flags, IDX_NODE_APEX);
 	assert_int_equal(apex->nrrsets, 0);
-	assert_memory_equal(idx_node_owner(apex), W("Example.COM"), 13);
+	assert_memory_equal(OWN(apex), W("Example.COM"), 13);
 	rcu_thread_offline();
 	idx_free(ix);
 	teardown_thread();
@@ -203,7 +219,7 @@ static void test_ent_deleg_outzone(void **state)
 	assert_int_equal(find(v, "c.example.com")->flags, IDX_NODE_ENT);
 	assert_int_equal(find(v, "b.c.example.com")->flags, IDX_NODE_ENT);
 	assert_int_equal(find(v, "b.c.example.com")->nrrsets, 0);
-	assert_memory_equal(idx_node_owner(find(v, "b.c.example.com")), W("b.c.example.com"), 17);
+	assert_memory_equal(OWN(find(v, "b.c.example.com")), W("b.c.example.com"), 17);
 	assert_int_equal(find(v, "a.b.c.example.com")->flags, 0);
 	/* Data at an ENT turns it into a normal node; removing it back to ENT. */
 	assert_int_equal(set_txt(t, "c.example.com", "c"), 0);
@@ -307,16 +323,63 @@ static void check_owners(const struct idx_addr *a, uint32_t ttl, int n, const ch
 	assert_non_null(a);
 	assert_int_equal(a->nowners, n);
 	assert_int_equal(a->ttl, ttl);
-	const uint8_t *o = a->owners;
-	size_t total = 0;
 	for (int k = 0; k < n; k++) {
 		const uint8_t *w = W(owners[k]);
-		size_t len = dns_name_len(w);
-		assert_memory_equal(o, w, len);
-		o += len;
-		total += len;
+		const uint8_t *o = OWN(a->owner[k]);
+		assert_int_equal(dns_name_len(o), dns_name_len(w));
+		assert_memory_equal(o, w, dns_name_len(w));
 	}
-	assert_int_equal(a->owners_len, total);
+}
+
+/*
+ * idx_node_owner rebuilds a lower-case owner from the trie key: short and
+ * long keys (the word and vector paths), escaped octets 0 and 1, labels of
+ * 1..63 octets, ENTs (no RRsets behind the key), a mixed-case owner (stored).
+ */
+static void test_owner_rebuild(void **state)
+{
+	(void)state;
+	static const char *names[] = {
+		"example.com",
+		"a.example.com",
+		"h123456.bench.example.com",
+		"\\000x.example.com",
+		"\\001.\\000\\001\\002.example.com",
+		"x\\001y.example.com",
+		"long-label-with-an-escape-\\000-inside-it.example.com",
+		"a-rather-long-label-of-forty-characters-x.example.com",
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde.example.com",
+		"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.example.com",
+		"1.2.3.4.5.6.7.8.9.0.a.b.c.d.e.f.0.1.2.3.4.5.6.7.8.9.a.b.c.d.e.f.ip6.example.com",
+		"Mixed.Case.example.com",
+		"deep.ent.below.example.com",
+	};
+	setup_thread();
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), DDI_EOK);
+	for (size_t i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+		if (set_txt(t, names[i], "x") != DDI_EOK)
+			fail_msg("%s", names[i]);
+	const struct idx_version *v = idx_txn_version(t);
+	const char *check[] = { "ent.below.example.com", "below.example.com" };   /* ENTs */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) + 2; i++) {
+		const char *nm = i < sizeof(names) / sizeof(names[0]) ? names[i]
+		                                                     : check[i - sizeof(names) / sizeof(names[0])];
+		const struct idx_node *n = find(v, nm);
+		assert_non_null(n);
+		const uint8_t *w = W(nm);
+		uint8_t out[DNS_NAME_MAXLEN];
+		memset(out, 0xee, sizeof(out));
+		size_t len = idx_node_owner(n, out);
+		assert_int_equal(len, dns_name_len(w));
+		assert_memory_equal(out, w, len);
+		/* stored only when the key cannot spell it */
+		assert_int_equal(n->owner_off != 0, strcmp(nm, "Mixed.Case.example.com") == 0);
+	}
+	idx_txn_abort(t);
+	idx_free(ix);
+	teardown_thread();
 }
 
 static void test_addresses(void **state)
@@ -481,10 +544,11 @@ static bool m_below(int j, int i)
 
 static int order_cb(void *ctx, const struct idx_node *n)
 {
-	const uint8_t **prev = ctx;
-	if (*prev != NULL && dns_name_cmp(*prev, idx_node_owner(n)) >= 0)
+	uint8_t *prev = ctx;   /* the previous owner; starts empty (prev[0] == 0xff) */
+	const uint8_t *o = OWN(n);
+	if (prev[0] != 0xff && dns_name_cmp(prev, o) >= 0)
 		return 1;
-	*prev = idx_node_owner(n);
+	memcpy(prev, o, dns_name_len(o));
 	return 0;
 }
 
@@ -529,8 +593,8 @@ static void model_check(const struct idx_version *v, const struct model *m)
 		assert_int_equal(idx_node_rrset(n, T_NS) != NULL, mn->ns);
 	}
 	assert_int_equal(idx_version_nodes(v), nodes);
-	const uint8_t *prev = NULL;
-	assert_int_equal(idx_walk(v, NULL, 0, order_cb, &prev), 0);
+	uint8_t prev[DNS_NAME_MAXLEN] = { 0xff };
+	assert_int_equal(idx_walk(v, NULL, 0, order_cb, prev), 0);
 
 	for (int k = 0; k < MADDRS; k++) {
 		uint8_t addr[4] = { 198, 18, 5, (uint8_t)k };
@@ -544,11 +608,8 @@ static void model_check(const struct idx_version *v, const struct model *m)
 			ttl = m->n[i].attl < ttl ? m->n[i].attl : ttl;
 			assert_non_null(a);
 			bool listed = false;
-			const uint8_t *o = a->owners;
-			for (uint16_t x = 0; x < a->nowners; x++) {
-				listed = listed || dns_name_equal(o, W(mnames[i]));
-				o += dns_name_len(o);
-			}
+			for (uint16_t x = 0; x < a->nowners; x++)
+				listed = listed || dns_name_equal(OWN(a->owner[x]), W(mnames[i]));
 			assert_true(listed);
 		}
 		if (owners == 0) {
@@ -853,7 +914,7 @@ static double now(void)
 static void bulk_run(uint32_t n, bool scrambled, uint16_t type)
 {
 	setup_thread();
-	size_t before = mallinfo2().uordblks;
+	size_t before = mallinfo2().uordblks + slab_bytes();   /* slabs are mmap()ed */
 	struct idx *ix = idx_new();
 	struct idx_txn *t = idx_txn_begin(ix);
 	uint8_t owner[DNS_NAME_MAXLEN], rd[6] = { 0, 4 };
@@ -900,7 +961,7 @@ static void bulk_run(uint32_t n, bool scrambled, uint16_t type)
 	uint8_t p[4] = { 10, 0, 0, 0 };
 	assert_int_equal(idx_addr_count(v, 4, p, 8), type == T_A ? n : 0);
 	rcu_thread_offline();
-	size_t after = mallinfo2().uordblks;   /* 0 under ASan, which has its own heap */
+	size_t after = mallinfo2().uordblks + slab_bytes();   /* ASan: its own heap, slabs only */
 	print_message("bulk: %u single-%s names, %s order, one txn: %.3f s (%.0f ns/name), "
 	              "commit %.3f s, lookup %.0f ns (key + find); heap %.1f bytes/name (%s)\n",
 	              n, type == T_A ? "A" : "TXT", scrambled ? "scrambled" : "key", t1 - t0,
@@ -1070,7 +1131,7 @@ static void test_bulk_same_as_incremental(void **state)
 	assert_int_equal(li.n, 21);   /* data, ENTs (c, b, y, w, two in arpa), the empty zone */
 	for (int k = 0; k < li.n; k++) {
 		const struct idx_node *a = li.v[k], *b = lb.v[k];
-		const uint8_t *oa = idx_node_owner(a), *ob = idx_node_owner(b);
+		const uint8_t *oa = OWN(a), *ob = OWN(b);
 		assert_int_equal(dns_name_len(oa), dns_name_len(ob));
 		assert_memory_equal(oa, ob, dns_name_len(oa));
 		assert_int_equal(a->flags, b->flags);
@@ -1106,8 +1167,15 @@ static void test_bulk_same_as_incremental(void **state)
 			found++;
 			assert_int_equal(x->nowners, y->nowners);
 			assert_int_equal(x->ttl, y->ttl);
-			assert_int_equal(x->owners_len, y->owners_len);
-			assert_memory_equal(x->owners, y->owners, x->owners_len);
+			for (uint16_t o = 0; o < x->nowners; o++) {
+				const uint8_t *ox = OWN(x->owner[o]), *oy = OWN(y->owner[o]);
+				assert_int_equal(dns_name_len(ox), dns_name_len(oy));
+				assert_memory_equal(ox, oy, dns_name_len(ox));
+				uint8_t key[DNS_KEY_MAXLEN];
+				int kl = dns_name_to_key(key, oy);
+				assert_ptr_equal(idx_find(vb, key, (size_t)kl), y->owner[o]);
+				assert_ptr_equal(idx_find(vi, key, (size_t)kl), x->owner[o]);
+			}
 		}
 	}
 	assert_int_equal(found, 8);
@@ -1145,15 +1213,461 @@ static void test_bulk_same_as_incremental(void **state)
 	idx_free(blk);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Address leaves against the trie, after random changes                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The oracle is the version itself: for every pool address, the nodes of
+ * its trie whose A/AAAA hold it are exactly the leaf's owners (the same
+ * pointers, each once: a leaf pointing at a replaced node fails here, and
+ * under ASan reads freed memory once the version that held it is gone),
+ * the leaf's TTL is the smallest of their RRsets' TTLs, and the PTR answer
+ * names exactly those owners, spelled as their nodes are.
+ */
+#define LPOOL 8   /* 198.18.5.0..7 and 2001:2::5:0..7 */
+
+static void pool_addr(int fam, int k, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (fam == 4) {
+		out[0] = 198, out[1] = 18, out[2] = 5, out[3] = (uint8_t)k;
+	} else {
+		out[0] = 0x20, out[1] = 0x01, out[3] = 0x02, out[13] = 5, out[15] = (uint8_t)k;
+	}
+}
+
+static void reverse_name(char *buf, size_t len, int fam, const uint8_t *a)
+{
+	if (fam == 4) {
+		snprintf(buf, len, "%u.%u.%u.%u.in-addr.arpa.", a[3], a[2], a[1], a[0]);
+		return;
+	}
+	size_t at = 0;
+	for (int i = 15; i >= 0; i--)
+		at += (size_t)snprintf(buf + at, len - at, "%x.%x.", a[i] & 15, a[i] >> 4);
+	snprintf(buf + at, len - at, "ip6.arpa.");
+}
+
+struct node_set {
+	int n;
+	const struct idx_node *v[256];
+};
+
+static int set_cb(void *ctx, const struct idx_node *n)
+{
+	struct node_set *s = ctx;
+	assert_true(s->n < 256);
+	s->v[s->n++] = n;
+	return 0;
+}
+
+static bool node_holds(const struct idx_node *n, int fam, const uint8_t *addr, uint32_t *ttl)
+{
+	const struct idx_rrset *rs = idx_node_rrset(n, fam == 4 ? T_A : T_AAAA);
+	size_t alen = fam == 4 ? 4 : 16;
+	uint32_t pos = 0;
+	uint16_t rrlen;
+	const uint8_t *rr;
+	while (rs != NULL && (rr = idx_rrset_next(n, rs, &pos, &rrlen)) != NULL)
+		if (rrlen == 10 + alen && memcmp(rr + 10, addr, alen) == 0) {
+			*ttl = rs->ttl;
+			return true;
+		}
+	return false;
+}
+
+static void leaves_check(const struct idx_version *v, bool ptr)
+{
+	static struct node_set all;
+	all.n = 0;
+	assert_int_equal(idx_walk(v, NULL, 0, set_cb, &all), 0);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		for (int k = 0; k < LPOOL; k++) {
+			uint8_t addr[16];
+			pool_addr(fam, k, addr);
+			const struct idx_addr *a = idx_addr_find(v, fam, addr);
+			int want = 0;
+			uint32_t ttl = UINT32_MAX, t1;
+			for (int i = 0; i < all.n; i++) {
+				if (!node_holds(all.v[i], fam, addr, &t1))
+					continue;
+				want++;
+				ttl = t1 < ttl ? t1 : ttl;
+				assert_non_null(a);
+				int seen = 0;
+				for (uint16_t x = 0; x < a->nowners; x++)
+					seen += a->owner[x] == all.v[i];
+				assert_int_equal(seen, 1);
+			}
+			if (want == 0) {
+				assert_null(a);
+			} else {
+				assert_int_equal(a->family, fam);
+				assert_memory_equal(a->addr, addr, fam == 4 ? 4 : 16);
+				assert_int_equal(a->nowners, want);
+				assert_int_equal(a->ttl, ttl);
+				for (uint16_t x = 0; x < a->nowners; x++) {
+					/* the node the trie returns for the owner's name */
+					uint8_t key[DNS_KEY_MAXLEN];
+					int kl = dns_name_to_key(key, OWN(a->owner[x]));
+					assert_ptr_equal(idx_find(v, key, (size_t)kl), a->owner[x]);
+				}
+			}
+			if (!ptr)
+				continue;
+			char rev[128];
+			reverse_name(rev, sizeof(rev), fam, addr);
+			static uint8_t q[512], out[4096];
+			static struct td_msg msg;
+			static const struct answer_conf conf = { .udp_max = 4096 };
+			struct answer_info info;
+			int ql = td_query(q, sizeof(q), 7, rev, DNS_T_PTR, DNS_CLASS_IN, DNS_OP_QUERY, 0, 4096,
+			                  0, false, false);
+			assert_true(ql > 0);
+			size_t len = answer_message(v, &conf, ANSWER_UDP, q, (size_t)ql, out, sizeof(out),
+			                            &info);
+			assert_true(len > 0);
+			assert_int_equal(td_parse(&msg, out, len), DDI_EOK);
+			if (want == 0) {
+				assert_int_equal(msg.rcode, DNS_RCODE_NXDOMAIN);
+				assert_int_equal(msg.nrr[0], 0);
+				continue;
+			}
+			assert_int_equal(msg.rcode, DNS_RCODE_NOERROR);
+			assert_int_equal(msg.nrr[0], want);
+			for (int r = 0; r < want; r++) {
+				const struct td_rr *rr = &msg.rr[0][r];
+				assert_int_equal(rr->type, DNS_T_PTR);
+				assert_int_equal(rr->ttl, a->ttl);
+				/* the r-th owner, in the leaf's order, spelled as its node */
+				const uint8_t *o = OWN(a->owner[r]);
+				assert_int_equal(rr->rdlen, dns_name_len(o));
+				assert_memory_equal(rr->rdata, o, rr->rdlen);
+			}
+		}
+	}
+}
+
+/* Random spelling of a name: each letter upper-case with probability 1/4. */
+static const char *spell(const char *name, uint64_t *rng)
+{
+	static __thread char buf[4][64];
+	static __thread int next;
+	char *b = buf[next++ % 4];
+	size_t i = 0;
+	for (; name[i] && i < 63; i++) {
+		*rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		b[i] = (*rng >> 62) == 0 && name[i] >= 'a' && name[i] <= 'z' ? (char)(name[i] - 32)
+		                                                                  : name[i];
+	}
+	b[i] = 0;
+	return b;
+}
+
+static void soa_at(struct idx_txn *t, const char *apex)
+{
+	uint8_t soa[24] = { 0, 22 };   /* . . 0 0 0 0 0 */
+	assert_int_equal(idx_txn_rrset_set(t, W(apex), 6, 60, 1, soa, 24), DDI_EOK);
+}
+
+/* A copy of v made by a bulk load (zones, then every RRset in key order). */
+static struct idx *bulk_copy(const struct idx_version *v)
+{
+	static struct node_set all;
+	all.n = 0;
+	assert_int_equal(idx_walk(v, NULL, 0, set_cb, &all), 0);
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	for (int i = 0; i < all.n; i++)
+		if (all.v[i]->flags & IDX_NODE_APEX)
+			assert_int_equal(idx_txn_zone_add(t, OWN(all.v[i])), DDI_EOK);
+	for (int i = 0; i < all.n; i++) {
+		const struct idx_node *n = all.v[i];
+		for (uint16_t r = 0; r < n->nrrsets; r++) {
+			static uint8_t rd[8192];
+			size_t len = 0;
+			uint32_t pos = 0;
+			uint16_t rrlen;
+			const uint8_t *rr;
+			while ((rr = idx_rrset_next(n, &n->rrsets[r], &pos, &rrlen)) != NULL) {
+				memcpy(rd + len, rr + 8, (size_t)rrlen - 8);   /* rdlen rdata */
+				len += (size_t)rrlen - 8;
+			}
+			assert_int_equal(idx_txn_bulk_rrset(t, OWN(n), n->rrsets[r].type, n->rrsets[r].ttl,
+			                                    n->rrsets[r].count, rd, len), DDI_EOK);
+		}
+	}
+	assert_int_equal(idx_txn_commit(t, 1), DDI_EOK);
+	return ix;
+}
+
+/* The leaves of a and b hold the same owners (by spelling; order may differ) and TTLs. */
+static void leaves_same(const struct idx_version *a, const struct idx_version *b)
+{
+	for (int fam = 4; fam <= 6; fam += 2)
+		for (int k = 0; k < LPOOL; k++) {
+			uint8_t addr[16];
+			pool_addr(fam, k, addr);
+			const struct idx_addr *x = idx_addr_find(a, fam, addr), *y = idx_addr_find(b, fam, addr);
+			assert_true((x == NULL) == (y == NULL));
+			if (x == NULL)
+				continue;
+			assert_int_equal(x->nowners, y->nowners);
+			assert_int_equal(x->ttl, y->ttl);
+			for (uint16_t i = 0; i < x->nowners; i++) {
+				const uint8_t *ox = OWN(x->owner[i]);
+				bool found = false;
+				for (uint16_t j = 0; j < y->nowners; j++) {
+					const uint8_t *oy = OWN(y->owner[j]);
+					found = found || (dns_name_len(ox) == dns_name_len(oy) &&
+					                  memcmp(ox, oy, dns_name_len(ox)) == 0);
+				}
+				assert_true(found);
+			}
+		}
+}
+
+/* One random change; the outcomes the index may give for it. */
+static void leaves_op(struct idx_txn *t, uint64_t *rng)
+{
+	static const char *zones[] = { "b.example.com", "a.b.example.com", "c.example.com" };
+	*rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	uint64_t r = *rng;
+	const char *name = spell(mnames[(r >> 33) % MNAMES], rng);
+	int ret;
+	switch ((r >> 20) % 10) {
+	case 0:
+	case 1:
+	case 2:
+	case 3: {
+		/* A or AAAA: one or two pool addresses, or (1 in 8) the RRset removed */
+		uint16_t type = (r >> 18) & 1 ? T_AAAA : T_A;
+		uint8_t addrs[2][16];
+		int n = 1 + (int)((r >> 50) & 1);
+		pool_addr(type == T_A ? 4 : 6, (int)((r >> 40) % LPOOL), addrs[0]);
+		pool_addr(type == T_A ? 4 : 6, (int)((r >> 45) % LPOOL), addrs[1]);
+		if (((r >> 51) & 7) == 0)
+			n = 0;
+		uint32_t ttl = 60 + (uint32_t)((r >> 52) % 4) * 60;
+		ret = set_addrs(t, name, type, ttl, n, addrs);
+		break;
+	}
+	case 4:
+		ret = del_rrset(t, name, (r >> 18) & 1 ? T_AAAA : T_A);
+		break;
+	case 5:
+		ret = (r >> 18) & 1 ? set_txt(t, name, (r >> 19) & 1 ? "t" : "u") : del_rrset(t, name, T_TXT);
+		break;
+	case 6:
+		ret = (r >> 18) & 1 ? set_ns(t, name, "ns.example.net") : del_rrset(t, name, T_NS);
+		break;
+	case 7:
+	case 8: {
+		/* a zone below example.com added or removed */
+		const char *z = spell(zones[(r >> 40) % 3], rng);
+		ret = (r >> 18) & 1 ? idx_txn_zone_add(t, W(z)) : idx_txn_zone_del(t, W(z));
+		assert_true(ret == DDI_EOK || ret == DDI_EEXIST || ret == DDI_ENOZONE);
+		return;
+	}
+	default:
+		/* rarely the whole zone goes, and comes back */
+		if (((r >> 40) & 7) != 0)
+			return;
+		ret = idx_txn_zone_del(t, W("example.com"));
+		assert_true(ret == DDI_EOK || ret == DDI_ENOZONE);
+		assert_int_equal(idx_txn_zone_add(t, W(spell("example.com", rng))), DDI_EOK);
+		return;
+	}
+	assert_true(ret == DDI_EOK || ret == DDI_EOUTZONE);
+}
+
+static void test_leaves_random(void **state)
+{
+	(void)state;
+	enum { TXNS = 300, KEEP = 4 };
+	uint64_t rng = 0x5eed;
+	const struct idx_version *old_v[KEEP];
+	int nold = 0;
+
+	setup_thread();
+	mnames_init();
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), DDI_EOK);
+	assert_int_equal(idx_txn_zone_add(t, W("5.18.198.in-addr.arpa")), DDI_EOK);
+	assert_int_equal(idx_txn_zone_add(t, W("2.0.0.0.1.0.0.2.ip6.arpa")), DDI_EOK);
+	soa_at(t, "5.18.198.in-addr.arpa");
+	soa_at(t, "2.0.0.0.1.0.0.2.ip6.arpa");
+	assert_int_equal(idx_txn_commit(t, 0), DDI_EOK);
+	rcu_thread_online();   /* versions held below stay allocated */
+	for (int x = 0; x < TXNS; x++) {
+		t = idx_txn_begin(ix);
+		int nops = 1 + (int)((rng = rng * 6364136223846793005ULL + 1442695040888963407ULL) >> 61);
+		for (int op = 0; op < nops; op++)
+			leaves_op(t, &rng);
+		leaves_check(idx_txn_version(t), false);
+		if ((rng >> 58) == 0) {
+			idx_txn_abort(t);
+			leaves_check(idx_acquire(ix), true);
+			continue;
+		}
+		if (nold == KEEP) {
+			memmove(old_v, old_v + 1, (KEEP - 1) * sizeof(*old_v));
+			nold--;
+		}
+		old_v[nold++] = idx_acquire(ix);
+		assert_int_equal(idx_txn_commit(t, (uint64_t)x + 1), DDI_EOK);
+		const struct idx_version *v = idx_acquire(ix);
+		leaves_check(v, true);
+		for (int k = 0; k < nold; k++)
+			leaves_check(old_v[k], true);
+		if (x % 10 == 9) {
+			/* the bulk load of the same data makes the same leaves */
+			struct idx *copy = bulk_copy(v);
+			const struct idx_version *cv = idx_acquire(copy);
+			leaves_check(cv, true);
+			leaves_same(v, cv);
+			rcu_thread_offline();   /* a quiescent state: held versions may go */
+			idx_free(copy);
+			rcu_thread_online();
+			nold = 0;
+		}
+		if (x % 25 == 24) {
+			/* let the call_rcu thread free what no one holds any more */
+			nold = 0;
+			rcu_quiescent_state();
+		}
+	}
+	rcu_thread_offline();
+	idx_free(ix);
+	teardown_thread();
+}
+
+/*
+ * Slabs: a bulk load's node blocks and leaves come from arenas; changes
+ * replace them one by one (copy-on-write), and an arena is unmapped once
+ * the call_rcu thread freed its last block. Aborted loads and idx_free
+ * give everything back.
+ */
+static void slab_load(struct idx_txn *t, int n)
+{
+	char name[64];
+	/* key order of hNNNNN: fixed width */
+	for (int k = 0; k < n; k++) {
+		snprintf(name, sizeof(name), "h%05d.example.com", k);
+		uint8_t rd[6] = { 0, 4, 198, 18, (uint8_t)(k >> 8), (uint8_t)k };
+		assert_int_equal(idx_txn_bulk_rrset(t, W(name), T_A, 60, 1, rd, 6), DDI_EOK);
+		if (k % 3 == 0) {
+			uint8_t txt[4] = { 0, 2, 1, 'x' };
+			assert_int_equal(idx_txn_bulk_rrset(t, W(name), T_TXT, 60, 1, txt, 4), DDI_EOK);
+		}
+	}
+}
+
+static void test_slab(void **state)
+{
+	(void)state;
+	enum { N = 20000 };
+	char name[64];
+	setup_thread();
+	size_t base = slab_bytes();
+
+	/* the module alone: an arena goes with its last block, not before */
+	struct slab sl = { 0 };
+	void *p[3];
+	for (int k = 0; k < 3; k++)
+		assert_non_null(p[k] = slab_alloc(&sl, 40, 8));
+	assert_null(slab_alloc(&sl, SLAB_BLOCK_MAX + 1, 8));
+	slab_close(&sl);
+	assert_int_equal(slab_bytes(), base + SLAB_ARENA);
+	slab_free(p[0], 40);
+	slab_free(p[2], 40);
+	assert_int_equal(slab_bytes(), base + SLAB_ARENA);
+#if defined(__SANITIZE_ADDRESS__)
+	/* a freed block of a live arena is poisoned: a stale pointer shows */
+	assert_true(__asan_address_is_poisoned(p[0]));
+	assert_false(__asan_address_is_poisoned(p[1]));
+#endif
+	slab_free(p[1], 40);
+	assert_int_equal(slab_bytes(), base);
+
+	/* an aborted bulk load */
+	struct idx *ix = idx_new();
+	struct idx_txn *t = idx_txn_begin(ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), DDI_EOK);
+	slab_load(t, N);
+	assert_true(slab_bytes() > base);
+	idx_txn_abort(t);
+	assert_int_equal(slab_bytes(), base);
+
+	/* a committed one, then every node and leaf replaced, in ten txns */
+	t = idx_txn_begin(ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), DDI_EOK);
+	slab_load(t, N);
+	/* a name's node grows in place for its TXT (no dead copy on the garbage
+	 * list), except where its arena had no room left */
+	assert_non_null(t->bulk);
+	assert_true(t->garbage.n <= t->bulk->slab.arenas);
+	assert_int_equal(idx_txn_commit(t, 1), DDI_EOK);
+	size_t loaded = slab_bytes();
+	assert_true(loaded >= base + 2 * SLAB_ARENA);
+	for (int round = 0; round < 10; round++) {
+		t = idx_txn_begin(ix);
+		for (int k = round; k < N; k += 10) {
+			snprintf(name, sizeof(name), "h%05d.example.com", k);
+			assert_int_equal(set_a(t, name, 120, 0xc6120000u | (uint32_t)k), DDI_EOK);
+		}
+		assert_int_equal(idx_txn_commit(t, 2 + (uint64_t)round), DDI_EOK);
+		rcu_barrier();   /* offline: the replaced blocks are freed */
+		if (round < 9)
+			assert_true(slab_bytes() > base);
+	}
+	/* every block of the load is replaced: its arenas are gone */
+	assert_int_equal(slab_bytes(), base);
+	rcu_thread_online();
+	const struct idx_version *v = idx_acquire(ix);
+	for (int k = 0; k < N; k++) {
+		snprintf(name, sizeof(name), "h%05d.example.com", k);
+		const struct idx_node *n = find(v, name);
+		uint8_t a[4] = { 198, 18, (uint8_t)(k >> 8), (uint8_t)k };
+		const struct idx_addr *l = idx_addr_find(v, 4, a);
+		assert_non_null(n);
+		assert_non_null(l);
+		assert_int_equal(idx_node_rrset(n, T_A)->ttl, 120);
+		assert_int_equal(l->nowners, 1);
+		assert_ptr_equal(l->owner[0], n);
+		assert_int_equal(l->ttl, 120);
+		assert_int_equal(l->slab, 0);
+		assert_int_equal(n->key_off & NODE_KEY_SLAB, 0);
+	}
+	rcu_thread_offline();
+	idx_free(ix);
+
+	/* idx_free gives a loaded version's arenas back */
+	ix = idx_new();
+	t = idx_txn_begin(ix);
+	assert_int_equal(idx_txn_zone_add(t, W("example.com")), DDI_EOK);
+	slab_load(t, N);
+	assert_int_equal(idx_txn_commit(t, 1), DDI_EOK);
+	assert_true(slab_bytes() > base);
+	idx_free(ix);
+	assert_int_equal(slab_bytes(), base);
+	teardown_thread();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_node_layout),
 		cmocka_unit_test(test_ent_deleg_outzone),
 		cmocka_unit_test(test_nested_zones),
+		cmocka_unit_test(test_owner_rebuild),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_cow_versions),
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_leaves_random),
+		cmocka_unit_test(test_slab),
 		cmocka_unit_test(test_model_stamp_wrap),
 		cmocka_unit_test(test_stamp_wrap),
 		cmocka_unit_test(test_reader_stress),

@@ -64,7 +64,9 @@ static void add_name(struct names *ns, const char *s)
 static int collect_owner(void *ctx, const struct idx_node *n)
 {
 	char buf[DNS_NAME_STRLEN];
-	if (dns_name_to_str(buf, sizeof(buf), idx_node_owner(n)) > 0)
+	uint8_t owner[DNS_NAME_MAXLEN];
+	idx_node_owner(n, owner);
+	if (dns_name_to_str(buf, sizeof(buf), owner) > 0)
 		add_name(ctx, buf);
 	return 0;
 }
