@@ -322,6 +322,7 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
         put("ctl", "%02d-%s" % (i, r.get("command", "none")), json.dumps(r))
     xfr_seeds()
     signedq_seeds()
+    xfrout_seeds()
 
 
 def signedq_seeds():
@@ -368,6 +369,25 @@ def xfr_seeds():
                                            struct.pack("!HH", 252, 1)]))
     put("xfrin", "cut-short", xfr_stream(0, [answer([soa(new), a, soa(new)])])[:-7])
     put("xfrin", "signed-unsigned", xfr_stream(4, [answer([soa(new), a, soa(new)])]))
+
+
+
+def xfrout_seeds():
+    """Requests for fuzz_xfrout: the path byte (0 transfer, 1 checks, 2 checks when full), then the query."""
+    def ixfr(zone, serial, qid=0x1234):
+        soa = rr(zone, "SOA", 0, wname("ns1.ddi.test.") + wname("hostmaster.ddi.test.") +
+                 struct.pack("!IIIII", serial, 0, 0, 0, 0))
+        return header(qid, 0, 1, 0, 1) + wname(zone) + struct.pack("!HH", TYPES["IXFR"], 1) + soa
+    for mode, label in ((0, "serve"), (1, "check"), (2, "full")):
+        put("xfrout", label + "-axfr", bytes([mode]) + query("ddi.test.", "AXFR", flags=0))
+        put("xfrout", label + "-ixfr", bytes([mode]) + ixfr("ddi.test.", 1))
+        put("xfrout", label + "-soa", bytes([mode]) + query("ddi.test.", "SOA", flags=0))
+    put("xfrout", "serve-axfr-reverse", bytes([0]) + query("0.18.198.in-addr.arpa.", "AXFR", flags=0))
+    put("xfrout", "serve-ixfr-current", bytes([0]) + ixfr("ddi.test.", 4000000000))
+    put("xfrout", "check-notauth", bytes([1]) + query("example.org.", "AXFR", flags=0))
+    put("xfrout", "check-no-acl", bytes([1]) + query("0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.2.ip6.arpa.", "AXFR",
+                                                     flags=0))
+    put("xfrout", "check-ixfr-no-soa", bytes([1]) + query("ddi.test.", "IXFR", flags=0))
 
 
 if __name__ == "__main__":
