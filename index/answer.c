@@ -943,6 +943,9 @@ static size_t answer_fast(const struct idx_version *v, const struct answer_conf 
 	const struct idx_node *n = wk->exact;
 	if (n == NULL)
 		return answer_nx_fast(v, conf, q, out, cap, max, wk, soa, info);
+	/* a name that exists: A and AAAA only (others may add records or follow a CNAME) */
+	if (q->qtype != DNS_T_A && q->qtype != DNS_T_AAAA)
+		return 0;
 	const struct idx_rrset *rs = node_rrset(n, q->qtype);
 	if (rs == NULL)
 		return 0;
@@ -977,8 +980,15 @@ static size_t try_fast(const struct idx_version *v, const struct answer_conf *co
                        enum dns_parse_result parse, uint8_t *out, size_t cap,
                        struct answer_info *info, struct walk **pre, struct walk *local)
 {
+	/*
+	 * A miss answers the same for every type but the transfers
+	 * (answer_nx_fast); PTR questions are nearly all reverse names, which
+	 * the general path answers from the address index: not tried here.
+	 */
 	if (!(parse == DNS_PARSE_OK && q->opcode == DNS_OP_QUERY && q->qclass == DNS_CLASS_IN &&
-	      (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA) && q->qdcount == 1 &&
+	      (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA ||
+	       (q->qtype != DNS_T_AXFR && q->qtype != DNS_T_IXFR && q->qtype != DNS_T_PTR)) &&
+	      q->qdcount == 1 &&
 	      q->qname_len > 1 && q->question_end != 0 && q->question_end <= q->len &&
 	      !(q->edns_cookie_off && conf->cookies) && !(q->edns_nsid && conf->nsid)))
 		return 0;
