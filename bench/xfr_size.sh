@@ -17,8 +17,8 @@
 #              (echo 5), VmHWM after it, minus VmRSS before it
 # Only AXFRs that returned the whole zone (RECORDS + 4 records: SOA, NS, glue A, SOA) count.
 # Last, with DDI_BUILDDIR: one `ddictl record add` and IXFR from the old
-# serial (bytes versus the AXFR). Then what the bound costs: a client that
-# stops reading mid-AXFR holds the TCP server's thread until the idle timeout.
+# serial (bytes versus the AXFR). Then a client that stops reading mid-AXFR,
+# and a TCP query meanwhile (after, then before when given).
 . "$(dirname "$0")/../tests/integration/lib.sh"
 ddi_need_root
 N=${1:-1000000}
@@ -105,13 +105,18 @@ echo "IXFR=$S0 after one record add:"
 ddi_cli dig @198.18.0.1 big.test IXFR=$S0 +noall +stats | grep -E 'XFR size|Query time'
 ddi_cli dig @198.18.0.1 big.test IXFR=$S0 +noall +answer
 
-# The price of the bound: the TCP server's thread waits for a transfer's reader
-# (control/tcp/tcp.c xfr_drain). A client that asks for the AXFR with a 4 KiB
-# receive buffer and then stops reading holds it until --tcp-idle-timeout
-# (default 10 s) passes without progress; a TCP query meanwhile waits, UDP does not.
-echo "a reader that stops mid-AXFR (after build, default --tcp-idle-timeout 10):"
-ab0=$("$CTL" -s "$SOCK" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['arguments']['xfr']['aborted'])")
-ddi_cli python3 - <<'PY' &
+# A reader that stops mid-AXFR: a client asks for the AXFR with a 4 KiB
+# receive buffer and then stops reading; the transfer waits for it until
+# --tcp-idle-timeout (default 10 s) has passed. Before the transfer threads
+# (control/tcp/tcp.h) that wait held the TCP server's only thread, so a TCP
+# query sent meanwhile waited too; now only the transfer waits. UDP never did.
+# Measured on the running (after) server, then, with DDI_BUILDDIR_BEFORE, on
+# a before server started on the same store.
+stall_run() {
+  local label=$1 ab0 ab1 t1 t2 a
+  echo "a reader that stops mid-AXFR ($label build, default --tcp-idle-timeout 10):"
+  ab0=$("$CTL" -s "$SOCK" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['arguments']['xfr']['aborted'])")
+  ddi_cli python3 - <<'PY' &
 import socket, struct, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -121,12 +126,20 @@ s.sendall(struct.pack("!H", len(q)) + q)
 s.recv(100)
 time.sleep(15)
 PY
-STALLER=$!
-sleep 1
-t1=$(date +%s%N); a=$(ddi_cli dig +tcp +time=20 +tries=1 +short @198.18.0.1 big.test SOA 2>&1); t2=$(date +%s%N)
-echo "  TCP SOA query 1 s into the stall: $(((t2 - t1) / 1000000)) ms (answer: ${a:0:30})"
-t1=$(date +%s%N); a=$(ddi_cli dig +time=5 +tries=1 +short @198.18.0.1 big.test SOA 2>&1); t2=$(date +%s%N)
-echo "  UDP SOA query after it: $(((t2 - t1) / 1000000)) ms"
-wait "$STALLER" 2>/dev/null || true
-ab1=$("$CTL" -s "$SOCK" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['arguments']['xfr']['aborted'])")
-echo "  transfers aborted (xfr counter): $ab0 -> $ab1"
+  STALLER=$!
+  sleep 1
+  t1=$(date +%s%N); a=$(ddi_cli dig +tcp +time=20 +tries=1 +short @198.18.0.1 big.test SOA 2>&1); t2=$(date +%s%N)
+  echo "  TCP SOA query 1 s into the stall: $(((t2 - t1) / 1000000)) ms (answer: ${a:0:30})"
+  t1=$(date +%s%N); a=$(ddi_cli dig +time=5 +tries=1 +short @198.18.0.1 big.test SOA 2>&1); t2=$(date +%s%N)
+  echo "  UDP SOA query after it: $(((t2 - t1) / 1000000)) ms"
+  wait "$STALLER" 2>/dev/null || true
+  ab1=$("$CTL" -s "$SOCK" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['arguments']['xfr']['aborted'])")
+  echo "  transfers aborted (xfr counter): $ab0 -> $ab1"
+}
+stall_run after
+if [ -n "${DDI_BUILDDIR_BEFORE:-}" ]; then
+  ddi_stop
+  DDI_BUILDDIR=$DDI_BUILDDIR_BEFORE ddi_start --db "$DB" --address 198.18.0.1/24 --control "$SOCK" --idle-sleep-us 20
+  ddi_wait_answer 198.18.0.1 big.test 300
+  stall_run before
+fi

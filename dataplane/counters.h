@@ -61,6 +61,9 @@ enum dp_outcome {
 	DP_OUT_RING_FULL,       /* control ring full: dropped */
 	DP_OUT_TO_DDNS,         /* UPDATE/NOTIFY queued by the control lcore to the DDNS thread */
 	DP_OUT_DDNS_FULL,       /* the DDNS thread's ring full: dropped, the client retries */
+	DP_OUT_SIGNED_TO_DDNS,  /* a TSIG-signed QUERY queued by the control lcore to the DDNS thread
+	                           (control/ddns/query.h); the worker counted it to_control */
+	DP_OUT_SIGNED_FULL,     /* a signed QUERY beyond its share of the DDNS ring (half): dropped */
 	DP_OUT_TX_DROP,         /* the port's TX queue did not take the answer */
 	DP_OUT_EXC_DROP,        /* the tap did not take an exception packet */
 	/* Totals. */

@@ -72,7 +72,9 @@ static unsigned give(void *ctx, struct ddns_msg *msgs, unsigned n, bool committe
 struct ddns_source dp_ddns_source(struct dp_ddns_source *s, struct dp_shared *sh)
 {
 	s->sh = sh;
-	return (struct ddns_source){ .take = take, .give = give, .ctx = s };
+	/* signed queries (control/ddns/query.h) are answered like the workers answer: their settings */
+	return (struct ddns_source){ .take = take, .give = give, .ctx = s, .idx = sh->idx,
+	                             .answer = sh->nports ? sh->ports[0].pctx_ctl.conf : NULL };
 }
 
 void dp_ddns_rings_drain(struct dp_shared *sh)

@@ -1,4 +1,4 @@
-/* ddns_ring -- the DDNS thread's source: UPDATE/NOTIFY frames from the control lcore's ring, answers back on another */
+/* ddns_ring -- the DDNS thread's source: UPDATE/NOTIFY and signed QUERY frames from the control lcore's ring, answers back on another */
 #ifndef DDI_DATAPLANE_DDNS_RING_H
 #define DDI_DATAPLANE_DDNS_RING_H
 
@@ -21,7 +21,11 @@ struct dp_ddns_source {
 	struct dp_frame f[DDNS_BURST];
 };
 
-/* The source for ddns_thread_conf; `s` must outlive the DDNS thread. */
+/*
+ * The source for ddns_thread_conf; `s` must outlive the DDNS thread. Its
+ * idx and answer settings (for signed queries) are sh->idx and the first
+ * port's (every port shares the daemon's one answer_conf).
+ */
 struct ddns_source dp_ddns_source(struct dp_ddns_source *s, struct dp_shared *sh);
 
 /* Free every mbuf left on both rings (after the DDNS thread stopped). */

@@ -184,7 +184,7 @@ static json_t *ddns_json(void)
 /* The transfer counters: name, value (control/xfr/xfr.h). */
 #define XFR_COUNTERS(X) X(axfr) X(ixfr) X(ixfr_axfr) X(ixfr_current) X(soa_signed) X(refused) \
 	X(notauth) X(formerr) X(failed) X(aborted) X(messages) X(rrs) X(notify_sent) X(notify_acked) \
-	X(notify_failed)
+	X(notify_failed) X(out_timeout) X(out_refused_limit)
 
 static json_t *xfr_json(void)
 {
@@ -193,6 +193,7 @@ static json_t *xfr_json(void)
 	                                                 __ATOMIC_RELAXED)));
 	if (o) {
 		XFR_COUNTERS(X)
+		X(out_running)
 	}
 #undef X
 	return o;
@@ -507,10 +508,11 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	             (unsigned long long)__atomic_load_n(&run.xst.n, __ATOMIC_RELAXED));
 	XFR_COUNTERS(X)
 #undef X
+	xfr_out_metrics(f, &run.xst);
 	xfr_sec_metrics(f);
 	struct ddns_stats ds;
 	ddns_thread_stats(run.ddns, &ds);
-	fprintf(f, "# HELP ddiplane_ddns_messages_total UPDATE and NOTIFY served by the DDNS thread, "
+	fprintf(f, "# HELP ddiplane_ddns_messages_total UPDATE, NOTIFY, signed QUERY of the DDNS thread, "
 	        "by outcome (rcode of the answer, queue and batch outcomes; control/ddns/thread.h)."
 	        "\n# TYPE ddiplane_ddns_messages_total counter\n");
 	for (unsigned k = 0; k < DDNS_OUT__COUNT; k++)
@@ -1052,8 +1054,8 @@ static int tcp_start(char *err, size_t errlen)
 {
 	struct tcp_conf tc = { .idx = run.idx, .answer = &run.aconf, .update = ddns_thread_submit,
 	                       .update_ctx = run.ddns, .update_tkey = run.gss != NULL,
-	                       .xfr = xfr_hook, .xfr_ctx = run.xfr,
-	                       .max_conns = run.o.tcp_max_clients,
+	                       .xfr = xfr_hook, .xfr_ctx = run.xfr, .xfr_check = xfr_out_check_now,
+	                       .max_conns = run.o.tcp_max_clients, .xfr_max = run.o.xfr_out_max,
 	                       .max_per_client = run.o.tcp_max_per_client,
 	                       .idle_timeout_ms = run.o.tcp_idle_timeout * 1000,
 	                       .cookies = run.o.no_cookies ? NULL : &run.cookies };

@@ -115,7 +115,7 @@ static void usage_head(FILE *f, const char *prog)
 "             [--db DIR] [--control PATH] [--access FILE] [--metrics IP:PORT]\n"
 "             [--journal-poll-us N] [--nsid STR] [--idle-sleep-us N]\n"
 "             [--tap-name NAME] [--no-steer-rx] [--udp-size N] [--tcp-max-clients N]\n"
-"             [--tcp-max-per-client N] [--tcp-idle-timeout SECONDS]\n"
+"             [--tcp-max-per-client N] [--tcp-idle-timeout SECONDS] [--xfr-out-max N]\n"
 "             [--rrl-rate N [--rrl-slip N] [--rrl-table-size N] [--rrl-exempt PREFIX ...]]\n"
 "             [--no-cookies] [--cookie-secret-lifetime HOURS]\n"
 "             [--cookie-secret-file FILE]\n"
@@ -169,6 +169,20 @@ static void usage_head(FILE *f, const char *prog)
 "    (answers by rcode, batches, largest batch) are under \"ddns\" in\n"
 "    \"ddictl stats\" and ddiplane_ddns_messages_total in /metrics.\n"
 "\n"
+"    Queries signed with TSIG (dig -y, kdig -y, a secondary's SOA check)\n"
+"    get signed answers (RFC 8945 5.3): the workers hand them to the DDNS\n"
+"    thread, which verifies the signature with the store's keys (and\n"
+"    GSS-TSIG contexts), answers from the index exactly as the workers do\n"
+"    and signs the answer; BADKEY and BADSIG are answered NOTAUTH unsigned,\n"
+"    BADTIME NOTAUTH signed; an answer that does not fit UDP with its TSIG\n"
+"    is sent as question and TSIG with TC set. Any known key may ask any\n"
+"    question. Signed queries pass neither RRL nor cookies; they may take\n"
+"    at most half of the DDNS ring, beyond that they are dropped and\n"
+"    counted (signed_ddns_full), so that updates always keep half. Counted\n"
+"    as signed_to_ddns (packets) and signed_query_answered, _truncated,\n"
+"    _formerr, _badkey, _badsig, _badtime (\"ddns\" in \"ddictl stats\",\n"
+"    ddiplane_ddns_messages_total{outcome} in /metrics).\n"
+"\n"
 "    Refusals do not grow the store: the journal records changes, and\n"
 "    anyone who reaches port 53 can send UPDATEs. Every update that changed\n"
 "    nothing is counted by reason (\"ddns\" -> \"refused_by\" in \"ddictl\n"
@@ -204,6 +218,10 @@ static void usage_tcp(FILE *f)
 "    \"tcp\" in \"ddictl stats\" (accepted, refused_total_limit,\n"
 "    refused_client_limit, idle_closed, open) and as\n"
 "    ddiplane_tcp_connections_total{outcome} in /metrics.\n"
+"    Zone transfers out (AXFR, IXFR) run on --xfr-out-max threads of their\n"
+"    own, apart from the thread that answers queries: a secondary that reads\n"
+"    slowly or stops reading delays only its own transfer, never another\n"
+"    client's query or transfer.\n"
 "\n"
 "EAL OPTIONS (before \"--\"; see the DPDK documentation)\n"
 "    -l 0,1           main lcore 0 (control), worker on lcore 1\n"
@@ -386,11 +404,28 @@ static void usage_more_options(FILE *f)
 "        address may be a NAT).\n"
 "    --tcp-idle-timeout SECONDS\n"
 "        Close a TCP connection that sent no complete message and took no\n"
-"        answer for this long, 1..3600 (default %d, as Knot DNS).\n"
+"        answer for this long, 1..3600 (default %d, as Knot DNS). A zone\n"
+"        transfer out may also wait this long in all for its reader to take\n"
+"        the answer; past that it is given up and its connection closed\n"
+"        (counted as out_timeout under \"xfr\" in \"ddictl stats\").\n"
+"    --xfr-out-max N\n"
+"        Zone transfers out (AXFR and IXFR over TCP) running at once, 1..%d\n"
+"        (default %d; BIND's transfers-out is 10). Each runs on a thread of\n"
+"        its own from one LMDB read snapshot, with at most ~128 KiB queued\n"
+"        for its reader, so a slow or stopped secondary holds only its own\n"
+"        transfer. A transfer the zone's ACL allows while N run is answered\n"
+"        REFUSED at once, as BIND answers one over its quota (SERVFAIL would\n"
+"        say the zone is broken); the secondary retries later or asks another\n"
+"        primary. Counted as out_refused_limit under \"xfr\" in \"ddictl\n"
+"        stats\" and ddiplane_xfr_total{outcome=\"out_refused_limit\"}; the\n"
+"        transfers running now are out_running and the gauge\n"
+"        ddiplane_xfr_out_running. Each running transfer holds one of LMDB's\n"
+"        126 reader slots, hence the upper bound.\n"
 "    --help\n"
 "        Print this text and exit.\n"
 "\n",
-	        DP_NSID_MAX, DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT, TCP_MAX_CONNS_LIMIT, TCP_MAX_CONNS_DEFAULT, TCP_MAX_PER_CLIENT_DEFAULT, TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000);
+	        DP_NSID_MAX, DP_DEFAULT_IDLE_SLEEP_US, DP_DEFAULT_TAP, DNS_MSG_MAX - 48, DNS_EDNS_DEFAULT, TCP_MAX_CONNS_LIMIT, TCP_MAX_CONNS_DEFAULT, TCP_MAX_PER_CLIENT_DEFAULT, TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000,
+	        TCP_XFR_MAX_LIMIT, TCP_XFR_MAX_DEFAULT);
 }
 
 static void usage_tail(FILE *f)
@@ -475,7 +510,7 @@ enum { OPT_DB = 256, OPT_CONTROL, OPT_ADDRESS, OPT_NSID, OPT_IDLE, OPT_TAP, OPT_
        OPT_COOKIE_LIFETIME, OPT_LOG, OPT_LOG_LEVEL, OPT_CONFIG, OPT_QLOG, OPT_QLOG_SAMPLE,
        OPT_CATALOG, OPT_COOKIE_FILE, OPT_GSS_KEYTAB, OPT_GSS_PRINCIPAL, OPT_GSS_MAX,
        OPT_GSS_LIFETIME, OPT_HTTP, OPT_HTTP_CERT, OPT_HTTP_KEY, OPT_SWEEP_MS,
-       OPT_SWEEP_BATCH, OPT_NO_STEER };
+       OPT_SWEEP_BATCH, OPT_NO_STEER, OPT_XFR_OUT_MAX };
 
 /* The --rrl-* and cookie options; 1 when `c` is not one of them, 0 or -1 (with a message). */
 static int parse_hardening(struct dp_options *o, int c, const char *arg, FILE *err)
@@ -601,6 +636,7 @@ static const struct option longopts[] = {
 	{ "tcp-max-clients", required_argument, NULL, OPT_TCP_MAX },
 	{ "tcp-max-per-client", required_argument, NULL, OPT_TCP_PER_CLIENT },
 	{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
+	{ "xfr-out-max", required_argument, NULL, OPT_XFR_OUT_MAX },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "catalog", required_argument, NULL, OPT_CATALOG },
 	{ "sweep-interval-ms", required_argument, NULL, OPT_SWEEP_MS },
@@ -625,6 +661,7 @@ static void defaults(struct dp_options *o)
 	o->tcp_max_clients = TCP_MAX_CONNS_DEFAULT;
 	o->tcp_max_per_client = TCP_MAX_PER_CLIENT_DEFAULT;
 	o->tcp_idle_timeout = TCP_IDLE_TIMEOUT_MS_DEFAULT / 1000;
+	o->xfr_out_max = TCP_XFR_MAX_DEFAULT;
 	o->query_log_sample = 1;
 	o->sweep_ms = 1000;
 	o->sweep_batch = 1000;
@@ -714,6 +751,13 @@ static int apply(struct dp_options *o, int c, const char *arg, FILE *err)
 			return -1;
 		}
 		o->tcp_idle_timeout = (unsigned)v;
+		break;
+	case OPT_XFR_OUT_MAX:
+		if (parse_uint(arg, TCP_XFR_MAX_LIMIT, &v) < 0 || v < 1) {
+			fprintf(err, "ddiplane: --xfr-out-max must be 1..%d\n", TCP_XFR_MAX_LIMIT);
+			return -1;
+		}
+		o->xfr_out_max = (unsigned)v;
 		break;
 	case OPT_CATALOG: {
 		char nb[DNS_NAME_STRLEN + 2];
@@ -1022,6 +1066,7 @@ size_t dp_options_restart_needed(const struct dp_options *a, const struct dp_opt
 	DIFF(a->tcp_max_clients != b->tcp_max_clients, "tcp-max-clients");
 	DIFF(a->tcp_max_per_client != b->tcp_max_per_client, "tcp-max-per-client");
 	DIFF(a->tcp_idle_timeout != b->tcp_idle_timeout, "tcp-idle-timeout");
+	DIFF(a->xfr_out_max != b->xfr_out_max, "xfr-out-max");
 	/* rate and slip of a running rate limiter change live; turning it on or off does not */
 	DIFF((a->rrl.rate == 0) != (b->rrl.rate == 0), "rrl-rate (on or off)");
 	DIFF(a->rrl.table_size != b->rrl.table_size, "rrl-table-size");

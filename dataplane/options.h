@@ -38,6 +38,7 @@ struct dp_options {
 	unsigned tcp_max_clients;  /* --tcp-max-clients: TCP connections open at most */
 	unsigned tcp_max_per_client; /* --tcp-max-per-client: from one address (IPv6: /64) */
 	unsigned tcp_idle_timeout; /* --tcp-idle-timeout: seconds without a complete message */
+	unsigned xfr_out_max;      /* --xfr-out-max: zone transfers out at once */
 	struct rrl_conf rrl;       /* --rrl-*: rate 0 is off */
 	bool no_cookies;           /* --no-cookies */
 	bool no_steer_rx;          /* --no-steer-rx: leave af_packet ports' RPS maps alone */

@@ -296,15 +296,41 @@ static const struct dp_port *port_of(const struct dp_shared *sh, uint16_t port_i
  * disk): drop and count, the client retries (RFC 2136 and every updater
  * retransmit over UDP).
  */
-static void to_ddns(struct dp_shared *sh, struct rte_mbuf **pkts, unsigned n,
-                    struct dp_counters *c)
+static unsigned ddns_enqueue(struct dp_shared *sh, struct rte_mbuf **pkts, unsigned n,
+                             struct dp_counters *c, enum dp_outcome full)
 {
 	if (n == 0)
-		return;
+		return 0;
 	unsigned done = rte_ring_sp_enqueue_burst(sh->ddns_ring, (void **)pkts, n, NULL);
 	if (done < n) {
-		c->v[DP_OUT_DDNS_FULL] += n - done;
+		c->v[full] += n - done;
 		rte_pktmbuf_free_bulk(pkts + done, n - done);
+	}
+	return done;
+}
+
+/*
+ * Signed queries (control/ddns/query.h) share the DDNS ring with updates
+ * but may fill only half of it: they are queued after the burst's
+ * UPDATE/NOTIFY and only while the ring holds fewer than
+ * DP_DDNS_SIGNED_SHARE messages; beyond that they are dropped and counted
+ * (DP_OUT_SIGNED_FULL). A flood of signed queries (valid or not) so always
+ * leaves half of the ring to updates; a client whose query was dropped
+ * retries, as over any UDP.
+ */
+static void to_ddns(struct dp_shared *sh, struct rte_mbuf **upd, unsigned nupd,
+                    struct rte_mbuf **sq, unsigned nsq, struct dp_counters *c)
+{
+	unsigned done = ddns_enqueue(sh, upd, nupd, c, DP_OUT_DDNS_FULL);
+	if (nsq) {
+		unsigned used = rte_ring_count(sh->ddns_ring);
+		unsigned room = used < DP_DDNS_SIGNED_SHARE ? DP_DDNS_SIGNED_SHARE - used : 0;
+		unsigned take = nsq < room ? nsq : room;
+		done += ddns_enqueue(sh, sq, take, c, DP_OUT_SIGNED_FULL);
+		if (take < nsq) {
+			c->v[DP_OUT_SIGNED_FULL] += nsq - take;
+			rte_pktmbuf_free_bulk(sq + take, nsq - take);
+		}
 	}
 	if (done)
 		sh->ddns_kick(sh->ddns_kick_ctx);
@@ -312,18 +338,19 @@ static void to_ddns(struct dp_shared *sh, struct rte_mbuf **pkts, unsigned n,
 
 /*
  * Messages the workers handed over: answer the other opcodes (NOTIMP) and
- * send them through a worker; queue UPDATE/NOTIFY to the DDNS thread.
+ * send them through a worker; queue UPDATE/NOTIFY and signed queries to
+ * the DDNS thread.
  */
 static unsigned ctl_ring_burst(struct dp_shared *sh, unsigned *rr, struct dp_counters *c)
 {
-	struct rte_mbuf *pkts[DP_BURST], *tx[DP_BURST], *dd[DP_BURST];
+	struct rte_mbuf *pkts[DP_BURST], *tx[DP_BURST], *dd[DP_BURST], *sq[DP_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(sh->ctl_ring, (void **)pkts, DP_BURST, NULL);
 	if (n == 0)
 		return 0;
 	const struct idx_version *v = idx_acquire(sh->idx);
 	struct dp_lcore *lc = &sh->lcore[rte_lcore_id()];
 	lcore_clock(sh, lc);
-	unsigned ntx = 0, ndd = 0;
+	unsigned ntx = 0, ndd = 0, nsq = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct dp_port *port = port_of(sh, m->port);
@@ -334,13 +361,15 @@ static unsigned ctl_ring_burst(struct dp_shared *sh, unsigned *rr, struct dp_cou
 		}
 		if (r.action == DP_ACT_TX)
 			tx[ntx++] = m;
+		else if (r.action == DP_ACT_DDNS && r.outcome == DP_OUT_SIGNED_TO_DDNS)
+			sq[nsq++] = m;
 		else if (r.action == DP_ACT_DDNS)
 			dd[ndd++] = m;
 		else
 			rte_pktmbuf_free(m);
 	}
 	to_worker(sh, rr, tx, ntx, c);
-	to_ddns(sh, dd, ndd, c);
+	to_ddns(sh, dd, ndd, sq, nsq, c);
 	return n;
 }
 

@@ -15,6 +15,7 @@
 #define DP_IDLE_LOOPS 256        /* empty polls before a worker sleeps */
 #define RTE_MAX_LCORE_DP 128     /* workers at most */
 #define DP_DDNS_RING_SIZE 256    /* UPDATE/NOTIFY waiting for the DDNS thread at most */
+#define DP_DDNS_SIGNED_SHARE (DP_DDNS_RING_SIZE / 2)  /* signed queries queued only below this */
 
 struct rte_mbuf;
 struct rte_ring;

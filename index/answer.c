@@ -857,12 +857,91 @@ static inline void copy_rrset(uint8_t *d, const uint8_t *s, size_t len)
 	}
 }
 
-static size_t answer_fast(const struct answer_conf *conf, const struct dns_query *q,
-                          uint8_t *out, size_t cap, size_t max, const struct walk *wk,
-                          struct answer_info *info)
+/* The header of a fast answer: QR, AA; opcode, RD and CD kept; TC and Z clear (writer_start). */
+static inline void fast_header(uint8_t *out, const struct dns_query *q, uint8_t rcode,
+                               uint16_t ancount, uint16_t nscount)
 {
+	uint16_t f = (uint16_t)((q->flags & (0x7800 | DNS_RD | DNS_CD)) | DNS_QR | DNS_AA | rcode);
+	out[2] = (uint8_t)(f >> 8);
+	out[3] = (uint8_t)f;
+	dns_put16(out + 4, 1);
+	dns_put16(out + 6, ancount);
+	dns_put16(out + 8, nscount);
+	dns_put16(out + 10, 0);
+}
+
+/*
+ * The common negative answer without the general writer: NXDOMAIN for a
+ * name that does not exist in a zone with its SOA, not at or below a cut,
+ * not a reverse name (whose address may exist) and with no wildcard at the
+ * closest encloser (RFC 4592 3.3.1): header and question kept, the zone's
+ * SOA in authority with its owner pointing at the apex in the question and
+ * TTL min(SOA TTL, MINIMUM) (RFC 2308 3, 5), the plain OPT. The bytes are
+ * those resolve(), put_negative_soa and finish_opt write (test_answer
+ * compares them). Returns the length, 0: the general path answers. The
+ * wildcard's look-up writes its key after the encloser's in wk (as
+ * find_wildcard does for the general path, which then looks it up again).
+ */
+static size_t answer_nx_fast(const struct idx_version *v, const struct answer_conf *conf,
+                             const struct dns_query *q, uint8_t *out, size_t cap, size_t max,
+                             struct walk *wk, const struct idx_rrset *soa,
+                             struct answer_info *info)
+{
+	/* a reverse name may name an address of IPAM (reverse_owners): the general path */
+	if (wk->nlabels == 6 || wk->nlabels == 34 || wk->addr_known)
+		return 0;
+	uint16_t owner_off = suffix_off(wk, wk->apex_k);
+	if (owner_off < DNS_HDR_LEN)
+		return 0;
+	uint32_t pos = 0;
+	uint16_t rrlen = 0;
+	const uint8_t *rr = idx_rrset_next(wk->apex, soa, &pos, &rrlen);
+	/* what put_negative_soa and dns_writer_put_rr_at take, else theirs to decide */
+	if (rr == NULL || rrlen < 10 + 22 || rrlen > 10 + 2 * DNS_NAME_MAXLEN + 20 ||
+	    dns_get16(rr + 8) != rrlen - 10)
+		return 0;
+	size_t qend = q->question_end;
+	size_t len = qend + 2 + rrlen;
+	if (len > max || (q->has_edns && len + OPT_LEN > cap))
+		return 0;
+	if (find_wildcard(v, wk) != NULL)
+		return 0;
+	if (out != q->wire)
+		memmove(out, q->wire, qend);
+	fast_header(out, q, DNS_RCODE_NXDOMAIN, 0, 1);
+	uint8_t *d = out + qend;
+	dns_put16(d, (uint16_t)(0xc000 | owner_off));
+	memcpy(d + 2, rr, rrlen);
+	uint32_t ttl = dns_get32(rr + 4);
+	uint32_t min = dns_soa_minimum(rr + 10, (uint16_t)(rrlen - 10));
+	dns_put32(d + 2 + 4, ttl < min ? ttl : min);
+	info->opt_pos = 0;
+	if (q->has_edns) {
+		put_opt_template(out + len, conf->udp_max != 0 ? conf->udp_max : DNS_EDNS_DEFAULT,
+		                 DNS_RCODE_NXDOMAIN, q->edns_do);
+		out[11] = 1;
+		info->opt_pos = (uint16_t)len;
+		len += OPT_LEN;
+	}
+	info->outcome = ANS_NXDOMAIN;
+	info->rcode = DNS_RCODE_NXDOMAIN;
+	return len;
+}
+
+static size_t answer_fast(const struct idx_version *v, const struct answer_conf *conf,
+                          const struct dns_query *q, uint8_t *out, size_t cap, size_t max,
+                          struct walk *wk, struct answer_info *info)
+{
+	if (wk->apex_k < 0 || wk->cut_k >= 0)
+		return 0;
+	const struct idx_rrset *soa = node_rrset(wk->apex, DNS_T_SOA);
+	if (soa == NULL)
+		return 0;
 	const struct idx_node *n = wk->exact;
-	if (n == NULL || wk->apex_k < 0 || wk->cut_k >= 0 || node_rrset(wk->apex, DNS_T_SOA) == NULL)
+	if (n == NULL)
+		return answer_nx_fast(v, conf, q, out, cap, max, wk, soa, info);
+	/* a name that exists: A and AAAA only (others may add records or follow a CNAME) */
+	if (q->qtype != DNS_T_A && q->qtype != DNS_T_AAAA)
 		return 0;
 	const struct idx_rrset *rs = node_rrset(n, q->qtype);
 	if (rs == NULL)
@@ -873,14 +952,7 @@ static size_t answer_fast(const struct answer_conf *conf, const struct dns_query
 		return 0;
 	if (out != q->wire)
 		memmove(out, q->wire, qend);
-	/* QR, AA; opcode, RD and CD kept; TC, Z and rcode clear (writer_start) */
-	uint16_t f = (uint16_t)((q->flags & (0x7800 | DNS_RD | DNS_CD)) | DNS_QR | DNS_AA);
-	out[2] = (uint8_t)(f >> 8);
-	out[3] = (uint8_t)f;
-	dns_put16(out + 4, 1);
-	dns_put16(out + 6, rs->count);
-	dns_put16(out + 8, 0);
-	dns_put16(out + 10, 0);
+	fast_header(out, q, DNS_RCODE_NOERROR, rs->count, 0);
 	copy_rrset(out + qend, idx_rrset_blob(n, rs), rs->len);
 	info->opt_pos = 0;
 	if (q->has_edns) {
@@ -905,8 +977,15 @@ static size_t try_fast(const struct idx_version *v, const struct answer_conf *co
                        enum dns_parse_result parse, uint8_t *out, size_t cap,
                        struct answer_info *info, struct walk **pre, struct walk *local)
 {
+	/*
+	 * A miss answers the same for every type but the transfers
+	 * (answer_nx_fast); PTR questions are nearly all reverse names, which
+	 * the general path answers from the address index: not tried here.
+	 */
 	if (!(parse == DNS_PARSE_OK && q->opcode == DNS_OP_QUERY && q->qclass == DNS_CLASS_IN &&
-	      (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA) && q->qdcount == 1 &&
+	      (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA ||
+	       (q->qtype != DNS_T_AXFR && q->qtype != DNS_T_IXFR && q->qtype != DNS_T_PTR)) &&
+	      q->qdcount == 1 &&
 	      q->qname_len > 1 && q->question_end != 0 && q->question_end <= q->len &&
 	      !(q->edns_cookie_off && conf->cookies) && !(q->edns_nsid && conf->nsid)))
 		return 0;
@@ -923,7 +1002,7 @@ static size_t try_fast(const struct idx_version *v, const struct answer_conf *co
 		fmax = cap;
 	if (q->has_edns)
 		fmax = fmax > OPT_LEN ? fmax - OPT_LEN : 0;
-	return answer_fast(conf, q, out, cap, fmax, *pre, info);
+	return answer_fast(v, conf, q, out, cap, fmax, *pre, info);
 }
 
 /* answer_query, with the question's walk already done (pre) or not (NULL). */

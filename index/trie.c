@@ -329,12 +329,16 @@ static inline bool prefix_step(const node_t **np, const uint8_t *key, size_t len
 	const uint8_t *map = (const uint8_t *)bytemap();
 	const node_t *n = *np;
 	uintptr_t i = n->i;
-	unsigned ix = (unsigned)(i >> NIX_SHIFT);
-	size_t byte = ix >> 1;
+	/*
+	 * The byte (ix >> 1) and the table of the phase ((ix & 1) * 256)
+	 * straight from the word, 64-bit: no 32-bit index and its extensions.
+	 */
+	size_t byte = (size_t)(i >> (NIX_SHIFT + 1));
+	size_t phase = (size_t)(i >> (NIX_SHIFT - 8)) & 0x100;
 	const node_t *t = n->p;
 	uint64_t b = 1ULL << BMP_SHIFT;   /* `key` ends here */
 	if (byte < len) {
-		b = 1ULL << map[(ix & 1) << 8 | key[byte]];
+		b = 1ULL << map[phase | key[byte]];
 		/* a shorter key ends at this byte: its twig is the first */
 		if ((i & (1ULL << BMP_SHIFT)) && *cnt < max) {
 			lens[*cnt] = (uint16_t)byte;

@@ -1,4 +1,5 @@
 /* thread -- the DDNS thread: takes UPDATE/NOTIFY bursts, serves each burst in one store batch, hands answers back */
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -9,9 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <urcu-qsbr.h>
+
 #include "control/ddns/gss.h"
 #include "control/ddns/keys.h"
 #include "control/ddns/policy.h"
+#include "control/ddns/query.h"
 #include "control/ddns/refusal.h"
 #include "control/ddns/serve.h"
 #include "control/follow/follow.h"
@@ -44,7 +48,18 @@ const char *const ddns_outcome_names[DDNS_OUT__COUNT] = {
 	[DDNS_OUT_BATCHES] = "batches",
 	[DDNS_OUT_UNBATCHED] = "unbatched",
 	[DDNS_OUT_BATCH_FAILED] = "batch_failed",
+	[DDNS_OUT_SQ_ANSWERED] = "signed_query_answered",
+	[DDNS_OUT_SQ_TRUNCATED] = "signed_query_truncated",
+	[DDNS_OUT_SQ_FORMERR] = "signed_query_formerr",
+	[DDNS_OUT_SQ_BADKEY] = "signed_query_badkey",
+	[DDNS_OUT_SQ_BADSIG] = "signed_query_badsig",
+	[DDNS_OUT_SQ_BADTIME] = "signed_query_badtime",
+	[DDNS_OUT_SQ_DROPPED] = "signed_query_dropped",
 };
+
+/* enum ddns_query_result -> its counter, in the same order */
+static_assert(DDNS_OUT_SQ_DROPPED - DDNS_OUT_SQ_ANSWERED == DDNS_Q_DROPPED - DDNS_Q_ANSWERED &&
+              DDNS_Q__COUNT == DDNS_Q_DROPPED + 1, "signed query outcomes map one to one");
 
 /* A TCP submission: the submitter allocates it and frees it once `done`. */
 struct job {
@@ -103,8 +118,67 @@ static enum ddns_outcome outcome_of_answer(const struct ddns_msg *m)
  * If the batch cannot begin, each update commits on its own (slower, still
  * durable before its answer).
  */
-static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n)
+/* Keys for signed queries: GSS-TSIG contexts first, then the store's (read in the burst's batch). */
+struct qkeys {
+	struct ddns_thread *t;
+	struct store_txn *batch;
+};
+
+static int query_key_lookup(void *ctx, const uint8_t *name, struct tsig_key *out)
 {
+	struct qkeys *k = ctx;
+	struct store_error e;
+	if (k->t->conf.gss != NULL && gss_lookup(k->t->conf.gss, name, out) == DDI_EOK)
+		return DDI_EOK;
+	int rc = ddns_key_get(k->t->conf.store, k->batch, name, out, &e);
+	return rc == DDI_EOK ? DDI_EOK : DDI_ENOENT;
+}
+
+/* A QUERY (opcode 0, not TKEY) from the dataplane: a signed query for query.c. */
+static bool is_query(const struct ddns_msg *m)
+{
+	return m->len >= DNS_HDR_LEN && DNS_OPCODE(dns_get16(m->req + 2)) == DNS_OP_QUERY;
+}
+
+/* One signed query of the burst, with the keys of `qk` (control/ddns/query.h). */
+static void serve_query(struct ddns_thread *t, struct qkeys *qk, struct ddns_msg *m, uint64_t now)
+{
+	struct ddns_query_env qenv = { .idx = t->conf.source.idx, .answer = t->conf.source.answer,
+	                               .lookup = query_key_lookup, .lookup_ctx = qk };
+	enum ddns_query_result qr;
+	int rc = ddns_query_serve(&qenv, t->copy, m->len, now, true, m->resp, m->cap, &qr);
+	m->query = (uint8_t)(1 + qr);
+	m->n = rc > 0 ? rc : 0;
+}
+
+/*
+ * A burst of signed queries only (no UPDATE, NOTIFY, TKEY) opens no store
+ * batch: a batch takes the store's write lock, which another process may
+ * hold for seconds, and a query writes nothing. Each key is read in a read
+ * transaction of its own. Returns false (nothing served) when the burst
+ * holds anything else.
+ */
+static bool serve_queries_only(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n,
+                               unsigned nu)
+{
+	if (nu != n)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (!is_query(&msgs[i]) || (t->conf.gss && tkey_is_query(msgs[i].req, msgs[i].len)))
+			return false;
+	struct qkeys qk = { .t = t, .batch = NULL };
+	uint64_t now = (uint64_t)time(NULL);
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(t->copy, msgs[i].req, msgs[i].len);
+		serve_query(t, &qk, &msgs[i], now);
+	}
+	return true;
+}
+
+static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n, unsigned nu)
+{
+	if (serve_queries_only(t, msgs, n, nu))
+		return true;
 	struct store_error e;
 	struct store_txn *batch = NULL;
 	bool batched = store_batch_begin(t->conf.store, &batch, &e) == DDI_EOK;
@@ -129,13 +203,21 @@ static bool serve_burst(struct ddns_thread *t, struct ddns_msg *msgs, unsigned n
 	gss_expire(t->conf.gss, now);
 	/* closing notes of (key, reason) intervals that are over ride on this batch's sync */
 	ddns_refusals_tick(&t->refusals, t->conf.store, batch, mono_ms());
+	struct qkeys qk = { .t = t, .batch = batch };
 	for (unsigned i = 0; i < n; i++) {
 		struct ddns_msg *m = &msgs[i];
 		/* req and resp may be the same frame: serve from a copy */
 		memcpy(t->copy, m->req, m->len);
-		int rc = t->conf.gss && tkey_is_query(t->copy, m->len)
-		         ? tkey_serve(t->conf.gss, t->copy, m->len, now, m->resp, m->cap)
-		         : ddns_serve(&env, t->copy, m->len, m->family, m->src, m->resp, m->cap, NULL);
+		int rc;
+		m->query = 0;
+		if (t->conf.gss && tkey_is_query(t->copy, m->len)) {
+			rc = tkey_serve(t->conf.gss, t->copy, m->len, now, m->resp, m->cap);
+		} else if (i < nu && is_query(m)) {
+			serve_query(t, &qk, m, now);   /* keys read in the batch */
+			continue;
+		} else {
+			rc = ddns_serve(&env, t->copy, m->len, m->family, m->src, m->resp, m->cap, NULL);
+		}
 		m->n = rc > 0 ? rc : 0;
 	}
 	pol_set_free(&pol);
@@ -195,12 +277,18 @@ static unsigned run_burst(struct ddns_thread *t)
 	count(t, DDNS_OUT_UDP, nu);
 	count(t, DDNS_OUT_TCP, nt);
 
-	bool committed = serve_burst(t, msgs, n);
-	count(t, DDNS_OUT_BATCHES, 1);
+	bool committed = serve_burst(t, msgs, n, nu);
+	bool writes = false;   /* a burst of signed queries only had no store batch */
+	for (unsigned i = 0; i < n && !writes; i++)
+		writes = msgs[i].query == 0;
+	if (writes)
+		count(t, DDNS_OUT_BATCHES, 1);
 	if (!committed)
 		count(t, DDNS_OUT_BATCH_FAILED, 1);
 	for (unsigned i = 0; i < n; i++)
-		count(t, committed ? outcome_of_answer(&msgs[i]) : DDNS_OUT_UNCOMMITTED, 1);
+		count(t, !committed ? DDNS_OUT_UNCOMMITTED
+		         : msgs[i].query ? (enum ddns_outcome)(DDNS_OUT_SQ_ANSWERED + msgs[i].query - 1)
+		                         : outcome_of_answer(&msgs[i]), 1);
 	if (n > __atomic_load_n(&t->st.max_batch, __ATOMIC_RELAXED))
 		__atomic_store_n(&t->st.max_batch, n, __ATOMIC_RELAXED);
 
@@ -216,6 +304,12 @@ static unsigned run_burst(struct ddns_thread *t)
 static void *ddns_main(void *arg)
 {
 	struct ddns_thread *t = arg;
+	/* signed queries read the index: a QSBR reader, offline but for each lookup (query.h) */
+	bool reader = t->conf.source.idx != NULL;
+	if (reader) {
+		rcu_register_thread();
+		rcu_thread_offline();
+	}
 	while (!__atomic_load_n(&t->quit, __ATOMIC_ACQUIRE)) {
 		struct pollfd pfd = { .fd = t->wake_fd, .events = POLLIN };
 		if (poll(&pfd, 1, DDNS_POLL_MS) > 0) {
@@ -252,6 +346,10 @@ static void *ddns_main(void *arg)
 	t->tail = &t->head;
 	pthread_cond_broadcast(&t->done_cond);
 	pthread_mutex_unlock(&t->lock);
+	if (reader) {
+		rcu_thread_online();   /* unregister from the state it registered in */
+		rcu_unregister_thread();
+	}
 	return NULL;
 }
 

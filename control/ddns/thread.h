@@ -35,8 +35,18 @@
  * minute, in the burst's batch. Between bursts the thread reports what the
  * log suppressed and writes the closing notes of intervals that are over.
  *
- * RCU: this thread never registers with liburcu. It reads no index; the
- * control thread publishes what it commits (woken by ddns_serve).
+ * Signed queries (control/ddns/query.h): a QUERY with a TSIG that the
+ * source hands over is verified and answered from the source's index in
+ * the same burst, and counted by outcome (DDNS_OUT_SQ_*), not by rcode.
+ * A burst of signed queries only opens no store batch (no write lock: the
+ * keys are read in read transactions); in a burst with updates the keys
+ * are read in its batch and the answers wait for its commit like the others.
+ *
+ * RCU: with a source index (signed queries) this thread registers with
+ * liburcu QSBR and is offline at all times but inside ddns_query_serve's
+ * lookup; it never holds a snapshot while it waits or writes. Updates are
+ * not read from the index: the control thread publishes what this thread
+ * commits (woken by ddns_serve).
  */
 
 #define DDNS_BURST 128           /* messages per batch (one sync) */
@@ -47,6 +57,8 @@ struct store;
 struct ctl;
 struct ddns_thread;
 struct gss_server;
+struct idx;
+struct answer_conf;
 
 /* One message of a burst. */
 struct ddns_msg {
@@ -57,6 +69,7 @@ struct ddns_msg {
 	uint8_t *resp;           /* the answer goes here; may be the same memory as req */
 	size_t cap;
 	int n;                   /* out: answer length, 0 none (dropped) */
+	uint8_t query;           /* out: 0, or 1 + enum ddns_query_result of a signed QUERY */
 };
 
 /*
@@ -75,6 +88,14 @@ struct ddns_source {
 	unsigned (*take)(void *ctx, struct ddns_msg *msgs, unsigned max);
 	unsigned (*give)(void *ctx, struct ddns_msg *msgs, unsigned n, bool committed);
 	void *ctx;
+	/*
+	 * Signed queries (control/ddns/query.h): a QUERY the source hands over
+	 * (a TSIG on it) is answered from this index with these settings, the
+	 * workers' own. idx NULL: such messages get no answer. The thread then
+	 * registers with liburcu (QSBR) and stays offline but for each lookup.
+	 */
+	struct idx *idx;
+	const struct answer_conf *answer;
 };
 
 struct ddns_thread_conf {
@@ -120,6 +141,18 @@ enum ddns_outcome {
 	DDNS_OUT_BATCHES,        /* bursts served (each one store batch, one sync) */
 	DDNS_OUT_UNBATCHED,      /* bursts whose batch could not begin: one commit per update */
 	DDNS_OUT_BATCH_FAILED,   /* bursts whose batch did not commit: answers dropped */
+	/*
+	 * TSIG-signed QUERY over UDP (control/ddns/query.h), counted here
+	 * instead of by rcode: one per signed query taken, by enum
+	 * ddns_query_result (queue drops are the dataplane's signed_ddns_full).
+	 */
+	DDNS_OUT_SQ_ANSWERED,    /* verified, answered, signed */
+	DDNS_OUT_SQ_TRUNCATED,   /* verified, did not fit with its TSIG: TC, signed */
+	DDNS_OUT_SQ_FORMERR,     /* malformed: FORMERR, unsigned */
+	DDNS_OUT_SQ_BADKEY,      /* refused: NOTAUTH + BADKEY, unsigned */
+	DDNS_OUT_SQ_BADSIG,      /* refused: NOTAUTH + BADSIG, unsigned */
+	DDNS_OUT_SQ_BADTIME,     /* refused: NOTAUTH + BADTIME, signed */
+	DDNS_OUT_SQ_DROPPED,     /* no answer (no index, no room) */
 	DDNS_OUT__COUNT
 };
 

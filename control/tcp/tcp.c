@@ -1,4 +1,4 @@
-/* tcp -- DNS over TCP (RFC 7766): epoll loop, pipelined answers in order, idle timeout */
+/* tcp -- DNS over TCP (RFC 7766): epoll loop, pipelined answers in order, idle timeout, transfer threads */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +28,7 @@
 #define EPOLL_BATCH 64
 #define TAG_LISTEN 0x100000000ull       /* epoll data: listen index | TAG, conn index, or stop */
 #define TAG_STOP 0x200000000ull
+#define TAG_XFR_DONE 0x400000000ull    /* a transfer thread handed a connection back */
 
 struct conn {
 	int fd;                  /* -1: free slot */
@@ -40,6 +41,23 @@ struct conn {
 	size_t in_len;
 	uint8_t *out;
 	size_t out_off, out_len, out_cap;
+	/*
+	 * A transfer thread owns the connection (tcp.h): set and cleared by
+	 * the loop only; while set, the loop reads nothing of it but fd and peer.
+	 */
+	bool in_xfr;
+	bool xfr_close;          /* set by the transfer thread: close when handed back */
+};
+
+/* A transfer thread and the connection it serves. */
+struct xfr_worker {
+	struct tcp_server *s;
+	pthread_t thread;
+	pthread_cond_t cv;
+	int slot;                /* the connection to serve, -1 none (under s->xmu) */
+	bool busy;               /* the loop's view: handed a connection not yet taken back */
+	unsigned conn;           /* that connection's slot (the loop's) */
+	bool started;
 };
 
 struct tcp_server {
@@ -52,6 +70,14 @@ struct tcp_server {
 	unsigned nconns;
 	uint8_t *scratch;        /* 2 + DNS_MSG_MAX: one response being built */
 	struct tcp_stats st;
+	/* transfers out: conf.xfr_max threads */
+	struct xfr_worker *xw;
+	unsigned nxw, nxw_busy;  /* nxw_busy: the loop's count of busy workers */
+	int donefd;              /* eventfd: a worker has handed a connection back */
+	pthread_mutex_t xmu;     /* the workers' slots, `done`, xstop */
+	bool xstop;              /* the workers end (under xmu) */
+	bool stopping;           /* relaxed atomic: transfers give up at their next message */
+	unsigned *done, ndone;   /* workers that handed their connection back (under xmu) */
 };
 
 static uint64_t now_ms(void)
@@ -166,18 +192,19 @@ struct xfr_sink {
 	struct tcp_server *s;
 	struct conn *c;
 	uint64_t waited_ms;
+	bool may_wait;           /* a transfer thread; false on the loop, which never waits */
 };
 
 /*
  * Wait until the socket has taken the output down below OUT_HIGH. A zone
  * transfer is generated message by message from one read transaction;
  * without this wait the whole transfer (30 MB for a million records)
- * would pile up in c->out before the first byte leaves. The wait holds
- * this thread and so every other TCP client (as generating the transfer
- * does): one transfer may make it wait at most idle_timeout_ms in all,
- * progress or not (a reader that trickles would otherwise hold it for
- * ever); past that the transfer and its connection are given up. A
- * secondary on a slow link that needs longer needs a longer
+ * would pile up in c->out before the first byte leaves. Only a transfer
+ * thread waits here (tcp.h), and only this connection with it. One
+ * transfer may wait at most idle_timeout_ms in all, progress or not (a
+ * reader that trickles would otherwise hold a thread for ever): past that
+ * it is given up (-ETIMEDOUT), and so is it when the server stops
+ * (stopfd). A secondary on a slow link that needs longer needs a longer
  * --tcp-idle-timeout.
  */
 static int xfr_drain(struct xfr_sink *k)
@@ -193,31 +220,42 @@ static int xfr_drain(struct xfr_sink *k)
 			continue;
 		}
 		if (k->waited_ms >= limit)
-			return DDI_EIO;   /* the reader is too slow for this thread: give up */
-		struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+			return -ETIMEDOUT;   /* the reader is too slow: give up */
+		struct pollfd p[2] = { { .fd = c->fd, .events = POLLOUT },
+		                       { .fd = k->s->stopfd, .events = POLLIN } };
 		uint64_t t0 = now_ms();
-		int n = poll(&p, 1, (int)(limit - k->waited_ms));
+		int n = poll(p, 2, (int)(limit - k->waited_ms));
 		k->waited_ms += now_ms() - t0;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
-			return DDI_EIO;   /* the reader stopped: give up the transfer */
+		if (n < 0 || (p[0].revents & (POLLERR | POLLHUP | POLLNVAL)) || p[1].revents)
+			return DDI_EIO;   /* the reader went away, or the server stops */
 	}
 	return DDI_EOK;
 }
 
-/* One message of a transfer, length-prefixed, queued on the connection (bounded). */
+/*
+ * One message of a transfer, length-prefixed, queued on the connection.
+ * On a transfer thread it first waits for room (bounded, above); on the
+ * loop (xfr_check: one answer) it only queues: conn_process answers
+ * nothing more while OUT_HIGH waits, so the queue stays below
+ * OUT_HIGH + one message.
+ */
 static int xfr_emit(void *ectx, const uint8_t *msg, size_t len)
 {
 	struct xfr_sink *k = ectx;
 	uint8_t pfx[2];
 	if (len > DNS_MSG_MAX)
 		return DDI_EINVAL;
-	int rc = xfr_drain(k);
-	if (rc)
-		return rc;
+	if (k->may_wait) {
+		if (__atomic_load_n(&k->s->stopping, __ATOMIC_RELAXED))
+			return DDI_EIO;
+		int rc = xfr_drain(k);
+		if (rc)
+			return rc;
+	}
 	dns_put16(pfx, (uint16_t)len);
-	rc = out_append(k->c, pfx, 2);
+	int rc = out_append(k->c, pfx, 2);
 	return rc ? rc : out_append(k->c, msg, len);
 }
 
@@ -276,51 +314,100 @@ static size_t answer_tcp(struct tcp_server *s, const struct conn *c, const uint8
 }
 
 /*
+ * Over the limit without an xfr_check hook: REFUSED, the header and the
+ * question of the request (xfr_route found the question's end), unsigned.
+ */
+static int xfr_refuse_plain(struct xfr_sink *k, const uint8_t *m, size_t mlen)
+{
+	uint8_t r[DNS_HDR_LEN + DNS_NAME_MAXLEN + 4];
+	size_t p = DNS_HDR_LEN;
+	while (p < mlen && m[p] != 0)
+		p += 1 + (size_t)m[p];
+	size_t qend = p + 5;
+	if (qend > mlen || qend > sizeof(r))
+		return DDI_EMALF;
+	memcpy(r, m, qend);
+	r[2] = (uint8_t)(0x80 | (m[2] & 0x79));     /* QR, the opcode and RD of the query */
+	r[3] = DNS_RCODE_REFUSED;
+	memset(r + 6, 0, 6);                         /* no answer, authority, additional */
+	return xfr_emit(k, r, qend);
+}
+
+/*
+ * A transfer request (xfr_route): checked here, on the loop, without
+ * waiting (tcp.h xfr_check); TCP_XFR_RUN when it is to run on a transfer
+ * thread, 0 when answered here, negative when the connection must close.
+ */
+static int xfr_dispatch(struct tcp_server *s, struct conn *c, const uint8_t *m, size_t mlen)
+{
+	bool full = s->nxw_busy >= s->nxw;
+	struct xfr_sink sink = { s, c, 0, false };
+	if (!s->conf.xfr_check)
+		return full ? xfr_refuse_plain(&sink, m, mlen) : TCP_XFR_RUN;
+	rcu_thread_offline();   /* it reads the store (keys, the ACL), not the index */
+	int xr = s->conf.xfr_check(s->conf.xfr_ctx, m, mlen, c->peer_family, c->peer, full, xfr_emit,
+	                           &sink);
+	rcu_thread_online();
+	if (xr == TCP_XFR_RUN && full)
+		return xfr_refuse_plain(&sink, m, mlen);   /* the hook broke its contract: still bounded */
+	return xr;
+}
+
+/* What conn_process leaves to its caller. */
+enum conn_next {
+	CONN_OK,                 /* flush, watch */
+	CONN_CLOSE,
+	CONN_XFR,                /* a transfer request at the start of the input: hand it to a thread */
+};
+
+/*
  * Answer every complete message in the input buffer, in order (RFC 7766
  * 6.2.1.1: responses to pipelined queries may be sent in order). Stops
- * while too much output waits. Returns false when the connection must close.
+ * while too much output waits, and at a transfer to run on a thread
+ * (which then starts the input; what follows it waits its turn).
  */
-static bool conn_process(struct tcp_server *s, struct conn *c)
+static enum conn_next conn_process(struct tcp_server *s, struct conn *c)
 {
 	size_t pos = 0;
-	bool ok = true;
+	enum conn_next next = CONN_OK;
 	while (c->in_len - pos >= 2 && c->out_len - c->out_off < OUT_HIGH) {
 		size_t mlen = dns_get16(c->in + pos);
 		if (mlen < DNS_HDR_LEN) {     /* not even a header: nothing sensible to answer */
 			stat_inc(&s->st.bad_length);
-			ok = false;
+			next = CONN_CLOSE;
 			break;
 		}
 		if (c->in_len - pos < 2 + mlen)
 			break;
 		size_t n;
-		uint8_t opcode = (uint8_t)((c->in[pos + 4] >> 3) & 0xf);
+		const uint8_t *m = c->in + pos + 2;
+		uint8_t opcode = (uint8_t)((m[2] >> 3) & 0xf);
 		if (s->conf.update && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY ||
-		                       (s->conf.update_tkey && tkey_is_query(c->in + pos + 2, mlen))) &&
-		    !(c->in[pos + 4] & 0x80)) {
+		                       (s->conf.update_tkey && tkey_is_query(m, mlen))) &&
+		    !(m[2] & 0x80)) {
 			/* waits for the DDNS thread's commit (the store's lock, a sync): not as a QSBR reader */
 			rcu_thread_offline();
-			int un = s->conf.update(s->conf.update_ctx, c->in + pos + 2, mlen, c->peer_family,
-			                        c->peer, s->scratch + 2, DNS_MSG_MAX);
+			int un = s->conf.update(s->conf.update_ctx, m, mlen, c->peer_family, c->peer,
+			                        s->scratch + 2, DNS_MSG_MAX);
 			rcu_thread_online();
 			n = un > 0 ? (size_t)un : 0;
-		} else if (s->conf.xfr && opcode == DNS_OP_QUERY && !(c->in[pos + 4] & 0x80) &&
-		           xfr_route(c->in + pos + 2, mlen)) {
-			/* a zone transfer: many messages, read from the store, not the index */
-			rcu_thread_offline();
-			struct xfr_sink sink = { s, c, 0 };
-			int xr = s->conf.xfr(s->conf.xfr_ctx, c->in + pos + 2, mlen, c->peer_family, c->peer,
-			                     xfr_emit, &sink);
-			rcu_thread_online();
+		} else if (s->conf.xfr && opcode == DNS_OP_QUERY && !(m[2] & 0x80) &&
+		           xfr_route(m, mlen)) {
+			/* a zone transfer: many messages, read from the store, on a transfer thread */
+			int xr = xfr_dispatch(s, c, m, mlen);
+			if (xr == TCP_XFR_RUN) {
+				next = CONN_XFR;
+				break;
+			}
 			pos += 2 + mlen;
 			if (xr < 0) {
-				ok = false;
+				next = CONN_CLOSE;
 				break;
 			}
 			stat_inc(&s->st.queries);
 			continue;
 		} else {
-			n = answer_tcp(s, c, c->in + pos + 2, mlen, s->scratch + 2, DNS_MSG_MAX);
+			n = answer_tcp(s, c, m, mlen, s->scratch + 2, DNS_MSG_MAX);
 		}
 		pos += 2 + mlen;
 		if (n == 0 || n > DNS_MSG_MAX) {
@@ -329,7 +416,7 @@ static bool conn_process(struct tcp_server *s, struct conn *c)
 		}
 		dns_put16(s->scratch, (uint16_t)n);
 		if (out_append(c, s->scratch, n + 2) < 0) {
-			ok = false;
+			next = CONN_CLOSE;
 			break;
 		}
 		stat_inc(&s->st.queries);
@@ -338,7 +425,139 @@ static bool conn_process(struct tcp_server *s, struct conn *c)
 		memmove(c->in, c->in + pos, c->in_len - pos);
 		c->in_len -= pos;
 	}
-	return ok;
+	return next;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Transfer threads (tcp.h: why, and who owns a connection when)            */
+/* ------------------------------------------------------------------------ */
+
+/* The loop gives connection `c` (its input starts with the request) to an idle worker. */
+static void xfr_handoff(struct tcp_server *s, struct conn *c)
+{
+	struct xfr_worker *w = s->xw;
+	while (w->busy)
+		w++;            /* one is idle: conn_process saw nxw_busy < nxw */
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->events = 0;
+	c->in_xfr = true;
+	c->xfr_close = false;
+	w->busy = true;
+	w->conn = (unsigned)(c - s->conns);
+	s->nxw_busy++;
+	pthread_mutex_lock(&s->xmu);
+	w->slot = (int)(c - s->conns);
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&s->xmu);
+}
+
+/* On the worker: the transfer, then the connection back to the loop. */
+static void xfr_serve_conn(struct tcp_server *s, struct conn *c)
+{
+	struct xfr_sink sink = { s, c, 0, true };
+	int xr = s->conf.xfr(s->conf.xfr_ctx, c->in + 2, dns_get16(c->in), c->peer_family, c->peer,
+	                     xfr_emit, &sink);
+	/* what is still queued (<= OUT_HIGH + a message) the loop sends */
+	c->xfr_close = xr < 0;
+}
+
+static void *xfr_thread(void *arg)
+{
+	struct xfr_worker *w = arg;
+	struct tcp_server *s = w->s;
+	/* No RCU reader: a transfer reads the store in its own LMDB read transaction. */
+	pthread_mutex_lock(&s->xmu);
+	for (;;) {
+		while (w->slot < 0 && !s->xstop)
+			pthread_cond_wait(&w->cv, &s->xmu);
+		if (w->slot < 0)
+			break;
+		struct conn *c = &s->conns[w->slot];
+		pthread_mutex_unlock(&s->xmu);
+		xfr_serve_conn(s, c);
+		pthread_mutex_lock(&s->xmu);
+		w->slot = -1;
+		s->done[s->ndone++] = (unsigned)(w - s->xw);
+		uint64_t one = 1;
+		if (write(s->donefd, &one, sizeof(one)) < 0)
+			perror("tcp transfer thread");   /* cannot happen: the counter is far from full */
+	}
+	pthread_mutex_unlock(&s->xmu);
+	return NULL;
+}
+
+/* A whole message waits in the input. */
+static bool conn_has_message(const struct conn *c)
+{
+	return c->in_len >= 2 && c->in_len >= 2 + (size_t)dns_get16(c->in);
+}
+
+/* After input came or output left: answer, flush, then hand off, close or watch. */
+static void conn_advance(struct tcp_server *s, struct conn *c, bool count_peer_close)
+{
+	for (;;) {
+		enum conn_next next = conn_process(s, c);
+		if (next == CONN_CLOSE || !conn_flush(c)) {
+			conn_close(s, c);
+			return;
+		}
+		if (next == CONN_XFR) {
+			xfr_handoff(s, c);
+			return;
+		}
+		/*
+		 * conn_process stopped at OUT_HIGH and the flush took it all below:
+		 * answer the requests that waited now, as no event will come for
+		 * them (the client waits for their answers, e.g. a query
+		 * pipelined after a transfer). Each round answers one at least.
+		 */
+		if (c->out_len - c->out_off >= OUT_HIGH || !conn_has_message(c))
+			break;
+	}
+	if (c->peer_closed && c->out_len == c->out_off) {
+		if (count_peer_close)
+			stat_inc(&s->st.closed_peer);
+		conn_close(s, c);
+		return;
+	}
+	conn_watch(s, c);
+}
+
+/* The loop takes back the connections of finished transfers and goes on with them. */
+static void xfr_collect(struct tcp_server *s)
+{
+	uint64_t v;
+	unsigned idx[TCP_XFR_MAX_LIMIT], n;
+	if (read(s->donefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&s->xmu);
+	n = s->ndone;
+	memcpy(idx, s->done, n * sizeof(idx[0]));
+	s->ndone = 0;
+	pthread_mutex_unlock(&s->xmu);
+	for (unsigned i = 0; i < n; i++) {
+		struct xfr_worker *w = &s->xw[idx[i]];
+		struct conn *c = &s->conns[w->conn];
+		w->busy = false;
+		s->nxw_busy--;
+		c->in_xfr = false;
+		size_t req = 2 + (size_t)dns_get16(c->in);   /* the transfer's request: answered */
+		memmove(c->in, c->in + req, c->in_len - req);
+		c->in_len -= req;
+		if (c->xfr_close) {
+			conn_close(s, c);
+			continue;
+		}
+		stat_inc(&s->st.queries);   /* as a query answered on the loop: when it went out */
+		c->last_ms = now_ms();      /* idle from the transfer's end, as after any answer */
+		struct epoll_event e = { .events = 0, .data.u64 = (uint64_t)(c - s->conns) };
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->fd, &e) < 0) {
+			conn_close(s, c);
+			continue;
+		}
+		c->events = 0;
+		conn_advance(s, c, false);   /* the pipelined requests that waited, in order */
+	}
 }
 
 static void conn_readable(struct tcp_server *s, struct conn *c)
@@ -364,18 +583,9 @@ static void conn_readable(struct tcp_server *s, struct conn *c)
 	 * Idle is "no complete message": a byte now and then of a message that
 	 * never completes does not keep the connection (slowloris).
 	 */
-	if (c->in_len >= 2 && c->in_len >= 2 + (size_t)dns_get16(c->in))
+	if (conn_has_message(c))
 		c->last_ms = now_ms();
-	if (!conn_process(s, c) || !conn_flush(c)) {
-		conn_close(s, c);
-		return;
-	}
-	if (c->peer_closed && c->out_len == c->out_off) {
-		stat_inc(&s->st.closed_peer);
-		conn_close(s, c);
-		return;
-	}
-	conn_watch(s, c);
+	conn_advance(s, c, true);
 }
 
 static void conn_writable(struct tcp_server *s, struct conn *c)
@@ -388,15 +598,7 @@ static void conn_writable(struct tcp_server *s, struct conn *c)
 	if (c->out_off != off)
 		c->last_ms = now_ms();   /* the client takes our answer: not idle (a long transfer) */
 	/* Output drained below the mark: answer what waited in the input. */
-	if (!conn_process(s, c) || !conn_flush(c)) {
-		conn_close(s, c);
-		return;
-	}
-	if (c->peer_closed && c->out_len == c->out_off) {
-		conn_close(s, c);
-		return;
-	}
-	conn_watch(s, c);
+	conn_advance(s, c, false);
 }
 
 /* The peer address in the form upd_serve takes; an IPv4-mapped IPv6 peer is IPv4. */
@@ -511,15 +713,17 @@ static void *tcp_thread(void *arg)
 			uint64_t d = ev[i].data.u64;
 			if (d == TAG_STOP) {
 				stop = true;
+			} else if (d == TAG_XFR_DONE) {
+				xfr_collect(s);
 			} else if (d & TAG_LISTEN) {
 				do_accept(s, s->lfd[d & 0xffff]);
 			} else {
 				struct conn *c = &s->conns[d];
-				if (c->fd < 0)
+				if (c->fd < 0 || c->in_xfr)
 					continue;
 				if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 					conn_readable(s, c);
-				if (c->fd >= 0 && (ev[i].events & EPOLLOUT))
+				if (c->fd >= 0 && !c->in_xfr && (ev[i].events & EPOLLOUT))
 					conn_writable(s, c);
 			}
 		}
@@ -531,7 +735,7 @@ static void *tcp_thread(void *arg)
 			last_sweep = now;
 			for (unsigned i = 0; i < s->conf.max_conns; i++) {
 				struct conn *c = &s->conns[i];
-				if (c->fd >= 0 && now - c->last_ms >= s->conf.idle_timeout_ms) {
+				if (c->fd >= 0 && !c->in_xfr && now - c->last_ms >= s->conf.idle_timeout_ms) {
 					stat_inc(&s->st.idle_closed);
 					conn_close(s, c);
 				}
@@ -599,6 +803,65 @@ static int fd_budget(unsigned max_conns, char *err, size_t errlen)
 	return DDI_EINVAL;
 }
 
+/* The transfer threads (with conf.xfr), idle until the loop hands them a connection. */
+static int xfr_pool_start(struct tcp_server *s, char *err, size_t errlen)
+{
+	if (!s->conf.xfr)
+		return DDI_EOK;
+	s->xw = calloc(s->conf.xfr_max, sizeof(*s->xw));
+	s->done = calloc(s->conf.xfr_max, sizeof(*s->done));
+	if (!s->xw || !s->done) {
+		snprintf(err, errlen, "TCP server: out of memory");
+		return DDI_ENOMEM;
+	}
+	s->donefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->donefd < 0) {
+		snprintf(err, errlen, "TCP server: %s", strerror(errno));
+		return -errno;
+	}
+	struct epoll_event e = { .events = EPOLLIN, .data.u64 = TAG_XFR_DONE };
+	epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->donefd, &e);
+	for (unsigned i = 0; i < s->conf.xfr_max; i++) {
+		s->xw[i].s = s;
+		s->xw[i].slot = -1;
+		pthread_cond_init(&s->xw[i].cv, NULL);
+	}
+	for (unsigned i = 0; i < s->conf.xfr_max; i++) {
+		struct xfr_worker *w = &s->xw[i];
+		int rc = pthread_create(&w->thread, NULL, xfr_thread, w);
+		if (rc) {
+			snprintf(err, errlen, "TCP transfer thread: %s", strerror(rc));
+			return -rc;
+		}
+		char name[16];
+		snprintf(name, sizeof(name), "ddi-xfr%u", i % 100);
+		pthread_setname_np(w->thread, name);
+		w->started = true;
+		s->nxw++;
+	}
+	return DDI_EOK;
+}
+
+/* After the loop stopped: the workers end (a waiting transfer sees stopfd), joined. */
+static void xfr_pool_stop(struct tcp_server *s)
+{
+	if (!s->xw)
+		return;
+	pthread_mutex_lock(&s->xmu);
+	s->xstop = true;
+	for (unsigned i = 0; i < s->conf.xfr_max; i++)
+		if (s->xw[i].started)
+			pthread_cond_signal(&s->xw[i].cv);
+	pthread_mutex_unlock(&s->xmu);
+	for (unsigned i = 0; i < s->conf.xfr_max; i++) {
+		if (s->xw[i].started)
+			pthread_join(s->xw[i].thread, NULL);
+		pthread_cond_destroy(&s->xw[i].cv);
+	}
+	free(s->xw);
+	s->xw = NULL;
+}
+
 int tcp_server_start(struct tcp_server **out, const struct tcp_conf *conf, char *err,
                      size_t errlen)
 {
@@ -614,13 +877,20 @@ int tcp_server_start(struct tcp_server **out, const struct tcp_conf *conf, char 
 		s->conf.idle_timeout_ms = TCP_IDLE_TIMEOUT_MS_DEFAULT;
 	if (s->conf.nlisten > TCP_MAX_LISTEN)
 		s->conf.nlisten = TCP_MAX_LISTEN;
-	s->epfd = s->stopfd = -1;
+	if (s->conf.xfr_max == 0)
+		s->conf.xfr_max = TCP_XFR_MAX_DEFAULT;
+	s->epfd = s->stopfd = s->donefd = -1;
+	pthread_mutex_init(&s->xmu, NULL);
 	for (unsigned i = 0; i < TCP_MAX_LISTEN; i++)
 		s->lfd[i] = -1;
 
 	int ret = DDI_EINVAL;
 	if (s->conf.max_conns > TCP_MAX_CONNS_LIMIT) {
 		snprintf(err, errlen, "TCP server: at most %u connections", TCP_MAX_CONNS_LIMIT);
+		goto fail;
+	}
+	if (s->conf.xfr_max > TCP_XFR_MAX_LIMIT) {
+		snprintf(err, errlen, "TCP server: at most %u transfers out", TCP_XFR_MAX_LIMIT);
 		goto fail;
 	}
 	if ((ret = fd_budget(s->conf.max_conns, err, errlen)) != DDI_EOK)
@@ -654,6 +924,8 @@ int tcp_server_start(struct tcp_server **out, const struct tcp_conf *conf, char 
 		e.data.u64 = TAG_LISTEN | i;
 		epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &e);
 	}
+	if ((ret = xfr_pool_start(s, err, errlen)) != DDI_EOK)
+		goto fail;
 	ret = -pthread_create(&s->thread, NULL, tcp_thread, s);
 	if (ret < 0) {
 		snprintf(err, errlen, "TCP server thread: %s", strerror(-ret));
@@ -672,12 +944,15 @@ void tcp_server_stop(struct tcp_server *s)
 {
 	if (!s)
 		return;
-	if (s->started) {
+	__atomic_store_n(&s->stopping, true, __ATOMIC_RELAXED);
+	if (s->stopfd >= 0) {
 		uint64_t one = 1;
 		if (write(s->stopfd, &one, sizeof(one)) < 0)
 			perror("tcp_server_stop");
-		pthread_join(s->thread, NULL);
 	}
+	if (s->started)
+		pthread_join(s->thread, NULL);
+	xfr_pool_stop(s);
 	if (s->conns)
 		for (unsigned i = 0; i < s->conf.max_conns; i++)
 			conn_close(s, &s->conns[i]);
@@ -688,6 +963,10 @@ void tcp_server_stop(struct tcp_server *s)
 		close(s->epfd);
 	if (s->stopfd >= 0)
 		close(s->stopfd);
+	if (s->donefd >= 0)
+		close(s->donefd);
+	pthread_mutex_destroy(&s->xmu);
+	free(s->done);
 	free(s->conns);
 	free(s->scratch);
 	free(s);

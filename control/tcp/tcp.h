@@ -1,7 +1,8 @@
-/* tcp -- DNS over TCP (RFC 7766) on the kernel side: one thread, epoll, non-blocking sockets */
+/* tcp -- DNS over TCP (RFC 7766): one epoll loop for queries, transfers out on threads of their own */
 #ifndef DDI_CONTROL_TCP_H
 #define DDI_CONTROL_TCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -39,6 +40,36 @@
 #define TCP_MAX_CONNS_LIMIT 16384           /* the per-client count is a scan of the slots */
 #define TCP_MAX_LISTEN 32
 
+/*
+ * Transfers out (AXFR, IXFR) run apart from the query loop, on a pool of
+ * xfr_max threads (Knot DNS and NSD serve transfers apart from queries
+ * too): a transfer is generated from one LMDB read transaction by walks
+ * with callbacks (control/xfr/out.c), and its emitter must wait while the
+ * reader is slow. A thread may wait; the loop never does, so a reader that
+ * stops costs only its own transfer and one of the threads, and every
+ * other TCP client is answered meanwhile. (A resumable state machine in
+ * the loop would have to cut the store's walks into steps that can be
+ * resumed; threads keep one straight reading of one snapshot.)
+ *
+ * While a transfer runs, its connection belongs to its thread: out of the
+ * epoll set, no idle sweep; the input after the request (RFC 7766 6.2.1.1
+ * pipelining) stays where it is. When the transfer ends the connection is
+ * handed back to the loop, which sends what is still queued and answers
+ * the pipelined requests that followed, in order.
+ *
+ * The limit: 8 by default (BIND's transfers-out is 10), at most 64: each
+ * running transfer holds an LMDB reader slot (126 in all, shared with
+ * ddictl, the HTTP API and every other reader) and keeps the pages of its
+ * snapshot from being reused while it runs. A transfer over the limit is
+ * answered REFUSED at once, as BIND answers one over its transfers-out
+ * quota: the request was well-formed and allowed, the server declines it
+ * for now (SERVFAIL would say the zone is broken), and a secondary retries
+ * later or asks another primary.
+ */
+#define TCP_XFR_MAX_DEFAULT 8
+#define TCP_XFR_MAX_LIMIT 64
+#define TCP_XFR_RUN 1                       /* xfr_check: run the transfer on a thread */
+
 struct idx;
 struct tcp_server;
 struct dns_cookie_secrets;
@@ -69,17 +100,35 @@ struct tcp_conf {
 	 * AXFR and IXFR queries go here (NULL: answer_message(), which answers
 	 * them NOTIMP): the query, the peer, and `emit`, which queues one
 	 * response message (no length prefix) on the connection, in order.
-	 * emit keeps at most ~128 KiB queued: past that it waits (poll) for
-	 * the socket to take it, so a transfer's memory is a few messages
-	 * whatever the zone's size; it fails (DDI_EIO) when the peer stops
-	 * reading or once the transfer has waited idle_timeout_ms in all (the
-	 * wait holds this thread: every other TCP client waits too). Runs on the server
-	 * thread, RCU-offline (it reads the store, not the index). ddiplane points it at xfr_out_serve (control/xfr/xfr.h).
+	 * Runs on a transfer thread (see above), never on the query loop, and not
+	 * as an RCU reader (it reads the store, not the index). emit keeps at
+	 * most ~128 KiB queued: past that it waits (poll) for the socket to take
+	 * it, so a transfer's memory is a few messages whatever the zone's size;
+	 * it fails with DDI_EIO when the peer stops reading or the server stops,
+	 * and with -ETIMEDOUT once the transfer has waited idle_timeout_ms in
+	 * all (progress or not: a reader that trickles is not kept for ever).
+	 * Only this connection waits meanwhile. ddiplane points it at
+	 * xfr_out_serve (control/xfr/xfr.h).
 	 */
 	int (*xfr)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
 	           const uint8_t *src_addr, int (*emit)(void *ectx, const uint8_t *msg, size_t len),
 	           void *ectx);
-	void *xfr_ctx;
+	void *xfr_ctx;   /* for xfr and xfr_check */
+	/*
+	 * The checks of a transfer request, on the query loop, before a
+	 * transfer thread is taken (NULL: every request runs on a thread, and
+	 * over the limit the TCP server answers REFUSED itself, unsigned). It
+	 * must not wait: `emit` only queues (one answer, at most). `full` says
+	 * that every transfer thread is busy. Returns TCP_XFR_RUN when the
+	 * request is a transfer to run (`xfr` on a thread; never when `full`),
+	 * 0 when it answered here (a refusal, REFUSED over the limit, a signed
+	 * SOA), negative when nothing could be sent (the connection is closed).
+	 * It runs RCU-offline. ddiplane points it at xfr_out_check_now.
+	 */
+	int (*xfr_check)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
+	                 const uint8_t *src_addr, bool full,
+	                 int (*emit)(void *ectx, const uint8_t *msg, size_t len), void *ectx);
+	unsigned xfr_max;                /* transfer threads: 0 is TCP_XFR_MAX_DEFAULT; <= TCP_XFR_MAX_LIMIT */
 	/*
 	 * DNS cookies (RFC 7873, dns/cookie.h), NULL: off. The same secrets the
 	 * workers use, so a cookie learnt over UDP is valid over TCP and back;
@@ -109,11 +158,12 @@ struct tcp_stats {
 /*
  * Bind every listen address (IP_FREEBIND / IPV6_FREEBIND: the address may
  * appear on an interface later, e.g. the tap), then start the server
- * thread, a liburcu QSBR reader that is online only while it answers.
+ * thread, a liburcu QSBR reader that is online only while it answers, and
+ * (with `xfr`) the xfr_max transfer threads, which are no RCU readers.
  * The idx and answer conf must outlive the server.
  * Errors: -errno of socket/bind/listen (the message in `err` names the
- * address), DDI_ENOMEM, DDI_EINVAL when max_conns exceeds TCP_MAX_CONNS_LIMIT
- * or the file descriptor limit (RLIMIT_NOFILE, raised to its hard limit
+ * address), DDI_ENOMEM, DDI_EINVAL when max_conns exceeds TCP_MAX_CONNS_LIMIT,
+ * xfr_max exceeds TCP_XFR_MAX_LIMIT, or the file descriptor limit (RLIMIT_NOFILE, raised to its hard limit
  * when needed) cannot hold max_conns connections beside the rest.
  *
  * Protocol (RFC 7766): each message has a 2-byte length prefix; several
@@ -138,7 +188,10 @@ struct tcp_stats {
 int tcp_server_start(struct tcp_server **out, const struct tcp_conf *conf, char *err,
                      size_t errlen);
 
-/* Stop the thread, close every socket, free. NULL is ignored. */
+/*
+ * Stop the threads (a transfer that waits for its reader gives up at
+ * once), close every socket, free. NULL is ignored.
+ */
 void tcp_server_stop(struct tcp_server *s);
 
 /* A copy of the counters. */

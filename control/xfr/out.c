@@ -1,4 +1,5 @@
 /* xfr/out -- AXFR (RFC 5936) and IXFR (RFC 1995) out over TCP from one store snapshot */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "control/ddns/tsig.h"
 #include "control/log.h"
 #include "control/store/store.h"
+#include "control/tcp/tcp.h"
 #include "control/xfr/xfr.h"
 #include "dns/errcode.h"
 #include "dns/rdata.h"
@@ -34,6 +36,15 @@
 #define MSG_LIMIT (MSG_CAP - TSIG_ROOM)
 #define NAME_RING 32            /* names remembered for compression, most recent */
 #define PTR_MAX_OFF 0x3fff
+
+_Static_assert(XFR_OUT_RUN == TCP_XFR_RUN, "xfr_out_check_now is tcp_conf.xfr_check");
+
+/* What a call does: the whole transfer, or only the checks (xfr_out_check). */
+enum xfr_mode {
+	XFR_SERVE,
+	XFR_CHECK,               /* stop before the transfer: XFR_OUT_RUN */
+	XFR_CHECK_FULL,          /* stop before the transfer: REFUSED, the limit is reached */
+};
 
 struct xfr_out {
 	struct store *s;
@@ -64,6 +75,7 @@ struct xfr {
 	uint8_t mac[TSIG_MAC_MAX];
 	uint16_t mac_len;
 	uint64_t now;
+	enum xfr_mode mode;
 	xfr_emit_fn emit;
 	void *ectx;
 	struct xmsg *m;
@@ -209,8 +221,13 @@ static void msg_begin(struct xfr *t, uint8_t rcode)
 	m->len = DNS_HDR_LEN;
 	m->an = 0;
 	m->nnames = m->next = 0;
-	if (t->nmsg == 0) {
-		/* RFC 5936 2.2.1: the question in the first message */
+	/*
+	 * RFC 5936 2.2.1: the question in the first message; none when the
+	 * request's question did not parse (a FORMERR for a header that
+	 * announces no or several questions leaves question_end unset).
+	 */
+	if (t->nmsg == 0 && q->question_end > DNS_HDR_LEN && q->question_end <= q->len &&
+	    q->question_end <= MSG_CAP) {
 		memcpy(m->buf + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, q->question_end - DNS_HDR_LEN);
 		m->len = q->question_end;
 		dns_put16(m->buf + 4, 1);
@@ -232,7 +249,8 @@ static int msg_send(struct xfr *t)
 	}
 	t->nmsg++;
 	count(&t->x->st->messages);
-	return t->emit(t->ectx, m->buf, m->len) ? DDI_EIO : DDI_EOK;
+	int rc = t->emit(t->ectx, m->buf, m->len);
+	return rc == -ETIMEDOUT ? rc : rc ? DDI_EIO : DDI_EOK;   /* the time bound is told apart */
 }
 
 /* Add one RR, sending the message first when it is full. */
@@ -474,7 +492,8 @@ static int transfer(struct xfr *t, const struct soa *soa, bool ixfr, uint32_t cl
  */
 #define XFR_LOG_PER_SEC 10
 
-static void log_refusal(const struct xfr *t, uint8_t family, const uint8_t *addr, const char *what)
+static void log_outcome(const struct xfr *t, uint8_t family, const uint8_t *addr,
+                        const char *outcome, const char *what)
 {
 	static struct ddi_log_limit limit;
 	if (!ddi_log_limit_take(&limit, XFR_LOG_PER_SEC))
@@ -484,8 +503,13 @@ static void log_refusal(const struct xfr *t, uint8_t family, const uint8_t *addr
 	snprintf(actor, sizeof(actor), "%s@%s", t->signed_ ? "tsig" : "unsigned", a);
 	if (dns_name_to_str(zone, sizeof(zone), t->q->qname) < 0)
 		snprintf(zone, sizeof(zone), "?");
-	ddi_log(LOG_SUB_XFR, LOG_LVL_INFO, actor, "%s of %s refused: %s",
-	        dns_type_name(t->q->qtype), zone, what);
+	ddi_log(LOG_SUB_XFR, LOG_LVL_INFO, actor, "%s of %s %s: %s",
+	        dns_type_name(t->q->qtype), zone, outcome, what);
+}
+
+static void log_refusal(const struct xfr *t, uint8_t family, const uint8_t *addr, const char *what)
+{
+	log_outcome(t, family, addr, "refused", what);
 }
 
 /* A (signed) SOA query at a zone's apex: the SOA, in one message signed like the request. */
@@ -564,6 +588,15 @@ static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 			log_refusal(t, family, addr, "not allowed by the zone's transfer ACL (REFUSED)");
 			return answer_rcode(t, DNS_RCODE_REFUSED);
 		}
+		if (t->mode == XFR_CHECK)
+			return XFR_OUT_RUN;
+		if (t->mode == XFR_CHECK_FULL) {
+			/* as BIND over its transfers-out quota: REFUSED, the secondary retries */
+			count(&t->x->st->out_refused_limit);
+			log_refusal(t, family, addr, "too many transfers out running (--xfr-out-max), "
+			            "REFUSED");
+			return answer_rcode(t, DNS_RCODE_REFUSED);
+		}
 		rc = store_rrset_get(t->x->s, t->txn, t->apex, DNS_T_SOA, soa_cb, &soa, &e);
 	} else {
 		free(ar);
@@ -572,7 +605,7 @@ static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 		rc = DDI_ECORRUPT;
 	if (rc == 0)
 		rc = transfer(t, &soa, ixfr, client);
-	if (rc < 0 && rc != DDI_EIO && t->nmsg == 0) {
+	if (rc < 0 && rc != DDI_EIO && rc != -ETIMEDOUT && t->nmsg == 0) {
 		count(&t->x->st->failed);
 		ddi_log(LOG_SUB_XFR, LOG_LVL_ERR, NULL, "transfer failed: %s",
 		        e.msg[0] ? e.msg : ddi_strerror(rc));
@@ -581,13 +614,24 @@ static int serve(struct xfr *t, uint8_t family, const uint8_t *addr)
 	return rc;
 }
 
-int xfr_out_serve(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t family,
-                  const uint8_t *addr, uint64_t now, xfr_emit_fn emit, void *ctx)
+/* A transfer given up on its reader: logged at the refusals' bounded rate, counted by the caller. */
+static void log_giveup(const struct xfr *t, uint8_t family, const uint8_t *addr, int rc)
+{
+	char why[96];
+	snprintf(why, sizeof(why), "after %u messages, %s", t->nmsg,
+	         rc == -ETIMEDOUT ? "the reader too slow for --tcp-idle-timeout"
+	                          : "the connection failed or the server stops");
+	log_outcome(t, family, addr, "given up", why);
+}
+
+/* Parse, one read transaction, the checks, then (XFR_SERVE) the transfer. */
+static int run(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t family,
+               const uint8_t *addr, uint64_t now, enum xfr_mode mode, xfr_emit_fn emit, void *ctx)
 {
 	struct dns_query q;
 	struct store_error e;
 	enum dns_parse_result pr = dns_query_parse(&q, req, len);
-	struct xfr t = { .x = x, .q = &q, .now = now, .emit = emit, .ectx = ctx };
+	struct xfr t = { .x = x, .q = &q, .now = now, .mode = mode, .emit = emit, .ectx = ctx };
 	if (pr == DNS_PARSE_DROP)
 		return DDI_EMALF;
 	if (!(t.m = malloc(sizeof(*t.m))))
@@ -604,9 +648,42 @@ int xfr_out_serve(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t fam
 		rc = serve(&t, family, addr);
 		store_read_end(t.txn);
 	}
-	if (rc == DDI_EIO)
+	if (rc == DDI_EIO || rc == -ETIMEDOUT) {
 		count(&x->st->aborted);   /* emit failed: nothing more can reach the client */
+		if (rc == -ETIMEDOUT)
+			count(&x->st->out_timeout);
+		log_giveup(&t, family, addr, rc);
+	}
 	__atomic_fetch_add(&x->st->rrs, t.rrs, __ATOMIC_RELAXED);
 	free(t.m);
 	return rc;
+}
+
+int xfr_out_serve(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t family,
+                  const uint8_t *addr, uint64_t now, xfr_emit_fn emit, void *ctx)
+{
+	__atomic_fetch_add(&x->st->out_running, 1, __ATOMIC_RELAXED);
+	int rc = run(x, req, len, family, addr, now, XFR_SERVE, emit, ctx);
+	__atomic_fetch_sub(&x->st->out_running, 1, __ATOMIC_RELAXED);
+	return rc;
+}
+
+int xfr_out_check(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t family,
+                  const uint8_t *addr, uint64_t now, bool full, xfr_emit_fn emit, void *ctx)
+{
+	return run(x, req, len, family, addr, now, full ? XFR_CHECK_FULL : XFR_CHECK, emit, ctx);
+}
+
+int xfr_out_check_now(void *x, const uint8_t *req, size_t len, uint8_t family,
+                      const uint8_t *addr, bool full, xfr_emit_fn emit, void *ctx)
+{
+	return xfr_out_check(x, req, len, family, addr, (uint64_t)time(NULL), full, emit, ctx);
+}
+
+void xfr_out_metrics(FILE *f, const struct xfr_stats *st)
+{
+	fprintf(f, "# HELP ddiplane_xfr_out_running Zone transfers out (AXFR, IXFR) running now, "
+	        "at most --xfr-out-max.\n# TYPE ddiplane_xfr_out_running gauge\n"
+	        "ddiplane_xfr_out_running %llu\n",
+	        (unsigned long long)__atomic_load_n(&st->out_running, __ATOMIC_RELAXED));
 }

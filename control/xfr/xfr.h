@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "dns/name.h"
@@ -75,6 +76,9 @@ struct xfr_stats {
 	uint64_t formerr;           /* malformed request */
 	uint64_t failed;            /* store error while reading: SERVFAIL */
 	uint64_t aborted;           /* the connection failed or the client stopped reading mid-way */
+	uint64_t out_timeout;       /* of those aborted: the reader too slow for the time bound */
+	uint64_t out_refused_limit; /* allowed, but --xfr-out-max transfers ran: REFUSED */
+	uint64_t out_running;       /* a gauge: transfers out running now (xfr_out_serve) */
 	uint64_t messages, rrs;     /* sent in transfers */
 	uint64_t notify_sent, notify_acked, notify_failed;   /* NOTIFY out (per target and serial) */
 };
@@ -109,6 +113,33 @@ typedef int (*xfr_emit_fn)(void *ctx, const uint8_t *msg, size_t len);
  */
 int xfr_out_serve(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t family,
                   const uint8_t *addr, uint64_t now, xfr_emit_fn emit, void *ctx);
+
+/*
+ * The checks of xfr_out_serve, for a TCP server that runs transfers apart
+ * from its query loop (control/tcp/tcp.h xfr_check): parse, TSIG, zone,
+ * ACL, in a read transaction of its own, quickly and without waiting
+ * (emit must only queue). Returns XFR_OUT_RUN for an AXFR or IXFR that
+ * may go ahead (nothing emitted: run xfr_out_serve for it, which checks
+ * again in its own snapshot); with `full` (no transfer may start now) that
+ * request is answered REFUSED instead (signed when the request was) and
+ * counted in out_refused_limit. Everything else is answered and counted
+ * as xfr_out_serve would (FORMERR, NOTAUTH, REFUSED by the ACL, a signed
+ * SOA query) and 0 returned; an error when nothing could be emitted.
+ */
+#define XFR_OUT_RUN 1
+int xfr_out_check(struct xfr_out *x, const uint8_t *req, size_t len, uint8_t family,
+                  const uint8_t *addr, uint64_t now, bool full, xfr_emit_fn emit, void *ctx);
+
+/* xfr_out_check at the current time, in the shape of control/tcp/tcp.h's xfr_check hook. */
+int xfr_out_check_now(void *x, const uint8_t *req, size_t len, uint8_t family,
+                      const uint8_t *addr, bool full, xfr_emit_fn emit, void *ctx);
+
+/*
+ * The transfers-out series of /metrics that are no outcome counters:
+ * ddiplane_xfr_out_running (a gauge). The outcomes themselves, with
+ * out_timeout and out_refused_limit, are ddiplane_xfr_total{outcome}.
+ */
+void xfr_out_metrics(FILE *f, const struct xfr_stats *st);
 
 /* The QTYPE of a message's only question, or 0 (for routing AXFR/IXFR). */
 uint16_t xfr_qtype(const uint8_t *msg, size_t len);

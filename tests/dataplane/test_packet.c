@@ -113,6 +113,7 @@ struct fr_opts {
 	bool no_csum;           /* IPv4: UDP checksum 0 */
 	const uint8_t *cookie;  /* an OPT with this COOKIE option (cookie_len bytes) */
 	size_t cookie_len;
+	bool tsig;              /* a last additional record of type TSIG (empty: routing only) */
 };
 
 static uint16_t csum_of(const uint8_t *p, size_t n, uint32_t init)
@@ -172,6 +173,14 @@ static void build(struct frame *f, const struct fr_opts *o)
 		dns_put16(dns + dl + 13, (uint16_t)o->cookie_len);
 		memcpy(dns + dl + 15, o->cookie, o->cookie_len);
 		dl += 15 + o->cookie_len;
+	}
+	if (o->tsig) {                               /* root owner, TSIG, ANY, TTL 0, no rdata */
+		dns_put16(dns + 10, (uint16_t)(dns_get16(dns + 10) + 1));
+		dns[dl] = 0;
+		dns_put16(dns + dl + 1, 250);
+		dns_put16(dns + dl + 3, 255);
+		memset(dns + dl + 5, 0, 6);
+		dl += 11;
 	}
 
 	size_t ihl = o->kind == FR_V6 ? 40 : 20 + 4 * (size_t)o->ip4_optwords;
@@ -441,6 +450,52 @@ static void handoff(enum fr_kind kind, uint16_t opcode, int optwords, int vlans)
 	rr.l3_len = v6 ? 40 : 20;
 	check_response(&f, &rr, v6, l2);
 	assert_int_equal(rr.len, df.dns_off + DNS_HDR_LEN);
+	rcu_quiescent_state();
+}
+
+/*
+ * A TSIG-signed QUERY (control/ddns/query.h): the worker hands it to the
+ * control lcore, which (with a DDNS thread) classifies it for the DDNS
+ * thread, frame unchanged; without one it answers as before. Unsigned
+ * queries and signed non-QUERY messages are routed as before.
+ */
+static void test_signed_route(void **state)
+{
+	struct frame f;
+	struct dp_result r;
+	const struct idx_version *v = idx_acquire(ix);
+	(void)state;
+	struct dp_pctx worker = { .svc = &svc, .conf = &aconf };
+	struct dp_pctx ctl = { .svc = &svc, .conf = &aconf, .answer_all_opcodes = true, .ddns = true };
+	struct dp_pctx ctl_alone = { .svc = &svc, .conf = &aconf, .answer_all_opcodes = true };
+	const struct fr_opts sq[] = { { .kind = FR_V4, .tsig = true }, { .kind = FR_V6, .tsig = true },
+	                              { .kind = FR_V4, .tsig = true, .cookie = (const uint8_t *)"12345678",
+	                                .cookie_len = 8 } };
+	for (size_t i = 0; i < sizeof(sq) / sizeof(sq[0]); i++) {
+		build(&f, &sq[i]);
+		uint8_t before[sizeof(f.b)];
+		size_t len = f.len;
+		memcpy(before, f.b, f.len);
+		dp_packet_process(&worker, v, f.b, f.len, sizeof(f.b), &r);
+		assert_int_equal(r.action, DP_ACT_CONTROL);
+		assert_int_equal(r.outcome, DP_OUT_TO_CONTROL);
+		dp_packet_process(&ctl, v, f.b, f.len, sizeof(f.b), &r);
+		assert_int_equal(r.action, DP_ACT_DDNS);
+		assert_int_equal(r.outcome, DP_OUT_SIGNED_TO_DDNS);
+		assert_int_equal(r.len, len);
+		assert_memory_equal(f.b, before, len);    /* classified only */
+		dp_packet_process(&ctl_alone, v, f.b, f.len, sizeof(f.b), &r);
+		assert_int_equal(r.action, DP_ACT_TX);     /* no DDNS thread: answered, unsigned */
+	}
+	/* unsigned: the worker answers */
+	build(&f, &(struct fr_opts){ .kind = FR_V4 });
+	dp_packet_process(&worker, v, f.b, f.len, sizeof(f.b), &r);
+	assert_int_equal(r.action, DP_ACT_TX);
+	/* a signed NOTIFY goes the way of NOTIFY, counted as such */
+	build(&f, &(struct fr_opts){ .kind = FR_V4, .opcode = DNS_OP_NOTIFY, .tsig = true });
+	dp_packet_process(&ctl, v, f.b, f.len, sizeof(f.b), &r);
+	assert_int_equal(r.action, DP_ACT_DDNS);
+	assert_int_equal(r.outcome, DP_OUT_TO_DDNS);
 	rcu_quiescent_state();
 }
 
@@ -921,6 +976,7 @@ int main(void)
 		cmocka_unit_test(test_opcode_to_control),
 		cmocka_unit_test(test_ddns_handoff),
 		cmocka_unit_test(test_tkey_route),
+		cmocka_unit_test(test_signed_route),
 		cmocka_unit_test(test_exceptions),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_tx_offload),

@@ -46,9 +46,17 @@ static void die(const char *what, const struct zf_error *e)
 	abort();
 }
 
+static struct idx *ix;
+
+struct idx *fuzz_index_idx(void)
+{
+	if (!ix)
+		fuzz_index();
+	return ix;
+}
+
 const struct idx_version *fuzz_index(void)
 {
-	static struct idx *ix;
 	if (ix)
 		return idx_acquire(ix);
 	rcu_register_thread();

@@ -13,4 +13,7 @@
  */
 const struct idx_version *fuzz_index(void);
 
+/* The same index itself (built by the first call of either), for harnesses that acquire on their own. */
+struct idx *fuzz_index_idx(void);
+
 #endif

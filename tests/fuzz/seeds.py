@@ -321,6 +321,21 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
     for i, r in enumerate(reqs):
         put("ctl", "%02d-%s" % (i, r.get("command", "none")), json.dumps(r))
     xfr_seeds()
+    signedq_seeds()
+    xfrout_seeds()
+
+
+def signedq_seeds():
+    # fuzz_signedq.c: a mode byte (bit 0: the harness signs the message with its key; bits 1-3:
+    # response buffer; bit 7: TCP), then the message
+    tsig_empty = rr("q.key.", 250, 0, b"", rclass=255)
+    put("signedq", "signed-a", b"\x03" + query("www.ddi.test.", "A"))
+    put("signedq", "signed-a-edns", b"\x05" + query("www.ddi.test.", "A", edns=opt()))
+    put("signedq", "signed-txt-512", b"\x03" + query("big.shapes.test.", "TXT"))
+    put("signedq", "signed-nx", b"\x07" + query("nothere.ddi.test.", "AAAA", edns=opt(4096)))
+    put("signedq", "signed-tcp", b"\x89" + query("ddi.test.", "SOA"))
+    put("signedq", "raw-empty-tsig", b"\x00" + header(0x1234, 0x0100, 1, 0, 0, 1) +
+        wname("www.ddi.test.") + struct.pack("!HH", 1, 1) + tsig_empty)
 
 
 def xfr_stream(mode, messages):
@@ -354,6 +369,25 @@ def xfr_seeds():
                                            struct.pack("!HH", 252, 1)]))
     put("xfrin", "cut-short", xfr_stream(0, [answer([soa(new), a, soa(new)])])[:-7])
     put("xfrin", "signed-unsigned", xfr_stream(4, [answer([soa(new), a, soa(new)])]))
+
+
+
+def xfrout_seeds():
+    """Requests for fuzz_xfrout: the path byte (0 transfer, 1 checks, 2 checks when full), then the query."""
+    def ixfr(zone, serial, qid=0x1234):
+        soa = rr(zone, "SOA", 0, wname("ns1.ddi.test.") + wname("hostmaster.ddi.test.") +
+                 struct.pack("!IIIII", serial, 0, 0, 0, 0))
+        return header(qid, 0, 1, 0, 1) + wname(zone) + struct.pack("!HH", TYPES["IXFR"], 1) + soa
+    for mode, label in ((0, "serve"), (1, "check"), (2, "full")):
+        put("xfrout", label + "-axfr", bytes([mode]) + query("ddi.test.", "AXFR", flags=0))
+        put("xfrout", label + "-ixfr", bytes([mode]) + ixfr("ddi.test.", 1))
+        put("xfrout", label + "-soa", bytes([mode]) + query("ddi.test.", "SOA", flags=0))
+    put("xfrout", "serve-axfr-reverse", bytes([0]) + query("0.18.198.in-addr.arpa.", "AXFR", flags=0))
+    put("xfrout", "serve-ixfr-current", bytes([0]) + ixfr("ddi.test.", 4000000000))
+    put("xfrout", "check-notauth", bytes([1]) + query("example.org.", "AXFR", flags=0))
+    put("xfrout", "check-no-acl", bytes([1]) + query("0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.2.ip6.arpa.", "AXFR",
+                                                     flags=0))
+    put("xfrout", "check-ixfr-no-soa", bytes([1]) + query("ddi.test.", "IXFR", flags=0))
 
 
 if __name__ == "__main__":

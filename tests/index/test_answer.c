@@ -821,7 +821,8 @@ static void test_key_random(void **state)
 }
 
 /*
- * answer_fast (A/AAAA, exact match) gives byte for byte what the general
+ * answer_fast (A/AAAA, exact match) and answer_nx_fast (a miss, any type but
+ * the transfers) give byte for byte what the general
  * path gives: the same question answered once plainly (the fast path) and
  * once with a client COOKIE and cookies on (which the fast path leaves to
  * the general one; the cookie itself is the caller's to append), for names
@@ -836,13 +837,27 @@ static void test_fast_same(void **state)
 		"example.com.", "alias.example.com.", "x.wild.example.com.", "nothere.example.com.",
 		"www.sub.example.com.", "sub.example.com.", "b.c.ent.example.com.", "big.example.com.",
 		"host1.example.", "example.org.", "ns1.sub.example.com.",
+		/* misses: answer_nx_fast, or the general path where it declines */
+		"NoThere.Example.COM.", "x.y.z.example.com.", "nx.b.c.ent.example.com.",
+		"c.ent.example.com.", "nx.wild.example.com.", "nx.cwild.example.com.",
+		"x.sub.example.com.", "nx.example.", "nx.host1.example.", "nx.subdel.example.",
+		"nothing.example.org.", "1.2.0.192.in-addr.arpa.", "9.2.0.192.in-addr.arpa.",
+		"x.2.0.192.in-addr.arpa.", "x.8.b.d.0.1.0.0.2.ip6.arpa.",
+		"a.b.c.d.e.f.0.1.2.3.4.5.6.7.8.9.a.b.c.d.e.f.0.1.8.b.d.0.1.0.0.2.ip6.arpa.",
+		"nx.zz-mail.big.test.", "nx.big.test.",
+		"A12345678912345678912345678912345678912345678912345678912."
+		"b12345678912345678912345678912345678912345678912345678912."
+		"c12345678912345678912345678912345678912345678912345678912."
+		"D12345678912345678912345678912345678912345678912345678912.example.com.",
 	};
-	static const uint16_t types[] = { DNS_T_A, DNS_T_AAAA };
+	static const uint16_t types[] = { DNS_T_A, DNS_T_AAAA, DNS_T_MX, DNS_T_TXT, DNS_T_NS,
+		                          DNS_T_SOA, DNS_T_CNAME, DNS_T_PTR, DNS_T_ANY, 43 /* DS */,
+		                          65 /* HTTPS */, DNS_T_OPT, 0, 251 /* IXFR */, 252 /* AXFR */ };
 	struct answer_conf cconf = { .udp_max = DNS_EDNS_DEFAULT, .cookies = true };
 	static uint8_t q1[512], q2[512], r1[4096], r2[4096];
 	static const uint8_t ck[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		for (int t = 0; t < 2; t++) {
+		for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
 			for (int dnssec = 0; dnssec < 2; dnssec++) {
 				int l = td_query(q1, sizeof(q1), 0x77, names[i], types[t], DNS_CLASS_IN,
 				                 DNS_OP_QUERY, DNS_RD | DNS_CD, 1232, 0, dnssec, false);
@@ -870,9 +885,64 @@ static void test_fast_same(void **state)
 					assert_int_equal(i1.opt_pos, i2.opt_pos);
 					assert_int_equal(i1.truncated, i2.truncated);
 				}
+				/*
+				 * No EDNS: the same answer without the OPT, where the fast
+				 * paths answer (an A/AAAA answer or NXDOMAIN that fits 512).
+				 */
+				size_t n1 = answer_message(ver, &conf, ANSWER_UDP, q1, (size_t)l, r1,
+				                           sizeof(r1), &i1);
+				bool fastkind = (types[t] == DNS_T_A || types[t] == DNS_T_AAAA) ||
+				                i1.outcome == ANS_NXDOMAIN;
+				if (!fastkind || i1.truncated || n1 > DNS_UDP_MIN + 11 ||
+				    (i1.outcome != ANS_ANSWER && i1.outcome != ANS_NXDOMAIN))
+					continue;
+				int l3 = td_query(q2, sizeof(q2), 0x77, names[i], types[t], DNS_CLASS_IN,
+				                  DNS_OP_QUERY, DNS_RD | DNS_CD, 0, 0, false, false);
+				assert_true(l3 > 0);
+				size_t n3 = answer_message(ver, &conf, ANSWER_UDP, q2, (size_t)l3, r2,
+				                           sizeof(r2), &i2);
+				assert_int_equal(i1.outcome, i2.outcome);
+				assert_int_equal(i1.rcode, i2.rcode);
+				assert_int_equal(i2.opt_pos, 0);
+				assert_int_equal(i1.opt_pos + 11, n1);
+				assert_int_equal(n3, i1.opt_pos);
+				r1[11]--;   /* ARCOUNT: the OPT */
+				r1[3] &= 0xef;   /* CD is kept; td_query sets it in both */
+				r2[3] &= 0xef;
+				assert_memory_equal(r1, r2, n3);
 			}
 		}
 	}
+}
+
+/*
+ * answer_nx_fast against the general path on a name that misses, counted
+ * apart: NXDOMAIN, AA, the SOA in authority with the negative TTL, the OPT.
+ */
+static void test_nx_fast(void **state)
+{
+	(void)state;
+	static uint8_t q[512], r[4096];
+	int l = td_query(q, sizeof(q), 0x42, "NoThere.example.COM.", DNS_T_A, DNS_CLASS_IN,
+	                 DNS_OP_QUERY, DNS_RD, 1232, 0, false, false);
+	assert_true(l > 0);
+	struct answer_info ai;
+	size_t n = answer_message(ver, &conf, ANSWER_UDP, q, (size_t)l, r, sizeof(r), &ai);
+	assert_int_equal(ai.outcome, ANS_NXDOMAIN);
+	assert_int_equal(ai.rcode, DNS_RCODE_NXDOMAIN);
+	assert_int_equal(td_parse(&m, r, n), DDI_EOK);
+	assert_int_equal(m.flags & 0x000f, DNS_RCODE_NXDOMAIN);
+	assert_true(m.flags & DNS_AA);
+	assert_true(m.flags & DNS_RD);
+	assert_int_equal(m.nrr[0], 0);
+	assert_int_equal(m.nrr[1], 1);
+	assert_int_equal(m.rr[1][0].type, DNS_T_SOA);
+	assert_int_equal(m.rr[1][0].ttl, 300);   /* MINIMUM below the TTL */
+	assert_int_equal(ai.opt_pos + 11, n);
+	/* the SOA's owner points at "example.com" in the question */
+	size_t owner = (size_t)l - 11;
+	assert_int_equal(r[owner], 0xc0);
+	assert_int_equal(r[owner + 1], DNS_HDR_LEN + 8);
 }
 
 int main(void)
@@ -898,6 +968,7 @@ int main(void)
 		cmocka_unit_test(test_bulk),
 		cmocka_unit_test(test_key_random),
 		cmocka_unit_test(test_fast_same),
+		cmocka_unit_test(test_nx_fast),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <urcu-qsbr.h>
@@ -859,7 +860,7 @@ static void *reader(void *arg)
 			if (g > s->max_gen)
 				s->max_gen = g;
 		}
-		s->reads++;
+		__atomic_fetch_add(&s->reads, 1, __ATOMIC_RELEASE);
 		rcu_quiescent_state();
 	}
 	rcu_unregister_thread();
@@ -877,6 +878,11 @@ static void test_reader_stress(void **state)
 	assert_int_equal(idx_txn_zone_add(t, W("example.com")), 0);
 	assert_int_equal(idx_txn_commit(t, 1), 0);
 	assert_int_equal(pthread_create(&th, NULL, reader, &s), 0);
+	/* On a loaded machine the writer's rounds can all end before the reader
+	 * is first scheduled, and then nothing was tested: start once it reads. */
+	for (int spin = 0; __atomic_load_n(&s.reads, __ATOMIC_ACQUIRE) == 0 && spin < 100000; spin++)
+		usleep(100);
+	assert_true(__atomic_load_n(&s.reads, __ATOMIC_ACQUIRE) > 0);
 	for (uint64_t g = 1; g <= ROUNDS; g++) {
 		char name[64];
 		t = idx_txn_begin(s.ix);

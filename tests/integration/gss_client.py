@@ -11,6 +11,8 @@ with a ticket in KRB5CCNAME. Prints one "name: outcome" line per step:
   tkey      the negotiation (TKEY mode 3) completed: "ok"
   update    a signed UPDATE adding OWNER TXT: its rcode, and "signed-ok" when
             ddiplane's answer carries a MIC that gss verify_signature accepts
+  query     (udp only) a signed QUERY for ZONE SOA: rcode, "signed-ok" as above,
+            and the answer count
   forged    the same UPDATE with a MIC over other bytes: rcode/TSIG error
   delete    TKEY mode 5 signed with the key: rcode and TKEY error
   after     an UPDATE signed with the deleted key: rcode/TSIG error
@@ -167,6 +169,11 @@ print("tkey: %s" % ("ok" if ctx.complete else "incomplete"))
 
 msg, mic = sign(ctx, KEYNAME, update(OWNER, "py-" + TRANSPORT))
 print("update: %s %s %s" % check_answer(ctx, exchange(msg), mic))
+if TRANSPORT == "udp":
+    q = struct.pack("!HHHHHH", random.randrange(65536), 0, 1, 0, 0, 0) + wire(ZONE) + struct.pack("!HH", 6, 1)
+    msg, mic = sign(ctx, KEYNAME, q)
+    r = exchange(msg)
+    print("query: %s %s %s an=%d" % (check_answer(ctx, r, mic) + (struct.unpack("!H", r[6:8])[0],)))
 msg, mic = sign(ctx, KEYNAME, update(OWNER, "forged"), forge=True)
 rc, err, _ = check_answer(ctx, exchange(msg), mic)
 print("forged: %s %s" % (rc, err))

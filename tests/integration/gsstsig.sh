@@ -225,6 +225,8 @@ if /usr/bin/python3 -c 'import gssapi' 2>/dev/null; then
           "py.realm.ddi.test." $tr 2>&1 || true)
     ddi_expect_match "py/$tr: TKEY negotiated" '^tkey: ok$' "$out"
     ddi_expect_match "py/$tr: signed UPDATE NOERROR, the answer's MIC verifies" '^update: NOERROR  signed-ok$' "$out"
+    [ $tr = udp ] && ddi_expect_match "py/udp: a gss-tsig signed SOA query: answered, the answer's MIC verifies" \
+      '^query: NOERROR  signed-ok an=1$' "$out"
     ddi_expect_match "py/$tr: a forged MIC is NOTAUTH/BADSIG" '^forged: NOTAUTH BADSIG$' "$out"
     ddi_expect_match "py/$tr: TKEY mode 5 deletes the key (signed answer)" '^delete: NOERROR mode=5 error=0 signed-ok$' "$out"
     ddi_expect_match "py/$tr: the deleted key is unknown: NOTAUTH/BADKEY" '^after: NOTAUTH BADKEY$' "$out"

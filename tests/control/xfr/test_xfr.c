@@ -1,4 +1,5 @@
 /* test_xfr -- AXFR/IXFR out against a store: framing, SOA first and last, compression, PTR synthesis, ACL, IXFR shapes */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -338,6 +339,102 @@ static void test_soa_query(void **state)
 	assert_int_equal(g.nrr, 0);
 }
 
+/*
+ * xfr_out_check: the checks alone, on the TCP server's query loop. An
+ * allowed AXFR/IXFR emits nothing and says "run it" (XFR_OUT_RUN); with
+ * `full` the same request is answered REFUSED and counted apart from the
+ * ACL's refusals; what the checks refuse is answered and counted as
+ * xfr_out_serve would; a signed SOA query is answered here.
+ */
+static struct got check(struct fx *f, const char *zone, uint16_t qtype, const char *src, bool full,
+                        int want)
+{
+	uint8_t q[512], a[16];
+	struct got g = { 0 };
+	struct xfr_net n;
+	assert_int_equal(xfr_net_parse(&n, src), 0);
+	memcpy(a, n.addr, 16);
+	size_t ql = query(q, zone, qtype, 100);
+	assert_int_equal(xfr_out_check(f->x, q, ql, n.family, a, 0, full, emit, &g), want);
+	return g;
+}
+
+static void test_check(void **state)
+{
+	struct fx *f = *state;
+	import(f, "example.com.", ZONE);
+	acl(f, "example.com.", "{\"transfer\": [\"198.18.0.0/15\"]}");
+	struct got g = check(f, "example.com.", DNS_T_AXFR, "198.18.0.2", false, XFR_OUT_RUN);
+	assert_int_equal(g.nmsg, 0);
+	g = check(f, "example.com.", DNS_T_IXFR, "198.18.0.2", false, XFR_OUT_RUN);
+	assert_int_equal(g.nmsg, 0);
+	assert_int_equal(f->st.axfr + f->st.ixfr + f->st.messages, 0);   /* nothing served yet */
+
+	/* over the limit: REFUSED at once, one message, counted as such and not as the ACL's */
+	g = check(f, "example.com.", DNS_T_AXFR, "198.18.0.2", true, 0);
+	assert_int_equal(g.nmsg, 1);
+	assert_int_equal(g.rcode, DNS_RCODE_REFUSED);
+	assert_int_equal(g.nrr, 0);
+	assert_int_equal(f->st.out_refused_limit, 1);
+	assert_int_equal(f->st.refused, 0);
+
+	/* the ACL refuses first, full or not: counted as the ACL's refusal */
+	g = check(f, "example.com.", DNS_T_AXFR, "203.0.113.9", true, 0);
+	assert_int_equal(g.rcode, DNS_RCODE_REFUSED);
+	assert_int_equal(f->st.refused, 1);
+	assert_int_equal(f->st.out_refused_limit, 1);
+	g = check(f, "example.org.", DNS_T_AXFR, "198.18.0.2", false, 0);
+	assert_int_equal(g.rcode, DNS_RCODE_NOTAUTH);
+	assert_int_equal(f->st.notauth, 1);
+	g = check(f, "example.com.", DNS_T_SOA, "198.18.0.2", true, 0);   /* the SOA: answered here */
+	assert_int_equal(g.nrr, 1);
+	assert_string_equal(g.rrs[0], "example.com. SOA 100");
+	assert_int_equal(f->st.out_running, 0);
+
+	/* not even a header: nothing emitted, an error for the caller */
+	uint8_t bad[4] = { 0 };
+	assert_true(xfr_out_check(f->x, bad, sizeof(bad), 4, (const uint8_t *)"\xc6\x12\0\2", 0,
+	                          false, emit, &g) < 0);
+}
+
+/*
+ * The emitter's time bound (the TCP server's -ETIMEDOUT) ends the transfer
+ * and is counted apart from other failures (out_timeout, within aborted);
+ * a failure of the connection is aborted alone; out_running is back to 0.
+ */
+static int emit_fail_after;
+static int emit_fail_code;
+static int emit_failing(void *ctx, const uint8_t *m, size_t len)
+{
+	(void)m;
+	(void)len;
+	int *n = ctx;
+	return (*n)++ >= emit_fail_after ? emit_fail_code : 0;
+}
+
+static void test_timeout(void **state)
+{
+	struct fx *f = *state;
+	import(f, "example.com.", ZONE);
+	acl(f, "example.com.", "{\"transfer\": [\"198.18.0.0/15\"]}");
+	uint8_t q[512], a[4] = { 198, 18, 0, 2 };
+	size_t ql = query(q, "example.com.", DNS_T_AXFR, 0);
+	int n = 0;
+	emit_fail_after = 0;
+	emit_fail_code = -ETIMEDOUT;
+	assert_int_equal(xfr_out_serve(f->x, q, ql, 4, a, 0, emit_failing, &n), -ETIMEDOUT);
+	assert_int_equal(f->st.out_timeout, 1);
+	assert_int_equal(f->st.aborted, 1);
+	assert_int_equal(f->st.failed, 0);
+	assert_int_equal(f->st.out_running, 0);
+	n = 0;
+	emit_fail_code = -EPIPE;
+	assert_int_equal(xfr_out_serve(f->x, q, ql, 4, a, 0, emit_failing, &n), DDI_EIO);
+	assert_int_equal(f->st.out_timeout, 1);
+	assert_int_equal(f->st.aborted, 2);
+	assert_int_equal(f->st.out_running, 0);
+}
+
 static void test_catalog(void **state)
 {
 	struct fx *f = *state;
@@ -377,6 +474,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reverse_serial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_soa_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catalog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
