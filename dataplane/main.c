@@ -253,7 +253,9 @@ static json_t *hook_stats(void *ctx)
 	              (json_int_t)cs.published_seq, "store_seq", (json_int_t)cs.store_seq,
 	              "publishes", (json_int_t)cs.publishes, "entries", (json_int_t)cs.entries,
 	              "max_batch", (json_int_t)cs.max_batch);
-	json_t *tcpc = json_pack("{s:I, s:I, s:I, s:I, s:I}", "cookie_new",
+	json_t *tcpc = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "updates_in_flight",
+	                         (json_int_t)ts.updates_in_flight, "updates_discarded",
+	                         (json_int_t)ts.updates_discarded, "cookie_new",
 	                         (json_int_t)ts.cookie_new, "cookie_valid", (json_int_t)ts.cookie_valid,
 	                         "cookie_refreshed", (json_int_t)ts.cookie_refreshed, "cookie_bad",
 	                         (json_int_t)ts.cookie_bad, "cookie_malformed",
@@ -502,6 +504,7 @@ static void metrics_dataplane(void *ctx, FILE *f)
 	        (unsigned long long)ts.cookie_new, (unsigned long long)ts.cookie_valid,
 	        (unsigned long long)ts.cookie_refreshed, (unsigned long long)ts.cookie_bad,
 	        (unsigned long long)ts.cookie_malformed);
+	tcp_stats_metrics(f, &ts);
 	fprintf(f, "# HELP ddiplane_xfr_total Zone transfers out and NOTIFY out by outcome "
 	        "(control/xfr/xfr.h).\n# TYPE ddiplane_xfr_total counter\n");
 #define X(n) fprintf(f, "ddiplane_xfr_total{outcome=\"" #n "\"} %llu\n", \
@@ -1052,8 +1055,9 @@ static int xfr_hook(void *ctx, const uint8_t *req, size_t len, uint8_t fam, cons
 /* The TCP server on every service address, port 53; its updates go to the DDNS thread. */
 static int tcp_start(char *err, size_t errlen)
 {
-	struct tcp_conf tc = { .idx = run.idx, .answer = &run.aconf, .update = ddns_thread_submit,
-	                       .update_ctx = run.ddns, .update_tkey = run.gss != NULL,
+	struct tcp_conf tc = { .idx = run.idx, .answer = &run.aconf,
+	                       .update = ddns_thread_submit_async, .update_ctx = run.ddns,
+	                       .update_tkey = run.gss != NULL,
 	                       .xfr = xfr_hook, .xfr_ctx = run.xfr, .xfr_check = xfr_out_check_now,
 	                       .max_conns = run.o.tcp_max_clients, .xfr_max = run.o.xfr_out_max,
 	                       .max_per_client = run.o.tcp_max_per_client,

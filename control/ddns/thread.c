@@ -67,6 +67,10 @@ struct job {
 	uint8_t req[DNS_MSG_MAX];
 	bool done;
 	struct job *next;
+	/* asynchronous (ddns_thread_submit_async): called once with the answer, then freed here */
+	ddns_done_fn on_done;
+	void *dctx;
+	uint64_t tag;
 };
 
 struct ddns_thread {
@@ -250,17 +254,31 @@ static unsigned take_tcp(struct ddns_thread *t, struct ddns_msg *msgs, struct jo
 	return n;
 }
 
+/* An asynchronous job's answer (0: none) to its submitter, outside the lock; the job is freed. */
+static void job_complete(struct job *j, int n)
+{
+	j->on_done(j->dctx, j->tag, j->req, n);
+	free(j);
+}
+
 static void give_tcp(struct ddns_thread *t, struct ddns_msg *msgs, struct job **jobs, unsigned n,
                      bool committed)
 {
+	struct job *async[DDNS_BURST];
+	unsigned na = 0;
 	pthread_mutex_lock(&t->lock);
 	for (unsigned i = 0; i < n; i++) {
 		jobs[i]->m.n = committed ? msgs[i].n : 0;
-		jobs[i]->done = true;
+		if (jobs[i]->on_done)
+			async[na++] = jobs[i];   /* the submitter does not wait: it is told below */
+		else
+			jobs[i]->done = true;
 	}
 	t->queued -= n;
 	pthread_cond_broadcast(&t->done_cond);
 	pthread_mutex_unlock(&t->lock);
+	for (unsigned i = 0; i < na; i++)
+		job_complete(async[i], async[i]->m.n);
 }
 
 /* One burst: take, serve, count, give back. Returns the number of messages. */
@@ -337,15 +355,26 @@ static void *ddns_main(void *arg)
 	}
 	/* Release TCP submitters still queued: no answer (they were never served). */
 	pthread_mutex_lock(&t->lock);
-	for (struct job *j = t->head; j; j = j->next) {
+	struct job *async = NULL, *next;
+	for (struct job *j = t->head; j; j = next) {
+		next = j->next;
 		j->m.n = 0;
-		j->done = true;
 		t->queued--;
+		if (j->on_done) {
+			j->next = async;
+			async = j;
+		} else {
+			j->done = true;
+		}
 	}
 	t->head = NULL;
 	t->tail = &t->head;
 	pthread_cond_broadcast(&t->done_cond);
 	pthread_mutex_unlock(&t->lock);
+	for (struct job *j = async; j; j = next) {
+		next = j->next;
+		job_complete(j, 0);
+	}
 	if (reader) {
 		rcu_thread_online();   /* unregister from the state it registered in */
 		rcu_unregister_thread();
@@ -416,40 +445,78 @@ static int servfail(const uint8_t *req, size_t len, uint8_t *resp, size_t cap)
 	return DNS_HDR_LEN;
 }
 
-int ddns_thread_submit(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
-                       const uint8_t *src_addr, uint8_t *resp, size_t cap)
+/*
+ * A job for the queue: the request copied, the answer written over the
+ * copy unless `resp` says where. NULL when out of memory or too long.
+ */
+static struct job *job_new(const uint8_t *req, size_t len, uint8_t src_family,
+                           const uint8_t *src_addr, uint8_t *resp, size_t cap)
 {
-	struct ddns_thread *t = ctx;
 	/* on the heap: a 64 KiB copy does not belong on a thread's stack */
-	struct job *j = malloc(sizeof(*j));
-	if (!j || len > sizeof(j->req)) {
-		free(j);
-		return servfail(req, len, resp, cap);
-	}
+	struct job *j = len <= DNS_MSG_MAX ? calloc(1, sizeof(*j)) : NULL;
+	if (!j)
+		return NULL;
 	memcpy(j->req, req, len);
-	j->m = (struct ddns_msg){ .req = j->req, .len = len, .family = src_family, .resp = resp,
-	                          .cap = cap };
+	j->m = (struct ddns_msg){ .req = j->req, .len = len, .family = src_family,
+	                          .resp = resp ? resp : j->req, .cap = resp ? cap : DNS_MSG_MAX };
 	memcpy(j->m.src, src_addr, src_family == 6 ? 16 : 4);
-	j->done = false;
-	j->next = NULL;
+	return j;
+}
 
-	pthread_mutex_lock(&t->lock);
+/* Queue a job; false (nothing queued) when DDNS_TCP_QUEUE wait already or the thread stops. */
+static bool job_queue(struct ddns_thread *t, struct job *j)
+{
 	if (t->queued >= DDNS_TCP_QUEUE || __atomic_load_n(&t->quit, __ATOMIC_ACQUIRE)) {
-		pthread_mutex_unlock(&t->lock);
-		free(j);
 		count(t, DDNS_OUT_TCP_FULL, 1);
-		return servfail(req, len, resp, cap);
+		return false;
 	}
 	*t->tail = j;
 	t->tail = &j->next;
 	t->queued++;
 	ddns_thread_kick(t);
+	return true;
+}
+
+int ddns_thread_submit(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
+                       const uint8_t *src_addr, uint8_t *resp, size_t cap)
+{
+	struct ddns_thread *t = ctx;
+	struct job *j = job_new(req, len, src_family, src_addr, resp, cap);
+	if (!j)
+		return servfail(req, len, resp, cap);
+	pthread_mutex_lock(&t->lock);
+	if (!job_queue(t, j)) {
+		pthread_mutex_unlock(&t->lock);
+		free(j);
+		return servfail(req, len, resp, cap);
+	}
 	while (!j->done)
 		pthread_cond_wait(&t->done_cond, &t->lock);
 	pthread_mutex_unlock(&t->lock);
 	int n = j->m.n;
 	free(j);
 	return n;
+}
+
+int ddns_thread_submit_async(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
+                             const uint8_t *src_addr, ddns_done_fn done, void *dctx,
+                             uint64_t tag, uint8_t *resp, size_t cap)
+{
+	struct ddns_thread *t = ctx;
+	struct job *j = job_new(req, len, src_family, src_addr, NULL, 0);
+	if (!j)
+		return servfail(req, len, resp, cap);
+	j->on_done = done;
+	j->dctx = dctx;
+	j->tag = tag;
+	pthread_mutex_lock(&t->lock);
+	bool queued = job_queue(t, j);
+	pthread_mutex_unlock(&t->lock);
+	if (!queued) {
+		free(j);
+		return servfail(req, len, resp, cap);
+	}
+	return 0;
 }
 
 void ddns_thread_stats(const struct ddns_thread *t, struct ddns_stats *out)

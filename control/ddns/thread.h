@@ -26,7 +26,8 @@
  *      commit, every answer of the burst is dropped (nothing unsynced is
  *      acknowledged; clients retry) and TCP submitters get no answer.
  *   4. Hand the answers back: give() for the dataplane's, a condition
- *      variable for each waiting TCP submitter.
+ *      variable for each waiting TCP submitter, the `done` callback for
+ *      each asynchronous one (ddns_thread_submit_async).
  * While one burst syncs, the next messages queue and form the next burst.
  *
  * Refusals (control/ddns/refusal.h): an update that changed nothing is
@@ -199,6 +200,28 @@ void ddns_thread_kick(struct ddns_thread *t);
  */
 int ddns_thread_submit(void *t, const uint8_t *req, size_t len, uint8_t src_family,
                        const uint8_t *src_addr, uint8_t *resp, size_t cap);
+
+/*
+ * The answer to an asynchronous submission: `resp` (n bytes, 0 for none:
+ * batch not committed, thread stopping) is valid only during the call.
+ * Runs on the DDNS thread (or in ddns_thread_stop), exactly once per
+ * submission that returned 0; it must not block (queue and wake, no more).
+ */
+typedef void (*ddns_done_fn)(void *dctx, uint64_t tag, const uint8_t *resp, int n);
+
+/*
+ * Queue one message and return at once: the TCP server's update hook
+ * (control/tcp/tcp.h tcp_conf.update, ctx is the ddns_thread), so the TCP
+ * query loop never waits for a commit. Copies req and src_addr. Returns 0
+ * when queued (`done` is called later with `dctx` and `tag`), or the
+ * length of a SERVFAIL written in resp (cap bytes) when DDNS_TCP_QUEUE
+ * submissions wait already, the thread stops or memory is short (then
+ * `done` is never called). Never blocks but on the queue's short lock; any
+ * thread, online QSBR readers included.
+ */
+int ddns_thread_submit_async(void *t, const uint8_t *req, size_t len, uint8_t src_family,
+                             const uint8_t *src_addr, ddns_done_fn done, void *dctx,
+                             uint64_t tag, uint8_t *resp, size_t cap);
 
 /* A copy of the counters. Any thread. NULL: zeros. */
 void ddns_thread_stats(const struct ddns_thread *t, struct ddns_stats *out);

@@ -29,6 +29,7 @@
 #define TAG_LISTEN 0x100000000ull       /* epoll data: listen index | TAG, conn index, or stop */
 #define TAG_STOP 0x200000000ull
 #define TAG_XFR_DONE 0x400000000ull    /* a transfer thread handed a connection back */
+#define TAG_UPD_DONE 0x800000000ull    /* an update's answer came back (struct upd_cq) */
 
 struct conn {
 	int fd;                  /* -1: free slot */
@@ -47,6 +48,36 @@ struct conn {
 	 */
 	bool in_xfr;
 	bool xfr_close;          /* set by the transfer thread: close when handed back */
+	/*
+	 * An update is in flight (tcp.h, conf.update): nothing more is answered
+	 * on this connection until its answer is back. `gen` changes at every
+	 * close, so a late answer for an earlier connection of the slot is told apart.
+	 */
+	bool upd_wait;
+	uint32_t gen;
+};
+
+/* One answer back from `update`: the connection (slot << 32 | gen), a copy of the answer. */
+struct upd_done {
+	uint64_t tag;
+	uint8_t *resp;           /* malloc'd, NULL when there is none */
+	int n;
+};
+
+/*
+ * Where the DDNS thread leaves the answers (tcp.h). Allocated apart from
+ * the server and freed by whoever drops the last reference: the server
+ * holds one, and every submission in flight one, so a completion after
+ * tcp_server_stop lands here, finds the server gone and is dropped.
+ * Sized max_conns, the bound of submissions in flight: it never fills.
+ */
+struct upd_cq {
+	pthread_mutex_t mu;
+	int efd;                 /* eventfd in the loop's epoll set (TAG_UPD_DONE) */
+	unsigned refs;           /* the server (until it stops) + submissions in flight */
+	bool server_gone;
+	unsigned cap, len;
+	struct upd_done *q;      /* len waiting, oldest first */
 };
 
 /* A transfer thread and the connection it serves. */
@@ -78,6 +109,10 @@ struct tcp_server {
 	bool xstop;              /* the workers end (under xmu) */
 	bool stopping;           /* relaxed atomic: transfers give up at their next message */
 	unsigned *done, ndone;   /* workers that handed their connection back (under xmu) */
+	/* updates (conf.update): the completion queue and the loop's count in flight */
+	struct upd_cq *cq;
+	struct upd_done *cq_take;   /* cap entries: the loop's copy of the queue */
+	unsigned upd_inflight;
 };
 
 static uint64_t now_ms(void)
@@ -104,6 +139,8 @@ static void conn_close(struct tcp_server *s, struct conn *c)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
+	c->upd_wait = false;
+	c->gen++;                /* an answer still in flight for it is discarded */
 	free(c->in);
 	free(c->out);
 	c->in = c->out = NULL;
@@ -115,7 +152,9 @@ static void conn_close(struct tcp_server *s, struct conn *c)
 static void conn_watch(struct tcp_server *s, struct conn *c)
 {
 	uint32_t ev = 0;
-	if (!c->peer_closed && c->out_len - c->out_off < OUT_HIGH)
+	/* a full input behind an update in flight: read again once it is answered */
+	if (!c->peer_closed && c->out_len - c->out_off < OUT_HIGH &&
+	    !(c->upd_wait && c->in_len == IN_CAP))
 		ev |= EPOLLIN;
 	if (c->out_len > c->out_off)
 		ev |= EPOLLOUT;
@@ -353,6 +392,186 @@ static int xfr_dispatch(struct tcp_server *s, struct conn *c, const uint8_t *m, 
 	return xr;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Updates in flight (tcp.h, conf.update)                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Drop one reference; the last one frees the queue. */
+static void cq_unref(struct upd_cq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	bool last = --q->refs == 0;
+	pthread_mutex_unlock(&q->mu);
+	if (!last)
+		return;
+	for (unsigned i = 0; i < q->len; i++)
+		free(q->q[i].resp);
+	close(q->efd);
+	pthread_mutex_destroy(&q->mu);
+	free(q->q);
+	free(q);
+}
+
+/*
+ * conf.update's `done`, on the DDNS thread: copy the answer into the
+ * queue and wake the loop. Never waits but on the queue's short lock; the
+ * queue has room for every submission in flight, so nothing is lost here
+ * unless memory is short (then the connection gets no answer, as when a
+ * batch does not commit).
+ */
+static void upd_done(void *dctx, uint64_t tag, const uint8_t *resp, int n)
+{
+	struct upd_cq *q = dctx;
+	uint8_t *copy = n > 0 && n <= DNS_MSG_MAX ? malloc((size_t)n) : NULL;
+	if (copy)
+		memcpy(copy, resp, (size_t)n);
+	pthread_mutex_lock(&q->mu);
+	bool queued = !q->server_gone && q->len < q->cap;
+	if (queued)
+		q->q[q->len++] = (struct upd_done){ tag, copy, copy ? n : 0 };
+	pthread_mutex_unlock(&q->mu);
+	if (queued) {
+		uint64_t one = 1;
+		if (write(q->efd, &one, sizeof(one)) < 0) {
+			/* EAGAIN: the counter is full, a wake is pending anyway */
+		}
+	} else {
+		free(copy);
+	}
+	cq_unref(q);
+}
+
+/* SERVFAIL with the request's ID and opcode and empty sections (RFC 2136 3.8). */
+static size_t upd_servfail(const uint8_t *m, uint8_t *out)
+{
+	memcpy(out, m, DNS_HDR_LEN);
+	out[2] = (uint8_t)(0x80 | (m[2] & 0x78));
+	out[3] = DNS_RCODE_SERVFAIL;
+	memset(out + 4, 0, DNS_HDR_LEN - 4);
+	return DNS_HDR_LEN;
+}
+
+/*
+ * Hand an UPDATE, NOTIFY or TKEY message to conf.update without waiting.
+ * Returns 0 when it is in flight (c->upd_wait set), else the length of an
+ * answer in s->scratch + 2 (0: none). Over max_conns in flight (a slot
+ * closed and reused while its answer is still out): SERVFAIL at once, so
+ * that the completion queue stays big enough.
+ */
+static int upd_submit(struct tcp_server *s, struct conn *c, const uint8_t *m, size_t mlen)
+{
+	if (s->upd_inflight >= s->cq->cap)
+		return (int)upd_servfail(m, s->scratch + 2);
+	uint64_t tag = (uint64_t)(c - s->conns) << 32 | c->gen;
+	pthread_mutex_lock(&s->cq->mu);
+	s->cq->refs++;           /* the submission's: dropped by upd_done, or below */
+	pthread_mutex_unlock(&s->cq->mu);
+	int un = s->conf.update(s->conf.update_ctx, m, mlen, c->peer_family, c->peer, upd_done,
+	                        s->cq, tag, s->scratch + 2, DNS_MSG_MAX);
+	if (un != 0) {
+		cq_unref(s->cq);     /* answered at once: `done` is not called */
+		return un;
+	}
+	c->upd_wait = true;
+	s->upd_inflight++;
+	stat_set(&s->st.updates_in_flight, s->upd_inflight);
+	return 0;
+}
+
+static void conn_advance(struct tcp_server *s, struct conn *c, bool count_peer_close);
+
+/*
+ * The loop takes the answers that came back: each goes to its connection
+ * if that is still the one that asked (slot and generation), which then
+ * answers what waited behind it; otherwise it is discarded.
+ */
+static void upd_collect(struct tcp_server *s)
+{
+	uint64_t v;
+	struct upd_cq *q = s->cq;
+	if (read(q->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&q->mu);
+	unsigned n = q->len;
+	memcpy(s->cq_take, q->q, n * sizeof(q->q[0]));
+	q->len = 0;
+	pthread_mutex_unlock(&q->mu);
+	for (unsigned i = 0; i < n; i++) {
+		struct upd_done *d = &s->cq_take[i];
+		uint64_t slot = d->tag >> 32;
+		struct conn *c = slot < s->conf.max_conns ? &s->conns[slot] : NULL;
+		s->upd_inflight--;
+		if (!c || c->fd < 0 || c->gen != (uint32_t)d->tag || !c->upd_wait) {
+			stat_inc(&s->st.updates_discarded);   /* its connection closed meanwhile */
+			free(d->resp);
+			continue;
+		}
+		c->upd_wait = false;
+		uint8_t pfx[2];
+		dns_put16(pfx, (uint16_t)d->n);
+		if (d->n <= 0) {
+			stat_inc(&s->st.no_answer);
+		} else if (out_append(c, pfx, 2) < 0 || out_append(c, d->resp, (size_t)d->n) < 0) {
+			free(d->resp);
+			conn_close(s, c);
+			continue;
+		} else {
+			stat_inc(&s->st.queries);
+		}
+		free(d->resp);
+		c->last_ms = now_ms();
+		conn_advance(s, c, false);   /* the pipelined requests that waited, in order */
+	}
+	stat_set(&s->st.updates_in_flight, s->upd_inflight);
+}
+
+/* With conf.update: the completion queue, its eventfd in the epoll set. */
+static int upd_start(struct tcp_server *s, char *err, size_t errlen)
+{
+	if (!s->conf.update)
+		return DDI_EOK;
+	struct upd_cq *q = calloc(1, sizeof(*q));
+	s->cq_take = calloc(s->conf.max_conns, sizeof(*s->cq_take));
+	if (q)
+		q->q = calloc(s->conf.max_conns, sizeof(*q->q));
+	if (!q || !q->q || !s->cq_take) {
+		if (q)
+			free(q->q);
+		free(q);
+		snprintf(err, errlen, "TCP server: out of memory");
+		return DDI_ENOMEM;
+	}
+	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->efd < 0) {
+		int e = errno;
+		free(q->q);
+		free(q);
+		snprintf(err, errlen, "TCP server: %s", strerror(e));
+		return -e;
+	}
+	pthread_mutex_init(&q->mu, NULL);
+	q->refs = 1;
+	q->cap = s->conf.max_conns;
+	s->cq = q;
+	struct epoll_event e = { .events = EPOLLIN, .data.u64 = TAG_UPD_DONE };
+	epoll_ctl(s->epfd, EPOLL_CTL_ADD, q->efd, &e);
+	return DDI_EOK;
+}
+
+/* The server stops: answers still to come are dropped where they land. */
+static void upd_stop(struct tcp_server *s)
+{
+	if (s->cq) {
+		pthread_mutex_lock(&s->cq->mu);
+		s->cq->server_gone = true;
+		pthread_mutex_unlock(&s->cq->mu);
+		cq_unref(s->cq);
+		s->cq = NULL;
+	}
+	free(s->cq_take);
+	s->cq_take = NULL;
+}
+
 /* What conn_process leaves to its caller. */
 enum conn_next {
 	CONN_OK,                 /* flush, watch */
@@ -370,7 +589,7 @@ static enum conn_next conn_process(struct tcp_server *s, struct conn *c)
 {
 	size_t pos = 0;
 	enum conn_next next = CONN_OK;
-	while (c->in_len - pos >= 2 && c->out_len - c->out_off < OUT_HIGH) {
+	while (!c->upd_wait && c->in_len - pos >= 2 && c->out_len - c->out_off < OUT_HIGH) {
 		size_t mlen = dns_get16(c->in + pos);
 		if (mlen < DNS_HDR_LEN) {     /* not even a header: nothing sensible to answer */
 			stat_inc(&s->st.bad_length);
@@ -385,11 +604,12 @@ static enum conn_next conn_process(struct tcp_server *s, struct conn *c)
 		if (s->conf.update && (opcode == DNS_OP_UPDATE || opcode == DNS_OP_NOTIFY ||
 		                       (s->conf.update_tkey && tkey_is_query(m, mlen))) &&
 		    !(m[2] & 0x80)) {
-			/* waits for the DDNS thread's commit (the store's lock, a sync): not as a QSBR reader */
-			rcu_thread_offline();
-			int un = s->conf.update(s->conf.update_ctx, m, mlen, c->peer_family, c->peer,
-			                        s->scratch + 2, DNS_MSG_MAX);
-			rcu_thread_online();
+			/* queued for the DDNS thread; its answer comes back through s->cq (tcp.h) */
+			int un = upd_submit(s, c, m, mlen);
+			if (un == 0) {
+				pos += 2 + mlen;
+				break;   /* c->upd_wait: the rest waits for the answer */
+			}
 			n = un > 0 ? (size_t)un : 0;
 		} else if (s->conf.xfr && opcode == DNS_OP_QUERY && !(m[2] & 0x80) &&
 		           xfr_route(m, mlen)) {
@@ -511,10 +731,11 @@ static void conn_advance(struct tcp_server *s, struct conn *c, bool count_peer_c
 		 * them (the client waits for their answers, e.g. a query
 		 * pipelined after a transfer). Each round answers one at least.
 		 */
-		if (c->out_len - c->out_off >= OUT_HIGH || !conn_has_message(c))
+		if (c->out_len - c->out_off >= OUT_HIGH || !conn_has_message(c) || c->upd_wait)
 			break;
 	}
-	if (c->peer_closed && c->out_len == c->out_off) {
+	/* half-closed with an update in flight: its answer is still sent */
+	if (c->peer_closed && c->out_len == c->out_off && !c->upd_wait) {
 		if (count_peer_close)
 			stat_inc(&s->st.closed_peer);
 		conn_close(s, c);
@@ -715,6 +936,8 @@ static void *tcp_thread(void *arg)
 				stop = true;
 			} else if (d == TAG_XFR_DONE) {
 				xfr_collect(s);
+			} else if (d == TAG_UPD_DONE) {
+				upd_collect(s);
 			} else if (d & TAG_LISTEN) {
 				do_accept(s, s->lfd[d & 0xffff]);
 			} else {
@@ -735,7 +958,9 @@ static void *tcp_thread(void *arg)
 			last_sweep = now;
 			for (unsigned i = 0; i < s->conf.max_conns; i++) {
 				struct conn *c = &s->conns[i];
-				if (c->fd >= 0 && !c->in_xfr && now - c->last_ms >= s->conf.idle_timeout_ms) {
+				/* waiting for our own commit is not the client's idleness */
+				if (c->fd >= 0 && !c->in_xfr && !c->upd_wait &&
+				    now - c->last_ms >= s->conf.idle_timeout_ms) {
 					stat_inc(&s->st.idle_closed);
 					conn_close(s, c);
 				}
@@ -924,7 +1149,8 @@ int tcp_server_start(struct tcp_server **out, const struct tcp_conf *conf, char 
 		e.data.u64 = TAG_LISTEN | i;
 		epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &e);
 	}
-	if ((ret = xfr_pool_start(s, err, errlen)) != DDI_EOK)
+	if ((ret = xfr_pool_start(s, err, errlen)) != DDI_EOK ||
+	    (ret = upd_start(s, err, errlen)) != DDI_EOK)
 		goto fail;
 	ret = -pthread_create(&s->thread, NULL, tcp_thread, s);
 	if (ret < 0) {
@@ -965,6 +1191,7 @@ void tcp_server_stop(struct tcp_server *s)
 		close(s->stopfd);
 	if (s->donefd >= 0)
 		close(s->donefd);
+	upd_stop(s);
 	pthread_mutex_destroy(&s->xmu);
 	free(s->done);
 	free(s->conns);
@@ -978,4 +1205,16 @@ void tcp_server_stats(const struct tcp_server *s, struct tcp_stats *st)
 	uint64_t *dst = (uint64_t *)st;
 	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+void tcp_stats_metrics(FILE *f, const struct tcp_stats *st)
+{
+	fprintf(f, "# HELP ddiplane_tcp_updates_in_flight UPDATE, NOTIFY and TKEY messages over TCP "
+	        "handed to the DDNS thread, answer not back yet.\n"
+	        "# TYPE ddiplane_tcp_updates_in_flight gauge\nddiplane_tcp_updates_in_flight %llu\n"
+	        "# HELP ddiplane_tcp_updates_discarded_total Answers to updates over TCP that came "
+	        "back after their connection closed.\n"
+	        "# TYPE ddiplane_tcp_updates_discarded_total counter\n"
+	        "ddiplane_tcp_updates_discarded_total %llu\n",
+	        (unsigned long long)st->updates_in_flight, (unsigned long long)st->updates_discarded);
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "index/answer.h"
@@ -85,14 +86,33 @@ struct tcp_conf {
 	/*
 	 * UPDATE and NOTIFY messages go here instead of answer_message() (NULL:
 	 * answered NOTIMP like every other opcode): the message, the peer's
-	 * address (family 4 or 6), the response buffer. Returns the response
-	 * length, 0 for none, or a negative error. Runs on the server thread,
-	 * which goes RCU-offline around it because it may block: ddiplane
-	 * points it at ddns_thread_submit (control/ddns/thread.h), which waits
-	 * for the DDNS thread's group commit.
+	 * address (family 4 or 6), `done` with `dctx` and `tag` for the answer,
+	 * and a buffer (cap bytes) for an answer given at once. Returns 0 when
+	 * the message was queued: `done` then gives the answer later, exactly
+	 * once, from any thread, without blocking (resp valid during the call,
+	 * n 0 for none); returns the length of an answer written in resp (a
+	 * SERVFAIL when the queue is full), or a negative error (no answer),
+	 * and `done` is not called. It must not wait: it runs on the query
+	 * loop, online as an RCU reader. ddiplane points it at
+	 * ddns_thread_submit_async (control/ddns/thread.h).
+	 *
+	 * The loop does not wait for the answer (the DDNS thread's group
+	 * commit: the store's lock, a sync). Its connection waits instead: one
+	 * update in flight per connection, and the requests pipelined after it
+	 * are answered only once its answer is queued (RFC 7766 6.2.1.1 allows
+	 * any order; answers stay in order per connection, which every client
+	 * understands). Other connections go on. In all at most max_conns are
+	 * in flight (more are answered SERVFAIL at once), so the completion
+	 * queue, sized max_conns, never fills. A connection closed meanwhile
+	 * does not receive the late answer: a completion names a slot and the
+	 * slot's generation, never a pointer, and is discarded (counted) when
+	 * the slot was closed or reused; the completion queue itself lives
+	 * until its last completion, after tcp_server_stop if need be.
 	 */
 	int (*update)(void *ctx, const uint8_t *req, size_t len, uint8_t src_family,
-	              const uint8_t *src_addr, uint8_t *resp, size_t cap);
+	              const uint8_t *src_addr,
+	              void (*done)(void *dctx, uint64_t tag, const uint8_t *resp, int n), void *dctx,
+	              uint64_t tag, uint8_t *resp, size_t cap);
 	void *update_ctx;
 	/* TKEY queries (GSS-TSIG negotiation, control/ddns/tkey.h) go to `update` too */
 	bool update_tkey;
@@ -153,6 +173,8 @@ struct tcp_stats {
 	uint64_t cookie_refreshed; /* ours but old or of the previous secret: a new one sent */
 	uint64_t cookie_bad;       /* not ours: answered normally with a new one (RFC 7873 5.2.4) */
 	uint64_t cookie_malformed; /* bad COOKIE length: FORMERR */
+	uint64_t updates_in_flight;  /* UPDATE/NOTIFY/TKEY handed to `update`, answer not back (a gauge) */
+	uint64_t updates_discarded;  /* answers that came back after their connection closed */
 };
 
 /*
@@ -196,5 +218,8 @@ void tcp_server_stop(struct tcp_server *s);
 
 /* A copy of the counters. */
 void tcp_server_stats(const struct tcp_server *s, struct tcp_stats *st);
+
+/* The counters of updates over TCP in the Prometheus text format (for /metrics). */
+void tcp_stats_metrics(FILE *f, const struct tcp_stats *st);
 
 #endif
