@@ -92,9 +92,10 @@ static uint16_t release_one(void)
 	return h.id;
 }
 
-static struct tcp_server *start(void)
+static struct tcp_server *start_max(unsigned max_conns)
 {
-	struct tcp_conf c = { .idx = ix, .answer = &aconf, .update = update_hook, .nlisten = 1 };
+	struct tcp_conf c = { .idx = ix, .answer = &aconf, .update = update_hook, .nlisten = 1,
+	                      .max_conns = max_conns };
 	struct sockaddr_in *sin = (struct sockaddr_in *)&c.listen[0];
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(53);
@@ -108,6 +109,11 @@ static struct tcp_server *start(void)
 		fprintf(stderr, "tcp_server_start: %s\n", err);
 	assert_int_equal(rc, DDI_EOK);
 	return s;
+}
+
+static struct tcp_server *start(void)
+{
+	return start_max(0);
 }
 
 static int client(void)
@@ -301,6 +307,42 @@ static void test_answered_at_once(void **state)
 	tcp_server_stop(s);
 }
 
+/*
+ * At most max_conns in flight in all, so that the completion queue never
+ * fills: with one connection allowed, a reset one's UPDATE still out and
+ * a new connection's UPDATE is answered SERVFAIL at once, not queued.
+ */
+static void test_bound_in_all(void **state)
+{
+	(void)state;
+	if (!netns_ok)
+		skip();
+	struct tcp_server *s = start_max(1);
+	int a = client();
+	send_msg(a, 60, DNS_OP_UPDATE);
+	WAIT_STATS(s, st.updates_in_flight == 1);
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(a);
+	WAIT_STATS(s, st.open == 0);
+	int b = client();
+	uint8_t q[128], r[64], p[2];
+	size_t n = put_msg(q, 61, DNS_OP_UPDATE);
+	assert_int_equal(send(b, q, n, 0), (ssize_t)n);
+	assert_true(read_exact(b, p, 2) && dns_get16(p) == DNS_HDR_LEN && read_exact(b, r, DNS_HDR_LEN));
+	assert_int_equal(dns_get16(r), 61);
+	assert_int_equal(r[3] & 0xf, DNS_RCODE_SERVFAIL);
+	assert_int_equal(held_count(), 1);       /* not handed over */
+	assert_int_equal(release_one(), 60);
+	WAIT_STATS(s, st.updates_discarded == 1 && st.updates_in_flight == 0);
+	send_msg(b, 62, DNS_OP_UPDATE);          /* room again: in flight */
+	WAIT_STATS(s, st.updates_in_flight == 1);
+	assert_int_equal(release_one(), 62);
+	assert_int_equal(read_id(b), 62);
+	close(b);
+	tcp_server_stop(s);
+}
+
 /* The server stops with an UPDATE in flight: its answer comes later and lands nowhere, safely. */
 static void test_answer_after_stop(void **state)
 {
@@ -351,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_inflight_apart_in_order),
 		cmocka_unit_test(test_closed_discarded),
 		cmocka_unit_test(test_answered_at_once),
+		cmocka_unit_test(test_bound_in_all),
 		cmocka_unit_test(test_answer_after_stop),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
