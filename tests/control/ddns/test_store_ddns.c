@@ -469,6 +469,52 @@ static void test_thread(void **state)
 	ddns_thread_stop(t);
 }
 
+/* ddns_thread_submit_async: done is called once, off the submitter's thread, with the answer and the tag. */
+struct async_seen {
+	int calls, n, rcode;
+	uint16_t id;
+	uint64_t tag;
+};
+
+static void async_done(void *dctx, uint64_t tag, const uint8_t *resp, int n)
+{
+	struct async_seen *a = dctx;
+	a->n = n;
+	a->tag = tag;
+	a->id = n >= 12 ? dns_get16(resp) : 0;
+	a->rcode = n >= 12 ? resp[3] & 0xf : -1;
+	__atomic_fetch_add(&a->calls, 1, __ATOMIC_RELEASE);
+}
+
+static void test_thread_async(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t src[4] = { 198, 18, 0, 2 };
+	struct ddns_thread *t;
+	struct ddns_thread_conf c = { .store = f->s };
+	assert_int_equal(ddns_thread_start(&t, &c), 0);
+	uint8_t m[512], resp[512];
+	memset(m, 0, 12);
+	dns_put16(m, 0x4343);
+	dns_put16(m + 2, DNS_OP_NOTIFY << 11);
+	dns_put16(m + 4, 1);
+	memcpy(m + 12, ZONE, sizeof(ZONE));
+	dns_put16(m + 12 + sizeof(ZONE), DNS_T_SOA);
+	dns_put16(m + 14 + sizeof(ZONE), 1);
+	struct async_seen a = { 0 };
+	int n = ddns_thread_submit_async(t, m, 16 + sizeof(ZONE), 4, src, async_done, &a,
+	                                 0x1234567800000009ull, resp, sizeof(resp));
+	assert_int_equal(n, 0);   /* queued: no answer here */
+	for (int i = 0; i < 500 && !__atomic_load_n(&a.calls, __ATOMIC_ACQUIRE); i++)
+		usleep(10000);
+	assert_int_equal(__atomic_load_n(&a.calls, __ATOMIC_ACQUIRE), 1);
+	assert_int_equal(a.id, 0x4343);
+	assert_int_equal(a.rcode, DNS_RCODE_NOERROR);
+	assert_true(a.tag == 0x1234567800000009ull);
+	ddns_thread_stop(t);
+	assert_int_equal(a.calls, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +524,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread_async, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
