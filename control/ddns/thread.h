@@ -189,9 +189,9 @@ void ddns_thread_stop(struct ddns_thread *t);
 void ddns_thread_kick(struct ddns_thread *t);
 
 /*
- * Serve one message on the thread and wait for its answer: the TCP
- * server's update hook (control/tcp/tcp.h tcp_conf.update, ctx is the
- * ddns_thread). Copies req and src_addr before queueing; resp (cap bytes)
+ * Serve one message on the thread and wait for its answer, for a caller
+ * that may wait (the TCP server uses ddns_thread_submit_async below
+ * instead, so that its query loop never waits). Copies req and src_addr before queueing; resp (cap bytes)
  * is written by the thread before this returns. Returns the answer length,
  * 0 for none (batch not committed, thread stopping), or the length of a
  * SERVFAIL written in place when DDNS_TCP_QUEUE submissions wait already.
