@@ -97,6 +97,7 @@ json_t *ipam_cmd_prefix_add(const struct cmd_ctx *ctx, const json_t *args, uint6
 
 struct plist {
 	json_t *arr;
+	const struct cmd_ctx *ctx;   /* whose scope filters the rows */
 	struct ipam_cidr stack[130];
 	size_t depth;
 	bool tree;
@@ -106,6 +107,8 @@ struct plist {
 static int plist_cb(void *ctx, const struct ipam_prefix *p)
 {
 	struct plist *l = ctx;
+	if (!cmd_sees_prefix(l->ctx, p->cidr.family, p->cidr.addr, p->cidr.plen))
+		return 0;   /* outside the principal's prefixes (a parent of them too) */
 	json_t *j = ipam_prefix_to_json(p);
 	if (!j)
 		return DDI_ENOMEM;
@@ -129,7 +132,7 @@ static int plist_tx(void *ctx, struct store_ipam *t)
 static json_t *prefix_listing(const struct cmd_ctx *ctx, const json_t *args, bool tree)
 {
 	struct icmd q = { .ctx = ctx, .args = args };
-	struct plist l = { .arr = json_array(), .tree = tree };
+	struct plist l = { .arr = json_array(), .ctx = ctx, .tree = tree };
 	struct ipam_cidr root;
 	struct store_error e;
 	if (tree && json_object_get(args, "prefix")) {
