@@ -58,9 +58,13 @@ static int setup(void **state)
 	ok(&a, "record-add", "{\"name\":\"secret-b.b.test.\",\"ttl\":60,\"type\":\"TXT\","
 	   "\"rdata\":\"\\\"tenant-b-value\\\"\"}");
 	ok(&a, "prefix-add", "{\"prefix\":\"198.18.0.0/16\",\"description\":\"parent\"}");
-	ok(&a, "prefix-add", "{\"prefix\":\"198.18.1.0/24\",\"description\":\"pa\"}");
+	ok(&a, "record-add", "{\"name\":\"www2.b.test.\",\"ttl\":60,\"type\":\"A\","
+	   "\"rdata\":\"198.18.2.9\"}");   /* both stale: no allocation in a strict prefix */
+	ok(&a, "prefix-add", "{\"prefix\":\"198.18.1.0/24\",\"description\":\"pa\","
+	   "\"policy\":\"strict\"}");
 	ok(&a, "prefix-add", "{\"prefix\":\"198.18.1.128/25\",\"description\":\"pa-inner\"}");
-	ok(&a, "prefix-add", "{\"prefix\":\"198.18.2.0/24\",\"description\":\"pb\"}");
+	ok(&a, "prefix-add", "{\"prefix\":\"198.18.2.0/24\",\"description\":\"pb\","
+	   "\"policy\":\"strict\"}");
 	ok(&a, "range-add", "{\"first\":\"198.18.1.10\",\"last\":\"198.18.1.20\"}");
 	ok(&a, "range-add", "{\"first\":\"198.18.2.10\",\"last\":\"198.18.2.20\"}");
 	ok(&a, "range-add", "{\"first\":\"198.18.3.10\",\"last\":\"198.18.3.20\"}");   /* the parent's */
@@ -193,14 +197,34 @@ static void test_refused_and_counters(void **state)
 {
 	(void)state;
 	struct cmd_ctx c = { .store = st, .actor = pr[0].actor, .principal = &pr[0] };
-	static const char *const refused[] = { "ipam-export", "conflicts", "stale", "history" };
+	static const char *const refused[] = { "ipam-export", "conflicts", "history" };
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		json_t *rep = run(&c, refused[i], "{}");
 		assert_int_equal(json_integer_value(json_object_get(rep, "result")), 1);
 		assert_non_null(strstr(json_string_value(json_object_get(rep, "text")), "access denied"));
 		json_decref(rep);
 	}
-	json_t *rep = run(&c, "status", "{}");
+	/* stale with no zone: the report of its rows; a zone of another tenant: refused */
+	json_t *rep = run(&c, "stale", "{}");
+	char *text = json_dumps(rep, JSON_COMPACT);
+	assert_non_null(strstr(text, "\"unallocated\":[{\"name\":\"www.a.test.\""));
+	assert_true(json_integer_value(json_object_get(rep, "result")) == 0 ||
+	            json_integer_value(json_object_get(rep, "result")) == 3);
+	assert_null(strstr(text, "b.test."));
+	assert_null(strstr(text, "198.18.2."));
+	free(text);
+	json_decref(rep);
+	rep = run(&c, "stale", "{\"zone\":\"b.test.\"}");
+	assert_int_equal(json_integer_value(json_object_get(rep, "result")), 1);
+	json_decref(rep);
+	struct cmd_ctx adm = { .store = st, .actor = pr[1].actor, .principal = &pr[1] };
+	rep = run(&adm, "stale", "{}");
+	text = json_dumps(rep, JSON_COMPACT);
+	assert_non_null(strstr(text, "www.a.test."));   /* admin: both tenants' stale records */
+	assert_non_null(strstr(text, "www2.b.test."));
+	free(text);
+	json_decref(rep);
+	rep = run(&c, "status", "{}");
 	assert_int_equal(json_integer_value(json_object_get(rep, "result")), 0);
 	json_decref(rep);
 	struct cmd_ctx r = { .store = st, .actor = pr[2].actor, .principal = &pr[2] };
