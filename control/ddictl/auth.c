@@ -26,9 +26,10 @@
 "    rules inside its zones; secrets are never listed), policy list (rules\n" \
 "    granting names inside its zones), token and role list (its own), and\n" \
 "    the journal (entries that touch its zones or prefixes, with only those\n" \
-"    changes; seq, time and actor as stored; notes only its own). Reads that\n" \
-"    would list every tenant (ipam export, conflicts, stale or history with\n" \
-"    no argument) are refused to it; status and stats are counters and are\n" \
+"    changes; seq, time and actor as stored; notes only its own), and the\n" \
+"    stale (no ZONE) and conflicts reports (rows of its names and\n" \
+"    addresses). Reads that would list every tenant (ipam export, history\n" \
+"    with no NAME) are refused to it; status and stats are counters and are\n" \
 "    shown whole. Anything\n" \
 "    else (zones, keys, policies, tokens, roles, imports) needs admin. A\n" \
 "    request outside the role or scope is refused with the reason, counted\n" \

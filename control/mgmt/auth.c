@@ -200,17 +200,20 @@ static const struct scope_decl read_scopes[] = {
  * The reads that list: each filters its rows through the principal's
  * scope while it walks (cmd_sees_name / cmd_sees_prefix, answered by
  * auth_sees_name / auth_sees_prefix below), so a scoped principal sees
- * only its own zones, prefixes, journal entries, catalogs, keys, rules
- * and principal record. The counters (status, stats) and the command list
- * are not tenant data and are shown whole. Any other read (a list not
- * yet filtered: ipam-export, conflicts) is refused to a scoped principal:
- * a new read command is closed to tenants until it is listed here
- * (test_auth.c checks that every read of the command table is declared).
+ * only its own zones, prefixes, ranges, journal entries, catalogs, keys,
+ * rules and principal record, and the stale and conflicts reports of its
+ * own names and addresses. The counters (status, stats) and the command
+ * list are not tenant data and are shown whole. Any other read (a list
+ * not yet filtered: ipam-export) is refused to a scoped principal: a new
+ * read command is closed to tenants until it is listed here
+ * (test_scopelist.c checks that every read of the command table is
+ * declared).
  */
 static const char *const read_lists[] = {
 	"zone-list", "journal", "key-list", "policy-list", "prefix-list", "prefix-tree",
 	"range-list", "catalog-list", "token-list", "role-list",
 	"stale",   /* also in read_scopes: a zone named must be its own; none: its rows */
+	"conflicts",
 };
 static const char *const read_unscoped[] = { "list-commands", "status", "stats" };
 
