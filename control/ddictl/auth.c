@@ -28,9 +28,8 @@
 "    the journal (entries that touch its zones or prefixes, with only those\n" \
 "    changes; seq, time and actor as stored; notes only its own), and the\n" \
 "    stale (no ZONE) and conflicts reports (rows of its names and\n" \
-"    addresses). Reads that would list every tenant (ipam export, history\n" \
-"    with no NAME) are refused to it; status and stats are counters and are\n" \
-"    shown whole. Anything\n" \
+"    addresses) and ipam export (the rows of its prefixes). status and\n" \
+"    stats are counters and are shown whole. Anything\n" \
 "    else (zones, keys, policies, tokens, roles, imports) needs admin. A\n" \
 "    request outside the role or scope is refused with the reason, counted\n" \
 "    (ddiplane_auth_refused_total) and noted in the journal at most once per\n" \

@@ -202,10 +202,10 @@ static const struct scope_decl read_scopes[] = {
  * auth_sees_name / auth_sees_prefix below), so a scoped principal sees
  * only its own zones, prefixes, ranges, journal entries, catalogs, keys,
  * rules and principal record, and the stale and conflicts reports of its
- * own names and addresses. The counters (status, stats) and the command
- * list are not tenant data and are shown whole. Any other read (a list
- * not yet filtered: ipam-export) is refused to a scoped principal: a new
- * read command is closed to tenants until it is listed here
+ * own names and addresses; ipam-export writes the rows of its prefixes.
+ * The counters (status, stats) and the command list are not tenant data
+ * and are shown whole. Any other read is refused to a scoped principal: a
+ * new read command is closed to tenants until it is listed here
  * (test_scopelist.c checks that every read of the command table is
  * declared).
  */
@@ -213,7 +213,7 @@ static const char *const read_lists[] = {
 	"zone-list", "journal", "key-list", "policy-list", "prefix-list", "prefix-tree",
 	"range-list", "catalog-list", "token-list", "role-list",
 	"stale",   /* also in read_scopes: a zone named must be its own; none: its rows */
-	"conflicts",
+	"conflicts", "ipam-export",
 };
 static const char *const read_unscoped[] = { "list-commands", "status", "stats" };
 

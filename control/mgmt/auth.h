@@ -46,9 +46,9 @@
  * principal with zones but no prefixes sees every prefix, as it may read
  * any one (and the other way round). status, stats and list-commands are
  * counters, not tenant data, and are shown whole. The stale (no zone
- * given) and conflicts reports show the rows of its names and addresses.
- * Any other read that lists (ipam-export, history with no name) is
- * refused to a scoped principal. Every
+ * given) and conflicts reports show the rows of its names and addresses,
+ * ipam-export the prefixes and allocations inside its prefixes. history
+ * with no name is refused to a scoped principal. Every
  * command that changes something is either declared in auth.c's scope
  * table (which argument names the zone's name or the prefix/address it
  * touches) or needs admin; tests/control/mgmt/test_auth.c checks that

@@ -123,8 +123,14 @@ check_lists "unix:$TUSER" sock_get ""
 r=$(u --json send '{"command":"role-list"}' 2>&1)
 ddi_expect "unix:$TUSER: role list shows only itself" "$TUSER" "$(rows "$r" roles name)"
 out=$(u --json send '{"command":"ipam-export"}' 2>&1) && rc=0 || rc=$?
-ddi_expect_match "ipam-export refused to the scoped user" 'lists every tenant' "$out"
-ddi_expect "and nothing of tenant B in the refusal" "" "$(none_of "$out")"
+ddi_expect_match "ipam export for the scoped user: its prefix" '198\.18\.20\.0/24' "$out"
+ddi_expect "ipam export: nothing of tenant B" "" "$(none_of "$out")"
+out=$(u --json send '{"command":"conflicts"}' 2>&1) && rc=0 || rc=$?
+ddi_expect "conflicts: nothing of tenant B" "" "$(none_of "$out")"
+out=$(u --json send '{"command":"stale"}' 2>&1) && rc=0 || rc=$?
+ddi_expect "stale: nothing of tenant B" "" "$(none_of "$out")"
+out=$(u --json send '{"command":"history"}' 2>&1) && rc=0 || rc=$?
+ddi_expect_match "history with no name refused to the scoped user" 'access denied' "$out"
 
 ddi_stop
 ddi_summary

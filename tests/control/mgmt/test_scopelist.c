@@ -199,7 +199,7 @@ static void test_refused_and_counters(void **state)
 {
 	(void)state;
 	struct cmd_ctx c = { .store = st, .actor = pr[0].actor, .principal = &pr[0] };
-	static const char *const refused[] = { "ipam-export", "history" };
+	static const char *const refused[] = { "history" };
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		json_t *rep = run(&c, refused[i], "{}");
 		assert_int_equal(json_integer_value(json_object_get(rep, "result")), 1);
@@ -229,9 +229,21 @@ static void test_refused_and_counters(void **state)
 	rep = run(&c, "status", "{}");
 	assert_int_equal(json_integer_value(json_object_get(rep, "result")), 0);
 	json_decref(rep);
+	/* ipam-export: the CSV rows of its prefixes; an unscoped reader's holds them all */
+	rep = run(&c, "ipam-export", "{}");
+	const char *csv = json_string_value(json_object_get(json_object_get(rep, "arguments"), "text"));
+	assert_non_null(csv);
+	assert_non_null(strstr(csv, "198.18.1.0/24"));
+	assert_non_null(strstr(csv, "198.18.1.128/25"));
+	assert_null(strstr(csv, "198.18.2."));
+	assert_null(strstr(csv, "198.18.0.0/16"));
+	json_decref(rep);
 	struct cmd_ctx r = { .store = st, .actor = pr[2].actor, .principal = &pr[2] };
-	rep = run(&r, "ipam-export", "{}");   /* an unscoped reader: as before */
-	assert_int_equal(json_integer_value(json_object_get(rep, "result")), 0);
+	rep = run(&r, "ipam-export", "{}");
+	csv = json_string_value(json_object_get(json_object_get(rep, "arguments"), "text"));
+	assert_non_null(csv);
+	assert_non_null(strstr(csv, "198.18.2.7"));
+	assert_non_null(strstr(csv, "198.18.0.0/16"));
 	json_decref(rep);
 }
 
@@ -239,7 +251,7 @@ static void test_refused_and_counters(void **state)
 static void test_every_read_declared(void **state)
 {
 	(void)state;
-	static const char *const refused[] = { "ipam-export", NULL };
+	static const char *const refused[] = { NULL };
 	struct cmd_ctx ctx = { .role = CMD_ROLE_ADMIN };
 	json_t *req = json_pack("{s:s}", "command", "list-commands");
 	json_t *reply = cmd_exec(&ctx, req, NULL), *c;
