@@ -1203,7 +1203,7 @@ static bool journal_scope(const struct cmd_ctx *ctx, json_t *o)
 {
 	const char *actor = json_string_value(json_object_get(o, "actor"));
 	if (json_object_get(o, "note"))
-		return actor && strcmp(actor, ctx->actor ? ctx->actor : "") == 0;
+		return actor && strcmp(actor, ctx->principal->actor) == 0;   /* its own refusals */
 	size_t kept = 0;
 	static const char *const arrays[] = { "ops", "ipam" };
 	for (size_t a = 0; a < 2; a++) {

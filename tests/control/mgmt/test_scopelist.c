@@ -182,6 +182,23 @@ static void test_journal(void **state)
 	}
 	free(text);
 	json_decref(rep);
+	/* a refusal is noted in the journal: the principal sees its own note, no other's */
+	struct cmd_ctx b = { .store = st, .actor = "token:tb2", .principal = &pr[0] };
+	rep = run(&c, "record-get", "{\"name\":\"www.b.test.\"}");
+	json_decref(rep);
+	struct auth_principal other = pr[0];
+	snprintf(other.actor, sizeof(other.actor), "token:other");
+	b.actor = other.actor;
+	b.principal = &other;
+	rep = run(&b, "zone-export", "{\"zone\":\"b.test.\"}");
+	json_decref(rep);
+	rep = run(&c, "journal", "{}");
+	text = json_dumps(rep, JSON_COMPACT);
+	assert_non_null(strstr(text, "refused record-get"));
+	assert_null(strstr(text, "token:other"));
+	assert_null(strstr(text, "refused zone-export"));
+	free(text);
+	json_decref(rep);
 	/* admin and the unscoped reader: the whole journal, b.test. included */
 	for (int p = 1; p < 3; p++) {
 		struct cmd_ctx c2 = { .store = st, .actor = pr[p].actor, .principal = &pr[p] };
