@@ -68,3 +68,22 @@ void cmd_log_refused(const char *actor, const char *command, const char *needs, 
 		ddi_log(LOG_SUB_MGMT, LOG_LVL_INFO, actor ? actor : "?", "%s refused: needs the %s "
 		        "role, the peer has %s", command, needs, has);
 }
+
+bool cmd_sees_name(const struct cmd_ctx *ctx, const uint8_t *name)
+{
+	if (!ctx->principal)
+		return true;
+	return ctx->scope && ctx->scope->name(ctx->principal, name);
+}
+
+bool cmd_sees_prefix(const struct cmd_ctx *ctx, int family, const uint8_t addr[16], unsigned plen)
+{
+	if (!ctx->principal)
+		return true;
+	return ctx->scope && ctx->scope->prefix(ctx->principal, family, addr, plen);
+}
+
+bool cmd_scoped(const struct cmd_ctx *ctx)
+{
+	return ctx->principal && (!ctx->scope || ctx->scope->scoped(ctx->principal));
+}

@@ -2,6 +2,7 @@
 #ifndef DDI_CONTROL_CMD_H
 #define DDI_CONTROL_CMD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -33,6 +34,8 @@ enum cmd_role {
 };
 
 struct store;
+struct auth_principal;
+struct cmd_scope;
 
 /* What only a running server knows; NULL members answer CMD_UNSUPPORTED. */
 struct cmd_hooks {
@@ -65,6 +68,12 @@ struct cmd_ctx {
 	 * instead of `role`, for every command (auth_allow); NULL: `role`.
 	 */
 	const struct auth_principal *principal;
+	/*
+	 * What of a list the principal sees (struct cmd_scope below): set by
+	 * cmd_exec whenever `principal` is, from control/mgmt/auth.c; a
+	 * command asks through cmd_sees_name / cmd_sees_prefix per row.
+	 */
+	const struct cmd_scope *scope;
 	const struct cmd_hooks *hooks;   /* NULL: ddictl --db */
 	/*
 	 * Long work (zone import, IPAM import) reports how far it is: `done`
@@ -75,6 +84,33 @@ struct cmd_ctx {
 	void (*progress)(void *ctx, const char *what, uint64_t done, uint64_t total);
 	void *progress_ctx;
 };
+
+/*
+ * The scope of a principal, asked once per row of a list (zone-list,
+ * prefix-list, journal, ...) while the list is walked: is this zone or
+ * name (wire form), this prefix (an address is a full-length prefix)
+ * inside what the principal may see? The one answer is auth.c's
+ * (auth_sees_name, auth_sees_prefix), the same that allows or refuses a
+ * read naming one zone, name, prefix or address. `scoped`: the principal
+ * has zones or prefixes and is not admin (rows that name neither, such as
+ * another principal's record or a journal note, are then hidden).
+ */
+struct cmd_scope {
+	bool (*name)(const struct auth_principal *p, const uint8_t *name);
+	bool (*prefix)(const struct auth_principal *p, int family, const uint8_t addr[16],
+	               unsigned plen);
+	bool (*scoped)(const struct auth_principal *p);
+};
+
+/*
+ * For a list's rows: true when ctx has no principal (the socket's uid
+ * roles, ddictl --db) or the principal sees the row; false when a
+ * principal is set without a scope (fail closed).
+ */
+bool cmd_sees_name(const struct cmd_ctx *ctx, const uint8_t *name);
+bool cmd_sees_prefix(const struct cmd_ctx *ctx, int family, const uint8_t addr[16], unsigned plen);
+/* A principal with zones or prefixes that is not admin. */
+bool cmd_scoped(const struct cmd_ctx *ctx);
 
 /*
  * A command refused for the peer's role, logged with its actor (mgmt

@@ -18,9 +18,18 @@
 "      admin        everything\n" \
 "    A role given no --zone (--prefix) has every zone (prefix). With them,\n" \
 "    reads that name one zone, name, prefix or address (record get/list,\n" \
-"    zone export, diff, prefix show, alloc list, utilization, address show)\n" \
-"    are inside them too, for any role; lists of everything (zone list,\n" \
-"    prefix list, journal, stats) are not scoped. Anything\n" \
+"    zone export, diff, prefix show, alloc list, utilization, address show,\n" \
+"    history, stale) are inside them too, for any role but admin, and every\n" \
+"    list shows only what is inside them: zone list (its zones and the zones\n" \
+"    below), prefix list and tree (its prefixes and those inside them, not\n" \
+"    a parent holding them), range list, catalog list, key list (keys of\n" \
+"    rules inside its zones; secrets are never listed), policy list (rules\n" \
+"    granting names inside its zones), token and role list (its own), and\n" \
+"    the journal (entries that touch its zones or prefixes, with only those\n" \
+"    changes; seq, time and actor as stored; notes only its own), and the\n" \
+"    stale (no ZONE) and conflicts reports (rows of its names and\n" \
+"    addresses) and ipam export (the rows of its prefixes). status and\n" \
+"    stats are counters and are shown whole. Anything\n" \
 "    else (zones, keys, policies, tokens, roles, imports) needs admin. A\n" \
 "    request outside the role or scope is refused with the reason, counted\n" \
 "    (ddiplane_auth_refused_total) and noted in the journal at most once per\n" \
@@ -41,7 +50,8 @@ ROLES
 const char ddictl_help_token_list[] =
 "NAME\n    ddictl token list - the API tokens\n\n"
 "SYNOPSIS\n    ddictl ... token list\n\n"
-"DESCRIPTION\n    Name, role, zones and prefixes of every token (never the token).\n";
+"DESCRIPTION\n    Name, role, zones and prefixes of every token (never the token); a\n"
+"    principal scoped to zones or prefixes sees only its own.\n";
 
 const char ddictl_help_token_remove[] =
 "NAME\n    ddictl token remove - revoke an API token\n\n"

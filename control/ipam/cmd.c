@@ -97,6 +97,7 @@ json_t *ipam_cmd_prefix_add(const struct cmd_ctx *ctx, const json_t *args, uint6
 
 struct plist {
 	json_t *arr;
+	const struct cmd_ctx *ctx;   /* whose scope filters the rows */
 	struct ipam_cidr stack[130];
 	size_t depth;
 	bool tree;
@@ -106,6 +107,8 @@ struct plist {
 static int plist_cb(void *ctx, const struct ipam_prefix *p)
 {
 	struct plist *l = ctx;
+	if (!cmd_sees_prefix(l->ctx, p->cidr.family, p->cidr.addr, p->cidr.plen))
+		return 0;   /* outside the principal's prefixes (a parent of them too) */
 	json_t *j = ipam_prefix_to_json(p);
 	if (!j)
 		return DDI_ENOMEM;
@@ -129,7 +132,7 @@ static int plist_tx(void *ctx, struct store_ipam *t)
 static json_t *prefix_listing(const struct cmd_ctx *ctx, const json_t *args, bool tree)
 {
 	struct icmd q = { .ctx = ctx, .args = args };
-	struct plist l = { .arr = json_array(), .tree = tree };
+	struct plist l = { .arr = json_array(), .ctx = ctx, .tree = tree };
 	struct ipam_cidr root;
 	struct store_error e;
 	if (tree && json_object_get(args, "prefix")) {
@@ -824,10 +827,25 @@ struct confl {
 	size_t nr, capr;
 };
 
+/* A row of the report the principal sees: its address in its prefixes, its name in its zones. */
+static bool confl_seen(const struct confl *c, int family, const uint8_t addr[16],
+                       const uint8_t *name)
+{
+	return cmd_sees_prefix(c->q->ctx, family, addr, family == 4 ? 32 : 128) &&
+	       (!name || cmd_sees_name(c->q->ctx, name));
+}
+
+static bool range_seen(const struct confl *c, const struct ipam_range *r)
+{
+	return confl_seen(c, r->family, r->first, NULL) && confl_seen(c, r->family, r->last, NULL);
+}
+
 static int confl_addr_cb(void *ctx, int family, const uint8_t addr[16], const uint8_t *owner)
 {
 	struct confl *c = ctx;
 	struct ipam_prefix p;
+	if (!confl_seen(c, family, addr, owner))
+		return 0;   /* another tenant's address or name */
 	struct ipam_alloc a;
 	struct ipam_error ie = { 0 };
 	char ab[IPAM_ADDR_STRLEN], nb[DNS_NAME_STRLEN];
@@ -859,7 +877,8 @@ static int confl_alloc_cb(void *ctx, const struct ipam_alloc *a)
 {
 	struct confl *c = ctx;
 	char ab[IPAM_ADDR_STRLEN], nb[DNS_NAME_STRLEN];
-	if (a->name_len == 0 || store_ipam_addr_has_owner(c->t, a->family, a->addr, a->name))
+	if (a->name_len == 0 || !confl_seen(c, a->family, a->addr, a->name) ||
+	    store_ipam_addr_has_owner(c->t, a->family, a->addr, a->name))
 		return 0;
 	if (dns_name_to_str(nb, sizeof(nb), a->name) < 0)
 		return 0;
@@ -876,8 +895,8 @@ static int confl_range_cb(void *ctx, const struct ipam_range *r)
 	struct confl *c = ctx;
 	char a1[IPAM_ADDR_STRLEN], a2[IPAM_ADDR_STRLEN], b1[IPAM_ADDR_STRLEN], b2[IPAM_ADDR_STRLEN];
 	for (size_t i = 0; i < c->nr; i++) {
-		if (!ipam_range_overlap(&c->r[i], r))
-			continue;
+		if (!ipam_range_overlap(&c->r[i], r) || !range_seen(c, r) || !range_seen(c, &c->r[i]))
+			continue;   /* both ranges inside the principal's prefixes, or not shown */
 		char reason[512];
 		snprintf(reason, sizeof(reason), "the range %s-%s overlaps the range %s-%s",
 		         ic_addr_s(r->family, r->first, a1), ic_addr_s(r->family, r->last, a2),

@@ -204,28 +204,45 @@ struct exp {
 	struct ipam_csv_keys pk, ak;   /* the cf_ columns of the two tables */
 };
 
+/*
+ * The rows a scoped principal exports: prefixes inside its prefixes (as
+ * prefix-list), allocations of addresses inside them (as alloc-list), and
+ * only their custom field names as columns.
+ */
+static bool prefix_seen(const struct exp *x, const struct ipam_prefix *p)
+{
+	return cmd_sees_prefix(x->q->ctx, p->cidr.family, p->cidr.addr, p->cidr.plen);
+}
+
+static bool alloc_seen(const struct exp *x, const struct ipam_alloc *a)
+{
+	return cmd_sees_prefix(x->q->ctx, a->family, a->addr, ipam_width(a->family));
+}
+
 static int keys_prefix_cb(void *ctx, const struct ipam_prefix *p)
 {
 	struct exp *x = ctx;
-	return ipam_csv_keys_add(&x->pk, &p->meta);
+	return prefix_seen(x, p) ? ipam_csv_keys_add(&x->pk, &p->meta) : 0;
 }
 
 static int keys_alloc_cb(void *ctx, const struct ipam_alloc *a)
 {
 	struct exp *x = ctx;
-	return ipam_csv_keys_add(&x->ak, &a->meta);
+	return alloc_seen(x, a) ? ipam_csv_keys_add(&x->ak, &a->meta) : 0;
 }
 
 static int exp_prefix_cb(void *ctx, const struct ipam_prefix *p)
 {
 	struct exp *x = ctx;
-	return ipam_csv_write_prefix(x->f, p, &x->pk);
+	return prefix_seen(x, p) ? ipam_csv_write_prefix(x->f, p, &x->pk) : 0;
 }
 
 static int exp_alloc_cb(void *ctx, const struct ipam_alloc *a)
 {
 	struct exp *x = ctx;
 	struct ipam_prefix p;
+	if (!alloc_seen(x, a))
+		return 0;
 	int mask = ipam_width(a->family);
 	if (store_ipam_prefix_holding(x->t, a->family, a->addr, ipam_width(a->family) - 1, &p) == 0)
 		mask = p.cidr.plen;

@@ -38,14 +38,18 @@ static int a_bool(struct icmd *q, const char *key, int *out)
 
 struct rlist {
 	json_t *arr;
+	const struct cmd_ctx *ctx;   /* whose scope filters the rows */
 	const struct ipam_cidr *within;   /* NULL: every range */
 };
 
 static int rlist_cb(void *ctx, const struct ipam_range *r)
 {
 	struct rlist *l = ctx;
-	if (l->within && !ipam_range_within(l->within, r))
-		return 0;
+	unsigned full = r->family == 4 ? 32 : 128;
+	if ((l->within && !ipam_range_within(l->within, r)) ||
+	    !cmd_sees_prefix(l->ctx, r->family, r->first, full) ||
+	    !cmd_sees_prefix(l->ctx, r->family, r->last, full))
+		return 0;   /* both ends inside the principal's prefixes, as range-add asks */
 	json_t *j = ipam_range_to_json(r);
 	if (!j || json_array_append_new(l->arr, j) != 0)
 		return DDI_ENOMEM;
@@ -62,7 +66,7 @@ json_t *ipam_cmd_range_list(const struct cmd_ctx *ctx, const json_t *args, uint6
 	(void)seq;
 	struct icmd q = { .ctx = ctx, .args = args };
 	struct ipam_cidr c;
-	struct rlist l = { 0 };
+	struct rlist l = { .ctx = ctx };
 	struct store_error e;
 	if (json_object_get(args, "prefix")) {
 		if (!ic_cidr(&q, "prefix", &c))

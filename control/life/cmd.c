@@ -163,7 +163,7 @@ static json_t *c_stale(const struct cmd_ctx *ctx, const json_t *args, uint64_t *
 		                 "1 to 100000");
 	json_t *out;
 	int rc = life_stale(ctx->store, has_zone ? zone : NULL, pfx ? c.family : 0, c.addr, c.plen,
-	                    now_ns(), within, limit, &out, &e);
+	                    now_ns(), within, limit, &out, &e, ctx);
 	if (rc)
 		return fail(rc, &e);
 	size_t n = json_array_size(json_object_get(out, "unallocated")) +

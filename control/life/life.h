@@ -89,12 +89,14 @@ int life_revert(struct store *s, uint64_t seq, const char *actor, uint64_t *news
  *   "expiring":    leases and aging deadlines within `within_s` seconds;
  *   "expired":     leases past their time (not swept yet).
  * Limited to names at or below `zone` (may be NULL) and to addresses in
- * `prefix` (family 0: all). Each list is cut at `limit` items ("truncated":
- * true). *out is a new reference.
+ * `prefix` (family 0: all), and, `scope` given, to the names and addresses
+ * its principal sees (cmd_sees_name / cmd_sees_prefix; NULL: all). Each
+ * list is cut at `limit` items ("truncated": true). *out is a new reference.
  */
+struct cmd_ctx;
 int life_stale(struct store *s, const uint8_t *zone, int family, const uint8_t prefix[16],
                unsigned plen, int64_t now_ns, uint32_t within_s, size_t limit, json_t **out,
-               struct store_error *err);
+               struct store_error *err, const struct cmd_ctx *scope);
 
 /* ------------------------------------------------------------------------ */
 /* The sweeper thread (thread.c)                                            */

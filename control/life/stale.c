@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "control/cmd.h"
 #include "control/ipam/ipam.h"
 #include "control/life/life.h"
 #include "dns/errcode.h"
@@ -18,6 +19,7 @@ struct stale {
 	struct store *s;
 	struct store_ipam *t;
 	const uint8_t *zone;
+	const struct cmd_ctx *scope;   /* NULL: every tenant's rows */
 	bool has_prefix;
 	struct ipam_cidr prefix;
 	int64_t now;
@@ -29,12 +31,13 @@ struct stale {
 
 static bool in_zone(const struct stale *x, const uint8_t *name)
 {
-	return !x->zone || dns_name_is_sub(name, x->zone);
+	return (!x->zone || dns_name_is_sub(name, x->zone)) && (!x->scope || cmd_sees_name(x->scope, name));
 }
 
 static bool in_prefix(const struct stale *x, int family, const uint8_t addr[16])
 {
-	return !x->has_prefix || ipam_cidr_contains_addr(&x->prefix, family, addr);
+	return (!x->has_prefix || ipam_cidr_contains_addr(&x->prefix, family, addr)) &&
+	       (!x->scope || cmd_sees_prefix(x->scope, family, addr, family == 4 ? 32 : 128));
 }
 
 static int add(struct stale *x, json_t *list, const char *key, json_t *item)
@@ -212,9 +215,9 @@ static int stale_fn(void *ctx, struct store_ipam *t)
 
 int life_stale(struct store *s, const uint8_t *zone, int family, const uint8_t prefix[16],
                unsigned plen, int64_t now_ns, uint32_t within_s, size_t limit, json_t **out,
-               struct store_error *err)
+               struct store_error *err, const struct cmd_ctx *scope)
 {
-	struct stale x = { .s = s, .zone = zone, .now = now_ns, .within = within_s,
+	struct stale x = { .s = s, .zone = zone, .scope = scope, .now = now_ns, .within = within_s,
 	                   .limit = limit ? limit : 1000 };
 	*out = NULL;
 	if (family) {

@@ -179,8 +179,9 @@ static const struct scope_decl {
 /*
  * The reads that name one zone, name, prefix or address: a principal whose
  * role names zones (or prefixes) reads only inside them, whatever its role.
- * Lists of everything (zone-list, prefix-list, journal, stats) are not
- * scoped: they name nothing to check against.
+ * A read with that argument missing (history without a name) is refused
+ * to such a principal: it would list every tenant; stale without a zone
+ * is a report filtered row by row (read_lists).
  */
 static const struct scope_decl read_scopes[] = {
 	{ "record-get", T_NAME, "name", NULL },
@@ -194,6 +195,37 @@ static const struct scope_decl read_scopes[] = {
 	{ "history", T_NAME, "name", NULL },
 	{ "stale", T_NAME, "zone", NULL },   /* a scoped reader names one of its zones */
 };
+
+/*
+ * The reads that list: each filters its rows through the principal's
+ * scope while it walks (cmd_sees_name / cmd_sees_prefix, answered by
+ * auth_sees_name / auth_sees_prefix below), so a scoped principal sees
+ * only its own zones, prefixes, ranges, journal entries, catalogs, keys,
+ * rules and principal record, and the stale and conflicts reports of its
+ * own names and addresses; ipam-export writes the rows of its prefixes.
+ * The counters (status, stats) and the command list are not tenant data
+ * and are shown whole. Any other read is refused to a scoped principal: a
+ * new read command is closed to tenants until it is listed here
+ * (test_scopelist.c checks that every read of the command table is
+ * declared).
+ */
+static const char *const read_lists[] = {
+	"zone-list", "journal", "key-list", "policy-list", "prefix-list", "prefix-tree",
+	"range-list", "catalog-list", "token-list", "role-list",
+	"stale",   /* also in read_scopes: a zone named must be its own; none: its rows */
+	"conflicts", "ipam-export",
+};
+static const char *const read_unscoped[] = { "list-commands", "status", "stats" };
+
+static bool in_list(const char *const *t, size_t n, const char *command)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i], command) == 0)
+			return true;
+	return false;
+}
+
+#define NELEM(t) (sizeof(t) / sizeof((t)[0]))
 
 static const struct scope_decl *find_decl(const struct scope_decl *t, size_t n,
                                           const char *command)
@@ -214,6 +246,47 @@ bool auth_command_declared(const char *command)
 {
 	return scope_of(command) != NULL;
 }
+
+bool auth_read_declared(const char *command)
+{
+	return find_decl(read_scopes, NELEM(read_scopes), command) ||
+	       in_list(read_lists, NELEM(read_lists), command) ||
+	       in_list(read_unscoped, NELEM(read_unscoped), command);
+}
+
+bool auth_scoped(const struct auth_principal *p)
+{
+	return p->role != AUTH_ROLE_ADMIN && (p->nzones || p->nprefixes);
+}
+
+bool auth_sees_name(const struct auth_principal *p, const uint8_t *name)
+{
+	if (p->role == AUTH_ROLE_ADMIN || p->nzones == 0)
+		return true;
+	for (unsigned i = 0; i < p->nzones; i++)
+		if (dns_name_is_sub(name, p->zones[i]))
+			return true;
+	return false;
+}
+
+bool auth_sees_prefix(const struct auth_principal *p, int family, const uint8_t addr[16],
+                      unsigned plen)
+{
+	if (p->role == AUTH_ROLE_ADMIN || p->nprefixes == 0)
+		return true;
+	struct auth_prefix a = { .family = family, .plen = plen };
+	memcpy(a.addr, addr, family == 4 ? 4 : 16);
+	for (unsigned i = 0; i < p->nprefixes; i++)
+		if (auth_prefix_within(&a, &p->prefixes[i]))
+			return true;
+	return false;
+}
+
+const struct cmd_scope auth_scope = {
+	.name = auth_sees_name,
+	.prefix = auth_sees_prefix,
+	.scoped = auth_scoped,
+};
 
 /* The principal's scope as text, for a reason: "dns-editor for a.test. b.test.". */
 static void scope_text(const struct auth_principal *p, char *buf, size_t len)
@@ -242,11 +315,8 @@ static bool name_in_scope(const struct auth_principal *p, const char *s, const c
 		snprintf(why, wlen, "the name to %s is missing or not valid", verb);
 		return false;
 	}
-	if (p->nzones == 0)
+	if (auth_sees_name(p, name))
 		return true;
-	for (unsigned i = 0; i < p->nzones; i++)
-		if (dns_name_is_sub(name, p->zones[i]))
-			return true;
 	scope_text(p, sc, sizeof(sc));
 	snprintf(why, wlen, "%s (%s) may not %s %.256s: outside its zones", p->actor, sc, verb, s);
 	return false;
@@ -261,11 +331,8 @@ static bool addr_in_scope(const struct auth_principal *p, const char *s, const c
 		snprintf(why, wlen, "the prefix or address to %s is missing or not valid", verb);
 		return false;
 	}
-	if (p->nprefixes == 0)
+	if (auth_sees_prefix(p, a.family, a.addr, a.plen))
 		return true;
-	for (unsigned i = 0; i < p->nprefixes; i++)
-		if (auth_prefix_within(&a, &p->prefixes[i]))
-			return true;
 	scope_text(p, sc, sizeof(sc));
 	snprintf(why, wlen, "%s (%s) may not %s %.64s: outside its prefixes", p->actor, sc, verb, s);
 	return false;
@@ -275,11 +342,20 @@ static bool addr_in_scope(const struct auth_principal *p, const char *s, const c
 static bool read_allowed(const struct auth_principal *p, const char *command, const json_t *args,
                          char *why, size_t wlen)
 {
-	const struct scope_decl *d =
-	        find_decl(read_scopes, sizeof(read_scopes) / sizeof(read_scopes[0]), command);
-	if (!d || (d->touch == T_NAME ? p->nzones == 0 : p->nprefixes == 0))
+	const struct scope_decl *d = find_decl(read_scopes, NELEM(read_scopes), command);
+	if (!d) {
+		if (!auth_scoped(p) || in_list(read_lists, NELEM(read_lists), command) ||
+		    in_list(read_unscoped, NELEM(read_unscoped), command))
+			return true;   /* a list filters its rows itself */
+		snprintf(why, wlen, "%s lists every tenant's data; %s is scoped to zones or prefixes",
+		         command, p->actor);
+		return false;
+	}
+	if (d->touch == T_NAME ? p->nzones == 0 : p->nprefixes == 0)
 		return true;
 	const char *a = json_string_value(json_object_get(args, d->arg));
+	if (!json_object_get(args, d->arg) && in_list(read_lists, NELEM(read_lists), command))
+		return true;   /* a report of everything, filtered row by row */
 	return d->touch == T_NAME ? name_in_scope(p, a, "read", why, wlen)
 	                          : addr_in_scope(p, a, "read", why, wlen);
 }

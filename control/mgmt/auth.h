@@ -29,8 +29,26 @@
  *                prefixes (alloc-next, alloc-address, release, ...), with
  *                the A/AAAA and PTR records the IPAM writes for them
  *   admin        everything
- * An editor without any --zone (--prefix) has every zone (prefix). Reads
- * are not scoped: a scope says what a principal may change. Every
+ * An editor without any --zone (--prefix) has every zone (prefix).
+ *
+ * Scopes also say what a principal sees (every role but admin): a read
+ * naming one zone, name, prefix or address must name one inside its zones
+ * (prefixes), and every list shows only the rows inside them, filtered
+ * while it is walked (auth_sees_name / auth_sees_prefix, through
+ * cmd_ctx.scope): zone-list (its zones and the zones below them),
+ * prefix-list and prefix-tree (its prefixes and those inside them; never
+ * a parent holding them: its name, utilization and siblings are another
+ * tenant's), range-list, catalog-list, policy-list (rules granting names
+ * inside its zones), key-list (the keys of those rules; secrets are never
+ * listed for anyone), token-list and role-list (its own record only), and
+ * the journal (entries with an op inside its scope, with only those ops;
+ * the entry's seq, time and actor as stored, notes only its own). A
+ * principal with zones but no prefixes sees every prefix, as it may read
+ * any one (and the other way round). status, stats and list-commands are
+ * counters, not tenant data, and are shown whole. The stale (no zone
+ * given) and conflicts reports show the rows of its names and addresses,
+ * ipam-export the prefixes and allocations inside its prefixes. history
+ * with no name is refused to a scoped principal. Every
  * command that changes something is either declared in auth.c's scope
  * table (which argument names the zone's name or the prefix/address it
  * touches) or needs admin; tests/control/mgmt/test_auth.c checks that
@@ -87,7 +105,8 @@ bool auth_principal_parse(struct auth_principal *p, const char *json, size_t len
  * THE decision: may p run `command` (needing `needed` by the command
  * table) with `args`? true, or false with the reason in why ("token:ci
  * (dns-editor for a.test.) may not change b.test.: outside its zones").
- * Reads (needed <= CMD_ROLE_READ) are allowed to every role.
+ * Reads (needed <= CMD_ROLE_READ) are allowed to every role, inside
+ * its scope (above).
  */
 bool auth_allow(const struct auth_principal *p, const char *command, enum cmd_role needed,
                 const json_t *args, char *why, size_t wlen);
@@ -102,6 +121,28 @@ json_t *auth_check(const struct cmd_ctx *ctx, const char *command, enum cmd_role
 
 /* Whether `command` is declared in the scope table (for the table's test). */
 bool auth_command_declared(const char *command);
+
+/*
+ * Whether the read `command` is declared: a read naming one thing
+ * (scoped by its argument), a list that filters its rows, or counters
+ * (for the test that no read is left undecided).
+ */
+bool auth_read_declared(const char *command);
+
+/*
+ * THE scope question, for one row of a list and for a read naming one
+ * thing: is the name (wire form, any case; a zone or an owner) inside p's
+ * zones, the prefix (an address: plen 32 or 128) inside p's prefixes?
+ * true for admin, and for a principal with no zones (no prefixes).
+ */
+bool auth_sees_name(const struct auth_principal *p, const uint8_t *name);
+bool auth_sees_prefix(const struct auth_principal *p, int family, const uint8_t addr[16],
+                      unsigned plen);
+/* Not admin, and has zones or prefixes: rows naming neither are hidden from it. */
+bool auth_scoped(const struct auth_principal *p);
+
+/* The three above, for cmd_ctx.scope (cmd_exec sets it with the principal). */
+extern const struct cmd_scope auth_scope;
 
 /* ------------------------------------------------------------------------ */
 /* Tokens                                                                   */

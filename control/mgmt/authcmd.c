@@ -213,6 +213,7 @@ static json_t *principal_remove(const struct cmd_ctx *ctx, const json_t *args, u
 struct listing {
 	const char *kind;
 	json_t *arr;
+	const struct cmd_ctx *ctx;   /* a scoped principal sees its own record only */
 };
 
 static int list_cb(void *ctx, const uint8_t *name, const char *json, size_t len)
@@ -225,6 +226,15 @@ static int list_cb(void *ctx, const uint8_t *name, const char *json, size_t len)
 		json_decref(o);
 		return 0;
 	}
+	if (cmd_scoped(l->ctx)) {
+		char actor[AUTH_NAME_MAX + 8];
+		snprintf(actor, sizeof(actor), "%s:%s", l->kind[0] == 't' ? "token" : "unix",
+		         json_string_value(json_object_get(o, "name")) ?: "");
+		if (strcmp(actor, l->ctx->principal->actor) != 0) {
+			json_decref(o);
+			return 0;   /* another principal's name, role and scope */
+		}
+	}
 	json_object_del(o, "hash");
 	json_object_del(o, "kind");
 	return json_array_append_new(l->arr, o) == 0 ? 0 : DDI_ENOMEM;
@@ -233,7 +243,7 @@ static int list_cb(void *ctx, const uint8_t *name, const char *json, size_t len)
 static json_t *principal_list(const struct cmd_ctx *ctx, const char *kind, const char *key)
 {
 	struct store_error e;
-	struct listing l = { kind, json_array() };
+	struct listing l = { kind, json_array(), ctx };
 	if (!l.arr)
 		return cmd_reply(CMD_ERROR, NULL, "out of memory");
 	int rc = store_auth_walk(ctx->store, NULL, list_cb, &l, &e);

@@ -571,6 +571,12 @@ json_t *cmd_exec(const struct cmd_ctx *ctx, const json_t *request, uint64_t *seq
 	json_t *denied = ctx->principal ? auth_check(ctx, cmd.name, cmd.role, args) : NULL;
 	if (denied)
 		return denied;
+	struct cmd_ctx scoped;
+	if (ctx->principal) {   /* its lists show only its scope's rows */
+		scoped = *ctx;
+		scoped.scope = &auth_scope;
+		ctx = &scoped;
+	}
 	if (!ctx->principal && ctx->role < cmd.role) {
 		cmd_log_refused(ctx->actor, cmd.name, role_name(cmd.role), role_name(ctx->role));
 		return cmd_reply(CMD_ERROR, NULL, "%s: access denied: %s needs the %s role, %s has %s",
@@ -664,10 +670,18 @@ static json_t *c_shutdown(struct req *q, uint64_t *seq)
 	return cmd_reply(CMD_OK, NULL, "shutting down");
 }
 
+struct zlist {
+	json_t *arr;
+	const struct cmd_ctx *ctx;   /* whose scope filters the rows */
+};
+
 static int zlist_cb(void *ctx, const struct store_zone_info *z)
 {
-	json_t *arr = ctx;
+	const struct zlist *l = ctx;
+	json_t *arr = l->arr;
 	char nb[DNS_NAME_STRLEN], tb[64];
+	if (!cmd_sees_name(l->ctx, z->apex))
+		return 0;   /* another tenant's zone */
 	fmt_time(tb, sizeof(tb), z->created_ns);
 	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:s}", "zone", name_str(nb, z->apex),
 	                      "serial", (json_int_t)z->serial, "rrsets", (json_int_t)z->nrrsets,
@@ -701,7 +715,8 @@ static json_t *c_zone_list(struct req *q, uint64_t *seq)
 	json_t *arr = json_array();
 	if (!arr)
 		return cmd_reply(CMD_ERROR, NULL, "out of memory");
-	int rc = store_zone_list(q->ctx->store, true, zlist_cb, arr, &e);
+	struct zlist l = { arr, q->ctx };
+	int rc = store_zone_list(q->ctx->store, true, zlist_cb, &l, &e);
 	if (rc) {
 		json_decref(arr);
 		return store_err_q(q->ctx, &e, rc);
@@ -1152,11 +1167,63 @@ out:
 
 struct jctx {
 	json_t *arr;
+	const struct cmd_ctx *ctx;   /* whose scope filters entries and ops */
 	const char *actor;
 	bool has_zone, has_name;
 	uint8_t zone[DNS_NAME_MAXLEN], name[DNS_NAME_MAXLEN];
 	size_t limit;
 };
+
+/* One "ipam" op of an entry: its record's prefix, address or range inside the scope. */
+static bool ipam_op_seen(const struct cmd_ctx *ctx, const json_t *op)
+{
+	static const char *const keys[] = { "prefix", "address", "first", "last" };
+	bool any = false;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = json_string_value(json_object_get(op, keys[i]));
+		struct auth_prefix p;
+		if (!v)
+			continue;
+		if (!auth_prefix_parse(v, &p) || !cmd_sees_prefix(ctx, p.family, p.addr, p.plen))
+			return false;
+		any = true;
+	}
+	return any;   /* a record naming no address is nobody's in particular: hidden */
+}
+
+/*
+ * A journal entry as a scoped principal sees it (o is changed in place):
+ * only the DNS ops of zones inside its zones (never the zone "." ops of
+ * keys, policies and principals) and the IPAM ops of records inside its
+ * prefixes; a note only when it is the principal's own. false: nothing of
+ * the entry is left, skip it. seq, time and actor stay as stored: the
+ * actor of a change inside its scope is part of its audit trail.
+ */
+static bool journal_scope(const struct cmd_ctx *ctx, json_t *o)
+{
+	const char *actor = json_string_value(json_object_get(o, "actor"));
+	if (json_object_get(o, "note"))
+		return actor && strcmp(actor, ctx->principal->actor) == 0;   /* its own refusals */
+	size_t kept = 0;
+	static const char *const arrays[] = { "ops", "ipam" };
+	for (size_t a = 0; a < 2; a++) {
+		json_t *arr = json_object_get(o, arrays[a]);
+		for (size_t i = 0; i < json_array_size(arr);) {
+			json_t *op = json_array_get(arr, i);
+			uint8_t zone[DNS_NAME_MAXLEN];
+			const char *z = json_string_value(json_object_get(op, "zone"));
+			bool seen = a == 1 ? ipam_op_seen(ctx, op)
+			                   : z && dns_name_from_str(zone, z, strlen(z), NULL) > 1 &&
+			                             cmd_sees_name(ctx, zone);
+			if (seen)
+				i++;
+			else
+				json_array_remove(arr, i);
+		}
+		kept += json_array_size(arr);
+	}
+	return kept > 0;
+}
 
 static int journal_cb(void *ctx, const struct store_journal_entry *je)
 {
@@ -1171,14 +1238,20 @@ static int journal_cb(void *ctx, const struct store_journal_entry *je)
 	if (!zone_ok || !name_ok)
 		return 0;
 	json_t *o = json_loads(je->json, 0, NULL);
-	if (!o || json_array_append_new(j->arr, o) != 0)
+	if (!o)
+		return DDI_ENOMEM;
+	if (cmd_scoped(j->ctx) && !journal_scope(j->ctx, o)) {
+		json_decref(o);
+		return 0;   /* nothing of it inside the principal's scope */
+	}
+	if (json_array_append_new(j->arr, o) != 0)
 		return DDI_ENOMEM;
 	return j->limit && json_array_size(j->arr) >= j->limit ? 1 : 0;
 }
 
 static json_t *c_journal(struct req *q, uint64_t *seq)
 {
-	struct jctx j = { 0 };
+	struct jctx j = { .ctx = q->ctx };
 	struct store_error e;
 	uint64_t since = 1, limit = 0;
 	(void)seq;

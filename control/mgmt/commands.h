@@ -36,6 +36,10 @@
  *   shutdown                              stop the server (server)
  *   prefix-*, range-add, alloc-*, release, address-show, utilization,
  *   conflicts, ipam-import, ipam-export   IPAM: see control/ipam/cmd.h
+ *
+ * A principal scoped to zones or prefixes (control/mgmt/auth.h) sees only
+ * the rows inside its scope of every list above (zone-list, journal, ...):
+ * cmd_exec gives the commands its scope (cmd_ctx.scope).
  */
 
 /*

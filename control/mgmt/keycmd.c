@@ -95,23 +95,51 @@ json_t *c_key_add(struct req *q, uint64_t *seq)
 	               tsig_alg_name(alg));
 }
 
+/*
+ * A rule a scoped principal sees: the names it grants (the key's own name
+ * for a self rule) are inside the principal's zones.
+ */
+static bool rule_seen(const struct cmd_ctx *ctx, const struct pol_rule *r)
+{
+	return cmd_sees_name(ctx, r->match == POL_SELF ? r->key : r->name);
+}
+
+/* key-list's walk: the rows, and for a scoped principal the rules that show a key. */
+struct klist {
+	json_t *arr;
+	const struct cmd_ctx *ctx;
+	const struct pol_set *rules;   /* NULL: every key is shown */
+};
+
 static int key_list_cb(void *ctx, const uint8_t *name, const char *alg, int64_t created)
 {
+	const struct klist *l = ctx;
 	char nb[DNS_NAME_STRLEN], tb[32];
+	bool seen = !l->rules;
+	for (size_t i = 0; !seen && i < l->rules->n; i++)
+		seen = dns_name_equal(l->rules->rules[i].key, name) && rule_seen(l->ctx, &l->rules->rules[i]);
+	if (!seen)
+		return 0;   /* a key of no rule inside the principal's zones */
 	fmt_time(tb, sizeof(tb), created);
 	json_t *o = json_pack("{s:s, s:s, s:s}", "name", name_str(nb, name), "algorithm", alg,
 	                      "created", tb);
-	return o && json_array_append_new(ctx, o) == 0 ? 0 : DDI_ENOMEM;
+	return o && json_array_append_new(l->arr, o) == 0 ? 0 : DDI_ENOMEM;
 }
 
 json_t *c_key_list(struct req *q, uint64_t *seq)
 {
 	struct store_error e;
+	struct pol_set rules = { 0 };
 	(void)seq;
+	if (cmd_scoped(q->ctx)) {
+		int prc = ddns_policy_load(q->ctx->store, NULL, &rules, &e);
+		if (prc)
+			return store_err_q(q->ctx, &e, prc);
+	}
 	json_t *arr = json_array();
-	if (!arr)
-		return cmd_reply(CMD_ERROR, NULL, "out of memory");
-	int rc = ddns_key_list(q->ctx->store, NULL, key_list_cb, arr, &e);
+	struct klist l = { arr, q->ctx, cmd_scoped(q->ctx) ? &rules : NULL };
+	int rc = arr ? ddns_key_list(q->ctx->store, NULL, key_list_cb, &l, &e) : DDI_ENOMEM;
+	pol_set_free(&rules);
 	if (rc) {
 		json_decref(arr);
 		return rc == DDI_ENOMEM ? cmd_reply(CMD_ERROR, NULL, "out of memory") : store_err_q(q->ctx, &e, rc);
@@ -248,8 +276,8 @@ json_t *c_policy_list(struct req *q, uint64_t *seq)
 		const struct pol_rule *r = &all.rules[i];
 		char text[2048];
 		idx = i > 0 && dns_name_equal(all.rules[i - 1].key, r->key) ? idx + 1 : 0;
-		if (has_key && !dns_name_equal(r->key, key))
-			continue;
+		if ((has_key && !dns_name_equal(r->key, key)) || !rule_seen(q->ctx, r))
+			continue;   /* index still counts it: it is the rule's place for policy-remove */
 		json_t *o = pol_rule_to_json(r);
 		if (!o || pol_rule_format(text, sizeof(text), r) < 0 ||
 		    json_object_set_new(o, "index", json_integer((json_int_t)idx)) != 0 ||

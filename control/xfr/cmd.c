@@ -415,8 +415,8 @@ static json_t *c_catalog_list(const struct cmd_ctx *ctx, const json_t *args, uin
 	for (size_t i = 0; i < c.n; i++) {
 		struct catzone *z = &c.z[i];
 		char nb[DNS_NAME_STRLEN];
-		if (!z->is_catalog)
-			continue;
+		if (!z->is_catalog || !cmd_sees_name(ctx, z->apex))
+			continue;   /* a scoped principal sees the catalogs inside its zones */
 		dns_name_to_str(nb, sizeof(nb), z->apex);
 		size_t members = 0;
 		for (size_t j = 0; j < c.n; j++)
