@@ -10,11 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -23,6 +20,7 @@
 #include "dns/errcode.h"
 #include "dns/wire.h"
 #include "index/snapshot.h"
+#include "tests/control/tcp/tcp_harness.h"
 
 /*
  * The server runs in a network namespace of this process's own
@@ -42,13 +40,6 @@ static const struct answer_conf aconf = { .udp_max = 1232 };
 /* What the hooks saw (set on the transfer threads and the loop, read after waits). */
 static int xfr_calls, check_calls, check_full;
 static int last_xfr_rc;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int xfr_hook(void *ctx, const uint8_t *req, size_t len, uint8_t fam, const uint8_t *addr,
                     int (*emit)(void *ectx, const uint8_t *msg, size_t len), void *ectx)
@@ -85,11 +76,8 @@ static struct tcp_server *start(unsigned xfr_max, unsigned idle_ms)
 {
 	struct tcp_conf c = { .idx = ix, .answer = &aconf, .xfr = xfr_hook,
 	                      .xfr_check = check_hook, .xfr_max = xfr_max,
-	                      .idle_timeout_ms = idle_ms, .nlisten = 1 };
-	struct sockaddr_in *sin = (struct sockaddr_in *)&c.listen[0];
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(53);
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	                      .idle_timeout_ms = idle_ms };
+	tcph_listen_lo(&c);
 	struct tcp_server *s = NULL;
 	char err[256];
 	__atomic_store_n(&xfr_calls, 0, __ATOMIC_SEQ_CST);
@@ -103,61 +91,15 @@ static struct tcp_server *start(unsigned xfr_max, unsigned idle_ms)
 	return s;
 }
 
-static int client(int rcvbuf)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	if (rcvbuf)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	struct timeval tv = { .tv_sec = 5 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53),
-	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	return fd;
-}
-
-/* A length-prefixed query for "t." with `qtype` and `id`, appended at `out`; its length. */
-static size_t put_query(uint8_t *out, uint16_t id, uint16_t qtype)
-{
-	uint8_t *m = out + 2;
-	memset(m, 0, DNS_HDR_LEN);
-	dns_put16(m, id);
-	dns_put16(m + 4, 1);
-	memcpy(m + DNS_HDR_LEN, "\1t\0", 3);
-	dns_put16(m + DNS_HDR_LEN + 3, qtype);
-	dns_put16(m + DNS_HDR_LEN + 5, 1);
-	dns_put16(out, DNS_HDR_LEN + 7);
-	return 2 + DNS_HDR_LEN + 7;
-}
-
-static void send_query(int fd, uint16_t id, uint16_t qtype)
-{
-	uint8_t q[64];
-	size_t n = put_query(q, id, qtype);
-	assert_int_equal(send(fd, q, n, 0), (ssize_t)n);
-}
-
-static bool read_exact(int fd, uint8_t *b, size_t n)
-{
-	for (size_t got = 0; got < n;) {
-		ssize_t r = recv(fd, b + got, n - got, 0);
-		if (r <= 0)
-			return false;
-		got += (size_t)r;
-	}
-	return true;
-}
-
 /* One response: its ID and RCODE; its length, 0 at EOF or timeout. */
 static size_t read_msg(int fd, uint16_t *id, uint8_t *rcode)
 {
 	static uint8_t b[65535];
 	uint8_t p[2];
-	if (!read_exact(fd, p, 2))
+	if (!tcph_read_exact(fd, p, 2))
 		return 0;
 	size_t n = dns_get16(p);
-	if (n < DNS_HDR_LEN || !read_exact(fd, b, n))
+	if (n < DNS_HDR_LEN || !tcph_read_exact(fd, b, n))
 		return 0;
 	*id = dns_get16(b);
 	*rcode = b[3] & 0xf;
@@ -187,27 +129,27 @@ static void test_stall(void **state)
 	if (!netns_ok)
 		skip();
 	struct tcp_server *s = start(1, 1000);
-	int a = client(4096);
-	send_query(a, 7, 252);
+	int a = tcph_client(4096);
+	tcph_send_msg(a, 7, DNS_OP_QUERY, 252);
 	usleep(300 * 1000);   /* the transfer fills the buffers and waits */
 	assert_int_equal(__atomic_load_n(&xfr_calls, __ATOMIC_SEQ_CST), 1);
 
-	int64_t t0 = now_ms();
-	int b = client(0);
-	send_query(b, 8, 1);
+	int64_t t0 = tcph_now_ms();
+	int b = tcph_client(0);
+	tcph_send_msg(b, 8, DNS_OP_QUERY, 1);
 	uint16_t id;
 	uint8_t rc;
 	assert_true(read_msg(b, &id, &rc) > 0);
 	assert_int_equal(id, 8);
-	assert_true(now_ms() - t0 < 300);
+	assert_true(tcph_now_ms() - t0 < 300);
 
-	t0 = now_ms();
-	int c = client(0);
-	send_query(c, 9, 252);
+	t0 = tcph_now_ms();
+	int c = tcph_client(0);
+	tcph_send_msg(c, 9, DNS_OP_QUERY, 252);
 	assert_true(read_msg(c, &id, &rc) > 0);
 	assert_int_equal(id, 9);
 	assert_int_equal(rc, DNS_RCODE_REFUSED);
-	assert_true(now_ms() - t0 < 300);
+	assert_true(tcph_now_ms() - t0 < 300);
 	assert_int_equal(__atomic_load_n(&check_full, __ATOMIC_SEQ_CST), 1);
 	assert_int_equal(__atomic_load_n(&xfr_calls, __ATOMIC_SEQ_CST), 1);
 
@@ -221,8 +163,8 @@ static void test_stall(void **state)
 	while ((r = recv(a, buf, sizeof(buf), 0)) > 0)
 		;
 	assert_true(r == 0 || errno == ECONNRESET);
-	int d = client(0);
-	send_query(d, 10, 252);
+	int d = tcph_client(0);
+	tcph_send_msg(d, 10, DNS_OP_QUERY, 252);
 	read_transfer(d, 10);
 	for (int i = 0; i < 20 && __atomic_load_n(&last_xfr_rc, __ATOMIC_SEQ_CST) != 0; i++)
 		usleep(50 * 1000);   /* the hook returns after its last message left */
@@ -242,12 +184,12 @@ static void test_pipeline(void **state)
 	if (!netns_ok)
 		skip();
 	struct tcp_server *s = start(2, 5000);
-	int fd = client(0);
+	int fd = tcph_client(0);
 	uint8_t q[256];
-	size_t n = put_query(q, 1, 252);
-	n += put_query(q + n, 2, 1);
-	n += put_query(q + n, 3, 252);
-	n += put_query(q + n, 4, 1);
+	size_t n = tcph_put_msg(q, 1, DNS_OP_QUERY, 252);
+	n += tcph_put_msg(q + n, 2, DNS_OP_QUERY, 1);
+	n += tcph_put_msg(q + n, 3, DNS_OP_QUERY, 252);
+	n += tcph_put_msg(q + n, 4, DNS_OP_QUERY, 1);
 	assert_int_equal(send(fd, q, n, 0), (ssize_t)n);
 	uint16_t id;
 	uint8_t rc;
@@ -269,12 +211,12 @@ static void test_stop_during_stall(void **state)
 	if (!netns_ok)
 		skip();
 	struct tcp_server *s = start(0, 60000);
-	int a = client(4096);
-	send_query(a, 7, 252);
+	int a = tcph_client(4096);
+	tcph_send_msg(a, 7, DNS_OP_QUERY, 252);
 	usleep(300 * 1000);
-	int64_t t0 = now_ms();
+	int64_t t0 = tcph_now_ms();
 	tcp_server_stop(s);
-	assert_true(now_ms() - t0 < 1000);
+	assert_true(tcph_now_ms() - t0 < 1000);
 	assert_int_equal(__atomic_load_n(&last_xfr_rc, __ATOMIC_SEQ_CST), DDI_EIO);
 	close(a);
 }
@@ -299,18 +241,7 @@ static int group_setup(void **state)
 	ix = idx_new();
 	if (!ix)
 		return -1;
-	if (unshare(CLONE_NEWNET) != 0) {
-		fprintf(stderr, "test_tcp: no network namespace of our own (%s): skipped\n",
-		        strerror(errno));
-		return 0;
-	}
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct ifreq ifr = { 0 };
-	strcpy(ifr.ifr_name, "lo");
-	netns_ok = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 &&
-	           (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
-	if (fd >= 0)
-		close(fd);
+	netns_ok = tcph_netns("test_tcp");
 	return 0;
 }
 

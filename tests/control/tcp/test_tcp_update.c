@@ -11,19 +11,18 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
 
 #include "control/tcp/tcp.h"
 #include "dns/errcode.h"
+#include "dns/rdata.h"
 #include "dns/wire.h"
 #include "index/snapshot.h"
+#include "tests/control/tcp/tcp_harness.h"
 
 /*
  * The update hook is a stand-in for ddns_thread_submit_async: it keeps
@@ -94,12 +93,9 @@ static uint16_t release_one(void)
 
 static struct tcp_server *start_max(unsigned max_conns)
 {
-	struct tcp_conf c = { .idx = ix, .answer = &aconf, .update = update_hook, .nlisten = 1,
+	struct tcp_conf c = { .idx = ix, .answer = &aconf, .update = update_hook,
 	                      .max_conns = max_conns };
-	struct sockaddr_in *sin = (struct sockaddr_in *)&c.listen[0];
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(53);
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	tcph_listen_lo(&c);
 	struct tcp_server *s = NULL;
 	char err[256];
 	nheld = 0;
@@ -116,59 +112,25 @@ static struct tcp_server *start(void)
 	return start_max(0);
 }
 
-static int client(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	struct timeval tv = { .tv_sec = 5 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53),
-	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	return fd;
-}
-
 /* A length-prefixed message for "t." with `opcode`, `id` (a QUERY asks A); appended at out. */
 static size_t put_msg(uint8_t *out, uint16_t id, uint8_t opcode)
 {
-	uint8_t *m = out + 2;
-	memset(m, 0, DNS_HDR_LEN);
-	dns_put16(m, id);
-	m[2] = (uint8_t)(opcode << 3);
-	dns_put16(m + 4, 1);
-	memcpy(m + DNS_HDR_LEN, "\1t\0", 3);
-	dns_put16(m + DNS_HDR_LEN + 3, opcode == DNS_OP_UPDATE ? 6 : 1);
-	dns_put16(m + DNS_HDR_LEN + 5, 1);
-	dns_put16(out, DNS_HDR_LEN + 7);
-	return 2 + DNS_HDR_LEN + 7;
+	return tcph_put_msg(out, id, opcode, opcode == DNS_OP_UPDATE ? DNS_T_SOA : DNS_T_A);
 }
 
 static void send_msg(int fd, uint16_t id, uint8_t opcode)
 {
-	uint8_t q[64];
-	size_t n = put_msg(q, id, opcode);
-	assert_int_equal(send(fd, q, n, 0), (ssize_t)n);
-}
-
-static bool read_exact(int fd, uint8_t *b, size_t n)
-{
-	for (size_t got = 0; got < n;) {
-		ssize_t r = recv(fd, b + got, n - got, 0);
-		if (r <= 0)
-			return false;
-		got += (size_t)r;
-	}
-	return true;
+	tcph_send_msg(fd, id, opcode, opcode == DNS_OP_UPDATE ? DNS_T_SOA : DNS_T_A);
 }
 
 /* The ID of the next response; -1 at EOF or timeout. */
 static int read_id(int fd)
 {
 	uint8_t b[1024], p[2];
-	if (!read_exact(fd, p, 2))
+	if (!tcph_read_exact(fd, p, 2))
 		return -1;
 	size_t n = dns_get16(p);
-	if (n < DNS_HDR_LEN || n > sizeof(b) || !read_exact(fd, b, n))
+	if (n < DNS_HDR_LEN || n > sizeof(b) || !tcph_read_exact(fd, b, n))
 		return -1;
 	return dns_get16(b);
 }
@@ -178,13 +140,6 @@ static bool quiet(int fd, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	return poll(&p, 1, ms) == 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static struct tcp_stats stats(struct tcp_server *s)
@@ -197,9 +152,9 @@ static struct tcp_stats stats(struct tcp_server *s)
 /* Wait (at most 2 s) until `cond` holds of the stats. */
 #define WAIT_STATS(s, cond)                                                           \
 	do {                                                                              \
-		int64_t t0_ = now_ms();                                                       \
+		int64_t t0_ = tcph_now_ms();                                                       \
 		struct tcp_stats st;                                                          \
-		while (st = stats(s), !(cond) && now_ms() - t0_ < 2000)                       \
+		while (st = stats(s), !(cond) && tcph_now_ms() - t0_ < 2000)                       \
 			usleep(5000);                                                             \
 		assert_true(cond);                                                            \
 	} while (0)
@@ -215,7 +170,7 @@ static void test_inflight_apart_in_order(void **state)
 	if (!netns_ok)
 		skip();
 	struct tcp_server *s = start();
-	int a = client(), b = client();
+	int a = tcph_client(0), b = tcph_client(0);
 	uint8_t q[128];
 	size_t n = put_msg(q, 10, DNS_OP_UPDATE);
 	n += put_msg(q + n, 11, DNS_OP_QUERY);
@@ -223,10 +178,10 @@ static void test_inflight_apart_in_order(void **state)
 	WAIT_STATS(s, st.updates_in_flight == 1);
 	assert_int_equal(held_count(), 1);
 
-	int64_t t0 = now_ms();
+	int64_t t0 = tcph_now_ms();
 	send_msg(b, 20, DNS_OP_QUERY);
 	assert_int_equal(read_id(b), 20);
-	assert_true(now_ms() - t0 < 1000);
+	assert_true(tcph_now_ms() - t0 < 1000);
 	assert_true(quiet(a, 200));              /* the query behind the UPDATE waits its turn */
 
 	assert_int_equal(release_one(), 10);
@@ -263,7 +218,7 @@ static void test_closed_discarded(void **state)
 	if (!netns_ok)
 		skip();
 	struct tcp_server *s = start();
-	int a = client();
+	int a = tcph_client(0);
 	send_msg(a, 30, DNS_OP_UPDATE);
 	WAIT_STATS(s, st.updates_in_flight == 1);
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -271,7 +226,7 @@ static void test_closed_discarded(void **state)
 	close(a);                                  /* a reset */
 	WAIT_STATS(s, st.open == 0);
 
-	int c = client();                          /* the slot the closed one had */
+	int c = tcph_client(0);                          /* the slot the closed one had */
 	send_msg(c, 31, DNS_OP_UPDATE);
 	WAIT_STATS(s, st.updates_in_flight == 2);
 	assert_int_equal(release_one(), 30);
@@ -294,7 +249,7 @@ static void test_answered_at_once(void **state)
 		skip();
 	struct tcp_server *s = start();
 	refuse_now = true;
-	int a = client();
+	int a = tcph_client(0);
 	uint8_t q[128];
 	size_t n = put_msg(q, 40, DNS_OP_UPDATE);
 	n += put_msg(q + n, 41, DNS_OP_QUERY);
@@ -318,18 +273,18 @@ static void test_bound_in_all(void **state)
 	if (!netns_ok)
 		skip();
 	struct tcp_server *s = start_max(1);
-	int a = client();
+	int a = tcph_client(0);
 	send_msg(a, 60, DNS_OP_UPDATE);
 	WAIT_STATS(s, st.updates_in_flight == 1);
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(a);
 	WAIT_STATS(s, st.open == 0);
-	int b = client();
+	int b = tcph_client(0);
 	uint8_t q[128], r[64], p[2];
 	size_t n = put_msg(q, 61, DNS_OP_UPDATE);
 	assert_int_equal(send(b, q, n, 0), (ssize_t)n);
-	assert_true(read_exact(b, p, 2) && dns_get16(p) == DNS_HDR_LEN && read_exact(b, r, DNS_HDR_LEN));
+	assert_true(tcph_read_exact(b, p, 2) && dns_get16(p) == DNS_HDR_LEN && tcph_read_exact(b, r, DNS_HDR_LEN));
 	assert_int_equal(dns_get16(r), 61);
 	assert_int_equal(r[3] & 0xf, DNS_RCODE_SERVFAIL);
 	assert_int_equal(held_count(), 1);       /* not handed over */
@@ -350,7 +305,7 @@ static void test_answer_after_stop(void **state)
 	if (!netns_ok)
 		skip();
 	struct tcp_server *s = start();
-	int a = client();
+	int a = tcph_client(0);
 	send_msg(a, 50, DNS_OP_UPDATE);
 	WAIT_STATS(s, st.updates_in_flight == 1);
 	tcp_server_stop(s);
@@ -365,18 +320,7 @@ static int group_setup(void **state)
 	ix = idx_new();
 	if (!ix)
 		return -1;
-	if (unshare(CLONE_NEWNET) != 0) {
-		fprintf(stderr, "test_tcp_update: no network namespace of our own (%s): skipped\n",
-		        strerror(errno));
-		return 0;
-	}
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct ifreq ifr = { 0 };
-	strcpy(ifr.ifr_name, "lo");
-	netns_ok = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 &&
-	           (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
-	if (fd >= 0)
-		close(fd);
+	netns_ok = tcph_netns("test_tcp_update");
 	return 0;
 }
 
