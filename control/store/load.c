@@ -190,7 +190,8 @@ done:
  * Unmap the LMDB map from this process: its pages stay in the page cache
  * and fault back in when read. `inmap` is a value read in the load (LMDB
  * returns values as pointers into its read-only map): the mapping that
- * holds it, in /proc/self/maps, is the map. Returns the KiB released: the
+ * holds it, in /proc/self/maps, is the map (mdb_env_info's me_mapaddr is
+ * set only for MDB_FIXEDMAP, so LMDB does not say). Returns the KiB released: the
  * part of the map up to the last page the store uses
  * (0 when it is not found or madvise refuses; the load has succeeded
  * anyway, the pages just stay).
