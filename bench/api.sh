@@ -35,8 +35,7 @@ CTL="$DDI_BUILDDIR/ddictl"
 DB=$DDI_TMP/db
 PORT=18444
 BASE=https://127.0.0.1:$PORT
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
-  -addext subjectAltName=IP:127.0.0.1 -keyout "$DDI_TMP/key.pem" -out "$DDI_TMP/cert.pem" 2>/dev/null
+ddi_http_cert
 ddi_db_default "$DB"
 TOKEN=$("$CTL" --db "$DB" token add bench --role admin 2>/dev/null)
 # an IPv6 /64: no run fills it (a /16 filled within the rounds of one bench)

@@ -76,23 +76,36 @@ static bool lease_parse(const MDB_val *v, int64_t *expires, uint32_t *granted)
 	return true;
 }
 
+/* The lease of the RRset with key rk: DDI_EOK, DDI_ENOENT (none), an LMDB error or DDI_ECORRUPT. */
+static int lease_read(struct store *s, MDB_txn *txn, const uint8_t *rk, size_t rklen,
+                      int64_t *expires, uint32_t *granted, struct store_error *err)
+{
+	char hb[128];
+	MDB_val k = { rklen, (void *)rk }, v;
+	int rc = mdb_get(txn, s->leases, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return DDI_ENOENT;
+	if (rc)
+		return mdb_fail(err, rc, "leases");
+	if (!lease_parse(&v, expires, granted))
+		return seterr(err, DDI_ECORRUPT, -1, "leases value of key %s does not validate",
+		              khex(hb, rk, rklen));
+	return DDI_EOK;
+}
+
 /* Drop the lease of the RRset with key rk (and its lease_exp entry). */
 static int lease_drop(struct store *s, MDB_txn *txn, const uint8_t *rk, size_t rklen,
                       struct store_error *err)
 {
 	uint8_t ek[EKEY_MAX];
-	char hb[128];
-	MDB_val k = { rklen, (void *)rk }, v;
-	int rc = mdb_get(txn, s->leases, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return DDI_EOK;
-	if (rc)
-		return mdb_fail(err, rc, "leases");
 	int64_t exp;
 	uint32_t g;
-	if (!lease_parse(&v, &exp, &g))
-		return seterr(err, DDI_ECORRUPT, -1, "leases value of key %s does not validate",
-		              khex(hb, rk, rklen));
+	int rc = lease_read(s, txn, rk, rklen, &exp, &g, err);
+	if (rc == DDI_ENOENT)
+		return DDI_EOK;
+	if (rc)
+		return rc;
+	MDB_val k = { rklen, (void *)rk };
 	MDB_val ekv = { ekey_make(ek, exp, rk, rklen), ek };
 	if ((rc = mdb_del(txn, s->lease_exp, &ekv, NULL)) != 0 && rc != MDB_NOTFOUND)
 		return mdb_fail(err, rc, "lease_exp");
@@ -249,20 +262,12 @@ int store_lease_get(struct store *s, struct store_txn *txn, const uint8_t *owner
 	struct store_txn own;
 	MDB_txn *t;
 	uint8_t rk[RKEY_MAX];
-	char hb[128];
-	MDB_val k, v;
+	MDB_val k;
 	int rc = rr_read_begin(s, txn, owner, type, &own, &t, rk, &k, err);
 	if (rc)
 		return rc;
-	rc = mdb_get(t, s->leases, &k, &v);
-	if (rc == MDB_NOTFOUND) {
-		rc = DDI_ENOENT;
-	} else if (rc) {
-		rc = mdb_fail(err, rc, "leases");
-	} else if (!lease_parse(&v, &out->expires_ns, &out->granted)) {
-		rc = seterr(err, DDI_ECORRUPT, -1, "leases value of key %s does not validate",
-		            khex(hb, rk, k.mv_size));
-	} else {
+	rc = lease_read(s, t, rk, k.mv_size, &out->expires_ns, &out->granted, err);
+	if (rc == DDI_EOK) {
 		memcpy(out->owner, owner, dns_name_len(owner));
 		dns_name_lower(out->owner);
 		out->type = type;

@@ -25,8 +25,7 @@ cleanup_user() { userdel -r "$TUSER" >/dev/null 2>&1 || true; }
 trap 'cleanup_user; ddi_cleanup' EXIT
 
 ddi_log "certificate, database, namespaces, ddiplane with --http"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
-  -addext subjectAltName=IP:127.0.0.1 -keyout "$DDI_TMP/key.pem" -out "$DDI_TMP/cert.pem" 2>/dev/null
+ddi_http_cert
 ddi_db_default "$DB"
 ddi_ns_setup
 chmod 755 "$DDI_TMP"

@@ -88,6 +88,12 @@ ddi_vlan_setup() {
   ddi_srv ip link set "${DDI_TAP:-ddi0}.$id" up
 }
 
+# A self-signed certificate for the HTTP API on 127.0.0.1: $DDI_TMP/cert.pem and key.pem.
+ddi_http_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$DDI_TMP/key.pem" -out "$DDI_TMP/cert.pem" 2>/dev/null
+}
+
 # Import the sample zones of share/ into a new LMDB store in directory $1.
 ddi_db_default() {
   local db=$1 f origin
