@@ -1,4 +1,6 @@
 /* wire -- DNS message parsing as a server receives it, response writing with compression, EDNS0 */
+#include <assert.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "dns/cookie.h"
@@ -98,7 +100,14 @@ static enum dns_parse_result parse_opt(struct dns_query *q, const uint8_t *rr,
 	return DNS_PARSE_OK;
 }
 
-enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, size_t len)
+/*
+ * The general parse: every check in order, every section walked. The
+ * common query takes dns_query_parse's own path below; everything else
+ * (and every malformed message) comes here, so this is the one place that
+ * decides outcomes other than OK and BADVERS of a plain query.
+ */
+static __attribute__((noinline)) enum dns_parse_result parse_full(struct dns_query *q,
+                                                                 const uint8_t *wire, size_t len)
 {
 	memset(q, 0, sizeof(*q));
 	q->wire = wire;
@@ -210,6 +219,139 @@ enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, 
 	if (pos != len)
 		return DNS_PARSE_FORMERR;
 	return res;
+}
+
+/* Big-endian loads of 8 and 4 bytes, in host order: the header read as words. */
+static inline uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	return v;
+}
+
+/* Where dns_query_parse stores the words of get64 and get32 (see struct dns_query). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WORD_FIRST(a, b) b
+#else
+#define WORD_FIRST(a, b) a
+#endif
+#define OFF(f) offsetof(struct dns_query, f)
+static_assert(OFF(WORD_FIRST(id, ancount)) + 2 == OFF(WORD_FIRST(flags, qdcount)) &&
+              OFF(WORD_FIRST(id, ancount)) + 4 == OFF(WORD_FIRST(qdcount, flags)) &&
+              OFF(WORD_FIRST(id, ancount)) + 6 == OFF(WORD_FIRST(ancount, id)),
+              "ID, flags, QDCOUNT, ANCOUNT: one word as get64 reads it");
+static_assert(OFF(WORD_FIRST(nscount, arcount)) + 2 == OFF(WORD_FIRST(arcount, nscount)),
+              "NSCOUNT, ARCOUNT: one word as get32 reads it");
+static_assert(OFF(WORD_FIRST(qtype, qclass)) + 2 == OFF(WORD_FIRST(qclass, qtype)),
+              "QTYPE, QCLASS: one word as get32 reads it");
+
+static inline void put_word64(struct dns_query *q, size_t off, uint64_t v)
+{
+	memcpy((uint8_t *)q + off, &v, sizeof(v));
+}
+
+static inline void put_word32(struct dns_query *q, size_t off, uint32_t v)
+{
+	memcpy((uint8_t *)q + off, &v, sizeof(v));
+}
+
+static_assert(OFF(tsig_pos) - OFF(edns_nsid) == 8 && OFF(tsig_pos) % 8 == 0,
+              "the fields a plain query leaves at 0: one 16-byte block");
+
+/*
+ * The common query decided once: QR clear, QDCOUNT 1, ANCOUNT and NSCOUNT
+ * 0, ARCOUNT 0 (the message ends with the question) or 1 (it ends with an
+ * OPT without options, 11 bytes). Anything else, and every message that
+ * fails a check on the way, goes to parse_full, which starts again from
+ * the first byte: so this path only ever returns OK or BADVERS, and it
+ * sets every field of `q` to what parse_full would have left there
+ * (nothing is zeroed first; test_parse_ref and fuzz-query check each field
+ * of each return).
+ */
+enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, size_t len)
+{
+	if (wire == NULL || len < DNS_HDR_LEN)
+		return parse_full(q, wire, len);
+	uint64_t h = get64(wire);           /* ID, flags, QDCOUNT, ANCOUNT */
+	uint32_t c = get32(wire + 8);       /* NSCOUNT, ARCOUNT */
+	if ((h & 0x00008000ffffffffu) != 0x10000u || c > 1)
+		return parse_full(q, wire, len);
+	/*
+	 * So the question name's root label can only be at `root`: before the
+	 * type and class, and the OPT when there is one. The name fits in 255
+	 * octets and the message holds a header, or this is not our case.
+	 */
+	size_t root = len - (c != 0 ? 5 + 11 : 5);
+	if (root - DNS_HDR_LEN > DNS_NAME_MAXLEN - 1 || wire[root] != 0)
+		return parse_full(q, wire, len);
+	/* Stored now, so that they need no register through the walk. */
+	q->wire = wire;
+	q->len = len;
+	put_word64(q, OFF(WORD_FIRST(id, ancount)), h);
+	put_word32(q, OFF(WORD_FIRST(nscount, arcount)), c);
+	q->opcode = (uint8_t)DNS_OPCODE(h >> 32);
+	q->qname = wire + DNS_HDR_LEN;
+
+	/*
+	 * The question name, no pointer possible (nothing precedes it): labels
+	 * of 1 to 63 octets that end exactly at `root` (a label of 0 octets
+	 * before it would be the name's end, one over 63 a pointer or a
+	 * reserved type). Every byte read lies before `root`.
+	 */
+	size_t pos = DNS_HDR_LEN;
+	unsigned labels = 0;
+	while (pos < root) {
+		uint8_t l = wire[pos];
+		if ((uint8_t)(l - 1) >= DNS_LABEL_MAXLEN)
+			return parse_full(q, wire, len);
+		pos += (size_t)l + 1;
+		labels++;
+	}
+	if (pos != root)
+		return parse_full(q, wire, len);
+	size_t end = root + 1 + 4;
+	q->qname_len = (uint8_t)(end - 4 - DNS_HDR_LEN);
+	q->qname_labels = (uint8_t)labels;   /* < 128: each takes two of 255 bytes */
+	put_word32(q, OFF(WORD_FIRST(qtype, qclass)), get32(wire + root + 1));
+	q->question_end = end;
+	memset((uint8_t *)q + OFF(edns_nsid), 0, OFF(tsig_pos) + sizeof(q->tsig_pos) - OFF(edns_nsid));
+	if (c == 0) {
+		q->has_edns = false;
+		q->edns_version = 0;
+		q->edns_do = false;
+		q->edns_udp_size = 0;
+		q->opt_pos = 0;
+		return DNS_PARSE_OK;
+	}
+	/*
+	 * OPT (RFC 6891 6.1.2): root owner, type 41, then UDP size, extended
+	 * rcode, version, flags, and an RDLENGTH of 0 (no options to walk).
+	 */
+	const uint8_t *rr = wire + end;
+	if (rr[0] != 0 || dns_get16(rr + 1) != DNS_T_OPT || dns_get16(rr + 9) != 0)
+		return parse_full(q, wire, len);
+	uint16_t udp = dns_get16(rr + 3);
+	q->has_edns = true;
+	/* RFC 6891 6.2.3: values below 512 are treated as 512. */
+	q->edns_udp_size = udp < DNS_UDP_MIN ? DNS_UDP_MIN : udp;
+	q->edns_version = rr[6];
+	q->edns_do = (rr[7] & 0x80) != 0;
+	q->opt_pos = end;
+	/* RFC 6891 6.1.3 */
+	return q->edns_version != 0 ? DNS_PARSE_BADVERS : DNS_PARSE_OK;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -66,31 +66,46 @@ enum dns_parse_result {
  * One incoming message, parsed just far enough to answer it. The question
  * name is not copied: qname points into the message (it cannot be
  * compressed, nothing precedes it). Valid as long as the message buffer.
+ *
+ * The layout serves the common query's parse, which sets every field
+ * without zeroing the struct first: the header's flags and counts, and the
+ * question's type and class, lie in the order of the 16-bit halves of a
+ * big-endian load of their bytes as this host stores it (reversed on a
+ * little-endian host), so that each word is stored as it was loaded;
+ * dns/wire.c asserts the offsets. Use the fields by name.
  */
 struct dns_query {
 	const uint8_t *wire;
 	size_t len;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint16_t ancount, qdcount;
+	uint16_t flags;          /* host order, as received */
+	uint16_t id;
+	uint16_t arcount, nscount;
+	uint16_t qclass, qtype;
+#else
 	uint16_t id;
 	uint16_t flags;          /* host order, as received */
+	uint16_t qdcount, ancount;
+	uint16_t nscount, arcount;
+	uint16_t qtype, qclass;
+#endif
 	uint8_t opcode;
-	uint16_t qdcount, ancount, nscount, arcount;
-	const uint8_t *qname;    /* wire form inside the message, case as sent */
 	uint8_t qname_len;
 	uint8_t qname_labels;    /* its labels, the root not counted */
-	uint16_t qtype, qclass;
-	size_t question_end;     /* offset just past the question (12 + qname + 4) */
 	bool has_edns;
 	uint8_t edns_version;
 	bool edns_do;
-	bool edns_nsid;          /* the client asked for NSID */
 	uint16_t edns_udp_size;  /* as advertised by the client, >= 512 */
-	uint16_t edns_cookie_off;  /* RFC 7873 COOKIE option data (the first one), 0: none */
-	size_t opt_pos;          /* offset of the OPT RR in the additional section */
+	/* from here to tsig_pos, 0 for every query without options nor TSIG */
+	bool edns_nsid;          /* the client asked for NSID */
 	bool has_tsig;           /* last additional record is a TSIG */
-	/* the COOKIE's length as sent (dns/cookie.h says what is well formed); here, in
-	 * a hole of the layout, because the parse zeroes this struct for every query */
-	uint16_t edns_cookie_len;
+	uint16_t edns_cookie_off;  /* RFC 7873 COOKIE option data (the first one), 0: none */
+	uint16_t edns_cookie_len;  /* its length as sent (dns/cookie.h says what is well formed) */
 	size_t tsig_pos;         /* offset of the TSIG RR */
+	const uint8_t *qname;    /* wire form inside the message, case as sent */
+	size_t question_end;     /* offset just past the question (12 + qname + 4) */
+	size_t opt_pos;          /* offset of the OPT RR in the additional section */
 };
 
 /* The query's COOKIE option data (q->edns_cookie_len bytes), or NULL. */
@@ -106,7 +121,9 @@ static inline const uint8_t *dns_query_cookie(const struct dns_query *q)
  * checked (names, rdlength within the message, counts that match the bytes,
  * no trailing garbage). The additional section may hold one OPT (root
  * owner; a second OPT is FORMERR, RFC 6891 6.1.1) and a TSIG as its last
- * record. Fills `q` as far as it got, even on FORMERR/BADVERS.
+ * record. Fills `q` as far as it got, even on FORMERR/BADVERS; every field
+ * is set on every return, 0 (false, NULL) where the parse did not get to it.
+ * Nothing is read outside [wire, wire + len).
  */
 enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, size_t len);
 
