@@ -253,8 +253,6 @@ static_assert(OFF(WORD_FIRST(id, ancount)) + 2 == OFF(WORD_FIRST(flags, qdcount)
               OFF(WORD_FIRST(id, ancount)) + 4 == OFF(WORD_FIRST(qdcount, flags)) &&
               OFF(WORD_FIRST(id, ancount)) + 6 == OFF(WORD_FIRST(ancount, id)),
               "ID, flags, QDCOUNT, ANCOUNT: one word as get64 reads it");
-static_assert(OFF(WORD_FIRST(nscount, arcount)) + 2 == OFF(WORD_FIRST(arcount, nscount)),
-              "NSCOUNT, ARCOUNT: one word as get32 reads it");
 static_assert(OFF(WORD_FIRST(qtype, qclass)) + 2 == OFF(WORD_FIRST(qclass, qtype)),
               "QTYPE, QCLASS: one word as get32 reads it");
 
@@ -268,40 +266,31 @@ static inline void put_word32(struct dns_query *q, size_t off, uint32_t v)
 	memcpy((uint8_t *)q + off, &v, sizeof(v));
 }
 
-static_assert(OFF(tsig_pos) - OFF(edns_nsid) == 8 && OFF(tsig_pos) % 8 == 0,
-              "the fields a plain query leaves at 0: one 16-byte block");
+static_assert(OFF(edns_cookie_len) - OFF(WORD_FIRST(nscount, arcount)) == 6 &&
+              OFF(has_tsig) - OFF(has_edns) == 3,
+              "what the common query sets to constants: two runs of 8 and 4 bytes");
 
 /*
- * The common query decided once: QR clear, QDCOUNT 1, ANCOUNT and NSCOUNT
- * 0, ARCOUNT 0 (the message ends with the question) or 1 (it ends with an
- * OPT without options, 11 bytes). Anything else, and every message that
- * fails a check on the way, goes to parse_full, which starts again from
- * the first byte: so this path only ever returns OK or BADVERS, and it
- * sets every field of `q` to what parse_full would have left there
- * (nothing is zeroed first; test_parse_ref and fuzz-query check each field
- * of each return).
+ * The common query, with (edns) or without an OPT at its end: the header
+ * checked by dns_query_parse. `edns` is a constant in each of the two
+ * copies, so that each knows where the question name must end.
  */
-enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, size_t len)
+static inline __attribute__((always_inline)) enum dns_parse_result
+parse_common(struct dns_query *q, const uint8_t *wire, size_t len, uint64_t h, bool edns)
 {
-	if (wire == NULL || len < DNS_HDR_LEN)
-		return parse_full(q, wire, len);
-	uint64_t h = get64(wire);           /* ID, flags, QDCOUNT, ANCOUNT */
-	uint32_t c = get32(wire + 8);       /* NSCOUNT, ARCOUNT */
-	if ((h & 0x00008000ffffffffu) != 0x10000u || c > 1)
-		return parse_full(q, wire, len);
 	/*
-	 * So the question name's root label can only be at `root`: before the
-	 * type and class, and the OPT when there is one. The name fits in 255
-	 * octets and the message holds a header, or this is not our case.
+	 * The question name's root label can only be at `root`: before the
+	 * type and class, and the OPT when there is one. The name has at least
+	 * one label (the root name is left to parse_full) and fits in 255
+	 * octets, and the message holds a header, or this is not our case.
 	 */
-	size_t root = len - (c != 0 ? 5 + 11 : 5);
-	if (root - DNS_HDR_LEN > DNS_NAME_MAXLEN - 1 || wire[root] != 0)
+	size_t root = len - (edns ? 5 + 11 : 5);
+	if (root - (DNS_HDR_LEN + 1) > DNS_NAME_MAXLEN - 2 || wire[root] != 0)
 		return parse_full(q, wire, len);
 	/* Stored now, so that they need no register through the walk. */
 	q->wire = wire;
 	q->len = len;
 	put_word64(q, OFF(WORD_FIRST(id, ancount)), h);
-	put_word32(q, OFF(WORD_FIRST(nscount, arcount)), c);
 	q->opcode = (uint8_t)DNS_OPCODE(h >> 32);
 	q->qname = wire + DNS_HDR_LEN;
 
@@ -313,24 +302,32 @@ enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, 
 	 */
 	size_t pos = DNS_HDR_LEN;
 	unsigned labels = 0;
-	while (pos < root) {
+	for (;;) {
 		uint8_t l = wire[pos];
-		if ((uint8_t)(l - 1) >= DNS_LABEL_MAXLEN)
+		if (__builtin_expect((uint8_t)(l - 1) >= DNS_LABEL_MAXLEN, 0))
 			return parse_full(q, wire, len);
 		pos += (size_t)l + 1;
 		labels++;
+		if (pos >= root)
+			break;
 	}
 	if (pos != root)
 		return parse_full(q, wire, len);
 	size_t end = root + 1 + 4;
-	q->qname_len = (uint8_t)(end - 4 - DNS_HDR_LEN);
+	q->qname_len = (uint8_t)(root + 1 - DNS_HDR_LEN);
 	q->qname_labels = (uint8_t)labels;   /* < 128: each takes two of 255 bytes */
 	put_word32(q, OFF(WORD_FIRST(qtype, qclass)), get32(wire + root + 1));
 	q->question_end = end;
-	memset((uint8_t *)q + OFF(edns_nsid), 0, OFF(tsig_pos) + sizeof(q->tsig_pos) - OFF(edns_nsid));
-	if (c == 0) {
+	q->tsig_pos = 0;
+	if (!edns) {
+		q->arcount = 0;
+		q->nscount = 0;
+		q->edns_cookie_off = 0;
+		q->edns_cookie_len = 0;
 		q->has_edns = false;
 		q->edns_version = 0;
+		q->edns_nsid = false;
+		q->has_tsig = false;
 		q->edns_do = false;
 		q->edns_udp_size = 0;
 		q->opt_pos = 0;
@@ -339,19 +336,51 @@ enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, 
 	/*
 	 * OPT (RFC 6891 6.1.2): root owner, type 41, then UDP size, extended
 	 * rcode, version, flags, and an RDLENGTH of 0 (no options to walk).
+	 * Version 0 only (another is BADVERS, 6.1.3) and a UDP size of at
+	 * least 512 (below is read as 512, 6.2.3): parse_full does the rest.
 	 */
-	const uint8_t *rr = wire + end;
-	if (rr[0] != 0 || dns_get16(rr + 1) != DNS_T_OPT || dns_get16(rr + 9) != 0)
+	const uint8_t *rr = wire + len - 11;   /* = wire + end */
+	if (rr[0] != 0 || dns_get16(rr + 1) != DNS_T_OPT || dns_get16(rr + 9) != 0 || rr[6] != 0)
 		return parse_full(q, wire, len);
 	uint16_t udp = dns_get16(rr + 3);
-	q->has_edns = true;
-	/* RFC 6891 6.2.3: values below 512 are treated as 512. */
-	q->edns_udp_size = udp < DNS_UDP_MIN ? DNS_UDP_MIN : udp;
-	q->edns_version = rr[6];
-	q->edns_do = (rr[7] & 0x80) != 0;
+	if (udp < DNS_UDP_MIN)
+		return parse_full(q, wire, len);
+	q->edns_do = rr[7] >> 7;
+	q->edns_udp_size = udp;
 	q->opt_pos = end;
-	/* RFC 6891 6.1.3 */
-	return q->edns_version != 0 ? DNS_PARSE_BADVERS : DNS_PARSE_OK;
+	/* ARCOUNT 1; NSCOUNT, the COOKIE offset and length 0: one constant word */
+	put_word64(q, OFF(WORD_FIRST(nscount, arcount)), WORD_FIRST((uint64_t)1 << 32, 1));
+	q->has_edns = true;
+	q->edns_version = 0;
+	q->edns_nsid = false;
+	q->has_tsig = false;
+	return DNS_PARSE_OK;
+}
+
+/*
+ * The common query decided once: QR clear, QDCOUNT 1, ANCOUNT and NSCOUNT
+ * 0, ARCOUNT 0 (the message ends with the question) or 1 (it ends with an
+ * OPT without options, 11 bytes). Anything else, and every message that
+ * fails a check on the way, goes to parse_full, which starts again from
+ * the first byte: so this path only ever returns OK, and it sets every
+ * field of `q` to what parse_full would have left there (nothing is zeroed
+ * first; test_parse_ref and fuzz-query compare each field of each return
+ * with the parse as it was before this path).
+ */
+enum dns_parse_result dns_query_parse(struct dns_query *q, const uint8_t *wire, size_t len)
+{
+	if (wire == NULL || len < DNS_HDR_LEN)
+		return parse_full(q, wire, len);
+	uint64_t h = get64(wire);           /* ID, flags, QDCOUNT, ANCOUNT */
+	uint32_t c = get32(wire + 8);       /* NSCOUNT, ARCOUNT */
+	/* QR clear (a response gets no answer), QDCOUNT 1, ANCOUNT 0 */
+	if ((h & ((uint64_t)DNS_QR << 32 | 0xffffffffu)) != (uint64_t)1 << 16)
+		return parse_full(q, wire, len);
+	if (c == 1)
+		return parse_common(q, wire, len, h, true);
+	if (c == 0)
+		return parse_common(q, wire, len, h, false);
+	return parse_full(q, wire, len);
 }
 
 /* ------------------------------------------------------------------------ */

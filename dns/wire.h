@@ -67,12 +67,13 @@ enum dns_parse_result {
  * name is not copied: qname points into the message (it cannot be
  * compressed, nothing precedes it). Valid as long as the message buffer.
  *
- * The layout serves the common query's parse, which sets every field
- * without zeroing the struct first: the header's flags and counts, and the
- * question's type and class, lie in the order of the 16-bit halves of a
- * big-endian load of their bytes as this host stores it (reversed on a
- * little-endian host), so that each word is stored as it was loaded;
- * dns/wire.c asserts the offsets. Use the fields by name.
+ * The layout serves dns_query_parse's common path, which sets every
+ * field without zeroing the struct first: ID, flags, QDCOUNT and ANCOUNT
+ * (and QTYPE, QCLASS) lie in the order in which a big-endian load of
+ * their 8 (4) bytes leaves them in this host's memory, reversed on a
+ * little-endian host, so that each group is stored as it was loaded; the
+ * fields that path sets to constants lie side by side, so that they are
+ * stored at once. dns/wire.c asserts the offsets. Use the fields by name.
  */
 struct dns_query {
 	const uint8_t *wire;
@@ -82,30 +83,32 @@ struct dns_query {
 	uint16_t flags;          /* host order, as received */
 	uint16_t id;
 	uint16_t arcount, nscount;
-	uint16_t qclass, qtype;
 #else
 	uint16_t id;
 	uint16_t flags;          /* host order, as received */
 	uint16_t qdcount, ancount;
 	uint16_t nscount, arcount;
+#endif
+	uint16_t edns_cookie_off;  /* RFC 7873 COOKIE option data (the first one), 0: none */
+	uint16_t edns_cookie_len;  /* its length as sent (dns/cookie.h says what is well formed) */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint16_t qclass, qtype;
+#else
 	uint16_t qtype, qclass;
 #endif
 	uint8_t opcode;
 	uint8_t qname_len;
 	uint8_t qname_labels;    /* its labels, the root not counted */
+	bool edns_do;
 	bool has_edns;
 	uint8_t edns_version;
-	bool edns_do;
-	uint16_t edns_udp_size;  /* as advertised by the client, >= 512 */
-	/* from here to tsig_pos, 0 for every query without options nor TSIG */
 	bool edns_nsid;          /* the client asked for NSID */
 	bool has_tsig;           /* last additional record is a TSIG */
-	uint16_t edns_cookie_off;  /* RFC 7873 COOKIE option data (the first one), 0: none */
-	uint16_t edns_cookie_len;  /* its length as sent (dns/cookie.h says what is well formed) */
-	size_t tsig_pos;         /* offset of the TSIG RR */
+	uint16_t edns_udp_size;  /* as advertised by the client, >= 512 */
 	const uint8_t *qname;    /* wire form inside the message, case as sent */
 	size_t question_end;     /* offset just past the question (12 + qname + 4) */
 	size_t opt_pos;          /* offset of the OPT RR in the additional section */
+	size_t tsig_pos;         /* offset of the TSIG RR */
 };
 
 /* The query's COOKIE option data (q->edns_cookie_len bytes), or NULL. */
