@@ -3,7 +3,7 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS] [HARNESS...]
 #   SECONDS    how long each harness runs (default 60); the test suite runs 5
-#   HARNESS    zonefile answer frame csv ctl update records xfrin xfrout catalog http lease signedq (default: all)
+#   HARNESS    zonefile answer frame csv ctl update records xfrin xfrout catalog http lease signedq query (default: all)
 #
 # Each harness starts from its seed corpus (tests/fuzz/corpus/NAME, never
 # written) and keeps what it finds in build-fuzz/corpus/NAME, so a second run
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
 shift || true
-ALL=(zonefile answer frame csv ctl update records xfrin xfrout catalog http lease signedq)
+ALL=(zonefile answer frame csv ctl update records xfrin xfrout catalog http lease signedq query)
 HARNESSES=("${@:-${ALL[@]}}")
 case $SECS in '' | *[!0-9]*) echo "fuzz.sh: SECONDS must be a whole number, not '$SECS'" >&2; exit 2 ;; esac
 

@@ -323,6 +323,7 @@ dhcid IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
     xfr_seeds()
     signedq_seeds()
     xfrout_seeds()
+    query_seeds()
 
 
 def signedq_seeds():
@@ -388,6 +389,38 @@ def xfrout_seeds():
     put("xfrout", "check-no-acl", bytes([1]) + query("0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.2.ip6.arpa.", "AXFR",
                                                      flags=0))
     put("xfrout", "check-ixfr-no-soa", bytes([1]) + query("ddi.test.", "IXFR", flags=0))
+
+
+def query_seeds():
+    """Messages for fuzz_query: the common query's shapes and each way out of its path."""
+    def raw(qname_wire, qtype=1, flags=0x0100, counts=(1, 0, 0, 0), tail=b""):
+        return header(0x5151, flags, *counts) + qname_wire + struct.pack("!HH", qtype, 1) + tail
+    plain = opt(1232)
+    put("query", "a", query("h123456.bench.test", "A"))
+    put("query", "a-opt", query("h123456.bench.test", "A", edns=plain))
+    put("query", "a-opt-do", query("Www.DDI.test", "AAAA", edns=opt(4096, do=True)))
+    put("query", "opt-small", query("ddi.test", "A", edns=opt(100)))
+    put("query", "opt-badvers", query("ddi.test", "SOA", edns=b"\0" + struct.pack("!HHIH", 41, 1232,
+                                                                              0x00010000, 0)))
+    put("query", "opt-nsid", query("ddi.test", "A", edns=opt(options=struct.pack("!HH", 3, 0))))
+    put("query", "opt-cookie", query("ddi.test", "A", edns=opt(options=struct.pack("!HH", 10, 8) +
+                                                                 bytes(range(8)))))
+    put("query", "opt-owner", query("ddi.test", "A", edns=b"\1x\0" + plain[1:]))
+    put("query", "two-opts", raw(wname("ddi.test"), counts=(1, 0, 0, 2), tail=plain + plain))
+    put("query", "root-ns", raw(b"\0", qtype=2, counts=(1, 0, 0, 1), tail=plain))
+    put("query", "label63", raw(b"\x3f" + b"a" * 63 + b"\0"))
+    put("query", "name255", raw((b"\x3f" + b"b" * 63) * 3 + b"\x3d" + b"c" * 61 + b"\0"))
+    put("query", "name256", raw((b"\x3f" + b"b" * 63) * 3 + b"\x3e" + b"c" * 62 + b"\0"))
+    put("query", "label-zero-bytes", raw(b"\x03a\x00b\x02\x01A\0", counts=(1, 0, 0, 1), tail=plain))
+    put("query", "pointer", raw(b"\xc0\x0c"))
+    put("query", "qdcount2", raw(wname("ddi.test"), counts=(2, 0, 0, 0)))
+    put("query", "answer-rr", raw(wname("ddi.test"), counts=(1, 1, 0, 0),
+                                  tail=b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes(4)))
+    tsig = rr("key", 250, 0, wname("hmac-sha256") + bytes(16), 255)
+    put("query", "tsig", raw(wname("ddi.test"), counts=(1, 0, 0, 2), tail=plain + tsig))
+    put("query", "trailing", query("ddi.test", "A") + b"\0")
+    put("query", "response", raw(wname("ddi.test"), flags=0x8100))
+    put("query", "update", update("ddi.test"))
 
 
 if __name__ == "__main__":
