@@ -221,13 +221,23 @@ static __attribute__((noinline)) enum dns_parse_result parse_full(struct dns_que
 	return res;
 }
 
-/* Big-endian loads of 8 and 4 bytes, in host order: the header read as words. */
+/* Big-endian loads of 8, 2 and 4 bytes, in host order: the header read as words. */
 static inline uint64_t get64(const uint8_t *p)
 {
 	uint64_t v;
 	memcpy(&v, p, sizeof(v));
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap16(v);
 #endif
 	return v;
 }
@@ -266,9 +276,9 @@ static inline void put_word32(struct dns_query *q, size_t off, uint32_t v)
 	memcpy((uint8_t *)q + off, &v, sizeof(v));
 }
 
-static_assert(OFF(edns_cookie_len) - OFF(WORD_FIRST(nscount, arcount)) == 6 &&
+static_assert(OFF(tsig_pos) - OFF(WORD_FIRST(nscount, arcount)) == 8 &&
               OFF(has_tsig) - OFF(has_edns) == 3,
-              "what the common query sets to constants: two runs of 8 and 4 bytes");
+              "what the common query sets to constants: two runs of 16 and 4 bytes");
 
 /*
  * The common query, with (edns) or without an OPT at its end: the header
@@ -279,10 +289,23 @@ static inline __attribute__((always_inline)) enum dns_parse_result
 parse_common(struct dns_query *q, const uint8_t *wire, size_t len, uint64_t h, bool edns)
 {
 	/*
-	 * The question name's root label can only be at `root`: before the
+	 * OPT (RFC 6891 6.1.2) as the last 11 bytes: root owner, type 41, UDP
+	 * size, extended rcode, version, flags, and an RDLENGTH of 0 (no
+	 * options to walk). Version 0 only (another is BADVERS, 6.1.3) and a
+	 * UDP size of at least 512 (below is read as 512, 6.2.3; 512 is 0x0200,
+	 * so its high byte tells): parse_full does the rest. Checked first, so
+	 * that a query with options (a COOKIE) leaves this path after a few
+	 * instructions.
+	 */
+	const uint8_t *last = wire + len;   /* the OPT is last[-11] to last[-1] */
+	if (edns && (last[-11] != 0 || get16(last - 10) != DNS_T_OPT || last[-8] < DNS_UDP_MIN >> 8 ||
+	             last[-5] != 0 || get16(last - 2) != 0))
+		return parse_full(q, wire, len);
+	/*
+	 * So the question name's root label can only be at `root`: before the
 	 * type and class, and the OPT when there is one. The name has at least
 	 * one label (the root name is left to parse_full) and fits in 255
-	 * octets, and the message holds a header, or this is not our case.
+	 * octets, or this is not our case.
 	 */
 	size_t root = len - (edns ? 5 + 11 : 5);
 	if (root - (DNS_HDR_LEN + 1) > DNS_NAME_MAXLEN - 2 || wire[root] != 0)
@@ -318,12 +341,12 @@ parse_common(struct dns_query *q, const uint8_t *wire, size_t len, uint64_t h, b
 	q->qname_labels = (uint8_t)labels;   /* < 128: each takes two of 255 bytes */
 	put_word32(q, OFF(WORD_FIRST(qtype, qclass)), get32(wire + root + 1));
 	q->question_end = end;
-	q->tsig_pos = 0;
 	if (!edns) {
 		q->arcount = 0;
 		q->nscount = 0;
 		q->edns_cookie_off = 0;
 		q->edns_cookie_len = 0;
+		q->tsig_pos = 0;
 		q->has_edns = false;
 		q->edns_version = 0;
 		q->edns_nsid = false;
@@ -333,23 +356,12 @@ parse_common(struct dns_query *q, const uint8_t *wire, size_t len, uint64_t h, b
 		q->opt_pos = 0;
 		return DNS_PARSE_OK;
 	}
-	/*
-	 * OPT (RFC 6891 6.1.2): root owner, type 41, then UDP size, extended
-	 * rcode, version, flags, and an RDLENGTH of 0 (no options to walk).
-	 * Version 0 only (another is BADVERS, 6.1.3) and a UDP size of at
-	 * least 512 (below is read as 512, 6.2.3): parse_full does the rest.
-	 */
-	const uint8_t *rr = wire + len - 11;   /* = wire + end */
-	if (rr[0] != 0 || dns_get16(rr + 1) != DNS_T_OPT || dns_get16(rr + 9) != 0 || rr[6] != 0)
-		return parse_full(q, wire, len);
-	uint16_t udp = dns_get16(rr + 3);
-	if (udp < DNS_UDP_MIN)
-		return parse_full(q, wire, len);
-	q->edns_do = rr[7] >> 7;
-	q->edns_udp_size = udp;
+	q->edns_do = last[-4] >> 7;
+	q->edns_udp_size = get16(last - 8);
 	q->opt_pos = end;
-	/* ARCOUNT 1; NSCOUNT, the COOKIE offset and length 0: one constant word */
+	/* ARCOUNT 1; NSCOUNT, the COOKIE offset and length, the TSIG's offset 0 */
 	put_word64(q, OFF(WORD_FIRST(nscount, arcount)), WORD_FIRST((uint64_t)1 << 32, 1));
+	q->tsig_pos = 0;
 	q->has_edns = true;
 	q->edns_version = 0;
 	q->edns_nsid = false;

@@ -91,6 +91,7 @@ struct dns_query {
 #endif
 	uint16_t edns_cookie_off;  /* RFC 7873 COOKIE option data (the first one), 0: none */
 	uint16_t edns_cookie_len;  /* its length as sent (dns/cookie.h says what is well formed) */
+	size_t tsig_pos;         /* offset of the TSIG RR */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	uint16_t qclass, qtype;
 #else
@@ -108,7 +109,6 @@ struct dns_query {
 	const uint8_t *qname;    /* wire form inside the message, case as sent */
 	size_t question_end;     /* offset just past the question (12 + qname + 4) */
 	size_t opt_pos;          /* offset of the OPT RR in the additional section */
-	size_t tsig_pos;         /* offset of the TSIG RR */
 };
 
 /* The query's COOKIE option data (q->edns_cookie_len bytes), or NULL. */
