@@ -103,8 +103,9 @@ static enum dns_parse_result parse_opt(struct dns_query *q, const uint8_t *rr,
 /*
  * The general parse: every check in order, every section walked. The
  * common query takes dns_query_parse's own path below; everything else
- * (and every malformed message) comes here, so this is the one place that
- * decides outcomes other than OK and BADVERS of a plain query.
+ * (every malformed message, BADVERS, a query with EDNS options or more
+ * records) comes here, so this is the one place that decides outcomes
+ * other than OK. Kept as it was before the common path, check for check.
  */
 static __attribute__((noinline)) enum dns_parse_result parse_full(struct dns_query *q,
                                                                  const uint8_t *wire, size_t len)
@@ -310,7 +311,10 @@ parse_common(struct dns_query *q, const uint8_t *wire, size_t len, uint64_t h, b
 	size_t root = len - (edns ? 5 + 11 : 5);
 	if (root - (DNS_HDR_LEN + 1) > DNS_NAME_MAXLEN - 2 || wire[root] != 0)
 		return parse_full(q, wire, len);
-	/* Stored now, so that they need no register through the walk. */
+	/*
+	 * Stored now, so that they need no register through the walk (should
+	 * the walk fail, parse_full zeroes the struct and starts again).
+	 */
 	q->wire = wire;
 	q->len = len;
 	put_word64(q, OFF(WORD_FIRST(id, ancount)), h);
