@@ -100,6 +100,8 @@ static enum dns_parse_result parse_opt(struct dns_query *q, const uint8_t *rr,
 	return DNS_PARSE_OK;
 }
 
+static enum dns_parse_result parse_question(struct dns_query *q, const uint8_t *wire, size_t len);
+
 /*
  * The general parse: every check in order, every section walked. The
  * common query takes dns_query_parse's own path below; everything else
@@ -133,7 +135,17 @@ static __attribute__((noinline)) enum dns_parse_result parse_full(struct dns_que
 	 */
 	if (q->qdcount != 1)
 		return DNS_PARSE_FORMERR;
+	return parse_question(q, wire, len);
+}
 
+/*
+ * The question and every record after it, the header read and stored in
+ * `q` (the rest of which is 0), QR clear and QDCOUNT 1.
+ */
+static __attribute__((noinline)) enum dns_parse_result parse_question(struct dns_query *q,
+                                                                     const uint8_t *wire,
+                                                                     size_t len)
+{
 	/* The question name: nothing precedes it, so a pointer is malformed. */
 	size_t pos = DNS_HDR_LEN;
 	unsigned labels = 0;
@@ -300,8 +312,16 @@ parse_common(struct dns_query *q, const uint8_t *wire, size_t len, uint64_t h, b
 	 */
 	const uint8_t *last = wire + len;   /* the OPT is last[-11] to last[-1] */
 	if (edns && (last[-11] != 0 || get16(last - 10) != DNS_T_OPT || last[-8] < DNS_UDP_MIN >> 8 ||
-	             last[-5] != 0 || get16(last - 2) != 0))
-		return parse_full(q, wire, len);
+	             last[-5] != 0 || get16(last - 2) != 0)) {
+		/* the header as parse_full leaves it, so that only the rest is parsed again */
+		memset(q, 0, sizeof(*q));
+		q->wire = wire;
+		q->len = len;
+		put_word64(q, OFF(WORD_FIRST(id, ancount)), h);
+		q->arcount = 1;
+		q->opcode = (uint8_t)DNS_OPCODE(h >> 32);
+		return parse_question(q, wire, len);
+	}
 	/*
 	 * So the question name's root label can only be at `root`: before the
 	 * type and class, and the OPT when there is one. The name has at least
