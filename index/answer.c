@@ -195,6 +195,7 @@ static inline bool key_label(uint8_t *dst, const uint8_t *l)
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "key_label's word order");
 
 typedef int8_t key_v16 __attribute__((vector_size(16)));
+typedef uint8_t key_u16 __attribute__((vector_size(16)));
 
 /*
  * Fold 16 key bytes at p to lower case in place; each lane of *lows counts
@@ -204,7 +205,8 @@ static inline void fold16(uint8_t *p, key_v16 *lows)
 {
 	key_v16 x;
 	memcpy(&x, p, 16);
-	x |= ((x >= 'A') & (x <= 'Z')) & 0x20;   /* bytes >= 0x80 are negative: never letters */
+	/* 'A'..'Z': x - 'A' is 0..25 unsigned, so (x - 'A') ^ 0x80 = x + 0x3f is below -102 signed */
+	x |= ((key_v16)((key_u16)x + 0x3f) < -102) & 0x20;   /* wraps: unsigned */
 	memcpy(p, &x, 16);
 	*lows -= (x & (int8_t)0xfe) == 0;
 }
@@ -952,6 +954,26 @@ static inline void fast_header(uint8_t *out, const struct dns_query *q, uint8_t 
 }
 
 /*
+ * True when a fast answer of `len` bytes and its plain OPT (for an EDNS
+ * query) fit `cap` and the limit the general path takes: the query's UDP
+ * size (never below 512, dns_query_udp_max) or a TCP message. Answers of
+ * at most 512 bytes, nearly all, need no more than the first comparison.
+ */
+static inline bool fast_fits(const struct answer_conf *conf, enum answer_transport tr,
+                             const struct dns_query *q, size_t cap, size_t len)
+{
+	size_t need = len + (q->has_edns ? OPT_LEN : 0);
+	if (need > cap)
+		return false;
+	if (need <= DNS_UDP_MIN)
+		return true;
+	size_t max = tr == ANSWER_UDP
+	           ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max : DNS_EDNS_DEFAULT)
+	           : DNS_MSG_MAX;
+	return need <= max;
+}
+
+/*
  * The common negative answer without the general writer: NXDOMAIN for a
  * name that does not exist in a zone with its SOA, not at or below a cut,
  * not a reverse name (whose address may exist) and with no wildcard at the
@@ -964,8 +986,8 @@ static inline void fast_header(uint8_t *out, const struct dns_query *q, uint8_t 
  * find_wildcard does for the general path, which then looks it up again).
  */
 static size_t answer_nx_fast(const struct idx_version *v, const struct answer_conf *conf,
-                             const struct dns_query *q, uint8_t *out, size_t cap, size_t max,
-                             struct walk *wk, const struct idx_rrset *soa,
+                             enum answer_transport tr, const struct dns_query *q, uint8_t *out,
+                             size_t cap, struct walk *wk, const struct idx_rrset *soa,
                              struct answer_info *info)
 {
 	/* a reverse name may name an address of IPAM (reverse_owners): the general path */
@@ -983,7 +1005,7 @@ static size_t answer_nx_fast(const struct idx_version *v, const struct answer_co
 		return 0;
 	size_t qend = q->question_end;
 	size_t len = qend + 2 + rrlen;
-	if (len > max || (q->has_edns && len + OPT_LEN > cap))
+	if (!fast_fits(conf, tr, q, cap, len))
 		return 0;
 	if (find_wildcard(v, wk) != NULL)
 		return 0;
@@ -1010,8 +1032,8 @@ static size_t answer_nx_fast(const struct idx_version *v, const struct answer_co
 }
 
 static size_t answer_fast(const struct idx_version *v, const struct answer_conf *conf,
-                          const struct dns_query *q, uint8_t *out, size_t cap, size_t max,
-                          struct walk *wk, struct answer_info *info)
+                          enum answer_transport tr, const struct dns_query *q, uint8_t *out,
+                          size_t cap, struct walk *wk, struct answer_info *info)
 {
 	if (wk->apex == NULL || wk->cut != NULL)
 		return 0;
@@ -1021,7 +1043,7 @@ static size_t answer_fast(const struct idx_version *v, const struct answer_conf 
 	const struct idx_node *n = wk->exact;
 	if (n == NULL) {
 		walk_depths(wk);
-		return answer_nx_fast(v, conf, q, out, cap, max, wk, soa, info);
+		return answer_nx_fast(v, conf, tr, q, out, cap, wk, soa, info);
 	}
 	/* a name that exists: A and AAAA only (others may add records or follow a CNAME) */
 	if (q->qtype != DNS_T_A && q->qtype != DNS_T_AAAA)
@@ -1031,7 +1053,7 @@ static size_t answer_fast(const struct idx_version *v, const struct answer_conf 
 		return 0;
 	size_t qend = q->question_end;
 	size_t len = qend + rs->len;
-	if (len > max || (q->has_edns && len + OPT_LEN > cap))
+	if (!fast_fits(conf, tr, q, cap, len))
 		return 0;
 	if (out != q->wire)
 		memmove(out, q->wire, qend);
@@ -1065,11 +1087,11 @@ static size_t try_fast(const struct idx_version *v, const struct answer_conf *co
 	 * (answer_nx_fast); PTR questions are nearly all reverse names, which
 	 * the general path answers from the address index: not tried here.
 	 */
+	/* DNS_PARSE_OK: one question, question_end within the message (dns/wire.h) */
 	if (!(parse == DNS_PARSE_OK && q->opcode == DNS_OP_QUERY && q->qclass == DNS_CLASS_IN &&
 	      (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA ||
 	       (q->qtype != DNS_T_AXFR && q->qtype != DNS_T_IXFR && q->qtype != DNS_T_PTR)) &&
-	      q->qdcount == 1 &&
-	      q->qname_len > 1 && q->question_end != 0 && q->question_end <= q->len &&
+	      q->qname_len > 1 &&
 	      !(q->edns_cookie_off && conf->cookies) && !(q->edns_nsid && conf->nsid)))
 		return 0;
 	if (*pre == NULL) {
@@ -1078,14 +1100,7 @@ static size_t try_fast(const struct idx_version *v, const struct answer_conf *co
 			return 0;
 		*pre = local;
 	}
-	size_t fmax = tr == ANSWER_UDP
-	            ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max : DNS_EDNS_DEFAULT)
-	            : DNS_MSG_MAX;
-	if (fmax > cap)
-		fmax = cap;
-	if (q->has_edns)
-		fmax = fmax > OPT_LEN ? fmax - OPT_LEN : 0;
-	return answer_fast(v, conf, q, out, cap, fmax, *pre, info);
+	return answer_fast(v, conf, tr, q, out, cap, *pre, info);
 }
 
 /* answer_query, with the question's walk already done (pre) or not (NULL). */
