@@ -1028,12 +1028,15 @@ static size_t answer_nx_fast(const struct idx_version *v, const struct answer_co
 	}
 	info->outcome = ANS_NXDOMAIN;
 	info->rcode = DNS_RCODE_NXDOMAIN;
+	info->truncated = false;
+	info->qtype = q->qtype;
 	return len;
 }
 
-static size_t answer_fast(const struct idx_version *v, const struct answer_conf *conf,
-                          enum answer_transport tr, const struct dns_query *q, uint8_t *out,
-                          size_t cap, struct walk *wk, struct answer_info *info)
+static inline __attribute__((always_inline)) size_t
+answer_fast(const struct idx_version *v, const struct answer_conf *conf, enum answer_transport tr,
+            const struct dns_query *q, uint8_t *out, size_t cap, struct walk *wk,
+            struct answer_info *info)
 {
 	if (wk->apex == NULL || wk->cut != NULL)
 		return 0;
@@ -1068,6 +1071,9 @@ static size_t answer_fast(const struct idx_version *v, const struct answer_conf 
 		len += OPT_LEN;
 	}
 	info->outcome = ANS_ANSWER;
+	info->rcode = DNS_RCODE_NOERROR;
+	info->truncated = false;
+	info->qtype = q->qtype;
 	return len;
 }
 
@@ -1075,12 +1081,13 @@ static size_t answer_fast(const struct idx_version *v, const struct answer_conf 
  * answer_fast if the question is of its kind, after the walk (into `local`
  * unless *pre has one; *pre then points at it, for the general path). No
  * NSID and no COOKIE to make room for: the limit is the general path's
- * with a plain OPT. Returns the length, 0: the general path answers.
+ * with a plain OPT. Returns the length with every field of *info set, 0:
+ * the general path answers (and sets *info).
  */
-static size_t try_fast(const struct idx_version *v, const struct answer_conf *conf,
-                       enum answer_transport tr, const struct dns_query *q,
-                       enum dns_parse_result parse, uint8_t *out, size_t cap,
-                       struct answer_info *info, struct walk **pre, struct walk *local)
+static inline __attribute__((always_inline)) size_t
+try_fast(const struct idx_version *v, const struct answer_conf *conf, enum answer_transport tr,
+         const struct dns_query *q, enum dns_parse_result parse, uint8_t *out, size_t cap,
+         struct answer_info *info, struct walk **pre, struct walk *local)
 {
 	/*
 	 * A miss answers the same for every type but the transfers
@@ -1103,15 +1110,16 @@ static size_t try_fast(const struct idx_version *v, const struct answer_conf *co
 	return answer_fast(v, conf, tr, q, out, cap, *pre, info);
 }
 
-/* answer_query, with the question's walk already done (pre) or not (NULL). */
-static size_t answer_core(const struct idx_version *v, const struct answer_conf *conf,
-                          enum answer_transport tr, const struct dns_query *q,
-                          enum dns_parse_result parse, uint8_t *out, size_t cap,
-                          struct answer_info *info, struct walk *pre)
+/*
+ * Every answer try_fast leaves: `wk` is the question's walk when
+ * `prewalked` (done by try_fast or with the burst), else room for it.
+ */
+static __attribute__((noinline)) size_t
+answer_general(const struct idx_version *v, const struct answer_conf *conf,
+               enum answer_transport tr, const struct dns_query *q, enum dns_parse_result parse,
+               uint8_t *out, size_t cap, struct answer_info *info, struct walk *wk,
+               bool prewalked)
 {
-	static const struct answer_conf defaults = { .udp_max = DNS_EDNS_DEFAULT };
-	if (conf == NULL)
-		conf = &defaults;
 	info->outcome = ANS_DROP;
 	info->rcode = 0;
 	info->truncated = false;
@@ -1119,12 +1127,6 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 	info->opt_pos = 0;
 	if (parse == DNS_PARSE_DROP)
 		return 0;
-
-	/* the common case first, with a walk the general path can reuse */
-	struct walk local;
-	size_t fast = try_fast(v, conf, tr, q, parse, out, cap, info, &pre, &local);
-	if (fast != 0)
-		return fast;
 
 	size_t max = tr == ANSWER_UDP ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max
 	                                                                  : DNS_EDNS_DEFAULT)
@@ -1195,7 +1197,7 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 	if (o == ANS_ANSWER) {
 		/* RFC 1995 2: IXFR over UDP that cannot be served: the SOA alone says "use TCP" */
 		uint16_t qtype = q->qtype == DNS_T_IXFR ? DNS_T_SOA : q->qtype;
-		o = resolve(&c, pre != NULL ? pre : &local, pre != NULL, qtype);
+		o = resolve(&c, wk, prewalked, qtype);
 		if (q->qtype == DNS_T_IXFR && o != ANS_ANSWER && o != ANS_REFUSED) {
 			/* IXFR is asked of an apex only; anything else is not ours to transfer */
 			(void)dns_writer_init(&c.w, q, out, max, true);
@@ -1237,6 +1239,26 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 	info->rcode = (uint8_t)rcode;
 	info->truncated = c.truncated;
 	return len;
+}
+
+/*
+ * answer_query, with the question's walk already done (pre) or not (NULL):
+ * the common case first (try_fast), with a walk the general path reuses.
+ */
+static inline __attribute__((always_inline)) size_t
+answer_core(const struct idx_version *v, const struct answer_conf *conf, enum answer_transport tr,
+            const struct dns_query *q, enum dns_parse_result parse, uint8_t *out, size_t cap,
+            struct answer_info *info, struct walk *pre)
+{
+	static const struct answer_conf defaults = { .udp_max = DNS_EDNS_DEFAULT };
+	if (conf == NULL)
+		conf = &defaults;
+	struct walk local;
+	size_t fast = try_fast(v, conf, tr, q, parse, out, cap, info, &pre, &local);
+	if (fast != 0)
+		return fast;
+	return answer_general(v, conf, tr, q, parse, out, cap, info, pre != NULL ? pre : &local,
+	                      pre != NULL);
 }
 
 size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
