@@ -912,11 +912,10 @@ static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16
 /* idx_node_rrset inline, for the fast path's two look-ups (the same scan, no call). */
 static inline const struct idx_rrset *node_rrset(const struct idx_node *n, uint16_t type)
 {
-	for (uint16_t k = 0; k < n->nrrsets; k++) {
-		const struct idx_rrset *rs = &n->rrsets[k];
+	const struct idx_rrset *rs = n->rrsets, *end = rs + n->nrrsets;
+	for (; rs < end; rs++)
 		if (rs->type >= type)
 			return rs->type == type ? rs : NULL;
-	}
 	return NULL;
 }
 
