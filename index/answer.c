@@ -244,13 +244,14 @@ walk_key_fast(struct walk *wk, const uint8_t *name, size_t wlen, unsigned nlabel
 	uint8_t *key = wk_key(wk);
 	unsigned pos = 0;
 	/*
-	 * k counts down the labels of the suffix at pos; the checks keep every
-	 * read inside the name (and the 7 bytes before a label): a count that
-	 * does not match the labels fails at a 0 length or at the end.
+	 * k counts down the labels of the suffix at pos. The parse found
+	 * `nlabels` labels of 1..63 bytes in `wlen` bytes; the check keeps
+	 * every read inside the name (and the 7 bytes before a label) even if
+	 * they did not match: a count that does not fails at the end.
 	 */
 	for (unsigned k = nlabels; k != 0; k--) {
 		unsigned len = name[pos];
-		if (len - 1 >= DNS_LABEL_MAXLEN || pos + len >= klen)
+		if (pos + len >= klen)
 			return false;
 		unsigned end = klen - pos;                     /* the key of this suffix ends here */
 		const uint8_t *src = name + pos + 1 + len;    /* end of the label */
