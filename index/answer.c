@@ -63,9 +63,18 @@ struct walk {
 	 * walk_key_fast's stores that end with a label.
 	 */
 	uint8_t kbuf[KEY_FRONT + DNS_KEY_MAXLEN + 2 + 8];
+	/*
+	 * Found by walk_resolve, as key lengths (-1: none): the deepest apex,
+	 * the highest cut below it, the deepest existing ancestor. As label
+	 * counts (the *_k) only once walk_depths has run: the common answers
+	 * need neither these nor loff/kend/labels_at.
+	 */
+	int apex_kl, cut_kl, encloser_kl;
 	int apex_k;                          /* labels of the deepest apex, -1 for none */
 	int cut_k;                           /* labels of the zone cut, -1 for none */
 	int encloser_k;                      /* labels of the deepest existing ancestor */
+	bool labels;                         /* loff, kend and labels_at are filled */
+	bool depths;                         /* the *_k are */
 	uint16_t klen;                       /* key length of the name itself */
 	bool addr_known;                     /* addr holds the reverse name's address leaf */
 	const struct idx_addr *addr;         /* (answer_bulk_lookup), NULL: none */
@@ -185,90 +194,119 @@ static inline bool key_label(uint8_t *dst, const uint8_t *l)
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "key_label's word order");
 
-/* True when one of the high `r` bytes (1..8) of x is 0x00 or 0x01 (escaped in keys). */
-static inline bool high8(uint64_t x, unsigned r)
+typedef int8_t key_v16 __attribute__((vector_size(16)));
+typedef uint8_t key_u16 __attribute__((vector_size(16)));
+
+/*
+ * Fold 16 key bytes at p to lower case in place; each lane of *lows counts
+ * the 0x00/0x01 bytes seen in it (a comparison's true is -1).
+ */
+static inline void fold16(uint8_t *p, key_v16 *lows)
 {
-	const uint64_t ones = 0x0101010101010101ULL;
-	uint64_t t = x & (0xfe * ones);
-	t |= ~0ULL >> (8 * r - 1) >> 1;   /* the low 8 - r bytes are not the label's */
-	return ((t - ones) & ~t & (0x80 * ones)) != 0;
+	key_v16 x;
+	memcpy(&x, p, 16);
+	/* 'A'..'Z': x - 'A' is 0..25 unsigned, so (x - 'A') ^ 0x80 = x + 0x3f is below -102 signed */
+	x |= ((key_v16)((key_u16)x + 0x3f) < -102) & 0x20;   /* wraps: unsigned */
+	memcpy(p, &x, 16);
+	*lows -= (x & (int8_t)0xfe) == 0;
+}
+
+/* The sum of the 16 lanes (each at most 16: a key of the fast path is at most 254 bytes). */
+static inline unsigned lanes_sum(key_v16 v)
+{
+	uint64_t m[2];
+	memcpy(m, &v, 16);
+	return (unsigned)(((m[0] + m[1]) * 0x0101010101010101ULL) >> 56);
 }
 
 /*
- * walk_key for a name of a known wire length `wlen` (the question: the
- * parse measured it), in one pass from the first label: the lookup key
- * has the labels in the reverse order, each followed by 0, so it is
- * wlen - 1 bytes long when nothing needs escaping and label i (at wire
- * offset pos) ends at key offset wlen - 2 - pos. Each label is folded
- * eight bytes at a time from its end, every store ending with the bytes
- * it owns; what a store writes below a label (at most 7 bytes, into the
- * KEY_FRONT room for the last label) belongs to the labels still to come,
- * which write it afterwards. false: a label needs escaping (0x00/0x01) or
- * the name is not `wlen` bytes of plain labels; walk_key does it the
- * general way. Reads up to 7 bytes before a label, as key_label.
+ * walk_key for the question name: `wlen` is its wire length and `nlabels`
+ * its label count as dns_query_parse measured them. The lookup key has the
+ * labels in the reverse order, each followed by 0, so it is wlen - 1 bytes
+ * long when nothing needs escaping, and label i (at wire offset pos) ends
+ * at key offset wlen - 2 - pos. First each label is copied to its place
+ * as it is, eight bytes at a time from its end (every store ending with
+ * the bytes it owns: what it writes below the label, at most 7 bytes, into
+ * the KEY_FRONT room for the last label, belongs to the labels still to
+ * come, which write it afterwards); then the whole key is folded to lower
+ * case 16 bytes at a time, counting its 0x00/0x01 bytes: exactly one per
+ * label (its end) when no byte needs escaping. false: a byte needs
+ * escaping, or the name is not `wlen` bytes of `nlabels` labels;
+ * walk_key_general does it then. Reads up to 7 bytes before a label, as
+ * key_label.
  */
-static bool walk_key_fast(struct walk *wk, const uint8_t *name, size_t wlen, unsigned nlabels)
+static inline __attribute__((always_inline)) bool
+walk_key_fast(struct walk *wk, const uint8_t *name, size_t wlen, unsigned nlabels)
 {
-	if (wlen < 1 || wlen > DNS_NAME_MAXLEN || nlabels > DNS_NAME_MAXLABELS)
+	if (wlen < 2 || wlen > DNS_NAME_MAXLEN || nlabels > DNS_NAME_MAXLABELS)
 		return false;
-	size_t klen = wlen - 1;
+	const unsigned klen = (unsigned)wlen - 1;
 	uint8_t *key = wk_key(wk);
-	size_t pos = 0;
-	unsigned i = 0;
-	while (pos < klen) {
+	unsigned pos = 0;
+	/*
+	 * k counts down the labels of the suffix at pos. The parse found
+	 * `nlabels` labels of 1..63 bytes in `wlen` bytes; the check keeps
+	 * every read inside the name (and the 7 bytes before a label) even if
+	 * they did not match: a count that does not fails at the end.
+	 */
+	for (unsigned k = nlabels; k != 0; k--) {
 		unsigned len = name[pos];
-		if (len - 1 >= DNS_LABEL_MAXLEN || pos + len + 1 > klen || i == nlabels)
+		if (pos + len >= klen)
 			return false;
-		wk->loff[i] = (uint8_t)pos;
-		const uint8_t *src = name + pos + 1 + len;   /* end of the label */
-		size_t end = klen - pos;                      /* the key of its ancestor ends here */
-		uint8_t *dst = key + end - 1;                 /* where its 0 goes */
-		*dst = 0;
-		wk->kend[nlabels - i] = (uint16_t)end;
-		wk->labels_at[end] = (uint8_t)(nlabels - i);
-		unsigned r = len;
-		uint64_t x;
-		for (; r > 8; r -= 8, src -= 8, dst -= 8) {
-			memcpy(&x, src - 8, 8);
-			if (low8(x, 8))
-				return false;
-			x = fold8(x);
-			memcpy(dst - 8, &x, 8);
-		}
-		memcpy(&x, src - 8, 8);   /* the label's first r bytes are the high ones */
-		if (high8(x, r))
-			return false;
-		x = fold8(x);
-		memcpy(dst - 8, &x, 8);
+		unsigned end = klen - pos;                     /* the key of this suffix ends here */
+		const uint8_t *src = name + pos + 1 + len;    /* end of the label */
+		uint8_t *dst = key + end - 1;                  /* where its 0 goes */
 		pos += len + 1;
-		i++;
+		for (;;) {
+			memcpy(dst - 8, src - 8, 8);
+			if (len <= 8)
+				break;
+			len -= 8, src -= 8, dst -= 8;
+		}
+		key[end - 1] = 0;
 	}
-	if (name[klen] != 0 || i != nlabels)
+	if (pos != klen)
 		return false;
-	wk->loff[i] = (uint8_t)klen;
-	wk->nlabels = (int)i;
+	memset(key + klen, 0xff, 16);   /* no 0x00/0x01 past the key for fold16 */
+	key_v16 lows = { 0 };
+	for (unsigned j = 0; j < klen; j += 16)
+		fold16(key + j, &lows);
+	if (lanes_sum(lows) != nlabels)
+		return false;
+	wk->nlabels = (int)nlabels;
 	wk->klen = (uint16_t)klen;
-	wk->kend[0] = 0;
-	wk->labels_at[0] = 0;
+	wk->labels = false;   /* walk_labels, when they are needed */
 	return true;
 }
 
 /*
- * The label offsets and the lookup key of `name` and of each of its
- * ancestors. `name` lies in a DNS message at or after its question (see
- * key_label); `wlen` is its wire length and `nlabels` its label count when
- * known (wlen 0: not known).
- * DDI_EMALF for a name the walk cannot hold.
+ * loff, kend and labels_at of a key walk_key_fast built: label i at wire
+ * offset pos ends the key of its suffix at klen - pos.
  */
-static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off, size_t wlen,
-                    unsigned nlabels)
+static void walk_labels(struct walk *wk)
 {
-	wk->name = name;
-	wk->name_off = name_off <= PTR_OFF_MAX ? name_off : 0;
-	wk->addr_known = false;
-	if (wlen != 0 && walk_key_fast(wk, name, wlen, nlabels))
-		return DDI_EOK;
+	if (wk->labels)
+		return;
+	unsigned pos = 0, klen = wk->klen, n = (unsigned)wk->nlabels;
+	for (unsigned k = n; k != 0; k--) {
+		wk->loff[n - k] = (uint8_t)pos;
+		wk->kend[k] = (uint16_t)(klen - pos);
+		wk->labels_at[klen - pos] = (uint8_t)k;
+		pos += wk->name[pos] + 1u;
+	}
+	wk->loff[n] = (uint8_t)klen;
+	wk->kend[0] = 0;
+	wk->labels_at[0] = 0;
+	wk->labels = true;
+}
 
+/*
+ * walk_key for any name: the label offsets first, then the key label by
+ * label from the root, escaping what needs it. DDI_EMALF for a name the
+ * walk cannot hold.
+ */
+static __attribute__((noinline)) int walk_key_general(struct walk *wk, const uint8_t *name)
+{
 	int n = 0;
 	size_t pos = 0;
 	while (name[pos] != 0) {
@@ -309,51 +347,87 @@ static int walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off, siz
 	}
 	wk->labels_at[0] = 0;
 	wk->klen = (uint16_t)k;
+	wk->labels = true;
 	return DDI_EOK;
+}
+
+/*
+ * The label offsets and the lookup key of `name` and of each of its
+ * ancestors. `name` lies in a DNS message at or after its question (see
+ * key_label); `wlen` is its wire length and `nlabels` its label count when
+ * known (wlen 0: not known).
+ * DDI_EMALF for a name the walk cannot hold.
+ */
+static inline __attribute__((always_inline)) int
+walk_key(struct walk *wk, const uint8_t *name, uint16_t name_off, size_t wlen, unsigned nlabels)
+{
+	wk->name = name;
+	wk->name_off = name_off <= PTR_OFF_MAX ? name_off : 0;
+	wk->addr_known = false;
+	if (wlen != 0 && walk_key_fast(wk, name, wlen, nlabels))
+		return DDI_EOK;
+	return walk_key_general(wk, name);
 }
 
 /*
  * From the ancestors that exist (`path`, found by one descent, see
  * index/index.h idx_find_path), deepest first as RFC 1034 4.3.2 reads:
- * the closest encloser, the highest cut below the apex, the deepest apex.
- * An ancestor's key ends at a label boundary: kend[d] for some d.
+ * the closest encloser, the highest cut below the apex, the deepest apex,
+ * each with its key length (walk_depths gives their label counts).
  */
 static inline __attribute__((always_inline)) void walk_resolve(struct walk *wk,
                                                                const struct idx_path *p)
 {
-	const struct idx_path *pp = p;
-	wk->exact = wk->apex = wk->cut = NULL;
-	wk->apex_k = -1;
-	wk->cut_k = -1;
-	wk->encloser_k = -1;
-	int n = wk->nlabels;
-	for (int j = (int)pp->n - 1; j >= 0; j--) {
-		int d = wk->labels_at[pp->keylen[j]];
-		const struct idx_node *nd = pp->node[j];
-		if (wk->encloser_k < 0) {
-			wk->encloser_k = d;
-			if (d == n)
-				wk->exact = nd;
-		}
-		if (nd->flags & IDX_NODE_APEX) {
-			wk->apex_k = d;
-			wk->apex = nd;
-			break;
-		}
-		if (nd->flags & IDX_NODE_DELEG) {
-			wk->cut_k = d;   /* the highest cut below the apex wins */
-			wk->cut = nd;
+	const struct idx_node *exact = NULL, *apex = NULL, *cut = NULL;
+	int apex_kl = -1, cut_kl = -1, encloser_kl = -1;
+	int j = (int)p->n - 1;
+	if (j >= 0) {
+		encloser_kl = p->keylen[j];
+		if (encloser_kl == wk->klen)
+			exact = p->node[j];
+		for (; j >= 0; j--) {
+			const struct idx_node *nd = p->node[j];
+			if (nd->flags & IDX_NODE_APEX) {
+				apex_kl = p->keylen[j];
+				apex = nd;
+				break;
+			}
+			if (nd->flags & IDX_NODE_DELEG) {
+				cut_kl = p->keylen[j];   /* the highest cut below the apex wins */
+				cut = nd;
+			}
 		}
 	}
+	wk->exact = exact;
+	wk->apex = apex;
+	wk->cut = cut;
+	wk->apex_kl = apex_kl;
+	wk->cut_kl = cut_kl;
+	wk->encloser_kl = encloser_kl;
+	wk->depths = false;
+}
+
+/* The label counts of what walk_resolve found (an ancestor's key ends at a label end). */
+static void walk_depths(struct walk *wk)
+{
+	if (wk->depths)
+		return;
+	walk_labels(wk);
+	wk->apex_k = wk->apex_kl < 0 ? -1 : wk->labels_at[wk->apex_kl];
+	wk->cut_k = wk->cut_kl < 0 ? -1 : wk->labels_at[wk->cut_kl];
+	wk->encloser_k = wk->encloser_kl < 0 ? -1 : wk->labels_at[wk->encloser_kl];
+	wk->depths = true;
 }
 
 /*
  * Find the ancestors of `name` that exist in one descent: the name itself,
  * the deepest zone apex, the highest cut below it and the closest encloser.
  * `name` lies in a DNS message at or after its question (see key_label).
+ * walk_find leaves the label counts to walk_depths; walk_name does all.
  */
-static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
-                     uint16_t name_off, size_t wlen, unsigned nlabels)
+static inline __attribute__((always_inline)) int
+walk_find(const struct idx_version *v, struct walk *wk, const uint8_t *name, uint16_t name_off,
+          size_t wlen, unsigned nlabels)
 {
 	int ret = walk_key(wk, name, name_off, wlen, nlabels);
 	if (ret != DDI_EOK)
@@ -362,6 +436,15 @@ static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t
 	idx_find_path(v, wk_key(wk), wk->klen, &path);
 	walk_resolve(wk, &path);
 	return DDI_EOK;
+}
+
+static int walk_name(const struct idx_version *v, struct walk *wk, const uint8_t *name,
+                     uint16_t name_off, size_t wlen, unsigned nlabels)
+{
+	int ret = walk_find(v, wk, name, name_off, wlen, nlabels);
+	if (ret == DDI_EOK)
+		walk_depths(wk);
+	return ret;
 }
 
 /* "*" below the closest encloser (RFC 4592 3.3.1), or NULL. */
@@ -673,7 +756,8 @@ static enum answer_outcome resolve(struct ctx *c, struct walk *wk, bool prewalke
 		if (hop > 0 && !dns_name_is_sub(name, c->apex_name))
 			return ANS_ANSWER;  /* leaves the zone: the CNAMEs are the answer */
 		if (hop == 0 && prewalked) {
-			/* the question's walk, done with its burst (answer_bulk_lookup) */
+			/* the question's walk, done with its burst or by try_fast */
+			walk_depths(wk);
 		} else if (walk_name(c->v, wk, name, name_off, hop == 0 ? c->q->qname_len : 0,
 		                     c->q->qname_labels) != DDI_EOK) {
 			return hop == 0 ? ANS_FORMERR : ANS_ANSWER;
@@ -829,11 +913,10 @@ static uint16_t finish_opt(struct ctx *c, const struct answer_conf *conf, uint16
 /* idx_node_rrset inline, for the fast path's two look-ups (the same scan, no call). */
 static inline const struct idx_rrset *node_rrset(const struct idx_node *n, uint16_t type)
 {
-	for (uint16_t k = 0; k < n->nrrsets; k++) {
-		const struct idx_rrset *rs = &n->rrsets[k];
+	const struct idx_rrset *rs = n->rrsets, *end = rs + n->nrrsets;
+	for (; rs < end; rs++)
 		if (rs->type >= type)
 			return rs->type == type ? rs : NULL;
-	}
 	return NULL;
 }
 
@@ -871,6 +954,26 @@ static inline void fast_header(uint8_t *out, const struct dns_query *q, uint8_t 
 }
 
 /*
+ * True when a fast answer of `len` bytes and its plain OPT (for an EDNS
+ * query) fit `cap` and the limit the general path takes: the query's UDP
+ * size (never below 512, dns_query_udp_max) or a TCP message. Answers of
+ * at most 512 bytes, nearly all, need no more than the first comparison.
+ */
+static inline bool fast_fits(const struct answer_conf *conf, enum answer_transport tr,
+                             const struct dns_query *q, size_t cap, size_t len)
+{
+	size_t need = len + (q->has_edns ? OPT_LEN : 0);
+	if (need > cap)
+		return false;
+	if (need <= DNS_UDP_MIN)
+		return true;
+	size_t max = tr == ANSWER_UDP
+	           ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max : DNS_EDNS_DEFAULT)
+	           : DNS_MSG_MAX;
+	return need <= max;
+}
+
+/*
  * The common negative answer without the general writer: NXDOMAIN for a
  * name that does not exist in a zone with its SOA, not at or below a cut,
  * not a reverse name (whose address may exist) and with no wildcard at the
@@ -883,8 +986,8 @@ static inline void fast_header(uint8_t *out, const struct dns_query *q, uint8_t 
  * find_wildcard does for the general path, which then looks it up again).
  */
 static size_t answer_nx_fast(const struct idx_version *v, const struct answer_conf *conf,
-                             const struct dns_query *q, uint8_t *out, size_t cap, size_t max,
-                             struct walk *wk, const struct idx_rrset *soa,
+                             enum answer_transport tr, const struct dns_query *q, uint8_t *out,
+                             size_t cap, struct walk *wk, const struct idx_rrset *soa,
                              struct answer_info *info)
 {
 	/* a reverse name may name an address of IPAM (reverse_owners): the general path */
@@ -902,7 +1005,7 @@ static size_t answer_nx_fast(const struct idx_version *v, const struct answer_co
 		return 0;
 	size_t qend = q->question_end;
 	size_t len = qend + 2 + rrlen;
-	if (len > max || (q->has_edns && len + OPT_LEN > cap))
+	if (!fast_fits(conf, tr, q, cap, len))
 		return 0;
 	if (find_wildcard(v, wk) != NULL)
 		return 0;
@@ -925,21 +1028,26 @@ static size_t answer_nx_fast(const struct idx_version *v, const struct answer_co
 	}
 	info->outcome = ANS_NXDOMAIN;
 	info->rcode = DNS_RCODE_NXDOMAIN;
+	info->truncated = false;
+	info->qtype = q->qtype;
 	return len;
 }
 
-static size_t answer_fast(const struct idx_version *v, const struct answer_conf *conf,
-                          const struct dns_query *q, uint8_t *out, size_t cap, size_t max,
-                          struct walk *wk, struct answer_info *info)
+static inline __attribute__((always_inline)) size_t
+answer_fast(const struct idx_version *v, const struct answer_conf *conf, enum answer_transport tr,
+            const struct dns_query *q, uint8_t *out, size_t cap, struct walk *wk,
+            struct answer_info *info)
 {
-	if (wk->apex_k < 0 || wk->cut_k >= 0)
+	if (wk->apex == NULL || wk->cut != NULL)
 		return 0;
 	const struct idx_rrset *soa = node_rrset(wk->apex, DNS_T_SOA);
 	if (soa == NULL)
 		return 0;
 	const struct idx_node *n = wk->exact;
-	if (n == NULL)
-		return answer_nx_fast(v, conf, q, out, cap, max, wk, soa, info);
+	if (n == NULL) {
+		walk_depths(wk);
+		return answer_nx_fast(v, conf, tr, q, out, cap, wk, soa, info);
+	}
 	/* a name that exists: A and AAAA only (others may add records or follow a CNAME) */
 	if (q->qtype != DNS_T_A && q->qtype != DNS_T_AAAA)
 		return 0;
@@ -948,7 +1056,7 @@ static size_t answer_fast(const struct idx_version *v, const struct answer_conf 
 		return 0;
 	size_t qend = q->question_end;
 	size_t len = qend + rs->len;
-	if (len > max || (q->has_edns && len + OPT_LEN > cap))
+	if (!fast_fits(conf, tr, q, cap, len))
 		return 0;
 	if (out != q->wire)
 		memmove(out, q->wire, qend);
@@ -963,6 +1071,9 @@ static size_t answer_fast(const struct idx_version *v, const struct answer_conf 
 		len += OPT_LEN;
 	}
 	info->outcome = ANS_ANSWER;
+	info->rcode = DNS_RCODE_NOERROR;
+	info->truncated = false;
+	info->qtype = q->qtype;
 	return len;
 }
 
@@ -970,50 +1081,45 @@ static size_t answer_fast(const struct idx_version *v, const struct answer_conf 
  * answer_fast if the question is of its kind, after the walk (into `local`
  * unless *pre has one; *pre then points at it, for the general path). No
  * NSID and no COOKIE to make room for: the limit is the general path's
- * with a plain OPT. Returns the length, 0: the general path answers.
+ * with a plain OPT. Returns the length with every field of *info set, 0:
+ * the general path answers (and sets *info).
  */
-static size_t try_fast(const struct idx_version *v, const struct answer_conf *conf,
-                       enum answer_transport tr, const struct dns_query *q,
-                       enum dns_parse_result parse, uint8_t *out, size_t cap,
-                       struct answer_info *info, struct walk **pre, struct walk *local)
+static inline __attribute__((always_inline)) size_t
+try_fast(const struct idx_version *v, const struct answer_conf *conf, enum answer_transport tr,
+         const struct dns_query *q, enum dns_parse_result parse, uint8_t *out, size_t cap,
+         struct answer_info *info, struct walk **pre, struct walk *local)
 {
 	/*
 	 * A miss answers the same for every type but the transfers
 	 * (answer_nx_fast); PTR questions are nearly all reverse names, which
 	 * the general path answers from the address index: not tried here.
 	 */
+	/* DNS_PARSE_OK: one question, question_end within the message (dns/wire.h) */
 	if (!(parse == DNS_PARSE_OK && q->opcode == DNS_OP_QUERY && q->qclass == DNS_CLASS_IN &&
 	      (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA ||
 	       (q->qtype != DNS_T_AXFR && q->qtype != DNS_T_IXFR && q->qtype != DNS_T_PTR)) &&
-	      q->qdcount == 1 &&
-	      q->qname_len > 1 && q->question_end != 0 && q->question_end <= q->len &&
+	      q->qname_len > 1 &&
 	      !(q->edns_cookie_off && conf->cookies) && !(q->edns_nsid && conf->nsid)))
 		return 0;
 	if (*pre == NULL) {
-		if (walk_name(v, local, q->qname, DNS_HDR_LEN, q->qname_len, q->qname_labels) !=
+		if (walk_find(v, local, q->qname, DNS_HDR_LEN, q->qname_len, q->qname_labels) !=
 		    DDI_EOK)
 			return 0;
 		*pre = local;
 	}
-	size_t fmax = tr == ANSWER_UDP
-	            ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max : DNS_EDNS_DEFAULT)
-	            : DNS_MSG_MAX;
-	if (fmax > cap)
-		fmax = cap;
-	if (q->has_edns)
-		fmax = fmax > OPT_LEN ? fmax - OPT_LEN : 0;
-	return answer_fast(v, conf, q, out, cap, fmax, *pre, info);
+	return answer_fast(v, conf, tr, q, out, cap, *pre, info);
 }
 
-/* answer_query, with the question's walk already done (pre) or not (NULL). */
-static size_t answer_core(const struct idx_version *v, const struct answer_conf *conf,
-                          enum answer_transport tr, const struct dns_query *q,
-                          enum dns_parse_result parse, uint8_t *out, size_t cap,
-                          struct answer_info *info, struct walk *pre)
+/*
+ * Every answer try_fast leaves: `wk` is the question's walk when
+ * `prewalked` (done by try_fast or with the burst), else room for it.
+ */
+static __attribute__((noinline)) size_t
+answer_general(const struct idx_version *v, const struct answer_conf *conf,
+               enum answer_transport tr, const struct dns_query *q, enum dns_parse_result parse,
+               uint8_t *out, size_t cap, struct answer_info *info, struct walk *wk,
+               bool prewalked)
 {
-	static const struct answer_conf defaults = { .udp_max = DNS_EDNS_DEFAULT };
-	if (conf == NULL)
-		conf = &defaults;
 	info->outcome = ANS_DROP;
 	info->rcode = 0;
 	info->truncated = false;
@@ -1021,12 +1127,6 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 	info->opt_pos = 0;
 	if (parse == DNS_PARSE_DROP)
 		return 0;
-
-	/* the common case first, with a walk the general path can reuse */
-	struct walk local;
-	size_t fast = try_fast(v, conf, tr, q, parse, out, cap, info, &pre, &local);
-	if (fast != 0)
-		return fast;
 
 	size_t max = tr == ANSWER_UDP ? dns_query_udp_max(q, conf->udp_max ? conf->udp_max
 	                                                                  : DNS_EDNS_DEFAULT)
@@ -1097,7 +1197,7 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 	if (o == ANS_ANSWER) {
 		/* RFC 1995 2: IXFR over UDP that cannot be served: the SOA alone says "use TCP" */
 		uint16_t qtype = q->qtype == DNS_T_IXFR ? DNS_T_SOA : q->qtype;
-		o = resolve(&c, pre != NULL ? pre : &local, pre != NULL, qtype);
+		o = resolve(&c, wk, prewalked, qtype);
 		if (q->qtype == DNS_T_IXFR && o != ANS_ANSWER && o != ANS_REFUSED) {
 			/* IXFR is asked of an apex only; anything else is not ours to transfer */
 			(void)dns_writer_init(&c.w, q, out, max, true);
@@ -1139,6 +1239,26 @@ static size_t answer_core(const struct idx_version *v, const struct answer_conf 
 	info->rcode = (uint8_t)rcode;
 	info->truncated = c.truncated;
 	return len;
+}
+
+/*
+ * answer_query, with the question's walk already done (pre) or not (NULL):
+ * the common case first (try_fast), with a walk the general path reuses.
+ */
+static inline __attribute__((always_inline)) size_t
+answer_core(const struct idx_version *v, const struct answer_conf *conf, enum answer_transport tr,
+            const struct dns_query *q, enum dns_parse_result parse, uint8_t *out, size_t cap,
+            struct answer_info *info, struct walk *pre)
+{
+	static const struct answer_conf defaults = { .udp_max = DNS_EDNS_DEFAULT };
+	if (conf == NULL)
+		conf = &defaults;
+	struct walk local;
+	size_t fast = try_fast(v, conf, tr, q, parse, out, cap, info, &pre, &local);
+	if (fast != 0)
+		return fast;
+	return answer_general(v, conf, tr, q, parse, out, cap, info, pre != NULL ? pre : &local,
+	                      pre != NULL);
 }
 
 size_t answer_query(const struct idx_version *v, const struct answer_conf *conf,
@@ -1231,7 +1351,11 @@ void answer_bulk_lookup(const struct idx_version *v, struct answer_bulk *b, unsi
 		walk_resolve(&s->wk, &s->path);
 		s->state = SLOT_WALKED;
 		/* a reverse name without a PTR RRset of its own: its PTRs come from the address */
-		int fam = reverse_addr(&s->wk, s->addr);
+		int fam = 0;
+		if (s->wk.nlabels == 6 || s->wk.nlabels == 34) {
+			walk_depths(&s->wk);   /* reverse_addr reads the labels */
+			fam = reverse_addr(&s->wk, s->addr);
+		}
 		if (fam != 0 && s->wk.exact != NULL && idx_node_rrset(s->wk.exact, DNS_T_PTR) != NULL)
 			fam = 0;
 		if (fam != 0) {
