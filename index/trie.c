@@ -307,36 +307,37 @@ static inline uint64_t ld64(const uint8_t *p)
 	return x;
 }
 
-static bool same_bytes_long(const uint8_t *a, const uint8_t *b, size_t len)
+static uint64_t bytes_differ_long(const uint8_t *a, const uint8_t *b, size_t len)
 {
 	uint64_t d = ld64(a + len - 8) ^ ld64(b + len - 8);
 	for (size_t i = 0; i + 8 < len; i += 8)
 		d |= ld64(a + i) ^ ld64(b + i);
-	return d == 0;
+	return d;
 }
 
-static inline bool same_bytes(const uint8_t *a, const uint8_t *b, size_t len)
+/* Non-zero when the first len bytes of a and b differ. */
+static inline uint64_t bytes_differ(const uint8_t *a, const uint8_t *b, size_t len)
 {
 	if (len > 16) {
 		if (__builtin_expect(len > 24, 0))
-			return same_bytes_long(a, b, len);
-		return ((ld64(a) ^ ld64(b)) | (ld64(a + 8) ^ ld64(b + 8)) |
-		        (ld64(a + len - 8) ^ ld64(b + len - 8))) == 0;
+			return bytes_differ_long(a, b, len);
+		return (ld64(a) ^ ld64(b)) | (ld64(a + 8) ^ ld64(b + 8)) |
+		       (ld64(a + len - 8) ^ ld64(b + len - 8));
 	}
 	if (len >= 8)
-		return ((ld64(a) ^ ld64(b)) | (ld64(a + len - 8) ^ ld64(b + len - 8))) == 0;
+		return (ld64(a) ^ ld64(b)) | (ld64(a + len - 8) ^ ld64(b + len - 8));
 	if (len >= 4) {
 		uint32_t u, v, w, z;
 		memcpy(&u, a, 4);
 		memcpy(&v, b, 4);
 		memcpy(&w, a + len - 4, 4);
 		memcpy(&z, b + len - 4, 4);
-		return ((u ^ v) | (w ^ z)) == 0;
+		return (u ^ v) | (w ^ z);
 	}
+	uint64_t d = 0;
 	for (size_t i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
+		d |= (uint64_t)(a[i] ^ b[i]);
+	return d;
 }
 
 void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len)
@@ -362,7 +363,7 @@ void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len)
 		n = twig_at(n, x);
 	}
 	const struct trie_key *k = leaf_key(n);
-	return k->len == len && same_bytes(k->data, key, len) ? n->p : NULL;
+	return k->len == len && bytes_differ(k->data, key, len) == 0 ? n->p : NULL;
 }
 
 #define prefetch(p) __builtin_prefetch((p), 0, 3)
@@ -416,14 +417,13 @@ static inline const node_t *prefix_step(const node_t *n, uintptr_t i, const uint
 		return leftmost(n);
 	unsigned c = key[byte];
 	if (__builtin_expect((i & RARE_BITS) != 0, 0)) {
-		/* a shorter key ends at this byte: its twig is the first */
-		if ((i & (1ULL << BMP_SHIFT)) && *cnt < max) {
+		/* a shorter key ends at this byte (the likelier of the two): its twig is the first */
+		if (__builtin_expect((i & (1ULL << BMP_SHIFT)) != 0, 1) && *cnt < max) {
 			lens[*cnt] = (uint16_t)byte;
 			vals[*cnt] = twigs(n)->p;
 			(*cnt)++;
 		}
-		if (i & (1ULL << NIX_SHIFT))
-			c += 256;   /* phase 1: the offset in the group */
+		c |= (unsigned)(i >> (NIX_SHIFT - 8)) & 0x100;   /* phase 1: the offset in the group */
 	}
 	x = (uint64_t)i << to_top[c];
 	if ((int64_t)x >= 0)
@@ -458,7 +458,7 @@ static inline unsigned prefix_finish(const node_t *n, const uint8_t *key, size_t
                                      unsigned cnt)
 {
 	const struct trie_key *lk = leaf_key(n);
-	if (__builtin_expect(lk->len != len || !same_bytes(lk->data, key, len), 0))
+	if (__builtin_expect(lk->len != len || bytes_differ(lk->data, key, len) != 0, 0))
 		return prefix_finish_other(n, key, len, lens, vals, max, cnt);
 	if (cnt < max) {
 		lens[cnt] = (uint16_t)len;
