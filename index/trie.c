@@ -278,6 +278,7 @@ static const uint8_t to_top[512] = { POS_TABLE(AS_SHIFT), SUB_TABLE(AS_SHIFT) };
  */
 #define RARE_BITS ((1ULL << BMP_SHIFT) | (1ULL << NIX_SHIFT))
 _Static_assert(NIX_SHIFT + 1 == 55, "the byte index is the top 9 bits");
+_Static_assert((1U << (64 - NIX_SHIFT - 1)) == TRIE_KEY_MAXLEN, "a branch byte is inside a TRIE_KEY_MAXLEN buffer");
 
 /* The twig of branch word i's bit shifted to the top (x < 0 as signed: the bit is set). */
 static inline const node_t *twig_at(const node_t *n, uint64_t x)
@@ -397,26 +398,32 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "common_prefix counts 
 /*
  * One level of trie_get_prefixes at branch n, whose word is i: records a
  * shorter key that ends here, returns the twig of `key`'s byte. Where
- * `key` has no twig (or ends before the branch's byte) it returns a leaf
- * below n instead, the leftmost: any one does to check the prefixes
- * recorded so far against (every key below n agrees on the bytes before
- * n's), and none below n is a prefix of `key`, but the "ends here" one,
- * which is the leftmost.
+ * `key` has no twig it returns a leaf below n instead, the leftmost: any
+ * one does to check the prefixes recorded so far against (every key below
+ * n agrees on the bytes before n's), and none below n is a prefix of `key`.
  *
- * The common path is a shift, a compare, two table loads, one test of
- * RARE_BITS, the shift to the top, its sign and a popcount.
+ * The common path is a shift, two table loads, one test of RARE_BITS, the
+ * shift to the top, its sign and a popcount: no test of `byte < len`. Past
+ * the end of `key` (the caller's buffer has TRIE_KEY_MAXLEN bytes, see
+ * trie.h) the byte read is whatever the buffer holds, and the descent may
+ * take any twig: below a branch at a byte >= len no key is a prefix of
+ * `key` but the "ends here" one (a key of exactly that byte's length), so
+ * every leaf there confirms or drops the prefixes recorded above the same
+ * way. The "ends here" branches, which must stop there, are rare ones and
+ * take the bound test: from one whose byte is len on, only its first twig,
+ * the key of length len, can still be a prefix. Records are only made
+ * below len.
  */
 static inline const node_t *prefix_step(const node_t *n, uintptr_t i, const uint8_t *key,
                                         size_t len, uint16_t *lens, const void **vals,
                                         unsigned max, unsigned *cnt)
 {
 	size_t byte = (size_t)(i >> (NIX_SHIFT + 1));
-	uint64_t x;
+	unsigned c = key[byte];   /* byte < TRIE_KEY_MAXLEN: inside the caller's buffer */
 
-	if (__builtin_expect(byte >= len, 0))
-		return leftmost(n);
-	unsigned c = key[byte];
 	if (__builtin_expect((i & RARE_BITS) != 0, 0)) {
+		if (byte >= len)
+			return leftmost(n);
 		/* a shorter key ends at this byte (the likelier of the two): its twig is the first */
 		if (__builtin_expect((i & (1ULL << BMP_SHIFT)) != 0, 1) && *cnt < max) {
 			lens[*cnt] = (uint16_t)byte;
@@ -425,7 +432,7 @@ static inline const node_t *prefix_step(const node_t *n, uintptr_t i, const uint
 		}
 		c |= (unsigned)(i >> (NIX_SHIFT - 8)) & 0x100;   /* phase 1: the offset in the group */
 	}
-	x = (uint64_t)i << to_top[c];
+	uint64_t x = (uint64_t)i << to_top[c];
 	if ((int64_t)x >= 0)
 		return leftmost(n);
 	return twig_at(n, x);
