@@ -438,16 +438,28 @@ static inline const node_t *prefix_step(const node_t *n, uintptr_t i, const uint
 	return twig_at(n, x);
 }
 
-/* The end of trie_get_prefixes at leaf n when `key` is not the leaf's: keep what it agrees with. */
+/*
+ * The end of trie_get_prefixes at leaf n when `key` is not the leaf's key:
+ * keep what `key` agrees with. The prefixes recorded on the way are no
+ * longer than the leaf's key (they ended at branches above it; as long
+ * when a descent that found no twig took the "ends here" one, the leftmost,
+ * whose key was recorded), so when `key` agrees with the leaf on the
+ * longest that matters (the leaf's key if shorter than `key`, else the
+ * longest recorded), it agrees on all: one comparison as for the exact
+ * match. Else the common prefix decides.
+ */
 static unsigned prefix_finish_other(const node_t *n, const uint8_t *key, size_t len,
                                     uint16_t *lens, const void **vals, unsigned max, unsigned cnt)
 {
 	const struct trie_key *lk = leaf_key(n);
-	size_t same = common_prefix(lk->data, lk->len, key, len);
+	bool leaf_fits = lk->len < len;   /* of the same length it differs: not here else */
+	size_t need = leaf_fits ? lk->len : cnt > 0 ? lens[cnt - 1] : 0;
+	size_t same = bytes_differ(lk->data, key, need) == 0 ? need
+	                                                     : common_prefix(lk->data, lk->len, key, len);
 	/* prefixes seen on the way are keys only as far as `key` agrees with the leaf */
 	while (cnt > 0 && lens[cnt - 1] > same)
 		cnt--;
-	if (lk->len <= same && (cnt == 0 || lens[cnt - 1] < lk->len) && cnt < max) {
+	if (leaf_fits && lk->len <= same && (cnt == 0 || lens[cnt - 1] < lk->len) && cnt < max) {
 		lens[cnt] = lk->len;
 		vals[cnt] = n->p;
 		cnt++;
