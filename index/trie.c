@@ -261,11 +261,11 @@ void idx_gc_clear(struct idx_gc *g)
 
 /*
  * The readers' table: to_top[256 * phase + byte] is 63 minus the bitmap
- * bit of `byte` at a branch of that phase, the left shift that moves the byte's
- * bit to bit 63. Shifted so, a branch word has that bit as its sign and
- * every bit below it (the branch flag, "ends here", the positions before)
- * beneath, the rest shifted out: one shift both tests the bit and masks
- * what the twig's offset counts. The same numbers as the byte map.
+ * bit of `byte` at a branch of that phase, the left shift that moves the
+ * byte's bit to bit 63. Shifted so, a branch word has that bit as its sign
+ * and every bit below it (the branch flag, "ends here", the positions
+ * before) beneath, the rest shifted out: one shift both tests the bit and
+ * masks what the twig's offset counts. The same numbers as the byte map.
  */
 #define AS_SHIFT(b) (63 - (b))
 static const uint8_t to_top[512] = { POS_TABLE(AS_SHIFT), SUB_TABLE(AS_SHIFT) };
@@ -278,7 +278,8 @@ static const uint8_t to_top[512] = { POS_TABLE(AS_SHIFT), SUB_TABLE(AS_SHIFT) };
  */
 #define RARE_BITS ((1ULL << BMP_SHIFT) | (1ULL << NIX_SHIFT))
 _Static_assert(NIX_SHIFT + 1 == 55, "the byte index is the top 9 bits");
-_Static_assert((1U << (64 - NIX_SHIFT - 1)) == TRIE_KEY_MAXLEN, "a branch byte is inside a TRIE_KEY_MAXLEN buffer");
+_Static_assert((1U << (64 - NIX_SHIFT - 1)) == TRIE_KEY_MAXLEN,
+               "a branch's byte is inside a buffer of TRIE_KEY_MAXLEN");
 
 /* The twig of branch word i's bit shifted to the top (x < 0 as signed: the bit is set). */
 static inline const node_t *twig_at(const node_t *n, uint64_t x)
@@ -396,8 +397,10 @@ static inline size_t common_prefix(const uint8_t *a, size_t alen, const uint8_t 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "common_prefix counts bytes from the low end");
 
 /*
- * One level of trie_get_prefixes at branch n, whose word is i: records a
- * shorter key that ends here, returns the twig of `key`'s byte. Where
+ * One level of trie_get_prefixes at branch n, whose word is i, for the
+ * lookup q (its key and len; the prefixes go to lens, vals, n < max; one
+ * lookup of the bulk walk, or trie_get_prefixes's own in registers):
+ * records a shorter key that ends here, returns the twig of `key`'s byte. Where
  * `key` has no twig it returns a leaf below n instead, the leftmost: any
  * one does to check the prefixes recorded so far against (every key below
  * n agrees on the bytes before n's), and none below n is a prefix of `key`.
@@ -414,21 +417,19 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "common_prefix counts 
  * the key of length len, can still be a prefix. Records are only made
  * below len.
  */
-static inline const node_t *prefix_step(const node_t *n, uintptr_t i, const uint8_t *key,
-                                        size_t len, uint16_t *lens, const void **vals,
-                                        unsigned max, unsigned *cnt)
+static inline const node_t *prefix_step(const node_t *n, uintptr_t i, struct trie_bulk *q)
 {
 	size_t byte = (size_t)(i >> (NIX_SHIFT + 1));
-	unsigned c = key[byte];   /* byte < TRIE_KEY_MAXLEN: inside the caller's buffer */
+	unsigned c = q->key[byte];   /* byte < TRIE_KEY_MAXLEN: inside the caller's buffer */
 
 	if (__builtin_expect((i & RARE_BITS) != 0, 0)) {
-		if (byte >= len)
+		if (byte >= q->len)
 			return leftmost(n);
 		/* a shorter key ends at this byte (the likelier of the two): its twig is the first */
-		if (__builtin_expect((i & (1ULL << BMP_SHIFT)) != 0, 1) && *cnt < max) {
-			lens[*cnt] = (uint16_t)byte;
-			vals[*cnt] = twigs(n)->p;
-			(*cnt)++;
+		if (__builtin_expect((i & (1ULL << BMP_SHIFT)) != 0, 1) && q->n < q->max) {
+			q->lens[q->n] = (uint16_t)byte;
+			q->vals[q->n] = twigs(n)->p;
+			q->n++;
 		}
 		c |= (unsigned)(i >> (NIX_SHIFT - 8)) & 0x100;   /* phase 1: the offset in the group */
 	}
@@ -493,8 +494,7 @@ unsigned trie_get_prefixes(const trie_node_t *root, const uint8_t *key, size_t l
                            uint16_t *lens, const void **vals, unsigned max)
 {
 	const node_t *n = root;
-	unsigned cnt = 0;
-
+	struct trie_bulk q = { key, len, lens, vals, max, 0 };   /* the step's view, in registers */
 	uintptr_t i = n->i;
 
 	/* (max == 0 needs no test of its own: nothing is stored past max) */
@@ -503,56 +503,63 @@ unsigned trie_get_prefixes(const trie_node_t *root, const uint8_t *key, size_t l
 			return 0;
 	} else {
 		do {
-			n = prefix_step(n, i, key, len, lens, vals, max, &cnt);
+			n = prefix_step(n, i, &q);
 			i = n->i;
 		} while (i & BR_FLAG);
 	}
-	return prefix_finish(n, key, len, lens, vals, max, cnt);
+	return prefix_finish(n, key, len, lens, vals, max, q.n);
 }
 
 void trie_get_prefixes_bulk(const trie_node_t *root, struct trie_bulk *q, unsigned n)
 {
-	enum { WALK, LEAF, DONE };
 	const node_t *at[TRIE_BULK_MAX];
-	uint8_t state[TRIE_BULK_MAX];
-	unsigned active = 0;
+	/* lookups still walking; at a leaf since this round, since the last one */
+	uint8_t walk[TRIE_BULK_MAX], leaf_a[TRIE_BULK_MAX], leaf_b[TRIE_BULK_MAX];
+	uint8_t *fresh = leaf_a, *ready = leaf_b;
+	unsigned nw = 0, nr = 0;
 
 	assert(n <= TRIE_BULK_MAX);
 	for (unsigned k = 0; k < n; k++) {
 		q[k].n = 0;
 		at[k] = root;
-		state[k] = root->i == 0 || q[k].max == 0 ? DONE : WALK;
-		active += state[k] != DONE;
+		if (root->i != 0 && q[k].max != 0)
+			walk[nw++] = (uint8_t)k;
 	}
 	/*
 	 * Round robin, one level per lookup per round: the twig a lookup moves
 	 * to (and at its leaf, the key and the value) is prefetched, and by the
 	 * time its turn comes again the other lookups' steps have hidden the
-	 * miss. A lookup is in its leaf state for one round before the
-	 * comparison that reads the leaf's key.
+	 * miss. A lookup that reached its leaf waits a whole round before the
+	 * comparison that reads the leaf's key. The lookups of each state are
+	 * kept in a list of their own, so a round visits only the ones it steps.
 	 */
-	while (active > 0) {
-		for (unsigned k = 0; k < n; k++) {
-			if (state[k] == DONE)
-				continue;
-			struct trie_bulk *b = &q[k];
-			if (state[k] == LEAF) {
-				b->n = prefix_finish(at[k], b->key, b->len, b->lens, b->vals, b->max, b->n);
-				state[k] = DONE;
-				active--;
-				continue;
-			}
-			uintptr_t i = at[k]->i;
+	while (nw + nr > 0) {
+		unsigned keep = 0, nf = 0;
+		for (unsigned a = 0; a < nw; a++) {
+			unsigned k = walk[a];
+			const node_t *t = at[k];
+			uintptr_t i = t->i;
 			if (!(i & BR_FLAG)) {
 				/* at a leaf: its key for the comparison, its value for the caller */
-				state[k] = LEAF;
 				prefetch((const void *)i);
-				prefetch(at[k]->p);
+				prefetch(t->p);
+				fresh[nf++] = (uint8_t)k;
 				continue;
 			}
-			at[k] = prefix_step(at[k], i, b->key, b->len, b->lens, b->vals, b->max, &b->n);
-			prefetch(at[k]);
+			t = prefix_step(t, i, &q[k]);
+			at[k] = t;
+			prefetch(t);
+			walk[keep++] = (uint8_t)k;
 		}
+		nw = keep;
+		for (unsigned a = 0; a < nr; a++) {
+			struct trie_bulk *b = &q[ready[a]];
+			b->n = prefix_finish(at[ready[a]], b->key, b->len, b->lens, b->vals, b->max, b->n);
+		}
+		uint8_t *t = ready;
+		ready = fresh;
+		fresh = t;
+		nr = nf;
 	}
 }
 
