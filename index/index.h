@@ -163,7 +163,9 @@ const struct idx_node *idx_find(const struct idx_version *v, const uint8_t *key,
  * descent of the trie (the zone apex, a zone cut and the closest encloser
  * of a question are among them): path->n entries, shortest key first,
  * path->keylen[i] the lookup key length of path->node[i] (a prefix of `key`
- * ending at a label boundary). Lifetime as for idx_find.
+ * ending at a label boundary). Lifetime as for idx_find. `key` (and each
+ * key of idx_find_path_bulk) starts a buffer of DNS_KEY_MAXLEN readable
+ * bytes: the descent reads past keylen (trie_get_prefixes, index/trie.h).
  */
 #define IDX_PATH_MAX (DNS_NAME_MAXLABELS + 1)
 struct idx_path {

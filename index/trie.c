@@ -152,44 +152,53 @@ static inline const struct trie_key *leaf_key(const node_t *n)
  * 3: 22-2c, 4: '-', 5: '.', 6: '/', 7-16: '0'-'9', 17: 3a-59, 18: 5a-5e,
  * 19: '_', 20: '`', 21-46: 'a'-'z', 47: 7b-9a, 48: 9b-ba, 49: bb-da,
  * 50: db-fa, 51: fb-ff. Constant tables: readers need no initialisation.
+ * Each table is written once, a row of 16 bytes (0x00-0x0f, 0x10-0x1f, ...)
+ * per line, and applied to a macro M: the byte map proper takes the bit
+ * numbers as they are, the readers' table (to_top below) their distance
+ * from bit 63.
  */
+#define R16(M, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) \
+	M(a), M(b), M(c), M(d), M(e), M(f), M(g), M(h), \
+	M(i), M(j), M(k), M(l), M(m), M(n), M(o), M(p)
+#define POS_TABLE(M) \
+	R16(M,  2,  3,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4),   /* 0x00 */ \
+	R16(M,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4),   /* 0x10 */ \
+	R16(M,  4,  4,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  6,  7,  8),   /* 0x20 */ \
+	R16(M,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 19, 19, 19, 19, 19),   /* 0x30 */ \
+	R16(M, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19),   /* 0x40 */ \
+	R16(M, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 20, 20, 20, 20, 20, 21),   /* 0x50 */ \
+	R16(M, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37),   /* 0x60 */ \
+	R16(M, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 49, 49, 49, 49),   /* 0x70 */ \
+	R16(M, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49),   /* 0x80 */ \
+	R16(M, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 50, 50, 50, 50, 50),   /* 0x90 */ \
+	R16(M, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50),   /* 0xa0 */ \
+	R16(M, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 51, 51, 51, 51, 51),   /* 0xb0 */ \
+	R16(M, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51),   /* 0xc0 */ \
+	R16(M, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 52, 52, 52, 52, 52),   /* 0xd0 */ \
+	R16(M, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52),   /* 0xe0 */ \
+	R16(M, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 53, 53, 53, 53, 53)    /* 0xf0 */
+#define SUB_TABLE(M) \
+	R16(M,  2,  2,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15),   /* 0x00 */ \
+	R16(M, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31),   /* 0x10 */ \
+	R16(M, 32, 33,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12,  2,  2,  2),   /* 0x20 */ \
+	R16(M,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  3,  4,  5,  6,  7),   /* 0x30 */ \
+	R16(M,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23),   /* 0x40 */ \
+	R16(M, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,  2,  3,  4,  5,  6,  2),   /* 0x50 */ \
+	R16(M,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2),   /* 0x60 */ \
+	R16(M,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  3,  4,  5,  6),   /* 0x70 */ \
+	R16(M,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22),   /* 0x80 */ \
+	R16(M, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,  2,  3,  4,  5,  6),   /* 0x90 */ \
+	R16(M,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22),   /* 0xa0 */ \
+	R16(M, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,  2,  3,  4,  5,  6),   /* 0xb0 */ \
+	R16(M,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22),   /* 0xc0 */ \
+	R16(M, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,  2,  3,  4,  5,  6),   /* 0xd0 */ \
+	R16(M,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22),   /* 0xe0 */ \
+	R16(M, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,  2,  3,  4,  5,  6)    /* 0xf0 */
+#define AS_BIT(b) (b)
+
 static const struct bytemap the_bytemap = {
-	.pos = {
-		 2,  3,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,   /* 0x00 */
-		 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,   /* 0x10 */
-		 4,  4,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  6,  7,  8,   /* 0x20 */
-		 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 19, 19, 19, 19, 19,   /* 0x30 */
-		19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19,   /* 0x40 */
-		19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 20, 20, 20, 20, 20, 21,   /* 0x50 */
-		22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37,   /* 0x60 */
-		38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 49, 49, 49, 49,   /* 0x70 */
-		49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49,   /* 0x80 */
-		49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 49, 50, 50, 50, 50, 50,   /* 0x90 */
-		50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50,   /* 0xa0 */
-		50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 51, 51, 51, 51, 51,   /* 0xb0 */
-		51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51,   /* 0xc0 */
-		51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 52, 52, 52, 52, 52,   /* 0xd0 */
-		52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52,   /* 0xe0 */
-		52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52, 53, 53, 53, 53, 53,   /* 0xf0 */
-	},
-	.sub = {
-		 2,  2,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15,   /* 0x00 */
-		16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,   /* 0x10 */
-		32, 33,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12,  2,  2,  2,   /* 0x20 */
-		 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  3,  4,  5,  6,  7,   /* 0x30 */
-		 8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,   /* 0x40 */
-		24, 25, 26, 27, 28, 29, 30, 31, 32, 33,  2,  3,  4,  5,  6,  2,   /* 0x50 */
-		 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,   /* 0x60 */
-		 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  3,  4,  5,  6,   /* 0x70 */
-		 7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,   /* 0x80 */
-		23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,  2,  3,  4,  5,  6,   /* 0x90 */
-		 7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,   /* 0xa0 */
-		23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,  2,  3,  4,  5,  6,   /* 0xb0 */
-		 7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,   /* 0xc0 */
-		23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,  2,  3,  4,  5,  6,   /* 0xd0 */
-		 7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,   /* 0xe0 */
-		23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,  2,  3,  4,  5,  6,   /* 0xf0 */
-	},
+	.pos = { POS_TABLE(AS_BIT) },
+	.sub = { SUB_TABLE(AS_BIT) },
 };
 
 static inline const struct bytemap *bytemap(void)
@@ -251,26 +260,86 @@ void idx_gc_clear(struct idx_gc *g)
 /* ------------------------------------------------------------------------ */
 
 /*
- * Keys are short (a host name is 20-odd bytes): eight bytes at a time
- * inline beats a call to memcmp() on every lookup.
+ * The readers' table: to_top[256 * phase + byte] is 63 minus the bitmap
+ * bit of `byte` at a branch of that phase, the left shift that moves the
+ * byte's bit to bit 63. Shifted so, a branch word has that bit as its sign
+ * and every bit below it (the branch flag, "ends here", the positions
+ * before) beneath, the rest shifted out: one shift both tests the bit and
+ * masks what the twig's offset counts. The same numbers as the byte map.
  */
-static inline bool key_eq(const struct trie_key *k, const uint8_t *key, size_t len)
+#define AS_SHIFT(b) (63 - (b))
+static const uint8_t to_top[512] = { POS_TABLE(AS_SHIFT), SUB_TABLE(AS_SHIFT) };
+
+/*
+ * The branch word bits that take a descent off its common path: a shorter
+ * key ends here (recorded by trie_get_prefixes), or the branch tells the
+ * bytes of a group apart (phase 1, the second table). Host names have
+ * neither at most levels.
+ */
+#define RARE_BITS ((1ULL << BMP_SHIFT) | (1ULL << NIX_SHIFT))
+_Static_assert(NIX_SHIFT + 1 == 55, "the byte index is the top 9 bits");
+_Static_assert((1U << (64 - NIX_SHIFT - 1)) == TRIE_KEY_MAXLEN,
+               "a branch's byte is inside a buffer of TRIE_KEY_MAXLEN");
+
+/* The twig of branch word i's bit shifted to the top (x < 0 as signed: the bit is set). */
+static inline const node_t *twig_at(const node_t *n, uint64_t x)
 {
-	if (k->len != len)
-		return false;
-	const uint8_t *a = k->data;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t x, y;
-		memcpy(&x, a + i, 8);
-		memcpy(&y, key + i, 8);
-		if (x != y)
-			return false;
+	/* the twigs before: the bits below x's top bit, but the branch flag */
+	return twigs(n) + popcount(x) - 2;
+}
+
+static inline const node_t *leftmost(const node_t *n)
+{
+	while (isbranch(n))
+		n = twigs(n);
+	return n;
+}
+
+/*
+ * Keys are short (a host name is 20-odd bytes): compared inline, by 8-byte
+ * words that overlap rather than loop over a tail byte by byte, their
+ * differences or'ed so that the common case, equal keys, takes one branch
+ * in the end instead of one per word. No byte outside [0, len) of either
+ * is read.
+ */
+static inline uint64_t ld64(const uint8_t *p)
+{
+	uint64_t x;
+	memcpy(&x, p, 8);
+	return x;
+}
+
+static uint64_t bytes_differ_long(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	uint64_t d = ld64(a + len - 8) ^ ld64(b + len - 8);
+	for (size_t i = 0; i + 8 < len; i += 8)
+		d |= ld64(a + i) ^ ld64(b + i);
+	return d;
+}
+
+/* Non-zero when the first len bytes of a and b differ. */
+static inline uint64_t bytes_differ(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	if (len > 16) {
+		if (__builtin_expect(len > 24, 0))
+			return bytes_differ_long(a, b, len);
+		return (ld64(a) ^ ld64(b)) | (ld64(a + 8) ^ ld64(b + 8)) |
+		       (ld64(a + len - 8) ^ ld64(b + len - 8));
 	}
-	for (; i < len; i++)
-		if (a[i] != key[i])
-			return false;
-	return true;
+	if (len >= 8)
+		return (ld64(a) ^ ld64(b)) | (ld64(a + len - 8) ^ ld64(b + len - 8));
+	if (len >= 4) {
+		uint32_t u, v, w, z;
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		memcpy(&w, a + len - 4, 4);
+		memcpy(&z, b + len - 4, 4);
+		return (u ^ v) | (w ^ z);
+	}
+	uint64_t d = 0;
+	for (size_t i = 0; i < len; i++)
+		d |= (uint64_t)(a[i] ^ b[i]);
+	return d;
 }
 
 void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len)
@@ -280,12 +349,23 @@ void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len)
 	if (n->i == 0)
 		return NULL;
 	while (isbranch(n)) {
-		uint64_t b = twigbit(n, key, len);
-		if (!(n->i & b))
+		uintptr_t i = n->i;
+		size_t byte = (size_t)(i >> (NIX_SHIFT + 1));
+		if (byte >= len) {
+			/* only the "ends here" twig, the first, can be `key` */
+			if (!(i & (1ULL << BMP_SHIFT)))
+				return NULL;
+			n = twigs(n);
+			break;
+		}
+		unsigned phase = (unsigned)(i >> NIX_SHIFT) & 1;
+		uint64_t x = (uint64_t)i << to_top[phase << 8 | key[byte]];
+		if ((int64_t)x >= 0)
 			return NULL;
-		n = twigs(n) + twig_off(n, b);
+		n = twig_at(n, x);
 	}
-	return key_eq(leaf_key(n), key, len) ? n->p : NULL;
+	const struct trie_key *k = leaf_key(n);
+	return k->len == len && bytes_differ(k->data, key, len) == 0 ? n->p : NULL;
 }
 
 #define prefetch(p) __builtin_prefetch((p), 0, 3)
@@ -317,58 +397,91 @@ static inline size_t common_prefix(const uint8_t *a, size_t alen, const uint8_t 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "common_prefix counts bytes from the low end");
 
 /*
- * One level of trie_get_prefixes at branch *np: records a shorter key that
- * ends here, moves *np to the twig of `key`'s byte. false: no twig for it,
- * *np is then a leaf below (any one, to check the prefixes against).
+ * One level of trie_get_prefixes at branch n, whose word is i, for the
+ * lookup q (its key and len; the prefixes go to lens, vals, n < max; one
+ * lookup of the bulk walk, or trie_get_prefixes's own in registers):
+ * records a shorter key that ends here, returns the twig of `key`'s byte. Where
+ * `key` has no twig it returns a leaf below n instead, the leftmost: any
+ * one does to check the prefixes recorded so far against (every key below
+ * n agrees on the bytes before n's), and none below n is a prefix of `key`.
+ *
+ * The common path is a shift, two table loads, one test of RARE_BITS, the
+ * shift to the top, its sign and a popcount: no test of `byte < len`. Past
+ * the end of `key` (the caller's buffer has TRIE_KEY_MAXLEN bytes, see
+ * trie.h) the byte read is whatever the buffer holds, and the descent may
+ * take any twig: below a branch at a byte >= len no key is a prefix of
+ * `key` but the "ends here" one (a key of exactly that byte's length), so
+ * every leaf there confirms or drops the prefixes recorded above the same
+ * way. The "ends here" branches, which must stop there, are rare ones and
+ * take the bound test: from one whose byte is len on, only its first twig,
+ * the key of length len, can still be a prefix. Records are only made
+ * below len.
  */
-static inline bool prefix_step(const node_t **np, const uint8_t *key, size_t len, uint16_t *lens,
-                               const void **vals, unsigned max, unsigned *cnt)
+static inline const node_t *prefix_step(const node_t *n, uintptr_t i, struct trie_bulk *q)
 {
-	/* pos[] then sub[]: the table of a branch's phase is at (ix & 1) * 256 */
-	_Static_assert(offsetof(struct bytemap, sub) == 256, "byte map tables adjacent");
-	const uint8_t *map = (const uint8_t *)bytemap();
-	const node_t *n = *np;
-	uintptr_t i = n->i;
-	/*
-	 * The byte (ix >> 1) and the table of the phase ((ix & 1) * 256)
-	 * straight from the word, 64-bit: no 32-bit index and its extensions.
-	 */
 	size_t byte = (size_t)(i >> (NIX_SHIFT + 1));
-	size_t phase = (size_t)(i >> (NIX_SHIFT - 8)) & 0x100;
-	const node_t *t = n->p;
-	uint64_t b = 1ULL << BMP_SHIFT;   /* `key` ends here */
-	if (byte < len) {
-		b = 1ULL << map[phase | key[byte]];
-		/* a shorter key ends at this byte: its twig is the first */
-		if ((i & (1ULL << BMP_SHIFT)) && *cnt < max) {
-			lens[*cnt] = (uint16_t)byte;
-			vals[*cnt] = t[0].p;
-			(*cnt)++;
+	unsigned c = q->key[byte];   /* byte < TRIE_KEY_MAXLEN: inside the caller's buffer */
+
+	if (__builtin_expect((i & RARE_BITS) != 0, 0)) {
+		if (byte >= q->len)
+			return leftmost(n);
+		/* a shorter key ends at this byte (the likelier of the two): its twig is the first */
+		if (__builtin_expect((i & (1ULL << BMP_SHIFT)) != 0, 1) && q->n < q->max) {
+			q->lens[q->n] = (uint16_t)byte;
+			q->vals[q->n] = twigs(n)->p;
+			q->n++;
 		}
+		c |= (unsigned)(i >> (NIX_SHIFT - 8)) & 0x100;   /* phase 1: the offset in the group */
 	}
-	if (!(i & b)) {
-		while (isbranch(n))
-			n = twigs(n);
-		*np = n;
-		return false;
-	}
-	/* the twigs before b's: the bitmap bits below it (b - 2: bit 0 is the branch flag) */
-	*np = t + popcount(i & (b - 2));
-	return true;
+	uint64_t x = (uint64_t)i << to_top[c];
+	if ((int64_t)x >= 0)
+		return leftmost(n);
+	return twig_at(n, x);
 }
 
-/* The end of trie_get_prefixes at leaf n: keep what `key` agrees with. */
+/*
+ * The end of trie_get_prefixes at leaf n when `key` is not the leaf's key:
+ * keep what `key` agrees with. The prefixes recorded on the way are no
+ * longer than the leaf's key (they ended at branches above it; as long
+ * when a descent that found no twig took the "ends here" one, the leftmost,
+ * whose key was recorded), so when `key` agrees with the leaf on the
+ * longest that matters (the leaf's key if shorter than `key`, else the
+ * longest recorded), it agrees on all: one comparison as for the exact
+ * match. Else the common prefix decides.
+ */
+static unsigned prefix_finish_other(const node_t *n, const uint8_t *key, size_t len,
+                                    uint16_t *lens, const void **vals, unsigned max, unsigned cnt)
+{
+	const struct trie_key *lk = leaf_key(n);
+	bool leaf_fits = lk->len < len;   /* of the same length it differs: not here else */
+	size_t need = leaf_fits ? lk->len : cnt > 0 ? lens[cnt - 1] : 0;
+	size_t same = bytes_differ(lk->data, key, need) == 0 ? need
+	                                                     : common_prefix(lk->data, lk->len, key, len);
+	/* prefixes seen on the way are keys only as far as `key` agrees with the leaf */
+	while (cnt > 0 && lens[cnt - 1] > same)
+		cnt--;
+	if (leaf_fits && lk->len <= same && (cnt == 0 || lens[cnt - 1] < lk->len) && cnt < max) {
+		lens[cnt] = lk->len;
+		vals[cnt] = n->p;
+		cnt++;
+	}
+	return cnt;
+}
+
+/*
+ * The end of trie_get_prefixes at leaf n. The common case first: the leaf
+ * is `key` itself, which confirms every prefix recorded on the way (all
+ * shorter than it) and comes last.
+ */
 static inline unsigned prefix_finish(const node_t *n, const uint8_t *key, size_t len,
                                      uint16_t *lens, const void **vals, unsigned max,
                                      unsigned cnt)
 {
 	const struct trie_key *lk = leaf_key(n);
-	size_t same = common_prefix(lk->data, lk->len, key, len);
-	/* prefixes seen on the way are keys only as far as `key` agrees with the leaf */
-	while (cnt > 0 && lens[cnt - 1] > same)
-		cnt--;
-	if (lk->len <= same && (cnt == 0 || lens[cnt - 1] < lk->len) && cnt < max) {
-		lens[cnt] = lk->len;
+	if (__builtin_expect(lk->len != len || bytes_differ(lk->data, key, len) != 0, 0))
+		return prefix_finish_other(n, key, len, lens, vals, max, cnt);
+	if (cnt < max) {
+		lens[cnt] = (uint16_t)len;
 		vals[cnt] = n->p;
 		cnt++;
 	}
@@ -381,57 +494,72 @@ unsigned trie_get_prefixes(const trie_node_t *root, const uint8_t *key, size_t l
                            uint16_t *lens, const void **vals, unsigned max)
 {
 	const node_t *n = root;
-	unsigned cnt = 0;
+	struct trie_bulk q = { key, len, lens, vals, max, 0 };   /* the step's view, in registers */
+	uintptr_t i = n->i;
 
-	if (n->i == 0 || max == 0)
-		return 0;
-	while (isbranch(n) && prefix_step(&n, key, len, lens, vals, max, &cnt))
-		;
-	return prefix_finish(n, key, len, lens, vals, max, cnt);
+	/* (max == 0 needs no test of its own: nothing is stored past max) */
+	if (!(i & BR_FLAG)) {
+		if (i == 0)
+			return 0;
+	} else {
+		do {
+			n = prefix_step(n, i, &q);
+			i = n->i;
+		} while (i & BR_FLAG);
+	}
+	return prefix_finish(n, key, len, lens, vals, max, q.n);
 }
 
 void trie_get_prefixes_bulk(const trie_node_t *root, struct trie_bulk *q, unsigned n)
 {
-	enum { WALK, LEAF, DONE };
 	const node_t *at[TRIE_BULK_MAX];
-	uint8_t state[TRIE_BULK_MAX];
-	unsigned active = 0;
+	/* lookups still walking; at a leaf since this round, since the last one */
+	uint8_t walk[TRIE_BULK_MAX], leaf_a[TRIE_BULK_MAX], leaf_b[TRIE_BULK_MAX];
+	uint8_t *fresh = leaf_a, *ready = leaf_b;
+	unsigned nw = 0, nr = 0;
 
 	assert(n <= TRIE_BULK_MAX);
 	for (unsigned k = 0; k < n; k++) {
 		q[k].n = 0;
 		at[k] = root;
-		state[k] = root->i == 0 || q[k].max == 0 ? DONE : WALK;
-		active += state[k] != DONE;
+		if (root->i != 0 && q[k].max != 0)
+			walk[nw++] = (uint8_t)k;
 	}
 	/*
 	 * Round robin, one level per lookup per round: the twig a lookup moves
 	 * to (and at its leaf, the key and the value) is prefetched, and by the
 	 * time its turn comes again the other lookups' steps have hidden the
-	 * miss. A lookup is in its leaf state for one round before the
-	 * comparison that reads the leaf's key.
+	 * miss. A lookup that reached its leaf waits a whole round before the
+	 * comparison that reads the leaf's key. The lookups of each state are
+	 * kept in a list of their own, so a round visits only the ones it steps.
 	 */
-	while (active > 0) {
-		for (unsigned k = 0; k < n; k++) {
-			if (state[k] == DONE)
-				continue;
-			struct trie_bulk *b = &q[k];
-			if (state[k] == LEAF) {
-				b->n = prefix_finish(at[k], b->key, b->len, b->lens, b->vals, b->max, b->n);
-				state[k] = DONE;
-				active--;
-				continue;
-			}
-			if (!isbranch(at[k]) ||
-			    !prefix_step(&at[k], b->key, b->len, b->lens, b->vals, b->max, &b->n)) {
+	while (nw + nr > 0) {
+		unsigned keep = 0, nf = 0;
+		for (unsigned a = 0; a < nw; a++) {
+			unsigned k = walk[a];
+			const node_t *t = at[k];
+			uintptr_t i = t->i;
+			if (!(i & BR_FLAG)) {
 				/* at a leaf: its key for the comparison, its value for the caller */
-				state[k] = LEAF;
-				prefetch((const void *)at[k]->i);
-				prefetch(at[k]->p);
+				prefetch((const void *)i);
+				prefetch(t->p);
+				fresh[nf++] = (uint8_t)k;
 				continue;
 			}
-			prefetch(at[k]);
+			t = prefix_step(t, i, &q[k]);
+			at[k] = t;
+			prefetch(t);
+			walk[keep++] = (uint8_t)k;
 		}
+		nw = keep;
+		for (unsigned a = 0; a < nr; a++) {
+			struct trie_bulk *b = &q[ready[a]];
+			b->n = prefix_finish(at[ready[a]], b->key, b->len, b->lens, b->vals, b->max, b->n);
+		}
+		uint8_t *t = ready;
+		ready = fresh;
+		fresh = t;
+		nr = nf;
 	}
 }
 

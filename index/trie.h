@@ -86,6 +86,12 @@ void *trie_get(const trie_node_t *root, const uint8_t *key, size_t len);
  * `key` with the leaf the descent reaches confirms all of them at once
  * (every key below a branch agrees with that branch's shorter keys on their
  * bytes). The exact match, if any, is the last entry, with lens[i] == len.
+ *
+ * key[0] to key[TRIE_KEY_MAXLEN - 1] must be readable, whatever len is
+ * (`key` at the start of a DNS_KEY_MAXLEN buffer): the descent reads the
+ * byte of every branch it meets without testing it against len first, so
+ * also bytes past len. What they hold (even uninitialised memory) does not
+ * change the result, but valgrind's memcheck may report the read.
  */
 unsigned trie_get_prefixes(const trie_node_t *root, const uint8_t *key, size_t len,
                            uint16_t *lens, const void **vals, unsigned max);
@@ -106,7 +112,8 @@ struct trie_bulk {
  * trie_get_prefixes for `n` (<= TRIE_BULK_MAX) keys at once, walked level
  * by level, each lookup's next twig prefetched while the others take their
  * step, so that the cache misses of the lookups overlap (as DPDK's LPM and
- * hash bulk lookups do) instead of following one another.
+ * hash bulk lookups do) instead of following one another. Each key has
+ * TRIE_KEY_MAXLEN readable bytes, as for trie_get_prefixes.
  */
 void trie_get_prefixes_bulk(const trie_node_t *root, struct trie_bulk *q, unsigned n);
 

@@ -184,7 +184,7 @@ static void check_prefixes(const trie_node_t *root, const struct oracle *o, cons
 /* The bulk walk gives what one lookup at a time gives, for n random keys. */
 static void check_prefixes_bulk(const trie_node_t *root, unsigned n)
 {
-	uint8_t keys[TRIE_BULK_MAX][16];
+	static uint8_t keys[TRIE_BULK_MAX][TRIE_KEY_MAXLEN];   /* read past their lengths */
 	uint16_t lens[TRIE_BULK_MAX][17], lens1[17];
 	const void *vals[TRIE_BULK_MAX][17], *vals1[17];
 	struct trie_bulk q[TRIE_BULK_MAX];
@@ -232,7 +232,7 @@ static void check_all(const trie_node_t *root, const struct oracle *o)
 
 	/* Random probes: get of absent keys, seek, prefix walks, has_below. */
 	for (int r = 0; r < 40; r++) {
-		uint8_t q[16];
+		uint8_t q[TRIE_KEY_MAXLEN];   /* trie_get_prefixes reads past qlen */
 		size_t qlen = rnd_key(q);
 		size_t ins = 0;
 		long at = oracle_find(o, q, qlen, &ins);
@@ -645,7 +645,7 @@ static void test_prefixes_long(void **state)
 		assert_int_equal(trie_set(&c, &root, k, k, &ok, &ov), DDI_EOK);
 		keys[nk++] = k;
 	}
-	uint8_t qs[NQ][KMAX + 4];
+	static uint8_t qs[NQ][TRIE_KEY_MAXLEN];   /* trie_get_prefixes reads past ql[i] */
 	size_t ql[NQ];
 	for (int i = 0; i < NQ; i++) {
 		ql[i] = rnd() % (KMAX + 4);
@@ -699,6 +699,184 @@ static void test_prefixes_long(void **state)
 	idx_gc_free_all(&garbage);
 }
 
+/*
+ * A key set for test_prefixes_random: prefixes of a few random base keys
+ * (so keys share prefixes and end where others branch on), some mutated at
+ * one byte. The alphabet has the label end 0x00 and the escape 0x01, the
+ * host-name bytes that have a branch position each, and bytes that share a
+ * group with their neighbours (told apart by a second, phase-1 branch).
+ */
+static const uint8_t rp_alpha[] = { 0x00, 0x01, 0x02, 0x03, 0x21, 0x2d, 0x30, 0x31, 0x39, 0x41,
+                                    0x42, 0x5a, 0x5f, 0x61, 0x62, 0x7a, 0x7b, 0x7c, 0x9a, 0xfb,
+                                    0xff };
+
+static uint8_t rp_byte(void)
+{
+	return rp_alpha[rnd() % sizeof(rp_alpha)];
+}
+
+/* Every stored key that is a prefix of q, by length (brute force over the set). */
+static unsigned rp_expect(struct trie_key *const *keys, size_t nk, const uint8_t *q, size_t qlen,
+                          const struct trie_key **out)
+{
+	unsigned n = 0;
+	for (size_t len = 0; len <= qlen; len++)
+		for (size_t k = 0; k < nk; k++)
+			if (keys[k]->len == len && memcmp(keys[k]->data, q, len) == 0)
+				out[n++] = keys[k];
+	return n;
+}
+
+/* A query: a stored key, extended, cut short, with a byte changed, or a base's prefix. */
+static size_t rp_query(uint8_t *q, struct trie_key *const *keys, size_t nk,
+                       uint8_t (*base)[TRIE_KEY_MAXLEN], unsigned nbase, size_t kmax)
+{
+	const struct trie_key *k = keys[rnd() % nk];
+	size_t len = k->len;
+	memcpy(q, k->data, len);
+	switch (rnd() % 5) {
+	case 0:   /* the key itself */
+		break;
+	case 1: { /* extended by up to 8 bytes */
+		size_t more = 1 + rnd() % 8;
+		while (more-- > 0 && len < TRIE_KEY_MAXLEN)
+			q[len++] = rp_byte();
+		break;
+	}
+	case 2:   /* cut short */
+		len = len ? rnd() % len : 0;
+		break;
+	case 3:   /* one byte changed, anywhere (the last one too) */
+		if (len > 0)
+			q[rnd() % len] ^= (uint8_t)(1 + rnd() % 255);
+		break;
+	default:  /* a prefix of a base key, stored or not */
+		len = rnd() % (kmax + 1);
+		memcpy(q, base[rnd() % nbase], len);
+		break;
+	}
+	return len;
+}
+
+/*
+ * trie_get_prefixes and trie_get_prefixes_bulk against a brute-force
+ * search over the key set, over many random sets: short keys and long
+ * ones (up to TRIE_KEY_MAXLEN), few keys and hundreds, `max` from 1 up.
+ * Each query is at the start of its own TRIE_KEY_MAXLEN heap buffer (the
+ * contract of trie.h) whose bytes past the query are random, so that the
+ * descents that read past the end go anywhere, and ASan sees any read
+ * beyond the buffer. trie_get gets a buffer of exactly the key's length.
+ */
+static void test_prefixes_random(void **state)
+{
+	(void)state;
+	enum { SETS = 250, NQ = 150, NBASE_MAX = 6 };
+	static uint8_t base[NBASE_MAX][TRIE_KEY_MAXLEN];
+	uint8_t *qbuf[NQ];
+	size_t qlen[NQ];
+	uint16_t lens[NQ][TRIE_KEY_MAXLEN + 1];
+	static const void *vals[NQ][TRIE_KEY_MAXLEN + 1];
+	const struct trie_key *want[TRIE_KEY_MAXLEN + 1];
+	unsigned maxes[NQ];
+	struct trie_bulk bq[TRIE_BULK_MAX];
+	unsigned long checked = 0, prefixes = 0, past_end = 0;
+
+	for (int i = 0; i < NQ; i++) {
+		qbuf[i] = malloc(TRIE_KEY_MAXLEN);
+		assert_non_null(qbuf[i]);
+	}
+	for (int set = 0; set < SETS; set++) {
+		/* the shape of this set: key lengths, how many keys, how many bases */
+		static const size_t kmaxes[] = { 3, 8, 12, 17, 24, 25, 40, 64, 130, TRIE_KEY_MAXLEN };
+		size_t kmax = kmaxes[rnd() % (sizeof(kmaxes) / sizeof(kmaxes[0]))];
+		unsigned nbase = 1 + (unsigned)(rnd() % NBASE_MAX);
+		size_t want_keys = 1 + rnd() % (set % 3 == 0 ? 8 : 300);
+		for (unsigned b = 0; b < nbase; b++)
+			for (size_t j = 0; j < kmax; j++)
+				base[b][j] = rp_byte();
+		struct trie_key **keys = malloc(want_keys * sizeof(*keys));
+		assert_non_null(keys);
+		size_t nk = 0;
+		trie_node_t root;
+		trie_init(&root);
+		struct idx_gc garbage = { 0 };
+		struct trie_cow c = { 1, &garbage };
+		for (size_t tries = 0; nk < want_keys && tries < 4 * want_keys; tries++) {
+			uint8_t buf[TRIE_KEY_MAXLEN];
+			size_t len = rnd() % (kmax + 1);
+			memcpy(buf, base[rnd() % nbase], len);
+			if (len > 0 && rnd() % 4 == 0)
+				buf[rnd() % len] = rp_byte();
+			if (trie_get(&root, buf, len) != NULL)
+				continue;
+			struct trie_key *k = key_new(buf, len);
+			const struct trie_key *ok;
+			void *ov;
+			assert_int_equal(trie_set(&c, &root, k, k, &ok, &ov), DDI_EOK);
+			keys[nk++] = k;
+		}
+
+		for (int i = 0; i < NQ; i++) {
+			qlen[i] = rp_query(qbuf[i], keys, nk, base, nbase, kmax);
+			for (size_t j = qlen[i]; j < TRIE_KEY_MAXLEN; j++)
+				qbuf[i][j] = (uint8_t)rnd();   /* what the descent may read past the end */
+			maxes[i] = rnd() % 4 == 0 ? 1 + (unsigned)(rnd() % 3) : TRIE_KEY_MAXLEN + 1;
+		}
+		/* one at a time, against the brute force, and trie_get on an exact-size copy */
+		for (int i = 0; i < NQ; i++) {
+			unsigned n = trie_get_prefixes(&root, qbuf[i], qlen[i], lens[i], vals[i], maxes[i]);
+			unsigned m = rp_expect(keys, nk, qbuf[i], qlen[i], want);
+			assert_int_equal(n, m < maxes[i] ? m : maxes[i]);
+			for (unsigned j = 0; j < n; j++) {
+				assert_int_equal(lens[i][j], want[j]->len);
+				assert_ptr_equal(vals[i][j], want[j]);
+			}
+			uint8_t *exact = malloc(qlen[i] ? qlen[i] : 1);
+			assert_non_null(exact);
+			memcpy(exact, qbuf[i], qlen[i]);
+			const void *got = trie_get(&root, exact, qlen[i]);
+			assert_ptr_equal(got, m > 0 && want[m - 1]->len == qlen[i] ? want[m - 1] : NULL);
+			free(exact);
+			checked++;
+			prefixes += n;
+			past_end += trie_has_below(&root, qbuf[i], qlen[i]);
+		}
+		/* in bursts of random sizes, each lookup as it was alone */
+		for (int i0 = 0; i0 < NQ;) {
+			unsigned bn = 1 + (unsigned)(rnd() % TRIE_BULK_MAX);
+			if (bn > (unsigned)(NQ - i0))
+				bn = (unsigned)(NQ - i0);
+			uint16_t blens[TRIE_BULK_MAX][TRIE_KEY_MAXLEN + 1];
+			static const void *bvals[TRIE_BULK_MAX][TRIE_KEY_MAXLEN + 1];
+			for (unsigned j = 0; j < bn; j++)
+				bq[j] = (struct trie_bulk){ qbuf[i0 + j], qlen[i0 + j], blens[j], bvals[j],
+				                           maxes[i0 + j], 12345 };
+			trie_get_prefixes_bulk(&root, bq, bn);
+			for (unsigned j = 0; j < bn; j++) {
+				int i = i0 + (int)j;
+				unsigned n = trie_get_prefixes(&root, qbuf[i], qlen[i], lens[i], vals[i],
+				                               maxes[i]);
+				assert_int_equal(bq[j].n, n);
+				for (unsigned k = 0; k < n; k++) {
+					assert_int_equal(blens[j][k], lens[i][k]);
+					assert_ptr_equal(bvals[j][k], vals[i][k]);
+				}
+			}
+			i0 += (int)bn;
+		}
+		trie_free(&root, free_leaf, NULL);
+		idx_gc_free_all(&garbage);
+		free(keys);
+	}
+	for (int i = 0; i < NQ; i++)
+		free(qbuf[i]);
+	print_message("prefixes: %lu queries checked, %lu prefixes found, %lu with keys below\n",
+	              checked, prefixes, past_end);
+	/* the queries must have met every case: found several, none, and ended above keys */
+	assert_true(prefixes > checked);
+	assert_true(past_end > checked / 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -708,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_bulk),
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_prefixes_long),
+		cmocka_unit_test(test_prefixes_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
