@@ -196,27 +196,29 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "key_label's word orde
 
 typedef int8_t key_v16 __attribute__((vector_size(16)));
 typedef uint8_t key_u16 __attribute__((vector_size(16)));
+typedef uint64_t key_w2 __attribute__((vector_size(16)));
+
+/* label_ramp + take (1..8): the lanes of a word's high `take` bytes (and lanes 8-15). */
+static const int8_t label_ramp[24] = {
+	0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 /*
- * Fold 16 key bytes at p to lower case in place; each lane of *lows counts
- * the 0x00/0x01 bytes seen in it (a comparison's true is -1).
+ * A word of a label (its high `take` bytes are the label's) folded to lower
+ * case; a 0x00 or 0x01 among the label's bytes sets lanes of *bad. In a
+ * vector register, whose upper half (0xff bytes) is neither.
  */
-static inline void fold16(uint8_t *p, key_v16 *lows)
+static inline uint64_t fold_word(uint64_t w, unsigned take, key_v16 *bad)
 {
-	key_v16 x;
-	memcpy(&x, p, 16);
+	key_w2 t = { w, ~0ULL };
+	key_v16 x = (key_v16)t;
 	/* 'A'..'Z': x - 'A' is 0..25 unsigned, so (x - 'A') ^ 0x80 = x + 0x3f is below -102 signed */
 	x |= ((key_v16)((key_u16)x + 0x3f) < -102) & 0x20;   /* wraps: unsigned */
-	memcpy(p, &x, 16);
-	*lows -= (x & (int8_t)0xfe) == 0;
-}
-
-/* The sum of the 16 lanes (each at most 16: a key of the fast path is at most 254 bytes). */
-static inline unsigned lanes_sum(key_v16 v)
-{
-	uint64_t m[2];
-	memcpy(m, &v, 16);
-	return (unsigned)(((m[0] + m[1]) * 0x0101010101010101ULL) >> 56);
+	key_v16 in;
+	memcpy(&in, label_ramp + take, sizeof(in));
+	*bad |= ((x & (int8_t)0xfe) == 0) & in;
+	return ((key_w2)x)[0];
 }
 
 /*
@@ -224,15 +226,16 @@ static inline unsigned lanes_sum(key_v16 v)
  * its label count as dns_query_parse measured them. The lookup key has the
  * labels in the reverse order, each followed by 0, so it is wlen - 1 bytes
  * long when nothing needs escaping, and label i (at wire offset pos) ends
- * at key offset wlen - 2 - pos. First each label is copied to its place
- * as it is, eight bytes at a time from its end (every store ending with
- * the bytes it owns: what it writes below the label, at most 7 bytes, into
- * the KEY_FRONT room for the last label, belongs to the labels still to
- * come, which write it afterwards); then the whole key is folded to lower
- * case 16 bytes at a time, counting its 0x00/0x01 bytes: exactly one per
- * label (its end) when no byte needs escaping. false: a byte needs
- * escaping, or the name is not `wlen` bytes of `nlabels` labels;
- * walk_key_general does it then. Reads up to 7 bytes before a label, as
+ * at key offset wlen - 2 - pos. Each label is folded to lower case eight
+ * bytes at a time from its end, in a register (fold_word), and stored
+ * once: every store ends with the bytes it owns, and what it writes below
+ * the label (at most 7 bytes, into the KEY_FRONT room for the last label)
+ * belongs to the labels still to come, which write it afterwards. Nothing
+ * stored is read back here: a load that spans several fresh stores waits
+ * for them (store forwarding fails), which cost more than the instructions
+ * it saved. false: a byte needs escaping (0x00/0x01), or the name is not
+ * `wlen` bytes of `nlabels` labels; walk_key_general does it then. Reads
+ * up to 7 bytes before a label, as
  * key_label.
  */
 static inline __attribute__((always_inline)) bool
@@ -243,6 +246,7 @@ walk_key_fast(struct walk *wk, const uint8_t *name, size_t wlen, unsigned nlabel
 	const unsigned klen = (unsigned)wlen - 1;
 	uint8_t *key = wk_key(wk);
 	unsigned pos = 0;
+	key_v16 bad = { 0 };
 	/*
 	 * k counts down the labels of the suffix at pos. The parse found
 	 * `nlabels` labels of 1..63 bytes in `wlen` bytes; the check keeps
@@ -258,20 +262,19 @@ walk_key_fast(struct walk *wk, const uint8_t *name, size_t wlen, unsigned nlabel
 		uint8_t *dst = key + end - 1;                  /* where its 0 goes */
 		pos += len + 1;
 		for (;;) {
-			memcpy(dst - 8, src - 8, 8);
+			uint64_t w;
+			memcpy(&w, src - 8, 8);
+			w = fold_word(w, len < 8 ? len : 8, &bad);
+			memcpy(dst - 8, &w, 8);
 			if (len <= 8)
 				break;
 			len -= 8, src -= 8, dst -= 8;
 		}
 		key[end - 1] = 0;
 	}
-	if (pos != klen)
-		return false;
-	memset(key + klen, 0xff, 16);   /* no 0x00/0x01 past the key for fold16 */
-	key_v16 lows = { 0 };
-	for (unsigned j = 0; j < klen; j += 16)
-		fold16(key + j, &lows);
-	if (lanes_sum(lows) != nlabels)
+	uint64_t b[2];
+	memcpy(b, &bad, sizeof(b));
+	if (pos != klen || (b[0] | b[1]) != 0)
 		return false;
 	wk->nlabels = (int)nlabels;
 	wk->klen = (uint16_t)klen;
