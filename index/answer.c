@@ -198,20 +198,23 @@ typedef int8_t key_v16 __attribute__((vector_size(16)));
 typedef uint8_t key_u16 __attribute__((vector_size(16)));
 typedef uint64_t key_w2 __attribute__((vector_size(16)));
 
-/* label_ramp + take (1..8): the lanes of a word's high `take` bytes (and lanes 8-15). */
+/*
+ * label_ramp + take (1..8): in lanes 0-7, those of a word's high `take`
+ * bytes (the upper lanes are not looked at).
+ */
 static const int8_t label_ramp[24] = {
 	0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1,
+	0, 0, 0, 0, 0, 0, 0, 0,
 };
 
 /*
  * A word of a label (its high `take` bytes are the label's) folded to lower
- * case; a 0x00 or 0x01 among the label's bytes sets lanes of *bad. In a
- * vector register, whose upper half (0xff bytes) is neither.
+ * case, in a vector register; a 0x00 or 0x01 among the label's bytes sets
+ * lanes of the low half of *bad.
  */
 static inline uint64_t fold_word(uint64_t w, unsigned take, key_v16 *bad)
 {
-	key_w2 t = { w, ~0ULL };
+	key_w2 t = { w, 0 };
 	key_v16 x = (key_v16)t;
 	/* 'A'..'Z': x - 'A' is 0..25 unsigned, so (x - 'A') ^ 0x80 = x + 0x3f is below -102 signed */
 	x |= ((key_v16)((key_u16)x + 0x3f) < -102) & 0x20;   /* wraps: unsigned */
@@ -272,9 +275,7 @@ walk_key_fast(struct walk *wk, const uint8_t *name, size_t wlen, unsigned nlabel
 		}
 		key[end - 1] = 0;
 	}
-	uint64_t b[2];
-	memcpy(b, &bad, sizeof(b));
-	if (pos != klen || (b[0] | b[1]) != 0)
+	if (pos != klen || ((key_w2)bad)[0] != 0)
 		return false;
 	wk->nlabels = (int)nlabels;
 	wk->klen = (uint16_t)klen;
@@ -867,10 +868,8 @@ static inline void put_opt_template(uint8_t *d, uint16_t udp, uint16_t rcode, bo
 	uint64_t head = 0x29ULL << 16 | (uint64_t)(size >> 8) << 24 |
 	                (uint64_t)(size & 0xff) << 32 | (uint64_t)((rcode >> 4) & 0xff) << 40;
 	memcpy(d, &head, 8);   /* 00 | 00 29 | size | ext rcode | version 0 | DO.. */
-	d[7] = dnssec_ok ? 0x80 : 0;
-	d[8] = 0;
-	d[9] = 0;
-	d[10] = 0;
+	uint32_t tail = dnssec_ok ? 0x80 : 0;   /* DO, Z 0, RDLENGTH 0 (little-endian bytes) */
+	memcpy(d + 7, &tail, 4);
 }
 
 /* OPT for an EDNS query; the room for it was reserved from the limit. Returns its offset, 0: none. */
