@@ -234,7 +234,11 @@ static __attribute__((noinline)) enum dns_parse_result parse_question(struct dns
 	return res;
 }
 
-/* Big-endian loads of 8, 2 and 4 bytes, in host order: the header read as words. */
+/*
+ * Big-endian loads of 8, 2 and 4 bytes, in host order: the header read as
+ * words. One load each; dns_get16/dns_get32's byte-wise form made the A
+ * query's parse 10 instructions longer (callgrind).
+ */
 static inline uint64_t get64(const uint8_t *p)
 {
 	uint64_t v;
