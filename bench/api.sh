@@ -35,15 +35,11 @@ CTL="$DDI_BUILDDIR/ddictl"
 DB=$DDI_TMP/db
 PORT=18444
 BASE=https://127.0.0.1:$PORT
-ddi_http_cert
 ddi_db_default "$DB"
 TOKEN=$("$CTL" --db "$DB" token add bench --role admin 2>/dev/null)
 # an IPv6 /64: no run fills it (a /16 filled within the rounds of one bench)
 "$CTL" --db "$DB" prefix add 2001:2:0:100::/64 --zone ddi.test. --policy strict >/dev/null
-ddi_ns_setup
-ddi_start --db "$DB" --address 198.18.0.1/24 --control "$DDI_TMP/ctl.sock" --idle-sleep-us 20 \
-  --http 127.0.0.1:$PORT --http-cert "$DDI_TMP/cert.pem" --http-key "$DDI_TMP/key.pem"
-ddi_wait_answer 198.18.0.1 ddi.test 60 || exit 1
+ddi_http_start $PORT "$DB" "$DDI_TMP/ctl.sock" || exit 1
 CLIENT="$DDI_SRCDIR/bench/lib/api_client.py"
 
 durable() {   # durable FILE: "found/asked" over a sample of 50 acknowledged names

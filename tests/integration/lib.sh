@@ -94,6 +94,32 @@ ddi_http_cert() {
     -addext subjectAltName=IP:127.0.0.1 -keyout "$DDI_TMP/key.pem" -out "$DDI_TMP/cert.pem" 2>/dev/null
 }
 
+# ddi_hold_store DB SECS OUT: tests/tools/lmdbhold holds the write lock of the store DB
+# for SECS seconds (what it says goes to OUT); returns once it holds it (at most 5 s
+# later), its pid in HOLD_PID and among the pids the cleanup stops.
+ddi_hold_store() {
+  local db=$1 secs=$2 out=$3 i
+  "$DDI_BUILDDIR/tests/tools/lmdbhold" "$db" "$secs" >"$out" 2>&1 &
+  HOLD_PID=$!
+  _DDI_PIDS+=("$HOLD_PID")
+  for ((i = 0; i < 50; i++)); do
+    grep -q '^holding' "$out" && break
+    sleep 0.1
+  done
+}
+
+# ddi_http_start PORT DB SOCK: the namespaces, then ddiplane on 198.18.0.1 with the store DB,
+# its control socket SOCK and its HTTP API on 127.0.0.1:PORT over a new certificate
+# (ddi_http_cert); returns once it answers for ddi.test.
+ddi_http_start() {
+  local port=$1 db=$2 sock=$3
+  ddi_http_cert
+  ddi_ns_setup
+  ddi_start --db "$db" --address 198.18.0.1/24 --control "$sock" --idle-sleep-us 20 \
+    --http 127.0.0.1:"$port" --http-cert "$DDI_TMP/cert.pem" --http-key "$DDI_TMP/key.pem"
+  ddi_wait_answer 198.18.0.1 ddi.test 60
+}
+
 # Import the sample zones of share/ into a new LMDB store in directory $1.
 ddi_db_default() {
   local db=$1 f origin

@@ -12,7 +12,6 @@ done
 [ -x "$DDI_BUILDDIR/ddiplane" ] && [ -x "$DDI_BUILDDIR/ddictl" ] || { echo "build ddiplane and ddictl first"; exit 1; }
 
 CTL="$DDI_BUILDDIR/ddictl"
-S4=198.18.0.1
 SOCK="$DDI_TMP/ctl.sock"
 DB="$DDI_TMP/db"
 PORT=18444
@@ -24,13 +23,9 @@ cleanup_user() { userdel -r "$TUSER" >/dev/null 2>&1 || true; }
 trap 'cleanup_user; ddi_cleanup' EXIT
 
 ddi_log "certificate, database, namespaces, ddiplane with --http"
-ddi_http_cert
 ddi_db_default "$DB"
-ddi_ns_setup
-chmod 755 "$DDI_TMP"
-ddi_start --db "$DB" --address $S4/24 --control "$SOCK" --idle-sleep-us 20 \
-  --http 127.0.0.1:$PORT --http-cert "$DDI_TMP/cert.pem" --http-key "$DDI_TMP/key.pem"
-ddi_wait_answer $S4 ddi.test 60
+chmod 755 "$DDI_TMP"   # the run's Unix user reaches the socket and the certificate
+ddi_http_start $PORT "$DB" "$SOCK"
 
 c() { "$CTL" -s "$SOCK" "$@"; }
 # api TOKEN METHOD PATH [JSON]: prints the body, then the status on a line of its own

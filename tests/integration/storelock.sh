@@ -46,13 +46,7 @@ ddi_expect "TCP before the hold" 198.18.0.10 \
   "$(ddi_cli dig +tcp +time=2 +tries=1 +short @$S4 www.ddi.test A 2>&1)"
 
 ddi_log "hold the store's write lock for ${HOLD}s"
-"$HOLD_BIN" "$DB" "$HOLD" >"$DDI_TMP/hold.out" 2>&1 &
-HOLD_PID=$!
-_DDI_PIDS+=("$HOLD_PID")
-for ((i = 0; i < 50; i++)); do
-  grep -q '^holding' "$DDI_TMP/hold.out" && break
-  sleep 0.1
-done
+ddi_hold_store "$DB" "$HOLD" "$DDI_TMP/hold.out"
 ddi_expect_match "lmdbhold holds the write lock" '^holding ' "$(cat "$DDI_TMP/hold.out")"
 
 # The update: sent now, can only be committed after the release.
@@ -182,13 +176,7 @@ print(n)'
 }
 qfull0=$(sed -n 's/.*"ddns_queue_full":\([0-9]*\).*/\1/p' <<<"$out")
 drops0=$(drops)
-"$HOLD_BIN" "$DB" 2 >"$DDI_TMP/hold2.out" 2>&1 &
-HOLD_PID=$!
-_DDI_PIDS+=("$HOLD_PID")
-for ((i = 0; i < 50; i++)); do
-  grep -q '^holding' "$DDI_TMP/hold2.out" && break
-  sleep 0.1
-done
+ddi_hold_store "$DB" 2 "$DDI_TMP/hold2.out"
 answered=$(ddi_cli python3 - $S4 $NBURST <<'PY'
 import socket, struct, sys, time
 srv, n = sys.argv[1], int(sys.argv[2])

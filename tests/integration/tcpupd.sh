@@ -54,13 +54,7 @@ ddi_expect "UPDATE over TCP without a hold: NOERROR" "rcode=NOERROR" \
 ddi_expect "it applied" '"ok"' "$(txt h9.w.dyn.ddi.test)"
 
 ddi_log "hold the store's write lock for ${HOLD}s"
-"$HOLD_BIN" "$DB" "$HOLD" >"$DDI_TMP/hold.out" 2>&1 &
-HOLD_PID=$!
-_DDI_PIDS+=("$HOLD_PID")
-for ((i = 0; i < 50; i++)); do
-  grep -q '^holding' "$DDI_TMP/hold.out" && break
-  sleep 0.1
-done
+ddi_hold_store "$DB" "$HOLD" "$DDI_TMP/hold.out"
 ddi_expect_match "lmdbhold holds the write lock" '^holding ' "$(cat "$DDI_TMP/hold.out")"
 
 ddi_cli "${CLIENT[@]}" big $S4 "$KEY" ddi.test. a.dyn.ddi.test. $N >"$DDI_TMP/big.out" 2>&1 &
